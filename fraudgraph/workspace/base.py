@@ -1,0 +1,273 @@
+"""The one small interface every workspace backend (SQLite, Neo4j) implements.
+
+Backends only store and read back the frames of ``fraudgraph.frames``; every decision is
+made by pure functions elsewhere (detection, policy, review), so the two backends cannot
+drift apart in behaviour. Reason/feature columns travel as Python lists/dicts; each backend
+serializes them as it likes (JSON text in SQLite, JSON string properties in Neo4j).
+
+Result tables a sweep replaces as a whole (``save_sweep``):
+    rings            ring_id, size, score, exposure, features (dict), reasons (list)
+    ring_members     ring_id, account_id
+    ring_identifiers ring_id, kind, key, n_members, n_accounts, raw_values (list[str])
+    account_scores   account_id, score, ring_id, reasons (list)
+    hubs             kind, key, n_accounts, reason
+    decisions        account_id, action, trigger, score, ring_id, reasons (list), credit_limit,
+                     new_credit_limit, evidence
+Account state (one row per account that ever had an action; upserted):
+    account_state    account_id, action, trigger, status, credit_limit, original_credit_limit,
+                     manual (bool), evidence, updated_at, sweep_id
+Append-only logs:
+    audit            at, sweep_id, actor, account_id, event, previous_action, new_action,
+                     previous_status, new_status, previous_limit, new_limit, score, reasons (JSON
+                     text), policy_hash, note
+    notices          notice_id, sweep_id, account_id, created_at, category, action, subject, body,
+                     customer_actions (JSON text), repayment_plan (JSON text or "")
+    reviews          account_id, verdict (confirm_fraud | dismiss), note, actor, at, evidence
+    sweeps           sweep_id, started_at, finished_at, as_of, seed, engine, policy_hash,
+                     dry_run (bool), summary (dict), diff (dict)
+"""
+
+from __future__ import annotations
+
+import abc
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+Progress = Callable[[str], None]
+
+RESULT_TABLES = ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions")
+
+STATE_COLUMNS = [
+    "account_id",
+    "action",
+    "trigger",
+    "status",
+    "credit_limit",
+    "original_credit_limit",
+    "manual",
+    "evidence",
+    "updated_at",
+    "sweep_id",
+]
+AUDIT_COLUMNS = [
+    "at",
+    "sweep_id",
+    "actor",
+    "account_id",
+    "event",
+    "previous_action",
+    "new_action",
+    "previous_status",
+    "new_status",
+    "previous_limit",
+    "new_limit",
+    "score",
+    "reasons",
+    "policy_hash",
+    "note",
+]
+NOTICE_COLUMNS = [
+    "notice_id",
+    "sweep_id",
+    "account_id",
+    "created_at",
+    "category",
+    "action",
+    "subject",
+    "body",
+    "customer_actions",
+    "repayment_plan",
+]
+REVIEW_COLUMNS = ["account_id", "verdict", "note", "actor", "at", "evidence"]
+SWEEP_COLUMNS = [
+    "sweep_id",
+    "started_at",
+    "finished_at",
+    "as_of",
+    "seed",
+    "engine",
+    "policy_hash",
+    "dry_run",
+    "summary",
+    "diff",
+]
+RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values"]
+
+
+@dataclass
+class LoadSummary:
+    """What one load changed. ``unchanged`` is True when the load was a no-op (idempotent reload)."""
+
+    source: str
+    accounts_new: int = 0
+    accounts_updated: int = 0
+    links_new: int = 0
+    links_updated: int = 0
+    transactions_new: int = 0
+    transactions_updated: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        return not (
+            self.accounts_new
+            or self.accounts_updated
+            or self.links_new
+            or self.links_updated
+            or self.transactions_new
+            or self.transactions_updated
+        )
+
+
+@dataclass
+class SweepRecord:
+    """Everything one sweep writes, in one transaction."""
+
+    sweep: dict[str, Any]  # the SWEEP_COLUMNS of this sweep
+    tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one
+    state: pd.DataFrame  # STATE_COLUMNS rows to upsert
+    audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
+    notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
+    next_ring_number: int
+
+
+@dataclass
+class Neighbourhood:
+    """A subgraph read from the workspace: the frames investigate.py turns into a networkx graph."""
+
+    accounts: pd.DataFrame  # account_id + profile columns + score, action, ring_id
+    identifiers: pd.DataFrame  # kind, key, raw_values (list), n_accounts, is_hub, expanded
+    uses: pd.DataFrame  # account_id, kind, key, first_seen
+    paid: pd.DataFrame  # account_id, counterparty, amount, count, first_ts, last_ts
+    notes: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+class Workspace(abc.ABC):
+    """Storage for loaded data, sweep results, account state and the audit trail."""
+
+    backend: str = "abstract"
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:  # pragma: no cover - trivial default
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- loading ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
+        """Store a validated ``contract.Dataset`` atomically and idempotently.
+
+        Accounts are upserted (a newer extract updates fields), link observations are added
+        (``first_seen`` keeps the earliest), transactions are upserted by ``txn_id``.
+        """
+
+    @abc.abstractmethod
+    def status(self) -> dict[str, Any]:
+        """Counts per table and per identifier kind, distinct identifiers, last load, last sweep."""
+
+    # -- reading the loaded data -----------------------------------------------------------
+    @abc.abstractmethod
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """ACCOUNT_COLUMNS frame (all accounts, or the given ones)."""
+
+    @abc.abstractmethod
+    def links(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """LINK_COLUMNS frame (all links, or those of the given accounts)."""
+
+    @abc.abstractmethod
+    def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """TRANSACTION_COLUMNS frame; with account_ids, those paid by or to them."""
+
+    # -- sweeps ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sweep_lock(self, owner: str) -> AbstractContextManager:
+        """Hold the exclusive sweep lock; raise ``LockedError`` at once if another holds it.
+
+        A lock left by a crashed process is recovered (never blocks forever).
+        """
+
+    @abc.abstractmethod
+    def next_ring_number(self) -> int:
+        """The counter for new stable ring ids (1 on a fresh workspace)."""
+
+    @abc.abstractmethod
+    def save_sweep(self, record: SweepRecord) -> None:
+        """Write a whole sweep in one transaction (see ``SweepRecord``)."""
+
+    @abc.abstractmethod
+    def sweeps(self) -> pd.DataFrame:
+        """SWEEP_COLUMNS, newest first."""
+
+    # -- current results ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def table(self, name: str, **where: Any) -> pd.DataFrame:
+        """A current result table (RESULT_TABLES) filtered by equality on columns.
+
+        ``where`` values may be a scalar or a list (membership). Unknown names raise ValueError.
+        """
+
+    @abc.abstractmethod
+    def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """STATE_COLUMNS frame."""
+
+    # -- logs ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def audit(self, account_id: str | None = None) -> pd.DataFrame:
+        """AUDIT_COLUMNS, oldest first."""
+
+    @abc.abstractmethod
+    def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
+        """NOTICE_COLUMNS, oldest first; ``since_sweep``: only notices of later sweeps."""
+
+    @abc.abstractmethod
+    def reviews(self) -> pd.DataFrame:
+        """REVIEW_COLUMNS, oldest first."""
+
+    # -- analyst actions -------------------------------------------------------------------
+    @abc.abstractmethod
+    def apply_manual(
+        self,
+        *,
+        state: pd.DataFrame,
+        audit: pd.DataFrame,
+        review: dict[str, Any] | None = None,
+        label: tuple[str, str | None] | None = None,
+    ) -> None:
+        """In one transaction: upsert state rows, append audit rows, record a review, set a label.
+
+        ``label`` is (account_id, "fraud" | "legit" | None) and overrides the loaded label;
+        a later load does not undo an analyst's label.
+        """
+
+    # -- investigation (runs where the data is: SQL or Cypher, never the whole graph) --------
+    @abc.abstractmethod
+    def neighbourhood(
+        self, account_ids: list[str], *, hops: int, max_nodes: int, hub_threshold: int
+    ) -> Neighbourhood:
+        """Accounts within ``hops`` account->identifier->account steps of ``account_ids``.
+
+        Identifiers shared by more than ``hub_threshold`` accounts, or recorded as hubs by the
+        last sweep, are shown but not expanded. Stops at ``max_nodes`` (``truncated=True``).
+        """
+
+    @abc.abstractmethod
+    def shortest_path(self, a: str, b: str, *, max_hops: int, hub_threshold: int) -> list[dict] | None:
+        """The shortest account-identifier-account chain from ``a`` to ``b``, not through hubs.
+
+        Returns alternating node dicts ({"type": "account", "account_id"} / {"type":
+        "identifier", "kind", "key", "raw_values"}), or None when none exists within max_hops.
+        """
+
+    @abc.abstractmethod
+    def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """For (kind, key) pairs: kind, key, n_accounts, raw_values (list of raw spellings)."""
