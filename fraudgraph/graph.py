@@ -1,0 +1,306 @@
+"""The identity graph: a sparse account x identifier matrix with identifier weights and hub pruning.
+
+Built once per sweep from the normalized ``links`` frame and passed to ring finding, features
+and scoring. networkx views (``to_networkx``) are for people looking at a few accounts, never
+for the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from fraudgraph.frames import HUB_COLUMNS, IDENTIFIER_KINDS
+
+# How much one shared identifier of each kind says about two accounts being the same party.
+# Strong: hard to share by accident. Medium: families and flatmates share them. Weak: NAT, wifi.
+DEFAULT_KIND_WEIGHTS: dict[str, float] = {
+    "device": 1.0,
+    "card": 1.0,
+    "bank_account": 1.0,
+    "national_id": 1.2,
+    "address": 0.5,
+    "phone": 0.6,
+    "email": 0.6,
+    "ip": 0.2,
+}
+STRONG_KINDS = frozenset({"device", "card", "bank_account", "national_id"})
+
+
+@dataclass
+class DetectionConfig:
+    """Every tunable of a detection sweep, with defaults calibrated on synthetic worlds.
+
+    kind_weights: weight of one shared identifier per kind (before the rarity decay).
+    extra_kinds: weights of additional identifier kinds declared by the workspace configuration.
+    hub_cap: identifiers shared by more accounts than this never link (they are recorded as hubs).
+    hub_robust_z / hub_min_accounts: an identifier shared by at least ``hub_min_accounts`` accounts
+        whose log-count is more than ``hub_robust_z`` robust standard deviations above the typical
+        shared identifier of its kind is also a hub (a kiosk tablet, a carrier NAT address).
+    rarity_scale: the rarity decay is ``1 / (1 + log(n / 2) / rarity_scale)`` for an identifier
+        shared by ``n`` accounts: 1 for a pair, halving every ``e**rarity_scale``-fold increase.
+    link_threshold: two accounts are linked when the summed weight of what they share reaches it.
+    max_community_size: connected components above this size are split by community detection.
+    resolution: Leiden (CPM-free modularity) resolution used to split big components.
+    payee_min_shared: accounts that pay at least this many of the same account payees are linked
+        by money flow (mule networks share few identifiers but pay the same collectors).
+    payee_cap: payees with more payers than this are left out of the co-payment projection
+        (they are everyone's landlord) - direct transfers to them still count as flow.
+    money_weight: projected weight per shared payee and for a direct transfer between two accounts.
+    burst_days: a link first seen this many days before ``as_of`` or later is "recent".
+    opened_together_days: window for the "opened together" synchrony feature.
+    pagerank_alpha / pagerank_tol / pagerank_max_iter: proximity to confirmed fraud.
+    isolation_estimators: trees of the IsolationForest over ring features.
+    """
+
+    kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
+    extra_kinds: dict[str, float] = field(default_factory=dict)
+    hub_cap: int = 60
+    hub_robust_z: float = 5.0
+    hub_min_accounts: int = 12
+    rarity_scale: float = 2.0
+    link_threshold: float = 0.5
+    max_community_size: int = 40
+    resolution: float = 1.0
+    payee_min_shared: int = 2
+    payee_cap: int = 5000
+    money_weight: float = 0.35
+    burst_days: float = 30.0
+    opened_together_days: float = 14.0
+    pagerank_alpha: float = 0.85
+    pagerank_tol: float = 1e-9
+    pagerank_max_iter: int = 200
+    isolation_estimators: int = 200
+
+    def weight_of(self, kind: str) -> float:
+        """The base weight of an identifier kind; ValueError for a kind nobody declared."""
+        if kind in self.extra_kinds:
+            return float(self.extra_kinds[kind])
+        if kind in self.kind_weights:
+            return float(self.kind_weights[kind])
+        known = ", ".join(sorted({*self.kind_weights, *self.extra_kinds}))
+        raise ValueError(
+            f"identifier kind {kind!r} has no weight: expected one of {known}, "
+            "or declare it in DetectionConfig.extra_kinds"
+        )
+
+
+@dataclass
+class IdentityGraph:
+    """Accounts x canonical identifiers, factorized once per sweep.
+
+    account_ids: row order of ``incidence`` (position i is account ``account_ids[i]``).
+    identifiers: one row per canonical (kind, key), indexed by column of ``incidence``:
+        kind, key, n_accounts, weight (0 for hubs and unshared identifiers), is_hub, first_seen
+        (earliest observation), last_first_seen (latest first observation by any account).
+    incidence: CSR float32, 1 where the account was seen with the identifier.
+    link_first_seen: CSR float64 of the same shape: the account's first use of the identifier in
+        days since the epoch (NaN where unknown; an explicit stored value, so the pattern matches).
+    hubs: the ``hubs`` frame (kind, key, n_accounts, reason).
+    links: the input links that carry identity, with ``account_pos`` and ``identifier`` codes
+        (used for evidence: raw spellings of an identifier).
+    """
+
+    account_ids: pd.Index
+    identifiers: pd.DataFrame
+    incidence: sp.csr_matrix
+    link_first_seen: sp.csr_matrix
+    hubs: pd.DataFrame
+    links: pd.DataFrame
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.account_ids)
+
+    def linking_weights(self) -> np.ndarray:
+        """Per identifier: the weight it contributes to a shared link (0 = never links)."""
+        return self.identifiers["weight"].to_numpy()
+
+    def raw_spellings(self, identifier_codes: np.ndarray, limit: int = 5) -> pd.Series:
+        """The distinct raw values observed for each identifier code (up to ``limit``), as lists."""
+        codes = np.asarray(identifier_codes)
+        sub = self.links.loc[self.links["identifier"].isin(codes), ["identifier", "value"]]
+        sub = sub.drop_duplicates()
+        spellings = sub.groupby("identifier", sort=False)["value"].agg(lambda v: sorted(v)[:limit])
+        return spellings.reindex(codes)
+
+
+def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
+    """How much an identifier shared by ``n`` accounts says, relative to one shared by two.
+
+    Idf-like: 1 for a pair, decaying with the log of the crowd, so a device on six phones still
+    counts but one on forty counts little.
+    """
+    n = np.maximum(np.asarray(n_accounts, dtype=np.float64), 2.0)
+    return 1.0 / (1.0 + np.log(n / 2.0) / scale)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """datetime64 -> float days since the epoch, NaN for NaT."""
+    v = pd.to_datetime(values)
+    out = v.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64) / 86_400e9
+    out[v.isna().to_numpy()] = np.nan
+    return out
+
+
+def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
+    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind."""
+    n = identifiers["n_accounts"].to_numpy()
+    reason = np.full(len(n), "", dtype=object)
+    over_cap = n > config.hub_cap
+    reason[over_cap] = f"shared by more than {config.hub_cap} accounts (hub cap)"
+    shared = n >= 2
+    log_n = np.log(np.maximum(n, 1))
+    kinds = identifiers["kind"].to_numpy()
+    for kind in pd.unique(kinds[shared]):
+        in_kind = shared & (kinds == kind)
+        values = log_n[in_kind]
+        median = np.median(values)
+        # Most shared identifiers are pairs, so the MAD is often 0: floor it at a factor of ~1.3,
+        # which keeps small families and rings well below any sensible z.
+        mad = max(np.median(np.abs(values - median)) * 1.4826, 0.25)
+        z = (log_n - median) / mad
+        anomalous = in_kind & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
+        reason[anomalous] = f"anomalously many accounts for a {kind} (robust z > {config.hub_robust_z:g})"
+    return pd.Series(reason, index=identifiers.index)
+
+
+def build_identity_graph(
+    accounts: pd.DataFrame, links: pd.DataFrame, config: DetectionConfig | None = None
+) -> IdentityGraph:
+    """Factorize canonical identifiers once and build the weighted account x identifier matrix.
+
+    Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
+    ``accounts`` are an error (the contract stage should have rejected them).
+
+    >>> import pandas as pd
+    >>> acc = pd.DataFrame({"account_id": ["a", "b", "c"]})
+    >>> lk = pd.DataFrame({"account_id": ["a", "b", "c"], "kind": ["device"] * 3,
+    ...                    "value": ["D1", "d1", "x"], "key": ["d1", "d1", None],
+    ...                    "first_seen": pd.NaT})
+    >>> g = build_identity_graph(acc, lk)
+    >>> g.incidence.shape, int(g.identifiers["n_accounts"].iloc[0])
+    ((3, 1), 2)
+    """
+    config = config or DetectionConfig()
+    account_ids = pd.Index(accounts["account_id"].astype(str).to_numpy(), name="account_id")
+    if not account_ids.is_unique:
+        dup = account_ids[account_ids.duplicated()][0]
+        raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
+
+    has_key = links["key"].notna().to_numpy()
+    used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
+    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    used["first_seen"] = _days(first_seen)
+
+    account_pos = account_ids.get_indexer(used["account_id"].astype(str))
+    if (account_pos < 0).any():
+        bad = used["account_id"].to_numpy()[account_pos < 0][0]
+        raise ValueError(f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account")
+    used["account_pos"] = account_pos.astype(np.int32)
+
+    kinds = pd.unique(used["kind"])
+    for kind in kinds:
+        config.weight_of(kind)  # unknown kinds fail here, with the list of known ones
+
+    # One factorize over (kind, key): the same key under two kinds is two identifiers.
+    ident_codes, ident_uniques = pd.MultiIndex.from_arrays([used["kind"], used["key"]]).factorize()
+    used["identifier"] = ident_codes.astype(np.int32)
+    n_ident = len(ident_uniques)
+    n_acc = len(account_ids)
+
+    # Duplicated observations (same account, same identifier, different spelling) collapse to one
+    # entry; first_seen keeps the earliest.
+    pair = used["account_pos"].to_numpy(np.int64) * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
+    order = np.lexsort((np.nan_to_num(used["first_seen"].to_numpy(), nan=np.inf), pair))
+    pair_sorted = pair[order]
+    first_of_pair = np.ones(len(pair_sorted), dtype=bool)
+    first_of_pair[1:] = pair_sorted[1:] != pair_sorted[:-1]
+    keep = order[first_of_pair]
+    rows = used["account_pos"].to_numpy()[keep]
+    cols = used["identifier"].to_numpy()[keep]
+    fs = used["first_seen"].to_numpy()[keep]
+
+    incidence = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident)
+    )
+    # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
+    link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
+    link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
+
+    n_accounts = np.bincount(cols, minlength=n_ident).astype(np.int64)
+    fs_series = pd.Series(fs)
+    first = fs_series.groupby(cols).min().reindex(range(n_ident)).to_numpy()
+    last = fs_series.groupby(cols).max().reindex(range(n_ident)).to_numpy()
+    identifiers = pd.DataFrame(
+        {
+            "kind": ident_uniques.get_level_values(0).astype(str),
+            "key": ident_uniques.get_level_values(1).astype(str),
+            "n_accounts": n_accounts,
+            "first_seen": first,
+            "last_first_seen": last,
+        }
+    )
+    hub_reason = _find_hubs(identifiers, config)
+    is_hub = (hub_reason != "").to_numpy()
+    base = identifiers["kind"].map({k: config.weight_of(k) for k in kinds}).to_numpy(np.float64)
+    weight = base * rarity_decay(n_accounts, config.rarity_scale)
+    weight[(n_accounts < 2) | is_hub] = 0.0
+    identifiers["weight"] = weight
+    identifiers["is_hub"] = is_hub
+
+    hubs = identifiers.loc[is_hub, ["kind", "key", "n_accounts"]].copy()
+    hubs["reason"] = hub_reason[is_hub].to_numpy()
+    hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True])
+    hubs = hubs.reset_index(drop=True)[HUB_COLUMNS]
+
+    return IdentityGraph(
+        account_ids=account_ids,
+        identifiers=identifiers,
+        incidence=incidence,
+        link_first_seen=link_first_seen,
+        hubs=hubs,
+        links=used[["account_pos", "identifier", "kind", "value", "key"]].reset_index(drop=True),
+    )
+
+
+def to_networkx(graph: IdentityGraph, account_ids: list[str] | pd.Index, *, include_hubs: bool = False) -> nx.Graph:
+    """Bipartite networkx view of some accounts and the identifiers they use.
+
+    Account nodes are ``("account", id)``, identifier nodes ``(kind, key)``; identifiers used by
+    only one of the chosen accounts are kept (a person wants to see them). Node attributes say
+    ``type``, ``n_accounts``, ``weight``, ``is_hub``; edges carry ``first_seen`` (days since epoch).
+
+    >>> import pandas as pd
+    >>> acc = pd.DataFrame({"account_id": ["a", "b"]})
+    >>> lk = pd.DataFrame({"account_id": ["a", "b"], "kind": ["phone", "phone"],
+    ...                    "value": ["1", "1"], "key": ["1", "1"], "first_seen": pd.NaT})
+    >>> sorted(to_networkx(build_identity_graph(acc, lk), ["a", "b"]).nodes)
+    [('account', 'a'), ('account', 'b'), ('phone', '1')]
+    """
+    positions = graph.account_ids.get_indexer(pd.Index(list(account_ids), dtype=object))
+    missing = [a for a, p in zip(account_ids, positions) if p < 0]
+    if missing:
+        raise ValueError(f"to_networkx: account_id {missing[0]!r} is not in the identity graph")
+    g = nx.Graph()
+    sub = graph.incidence[positions].tocoo()
+    fs = graph.link_first_seen[positions].tocoo()
+    idents = graph.identifiers
+    for pos, acc in zip(positions, graph.account_ids[positions]):
+        g.add_node(("account", acc), type="account")
+    for r, c, when in zip(sub.row, sub.col, fs.data):
+        row = idents.iloc[c]
+        if row["is_hub"] and not include_hubs:
+            continue
+        node = (row["kind"], row["key"])
+        if node not in g:
+            g.add_node(
+                node, type="identifier", kind=row["kind"], n_accounts=int(row["n_accounts"]),
+                weight=float(row["weight"]), is_hub=bool(row["is_hub"]),
+            )
+        g.add_edge(("account", graph.account_ids[positions[r]]), node, first_seen=None if np.isnan(when) else float(when))
+    return g

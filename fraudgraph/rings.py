@@ -1,0 +1,284 @@
+"""Candidate rings: components of the weighted account projection joined with money-flow edges,
+big components split by community detection; stable ring ids across sweeps.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from fraudgraph.graph import DetectionConfig, IdentityGraph, rarity_decay
+
+
+@dataclass
+class MoneyFlow:
+    """Account-to-account money flow over the sweep's transactions, on the identity graph's rows.
+
+    transfers: CSR (payer x payee) summed settled amounts between accounts.
+    counts: CSR (payer x payee) number of transfers.
+    co_payment: CSR symmetric (account x account) number of shared account payees, kept only
+        where it reaches ``payee_min_shared``.
+    """
+
+    transfers: sp.csr_matrix
+    counts: sp.csr_matrix
+    co_payment: sp.csr_matrix
+
+    @classmethod
+    def empty(cls, n_accounts: int) -> MoneyFlow:
+        z = sp.csr_matrix((n_accounts, n_accounts), dtype=np.float64)
+        return cls(z, z.copy(), z.copy())
+
+
+@dataclass
+class CandidateRings:
+    """What ring finding produces and the later stages reuse.
+
+    clusters: DataFrame[cluster (int), account_id]; only clusters of two or more accounts.
+    cluster_of: per account position, its cluster number or -1.
+    identity_edges: symmetric CSR of summed shared-identifier weights (after hub pruning),
+        thresholded at ``link_threshold``.
+    adjacency: identity edges plus money-flow edges: the graph components were taken on.
+    """
+
+    clusters: pd.DataFrame
+    cluster_of: np.ndarray
+    identity_edges: sp.csr_matrix
+    adjacency: sp.csr_matrix
+
+
+def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr_matrix:
+    """B·diag(w)·Bᵀ over linking identifiers only, thresholded, without the diagonal.
+
+    Hubs and identifiers used by one account have weight 0 and are dropped *before* the product,
+    so a shared NAT address cannot produce a quadratic number of pairs.
+    """
+    weights = graph.linking_weights()
+    linking = np.flatnonzero(weights > 0)
+    b = graph.incidence[:, linking]
+    bw = b @ sp.diags(weights[linking].astype(np.float32))
+    proj = (bw @ b.T).tocsr()
+    proj.setdiag(0)
+    proj.data[proj.data < config.link_threshold - 1e-9] = 0
+    proj.eliminate_zeros()
+    return proj
+
+
+def money_flow(
+    transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig
+) -> MoneyFlow:
+    """Account-to-account transfers and co-payment (accounts paying the same account payees).
+
+    Declined transactions moved no money and are ignored. Payees with more than ``payee_cap``
+    payers are left out of co-payment: sharing them says nothing.
+    """
+    n = len(account_ids)
+    if transactions is None or len(transactions) == 0:
+        return MoneyFlow.empty(n)
+    tx = transactions
+    mask = (tx["counterparty_kind"] == "account").to_numpy()
+    if "status" in tx:
+        mask &= (tx["status"] != "declined").to_numpy()
+    tx = tx.loc[mask, ["account_id", "counterparty", "amount"]]
+    payer = account_ids.get_indexer(tx["account_id"].astype(str))
+    payee = account_ids.get_indexer(tx["counterparty"].astype(str))
+    # A counterparty that is not a known account (closed elsewhere, outside the extract) cannot
+    # be a ring member; its payers still share it as a payee, so keep it as an extra column.
+    unknown = payee < 0
+    if unknown.any():
+        extra_codes, _ = pd.factorize(tx["counterparty"].to_numpy()[unknown])
+        payee = payee.astype(np.int64)
+        payee[unknown] = n + extra_codes
+    n_payee = int(payee.max()) + 1 if len(payee) else n
+    n_payee = max(n_payee, n)
+    amount = tx["amount"].to_numpy(np.float64)
+    ok = payer >= 0
+    payer, payee, amount = payer[ok], payee[ok], amount[ok]
+    transfers = sp.csr_matrix((amount, (payer, payee)), shape=(n, n_payee))
+    counts = sp.csr_matrix((np.ones(len(payer)), (payer, payee)), shape=(n, n_payee))
+    transfers.sum_duplicates()
+    counts.sum_duplicates()
+
+    paid = counts.copy()
+    paid.data[:] = 1.0
+    n_payers = np.asarray(paid.sum(axis=0)).ravel()
+    shareable = np.flatnonzero((n_payers >= 2) & (n_payers <= config.payee_cap))
+    t = paid[:, shareable].astype(np.float32)
+    co = (t @ t.T).tocsr()
+    co.setdiag(0)
+    co.data[co.data < config.payee_min_shared] = 0
+    co.eliminate_zeros()
+    return MoneyFlow(transfers[:, :n].tocsr(), counts[:, :n].tocsr(), co)
+
+
+def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
+    """Symmetric account-account weights from money flow: co-payment, and direct transfers
+    between accounts that are not busy payees (a transfer to a popular account says little)."""
+    n = flow.counts.shape[0]
+    co = flow.co_payment.astype(np.float64) * config.money_weight
+    direct = flow.counts.copy()
+    direct.data[:] = 1.0
+    n_payers = np.asarray(direct.sum(axis=0)).ravel()
+    decay = rarity_decay(np.maximum(n_payers, 2), config.rarity_scale)
+    decay[n_payers > config.hub_cap] = 0
+    direct = (direct @ sp.diags(decay)).tocsr()
+    direct = direct + direct.T
+    edges = (co + direct * config.money_weight).tocsr()
+    edges.setdiag(0)
+    edges.eliminate_zeros()
+    return edges if edges.shape == (n, n) else sp.csr_matrix((n, n))
+
+
+def _split_component(
+    adjacency: sp.csr_matrix, members: np.ndarray, config: DetectionConfig, seed: int
+) -> list[np.ndarray]:
+    """Leiden (modularity) inside one big component; parts still too big are split again."""
+    sub = adjacency[members][:, members].tocoo()
+    upper = sub.row < sub.col
+    g = ig.Graph(n=len(members), edges=np.column_stack([sub.row[upper], sub.col[upper]]).tolist())
+    weights = sub.data[upper].astype(float).tolist()
+    previous_rng = random.getstate()
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        parts = g.community_leiden(
+            objective_function="modularity", weights=weights,
+            resolution=config.resolution, n_iterations=-1,
+        )
+    finally:
+        ig.set_random_number_generator(random)
+        random.setstate(previous_rng)
+    membership = np.asarray(parts.membership)
+    out: list[np.ndarray] = []
+    n_parts = membership.max() + 1
+    if n_parts <= 1:
+        return [members]  # Leiden found nothing to split: keep it whole rather than loop
+    for part in range(n_parts):
+        part_members = members[membership == part]
+        if len(part_members) > config.max_community_size:
+            out.extend(_split_component(adjacency, part_members, config, seed + 1))
+        else:
+            out.append(part_members)
+    return out
+
+
+def find_candidate_rings(
+    graph: IdentityGraph,
+    flow: MoneyFlow | None = None,
+    config: DetectionConfig | None = None,
+    *,
+    seed: int = 0,
+) -> CandidateRings:
+    """Group accounts into candidate rings.
+
+    Components of the thresholded projection (identities plus money flow) are candidates;
+    a component larger than ``max_community_size`` is split by seeded Leiden. Singletons are not
+    rings. Cluster numbers are arbitrary; ``assign_ring_ids`` gives stable ids.
+    """
+    config = config or DetectionConfig()
+    n = graph.n_accounts
+    identity = identity_projection(graph, config)
+    adjacency = identity
+    if flow is not None and flow.counts.nnz:
+        money = _money_edges(flow, config)
+        adjacency = (identity + money).tocsr()
+        adjacency.data[adjacency.data < config.link_threshold - 1e-9] = 0
+        adjacency.eliminate_zeros()
+    n_comp, labels = connected_components(adjacency, directed=False)
+    sizes = np.bincount(labels, minlength=n_comp)
+
+    cluster_of = np.full(n, -1, dtype=np.int64)
+    ring_like = sizes[labels] >= 2
+    small = ring_like & (sizes[labels] <= config.max_community_size)
+    cluster_of[small] = labels[small]
+    next_cluster = n_comp
+    for comp in np.flatnonzero(sizes > config.max_community_size):
+        members = np.flatnonzero(labels == comp)
+        for part in _split_component(adjacency, members, config, seed):
+            if len(part) >= 2:
+                cluster_of[part] = next_cluster
+                next_cluster += 1
+
+    in_ring = np.flatnonzero(cluster_of >= 0)
+    # Renumber densely so clusters are 0..k-1 in order of first member.
+    _, dense = np.unique(cluster_of[in_ring], return_inverse=True)
+    cluster_of[in_ring] = dense
+    clusters = pd.DataFrame(
+        {"cluster": dense.astype(np.int64), "account_id": graph.account_ids[in_ring].to_numpy()}
+    )
+    return CandidateRings(clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency)
+
+
+def _format_ring_id(number: int) -> str:
+    return f"R-{number:06d}"
+
+
+def assign_ring_ids(
+    clusters: pd.DataFrame,
+    previous_members: pd.DataFrame | None,
+    next_number: int,
+) -> tuple[pd.DataFrame, int]:
+    """Give each cluster a ring id that is stable across sweeps.
+
+    A cluster takes the id of a previous ring when it keeps most of that ring's members
+    (overlap > half the old ring) or the two are mostly the same (Jaccard >= 0.5); matching is
+    one-to-one, greedy by overlap. Other clusters get fresh ``R-000001``-style ids from
+    ``next_number``, numbered in order of size (largest first) then smallest account id, so the
+    same input gives the same ids.
+
+    Returns (ring_members DataFrame[ring_id, account_id], next unused number).
+
+    >>> import pandas as pd
+    >>> old = pd.DataFrame({"ring_id": ["R-000007"] * 3, "account_id": ["a", "b", "c"]})
+    >>> new = pd.DataFrame({"cluster": [0, 0, 1, 1], "account_id": ["a", "b", "x", "y"]})
+    >>> members, nxt = assign_ring_ids(new, old, 8)
+    >>> sorted(set(zip(members.ring_id, members.account_id)))
+    [('R-000007', 'a'), ('R-000007', 'b'), ('R-000008', 'x'), ('R-000008', 'y')]
+    >>> nxt
+    9
+    """
+    if next_number < 1:
+        raise ValueError(f"next_number must be >= 1, got {next_number!r}")
+    clusters = clusters[["cluster", "account_id"]]
+    new_sizes = clusters.groupby("cluster").size()
+    first_member = clusters.groupby("cluster")["account_id"].min()
+    ring_of_cluster: dict[object, str] = {}
+
+    if previous_members is not None and len(previous_members):
+        prev = previous_members[["ring_id", "account_id"]]
+        old_sizes = prev.groupby("ring_id").size()
+        overlap = clusters.merge(prev, on="account_id").groupby(["cluster", "ring_id"]).size()
+        if len(overlap):
+            ov = overlap.rename("overlap").reset_index()
+            ov["new_size"] = new_sizes.reindex(ov["cluster"]).to_numpy()
+            ov["old_size"] = old_sizes.reindex(ov["ring_id"]).to_numpy()
+            ov["jaccard"] = ov["overlap"] / (ov["new_size"] + ov["old_size"] - ov["overlap"])
+            ov = ov[(ov["overlap"] * 2 > ov["old_size"]) | (ov["jaccard"] >= 0.5)]
+            ov = ov.sort_values(["overlap", "jaccard", "ring_id"], ascending=[False, False, True], kind="stable")
+            used_rings: set[str] = set()
+            for cluster, ring_id in zip(ov["cluster"].to_numpy(), ov["ring_id"].to_numpy()):
+                if cluster in ring_of_cluster or ring_id in used_rings:
+                    continue
+                ring_of_cluster[cluster] = ring_id
+                used_rings.add(ring_id)
+
+    fresh = pd.DataFrame({"size": new_sizes, "first": first_member})
+    fresh = fresh[~fresh.index.isin(list(ring_of_cluster))]
+    fresh = fresh.sort_values(["size", "first"], ascending=[False, True], kind="stable")
+    for cluster in fresh.index:
+        ring_of_cluster[cluster] = _format_ring_id(next_number)
+        next_number += 1
+
+    members = pd.DataFrame(
+        {
+            "ring_id": clusters["cluster"].map(ring_of_cluster).astype(object).to_numpy(),
+            "account_id": clusters["account_id"].to_numpy(),
+        }
+    )
+    members = members.sort_values(["ring_id", "account_id"], kind="stable").reset_index(drop=True)
+    return members, next_number
