@@ -1,0 +1,912 @@
+"""The default workspace: one SQLite file (WAL mode), durable and transactional, no server.
+
+Data tables keep times as integer nanoseconds since the epoch (fast to write and read back as
+datetime64 for millions of links); the small result and log tables keep ISO-8601 text so the
+file stays readable with the sqlite3 shell. A load or a sweep is one transaction.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections import deque
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.errors import LockedError, WorkspaceError
+from fraudgraph.frames import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_SCORE_COLUMNS,
+    DECISION_COLUMNS,
+    HUB_COLUMNS,
+    LINK_COLUMNS,
+    RING_COLUMNS,
+    RING_MEMBER_COLUMNS,
+    TRANSACTION_COLUMNS,
+)
+from fraudgraph.workspace.base import (
+    AUDIT_COLUMNS,
+    NOTICE_COLUMNS,
+    REVIEW_COLUMNS,
+    RING_IDENTIFIER_COLUMNS,
+    STATE_COLUMNS,
+    SWEEP_COLUMNS,
+    LoadSummary,
+    Neighbourhood,
+    Progress,
+    SweepRecord,
+    Workspace,
+)
+
+SCHEMA_VERSION = 1
+_CHUNK = 200_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    created_at INTEGER,
+    credit_limit REAL,
+    balance REAL,
+    overdue_days INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'active',
+    label TEXT,
+    properties TEXT NOT NULL DEFAULT '{}',
+    analyst_label TEXT,
+    analyst_label_set INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    account_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    key TEXT,
+    first_seen INTEGER,
+    PRIMARY KEY (account_id, kind, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key);
+CREATE TABLE IF NOT EXISTS transactions (
+    txn_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    counterparty TEXT NOT NULL,
+    counterparty_kind TEXT NOT NULL,
+    amount REAL NOT NULL,
+    timestamp INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'settled'
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id);
+CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    as_of TEXT,
+    seed INTEGER,
+    engine TEXT,
+    policy_hash TEXT,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL,
+    diff TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rings (
+    ring_id TEXT PRIMARY KEY, size INTEGER, score REAL, exposure REAL, features TEXT, reasons TEXT
+);
+CREATE TABLE IF NOT EXISTS ring_members (ring_id TEXT NOT NULL, account_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ring_members_by_ring ON ring_members (ring_id);
+CREATE INDEX IF NOT EXISTS ring_members_by_account ON ring_members (account_id);
+CREATE TABLE IF NOT EXISTS ring_identifiers (
+    ring_id TEXT NOT NULL, kind TEXT, key TEXT, n_members INTEGER, n_accounts INTEGER, raw_values TEXT
+);
+CREATE INDEX IF NOT EXISTS ring_identifiers_by_ring ON ring_identifiers (ring_id);
+CREATE TABLE IF NOT EXISTS account_scores (
+    account_id TEXT PRIMARY KEY, score REAL, ring_id TEXT, reasons TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hubs (kind TEXT, key TEXT, n_accounts INTEGER, reason TEXT);
+CREATE INDEX IF NOT EXISTS hubs_by_identifier ON hubs (kind, key);
+CREATE TABLE IF NOT EXISTS decisions (
+    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, score REAL, ring_id TEXT, reasons TEXT,
+    credit_limit REAL, new_credit_limit REAL, evidence TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_by_action ON decisions (action);
+CREATE TABLE IF NOT EXISTS account_state (
+    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, status TEXT, credit_limit REAL,
+    original_credit_limit REAL, manual INTEGER NOT NULL DEFAULT 0, evidence TEXT, updated_at TEXT,
+    sweep_id TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL, sweep_id TEXT, actor TEXT NOT NULL, account_id TEXT NOT NULL, event TEXT NOT NULL,
+    previous_action TEXT, new_action TEXT, previous_status TEXT, new_status TEXT,
+    previous_limit REAL, new_limit REAL, score REAL, reasons TEXT, policy_hash TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_account ON audit (account_id);
+-- The audit trail is append-only: the database itself refuses to rewrite history.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS notices (
+    notice_id TEXT PRIMARY KEY, sweep_id TEXT, account_id TEXT NOT NULL, created_at TEXT,
+    category TEXT, action TEXT, subject TEXT, body TEXT, customer_actions TEXT, repayment_plan TEXT,
+    seq INTEGER
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT, actor TEXT, at TEXT NOT NULL, evidence TEXT
+);
+"""
+
+# Columns of the result tables that hold lists/dicts, kept as JSON text.
+_JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
+_RESULT_COLUMNS = {
+    "rings": RING_COLUMNS,
+    "ring_members": RING_MEMBER_COLUMNS,
+    "ring_identifiers": RING_IDENTIFIER_COLUMNS,
+    "account_scores": ACCOUNT_SCORE_COLUMNS,
+    "hubs": HUB_COLUMNS,
+    "decisions": DECISION_COLUMNS + ["evidence"],
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _to_ns(s: pd.Series) -> list:
+    """datetime64 column -> Python ints (ns since epoch) or None, for SQLite."""
+    values = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]").astype("int64")
+    mask = pd.isna(s).to_numpy()
+    out = values.astype(object)
+    out[mask] = None
+    return out.tolist()
+
+
+def _from_ns(values: Iterable) -> pd.Series:
+    arr = pd.array(list(values) if not isinstance(values, (list, np.ndarray)) else values, dtype="Int64")
+    return pd.to_datetime(arr.astype("float64"), unit="ns").astype("datetime64[ns]")
+
+
+def _nullable(values: Iterable) -> list:
+    """NaN -> None so SQLite stores NULL."""
+    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
+
+
+def _to_json(v: Any) -> str:
+    return json.dumps(v, default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def _json_default(o: Any):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, (np.bool_,)):
+        return bool(o)
+    if isinstance(o, (pd.Timestamp, datetime)):
+        return o.isoformat()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    return str(o)
+
+
+def _from_json(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return json.loads(v)
+
+
+def _chunks(seq: list, n: int = 900) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class SqliteWorkspace(Workspace):
+    """A workspace in one SQLite file. Safe for many readers while one sweep writes."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise WorkspaceError(f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)")
+        if self.path.parent and not self.path.parent.exists():
+            raise WorkspaceError(f"cannot create workspace {self.path}: folder {self.path.parent} does not exist")
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA temp_store=MEMORY")
+            self._db.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for big loads
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise WorkspaceError(f"cannot open workspace {self.path}: {e}") from None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        row = None
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        if row is not None and int(row[0]) != SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"workspace {self.path} has schema version {row[0]}, this fraudgraph expects {SCHEMA_VERSION}"
+            )
+        if row is None:
+            with self._transaction():
+                self._db.executescript("SAVEPOINT schema;" + _SCHEMA + "RELEASE schema;")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+
+    @contextmanager
+    def _transaction(self, immediate: bool = True):
+        self._db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def _count(self, table: str) -> int:
+        return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def _frame(self, sql: str, params: Iterable = (), columns: list[str] | None = None) -> pd.DataFrame:
+        cur = self._db.execute(sql, tuple(params))
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame.from_records(cur.fetchall(), columns=names)
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=str(getattr(dataset, "source", "") or _source_of(dataset)))
+        summary.warnings = list(getattr(dataset, "warnings", []))
+        acc = dataset.accounts
+        links = dataset.links
+        txns = dataset.transactions
+        with self._transaction():
+            before = self._count("accounts")
+            changes0 = self._db.total_changes
+            rows = zip(
+                acc["account_id"].tolist(),
+                _to_ns(acc["created_at"]),
+                _nullable(acc["credit_limit"].astype("float64").tolist()),
+                _nullable(acc["balance"].astype("float64").tolist()),
+                acc["overdue_days"].astype("int64").tolist(),
+                acc["status"].tolist(),
+                [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
+                acc["properties"].tolist(),
+            )
+            self._db.executemany(
+                """INSERT INTO accounts (account_id, created_at, credit_limit, balance, overdue_days,
+                       status, label, properties)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (account_id) DO UPDATE SET
+                       created_at = excluded.created_at, credit_limit = excluded.credit_limit,
+                       balance = excluded.balance, overdue_days = excluded.overdue_days,
+                       status = excluded.status, label = excluded.label, properties = excluded.properties
+                   WHERE accounts.created_at IS NOT excluded.created_at
+                      OR accounts.credit_limit IS NOT excluded.credit_limit
+                      OR accounts.balance IS NOT excluded.balance
+                      OR accounts.overdue_days IS NOT excluded.overdue_days
+                      OR accounts.status IS NOT excluded.status
+                      OR accounts.label IS NOT excluded.label
+                      OR accounts.properties IS NOT excluded.properties""",
+                rows,
+            )
+            summary.accounts_new = self._count("accounts") - before
+            summary.accounts_updated = self._db.total_changes - changes0 - summary.accounts_new
+            say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
+
+            before = self._count("links")
+            changes0 = self._db.total_changes
+            n = len(links)
+            for start in range(0, n, _CHUNK):
+                part = links.iloc[start : start + _CHUNK]
+                rows = zip(
+                    part["account_id"].tolist(),
+                    part["kind"].tolist(),
+                    part["value"].tolist(),
+                    [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
+                    _to_ns(part["first_seen"]),
+                )
+                # first_seen keeps the earliest sighting; an unknown date never replaces a known one.
+                self._db.executemany(
+                    """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (account_id, kind, value) DO UPDATE SET
+                           first_seen = excluded.first_seen, key = excluded.key
+                       WHERE (excluded.first_seen IS NOT NULL
+                              AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
+                          OR links.key IS NOT excluded.key""",
+                    rows,
+                )
+                if n > _CHUNK:
+                    say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
+            summary.links_new = self._count("links") - before
+            summary.links_updated = self._db.total_changes - changes0 - summary.links_new
+            say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
+
+            if len(txns):
+                before = self._count("transactions")
+                changes0 = self._db.total_changes
+                rows = zip(
+                    txns["txn_id"].tolist(),
+                    txns["account_id"].tolist(),
+                    txns["counterparty"].tolist(),
+                    txns["counterparty_kind"].tolist(),
+                    txns["amount"].astype("float64").tolist(),
+                    _to_ns(txns["timestamp"]),
+                    txns["status"].tolist(),
+                )
+                self._db.executemany(
+                    """INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (txn_id) DO UPDATE SET
+                           account_id = excluded.account_id, counterparty = excluded.counterparty,
+                           counterparty_kind = excluded.counterparty_kind, amount = excluded.amount,
+                           timestamp = excluded.timestamp, status = excluded.status
+                       WHERE transactions.status IS NOT excluded.status
+                          OR transactions.amount IS NOT excluded.amount
+                          OR transactions.timestamp IS NOT excluded.timestamp
+                          OR transactions.account_id IS NOT excluded.account_id
+                          OR transactions.counterparty IS NOT excluded.counterparty
+                          OR transactions.counterparty_kind IS NOT excluded.counterparty_kind""",
+                    rows,
+                )
+                summary.transactions_new = self._count("transactions") - before
+                summary.transactions_updated = (
+                    self._db.total_changes - changes0 - summary.transactions_new
+                )
+                say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
+            summary.seconds = round(time.perf_counter() - t0, 3)
+            self._db.execute(
+                "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
+                (_now(), summary.source, _to_json(_summary_dict(summary))),
+            )
+        return summary
+
+    def status(self) -> dict[str, Any]:
+        counts = {t: self._count(t) for t in ("accounts", "links", "transactions")}
+        per_kind = self._frame(
+            """SELECT kind, count(*) AS links, count(DISTINCT key) AS identifiers,
+                      sum(key IS NULL) AS no_identity
+               FROM links GROUP BY kind ORDER BY kind"""
+        )
+        distinct = self._db.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT kind, key FROM links WHERE key IS NOT NULL)"
+        ).fetchone()[0]
+        last_load = self._db.execute(
+            "SELECT at, source, summary FROM loads ORDER BY load_id DESC LIMIT 1"
+        ).fetchone()
+        last_sweep = self._db.execute(
+            "SELECT sweep_id, finished_at, as_of, dry_run FROM sweeps WHERE dry_run = 0 "
+            "ORDER BY finished_at DESC, sweep_id DESC LIMIT 1"
+        ).fetchone()
+        return {
+            "workspace": str(self.path),
+            "backend": self.backend,
+            "counts": counts,
+            "kinds": [
+                {k: (int(v) if k != "kind" else v) for k, v in r.items()}
+                for r in per_kind.to_dict("records")
+            ],
+            "distinct_identifiers": int(distinct),
+            "rings": self._count("rings"),
+            "last_load": None
+            if last_load is None
+            else {"at": last_load[0], "source": last_load[1], **json.loads(last_load[2])},
+            "last_sweep": None
+            if last_sweep is None
+            else {"sweep_id": last_sweep[0], "at": last_sweep[1], "as_of": last_sweep[2]},
+        }
+
+    # -- reading the loaded data ---------------------------------------------------------------
+    def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame:
+        if account_ids is None:
+            return self._frame(f"{sql} {order}")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM _ids")
+        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        where = " AND " if " WHERE " in sql else " WHERE "
+        return self._frame(f"{sql}{where}{column} IN (SELECT id FROM _ids) {order}")
+
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        df = self._with_ids(
+            """SELECT account_id, created_at, credit_limit, balance, overdue_days, status,
+                      CASE WHEN analyst_label_set THEN analyst_label ELSE label END AS label, properties
+               FROM accounts""",
+            "account_id",
+            account_ids,
+            "ORDER BY account_id",
+        )
+        if df.empty:
+            df = pd.DataFrame(columns=ACCOUNT_COLUMNS)
+        df["created_at"] = _from_ns(df["created_at"].tolist())
+        df["credit_limit"] = df["credit_limit"].astype("float64")
+        df["balance"] = df["balance"].astype("float64")
+        df["overdue_days"] = df["overdue_days"].fillna(0).astype("int64")
+        df["label"] = df["label"].astype(object).where(df["label"].notna(), None)
+        return df[ACCOUNT_COLUMNS]
+
+    def links(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        df = self._with_ids(
+            "SELECT account_id, kind, value, key, first_seen FROM links",
+            "account_id",
+            account_ids,
+            "ORDER BY account_id, kind, value",
+        )
+        if df.empty:
+            df = pd.DataFrame(columns=LINK_COLUMNS)
+        df["first_seen"] = _from_ns(df["first_seen"].tolist())
+        df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
+        return df[LINK_COLUMNS]
+
+    def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
+        if account_ids is None:
+            df = self._frame(base + " ORDER BY txn_id")
+        else:
+            a = self._with_ids(base, "account_id", account_ids, "")
+            b = self._with_ids(base, "counterparty", account_ids, "")
+            df = pd.concat([a, b]).drop_duplicates("txn_id").sort_values("txn_id")
+        if df.empty:
+            df = pd.DataFrame(columns=TRANSACTION_COLUMNS)
+        df["amount"] = df["amount"].astype("float64")
+        df["timestamp"] = _from_ns(df["timestamp"].tolist())
+        return df[TRANSACTION_COLUMNS].reset_index(drop=True)
+
+    # -- sweeps ------------------------------------------------------------------------------
+    @contextmanager
+    def sweep_lock(self, owner: str):
+        # An OS file lock: the kernel drops it when the holder dies, so a crashed sweep's
+        # lock is recovered by construction; the file's text only says who holds it.
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+                raise LockedError(f"another sweep is running on {self.path} ({holder}); try again later") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(
+                fd, f"{owner}, pid {os.getpid()} on {socket.gethostname()}, since {_now()}".encode(), 0
+            )
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def next_ring_number(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
+        return int(row[0]) if row else 1
+
+    def save_sweep(self, record: SweepRecord) -> None:
+        with self._transaction():
+            for name in _RESULT_COLUMNS:
+                df = record.tables.get(name)
+                if df is None:
+                    continue
+                cols = _RESULT_COLUMNS[name]
+                self._db.execute(f"DELETE FROM {name}")
+                self._insert(name, df, cols)
+            self._upsert_state(record.state)
+            self._append("audit", record.audit, AUDIT_COLUMNS)
+            self._append_notices(record.notices)
+            s = dict(record.sweep)
+            self._db.execute(
+                f"INSERT INTO sweeps ({', '.join(SWEEP_COLUMNS)}) VALUES ({', '.join('?' * len(SWEEP_COLUMNS))})",
+                [
+                    _to_json(s.get(c)) if c in _JSON_COLUMNS else _plain(s.get(c))
+                    for c in SWEEP_COLUMNS
+                ],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)", (str(int(record.next_ring_number)),)
+            )
+
+    def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
+        if df is None or df.empty:
+            return
+        data = []
+        for c in cols:
+            values = df[c].tolist() if c in df.columns else [None] * len(df)
+            if c in _JSON_COLUMNS:
+                values = [v if isinstance(v, str) else _to_json(v) for v in values]
+            else:
+                values = [_plain(v) for v in values]
+            data.append(values)
+        self._db.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", zip(*data)
+        )
+
+    def _append(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
+        self._insert(table, df, cols)
+
+    def _append_notices(self, df: pd.DataFrame) -> None:
+        if df is None or df.empty:
+            return
+        seq0 = self._db.execute("SELECT coalesce(max(seq), 0) FROM notices").fetchone()[0]
+        df = df.copy()
+        df["seq"] = range(seq0 + 1, seq0 + 1 + len(df))
+        self._insert("notices", df, NOTICE_COLUMNS + ["seq"])
+
+    def _upsert_state(self, df: pd.DataFrame) -> None:
+        if df is None or df.empty:
+            return
+        cols = STATE_COLUMNS
+        self._db.executemany(
+            f"INSERT OR REPLACE INTO account_state ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            zip(*[[_plain(v) for v in df[c].tolist()] for c in cols]),
+        )
+
+    def sweeps(self) -> pd.DataFrame:
+        df = self._frame(f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps ORDER BY finished_at DESC, sweep_id DESC")
+        for c in ("summary", "diff"):
+            df[c] = [_from_json(v) for v in df[c]]
+        df["dry_run"] = df["dry_run"].astype(bool)
+        return df
+
+    # -- current results ---------------------------------------------------------------------
+    def table(self, name: str, **where: Any) -> pd.DataFrame:
+        if name not in _RESULT_COLUMNS:
+            raise ValueError(f"unknown result table {name!r}; expected one of {', '.join(_RESULT_COLUMNS)}")
+        cols = _RESULT_COLUMNS[name]
+        clauses, params = [], []
+        for col, val in where.items():
+            if col not in cols:
+                raise ValueError(f"table {name} has no column {col!r}")
+            if isinstance(val, (list, tuple, set)):
+                val = list(val)
+                if not val:
+                    return pd.DataFrame(columns=cols)
+                clauses.append(f"{col} IN ({', '.join('?' * len(val))})")
+                params.extend(val)
+            elif val is None:
+                clauses.append(f"{col} IS NULL")
+            else:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        sql = f"SELECT {', '.join(cols)} FROM {name}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        df = self._frame(sql, params)
+        for c in cols:
+            if c in _JSON_COLUMNS:
+                df[c] = [_from_json(v) for v in df[c]]
+        return df
+
+    def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        df = self._with_ids(f"SELECT {', '.join(STATE_COLUMNS)} FROM account_state", "account_id", account_ids, "ORDER BY account_id")
+        if df.empty:
+            df = pd.DataFrame(columns=STATE_COLUMNS)
+        df["manual"] = df["manual"].fillna(0).astype(bool)
+        for c in ("credit_limit", "original_credit_limit"):
+            df[c] = df[c].astype("float64")
+        return df
+
+    # -- logs --------------------------------------------------------------------------------
+    def audit(self, account_id: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
+        params: tuple = ()
+        if account_id is not None:
+            sql += " WHERE account_id = ?"
+            params = (account_id,)
+        return self._frame(sql + " ORDER BY audit_id", params)
+
+    def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices"
+        params: tuple = ()
+        if since_sweep is not None:
+            row = self._db.execute("SELECT finished_at FROM sweeps WHERE sweep_id = ?", (since_sweep,)).fetchone()
+            if row is None:
+                from fraudgraph.errors import NotFoundError
+
+                raise NotFoundError(f"no sweep {since_sweep!r} in {self.path}; see `fraudgraph sweeps`")
+            sql += " WHERE sweep_id IN (SELECT sweep_id FROM sweeps WHERE finished_at > ? OR (finished_at = ? AND sweep_id > ?))"
+            params = (row[0], row[0], since_sweep)
+        return self._frame(sql + " ORDER BY seq", params)
+
+    def reviews(self) -> pd.DataFrame:
+        return self._frame(f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews ORDER BY review_id")
+
+    # -- analyst actions -------------------------------------------------------------------
+    def apply_manual(self, *, state, audit, review=None, label=None) -> None:
+        with self._transaction():
+            self._upsert_state(state)
+            self._append("audit", audit, AUDIT_COLUMNS)
+            if review is not None:
+                self._db.execute(
+                    f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",
+                    [_plain(review.get(c)) for c in REVIEW_COLUMNS],
+                )
+            if label is not None:
+                self._db.execute(
+                    "UPDATE accounts SET analyst_label = ?, analyst_label_set = 1 WHERE account_id = ?",
+                    (label[1], label[0]),
+                )
+
+    # -- investigation -----------------------------------------------------------------------
+    def _hub_keys(self) -> set[tuple[str, str]]:
+        return set(self._db.execute("SELECT kind, key FROM hubs").fetchall())
+
+    def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        cols = ["kind", "key", "n_accounts", "raw_values"]
+        if pairs is None or len(pairs) == 0:
+            return pd.DataFrame(columns=cols)
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+        self._db.execute("DELETE FROM _pairs")
+        self._db.executemany(
+            "INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs[["kind", "key"]].itertuples(index=False, name=None)
+        )
+        df = self._frame(
+            """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts,
+                      json_group_array(DISTINCT l.value) AS raw_values
+               FROM _pairs p JOIN links l ON l.kind = p.kind AND l.key = p.key
+               GROUP BY l.kind, l.key ORDER BY l.kind, l.key"""
+        )
+        if df.empty:
+            return pd.DataFrame(columns=cols)
+        df["raw_values"] = [sorted(json.loads(v)) for v in df["raw_values"]]
+        return df[cols]
+
+    def _identifiers_of(self, accounts: set[str]) -> pd.DataFrame:
+        uses = self._with_ids(
+            "SELECT account_id, kind, key, min(first_seen) AS first_seen FROM links WHERE key IS NOT NULL",
+            "account_id",
+            sorted(accounts),
+            "GROUP BY account_id, kind, key",
+        )
+        return uses
+
+    def _accounts_of(self, identifiers: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+        if not identifiers:
+            return pd.DataFrame(columns=["account_id", "kind", "key"])
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+        self._db.execute("DELETE FROM _pairs")
+        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", identifiers)
+        return self._frame(
+            """SELECT DISTINCT l.account_id, l.kind, l.key FROM _pairs p
+               JOIN links l ON l.kind = p.kind AND l.key = p.key LIMIT ?""",
+            (limit,),
+        )
+
+    def neighbourhood(self, account_ids, *, hops, max_nodes, hub_threshold) -> Neighbourhood:
+        seeds = [a for a in dict.fromkeys(account_ids)]
+        known = set(self.accounts(seeds)["account_id"])
+        missing = [a for a in seeds if a not in known]
+        if missing:
+            from fraudgraph.errors import NotFoundError
+
+            raise NotFoundError(f"no account {missing[0]!r} in the workspace")
+        hubs = self._hub_keys()
+        members: set[str] = set(seeds)
+        frontier = set(seeds)
+        identifiers: dict[tuple[str, str], bool] = {}  # (kind,key) -> expanded
+        uses_parts = []
+        notes: list[str] = []
+        truncated = False
+        counts = pd.DataFrame(columns=["kind", "key", "n_accounts", "raw_values"])
+        for hop in range(hops + 1):
+            if not frontier:
+                break
+            uses = self._identifiers_of(frontier)
+            uses_parts.append(uses)
+            new_pairs = [p for p in set(zip(uses["kind"], uses["key"])) if p not in identifiers]
+            c = self.identifier_counts(pd.DataFrame(new_pairs, columns=["kind", "key"]))
+            counts = pd.concat([counts, c], ignore_index=True) if len(counts) else c
+            n_of = dict(zip(zip(c["kind"], c["key"]), c["n_accounts"]))
+            to_expand = []
+            for p in new_pairs:
+                is_hub = p in hubs or n_of.get(p, 0) > hub_threshold
+                expand = (not is_hub) and hop < hops
+                identifiers[p] = expand
+                if expand:
+                    to_expand.append(p)
+            if len(members) + len(identifiers) > max_nodes:
+                truncated = True
+                break
+            if hop == hops:
+                break
+            room = max_nodes - len(members) - len(identifiers)
+            reached = self._accounts_of(to_expand, limit=room * 50 + 1000)
+            nxt = [a for a in dict.fromkeys(reached["account_id"]) if a not in members]
+            if len(nxt) > room:
+                nxt = nxt[:room]
+                truncated = True
+            members.update(nxt)
+            frontier = set(nxt)
+            if truncated:
+                # Read the identifiers of the accounts we did take, then stop.
+                uses_parts.append(self._identifiers_of(frontier))
+                break
+        uses = pd.concat(uses_parts, ignore_index=True) if uses_parts else pd.DataFrame(columns=["account_id", "kind", "key", "first_seen"])
+        uses = uses[uses["account_id"].isin(members)].drop_duplicates(["account_id", "kind", "key"])
+        pairs = set(zip(uses["kind"], uses["key"]))
+        missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
+        if missing_counts:
+            counts = pd.concat(
+                [counts, self.identifier_counts(pd.DataFrame(sorted(missing_counts), columns=["kind", "key"]))],
+                ignore_index=True,
+            )
+        ident = counts[[p in pairs for p in zip(counts["kind"], counts["key"])]].drop_duplicates(["kind", "key"]).copy()
+        ident["is_hub"] = [(k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])]
+        ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
+        # An identifier whose sharers did not all fit is also not fully expanded.
+        hub_rows = ident[ident["is_hub"]]
+        if len(hub_rows):
+            shown = ", ".join(
+                f"{k} {v} ({n:,} accounts)" for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(5).itertuples(index=False)
+            )
+            more = f" and {len(hub_rows) - 5} more" if len(hub_rows) > 5 else ""
+            notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
+        if truncated:
+            notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
+        uses["first_seen"] = _from_ns(uses["first_seen"].tolist())
+        accounts = self._account_view(sorted(members))
+        paid = self._paid_between(sorted(members))
+        return Neighbourhood(
+            accounts=accounts,
+            identifiers=ident.sort_values(["kind", "key"]).reset_index(drop=True),
+            uses=uses.sort_values(["account_id", "kind", "key"]).reset_index(drop=True),
+            paid=paid,
+            notes=notes,
+            truncated=truncated,
+        )
+
+    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
+        acc = self.accounts(account_ids)
+        scores = self.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
+        dec = self.table("decisions", account_id=account_ids)[["account_id", "action"]]
+        state = self.account_state(account_ids)[["account_id", "action", "status"]].rename(
+            columns={"action": "state_action", "status": "state_status"}
+        )
+        out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
+        out = out.merge(state, on="account_id", how="left")
+        # The effective status is ours once an action was applied; the source's otherwise.
+        out["status"] = out["state_status"].where(out["state_status"].notna(), out["status"])
+        out["action"] = out["state_action"].where(out["state_action"].notna(), out["action"])
+        out["action"] = out["action"].fillna("none")
+        out["score"] = out["score"].astype("float64").fillna(0.0)
+        out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
+        return out.drop(columns=["state_action", "state_status"])
+
+    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+        cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
+        if not account_ids:
+            return pd.DataFrame(columns=cols)
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM _ids")
+        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        df = self._frame(
+            """SELECT account_id, counterparty, sum(amount) AS amount, count(*) AS count,
+                      min(timestamp) AS first_ts, max(timestamp) AS last_ts
+               FROM transactions
+               WHERE counterparty_kind = 'account'
+                 AND account_id IN (SELECT id FROM _ids) AND counterparty IN (SELECT id FROM _ids)
+               GROUP BY account_id, counterparty ORDER BY account_id, counterparty"""
+        )
+        if df.empty:
+            return pd.DataFrame(columns=cols)
+        df["first_ts"] = _from_ns(df["first_ts"].tolist())
+        df["last_ts"] = _from_ns(df["last_ts"].tolist())
+        return df[cols]
+
+    def shortest_path(self, a, b, *, max_hops, hub_threshold):
+        found = set(self.accounts([a, b])["account_id"])
+        for x in (a, b):
+            if x not in found:
+                from fraudgraph.errors import NotFoundError
+
+                raise NotFoundError(f"no account {x!r} in the workspace")
+        if a == b:
+            return [{"type": "account", "account_id": a}]
+        hubs = self._hub_keys()
+        # Breadth-first search over account -> identifier -> account, one SQL round per level.
+        parent: dict[Any, Any] = {("account", a): None}
+        frontier = [a]
+        target = ("account", b)
+        for _ in range(max_hops):
+            if not frontier:
+                break
+            uses = self._identifiers_of(set(frontier))
+            pairs = [(k, v) for k, v in dict.fromkeys(zip(uses["kind"], uses["key"]))]
+            counts = self.identifier_counts(pd.DataFrame(pairs, columns=["kind", "key"]))
+            n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
+            usable = []
+            for acc, k, v in zip(uses["account_id"], uses["kind"], uses["key"]):
+                node = ("identifier", k, v)
+                if node in parent or (k, v) in hubs or n_of.get((k, v), 0) > hub_threshold:
+                    continue
+                parent[node] = ("account", acc)
+                usable.append((k, v))
+            reached = self._accounts_of(usable, limit=10_000_000)
+            nxt = []
+            for acc, k, v in zip(reached["account_id"], reached["kind"], reached["key"]):
+                node = ("account", acc)
+                if node in parent:
+                    continue
+                parent[node] = ("identifier", k, v)
+                nxt.append(acc)
+            if target in parent:
+                break
+            frontier = nxt
+        if target not in parent:
+            return None
+        chain = []
+        node = target
+        while node is not None:
+            chain.append(node)
+            node = parent[node]
+        chain.reverse()
+        ids = [(n[1], n[2]) for n in chain if n[0] == "identifier"]
+        raw = self.identifier_counts(pd.DataFrame(ids, columns=["kind", "key"]))
+        raw_of = dict(zip(zip(raw["kind"], raw["key"]), raw["raw_values"]))
+        out = []
+        for n in chain:
+            if n[0] == "account":
+                out.append({"type": "account", "account_id": n[1]})
+            else:
+                out.append({"type": "identifier", "kind": n[1], "key": n[2], "raw_values": raw_of.get((n[1], n[2]), [])})
+        return out
+
+
+def _plain(v: Any) -> Any:
+    """numpy / pandas scalars -> plain Python for sqlite3; NaN/NaT/NA -> None."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return int(bool(v))
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return _to_json(v)
+    return v
+
+
+def _summary_dict(s: LoadSummary) -> dict:
+    return {
+        "accounts_new": s.accounts_new,
+        "accounts_updated": s.accounts_updated,
+        "links_new": s.links_new,
+        "links_updated": s.links_updated,
+        "transactions_new": s.transactions_new,
+        "transactions_updated": s.transactions_updated,
+        "seconds": s.seconds,
+    }
+
+
+def _source_of(dataset) -> str:
+    files = getattr(dataset, "files", None) or {}
+    for p in files.values():
+        return str(Path(p).parent)
+    return ""
