@@ -1,0 +1,270 @@
+"""One detection pass, pure: frames in, rings / ring members / account scores / hubs out.
+
+graph -> money flow -> candidate rings -> stable ids -> features -> scores -> reasons. Each
+structure is built once and handed to the next stage; nothing here reads or writes storage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.features import (
+    account_features,
+    account_table,
+    ring_features,
+    shared_identifiers,
+)
+from fraudgraph.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
+from fraudgraph.graph import DetectionConfig, IdentityGraph, _days, build_identity_graph
+from fraudgraph.rings import assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.scoring import (
+    DEFAULT_TIERS,
+    AccountScorer,
+    RingScorer,
+    account_reasons,
+    ring_reasons,
+)
+
+RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "weight", "first_seen", "values"]
+
+
+@dataclass
+class Detection:
+    """The result of ``detect``.
+
+    rings, ring_members, account_scores, hubs: frames as in ``fraudgraph.frames``.
+    ring_identifiers: ring_id, kind, key, n_members (ring members using it), n_accounts (all
+        accounts), weight, first_seen (latest first use by a member, datetime64), values (raw
+        spellings, list): what an investigator checks.
+    account_features: numeric features per account (index account_id), for the account view.
+    next_ring_number: the counter to pass to the next sweep.
+    as_of: the time the detection describes.
+    stage_seconds: wall time per stage.
+    """
+
+    rings: pd.DataFrame
+    ring_members: pd.DataFrame
+    account_scores: pd.DataFrame
+    hubs: pd.DataFrame
+    ring_identifiers: pd.DataFrame
+    account_features: pd.DataFrame
+    next_ring_number: int
+    as_of: pd.Timestamp
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.Timestamp:
+    """The latest created_at, first_seen or transaction timestamp (the default ``as_of``)."""
+    candidates = [accounts["created_at"].max()]
+    if "first_seen" in links and len(links):
+        candidates.append(links["first_seen"].max())
+    if transactions is not None and len(transactions) and "timestamp" in transactions:
+        candidates.append(transactions["timestamp"].max())
+    found = [pd.Timestamp(c) for c in candidates if c is not None and not pd.isna(c)]
+    if not found:
+        raise ValueError("detect: no created_at, first_seen or transaction timestamp to take as_of from; pass as_of")
+    return max(found)
+
+
+def _empty_detection(accounts, hubs, next_ring_number, as_of, stages) -> Detection:
+    scores = pd.DataFrame({
+        "account_id": accounts["account_id"].astype(str).to_numpy(),
+        "score": np.zeros(len(accounts)),
+        "ring_id": pd.Series([None] * len(accounts), dtype=object),
+        "reasons": [[] for _ in range(len(accounts))],
+    })[ACCOUNT_SCORE_COLUMNS]
+    return Detection(
+        rings=pd.DataFrame(columns=RING_COLUMNS), ring_members=pd.DataFrame(columns=RING_MEMBER_COLUMNS),
+        account_scores=scores, hubs=hubs, ring_identifiers=pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS),
+        account_features=pd.DataFrame(index=pd.Index(scores["account_id"], name="account_id")),
+        next_ring_number=next_ring_number, as_of=as_of, stage_seconds=stages,
+    )
+
+
+def detect(
+    accounts: pd.DataFrame,
+    links: pd.DataFrame,
+    transactions: pd.DataFrame | None = None,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    seed: int = 0,
+    config: DetectionConfig | None = None,
+    previous_members: pd.DataFrame | None = None,
+    next_ring_number: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Detection:
+    """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.frames``).
+
+    as_of: the moment the sweep describes; defaults to the latest timestamp in the data. Links
+        first seen and transactions made after it are ignored (they had not happened yet).
+    seed: seeds community detection and the IsolationForest: same input and seed, same output.
+    previous_members: ring_members of the previous sweep, so surviving rings keep their ids.
+    next_ring_number: first number for new ring ids (``Detection.next_ring_number`` of the last sweep).
+    progress: called with the name of each stage as it starts (for a progress line on stderr).
+    """
+    config = config or DetectionConfig()
+    stages: dict[str, float] = {}
+    current: list = [None, time.perf_counter()]  # stage being timed, its start
+
+    def stage(name: str | None) -> None:
+        """Close the running stage's clock and start ``name`` (None = finished)."""
+        now = time.perf_counter()
+        if current[0] is not None:
+            stages[current[0]] = round(now - current[1], 4)
+        current[:] = [name, now]
+        if name is not None and progress is not None:
+            progress(name)
+
+    as_of = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
+    if as_of.tzinfo is not None:
+        as_of = as_of.tz_convert("UTC").tz_localize(None)
+    as_of_day = float(as_of.value) / 86_400e9
+    if "first_seen" in links and len(links):
+        links = links[~(links["first_seen"] > as_of).to_numpy()]
+    if transactions is not None and len(transactions):
+        transactions = transactions[~(transactions["timestamp"] > as_of).to_numpy()]
+
+    stage("graph")
+    graph = build_identity_graph(accounts, links, config)
+    stage("money_flow")
+    flow = money_flow(transactions, graph.account_ids, config)
+    stage("rings")
+    candidates = find_candidate_rings(graph, flow, config, seed=seed)
+    if candidates.clusters.empty:
+        stage(None)
+        return _empty_detection(accounts.assign(account_id=graph.account_ids), graph.hubs[HUB_COLUMNS], next_ring_number, as_of, stages)
+    stage("ring_ids")
+    ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
+    ring_of_cluster = (
+        candidates.clusters.assign(ring_id=ring_members.set_index("account_id")["ring_id"]
+                                   .reindex(candidates.clusters["account_id"]).to_numpy())
+        .drop_duplicates("cluster").set_index("cluster")["ring_id"]
+    )
+
+    stage("features")
+    table = account_table(accounts, graph)
+    shared = shared_identifiers(graph, candidates.cluster_of, as_of_day, config)
+    rf = ring_features(graph, candidates, table, shared, flow, transactions, as_of_day, config)
+    af = account_features(graph, candidates, table, shared, flow, as_of_day, config)
+
+    stage("scoring")
+    ring_scorer = RingScorer(n_estimators=config.isolation_estimators, random_state=seed).fit(rf)
+    ring_score = ring_scorer.score_samples(rf)
+    evidence = ring_scorer.evidence(rf)
+    anomaly = ring_scorer.anomaly(rf)
+    account_scorer = AccountScorer(random_state=seed).fit(af)
+    cluster = af["cluster"].to_numpy()
+    in_ring = cluster >= 0
+    score_of_ring = np.zeros(len(af))
+    score_of_ring[in_ring] = ring_score[cluster[in_ring]]
+    acc_score = account_scorer.score_samples(af, score_of_ring)
+    tie = account_scorer.tie(af)
+
+    stage("reasons")
+    ident = shared.frame.copy()
+    ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
+    known_ids = pd.Series(graph.account_ids.to_numpy()[af.index[af["is_known_fraud"].to_numpy()]]).groupby(
+        cluster[af["is_known_fraud"].to_numpy()]).agg(list)
+    top_payees = _top_payees(flow, candidates.cluster_of, graph)
+    reasons = ring_reasons(rf, evidence, anomaly, ident, known_ids, top_payees, burst_days=config.burst_days)
+
+    ring_ids = ring_of_cluster.reindex(rf.index).to_numpy()
+    feature_records = _feature_dicts(rf)
+    rings = pd.DataFrame({
+        "ring_id": ring_ids,
+        "size": rf["size"].to_numpy(np.int64),
+        "score": ring_score,
+        "exposure": rf["exposure"].to_numpy(np.float64),
+        "features": feature_records,
+        "reasons": reasons,
+    })
+    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    ring_id_of_account = np.full(len(af), None, dtype=object)
+    ring_id_of_account[in_ring] = ring_ids[cluster[in_ring]]
+    top_text = np.array([r[0]["text"] if r else None for r in reasons], dtype=object)
+    ring_top = np.full(len(af), None, dtype=object)
+    ring_top[in_ring] = top_text[cluster[in_ring]]
+    # Per account: what it shares with its ring (kind, key), for the account's own reasons.
+    pair_kind = graph.identifiers["kind"].to_numpy()[shared.member_identifiers]
+    pair_key = graph.identifiers["key"].to_numpy()[shared.member_identifiers]
+    acc_idents = pd.Series(list(zip(pair_kind, pair_key))).groupby(shared.member_rows).agg(list)
+    explained = np.flatnonzero((acc_score > 0) | af["is_known_legit"].to_numpy())
+    acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
+    for pos, rs in zip(explained, account_reasons(
+        af.iloc[explained], acc_score[explained], tie[explained], ring_id_of_account[explained],
+        score_of_ring[explained], ring_top[explained], acc_idents.reindex(explained),
+        np.clip(af["fraud_proximity"].to_numpy()[explained] / max(account_scorer.proximity_scale_, 1e-12), 0, 1),
+    )):
+        acc_reason_lists[pos] = rs
+    account_scores = pd.DataFrame({
+        "account_id": graph.account_ids.to_numpy(),
+        "score": acc_score,
+        "ring_id": pd.Series(ring_id_of_account, dtype=object),
+        "reasons": acc_reason_lists,
+    })[ACCOUNT_SCORE_COLUMNS]
+
+    ring_identifiers = pd.DataFrame({
+        "ring_id": ring_of_cluster.reindex(ident["cluster"]).to_numpy(),
+        "kind": ident["kind"].to_numpy(),
+        "key": ident["key"].to_numpy(),
+        "n_members": ident["n_members"].to_numpy(np.int64),
+        "n_accounts": ident["n_accounts"].to_numpy(np.int64),
+        "weight": ident["weight"].to_numpy(np.float64),
+        "first_seen": pd.to_datetime(np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9), unit="ns"),
+        "values": ident["values"].to_numpy() if len(ident) else [],
+    })[RING_IDENTIFIER_COLUMNS].sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True]).reset_index(drop=True)
+
+    features_by_account = af.drop(columns=["cluster"]).set_axis(pd.Index(graph.account_ids, name="account_id"))
+    stage(None)
+    return Detection(
+        rings=rings[RING_COLUMNS],
+        ring_members=ring_members[RING_MEMBER_COLUMNS],
+        account_scores=account_scores,
+        hubs=graph.hubs[HUB_COLUMNS],
+        ring_identifiers=ring_identifiers,
+        account_features=features_by_account,
+        next_ring_number=next_number,
+        as_of=as_of,
+        stage_seconds=stages,
+    )
+
+
+def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
+    """Ring features as plain JSON-friendly dicts (ints stay ints, NaN becomes None)."""
+    records = []
+    cols = list(rf.columns)
+    int_cols = {c for c in cols if pd.api.types.is_integer_dtype(rf[c])}
+    values = rf.to_numpy(dtype=object)
+    for row in values:
+        rec = {}
+        for c, v in zip(cols, row):
+            if c in int_cols:
+                rec[c] = int(v)
+            else:
+                v = float(v)
+                rec[c] = None if np.isnan(v) else round(v, 6)
+        records.append(rec)
+    return records
+
+
+def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series:
+    """Per cluster: the account payees paid by the most members (at least two), most shared first."""
+    t = flow.counts.tocoo()
+    if t.nnz == 0:
+        return pd.Series(dtype=object)
+    c = cluster_of[t.row]
+    pay = pd.DataFrame({"cluster": c, "payee": t.col})
+    pay = pay[pay["cluster"] >= 0]
+    per = pay.groupby(["cluster", "payee"]).size().rename("n").reset_index()
+    per = per[per["n"] >= 2].sort_values(["cluster", "n"], ascending=[True, False])
+    per["payee_id"] = graph.account_ids.to_numpy()[per["payee"].to_numpy()]
+    return per.groupby("cluster")["payee_id"].agg(lambda s: list(s[:10]))
+
+
+__all__ = ["DEFAULT_TIERS", "Detection", "detect", "latest_timestamp"]

@@ -1,0 +1,324 @@
+"""Ring and account features: structure, synchrony, credit behaviour, money flow, known outcomes.
+
+Everything is computed in a few vectorized passes over the sweep's sparse structures; the
+feature frames are indexed by cluster number (rings) and account position (accounts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from fraudgraph.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, _days
+from fraudgraph.rings import CandidateRings, MoneyFlow
+
+MEDIUM_KINDS = frozenset({"address", "phone", "email"})
+
+
+@dataclass
+class SharedIdentifiers:
+    """Identifiers that link two or more members of the same ring.
+
+    frame: one row per (cluster, identifier): cluster, identifier (column of the incidence),
+        kind, key, n_members (ring members using it), n_accounts (all accounts using it),
+        weight, first_seen_min / first_seen_max (days, over the ring's members), n_recent
+        (members whose first use is within the burst window).
+    account_pairs: (account position, identifier) incidence entries behind ``frame``.
+    """
+
+    frame: pd.DataFrame
+    member_rows: np.ndarray
+    member_identifiers: np.ndarray
+
+
+def account_table(accounts: pd.DataFrame, graph: IdentityGraph) -> pd.DataFrame:
+    """The accounts frame in identity-graph row order with the numeric columns features need."""
+    acc = accounts.set_index(accounts["account_id"].astype(str)).reindex(graph.account_ids)
+    out = pd.DataFrame(index=np.arange(graph.n_accounts))
+    out["created_day"] = _days(acc["created_at"]) if "created_at" in acc else np.nan
+    limit = pd.to_numeric(acc.get("credit_limit"), errors="coerce") if "credit_limit" in acc else None
+    balance = pd.to_numeric(acc.get("balance"), errors="coerce") if "balance" in acc else None
+    out["credit_limit"] = limit.to_numpy(np.float64) if limit is not None else np.nan
+    out["balance"] = balance.to_numpy(np.float64) if balance is not None else np.nan
+    od = pd.to_numeric(acc["overdue_days"], errors="coerce") if "overdue_days" in acc else None
+    out["overdue_days"] = od.fillna(0).to_numpy(np.float64) if od is not None else 0.0
+    label = acc["label"] if "label" in acc else pd.Series(None, index=acc.index, dtype=object)
+    out["is_known_fraud"] = (label == "fraud").fillna(False).to_numpy(bool)
+    out["is_known_legit"] = (label == "legit").fillna(False).to_numpy(bool)
+    status = acc["status"] if "status" in acc else pd.Series("active", index=acc.index)
+    out["is_inactive"] = status.isin(["suspended", "closed"]).to_numpy(bool)
+    lim = out["credit_limit"].to_numpy()
+    bal = out["balance"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(lim > 0, bal / lim, np.nan)
+    out["utilization"] = util
+    out["exposure"] = np.fmax(np.nan_to_num(lim, nan=0.0), np.nan_to_num(bal, nan=0.0))
+    out["exposure"] = out["exposure"].clip(lower=0)
+    return out
+
+
+def shared_identifiers(
+    graph: IdentityGraph, cluster_of: np.ndarray, as_of_day: float, config: DetectionConfig
+) -> SharedIdentifiers:
+    """Which linking identifiers each ring's members share (used by two or more members)."""
+    inc = graph.incidence.tocoo()
+    fs = graph.link_first_seen.tocoo()
+    weights = graph.linking_weights()
+    in_ring = (cluster_of[inc.row] >= 0) & (weights[inc.col] > 0)
+    rows, cols, first = inc.row[in_ring], inc.col[in_ring], fs.data[in_ring]
+    clusters = cluster_of[rows]
+    pairs = pd.DataFrame({"cluster": clusters, "identifier": cols, "first_seen": first})
+    pairs["recent"] = pairs["first_seen"] >= as_of_day - config.burst_days
+    grouped = pairs.groupby(["cluster", "identifier"], sort=True)
+    frame = grouped.agg(
+        n_members=("first_seen", "size"),
+        first_seen_min=("first_seen", "min"),
+        first_seen_max=("first_seen", "max"),
+        n_recent=("recent", "sum"),
+    ).reset_index()
+    frame = frame[frame["n_members"] >= 2].reset_index(drop=True)
+    idents = graph.identifiers
+    frame["kind"] = idents["kind"].to_numpy()[frame["identifier"]]
+    frame["key"] = idents["key"].to_numpy()[frame["identifier"]]
+    frame["n_accounts"] = idents["n_accounts"].to_numpy()[frame["identifier"]]
+    frame["weight"] = weights[frame["identifier"]]
+    keep_pair = pd.MultiIndex.from_arrays([clusters, cols]).isin(
+        pd.MultiIndex.from_arrays([frame["cluster"], frame["identifier"]])
+    )
+    return SharedIdentifiers(frame=frame, member_rows=rows[keep_pair], member_identifiers=cols[keep_pair])
+
+
+def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: str) -> np.ndarray:
+    s = pd.Series(values).groupby(cluster)
+    agg = getattr(s, how)()
+    return agg.reindex(range(n_clusters)).to_numpy(np.float64)
+
+
+def personalized_pagerank(
+    adjacency: sp.csr_matrix, seeds: np.ndarray, *, alpha: float, tol: float, max_iter: int
+) -> np.ndarray:
+    """Personalized PageRank from ``seeds`` (bool mask) by power iteration, scaled per seed.
+
+    The result is multiplied by the number of seeds, so a value reads as "share of one seed's
+    walk mass": comparable across sweeps with few or many confirmed fraud accounts. Dangling
+    nodes return their mass to the seeds. Iterates until the L1 change is below ``tol``.
+    """
+    n = adjacency.shape[0]
+    n_seeds = int(seeds.sum())
+    if n_seeds == 0 or adjacency.nnz == 0:
+        return np.where(seeds, 1.0 - alpha, 0.0) if n_seeds else np.zeros(n)
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    inv = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
+    transition = (sp.diags(inv) @ adjacency).T.tocsr()  # column-stochastic where degree > 0
+    restart = seeds.astype(np.float64) / n_seeds
+    dangling = degree == 0
+    x = restart.copy()
+    for _ in range(max_iter):
+        x_new = alpha * (transition @ x + x[dangling].sum() * restart) + (1 - alpha) * restart
+        if np.abs(x_new - x).sum() < tol:
+            x = x_new
+            break
+        x = x_new
+    return x * n_seeds
+
+
+def ring_features(
+    graph: IdentityGraph,
+    candidates: CandidateRings,
+    table: pd.DataFrame,
+    shared: SharedIdentifiers,
+    flow: MoneyFlow,
+    transactions: pd.DataFrame | None,
+    as_of_day: float,
+    config: DetectionConfig,
+) -> pd.DataFrame:
+    """One row per cluster (index = cluster number) of numeric ring features."""
+    cluster_of = candidates.cluster_of
+    members = np.flatnonzero(cluster_of >= 0)
+    mc = cluster_of[members]
+    k = int(mc.max()) + 1 if len(mc) else 0
+    f = pd.DataFrame(index=pd.RangeIndex(k, name="cluster"))
+    size = np.bincount(mc, minlength=k).astype(np.float64)
+    f["size"] = size.astype(np.int64)
+
+    # Structure: internal edges of the identity projection and of the full adjacency.
+    adj = candidates.adjacency.tocoo()
+    inside = (cluster_of[adj.row] >= 0) & (cluster_of[adj.row] == cluster_of[adj.col]) & (adj.row < adj.col)
+    ec = cluster_of[adj.row[inside]]
+    n_edges = np.bincount(ec, minlength=k).astype(np.float64)
+    pairs = size * (size - 1) / 2
+    f["density"] = np.divide(n_edges, pairs, out=np.zeros(k), where=pairs > 0)
+    f["mean_edge_weight"] = np.divide(
+        np.bincount(ec, weights=adj.data[inside], minlength=k), n_edges, out=np.zeros(k), where=n_edges > 0
+    )
+    ident = candidates.identity_edges.tocoo()
+    inside_id = (cluster_of[ident.row] >= 0) & (cluster_of[ident.row] == cluster_of[ident.col]) & (ident.row < ident.col)
+    n_id_edges = np.bincount(cluster_of[ident.row[inside_id]], minlength=k).astype(np.float64)
+    f["identity_edge_share"] = np.divide(n_id_edges, n_edges, out=np.zeros(k), where=n_edges > 0)
+
+    # Shared identifiers by kind, and how much of the ring one identifier covers.
+    sf = shared.frame
+    f["n_shared_identifiers"] = np.bincount(sf["cluster"], minlength=k)
+    for kind in sorted(set(graph.identifiers["kind"].unique())):
+        sel = (sf["kind"] == kind).to_numpy()
+        f[f"n_shared_{kind}"] = np.bincount(sf["cluster"][sel], minlength=k)
+    strong = sf["kind"].isin(STRONG_KINDS).to_numpy()
+    medium = sf["kind"].isin(MEDIUM_KINDS).to_numpy()
+    f["n_shared_strong"] = np.bincount(sf["cluster"][strong], minlength=k)
+    f["n_shared_medium"] = np.bincount(sf["cluster"][medium], minlength=k)
+    cover = sf["n_members"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0)
+    f["max_identifier_cover"] = _per_cluster(cover, sf["cluster"].to_numpy(), k, "max")
+    strong_cover = np.where(strong, cover, 0.0)
+    f["max_strong_cover"] = _per_cluster(strong_cover, sf["cluster"].to_numpy(), k, "max")
+    # Members on some shared strong identifier: a device farm puts everybody on one.
+    strong_member = np.zeros(graph.n_accounts, dtype=bool)
+    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
+    f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
+    f["identifier_crowd"] = _per_cluster(sf["n_accounts"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0), sf["cluster"].to_numpy(), k, "max")
+
+    # Synchrony of account opening.
+    created = table["created_day"].to_numpy()[members]
+    f["created_span_days"] = _per_cluster(created, mc, k, "max") - _per_cluster(created, mc, k, "min")
+    median_created = _per_cluster(created, mc, k, "median")
+    near = np.abs(created - median_created[mc]) <= config.opened_together_days / 2
+    f["opened_together_share"] = np.bincount(mc, weights=near, minlength=k) / np.maximum(size, 1)
+    f["median_age_days"] = as_of_day - median_created
+    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
+
+    # Recent link burst: members whose shared identifiers first appeared just before as_of.
+    recent_member = np.zeros(graph.n_accounts, dtype=bool)
+    fs_of_pair = graph.link_first_seen[shared.member_rows, shared.member_identifiers]
+    fs_of_pair = np.asarray(fs_of_pair).ravel()
+    recent_pair = fs_of_pair >= as_of_day - config.burst_days
+    recent_member[shared.member_rows[recent_pair]] = True
+    old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 3
+    f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
+    f["recent_link_old_account_share"] = np.bincount(
+        mc, weights=(recent_member & old_account)[members], minlength=k
+    ) / np.maximum(size, 1)
+    bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
+    recent_payout = np.zeros(graph.n_accounts, dtype=bool)
+    recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
+    f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
+
+    # Credit behaviour.
+    util = table["utilization"].to_numpy()[members]
+    f["mean_utilization"] = _per_cluster(util, mc, k, "mean")
+    f["maxed_share"] = np.bincount(mc, weights=np.nan_to_num(util) >= 0.9, minlength=k) / np.maximum(size, 1)
+    od = table["overdue_days"].to_numpy()[members]
+    f["overdue_share"] = np.bincount(mc, weights=od > 0, minlength=k) / np.maximum(size, 1)
+    f["mean_overdue_days"] = np.bincount(mc, weights=od, minlength=k) / np.maximum(size, 1)
+    f["exposure"] = np.bincount(mc, weights=table["exposure"].to_numpy()[members], minlength=k)
+    f["inactive_share"] = np.bincount(mc, weights=table["is_inactive"].to_numpy()[members], minlength=k) / np.maximum(size, 1)
+
+    # Known outcomes.
+    f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(np.int64)
+    f["known_legit"] = np.bincount(mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k).astype(np.int64)
+
+    # Money flow.
+    _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size)
+    return f
+
+
+def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size) -> None:
+    """Internal flow, fan-in / fan-out and co-payment of each ring (zeros without transactions)."""
+    zeros = np.zeros(k)
+    for col in ("internal_flow", "internal_flow_share", "fan_in", "fan_out", "fan_in_per_member",
+                "co_payment_share", "chargeback_share", "chargeback_member_share", "payee_overlap"):
+        f[col] = zeros
+    if flow.counts.nnz == 0:
+        return
+    t = flow.transfers.tocoo()
+    src_c, dst_c = cluster_of[t.row], cluster_of[t.col]
+    internal = (src_c >= 0) & (src_c == dst_c)
+    f["internal_flow"] = np.bincount(src_c[internal], weights=t.data[internal], minlength=k)
+    out_total = np.bincount(src_c[src_c >= 0], weights=t.data[src_c >= 0], minlength=k)
+    f["internal_flow_share"] = np.divide(f["internal_flow"].to_numpy(), out_total, out=np.zeros(k), where=out_total > 0)
+    # Fan-in: distinct outside payers into the ring; fan-out: distinct outside payees.
+    into = (dst_c >= 0) & ~internal
+    fan_in = pd.DataFrame({"c": dst_c[into], "p": t.row[into]}).drop_duplicates().groupby("c").size()
+    f["fan_in"] = fan_in.reindex(range(k), fill_value=0).to_numpy()
+    out = (src_c >= 0) & ~internal
+    fan_out = pd.DataFrame({"c": src_c[out], "p": t.col[out]}).drop_duplicates().groupby("c").size()
+    f["fan_out"] = fan_out.reindex(range(k), fill_value=0).to_numpy()
+    f["fan_in_per_member"] = f["fan_in"].to_numpy() / np.maximum(size, 1)
+    # Shared payees: share of members who pay a payee that another member also pays.
+    co = flow.co_payment.tocoo()
+    same = (cluster_of[co.row] >= 0) & (cluster_of[co.row] == cluster_of[co.col])
+    co_member = np.zeros(graph.n_accounts, dtype=bool)
+    co_member[co.row[same]] = True
+    f["co_payment_share"] = np.bincount(mc, weights=co_member[members], minlength=k) / np.maximum(size, 1)
+    # Concentration of payees: share of all member->account payments going to the ring's top payee.
+    pay = pd.DataFrame({"c": src_c, "p": t.col})
+    pay = pay[pay["c"] >= 0]
+    if len(pay):
+        per = pay.drop_duplicates().groupby(["c", "p"]).size()  # distinct payers per payee
+        top = per.groupby(level="c").max()
+        f["payee_overlap"] = (top.reindex(range(k), fill_value=0).to_numpy() / np.maximum(size, 1))
+    if transactions is not None and len(transactions) and "status" in transactions:
+        pos = graph.account_ids.get_indexer(transactions["account_id"].astype(str))
+        cb = (transactions["status"] == "chargeback").to_numpy()
+        ok = pos >= 0
+        tc = cluster_of[pos[ok]]
+        inr = tc >= 0
+        n_tx = np.bincount(tc[inr], minlength=k)
+        n_cb = np.bincount(tc[inr], weights=cb[ok][inr], minlength=k)
+        f["chargeback_share"] = np.divide(n_cb, n_tx, out=np.zeros(k), where=n_tx > 0)
+        cb_acc = np.zeros(graph.n_accounts, dtype=bool)
+        cb_acc[pos[ok][cb[ok]]] = True
+        f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(size, 1)
+
+
+def account_features(
+    graph: IdentityGraph,
+    candidates: CandidateRings,
+    table: pd.DataFrame,
+    shared: SharedIdentifiers,
+    flow: MoneyFlow,
+    as_of_day: float,
+    config: DetectionConfig,
+) -> pd.DataFrame:
+    """One row per account (identity-graph order): its own links, its tie to its ring, proximity
+    to confirmed fraud. Ring features are joined by the scorer through ``cluster``."""
+    n = graph.n_accounts
+    cluster_of = candidates.cluster_of
+    f = pd.DataFrame(index=pd.RangeIndex(n, name="account_pos"))
+    f["cluster"] = cluster_of
+    weights = graph.linking_weights()
+    inc = graph.incidence.tocoo()
+    shared_link = weights[inc.col] > 0
+    f["n_shared_identifiers"] = np.bincount(inc.row[shared_link], minlength=n)
+    # Tie to the ring: weight and number of neighbours inside the same cluster.
+    adj = candidates.adjacency.tocoo()
+    same = (cluster_of[adj.row] >= 0) & (cluster_of[adj.row] == cluster_of[adj.col])
+    f["ring_strength"] = np.bincount(adj.row[same], weights=adj.data[same], minlength=n)
+    ring_deg = np.bincount(adj.row[same], minlength=n).astype(np.float64)
+    size = np.bincount(cluster_of[cluster_of >= 0])
+    my_size = np.where(cluster_of >= 0, size[np.maximum(cluster_of, 0)] if len(size) else 0, 0)
+    f["ring_degree_share"] = np.divide(ring_deg, my_size - 1, out=np.zeros(n), where=my_size > 1)
+    # Members on the ring's shared strong identifiers, and ring identifiers first seen recently.
+    f["on_shared_strong"] = False
+    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    on_strong = np.zeros(n, dtype=bool)
+    on_strong[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
+    f["on_shared_strong"] = on_strong
+    n_ring_idents = np.bincount(shared.member_rows, minlength=n)
+    f["n_ring_identifiers"] = n_ring_idents
+    fs = np.asarray(graph.link_first_seen[shared.member_rows, shared.member_identifiers]).ravel()
+    recent = fs >= as_of_day - config.burst_days
+    f["n_recent_ring_identifiers"] = np.bincount(shared.member_rows[recent], minlength=n)
+    f["age_days"] = as_of_day - table["created_day"].to_numpy()
+    f["utilization"] = table["utilization"].to_numpy()
+    f["overdue_days"] = table["overdue_days"].to_numpy()
+    f["is_known_fraud"] = table["is_known_fraud"].to_numpy()
+    f["is_known_legit"] = table["is_known_legit"].to_numpy()
+    f["exposure"] = table["exposure"].to_numpy()
+    f["fraud_proximity"] = personalized_pagerank(
+        candidates.adjacency, table["is_known_fraud"].to_numpy(),
+        alpha=config.pagerank_alpha, tol=config.pagerank_tol, max_iter=config.pagerank_max_iter,
+    )
+    return f
