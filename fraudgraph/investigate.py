@@ -1,0 +1,228 @@
+"""What an investigator looks at: one account, one ring, a neighbourhood, a path between two accounts.
+
+The workspace does the reading where the data lives (SQL or Cypher); this module shapes the
+answers and builds the networkx subgraph that every export format is written from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from fraudgraph.errors import NotFoundError
+from fraudgraph.workspace.base import Neighbourhood, Workspace
+
+DEFAULT_HUB_THRESHOLD = 50  # identifiers shared by more accounts are shown, never expanded
+DEFAULT_MAX_NODES = 500
+FLAGGED = ("review", "restrict", "suspend")
+
+
+def _iso(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return pd.Timestamp(v).isoformat()
+
+
+def _num(v: Any, default: float = float("nan")) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return default
+    return f
+
+
+def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
+    """One ring: its row, members with their scores and decisions, shared identifiers with raw spellings."""
+    rings = ws.table("rings", ring_id=ring_id)
+    if rings.empty:
+        raise NotFoundError(f"no ring {ring_id!r} in the last sweep; see `fraudgraph rings`")
+    ring = rings.iloc[0].to_dict()
+    member_ids = ws.table("ring_members", ring_id=ring_id)["account_id"].tolist()
+    acc = ws.accounts(member_ids)
+    scores = ws.table("account_scores", account_id=member_ids)[["account_id", "score"]]
+    dec = ws.table("decisions", account_id=member_ids)[["account_id", "action", "trigger"]]
+    state = ws.account_state(member_ids)[["account_id", "status", "action", "credit_limit"]].rename(
+        columns={"status": "state_status", "action": "state_action", "credit_limit": "state_limit"}
+    )
+    members = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
+    members = members.merge(state, on="account_id", how="left")
+    members["status"] = members["state_status"].where(members["state_status"].notna(), members["status"])
+    members["action"] = members["state_action"].where(members["state_action"].notna(), members["action"]).fillna("none")
+    members = members.drop(columns=["state_status", "state_action", "state_limit", "properties"])
+    members = members.sort_values(["created_at", "account_id"]).reset_index(drop=True)
+    identifiers = ws.table("ring_identifiers", ring_id=ring_id)
+    identifiers = identifiers.sort_values(["n_members", "kind", "key"], ascending=[False, True, True]).reset_index(drop=True)
+    return {"ring": ring, "members": members, "identifiers": identifiers}
+
+
+def account_view(ws: Workspace, account_id: str, *, nearest: int = 5) -> dict[str, Any]:
+    """One account: profile, identifiers (with how many share each), ring, score, decision, reasons,
+    and the nearest flagged accounts (within two hops, through non-hub identifiers)."""
+    acc = ws.accounts([account_id])
+    if acc.empty:
+        raise NotFoundError(f"no account {account_id!r} in the workspace")
+    profile = acc.iloc[0].to_dict()
+    profile["properties"] = json.loads(profile.get("properties") or "{}")
+    links = ws.links([account_id])
+    pairs = links.dropna(subset=["key"])[["kind", "key"]].drop_duplicates()
+    counts = ws.identifier_counts(pairs)
+    hubs = ws.table("hubs")
+    hub_set = set(zip(hubs["kind"], hubs["key"]))
+    ident = links.merge(counts[["kind", "key", "n_accounts"]], on=["kind", "key"], how="left")
+    ident["n_accounts"] = ident["n_accounts"].fillna(1).astype(int)
+    ident.loc[ident["key"].isna(), "n_accounts"] = 0
+    ident["is_hub"] = [(k, v) in hub_set for k, v in zip(ident["kind"], ident["key"])]
+    ident["no_identity"] = ident["key"].isna()
+    score = ws.table("account_scores", account_id=account_id)
+    decision = ws.table("decisions", account_id=account_id)
+    state = ws.account_state([account_id])
+    ring_id = score.iloc[0]["ring_id"] if len(score) else None
+    out: dict[str, Any] = {
+        "profile": profile,
+        "identifiers": ident.drop(columns=[]).reset_index(drop=True),
+        "ring_id": ring_id if isinstance(ring_id, str) else None,
+        "score": float(score.iloc[0]["score"]) if len(score) else None,
+        "reasons": (score.iloc[0]["reasons"] or []) if len(score) else [],
+        "decision": decision.iloc[0].to_dict() if len(decision) else None,
+        "state": state.iloc[0].to_dict() if len(state) else None,
+    }
+    hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=DEFAULT_HUB_THRESHOLD)
+    near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
+    shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]
+    own = set(zip(shared["kind"], shared["key"]))
+    via = hood.uses[[(k, v) in own for k, v in zip(hood.uses["kind"], hood.uses["key"])]]
+    direct = set(via["account_id"])
+    near = near.assign(hops=[1 if a in direct else 2 for a in near["account_id"]])
+    out["nearest_flagged"] = (
+        near.sort_values(["hops", "score"], ascending=[True, False])
+        .head(nearest)[["account_id", "hops", "action", "score", "ring_id"]]
+        .reset_index(drop=True)
+    )
+    return out
+
+
+def path(ws: Workspace, a: str, b: str, *, max_hops: int = 6, hub_threshold: int = DEFAULT_HUB_THRESHOLD):
+    """The shortest chain of shared (non-hub) identifiers from account a to account b, or None."""
+    return ws.shortest_path(a, b, max_hops=max_hops, hub_threshold=hub_threshold)
+
+
+def subgraph(
+    ws: Workspace,
+    *,
+    account: str | None = None,
+    ring: str | None = None,
+    hops: int = 1,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    hub_threshold: int = DEFAULT_HUB_THRESHOLD,
+) -> nx.DiGraph:
+    """The subgraph an export writes: a ring (its members, one hop) or an account's neighbourhood."""
+    if (account is None) == (ring is None):
+        raise ValueError("give exactly one of account or ring")
+    reasons: list = []
+    if ring is not None:
+        view = ring_view(ws, ring)
+        seeds = view["members"]["account_id"].tolist()
+        hood = ws.neighbourhood(seeds, hops=0, max_nodes=max(max_nodes, len(seeds) * 20), hub_threshold=hub_threshold)
+        title = f"Ring {ring}"
+        center = f"ring {ring} ({len(seeds)} accounts)"
+        reasons = view["ring"].get("reasons") or []
+    else:
+        hood = ws.neighbourhood([account], hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
+        seeds = [account]
+        title = f"Account {account}"
+        center = f"account {account}, {hops} hop(s)"
+        sc = ws.table("account_scores", account_id=account)
+        reasons = (sc.iloc[0]["reasons"] or []) if len(sc) else []
+    return build_graph(hood, seeds=seeds, title=title, center=center, reasons=reasons)
+
+
+def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list) -> nx.DiGraph:
+    """Neighbourhood frames -> the networkx graph of ``fraudgraph.export`` (one attribute schema)."""
+    G = nx.DiGraph(title=title, center=center, reasons=list(reasons), notes=list(hood.notes))
+    seed_set = set(seeds)
+    for r in hood.accounts.to_dict("records"):
+        label = r.get("label")
+        G.add_node(
+            f"account:{r['account_id']}",
+            node_type="account",
+            label=str(r["account_id"]),
+            account_id=str(r["account_id"]),
+            status=str(r.get("status") or ""),
+            score=_num(r.get("score"), 0.0),
+            action=str(r.get("action") or "none"),
+            ring_id=r["ring_id"] if isinstance(r.get("ring_id"), str) else "",
+            created_at=_iso(r.get("created_at")),
+            credit_limit=_num(r.get("credit_limit")),
+            balance=_num(r.get("balance")),
+            overdue_days=int(_num(r.get("overdue_days"), 0.0)),
+            fraud_label=label if isinstance(label, str) else "",
+            seed=r["account_id"] in seed_set,
+        )
+    for r in hood.identifiers.to_dict("records"):
+        raw = r.get("raw_values")
+        raw_list = raw if isinstance(raw, list) else json.loads(raw or "[]")
+        key = str(r["key"])
+        G.add_node(
+            f"identifier:{r['kind']}:{key}",
+            node_type="identifier",
+            label=f"{r['kind']}: {key if len(key) <= 32 else key[:29] + '...'}",
+            kind=str(r["kind"]),
+            key=key,
+            raw_values=json.dumps(sorted(raw_list), ensure_ascii=False),
+            n_accounts=int(r["n_accounts"]),
+            is_hub=bool(r["is_hub"]),
+            expanded=bool(r["expanded"]),
+        )
+    for r in hood.uses.to_dict("records"):
+        a, i = f"account:{r['account_id']}", f"identifier:{r['kind']}:{r['key']}"
+        if a in G and i in G:
+            G.add_edge(a, i, edge_type="uses", first_seen=_iso(r.get("first_seen")))
+    for r in hood.paid.to_dict("records"):
+        a, b = f"account:{r['account_id']}", f"account:{r['counterparty']}"
+        if a in G and b in G:
+            G.add_edge(
+                a, b, edge_type="paid", amount=float(r["amount"]), count=int(r["count"]),
+                first_ts=_iso(r["first_ts"]), last_ts=_iso(r["last_ts"]),
+            )
+    return G
+
+
+def case_report_inputs(ws: Workspace, ring_id: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict[str, Any]:
+    """Everything ``report.write_report`` needs for one ring, read from the workspace."""
+    view = ring_view(ws, ring_id)
+    members = view["members"]
+    ids = members["account_id"].tolist()
+    txns = ws.transactions(ids)
+    flows = pd.DataFrame(columns=["account_id", "counterparty", "counterparty_kind", "amount", "count"])
+    if len(txns):
+        flows = (
+            txns.groupby(["account_id", "counterparty", "counterparty_kind"], as_index=False)
+            .agg(amount=("amount", "sum"), count=("txn_id", "count"), first_ts=("timestamp", "min"),
+                 last_ts=("timestamp", "max"))
+            .sort_values("amount", ascending=False)
+            .reset_index(drop=True)
+        )
+    decisions = ws.table("decisions", account_id=ids)
+    audit = ws.audit()
+    audit = audit[audit["account_id"].isin(ids)].reset_index(drop=True)
+    first_seen = ws.links(ids).dropna(subset=["first_seen"])[["account_id", "kind", "value", "first_seen"]]
+    graph = subgraph(ws, ring=ring_id, max_nodes=max_nodes)
+    return {
+        "ring": view["ring"],
+        "members": members,
+        "identifiers": view["identifiers"],
+        "flows": flows,
+        "decisions": decisions,
+        "audit": audit,
+        "graph": graph,
+        "first_seen": first_seen,
+    }

@@ -1,0 +1,212 @@
+"""One sweep end to end: read, detect, decide, diff against the last sweep, persist under a lock.
+
+Everything between reading and writing is pure (detection, policy); this module only
+orders the stages, times them, and hands one ``SweepRecord`` to the workspace.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import pandas as pd
+
+from fraudgraph.errors import FraudGraphError
+from fraudgraph.workspace.base import RING_IDENTIFIER_COLUMNS, SweepRecord, Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did (or, with dry_run, would do)."""
+
+    sweep_id: str
+    as_of: pd.Timestamp
+    dry_run: bool
+    engine: str
+    summary: dict[str, Any]
+    diff: dict[str, Any]
+    decisions: pd.DataFrame
+    audit: pd.DataFrame
+    notices: pd.DataFrame
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def diff_rings(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, list]:
+    """Rings new, grown, shrunk and dissolved between two ring_members frames (by stable id)."""
+    prev = previous.groupby("ring_id")["account_id"].agg(set) if len(previous) else pd.Series(dtype=object)
+    cur = current.groupby("ring_id")["account_id"].agg(set) if len(current) else pd.Series(dtype=object)
+    out: dict[str, list] = {"new": [], "grown": [], "shrunk": [], "changed": [], "dissolved": []}
+    for rid, members in cur.items():
+        if rid not in prev.index:
+            out["new"].append({"ring_id": rid, "size": len(members)})
+            continue
+        before = prev[rid]
+        if members == before:
+            continue
+        added, removed = len(members - before), len(before - members)
+        entry = {"ring_id": rid, "size": len(members), "previous_size": len(before), "added": added, "removed": removed}
+        if added and not removed:
+            out["grown"].append(entry)
+        elif removed and not added:
+            out["shrunk"].append(entry)
+        else:
+            out["changed"].append(entry)
+    for rid, before in prev.items():
+        if rid not in cur.index:
+            out["dissolved"].append({"ring_id": rid, "previous_size": len(before)})
+    return out
+
+
+def _next_sweep_id(ws: Workspace) -> str:
+    history = ws.sweeps()
+    n = 1 + int(history["sweep_id"].str.extract(r"S-(\d+)")[0].astype(float).max()) if len(history) else 1
+    return f"S-{n:06d}"
+
+
+def run_sweep(
+    ws: Workspace,
+    *,
+    as_of: str | datetime | None = None,
+    seed: int = 0,
+    policy=None,
+    dry_run: bool = False,
+    engine: str = "python",
+    config=None,
+    owner: str = "fraudgraph sweep",
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Run one detection + decision pass over the workspace.
+
+    Holds the workspace's sweep lock for the whole pass (``LockedError`` if another sweep
+    runs). With ``dry_run`` nothing is written: the result says what would change.
+    """
+    with ws.sweep_lock(owner):
+        return _run_locked(
+            ws, as_of=as_of, seed=seed, policy=policy, dry_run=dry_run, engine=engine, config=config, progress=progress
+        )
+
+
+def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -> SweepResult:
+    from fraudgraph import policy as policy_mod
+    from fraudgraph.detection import detect
+    from fraudgraph.graph_engine import cluster_function, resolve_engine
+
+    say = progress or (lambda msg: None)
+    times: dict[str, float] = {}
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    pol = policy if policy is not None else policy_mod.Policy.default()
+
+    t = time.perf_counter()
+    accounts = ws.accounts()
+    links = ws.links()
+    transactions = ws.transactions()
+    times["read"] = time.perf_counter() - t
+    if accounts.empty:
+        raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
+    say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
+        f"({times['read']:.1f}s)")
+
+    engine_used = resolve_engine(ws, engine)
+    previous = ws.table("ring_members")
+    detection = detect(
+        accounts,
+        links,
+        transactions,
+        as_of=as_of,
+        seed=seed,
+        config=config,
+        previous_members=previous,
+        next_ring_number=ws.next_ring_number(),
+        progress=say,
+        cluster_fn=cluster_function(ws, engine_used, seed=seed),
+    )
+    times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
+    as_of_ts = pd.Timestamp(detection.as_of)
+
+    t = time.perf_counter()
+    decisions = policy_mod.evaluate(
+        accounts, detection.account_scores, detection.rings, pol, reviews=ws.reviews(), as_of=as_of_ts
+    )
+    sweep_id = _next_sweep_id(ws)
+    changes = policy_mod.plan_changes(
+        ws.account_state(), decisions, pol, sweep_id=sweep_id, actor="sweep", at=started, accounts=accounts
+    )
+    times["policy"] = time.perf_counter() - t
+
+    diff = diff_rings(previous, detection.ring_members)
+    events = changes.audit["event"].value_counts().to_dict() if len(changes.audit) else {}
+    diff["accounts_escalated"] = sorted(changes.audit.loc[changes.audit["event"] == "escalate", "account_id"].tolist()) if len(changes.audit) else []
+    diff["accounts_de_escalated"] = sorted(changes.audit.loc[changes.audit["event"] == "de_escalate", "account_id"].tolist()) if len(changes.audit) else []
+    actions = decisions["action"].value_counts().to_dict()
+    summary = {
+        "accounts": int(len(accounts)),
+        "links": int(len(links)),
+        "transactions": int(len(transactions)),
+        "rings": int(len(detection.rings)),
+        "hubs": int(len(detection.hubs)),
+        "rings_new": len(diff["new"]),
+        "rings_grown": len(diff["grown"]),
+        "rings_shrunk": len(diff["shrunk"]),
+        "rings_changed": len(diff["changed"]),
+        "rings_dissolved": len(diff["dissolved"]),
+        "actions": {a: int(actions.get(a, 0)) for a in ("none", "monitor", "review", "restrict", "suspend")},
+        "events": {k: int(v) for k, v in events.items()},
+        "notices": int(len(changes.notices)),
+        "engine": engine_used,
+    }
+
+    ring_identifiers = getattr(detection, "ring_identifiers", None)
+    if ring_identifiers is None:
+        ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
+
+    finished = datetime.now(timezone.utc).replace(tzinfo=None)
+    times["total"] = (finished - started).total_seconds()
+    summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
+    if not dry_run:
+        t = time.perf_counter()
+        ws.save_sweep(
+            SweepRecord(
+                sweep={
+                    "sweep_id": sweep_id,
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "finished_at": finished.isoformat(timespec="seconds"),
+                    "as_of": as_of_ts.isoformat(),
+                    "seed": int(seed),
+                    "engine": engine_used,
+                    "policy_hash": pol.hash,
+                    "dry_run": False,
+                    "summary": summary,
+                    "diff": diff,
+                },
+                tables={
+                    "rings": detection.rings,
+                    "ring_members": detection.ring_members,
+                    "ring_identifiers": ring_identifiers,
+                    "account_scores": detection.account_scores,
+                    "hubs": detection.hubs,
+                    "decisions": decisions,
+                },
+                state=changes.state,
+                audit=changes.audit,
+                notices=changes.notices,
+                next_ring_number=detection.next_ring_number,
+            )
+        )
+        times["write"] = time.perf_counter() - t
+        summary["seconds"]["write"] = round(times["write"], 3)
+    return SweepResult(
+        sweep_id=sweep_id,
+        as_of=as_of_ts,
+        dry_run=dry_run,
+        engine=engine_used,
+        summary=summary,
+        diff=diff,
+        decisions=decisions,
+        audit=changes.audit,
+        notices=changes.notices,
+        stage_seconds=times,
+    )
