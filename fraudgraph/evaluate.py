@@ -1,0 +1,209 @@
+"""Detection quality against ground truth: account and ring precision / recall, per ring kind,
+false-flag rates of innocent groups. Pure; the CLI's ``evaluate`` command and the benchmarks use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
+TRUTH_REQUIRED = ("account_id", "is_fraud")
+
+
+def _as_bool(values: pd.Series) -> np.ndarray:
+    """is_fraud from a truth file: bools, 0/1 or 'true'/'false' strings."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(bool)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.fillna(0).to_numpy() != 0
+    text = values.astype(str).str.strip().str.lower()
+    bad = ~text.isin(["true", "false", "1", "0", "yes", "no", ""])
+    if bad.any():
+        raise ValueError(
+            f"truth: is_fraud value {values[bad].iloc[0]!r} is not a boolean; expected true/false or 1/0"
+        )
+    return text.isin(["true", "1", "yes"]).to_numpy()
+
+
+def _actions_by_account(actions: pd.Series | pd.DataFrame, account_scores: pd.DataFrame) -> pd.Series:
+    """Normalize ``actions`` to a Series of action names indexed by account_id."""
+    if isinstance(actions, pd.DataFrame):
+        missing = {"account_id", "action"} - set(actions.columns)
+        if missing:
+            raise ValueError(f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action")
+        return pd.Series(actions["action"].to_numpy(), index=actions["account_id"].astype(str).to_numpy())
+    if actions.index.dtype == object or pd.api.types.is_string_dtype(actions.index):
+        return pd.Series(actions.to_numpy(), index=actions.index.astype(str))
+    if len(actions) != len(account_scores):
+        raise ValueError(
+            f"actions has {len(actions)} rows but account_scores has {len(account_scores)}; pass a Series "
+            "indexed by account_id or aligned with account_scores"
+        )
+    return pd.Series(actions.to_numpy(), index=account_scores["account_id"].astype(str).to_numpy())
+
+
+def _prf(predicted: np.ndarray, actual: np.ndarray) -> dict:
+    tp = int((predicted & actual).sum())
+    fp = int((predicted & ~actual).sum())
+    fn = int((~predicted & actual).sum())
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0 if tp + fp + fn else float("nan")
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+
+
+def evaluate(
+    truth: pd.DataFrame,
+    account_scores: pd.DataFrame,
+    actions: pd.Series | pd.DataFrame,
+    ring_members: pd.DataFrame,
+    *,
+    labelled_accounts: Iterable[str] | None = None,
+    cover: float = 0.5,
+) -> dict:
+    """Compare a detection's actions with ground truth.
+
+    truth: account_id, is_fraud, and optionally ring_id, ring_kind, group_kind (as written by
+        ``fraudgraph generate``). Accounts missing from truth count as innocent.
+    account_scores: the detection's account_scores (account_id is what matters).
+    actions: action per account: a Series indexed by account_id (or aligned with account_scores),
+        or a decisions frame with account_id and action.
+    ring_members: ring_id, account_id of the detection.
+    labelled_accounts: accounts whose label was an input; metrics are also reported without them.
+    cover: a planted ring is found when one flagged detected ring holds more than ``cover`` of
+        its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
+        A detected ring is flagged when more than half its members are review or worse.
+
+    Returns a dict: ``accounts`` ({all, unlabelled} x {review, suspend} -> precision, recall, f1,
+    tp, fp, fn), ``rings`` (precision, recall, counts), ``ring_kinds`` (per planted kind: accounts,
+    account recall, rings, ring recall) and ``false_flags`` (per innocent group kind: accounts,
+    flagged, rate, suspended, suspend_rate).
+
+    >>> import pandas as pd
+    >>> truth = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "is_fraud": [True, True, False, False],
+    ...                       "ring_id": ["T1", "T1", "", ""], "ring_kind": ["bust_out"] * 2 + [""] * 2,
+    ...                       "group_kind": ["", "", "household", ""]})
+    >>> scores = pd.DataFrame({"account_id": ["a", "b", "c", "d"]})
+    >>> actions = pd.Series(["suspend", "none", "review", "none"], index=["a", "b", "c", "d"])
+    >>> members = pd.DataFrame({"ring_id": ["R-1", "R-1"], "account_id": ["a", "c"]})
+    >>> r = evaluate(truth, scores, actions, members)
+    >>> r["accounts"]["all"]["review"]["precision"], r["accounts"]["all"]["review"]["recall"]
+    (0.5, 0.5)
+    >>> r["false_flags"]["household"]["rate"]
+    1.0
+    """
+    missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
+    if missing:
+        raise ValueError(f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)")
+    account_ids = account_scores["account_id"].astype(str)
+    t = truth.assign(account_id=truth["account_id"].astype(str)).drop_duplicates("account_id").set_index("account_id")
+    unknown = t.index.difference(pd.Index(account_ids))
+    if len(unknown) == len(t) and len(t):
+        raise ValueError(
+            f"truth names {len(t)} accounts and none is among the {len(account_ids)} scored accounts "
+            f"(first: {unknown[0]!r}); is it the truth file of this data set?"
+        )
+    index = pd.Index(account_ids.to_numpy()).union(t.index)
+    is_fraud = pd.Series(False, index=index)
+    is_fraud[t.index] = _as_bool(t["is_fraud"])
+    act = _actions_by_account(actions, account_scores).reindex(index).fillna("none").astype(str)
+    flagged = act.isin(FLAG_ACTIONS).to_numpy()
+    suspended = (act == "suspend").to_numpy()
+    fraud = is_fraud.to_numpy()
+
+    labelled = pd.Index([] if labelled_accounts is None else [str(a) for a in labelled_accounts])
+    unlabelled = ~index.isin(labelled)
+    result: dict = {"accounts": {}}
+    for name, mask in (("all", np.ones(len(index), bool)), ("unlabelled", unlabelled)):
+        result["accounts"][name] = {
+            "n_accounts": int(mask.sum()),
+            "n_fraud": int(fraud[mask].sum()),
+            "review": _prf(flagged[mask], fraud[mask]),
+            "suspend": _prf(suspended[mask], fraud[mask]),
+        }
+
+    # Rings: a detected ring is flagged when most of its members are review or worse.
+    flagged_s = pd.Series(flagged, index=index)
+    fraud_s = pd.Series(fraud, index=index)
+    rm = ring_members[["ring_id", "account_id"]].assign(account_id=ring_members["account_id"].astype(str))
+    rm = rm.assign(flagged=flagged_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool),
+                   fraud=fraud_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool))
+    per_ring = rm.groupby("ring_id").agg(size=("account_id", "size"), flagged=("flagged", "mean"), fraud=("fraud", "mean"))
+    flagged_rings = per_ring.index[per_ring["flagged"] > 0.5]
+    correct = int((per_ring.loc[flagged_rings, "fraud"] > cover).sum())
+
+    planted = t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
+    planted_ring = planted["ring_id"].astype(str) if len(planted) else pd.Series(dtype=str)
+    in_flagged = rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
+    found_by_ring: dict[str, bool] = {}
+    if len(planted):
+        pr = pd.DataFrame({"planted": planted_ring.to_numpy(), "detected": in_flagged.reindex(planted.index).to_numpy()})
+        sizes = pr.groupby("planted").size()
+        best = pr.dropna().groupby(["planted", "detected"]).size().groupby(level="planted").max()
+        share = (best.reindex(sizes.index).fillna(0) / sizes)
+        found_by_ring = (share > cover).to_dict()
+    n_planted = len(found_by_ring)
+    n_found = int(sum(found_by_ring.values()))
+    result["rings"] = {
+        "n_planted": n_planted,
+        "n_found": n_found,
+        "recall": n_found / n_planted if n_planted else float("nan"),
+        "n_detected": int(len(per_ring)),
+        "n_flagged": int(len(flagged_rings)),
+        "n_correct": correct,
+        "precision": correct / len(flagged_rings) if len(flagged_rings) else float("nan"),
+    }
+
+    result["ring_kinds"] = {}
+    if "ring_kind" in t.columns and len(planted):
+        kind_of = planted["ring_kind"].fillna("").astype(str)
+        ring_kind = pd.Series(kind_of.to_numpy(), index=planted_ring.to_numpy())
+        ring_kind = ring_kind[~ring_kind.index.duplicated()]
+        for kind in sorted(k for k in kind_of.unique() if k):
+            members = planted.index[kind_of.to_numpy() == kind]
+            rings_of_kind = ring_kind.index[ring_kind.to_numpy() == kind]
+            found = sum(found_by_ring.get(r, False) for r in rings_of_kind)
+            fl = flagged_s.reindex(members).fillna(False).to_numpy(bool)
+            result["ring_kinds"][kind] = {
+                "n_accounts": int(len(members)),
+                "account_recall": float(fl.mean()) if len(members) else float("nan"),
+                "n_rings": int(len(rings_of_kind)),
+                "ring_recall": found / len(rings_of_kind) if len(rings_of_kind) else float("nan"),
+            }
+
+    result["false_flags"] = {}
+    innocent = ~fraud
+    group = t["group_kind"].fillna("").astype(str).reindex(index).fillna("") if "group_kind" in t else pd.Series("", index=index)
+    group = group.replace("", "ungrouped")
+    for kind in sorted(group[innocent].unique()):
+        mask = innocent & (group.to_numpy() == kind)
+        n = int(mask.sum())
+        result["false_flags"][kind] = {
+            "n_accounts": n,
+            "flagged": int(flagged[mask].sum()),
+            "rate": float(flagged[mask].mean()) if n else float("nan"),
+            "suspended": int(suspended[mask].sum()),
+            "suspend_rate": float(suspended[mask].mean()) if n else float("nan"),
+        }
+    return result
+
+
+def evaluation_table(result: dict) -> pd.DataFrame:
+    """Flatten an ``evaluate`` result into rows of (section, name, metric, value) for printing."""
+    rows = []
+    for scope, block in result["accounts"].items():
+        for tier in ("review", "suspend"):
+            for metric in ("precision", "recall", "f1", "tp", "fp", "fn"):
+                rows.append(("accounts", f"{scope}/{tier}", metric, block[tier][metric]))
+    for metric, value in result["rings"].items():
+        rows.append(("rings", "all", metric, value))
+    for kind, block in result["ring_kinds"].items():
+        for metric, value in block.items():
+            rows.append(("ring_kind", kind, metric, value))
+    for kind, block in result["false_flags"].items():
+        for metric, value in block.items():
+            rows.append(("false_flags", kind, metric, value))
+    return pd.DataFrame(rows, columns=["section", "name", "metric", "value"])
