@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from fraudgraph.features import (
     account_features,
@@ -30,7 +31,8 @@ from fraudgraph.scoring import (
     ring_reasons,
 )
 
-RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "weight", "first_seen", "values"]
+# The workspace stores the first six (fraudgraph.workspace.base.RING_IDENTIFIER_COLUMNS).
+RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values", "weight", "first_seen"]
 
 
 @dataclass
@@ -39,8 +41,8 @@ class Detection:
 
     rings, ring_members, account_scores, hubs: frames as in ``fraudgraph.frames``.
     ring_identifiers: ring_id, kind, key, n_members (ring members using it), n_accounts (all
-        accounts), weight, first_seen (latest first use by a member, datetime64), values (raw
-        spellings, list): what an investigator checks.
+        accounts), raw_values (raw spellings, list), weight, first_seen (latest first use by a
+        member, datetime64): what an investigator checks.
     account_features: numeric features per account (index account_id), for the account view.
     next_ring_number: the counter to pass to the next sweep.
     as_of: the time the detection describes.
@@ -97,6 +99,7 @@ def detect(
     previous_members: pd.DataFrame | None = None,
     next_ring_number: int = 1,
     progress: Callable[[str], None] | None = None,
+    cluster_fn: Callable[[sp.csr_matrix], np.ndarray] | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.frames``).
 
@@ -106,6 +109,9 @@ def detect(
     previous_members: ring_members of the previous sweep, so surviving rings keep their ids.
     next_ring_number: first number for new ring ids (``Detection.next_ring_number`` of the last sweep).
     progress: called with the name of each stage as it starts (for a progress line on stderr).
+    cluster_fn: replaces components + Leiden (e.g. Neo4j GDS): given the symmetric weighted
+        account adjacency (CSR, rows in ``accounts`` order), returns a cluster label per row
+        (int array, -1 = in no ring). Clusters of one account are dropped.
     """
     config = config or DetectionConfig()
     stages: dict[str, float] = {}
@@ -134,7 +140,7 @@ def detect(
     stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     stage("rings")
-    candidates = find_candidate_rings(graph, flow, config, seed=seed)
+    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn)
     if candidates.clusters.empty:
         stage(None)
         return _empty_detection(accounts.assign(account_id=graph.account_ids), graph.hubs[HUB_COLUMNS], next_ring_number, as_of, stages)
@@ -217,7 +223,7 @@ def detect(
         "n_accounts": ident["n_accounts"].to_numpy(np.int64),
         "weight": ident["weight"].to_numpy(np.float64),
         "first_seen": pd.to_datetime(np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9), unit="ns"),
-        "values": ident["values"].to_numpy() if len(ident) else [],
+        "raw_values": ident["values"].to_numpy() if len(ident) else [],
     })[RING_IDENTIFIER_COLUMNS].sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True]).reset_index(drop=True)
 
     features_by_account = af.drop(columns=["cluster"]).set_axis(pd.Index(graph.account_ids, name="account_id"))

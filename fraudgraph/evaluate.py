@@ -9,6 +9,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from fraudgraph.errors import FraudGraphError
+
 FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
 TRUTH_REQUIRED = ("account_id", "is_fraud")
 
@@ -77,8 +79,8 @@ def evaluate(
         its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
         A detected ring is flagged when more than half its members are review or worse.
 
-    Returns a dict: ``accounts`` ({all, unlabelled} x {review, suspend} -> precision, recall, f1,
-    tp, fp, fn), ``rings`` (precision, recall, counts), ``ring_kinds`` (per planted kind: accounts,
+    Returns a dict: ``accounts`` and ``unlabelled`` (n_accounts, n_fraud, and for
+    ``review_or_worse`` and ``suspend``: precision, recall, f1, tp, fp, fn), ``rings`` (precision, recall, counts), ``ring_kinds`` (per planted kind: accounts,
     account recall, rings, ring recall) and ``false_flags`` (per innocent group kind: accounts,
     flagged, rate, suspended, suspend_rate).
 
@@ -90,7 +92,7 @@ def evaluate(
     >>> actions = pd.Series(["suspend", "none", "review", "none"], index=["a", "b", "c", "d"])
     >>> members = pd.DataFrame({"ring_id": ["R-1", "R-1"], "account_id": ["a", "c"]})
     >>> r = evaluate(truth, scores, actions, members)
-    >>> r["accounts"]["all"]["review"]["precision"], r["accounts"]["all"]["review"]["recall"]
+    >>> r["accounts"]["review_or_worse"]["precision"], r["accounts"]["review_or_worse"]["recall"]
     (0.5, 0.5)
     >>> r["false_flags"]["household"]["rate"]
     1.0
@@ -116,12 +118,12 @@ def evaluate(
 
     labelled = pd.Index([] if labelled_accounts is None else [str(a) for a in labelled_accounts])
     unlabelled = ~index.isin(labelled)
-    result: dict = {"accounts": {}}
-    for name, mask in (("all", np.ones(len(index), bool)), ("unlabelled", unlabelled)):
-        result["accounts"][name] = {
+    result: dict = {}
+    for name, mask in (("accounts", np.ones(len(index), bool)), ("unlabelled", unlabelled)):
+        result[name] = {
             "n_accounts": int(mask.sum()),
             "n_fraud": int(fraud[mask].sum()),
-            "review": _prf(flagged[mask], fraud[mask]),
+            "review_or_worse": _prf(flagged[mask], fraud[mask]),
             "suspend": _prf(suspended[mask], fraud[mask]),
         }
 
@@ -194,10 +196,11 @@ def evaluate(
 def evaluation_table(result: dict) -> pd.DataFrame:
     """Flatten an ``evaluate`` result into rows of (section, name, metric, value) for printing."""
     rows = []
-    for scope, block in result["accounts"].items():
-        for tier in ("review", "suspend"):
+    for scope in ("accounts", "unlabelled"):
+        block = result[scope]
+        for tier in ("review_or_worse", "suspend"):
             for metric in ("precision", "recall", "f1", "tp", "fp", "fn"):
-                rows.append(("accounts", f"{scope}/{tier}", metric, block[tier][metric]))
+                rows.append((scope, tier, metric, block[tier][metric]))
     for metric, value in result["rings"].items():
         rows.append(("rings", "all", metric, value))
     for kind, block in result["ring_kinds"].items():
@@ -207,3 +210,37 @@ def evaluation_table(result: dict) -> pd.DataFrame:
         for metric, value in block.items():
             rows.append(("false_flags", kind, metric, value))
     return pd.DataFrame(rows, columns=["section", "name", "metric", "value"])
+
+
+def read_truth(path) -> pd.DataFrame:
+    """A truth.csv as written by ``fraudgraph generate``: every column as text, nothing parsed as NA."""
+    try:
+        truth = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise FraudGraphError(f"cannot read truth file {str(path)!r}: {exc}") from exc
+    missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
+    if missing:
+        raise FraudGraphError(
+            f"truth file {str(path)!r} lacks column(s) {missing}; expected a header with "
+            "account_id, is_fraud, ring_id, ring_kind, group_id, group_kind"
+        )
+    return truth
+
+
+def evaluate_workspace(ws, truth_file) -> dict:
+    """``evaluate`` the workspace's last sweep (account scores, decisions, rings) against a truth file.
+
+    Accounts whose label was loaded as input are reported separately under ``unlabelled``.
+    """
+    truth = read_truth(truth_file)
+    scores = ws.table("account_scores")
+    if scores.empty:
+        raise FraudGraphError("the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate")
+    decisions = ws.table("decisions")
+    actions = decisions[["account_id", "action"]] if len(decisions) else pd.Series("none", index=scores["account_id"])
+    accounts = ws.accounts()
+    labelled = accounts.loc[accounts["label"].notna() & (accounts["label"].astype(str) != ""), "account_id"] if "label" in accounts else []
+    try:
+        return evaluate(truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled)
+    except ValueError as exc:
+        raise FraudGraphError(f"truth file {str(truth_file)!r}: {exc}") from exc

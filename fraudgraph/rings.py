@@ -173,12 +173,16 @@ def find_candidate_rings(
     config: DetectionConfig | None = None,
     *,
     seed: int = 0,
+    cluster_fn=None,
 ) -> CandidateRings:
     """Group accounts into candidate rings.
 
     Components of the thresholded projection (identities plus money flow) are candidates;
     a component larger than ``max_community_size`` is split by seeded Leiden. Singletons are not
     rings. Cluster numbers are arbitrary; ``assign_ring_ids`` gives stable ids.
+
+    ``cluster_fn`` (adjacency CSR -> label per account, -1 = none) replaces components and
+    Leiden, so another engine (Neo4j GDS) can do the clustering on the same projection.
     """
     config = config or DetectionConfig()
     n = graph.n_accounts
@@ -189,20 +193,34 @@ def find_candidate_rings(
         adjacency = (identity + money).tocsr()
         adjacency.data[adjacency.data < config.link_threshold - 1e-9] = 0
         adjacency.eliminate_zeros()
-    n_comp, labels = connected_components(adjacency, directed=False)
-    sizes = np.bincount(labels, minlength=n_comp)
-
     cluster_of = np.full(n, -1, dtype=np.int64)
-    ring_like = sizes[labels] >= 2
-    small = ring_like & (sizes[labels] <= config.max_community_size)
-    cluster_of[small] = labels[small]
-    next_cluster = n_comp
-    for comp in np.flatnonzero(sizes > config.max_community_size):
-        members = np.flatnonzero(labels == comp)
-        for part in _split_component(adjacency, members, config, seed):
-            if len(part) >= 2:
-                cluster_of[part] = next_cluster
-                next_cluster += 1
+    if cluster_fn is not None:
+        labels = np.asarray(cluster_fn(adjacency), dtype=np.int64)
+        if labels.shape != (n,):
+            raise ValueError(f"cluster_fn returned {labels.shape} labels; expected one per account ({n})")
+        labelled = labels >= 0
+        sizes = np.bincount(labels[labelled]) if labelled.any() else np.zeros(0, np.int64)
+        keep = labelled.copy()
+        keep[labelled] = sizes[labels[labelled]] >= 2
+        cluster_of[keep] = labels[keep]
+    else:
+        n_comp, labels = connected_components(adjacency, directed=False)
+        sizes = np.bincount(labels, minlength=n_comp)
+        ring_like = sizes[labels] >= 2
+        small = ring_like & (sizes[labels] <= config.max_community_size)
+        cluster_of[small] = labels[small]
+        next_cluster = n_comp
+        big = np.flatnonzero(sizes > config.max_community_size)
+        if len(big):
+            # One pass to list members of every big component (not one scan per component).
+            order = np.argsort(labels, kind="stable")
+            starts = np.searchsorted(labels[order], big)
+            for comp, start in zip(big, starts):
+                members = order[start:start + sizes[comp]]
+                for part in _split_component(adjacency, members, config, seed):
+                    if len(part) >= 2:
+                        cluster_of[part] = next_cluster
+                        next_cluster += 1
 
     in_ring = np.flatnonzero(cluster_of >= 0)
     # Renumber densely so clusters are 0..k-1 in order of first member.
