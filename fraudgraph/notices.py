@@ -1,0 +1,184 @@
+"""Customer notices for newly restricted or suspended accounts, and the repayment plans offered
+with overdue ones. Plain language only: never a score, a reason code or anything about another customer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # policy.py imports this module to build notices
+    from fraudgraph.policy import Policy
+
+# Which notice template a decision's trigger uses.
+CATEGORY_OF_TRIGGER = {
+    "fraud_ring": "fraud_ring",
+    "overdue": "overdue",
+    "account_risk": "credit_risk",
+    "utilization": "credit_risk",
+    "manual": "credit_risk",
+}
+
+# How each identifier kind is described to a customer, in the order phrases are listed.
+# Only the kind is ever named, never the value or who else uses it.
+_KIND_PHRASES = {
+    "device": "a device",
+    "card": "payment details",
+    "bank_account": "payment details",
+    "national_id": "identity details",
+    "phone": "a phone number",
+    "email": "an email address",
+    "address": "an address",
+    "ip": "an internet connection",
+}
+_GENERIC_SHARED = "details such as a device or payment details"
+
+
+def notice_category(trigger: str) -> str:
+    """The notice category (fraud_ring | overdue | credit_risk) of a decision trigger."""
+    return CATEGORY_OF_TRIGGER.get(str(trigger), "credit_risk")
+
+
+def _to_cents(amount: float) -> int:
+    return int((Decimal(repr(float(amount))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100))
+
+
+def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
+    """Equal monthly instalments that sum to ``balance`` exactly (to the cent).
+
+    Proposes the most instalments among ``repayment.instalment_options`` (each <= ``max_months``)
+    whose instalment is still at least ``minimum_instalment``; a smaller balance is one payment.
+    The leftover cents go on the first instalments. Returns ``{"total", "months", "instalment",
+    "amounts", "frequency", "options"}``; ``options`` lists every eligible plan, so an agent can
+    offer a shorter one. Raises ValueError for a balance that is not a positive number.
+    """
+    if balance is None or not isinstance(balance, (int, float)) or not math.isfinite(balance) or balance <= 0:
+        raise ValueError(f"repayment plan needs a positive balance, got {balance!r}")
+    cfg = policy.data["repayment"]
+    total = _to_cents(balance)
+    minimum = _to_cents(cfg["minimum_instalment"])
+    eligible = [m for m in cfg["instalment_options"] if m <= cfg["max_months"] and total // m >= minimum]
+    months = max(eligible) if eligible else 1
+    base, leftover = divmod(total, months)
+    amounts = [base + 1] * leftover + [base] * (months - leftover)
+    return {
+        "total": total / 100,
+        "months": months,
+        "instalment": base / 100,
+        "amounts": [a / 100 for a in amounts],
+        "frequency": "monthly",
+        "options": [{"months": m, "instalment": math.ceil(total / m) / 100} for m in (eligible or [1])],
+    }
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{currency}{amount:,.2f}"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _from_reasons(reasons: Any, key: str) -> Any:
+    for reason in reasons if isinstance(reasons, list) else []:
+        evidence = reason.get("evidence") if isinstance(reason, dict) else None
+        if isinstance(evidence, dict) and evidence.get(key) is not None:
+            return evidence[key]
+    return None
+
+
+def _shared_details(reasons: Any) -> str:
+    kinds = set()
+    for reason in reasons if isinstance(reasons, list) else []:
+        evidence = reason.get("evidence") if isinstance(reason, dict) else None
+        items = evidence if isinstance(evidence, list) else [evidence]
+        kinds |= {e.get("kind") for e in items if isinstance(e, dict)}
+    phrases: list[str] = []
+    for kind, phrase in _KIND_PHRASES.items():
+        if kind in kinds and phrase not in phrases:
+            phrases.append(phrase)
+    if not phrases:
+        return _GENERIC_SHARED
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def _plan_sentence(plan: dict[str, Any], currency: str) -> str:
+    total = _money(plan["total"], currency)
+    if plan["months"] == 1:
+        return f"You can settle the full {total} in one payment."
+    regular = _money(plan["instalment"], currency)
+    first = plan["amounts"][0]
+    extra = sum(1 for a in plan["amounts"] if a != plan["instalment"])
+    tail = ""
+    if extra:
+        tail = f" (the first {extra} {'is' if extra == 1 else 'are'} {_money(first, currency)})"
+    return (
+        f"To make this easier, we can offer you a plan of {plan['months']} monthly payments of "
+        f"{regular}{tail}, which pays off the full {total}."
+    )
+
+
+def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    """The customer notice for one newly restricted or suspended account.
+
+    account: ``account_id`` and, when known, ``balance`` and ``overdue_days`` (otherwise read from
+    the decision's overdue reason evidence). decision: ``action`` (restrict | suspend), ``trigger``,
+    ``new_credit_limit``, ``reasons``. Returns ``{"category", "action", "subject", "body",
+    "customer_actions" (list[str]), "repayment_plan" (dict or None)}``.
+    """
+    action = decision.get("action")
+    if action not in ("restrict", "suspend"):
+        raise ValueError(f"notices are only sent for restrict or suspend, got action {action!r}")
+    category = notice_category(decision.get("trigger"))
+    cfg = policy.data["notices"]
+    currency = cfg["currency"]
+    reasons = decision.get("reasons")
+
+    balance = _number(account.get("balance"))
+    if balance is None:
+        balance = _number(_from_reasons(reasons, "balance"))
+    overdue = _number(account.get("overdue_days"))
+    if overdue is None:
+        overdue = _number(_from_reasons(reasons, "overdue_days"))
+    new_limit = _number(decision.get("new_credit_limit"))
+
+    if action == "suspend":
+        action_taken = (
+            "we have temporarily suspended your account, so new purchases, withdrawals and "
+            "transfers are blocked until this is resolved"
+        )
+    elif new_limit is not None:
+        action_taken = f"we have reduced the credit limit on your account to {_money(new_limit, currency)}"
+    else:
+        action_taken = "we have restricted new spending on your account"
+
+    plan = None
+    if category == "overdue" and balance is not None and balance > 0:
+        plan = repayment_plan(balance, policy)
+
+    values = {
+        "account_id": str(account.get("account_id", "")),
+        "action_taken": action_taken,
+        "new_credit_limit": _money(new_limit, currency) if new_limit is not None else "unchanged",
+        "balance": _money(balance, currency) if balance is not None else "the amount due",
+        "overdue_days": str(int(overdue)) if overdue is not None else "several",
+        "shared_details": _shared_details(reasons),
+        "repayment_plan": _plan_sentence(plan, currency) if plan else "",
+        "support_contact": cfg["support_contact"],
+    }
+    template = cfg[category]
+    return {
+        "category": category,
+        "action": action,
+        "subject": template["subject"].format_map(values),
+        # An empty placeholder (no repayment plan) must not leave a gap of blank lines.
+        "body": re.sub(r"\n{3,}", "\n\n", template["body"].format_map(values)).strip() + "\n",
+        "customer_actions": list(template["customer_actions"]),
+        "repayment_plan": plan,
+    }

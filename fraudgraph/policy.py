@@ -1,0 +1,1133 @@
+"""Risk policy: load and validate the policy TOML, turn scores into per-account decisions, and
+plan the account-state changes, audit rows and customer notices a sweep applies. All pure.
+
+The schema and the meaning of every key are documented in ``fraudgraph/default_policy.toml``
+(the packaged default, identical to ``examples/policy.toml``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.errors import PolicyError
+from fraudgraph.frames import ACTIONS, DECISION_COLUMNS, IDENTIFIER_KINDS
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
+
+SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
+TIER_ACTIONS = ("monitor", "review", "restrict", "suspend")
+STRONG_KINDS_HINT = tuple(k for k in IDENTIFIER_KINDS if k not in ("address", "phone", "email", "ip"))
+NOTICE_CATEGORIES = ("fraud_ring", "overdue", "credit_risk")
+NOTICE_PLACEHOLDERS = (
+    "account_id",
+    "action_taken",
+    "new_credit_limit",
+    "balance",
+    "overdue_days",
+    "shared_details",
+    "repayment_plan",
+    "support_contact",
+)
+EVALUATION_COLUMNS = DECISION_COLUMNS + ["evidence"]
+STATE_COLUMNS = [
+    "account_id",
+    "action",
+    "trigger",
+    "status",
+    "credit_limit",
+    "original_credit_limit",
+    "manual",
+    "evidence",
+    "updated_at",
+    "sweep_id",
+]
+AUDIT_COLUMNS = [
+    "at",
+    "sweep_id",
+    "actor",
+    "account_id",
+    "event",
+    "previous_action",
+    "new_action",
+    "previous_status",
+    "new_status",
+    "previous_limit",
+    "new_limit",
+    "score",
+    "reasons",
+    "policy_hash",
+    "note",
+]
+NOTICE_COLUMNS = [
+    "notice_id",
+    "sweep_id",
+    "account_id",
+    "created_at",
+    "category",
+    "action",
+    "subject",
+    "body",
+    "customer_actions",
+    "repayment_plan",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Validation: a schema of nested tables whose leaves are validators returning a clean value.
+# --------------------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A leaf value is invalid; the walker adds the key and file:line."""
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _threshold(v: Any) -> float | None:
+    if v is False:
+        return None
+    if not _is_number(v) or not 0.0 <= v <= 1.0:
+        raise _Bad(f"expected a number in [0, 1] or false, got {v!r}")
+    return float(v)
+
+
+def _days(v: Any) -> int | None:
+    if v is False:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise _Bad(f"expected a whole number of days >= 0 or false, got {v!r}")
+    return int(v)
+
+
+def _ratio(v: Any) -> float | None:
+    if v is False:
+        return None
+    if not _is_number(v) or v <= 0:
+        raise _Bad(f"expected a number > 0 (balance / credit_limit) or false, got {v!r}")
+    return float(v)
+
+
+def _one_of(*allowed: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or v not in allowed:
+            raise _Bad(f"expected one of {', '.join(repr(a) for a in allowed)}, got {v!r}")
+        return v
+
+    return check
+
+
+def _number(low: float, high: float = math.inf, *, low_open: bool = False) -> Callable[[Any], float]:
+    def check(v: Any) -> float:
+        ok = _is_number(v) and (v > low if low_open else v >= low) and v <= high
+        if not ok:
+            lo = f"> {low}" if low_open else f">= {low}"
+            hi = "" if high == math.inf else f" and <= {high}"
+            raise _Bad(f"expected a number {lo}{hi}, got {v!r}")
+        return float(v)
+
+    return check
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[Any], int]:
+    def check(v: Any) -> int:
+        if not isinstance(v, int) or isinstance(v, bool) or v < low or (high is not None and v > high):
+            rng = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise _Bad(f"expected a whole number {rng}, got {v!r}")
+        return int(v)
+
+    return check
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise _Bad(f"expected a string, got {v!r}")
+    return v
+
+
+def _template(v: Any) -> str:
+    v = _text(v)
+    try:
+        names = [name for _, name, spec, conv in string.Formatter().parse(v) if name is not None]
+    except ValueError as exc:
+        raise _Bad(f"template is malformed ({exc}); write a literal brace as {{{{ or }}}}") from None
+    for name in names:
+        if name not in NOTICE_PLACEHOLDERS:
+            raise _Bad(f"unknown placeholder {{{name}}}; expected one of {', '.join(NOTICE_PLACEHOLDERS)}")
+    return v
+
+
+def _text_list(v: Any) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise _Bad(f"expected a list of strings, got {v!r}")
+    return list(v)
+
+
+def _kind_list(v: Any) -> list[str]:
+    kinds = _text_list(v)
+    for k in kinds:
+        if k not in IDENTIFIER_KINDS:
+            raise _Bad(f"identifier kind {k!r} is not one of {', '.join(IDENTIFIER_KINDS)}")
+    return kinds
+
+
+def _instalment_options(v: Any) -> list[int]:
+    if (
+        not isinstance(v, list)
+        or not v
+        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+    ):
+        raise _Bad(f"expected a non-empty list of whole numbers >= 1, got {v!r}")
+    return sorted(set(v))
+
+
+_IDENTIFIER_EXEMPTION = {"kind": _one_of(*IDENTIFIER_KINDS), "value": _text, "note": _text}
+
+
+def _tier_table(leaf: Callable[[Any], Any]) -> dict[str, Any]:
+    return {action: leaf for action in TIER_ACTIONS}
+
+
+_NOTICE_TEMPLATE = {"subject": _template, "body": _template, "customer_actions": _text_list}
+
+_SCHEMA: dict[str, Any] = {
+    "version": _integer(1, 1),
+    "tiers": _tier_table(_threshold),
+    "overdue": _tier_table(_days),
+    "utilization": _tier_table(_ratio),
+    "rings": {
+        "min_size": _integer(2),
+        "small_ring_cap": _one_of(*ACTIONS),
+        "confirmed_fraud_action": _one_of(*ACTIONS),
+        "confirmed_fraud_min_score": _number(0.0, 1.0),
+        "weak_kinds": _kind_list,
+        "weak_only_cap": _one_of(*ACTIONS),
+        "strong_codes": _text_list,
+    },
+    "confirmed_fraud": {"action": _one_of(*ACTIONS)},
+    "reviews": {"dismissed_action": _one_of("none", "monitor")},
+    "restrict": {
+        "limit_factor": _number(0.0, 1.0, low_open=True),
+        "limit_floor": _number(0.0),
+        "round_to": _number(0.0),
+    },
+    "suspend": {"credit_limit": _one_of("zero", "freeze")},
+    "exemptions": {"accounts": _text_list, "identifiers": [_IDENTIFIER_EXEMPTION]},
+    "notices": {
+        "support_contact": _text,
+        "currency": _text,
+        **{category: _NOTICE_TEMPLATE for category in NOTICE_CATEGORIES},
+    },
+    "repayment": {
+        "instalment_options": _instalment_options,
+        "minimum_instalment": _number(0.0, low_open=True),
+        "max_months": _integer(1),
+    },
+}
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+
+
+def _split_dotted(key: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", key)]
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Map each dotted key path (array-of-tables items as ``name[i]``) to its 1-based line.
+
+    A line scan, not a parser: good enough to point a person at the key, and it never has to
+    agree with tomllib on anything but where keys start. Lines inside multi-line strings are skipped.
+    """
+    lines: dict[str, int] = {}
+    prefix: list[str] = []
+    array_counts: dict[str, int] = {}
+    in_string: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            parts = _split_dotted(header.group(2))
+            if header.group(1) == "[[":
+                name = ".".join(parts)
+                array_counts[name] = array_counts.get(name, -1) + 1
+                parts = parts[:-1] + [f"{parts[-1]}[{array_counts[name]}]"]
+            prefix = parts
+            lines.setdefault(".".join(prefix), number)
+            continue
+        assignment = _ASSIGNMENT.match(line)
+        if assignment:
+            path = ".".join(prefix + _split_dotted(assignment.group(1)))
+            lines.setdefault(path, number)
+            rest = line[assignment.end():]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_string = quote
+    return lines
+
+
+class _Locator:
+    """Turns a key path into ``file:line`` for error messages."""
+
+    def __init__(self, source: str, text: str):
+        self.source = source
+        self.lines = _key_lines(text)
+
+    def where(self, path: str) -> str:
+        probe = path
+        while probe:
+            if probe in self.lines:
+                return f"{self.source}:{self.lines[probe]}"
+            # Keys inside inline tables/arrays are not on their own line: point at the enclosing key.
+            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+        return self.source
+
+    def error(self, path: str, message: str) -> PolicyError:
+        return PolicyError(f"{self.where(path)}: {path}: {message}")
+
+
+def _validate(raw: Any, schema: Any, path: str, loc: _Locator) -> Any:
+    if isinstance(schema, dict):
+        if not isinstance(raw, dict):
+            raise loc.error(path, f"expected a table, got {raw!r}")
+        clean = {}
+        for key, value in raw.items():
+            sub = f"{path}.{key}" if path else key
+            if key not in schema:
+                expected = ", ".join(sorted(schema))
+                raise loc.error(sub, f"unknown key {key!r} (expected one of: {expected})")
+            clean[key] = _validate(value, schema[key], sub, loc)
+        return clean
+    if isinstance(schema, list):  # an array of tables of one shape
+        if not isinstance(raw, list):
+            raise loc.error(path, f"expected a list of tables, got {raw!r}")
+        items = [_validate(item, schema[0], f"{path}[{i}]", loc) for i, item in enumerate(raw)]
+        for i, item in enumerate(items):
+            missing = [k for k in ("kind", "value") if k not in item]
+            if missing:
+                raise loc.error(f"{path}[{i}]", f"missing required key(s) {', '.join(missing)}")
+        return items
+    try:
+        return schema(raw)
+    except _Bad as exc:
+        raise loc.error(path, str(exc)) from None
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def _check_ascending(data: dict, section: str, loc: _Locator, user: dict) -> None:
+    enabled = [(a, data[section][a]) for a in TIER_ACTIONS if data[section][a] is not None]
+    for (low_action, low), (high_action, high) in zip(enabled, enabled[1:]):
+        if not high > low:
+            key = f"{section}.{high_action}"
+            origin = "" if high_action in user.get(section, {}) else " (default)"
+            other = "" if low_action in user.get(section, {}) else " (default)"
+            raise loc.error(
+                key,
+                f"tiers overlap: {high_action} = {high}{origin} must be greater than "
+                f"{low_action} = {low}{other} (enabled tiers must be strictly ascending "
+                f"monitor < review < restrict < suspend)",
+            )
+
+
+@dataclass(frozen=True)
+class IdentifierExemption:
+    """One allow-listed identifier: never counts as evidence."""
+
+    kind: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Policy:
+    """A validated policy. ``data`` holds every key (user values over the packaged default);
+    disabled tiers are None. ``hash`` is a short sha256 of the canonical content, for the audit."""
+
+    data: dict[str, Any]
+    source: str = "<default>"
+    hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"))
+        object.__setattr__(self, "hash", hashlib.sha256(canonical.encode()).hexdigest()[:12])
+
+    @classmethod
+    def default(cls) -> Policy:
+        """The packaged default (fraudgraph/default_policy.toml)."""
+        return load_policy(DEFAULT_POLICY_PATH)
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "<string>") -> Policy:
+        """Parse and validate policy TOML text; ``source`` names it in errors."""
+        return _parse_policy(text, source, _default_data())
+
+    def tier_thresholds(self, section: str) -> list[tuple[str, float]]:
+        """Enabled (action, threshold) pairs of ``tiers``, ``overdue`` or ``utilization``, ascending."""
+        return [(a, self.data[section][a]) for a in TIER_ACTIONS if self.data[section][a] is not None]
+
+    @property
+    def exempt_accounts(self) -> list[str]:
+        return list(self.data["exemptions"]["accounts"])
+
+    @property
+    def exempt_identifiers(self) -> list[IdentifierExemption]:
+        return [IdentifierExemption(i["kind"], i["value"], i.get("note", "")) for i in self.data["exemptions"]["identifiers"]]
+
+
+_DEFAULT_DATA: dict[str, Any] | None = None
+
+
+def _default_data() -> dict[str, Any]:
+    global _DEFAULT_DATA
+    if _DEFAULT_DATA is None:
+        text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+        policy = _parse_policy(text, str(DEFAULT_POLICY_PATH), None)
+        _DEFAULT_DATA = policy.data
+    return json.loads(json.dumps(_DEFAULT_DATA))  # a deep copy nobody can mutate the cache through
+
+
+def _parse_policy(text: str, source: str, defaults: dict[str, Any] | None) -> Policy:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+    loc = _Locator(source, text)
+    user = _validate(raw, _SCHEMA, "", loc)
+    data = _merge(defaults, user) if defaults is not None else user
+    if defaults is None:
+        missing = _missing_keys(data, _SCHEMA, "")
+        if missing:
+            raise PolicyError(f"{source}: the default policy lacks key(s) {', '.join(missing)}")
+    for section in ("tiers", "overdue", "utilization"):
+        _check_ascending(data, section, loc, user)
+    if data["repayment"]["max_months"] < min(data["repayment"]["instalment_options"]):
+        raise loc.error(
+            "repayment.max_months",
+            f"max_months = {data['repayment']['max_months']} is below every instalment option "
+            f"{data['repayment']['instalment_options']}",
+        )
+    return Policy(data=data, source=source)
+
+
+def _missing_keys(data: dict, schema: dict, path: str) -> list[str]:
+    missing = []
+    for key, sub in schema.items():
+        full = f"{path}.{key}" if path else key
+        if key not in data:
+            missing.append(full)
+        elif isinstance(sub, dict):
+            missing += _missing_keys(data[key], sub, full)
+    return missing
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy TOML file; keys it leaves out take the packaged default.
+
+    Raises PolicyError naming the key and ``file:line`` for an unknown key, a wrong type or an
+    invalid / overlapping threshold.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror or exc}") from None
+    if path.resolve() == DEFAULT_POLICY_PATH.resolve():
+        return _parse_policy(text, str(path), None)
+    return _parse_policy(text, str(path), _default_data())
+
+
+# --------------------------------------------------------------------------------------------
+# Credit limits
+# --------------------------------------------------------------------------------------------
+
+
+def restricted_limit(old_limit: Any, policy: Policy) -> np.ndarray | float:
+    """The credit limit of a restricted account: ``old * limit_factor`` rounded down to a multiple
+    of ``round_to`` (cents when 0), at least ``limit_floor``, never above ``old``. NaN stays NaN."""
+    cfg = policy.data["restrict"]
+    old = np.asarray(old_limit, dtype=np.float64)
+    step = cfg["round_to"] if cfg["round_to"] > 0 else 0.01
+    # The small epsilon keeps 0.29 / 0.01 = 28.999... from rounding a whole cent away.
+    reduced = np.floor(old * cfg["limit_factor"] / step + 1e-9) * step
+    new = np.minimum(old, np.maximum(reduced, cfg["limit_floor"]))
+    new = np.round(new, 2)
+    return float(new) if new.ndim == 0 else new
+
+
+def suspended_limit(current_limit: Any, policy: Policy) -> np.ndarray | float:
+    """The credit limit of a suspended account: 0 (``credit_limit = "zero"``) or unchanged ("freeze")."""
+    cur = np.asarray(current_limit, dtype=np.float64)
+    new = np.where(np.isnan(cur), np.nan, 0.0) if policy.data["suspend"]["credit_limit"] == "zero" else cur.copy()
+    return float(new) if new.ndim == 0 else new
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate: scores + account data + policy -> one decision per account
+# --------------------------------------------------------------------------------------------
+
+# Candidate columns, in tie-break order: on equal severity the earlier column names the trigger.
+_CONFIRMED, _FRAUD, _OVERDUE, _UTILIZATION = range(4)
+_MONEY = "{:,.2f}"
+
+
+def _short_hash(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _reason(code: str, text: str, **evidence: Any) -> dict[str, Any]:
+    return {"code": code, "text": text, "evidence": evidence}
+
+
+def _levels(values: np.ndarray, thresholds: list[tuple[str, float]], *, strict: bool) -> np.ndarray:
+    """Severity per value: the highest enabled tier reached (``>= t``, or ``> t`` when strict)."""
+    out = np.zeros(len(values), dtype=np.int8)
+    if not thresholds:
+        return out
+    edges = np.array([t for _, t in thresholds], dtype=np.float64)
+    ranks = np.array([0] + [SEVERITY[a] for a, _ in thresholds], dtype=np.int8)
+    safe = np.where(np.isnan(values), -np.inf, values)
+    reached = np.searchsorted(edges, safe, side="left" if strict else "right")
+    return ranks[reached]
+
+
+def _threshold_for(thresholds: list[tuple[str, float]], rank: int) -> float:
+    return next(t for a, t in thresholds if SEVERITY[a] == rank)
+
+
+def _evidence_items(reason: Any) -> list[dict]:
+    evidence = reason.get("evidence") if isinstance(reason, dict) else None
+    if isinstance(evidence, dict):
+        return [evidence]
+    if isinstance(evidence, list):
+        return [e for e in evidence if isinstance(e, dict)]
+    return []
+
+
+def _identifier_ties(reason: Any) -> list[tuple[str, str]]:
+    """(kind, key) pairs of identifiers a reason's evidence names."""
+    ties = []
+    for item in _evidence_items(reason):
+        kind = item.get("kind")
+        if kind in IDENTIFIER_KINDS:
+            key = item.get("key", item.get("value"))
+            ties.append((kind, "" if key is None else str(key)))
+    return ties
+
+
+def _exempt_forms(kind: str, value: str) -> set[str]:
+    """Spellings of an allow-listed identifier that count as a match for an evidence key.
+
+    The canonical key comes from fraudgraph.normalize when it offers one; the looser forms
+    (casefolded, digits only for numeric kinds) catch the common spellings without it.
+    """
+    forms = {value, value.strip(), value.strip().casefold(), re.sub(r"\s+", "", value).casefold()}
+    if kind in ("card", "bank_account", "phone", "national_id"):
+        digits = re.sub(r"\D", "", value)
+        if digits:
+            forms.add(digits)
+    try:  # optional: the normalize module is owned by another stage and may not exist
+        from fraudgraph import normalize  # noqa: PLC0415
+
+        canonical = normalize.canonical_keys(pd.Series([kind]), pd.Series([value]))
+        key = canonical.iloc[0] if hasattr(canonical, "iloc") else list(canonical)[0]
+        if isinstance(key, str) and key:
+            forms.add(key)
+    except Exception:  # noqa: BLE001 - any failure just means "no canonical form available"
+        pass
+    return forms
+
+
+def _exempt_identifier_set(policy: Policy, extra: pd.DataFrame | None) -> set[tuple[str, str]]:
+    pairs = [(e.kind, e.value) for e in policy.exempt_identifiers]
+    if extra is not None and {"kind", "value"} <= set(extra.columns):
+        rows = extra.dropna(subset=["kind", "value"])
+        pairs += list(zip(rows["kind"].astype(str), rows["value"].astype(str)))
+    return {(kind, form) for kind, value in pairs for form in _exempt_forms(kind, value)}
+
+
+def _exempt_account_set(policy: Policy, exempt: Any) -> set[str]:
+    ids = set(policy.exempt_accounts)
+    if exempt is None:
+        return ids
+    if isinstance(exempt, pd.DataFrame):
+        if "account_id" in exempt.columns:
+            ids |= {str(a) for a in exempt["account_id"].dropna()}
+        return ids
+    return ids | {str(a) for a in exempt}
+
+
+def _matches_code(code: str, patterns: list[str]) -> bool:
+    return any(code.startswith(p[:-1]) if p.endswith("*") else code == p for p in patterns)
+
+
+def _latest_reviews(reviews: pd.DataFrame | None, as_of: Any) -> pd.DataFrame:
+    if reviews is None or len(reviews) == 0:
+        return pd.DataFrame(columns=["account_id", "verdict", "evidence", "at"])
+    r = reviews.loc[:, ["account_id", "verdict", "evidence", "at"]].copy()
+    r["at"] = pd.to_datetime(r["at"])
+    if as_of is not None:
+        r = r[r["at"] <= pd.Timestamp(as_of)]
+    # Stable sort: for equal timestamps the later row (recorded later) wins.
+    r = r.sort_values("at", kind="stable").drop_duplicates("account_id", keep="last")
+    return r
+
+
+def _align(ids: np.ndarray, other_ids: np.ndarray, what: str) -> np.ndarray:
+    """Positions of ``ids`` in ``other_ids`` (-1 when absent); a fast path when already aligned."""
+    if len(other_ids) == len(ids) and (other_ids == ids).all():
+        return np.arange(len(ids))
+    index = pd.Index(other_ids)
+    if not index.is_unique:
+        dup = index[index.duplicated()][0]
+        raise ValueError(f"{what} has account_id {dup!r} more than once; expected one row per account")
+    return index.get_indexer(ids)
+
+
+def _format_money(amount: float, currency: str) -> str:
+    return f"{currency}{_MONEY.format(amount)}"
+
+
+def evaluate(
+    accounts: pd.DataFrame,
+    account_scores: pd.DataFrame,
+    rings: pd.DataFrame,
+    policy: Policy,
+    *,
+    reviews: pd.DataFrame | None = None,
+    exempt: pd.DataFrame | Iterable[str] | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """One decision per row of ``accounts`` (same order): the most severe action over all triggers.
+
+    accounts: frames.ACCOUNT_COLUMNS. account_scores: account_id, score, ring_id, reasons; accounts
+    without a score row score 0. rings: ring_id, size, score, reasons (others ignored).
+    reviews: account_id, verdict (confirm_fraud | dismiss), evidence, at; only the latest review per
+    account counts, and only reviews at or before ``as_of`` when given. exempt: extra allow-listed
+    accounts (an iterable of ids, or a frame with ``account_id`` and/or ``kind``+``value`` columns),
+    added to the policy's exemptions.
+
+    Returns frames.DECISION_COLUMNS + ``evidence``: a 16-hex hash of the evidence behind the action
+    (ring members, shared identifier keys, reason codes; or the credit rule that fired), "" when
+    there is none. Vectorized; per-account Python runs only for accounts with a candidate action.
+    """
+    n = len(accounts)
+    ids = accounts["account_id"].astype(object).to_numpy()
+    pos = _align(ids, account_scores["account_id"].astype(object).to_numpy(), "account_scores")
+    scored = pos >= 0
+
+    score = np.zeros(n)
+    score[scored] = account_scores["score"].to_numpy(dtype=np.float64, na_value=np.nan)[pos[scored]]
+    score = np.nan_to_num(score, nan=0.0)
+    ring_of = np.full(n, None, dtype=object)
+    ring_col = account_scores["ring_id"].astype(object).to_numpy()[pos[scored]]
+    ring_of[scored] = np.where(pd.isna(ring_col), None, ring_col)
+    score_reasons = np.empty(n, dtype=object)
+    score_reasons[scored] = account_scores["reasons"].to_numpy(dtype=object)[pos[scored]]
+    for i in np.flatnonzero(~scored | ~np.array([isinstance(r, list) for r in score_reasons], dtype=bool)):
+        score_reasons[i] = list(score_reasons[i]) if isinstance(score_reasons[i], (tuple, np.ndarray)) else []
+
+    status = accounts["status"].astype(object).fillna("active").to_numpy()
+    closed = status == "closed"
+    label = accounts["label"].astype(object).to_numpy()
+    credit_limit = accounts["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan)
+    balance = accounts["balance"].to_numpy(dtype=np.float64, na_value=np.nan)
+    overdue_days = accounts["overdue_days"].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # Reviews: the latest verdict per account.
+    latest = _latest_reviews(reviews, as_of)
+    rpos = pd.Index(latest["account_id"].astype(object)).get_indexer(ids) if len(latest) else np.full(n, -1)
+    verdict = np.full(n, None, dtype=object)
+    review_hash = np.full(n, None, dtype=object)
+    review_at = np.full(n, None, dtype=object)
+    has_review = rpos >= 0
+    verdict[has_review] = latest["verdict"].to_numpy(dtype=object)[rpos[has_review]]
+    review_hash[has_review] = latest["evidence"].to_numpy(dtype=object)[rpos[has_review]]
+    review_at[has_review] = latest["at"].to_numpy(dtype=object)[rpos[has_review]]
+    confirmed = (label == "fraud") | (verdict == "confirm_fraud")
+    dismissed = verdict == "dismiss"
+
+    # Rings: size, score, confirmed fraud; all per ring, then mapped onto members.
+    in_ring = np.array([r is not None for r in ring_of], dtype=bool) if n else np.zeros(0, bool)
+    ring_table = rings.set_index(rings["ring_id"].astype(object)) if len(rings) else None
+    member_ring = ring_of[in_ring]
+    member_counts = pd.Series(member_ring).value_counts() if in_ring.any() else pd.Series(dtype=np.int64)
+    ring_ids = np.array(sorted(set(member_ring)), dtype=object)
+    if ring_table is not None:
+        ring_pos = pd.Index(ring_table.index).get_indexer(ring_ids)
+    else:
+        ring_pos = np.full(len(ring_ids), -1)
+    known = ring_pos >= 0
+    r_size = member_counts.reindex(ring_ids).to_numpy(dtype=np.float64)
+    r_score = np.zeros(len(ring_ids))
+    r_reasons = np.empty(len(ring_ids), dtype=object)
+    r_reasons[:] = [[] for _ in range(len(ring_ids))]
+    if known.any():
+        r_size[known] = ring_table["size"].to_numpy(dtype=np.float64)[ring_pos[known]]
+        r_score[known] = np.nan_to_num(ring_table["score"].to_numpy(dtype=np.float64)[ring_pos[known]])
+        r_reasons[known] = ring_table["reasons"].to_numpy(dtype=object)[ring_pos[known]]
+    fraud_rings = {
+        rid for rid, reasons in zip(ring_ids, r_reasons)
+        if isinstance(reasons, list) and any(isinstance(x, dict) and x.get("code") == "KNOWN_FRAUD_IN_RING" for x in reasons)
+    }
+    fraud_rings |= set(ring_of[in_ring & confirmed])
+    ring_index = pd.Index(ring_ids)
+    member_slot = np.full(n, -1)
+    member_slot[in_ring] = ring_index.get_indexer(member_ring)
+    size_of = np.where(in_ring, r_size[member_slot] if len(ring_ids) else 0, 0)
+    ring_score_of = np.where(in_ring, r_score[member_slot] if len(ring_ids) else 0, 0)
+    ring_has_fraud = np.zeros(n, dtype=bool)
+    ring_has_fraud[in_ring] = pd.Series(member_ring, dtype=object).isin(fraud_rings).to_numpy()
+
+    rcfg = policy.data["rings"]
+    big_ring = in_ring & (size_of >= rcfg["min_size"])
+    exempt_accounts = _exempt_account_set(policy, exempt)
+    exempt_account = accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
+
+    # Candidate actions, one column per trigger.
+    tiers = policy.tier_thresholds("tiers")
+    overdue_tiers = policy.tier_thresholds("overdue")
+    util_tiers = policy.tier_thresholds("utilization")
+    tier_level = _levels(score, tiers, strict=False)
+    ring_rule = big_ring & ring_has_fraud & (ring_score_of >= rcfg["confirmed_fraud_min_score"])
+    ring_rule_level = np.where(ring_rule, SEVERITY[rcfg["confirmed_fraud_action"]], 0).astype(np.int8)
+    fraud = np.maximum(tier_level, ring_rule_level)
+    small_ring = in_ring & ~big_ring
+    fraud_uncapped = fraud.copy()
+    fraud = np.where(small_ring, np.minimum(fraud, SEVERITY[rcfg["small_ring_cap"]]), fraud).astype(np.int8)
+    fraud[exempt_account] = 0
+
+    utilization = np.full(n, np.nan)
+    usable = (credit_limit > 0) & ~np.isnan(balance)
+    utilization[usable] = balance[usable] / credit_limit[usable]
+    cand = np.zeros((n, 4), dtype=np.int8)
+    cand[:, _CONFIRMED] = np.where(confirmed, SEVERITY[policy.data["confirmed_fraud"]["action"]], 0)
+    cand[:, _FRAUD] = fraud
+    cand[:, _OVERDUE] = _levels(overdue_days, overdue_tiers, strict=True)
+    cand[:, _UTILIZATION] = _levels(utilization, util_tiers, strict=True)
+    # Every account any rule fired for, before closed accounts are silenced: they get reasons.
+    raw_fired = (cand > 0).any(axis=1) | (fraud_uncapped > 0)
+    cand[closed] = 0
+    fraud_trigger = np.where(in_ring, "fraud_ring", "account_risk")
+
+    # Per-account pass over the few with a fraud candidate: identifier exemptions, the
+    # weak-identifier cap, and the evidence hash. Everyone else keeps their reasons untouched.
+    exempt_ids = _exempt_identifier_set(policy, exempt if isinstance(exempt, pd.DataFrame) else None)
+    weak_kinds = set(rcfg["weak_kinds"])
+    weak_cap = SEVERITY[rcfg["weak_only_cap"]]
+    member_digest: dict[Any, str] = {}
+    fraud_hash = np.full(n, None, dtype=object)
+    kept_reasons: dict[int, list] = {}
+    notes: dict[int, list] = {}
+    fraud_rows = np.flatnonzero(cand[:, _FRAUD] > 0)
+    if len(fraud_rows):
+        needed = {ring_of[i] for i in fraud_rows if ring_of[i] is not None}
+        if needed:
+            members = pd.DataFrame({"ring_id": ring_of[in_ring], "account_id": ids[in_ring]})
+            members = members[members["ring_id"].isin(needed)]
+            for rid, group in members.groupby("ring_id", sort=False)["account_id"]:
+                member_digest[rid] = _short_hash(sorted(map(str, group)))
+        ring_reason_of = dict(zip(ring_ids, r_reasons))
+    for i in fraud_rows:
+        reasons = score_reasons[i]
+        kept, dropped_exempt = [], []
+        for reason in reasons:
+            ties = _identifier_ties(reason)
+            if ties and exempt_ids and all(t in exempt_ids for t in ties):
+                dropped_exempt.append(reason)
+            else:
+                kept.append(reason)
+        ties = [t for r in kept for t in _identifier_ties(r) if t not in exempt_ids]
+        had_ties = bool(ties) or bool(dropped_exempt)
+        if not had_ties and in_ring[i]:
+            # The account's own reasons name no identifier: fall back to the ring's evidence.
+            ring_ties = [t for r in ring_reason_of.get(ring_of[i], []) or [] for t in _identifier_ties(r)]
+            ties = [t for t in ring_ties if t not in exempt_ids]
+            had_ties = bool(ring_ties)
+            if ring_ties and not ties:
+                dropped_exempt.append({"evidence": [{"kind": k, "key": v} for k, v in ring_ties]})
+        codes = sorted({str(r.get("code")) for r in kept if isinstance(r, dict)})
+        note = []
+        if dropped_exempt:
+            kept_reasons[i] = kept
+            note.append(_reason(
+                "EXEMPT_IDENTIFIER",
+                f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
+                trigger=str(fraud_trigger[i]),
+            ))
+        if had_ties and not ties:
+            cand[i, _FRAUD] = 0
+            note.append(_reason(
+                "EXEMPT_IDENTIFIER_ONLY",
+                "Every identifier tying this account to others is allow-listed; no ring or score action",
+                trigger=str(fraud_trigger[i]),
+            ))
+        elif in_ring[i]:
+            strong = {k for k, _ in ties} - weak_kinds
+            strong_code = any(_matches_code(c, rcfg["strong_codes"]) for c in codes)
+            if not strong and not strong_code and cand[i, _FRAUD] > weak_cap:
+                cand[i, _FRAUD] = weak_cap
+                kinds = ", ".join(sorted({k for k, _ in ties})) or "none shown"
+                note.append(_reason(
+                    "WEAK_LINKS_ONLY",
+                    f"Tied to ring {ring_of[i]} only by weak identifiers ({kinds}); "
+                    f"action capped at {rcfg['weak_only_cap']}",
+                    trigger="fraud_ring", kinds=sorted({k for k, _ in ties}),
+                ))
+        parts = [f"ring:{member_digest.get(ring_of[i], '')}"]
+        parts += sorted({f"{k}:{v}" for k, v in ties})
+        parts += [f"code:{c}" for c in codes]
+        if ring_rule[i]:
+            parts.append("code:RING_CONFIRMED_FRAUD")
+        fraud_hash[i] = _short_hash(parts)
+        if note:
+            notes[i] = note
+
+    # Credit rules and confirmed fraud: the evidence is the rule that fired.
+    def rule_hash(prefix: str, levels: np.ndarray) -> np.ndarray:
+        table = np.array([""] + [_short_hash([f"{prefix}:{a}"]) for a in ACTIONS[1:]], dtype=object)
+        return table[levels]
+
+    hashes = np.empty((n, 4), dtype=object)
+    hashes[:, _CONFIRMED] = rule_hash("confirmed_fraud", cand[:, _CONFIRMED])
+    hashes[:, _FRAUD] = fraud_hash
+    hashes[:, _OVERDUE] = rule_hash("overdue", cand[:, _OVERDUE])
+    hashes[:, _UTILIZATION] = rule_hash("utilization", cand[:, _UTILIZATION])
+
+    # Dismissed reviews: a trigger whose evidence is unchanged since the review is capped.
+    dismissed_cap = SEVERITY[policy.data["reviews"]["dismissed_action"]]
+    suppressed = np.zeros((n, 4), dtype=bool)
+    for col in (_FRAUD, _OVERDUE, _UTILIZATION):
+        same = dismissed & (hashes[:, col] == review_hash) & (cand[:, col] > dismissed_cap)
+        suppressed[:, col] = same
+        cand[same, col] = dismissed_cap
+
+    final = cand.max(axis=1)
+    winner = cand.argmax(axis=1)
+    trigger_names = np.array(["account_risk", "fraud_ring", "overdue", "utilization"], dtype=object)
+    trigger = trigger_names[winner]
+    trigger = np.where(winner == _FRAUD, fraud_trigger, trigger).astype(object)
+    trigger[final == 0] = "none"
+    action = np.array(ACTIONS, dtype=object)[final]
+    evidence = hashes[np.arange(n), winner]
+    evidence = np.where(final == 0, "", evidence).astype(object)
+    any_suppressed = suppressed.any(axis=1)
+    # A dismissed account keeps the hash it was dismissed with, so the next sweep still matches.
+    evidence[any_suppressed & (final == 0)] = review_hash[any_suppressed & (final == 0)]
+    evidence = np.where(pd.isna(evidence), "", evidence).astype(object)
+
+    new_limit = np.full(n, np.nan)
+    is_restrict = final == SEVERITY["restrict"]
+    is_suspend = final == SEVERITY["suspend"]
+    new_limit[is_restrict] = restricted_limit(credit_limit[is_restrict], policy)
+    new_limit[is_suspend] = suspended_limit(credit_limit[is_suspend], policy)
+
+    # Reasons: the score's reasons plus the policy's, for every account something fired for.
+    out_reasons = score_reasons.copy()
+    touched = np.flatnonzero(raw_fired | any_suppressed)
+    currency = policy.data["notices"]["currency"]
+    for i in touched:
+        extra: list[dict] = []
+        if closed[i]:
+            extra.append(_reason("ACCOUNT_CLOSED", "Account is closed in the source; no action is taken"))
+        if confirmed[i] and cand[i, _CONFIRMED] > 0:
+            source = "an analyst confirmed fraud" if verdict[i] == "confirm_fraud" else "the account is labelled fraud"
+            extra.append(_reason("CONFIRMED_FRAUD", f"Confirmed fraud: {source}", trigger="account_risk"))
+        if exempt_account[i] and fraud_uncapped[i] > 0:
+            extra.append(_reason("EXEMPT_ACCOUNT", "Account is allow-listed; no ring or score action"))
+        if tier_level[i] > 0 and not closed[i]:
+            t = _threshold_for(tiers, tier_level[i])
+            extra.append(_reason(
+                f"SCORE_{ACTIONS[tier_level[i]].upper()}",
+                f"Risk score {score[i]:.2f} is at or above the {ACTIONS[tier_level[i]]} threshold {t:.2f}",
+                trigger=str(fraud_trigger[i]), score=round(float(score[i]), 4), threshold=t,
+            ))
+        if ring_rule[i] and not closed[i]:
+            extra.append(_reason(
+                "RING_CONFIRMED_FRAUD",
+                f"Ring {ring_of[i]} contains confirmed fraud and scores {ring_score_of[i]:.2f} "
+                f"(at least {rcfg['confirmed_fraud_min_score']:.2f})",
+                trigger="fraud_ring", ring_id=str(ring_of[i]), ring_score=round(float(ring_score_of[i]), 4),
+            ))
+        if small_ring[i] and fraud_uncapped[i] > SEVERITY[rcfg["small_ring_cap"]] and not closed[i]:
+            extra.append(_reason(
+                "SMALL_RING",
+                f"Ring {ring_of[i]} has {int(size_of[i])} members, below the minimum {rcfg['min_size']}; "
+                f"action capped at {rcfg['small_ring_cap']}",
+                trigger="fraud_ring", size=int(size_of[i]),
+            ))
+        extra += notes.get(i, [])
+        if cand[i, _OVERDUE] > 0 or suppressed[i, _OVERDUE]:
+            level = _levels(overdue_days[i:i + 1], overdue_tiers, strict=True)[0]
+            days = _threshold_for(overdue_tiers, level)
+            extra.append(_reason(
+                f"OVERDUE_{days}",
+                f"Payment is {int(overdue_days[i])} days overdue (more than {days})",
+                trigger="overdue", overdue_days=int(overdue_days[i]),
+                balance=None if np.isnan(balance[i]) else float(balance[i]),
+            ))
+        if cand[i, _UTILIZATION] > 0 or suppressed[i, _UTILIZATION]:
+            level = _levels(utilization[i:i + 1], util_tiers, strict=True)[0]
+            limit = _threshold_for(util_tiers, level)
+            extra.append(_reason(
+                f"UTILIZATION_{ACTIONS[level].upper()}",
+                f"Balance {_format_money(balance[i], currency)} is {utilization[i]:.0%} of the credit limit "
+                f"{_format_money(credit_limit[i], currency)} (above {limit:.0%})",
+                trigger="utilization", utilization=round(float(utilization[i]), 4),
+            ))
+        if any_suppressed[i]:
+            when = pd.Timestamp(review_at[i]).date().isoformat() if review_at[i] is not None else "earlier"
+            extra.append(_reason(
+                "REVIEWED_DISMISSED",
+                f"An analyst dismissed this alert on {when} and the evidence has not changed",
+                review_evidence=str(review_hash[i]),
+            ))
+        base = kept_reasons.get(i, score_reasons[i])
+        out_reasons[i] = list(base) + extra
+
+    return pd.DataFrame(
+        {
+            "account_id": ids,
+            "action": action,
+            "trigger": trigger,
+            "score": score,
+            "ring_id": ring_of,
+            "reasons": out_reasons,
+            "credit_limit": credit_limit,
+            "new_credit_limit": new_limit,
+            "evidence": evidence,
+        },
+        columns=EVALUATION_COLUMNS,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# plan_changes: decisions + current account state -> state rows, audit rows, notices
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """What one sweep changes: upsert ``state`` rows, append ``audit`` and ``notices`` rows."""
+
+    state: pd.DataFrame  # STATE_COLUMNS
+    audit: pd.DataFrame  # AUDIT_COLUMNS
+    notices: pd.DataFrame  # NOTICE_COLUMNS
+
+    @property
+    def empty(self) -> bool:
+        return self.state.empty and self.audit.empty and self.notices.empty
+
+
+_LIMITING = ("restrict", "suspend")
+
+
+def _column(frame: pd.DataFrame, pos: np.ndarray, name: str, default: Any, dtype: Any = object) -> np.ndarray:
+    """frame[name] at positions ``pos`` (-1 = no row: ``default``)."""
+    out = np.full(len(pos), default, dtype=dtype)
+    if name in frame.columns and len(frame):
+        has = pos >= 0
+        values = frame[name].to_numpy(dtype=dtype, na_value=default) if dtype is not object else frame[name].astype(object).to_numpy()
+        out[has] = values[pos[has]]
+    return out
+
+
+def _same_limit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) < 0.005)
+
+
+def plan_changes(
+    current: pd.DataFrame,
+    decisions: pd.DataFrame,
+    policy: Policy,
+    *,
+    sweep_id: str,
+    actor: str = "sweep",
+    at: datetime,
+    accounts: pd.DataFrame | None = None,
+) -> Changes:
+    """Turn this sweep's decisions into state changes, audit rows and customer notices (pure).
+
+    current: the account state before the sweep (account_id, action, trigger, status, credit_limit,
+    original_credit_limit, manual, evidence); accounts without a row were never acted on (action
+    none, status active, limit = the decision's credit_limit). decisions: ``evaluate``'s output.
+    accounts (optional): the source accounts, for the source status (``closed`` is never acted on)
+    and the balance / overdue days quoted in notices.
+
+    Rules: an account whose action, trigger, evidence and (for limited accounts) limit are unchanged
+    yields nothing, so an identical re-run is a no-op. ``manual`` accounts and closed accounts are
+    never changed. suspend -> status suspended, limit 0 (or frozen, per ``suspend.credit_limit``);
+    restrict -> limit ``restricted_limit(original_credit_limit)``; leaving restrict/suspend restores
+    the original limit, and a sweep lifts only a suspension a sweep imposed (status back to active).
+    A notice is written only when an account escalates into restrict or suspend.
+    """
+    from fraudgraph.notices import build_notice  # noqa: PLC0415 - notices imports this module
+
+    ts = pd.Timestamp(at)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    ids = decisions["account_id"].astype(object).to_numpy()
+    cur_ids = current["account_id"].astype(object).to_numpy() if len(current) else np.array([], dtype=object)
+    cpos = _align(ids, cur_ids, "current account state") if len(cur_ids) else np.full(len(ids), -1)
+    had_state = cpos >= 0
+
+    new_action = decisions["action"].astype(object).to_numpy()
+    new_trigger = decisions["trigger"].astype(object).to_numpy()
+    new_evidence = decisions["evidence"].astype(object).fillna("").to_numpy() if "evidence" in decisions else np.full(len(ids), "", object)
+    source_limit = decisions["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    prev_action = np.where(had_state, _column(current, cpos, "action", "none"), "none").astype(object)
+    prev_action = np.where(pd.isna(prev_action), "none", prev_action).astype(object)
+    prev_trigger = np.where(had_state, _column(current, cpos, "trigger", "none"), "none").astype(object)
+    prev_trigger = np.where(pd.isna(prev_trigger), "none", prev_trigger).astype(object)
+    prev_evidence = _column(current, cpos, "evidence", "")
+    prev_evidence = np.where(pd.isna(prev_evidence), "", prev_evidence).astype(object)
+    manual = _column(current, cpos, "manual", False)
+    manual = np.array([bool(m) if not pd.isna(m) else False for m in manual], dtype=bool)
+
+    source_status = np.full(len(ids), "active", dtype=object)
+    balance = np.full(len(ids), np.nan)
+    overdue = np.full(len(ids), np.nan)
+    if accounts is not None and len(accounts):
+        apos = _align(ids, accounts["account_id"].astype(object).to_numpy(), "accounts")
+        source_status = _column(accounts, apos, "status", "active")
+        source_status = np.where(pd.isna(source_status), "active", source_status).astype(object)
+        balance = _column(accounts, apos, "balance", np.nan, np.float64)
+        overdue = _column(accounts, apos, "overdue_days", np.nan, np.float64)
+    prev_status = _column(current, cpos, "status", None)
+    prev_status = np.where(had_state & ~pd.isna(prev_status), prev_status, source_status).astype(object)
+
+    prev_limit = np.where(had_state, _column(current, cpos, "credit_limit", np.nan, np.float64), source_limit)
+    stored_original = _column(current, cpos, "original_credit_limit", np.nan, np.float64)
+    prev_limited = np.isin(prev_action, _LIMITING)
+    # The limit the policy works from: the source's current limit, or the one recorded before a
+    # sweep first limited the account (so restrictions never compound run after run).
+    base = np.where(prev_limited & ~np.isnan(stored_original), stored_original, source_limit)
+    base = np.where(np.isnan(base), prev_limit, base)
+
+    new_limit = base.copy()
+    restrict = new_action == "restrict"
+    suspend = new_action == "suspend"
+    new_limit[restrict] = restricted_limit(base[restrict], policy)
+    frozen_from = np.where(prev_limited, prev_limit, base)
+    new_limit[suspend] = suspended_limit(frozen_from[suspend], policy)
+    new_limited = restrict | suspend
+    limit_changed = (prev_limited | new_limited) & ~_same_limit(prev_limit, new_limit)
+
+    new_status = prev_status.copy()
+    new_status[suspend] = "suspended"
+    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended")
+    new_status[lifted] = "active"
+
+    skip = manual | (prev_status == "closed") | (source_status == "closed")
+    changed = ~skip & (
+        (new_action != prev_action) | (new_trigger != prev_trigger) | (new_evidence != prev_evidence) | limit_changed
+    )
+    rows = np.flatnonzero(changed)
+
+    scores = decisions["score"].to_numpy(dtype=np.float64, na_value=np.nan)
+    reasons = decisions["reasons"].to_numpy(dtype=object)
+    audit_rows, notice_rows = [], []
+    for i in rows:
+        before, after = SEVERITY.get(prev_action[i], 0), SEVERITY.get(new_action[i], 0)
+        if after > before:
+            event = "escalate"
+        elif after < before:
+            event = "de_escalate"
+        elif limit_changed[i]:
+            event = "limit_change"
+        else:
+            event = "update"
+        note = f"trigger {new_trigger[i]}"
+        if lifted[i]:
+            note = "suspension lifted by sweep; status active"
+        if prev_limited[i] and not new_limited[i] and not np.isnan(new_limit[i]):
+            note += f"; limit restored to {new_limit[i]:,.2f}"
+        elif limit_changed[i]:
+            note += f"; limit {prev_limit[i]:,.2f} -> {new_limit[i]:,.2f}"
+        audit_rows.append(
+            {
+                "at": ts,
+                "sweep_id": sweep_id,
+                "actor": actor,
+                "account_id": ids[i],
+                "event": event,
+                "previous_action": prev_action[i],
+                "new_action": new_action[i],
+                "previous_status": prev_status[i],
+                "new_status": new_status[i],
+                "previous_limit": prev_limit[i],
+                "new_limit": new_limit[i],
+                "score": scores[i],
+                "reasons": json.dumps(reasons[i] if isinstance(reasons[i], list) else [], sort_keys=True, default=str),
+                "policy_hash": policy.hash,
+                "note": note,
+            }
+        )
+        if event == "escalate" and new_action[i] in _LIMITING:
+            notice = build_notice(
+                {"account_id": ids[i], "balance": balance[i], "overdue_days": overdue[i]},
+                {
+                    "action": new_action[i],
+                    "trigger": new_trigger[i],
+                    "new_credit_limit": new_limit[i],
+                    "reasons": reasons[i],
+                },
+                policy,
+            )
+            notice_rows.append(
+                {
+                    "notice_id": f"{sweep_id}:{ids[i]}",
+                    "sweep_id": sweep_id,
+                    "account_id": ids[i],
+                    "created_at": ts,
+                    "category": notice["category"],
+                    "action": notice["action"],
+                    "subject": notice["subject"],
+                    "body": notice["body"],
+                    "customer_actions": json.dumps(notice["customer_actions"]),
+                    "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
+                }
+            )
+
+    state = pd.DataFrame(
+        {
+            "account_id": ids[rows],
+            "action": new_action[rows],
+            "trigger": new_trigger[rows],
+            "status": new_status[rows],
+            "credit_limit": new_limit[rows],
+            "original_credit_limit": base[rows],
+            "manual": np.zeros(len(rows), dtype=bool),
+            "evidence": new_evidence[rows],
+            "updated_at": pd.Series([ts] * len(rows), dtype="datetime64[ns]"),
+            "sweep_id": [sweep_id] * len(rows),
+        },
+        columns=STATE_COLUMNS,
+    )
+    audit = pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
+    audit["at"] = audit["at"].astype("datetime64[ns]")
+    notices = pd.DataFrame(notice_rows, columns=NOTICE_COLUMNS)
+    notices["created_at"] = notices["created_at"].astype("datetime64[ns]")
+    return Changes(state=state, audit=audit, notices=notices)
