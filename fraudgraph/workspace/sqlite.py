@@ -253,11 +253,11 @@ class SqliteWorkspace(Workspace):
                 f"workspace {self.path} has schema version {row[0]}, this fraudgraph expects {SCHEMA_VERSION}"
             )
         if row is None:
-            with self._transaction():
-                self._db.executescript("SAVEPOINT schema;" + _SCHEMA + "RELEASE schema;")
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
+            # executescript commits whatever is pending, so the schema is its own script-level transaction.
+            self._db.executescript(
+                "BEGIN IMMEDIATE;" + _SCHEMA
+                + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+            )
 
     @contextmanager
     def _transaction(self, immediate: bool = True):
