@@ -84,7 +84,7 @@ def money_flow(
     tx = transactions
     mask = (tx["counterparty_kind"] == "account").to_numpy()
     if "status" in tx:
-        mask &= (tx["status"] != "declined").to_numpy()
+            mask = mask & (tx["status"] != "declined").to_numpy()
     tx = tx.loc[mask, ["account_id", "counterparty", "amount"]]
     payer = account_ids.get_indexer(tx["account_id"].astype(str))
     payee = account_ids.get_indexer(tx["counterparty"].astype(str))
