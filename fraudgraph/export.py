@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import hashlib
 import html
+import io
 import json
 import logging
 import math
@@ -150,7 +151,9 @@ def _to_text(value: Any) -> str:
     if isinstance(value, np.datetime64):
         return pd.Timestamp(value).isoformat()
     if isinstance(value, (list, tuple, set, dict)):
-        return json.dumps(sorted(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
+        value = sorted(value) if isinstance(value, set) else value
+        # strict JSON: NaN inside (e.g. reason evidence) becomes null
+        return json.dumps(_finite_json(value), ensure_ascii=False, default=_json_default, allow_nan=False)
     return str(value)
 
 
@@ -486,7 +489,11 @@ def _xml_safe(H: nx.DiGraph) -> nx.DiGraph:
 
 
 def _write_graphml(H: nx.DiGraph, G: nx.Graph, path: Path) -> None:
-    nx.write_graphml(_xml_safe(H), path, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    buffer = io.BytesIO()
+    nx.write_graphml(_xml_safe(H), buffer, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    # ElementTree leaves a carriage return raw in element text, and every XML reader turns a raw CR LF
+    # into LF; the writer's own line breaks are LF, so any CR is data and becomes a character reference
+    path.write_bytes(buffer.getvalue().replace(b"\r", b"&#13;"))
 
 
 def _write_gexf(H: nx.DiGraph, G: nx.Graph, path: Path) -> None:
@@ -810,7 +817,7 @@ def _layout(H: nx.DiGraph, seed: int) -> dict[str, np.ndarray]:
     if n <= 150 and nx.is_connected(U):
         # Kamada-Kawai reads well for small connected pictures; it needs all-pairs distances, so only here
         return nx.kamada_kawai_layout(U, pos=nx.circular_layout(U))
-    return nx.spring_layout(U, seed=seed, k=1.6 / math.sqrt(n), iterations=150)
+    return nx.spring_layout(U, seed=seed, k=1.6 / math.sqrt(n), iterations=100)
 
 
 def _plain_label(text: str, limit: int = 26) -> str:
@@ -876,7 +883,7 @@ def render_png(
                 continue
             xy = np.array([pos[v] for v, _ in group])
             ax.scatter(
-                xy[:, 0], xy[:, 1], marker="s", s=node_size * (1.25 if hub else 0.8),
+                xy[:, 0], xy[:, 1], marker="s", s=node_size * (1.4 if hub else 1.1),
                 c=[colours[d["kind"]] for _, d in group], edgecolors="#222" if hub else "white",
                 linewidths=1.4 if hub else 0.6, linestyles="--" if hub else "-", zorder=3,
             )
