@@ -1,0 +1,1299 @@
+"""Synthetic fraud worlds: accounts, identifier links and transactions in the data-contract input
+form, with planted fraud rings, realistic innocent sharing, and a separate ground truth.
+
+Everything is built as integer arrays (account index, identifier kind, entity id, spelling variant,
+time in seconds) and turned into strings only once, at the end, per distinct (entity, variant).
+Fraud and legit accounts draw their identifiers from the same spelling machinery, so no id prefix,
+email domain or spelling habit separates them: only the structure (who shares what, when, and how
+money moves) does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
+
+__all__ = [
+    "ACCOUNT_INPUT_COLUMNS",
+    "GROUP_KINDS",
+    "LINK_INPUT_COLUMNS",
+    "RING_KINDS",
+    "TRUTH_COLUMNS",
+    "World",
+    "generate_world",
+    "write_world",
+]
+
+ACCOUNT_INPUT_COLUMNS = [
+    "account_id",
+    "created_at",
+    "credit_limit",
+    "balance",
+    "overdue_days",
+    "status",
+    "label",
+]
+LINK_INPUT_COLUMNS = ["account_id", "kind", "value", "first_seen"]
+TRUTH_COLUMNS = ["account_id", "is_fraud", "ring_id", "ring_kind", "group_id", "group_kind"]
+RING_KINDS = ("bust_out", "ato_farm", "mule_network")
+# Innocent structures, most specific first: an account in several gets the first one in truth.csv.
+GROUP_KINDS = (
+    "household",
+    "corporate_card",
+    "apartment_block",
+    "kiosk",
+    "parcel_locker",
+    "carrier_ip",
+    "junk_device",
+    "late_payer",
+)
+
+DEVICE, ADDRESS, CARD, BANK, PHONE, EMAIL, IP, NATIONAL_ID = range(8)
+assert IDENTIFIER_KINDS[BANK] == "bank_account" and IDENTIFIER_KINDS[NATIONAL_ID] == "national_id"
+
+DAY = 86_400
+HOUR = 3_600
+TRANSACTION_WINDOW_DAYS = 180  # the transactions extract covers this many days before as_of
+_NO_GROUP = len(GROUP_KINDS)
+_CHARGEBACK = 2  # index into TRANSACTION_STATUSES (settled, declined, chargeback, refunded)
+
+# Values that carry no identity, per kind; accounts of every kind pick them up from sloppy forms.
+_JUNK_VALUES = {
+    DEVICE: ["00000000-0000-0000-0000-000000000000", "unknown", "N/A", "null", "0", "-"],
+    EMAIL: ["none@none.com", "N/A", "noemail@noemail.com", "unknown"],
+    PHONE: ["N/A", "0000000000", "unknown", "000-000-0000"],
+    ADDRESS: ["N/A", "unknown"],
+}
+_JUNK_BASE = 1 << 40  # entity ids at or above this are indexes into _JUNK_VALUES
+
+_FIRST_NAMES = (
+    "james john robert michael william david richard joseph thomas charles christopher daniel "
+    "matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy "
+    "ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott "
+    "brandon benjamin samuel gregory frank patrick raymond jack dennis jerry tyler aaron jose adam "
+    "nathan douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry "
+    "gerald harold sean austin carl arthur dylan jesse bryan billy joe bruce gabriel logan "
+    "albert willie alan juan wayne elijah randy roy vincent ralph eugene bobby philip louis mary "
+    "patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret "
+    "sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie "
+    "rebecca sharon laura cynthia kathleen amy angela shirley brenda pamela emma nicole helen "
+    "samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth "
+    "julie olivia joyce virginia victoria lauren christina joan evelyn judith megan andrea cheryl "
+    "hannah jacqueline martha gloria teresa sara madison frances kathryn janice jean abigail alice "
+    "judy sophia grace denise amber doris marilyn danielle beverly isabella theresa diana natalie "
+    "brittany charlotte marie kayla alexis lori priya wei mohammed fatima yuki omar aisha lucas"
+).split()
+_LAST_NAMES = [
+    name
+    for name in (
+        "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez "
+        "gonzalez wilson anderson taylor moore jackson martin lee perez thompson white harris "
+        "sanchez clark ramirez lewis robinson walker young allen king wright torres nguyen hill "
+        "flores green adams nelson baker hall rivera campbell mitchell carter roberts gomez "
+        "phillips evans turner diaz parker cruz edwards collins reyes stewart morris morales "
+        "murphy cook rogers gutierrez ortiz morgan cooper peterson bailey reed howard ramos kim "
+        "cox ward richardson watson brooks chavez wood bennett gray mendoza ruiz hughes price "
+        "alvarez castillo sanders patel myers long ross foster jimenez powell jenkins perry "
+        "sullivan bell coleman butler henderson barnes fisher vasquez simmons romero patterson "
+        "hamilton graham reynolds griffin wallace moreno west cole hayes bryant herrera gibson "
+        "ellis tran medina aguilar stevens murray ford castro marshall owens harrison fernandez "
+        "mcdonald woods washington kennedy wells vargas chen freeman webb tucker guzman burns "
+        "crawford olson simpson porter hunter gordon mendez silva shaw snyder dixon munoz hunt "
+        "hicks holmes palmer wagner black robertson boyd rose stone salazar fox warren mills "
+        "meyer rice schmidt garza daniels ferguson nichols stephens soto weaver gardner payne "
+        "dunn spencer hawkins arnold pierce vazquez hansen peters santos hart bradley knight "
+        "elliott cunningham duncan armstrong hudson carroll lane riley andrews alvarado delgado "
+        "berry perkins hoffman johnston matthews pena richards contreras willis carpenter sandoval "
+        "okafor kowalski novak schulz yamamoto singh haddad osei"
+    ).split()
+    if name not in _FIRST_NAMES  # so "first.last" and "last.first" spellings can never coincide
+]
+_EMAIL_DOMAINS = [
+    ("gmail.com", 0.44),
+    ("yahoo.com", 0.14),
+    ("outlook.com", 0.11),
+    ("hotmail.com", 0.08),
+    ("icloud.com", 0.08),
+    ("aol.com", 0.03),
+    ("proton.me", 0.03),
+    ("comcast.net", 0.04),
+    ("gmx.com", 0.02),
+    ("mail.com", 0.03),
+]
+_GMAIL = 0
+_STREETS = (
+    "oak maple pine cedar elm walnut willow birch spruce chestnut main park lake hill river church "
+    "mill spring sunset highland meadow forest valley ridge center washington lincoln jefferson "
+    "franklin madison jackson adams monroe grant wilson harrison cleveland garfield hamilton "
+    "market union water bridge school north south east west first second third fourth fifth "
+    "sixth seventh eighth ninth tenth broad high green prospect pleasant liberty cherry dogwood "
+    "magnolia laurel holly sycamore poplar aspen hickory juniper cypress orchard vine rose lilac "
+    "jasmine hawthorn fairview lakeview hillcrest riverside woodland greenwood brookside "
+    "meadowbrook cambridge oxford windsor devon kingston princeton college academy canal railroad "
+    "depot harbor bay ocean beach shore cliff summit mountain canyon mesa prairie heritage "
+    "colonial victoria albany hudson delaware potomac"
+).split()
+_STREET_TYPES = [
+    ("St", "Street"),
+    ("Ave", "Avenue"),
+    ("Rd", "Road"),
+    ("Blvd", "Boulevard"),
+    ("Dr", "Drive"),
+    ("Ln", "Lane"),
+    ("Ct", "Court"),
+    ("Pl", "Place"),
+]
+_CITIES = [
+    ("Springfield", "IL", 62701),
+    ("Riverside", "CA", 92501),
+    ("Franklin", "TN", 37064),
+    ("Greenville", "SC", 29601),
+    ("Bristol", "CT", 6010),
+    ("Clinton", "IA", 52732),
+    ("Fairview", "NJ", 7022),
+    ("Salem", "OR", 97301),
+    ("Madison", "WI", 53703),
+    ("Georgetown", "TX", 78626),
+    ("Arlington", "VA", 22201),
+    ("Ashland", "OH", 44805),
+    ("Dover", "DE", 19901),
+    ("Oxford", "MS", 38655),
+    ("Jackson", "MI", 49201),
+    ("Burlington", "VT", 5401),
+    ("Manchester", "NH", 3101),
+    ("Milton", "MA", 2186),
+    ("Newport", "RI", 2840),
+    ("Auburn", "AL", 36830),
+    ("Dayton", "OH", 45402),
+    ("Lexington", "KY", 40507),
+    ("Marion", "IN", 46952),
+    ("Winchester", "VA", 22601),
+    ("Hudson", "NY", 12534),
+    ("Kingston", "NY", 12401),
+    ("Columbia", "MO", 65201),
+    ("Portland", "ME", 4101),
+    ("Aurora", "CO", 80010),
+    ("Mesa", "AZ", 85201),
+]
+_CARD_BINS = ["453201", "491761", "455673", "516732", "542418", "523911", "371449", "601100"]
+_ROUTING_NUMBERS = [
+    "021000021",
+    "026009593",
+    "121000248",
+    "111000025",
+    "071000013",
+    "031176110",
+    "122105278",
+    "044000037",
+    "053000219",
+    "091000019",
+]
+# First octets of public IPv4 space used for residential and carrier addresses alike.
+_IP_FIRST_OCTETS = [o for o in range(24, 224) if o not in (100, 127, 169, 172, 192, 198, 203)]
+
+
+@dataclass
+class World:
+    """A generated world: the three contract tables (input form) and the ground truth."""
+
+    accounts: pd.DataFrame
+    links: pd.DataFrame
+    transactions: pd.DataFrame
+    truth: pd.DataFrame
+
+    def __repr__(self) -> str:
+        n_fraud = int(self.truth["is_fraud"].sum()) if len(self.truth) else 0
+        return (
+            f"World({len(self.accounts)} accounts, {len(self.links)} links, "
+            f"{len(self.transactions)} transactions, {n_fraud} fraud)"
+        )
+
+
+# --------------------------------------------------------------------------- small numeric tools
+
+
+def _mix64(values: np.ndarray, salt: int) -> np.ndarray:
+    """splitmix64 finaliser: a deterministic pseudo-random uint64 per input value."""
+    z = np.asarray(values).astype(np.uint64) + np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        z = z * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _spread(ids: np.ndarray, space: int, offset: int) -> np.ndarray:
+    """Map distinct ids < space to distinct, scattered numbers in [0, space).
+
+    An affine map with a multiplier near space / golden ratio and coprime to space: a bijection
+    that sends neighbouring ids far apart (so consecutive entities do not get consecutive numbers).
+    """
+    if len(ids) and int(ids.max()) >= space:
+        raise ValueError(f"entity id {int(ids.max())} does not fit the value space {space}")
+    multiplier = int(space * 0.6180339887) | 1
+    while math.gcd(multiplier, space) != 1:
+        multiplier += 2
+    if len(ids) and int(ids.max()) * multiplier >= 2**63:
+        raise ValueError(f"entity id {int(ids.max())} too large for the value space {space}")
+    return (ids.astype(np.int64) * multiplier + offset % space) % space
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for each count c, concatenated (the position of each repeated row in its group)."""
+    total = int(counts.sum())
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(total, dtype=np.int64) - starts
+
+
+def _group_sizes(rng: np.random.Generator, target: int, sizes, probs) -> np.ndarray:
+    """Draw group sizes until they cover about `target` members."""
+    if target <= 0:
+        return np.zeros(0, dtype=np.int64)
+    mean = float(np.dot(sizes, probs))
+    draw = rng.choice(np.asarray(sizes), p=np.asarray(probs), size=int(target / mean * 1.3) + 8)
+    keep = np.cumsum(draw) <= target
+    return draw[keep].astype(np.int64)
+
+
+def _lognormal_sizes(rng, target, median, sigma, lo, hi) -> np.ndarray:
+    """Group sizes from a clipped log-normal, until they cover about `target` members."""
+    if target <= 0:
+        return np.zeros(0, dtype=np.int64)
+    draw = np.clip(np.rint(rng.lognormal(np.log(median), sigma, size=int(target / lo) + 8)), lo, hi)
+    keep = np.cumsum(draw) <= target
+    sizes = draw[keep].astype(np.int64)
+    if len(sizes) == 0:
+        sizes = np.array([min(target, hi)], dtype=np.int64) if target >= lo else sizes
+    return sizes
+
+
+def _popularity(n: int, exponent: float) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
+    return weights / weights.sum()
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+class _WorldBuilder:
+    """Accumulates accounts, link observations and transactions as integer arrays."""
+
+    def __init__(self, n_accounts: int, seed: int, as_of_s: int, fraud_share: float):
+        self.n = n_accounts
+        self.rng = np.random.default_rng(seed)
+        self.as_of = as_of_s
+        self.fraud_share = fraud_share
+        self.salt = int(self.rng.integers(1, 2**62))
+        self.next_entity = [0] * 8
+        self.next_building = 0
+        self.address_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.email_domain_parts: list[np.ndarray] = []
+        self.link_parts: list[tuple[np.ndarray, ...]] = []
+        self.txn_parts: list[tuple[np.ndarray, ...]] = []
+        n = n_accounts
+        self.created = np.zeros(n, dtype=np.int64)
+        self.ring_of = np.full(n, -1, dtype=np.int64)
+        self.ring_kinds: list[int] = []
+        self.ring_numbers: list[int] = []
+        self.group_kind = np.full(n, _NO_GROUP, dtype=np.int8)
+        self.group_number = np.full(n, -1, dtype=np.int64)
+        self.group_counters = [0] * len(GROUP_KINDS)
+        # Which of an account's own identifiers a ring identifier replaces (kind x account).
+        self.replace_own = np.zeros((8, n), dtype=bool)
+        self.label = np.zeros(n, dtype=np.int8)  # 0 none, 1 fraud, 2 legit
+        self.limit = np.zeros(n)
+        self.balance = np.zeros(n)
+        self.overdue = np.zeros(n, dtype=np.int64)
+        self.late_payer = np.zeros(n, dtype=bool)
+
+    # ----- allocation and recording
+
+    def alloc(self, kind: int, count: int) -> np.ndarray:
+        start = self.next_entity[kind]
+        self.next_entity[kind] = start + count
+        return np.arange(start, start + count, dtype=np.int64)
+
+    def new_buildings(self, count: int) -> np.ndarray:
+        start = self.next_building
+        self.next_building += count
+        return np.arange(start, start + count, dtype=np.int64)
+
+    def new_addresses(self, building: np.ndarray, apt: np.ndarray, unit_style: int) -> np.ndarray:
+        """unit_style 0: 'Apt N' (apt 0 = none), 1: 'Suite N' (offices)."""
+        ids = self.alloc(ADDRESS, len(building))
+        self.address_parts.append(
+            (building.astype(np.int64), apt.astype(np.int64), np.full(len(building), unit_style, np.int8))
+        )
+        return ids
+
+    def new_emails(self, count: int, domain: int | None = None) -> np.ndarray:
+        ids = self.alloc(EMAIL, count)
+        if domain is None:
+            p = np.array([w for _, w in _EMAIL_DOMAINS])
+            doms = self.rng.choice(len(_EMAIL_DOMAINS), p=p / p.sum(), size=count)
+        else:
+            doms = np.full(count, domain)
+        self.email_domain_parts.append(doms.astype(np.int8))
+        return ids
+
+    def variants(self, kind: int, count: int) -> np.ndarray:
+        """Default spelling variant per observation: how a form or system wrote the value down."""
+        rng = self.rng
+        if kind == ADDRESS:
+            style = rng.choice(4, p=[0.4, 0.25, 0.2, 0.15], size=count)
+            typo = (rng.random(count) < 0.03).astype(np.int64) << 2
+            return style + typo
+        if kind == EMAIL:
+            case = rng.choice(3, p=[0.82, 0.14, 0.04], size=count)
+            transform = rng.choice(3, p=[0.86, 0.07, 0.07], size=count)
+            return case + (transform << 2) + (rng.integers(0, 256, size=count) << 4)
+        if kind == PHONE:
+            return rng.choice(4, p=[0.35, 0.3, 0.2, 0.15], size=count)
+        if kind in (CARD, BANK):
+            return rng.choice(3, p=[0.5, 0.3, 0.2], size=count)
+        if kind == NATIONAL_ID:
+            return rng.choice(3, p=[0.6, 0.3, 0.1], size=count) + (
+                (rng.random(count) < 0.01).astype(np.int64) << 2
+            )
+        if kind == DEVICE:
+            return (rng.random(count) < 0.08).astype(np.int64)
+        return np.zeros(count, dtype=np.int64)
+
+    def link(self, acct, kind: int, entity, seen, variant=None) -> None:
+        acct = np.asarray(acct, dtype=np.int64)
+        m = len(acct)
+        if m == 0:
+            return
+        entity = np.broadcast_to(np.asarray(entity, dtype=np.int64), (m,))
+        seen = self.within_life(acct, seen)
+        if variant is None:
+            variant = self.variants(kind, m)
+        variant = np.broadcast_to(np.asarray(variant, dtype=np.int64), (m,))
+        self.link_parts.append((acct, np.full(m, kind, np.int8), entity.copy(), seen.copy(), variant.copy()))
+
+    def within_life(self, acct: np.ndarray, when) -> np.ndarray:
+        """Times outside (created_at, as_of) are redrawn uniformly inside it, not clipped:
+        clipping would pile observations up on one instant, an artefact no real extract has."""
+        when = np.broadcast_to(np.asarray(when, dtype=np.int64), (len(acct),)).copy()
+        created = self.created[acct]
+        outside = (when <= created) | (when >= self.as_of)
+        if outside.any():
+            life = np.maximum(self.as_of - 2 - created[outside], 1)
+            when[outside] = created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
+        return when
+
+    def txn(self, payer, counterparty, to_account, amount, when, status=None) -> None:
+        """Record transactions; counterparty is an account index or a merchant index."""
+        payer = np.asarray(payer, dtype=np.int64)
+        m = len(payer)
+        if m == 0:
+            return
+        cp = np.broadcast_to(np.asarray(counterparty, dtype=np.int64), (m,)).copy()
+        to_acct = np.broadcast_to(np.asarray(to_account, dtype=bool), (m,)).copy()
+        amount = np.round(np.maximum(np.broadcast_to(np.asarray(amount, dtype=float), (m,)), 1.0), 2)
+        when = self.within_life(payer, when)
+        if status is None:
+            status = self.rng.choice(4, p=[0.965, 0.025, 0.0, 0.01], size=m)
+        status = np.broadcast_to(np.asarray(status, dtype=np.int8), (m,)).copy()
+        # The extract covers a fixed window for everyone: older fraud leaves no transactions.
+        inside = when >= self.as_of - TRANSACTION_WINDOW_DAYS * DAY
+        self.txn_parts.append((payer[inside], cp[inside], to_acct[inside], amount[inside], when[inside], status[inside]))
+
+    def set_group(self, members: np.ndarray, kind_name: str, numbers: np.ndarray) -> None:
+        """Record an innocent structure; a more specific one (lower index) wins."""
+        code = GROUP_KINDS.index(kind_name)
+        members = np.asarray(members, dtype=np.int64)
+        wins = self.group_kind[members] >= code
+        self.group_kind[members[wins]] = code
+        self.group_number[members[wins]] = np.asarray(numbers)[wins] if np.ndim(numbers) else numbers
+
+    def next_group_numbers(self, kind_name: str, count: int) -> np.ndarray:
+        code = GROUP_KINDS.index(kind_name)
+        start = self.group_counters[code]
+        self.group_counters[code] = start + count
+        return np.arange(start + 1, start + count + 1, dtype=np.int64)
+
+    def days(self, low, high, size=None) -> np.ndarray:
+        """Random offsets in seconds between low and high days."""
+        return (np.asarray(self.rng.uniform(low, high, size=size)) * DAY).astype(np.int64)
+
+    # ----- population plan
+
+    def plan_rings(self) -> np.ndarray:
+        """Ring sizes and kinds; fraud accounts take the first internal indexes, ring by ring."""
+        rng = self.rng
+        n_fraud = int(round(self.n * self.fraud_share))
+        if n_fraud < 3:
+            n_fraud = 0
+        sizes: list[int] = []
+        remaining = n_fraud
+        while remaining > 0:
+            size = min(25, 2 + int(rng.geometric(0.16)), remaining)
+            if 0 < remaining - size < 3:
+                size = remaining
+            kind = len(sizes) if len(sizes) < 3 else int(rng.choice(3, p=[0.45, 0.25, 0.30]))
+            sizes.append(size)
+            self.ring_kinds.append(kind)
+            remaining -= size
+        counters = [0, 0, 0]
+        for kind in self.ring_kinds:
+            counters[kind] += 1
+            self.ring_numbers.append(counters[kind])
+        self.ring_sizes = np.asarray(sizes, dtype=np.int64)
+        self.n_fraud = n_fraud
+        self.ring_of[:n_fraud] = np.repeat(np.arange(len(sizes)), self.ring_sizes)
+        return self.ring_sizes
+
+    def plan_legit(self) -> None:
+        """Creation dates, credit lines and households of the legit population."""
+        rng, n = self.rng, self.n
+        # Account opening dates over eight years, more of them recent (a growing lender).
+        age_days = 2900.0 * rng.random(n) ** 1.6 + 1.0
+        self.created[:] = self.as_of - (age_days * DAY).astype(np.int64)
+        self.limit[:] = np.clip(np.round(rng.lognormal(np.log(3000), 0.75, n), -2), 300, 40000)
+        util = np.where(rng.random(n) < 0.22, 0.0, rng.beta(1.6, 4.0, n))
+        self.balance[:] = np.round(self.limit * util, 2)
+
+        legit = np.arange(self.n_fraud, n)
+        sizes = _group_sizes(rng, int(0.42 * len(legit)), [2, 3, 4, 5, 6], [0.42, 0.26, 0.18, 0.09, 0.05])
+        self.hh_sizes = sizes
+        self.hh_members = legit[: int(sizes.sum())]
+        self.hh_of = np.repeat(np.arange(len(sizes)), sizes)
+        self.hh_rank = _ranks(sizes)
+        self.hh_start = np.cumsum(sizes) - sizes + self.n_fraud
+        # Some couples open their accounts the same week; most household members years apart.
+        same_week = rng.random(len(sizes)) < 0.15
+        second = self.hh_start[same_week] + 1
+        self.created[second] = np.minimum(
+            self.created[self.hh_start[same_week]] + self.days(0, 6, len(second)), self.as_of - 2 * HOUR
+        )
+        numbers = self.next_group_numbers("household", len(sizes))
+        self.set_group(self.hh_members, "household", numbers[self.hh_of])
+
+    def plan_merchants(self) -> None:
+        rng = self.rng
+        self.n_merchants = max(300, self.n // 100)
+        self.merchant_popularity = _popularity(self.n_merchants, 1.05)[rng.permutation(self.n_merchants)]
+        hv = max(10, self.n_merchants // 20)
+        # Electronics / gift-card merchants where bust-outs spend, and money-transfer or crypto
+        # exchanges where mules cash out: ordinary customers use them too.
+        self.high_value_merchants = np.arange(hv)
+        self.cash_out_merchants = np.arange(hv, hv + max(4, self.n_merchants // 100))
+
+    # ----- fraud rings
+
+    def share(self, members, kind, pool, use_prob, replace_prob, seen, variant=None) -> np.ndarray:
+        """Members link identifiers drawn from a ring pool; at least two of them do."""
+        rng = self.rng
+        use = rng.random(len(members)) < use_prob
+        if use.sum() < 2:
+            use[rng.choice(len(members), 2, replace=False)] = True
+        users = members[use]
+        # Round-robin first so every pool item has a user, then random.
+        item = np.where(np.arange(len(users)) < len(pool), np.arange(len(users)), 0)
+        item = np.where(np.arange(len(users)) < len(pool), item, rng.integers(0, len(pool), len(users)))
+        item = item[rng.permutation(len(users))]
+        seen = np.broadcast_to(np.asarray(seen, dtype=np.int64), (len(members),))[use]
+        if variant is not None:
+            variant = variant(len(users))
+        self.link(users, kind, pool[item], seen, variant)
+        self.replace_own[kind, users[rng.random(len(users)) < replace_prob]] = True
+        return users
+
+    def ring_email_variants(self, count: int) -> np.ndarray:
+        """Dot and plus-tag spellings of one Gmail box, as synthetic identities use them."""
+        rng = self.rng
+        case = rng.choice(3, p=[0.8, 0.15, 0.05], size=count)
+        transform = rng.choice(4, p=[0.2, 0.3, 0.3, 0.2], size=count)
+        return case + (transform << 2) + (rng.integers(0, 256, size=count) << 4)
+
+    def drop_addresses(self, count: int) -> np.ndarray:
+        rng = self.rng
+        apt = np.where(rng.random(count) < 0.5, rng.integers(1, 40, count), 0)
+        return self.new_addresses(self.new_buildings(count), apt, 0)
+
+    def bust_out(self, ring: int, members: np.ndarray, strength: int) -> None:
+        rng, k = self.rng, len(members)
+        opened = self.as_of - self.days(60, 540)
+        window = (20, 12, 5)[strength]
+        created = opened + self.days(0, window, k)
+        self.created[members] = created
+        shareable = [DEVICE, ADDRESS, CARD, EMAIL, PHONE, NATIONAL_ID, IP]
+        if strength == 2:
+            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5]
+        elif strength == 1:
+            kinds = list(rng.choice(shareable, 3, replace=False))
+        else:
+            kinds = list(rng.choice(shareable, int(rng.integers(1, 3)), replace=False))
+        use_prob = (0.6, 0.75, 0.9)[strength]
+        burst = created + self.days(0, 3, k)
+        for kind in kinds:
+            if kind == ADDRESS:
+                pool = self.drop_addresses(int(rng.integers(1, 4)))
+                self.share(members, ADDRESS, pool, max(use_prob, 0.8), 1.0, burst)
+            elif kind == EMAIL:
+                pool = self.new_emails(1 + k // 5, domain=_GMAIL)
+                self.share(members, EMAIL, pool, use_prob, 0.8, burst, self.ring_email_variants)
+            elif kind == NATIONAL_ID:
+                pool = self.alloc(NATIONAL_ID, 1 + k // 8)
+
+                def reused_id_spellings(count):
+                    typo = (rng.random(count) < 0.15).astype(np.int64) << 2
+                    return rng.choice(3, size=count) + typo
+
+                self.share(members, NATIONAL_ID, pool, use_prob * 0.7, 0.9, burst, reused_id_spellings)
+            else:
+                pool_size = {DEVICE: 1 + k // 6, CARD: 1 + k // 8, PHONE: 1 + k // 10, IP: 1 + k // 10}[kind]
+                self.share(members, kind, self.alloc(kind, pool_size), use_prob, 0.6, burst)
+
+        # Build up, then max every line at once, then stop paying.
+        busted = min(int(created.max()) + int(self.days(45, 220)), self.as_of - int(self.days(1, 12)))
+        self.limit[members] = np.clip(np.round(rng.lognormal(np.log(3500), 0.6, k), -2), 500, 25000)
+        self.balance[members] = np.round(self.limit[members] * rng.uniform(0.9, 1.05, k), 2)
+        days_since = (self.as_of - busted) // DAY
+        self.overdue[members] = np.clip(days_since - 25 + rng.integers(-3, 4, k), 0, 180)
+        n_buys = rng.integers(3, 10, k)
+        buyer = np.repeat(members, n_buys)
+        share = rng.dirichlet(np.ones(3), size=len(buyer))[:, 0]
+        merchant = np.where(
+            rng.random(len(buyer)) < 0.7,
+            rng.choice(self.high_value_merchants, len(buyer)),
+            rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
+        )
+        amount = self.balance[buyer] * share / n_buys.repeat(n_buys) * 2.0
+        when = busted + self.days(-3, 4, len(buyer))
+        confirmed = self.label_ring(members)
+        status = rng.choice(4, p=[0.85, 0.12, 0.0, 0.03], size=len(buyer))
+        self.txn(buyer, merchant, False, amount, when, self.chargebacks(buyer, status, confirmed))
+        if strength >= 1 and rng.random() < 0.5:
+            # Credit turned into cash: members wire to one of them before the bust.
+            hub = members[0]
+            senders = members[1:][rng.random(k - 1) < 0.7]
+            self.txn(senders, hub, True, self.limit[senders] * rng.uniform(0.2, 0.5, len(senders)),
+                     busted - self.days(0, 5, len(senders)))
+
+    def ato_farm(self, ring: int, members: np.ndarray, strength: int) -> None:
+        rng, k = self.rng, len(members)
+        has_cashout = k >= 4 and rng.random() < 0.7
+        victims = members[1:] if has_cashout else members
+        # Old, ordinary accounts with years of history of their own...
+        self.created[victims] = self.as_of - self.days(700, 2900, len(victims))
+        start = self.as_of - int(self.days(3, 21))
+        taken = np.minimum(start + self.days(0, 5, len(victims)), self.as_of - 6 * HOUR)
+        payout = self.alloc(BANK, 1)
+        ip = self.alloc(IP, 1)
+        link_prob = (0.75, 0.85, 0.95)[strength]
+        # ...that suddenly, within days, log in from the same new devices and IP and add one payout account.
+        bank_users = self.share(victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims)))
+        if strength >= 1 or rng.random() < 0.5:
+            self.share(victims, IP, ip, link_prob, 0.0, taken)
+        if strength >= 1:
+            devices = self.alloc(DEVICE, 1 + k // 8)
+            self.share(victims, DEVICE, devices, (0.5, 0.7, 0.9)[strength], 0.0, taken)
+        if strength == 2 and rng.random() < 0.5:
+            self.share(victims, PHONE, self.alloc(PHONE, 1), 0.6, 0.0, taken + self.days(0, 1, len(victims)))
+        if strength == 2 and rng.random() < 0.4:
+            self.share(victims, EMAIL, self.new_emails(1, domain=_GMAIL), 0.6, 0.0,
+                       taken + self.days(0, 1, len(victims)), self.ring_email_variants)
+        self.balance[victims] = np.round(
+            np.minimum(self.limit[victims] * 1.02, self.balance[victims] + self.limit[victims] * 0.5), 2
+        )
+        # Drain: transfers to the fraudster's account (or a money-transfer merchant), gift cards.
+        n_drains = rng.integers(1, 4, len(bank_users))
+        payer = np.repeat(bank_users, n_drains)
+        amount = self.limit[payer] * rng.uniform(0.3, 0.9, len(payer)) / n_drains.repeat(n_drains)
+        when = np.repeat(taken[np.searchsorted(victims, bank_users, sorter=None)], n_drains)
+        when = when + self.days(0, 0.5, len(payer))
+        if has_cashout:
+            cashout = members[0]
+            self.created[cashout] = start - int(self.days(5, 40))
+            self.limit[cashout] = 500.0
+            self.balance[cashout] = 0.0
+            self.link([cashout], BANK, payout, [self.created[cashout] + DAY])
+            self.link([cashout], IP, ip, [start])
+            self.txn(payer, cashout, True, amount, when)
+            chunks = int(rng.integers(2, 6))
+            total = float(amount.sum()) * 0.9
+            self.txn(np.full(chunks, cashout), rng.choice(self.cash_out_merchants, chunks), False,
+                     total / chunks * rng.uniform(0.8, 1.2, chunks), self.as_of - self.days(0, 3, chunks))
+        else:
+            self.txn(payer, rng.choice(self.cash_out_merchants, len(payer)), False, amount, when)
+        gift = victims[rng.random(len(victims)) < 0.5]
+        self.txn(gift, rng.choice(self.high_value_merchants, len(gift)), False,
+                 rng.uniform(100, 500, len(gift)), self.as_of - self.days(0, 10, len(gift)))
+        self.label_ring(members)
+
+    def mule_network(self, ring: int, members: np.ndarray, strength: int) -> None:
+        rng, k = self.rng, len(members)
+        n_collectors = 1 + int(k >= 8) + int(k >= 16)
+        collectors, mules = members[:n_collectors], members[n_collectors:]
+        self.created[mules] = self.as_of - self.days(20, 700, len(mules))
+        self.created[collectors] = self.as_of - self.days(40, 400, n_collectors)
+        self.limit[members] = np.clip(np.round(rng.lognormal(np.log(1500), 0.5, k), -2), 300, 8000)
+        self.balance[members] = np.round(self.limit[members] * rng.beta(1.5, 5, k), 2)
+        recent = self.as_of - self.days(0, 120, k)
+        # Loose sharing: one IP or device among a few members, rarely more.
+        if strength == 2:
+            self.share(members, IP, self.alloc(IP, 1), 0.6, 0.3, recent)
+            few = members[rng.choice(k, min(k, 4), replace=False)]
+            self.share(few, DEVICE, self.alloc(DEVICE, 1), 1.0, 0.3, recent[: len(few)])
+        elif strength == 1:
+            few = members[rng.choice(k, min(k, int(rng.integers(3, 6))), replace=False)]
+            kind = IP if rng.random() < 0.6 else DEVICE
+            self.share(few, kind, self.alloc(kind, 1), 1.0, 0.3, recent[: len(few)])
+        elif rng.random() < 0.5:
+            few = members[rng.choice(k, 2, replace=False)]
+            kind = IP if rng.random() < 0.5 else DEVICE
+            self.share(few, kind, self.alloc(kind, 1), 1.0, 0.3, recent[:2])
+        # Money in from many unrelated accounts, out to the collectors, then to an exchange.
+        receivers = mules if len(mules) else collectors
+        n_in = 2 + rng.poisson(5, len(receivers))
+        victim = rng.integers(self.n_fraud, self.n, int(n_in.sum()))
+        mule_in = np.repeat(receivers, n_in)
+        amount_in = np.round(rng.lognormal(np.log(450), 0.6, len(victim)), 2)
+        when_in = self.as_of - self.days(5, 60, len(victim))
+        self.txn(victim, mule_in, True, amount_in, when_in)
+        received = np.bincount(np.repeat(np.arange(len(receivers)), n_in), weights=amount_in,
+                               minlength=len(receivers))
+        if len(mules):
+            n_out = rng.integers(1, 4, len(mules))
+            payer = np.repeat(mules, n_out)
+            to = rng.choice(collectors, len(payer))
+            amount = np.repeat(received * rng.uniform(0.8, 0.95, len(mules)) / n_out, n_out)
+            self.txn(payer, to, True, amount, self.as_of - self.days(0, 5, len(payer)))
+            forwarded = float(amount.sum())
+        else:
+            forwarded = float(received.sum())
+        chunks = rng.integers(2, 7, n_collectors)
+        payer = np.repeat(collectors, chunks)
+        amount = forwarded * 0.9 / n_collectors / chunks.repeat(chunks) * rng.uniform(0.8, 1.2, len(payer))
+        self.txn(payer, rng.choice(self.cash_out_merchants, len(payer)), False, amount,
+                 self.as_of - self.days(0, 4, len(payer)))
+        self.label_ring(members)
+
+    def label_ring(self, members: np.ndarray) -> np.ndarray:
+        """Some rings have one or two members confirmed as fraud; most members carry no label."""
+        rng = self.rng
+        if rng.random() >= 0.35:
+            return members[:0]
+        count = min(len(members), int(rng.integers(1, 3)))
+        confirmed = members[rng.choice(len(members), count, replace=False)]
+        self.label[confirmed] = 1
+        return confirmed
+
+    def chargebacks(self, payer: np.ndarray, status: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
+        """Confirmed members were confirmed through chargebacks on about half their purchases."""
+        hit = np.isin(payer, confirmed) & (self.rng.random(len(payer)) < 0.5)
+        return np.where(hit, _CHARGEBACK, status)
+
+    def plant_rings(self) -> None:
+        strengths = self.rng.choice(3, p=[0.25, 0.45, 0.30], size=len(self.ring_sizes))
+        self.ring_strength = strengths
+        starts = np.cumsum(self.ring_sizes) - self.ring_sizes
+        builders = (self.bust_out, self.ato_farm, self.mule_network)
+        for ring, (start, size) in enumerate(zip(starts.tolist(), self.ring_sizes.tolist())):
+            members = np.arange(start, start + size, dtype=np.int64)
+            builders[self.ring_kinds[ring]](ring, members, int(strengths[ring]))
+
+    # ----- everyone's own identifiers and innocent structures
+
+    def homes(self) -> None:
+        """Home addresses: households share one unit; a fifth of units are in apartment blocks."""
+        rng, n = self.rng, self.n
+        n_hh = len(self.hh_sizes)
+        unit_of = np.empty(n, dtype=np.int64)
+        unit_of[self.hh_members] = self.hh_of
+        in_household = np.zeros(n, dtype=bool)
+        in_household[self.hh_members] = True
+        singles = np.flatnonzero(~in_household)
+        unit_of[singles] = n_hh + np.arange(len(singles))
+        n_units = n_hh + len(singles)
+
+        candidates = np.flatnonzero(rng.random(n_units) < 0.22)
+        rng.shuffle(candidates)
+        block_sizes = _lognormal_sizes(rng, len(candidates), 30, 0.9, 8, 400)
+        block_units = candidates[: int(block_sizes.sum())]
+        block_of_unit = np.full(n_units, -1, dtype=np.int64)
+        block_of_unit[block_units] = np.repeat(np.arange(len(block_sizes)), block_sizes)
+        rank = _ranks(block_sizes)
+        building = np.empty(n_units, dtype=np.int64)
+        apt = np.zeros(n_units, dtype=np.int64)
+        block_buildings = self.new_buildings(len(block_sizes))
+        building[block_units] = block_buildings[block_of_unit[block_units]]
+        apt[block_units] = (rank // 8 + 1) * 100 + rank % 8 + 1  # floor and door: 101, 102, ... 203
+        houses = np.flatnonzero(block_of_unit < 0)
+        building[houses] = self.new_buildings(len(houses))
+        duplex = houses[rng.random(len(houses)) < 0.05]
+        apt[duplex] = rng.integers(1, 5, len(duplex))
+        address_of_unit = self.new_addresses(building, apt, 0)
+
+        residents = np.flatnonzero(~self.replace_own[ADDRESS])
+        self.link(residents, ADDRESS, address_of_unit[unit_of[residents]],
+                  self.created[residents] + self.days(0, 1, len(residents)))
+        movers = np.flatnonzero(rng.random(n) < 0.08)
+        old_home = self.new_addresses(self.new_buildings(len(movers)), np.zeros(len(movers)), 0)
+        self.link(movers, ADDRESS, old_home, self.created[movers] + self.days(0, 1, len(movers)))
+
+        in_block = np.flatnonzero(block_of_unit[unit_of] >= 0)
+        block = block_of_unit[unit_of[in_block]]
+        numbers = self.next_group_numbers("apartment_block", len(block_sizes))
+        self.set_group(in_block, "apartment_block", numbers[block])
+        # A few neighbours ride the building's Wi-Fi.
+        wifi = self.alloc(IP, len(block_sizes))
+        riders = rng.random(len(in_block)) < 0.05
+        self.link(in_block[riders], IP, wifi[block[riders]],
+                  self.created[in_block[riders]] + self.days(0, 300, int(riders.sum())))
+
+    def own_identifiers(self) -> None:
+        """Each account's personal identifiers (kept unless a ring identifier replaced them)."""
+        rng, n = self.rng, self.n
+        accounts = np.arange(n, dtype=np.int64)
+
+        def own(kind, counts, entities=None):
+            counts = np.where(self.replace_own[kind], 0, counts).astype(np.int64)
+            acct = np.repeat(accounts, counts)
+            rank = _ranks(counts)
+            ent = self.alloc(kind, len(acct)) if entities is None else entities(len(acct))
+            # The first of each kind arrives at onboarding; later ones over the following years.
+            later = (rng.exponential(400, len(acct)) * DAY).astype(np.int64)
+            seen = self.created[acct] + np.where(rank == 0, self.days(0, 2, len(acct)), later)
+            self.link(acct, kind, ent, seen)
+
+        u = rng.random
+        own(DEVICE, 1 + (u(n) < 0.2) + (u(n) < 0.04))
+        own(EMAIL, 1 + (u(n) < 0.12), entities=self.new_emails)
+        own(PHONE, (u(n) < 0.93).astype(np.int64) + (u(n) < 0.07))
+        own(CARD, 1 + (u(n) < 0.15))
+        own(BANK, (u(n) < 0.35).astype(np.int64) + (u(n) < 0.1))
+        own(IP, (u(n) > 0.15).astype(np.int64) + (u(n) < 0.15))
+        own(NATIONAL_ID, (u(n) < 0.4).astype(np.int64))
+
+    def household_sharing(self) -> None:
+        """Family router, family tablet, landline, spouse card, joint bank account."""
+        rng = self.rng
+        members, hh, rank = self.hh_members, self.hh_of, self.hh_rank
+        n_hh = len(self.hh_sizes)
+        if n_hh == 0:
+            return
+        later = self.created[members] + self.days(0, 400, len(members))
+        for kind, p_household, p_member, only_couple in (
+            (IP, 0.75, 0.85, False),
+            (DEVICE, 0.3, 0.7, False),
+            (PHONE, 0.15, 0.8, False),
+            (CARD, 0.25, 1.0, True),
+            (BANK, 0.2, 1.0, True),
+        ):
+            has = rng.random(n_hh) < p_household
+            use = has[hh] & (rng.random(len(members)) < p_member)
+            if only_couple:
+                use &= rank < 2
+            ent = self.alloc(kind, n_hh)
+            self.link(members[use], kind, ent[hh[use]], later[use])
+
+    def corporate_cards(self) -> None:
+        """Colleagues sharing a corporate card, their office address and often the office IP."""
+        rng = self.rng
+        legit = np.arange(self.n_fraud, self.n)
+        sizes = _lognormal_sizes(rng, int(0.015 * len(legit)), 7, 0.7, 3, 30)
+        if len(sizes) == 0:
+            return
+        members = rng.choice(legit, int(sizes.sum()), replace=False)
+        group = np.repeat(np.arange(len(sizes)), sizes)
+        seen = self.created[members] + self.days(0, 700, len(members))
+        self.link(members, CARD, self.alloc(CARD, len(sizes))[group], seen)
+        offices = self.new_addresses(self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1)
+        at_office = rng.random(len(members)) < 0.6
+        self.link(members[at_office], ADDRESS, offices[group[at_office]], seen[at_office])
+        office_ip = self.alloc(IP, len(sizes))
+        has_ip = (rng.random(len(sizes)) < 0.6)[group] & (rng.random(len(members)) < 0.75)
+        self.link(members[has_ip], IP, office_ip[group[has_ip]], seen[has_ip])
+        numbers = self.next_group_numbers("corporate_card", len(sizes))
+        self.set_group(members, "corporate_card", numbers[group])
+
+    def hubs(self) -> None:
+        """Identifiers shared by hundreds or thousands: kiosks, parcel lockers, carrier NAT IPs, junk."""
+        rng, n = self.rng, self.n
+        accounts = np.arange(n, dtype=np.int64)
+
+        def hub(kind, group_kind, n_hubs, share, exponent, entities):
+            users = accounts[rng.random(n) < share]
+            which = rng.choice(n_hubs, len(users), p=_popularity(n_hubs, exponent))
+            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(np.int64)
+            self.link(users, kind, entities[which], seen)
+            numbers = self.next_group_numbers(group_kind, n_hubs)
+            self.set_group(users, group_kind, numbers[which])
+
+        n_kiosks = max(2, n // 4000)
+        hub(DEVICE, "kiosk", n_kiosks, 0.025, 0.5, self.alloc(DEVICE, n_kiosks))
+        n_lockers = max(2, n // 5000)
+        lockers = self.new_addresses(self.new_buildings(n_lockers), np.zeros(n_lockers), 1)
+        hub(ADDRESS, "parcel_locker", n_lockers, 0.04, 0.5, lockers)
+        n_carrier = 3 + n // 60000
+        hub(IP, "carrier_ip", n_carrier, 0.28, 0.8, self.alloc(IP, n_carrier))
+        junk_devices = _JUNK_BASE + np.arange(len(_JUNK_VALUES[DEVICE]))
+        hub(DEVICE, "junk_device", len(junk_devices), 0.03, 1.0, junk_devices)
+        for kind, share in ((EMAIL, 0.01), (PHONE, 0.01), (ADDRESS, 0.004)):
+            users = accounts[rng.random(n) < share]
+            junk = _JUNK_BASE + rng.integers(0, len(_JUNK_VALUES[kind]), len(users))
+            self.link(users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users)))
+
+    def credit_behaviour(self) -> None:
+        """Late payers and people who max their cards, unconnected to anything fraudulent."""
+        rng = self.rng
+        legit = np.arange(self.n_fraud, self.n)
+        late = legit[rng.random(len(legit)) < 0.035]
+        self.overdue[late] = np.minimum(1 + rng.geometric(1 / 25, len(late)), 120)
+        self.balance[late] = np.round(self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2)
+        self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
+        maxed = legit[rng.random(len(legit)) < 0.02]
+        self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
+
+    def everyday_transactions(self) -> None:
+        """Card purchases for everyone, P2P in households and between friends, fan-in to landlords."""
+        rng, n = self.rng, self.n
+        window_start = np.maximum(self.created, self.as_of - TRANSACTION_WINDOW_DAYS * DAY)
+        span = self.as_of - window_start
+
+        def when(payer):
+            return window_start[payer] + (span[payer] * rng.random(len(payer))).astype(np.int64)
+
+        counts = rng.poisson(2.5, n)
+        payer = np.repeat(np.arange(n, dtype=np.int64), counts)
+        merchant = rng.choice(self.n_merchants, len(payer), p=self.merchant_popularity)
+        self.txn(payer, merchant, False, rng.lognormal(np.log(45), 1.0, len(payer)), when(payer))
+
+        members, hh, rank = self.hh_members, self.hh_of, self.hh_rank
+        if len(members):
+            size = self.hh_sizes[hh]
+            sends = rng.random(len(members)) < 0.35
+            other = self.hh_start[hh] + (rank + 1 + rng.integers(0, size - 1)) % size
+            p = members[sends]
+            self.txn(p, other[sends], True, rng.lognormal(np.log(80), 0.9, len(p)), when(p))
+        friends = np.flatnonzero(rng.random(n) < 0.08)
+        self.txn(friends, rng.integers(0, n, len(friends)), True,
+                 rng.lognormal(np.log(60), 0.9, len(friends)), when(friends))
+        # Landlords and small businesses receive from many: fan-in alone is not fraud.
+        legit = np.arange(self.n_fraud, n)
+        receivers = rng.choice(legit, max(3, n // 1000), replace=False)
+        n_payers = 5 + rng.poisson(18, len(receivers))
+        to = np.repeat(receivers, n_payers)
+        payer = rng.integers(0, n, len(to))
+        rent = np.repeat(rng.lognormal(np.log(1100), 0.3, len(receivers)), n_payers)
+        self.txn(payer, to, True, rent * rng.uniform(0.95, 1.05, len(to)), when(payer))
+        # Friendly fraud: a few legit customers dispute a purchase they made.
+        disputers = legit[rng.random(len(legit)) < 0.004]
+        self.txn(disputers, rng.choice(self.n_merchants, len(disputers), p=self.merchant_popularity), False,
+                 rng.lognormal(np.log(120), 0.8, len(disputers)), when(disputers),
+                 np.full(len(disputers), _CHARGEBACK))
+
+    def outcomes(self) -> np.ndarray:
+        """Legit labels (verified customers) and account statuses; returns status codes."""
+        rng, n = self.rng, self.n
+        unlabelled = self.label == 0
+        ato_victim = np.zeros(n, dtype=bool)
+        for ring, kind in enumerate(self.ring_kinds):
+            if kind == 1:
+                ato_victim[self.ring_of == ring] = True
+        verified = unlabelled & (self.ring_of < 0) & (rng.random(n) < 0.015)
+        verified |= unlabelled & ato_victim & (rng.random(n) < 0.01)  # verified before the takeover
+        self.label[verified] = 2
+        status = np.zeros(n, dtype=np.int8)
+        status[rng.random(n) < 0.03] = 2
+        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | ((self.overdue > 90) & (rng.random(n) < 0.4))
+        suspended |= rng.random(n) < 0.003
+        status[suspended] = 1
+        return status
+
+    # ----- strings, once per distinct (entity, variant)
+
+    def render_values(self, kind: np.ndarray, entity: np.ndarray, variant: np.ndarray) -> np.ndarray:
+        values = np.empty(len(kind), dtype=object)
+        renderers = {
+            DEVICE: self.render_devices,
+            ADDRESS: self.render_addresses,
+            CARD: self.render_cards,
+            BANK: self.render_bank_accounts,
+            PHONE: self.render_phones,
+            EMAIL: self.render_emails,
+            IP: self.render_ips,
+            NATIONAL_ID: self.render_national_ids,
+        }
+        for code, render in renderers.items():
+            rows = np.flatnonzero(kind == code)
+            if len(rows) == 0:
+                continue
+            packed = entity[rows] * 8192 + variant[rows]
+            unique, inverse = np.unique(packed, return_inverse=True)
+            ent, var = unique // 8192, unique % 8192
+            text = np.empty(len(unique), dtype=object)
+            junk = ent >= _JUNK_BASE
+            if junk.any():
+                text[junk] = np.asarray(_JUNK_VALUES[code], dtype=object)[ent[junk] - _JUNK_BASE]
+            real = ~junk
+            text[real] = render(ent[real], var[real])
+            values[rows] = text[inverse]
+        return values
+
+    def render_devices(self, ent, var):
+        h1 = _mix64(ent, self.salt ^ 0x1D1).tolist()
+        h2 = _mix64(ent, self.salt ^ 0x2D2).tolist()
+        out = []
+        for a, b, v in zip(h1, h2, var.tolist()):
+            if b % 5 == 0:  # Android id
+                text = f"{a:016x}"
+            else:  # UUID v4
+                text = f"{a >> 32:08x}-{(a >> 16) & 0xFFFF:04x}-4{a & 0xFFF:03x}-{0x8000 | (b >> 48) & 0x3FFF:04x}-{b & 0xFFFFFFFFFFFF:012x}"
+            out.append(text.upper() if (v & 1) or b % 5 == 1 else text)
+        return out
+
+    def render_phones(self, ent, var):
+        x = _spread(ent, 800 * 800 * 10000, self.salt).tolist()
+        out = []
+        for number, v in zip(x, var.tolist()):
+            area, exchange, line = 200 + number // 8_000_000, 200 + (number // 10000) % 800, number % 10000
+            if v == 0:
+                out.append(f"({area}) {exchange}-{line:04d}")
+            elif v == 1:
+                out.append(f"+1 {area} {exchange} {line:04d}")
+            elif v == 2:
+                out.append(f"{area}-{exchange}-{line:04d}")
+            else:
+                out.append(f"{area}{exchange}{line:04d}")
+        return out
+
+    def render_cards(self, ent, var):
+        x = _spread(ent, 10**9, self.salt).tolist()
+        h = _mix64(ent, self.salt ^ 0xCA5D).tolist()
+        out = []
+        for number, hash_, v in zip(x, h, var.tolist()):
+            digits = f"{_CARD_BINS[hash_ % len(_CARD_BINS)]}{number:09d}{(hash_ >> 8) % 10}"
+            if v == 0:
+                out.append(f"{digits[:4]} {digits[4:8]} {digits[8:12]} {digits[12:]}")
+            elif v == 1:
+                out.append(f"{digits[:4]}-{digits[4:8]}-{digits[8:12]}-{digits[12:]}")
+            else:
+                out.append(digits)
+        return out
+
+    def render_bank_accounts(self, ent, var):
+        x = _spread(ent, 10**10, self.salt).tolist()
+        h = _mix64(ent, self.salt ^ 0xBA4C).tolist()
+        out = []
+        for number, hash_, v in zip(x, h, var.tolist()):
+            routing = _ROUTING_NUMBERS[hash_ % len(_ROUTING_NUMBERS)]
+            sep = ("-", " ", "/")[v % 3]
+            out.append(f"{routing}{sep}{number:010d}")
+        return out
+
+    def render_national_ids(self, ent, var):
+        x = (100_000_000 + _spread(ent, 799_999_999, self.salt)).tolist()
+        h = _mix64(ent * 8 + var, self.salt ^ 0x5511).tolist()
+        out = []
+        for number, hash_, v in zip(x, h, var.tolist()):
+            s = str(number)
+            if v & 4:  # two neighbouring digits swapped by whoever typed it
+                i = hash_ % 8
+                s = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+            style = v & 3
+            out.append(f"{s[:3]}-{s[3:5]}-{s[5:]}" if style == 0 else s if style == 1 else f"{s[:3]} {s[3:5]} {s[5:]}")
+        return out
+
+    def render_ips(self, ent, var):
+        x = _spread(ent, len(_IP_FIRST_OCTETS) << 24, self.salt).tolist()
+        return [f"{_IP_FIRST_OCTETS[v >> 24]}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}" for v in x]
+
+    def render_emails(self, ent, var):
+        domains = np.concatenate(self.email_domain_parts)[ent].tolist()
+        n_first, n_last = len(_FIRST_NAMES), len(_LAST_NAMES)
+        x = _spread(ent, n_first * n_last * 4 * 1000, self.salt)
+        num = (x % 1000).tolist()
+        pattern = ((x // 1000) % 4).tolist()
+        last = ((x // 4000) % n_last).tolist()
+        first = (x // (4000 * n_last)).tolist()
+        h = _mix64(ent * 8192 + var, self.salt ^ 0xE3A1).tolist()
+        tags = ("shop", "x", "news", "1", "promo", "amzn", "bank", "spam", "2", "mail")
+        out = []
+        for f_i, l_i, p, nm, d, hash_, v in zip(first, last, pattern, num, domains, h, var.tolist()):
+            f, l = _FIRST_NAMES[f_i], _LAST_NAMES[l_i]
+            suffix = str(nm) if nm else ""
+            if p == 0:
+                local = f"{f}.{l}{suffix}"
+            elif p == 1:
+                local = f"{f}_{l}{suffix}"
+            elif p == 2:
+                local = f"{l}.{f}{suffix}"
+            else:
+                local = f"{f[0]}{l}{nm + 1000 * f_i}"
+            transform = (v >> 2) & 3
+            if transform & 2 and d == _GMAIL:
+                # Gmail ignores dots: put them anywhere.
+                bare = local.replace(".", "")
+                bits = hash_
+                chars = [bare[0]]
+                for c in bare[1:]:
+                    if bits & 3 == 0:
+                        chars.append(".")
+                    bits >>= 2
+                    chars.append(c)
+                local = "".join(chars)
+            if transform & 1:
+                local = f"{local}+{tags[(hash_ >> 40) % len(tags)]}"
+            domain = _EMAIL_DOMAINS[d][0]
+            case = v & 3
+            if case == 1:
+                local = ".".join(part[:1].upper() + part[1:] for part in local.split("."))
+                domain = domain[:1].upper() + domain[1:]
+            elif case == 2:
+                local, domain = local.upper(), domain.upper()
+            out.append(f"{local}@{domain}")
+        return out
+
+    def render_addresses(self, ent, var):
+        building = np.concatenate([b for b, _, _ in self.address_parts])[ent]
+        apt = np.concatenate([a for _, a, _ in self.address_parts])[ent].tolist()
+        unit_style = np.concatenate([u for _, _, u in self.address_parts])[ent].tolist()
+        n_streets, n_types = len(_STREETS), len(_STREET_TYPES)
+        x = _spread(building, 9999 * n_streets * n_types * len(_CITIES), self.salt)
+        number = (1 + x % 9999).tolist()
+        rest = x // 9999
+        street = (rest % n_streets).tolist()
+        street_type = ((rest // n_streets) % n_types).tolist()
+        city = (rest // (n_streets * n_types)).tolist()
+        h = _mix64(ent * 8192 + var, self.salt ^ 0xADD7).tolist()
+        out = []
+        for num, s_i, t_i, c_i, a, u, hash_, v in zip(number, street, street_type, city, apt, unit_style, h, var.tolist()):
+            name = _STREETS[s_i]
+            if v & 4 and len(name) >= 4:  # a typo: two letters swapped
+                i = 1 + hash_ % (len(name) - 2)
+                name = name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+            abbr, full = _STREET_TYPES[t_i]
+            city_name, state, zip_base = _CITIES[c_i]
+            zip_code = f"{zip_base + s_i % 40:05d}"
+            style = v & 3
+            word = ("Apt", "Suite")[u]
+            if style == 0:
+                unit = f" {word} {a}" if a else ""
+                out.append(f"{num} {name.title()} {abbr}.{unit}, {city_name}, {state} {zip_code}")
+            elif style == 1:
+                unit = f" {('APT', 'STE')[u]} {a}" if a else ""
+                out.append(f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}")
+            elif style == 2:
+                unit = f" #{a}" if a else ""
+                out.append(f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}")
+            else:
+                unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
+                out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")
+        return out
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _as_of_seconds(as_of: str | datetime) -> int:
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"as_of {as_of!r} is not a date or datetime (expected e.g. '2026-11-01')") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"as_of {as_of!r} is not a date or datetime (expected e.g. '2026-11-01')")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return int(ts.value // 10**9)
+
+
+def _datetimes(seconds: np.ndarray) -> np.ndarray:
+    return np.asarray(seconds, dtype=np.int64).astype("datetime64[s]").astype("datetime64[ns]")
+
+
+def generate_world(
+    n_accounts: int,
+    seed: int,
+    *,
+    as_of: str | datetime = "2026-11-01",
+    fraud_share: float = 0.03,
+    with_transactions: bool = True,
+) -> World:
+    """Generate a synthetic world with planted fraud rings and innocent look-alikes.
+
+    Parameters
+    ----------
+    n_accounts : number of accounts (>= 10).
+    seed : random seed; the same seed (and arguments) gives the same world, byte for byte.
+    as_of : the extract date; every time in the world is before it.
+    fraud_share : share of accounts that belong to planted fraud rings (0 <= share < 0.5).
+    with_transactions : also generate the transactions table (otherwise it is empty).
+
+    Examples
+    --------
+    >>> world = generate_world(2000, seed=7)
+    >>> sorted(world.truth["ring_kind"].unique())[1:]
+    ['ato_farm', 'bust_out', 'mule_network']
+    """
+    if not isinstance(n_accounts, (int, np.integer)) or n_accounts < 10:
+        raise ValueError(f"n_accounts must be an integer >= 10, got {n_accounts!r}")
+    if n_accounts > 50_000_000:
+        raise ValueError(f"n_accounts {n_accounts} is above the supported 50,000,000")
+    if not 0 <= fraud_share < 0.5:
+        raise ValueError(f"fraud_share must be in [0, 0.5), got {fraud_share!r}")
+    n = int(n_accounts)
+    b = _WorldBuilder(n, int(seed), _as_of_seconds(as_of), float(fraud_share))
+    b.plan_rings()
+    b.plan_legit()
+    b.plan_merchants()
+    b.plant_rings()
+    b.homes()
+    b.own_identifiers()
+    b.household_sharing()
+    b.corporate_cards()
+    b.hubs()
+    b.credit_behaviour()
+    if with_transactions:
+        b.everyday_transactions()
+    status = b.outcomes()
+
+    # Account ids: zero-padded numbers with gaps, in an order unrelated to how accounts were built.
+    rng = b.rng
+    id_numbers = np.sort(rng.choice(int(n * 1.3) + 10, size=n, replace=False))
+    number_of = id_numbers[rng.permutation(n)]
+    width = max(7, len(str(int(id_numbers[-1]))))
+    account_ids = np.array([f"A{x:0{width}d}" for x in number_of.tolist()], dtype=object)
+    order = np.argsort(number_of)
+
+    label_names = np.array(["", "fraud", "legit"], dtype=object)
+    accounts = pd.DataFrame(
+        {
+            "account_id": account_ids[order],
+            "created_at": _datetimes(b.created[order]),
+            "credit_limit": b.limit[order],
+            "balance": b.balance[order],
+            "overdue_days": b.overdue[order],
+            "status": np.array(["active", "suspended", "closed"], dtype=object)[status[order]],
+            "label": label_names[b.label[order]],
+        }
+    )
+
+    acct, kind, entity, seen, variant = (np.concatenate(parts) for parts in zip(*b.link_parts))
+    link_order = np.lexsort((seen, kind, number_of[acct]))
+    acct, kind, entity, seen, variant = (a[link_order] for a in (acct, kind, entity, seen, variant))
+    # Drop exact duplicates (same account, identifier and spelling): a source system logs each once.
+    keep = np.ones(len(acct), dtype=bool)
+    keep[1:] = (acct[1:] != acct[:-1]) | (kind[1:] != kind[:-1]) | (entity[1:] != entity[:-1]) | (variant[1:] != variant[:-1])
+    acct, kind, entity, seen, variant = (a[keep] for a in (acct, kind, entity, seen, variant))
+    values = b.render_values(kind, entity, variant)
+    # Different variants can still render alike (a dot pattern on a dot-free name): keep one.
+    dedupe = pd.DataFrame({"a": acct, "k": kind, "v": values}).duplicated().to_numpy()
+    links = pd.DataFrame(
+        {
+            "account_id": account_ids[acct[~dedupe]],
+            "kind": np.asarray(IDENTIFIER_KINDS, dtype=object)[kind[~dedupe]],
+            "value": values[~dedupe],
+            "first_seen": _datetimes(seen[~dedupe]),
+        }
+    )
+
+    transactions = _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
+
+    ring_names = np.array(
+        [""] + [f"{RING_KINDS[k]}-{i}" for k, i in zip(b.ring_kinds, b.ring_numbers)], dtype=object
+    )
+    ring_kind_names = np.array([""] + [RING_KINDS[k] for k in b.ring_kinds], dtype=object)
+    group_kind_names = np.array(list(GROUP_KINDS) + [""], dtype=object)
+    group_ids = np.array(
+        [f"{group_kind_names[k]}-{g}" if g >= 0 else "" for k, g in zip(b.group_kind.tolist(), b.group_number.tolist())],
+        dtype=object,
+    )
+    truth = pd.DataFrame(
+        {
+            "account_id": account_ids[order],
+            "is_fraud": (b.ring_of[order] >= 0).astype(np.int64),
+            "ring_id": ring_names[b.ring_of[order] + 1],
+            "ring_kind": ring_kind_names[b.ring_of[order] + 1],
+            "group_id": group_ids[order],
+            "group_kind": group_kind_names[b.group_kind[order]],
+        }
+    )
+    return World(accounts=accounts, links=links, transactions=transactions, truth=truth)
+
+
+def _empty_transactions() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in TRANSACTION_COLUMNS})
+    frame["amount"] = frame["amount"].astype(float)
+    frame["timestamp"] = frame["timestamp"].astype("datetime64[ns]")
+    return frame
+
+
+def _transactions_frame(b: _WorldBuilder, account_ids: np.ndarray, number_of: np.ndarray) -> pd.DataFrame:
+    payer, cp, to_account, amount, when, status = (np.concatenate(parts) for parts in zip(*b.txn_parts))
+    self_transfer = to_account & (cp == payer)
+    keep = ~self_transfer
+    payer, cp, to_account, amount, when, status = (a[keep] for a in (payer, cp, to_account, amount, when, status))
+    order = np.lexsort((cp, number_of[payer], when))
+    payer, cp, to_account, amount, when, status = (a[order] for a in (payer, cp, to_account, amount, when, status))
+    merchant_numbers = _spread(np.arange(b.n_merchants), 1_000_000, b.salt ^ 0x3E2C)
+    merchant_ids = np.array([f"M{x:06d}" for x in merchant_numbers.tolist()], dtype=object)
+    counterparty = np.where(to_account, account_ids[np.where(to_account, cp, 0)], merchant_ids[np.where(to_account, 0, cp)])
+    width = max(8, len(str(len(payer))))
+    return pd.DataFrame(
+        {
+            "txn_id": np.array([f"T{i:0{width}d}" for i in range(1, len(payer) + 1)], dtype=object),
+            "account_id": account_ids[payer],
+            "counterparty": counterparty,
+            "counterparty_kind": np.where(to_account, "account", "merchant").astype(object),
+            "amount": amount,
+            "timestamp": _datetimes(when),
+            "status": np.array(["settled", "declined", "chargeback", "refunded"], dtype=object)[status],
+        }
+    )
+
+
+def write_world(world: World, out_dir: str | Path, *, format: str = "csv") -> dict[str, Path]:
+    """Write accounts, links, transactions (the data contract) and truth (not part of it).
+
+    Returns the path of each table by name. CSV times are ISO-8601 (``2026-10-03T14:05:09``).
+    """
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "accounts": world.accounts,
+        "links": world.links,
+        "transactions": world.transactions,
+        "truth": world.truth,
+    }
+    paths: dict[str, Path] = {}
+    for name, frame in tables.items():
+        path = out / f"{name}.{format}"
+        if format == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            _write_csv(frame, path)
+        paths[name] = path
+    return paths
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            arr = np.datetime_as_string(col.to_numpy().astype("datetime64[s]"), unit="s")
+            columns[name] = pa.array(arr.astype(object), type=pa.string())
+        elif pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
+            columns[name] = pa.array(col.to_numpy())
+        else:
+            values = col.to_numpy(dtype=object)
+            # Empty strings are written as empty fields, not as "".
+            columns[name] = pa.array(np.where(values == "", None, values), type=pa.string())
+    table = pa.table(columns)
+    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
