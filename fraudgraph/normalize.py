@@ -1,0 +1,322 @@
+"""Canonical identifier keys, one rule per kind, and the values that carry no identity.
+
+Each rule runs on whole pyarrow string arrays with RE2 regexes, so one code path serves a single
+value (``canonical_key``) and millions (``canonical_keys``), and a key is its own key.
+
+Rules, by kind (``None`` = the value carries no identity and never links accounts):
+
+email
+    trim, lower-case, drop all whitespace and trailing dots; ``googlemail.com`` -> ``gmail.com``;
+    a ``+tag`` in the local part is dropped for every provider (``ann+shop@x.com`` ->
+    ``ann@x.com``; most large providers deliver sub-addresses to the same mailbox); dots in a
+    gmail local part are dropped (gmail ignores them). A value without ``@`` keeps its trimmed
+    lower-case spelling. An empty local part (``@gmail.com``) and well-known placeholders
+    (``test@test.com`` ...) are ``None``.
+phone
+    a trailing extension (``x12``, ``ext. 12``) is dropped, then every non-digit; an 11-digit
+    number starting with 1 loses the 1 (NANP country code); other lengths are kept as they are
+    (international). Fewer than 7 digits, one digit repeated, or ``1234567890`` is ``None``.
+address
+    lower-case; ZIP+4 -> ZIP; punctuation -> space; street suffixes and directions to their
+    USPS abbreviation (``Street`` -> ``st``, ``North`` -> ``n`` ...); unit markers ``Apt``,
+    ``Apartment``, ``#``, ``Unit``, ``Suite``, ``Ste``, ``Flat`` -> ``unit``. Unit numbers are
+    kept: two flats in one building are two keys.
+card, bank_account
+    whitespace, dashes and dots dropped, upper-case (IBANs); no digit at all, or one digit
+    repeated (``0000 0000 0000 0000``) is ``None``, as are well-known test card numbers.
+device
+    trim, lower-case; zeros with separators only (``00000000-0000-0000-0000-000000000000``) and
+    well-known junk ids are ``None``.
+ip
+    trim, lower-case; IPv4 octets lose leading zeros (``010.001.000.001`` -> ``10.1.0.1``);
+    IPv6 is compressed (RFC 5952); unspecified, loopback and broadcast addresses are ``None``.
+national_id
+    whitespace, dashes and dots dropped, upper-case; one digit repeated, ``123456789`` and the
+    SSNs printed on sample cards are ``None``.
+any other kind (declared in the workspace configuration)
+    trim and case-fold.
+
+For every kind, a value is also ``None`` when its trimmed lower-case spelling or its key is in
+``NO_IDENTITY`` (``unknown``, ``n/a``, ``null`` ...) or when its key is empty.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["NO_IDENTITY", "NO_IDENTITY_KEYS", "canonical_key", "canonical_keys"]
+
+#: Spellings that mean "no value" in any kind. Compared with the trimmed, lower-cased raw value
+#: and with the lower-cased canonical key.
+NO_IDENTITY: frozenset[str] = frozenset(
+    {
+        "", "-", "--", "---", ".", "?", "??", "???", "0", "x", "xx", "xxx", "n/a", "n.a.", "n.a", "na",
+        "#n/a", "none", "null", "(null)", "<null>", "nil", "nan", "undefined", "unknown", "unk",
+        "missing", "not available", "not provided", "notprovided", "not applicable", "blank",
+        "empty", "default", "test", "tbd", "no",
+    }
+)
+
+#: Canonical keys that carry no identity, per kind (placeholders, loopback IPs, famous test
+#: numbers). Compared with the key, i.e. after the kind's normalization.
+NO_IDENTITY_KEYS: Mapping[str, frozenset[str]] = {
+    "email": frozenset(
+        {
+            "test@test.com", "test@example.com", "none@none.com", "noemail@noemail.com",
+            "no@email.com", "noemail@email.com", "email@email.com", "na@na.com", "null@null.com",
+            "unknown@unknown.com", "example@example.com", "user@example.com", "noreply@noreply.com",
+            "a@a.com", "x@x.com", "abc@abc.com", "asdf@asdf.com", "test@gmail.com",
+        }
+    ),
+    "phone": frozenset({"1234567890", "0123456789", "1234567", "9876543210"}),
+    "card": frozenset(
+        {  # the card networks' published test numbers
+            "4111111111111111", "4242424242424242", "4012888888881881", "5555555555554444",
+            "5105105105105100", "378282246310005", "371449635398431", "6011111111111117",
+        }
+    ),
+    "bank_account": frozenset({"123456789", "1234567890"}),
+    "device": frozenset(
+        {
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "9774d56d682e549c",  # the Android ID many Android 2.2 devices share
+            "02:00:00:00:00:00",  # the MAC address iOS and Android report to apps
+        }
+    ),
+    "ip": frozenset({"0.0.0.0", "127.0.0.1", "::1", "::", "255.255.255.255", "localhost"}),
+    # 078-05-1120 and 219-09-9999 were printed on sample Social Security cards.
+    "national_id": frozenset({"123456789", "987654321", "078051120", "219099999"}),
+}
+
+# Structural no-identity rules on the key (RE2 syntax).
+_ONE_DIGIT_REPEATED = "^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+_NO_IDENTITY_KEY_PATTERNS: Mapping[str, tuple[str, ...]] = {
+    "email": ("^@",),
+    "phone": (_ONE_DIGIT_REPEATED, r"^\d{0,6}$"),
+    "card": (_ONE_DIGIT_REPEATED, r"^[^0-9]*$"),
+    "bank_account": (_ONE_DIGIT_REPEATED, r"^[^0-9]*$"),
+    "device": (r"^[0\-:.{}]+$",),
+    "national_id": (_ONE_DIGIT_REPEATED,),
+}
+
+# Address words -> canonical token (USPS abbreviations; unit designators -> "unit").
+_ADDRESS_TOKENS: dict[str, str] = {
+    **dict.fromkeys(["street", "str", "st"], "st"),
+    **dict.fromkeys(["avenue", "av", "ave", "aven", "avn"], "ave"),
+    **dict.fromkeys(["road", "rd"], "rd"),
+    **dict.fromkeys(["boulevard", "boul", "blv", "blvd"], "blvd"),
+    **dict.fromkeys(["drive", "drv", "dr"], "dr"),
+    **dict.fromkeys(["lane", "ln"], "ln"),
+    **dict.fromkeys(["court", "crt", "ct"], "ct"),
+    **dict.fromkeys(["place", "pl"], "pl"),
+    **dict.fromkeys(["terrace", "terr", "ter"], "ter"),
+    **dict.fromkeys(["highway", "hwy"], "hwy"),
+    **dict.fromkeys(["parkway", "pky", "pkwy"], "pkwy"),
+    **dict.fromkeys(["square", "sq"], "sq"),
+    **dict.fromkeys(["circle", "circ", "cir"], "cir"),
+    **dict.fromkeys(["north", "n"], "n"),
+    **dict.fromkeys(["south", "s"], "s"),
+    **dict.fromkeys(["east", "e"], "e"),
+    **dict.fromkeys(["west", "w"], "w"),
+    **dict.fromkeys(["northeast", "ne"], "ne"),
+    **dict.fromkeys(["northwest", "nw"], "nw"),
+    **dict.fromkeys(["southeast", "se"], "se"),
+    **dict.fromkeys(["southwest", "sw"], "sw"),
+    **dict.fromkeys(["apartment", "apt", "suite", "ste", "flat", "unit"], "unit"),
+}
+_UNIT_WORDS = "apartment|apt|suite|ste|flat|unit"
+
+
+def _replace(arr: pa.Array, pattern: str, replacement: str) -> pa.Array:
+    return pc.replace_substring_regex(arr, pattern=pattern, replacement=replacement)
+
+
+def _strip_unicode_space(arr: pa.Array) -> pa.Array:
+    # RE2's \s is ASCII only; \p{Z} adds no-break, ideographic ... spaces, \p{Cc} tabs and the like.
+    return _replace(arr, r"[\s\p{Z}\p{Cc}]+", "")
+
+
+def _trim(arr: pa.Array) -> pa.Array:
+    return _replace(arr, r"^[\s\p{Z}\p{Cc}]+|[\s\p{Z}\p{Cc}]+$", "")
+
+
+def _email_keys(raw: pa.Array) -> pa.Array:
+    s = _strip_unicode_space(pc.utf8_lower(raw))
+    s = _replace(s, r"\.+$", "")  # "ann@x.com." is the fully qualified spelling of ann@x.com
+    s = _replace(s, r"@googlemail\.com$", "@gmail.com")
+    s = _replace(s, r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
+    is_gmail = pc.match_substring_regex(s, r"^[^@]*@gmail\.com$")
+    gmail_local = _replace(_replace(s, r"@gmail\.com$", ""), r"\.", "")
+    return pc.if_else(is_gmail, pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type)), s)
+
+
+def _phone_keys(raw: pa.Array) -> pa.Array:
+    s = _replace(pc.utf8_lower(raw), r"[\s\p{Z}]*(?:extension|ext|x)\.?[\s\p{Z}]*\d{1,6}[\s\p{Z}\p{Cc}]*$", "")
+    s = _replace(s, r"[^0-9]+", "")
+    return _replace(s, r"^1(\d{10})$", r"\1")
+
+
+def _address_keys(raw: pa.Array) -> pa.Array:
+    s = pc.utf8_lower(raw)
+    s = _replace(s, r"\b(\d{5})-\d{4}\b", r"\1")  # ZIP+4 -> ZIP
+    s = _replace(s, "['\u2019\u2018`\u00b4]", "")  # O'Neil == ONeil
+    s = _replace(s, r"\b([a-z])\.", r"\1")  # P.O. -> po, N. -> n
+    s = _replace(s, "#", " unit ")
+    s = _trim(_replace(s, r"[^\p{L}\p{N}\p{M}]+", " "))
+    s = _replace(s, f"(^| )({_UNIT_WORDS})([0-9])", r"\1\2 \3")  # apt4 -> apt 4
+    s = _map_tokens(s, _ADDRESS_TOKENS)
+    return _replace(s, "(^| )unit( unit)+( |$)", r"\1unit\3")  # "Apt #4" -> unit unit 4 -> unit 4
+
+
+def _map_tokens(s: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
+    """Replace whole space-separated tokens through ``mapping``; each distinct token is looked up once."""
+    s = s.combine_chunks() if isinstance(s, pa.ChunkedArray) else s
+    lists = pc.split_pattern(s, " ")
+    tokens = pc.list_flatten(lists)
+    encoded = tokens.dictionary_encode()
+    distinct = encoded.dictionary.to_pylist()
+    mapped = pa.array([mapping.get(t, t) for t in distinct], pa.string())
+    new_tokens = pc.take(mapped, encoded.indices)
+    new_lists = pa.ListArray.from_arrays(lists.offsets, new_tokens, mask=lists.is_null())
+    return pc.binary_join(new_lists, " ")
+
+
+def _card_keys(raw: pa.Array) -> pa.Array:
+    return pc.utf8_upper(_replace(raw, r"[\s\p{Z}\p{Cc}\-\x{2010}-\x{2015}.]+", ""))
+
+
+def _device_keys(raw: pa.Array) -> pa.Array:
+    return _trim(pc.utf8_lower(raw))
+
+
+def _ip_keys(raw: pa.Array) -> pa.Array:
+    s = _trim(pc.utf8_lower(raw))
+    is_v4 = pc.match_substring_regex(s, r"^\d{1,3}(?:\.\d{1,3}){3}$")
+    s = pc.if_else(is_v4, _replace(s, r"(^|\.)0+(\d)", r"\1\2"), s)
+    has_colon = pc.match_substring(s, ":").fill_null(False)
+    positions = np.flatnonzero(has_colon.to_numpy(zero_copy_only=False))
+    if len(positions) == 0:
+        return s
+    # IPv6 spellings vary (zero runs, leading zeros); the standard library knows the canonical one.
+    out = np.array(s.to_numpy(zero_copy_only=False), dtype=object)
+    out[positions] = [_compressed_ipv6(v) for v in out[positions]]
+    return pa.array(out, pa.string())
+
+
+def _compressed_ipv6(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return ipaddress.IPv6Address(value).compressed
+    except ValueError:
+        return value
+
+
+def _national_id_keys(raw: pa.Array) -> pa.Array:
+    return _card_keys(raw)
+
+
+def _casefold_keys(raw: pa.Array) -> pa.Array:
+    return pa.array([None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string())
+
+
+_KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
+    "email": _email_keys,
+    "phone": _phone_keys,
+    "address": _address_keys,
+    "card": _card_keys,
+    "bank_account": _card_keys,
+    "device": _device_keys,
+    "ip": _ip_keys,
+    "national_id": _national_id_keys,
+}
+
+
+def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
+    """Canonical keys of the raw values of one kind; null where the value carries no identity."""
+    keys = _KEY_RULES.get(kind, _casefold_keys)(raw)
+    generic = pa.array(sorted(NO_IDENTITY), pa.string())
+    junk = pc.or_(
+        pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
+        pc.is_in(pc.utf8_lower(keys), value_set=generic),
+    )
+    kind_keys = NO_IDENTITY_KEYS.get(kind)
+    if kind_keys:
+        junk = pc.or_(junk, pc.is_in(keys, value_set=pa.array(sorted(kind_keys), pa.string())))
+    for pattern in _NO_IDENTITY_KEY_PATTERNS.get(kind, ()):
+        junk = pc.or_(junk, pc.match_substring_regex(keys, pattern))
+    junk = pc.or_(junk, pc.equal(keys, "")).fill_null(True)
+    return pc.if_else(junk, pa.scalar(None, pa.string()), keys)
+
+
+def canonical_key(kind: str, value: str | None) -> str | None:
+    """The canonical key of one identifier value, or ``None`` when it carries no identity.
+
+    >>> canonical_key("address", "12 Oak St. Apt 4") == canonical_key("address", "12 OAK STREET #4")
+    True
+    >>> canonical_key("phone", "+1 (555) 123-4567")
+    '5551234567'
+    >>> canonical_key("device", "00000000-0000-0000-0000-000000000000") is None
+    True
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return _keys_of_kind(kind, pa.array([str(value)], pa.string()))[0].as_py()
+
+
+def _dictionary_encode(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (-1 = missing) and the distinct values, as a pyarrow string array.
+
+    pyarrow's hash encoding is as fast as ``pd.factorize`` on strings and much faster on
+    low-cardinality columns such as ``kind``; Arrow-backed ``str`` columns are not copied.
+    """
+    try:
+        arr = pa.array(values.array if isinstance(values, pd.Series) else values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
+        # ids that arrived as numbers (Parquet) are compared by their decimal spelling
+        spelled = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+                   for v in np.asarray(values, dtype=object)]
+        arr = pa.array(spelled, pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    encoded = arr.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary
+
+
+def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
+    """Canonical keys of many (kind, value) pairs, aligned with ``values``; ``None`` = no identity.
+
+    Each distinct value of each kind is normalized once, so the cost follows the number of
+    distinct spellings, not the number of rows. Missing values have no identity.
+    """
+    if len(kinds) != len(values):
+        raise ValueError(f"kinds and values differ in length: {len(kinds)} != {len(values)}")
+    kind_codes, kind_names = _dictionary_encode(kinds)
+    value_codes, distinct_values = _dictionary_encode(values)
+    keys = np.full(len(values), None, dtype=object)
+    seen = np.zeros(len(distinct_values), dtype=bool)
+    slot = np.zeros(len(distinct_values), dtype=np.int64)
+    for kind_index, kind in enumerate(kind_names.to_pylist()):
+        rows = np.flatnonzero((kind_codes == kind_index) & (value_codes >= 0))
+        if len(rows) == 0:
+            continue
+        row_values = value_codes[rows]
+        seen[:] = False
+        seen[row_values] = True
+        kind_values = np.flatnonzero(seen)  # the distinct values this kind uses
+        slot[kind_values] = np.arange(len(kind_values))
+        kind_keys = _keys_of_kind(kind, distinct_values.take(pa.array(kind_values)))
+        keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(keys, index=index, dtype=object, name="key")
