@@ -1,5 +1,5 @@
 /* fraudgraph interactive subgraph view: a small force-directed layout drawn on a canvas.
-   Reads its data from <script type="application/json" id="fraudgraph-data">. Data only ever reaches
+   Reads its data from the JSON block #fraudgraph-data. Data only ever reaches
    the page through textContent / canvas text, never as markup. No network, no libraries. */
 (function () {
   "use strict";

@@ -517,6 +517,7 @@ def test_html_view_puts_data_into_the_page_as_text_only():
     js = export.graph_view_js()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "http"):
         assert sink not in js
+    assert "<script" not in js.lower() and "</" not in js and "<!--" not in js  # it is inlined in a script element
 
 
 def test_script_json_escapes_everything_that_could_end_a_script_element():

@@ -1,0 +1,92 @@
+"""The HTML export in a real browser: headless Chromium draws the graph, offline, the same way every time."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from fraudgraph.export import KIND_COLOURS, RISK_STOPS, export_graph
+
+try:
+    from test_export import build_subgraph
+except ImportError:  # tests/ made a package
+    from tests.test_export import build_subgraph
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+WIDTH, HEIGHT, PANEL = 1200, 800, 360  # the side panel is 360 CSS px wide
+
+
+def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--force-device-scale-factor=1", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--window-size={WIDTH},{HEIGHT}", *args],
+        capture_output=True, text=True, timeout=90, check=False,
+    )
+
+
+def screenshot(tmp_path, page, name: str) -> np.ndarray:
+    png = tmp_path / name
+    result = chromium(tmp_path, f"--screenshot={png}", page.as_uri())
+    assert png.exists(), result.stderr[-2000:]
+    return (matplotlib.image.imread(png)[..., :3] * 255).round().astype(np.int16)
+
+
+def pixels_near(image: np.ndarray, colour: str, tolerance: int = 10) -> int:
+    target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image - target).sum(axis=-1) <= tolerance).sum())
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    (path,) = export_graph(build_subgraph(), out / "ring.html")
+    return path
+
+
+def test_headless_screenshot_shows_the_graph_nodes_and_legend(tmp_path, page):
+    image = screenshot(tmp_path, page, "shot.png")
+    assert image.shape[:2] == (HEIGHT, WIDTH)
+    stage = image[60:, : WIDTH - PANEL - 10]  # the canvas, below the toolbar
+    drawn = (np.abs(stage - 255).sum(axis=-1) > 30).mean()
+    assert 0.01 < drawn < 0.5, f"{drawn:.1%} of the canvas is drawn"
+    # identifier kinds (squares) and high-risk accounts (circles) are painted in their colours
+    for kind in ("device", "address", "card", "phone", "email"):
+        assert pixels_near(stage, KIND_COLOURS[kind]) >= 30, kind
+    assert pixels_near(stage, "#6a1b9a", tolerance=40) >= 50  # money-flow arrows
+    red = np.array([int(RISK_STOPS[-1][1][i:i + 2], 16) for i in (1, 3, 5)])
+    reddish = (np.abs(stage - red).sum(axis=-1) <= 90).sum()
+    assert reddish >= 100
+    # the legend in the side panel shows the same kind colours
+    panel = image[:, WIDTH - PANEL + 10:]
+    assert pixels_near(panel, KIND_COLOURS["device"]) >= 40
+    # nodes are spread out: drawn pixels reach every quarter of the canvas
+    h, w = stage.shape[:2]
+    ink = np.abs(stage - 255).sum(axis=-1) > 30
+    for quarter in (ink[: h // 2, : w // 2], ink[: h // 2, w // 2:], ink[h // 2:, : w // 2], ink[h // 2:, w // 2:]):
+        assert quarter.mean() > 0.002
+
+
+def test_layout_is_deterministic_across_runs(tmp_path, page):
+    first = screenshot(tmp_path, page, "a.png")
+    second = screenshot(tmp_path, page, "b.png")
+    assert np.array_equal(first, second)
+
+
+def test_the_page_runs_offline_and_hostile_ids_stay_text(tmp_path, page):
+    result = chromium(tmp_path, "--dump-dom", page.as_uri())
+    dom = result.stdout
+    ready = re.search(r'data-ready="(\d+)"', dom)
+    assert ready and int(ready.group(1)) == 20, result.stderr[-2000:]  # the script ran to the end
+    assert dom.count("<script") == 2  # nothing from the data became an element
+    assert "<script>alert(" not in dom.replace('id="fraudgraph-data">', "")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in dom  # reason evidence shown as text
+    assert "hub shown but not expanded" in dom
