@@ -270,20 +270,24 @@ def canonical_key(kind: str, value: str | None) -> str | None:
     return _keys_of_kind(kind, pa.array([str(value)], pa.string()))[0].as_py()
 
 
-def _dictionary_encode(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """Integer codes (-1 = missing) and the distinct values, as a pyarrow string array.
+def encode_strings(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (-1 = missing) and the distinct values as a pyarrow string array.
 
     pyarrow's hash encoding is as fast as ``pd.factorize`` on strings and much faster on
     low-cardinality columns such as ``kind``; Arrow-backed ``str`` columns are not copied.
+    Non-string values (ids that came from Parquet as numbers) are encoded by their ``str()``.
     """
     try:
         arr = pa.array(values.array if isinstance(values, pd.Series) else values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         arr = None
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
-        # ids that arrived as numbers (Parquet) are compared by their decimal spelling
-        spelled = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-                   for v in np.asarray(values, dtype=object)]
+    if arr is None or not (
+        pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)
+    ):
+        spelled = [
+            None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+            for v in np.asarray(values, dtype=object)
+        ]
         arr = pa.array(spelled, pa.string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -294,29 +298,41 @@ def _dictionary_encode(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
     return codes, encoded.dictionary
 
 
-def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
-    """Canonical keys of many (kind, value) pairs, aligned with ``values``; ``None`` = no identity.
+def keys_from_codes(
+    kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.ndarray, values: pa.Array
+) -> np.ndarray:
+    """Canonical keys (object array, ``None`` = no identity) of rows given as codes from ``encode_strings``.
 
     Each distinct value of each kind is normalized once, so the cost follows the number of
-    distinct spellings, not the number of rows. Missing values have no identity.
+    distinct spellings, not the number of rows.
     """
-    if len(kinds) != len(values):
-        raise ValueError(f"kinds and values differ in length: {len(kinds)} != {len(values)}")
-    kind_codes, kind_names = _dictionary_encode(kinds)
-    value_codes, distinct_values = _dictionary_encode(values)
-    keys = np.full(len(values), None, dtype=object)
-    seen = np.zeros(len(distinct_values), dtype=bool)
-    slot = np.zeros(len(distinct_values), dtype=np.int64)
-    for kind_index, kind in enumerate(kind_names.to_pylist()):
+    keys = np.full(len(value_codes), None, dtype=object)
+    seen = np.zeros(len(values), dtype=bool)
+    slot = np.zeros(len(values), dtype=np.int64)
+    for kind_index, kind in enumerate(kinds.to_pylist()):
         rows = np.flatnonzero((kind_codes == kind_index) & (value_codes >= 0))
-        if len(rows) == 0:
+        if len(rows) == 0 or kind is None:
             continue
         row_values = value_codes[rows]
         seen[:] = False
         seen[row_values] = True
         kind_values = np.flatnonzero(seen)  # the distinct values this kind uses
         slot[kind_values] = np.arange(len(kind_values))
-        kind_keys = _keys_of_kind(kind, distinct_values.take(pa.array(kind_values)))
+        kind_keys = _keys_of_kind(kind, values.take(pa.array(kind_values)))
         keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
+    return keys
+
+
+def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
+    """Canonical keys of many (kind, value) pairs, aligned with ``values``; ``None`` = no identity.
+
+    Each distinct value of each kind is normalized once; missing values have no identity.
+    About 10 s for 7M links with 4M distinct values on 2 cores (benchmarks/bench_contract.py).
+    """
+    if len(kinds) != len(values):
+        raise ValueError(f"kinds and values differ in length: {len(kinds)} != {len(values)}")
+    kind_codes, kind_names = encode_strings(kinds)
+    value_codes, distinct_values = encode_strings(values)
+    keys = keys_from_codes(kind_codes, kind_names, value_codes, distinct_values)
     index = values.index if isinstance(values, pd.Series) else None
     return pd.Series(keys, index=index, dtype=object, name="key")

@@ -1,0 +1,708 @@
+"""Read a data folder (CSV or Parquet) and validate it against the data contract.
+
+Validation is lazy: every broken rule on every row is collected and raised as one ``InputError``
+naming file, line, column, value and what was expected (see docs/DATA_CONTRACT.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from fraudgraph.errors import InputError, Problem
+from fraudgraph.frames import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_STATUSES,
+    COUNTERPARTY_KINDS,
+    IDENTIFIER_KINDS,
+    LABELS,
+    LINK_COLUMNS,
+    TRANSACTION_COLUMNS,
+    TRANSACTION_STATUSES,
+)
+from fraudgraph.normalize import encode_strings, keys_from_codes
+
+__all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
+
+#: Columns of each table in the contract, and which of them must be present.
+TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "accounts": ("account_id", "created_at", "credit_limit", "balance", "overdue_days", "status", "label"),
+    "links": ("account_id", "kind", "value", "first_seen"),
+    "transactions": ("txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"),
+}
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "accounts": ("account_id", "created_at"),
+    "links": ("account_id", "kind", "value"),
+    "transactions": ("txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"),
+}
+_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+# Rows listed per (file, column, rule) and in all; the rest are counted in one summary problem each.
+_ROWS_PER_RULE = 50
+_MAX_LISTED = 1000
+
+
+@dataclass
+class Dataset:
+    """A validated data folder: the frames of ``fraudgraph.frames`` plus what was worth a warning."""
+
+    accounts: pd.DataFrame
+    links: pd.DataFrame
+    transactions: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class _Table:
+    """One raw table as read: text columns for CSV, native columns for Parquet, and row positions."""
+
+    name: str
+    label: str  # the file name shown in problems, e.g. "links.csv"
+    frame: pd.DataFrame
+    is_parquet: bool
+    lines: np.ndarray | None = None  # CSV line of each row when rows were skipped; else row + 2
+
+    def line(self, position: int) -> int:
+        if self.is_parquet:
+            return position + 1
+        return int(self.lines[position]) if self.lines is not None else position + 2
+
+
+class _ProblemLog:
+    """Collects problems; lists the first rows of each rule and counts the rest."""
+
+    def __init__(self) -> None:
+        self.listed: list[Problem] = []
+        self.total = 0
+
+    def file_problem(self, label: str, column: str | None, value: object, message: str) -> None:
+        self.total += 1
+        self.listed.append(Problem(label, None, column, value, message))
+
+    def row_problems(
+        self,
+        table: _Table,
+        failing: np.ndarray | pd.Series,
+        column: str | None,
+        values: pd.Series | None,
+        describe: Callable[[object, int], str],
+    ) -> int:
+        """Record a problem per failing row; ``describe(value, position)`` is called only for listed rows."""
+        positions = np.flatnonzero(np.asarray(failing, dtype=bool))
+        if len(positions) == 0:
+            return 0
+        self.total += len(positions)
+        room = max(0, min(_ROWS_PER_RULE, _MAX_LISTED - len(self.listed)))
+        shown = positions[:room]
+        shown_values = values.iloc[shown].tolist() if values is not None else [None] * len(shown)
+        for position, value in zip(shown.tolist(), shown_values):
+            message = describe(value, position)
+            if table.is_parquet:
+                message = f"row {position + 1}: {message}"
+            self.listed.append(Problem(table.label, table.line(position), column, value, message))
+        hidden = len(positions) - len(shown)
+        if hidden:
+            example = describe(shown_values[0], int(shown[0])) if len(shown) else describe(None, int(positions[0]))
+            self.listed.append(
+                Problem(table.label, None, column, None, f"... and {hidden:,} more row(s) like: {example}")
+            )
+        return len(positions)
+
+    def raise_if_any(self, order: list[str]) -> None:
+        if not self.listed:
+            return
+        rank = {label: i for i, label in enumerate(order)}
+        problems = sorted(
+            self.listed,
+            key=lambda p: (rank.get(p.file, len(rank)), p.line is not None, p.line or 0),
+        )
+        error = InputError(problems)
+        error.total = self.total  # the real count; ``problems`` lists at most _MAX_LISTED rows
+        if self.total != len(problems):
+            shown = "; ".join(str(p) for p in problems[:20])
+            error.args = (f"{self.total:,} problem(s) in input: {shown}; ...",)
+        raise error
+
+
+def read_dataset(
+    path: str | Path,
+    *,
+    extra_kinds: Mapping[str, float] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Dataset:
+    """Read and validate the data folder at ``path``; raise ``InputError`` listing every problem.
+
+    ``extra_kinds`` are the identifier kinds the workspace configuration declares beyond the
+    contract's eight (name -> weight); any other kind is an error. ``progress`` receives one
+    short line per stage.
+
+    >>> ds = read_dataset("data/")                       # doctest: +SKIP
+    >>> ds.links[["kind", "value", "key"]].head(1)       # doctest: +SKIP
+        kind             value               key
+    0  email  J.Doe+x@gmail.com  jdoe@gmail.com
+    """
+    say = progress or (lambda message: None)
+    folder = Path(path)
+    log = _ProblemLog()
+    files = _discover(folder, log)
+    log.raise_if_any([])
+    warnings: list[str] = []
+    kinds = tuple(IDENTIFIER_KINDS) + tuple(k for k in (extra_kinds or {}) if k not in IDENTIFIER_KINDS)
+
+    tables: dict[str, _Table | None] = {}
+    for name, file in files.items():
+        say(f"reading {file.name}")
+        tables[name] = _read_table(name, file, log)
+        if tables[name] is not None:
+            _check_columns(tables[name], log, warnings)
+
+    say("validating accounts")
+    accounts, account_ids = _validate_accounts(tables["accounts"], log)
+    say("validating links")
+    links_state = _validate_links(tables["links"], account_ids, kinds, log, warnings)
+    transactions = _empty_transactions()
+    if tables.get("transactions") is not None:
+        say("validating transactions")
+        transactions = _validate_transactions(tables["transactions"], account_ids, log)
+    log.raise_if_any([t.label for t in tables.values() if t is not None])
+
+    say(f"normalizing {len(links_state['frame']):,} identifier observations")
+    links = _finish_links(tables["links"], links_state, warnings)
+    say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions")
+    return Dataset(accounts=accounts, links=links, transactions=transactions, warnings=warnings, files=files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _discover(folder: Path, log: _ProblemLog) -> dict[str, Path]:
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        log.file_problem(str(folder), None, str(folder), f"data folder {what} (expected a folder with accounts.csv and links.csv, or .parquet)")
+        return {}
+    files: dict[str, Path] = {}
+    for name in TABLE_COLUMNS:
+        found = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").is_file()]
+        if len(found) > 1:
+            log.file_problem(
+                str(folder), None, None,
+                f"both {' and '.join(f.name for f in found)} exist; keep one {name} file",
+            )
+        elif found:
+            files[name] = found[0]
+        elif name != "transactions":
+            log.file_problem(
+                str(folder), None, None,
+                f"missing {name} table: expected {name}.csv, {name}.csv.gz or {name}.parquet in {folder}",
+            )
+    return files
+
+
+def _read_table(name: str, file: Path, log: _ProblemLog) -> _Table | None:
+    label = file.name
+    if file.name.endswith(".parquet"):
+        try:
+            frame = pq.read_table(file).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            log.file_problem(label, None, None, f"cannot read Parquet file: {exc}")
+            return None
+        return _Table(name, label, frame, is_parquet=True)
+    return _read_csv(name, file, log)
+
+
+def _read_csv_header(file: Path, label: str, log: _ProblemLog) -> list[str] | None:
+    with pa.input_stream(str(file), compression="detect") as stream:
+        head = b""
+        while b"\n" not in head:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                break
+            head += chunk
+    first_line = head.split(b"\n", 1)[0]
+    if not first_line.strip(b"\r\xef\xbb\xbf \t"):
+        log.file_problem(label, 1, None, first_line, "no header row (the first line must name the columns)")
+        return None
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        log.file_problem(label, 1, None, first_line, f"header is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        return None
+    return next(csv.reader(io.StringIO(text)))
+
+
+def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
+    label = file.name
+    header = _read_csv_header(file, label, log)
+    if header is None:
+        return None
+    names: list[str] = []
+    for i, column in enumerate(header):
+        if column in names:
+            log.file_problem(label, 1, column, column, f"column '{column}' appears more than once in the header")
+            column = f"{column} (column {i + 1})"
+        names.append(column)
+
+    def attempt(column_type: pa.DataType, use_threads: bool) -> tuple[pa.Table, list]:
+        ragged: list = []
+
+        def on_ragged_row(row) -> str:
+            ragged.append(row)
+            return "skip"
+
+        table = pacsv.read_csv(
+            str(file),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=use_threads),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_ragged_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: column_type for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        return table, ragged
+
+    undecodable = False
+    try:
+        table, ragged = attempt(pa.string(), use_threads=True)
+        # Threaded parsing does not know the line of a ragged row; parse again in one thread.
+        if ragged and any(row.number is None for row in ragged):
+            table, ragged = attempt(pa.string(), use_threads=False)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc):
+            log.file_problem(label, None, None, None, f"cannot parse CSV: {exc}")
+            return None
+        undecodable = True
+        table, ragged = attempt(pa.binary(), use_threads=False)
+
+    lines = None
+    if ragged:
+        bad_lines = np.array([row.number for row in ragged], dtype=np.int64)
+        for row in ragged:
+            log.total += 1
+            if len(log.listed) < _MAX_LISTED:
+                log.listed.append(
+                    Problem(
+                        label, row.number, None, row.text,
+                        f"row has {row.actual_columns} field(s), the header has {row.expected_columns}",
+                    )
+                )
+        all_lines = np.arange(2, table.num_rows + len(ragged) + 2, dtype=np.int64)
+        lines = all_lines[~np.isin(all_lines, bad_lines)]
+    result = _Table(name, label, None, is_parquet=False, lines=lines)
+    if undecodable:
+        table = _decode_utf8(table, result, log)
+    result.frame = table.to_pandas()
+    return result
+
+
+def _decode_utf8(table: pa.Table, where: _Table, log: _ProblemLog) -> pa.Table:
+    """Turn binary columns into text, reporting every cell that is not valid UTF-8."""
+    columns = []
+    for column_name, column in zip(table.column_names, table.columns):
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        pieces, bad_positions = [], []
+        step = 1 << 16
+        for start in range(0, len(column), step):
+            chunk = column.slice(start, step)
+            try:
+                pieces.append(chunk.cast(pa.string()))
+                continue
+            except pa.ArrowInvalid:
+                pass
+            cells = chunk.to_pylist()
+            decoded = []
+            for offset, cell in enumerate(cells):
+                try:
+                    decoded.append(cell.decode("utf-8"))
+                except UnicodeDecodeError:
+                    bad_positions.append(start + offset)
+                    decoded.append(cell.decode("utf-8", errors="replace"))
+            pieces.append(pa.array(decoded, pa.string()))
+        failing = np.zeros(len(column), dtype=bool)
+        failing[bad_positions] = True
+        raw = pd.Series(column.to_pylist() if bad_positions else [None] * len(column), dtype=object)
+        log.row_problems(where, failing, column_name, raw, lambda v, _: f"{v!r} is not valid UTF-8 text")
+        columns.append(pa.concat_arrays(pieces) if pieces else pa.array([], pa.string()))
+    return pa.table(columns, names=table.column_names)
+
+
+def _check_columns(table: _Table, log: _ProblemLog, warnings: list[str]) -> None:
+    present = list(table.frame.columns)
+    for column in REQUIRED_COLUMNS[table.name]:
+        if column not in present:
+            near = [c for c in present if str(c).strip().lower() == column]
+            hint = f" (found '{near[0]}'; column names are exact and lower-case)" if near else ""
+            log.file_problem(
+                table.label, None, column, None,
+                f"missing required column '{column}'{hint}; columns found: {', '.join(map(str, present)) or 'none'}",
+            )
+    extra = [c for c in present if c not in TABLE_COLUMNS[table.name]]
+    if extra and table.name != "accounts":
+        warnings.append(
+            f"{table.label}: ignored extra column(s) {', '.join(repr(str(c)) for c in extra)} "
+            f"(the contract's columns are {', '.join(TABLE_COLUMNS[table.name])})"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Column parsers: each returns parsed values and records a problem per bad row.
+
+
+def _text(table: _Table, column: str) -> pd.Series:
+    """The column as ``str`` values, missing (Parquet null) as empty text."""
+    series = table.frame[column]
+    if pd.api.types.is_string_dtype(series.dtype) and not isinstance(series.dtype, np.dtypes.ObjectDType):
+        return series.fillna("")
+    if pd.api.types.is_float_dtype(series.dtype):
+        # Parquet float ids: 7.0 -> "7"; leading zeros are lost upstream and cannot be recovered.
+        whole = series.notna() & (series == np.floor(series))
+        text = series.astype(object).where(~whole, series.where(whole).astype("Int64").astype(object))
+        return text.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v)).astype("str")
+    return series.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("str")
+
+
+def _blank(text: pd.Series) -> np.ndarray:
+    return (text.str.strip() == "").to_numpy(dtype=bool, na_value=True)
+
+
+def _require_text(table: _Table, column: str, log: _ProblemLog) -> pd.Series:
+    text = _text(table, column)
+    log.row_problems(table, _blank(text), column, text, lambda v, _: f"empty {column} (a value is required)")
+    return text
+
+
+def _enumeration(
+    table: _Table, column: str, allowed: tuple[str, ...], default: str | None, log: _ProblemLog
+) -> pd.Series:
+    """Values of an enumerated column; empty -> ``default`` (``None`` = empty is an error)."""
+    text = _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
+    empty = (text == "").to_numpy(dtype=bool)
+    wrong = ~text.isin(allowed).to_numpy(dtype=bool) & (~empty if default is not None else True)
+    choices = ", ".join(allowed)
+    log.row_problems(
+        table, wrong, column, text,
+        lambda v, _: f"empty {column} (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}",
+    )
+    if default is not None and empty.any():
+        text = text.where(~empty, default)
+    return text
+
+
+def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.Series:
+    """ISO-8601 dates or datetimes as naive UTC ``datetime64[ns]``; NaT where empty."""
+    series = table.frame[column]
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        parsed = series
+        if getattr(series.dt, "tz", None) is not None:
+            parsed = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        missing = parsed.isna().to_numpy()
+        bad = np.zeros(len(series), dtype=bool)
+        text = series.astype(str)
+    else:
+        text = _text(table, column)
+        missing = _blank(text)
+        parsed = pd.to_datetime(text.where(~missing), format="ISO8601", utc=True, errors="coerce")
+        parsed = parsed.dt.tz_convert(None)
+        bad = parsed.isna().to_numpy() & ~missing
+    log.row_problems(
+        table, bad, column, text,
+        lambda v, _: f"{v!r} is not an ISO-8601 date or datetime (e.g. 2024-03-01 or 2024-03-01T14:30:00Z)",
+    )
+    if required:
+        log.row_problems(table, missing, column, text, lambda v, _: f"empty {column} (a date is required)")
+    return parsed.astype("datetime64[ns]")
+
+
+def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Parsed float64 values (NaN where empty), the text shown in problems, and which were empty."""
+    series = table.frame[column]
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype("float64")
+        missing = values.isna().to_numpy()
+        text = series.astype(str)
+        bad = np.zeros(len(series), dtype=bool)
+    else:
+        text = _text(table, column)
+        missing = _blank(text)
+        values = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+        bad = ~missing & ~np.isfinite(values.to_numpy(na_value=np.nan))
+        values = values.where(~bad)
+    log.row_problems(table, bad, column, text, lambda v, _: f"{v!r} is not a number")
+    bad_or_missing = bad | missing
+    return values, text, bad_or_missing
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataFrame, pd.Series | None]:
+    if table is None:
+        return _empty_accounts(), None
+    frame = table.frame
+    n = len(frame)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    account_ids = None
+    if "account_id" in frame:
+        ids = _require_text(table, "account_id", log)
+        duplicated = ids.duplicated(keep="first").to_numpy() & ~_blank(ids)
+        if duplicated.any():
+            first_position = _first_positions(ids)
+            log.row_problems(
+                table, duplicated, "account_id", ids,
+                lambda v, pos: f"duplicate account_id {v!r} (first on {_where(table, first_position[v])})",
+            )
+        out["account_id"] = ids.reset_index(drop=True)
+        account_ids = ids
+    else:
+        out["account_id"] = pd.Series([""] * n, dtype="str")
+    if "created_at" in frame:
+        out["created_at"] = _dates(table, "created_at", True, log).reset_index(drop=True)
+    else:
+        out["created_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+
+    for column, minimum in (("credit_limit", 0.0), ("balance", None)):
+        if column not in frame:
+            out[column] = np.nan
+            continue
+        values, text, bad_or_missing = _numbers(table, column, log)
+        if minimum is not None:
+            negative = (values < minimum).to_numpy(dtype=bool, na_value=False)
+            log.row_problems(table, negative, column, text, lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)")
+        out[column] = values.reset_index(drop=True)
+
+    if "overdue_days" in frame:
+        values, text, bad_or_missing = _numbers(table, "overdue_days", log)
+        v = values.to_numpy(na_value=np.nan)
+        not_whole = ~bad_or_missing & ((v < 0) | (v != np.floor(v)))
+        log.row_problems(
+            table, not_whole, "overdue_days", text,
+            lambda v, _: f"overdue_days {v!s} is not a whole number >= 0",
+        )
+        out["overdue_days"] = np.where(np.isnan(v) | not_whole, 0, v).astype(np.int64)
+    else:
+        out["overdue_days"] = np.zeros(n, dtype=np.int64)
+
+    out["status"] = _enumeration(table, "status", ACCOUNT_STATUSES, "active", log).reset_index(drop=True)
+    label = _enumeration(table, "label", LABELS, "", log).reset_index(drop=True)
+    out["label"] = label.astype(object).where(label != "", None)
+    out["properties"] = _properties(frame[[c for c in frame.columns if c not in TABLE_COLUMNS["accounts"]]])
+    return out[ACCOUNT_COLUMNS], account_ids
+
+
+def _first_positions(values: pd.Series) -> dict[str, int]:
+    """Position of the first occurrence of each duplicated value."""
+    duplicated_any = values.duplicated(keep=False).to_numpy()
+    subset = values[duplicated_any]
+    firsts = ~subset.duplicated(keep="first").to_numpy()
+    return dict(zip(subset[firsts].tolist(), np.flatnonzero(duplicated_any)[firsts].tolist()))
+
+
+def _where(table: _Table, position: int) -> str:
+    return f"row {position + 1}" if table.is_parquet else f"line {table.line(position)}"
+
+
+def _properties(extra: pd.DataFrame) -> pd.Series:
+    """The extra account columns as one JSON object per row ("{}" when there are none)."""
+    if extra.shape[1] == 0:
+        return pd.Series(["{}"] * len(extra), dtype="str")
+    extra = extra.copy()
+    extra.columns = [str(c) for c in extra.columns]
+    for column in extra.columns:
+        if pd.api.types.is_datetime64_any_dtype(extra[column].dtype):
+            extra[column] = extra[column].astype(str)
+    lines = extra.reset_index(drop=True).to_json(orient="records", lines=True, force_ascii=False)
+    # pandas escapes "/" as "\/": valid JSON, but noisy for URLs and dates; every "\/" is that escape.
+    rows = lines.replace("\\/", "/").rstrip("\n").split("\n")
+    return pd.Series(rows, dtype="str")
+
+
+def _validate_links(
+    table: _Table | None,
+    account_ids: pd.Series | None,
+    kinds: tuple[str, ...],
+    log: _ProblemLog,
+    warnings: list[str],
+) -> dict:
+    if table is None or not all(c in table.frame for c in REQUIRED_COLUMNS["links"]):
+        return {"frame": pd.DataFrame(columns=LINK_COLUMNS)}
+    account_text = _require_text(table, "account_id", log)
+    kind_text = _text(table, "kind")
+    value_text = _text(table, "value")
+    account_codes, account_dict = encode_strings(account_text)
+    kind_codes, kind_dict = encode_strings(kind_text)
+
+    # Rules checked once per distinct value, then spread to the rows through the codes.
+    kind_known = np.asarray(pc.is_in(kind_dict, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False))
+    choices = ", ".join(kinds)
+    bad_kind = ~kind_known[kind_codes] if len(kind_dict) else np.zeros(len(kind_codes), dtype=bool)
+    log.row_problems(
+        table, bad_kind, "kind", kind_text,
+        lambda v, _: f"empty kind (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}"
+        + (" (other kinds must be declared in the workspace configuration)" if v else ""),
+    )
+    if account_ids is not None and len(account_dict):
+        known = pc.is_in(account_dict, value_set=pa.array(account_ids.array, pa.string()) if len(account_ids) else pa.array([], pa.string()))
+        blank = pc.equal(pc.utf8_trim_whitespace(account_dict), "")
+        unknown = np.asarray(pc.and_(pc.invert(known), pc.invert(blank)).to_numpy(zero_copy_only=False))
+        log.row_problems(
+            table, unknown[account_codes], "account_id", account_text,
+            lambda v, _: f"account_id {v!r} is not in the accounts table",
+        )
+    first_seen = (
+        _dates(table, "first_seen", False, log)
+        if "first_seen" in table.frame
+        else pd.Series(pd.NaT, index=table.frame.index, dtype="datetime64[ns]")
+    )
+    empty_values = _blank(value_text)
+    if empty_values.any():
+        warnings.append(
+            f"{table.label}: {int(empty_values.sum()):,} row(s) with an empty value; an empty value "
+            "carries no identity and never links accounts"
+        )
+    return {
+        "frame": table.frame,
+        "account_text": account_text,
+        "account_codes": account_codes,
+        "kind_text": kind_text,
+        "kind_codes": kind_codes,
+        "kind_dict": kind_dict,
+        "value_text": value_text,
+        "first_seen": first_seen,
+    }
+
+
+def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.DataFrame:
+    """Drop repeated observations (keeping the earliest first_seen) and add the canonical keys."""
+    if "value_text" not in state:
+        return _empty_links()
+    value_codes, value_dict = encode_strings(state["value_text"])
+    account_codes, kind_codes = state["account_codes"], state["kind_codes"]
+    n_kinds, n_values = max(len(state["kind_dict"]), 1), max(len(value_dict), 1)
+    observation = (account_codes * n_kinds + kind_codes) * n_values + value_codes
+    first_seen = state["first_seen"].reset_index(drop=True)
+    repeated = pd.Series(observation).duplicated(keep="first").to_numpy()
+    keep = np.flatnonzero(~repeated)
+    if repeated.any():
+        earliest = first_seen.groupby(observation).transform("min")
+        first_seen = earliest
+        warnings.append(
+            f"{table.label}: {int(repeated.sum()):,} repeated (account_id, kind, value) observation(s) "
+            "merged, keeping the earliest first_seen"
+        )
+    keys = keys_from_codes(kind_codes[keep], state["kind_dict"], value_codes[keep], value_dict)
+    links = pd.DataFrame(
+        {
+            "account_id": state["account_text"].iloc[keep].reset_index(drop=True),
+            "kind": state["kind_text"].iloc[keep].reset_index(drop=True),
+            "value": state["value_text"].iloc[keep].reset_index(drop=True),
+            "key": pd.Series(keys, dtype=object),
+            "first_seen": first_seen.iloc[keep].reset_index(drop=True).astype("datetime64[ns]"),
+        }
+    )
+    return links[LINK_COLUMNS]
+
+
+def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _ProblemLog) -> pd.DataFrame:
+    frame = table.frame
+    if not all(c in frame for c in REQUIRED_COLUMNS["transactions"]):
+        return _empty_transactions()
+    txn_ids = _require_text(table, "txn_id", log)
+    duplicated = txn_ids.duplicated(keep="first").to_numpy() & ~_blank(txn_ids)
+    if duplicated.any():
+        first_position = _first_positions(txn_ids)
+        log.row_problems(
+            table, duplicated, "txn_id", txn_ids,
+            lambda v, _: f"duplicate txn_id {v!r} (first on {_where(table, first_position[v])})",
+        )
+    payer = _require_text(table, "account_id", log)
+    counterparty = _require_text(table, "counterparty", log)
+    counterparty_kind = _enumeration(table, "counterparty_kind", COUNTERPARTY_KINDS, None, log)
+    if account_ids is not None:
+        known = pd.Index(account_ids)
+        unknown_payer = ~payer.isin(known).to_numpy() & ~_blank(payer)
+        log.row_problems(
+            table, unknown_payer, "account_id", payer, lambda v, _: f"account_id {v!r} is not in the accounts table"
+        )
+        unknown_counterparty = (
+            (counterparty_kind == "account").to_numpy() & ~counterparty.isin(known).to_numpy() & ~_blank(counterparty)
+        )
+        log.row_problems(
+            table, unknown_counterparty, "counterparty", counterparty,
+            lambda v, _: f"counterparty {v!r} has counterparty_kind account but is not in the accounts table",
+        )
+    amount, amount_text, bad_or_missing = _numbers(table, "amount", log)
+    log.row_problems(
+        table, _blank(amount_text) if not pd.api.types.is_numeric_dtype(frame["amount"].dtype) else amount.isna().to_numpy(),
+        "amount", amount_text, lambda v, _: "empty amount (a number > 0 is required)",
+    )
+    not_positive = (amount <= 0).to_numpy(dtype=bool, na_value=False)
+    log.row_problems(table, not_positive, "amount", amount_text, lambda v, _: f"amount {v!s} is not > 0")
+    timestamp = _dates(table, "timestamp", True, log)
+    status = _enumeration(table, "status", TRANSACTION_STATUSES, "settled", log)
+    out = pd.DataFrame(
+        {
+            "txn_id": txn_ids,
+            "account_id": payer,
+            "counterparty": counterparty,
+            "counterparty_kind": counterparty_kind,
+            "amount": amount,
+            "timestamp": timestamp,
+            "status": status,
+        }
+    ).reset_index(drop=True)
+    return out[TRANSACTION_COLUMNS]
+
+
+def _empty_accounts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series([], dtype="str"),
+            "created_at": pd.Series([], dtype="datetime64[ns]"),
+            "credit_limit": pd.Series([], dtype="float64"),
+            "balance": pd.Series([], dtype="float64"),
+            "overdue_days": pd.Series([], dtype="int64"),
+            "status": pd.Series([], dtype="str"),
+            "label": pd.Series([], dtype=object),
+            "properties": pd.Series([], dtype="str"),
+        }
+    )
+
+
+def _empty_links() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series([], dtype="str"),
+            "kind": pd.Series([], dtype="str"),
+            "value": pd.Series([], dtype="str"),
+            "key": pd.Series([], dtype=object),
+            "first_seen": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
+
+
+def _empty_transactions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "txn_id": pd.Series([], dtype="str"),
+            "account_id": pd.Series([], dtype="str"),
+            "counterparty": pd.Series([], dtype="str"),
+            "counterparty_kind": pd.Series([], dtype="str"),
+            "amount": pd.Series([], dtype="float64"),
+            "timestamp": pd.Series([], dtype="datetime64[ns]"),
+            "status": pd.Series([], dtype="str"),
+        }
+    )
