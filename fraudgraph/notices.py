@@ -9,7 +9,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
-if TYPE_CHECKING:  # policy.py imports this module to build notices
+from fraudgraph.policy import evidence_items
+
+if TYPE_CHECKING:
     from fraudgraph.policy import Policy
 
 # Which notice template a decision's trigger uses.
@@ -94,11 +96,7 @@ def _from_reasons(reasons: Any, key: str) -> Any:
 
 
 def _shared_details(reasons: Any) -> str:
-    kinds = set()
-    for reason in reasons if isinstance(reasons, list) else []:
-        evidence = reason.get("evidence") if isinstance(reason, dict) else None
-        items = evidence if isinstance(evidence, list) else [evidence]
-        kinds |= {e.get("kind") for e in items if isinstance(e, dict)}
+    kinds = {item.get("kind") for reason in reasons or [] for item in evidence_items(reason)}
     phrases: list[str] = []
     for kind, phrase in _KIND_PHRASES.items():
         if kind in kinds and phrase not in phrases:

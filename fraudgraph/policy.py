@@ -23,6 +23,7 @@ import pandas as pd
 
 from fraudgraph.errors import PolicyError
 from fraudgraph.frames import ACTIONS, DECISION_COLUMNS, IDENTIFIER_KINDS
+from fraudgraph.normalize import canonical_key
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
 
@@ -376,7 +377,7 @@ class Policy:
     @classmethod
     def default(cls) -> Policy:
         """The packaged default (fraudgraph/default_policy.toml)."""
-        return load_policy(DEFAULT_POLICY_PATH)
+        return cls(data=_default_data(), source=str(DEFAULT_POLICY_PATH))
 
     @classmethod
     def from_text(cls, text: str, source: str = "<string>") -> Policy:
@@ -512,19 +513,25 @@ def _levels(values: np.ndarray, thresholds: list[tuple[str, float]], *, strict: 
     return ranks[reached]
 
 
-def _evidence_items(reason: Any) -> list[dict]:
+def evidence_items(reason: Any) -> list[dict]:
+    """The evidence dicts of a reason: the evidence itself, the items of an evidence list, and the
+    items of list-valued evidence fields (the scorer's SHARES_WITH_RING lists ``identifiers``)."""
     evidence = reason.get("evidence") if isinstance(reason, dict) else None
-    if isinstance(evidence, dict):
-        return [evidence]
     if isinstance(evidence, list):
         return [e for e in evidence if isinstance(e, dict)]
-    return []
+    if not isinstance(evidence, dict):
+        return []
+    items = [evidence]
+    for value in evidence.values():
+        if isinstance(value, list):
+            items += [e for e in value if isinstance(e, dict)]
+    return items
 
 
 def _identifier_ties(reason: Any) -> list[tuple[str, str]]:
     """(kind, key) pairs of identifiers a reason's evidence names."""
     ties = []
-    for item in _evidence_items(reason):
+    for item in evidence_items(reason):
         kind = item.get("kind")
         if kind in IDENTIFIER_KINDS:
             key = item.get("key", item.get("value"))
@@ -535,23 +542,17 @@ def _identifier_ties(reason: Any) -> list[tuple[str, str]]:
 def _exempt_forms(kind: str, value: str) -> set[str]:
     """Spellings of an allow-listed identifier that count as a match for an evidence key.
 
-    The canonical key comes from fraudgraph.normalize when it offers one; the looser forms
-    (casefolded, digits only for numeric kinds) catch the common spellings without it.
+    The canonical key (fraudgraph.normalize) matches evidence keys; the looser forms (casefolded,
+    digits only for numeric kinds) also accept a key typed by hand.
     """
     forms = {value, value.strip(), value.strip().casefold(), re.sub(r"\s+", "", value).casefold()}
     if kind in ("card", "bank_account", "phone", "national_id"):
         digits = re.sub(r"\D", "", value)
         if digits:
             forms.add(digits)
-    try:  # optional: the normalize module is owned by another stage and may not exist
-        from fraudgraph import normalize  # noqa: PLC0415
-
-        canonical = normalize.canonical_keys(pd.Series([kind]), pd.Series([value]))
-        key = canonical.iloc[0] if hasattr(canonical, "iloc") else list(canonical)[0]
-        if isinstance(key, str) and key:
-            forms.add(key)
-    except Exception:  # noqa: BLE001 - any failure just means "no canonical form available"
-        pass
+    key = canonical_key(kind, value)
+    if key:
+        forms.add(key)
     return forms
 
 
@@ -762,7 +763,8 @@ def evaluate(
                 (dropped_exempt if ties and all(t in exempt_ids for t in ties) else kept).append(reason)
         ties = [t for r in kept for t in _identifier_ties(r) if t not in exempt_ids]
         had_ties = bool(ties) or bool(dropped_exempt)
-        if not had_ties and member:
+        fell_back = not had_ties and member
+        if fell_back:
             # The account's own reasons name no identifier: fall back to the ring's evidence.
             ring_ties = [t for r in ring_reason_of.get(rid) or [] for t in _identifier_ties(r)]
             ties = [t for t in ring_ties if t not in exempt_ids]
@@ -770,6 +772,9 @@ def evaluate(
             if ring_ties and not ties:
                 dropped_exempt.append({"evidence": [{"kind": k, "key": v} for k, v in ring_ties]})
         codes = sorted({str(r.get("code")) for r in kept if isinstance(r, dict)})
+        tie_codes = codes
+        if fell_back:
+            tie_codes = codes + [str(r.get("code")) for r in ring_reason_of.get(rid) or [] if isinstance(r, dict)]
         note = []
         if dropped_exempt:
             kept_reasons[i] = kept
@@ -787,7 +792,7 @@ def evaluate(
             ))
         elif member and fraud_levels[j] > weak_cap:
             kinds = {k for k, _ in ties}
-            if not kinds - weak_kinds and not any(_matches_code(c, rcfg["strong_codes"]) for c in codes):
+            if not kinds - weak_kinds and not any(_matches_code(c, rcfg["strong_codes"]) for c in tie_codes):
                 fraud_levels[j] = weak_cap
                 note.append(_reason(
                     "WEAK_LINKS_ONLY",

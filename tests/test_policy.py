@@ -124,7 +124,7 @@ def test_example_policy_is_the_packaged_default():
 
 def test_default_policy_loads_with_documented_tiers(default_policy):
     assert default_policy.tier_thresholds("tiers") == [
-        ("monitor", 0.3), ("review", 0.5), ("restrict", 0.7), ("suspend", 0.85)
+        ("monitor", 0.3), ("review", 0.5), ("restrict", 0.65), ("suspend", 0.8)
     ]
     assert default_policy.tier_thresholds("overdue") == [("restrict", 30), ("suspend", 90)]
     assert len(default_policy.hash) == 12
@@ -170,7 +170,7 @@ def test_unknown_key_in_notice_template_after_multiline_body(tmp_path):
         ("[tiers]\nreview = 'high'\n", r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 'high'"),
         ("[tiers]\nreview = true\n", r"tiers\.review: expected a number in \[0, 1\] or false, got True"),
         ("[tiers]\nmonitor = 0.6\nreview = 0.5\n", r"policy\.toml:3: tiers\.review: tiers overlap: review = 0\.5 must be greater than monitor = 0\.6"),
-        ("[tiers]\nrestrict = 0.9\n", r"tiers\.suspend: tiers overlap: suspend = 0\.85 \(default\) must be greater than restrict = 0\.9"),
+        ("[tiers]\nrestrict = 0.9\n", r"tiers\.suspend: tiers overlap: suspend = 0\.8 \(default\) must be greater than restrict = 0\.9"),
         ("[overdue]\nrestrict = 30.5\n", r"policy\.toml:2: overdue\.restrict: expected a whole number of days"),
         ("[overdue]\nrestrict = 90\nsuspend = 30\n", r"overdue\.suspend: tiers overlap"),
         ("[rings]\nmin_size = '3'\n", r"policy\.toml:2: rings\.min_size: expected a whole number >= 2, got '3'"),
@@ -200,7 +200,7 @@ def test_missing_policy_file_is_a_policy_error(tmp_path):
 
 
 def test_score_tiers_map_scores_to_actions(default_policy):
-    specs = [{"id": f"A{i}", "score": s} for i, s in enumerate([0.0, 0.29, 0.3, 0.5, 0.69, 0.7, 0.85, 1.0])]
+    specs = [{"id": f"A{i}", "score": s} for i, s in enumerate([0.0, 0.29, 0.3, 0.5, 0.64, 0.65, 0.8, 1.0])]
     d = decide(specs)
     assert list(d["action"]) == ["none", "none", "monitor", "review", "review", "restrict", "suspend", "suspend"]
     assert set(d.loc[d["action"] != "none", "trigger"]) == {"account_risk"}
@@ -636,3 +636,20 @@ def test_source_suspension_is_not_lifted_and_closed_accounts_are_untouched():
           "original_credit_limit": 10.0, "manual": False, "evidence": "x"}]
     )
     assert plan_changes(current, decisions, Policy.default(), sweep_id="S2", at=SWEEP_AT).empty
+
+
+def test_identifier_lists_inside_evidence_are_read_like_the_scorers_shares_with_ring():
+    def shares(*ties):
+        return {
+            "code": "SHARES_WITH_RING",
+            "text": "shares ...",
+            "evidence": {"identifiers": [{"kind": k, "key": v} for k, v in ties]},
+        }
+
+    specs = [
+        {"id": "strong", "score": 0.9, "ring": "R-1", "reasons": [shares(("ip", "1.2.3.4"), ("device", "d1"))]},
+        {"id": "weak", "score": 0.9, "ring": "R-1", "reasons": [shares(("ip", "1.2.3.4"), ("email", "x@y.z"))]},
+        {"id": "other", "score": 0.9, "ring": "R-1", "reasons": [shares(("device", "d1"))]},
+    ]
+    d = decide(specs, [{"ring_id": "R-1", "size": 3}])
+    assert (d.loc["strong", "action"], d.loc["weak", "action"]) == ("suspend", "review")
