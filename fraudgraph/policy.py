@@ -602,6 +602,12 @@ def _align(ids: Any, other_ids: Any, what: str) -> np.ndarray:
     return index.get_indexer(ids)
 
 
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+
+
 def _format_money(amount: float, currency: str) -> str:
     return f"{currency}{_MONEY.format(amount)}"
 
@@ -629,6 +635,12 @@ def evaluate(
     (ring members, shared identifier keys, reason codes; or the credit rule that fired), "" when
     there is none. Vectorized; per-account Python runs only for accounts with a candidate action.
     """
+    _require(accounts, ["account_id", "credit_limit", "balance", "overdue_days", "status", "label"], "accounts")
+    _require(account_scores, ["account_id", "score", "ring_id", "reasons"], "account_scores")
+    if len(rings):
+        _require(rings, ["ring_id", "size", "score", "reasons"], "rings")
+    if reviews is not None and len(reviews):
+        _require(reviews, ["account_id", "verdict", "evidence", "at"], "reviews")
     n = len(accounts)
     ids = accounts["account_id"].astype(object).to_numpy()
     pos = _align(accounts["account_id"], account_scores["account_id"], "account_scores")
@@ -994,6 +1006,9 @@ def plan_changes(
     """
     from fraudgraph.notices import build_notice  # noqa: PLC0415 - notices imports this module
 
+    _require(decisions, ["account_id", "action", "trigger", "score", "reasons", "credit_limit", "evidence"], "decisions")
+    if len(current):
+        _require(current, ["account_id", "action", "status", "credit_limit", "original_credit_limit", "manual", "evidence"], "current")
     ts = pd.Timestamp(at)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)

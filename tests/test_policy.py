@@ -653,3 +653,9 @@ def test_identifier_lists_inside_evidence_are_read_like_the_scorers_shares_with_
     ]
     d = decide(specs, [{"ring_id": "R-1", "size": 3}])
     assert (d.loc["strong", "action"], d.loc["weak", "action"]) == ("suspend", "review")
+
+
+def test_missing_columns_are_named():
+    accounts, scores, rings = world([{"id": "A"}])
+    with pytest.raises(ValueError, match="account_scores lacks column\\(s\\) ring_id"):
+        evaluate(accounts, scores.drop(columns="ring_id"), rings, Policy.default())
