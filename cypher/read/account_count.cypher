@@ -1,0 +1,3 @@
+// How many accounts are loaded.
+MATCH (a:Account)
+RETURN count(a) AS n

@@ -1,0 +1,14 @@
+// The state of the given accounts, by account_id.
+UNWIND $account_ids AS account_id
+MATCH (s:AccountState {account_id: account_id})
+RETURN s.account_id AS account_id,
+       s.action AS action,
+       s.trigger AS trigger,
+       s.status AS status,
+       s.credit_limit AS credit_limit,
+       s.original_credit_limit AS original_credit_limit,
+       s.manual AS manual,
+       s.evidence AS evidence,
+       s.updated_at AS updated_at,
+       s.sweep_id AS sweep_id
+ORDER BY s.account_id

@@ -1,0 +1,3 @@
+// One workspace setting (schema version, ring counter), or no row.
+MATCH (m:Meta {key: $key})
+RETURN m.value AS value

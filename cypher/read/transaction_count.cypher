@@ -1,0 +1,3 @@
+// How many transactions are loaded.
+MATCH (:Account)-[p:PAID]->()
+RETURN count(p) AS n

@@ -1,0 +1,1177 @@
+"""The Neo4j workspace: the same frames as the SQLite workspace, stored as a property graph over Bolt.
+
+Every statement is a named file under ``cypher/`` (see ``fraudgraph.cypher``); values travel only
+as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction. The driver is
+created by the caller (``connect`` for the CLI) and injected.
+
+Graph model::
+
+    (:Account {account_id, created_at, credit_limit, balance, overdue_days, status, label,
+               properties, analyst_label, analyst_label_set})
+    (:Account)-[:USES {value, first_seen}]->(:Identifier {kind, key, raw_values, n_accounts})
+    (:Account)-[:OBSERVED]->(:UnlinkedValue {account_id, kind, value, first_seen})   key is None
+    (:Account)-[:PAID {txn_id, account_id, counterparty, counterparty_kind, amount, ts, status}]
+        ->(:Account | :Merchant {merchant_id} | :ExternalAccount {account_id})
+    (:Account)-[:MEMBER_OF {seq}]->(:Ring {ring_id, seq, size, score, exposure, features, reasons})
+    (:Ring)-[:SHARES {seq, n_members, n_accounts, raw_values}]->(:Identifier)
+    (:AccountScore) (:Hub) (:Decision) (:AccountState) (:AuditEntry) (:Notice) (:Review)
+    (:Sweep) (:Load) (:Meta {key, value}) (:Lock {name, owner, token, since, expires_at})
+
+A value that carries no identity gets its own ``UnlinkedValue`` node per account, so it can
+never connect two accounts. Lists and dicts of result rows are JSON text, as in SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.cypher import QueryLibrary, load_queries
+from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
+from fraudgraph.frames import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_SCORE_COLUMNS,
+    DECISION_COLUMNS,
+    HUB_COLUMNS,
+    LINK_COLUMNS,
+    RING_COLUMNS,
+    RING_MEMBER_COLUMNS,
+    TRANSACTION_COLUMNS,
+)
+from fraudgraph.workspace.base import (
+    AUDIT_COLUMNS,
+    NOTICE_COLUMNS,
+    REVIEW_COLUMNS,
+    RING_IDENTIFIER_COLUMNS,
+    STATE_COLUMNS,
+    SWEEP_COLUMNS,
+    LoadSummary,
+    Neighbourhood,
+    Progress,
+    SweepRecord,
+    Workspace,
+)
+
+__all__ = ["Neo4jWorkspace", "connect", "SCHEMA_VERSION"]
+
+log = logging.getLogger("fraudgraph")
+
+SCHEMA_VERSION = 1
+LOCK_NAME = "sweep"
+# Longest account-identifier-account chain shortest_path searches (it is a per-hop search).
+MAX_PATH_HOPS = 32
+
+# Column types of the stored result and log tables, the same affinities as the SQLite tables,
+# so both backends hand back equal frames: text, real (float), int, bool, json (text holding
+# a list or dict), list (a list of strings kept as a native Neo4j list).
+_TYPES: dict[str, dict[str, str]] = {
+    "rings": {"ring_id": "text", "size": "int", "score": "real", "exposure": "real", "features": "json", "reasons": "json"},
+    "ring_members": {"ring_id": "text", "account_id": "text"},
+    "ring_identifiers": {"ring_id": "text", "kind": "text", "key": "text", "n_members": "int", "n_accounts": "int",
+                         "raw_values": "list"},
+    "account_scores": {"account_id": "text", "score": "real", "ring_id": "text", "reasons": "json"},
+    "hubs": {"kind": "text", "key": "text", "n_accounts": "int", "reason": "text"},
+    "decisions": {"account_id": "text", "action": "text", "trigger": "text", "score": "real", "ring_id": "text",
+                  "reasons": "json", "credit_limit": "real", "new_credit_limit": "real", "evidence": "text"},
+    "account_state": {"account_id": "text", "action": "text", "trigger": "text", "status": "text",
+                      "credit_limit": "real", "original_credit_limit": "real", "manual": "bool", "evidence": "text",
+                      "updated_at": "text", "sweep_id": "text"},
+    "audit": {**{c: "text" for c in AUDIT_COLUMNS}, "previous_limit": "real", "new_limit": "real", "score": "real"},
+    "notices": {c: "text" for c in NOTICE_COLUMNS},
+    "reviews": {c: "text" for c in REVIEW_COLUMNS},
+    "sweeps": {"sweep_id": "text", "started_at": "text", "finished_at": "text", "as_of": "text", "seed": "int",
+               "engine": "text", "policy_hash": "text", "dry_run": "bool", "summary": "json", "diff": "json"},
+}
+_RESULT_COLUMNS = {
+    "rings": RING_COLUMNS,
+    "ring_members": RING_MEMBER_COLUMNS,
+    "ring_identifiers": RING_IDENTIFIER_COLUMNS,
+    "account_scores": ACCOUNT_SCORE_COLUMNS,
+    "hubs": HUB_COLUMNS,
+    "decisions": DECISION_COLUMNS + ["evidence"],
+}
+# Tables whose rows keep the order the sweep wrote them in (a seq property); the others are
+# keyed and read back by account_id.
+_SEQUENCED = {"rings", "ring_members", "ring_identifiers", "hubs"}
+
+
+# -- value conversion ------------------------------------------------------------------------
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _now_text() -> str:
+    return _now().isoformat(timespec="seconds")
+
+
+def _json_default(o: Any):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, (pd.Timestamp, datetime)):
+        return o.isoformat()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    return str(o)
+
+
+def _to_json(v: Any) -> str:
+    return json.dumps(v, default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def _from_json(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return json.loads(v)
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, (float, np.floating)) and math.isnan(v)
+
+
+def _plain(v: Any) -> Any:
+    """numpy / pandas scalars -> plain Python; NaN/NaT/NA -> None; lists/dicts -> JSON text."""
+    if _is_missing(v):
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.isoformat()
+    if isinstance(v, (list, dict, tuple, np.ndarray)):
+        return _to_json(v.tolist() if isinstance(v, np.ndarray) else v)
+    return v
+
+
+def _coerce(v: Any, kind: str) -> Any:
+    """One stored value, in the type its column holds (the SQLite column's affinity)."""
+    if kind == "json":
+        if isinstance(v, str):
+            return v
+        return None if _is_missing(v) and not isinstance(v, (list, dict)) else _to_json(v)
+    if kind == "list":
+        if isinstance(v, str):
+            v = json.loads(v)
+        if v is None or (not isinstance(v, (list, tuple, np.ndarray)) and _is_missing(v)):
+            return None
+        return [str(x) for x in (v.tolist() if isinstance(v, np.ndarray) else v)]
+    v = _plain(v)
+    if v is None:
+        return None
+    if kind == "real":
+        return float(v) if isinstance(v, (int, float)) else v
+    if kind == "int":
+        return int(v) if isinstance(v, (bool, int)) or (isinstance(v, float) and v.is_integer()) else v
+    if kind == "bool":
+        return bool(v)
+    if kind == "text":
+        return v if isinstance(v, str) else str(int(v) if isinstance(v, bool) else v)
+    raise ValueError(f"unknown column type {kind!r}")
+
+
+def _rows(df: pd.DataFrame | None, types: dict[str, str], columns: Sequence[str]) -> list[dict]:
+    """A frame as Neo4j parameter rows: one dict per row, only the given columns, typed."""
+    if df is None or len(df) == 0:
+        return []
+    data = {}
+    for c in columns:
+        values = df[c].tolist() if c in df.columns else [None] * len(df)
+        kind = types[c]
+        data[c] = [_coerce(v, kind) for v in values]
+    return [dict(zip(data, vals)) for vals in zip(*data.values())]
+
+
+def _py_datetimes(s: pd.Series) -> list:
+    """datetime64 column -> naive Python datetimes (microseconds) or None, for the driver."""
+    if len(s) == 0:
+        return []
+    values = pd.to_datetime(s)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.to_numpy(dtype="datetime64[us]").astype(object).tolist()
+
+
+def _native(v: Any) -> Any:
+    if v is None:
+        return None
+    to_native = getattr(v, "to_native", None)
+    if to_native is not None:
+        v = to_native()
+    if isinstance(v, datetime) and v.tzinfo is not None:
+        v = v.astimezone(timezone.utc).replace(tzinfo=None)
+    return v
+
+
+def _datetimes(values: Iterable) -> pd.Series:
+    """Temporal values from the driver (neo4j.time.DateTime / datetime / None) -> datetime64[ns]."""
+    native = [_native(v) for v in values]
+    return pd.Series(pd.to_datetime(native), dtype="datetime64[ns]") if native else pd.Series([], dtype="datetime64[ns]")
+
+
+def _floats(values: Iterable) -> pd.Series:
+    return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+
+
+def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _source_of(dataset) -> str:
+    source = getattr(dataset, "source", None)
+    if source:
+        return str(source)
+    files = getattr(dataset, "files", None) or {}
+    for p in files.values():
+        return str(os.path.dirname(str(p)) or ".")
+    return ""
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+class Neo4jWorkspace(Workspace):
+    """A workspace in a Neo4j 5 database (or any server speaking Bolt and Neo4j 5 Cypher).
+
+    Parameters
+    ----------
+    driver : a ``neo4j.Driver`` created by the caller (the workspace never creates one).
+    database : the database to use; None for the server's default.
+    batch_size : rows per ``UNWIND $rows`` statement, and accounts per page when reading.
+    lock_ttl : seconds a sweep lock lives without a heartbeat; a crashed sweep's lock is taken
+        over after it expires. The holder renews it every third of that.
+    location : how messages name the workspace (``connect`` passes "URI, database D").
+    """
+
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        driver,
+        database: str | None = None,
+        *,
+        batch_size: int = 5000,
+        lock_ttl: float = 600.0,
+        location: str | None = None,
+        queries: QueryLibrary | None = None,
+        _owns_driver: bool = False,
+    ):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        if lock_ttl <= 0:
+            raise ValueError(f"lock_ttl must be > 0 seconds, got {lock_ttl!r}")
+        self._driver = driver
+        self.database = database
+        self.batch_size = int(batch_size)
+        self.lock_ttl = float(lock_ttl)
+        self.location = location or f"Neo4j database {database or '(default)'}"
+        self._queries = queries if queries is not None else load_queries()
+        self._owns_driver = _owns_driver
+        self._ensure_schema()
+
+    # -- running named queries -------------------------------------------------------------
+    def _query(self, name: str, params: dict[str, Any]):
+        query = self._queries[name]
+        return query, query.check(params)
+
+    def _fail(self, name: str, error: Exception) -> WorkspaceError:
+        import neo4j.exceptions as nx
+
+        if isinstance(error, nx.AuthError):
+            return WorkspaceError(f"{self.location}: the server refused our credentials ({error.message})")
+        if isinstance(error, (nx.ServiceUnavailable, nx.SessionExpired)):
+            return WorkspaceError(f"{self.location}: lost the connection to the server while running {name}: {error}")
+        if isinstance(error, nx.Neo4jError):
+            return WorkspaceError(f"{self.location}: query {name} failed: {error.code}: {error.message}")
+        return WorkspaceError(f"{self.location}: query {name} failed: {error}")
+
+    def run_query(self, name: str, *, write: bool = False, **params: Any) -> list[dict[str, Any]]:
+        """Run one named query in its own transaction; its rows as dicts.
+
+        Used by ``fraudgraph.graph_engine`` for the GDS calls; the workspace methods use it too.
+        """
+        import neo4j
+        import neo4j.exceptions as nx
+
+        query, checked = self._query(name, params)
+        try:
+            result = self._driver.execute_query(
+                query.text,
+                parameters_=checked,
+                database_=self.database,
+                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+            )
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise self._fail(name, e) from e
+        return [dict(zip(result.keys, record.values())) for record in result.records]
+
+    def _frame(self, name: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
+        rows = self.run_query(name, **params)
+        if not rows:
+            return _empty(columns or [])
+        df = pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=list(rows[0]))
+        return df if columns is None else df[list(columns)]
+
+    @contextmanager
+    def _transaction(self):
+        """One explicit write transaction: every statement in it lands, or none does."""
+        import neo4j.exceptions as nx
+
+        session = self._driver.session(database=self.database)
+        tx = None
+        current = ["begin"]
+        try:
+            tx = session.begin_transaction()
+
+            def run(name: str, **params: Any) -> list[dict[str, Any]]:
+                current[0] = name
+                query, checked = self._query(name, params)
+                result = tx.run(query.text, checked)
+                keys = list(result.keys())
+                return [dict(zip(keys, record.values())) for record in result]
+
+            yield run
+            current[0] = "commit"
+            tx.commit()
+        except (nx.Neo4jError, nx.DriverError) as e:
+            self._rollback(tx)
+            raise self._fail(current[0], e) from e
+        except BaseException:
+            self._rollback(tx)
+            raise
+        finally:
+            session.close()
+
+    @staticmethod
+    def _rollback(tx) -> None:
+        if tx is None:
+            return
+        try:
+            if not tx.closed():
+                tx.rollback()
+        except Exception:  # the connection may be gone; the server rolls back on its own
+            log.debug("rollback failed", exc_info=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._owns_driver:
+            self._driver.close()
+
+    def _ensure_schema(self) -> None:
+        rows = self.run_query("read/meta_value", key="schema_version")
+        if rows:
+            found = rows[0]["value"]
+            if int(found) != SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{self.location} has fraudgraph schema version {found}, this fraudgraph expects {SCHEMA_VERSION}"
+                )
+            return
+        # Constraints and indexes are schema commands: each runs in its own transaction.
+        for name in self._queries:
+            if name.startswith("schema/"):
+                self.run_query(name, write=True)
+        self.run_query("write/meta_value", write=True, key="schema_version", value=SCHEMA_VERSION)
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
+        """Store a validated dataset in one transaction (all of it lands, or none of it).
+
+        Only what differs from the stored graph is written, so a reload of the same extract
+        writes nothing and reports ``unchanged``.
+        """
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=_source_of(dataset))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        accounts = dataset.accounts
+        links = dataset.links
+        transactions = getattr(dataset, "transactions", None)
+        if transactions is None:
+            transactions = _empty(TRANSACTION_COLUMNS)
+        with self._transaction() as run:
+            self._load_accounts(run, accounts, summary, say)
+            self._load_links(run, links, summary, say)
+            self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
+            summary.seconds = round(time.perf_counter() - t0, 3)
+            seq = self._reserve(run, "seq.load", 1)
+            run(
+                "load/record_load",
+                seq=seq,
+                at=_now_text(),
+                source=summary.source,
+                summary=_to_json(_summary_dict(summary)),
+            )
+        return summary
+
+    def _reserve(self, run, key: str, count: int) -> int:
+        """The first of ``count`` new sequence numbers of a log."""
+        rows = run("write/next_sequence", key=key, count=int(count))
+        return int(rows[0]["last_used"]) + 1
+
+    def _fetch(self, run, name: str, column: str, keys: list, **params: Any) -> list[dict]:
+        out: list[dict] = []
+        for chunk in _batches(keys, self.batch_size):
+            out.extend(run(name, **{column: list(chunk)}, **params))
+        return out
+
+    def _write(self, run, name: str, rows: list[dict], say: Progress | None = None, what: str = "") -> None:
+        for i, chunk in enumerate(_batches(rows, self.batch_size)):
+            run(name, rows=list(chunk))
+            if say is not None and len(rows) > self.batch_size:
+                say(f"{what}: {min((i + 1) * self.batch_size, len(rows)):,} / {len(rows):,}")
+
+    def _load_accounts(self, run, acc: pd.DataFrame, summary: LoadSummary, say: Progress) -> None:
+        new = pd.DataFrame(
+            {
+                "account_id": acc["account_id"].astype(str).tolist(),
+                "created_at": _py_datetimes(acc["created_at"]),
+                "credit_limit": [_plain(v) for v in acc["credit_limit"].astype("float64").tolist()],
+                "balance": [_plain(v) for v in acc["balance"].astype("float64").tolist()],
+                "overdue_days": acc["overdue_days"].fillna(0).astype("int64").tolist(),
+                "status": acc["status"].tolist(),
+                "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
+                "properties": acc["properties"].tolist() if "properties" in acc else ["{}"] * len(acc),
+            },
+            columns=ACCOUNT_COLUMNS,
+        ).astype(object)
+        existing = self._fetch(run, "read/loaded_fields_by_id", "account_ids", new["account_id"].tolist())
+        old = {r["account_id"]: r for r in existing}
+        is_new = ~new["account_id"].isin(old.keys())
+        changed = np.zeros(len(new), dtype=bool)
+        if old:
+            for pos in np.flatnonzero(~is_new.to_numpy()):
+                row = new.iloc[pos]
+                before = old[row["account_id"]]
+                changed[pos] = any(
+                    not _same(_native(before[c]), row[c]) for c in ACCOUNT_COLUMNS[1:]
+                )
+        summary.accounts_new = int(is_new.sum())
+        summary.accounts_updated = int(changed.sum())
+        write = new[is_new.to_numpy() | changed]
+        self._write(run, "load/accounts", write.to_dict("records"), say, "accounts")
+        if summary.accounts_new:
+            # Payments received before the account was loaded pointed at a stand-in node.
+            ids = new.loc[is_new, "account_id"].tolist()
+            for chunk in _batches(ids, self.batch_size):
+                run("load/adopt_external_payments", account_ids=list(chunk))
+                run("load/delete_external_accounts", account_ids=list(chunk))
+        say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
+
+    def _stored_links(self, run, account_ids: list[str]) -> pd.DataFrame:
+        rows = self._fetch(run, "read/links_by_account", "account_ids", account_ids)
+        rows += self._fetch(run, "read/unlinked_values_by_account", "account_ids", account_ids)
+        if not rows:
+            return _empty(LINK_COLUMNS)
+        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in rows], columns=LINK_COLUMNS)
+        df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
+        return df
+
+    def _load_links(self, run, links: pd.DataFrame, summary: LoadSummary, say: Progress) -> None:
+        if len(links) == 0:
+            say("links: 0 new, 0 updated")
+            return
+        new = links[LINK_COLUMNS].copy()
+        new["key"] = [None if _is_missing(k) else k for k in new["key"].tolist()]
+        new["first_seen"] = pd.to_datetime(new["first_seen"]).astype("datetime64[ns]").dt.floor("us")
+        # The same observation twice in one extract: keep its earliest sighting.
+        new = (
+            new.groupby(["account_id", "kind", "value"], sort=False, dropna=False)
+            .agg(key=("key", "last"), first_seen=("first_seen", "min"))
+            .reset_index()
+        )
+        new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
+        stored = self._stored_links(run, sorted(set(new["account_id"])))
+        merged = new.merge(
+            stored, on=["account_id", "kind", "value"], how="left", suffixes=("", "_old"), indicator=True
+        )
+        is_new = (merged["_merge"] == "left_only").to_numpy()
+        old_seen = merged["first_seen_old"]
+        earliest = merged["first_seen"].where(
+            old_seen.isna() | (merged["first_seen"].notna() & (merged["first_seen"] < old_seen)), old_seen
+        )
+        key_changed = ~is_new & _differs(merged["key"], merged["key_old"])
+        seen_changed = ~is_new & _differs(earliest, old_seen)
+        changed = key_changed | seen_changed
+        merged["first_seen"] = earliest
+        summary.links_new = int(is_new.sum())
+        summary.links_updated = int(changed.sum())
+
+        touched: set[tuple[str, str]] = set()
+        gone = merged[changed]
+        gone_keyed = gone[gone["key_old"].notna()]
+        if len(gone_keyed):
+            rows = gone_keyed[["account_id", "kind", "value"]].to_dict("records")
+            for chunk in _batches(rows, self.batch_size):
+                touched.update((r["kind"], r["key"]) for r in run("load/delete_uses", rows=list(chunk)))
+        gone_unlinked = gone[gone["key_old"].isna()]
+        if len(gone_unlinked):
+            self._write(run, "load/delete_unlinked_values", gone_unlinked[["account_id", "kind", "value"]].to_dict("records"))
+
+        write = merged[is_new | changed]
+        write = write.assign(first_seen=_py_datetimes(write["first_seen"]))
+        keyed = write[write["key"].notna()]
+        if len(keyed):
+            pairs = keyed[["kind", "key"]].drop_duplicates()
+            self._write(run, "load/identifiers", pairs.to_dict("records"))
+            self._write(
+                run, "load/uses", keyed[["account_id", "kind", "key", "value", "first_seen"]].to_dict("records"),
+                say, "links",
+            )
+            touched.update(zip(pairs["kind"], pairs["key"]))
+        unlinked = write[write["key"].isna()]
+        if len(unlinked):
+            self._write(
+                run, "load/unlinked_values", unlinked[["account_id", "kind", "value", "first_seen"]].to_dict("records")
+            )
+        pairs = [{"kind": k, "key": v} for k, v in sorted(touched)]
+        for chunk in _batches(pairs, self.batch_size):
+            run("load/refresh_identifiers", pairs=list(chunk))
+        say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
+
+    def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
+        if len(txns) == 0:
+            return
+        new = pd.DataFrame(
+            {
+                "txn_id": txns["txn_id"].astype(str).tolist(),
+                "account_id": txns["account_id"].astype(str).tolist(),
+                "counterparty": txns["counterparty"].astype(str).tolist(),
+                "counterparty_kind": txns["counterparty_kind"].tolist(),
+                "amount": txns["amount"].astype("float64").tolist(),
+                "ts": _py_datetimes(txns["timestamp"]),
+                "status": txns["status"].tolist(),
+            }
+        ).astype(object)
+        new = new.drop_duplicates("txn_id", keep="last")
+        existing = {r["txn_id"]: r for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", new["txn_id"].tolist())}
+        is_new = ~new["txn_id"].isin(existing.keys()).to_numpy()
+        changed = np.zeros(len(new), dtype=bool)
+        fields = {"account_id": "account_id", "counterparty": "counterparty", "counterparty_kind": "counterparty_kind",
+                  "amount": "amount", "ts": "timestamp", "status": "status"}
+        for pos in np.flatnonzero(~is_new):
+            row = new.iloc[pos]
+            before = existing[row["txn_id"]]
+            changed[pos] = any(not _same(_native(before[stored]), row[mine]) for mine, stored in fields.items())
+        summary.transactions_new = int(is_new.sum())
+        summary.transactions_updated = int(changed.sum())
+        if changed.any():
+            ids = new.loc[changed, "txn_id"].tolist()
+            for chunk in _batches(ids, self.batch_size):
+                run("load/delete_payments", txn_ids=list(chunk))
+        write = new[is_new | changed]
+        to_account = write["counterparty_kind"] == "account"
+        account_ids = set(write.loc[to_account, "counterparty"]) - loaded
+        if account_ids:
+            found = self._fetch(run, "read/accounts_by_id", "account_ids", sorted(account_ids))
+            loaded = loaded | {r["account_id"] for r in found}
+        known = to_account & write["counterparty"].isin(loaded)
+        rows = lambda mask: write[mask.to_numpy()].to_dict("records")  # noqa: E731
+        self._write(run, "load/payments_to_accounts", rows(known), say, "transactions")
+        self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions")
+        self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say, "transactions")
+        say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
+
+    def status(self) -> dict[str, Any]:
+        per_kind: dict[str, dict[str, Any]] = {}
+        for r in self.run_query("read/links_per_kind"):
+            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
+            per_kind[r["kind"]]["links"] += int(r["links"])
+            per_kind[r["kind"]]["identifiers"] += int(r["identifiers"])
+        for r in self.run_query("read/unlinked_values_per_kind"):
+            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
+            per_kind[r["kind"]]["links"] += int(r["no_identity"])
+            per_kind[r["kind"]]["no_identity"] += int(r["no_identity"])
+        kinds = [per_kind[k] for k in sorted(per_kind)]
+        last_load = self.run_query("read/last_load")
+        last_sweep = self.run_query("read/last_sweep")
+        return {
+            "workspace": self.location,
+            "backend": self.backend,
+            "counts": {
+                "accounts": int(self.run_query("read/account_count")[0]["n"]),
+                "links": sum(k["links"] for k in kinds),
+                "transactions": int(self.run_query("read/transaction_count")[0]["n"]),
+            },
+            "kinds": kinds,
+            "distinct_identifiers": sum(k["identifiers"] for k in kinds),
+            "rings": int(self.run_query("read/ring_count")[0]["n"]),
+            "last_load": None
+            if not last_load
+            else {"at": last_load[0]["at"], "source": last_load[0]["source"], **json.loads(last_load[0]["summary"])},
+            "last_sweep": None if not last_sweep else dict(last_sweep[0]),
+        }
+
+    # -- reading the loaded data ---------------------------------------------------------------
+    def _account_id_pages(self) -> Iterator[list[str]]:
+        """Every account id, a page at a time (keyset paging: no SKIP, no whole-graph result)."""
+        after = ""
+        while True:
+            page = [r["account_id"] for r in self.run_query("read/account_ids_page", after=after, limit=self.batch_size)]
+            if not page:
+                return
+            yield page
+            if len(page) < self.batch_size:
+                return
+            after = page[-1]
+
+    def _id_pages(self, account_ids: list[str] | None) -> Iterator[list[str]]:
+        if account_ids is None:
+            yield from self._account_id_pages()
+        else:
+            ids = list(dict.fromkeys(str(a) for a in account_ids))
+            for chunk in _batches(ids, self.batch_size):
+                yield list(chunk)
+
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        rows: list[dict] = []
+        if account_ids is None:
+            after = ""
+            while True:
+                page = self.run_query("read/accounts_page", after=after, limit=self.batch_size)
+                rows.extend(page)
+                if len(page) < self.batch_size:
+                    break
+                after = page[-1]["account_id"]
+        else:
+            for chunk in self._id_pages(account_ids):
+                rows.extend(self.run_query("read/accounts_by_id", account_ids=chunk))
+        if not rows:
+            df = _empty(ACCOUNT_COLUMNS)
+            df["created_at"] = df["created_at"].astype("datetime64[ns]")
+            df["credit_limit"] = df["credit_limit"].astype("float64")
+            df["balance"] = df["balance"].astype("float64")
+            df["overdue_days"] = df["overdue_days"].astype("int64")
+            return df
+        df = pd.DataFrame.from_records([tuple(r[c] for c in ACCOUNT_COLUMNS) for r in rows], columns=ACCOUNT_COLUMNS)
+        df["created_at"] = _datetimes(df["created_at"]).to_numpy()
+        df["credit_limit"] = _floats(df["credit_limit"]).to_numpy()
+        df["balance"] = _floats(df["balance"]).to_numpy()
+        df["overdue_days"] = df["overdue_days"].fillna(0).astype("int64")
+        df["label"] = df["label"].astype(object).where(df["label"].notna(), None)
+        return df.sort_values("account_id", kind="stable").reset_index(drop=True)[ACCOUNT_COLUMNS]
+
+    def links(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        parts: list[dict] = []
+        for page in self._id_pages(account_ids):
+            parts.extend(self.run_query("read/links_by_account", account_ids=page))
+            parts.extend(self.run_query("read/unlinked_values_by_account", account_ids=page))
+        if not parts:
+            df = _empty(LINK_COLUMNS)
+            df["first_seen"] = df["first_seen"].astype("datetime64[ns]")
+            return df
+        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in parts], columns=LINK_COLUMNS)
+        df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
+        df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
+        return df.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)[LINK_COLUMNS]
+
+    def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        rows: list[dict] = []
+        for page in self._id_pages(account_ids):
+            rows.extend(self.run_query("read/payments_by_payer", account_ids=page))
+            if account_ids is not None:
+                rows.extend(self.run_query("read/payments_to_accounts", account_ids=page))
+        if not rows:
+            df = _empty(TRANSACTION_COLUMNS)
+            df["amount"] = df["amount"].astype("float64")
+            df["timestamp"] = df["timestamp"].astype("datetime64[ns]")
+            return df
+        df = pd.DataFrame.from_records([tuple(r[c] for c in TRANSACTION_COLUMNS) for r in rows], columns=TRANSACTION_COLUMNS)
+        df = df.drop_duplicates("txn_id")
+        df["amount"] = df["amount"].astype("float64")
+        df["timestamp"] = _datetimes(df["timestamp"]).to_numpy()
+        return df.sort_values("txn_id", kind="stable").reset_index(drop=True)[TRANSACTION_COLUMNS]
+
+    # -- sweeps ------------------------------------------------------------------------------
+    @contextmanager
+    def sweep_lock(self, owner: str):
+        """Hold the ``(:Lock {name: 'sweep'})`` node: taken with a conditional MERGE/SET, renewed by
+        a heartbeat while held, taken over once expired (a crashed sweep never blocks forever)."""
+        token = uuid.uuid4().hex
+        holder = f"{owner}, pid {os.getpid()} on {socket.gethostname()}"
+        now = _now()
+        rows = self.run_query(
+            "write/lock_acquire",
+            write=True,
+            name=LOCK_NAME,
+            owner=holder,
+            token=token,
+            now=now,
+            expires_at=now + timedelta(seconds=self.lock_ttl),
+        )
+        got = rows[0] if rows else {"acquired": False, "owner": None, "since": None, "expires_at": None}
+        if not got["acquired"]:
+            since = _native(got.get("since"))
+            until = _native(got.get("expires_at"))
+            when = f", since {since.isoformat(timespec='seconds')}" if isinstance(since, datetime) else ""
+            expiry = f"; its lock expires at {until.isoformat(timespec='seconds')} UTC" if isinstance(until, datetime) else ""
+            raise LockedError(
+                f"another sweep is running on {self.location} ({got['owner'] or 'unknown holder'}{when}){expiry}; "
+                "try again later"
+            )
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(token, stop), name="fraudgraph-lock-heartbeat", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join(timeout=10)
+            try:
+                self.run_query("write/lock_release", write=True, name=LOCK_NAME, token=token)
+            except WorkspaceError as e:  # the lock then expires on its own
+                log.warning("could not release the sweep lock on %s: %s", self.location, e)
+
+    def _heartbeat(self, token: str, stop: threading.Event) -> None:
+        while not stop.wait(self.lock_ttl / 3):
+            try:
+                rows = self.run_query(
+                    "write/lock_renew",
+                    write=True,
+                    name=LOCK_NAME,
+                    token=token,
+                    expires_at=_now() + timedelta(seconds=self.lock_ttl),
+                )
+                if not rows or not rows[0]["renewed"]:
+                    log.warning("the sweep lock on %s expired and was taken by another process", self.location)
+                    return
+            except WorkspaceError as e:
+                log.warning("could not renew the sweep lock on %s: %s", self.location, e)
+
+    def next_ring_number(self) -> int:
+        rows = self.run_query("read/meta_value", key="next_ring_number")
+        return int(rows[0]["value"]) if rows and rows[0]["value"] is not None else 1
+
+    def save_sweep(self, record: SweepRecord) -> None:
+        with self._transaction() as run:
+            tables = record.tables
+            for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
+                df = tables.get(name)
+                if df is None:
+                    continue
+                self._clear(run, name)
+                rows = _rows(df, _TYPES[name], _RESULT_COLUMNS[name])
+                if name in _SEQUENCED:
+                    for i, row in enumerate(rows):
+                        row["seq"] = i
+                self._write(run, f"write/{name}", rows)
+            self._upsert_state(run, record.state)
+            self._append(run, "audit", record.audit, AUDIT_COLUMNS)
+            self._append(run, "notices", record.notices, NOTICE_COLUMNS)
+            sweep = _rows(pd.DataFrame([record.sweep]), _TYPES["sweeps"], SWEEP_COLUMNS)[0]
+            run("write/sweep", row={k: v for k, v in sweep.items() if v is not None})
+            run("write/meta_value", key="next_ring_number", value=int(record.next_ring_number))
+
+    def _clear(self, run, name: str) -> None:
+        query = f"write/clear_{name}"
+        while True:
+            deleted = run(query, limit=self.batch_size)
+            if not deleted or int(deleted[0]["deleted"]) < self.batch_size:
+                return
+
+    def _upsert_state(self, run, df: pd.DataFrame | None) -> None:
+        rows = _rows(df, _TYPES["account_state"], STATE_COLUMNS)
+        self._write(run, "write/account_state", rows)
+
+    def _append(self, run, name: str, df: pd.DataFrame | None, columns: list[str]) -> None:
+        rows = _rows(df, _TYPES[name], columns)
+        if not rows:
+            return
+        first = self._reserve(run, f"seq.{name}", len(rows))
+        for i, row in enumerate(rows):
+            row["seq"] = first + i
+        self._write(run, f"write/{name}", rows)
+
+    def sweeps(self) -> pd.DataFrame:
+        df = self._frame("read/sweeps", SWEEP_COLUMNS)
+        for c in ("summary", "diff"):
+            df[c] = [_from_json(v) for v in df[c]]
+        df["dry_run"] = df["dry_run"].fillna(False).astype(bool)
+        return df
+
+    # -- current results ---------------------------------------------------------------------
+    def table(self, name: str, **where: Any) -> pd.DataFrame:
+        if name not in _RESULT_COLUMNS:
+            raise ValueError(f"unknown result table {name!r}; expected one of {', '.join(_RESULT_COLUMNS)}")
+        cols = _RESULT_COLUMNS[name]
+        types = _TYPES[name]
+        filters = []
+        for col, val in where.items():
+            if col not in cols:
+                raise ValueError(f"table {name} has no column {col!r}")
+            if isinstance(val, (list, tuple, set, np.ndarray, pd.Series, pd.Index)):
+                values = [_coerce(v, types[col]) for v in list(val)]
+                if not values:
+                    return _empty(cols)
+                filters.append({"column": col, "values": values, "is_null": False})
+            elif _is_missing(val):
+                filters.append({"column": col, "values": [], "is_null": True})
+            else:
+                filters.append({"column": col, "values": [_coerce(val, types[col])], "is_null": False})
+        df = self._frame(f"read/{name}", cols, filters=filters)
+        for c in cols:
+            if types[c] == "json":
+                df[c] = [_from_json(v) for v in df[c]]
+            elif types[c] == "list":
+                df[c] = [list(v) if v is not None else None for v in df[c]]
+        return df
+
+    def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        if account_ids is None:
+            df = self._frame("read/account_state", STATE_COLUMNS)
+        else:
+            parts = [self._frame("read/account_state_by_id", STATE_COLUMNS, account_ids=chunk) for chunk in self._id_pages(account_ids)]
+            parts = [p for p in parts if len(p)]
+            df = pd.concat(parts, ignore_index=True).sort_values("account_id", kind="stable").reset_index(drop=True) if parts else _empty(STATE_COLUMNS)
+        df["manual"] = df["manual"].fillna(False).astype(bool)
+        for c in ("credit_limit", "original_credit_limit"):
+            df[c] = df[c].astype("float64")
+        return df
+
+    # -- logs --------------------------------------------------------------------------------
+    def audit(self, account_id: str | None = None) -> pd.DataFrame:
+        return self._frame("read/audit", AUDIT_COLUMNS, account_id=account_id)
+
+    def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
+        if since_sweep is None:
+            return self._frame("read/notices", NOTICE_COLUMNS)
+        rows = self.run_query("read/sweep_by_id", sweep_id=since_sweep)
+        if not rows:
+            raise NotFoundError(f"no sweep {since_sweep!r} in {self.location}; see `fraudgraph sweeps`")
+        return self._frame(
+            "read/notices_after_sweep", NOTICE_COLUMNS, finished_at=rows[0]["finished_at"], sweep_id=since_sweep
+        )
+
+    def reviews(self) -> pd.DataFrame:
+        return self._frame("read/reviews", REVIEW_COLUMNS)
+
+    # -- analyst actions -------------------------------------------------------------------
+    def apply_manual(self, *, state, audit, review=None, label=None) -> None:
+        with self._transaction() as run:
+            self._upsert_state(run, state)
+            self._append(run, "audit", audit, AUDIT_COLUMNS)
+            if review is not None:
+                self._append(run, "reviews", pd.DataFrame([review]), REVIEW_COLUMNS)
+            if label is not None:
+                run("write/analyst_label", account_id=label[0], label=label[1])
+
+    # -- investigation -----------------------------------------------------------------------
+    def _hub_keys(self) -> set[tuple[str, str]]:
+        return {(r["kind"], r["key"]) for r in self.run_query("read/hub_keys")}
+
+    def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        cols = ["kind", "key", "n_accounts", "raw_values"]
+        if pairs is None or len(pairs) == 0:
+            return _empty(cols)
+        unique = pairs[["kind", "key"]].drop_duplicates().to_dict("records")
+        rows: list[dict] = []
+        for chunk in _batches(unique, self.batch_size):
+            rows.extend(self.run_query("read/identifier_counts", pairs=list(chunk)))
+        if not rows:
+            return _empty(cols)
+        df = pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
+        df["n_accounts"] = df["n_accounts"].astype("int64")
+        df["raw_values"] = [sorted(v or []) for v in df["raw_values"]]
+        return df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
+
+    def _identifiers_of(self, accounts: Iterable[str]) -> pd.DataFrame:
+        cols = ["account_id", "kind", "key", "first_seen"]
+        rows: list[dict] = []
+        for chunk in _batches(sorted(accounts), self.batch_size):
+            rows.extend(self.run_query("read/identifiers_of_accounts", account_ids=list(chunk)))
+        if not rows:
+            df = _empty(cols)
+            df["first_seen"] = df["first_seen"].astype("datetime64[ns]")
+            return df
+        df = pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
+        df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
+        return df.sort_values(["account_id", "kind", "key"], kind="stable").reset_index(drop=True)
+
+    def _accounts_of(self, identifiers: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+        cols = ["account_id", "kind", "key"]
+        if not identifiers:
+            return _empty(cols)
+        pairs = [{"kind": k, "key": v} for k, v in identifiers]
+        rows = self.run_query("read/accounts_sharing", pairs=pairs, limit=int(limit))
+        if not rows:
+            return _empty(cols)
+        return pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
+
+    def neighbourhood(self, account_ids, *, hops, max_nodes, hub_threshold) -> Neighbourhood:
+        """Breadth-first, one Cypher round per hop; hubs shown but never expanded."""
+        seeds = list(dict.fromkeys(account_ids))
+        known = set(self.accounts(seeds)["account_id"])
+        missing = [a for a in seeds if a not in known]
+        if missing:
+            raise NotFoundError(f"no account {missing[0]!r} in the workspace")
+        hubs = self._hub_keys()
+        members: set[str] = set(seeds)
+        frontier = set(seeds)
+        identifiers: dict[tuple[str, str], bool] = {}  # (kind, key) -> expanded
+        uses_parts: list[pd.DataFrame] = []
+        notes: list[str] = []
+        truncated = False
+        counts = _empty(["kind", "key", "n_accounts", "raw_values"])
+        for hop in range(hops + 1):
+            if not frontier:
+                break
+            uses = self._identifiers_of(frontier)
+            uses_parts.append(uses)
+            new_pairs = sorted(p for p in set(zip(uses["kind"], uses["key"])) if p not in identifiers)
+            c = self.identifier_counts(pd.DataFrame(new_pairs, columns=["kind", "key"]))
+            counts = pd.concat([counts, c], ignore_index=True) if len(counts) else c
+            n_of = dict(zip(zip(c["kind"], c["key"]), c["n_accounts"]))
+            to_expand = []
+            for p in new_pairs:
+                is_hub = p in hubs or n_of.get(p, 0) > hub_threshold
+                expand = (not is_hub) and hop < hops
+                identifiers[p] = expand
+                if expand:
+                    to_expand.append(p)
+            if len(members) + len(identifiers) > max_nodes:
+                truncated = True
+                break
+            if hop == hops:
+                break
+            room = max_nodes - len(members) - len(identifiers)
+            reached = self._accounts_of(to_expand, limit=room * 50 + 1000)
+            nxt = [a for a in dict.fromkeys(reached["account_id"]) if a not in members]
+            if len(nxt) > room:
+                nxt = nxt[:room]
+                truncated = True
+            members.update(nxt)
+            frontier = set(nxt)
+            if truncated:
+                uses_parts.append(self._identifiers_of(frontier))
+                break
+        uses = pd.concat(uses_parts, ignore_index=True) if uses_parts else _empty(["account_id", "kind", "key", "first_seen"])
+        uses = uses[uses["account_id"].isin(members)].drop_duplicates(["account_id", "kind", "key"])
+        pairs = set(zip(uses["kind"], uses["key"]))
+        missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
+        if missing_counts:
+            counts = pd.concat(
+                [counts, self.identifier_counts(pd.DataFrame(sorted(missing_counts), columns=["kind", "key"]))],
+                ignore_index=True,
+            )
+        ident = counts[[p in pairs for p in zip(counts["kind"], counts["key"])]].drop_duplicates(["kind", "key"]).copy()
+        ident["is_hub"] = [
+            (k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])
+        ]
+        ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
+        hub_rows = ident[ident["is_hub"]]
+        if len(hub_rows):
+            shown = ", ".join(
+                f"{k} {v} ({n:,} accounts)" for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(5).itertuples(index=False)
+            )
+            more = f" and {len(hub_rows) - 5} more" if len(hub_rows) > 5 else ""
+            notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
+        if truncated:
+            notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
+        uses = uses.assign(first_seen=pd.to_datetime(uses["first_seen"]).astype("datetime64[ns]"))
+        members_sorted = sorted(members)
+        return Neighbourhood(
+            accounts=self._account_view(members_sorted),
+            identifiers=ident.sort_values(["kind", "key"]).reset_index(drop=True),
+            uses=uses.sort_values(["account_id", "kind", "key"]).reset_index(drop=True),
+            paid=self._paid_between(members_sorted),
+            notes=notes,
+            truncated=truncated,
+        )
+
+    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
+        acc = self.accounts(account_ids)
+        scores = self.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
+        dec = self.table("decisions", account_id=account_ids)[["account_id", "action"]]
+        state = self.account_state(account_ids)[["account_id", "action", "status"]].rename(
+            columns={"action": "state_action", "status": "state_status"}
+        )
+        out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
+        out = out.merge(state, on="account_id", how="left")
+        # The effective status is ours once an action was applied; the source's otherwise.
+        out["status"] = out["state_status"].where(out["state_status"].notna(), out["status"])
+        out["action"] = out["state_action"].where(out["state_action"].notna(), out["action"])
+        out["action"] = out["action"].fillna("none")
+        out["score"] = out["score"].astype("float64").fillna(0.0)
+        out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
+        return out.drop(columns=["state_action", "state_status"])
+
+    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+        cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
+        if not account_ids:
+            return _empty(cols)
+        df = self._frame("read/payments_between", cols, account_ids=account_ids)
+        if df.empty:
+            return df
+        df["amount"] = df["amount"].astype("float64")
+        df["count"] = df["count"].astype("int64")
+        df["first_ts"] = _datetimes(df["first_ts"]).to_numpy()
+        df["last_ts"] = _datetimes(df["last_ts"]).to_numpy()
+        return df
+
+    def shortest_path(self, a, b, *, max_hops, hub_threshold):
+        """Breadth-first over account -> identifier -> account, one Cypher round per hop.
+
+        Not Cypher's shortestPath(): with a predicate on the path's nodes (no hubs) Neo4j prunes
+        during the search, but other Bolt servers (ArcadeDB) filter only the one path found,
+        and would answer "no path" when the shortest one runs through a hub.
+        """
+        if not 0 <= max_hops <= MAX_PATH_HOPS:
+            raise ValueError(f"max_hops must be between 0 and {MAX_PATH_HOPS}, got {max_hops!r}")
+        found = set(self.accounts([a, b])["account_id"])
+        for x in (a, b):
+            if x not in found:
+                raise NotFoundError(f"no account {x!r} in the workspace")
+        if a == b:
+            return [{"type": "account", "account_id": a}]
+        hubs = self._hub_keys()
+        parent: dict[Any, Any] = {("account", a): None}
+        frontier = [a]
+        target = ("account", b)
+        for _ in range(max_hops):
+            if not frontier:
+                break
+            uses = self._identifiers_of(set(frontier))
+            pairs = list(dict.fromkeys(zip(uses["kind"], uses["key"])))
+            counts = self.identifier_counts(pd.DataFrame(pairs, columns=["kind", "key"]))
+            n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
+            usable = []
+            for acc, k, v in zip(uses["account_id"], uses["kind"], uses["key"]):
+                node = ("identifier", k, v)
+                if node in parent or (k, v) in hubs or n_of.get((k, v), 0) > hub_threshold:
+                    continue
+                parent[node] = ("account", acc)
+                usable.append((k, v))
+            nxt = []
+            for chunk in _batches(usable, self.batch_size):
+                reached = self._accounts_of(list(chunk), limit=10_000_000)
+                for acc, k, v in zip(reached["account_id"], reached["kind"], reached["key"]):
+                    node = ("account", acc)
+                    if node in parent:
+                        continue
+                    parent[node] = ("identifier", k, v)
+                    nxt.append(acc)
+            if target in parent:
+                break
+            frontier = nxt
+        if target not in parent:
+            return None
+        chain = []
+        node = target
+        while node is not None:
+            chain.append(node)
+            node = parent[node]
+        chain.reverse()
+        ids = [(n[1], n[2]) for n in chain if n[0] == "identifier"]
+        raw = self.identifier_counts(pd.DataFrame(ids, columns=["kind", "key"]))
+        raw_of = dict(zip(zip(raw["kind"], raw["key"]), raw["raw_values"]))
+        out = []
+        for n in chain:
+            if n[0] == "account":
+                out.append({"type": "account", "account_id": n[1]})
+            else:
+                out.append({"type": "identifier", "kind": n[1], "key": n[2], "raw_values": raw_of.get((n[1], n[2]), [])})
+        return out
+
+
+def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise "not equal", where two missing values are equal (NaN, None, NaT alike)."""
+    a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
+    equal = (a.astype(object).to_numpy() == b.astype(object).to_numpy()) & ~a_missing & ~b_missing
+    return ~(equal | (a_missing & b_missing))
+
+
+def _same(stored: Any, new: Any) -> bool:
+    """Whether a stored property equals the value a load would write (None == NaN == missing)."""
+    if _is_missing(stored) or _is_missing(new):
+        return _is_missing(stored) and _is_missing(new)
+    if isinstance(stored, datetime) or isinstance(new, datetime):
+        return pd.Timestamp(stored) == pd.Timestamp(new)
+    if isinstance(stored, (int, float)) and isinstance(new, (int, float, np.number)):
+        return float(stored) == float(new)
+    return stored == new
+
+
+def _summary_dict(s: LoadSummary) -> dict:
+    return {
+        "accounts_new": s.accounts_new,
+        "accounts_updated": s.accounts_updated,
+        "links_new": s.links_new,
+        "links_updated": s.links_updated,
+        "transactions_new": s.transactions_new,
+        "transactions_updated": s.transactions_updated,
+        "seconds": s.seconds,
+    }
+
+
+def connect(
+    uri: str,
+    user: str,
+    password: str,
+    database: str | None = None,
+    *,
+    batch_size: int = 5000,
+    lock_ttl: float = 600.0,
+) -> Neo4jWorkspace:
+    """Open a Neo4j workspace at ``uri`` (bolt:// or neo4j://): create the driver, check the server
+    answers and accepts the credentials, and create the schema on first use.
+
+    Every failure is a ``WorkspaceError`` with one line naming the URI and user (never the
+    password). The workspace owns this driver: ``close()`` closes it.
+    """
+    import neo4j
+    import neo4j.exceptions as nx
+
+    where = f"{uri}" + (f", database {database}" if database else "")
+    try:
+        driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+    except (ValueError, nx.ConfigurationError) as e:
+        raise WorkspaceError(
+            f"invalid Neo4j URI {uri!r}: {e}; expected bolt://HOST:PORT or neo4j://HOST:PORT"
+        ) from None
+    try:
+        try:
+            driver.verify_connectivity()
+        except nx.AuthError:
+            raise WorkspaceError(
+                f"Neo4j at {uri} refused user {user!r}: wrong user or password "
+                "(FRAUDGRAPH_NEO4J_USER / FRAUDGRAPH_NEO4J_PASSWORD)"
+            ) from None
+        except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as e:
+            raise WorkspaceError(f"cannot reach Neo4j at {uri}: {e}; is the server running?") from None
+        except nx.Neo4jError as e:
+            raise WorkspaceError(f"Neo4j at {uri} refused the connection: {e.code}: {e.message}") from None
+        try:
+            return Neo4jWorkspace(
+                driver, database, batch_size=batch_size, lock_ttl=lock_ttl, location=where, _owns_driver=True
+            )
+        except WorkspaceError as e:
+            if "DatabaseNotFound" in str(e) or "does not exist" in str(e).lower():
+                raise WorkspaceError(f"Neo4j at {uri} has no database {database!r}") from None
+            raise
+    except BaseException:
+        driver.close()
+        raise
+
