@@ -87,9 +87,9 @@ class _ProblemLog:
         self.listed: list[Problem] = []
         self.total = 0
 
-    def file_problem(self, label: str, column: str | None, value: object, message: str) -> None:
+    def file_problem(self, label: str, line: int | None, column: str | None, value: object, message: str) -> None:
         self.total += 1
-        self.listed.append(Problem(label, None, column, value, message))
+        self.listed.append(Problem(label, line, column, value, message))
 
     def row_problems(
         self,
@@ -191,21 +191,21 @@ def read_dataset(
 def _discover(folder: Path, log: _ProblemLog) -> dict[str, Path]:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        log.file_problem(str(folder), None, str(folder), f"data folder {what} (expected a folder with accounts.csv and links.csv, or .parquet)")
+        log.file_problem(str(folder), None, None, str(folder), f"data folder {what} (expected a folder with accounts.csv and links.csv, or .parquet)")
         return {}
     files: dict[str, Path] = {}
     for name in TABLE_COLUMNS:
         found = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").is_file()]
         if len(found) > 1:
             log.file_problem(
-                str(folder), None, None,
+                str(folder), None, None, None,
                 f"both {' and '.join(f.name for f in found)} exist; keep one {name} file",
             )
         elif found:
             files[name] = found[0]
         elif name != "transactions":
             log.file_problem(
-                str(folder), None, None,
+                str(folder), None, None, None,
                 f"missing {name} table: expected {name}.csv, {name}.csv.gz or {name}.parquet in {folder}",
             )
     return files
@@ -217,7 +217,7 @@ def _read_table(name: str, file: Path, log: _ProblemLog) -> _Table | None:
         try:
             frame = pq.read_table(file).to_pandas()
         except (pa.ArrowException, OSError) as exc:
-            log.file_problem(label, None, None, f"cannot read Parquet file: {exc}")
+            log.file_problem(label, None, None, None, f"cannot read Parquet file: {exc}")
             return None
         return _Table(name, label, frame, is_parquet=True)
     return _read_csv(name, file, log)

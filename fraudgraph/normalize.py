@@ -37,7 +37,8 @@ any other kind (declared in the workspace configuration)
     trim and case-fold.
 
 For every kind, a value is also ``None`` when its trimmed lower-case spelling or its key is in
-``NO_IDENTITY`` (``unknown``, ``n/a``, ``null`` ...) or when its key is empty.
+``NO_IDENTITY`` (``unknown``, ``n/a``, ``null`` ...), when its key without punctuation is one of
+those words (``N/A.`` -> ``n a``), or when its key has no letter or digit.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ NO_IDENTITY_KEYS: Mapping[str, frozenset[str]] = {
     # 078-05-1120 and 219-09-9999 were printed on sample Social Security cards.
     "national_id": frozenset({"123456789", "987654321", "078051120", "219099999"}),
 }
+
+# The same spellings without punctuation ("N/A." -> "na"), for keys whose rule kept it as spaces.
+_NO_IDENTITY_LETTERS: frozenset[str] = frozenset(
+    "".join(ch for ch in value if ch.isalnum()) for value in NO_IDENTITY
+) - {""}
 
 # Structural no-identity rules on the key (RE2 syntax).
 _ONE_DIGIT_REPEATED = "^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
@@ -242,16 +248,22 @@ def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
     """Canonical keys of the raw values of one kind; null where the value carries no identity."""
     keys = _KEY_RULES.get(kind, _casefold_keys)(raw)
     generic = pa.array(sorted(NO_IDENTITY), pa.string())
+    folded_key = pc.utf8_lower(keys)
+    letters = pa.array(sorted(_NO_IDENTITY_LETTERS), pa.string())
     junk = pc.or_(
-        pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
-        pc.is_in(pc.utf8_lower(keys), value_set=generic),
+        pc.or_(
+            pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
+            pc.is_in(folded_key, value_set=generic),
+        ),
+        # a key without a letter or digit, or one that spells a NO_IDENTITY word ("n a")
+        pc.is_in(_replace(folded_key, r"[^\p{L}\p{N}]+", ""), value_set=letters),
     )
     kind_keys = NO_IDENTITY_KEYS.get(kind)
     if kind_keys:
         junk = pc.or_(junk, pc.is_in(keys, value_set=pa.array(sorted(kind_keys), pa.string())))
     for pattern in _NO_IDENTITY_KEY_PATTERNS.get(kind, ()):
         junk = pc.or_(junk, pc.match_substring_regex(keys, pattern))
-    junk = pc.or_(junk, pc.equal(keys, "")).fill_null(True)
+    junk = pc.or_(junk, pc.invert(pc.match_substring_regex(keys, r"[\p{L}\p{N}]"))).fill_null(True)
     return pc.if_else(junk, pa.scalar(None, pa.string()), keys)
 
 
