@@ -364,7 +364,8 @@ class IdentifierExemption:
 @dataclass(frozen=True, eq=False)
 class Policy:
     """A validated policy. ``data`` holds every key (user values over the packaged default);
-    disabled tiers are None. ``hash`` is a short sha256 of the canonical content, for the audit."""
+    disabled tiers are None; treat it as read-only. ``hash`` is a short sha256 of the canonical
+    content (12 hex digits), recorded with every audit row and sweep."""
 
     data: dict[str, Any]
     source: str = "<default>"
@@ -696,10 +697,12 @@ def evaluate(
     if known.any():
         r_size[known] = ring_table["size"].to_numpy(dtype=np.float64)[ring_pos[known]]
         r_score[known] = np.nan_to_num(ring_table["score"].to_numpy(dtype=np.float64)[ring_pos[known]])
-        r_reasons[known] = ring_table["reasons"].to_numpy(dtype=object)[ring_pos[known]]
+        found = ring_table["reasons"].to_numpy(dtype=object)[ring_pos[known]]
+        for slot, reasons in zip(np.flatnonzero(known).tolist(), found):  # one per ring: few
+            r_reasons[slot] = list(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else []
     fraud_rings = {
         rid for rid, reasons in zip(ring_ids, r_reasons)
-        if isinstance(reasons, list) and any(isinstance(x, dict) and x.get("code") == "KNOWN_FRAUD_IN_RING" for x in reasons)
+        if any(isinstance(x, dict) and x.get("code") == "KNOWN_FRAUD_IN_RING" for x in reasons)
     }
     fraud_rings |= set(ring_of[in_ring & confirmed])
     ring_index = pd.Index(ring_ids)
@@ -874,13 +877,13 @@ def evaluate(
     columns = (
         touched, closed, confirmed, verdict, cand[:, _CONFIRMED] > 0, exempt_account, fraud_uncapped,
         tier_level, score, fraud_trigger, ring_rule, ring_of, ring_score_of, small_ring, size_of,
-        overdue_level, suppressed[:, _OVERDUE], overdue_days, balance, util_level, suppressed[:, _UTILIZATION],
-        utilization, credit_limit, any_suppressed, review_at, review_hash,
+        overdue_level, overdue_days, balance, util_level, utilization, credit_limit, any_suppressed, review_at,
+        review_hash,
     )
     rows = zip(*[touched.tolist()] + [np.asarray(c)[touched].tolist() for c in columns[1:]])
     for (i, is_closed, is_confirmed, verdict_i, confirmed_fires, is_exempt, uncapped, tier, score_i, trig,
-         ring_rule_i, rid, ring_score_i, is_small, size_i, overdue_i, overdue_dismissed, days_i, balance_i,
-         util_i, util_dismissed, ratio_i, limit_i, dismissed_i, review_at_i, review_hash_i) in rows:
+         ring_rule_i, rid, ring_score_i, is_small, size_i, overdue_i, days_i, balance_i, util_i, ratio_i, limit_i,
+         dismissed_i, review_at_i, review_hash_i) in rows:
         extra: list[dict] = []
         if is_closed:
             extra.append(_reason("ACCOUNT_CLOSED", "Account is closed in the source; no action is taken"))
