@@ -327,6 +327,7 @@ def _sections(
         flows = flows.sort_values("amount", ascending=False, kind="stable")
     if decisions is not None and "account_id" in decisions.columns and len(decisions):
         decisions = decisions.sort_values("account_id", kind="stable")
+    identifiers = _with_hub_flags(identifiers, graph)
     member_ids = set(members["account_id"].astype(str))
     uses = _first_uses(graph, first_seen, member_ids)
     timeline = _timeline(members, uses)
@@ -347,6 +348,18 @@ def _sections(
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "graph_notes": [str(n) for n in _notes(graph)],
     }
+
+
+def _with_hub_flags(identifiers: pd.DataFrame | None, graph: nx.DiGraph | None) -> pd.DataFrame | None:
+    """The workspace's ring_identifiers carry no is_hub; the export graph knows it per (kind, key)."""
+    if identifiers is None or graph is None or "is_hub" in identifiers.columns or not {"kind", "key"} <= set(identifiers):
+        return identifiers
+    hubs = {
+        (str(d.get("kind")), str(d.get("key"))): bool(d.get("is_hub"))
+        for _, d in graph.nodes(data=True) if d.get("node_type") == "identifier"
+    }
+    flags = [hubs.get((str(k), str(v))) for k, v in zip(identifiers["kind"], identifiers["key"])]
+    return identifiers.assign(is_hub=flags)
 
 
 def _notes(graph: nx.DiGraph | None) -> list:
@@ -458,7 +471,9 @@ def render_html(doc: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~<>-])")
+# Only what can start markup mid-line: emphasis, code, links/images, tables, strikethrough, raw HTML.
+# (Block markers such as "#", "-", "1." matter only at a line start, where no value is ever placed.)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
 
 
 def md_text(text: str) -> str:
@@ -492,7 +507,8 @@ def render_markdown(doc: dict[str, Any], picture: str | None, timeline_picture: 
              _md_table(["", ""], [[k, v] for k, v in doc["summary"]], "")]
     if picture:
         parts.append(f"## Graph\n\n![the ring: accounts, shared identifiers and payments]({picture})\n")
-        parts.extend(f"- {md_text(n)}\n" for n in doc["graph_notes"])
+        if doc["graph_notes"]:
+            parts.append("".join(f"- {md_text(n)}\n" for n in doc["graph_notes"]))
     parts.append("## Reasons and evidence\n")
     if doc["reasons"]:
         for i, reason in enumerate(doc["reasons"], 1):

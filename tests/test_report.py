@@ -23,6 +23,7 @@ except ImportError:  # tests/ made a package
 
 EVIL = "<script>alert(1)</script>"
 PIPE = "a | b\nsecond line"
+HUB_KEY = "ip:ünïcødé 🕵️ 日本"  # the hub identifier of build_subgraph
 
 
 def build_case() -> dict:
@@ -42,11 +43,11 @@ def build_case() -> dict:
     })
     identifiers = pd.DataFrame({
         "ring_id": "R-000004",
-        "kind": ["device", "address", "email"],
-        "key": ["dev-1", PIPE, "jdoe@example.com"],
-        "n_members": [6, 3, 2],
-        "n_accounts": [6, 4, 2],
-        "raw_values": [["DEV-1", "dev-1"], json.dumps(["12 Oak St", EVIL]), ["J.Doe+x@example.com"]],
+        "kind": ["device", "address", "email", "ip"],
+        "key": ["dev-1", PIPE, "jdoe@example.com", HUB_KEY],
+        "n_members": [6, 3, 2, 1],
+        "n_accounts": [6, 4, 2, 4210],
+        "raw_values": [["DEV-1", "dev-1"], json.dumps(["12 Oak St", EVIL]), ["J.Doe+x@example.com"], [HUB_KEY]],
     })
     flows = pd.DataFrame({
         "account_id": [members["account_id"][0], members["account_id"][1]],
@@ -191,16 +192,18 @@ def test_markdown_report_links_its_pictures_and_keeps_tables_intact(md_report, c
     assert len(members) == 2 + len(case["members"])
     identifiers = markdown_table(text, "Shared identifiers")
     assert all(len(row) == len(identifiers[0]) for row in identifiers)
+    # ring_identifiers has no is_hub column: the report takes it from the graph's identifier nodes
+    assert identifiers[0][-1] == "is\\_hub" and [row[-1] for row in identifiers[2:]] == ["", "", "", "yes"]
     assert "a \\| b<br>second line" in text  # the pipe is escaped, the newline kept inside the cell
     audit = markdown_table(text, "Audit trail")
-    assert [row[0] for row in audit[2:]] == ["2024\\-05\\-01 08:00:00", "2024\\-05\\-02 09:00:00"]
+    assert [row[0] for row in audit[2:]] == ["2024-05-01 08:00:00", "2024-05-02 09:00:00"]
 
 
 def test_markdown_report_escapes_hostile_text(md_report):
     text = md_report[0].read_text(encoding="utf-8")
     outside_code = re.sub(r"(`{3,})json\n.*?\n\1\n", "", text, flags=re.S)
     assert not re.search(r"(?<!\\)<(?!br>)", outside_code)  # no raw HTML but our own line breaks
-    assert "\\<script\\>alert\\(1\\)\\</script\\>" in outside_code
+    assert "\\<script\\>alert(1)\\</script\\>" in outside_code
     # evidence sits in a fence longer than the backtick run inside it
     assert "````json\n" in text
     assert md_text("x|y\r\nz & <b>") == "x\\|y<br>z &amp; \\<b\\>"
