@@ -168,8 +168,12 @@ def detect(
     in_ring = cluster >= 0
     score_of_ring = np.zeros(len(af))
     score_of_ring[in_ring] = ring_score[cluster[in_ring]]
-    acc_score = account_scorer.score_samples(af, score_of_ring)
-    tie = account_scorer.tie(af)
+    patterns = evidence[["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN"]].to_numpy()
+    ring_patterns = pd.DataFrame(np.zeros((len(af), 3)), columns=["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN"])
+    ring_patterns.iloc[np.flatnonzero(in_ring)] = patterns[cluster[in_ring]]
+    acc_score = account_scorer.score_samples(af, score_of_ring, ring_patterns)
+    fit = account_scorer.pattern_fit(af, ring_patterns)
+    tie = np.where(np.isnan(fit), account_scorer.tie(af), account_scorer.unfit_factor + (1 - account_scorer.unfit_factor) * np.nan_to_num(fit))
 
     stage("reasons")
     ident = shared.frame.copy()

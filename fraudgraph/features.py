@@ -26,12 +26,16 @@ class SharedIdentifiers:
         kind, key, n_members (ring members using it), n_accounts (all accounts using it),
         weight, first_seen_min / first_seen_max (days, over the ring's members), n_recent
         (members whose first use is within the burst window).
-    account_pairs: (account position, identifier) incidence entries behind ``frame``.
+    member_rows / member_identifiers / member_first_seen / member_in_sync: one entry per
+        (member, shared identifier): account position, identifier column, first use (days),
+        and whether that first use is within ``sync_days`` of the ring's median first use.
     """
 
     frame: pd.DataFrame
     member_rows: np.ndarray
     member_identifiers: np.ndarray
+    member_first_seen: np.ndarray
+    member_in_sync: np.ndarray
 
 
 def account_table(accounts: pd.DataFrame, graph: IdentityGraph) -> pd.DataFrame:
@@ -88,7 +92,15 @@ def shared_identifiers(
     keep_pair = pd.MultiIndex.from_arrays([clusters, cols]).isin(
         pd.MultiIndex.from_arrays([frame["cluster"], frame["identifier"]])
     )
-    return SharedIdentifiers(frame=frame, member_rows=rows[keep_pair], member_identifiers=cols[keep_pair])
+    member_rows, member_idents, member_fs = rows[keep_pair], cols[keep_pair], first[keep_pair]
+    # Link synchrony: a member who picked up a shared identifier within days of the ring's median
+    # first use of it (a farm sets its accounts up together; families drift in over years).
+    median_fs = pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
+    in_sync = np.abs(member_fs - median_fs) <= config.sync_days
+    return SharedIdentifiers(
+        frame=frame, member_rows=member_rows, member_identifiers=member_idents,
+        member_first_seen=member_fs, member_in_sync=in_sync,
+    )
 
 
 def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: str) -> np.ndarray:
@@ -172,6 +184,8 @@ def ring_features(
     cover = sf["n_members"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0)
     f["max_identifier_cover"] = _per_cluster(cover, sf["cluster"].to_numpy(), k, "max")
     strong_cover = np.where(strong, cover, 0.0)
+    address = (sf["kind"] == "address").to_numpy()
+    f["max_address_cover"] = _per_cluster(np.where(address, cover, 0.0), sf["cluster"].to_numpy(), k, "max")
     f["max_strong_cover"] = _per_cluster(strong_cover, sf["cluster"].to_numpy(), k, "max")
     # Members on some shared strong identifier: a device farm puts everybody on one.
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
@@ -191,11 +205,10 @@ def ring_features(
 
     # Recent link burst: members whose shared identifiers first appeared just before as_of.
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
-    fs_of_pair = graph.link_first_seen[shared.member_rows, shared.member_identifiers]
-    fs_of_pair = np.asarray(fs_of_pair).ravel()
+    fs_of_pair = shared.member_first_seen
     recent_pair = fs_of_pair >= as_of_day - config.burst_days
     recent_member[shared.member_rows[recent_pair]] = True
-    old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 3
+    old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 6
     f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
     f["recent_link_old_account_share"] = np.bincount(
         mc, weights=(recent_member & old_account)[members], minlength=k
@@ -204,6 +217,12 @@ def ring_features(
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
     f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
+
+    # Link synchrony: members who picked up a shared identifier within days of the others
+    # (a farm sets its accounts up together; families and colleagues drift in over years).
+    sync_member = np.zeros(graph.n_accounts, dtype=bool)
+    sync_member[shared.member_rows[shared.member_in_sync]] = True
+    f["link_sync_share"] = np.bincount(mc, weights=sync_member[members], minlength=k) / np.maximum(size, 1)
 
     # Credit behaviour.
     util = table["utilization"].to_numpy()[members]
@@ -225,40 +244,32 @@ def ring_features(
 
 
 def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size) -> None:
-    """Internal flow, fan-in / fan-out and co-payment of each ring (zeros without transactions)."""
+    """Internal flow, fan-in / fan-out, pass-through members and chargebacks of each ring."""
     zeros = np.zeros(k)
     for col in ("internal_flow", "internal_flow_share", "fan_in", "fan_out", "fan_in_per_member",
-                "co_payment_share", "chargeback_share", "chargeback_member_share", "payee_overlap"):
+                "pass_through_share", "n_collectors", "chargeback_share", "chargeback_member_share"):
         f[col] = zeros
-    if flow.counts.nnz == 0:
-        return
-    t = flow.transfers.tocoo()
-    src_c, dst_c = cluster_of[t.row], cluster_of[t.col]
-    internal = (src_c >= 0) & (src_c == dst_c)
-    f["internal_flow"] = np.bincount(src_c[internal], weights=t.data[internal], minlength=k)
-    out_total = np.bincount(src_c[src_c >= 0], weights=t.data[src_c >= 0], minlength=k)
-    f["internal_flow_share"] = np.divide(f["internal_flow"].to_numpy(), out_total, out=np.zeros(k), where=out_total > 0)
-    # Fan-in: distinct outside payers into the ring; fan-out: distinct outside payees.
-    into = (dst_c >= 0) & ~internal
-    fan_in = pd.DataFrame({"c": dst_c[into], "p": t.row[into]}).drop_duplicates().groupby("c").size()
-    f["fan_in"] = fan_in.reindex(range(k), fill_value=0).to_numpy()
-    out = (src_c >= 0) & ~internal
-    fan_out = pd.DataFrame({"c": src_c[out], "p": t.col[out]}).drop_duplicates().groupby("c").size()
-    f["fan_out"] = fan_out.reindex(range(k), fill_value=0).to_numpy()
-    f["fan_in_per_member"] = f["fan_in"].to_numpy() / np.maximum(size, 1)
-    # Shared payees: share of members who pay a payee that another member also pays.
-    co = flow.co_payment.tocoo()
-    same = (cluster_of[co.row] >= 0) & (cluster_of[co.row] == cluster_of[co.col])
-    co_member = np.zeros(graph.n_accounts, dtype=bool)
-    co_member[co.row[same]] = True
-    f["co_payment_share"] = np.bincount(mc, weights=co_member[members], minlength=k) / np.maximum(size, 1)
-    # Concentration of payees: share of all member->account payments going to the ring's top payee.
-    pay = pd.DataFrame({"c": src_c, "p": t.col})
-    pay = pay[pay["c"] >= 0]
-    if len(pay):
-        per = pay.drop_duplicates().groupby(["c", "p"]).size()  # distinct payers per payee
-        top = per.groupby(level="c").max()
-        f["payee_overlap"] = (top.reindex(range(k), fill_value=0).to_numpy() / np.maximum(size, 1))
+    if flow.counts.nnz:
+        t = flow.transfers.tocoo()
+        src_c, dst_c = cluster_of[t.row], cluster_of[t.col]
+        internal = (src_c >= 0) & (src_c == dst_c)
+        f["internal_flow"] = np.bincount(src_c[internal], weights=t.data[internal], minlength=k)
+        out_total = np.bincount(src_c[src_c >= 0], weights=t.data[src_c >= 0], minlength=k)
+        f["internal_flow_share"] = np.divide(f["internal_flow"].to_numpy(), out_total, out=np.zeros(k), where=out_total > 0)
+        # Fan-in: distinct outside payers into the ring; fan-out: distinct outside account payees.
+        into = (dst_c >= 0) & ~internal
+        fan_in = pd.DataFrame({"c": dst_c[into], "p": t.row[into]}).drop_duplicates().groupby("c").size()
+        f["fan_in"] = fan_in.reindex(range(k), fill_value=0).to_numpy()
+        out = (src_c >= 0) & ~internal
+        fan_out = pd.DataFrame({"c": src_c[out], "p": t.col[out]}).drop_duplicates().groupby("c").size()
+        f["fan_out"] = fan_out.reindex(range(k), fill_value=0).to_numpy()
+        f["fan_in_per_member"] = f["fan_in"].to_numpy() / np.maximum(size, 1)
+        f["pass_through_share"] = np.bincount(mc, weights=flow.pass_through[members], minlength=k) / np.maximum(size, 1)
+        # Collectors: members paid by two or more pass-through members of the same ring.
+        from_mule = internal & flow.pass_through[t.row]
+        per_payee = np.bincount(t.col[from_mule], minlength=graph.n_accounts)
+        collector = per_payee >= 2
+        f["n_collectors"] = np.bincount(mc, weights=collector[members], minlength=k)
     if transactions is not None and len(transactions) and "status" in transactions:
         pos = graph.account_ids.get_indexer(transactions["account_id"].astype(str))
         cb = (transactions["status"] == "chargeback").to_numpy()
@@ -308,10 +319,28 @@ def account_features(
     f["on_shared_strong"] = on_strong
     n_ring_idents = np.bincount(shared.member_rows, minlength=n)
     f["n_ring_identifiers"] = n_ring_idents
-    fs = np.asarray(graph.link_first_seen[shared.member_rows, shared.member_identifiers]).ravel()
-    recent = fs >= as_of_day - config.burst_days
+    recent = shared.member_first_seen >= as_of_day - config.burst_days
     f["n_recent_ring_identifiers"] = np.bincount(shared.member_rows[recent], minlength=n)
-    f["age_days"] = as_of_day - table["created_day"].to_numpy()
+    sync = np.zeros(n, dtype=bool)
+    sync[shared.member_rows[shared.member_in_sync]] = True
+    f["linked_in_sync"] = sync
+    f["n_payers"] = flow.n_payers
+    f["pass_through"] = flow.pass_through
+    # How well the account itself fits its ring's pattern (used to keep glued-on neighbours of a
+    # ring below it): opened with the others, in the credit burst, paid by other members.
+    created = table["created_day"].to_numpy()
+    in_ring = cluster_of >= 0
+    ring_median_created = pd.Series(created[in_ring]).groupby(cluster_of[in_ring]).median()
+    median_of_mine = np.full(n, np.nan)
+    median_of_mine[in_ring] = ring_median_created.reindex(cluster_of[in_ring]).to_numpy()
+    f["opened_with_ring"] = np.abs(created - median_of_mine) <= config.opened_together_days
+    ring_payers = np.zeros(n, dtype=np.int64)
+    if flow.counts.nnz:
+        t = flow.counts.tocoo()
+        same_ring = (cluster_of[t.row] >= 0) & (cluster_of[t.row] == cluster_of[t.col])
+        ring_payers = np.bincount(t.col[same_ring], minlength=n)
+    f["ring_payers"] = ring_payers
+    f["age_days"] = as_of_day - created
     f["utilization"] = table["utilization"].to_numpy()
     f["overdue_days"] = table["overdue_days"].to_numpy()
     f["is_known_fraud"] = table["is_known_fraud"].to_numpy()

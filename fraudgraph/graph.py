@@ -26,7 +26,7 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "address": 0.5,
     "phone": 0.6,
     "email": 0.6,
-    "ip": 0.2,
+    "ip": 0.25,
 }
 STRONG_KINDS = frozenset({"device", "card", "bank_account", "national_id"})
 
@@ -46,31 +46,35 @@ class DetectionConfig:
     link_threshold: two accounts are linked when the summed weight of what they share reaches it.
     max_community_size: connected components above this size are split by community detection.
     resolution: Leiden (CPM-free modularity) resolution used to split big components.
-    payee_min_shared: accounts that pay at least this many of the same account payees are linked
-        by money flow (mule networks share few identifiers but pay the same collectors).
-    payee_cap: payees with more payers than this are left out of the co-payment projection
-        (they are everyone's landlord) - direct transfers to them still count as flow.
-    money_weight: projected weight per shared payee and for a direct transfer between two accounts.
+    pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
+        distinct accounts that passes at least this share of what it received on to other
+        accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
+        Mule networks share few identifiers but funnel money to the same collectors; ordinary
+        payers (rent, friends) do not link, so a landlord does not glue its tenants together.
+    money_weight: projected weight of a pass-through transfer between two accounts.
     burst_days: a link first seen this many days before ``as_of`` or later is "recent".
     opened_together_days: window for the "opened together" synchrony feature.
+    sync_days: a member's first use of a shared identifier within this many days of the ring's
+        median first use of it counts as "linked together".
     pagerank_alpha / pagerank_tol / pagerank_max_iter: proximity to confirmed fraud.
     isolation_estimators: trees of the IsolationForest over ring features.
     """
 
     kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     extra_kinds: dict[str, float] = field(default_factory=dict)
-    hub_cap: int = 60
+    hub_cap: int = 40
     hub_robust_z: float = 5.0
-    hub_min_accounts: int = 12
+    hub_min_accounts: int = 30
     rarity_scale: float = 2.0
-    link_threshold: float = 0.5
-    max_community_size: int = 40
+    link_threshold: float = 0.1
+    max_community_size: int = 12
     resolution: float = 1.0
-    payee_min_shared: int = 2
-    payee_cap: int = 5000
-    money_weight: float = 0.35
+    pass_through_min_payers: int = 3
+    pass_through_min_forward: float = 0.5
+    money_weight: float = 0.5
     burst_days: float = 30.0
-    opened_together_days: float = 14.0
+    opened_together_days: float = 21.0
+    sync_days: float = 7.0
     pagerank_alpha: float = 0.85
     pagerank_tol: float = 1e-9
     pagerank_max_iter: int = 200

@@ -13,27 +13,32 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fraudgraph.graph import DetectionConfig, IdentityGraph, rarity_decay
+from fraudgraph.graph import DetectionConfig, IdentityGraph
 
 
 @dataclass
 class MoneyFlow:
     """Account-to-account money flow over the sweep's transactions, on the identity graph's rows.
 
-    transfers: CSR (payer x payee) summed settled amounts between accounts.
+    transfers: CSR (payer x payee) summed amounts between accounts (declined ones left out).
     counts: CSR (payer x payee) number of transfers.
-    co_payment: CSR symmetric (account x account) number of shared account payees, kept only
-        where it reaches ``payee_min_shared``.
+    n_payers: per account, distinct accounts that paid it.
+    amount_in / amount_out: per account, received from and sent to accounts.
+    pass_through: per account, paid by many and forwarding most of it (see DetectionConfig).
     """
 
     transfers: sp.csr_matrix
     counts: sp.csr_matrix
-    co_payment: sp.csr_matrix
+    n_payers: np.ndarray
+    amount_in: np.ndarray
+    amount_out: np.ndarray
+    pass_through: np.ndarray
 
     @classmethod
     def empty(cls, n_accounts: int) -> MoneyFlow:
         z = sp.csr_matrix((n_accounts, n_accounts), dtype=np.float64)
-        return cls(z, z.copy(), z.copy())
+        zeros = np.zeros(n_accounts)
+        return cls(z, z.copy(), zeros.astype(np.int64), zeros, zeros.copy(), zeros.astype(bool))
 
 
 @dataclass
@@ -65,7 +70,7 @@ def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr
     bw = b @ sp.diags(weights[linking].astype(np.float32))
     proj = (bw @ b.T).tocsr()
     proj.setdiag(0)
-    proj.data[proj.data < config.link_threshold - 1e-9] = 0
+    proj.data[proj.data < config.link_threshold - 1e-6] = 0
     proj.eliminate_zeros()
     return proj
 
@@ -73,10 +78,10 @@ def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr
 def money_flow(
     transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig
 ) -> MoneyFlow:
-    """Account-to-account transfers and co-payment (accounts paying the same account payees).
+    """Account-to-account transfers and the pass-through accounts among them.
 
-    Declined transactions moved no money and are ignored. Payees with more than ``payee_cap``
-    payers are left out of co-payment: sharing them says nothing.
+    Declined transactions moved no money and are ignored; payments to merchants are not flow
+    between accounts. A counterparty that is not a known account is left out.
     """
     n = len(account_ids)
     if transactions is None or len(transactions) == 0:
@@ -84,55 +89,41 @@ def money_flow(
     tx = transactions
     mask = (tx["counterparty_kind"] == "account").to_numpy()
     if "status" in tx:
-            mask = mask & (tx["status"] != "declined").to_numpy()
+        mask = mask & (tx["status"] != "declined").to_numpy()
     tx = tx.loc[mask, ["account_id", "counterparty", "amount"]]
     payer = account_ids.get_indexer(tx["account_id"].astype(str))
     payee = account_ids.get_indexer(tx["counterparty"].astype(str))
-    # A counterparty that is not a known account (closed elsewhere, outside the extract) cannot
-    # be a ring member; its payers still share it as a payee, so keep it as an extra column.
-    unknown = payee < 0
-    if unknown.any():
-        extra_codes, _ = pd.factorize(tx["counterparty"].to_numpy()[unknown])
-        payee = payee.astype(np.int64)
-        payee[unknown] = n + extra_codes
-    n_payee = int(payee.max()) + 1 if len(payee) else n
-    n_payee = max(n_payee, n)
-    amount = tx["amount"].to_numpy(np.float64)
-    ok = payer >= 0
-    payer, payee, amount = payer[ok], payee[ok], amount[ok]
-    transfers = sp.csr_matrix((amount, (payer, payee)), shape=(n, n_payee))
-    counts = sp.csr_matrix((np.ones(len(payer)), (payer, payee)), shape=(n, n_payee))
+    ok = (payer >= 0) & (payee >= 0) & (payer != payee)
+    payer, payee = payer[ok], payee[ok]
+    amount = tx["amount"].to_numpy(np.float64)[ok]
+    transfers = sp.csr_matrix((amount, (payer, payee)), shape=(n, n))
+    counts = sp.csr_matrix((np.ones(len(payer)), (payer, payee)), shape=(n, n))
     transfers.sum_duplicates()
     counts.sum_duplicates()
-
-    paid = counts.copy()
-    paid.data[:] = 1.0
-    n_payers = np.asarray(paid.sum(axis=0)).ravel()
-    shareable = np.flatnonzero((n_payers >= 2) & (n_payers <= config.payee_cap))
-    t = paid[:, shareable].astype(np.float32)
-    co = (t @ t.T).tocsr()
-    co.setdiag(0)
-    co.data[co.data < config.payee_min_shared] = 0
-    co.eliminate_zeros()
-    return MoneyFlow(transfers[:, :n].tocsr(), counts[:, :n].tocsr(), co)
+    n_payers = np.diff(counts.tocsc().indptr).astype(np.int64)
+    amount_in = np.asarray(transfers.sum(axis=0)).ravel()
+    amount_out = np.asarray(transfers.sum(axis=1)).ravel()
+    pass_through = (n_payers >= config.pass_through_min_payers) & (
+        amount_out >= config.pass_through_min_forward * amount_in
+    )
+    return MoneyFlow(transfers, counts, n_payers, amount_in, amount_out, pass_through)
 
 
 def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
-    """Symmetric account-account weights from money flow: co-payment, and direct transfers
-    between accounts that are not busy payees (a transfer to a popular account says little)."""
-    n = flow.counts.shape[0]
-    co = flow.co_payment.astype(np.float64) * config.money_weight
+    """Symmetric account-account weights: transfers from pass-through accounts to collectors
+    (accounts paid by two or more pass-through accounts). A mule's one-off payment to a friend
+    does not glue the friend to the network."""
     direct = flow.counts.copy()
     direct.data[:] = 1.0
-    n_payers = np.asarray(direct.sum(axis=0)).ravel()
-    decay = rarity_decay(np.maximum(n_payers, 2), config.rarity_scale)
-    decay[n_payers > config.hub_cap] = 0
-    direct = (direct @ sp.diags(decay)).tocsr()
-    direct = direct + direct.T
-    edges = (co + direct * config.money_weight).tocsr()
+    direct = (sp.diags(flow.pass_through.astype(np.float64)) @ direct).tocsr()
+    direct.eliminate_zeros()
+    collector = np.diff(direct.tocsc().indptr) >= 2
+    direct = (direct @ sp.diags(collector.astype(np.float64))).tocsr()
+    edges = ((direct + direct.T) * config.money_weight).tocsr()
+    edges.data = np.minimum(edges.data, config.money_weight)  # both directions count once
     edges.setdiag(0)
     edges.eliminate_zeros()
-    return edges if edges.shape == (n, n) else sp.csr_matrix((n, n))
+    return edges
 
 
 def _split_component(
@@ -191,7 +182,7 @@ def find_candidate_rings(
     if flow is not None and flow.counts.nnz:
         money = _money_edges(flow, config)
         adjacency = (identity + money).tocsr()
-        adjacency.data[adjacency.data < config.link_threshold - 1e-9] = 0
+        adjacency.data[adjacency.data < config.link_threshold - 1e-6] = 0
         adjacency.eliminate_zeros()
     cluster_of = np.full(n, -1, dtype=np.int64)
     if cluster_fn is not None:

@@ -18,25 +18,33 @@ from sklearn.utils.validation import check_is_fitted
 # Calibrated on generated worlds (benchmarks/quality.py); examples/policy.toml uses the same.
 DEFAULT_TIERS: dict[str, float] = {"monitor": 0.3, "review": 0.5, "suspend": 0.8}
 
-# Ring evidence codes and how much each, fully present, says on its own (noisy-OR weights).
+# Ring evidence codes and how much each, fully present, says (noisy-OR weights within its class:
+# patterns and confirmed fraud; single signs, which are capped by RingScorer.generic_cap).
+# The *_PATTERN codes are conjunctions of the plain ones: one sign alone is common among innocent
+# groups (couples open accounts the same week, families share a card), the combination is not.
 DEFAULT_EVIDENCE_WEIGHTS: dict[str, float] = {
-    "SHARED_STRONG_IDENTIFIER": 0.30,
-    "OPENED_TOGETHER": 0.45,
-    "RECENT_LINK_BURST": 0.55,
-    "NEW_SHARED_PAYOUT": 0.45,
-    "MAXED_CREDIT": 0.40,
-    "OVERDUE_TOGETHER": 0.30,
-    "CHARGEBACKS": 0.45,
-    "SHARED_PAYEES": 0.50,
-    "MONEY_FAN_IN": 0.35,
-    "KNOWN_FRAUD_IN_RING": 0.70,
+    "BUST_OUT_PATTERN": 0.95,  # opened together, linked together, then maxed / past due
+    "TAKEOVER_PATTERN": 0.95,  # long-standing accounts picking up the same new identifiers
+    "MULE_PATTERN": 0.9,  # money in from many, passed on to the same collectors
+    "KNOWN_FRAUD_IN_RING": 0.6,
+    "SHARED_STRONG_IDENTIFIER": 0.3,
+    "LINKED_TOGETHER": 0.3,
+    "OPENED_TOGETHER": 0.3,
+    "RECENT_LINK_BURST": 0.4,
+    "NEW_SHARED_PAYOUT": 0.4,
+    "MAXED_CREDIT": 0.4,
+    "OVERDUE_TOGETHER": 0.3,
+    "CHARGEBACKS": 0.4,
+    "PASS_THROUGH_MONEY": 0.5,
 }
+
+PATTERN_CODES = frozenset({"BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "KNOWN_FRAUD_IN_RING"})
 
 # Ring features the IsolationForest sees (log-scaled where heavy-tailed).
 ANOMALY_FEATURES = (
     "size", "density", "strong_member_share", "opened_together_share", "created_span_days",
-    "new_account_share", "recent_link_old_account_share", "new_shared_payout_share",
-    "mean_utilization", "maxed_share", "overdue_share", "co_payment_share", "fan_in_per_member",
+    "link_sync_share", "recent_link_old_account_share", "new_shared_payout_share",
+    "mean_utilization", "maxed_share", "overdue_share", "pass_through_share", "fan_in_per_member",
     "chargeback_member_share", "identifier_crowd",
 )
 _LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd"}
@@ -55,21 +63,44 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     """Strength in [0, 1] of each evidence code for each ring (rows as in ``features``)."""
     f = features
     size = f["size"].to_numpy(np.float64)
-    group = _ramp(size, 2, 4)  # a pair proves little; three or more sharing is a pattern
+    # Two accounts prove less than a crowd: a pair counts a third for single signs, and 70% for
+    # whole patterns (a pair opened together, linked together and busted together is rare).
+    group = _ramp(size, 1.5, 3)
+    pattern_group = np.where(size >= 3, 1.0, 0.7)
+    opened = _ramp(f["opened_together_share"], 0.5, 0.9)
+    synced = _ramp(f["link_sync_share"], 0.4, 0.8)
+    burst = _ramp(f["recent_link_old_account_share"], 0.3, 0.7)
+    payout = _ramp(f["new_shared_payout_share"], 0.3, 0.7)
+    maxed = _ramp(f["maxed_share"], 0.3, 0.7)
+    overdue = _ramp(f["overdue_share"], 0.3, 0.7)
+    chargebacks = _ramp(f["chargeback_member_share"], 0.2, 0.5)
+    pass_through = _ramp(f["pass_through_share"], 0.25, 0.6)
     e = pd.DataFrame(index=f.index)
     e["SHARED_STRONG_IDENTIFIER"] = _clip01(f["strong_member_share"]) * group
-    e["OPENED_TOGETHER"] = (
-        _ramp(f["opened_together_share"], 0.5, 0.9) * _ramp(f["new_account_share"], 0.3, 0.8) * group
-    )
-    e["RECENT_LINK_BURST"] = _ramp(f["recent_link_old_account_share"], 0.3, 0.7) * group
-    e["NEW_SHARED_PAYOUT"] = _ramp(f["new_shared_payout_share"], 0.3, 0.7) * group
-    e["MAXED_CREDIT"] = _ramp(f["maxed_share"], 0.3, 0.8) * group
-    e["OVERDUE_TOGETHER"] = _ramp(f["overdue_share"], 0.4, 0.9) * group
-    e["CHARGEBACKS"] = _ramp(f["chargeback_member_share"], 0.2, 0.6) * group
-    e["SHARED_PAYEES"] = _ramp(f["co_payment_share"], 0.4, 0.9) * _ramp(size, 2, 5)
-    e["MONEY_FAN_IN"] = _ramp(f["fan_in_per_member"], 2, 8) * group
-    known = f["known_fraud"].to_numpy(np.float64)
-    e["KNOWN_FRAUD_IN_RING"] = _clip01(known)  # one confirmed fraud account is enough
+    e["LINKED_TOGETHER"] = synced * group
+    e["OPENED_TOGETHER"] = opened * group
+    e["RECENT_LINK_BURST"] = burst * group
+    e["NEW_SHARED_PAYOUT"] = payout * group
+    e["MAXED_CREDIT"] = maxed * group
+    e["OVERDUE_TOGETHER"] = overdue * group
+    e["CHARGEBACKS"] = chargebacks * group
+    e["PASS_THROUGH_MONEY"] = pass_through * group
+    # At least two members must show the credit burst; in a pair both must be maxed *and* late
+    # (a couple who opened the same week and both run high balances is not rare enough).
+    several = _ramp(f["maxed_share"].to_numpy(np.float64) * size, 1, 2)
+    both = np.minimum(_ramp(f["maxed_share"], 0.75, 1.0), _ramp(f["overdue_share"], 0.75, 1.0))
+    credit = np.where(size >= 3, np.maximum(maxed, overdue) * several, both)
+    e["BUST_OUT_PATTERN"] = opened * np.maximum(credit, chargebacks * (size >= 3)) * pattern_group
+    # Co-residents picking up a new router or joint account together are a family, not a takeover.
+    apart = 1.0 - _ramp(f["max_address_cover"], 0.3, 0.7)
+    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * pattern_group
+    # Passing on money from many payers is rare among honest customers; paying it to the same
+    # collector inside the ring completes the picture.
+    collector = _ramp(f["n_collectors"], 0, 1)
+    e["MULE_PATTERN"] = pass_through * (0.75 + 0.25 * collector) * pattern_group
+    # One confirmed account convicts a small ring; in a big cluster it may be one account glued
+    # to a crowd of neighbours, so it needs company.
+    e["KNOWN_FRAUD_IN_RING"] = _clip01(f["known_fraud"].to_numpy(np.float64) / np.maximum(1.0, 0.15 * size))
     return e
 
 
@@ -89,6 +120,8 @@ class RingScorer(BaseEstimator):
     n_estimators : trees of the IsolationForest.
     anomaly_weight : how much a fully anomalous ring adds on its own (noisy-OR weight).
     evidence_weights : overrides of ``DEFAULT_EVIDENCE_WEIGHTS`` (code -> weight in [0, 1]).
+    generic_cap : the highest score single signs and anomaly reach without a pattern or confirmed
+        fraud (keep it below the review tier).
     legit_damping : how much a ring of verified-legit accounts (and no confirmed fraud) is
         lowered: the score is multiplied by ``1 - legit_damping * min(1, 2 * legit share)``.
     random_state : seed of the IsolationForest.
@@ -101,15 +134,17 @@ class RingScorer(BaseEstimator):
     def __init__(
         self,
         n_estimators: int = 200,
-        anomaly_weight: float = 0.25,
+        anomaly_weight: float = 0.5,
         evidence_weights: dict[str, float] | None = None,
-        legit_damping: float = 0.8,
+        legit_damping: float = 0.6,
+        generic_cap: float = 0.45,
         random_state: int | None = None,
     ):
         self.n_estimators = n_estimators
         self.anomaly_weight = anomaly_weight
         self.evidence_weights = evidence_weights
         self.legit_damping = legit_damping
+        self.generic_cap = generic_cap
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y=None) -> RingScorer:
@@ -165,13 +200,19 @@ class RingScorer(BaseEstimator):
         if len(X) == 0:
             return np.zeros(0)
         ev = self.evidence(X)
-        keep = np.ones(len(X))
+        strong_keep = np.ones(len(X))
+        weak_keep = np.ones(len(X))
         for code, w in self.evidence_weights_.items():
-            keep *= 1.0 - w * ev[code].to_numpy()
-        # Anomaly alone cannot make a ring suspect; it sharpens rings that already show evidence.
-        rules = 1.0 - keep
-        anomaly = self.anomaly(X)
-        score = 1.0 - (1.0 - rules) * (1.0 - self.anomaly_weight * anomaly * _ramp(rules, 0.05, 0.3))
+            if code in PATTERN_CODES:
+                strong_keep *= 1.0 - w * ev[code].to_numpy()
+            else:
+                weak_keep *= 1.0 - w * ev[code].to_numpy()
+        # Single signs and the anomaly score can lift a ring at most to ``generic_cap``: on their
+        # own they are common among families and colleagues. Patterns and confirmed fraud can
+        # carry a ring to the top.
+        weak_keep *= 1.0 - self.anomaly_weight * self.anomaly(X)
+        strong = 1.0 - strong_keep
+        score = strong + (1.0 - strong) * self.generic_cap * (1.0 - weak_keep)
         size = np.maximum(X["size"].to_numpy(np.float64), 1)
         legit_share = X["known_legit"].to_numpy(np.float64) / size
         no_fraud = X["known_fraud"].to_numpy() == 0
@@ -180,34 +221,47 @@ class RingScorer(BaseEstimator):
 
 
 class AccountScorer(BaseEstimator):
-    """Score every account in [0, 1] from its ring's score, its tie to the ring and its own evidence.
+    """Score every account in [0, 1] from its ring's score, how well it fits the ring's pattern
+    and its own evidence.
+
+    A member that shows the ring's pattern itself (opened with the others and maxed out, picked
+    up the ring's new identifiers, passes money on to or collects from other members) takes the
+    ring's score; a member that does not - a neighbour glued on by one shared address - is
+    scored ``unfit_factor`` times lower. Confirmed fraud scores 1.
 
     Parameters
     ----------
-    loose_tie_factor : multiplier of the ring score for a member tied to the ring by a single
-        weak link (an innocent neighbour glued on by one shared address).
+    unfit_factor : share of the ring score kept by a member that fits none of the ring's patterns.
+    loose_tie_factor : the same for rings scored without a pattern, for a member tied to the
+        ring by a single weak link.
     proximity_weight : noisy-OR weight of closeness to confirmed fraud (personalized PageRank).
     random_state : kept for the estimator convention (the scorer itself is deterministic).
     """
 
-    def __init__(self, loose_tie_factor: float = 0.55, proximity_weight: float = 0.5, random_state: int | None = None):
+    def __init__(
+        self,
+        unfit_factor: float = 0.45,
+        loose_tie_factor: float = 0.55,
+        proximity_weight: float = 0.3,
+        random_state: int | None = None,
+    ):
+        self.unfit_factor = unfit_factor
         self.loose_tie_factor = loose_tie_factor
         self.proximity_weight = proximity_weight
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y=None) -> AccountScorer:
         """Learn the scale of fraud proximity among accounts that are not confirmed fraud."""
-        for name, v in (("loose_tie_factor", self.loose_tie_factor), ("proximity_weight", self.proximity_weight)):
+        for name in ("unfit_factor", "loose_tie_factor", "proximity_weight"):
+            v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"AccountScorer.{name} must be in [0, 1], got {v!r}")
-        missing = [c for c in ("fraud_proximity", "is_known_fraud", "ring_degree_share", "n_ring_identifiers")
-                   if c not in X.columns]
+        missing = [c for c in ACCOUNT_FEATURES if c not in X.columns]
         if missing:
             raise ValueError(f"AccountScorer.fit: account features lack column(s) {missing}")
         prox = X["fraud_proximity"].to_numpy(np.float64)[~X["is_known_fraud"].to_numpy(bool)]
         prox = prox[prox > 0]
-        # A neighbour of a confirmed fraud account in a small ring gets ~alpha*(1-alpha)/degree;
-        # scale so the 99th percentile of non-seed mass reads as "close".
+        # Scale so the 99th percentile of walk mass on accounts that are not seeds reads as "close".
         self.proximity_scale_ = float(np.quantile(prox, 0.99)) if len(prox) else 1.0
         self.n_features_in_ = X.shape[1]
         return self
@@ -222,14 +276,49 @@ class AccountScorer(BaseEstimator):
         )
         return np.where(core, 1.0, self.loose_tie_factor + (1 - self.loose_tie_factor) * _clip01(X["ring_degree_share"]))
 
-    def score_samples(self, X: pd.DataFrame, ring_score: np.ndarray) -> np.ndarray:
+    def pattern_fit(self, X: pd.DataFrame, ring_patterns: pd.DataFrame) -> np.ndarray:
+        """Per account, in [0, 1]: how much it shows its ring's patterns itself (NaN = ring has none).
+
+        ring_patterns: per account, the BUST_OUT_PATTERN, TAKEOVER_PATTERN and MULE_PATTERN
+        evidence of its ring (0 outside rings).
+        """
+        check_is_fitted(self, "proximity_scale_")
+        util = np.nan_to_num(X["utilization"].to_numpy(np.float64))
+        collects = X["ring_payers"].to_numpy() >= 2
+        own = {
+            "BUST_OUT_PATTERN": X["opened_with_ring"].to_numpy(bool)
+            & ((util >= 0.9) | (X["overdue_days"].to_numpy() > 0)),
+            "TAKEOVER_PATTERN": (X["n_recent_ring_identifiers"].to_numpy() > 0) | collects,
+            "MULE_PATTERN": X["pass_through"].to_numpy(bool) | collects,
+        }
+        weight = np.zeros(len(X))
+        fit = np.zeros(len(X))
+        for code, shows in own.items():
+            e = ring_patterns[code].to_numpy(np.float64)
+            weight += e
+            fit += e * shows
+        return np.where(weight > 0.1, fit / np.maximum(weight, 1e-12), np.nan)
+
+    def score_samples(self, X: pd.DataFrame, ring_score: np.ndarray, ring_patterns: pd.DataFrame | None = None) -> np.ndarray:
         """Account scores in [0, 1]; ``ring_score`` is the score of each account's ring (0 if none)."""
         check_is_fitted(self, "proximity_scale_")
-        base = np.asarray(ring_score, dtype=np.float64) * self.tie(X)
+        ring_score = np.asarray(ring_score, dtype=np.float64)
+        factor = self.tie(X)
+        if ring_patterns is not None:
+            fit = self.pattern_fit(X, ring_patterns)
+            fitted = ~np.isnan(fit)
+            factor = np.where(fitted, self.unfit_factor + (1 - self.unfit_factor) * np.nan_to_num(fit), factor)
+        base = ring_score * factor
         prox = _clip01(X["fraud_proximity"].to_numpy(np.float64) / max(self.proximity_scale_, 1e-12))
         score = 1.0 - (1.0 - base) * (1.0 - self.proximity_weight * prox * (base > 0))
         score = np.where(X["is_known_fraud"].to_numpy(bool), 1.0, score)
         return _clip01(score)
+
+
+ACCOUNT_FEATURES = (
+    "fraud_proximity", "is_known_fraud", "ring_degree_share", "n_ring_identifiers", "on_shared_strong",
+    "utilization", "overdue_days", "opened_with_ring", "n_recent_ring_identifiers", "pass_through", "ring_payers",
+)
 
 
 def default_actions(scores: pd.Series | np.ndarray, tiers: dict[str, float] | None = None) -> pd.Series:
@@ -355,18 +444,22 @@ def ring_reasons(
                 "CHARGEBACKS", f"{k} of {n} accounts had chargebacks",
                 {"n_accounts": k, "chargeback_share": round(float(f["chargeback_share"].iat[row]), 3)},
             )))
-        if e[col["SHARED_PAYEES"]] >= REASON_THRESHOLD:
-            k = int(round(f["co_payment_share"].iat[row] * n))
+        if e[col["PASS_THROUGH_MONEY"]] >= REASON_THRESHOLD:
+            k = int(round(f["pass_through_share"].iat[row] * n))
             payees = list(top_payees.get(cluster, []))
-            reasons.append((e[col["SHARED_PAYEES"]], _reason(
-                "SHARED_PAYEES", f"{k} of {n} accounts send money to the same accounts ({', '.join(payees[:3])})",
-                {"n_accounts": k, "payees": payees[:10]},
+            text = f"{k} of {n} accounts pass on money from {int(f['fan_in'].iat[row])} outside payers"
+            if payees:
+                text += f" to the same accounts ({', '.join(payees[:3])})"
+            reasons.append((e[col["PASS_THROUGH_MONEY"]], _reason(
+                "MONEY_FAN_IN", text,
+                {"n_pass_through": k, "n_payers": int(f["fan_in"].iat[row]), "collectors": payees[:10],
+                 "internal_flow": round(float(f["internal_flow"].iat[row]), 2)},
             )))
-        if e[col["MONEY_FAN_IN"]] >= REASON_THRESHOLD:
-            k = int(f["fan_in"].iat[row])
-            reasons.append((e[col["MONEY_FAN_IN"]], _reason(
-                "MONEY_FAN_IN", f"{k} outside accounts pay into the ring's {n} accounts",
-                {"n_payers": k, "fan_out": int(f["fan_out"].iat[row])},
+        if e[col["LINKED_TOGETHER"]] >= REASON_THRESHOLD and e[col["RECENT_LINK_BURST"]] < REASON_THRESHOLD:
+            k = int(round(f["link_sync_share"].iat[row] * n))
+            reasons.append((e[col["LINKED_TOGETHER"]] * 0.6, _reason(
+                "LINKED_TOGETHER", f"{k} of {n} accounts started using their shared identifiers within days of each other",
+                {"n_accounts": k},
             )))
         if anomaly[row] >= 0.5 and reasons:
             reasons.append((anomaly[row] * 0.5, _reason(
