@@ -85,6 +85,7 @@ class _ProblemLog:
 
     def __init__(self) -> None:
         self.listed: list[Problem] = []
+        self.summaries: set[int] = set()  # positions in ``listed`` of "... and N more" problems
         self.total = 0
 
     def file_problem(self, label: str, line: int | None, column: str | None, value: object, message: str) -> None:
@@ -115,6 +116,7 @@ class _ProblemLog:
         hidden = len(positions) - len(shown)
         if hidden:
             example = describe(shown_values[0], int(shown[0])) if len(shown) else describe(None, int(positions[0]))
+            self.summaries.add(len(self.listed))
             self.listed.append(
                 Problem(table.label, None, column, None, f"... and {hidden:,} more row(s) like: {example}")
             )
@@ -124,10 +126,12 @@ class _ProblemLog:
         if not self.listed:
             return
         rank = {label: i for i, label in enumerate(order)}
-        problems = sorted(
-            self.listed,
-            key=lambda p: (rank.get(p.file, len(rank)), p.line is not None, p.line or 0),
-        )
+        # By file, then file-level problems, rows by line, and the "... and N more" counts last.
+        order_keys = [
+            (rank.get(p.file, len(rank)), 2 if i in self.summaries else int(p.line is not None), p.line or 0, i)
+            for i, p in enumerate(self.listed)
+        ]
+        problems = [self.listed[k[-1]] for k in sorted(order_keys)]
         error = InputError(problems)
         error.total = self.total  # the real count; ``problems`` lists at most _MAX_LISTED rows
         if self.total != len(problems):
@@ -413,9 +417,14 @@ def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.S
         text = series.astype(str)
     else:
         text = _text(table, column)
-        missing = _blank(text)
-        parsed = pd.to_datetime(text.where(~missing), format="ISO8601", utc=True, errors="coerce")
-        parsed = parsed.dt.tz_convert(None)
+        # Dates repeat a lot (one per day or second): parse each distinct spelling once.
+        codes, spellings = encode_strings(text)
+        distinct = pd.Series(spellings.to_pandas(types_mapper=pd.ArrowDtype).astype("str"))
+        distinct_missing = (distinct.str.strip() == "").to_numpy(dtype=bool)
+        distinct_parsed = pd.to_datetime(distinct.where(~distinct_missing), format="ISO8601", utc=True, errors="coerce")
+        distinct_parsed = distinct_parsed.dt.tz_convert(None).astype("datetime64[ns]").to_numpy()
+        missing = distinct_missing[codes] if len(distinct) else np.zeros(len(text), dtype=bool)
+        parsed = pd.Series(distinct_parsed[codes] if len(distinct) else np.array([], "datetime64[ns]"), index=text.index)
         bad = parsed.isna().to_numpy() & ~missing
     log.row_problems(
         table, bad, column, text,
@@ -597,8 +606,10 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
     repeated = pd.Series(observation).duplicated(keep="first").to_numpy()
     keep = np.flatnonzero(~repeated)
     if repeated.any():
-        earliest = first_seen.groupby(observation).transform("min")
-        first_seen = earliest
+        in_group = pd.Series(observation).duplicated(keep=False).to_numpy()
+        earliest = first_seen[in_group].groupby(observation[in_group]).transform("min")
+        first_seen = first_seen.copy()
+        first_seen[in_group] = earliest
         warnings.append(
             f"{table.label}: {int(repeated.sum()):,} repeated (account_id, kind, value) observation(s) "
             "merged, keeping the earliest first_seen"

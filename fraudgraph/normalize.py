@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -320,7 +321,7 @@ def keys_from_codes(
     """
     keys = np.full(len(value_codes), None, dtype=object)
     seen = np.zeros(len(values), dtype=bool)
-    slot = np.zeros(len(values), dtype=np.int64)
+    work = []
     for kind_index, kind in enumerate(kinds.to_pylist()):
         rows = np.flatnonzero((kind_codes == kind_index) & (value_codes >= 0))
         if len(rows) == 0 or kind is None:
@@ -329,9 +330,13 @@ def keys_from_codes(
         seen[:] = False
         seen[row_values] = True
         kind_values = np.flatnonzero(seen)  # the distinct values this kind uses
-        slot[kind_values] = np.arange(len(kind_values))
-        kind_keys = _keys_of_kind(kind, values.take(pa.array(kind_values)))
-        keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
+        work.append((kind, rows, row_values, kind_values))
+    # pyarrow kernels release the GIL: normalize two kinds at a time on a 2-core machine.
+    with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
+        results = pool.map(lambda w: _keys_of_kind(w[0], values.take(pa.array(w[3]))), work)
+        for (kind, rows, row_values, kind_values), kind_keys in zip(work, results):
+            slot = np.searchsorted(kind_values, row_values)
+            keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot]
     return keys
 
 

@@ -339,3 +339,22 @@ def test_progress_reports_stages(tmp_path):
     seen: list[str] = []
     read_dataset(write_folder(tmp_path / "data", good_tables()), progress=seen.append)
     assert any("links.csv" in s for s in seen) and any("normalizing" in s for s in seen)
+
+
+def test_bom_crlf_and_header_only_files_are_read(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "accounts.csv").write_bytes(b"\xef\xbb\xbfaccount_id,created_at\r\n007,2024-01-01\r\n")
+    (folder / "links.csv").write_bytes(b"account_id,kind,value,first_seen\r\n")
+    ds = read_dataset(folder)
+    assert ds.accounts["account_id"].tolist() == ["007"]
+    assert len(ds.links) == 0 and list(ds.links.columns) == LINK_COLUMNS
+
+
+def test_empty_file_and_duplicate_header_are_problems(tmp_path):
+    folder = write_folder(tmp_path / "data", good_tables())
+    (folder / "transactions.csv").write_bytes(b"")
+    (folder / "links.csv").write_text("account_id,kind,value,kind\n007,email,a@b.com,phone\n")
+    found = problems_of(folder)
+    assert any(p.startswith("transactions.csv:1:") and "no header row" in p for p in found)
+    assert any(p.startswith("links.csv:1: column kind:") and "more than once" in p for p in found)
