@@ -969,11 +969,15 @@ _LIMITING = ("restrict", "suspend")
 
 
 def _column(frame: pd.DataFrame, pos: np.ndarray, name: str, default: Any, dtype: Any = object) -> np.ndarray:
-    """frame[name] at positions ``pos`` (-1 = no row: ``default``)."""
+    """frame[name] at positions ``pos``; ``default`` where there is no row (-1) or the value is missing."""
     out = np.full(len(pos), default, dtype=dtype)
     if name in frame.columns and len(frame):
         has = pos >= 0
-        values = frame[name].to_numpy(dtype=dtype, na_value=default) if dtype is not object else frame[name].astype(object).to_numpy()
+        column = frame[name]
+        if dtype is object:
+            values = column.astype(object).where(column.notna(), default).to_numpy()
+        else:
+            values = column.to_numpy(dtype=dtype, na_value=default)
         out[has] = values[pos[has]]
     return out
 
@@ -1015,32 +1019,32 @@ def plan_changes(
     ts = pd.Timestamp(at)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
+    # Only accounts with an action, an evidence hash or a state row can change: a few percent.
+    # Everyone else was never acted on and still is not, so skip them up front.
+    could_change = decisions["action"].ne("none").to_numpy(dtype=bool) | decisions["evidence"].fillna("").ne("").to_numpy(dtype=bool)
+    if len(current):
+        could_change |= decisions["account_id"].isin(current["account_id"]).to_numpy(dtype=bool)
+    decisions = decisions.loc[could_change]
     ids = decisions["account_id"].astype(object).to_numpy()
-    cur_ids = current["account_id"].astype(object).to_numpy() if len(current) else np.array([], dtype=object)
-    cpos = _align(ids, cur_ids, "current account state") if len(cur_ids) else np.full(len(ids), -1)
+    cpos = _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
     had_state = cpos >= 0
 
     new_action = decisions["action"].astype(object).to_numpy()
     new_trigger = decisions["trigger"].astype(object).to_numpy()
-    new_evidence = decisions["evidence"].astype(object).fillna("").to_numpy() if "evidence" in decisions else np.full(len(ids), "", object)
+    new_evidence = decisions["evidence"].astype(object).fillna("").to_numpy()
     source_limit = decisions["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan)
 
-    prev_action = np.where(had_state, _column(current, cpos, "action", "none"), "none").astype(object)
-    prev_action = np.where(pd.isna(prev_action), "none", prev_action).astype(object)
-    prev_trigger = np.where(had_state, _column(current, cpos, "trigger", "none"), "none").astype(object)
-    prev_trigger = np.where(pd.isna(prev_trigger), "none", prev_trigger).astype(object)
+    prev_action = _column(current, cpos, "action", "none")
+    prev_trigger = _column(current, cpos, "trigger", "none")
     prev_evidence = _column(current, cpos, "evidence", "")
-    prev_evidence = np.where(pd.isna(prev_evidence), "", prev_evidence).astype(object)
-    manual = _column(current, cpos, "manual", False)
-    manual = np.array([bool(m) if not pd.isna(m) else False for m in manual], dtype=bool)
+    manual = _column(current, cpos, "manual", False).astype(bool)
 
     source_status = np.full(len(ids), "active", dtype=object)
     balance = np.full(len(ids), np.nan)
     overdue = np.full(len(ids), np.nan)
     if accounts is not None and len(accounts):
-        apos = _align(ids, accounts["account_id"].astype(object).to_numpy(), "accounts")
+        apos = _align(ids, accounts["account_id"], "accounts")
         source_status = _column(accounts, apos, "status", "active")
-        source_status = np.where(pd.isna(source_status), "active", source_status).astype(object)
         balance = _column(accounts, apos, "balance", np.nan, np.float64)
         overdue = _column(accounts, apos, "overdue_days", np.nan, np.float64)
     prev_status = _column(current, cpos, "status", None)
@@ -1108,7 +1112,7 @@ def plan_changes(
                 "previous_limit": prev_limit[i],
                 "new_limit": new_limit[i],
                 "score": scores[i],
-                "reasons": json.dumps(reasons[i] if isinstance(reasons[i], list) else [], sort_keys=True, default=str),
+                "reasons": json.dumps(reasons[i] if isinstance(reasons[i], list) else [], default=str),
                 "policy_hash": policy.hash,
                 "note": note,
             }

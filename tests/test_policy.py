@@ -659,3 +659,20 @@ def test_missing_columns_are_named():
     accounts, scores, rings = world([{"id": "A"}])
     with pytest.raises(ValueError, match="account_scores lacks column\\(s\\) ring_id"):
         evaluate(accounts, scores.drop(columns="ring_id"), rings, Policy.default())
+
+
+def test_empty_inputs_give_empty_outputs():
+    from fraudgraph.frames import ACCOUNT_COLUMNS, ACCOUNT_SCORE_COLUMNS, RING_COLUMNS
+
+    policy = Policy.default()
+    d = evaluate(pd.DataFrame(columns=ACCOUNT_COLUMNS), pd.DataFrame(columns=ACCOUNT_SCORE_COLUMNS), pd.DataFrame(columns=RING_COLUMNS), policy)
+    assert d.empty and list(d.columns) == DECISION_COLUMNS + ["evidence"]
+    assert plan_changes(empty_state(), d, policy, sweep_id="S1", at=SWEEP_AT).empty
+
+
+def test_ring_rule_can_be_switched_off(tmp_path):
+    policy = policy_from(tmp_path, '[rings]\nconfirmed_fraud_action = "none"\n')
+    rings = [{"ring_id": "R-1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}]}]
+    d = decide(ring_specs(score=0.55), rings, policy=policy)
+    assert d.loc["m1", "action"] == "review"
+    assert "RING_CONFIRMED_FRAUD" not in codes(d.loc["m1", "reasons"])
