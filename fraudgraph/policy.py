@@ -724,6 +724,7 @@ def evaluate(
     util_tiers = policy.tier_thresholds("utilization")
     tier_level = _levels(score, tiers, strict=False)
     ring_rule = big_ring & ring_has_fraud & (ring_score_of >= rcfg["confirmed_fraud_min_score"])
+    ring_rule &= rcfg["confirmed_fraud_action"] != "none"
     ring_rule_level = np.where(ring_rule, SEVERITY[rcfg["confirmed_fraud_action"]], 0).astype(np.int8)
     fraud = np.maximum(tier_level, ring_rule_level)
     small_ring = in_ring & ~big_ring
