@@ -820,6 +820,23 @@ def _layout(H: nx.DiGraph, seed: int) -> dict[str, np.ndarray]:
     return nx.spring_layout(U, seed=seed, k=(3.0 if n <= 100 else 1.6) / math.sqrt(n), iterations=100)
 
 
+def labelled_nodes(H: nx.DiGraph) -> set[str]:
+    """The nodes a picture labels: all of a small graph (up to 25 nodes); up to 200 nodes, the accounts,
+    hubs and identifiers shared within the picture (single-use identifiers only add clutter); up to
+    400, the seed accounts; beyond that none."""
+    n = H.number_of_nodes()
+    if n <= 25:
+        return set(H)
+    if n <= 200:
+        return {
+            v for v, d in H.nodes(data=True)
+            if d["node_type"] == "account" or d["is_hub"] or H.degree(v) >= 2
+        }
+    if n <= 400:
+        return {v for v, d in H.nodes(data=True) if d["node_type"] == "account" and d["seed"]}
+    return set()
+
+
 def _plain_label(text: str, limit: int = 26) -> str:
     text = " ".join(str(text).split())  # newlines and tabs would stack labels on top of each other
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else "\ufffd" for ch in text)
@@ -832,12 +849,11 @@ def render_png(
     *,
     seed: int = 7,
     dpi: int = 100,
-    max_labels: int = 80,
 ) -> None:
     """Draw the subgraph as a PNG: accounts as circles coloured by risk score, identifiers as squares
     coloured by kind (hubs with a dashed outline), seed accounts larger, confirmed fraud outlined
     black, money flows as purple arrows; seeded layout, legend and title. The figure grows with the
-    node count; labels are drawn for every node up to ``max_labels`` nodes, then for seed accounts only.
+    node count; labels follow ``labelled_nodes`` (the same rule as the HTML view).
 
     Uses matplotlib's Agg canvas directly (never pyplot), so it changes no global backend state.
     """
@@ -898,10 +914,10 @@ def render_png(
             linewidths=np.where(fraud_flags, 2.2, 0.8), zorder=4,
         )
 
-    label_all = n <= max_labels
+    labelled = labelled_nodes(H)
     font_size = float(np.clip(11 - n / 25, 6.5, 10))
     for v, d in H.nodes(data=True):
-        if label_all or (d["node_type"] == "account" and d["seed"] and n <= 4 * max_labels):
+        if v in labelled:
             x, y = pos[v]
             ax.annotate(
                 _plain_label(d["label"]), (x, y), xytext=(0, -9 - math.sqrt(node_size) / 2),

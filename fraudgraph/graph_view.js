@@ -34,7 +34,7 @@
   // ---- simulation (velocity Verlet with cooling, as in d3-force) ---------------------------
   var alpha = 1, alphaMin = 0.001, alphaTarget = 0;
   var alphaDecay = 1 - Math.pow(alphaMin, 1 / Math.max(1, data.ticks || 300));
-  var velocityDecay = 0.4, charge = -140, gravity = 0.04;
+  var velocityDecay = 0.4, charge = -180, gravity = 0.04;
 
   function tick() {
     alpha += (alphaTarget - alpha) * alphaDecay;
@@ -83,13 +83,13 @@
     if (colourMode === "action") return style.action_colours[p.d.action] || "#90a4ae";
     return p.d.score_known === false ? "#b0bec5" : riskColour(p.d.score);
   }
-  function radiusOf(p) {
+  function radiusOf(p) {             // in screen pixels: zooming spreads nodes apart, it does not inflate them
     if (p.d.node_type === "identifier") return p.d.is_hub ? 8 : 6;
     return p.d.seed ? 9 : 7;
   }
 
   // ---- view transform, drawing ---------------------------------------------------------------
-  var view = { x: 0, y: 0, k: 1 }, width = 0, height = 0, dpr = window.devicePixelRatio || 1;
+  var view = { x: 0, y: 0, k: 1 }, fitK = 1, width = 0, height = 0, dpr = window.devicePixelRatio || 1;
   var hovered = null, selected = null, dragging = null, panning = null, matches = [];
 
   function resize() {
@@ -101,14 +101,14 @@
     if (!nodes.length) return;
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     nodes.forEach(function (p) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); });
-    var pad = 60, top = 50;
-    view.k = Math.min((width - 2 * pad) / Math.max(x1 - x0, 1), (height - pad - top) / Math.max(y1 - y0, 1), 2.5);
+    var padX = 95, top = 56, bottom = 34;  // room for the toolbar and for labels centred under the nodes
+    view.k = fitK = Math.min((width - 2 * padX) / Math.max(x1 - x0, 1), (height - top - bottom) / Math.max(y1 - y0, 1), 4);
     view.x = width / 2 - view.k * (x0 + x1) / 2;
-    view.y = top / 2 + height / 2 - view.k * (y0 + y1) / 2;
+    view.y = top + (height - top - bottom) / 2 - view.k * (y0 + y1) / 2;
   }
   function labelOf(p) {
     var s = String(p.d.label).replace(/\s+/g, " ");
-    return s.length > 28 ? s.slice(0, 27) + "\u2026" : s;
+    return s.length > 24 ? s.slice(0, 23) + "\u2026" : s;
   }
   function draw() {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -119,38 +119,40 @@
       var paid = l.d.edge_type === "paid", dim = focus && !(near.has(l.s) && near.has(l.t));
       ctx.globalAlpha = dim ? 0.15 : 0.85;
       ctx.strokeStyle = paid ? style.paid_edge : style.uses_edge;
-      ctx.lineWidth = (paid ? 1.2 + Math.log10(1 + (l.d.amount || 0)) * 0.5 : 1) / Math.sqrt(view.k);
+      ctx.lineWidth = (paid ? 1.2 + Math.log10(1 + (l.d.amount || 0)) * 0.5 : 1) / view.k;
       ctx.beginPath(); ctx.moveTo(l.s.x, l.s.y); ctx.lineTo(l.t.x, l.t.y); ctx.stroke();
       if (paid) {                       // arrowhead at the payee's rim
-        var dx = l.t.x - l.s.x, dy = l.t.y - l.s.y, len = Math.sqrt(dx * dx + dy * dy) || 1, r = radiusOf(l.t) + 2;
-        var ex = l.t.x - dx / len * r, ey = l.t.y - dy / len * r, ux = dx / len * 8, uy = dy / len * 8;
+        var dx = l.t.x - l.s.x, dy = l.t.y - l.s.y, len = Math.sqrt(dx * dx + dy * dy) || 1, r = (radiusOf(l.t) + 2) / view.k;
+        var ex = l.t.x - dx / len * r, ey = l.t.y - dy / len * r, ux = dx / len * 9 / view.k, uy = dy / len * 9 / view.k;
         ctx.fillStyle = style.paid_edge; ctx.beginPath(); ctx.moveTo(ex, ey);
         ctx.lineTo(ex - ux - uy * 0.5, ey - uy + ux * 0.5); ctx.lineTo(ex - ux + uy * 0.5, ey - uy - ux * 0.5); ctx.fill();
       }
     });
-    var showAll = nodes.length <= 60 || view.k >= 1.6;
+    // small graphs: every label; larger ones: accounts and shared identifiers, the rest once zoomed in
+    var showAll = nodes.length <= 25 || view.k >= 2 * fitK, showMost = nodes.length <= 200;
     nodes.forEach(function (p) {
-      var r = radiusOf(p), dim = focus && !near.has(p);
+      var r = radiusOf(p) / view.k, dim = focus && !near.has(p);
       ctx.globalAlpha = dim ? 0.25 : 1;
       ctx.fillStyle = fillOf(p); ctx.beginPath();
       if (p.d.node_type === "identifier") ctx.rect(p.x - r, p.y - r, 2 * r, 2 * r); else ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
       ctx.fill();
       var fraud = p.d.fraud_label === "fraud";
-      ctx.setLineDash(p.d.is_hub ? [3, 2] : []);
-      ctx.lineWidth = fraud || p.d.is_hub ? 2.2 : 1.2;
+      ctx.setLineDash(p.d.is_hub ? [3 / view.k, 2 / view.k] : []);
+      ctx.lineWidth = (fraud || p.d.is_hub ? 2.2 : 1.2) / view.k;
       ctx.strokeStyle = fraud || p.d.is_hub ? "#111" : "#fff";
       ctx.stroke(); ctx.setLineDash([]);
       if (p === selected || matches.indexOf(p) >= 0) {
-        ctx.strokeStyle = "#0d47a1"; ctx.lineWidth = 2.5; ctx.beginPath(); ctx.arc(p.x, p.y, r + 5, 0, 2 * Math.PI); ctx.stroke();
+        ctx.strokeStyle = "#0d47a1"; ctx.lineWidth = 2.5 / view.k; ctx.beginPath(); ctx.arc(p.x, p.y, r + 5 / view.k, 0, 2 * Math.PI); ctx.stroke();
       }
     });
     ctx.globalAlpha = 1;
     ctx.font = (11 / view.k) + "px system-ui, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "top";
     ctx.lineWidth = 3 / view.k; ctx.strokeStyle = "rgba(255,255,255,0.85)"; ctx.fillStyle = "#263238";
     nodes.forEach(function (p) {
-      if (!(showAll || p === focus || near.has(p) || (p.d.seed && nodes.length <= 200))) return;
+      var important = p.d.node_type === "account" || p.deg >= 2 || p.d.is_hub;
+      if (!(showAll || p === focus || near.has(p) || (showMost && important) || (p.d.seed && nodes.length <= 400))) return;
       if (focus && !near.has(p)) return;
-      var y = p.y + radiusOf(p) + 2 / view.k;
+      var y = p.y + (radiusOf(p) + 2) / view.k;
       ctx.strokeText(labelOf(p), p.x, y); ctx.fillText(labelOf(p), p.x, y);
     });
   }
@@ -251,7 +253,7 @@
   function nodeAt(w) {
     var best = null, bestD = Infinity;
     nodes.forEach(function (p) {
-      var dx = p.x - w.x, dy = p.y - w.y, d = dx * dx + dy * dy, r = radiusOf(p) + 3 / view.k;
+      var dx = p.x - w.x, dy = p.y - w.y, d = dx * dx + dy * dy, r = (radiusOf(p) + 3) / view.k;
       if (d <= r * r && d < bestD) { best = p; bestD = d; }
     });
     return best;
