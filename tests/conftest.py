@@ -1,0 +1,43 @@
+"""Shared fixtures: a small synthetic world written to disk, and a workspace loaded and swept from it."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def world_dir(tmp_path_factory):
+    """A 3,000-account synthetic world in the data contract's CSV form (plus truth.csv)."""
+    from fraudgraph.synthetic import generate_world, write_world
+
+    out = tmp_path_factory.mktemp("world")
+    write_world(generate_world(3000, seed=11), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def swept_db(tmp_path_factory, world_dir):
+    """A workspace file with the world loaded and one sweep done; tests copy it before writing."""
+    from fraudgraph.contract import read_dataset
+    from fraudgraph.sweep import run_sweep
+    from fraudgraph.workspace.sqlite import SqliteWorkspace
+
+    path = tmp_path_factory.mktemp("ws") / "swept.db"
+    with SqliteWorkspace(path) as ws:
+        ws.load(read_dataset(world_dir))
+        run_sweep(ws, seed=0)
+    return path
+
+
+@pytest.fixture
+def db_copy(swept_db, tmp_path):
+    """A private copy of the swept workspace a test may change."""
+    import sqlite3
+
+    dst = tmp_path / "ws.db"
+    src = sqlite3.connect(swept_db)
+    out = sqlite3.connect(dst)
+    src.backup(out)
+    src.close()
+    out.close()
+    return dst

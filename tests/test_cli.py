@@ -1,0 +1,215 @@
+"""The command line through click's CliRunner: happy paths, every output format, errors and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from fraudgraph.cli import cli
+
+
+def run(*args, ok=True, env=None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    if ok:
+        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.stderr if hasattr(result, 'stderr') else ''}"
+    return result
+
+
+def error_line(result) -> str:
+    """The error message: exactly one line starting with 'Error:' on stderr, and no traceback."""
+    lines = [l for l in result.stderr.splitlines() if l.startswith("Error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in cli.commands.items():
+        out = run(name, "--help").output
+        assert "Example" in out, f"`fraudgraph {name} --help` has no example"
+        assert command.help, name
+
+
+def test_load_status_and_idempotent_reload(tmp_path, world_dir):
+    db = tmp_path / "ws.db"
+    first = json.loads(run("--db", db, "-q", "load", world_dir, "--format", "json").stdout)
+    assert first["accounts_new"] == 3000 and first["links_new"] > 3000 and not first["unchanged"]
+    again = json.loads(run("--db", db, "-q", "load", world_dir, "--format", "json").stdout)
+    assert again["unchanged"] and again["accounts_new"] == 0 and again["links_new"] == 0
+    st = json.loads(run("--db", db, "status", "--format", "json").stdout)
+    assert st["counts"]["accounts"] == 3000
+    assert {k["kind"] for k in st["kinds"]} >= {"device", "address", "email", "phone", "ip"}
+    assert st["last_load"] is not None and st["last_sweep"] is None
+    table = run("--db", db, "status").stdout
+    assert "distinct identifiers" in table and "last sweep            never" in table
+
+
+def test_bad_input_is_one_line_error_and_nothing_loaded(tmp_path, world_dir):
+    bad = tmp_path / "bad"
+    shutil.copytree(world_dir, bad)
+    with open(bad / "links.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[5][rows[0].index("kind")] = "fax"  # file line 6 (the header is line 1)
+    with open(bad / "links.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    db = tmp_path / "ws.db"
+    r = run("--db", db, "load", bad, ok=False)
+    assert r.exit_code == 1
+    err = error_line(r)
+    assert "links.csv:6" in err and "fax" in err and "kind" in err
+    # nothing half-written: the workspace holds no accounts
+    st = json.loads(run("--db", db, "status", "--format", "json").stdout)
+    assert st["counts"]["accounts"] == 0
+
+
+def test_missing_folder_is_a_usage_error(tmp_path):
+    r = run("--db", tmp_path / "ws.db", "load", tmp_path / "nope", ok=False)
+    assert r.exit_code == 2
+
+
+def test_results_commands_in_every_format(db_copy):
+    db = db_copy
+    rings = json.loads(run("--db", db, "rings", "--format", "json", "--limit", "5").stdout)
+    assert rings and {"ring_id", "size", "score", "exposure", "reasons"} <= set(rings[0])
+    assert [r["score"] for r in rings] == sorted((r["score"] for r in rings), reverse=True)
+    rows = list(csv.DictReader(io.StringIO(run("--db", db, "rings", "--format", "csv").stdout)))
+    assert rows and rows[0]["ring_id"] == rings[0]["ring_id"]
+    assert rings[0]["ring_id"] in run("--db", db, "rings").stdout
+
+    rid = rings[0]["ring_id"]
+    ring = json.loads(run("--db", db, "ring", rid, "--format", "json").stdout)
+    assert ring["ring_id"] == rid and len(ring["members"]) == ring["size"]
+    assert ring["identifiers"] and "raw_values" in ring["identifiers"][0]
+    assert ring["reasons"] and all({"code", "text"} <= set(x) for x in ring["reasons"])
+    text = run("--db", db, "ring", rid).stdout
+    assert "shared identifiers" in text and ring["reasons"][0]["text"][:30] in text
+    assert len(list(csv.DictReader(io.StringIO(run("--db", db, "ring", rid, "--format", "csv").stdout)))) == ring["size"]
+
+    member = ring["members"][0]["account_id"]
+    acc = json.loads(run("--db", db, "account", member, "--format", "json").stdout)
+    assert acc["account_id"] == member and acc["ring_id"] == rid
+    assert acc["identifiers"] and acc["score"] is not None
+    assert member in run("--db", db, "account", member).stdout
+    run("--db", db, "account", member, "--format", "csv")
+
+    dec = list(csv.DictReader(io.StringIO(run("--db", db, "decisions", "--format", "csv").stdout)))
+    assert dec and {"account_id", "action", "trigger", "score", "ring_id", "reasons"} <= set(dec[0])
+    assert all(d["action"] != "none" for d in dec)
+    decj = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)
+    assert all(d["action"] == "suspend" for d in decj)
+    run("--db", db, "decisions")
+
+    for fmt in ("table", "json", "csv"):
+        run("--db", db, "sweeps", "--format", fmt)
+        run("--db", db, "notices", "--format", fmt)
+        run("--db", db, "queue", "--format", fmt)
+        run("--db", db, "audit", "--format", fmt)
+
+
+def test_path_between_ring_members_and_no_path(db_copy):
+    db = db_copy
+    rings = json.loads(run("--db", db, "rings", "--format", "json").stdout)
+    ring = json.loads(run("--db", db, "ring", rings[0]["ring_id"], "--format", "json").stdout)
+    a, b = ring["members"][0]["account_id"], ring["members"][-1]["account_id"]
+    steps = json.loads(run("--db", db, "path", a, b, "--format", "json").stdout)
+    assert steps[0]["account_id"] == a and steps[-1]["account_id"] == b
+    assert all(s["type"] == "identifier" for s in steps[1::2])
+    assert "hop(s)" in run("--db", db, "path", a, b).stdout
+    r = run("--db", db, "path", a, "no-such-account", ok=False)
+    assert r.exit_code == 1 and "no-such-account" in r.stderr
+
+
+def test_unknown_ids_are_clear_errors(db_copy):
+    for args in (("ring", "R-999999"), ("account", "nobody"), ("export", "--ring", "R-999999", "-o", "x.json")):
+        r = run("--db", db_copy, *args, ok=False)
+        assert r.exit_code == 1
+        error_line(r)
+
+
+def test_sweep_dry_run_writes_nothing_and_resweep_changes_nothing(db_copy):
+    db = db_copy
+    before = run("--db", db, "audit", "--format", "csv").stdout
+    sweeps_before = json.loads(run("--db", db, "sweeps", "--format", "json").stdout)
+    dry = json.loads(run("--db", db, "-q", "sweep", "--dry-run", "--format", "json").stdout)
+    assert dry["dry_run"] is True
+    assert json.loads(run("--db", db, "sweeps", "--format", "json").stdout) == sweeps_before
+    again = json.loads(run("--db", db, "-q", "sweep", "--format", "json").stdout)
+    assert again["summary"]["events"] == {} and again["summary"]["notices"] == 0
+    assert again["summary"]["rings_new"] == 0 and again["summary"]["rings_dissolved"] == 0
+    assert run("--db", db, "audit", "--format", "csv").stdout == before
+    hist = json.loads(run("--db", db, "sweeps", "--format", "json").stdout)
+    assert len(hist) == 2 and hist[0]["sweep_id"] == "S-000002"
+
+
+def test_review_and_manual_actions_flow_through_audit(db_copy):
+    db = db_copy
+    dec = json.loads(run("--db", db, "decisions", "--format", "json").stdout)
+    flagged = dec[0]["account_id"]
+    r = run("--db", db, "review", flagged, "--dismiss", "--note", "verified in branch", "--analyst", "ana")
+    assert "dismiss" in r.stdout
+    acc = json.loads(run("--db", db, "account", flagged, "--format", "json").stdout)
+    assert acc["label"] == "legit" and acc["status"] == "active"
+    trail = json.loads(run("--db", db, "audit", flagged, "--format", "json").stdout)
+    assert trail[-1]["event"] == "review_dismiss" and trail[-1]["actor"] == "ana"
+    run("--db", db, "suspend", flagged, "--reason", "customer reported stolen identity")
+    assert json.loads(run("--db", db, "account", flagged, "--format", "json").stdout)["status"] == "suspended"
+    # a sweep never overrides the analyst
+    run("--db", db, "-q", "sweep")
+    assert json.loads(run("--db", db, "account", flagged, "--format", "json").stdout)["status"] == "suspended"
+    run("--db", db, "reinstate", flagged, "--reason", "identity verified")
+    assert json.loads(run("--db", db, "account", flagged, "--format", "json").stdout)["status"] == "active"
+    r = run("--db", db, "review", flagged, "--note", "x", ok=False)
+    assert r.exit_code == 2
+    r = run("--db", db, "suspend", flagged, "--reason", " ", ok=False)
+    assert r.exit_code == 1
+
+
+def test_export_and_report(db_copy, tmp_path):
+    db = db_copy
+    rid = json.loads(run("--db", db, "rings", "--format", "json").stdout)[0]["ring_id"]
+    for suffix in ("graphml", "gexf", "json", "cypher", "html", "png"):
+        out = tmp_path / f"ring.{suffix}"
+        run("--db", db, "export", "--ring", rid, "-o", out)
+        assert out.exists() and out.stat().st_size > 100
+    member = json.loads(run("--db", db, "ring", rid, "--format", "json").stdout)["members"][0]["account_id"]
+    run("--db", db, "export", "--account", member, "--hops", "2", "--format", "csv", "-o", tmp_path / "hood.csv")
+    r = run("--db", db, "export", "--account", member, "-o", tmp_path / "x.txt", ok=False)
+    assert r.exit_code == 2
+    for name in ("case.html", "case.md"):
+        run("--db", db, "report", "--ring", rid, "-o", tmp_path / name)
+        assert rid in (tmp_path / name).read_text()
+
+
+def test_evaluate_against_truth(db_copy, world_dir):
+    out = json.loads(run("--db", db_copy, "evaluate", world_dir / "truth.csv", "--format", "json").stdout)
+    assert out  # metrics present
+    run("--db", db_copy, "evaluate", world_dir / "truth.csv")
+
+
+def test_generate_is_deterministic(tmp_path):
+    run("generate", tmp_path / "a", "--accounts", "500", "--seed", "3")
+    run("generate", tmp_path / "b", "--accounts", "500", "--seed", "3")
+    for name in ("accounts.csv", "links.csv", "transactions.csv", "truth.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_demo_runs_end_to_end():
+    r = run("demo", "--accounts", "2000", "--seed", "5")
+    assert "Top rings" in r.stdout and "R-0000" in r.stdout
+    assert "precision" in r.stdout
+
+
+def test_version():
+    assert "fraudgraph" in run("--version").stdout
+
+
+def test_invalid_policy_is_a_clear_error(db_copy, tmp_path):
+    bad = tmp_path / "policy.toml"
+    bad.write_text("[tiers]\nmonitor = 0.3\nreview = 0.2\n[nonsense]\nx = 1\n")
+    r = run("--db", db_copy, "sweep", "--policy", bad, ok=False)
+    assert r.exit_code == 1 and "policy.toml" in error_line(r)
