@@ -5,6 +5,7 @@ with overdue ones. Plain language only: never a score, a reason code or anything
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Mapping
@@ -52,11 +53,11 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
 
     Proposes the most instalments among ``repayment.instalment_options`` (each <= ``max_months``)
     whose instalment is still at least ``minimum_instalment``; a smaller balance is one payment.
-    The leftover cents go on the first instalments. Returns ``{"total", "months", "instalment",
-    "amounts", "frequency", "options"}``; ``options`` lists every eligible plan, so an agent can
-    offer a shorter one. Raises ValueError for a balance that is not a positive number.
+    The leftover cents go on the first instalments. Returns ``{"total", "months", "instalment"
+    (the regular amount), "amounts" (every payment), "frequency", "options"}``; ``options`` lists
+    every eligible plan (months, regular instalment), so an agent can offer a shorter one. Raises ValueError for a balance that is not a positive number.
     """
-    if balance is None or not isinstance(balance, (int, float)) or not math.isfinite(balance) or balance <= 0:
+    if not isinstance(balance, numbers.Real) or isinstance(balance, bool) or not math.isfinite(balance) or balance <= 0:
         raise ValueError(f"repayment plan needs a positive balance, got {balance!r}")
     cfg = policy.data["repayment"]
     total = _to_cents(balance)
@@ -71,7 +72,7 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
         "instalment": base / 100,
         "amounts": [a / 100 for a in amounts],
         "frequency": "monthly",
-        "options": [{"months": m, "instalment": math.ceil(total / m) / 100} for m in (eligible or [1])],
+        "options": [{"months": m, "instalment": (total // m) / 100} for m in (eligible or [1])],
     }
 
 

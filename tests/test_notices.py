@@ -149,3 +149,10 @@ def test_repayment_plan_sums_to_the_balance_exactly(balance):
     assert sum(amounts) == balance
     assert max(amounts) - min(amounts) <= Decimal("0.01")
     assert plan["months"] == 1 or min(amounts) >= Decimal("25.00")
+
+
+def test_repayment_plan_accepts_numpy_numbers(policy):
+    import numpy as np
+
+    assert repayment_plan(np.float64(300.0), policy)["months"] == 12
+    assert repayment_plan(np.int64(300), policy)["total"] == 300.0
