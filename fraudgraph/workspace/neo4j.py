@@ -309,7 +309,7 @@ class Neo4jWorkspace(Workspace):
             return WorkspaceError(f"{self.location}: query {name} failed: {error.code}: {error.message}")
         return WorkspaceError(f"{self.location}: query {name} failed: {error}")
 
-    def run_query(self, name: str, *, write: bool = False, **params: Any) -> list[dict[str, Any]]:
+    def run_query(self, name: str, /, *, write: bool = False, **params: Any) -> list[dict[str, Any]]:
         """Run one named query in its own transaction; its rows as dicts.
 
         Used by ``fraudgraph.graph_engine`` for the GDS calls; the workspace methods use it too.
@@ -329,7 +329,7 @@ class Neo4jWorkspace(Workspace):
             raise self._fail(name, e) from e
         return [dict(zip(result.keys, record.values())) for record in result.records]
 
-    def _frame(self, name: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
+    def _frame(self, name: str, columns: Sequence[str] | None = None, /, **params: Any) -> pd.DataFrame:
         rows = self.run_query(name, **params)
         if not rows:
             return _empty(columns or [])
@@ -347,7 +347,7 @@ class Neo4jWorkspace(Workspace):
         try:
             tx = session.begin_transaction()
 
-            def run(name: str, **params: Any) -> list[dict[str, Any]]:
+            def run(name: str, /, **params: Any) -> list[dict[str, Any]]:
                 current[0] = name
                 query, checked = self._query(name, params)
                 result = tx.run(query.text, checked)
@@ -567,7 +567,7 @@ class Neo4jWorkspace(Workspace):
             }
         ).astype(object)
         new = new.drop_duplicates("txn_id", keep="last")
-        existing = {r["txn_id"]: r for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", new["txn_id"].tolist())}
+        existing = self._stored_payments(run, new)
         is_new = ~new["txn_id"].isin(existing.keys()).to_numpy()
         changed = np.zeros(len(new), dtype=bool)
         fields = {"account_id": "account_id", "counterparty": "counterparty", "counterparty_kind": "counterparty_kind",
@@ -594,6 +594,23 @@ class Neo4jWorkspace(Workspace):
         self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions")
         self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say, "transactions")
         say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
+
+    def _stored_payments(self, run, new: pd.DataFrame) -> dict[str, dict]:
+        """The stored transactions with the txn_ids of ``new``, by txn_id.
+
+        Looked up through their payer first (an index seek per account); only ids not found
+        there, when transactions are stored at all, are looked up by txn_id (a payer changed).
+        """
+        wanted = set(new["txn_id"])
+        found = {
+            r["txn_id"]: r
+            for r in self._fetch(run, "read/payments_by_payer", "account_ids", sorted(set(new["account_id"])))
+            if r["txn_id"] in wanted
+        }
+        missing = sorted(wanted - found.keys())
+        if missing and int(run("read/transaction_count")[0]["n"]) > 0:
+            found.update((r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing))
+        return found
 
     def status(self) -> dict[str, Any]:
         per_kind: dict[str, dict[str, Any]] = {}
