@@ -676,3 +676,11 @@ def test_ring_rule_can_be_switched_off(tmp_path):
     d = decide(ring_specs(score=0.55), rings, policy=policy)
     assert d.loc["m1", "action"] == "review"
     assert "RING_CONFIRMED_FRAUD" not in codes(d.loc["m1", "reasons"])
+
+
+def test_exempt_frame_can_allow_list_identifiers_and_accounts():
+    specs = [{"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("device", "dev-shared")]} for i in range(3)]
+    specs.append({"id": "solo", "score": 0.9})
+    exempt = pd.DataFrame({"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]})
+    d = decide(specs, [{"ring_id": "R-1", "size": 3}], exempt=exempt)
+    assert set(d["action"]) == {"none"}
