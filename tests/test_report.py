@@ -225,3 +225,25 @@ def test_report_checks_its_inputs(tmp_path, case):
     with pytest.raises(ExportError, match="ring_id"):
         write_report(tmp_path / "case.html", **{**case, "ring": {"size": 3}})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ring_from_a_swept_workspace_exports_and_reports(swept_db, tmp_path):
+    """Integration with investigate.py: the top ring of a real sweep, in every format and as both reports."""
+    from fraudgraph.export import FORMATS, export_graph
+    from fraudgraph.investigate import case_report_inputs, subgraph
+    from fraudgraph.workspace.sqlite import SqliteWorkspace
+
+    with SqliteWorkspace(swept_db, create=False) as ws:
+        rings = ws.table("rings").sort_values("score", ascending=False)
+        ring_id = rings["ring_id"].iloc[0]
+        graph = subgraph(ws, ring=ring_id)
+        inputs = case_report_inputs(ws, ring_id)
+    for fmt in FORMATS:
+        assert all(p.stat().st_size > 0 for p in export_graph(graph, tmp_path / f"ring.{fmt}", fmt))
+    (html_path,) = write_report(tmp_path / "case.html", **inputs)
+    text = html_path.read_text(encoding="utf-8")
+    for account in inputs["members"]["account_id"]:
+        assert f"<td>{account}</td>" in text
+    assert text.count("<img") == 2
+    md = write_report(tmp_path / "case.md", **inputs)
+    assert [p.name for p in md] == ["case.md", "case.png", "case.timeline.png"]
