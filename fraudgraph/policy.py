@@ -540,6 +540,36 @@ def _identifier_ties(reason: Any) -> list[tuple[str, str]]:
     return ties
 
 
+def _account_ties(
+    reasons: list, ring_reasons: list | None, exempt_ids: set[tuple[str, str]]
+) -> tuple[list, list, list[tuple[str, str]], bool, list[str], list[str]]:
+    """What ties one account to others, after identifier exemptions.
+
+    Returns (kept reasons, dropped reasons, remaining (kind, key) ties, whether any tie existed
+    before exemptions, the kept reason codes, the codes that may prove a strong tie). When the
+    account's own reasons name no identifier and ``ring_reasons`` is given (a ring member), the
+    ring's evidence and codes stand in for the account's.
+    """
+    kept, dropped = reasons, []
+    if exempt_ids:
+        kept = []
+        for reason in reasons:
+            ties = _identifier_ties(reason)
+            (dropped if ties and all(t in exempt_ids for t in ties) else kept).append(reason)
+    ties = [t for r in kept for t in _identifier_ties(r) if t not in exempt_ids]
+    had_ties = bool(ties) or bool(dropped)
+    codes = sorted({str(r.get("code")) for r in kept if isinstance(r, dict)})
+    tie_codes = codes
+    if not had_ties and ring_reasons is not None:
+        ring_ties = [t for r in ring_reasons for t in _identifier_ties(r)]
+        ties = [t for t in ring_ties if t not in exempt_ids]
+        had_ties = bool(ring_ties)
+        if ring_ties and not ties:
+            dropped.append({"evidence": [{"kind": k, "key": v} for k, v in ring_ties]})
+        tie_codes = codes + [str(r.get("code")) for r in ring_reasons if isinstance(r, dict)]
+    return kept, dropped, ties, had_ties, codes, tie_codes
+
+
 def _exempt_forms(kind: str, value: str) -> set[str]:
     """Spellings of an allow-listed identifier that count as a match for an evidence key.
 
@@ -771,29 +801,12 @@ def evaluate(
         fraud_rows.tolist(), score_reasons[fraud_rows].tolist(), ring_of[fraud_rows].tolist(),
         in_ring[fraud_rows].tolist(), fraud_trigger[fraud_rows].tolist(), ring_rule[fraud_rows].tolist(),
     )):
-        kept, dropped_exempt = reasons, []
-        if exempt_ids:
-            kept = []
-            for reason in reasons:
-                ties = _identifier_ties(reason)
-                (dropped_exempt if ties and all(t in exempt_ids for t in ties) else kept).append(reason)
-        ties = [t for r in kept for t in _identifier_ties(r) if t not in exempt_ids]
-        had_ties = bool(ties) or bool(dropped_exempt)
-        fell_back = not had_ties and member
-        if fell_back:
-            # The account's own reasons name no identifier: fall back to the ring's evidence.
-            ring_ties = [t for r in ring_reason_of.get(rid) or [] for t in _identifier_ties(r)]
-            ties = [t for t in ring_ties if t not in exempt_ids]
-            had_ties = bool(ring_ties)
-            if ring_ties and not ties:
-                dropped_exempt.append({"evidence": [{"kind": k, "key": v} for k, v in ring_ties]})
-        codes = sorted({str(r.get("code")) for r in kept if isinstance(r, dict)})
-        tie_codes = codes
-        if fell_back:
-            tie_codes = codes + [str(r.get("code")) for r in ring_reason_of.get(rid) or [] if isinstance(r, dict)]
+        kept, dropped_exempt, ties, had_ties, codes, tie_codes = _account_ties(
+            reasons, ring_reason_of.get(rid) if member else None, exempt_ids
+        )
         note = []
         if dropped_exempt:
-            kept_reasons[i] = kept
+            kept_reasons[i] = kept  # the reasons citing allow-listed identifiers are set aside
             note.append(_reason(
                 "EXEMPT_IDENTIFIER",
                 f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
