@@ -334,9 +334,10 @@ def keys_from_codes(
     # pyarrow kernels release the GIL: normalize two kinds at a time on a 2-core machine.
     with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
         results = pool.map(lambda w: _keys_of_kind(w[0], values.take(pa.array(w[3]))), work)
+        slot = np.zeros(len(values), dtype=np.int64)  # value code -> position among its kind's values
         for (kind, rows, row_values, kind_values), kind_keys in zip(work, results):
-            slot = np.searchsorted(kind_values, row_values)
-            keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot]
+            slot[kind_values] = np.arange(len(kind_values))
+            keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
     return keys
 
 
