@@ -261,7 +261,8 @@
   var downAt = null;
   canvas.addEventListener("pointerdown", function (ev) {
     var w = toWorld(ev), p = nodeAt(w);
-    downAt = w; canvas.setPointerCapture(ev.pointerId);
+    downAt = w;
+    try { canvas.setPointerCapture(ev.pointerId); } catch (e) { /* synthetic or already released pointer */ }
     if (p) { dragging = p; p.fixed = true; alphaTarget = 0.3; alpha = Math.max(alpha, 0.3); animate(); }
     else { panning = { x: w.sx - view.x, y: w.sy - view.y }; canvas.style.cursor = "grabbing"; }
   });
@@ -296,7 +297,10 @@
   document.getElementById("search").addEventListener("input", function (ev) {
     var q = ev.target.value.trim().toLowerCase();
     matches = q ? nodes.filter(function (p) { return String(p.d.id).toLowerCase().indexOf(q) >= 0 || String(p.d.label).toLowerCase().indexOf(q) >= 0; }) : [];
-    if (matches.length === 1) { selected = matches[0]; showDetails(selected); view.x = width / 2 - selected.x * view.k; view.y = height / 2 - selected.y * view.k; }
+    // one match, or one whose label is exactly the query: select it and centre on it
+    var exact = matches.filter(function (p) { return String(p.d.label).toLowerCase() === q; });
+    var pick = matches.length === 1 ? matches[0] : (exact.length === 1 ? exact[0] : null);
+    if (pick) { selected = pick; showDetails(pick); view.x = width / 2 - pick.x * view.k; view.y = height / 2 - pick.y * view.k; }
     draw();
   });
   window.addEventListener("resize", function () { resize(); fit(); draw(); });
