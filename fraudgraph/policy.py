@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,6 @@ DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
 
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
 TIER_ACTIONS = ("monitor", "review", "restrict", "suspend")
-STRONG_KINDS_HINT = tuple(k for k in IDENTIFIER_KINDS if k not in ("address", "phone", "email", "ip"))
 NOTICE_CATEGORIES = ("fraud_ring", "overdue", "credit_risk")
 NOTICE_PLACEHOLDERS = (
     "account_id",
