@@ -1,14 +1,13 @@
 """Read a data folder (CSV or Parquet) and validate it against the data contract.
 
 Validation is lazy: every broken rule on every row is collected and raised as one ``InputError``
-naming file, line, column, value and what was expected (see docs/DATA_CONTRACT.md).
+naming file, line, column, value and what was expected (the rules are DATA_CONTRACT.md's).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +114,8 @@ class _ProblemLog:
             self.listed.append(Problem(table.label, table.line(position), column, value, message))
         hidden = len(positions) - len(shown)
         if hidden:
-            example = describe(shown_values[0], int(shown[0])) if len(shown) else describe(None, int(positions[0]))
+            first = int(positions[0])
+            example = describe(values.iloc[first] if values is not None else None, first)
             self.summaries.add(len(self.listed))
             self.listed.append(
                 Problem(table.label, None, column, None, f"... and {hidden:,} more row(s) like: {example}")
@@ -435,8 +435,9 @@ def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.S
     return parsed.astype("datetime64[ns]")
 
 
-def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """Parsed float64 values (NaN where empty), the text shown in problems, and which were empty."""
+def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """Parsed float64 values (NaN where empty or bad), the text shown in problems, which rows were
+    not numbers (already reported) and which were empty."""
     series = table.frame[column]
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         values = series.astype("float64")
@@ -450,8 +451,7 @@ def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, p
         bad = ~missing & ~np.isfinite(values.to_numpy(na_value=np.nan))
         values = values.where(~bad)
     log.row_problems(table, bad, column, text, lambda v, _: f"{v!r} is not a number")
-    bad_or_missing = bad | missing
-    return values, text, bad_or_missing
+    return values, text, bad, missing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,16 +487,16 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
         if column not in frame:
             out[column] = np.nan
             continue
-        values, text, bad_or_missing = _numbers(table, column, log)
+        values, text, _, _ = _numbers(table, column, log)
         if minimum is not None:
             negative = (values < minimum).to_numpy(dtype=bool, na_value=False)
             log.row_problems(table, negative, column, text, lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)")
         out[column] = values.reset_index(drop=True)
 
     if "overdue_days" in frame:
-        values, text, bad_or_missing = _numbers(table, "overdue_days", log)
+        values, text, bad, missing = _numbers(table, "overdue_days", log)
         v = values.to_numpy(na_value=np.nan)
-        not_whole = ~bad_or_missing & ((v < 0) | (v != np.floor(v)))
+        not_whole = ~bad & ~missing & ((v < 0) | (v != np.floor(v)))
         log.row_problems(
             table, not_whole, "overdue_days", text,
             lambda v, _: f"overdue_days {v!s} is not a whole number >= 0",
@@ -655,10 +655,9 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
             table, unknown_counterparty, "counterparty", counterparty,
             lambda v, _: f"counterparty {v!r} has counterparty_kind account but is not in the accounts table",
         )
-    amount, amount_text, bad_or_missing = _numbers(table, "amount", log)
+    amount, amount_text, _, amount_missing = _numbers(table, "amount", log)
     log.row_problems(
-        table, _blank(amount_text) if not pd.api.types.is_numeric_dtype(frame["amount"].dtype) else amount.isna().to_numpy(),
-        "amount", amount_text, lambda v, _: "empty amount (a number > 0 is required)",
+        table, amount_missing, "amount", amount_text, lambda v, _: "empty amount (a number > 0 is required)"
     )
     not_positive = (amount <= 0).to_numpy(dtype=bool, na_value=False)
     log.row_problems(table, not_positive, "amount", amount_text, lambda v, _: f"amount {v!s} is not > 0")
