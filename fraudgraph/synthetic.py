@@ -460,7 +460,9 @@ class _WorldBuilder:
         # Account opening dates over eight years, more of them recent (a growing lender).
         age_days = 2900.0 * rng.random(n) ** 1.6 + 1.0
         self.created[:] = self.as_of - (age_days * DAY).astype(np.int64)
-        self.limit[:] = np.clip(np.round(rng.lognormal(np.log(3000), 0.75, n), -2), 300, 40000)
+        # Credit lines grow with tenure: new customers start low, four-year customers sit higher.
+        median_limit = 1500.0 + 3000.0 * np.minimum(age_days / 1460.0, 1.0)
+        self.limit[:] = np.clip(np.round(median_limit * rng.lognormal(0.0, 0.7, n), -2), 300, 40000)
         util = np.where(rng.random(n) < 0.22, 0.0, rng.beta(1.6, 4.0, n))
         self.balance[:] = np.round(self.limit * util, 2)
 
@@ -476,6 +478,14 @@ class _WorldBuilder:
         second = self.hh_start[same_week] + 1
         self.created[second] = np.minimum(
             self.created[self.hh_start[same_week]] + self.days(0, 6, len(second)), self.as_of - 2 * HOUR
+        )
+        # Roommates move in together and open accounts within weeks of each other: same address,
+        # same router, opened in a burst, like a bust-out ring, but no shared cards or bank accounts.
+        self.hh_roommates = (rng.random(len(sizes)) < 0.1) & ~same_week
+        movers = self.hh_roommates[self.hh_of] & (self.hh_rank > 0)
+        heads = self.hh_start[self.hh_of[movers]]
+        self.created[self.hh_members[movers]] = np.minimum(
+            self.created[heads] + self.days(0, 20, int(movers.sum())), self.as_of - 2 * HOUR
         )
         numbers = self.next_group_numbers("household", len(sizes))
         self.set_group(self.hh_members, "household", numbers[self.hh_of])
@@ -670,7 +680,14 @@ class _WorldBuilder:
             payer = np.repeat(mules, n_out)
             to = rng.choice(collectors, len(payer))
             amount = np.repeat(received * rng.uniform(0.8, 0.95, len(mules)) / n_out, n_out)
-            self.txn(payer, to, True, amount, self.as_of - self.days(0, 5, len(payer)))
+            if strength == 2 and len(mules) >= 2:
+                # Layering: some hops go through another mule first.
+                hop = rng.random(len(payer)) < 0.3
+                middle = rng.choice(mules, int(hop.sum()))
+                self.txn(payer[hop], middle, True, amount[hop], self.as_of - self.days(4, 8, int(hop.sum())))
+                payer = payer.copy()
+                payer[hop] = middle
+            self.txn(payer, to, True, amount, self.as_of - self.days(0, 4, len(payer)))
             forwarded = float(amount.sum())
         else:
             forwarded = float(received.sum())
@@ -788,7 +805,7 @@ class _WorldBuilder:
         later = self.created[members] + self.days(0, 400, len(members))
         for kind, p_household, p_member, only_couple in (
             (IP, 0.75, 0.85, False),
-            (DEVICE, 0.3, 0.7, False),
+            (DEVICE, 0.3, 0.7, False),  # the family tablet
             (PHONE, 0.15, 0.8, False),
             (CARD, 0.25, 1.0, True),
             (BANK, 0.2, 1.0, True),
@@ -796,7 +813,7 @@ class _WorldBuilder:
             has = rng.random(n_hh) < p_household
             use = has[hh] & (rng.random(len(members)) < p_member)
             if only_couple:
-                use &= rank < 2
+                use &= (rank < 2) & ~self.hh_roommates[hh]
             ent = self.alloc(kind, n_hh)
             self.link(members[use], kind, ent[hh[use]], later[use])
 
@@ -825,16 +842,19 @@ class _WorldBuilder:
         rng, n = self.rng, self.n
         accounts = np.arange(n, dtype=np.int64)
 
-        def hub(kind, group_kind, n_hubs, share, exponent, entities):
+        def hub(kind, group_kind, n_hubs, share, exponent, entities, at_signup=0.0):
             users = accounts[rng.random(n) < share]
             which = rng.choice(n_hubs, len(users), p=_popularity(n_hubs, exponent))
             seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(np.int64)
+            signup = rng.random(len(users)) < at_signup
+            seen[signup] = self.created[users[signup]] + self.days(0, 0.05, int(signup.sum()))
             self.link(users, kind, entities[which], seen)
             numbers = self.next_group_numbers(group_kind, n_hubs)
             self.set_group(users, group_kind, numbers[which])
 
         n_kiosks = max(2, n // 4000)
-        hub(DEVICE, "kiosk", n_kiosks, 0.025, 0.5, self.alloc(DEVICE, n_kiosks))
+        # Half the kiosk users signed up on the store tablet: first seen minutes after opening.
+        hub(DEVICE, "kiosk", n_kiosks, 0.025, 0.5, self.alloc(DEVICE, n_kiosks), at_signup=0.5)
         n_lockers = max(2, n // 5000)
         lockers = self.new_addresses(self.new_buildings(n_lockers), np.zeros(n_lockers), 1)
         hub(ADDRESS, "parcel_locker", n_lockers, 0.04, 0.5, lockers)
@@ -842,6 +862,17 @@ class _WorldBuilder:
         hub(IP, "carrier_ip", n_carrier, 0.28, 0.8, self.alloc(IP, n_carrier))
         junk_devices = _JUNK_BASE + np.arange(len(_JUNK_VALUES[DEVICE]))
         hub(DEVICE, "junk_device", len(junk_devices), 0.03, 1.0, junk_devices)
+        # Second-hand phones and recycled numbers: one identifier on two unrelated accounts,
+        # the second first seen after the first.
+        for kind, share in ((DEVICE, 0.004), (PHONE, 0.004)):
+            second = accounts[rng.random(n) < share]
+            first = rng.integers(0, n, len(second))
+            ok = first != second
+            second, first = second[ok], first[ok]
+            reused = self.alloc(kind, len(second))
+            self.link(first, kind, reused, self.created[first] + self.days(0, 400, len(first)))
+            self.link(second, kind, reused, np.maximum(self.created[second], self.created[first] + 400 * DAY)
+                      + self.days(0, 200, len(second)))
         for kind, share in ((EMAIL, 0.01), (PHONE, 0.01), (ADDRESS, 0.004)):
             users = accounts[rng.random(n) < share]
             junk = _JUNK_BASE + rng.integers(0, len(_JUNK_VALUES[kind]), len(users))
