@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from fraudgraph.features import (
     account_features,
     account_table,
+    group_lists,
     ring_features,
     shared_identifiers,
 )
@@ -32,6 +33,8 @@ from fraudgraph.scoring import (
 )
 
 # The workspace stores the first six (fraudgraph.workspace.base.RING_IDENTIFIER_COLUMNS).
+ACCOUNT_REASON_FLOOR = 0.2  # accounts scoring below this (and unlabelled) get no reasons
+
 RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values", "weight", "first_seen"]
 
 
@@ -178,8 +181,8 @@ def detect(
     stage("reasons")
     ident = shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
-    known_ids = pd.Series(graph.account_ids.to_numpy()[af.index[af["is_known_fraud"].to_numpy()]]).groupby(
-        cluster[af["is_known_fraud"].to_numpy()]).agg(list)
+    known = af["is_known_fraud"].to_numpy() & in_ring
+    known_ids = group_lists(cluster[known], graph.account_ids.to_numpy()[known])
     top_payees = _top_payees(flow, candidates.cluster_of, graph)
     reasons = ring_reasons(rf, evidence, anomaly, ident, known_ids, top_payees, burst_days=config.burst_days)
 
@@ -203,8 +206,12 @@ def detect(
     # Per account: what it shares with its ring (kind, key), for the account's own reasons.
     pair_kind = graph.identifiers["kind"].to_numpy()[shared.member_identifiers]
     pair_key = graph.identifiers["key"].to_numpy()[shared.member_identifiers]
-    acc_idents = pd.Series(list(zip(pair_kind, pair_key))).groupby(shared.member_rows).agg(list)
-    explained = np.flatnonzero((acc_score > 0) | af["is_known_legit"].to_numpy())
+    pair_values = np.empty(len(pair_kind), dtype=object)
+    pair_values[:] = list(zip(pair_kind, pair_key))
+    acc_idents = group_lists(shared.member_rows, pair_values, limit=10)
+    # Accounts below the explanation floor keep an empty list: at a million accounts, building
+    # reasons for every household member costs more than the whole detection.
+    explained = np.flatnonzero((acc_score >= ACCOUNT_REASON_FLOOR) | af["is_known_legit"].to_numpy() | af["is_known_fraud"].to_numpy())
     acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
     for pos, rs in zip(explained, account_reasons(
         af.iloc[explained], acc_score[explained], tie[explained], ring_id_of_account[explained],
@@ -247,20 +254,18 @@ def detect(
 
 def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
     """Ring features as plain JSON-friendly dicts (ints stay ints, NaN becomes None)."""
-    records = []
-    cols = list(rf.columns)
-    int_cols = {c for c in cols if pd.api.types.is_integer_dtype(rf[c])}
-    values = rf.to_numpy(dtype=object)
-    for row in values:
-        rec = {}
-        for c, v in zip(cols, row):
-            if c in int_cols:
-                rec[c] = int(v)
-            else:
-                v = float(v)
-                rec[c] = None if np.isnan(v) else round(v, 6)
-        records.append(rec)
-    return records
+    columns = []
+    for c in rf.columns:
+        v = rf[c].to_numpy()
+        if pd.api.types.is_integer_dtype(v) or pd.api.types.is_bool_dtype(v):
+            columns.append(v.astype(np.int64).tolist())
+        else:
+            v = np.round(v.astype(np.float64), 6)
+            obj = v.astype(object)
+            obj[np.isnan(v)] = None
+            columns.append(obj.tolist())
+    names = list(rf.columns)
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series:
@@ -274,7 +279,7 @@ def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series
     per = pay.groupby(["cluster", "payee"]).size().rename("n").reset_index()
     per = per[per["n"] >= 2].sort_values(["cluster", "n"], ascending=[True, False])
     per["payee_id"] = graph.account_ids.to_numpy()[per["payee"].to_numpy()]
-    return per.groupby("cluster")["payee_id"].agg(lambda s: list(s[:10]))
+    return group_lists(per["cluster"].to_numpy(), per["payee_id"].to_numpy(), limit=10)
 
 
 __all__ = ["DEFAULT_TIERS", "Detection", "detect", "latest_timestamp"]

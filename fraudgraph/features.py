@@ -103,6 +103,21 @@ def shared_identifiers(
     )
 
 
+def group_lists(keys: np.ndarray, values: np.ndarray, limit: int | None = None) -> pd.Series:
+    """Values grouped by key as Python lists (first ``limit`` per key, in input order), indexed by
+    key; one sort and split instead of a Python-level groupby aggregation."""
+    keys = np.asarray(keys)
+    values = np.asarray(values, dtype=object)
+    if len(keys) == 0:
+        return pd.Series(dtype=object)
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    chunks = np.split(values, starts[1:])
+    lists = [list(c[:limit]) if limit else list(c) for c in chunks]
+    return pd.Series(lists, index=keys[starts], dtype=object)
+
+
 def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: str) -> np.ndarray:
     s = pd.Series(values).groupby(cluster)
     agg = getattr(s, how)()

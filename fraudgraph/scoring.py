@@ -14,6 +14,8 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 from sklearn.utils.validation import check_is_fitted
 
+from fraudgraph.features import group_lists
+
 # Score thresholds of the default actions (a score at or above the threshold gets the action).
 # Calibrated on generated worlds (benchmarks/quality.py); examples/policy.toml uses the same.
 DEFAULT_TIERS: dict[str, float] = {"monitor": 0.3, "review": 0.5, "suspend": 0.8}
@@ -349,6 +351,10 @@ def _fmt_days(days: float) -> str:
     return f"{days:.0f} day" + ("" if round(days) == 1 else "s")
 
 
+_VERBS = {"device": "use", "card": "pay with", "bank_account": "pay out to", "national_id": "give",
+          "address": "live at", "phone": "give", "email": "give", "ip": "connect from"}
+
+
 def ring_reasons(
     features: pd.DataFrame,
     evidence: pd.DataFrame,
@@ -360,119 +366,143 @@ def ring_reasons(
     burst_days: float,
     max_identifiers: int = 3,
 ) -> list[list[dict]]:
-    """Reasons per ring (rows of ``features``), strongest first.
+    """Reasons per ring (rows of ``features``, whose index is the cluster number), strongest first.
 
-    identifiers: shared identifiers with cluster, kind, key, n_members, n_accounts, weight,
-        first_seen_max (days), values (raw spellings); known_fraud_ids: cluster -> list of
-        confirmed fraud account ids; top_payees: cluster -> list of account ids paid by most members.
+    identifiers: shared identifiers with cluster, kind, key, n_members, n_accounts, weight and
+        values (raw spellings); known_fraud_ids: cluster -> list of confirmed fraud account ids;
+        top_payees: cluster -> list of account ids paid by several members.
+    Built code by code over the rings where each code fires, so the cost follows the number of
+    reasons, not rings x codes.
     """
     f = features
-    ident = identifiers.copy()
-    ident["order"] = ident["kind"].map(_KIND_ORDER).fillna(9)
-    ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
-    ident_by_cluster = {c: g for c, g in ident.groupby("cluster", sort=False)}
-    ev = evidence.to_numpy()
-    codes = list(evidence.columns)
-    col = {c: i for i, c in enumerate(codes)}
-    out: list[list[dict]] = []
+    k = len(f)
+    row_of_cluster = pd.Series(np.arange(k), index=f.index)
+    collected: list[list[tuple[float, dict]]] = [[] for _ in range(k)]
     size = f["size"].to_numpy()
-    for row, cluster in enumerate(f.index):
-        reasons: list[tuple[float, dict]] = []
-        n = int(size[row])
-        shared = ident_by_cluster.get(cluster)
-        if shared is not None:
-            for rec in shared.head(max_identifiers).itertuples(index=False):
-                values = list(rec.values) if isinstance(rec.values, (list, tuple, np.ndarray)) else []
-                verb = {"device": "use", "card": "pay with", "bank_account": "pay out to", "national_id": "give",
-                        "address": "live at", "phone": "give", "email": "give", "ip": "connect from"}.get(rec.kind, "share")
-                text = f"{rec.n_members} accounts {verb} {rec.kind.replace('_', ' ')} {rec.key}"
-                if rec.n_accounts > rec.n_members:
-                    text += f" ({rec.n_accounts} accounts in all)"
-                strength = 0.5 + 0.1 * (rec.kind in ("device", "card", "bank_account", "national_id"))
-                reasons.append((strength, _reason(
-                    f"SHARED_{rec.kind.upper()}", text,
-                    {"kind": rec.kind, "key": rec.key, "values": values, "n_members": int(rec.n_members),
-                     "n_accounts": int(rec.n_accounts), "weight": round(float(rec.weight), 4)},
-                )))
-        e = ev[row]
-        if e[col["KNOWN_FRAUD_IN_RING"]] > 0:
-            ids = list(known_fraud_ids.get(cluster, []))
-            k = int(f["known_fraud"].iat[row])
-            reasons.append((2.0, _reason(
-                "KNOWN_FRAUD_IN_RING", f"{k} confirmed fraud account{'s' if k != 1 else ''} in the ring",
-                {"account_ids": ids[:20], "n_known_fraud": k},
+
+    if len(identifiers):
+        ident = identifiers.assign(order=identifiers["kind"].map(_KIND_ORDER).fillna(9).to_numpy())
+        ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
+        top = ident.groupby("cluster", sort=False).head(max_identifiers)
+        rows = row_of_cluster.reindex(top["cluster"]).to_numpy()
+        for row, kind, key, n_mem, n_acc, weight, values in zip(
+            rows, top["kind"].to_numpy(), top["key"].to_numpy(), top["n_members"].to_numpy(),
+            top["n_accounts"].to_numpy(), top["weight"].to_numpy(), top["values"].to_numpy(),
+        ):
+            if row < 0 or np.isnan(row):
+                continue
+            text = f"{n_mem} accounts {_VERBS.get(kind, 'share')} {kind.replace('_', ' ')} {key}"
+            if n_acc > n_mem:
+                text += f" ({n_acc} accounts in all)"
+            strength = 0.6 if kind in ("device", "card", "bank_account", "national_id") else 0.5
+            collected[int(row)].append((strength, _reason(
+                f"SHARED_{kind.upper()}", text,
+                {"kind": kind, "key": key, "values": list(values) if isinstance(values, (list, tuple, np.ndarray)) else [],
+                 "n_members": int(n_mem), "n_accounts": int(n_acc), "weight": round(float(weight), 4)},
             )))
-        if e[col["OPENED_TOGETHER"]] >= REASON_THRESHOLD:
-            together = int(round(f["opened_together_share"].iat[row] * n))
-            reasons.append((e[col["OPENED_TOGETHER"]], _reason(
-                "OPENED_TOGETHER",
-                f"{together} of {n} accounts opened within {_fmt_days(f['created_span_days'].iat[row] if together == n else 14)}",
-                {"n_opened_together": together, "created_span_days": round(float(f["created_span_days"].iat[row]), 1),
-                 "median_age_days": round(float(f["median_age_days"].iat[row]), 1)},
-            )))
-        if e[col["RECENT_LINK_BURST"]] >= REASON_THRESHOLD:
-            k = int(round(f["recent_link_old_account_share"].iat[row] * n))
-            reasons.append((e[col["RECENT_LINK_BURST"]], _reason(
-                "RECENT_LINK_BURST",
-                f"{k} long-standing accounts picked up shared identifiers in the last {_fmt_days(burst_days)}",
-                {"n_accounts": k, "window_days": burst_days},
-            )))
-        if e[col["NEW_SHARED_PAYOUT"]] >= REASON_THRESHOLD:
-            k = int(round(f["new_shared_payout_share"].iat[row] * n))
-            banks = [] if shared is None else shared.loc[shared["kind"] == "bank_account", "key"].head(3).tolist()
-            reasons.append((e[col["NEW_SHARED_PAYOUT"]], _reason(
-                "NEW_SHARED_PAYOUT",
-                f"{k} accounts added the same payout bank account in the last {_fmt_days(burst_days)}",
-                {"n_accounts": k, "bank_accounts": banks, "window_days": burst_days},
-            )))
-        if e[col["MAXED_CREDIT"]] >= REASON_THRESHOLD:
-            k = int(round(f["maxed_share"].iat[row] * n))
-            reasons.append((e[col["MAXED_CREDIT"]], _reason(
-                "MAXED_CREDIT", f"{k} of {n} accounts use 90% or more of their credit line",
-                {"n_maxed": k, "mean_utilization": round(float(np.nan_to_num(f["mean_utilization"].iat[row])), 3),
-                 "exposure": round(float(f["exposure"].iat[row]), 2)},
-            )))
-        if e[col["OVERDUE_TOGETHER"]] >= REASON_THRESHOLD:
-            k = int(round(f["overdue_share"].iat[row] * n))
-            reasons.append((e[col["OVERDUE_TOGETHER"]], _reason(
-                "OVERDUE_TOGETHER", f"{k} of {n} accounts are past due",
-                {"n_overdue": k, "mean_overdue_days": round(float(f["mean_overdue_days"].iat[row]), 1)},
-            )))
-        if e[col["CHARGEBACKS"]] >= REASON_THRESHOLD:
-            k = int(round(f["chargeback_member_share"].iat[row] * n))
-            reasons.append((e[col["CHARGEBACKS"]], _reason(
-                "CHARGEBACKS", f"{k} of {n} accounts had chargebacks",
-                {"n_accounts": k, "chargeback_share": round(float(f["chargeback_share"].iat[row]), 3)},
-            )))
-        if e[col["PASS_THROUGH_MONEY"]] >= REASON_THRESHOLD:
-            k = int(round(f["pass_through_share"].iat[row] * n))
-            payees = list(top_payees.get(cluster, []))
-            text = f"{k} of {n} accounts pass on money from {int(f['fan_in'].iat[row])} outside payers"
-            if payees:
-                text += f" to the same accounts ({', '.join(payees[:3])})"
-            reasons.append((e[col["PASS_THROUGH_MONEY"]], _reason(
-                "MONEY_FAN_IN", text,
-                {"n_pass_through": k, "n_payers": int(f["fan_in"].iat[row]), "collectors": payees[:10],
-                 "internal_flow": round(float(f["internal_flow"].iat[row]), 2)},
-            )))
-        if e[col["LINKED_TOGETHER"]] >= REASON_THRESHOLD and e[col["RECENT_LINK_BURST"]] < REASON_THRESHOLD:
-            k = int(round(f["link_sync_share"].iat[row] * n))
-            reasons.append((e[col["LINKED_TOGETHER"]] * 0.6, _reason(
-                "LINKED_TOGETHER", f"{k} of {n} accounts started using their shared identifiers within days of each other",
-                {"n_accounts": k},
-            )))
-        if anomaly[row] >= 0.5 and reasons:
-            reasons.append((anomaly[row] * 0.5, _reason(
+
+    def fire(code: str, threshold: float = REASON_THRESHOLD) -> np.ndarray:
+        return np.flatnonzero(evidence[code].to_numpy() >= threshold)
+
+    def col(name: str) -> np.ndarray:
+        return f[name].to_numpy()
+
+    clusters = f.index.to_numpy()
+    kf = col("known_fraud")
+    for r in np.flatnonzero(kf > 0):
+        ids = list(known_fraud_ids.get(clusters[r], []))
+        n = int(kf[r])
+        collected[r].append((2.0, _reason(
+            "KNOWN_FRAUD_IN_RING", f"{n} confirmed fraud account{'s' if n != 1 else ''} in the ring",
+            {"account_ids": ids[:20], "n_known_fraud": n},
+        )))
+    e_open, span, together = evidence["OPENED_TOGETHER"].to_numpy(), col("created_span_days"), col("opened_together_share")
+    age = col("median_age_days")
+    for r in fire("OPENED_TOGETHER"):
+        n_t = int(round(together[r] * size[r]))
+        window = span[r] if n_t == size[r] else None
+        text = (f"{n_t} of {size[r]} accounts opened within {_fmt_days(window)}" if window is not None
+                else f"{n_t} of {size[r]} accounts opened within a few weeks of each other")
+        collected[r].append((e_open[r], _reason(
+            "OPENED_TOGETHER", text,
+            {"n_opened_together": n_t, "created_span_days": round(float(span[r]), 1), "median_age_days": round(float(age[r]), 1)},
+        )))
+    e_burst, burst_share = evidence["RECENT_LINK_BURST"].to_numpy(), col("recent_link_old_account_share")
+    for r in fire("RECENT_LINK_BURST"):
+        n = int(round(burst_share[r] * size[r]))
+        collected[r].append((e_burst[r], _reason(
+            "RECENT_LINK_BURST",
+            f"{n} long-standing accounts picked up shared identifiers in the last {_fmt_days(burst_days)}",
+            {"n_accounts": n, "window_days": burst_days},
+        )))
+    e_pay, pay_share = evidence["NEW_SHARED_PAYOUT"].to_numpy(), col("new_shared_payout_share")
+    banks = {}
+    if len(identifiers):
+        b = identifiers[identifiers["kind"] == "bank_account"]
+        banks = group_lists(b["cluster"].to_numpy(), b["key"].to_numpy(), limit=3).to_dict()
+    for r in fire("NEW_SHARED_PAYOUT"):
+        n = int(round(pay_share[r] * size[r]))
+        collected[r].append((e_pay[r], _reason(
+            "NEW_SHARED_PAYOUT", f"{n} accounts added the same payout bank account in the last {_fmt_days(burst_days)}",
+            {"n_accounts": n, "bank_accounts": banks.get(clusters[r], []), "window_days": burst_days},
+        )))
+    e_max, maxed, util, exposure = evidence["MAXED_CREDIT"].to_numpy(), col("maxed_share"), col("mean_utilization"), col("exposure")
+    for r in fire("MAXED_CREDIT"):
+        n = int(round(maxed[r] * size[r]))
+        collected[r].append((e_max[r], _reason(
+            "MAXED_CREDIT", f"{n} of {size[r]} accounts use 90% or more of their credit line",
+            {"n_maxed": n, "mean_utilization": round(float(np.nan_to_num(util[r])), 3), "exposure": round(float(exposure[r]), 2)},
+        )))
+    e_od, od, od_days = evidence["OVERDUE_TOGETHER"].to_numpy(), col("overdue_share"), col("mean_overdue_days")
+    for r in fire("OVERDUE_TOGETHER"):
+        n = int(round(od[r] * size[r]))
+        collected[r].append((e_od[r], _reason(
+            "OVERDUE_TOGETHER", f"{n} of {size[r]} accounts are past due",
+            {"n_overdue": n, "mean_overdue_days": round(float(od_days[r]), 1)},
+        )))
+    e_cb, cb_members, cb_share = evidence["CHARGEBACKS"].to_numpy(), col("chargeback_member_share"), col("chargeback_share")
+    for r in fire("CHARGEBACKS"):
+        n = int(round(cb_members[r] * size[r]))
+        collected[r].append((e_cb[r], _reason(
+            "CHARGEBACKS", f"{n} of {size[r]} accounts had chargebacks",
+            {"n_accounts": n, "chargeback_share": round(float(cb_share[r]), 3)},
+        )))
+    e_pt, pt, fan_in, internal = evidence["PASS_THROUGH_MONEY"].to_numpy(), col("pass_through_share"), col("fan_in"), col("internal_flow")
+    for r in fire("PASS_THROUGH_MONEY"):
+        n = int(round(pt[r] * size[r]))
+        payees = list(top_payees.get(clusters[r], []))
+        text = f"{n} of {size[r]} accounts pass on money from {int(fan_in[r])} outside payers"
+        if payees:
+            text += f" to the same accounts ({', '.join(payees[:3])})"
+        collected[r].append((e_pt[r], _reason(
+            "MONEY_FAN_IN", text,
+            {"n_pass_through": n, "n_payers": int(fan_in[r]), "collectors": payees[:10], "internal_flow": round(float(internal[r]), 2)},
+        )))
+    e_sync, sync = evidence["LINKED_TOGETHER"].to_numpy(), col("link_sync_share")
+    for r in fire("LINKED_TOGETHER"):
+        if e_burst[r] >= REASON_THRESHOLD:
+            continue  # the burst says it more precisely
+        n = int(round(sync[r] * size[r]))
+        collected[r].append((e_sync[r] * 0.6, _reason(
+            "LINKED_TOGETHER", f"{n} of {size[r]} accounts started using their shared identifiers within days of each other",
+            {"n_accounts": n},
+        )))
+    for r in np.flatnonzero(anomaly >= 0.5):
+        if collected[r]:
+            collected[r].append((anomaly[r] * 0.5, _reason(
                 "UNUSUAL_RING", "the ring's features are unlike ordinary groups of linked accounts",
-                {"anomaly": round(float(anomaly[row]), 3)},
+                {"anomaly": round(float(anomaly[r]), 3)},
             )))
-        legit = int(f["known_legit"].iat[row])
-        if legit:
-            reasons.append((0.1, _reason(
-                "VERIFIED_LEGIT_MEMBERS", f"{legit} of {n} accounts are verified legitimate",
-                {"n_known_legit": legit},
-            )))
-        reasons.sort(key=lambda t: -t[0])
+    legit = col("known_legit")
+    for r in np.flatnonzero(legit > 0):
+        collected[r].append((0.1, _reason(
+            "VERIFIED_LEGIT_MEMBERS", f"{int(legit[r])} of {size[r]} accounts are verified legitimate",
+            {"n_known_legit": int(legit[r])},
+        )))
+    out = []
+    for reasons in collected:
+        if len(reasons) > 1:
+            reasons.sort(key=lambda t: -t[0])
         out.append([r for _, r in reasons])
     return out
 
