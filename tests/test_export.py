@@ -584,3 +584,15 @@ def test_exports_get_ordinary_file_permissions(tmp_path, graph):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_dense_spring_layout_is_seeded_and_keeps_neighbours_close():
+    G = nx.connected_caveman_graph(12, 8)  # 96 nodes in 12 tight groups
+    first = export._dense_spring_layout(G, seed=3, k=0.1, iterations=80)
+    again = export._dense_spring_layout(G, seed=3, k=0.1, iterations=80)
+    assert all(np.array_equal(first[v], again[v]) for v in G)
+    xy = np.array([first[v] for v in G])
+    assert np.isfinite(xy).all() and np.abs(xy).max() <= 1.0 + 1e-9
+    edge_length = np.mean([np.linalg.norm(first[u] - first[v]) for u, v in G.edges])
+    pair_length = np.mean([np.linalg.norm(xy[i] - xy[j]) for i in range(0, 96, 5) for j in range(1, 96, 7)])
+    assert edge_length < 0.4 * pair_length
