@@ -43,7 +43,7 @@ def measure(n_accounts: int, seed: int, folder: Path) -> dict:
     import pandas as pd
 
     t = time.perf_counter()
-    pd.read_csv(world_dir / "links.csv", dtype=str, keep_default_na=False, na_filter=False, engine="pyarrow")
+    pd.read_csv(world_dir / "links.csv", dtype=str, keep_default_na=False, na_filter=False)
     out["read_links_csv_only_s"] = round(time.perf_counter() - t, 1)
 
     t = time.perf_counter()

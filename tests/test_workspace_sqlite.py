@@ -277,3 +277,24 @@ def test_shortest_path_through_shared_identifiers_not_hubs(ws):
     assert ws.shortest_path("P0", "P5", max_hops=6, hub_threshold=10) is None  # only the hub IP links them
     with pytest.raises(NotFoundError):
         ws.shortest_path("P0", "nope", max_hops=6, hub_threshold=10)
+
+
+def test_columnar_snapshot_matches_the_tables_after_updates(ws):
+    """Sweeps read the Parquet snapshot; it must hold exactly what the SQL tables hold."""
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    newer = [list(a) for a in ACCOUNTS]
+    newer[1][2] = 2500.0
+    ws.load(make_dataset([tuple(a) for a in newer] + [("A9", "2024-09-09", 10.0, 0.0, 0, "closed", None)],
+                         [("007", "device", "DEV-1", "dev-1", "2024-01-15"), ("A9", "card", "c9", "c9", None),
+                          ("A4", "phone", "+1 555 123 4567", "5551234567", "2024-06-01")],
+                         [("t2", "A2", "shop-1", "merchant", 20.0, "2024-05-02T10:00:00", "refunded"),
+                          ("t3", "A9", "A2", "account", 5.0, "2024-06-02T10:00:00", "settled")]))
+    ids = ws.accounts()["account_id"].tolist()
+    assert ids == ["007", "A2", "A3", "A4", "A9"]
+    pd.testing.assert_frame_equal(ws.accounts(), ws.accounts(ids), check_dtype=False)
+    snap, rows = ws.links(), ws.links(ids)
+    pd.testing.assert_frame_equal(snap.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
+    assert snap.set_index(["account_id", "kind", "value"]).loc[("007", "device", "DEV-1"), "first_seen"] == pd.Timestamp("2024-01-15")
+    tx, tx_rows = ws.transactions(), ws.transactions(ids)
+    pd.testing.assert_frame_equal(tx, tx_rows, check_dtype=False)
+    assert tx.set_index("txn_id").loc["t2", "status"] == "refunded"
