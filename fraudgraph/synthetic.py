@@ -277,6 +277,67 @@ def _lognormal_sizes(rng, target, median, sigma, lo, hi) -> np.ndarray:
     return sizes
 
 
+_HEX_LOWER = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_UPPER = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
+def _hex_chars(values: np.ndarray, digits: int, upper: np.ndarray) -> np.ndarray:
+    """The low `digits` hex digits of each value, as a (rows, digits) matrix of ASCII codes."""
+    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    nibbles = ((values.astype(np.uint64)[:, None] >> shifts) & np.uint64(15)).astype(np.intp)
+    return np.where(upper[:, None], _HEX_UPPER[nibbles], _HEX_LOWER[nibbles])
+
+
+def _digit_chars(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal digits of each value, as a (rows, width) matrix of ASCII codes."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (48 + (np.asarray(values).astype(np.int64)[:, None] // powers) % 10).astype(np.uint8)
+
+
+def _join_chars(rows: int, *pieces) -> np.ndarray:
+    """Concatenate character matrices and constant byte strings column-wise."""
+    columns = [
+        np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (rows, len(p))) if isinstance(p, bytes) else p
+        for p in pieces
+    ]
+    return np.concatenate(columns, axis=1)
+
+
+def _chars_to_text(chars: np.ndarray) -> pa.Array:
+    """A (rows, width) ASCII matrix as an Arrow string array, without a Python object per row."""
+    chars = np.ascontiguousarray(chars, dtype=np.uint8)
+    if chars.shape[0] == 0:
+        return pa.array([], pa.string())
+    return pa.array(chars.view(f"S{chars.shape[1]}").ravel(), type=pa.binary()).cast(pa.string())
+
+
+def _concat(arrays) -> pa.Array:
+    """One contiguous Arrow array from arrays or chunked arrays (large inputs come back chunked)."""
+    chunks = []
+    for a in arrays:
+        chunks.extend(a.chunks if isinstance(a, pa.ChunkedArray) else [a])
+    return pa.chunked_array(chunks, type=chunks[0].type).combine_chunks()
+
+
+def _in_row_order(rows: int, parts) -> pa.Array:
+    """Reassemble (row indexes, texts) parts into one array in row order."""
+    index = np.concatenate([r for r, _ in parts])
+    texts = _concat([t for _, t in parts])
+    position = np.empty(rows, dtype=np.int64)
+    position[index] = np.arange(rows)
+    return texts.take(pa.array(position))
+
+
+def _by_layout(layout: np.ndarray, layouts) -> pa.Array:
+    """Spell each row with the layout its variant picks; a layout maps row indexes to pieces."""
+    parts = []
+    for number, pieces in enumerate(layouts):
+        r = np.flatnonzero(layout == number)
+        if len(r):
+            parts.append((r, _chars_to_text(_join_chars(len(r), *pieces(r)))))
+    return _in_row_order(len(layout), parts)
+
+
 def _popularity(n: int, exponent: float) -> np.ndarray:
     weights = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
     return weights / weights.sum()
@@ -973,85 +1034,97 @@ class _WorldBuilder:
             packed = entity[rows] * 8192 + variant[rows]
             unique, inverse = np.unique(packed, return_inverse=True)
             ent, var = unique // 8192, unique % 8192
-            text = np.empty(len(unique), dtype=object)
             junk = ent >= _JUNK_BASE
+            real = np.flatnonzero(~junk)
+            text = render(ent[real], var[real])
             if junk.any():
-                text[junk] = np.asarray(_JUNK_VALUES[code], dtype=object)[ent[junk] - _JUNK_BASE]
-            real = ~junk
-            text[real] = render(ent[real], var[real])
-            same_text, distinct = pd.factorize(text)
-            codes[rows] = offset + same_text[inverse]
-            dictionary.append(np.asarray(distinct, dtype=object))
-            offset += len(distinct)
-        return np.concatenate(dictionary) if dictionary else np.empty(0, dtype=object), codes
+                junk_text = _names(_JUNK_VALUES[code], ent[junk] - _JUNK_BASE)
+                text = _in_row_order(len(unique), [(real, text), (np.flatnonzero(junk), junk_text)])
+            encoded = text.dictionary_encode()
+            codes[rows] = offset + encoded.indices.to_numpy()[inverse]
+            dictionary.append(encoded.dictionary)
+            offset += len(encoded.dictionary)
+        return (_concat(dictionary) if dictionary else pa.array([], pa.string())), codes
 
     def render_devices(self, ent, var):
-        h1 = _mix64(ent, self.salt ^ 0x1D1).tolist()
-        h2 = _mix64(ent, self.salt ^ 0x2D2).tolist()
-        out = []
-        for a, b, v in zip(h1, h2, var.tolist()):
-            if b % 5 == 0:  # Android id
-                text = f"{a:016x}"
-            else:  # UUID v4
-                text = f"{a >> 32:08x}-{(a >> 16) & 0xFFFF:04x}-4{a & 0xFFF:03x}-{0x8000 | (b >> 48) & 0x3FFF:04x}-{b & 0xFFFFFFFFFFFF:012x}"
-            out.append(text.upper() if (v & 1) or b % 5 == 1 else text)
-        return out
+        a = _mix64(ent, self.salt ^ 0x1D1)
+        b = _mix64(ent, self.salt ^ 0x2D2)
+        android = b % np.uint64(5) == 0
+        # Some systems log ids upper-case; iOS identifierForVendor always is.
+        upper = ((var & 1) == 1) | (b % np.uint64(5) == 1)
+        rows_android, rows_uuid = np.flatnonzero(android), np.flatnonzero(~android)
+        android_ids = _hex_chars(a[rows_android], 16, upper[rows_android])
+        a, b, upper = a[rows_uuid], b[rows_uuid], upper[rows_uuid]
+        uuids = _join_chars(
+            len(rows_uuid),
+            _hex_chars(a >> np.uint64(32), 8, upper), b"-",
+            _hex_chars(a >> np.uint64(16), 4, upper), b"-4",
+            _hex_chars(a, 3, upper), b"-",
+            _hex_chars(((b >> np.uint64(48)) & np.uint64(0x3FFF)) | np.uint64(0x8000), 4, upper), b"-",
+            _hex_chars(b, 12, upper),
+        )  # fmt: skip
+        return _in_row_order(
+            len(ent), [(rows_android, _chars_to_text(android_ids)), (rows_uuid, _chars_to_text(uuids))]
+        )
 
     def render_phones(self, ent, var):
-        x = _spread(ent, 800 * 800 * 10000, self.salt).tolist()
-        out = []
-        for number, v in zip(x, var.tolist()):
-            area, exchange, line = 200 + number // 8_000_000, 200 + (number // 10000) % 800, number % 10000
-            if v == 0:
-                out.append(f"({area}) {exchange}-{line:04d}")
-            elif v == 1:
-                out.append(f"+1 {area} {exchange} {line:04d}")
-            elif v == 2:
-                out.append(f"{area}-{exchange}-{line:04d}")
-            else:
-                out.append(f"{area}{exchange}{line:04d}")
-        return out
+        x = _spread(ent, 800 * 800 * 10000, self.salt)
+        area = _digit_chars(200 + x // 8_000_000, 3)
+        exchange = _digit_chars(200 + (x // 10000) % 800, 3)
+        line = _digit_chars(x % 10000, 4)
+        layouts = (
+            lambda r: (b"(", area[r], b") ", exchange[r], b"-", line[r]),
+            lambda r: (b"+1 ", area[r], b" ", exchange[r], b" ", line[r]),
+            lambda r: (area[r], b"-", exchange[r], b"-", line[r]),
+            lambda r: (area[r], exchange[r], line[r]),
+        )
+        return _by_layout(var % 4, layouts)
 
     def render_cards(self, ent, var):
-        x = _spread(ent, 10**9, self.salt).tolist()
-        h = _mix64(ent, self.salt ^ 0xCA5D).tolist()
-        out = []
-        for number, hash_, v in zip(x, h, var.tolist()):
-            digits = f"{_CARD_BINS[hash_ % len(_CARD_BINS)]}{number:09d}{(hash_ >> 8) % 10}"
-            if v == 0:
-                out.append(f"{digits[:4]} {digits[4:8]} {digits[8:12]} {digits[12:]}")
-            elif v == 1:
-                out.append(f"{digits[:4]}-{digits[4:8]}-{digits[8:12]}-{digits[12:]}")
-            else:
-                out.append(digits)
-        return out
+        x = _spread(ent, 10**9, self.salt)
+        h = _mix64(ent, self.salt ^ 0xCA5D)
+        bins = np.frombuffer("".join(_CARD_BINS).encode(), dtype=np.uint8).reshape(-1, 6)
+        digits = np.concatenate(
+            [bins[(h % np.uint64(len(_CARD_BINS))).astype(np.intp)], _digit_chars(x, 9),
+             _digit_chars((h >> np.uint64(8)) % np.uint64(10), 1)], axis=1,
+        )  # fmt: skip
+        g = [digits[:, i : i + 4] for i in (0, 4, 8, 12)]
+        layouts = (
+            lambda r: (g[0][r], b" ", g[1][r], b" ", g[2][r], b" ", g[3][r]),
+            lambda r: (g[0][r], b"-", g[1][r], b"-", g[2][r], b"-", g[3][r]),
+            lambda r: (digits[r],),
+        )
+        return _by_layout(var % 3, layouts)
 
     def render_bank_accounts(self, ent, var):
-        x = _spread(ent, 10**10, self.salt).tolist()
-        h = _mix64(ent, self.salt ^ 0xBA4C).tolist()
-        out = []
-        for number, hash_, v in zip(x, h, var.tolist()):
-            routing = _ROUTING_NUMBERS[hash_ % len(_ROUTING_NUMBERS)]
-            sep = ("-", " ", "/")[v % 3]
-            out.append(f"{routing}{sep}{number:010d}")
-        return out
+        x = _spread(ent, 10**10, self.salt)
+        h = _mix64(ent, self.salt ^ 0xBA4C)
+        routing = np.frombuffer("".join(_ROUTING_NUMBERS).encode(), dtype=np.uint8).reshape(-1, 9)
+        separator = np.frombuffer(b"- /", dtype=np.uint8)[var % 3][:, None]
+        chars = np.concatenate(
+            [routing[(h % np.uint64(len(_ROUTING_NUMBERS))).astype(np.intp)], separator, _digit_chars(x, 10)], axis=1
+        )
+        return _chars_to_text(chars)
 
     def render_national_ids(self, ent, var):
-        x = (100_000_000 + _spread(ent, 799_999_999, self.salt)).tolist()
-        h = _mix64(ent * 8 + var, self.salt ^ 0x5511).tolist()
-        out = []
-        for number, hash_, v in zip(x, h, var.tolist()):
-            s = str(number)
-            if v & 4:  # two neighbouring digits swapped by whoever typed it
-                i = hash_ % 8
-                s = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
-            style = v & 3
-            out.append(f"{s[:3]}-{s[3:5]}-{s[5:]}" if style == 0 else s if style == 1 else f"{s[:3]} {s[3:5]} {s[5:]}")
-        return out
+        digits = _digit_chars(100_000_000 + _spread(ent, 799_999_999, self.salt), 9)
+        h = _mix64(ent * 8 + var, self.salt ^ 0x5511)
+        typo = np.flatnonzero(var & 4)  # two neighbouring digits swapped by whoever typed it
+        at = (h[typo] % np.uint64(8)).astype(np.intp)
+        digits[typo, at], digits[typo, at + 1] = digits[typo, at + 1], digits[typo, at].copy()
+        d = digits
+        layouts = (
+            lambda r: (d[r, :3], b"-", d[r, 3:5], b"-", d[r, 5:]),
+            lambda r: (d[r],),
+            lambda r: (d[r, :3], b" ", d[r, 3:5], b" ", d[r, 5:]),
+        )
+        return _by_layout(np.minimum(var & 3, 2), layouts)
 
     def render_ips(self, ent, var):
-        x = _spread(ent, len(_IP_FIRST_OCTETS) << 24, self.salt).tolist()
-        return [f"{_IP_FIRST_OCTETS[v >> 24]}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}" for v in x]
+        x = _spread(ent, len(_IP_FIRST_OCTETS) << 24, self.salt)
+        octets = [_names([str(o) for o in _IP_FIRST_OCTETS], x >> 24)]
+        octets += [pc.cast(pa.array((x >> shift) & 255), pa.string()) for shift in (16, 8, 0)]
+        return pc.binary_join_element_wise(*octets, ".")
 
     def render_emails(self, ent, var):
         domains = np.concatenate(self.email_domain_parts)[ent].tolist()
@@ -1097,7 +1170,7 @@ class _WorldBuilder:
             elif case == 2:
                 local, domain = local.upper(), domain.upper()
             out.append(f"{local}@{domain}")
-        return out
+        return pa.array(out, type=pa.string())
 
     def render_addresses(self, ent, var):
         building = np.concatenate([b for b, _, _ in self.address_parts])[ent]
@@ -1134,7 +1207,7 @@ class _WorldBuilder:
             else:
                 unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
                 out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")
-        return out
+        return pa.array(out, type=pa.string())
 
 
 # --------------------------------------------------------------------------- public API
@@ -1241,7 +1314,7 @@ def generate_world(
         {
             "account_id": account_ids.take(pa.array(acct[keep])),
             "kind": _names(IDENTIFIER_KINDS, kind[keep]),
-            "value": pa.array(dictionary, type=pa.string()).take(pa.array(code[keep])),
+            "value": dictionary.take(pa.array(code[keep])),
             "first_seen": _timestamps(seen[keep]),
         }
     )
@@ -1313,7 +1386,7 @@ def _transactions_frame(b: _WorldBuilder, account_ids: pa.Array, number_of: np.n
     order = np.lexsort((cp, number_of[payer], when))
     payer, cp, to_account, amount, when, status = (a[order] for a in (payer, cp, to_account, amount, when, status))
     merchant_numbers = _spread(np.arange(b.n_merchants), 1_000_000, b.salt ^ 0x3E2C)
-    parties = pa.concat_arrays([account_ids, _prefixed_numbers("M", merchant_numbers, 6)])
+    parties = _concat([account_ids, _prefixed_numbers("M", merchant_numbers, 6)])
     party = np.where(to_account, cp, b.n + cp)
     width = max(8, len(str(len(payer))))
     return _frame(
