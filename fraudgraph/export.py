@@ -849,20 +849,22 @@ def _dense_spring_layout(U: nx.Graph, *, seed: int, k: float, iterations: int) -
 
 
 def labelled_nodes(H: nx.DiGraph) -> set[str]:
-    """The nodes a picture labels: all of a small graph (up to 25 nodes); up to 200 nodes, the accounts,
-    hubs and identifiers shared within the picture (single-use identifiers only add clutter); up to
-    400, the seed accounts; beyond that none."""
+    """The nodes a picture labels (the HTML view uses the same rule): every node of a small graph (up
+    to 25 nodes); otherwise every account while there are at most 80 of them (else the seed accounts,
+    up to 400 nodes), and, up to 200 nodes, the hubs and the identifiers shared within the picture
+    (single-use identifiers only add clutter)."""
     n = H.number_of_nodes()
     if n <= 25:
         return set(H)
-    if n <= 200:
-        return {
-            v for v, d in H.nodes(data=True)
-            if d["node_type"] == "account" or d["is_hub"] or H.degree(v) >= 2
-        }
-    if n <= 400:
-        return {v for v, d in H.nodes(data=True) if d["node_type"] == "account" and d["seed"]}
-    return set()
+    n_accounts = sum(1 for _, d in H.nodes(data=True) if d["node_type"] == "account")
+    labelled = set()
+    for v, d in H.nodes(data=True):
+        if d["node_type"] == "account":
+            if n_accounts <= 80 or (d["seed"] and n <= 400):
+                labelled.add(v)
+        elif n <= 200 and (d["is_hub"] or H.degree(v) >= 2):
+            labelled.add(v)
+    return labelled
 
 
 def _plain_label(text: str, limit: int = 26) -> str:

@@ -26,6 +26,12 @@
     nodes[s].deg++; nodes[t].deg++;
     nodes[s].nbrs.push(nodes[t]); nodes[t].nbrs.push(nodes[s]);
   });
+  var nAccounts = nodes.filter(function (p) { return p.d.node_type === "account"; }).length;
+  nodes.forEach(function (p) {
+    p.labelled = p.d.node_type === "account"
+      ? nAccounts <= 80 || (p.d.seed && nodes.length <= 400)
+      : nodes.length <= 200 && (p.d.is_hub || p.deg >= 2);
+  });
   links.forEach(function (l) {
     l.bias = l.s.deg / (l.s.deg + l.t.deg);
     l.strength = 1 / Math.min(l.s.deg, l.t.deg);
@@ -128,8 +134,8 @@
         ctx.lineTo(ex - ux - uy * 0.5, ey - uy + ux * 0.5); ctx.lineTo(ex - ux + uy * 0.5, ey - uy - ux * 0.5); ctx.fill();
       }
     });
-    // small graphs: every label; larger ones: accounts and shared identifiers, the rest once zoomed in
-    var showAll = nodes.length <= 25 || view.k >= 2 * fitK, showMost = nodes.length <= 200;
+    // the labelling rule of export.labelled_nodes; zooming in (twice the fitted scale) shows every label
+    var showAll = nodes.length <= 25 || view.k >= 2 * fitK;
     nodes.forEach(function (p) {
       var r = radiusOf(p) / view.k, dim = focus && !near.has(p);
       ctx.globalAlpha = dim ? 0.25 : 1;
@@ -149,8 +155,7 @@
     ctx.font = (11 / view.k) + "px system-ui, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "top";
     ctx.lineWidth = 3 / view.k; ctx.strokeStyle = "rgba(255,255,255,0.85)"; ctx.fillStyle = "#263238";
     nodes.forEach(function (p) {
-      var important = p.d.node_type === "account" || p.deg >= 2 || p.d.is_hub;
-      if (!(showAll || p === focus || near.has(p) || (showMost && important) || (p.d.seed && nodes.length <= 400))) return;
+      if (!(showAll || p === focus || near.has(p) || p.labelled)) return;
       if (focus && !near.has(p)) return;
       var y = p.y + (radiusOf(p) + 2) / view.k;
       ctx.strokeText(labelOf(p), p.x, y); ctx.fillText(labelOf(p), p.x, y);

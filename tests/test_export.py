@@ -596,3 +596,15 @@ def test_dense_spring_layout_is_seeded_and_keeps_neighbours_close():
     edge_length = np.mean([np.linalg.norm(first[u] - first[v]) for u, v in G.edges])
     pair_length = np.mean([np.linalg.norm(xy[i] - xy[j]) for i in range(0, 96, 5) for j in range(1, 96, 7)])
     assert edge_length < 0.4 * pair_length
+
+
+def test_pictures_label_accounts_and_shared_identifiers_but_not_single_use_ones():
+    small = prepare_graph(build_subgraph(n_ring=4, n_other=2, hostile=False))
+    assert export.labelled_nodes(small) == set(small)  # 12 nodes: everything
+    mid = prepare_graph(build_subgraph(n_ring=20, n_other=20, hostile=False))
+    mid.add_edge("account:A000", "identifier:device:lonely")
+    mid.nodes["identifier:device:lonely"].update(node_type="identifier", kind="device", key="lonely", label="lonely",
+                                                 raw_values="[]", n_accounts=1, is_hub=False, expanded=True)
+    labelled = export.labelled_nodes(mid)
+    assert {v for v, d in mid.nodes(data=True) if d["node_type"] == "account"} <= labelled
+    assert "identifier:device:lonely" not in labelled and "identifier:ip:ip-5" in labelled  # the hub
