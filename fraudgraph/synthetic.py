@@ -6,6 +6,20 @@ time in seconds) and turned into strings only once, at the end, per distinct (en
 Fraud and legit accounts draw their identifiers from the same spelling machinery, so no id prefix,
 email domain or spelling habit separates them: only the structure (who shares what, when, and how
 money moves) does.
+
+Planted rings (truth.csv ring_kind), each weak, medium or strong:
+- bust_out: synthetic identities opened within days; share devices, cards, 1-3 drop addresses,
+  Gmail dot / plus spellings of a few boxes, phones, national ids (some with swapped digits), IPs;
+  weak rings share only one or two kinds. All max their lines, then go overdue.
+- ato_farm: years-old accounts that, in the last three weeks, add one payout bank account, one IP and
+  new devices; money drains to a fresh cash-out member (or a money-transfer merchant).
+- mule_network: little sharing (one IP or device among a few); money in from many unrelated
+  accounts, forwarded (sometimes via another mule) to 1-3 collector members, out to an exchange.
+Innocent look-alikes (truth.csv group_kind): households (address in several spellings, router,
+tablet, landline, spouse card, joint account; roommates open accounts in a burst), apartment
+blocks, corporate cards, store kiosks, parcel lockers, carrier NAT IPs, junk values, late payers,
+card maxers, landlords with fan-in, friendly-fraud chargebacks, second-hand devices and recycled
+phone numbers.
 """
 
 from __future__ import annotations
@@ -585,7 +599,7 @@ class _WorldBuilder:
         """Dot and plus-tag spellings of one Gmail box, as synthetic identities use them."""
         rng = self.rng
         case = rng.choice(3, p=[0.8, 0.15, 0.05], size=count)
-        transform = rng.choice(4, p=[0.2, 0.3, 0.3, 0.2], size=count)
+        transform = rng.choice(4, p=[0.35, 0.25, 0.25, 0.15], size=count)
         return case + (transform << 2) + (rng.integers(0, 256, size=count) << 4)
 
     def drop_addresses(self, count: int) -> np.ndarray:
@@ -613,7 +627,8 @@ class _WorldBuilder:
                 pool = self.drop_addresses(int(rng.integers(1, 4)))
                 self.share(members, ADDRESS, pool, max(use_prob, 0.8), 1.0, burst)
             elif kind == EMAIL:
-                pool = self.new_emails(1 + k // 5, domain=_GMAIL)
+                # Mostly Gmail, whose dot-blindness gives many spellings of one box.
+                pool = self.new_emails(1 + k // 5, domain=_GMAIL if rng.random() < 0.75 else None)
                 self.share(members, EMAIL, pool, use_prob, 0.8, burst, self.ring_email_variants)
             elif kind == NATIONAL_ID:
                 pool = self.alloc(NATIONAL_ID, 1 + k // 8)
