@@ -280,7 +280,12 @@ def canonical_key(kind: str, value: str | None) -> str | None:
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
-    return _keys_of_kind(kind, pa.array([str(value)], pa.string()))[0].as_py()
+    text = str(value)
+    try:
+        raw = pa.array([text], pa.string())
+    except (UnicodeEncodeError, pa.ArrowInvalid):  # lone surrogates cannot be UTF-8
+        raw = pa.array([text.encode("utf-8", errors="replace").decode("utf-8")], pa.string())
+    return _keys_of_kind(kind, raw)[0].as_py()
 
 
 def encode_strings(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
