@@ -1420,7 +1420,9 @@ def _transactions_frame(b: _WorldBuilder, account_ids: pa.Array, number_of: np.n
 def write_world(world: World, out_dir: str | Path, *, format: str = "csv") -> dict[str, Path]:
     """Write accounts, links, transactions (the data contract) and truth (not part of it).
 
-    Returns the path of each table by name. CSV times are ISO-8601 (``2026-10-03T14:05:09``).
+    Returns the path of each table written, by name. CSV times are ISO-8601
+    (``2026-10-03T14:05:09``). A world generated without transactions writes no transactions
+    table (and removes a stale one of the same format, so the folder stays one consistent world).
     """
     if format not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
@@ -1435,6 +1437,9 @@ def write_world(world: World, out_dir: str | Path, *, format: str = "csv") -> di
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
         path = out / f"{name}.{format}"
+        if name == "transactions" and len(frame) == 0:
+            path.unlink(missing_ok=True)
+            continue
         if format == "parquet":
             frame.to_parquet(path, index=False)
         else:

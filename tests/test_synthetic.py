@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -244,3 +246,17 @@ def test_options_and_bad_arguments():
         generate_world(100, seed=1, fraud_share=0.9)
     with pytest.raises(ValueError, match="as_of 'soon'"):
         generate_world(100, seed=1, as_of="soon")
+
+
+def test_example_script_writes_a_world_without_transactions(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "examples" / "generate.py"
+    spec = importlib.util.spec_from_file_location("generate_example", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "world"
+    (out).mkdir()
+    (out / "transactions.csv").write_text("stale\n")
+    assert module.main([str(out), "--accounts", "400", "--seed", "2", "--no-transactions"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["accounts.csv", "links.csv", "truth.csv"]
+    accounts = pd.read_csv(out / "accounts.csv", dtype=str, keep_default_na=False)
+    assert len(accounts) == 400
