@@ -9,6 +9,7 @@ Neo4j with the Graph Data Science library (WCC + Louvain), behind one function.
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 from typing import Any, Callable
 
@@ -142,22 +143,38 @@ def components_and_communities(
 
 
 def _python_clusters(adjacency: sp.csr_matrix, max_size: int, seed: int) -> np.ndarray:
-    from fraudgraph.graph import DetectionConfig
-    from fraudgraph.rings import _split_component
+    """The gds engine's algorithm run here (components, then seeded Louvain inside big ones), to
+    compare the two engines; a python sweep uses ``rings.find_candidate_rings`` (Leiden) instead."""
+    import igraph as ig
     from scipy.sparse.csgraph import connected_components
 
     n = adjacency.shape[0]
     labels = np.full(n, -1, dtype=np.int64)
     _, comp = connected_components(adjacency, directed=False)
     degree = np.diff(adjacency.indptr)
-    config = DetectionConfig(max_community_size=max_size)
     next_label = 0
-    for c in np.unique(comp[degree > 0]):
-        members = np.flatnonzero(comp == c)
-        parts = [members] if len(members) <= max_size else _split_component(adjacency, members, config, seed)
-        for part in parts:
-            labels[part] = next_label
+    pending = [(np.flatnonzero(comp == c), 0) for c in np.unique(comp[degree > 0])]
+    while pending:
+        members, depth = pending.pop(0)
+        if len(members) <= max_size or depth >= _MAX_SPLIT_DEPTH:
+            labels[members] = next_label
             next_label += 1
+            continue
+        sub = sp.triu(adjacency[members][:, members], k=1).tocoo()
+        graph = ig.Graph(n=len(members), edges=np.column_stack([sub.row, sub.col]).tolist())
+        previous = random.getstate()
+        ig.set_random_number_generator(random.Random(seed))  # Louvain visits nodes in random order
+        try:
+            communities = np.asarray(graph.community_multilevel(weights=sub.data.astype(float).tolist()).membership)
+        finally:
+            ig.set_random_number_generator(random)
+            random.setstate(previous)
+        if len(np.unique(communities)) <= 1:
+            labels[members] = next_label
+            next_label += 1
+            continue
+        for c in np.unique(communities):
+            pending.append((members[communities == c], depth + 1))
     return labels
 
 

@@ -172,9 +172,17 @@ class _Result:
         return iter(self.records)
 
 
-class _TxResult(_Result):
-    def keys(self):  # noqa: F811 - a Transaction result's keys() is a method
+class _TxResult:
+    """What Transaction.run returns: iterable records, keys() a method."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        self._rows = rows
+
+    def keys(self) -> list[str]:
         return list(self._rows[0]) if self._rows else []
+
+    def __iter__(self):
+        return iter([_Record(r) for r in self._rows])
 
 
 @dataclass
@@ -273,4 +281,11 @@ def fake_driver():
     """A FakeDriver whose store already has the current schema (no schema statements sent)."""
     from fraudgraph.workspace.neo4j import SCHEMA_VERSION
 
-    return FakeDriver(answers={"read/meta_value": lambda p: [{"value": SCHEMA_VERSION}] if p["key"] == "schema_version" else []})
+    answers: dict[str, Any] = {
+        "read/meta_value": lambda p: [{"value": SCHEMA_VERSION}] if p["key"] == "schema_version" else [],
+        "read/transaction_count": [{"n": 0}],
+        "write/next_sequence": lambda p: [{"last_used": 0}],
+    }
+    for table in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
+        answers[f"write/clear_{table}"] = [{"deleted": 0}]
+    return FakeDriver(answers=answers)

@@ -71,6 +71,7 @@ log = logging.getLogger("fraudgraph")
 
 SCHEMA_VERSION = 1
 LOCK_NAME = "sweep"
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 # Longest account-identifier-account chain shortest_path searches (it is a per-hop search).
 MAX_PATH_HOPS = 32
 
@@ -233,6 +234,19 @@ def _datetimes(values: Iterable) -> pd.Series:
 
 def _floats(values: Iterable) -> pd.Series:
     return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Frame rows as parameter dicts of plain Python values: datetimes (microseconds) for times,
+    None for NaN / NaT / NA, never numpy or pandas scalars the driver may not know."""
+    columns = {}
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            columns[c] = _py_datetimes(df[c])
+        else:
+            columns[c] = [None if _is_missing(v) else _plain(v) if isinstance(v, np.generic) else
+                          (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in df[c].tolist()]
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
@@ -472,7 +486,7 @@ class Neo4jWorkspace(Workspace):
         summary.accounts_new = int(is_new.sum())
         summary.accounts_updated = int(changed.sum())
         write = new[is_new.to_numpy() | changed]
-        self._write(run, "load/accounts", write.to_dict("records"), say, "accounts")
+        self._write(run, "load/accounts", _records(write), say, "accounts")
         if summary.accounts_new:
             # Payments received before the account was loaded pointed at a stand-in node.
             ids = new.loc[is_new, "account_id"].tolist()
@@ -532,20 +546,19 @@ class Neo4jWorkspace(Workspace):
             self._write(run, "load/delete_unlinked_values", gone_unlinked[["account_id", "kind", "value"]].to_dict("records"))
 
         write = merged[is_new | changed]
-        write = write.assign(first_seen=_py_datetimes(write["first_seen"]))
         keyed = write[write["key"].notna()]
         if len(keyed):
             pairs = keyed[["kind", "key"]].drop_duplicates()
             self._write(run, "load/identifiers", pairs.to_dict("records"))
             self._write(
-                run, "load/uses", keyed[["account_id", "kind", "key", "value", "first_seen"]].to_dict("records"),
+                run, "load/uses", _records(keyed[["account_id", "kind", "key", "value", "first_seen"]]),
                 say, "links",
             )
             touched.update(zip(pairs["kind"], pairs["key"]))
         unlinked = write[write["key"].isna()]
         if len(unlinked):
             self._write(
-                run, "load/unlinked_values", unlinked[["account_id", "kind", "value", "first_seen"]].to_dict("records")
+                run, "load/unlinked_values", _records(unlinked[["account_id", "kind", "value", "first_seen"]])
             )
         pairs = [{"kind": k, "key": v} for k, v in sorted(touched)]
         for chunk in _batches(pairs, self.batch_size):
@@ -589,7 +602,7 @@ class Neo4jWorkspace(Workspace):
             found = self._fetch(run, "read/accounts_by_id", "account_ids", sorted(account_ids))
             loaded = loaded | {r["account_id"] for r in found}
         known = to_account & write["counterparty"].isin(loaded)
-        rows = lambda mask: write[mask.to_numpy()].to_dict("records")  # noqa: E731
+        rows = lambda mask: _records(write[mask.to_numpy()])  # noqa: E731
         self._write(run, "load/payments_to_accounts", rows(known), say, "transactions")
         self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions")
         self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say, "transactions")
@@ -1162,6 +1175,12 @@ def connect(
     import neo4j.exceptions as nx
 
     where = f"{uri}" + (f", database {database}" if database else "")
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in BOLT_SCHEMES:
+        raise WorkspaceError(
+            f"invalid Neo4j URI {uri!r}: expected bolt://HOST:PORT or neo4j://HOST:PORT "
+            f"(schemes {', '.join(BOLT_SCHEMES)})"
+        )
     try:
         driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
     except (ValueError, nx.ConfigurationError) as e:
