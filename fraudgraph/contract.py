@@ -603,15 +603,19 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
     n_kinds, n_values = max(len(state["kind_dict"]), 1), max(len(value_dict), 1)
     observation = (account_codes * n_kinds + kind_codes) * n_values + value_codes
     first_seen = state["first_seen"].reset_index(drop=True)
-    repeated = pd.Series(observation).duplicated(keep="first").to_numpy()
-    keep = np.flatnonzero(~repeated)
-    if repeated.any():
-        in_group = pd.Series(observation).duplicated(keep=False).to_numpy()
-        earliest = first_seen[in_group].groupby(observation[in_group]).transform("min")
+    # factorize numbers observations in order of first appearance, so a row is the first of its
+    # observation exactly when its code exceeds every code before it.
+    codes, _ = pd.factorize(observation)
+    running_max = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    keep = np.flatnonzero(codes > running_max)
+    n_repeated = len(codes) - len(keep)
+    if n_repeated:
+        in_group = np.bincount(codes)[codes] > 1
+        earliest = first_seen[in_group].groupby(codes[in_group]).transform("min")
         first_seen = first_seen.copy()
         first_seen[in_group] = earliest
         warnings.append(
-            f"{table.label}: {int(repeated.sum()):,} repeated (account_id, kind, value) observation(s) "
+            f"{table.label}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
             "merged, keeping the earliest first_seen"
         )
     keys = keys_from_codes(kind_codes[keep], state["kind_dict"], value_codes[keep], value_dict)
