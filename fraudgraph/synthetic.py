@@ -892,6 +892,13 @@ class _WorldBuilder:
                 use &= (rank < 2) & ~self.hh_roommates[hh]
             ent = self.alloc(kind, n_hh)
             self.link(members[use], kind, ent[hh[use]], later[use])
+        # A new internet provider: the whole family appears on a new IP the same day, recently;
+        # synchronized, recent sharing of a fresh identifier, as in an account takeover.
+        switched = rng.random(n_hh) < 0.05
+        on_new_ip = switched[hh] & (rng.random(len(members)) < 0.9)
+        switch_day = self.as_of - self.days(2, 45, n_hh)
+        self.link(members[on_new_ip], IP, self.alloc(IP, n_hh)[hh[on_new_ip]],
+                  switch_day[hh[on_new_ip]] + self.days(0, 1.5, int(on_new_ip.sum())))
 
     def corporate_cards(self) -> None:
         """Colleagues sharing a corporate card, their office address and often the office IP."""
@@ -910,6 +917,15 @@ class _WorldBuilder:
         office_ip = self.alloc(IP, len(sizes))
         has_ip = (rng.random(len(sizes)) < 0.6)[group] & (rng.random(len(members)) < 0.75)
         self.link(members[has_ip], IP, office_ip[group[has_ip]], seen[has_ip])
+        # Some offices moved lately: new address and network for everyone within a few days.
+        moved = rng.random(len(sizes)) < 0.15
+        movers = moved[group] & (rng.random(len(members)) < 0.85)
+        move_day = self.as_of - self.days(3, 60, len(sizes))
+        new_offices = self.new_addresses(self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1)
+        when = move_day[group[movers]] + self.days(0, 4, int(movers.sum()))
+        self.link(members[movers], IP, self.alloc(IP, len(sizes))[group[movers]], when)
+        at_new = movers & (rng.random(len(members)) < 0.6)
+        self.link(members[at_new], ADDRESS, new_offices[group[at_new]], move_day[group[at_new]] + self.days(0, 4, int(at_new.sum())))
         numbers = self.next_group_numbers("corporate_card", len(sizes))
         self.set_group(members, "corporate_card", numbers[group])
 
@@ -964,6 +980,15 @@ class _WorldBuilder:
         self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
         maxed = legit[rng.random(len(legit)) < 0.02]
         self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
+        # A household hit by one shock (job loss, illness): several members maxed and late together.
+        members, hh = self.hh_members, self.hh_of
+        if len(members):
+            shocked = rng.random(len(self.hh_sizes)) < 0.03
+            hit = members[shocked[hh] & (rng.random(len(members)) < 0.8)]
+            self.balance[hit] = np.round(self.limit[hit] * rng.uniform(0.85, 1.05, len(hit)), 2)
+            shock_days = rng.integers(5, 90, len(self.hh_sizes))
+            late = shocked[hh] & (rng.random(len(members)) < 0.6)
+            self.overdue[members[late]] = np.maximum(shock_days[hh[late]] + rng.integers(-5, 6, int(late.sum())), 1)
 
     def everyday_transactions(self) -> None:
         """Card purchases for everyone, P2P in households and between friends, fan-in to landlords."""
@@ -996,7 +1021,20 @@ class _WorldBuilder:
         to = np.repeat(receivers, n_payers)
         payer = rng.integers(0, n, len(to))
         rent = np.repeat(rng.lognormal(np.log(1100), 0.3, len(receivers)), n_payers)
-        self.txn(payer, to, True, rent * rng.uniform(0.95, 1.05, len(to)), when(payer))
+        rent_amount = rent * rng.uniform(0.95, 1.05, len(to))
+        rent_time = when(payer)
+        self.txn(payer, to, True, rent_amount, rent_time)
+        # A third pass most of it on (to a property manager, a supplier, a club's venue) within
+        # days: fan-in then fan-out, like a mule, but for years and to an ordinary account.
+        forwarding = rng.random(len(receivers)) < 0.3
+        managers = rng.choice(legit, len(receivers))
+        collected = np.bincount(np.repeat(np.arange(len(receivers)), n_payers), weights=rent_amount,
+                                minlength=len(receivers))
+        n_out = rng.integers(2, 7, len(receivers))
+        fwd = np.repeat(np.flatnonzero(forwarding), n_out[forwarding])
+        self.txn(receivers[fwd], managers[fwd], True,
+                 collected[fwd] * rng.uniform(0.6, 0.9, len(fwd)) / n_out[fwd],
+                 self.as_of - self.days(1, TRANSACTION_WINDOW_DAYS, len(fwd)))
         # Friendly fraud: a few legit customers dispute a purchase they made.
         disputers = legit[rng.random(len(legit)) < 0.004]
         self.txn(disputers, rng.choice(self.n_merchants, len(disputers), p=self.merchant_popularity), False,

@@ -260,3 +260,16 @@ def test_example_script_writes_a_world_without_transactions(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["accounts.csv", "links.csv", "truth.csv"]
     accounts = pd.read_csv(out / "accounts.csv", dtype=str, keep_default_na=False)
     assert len(accounts) == 400
+
+
+def test_innocent_groups_also_act_in_sync(world, keyed_links):
+    """Look-alikes of ring behaviour: a family on a new IP the same day, a household late together."""
+    recent = keyed_links[(keyed_links["kind"] == "ip") & (keyed_links["first_seen"] > AS_OF - pd.Timedelta(days=50))]
+    recent = recent[recent["group_kind"] == "household"]
+    burst = recent.groupby(["group_id", "key"]).agg(
+        accounts=("account_id", "nunique"), span=("first_seen", lambda t: t.max() - t.min())
+    )
+    assert ((burst["accounts"] >= 3) & (burst["span"] < pd.Timedelta(days=2))).sum() >= 10
+    accounts = world.accounts.merge(world.truth, on="account_id")
+    late_households = accounts[(accounts["overdue_days"] > 0) & (accounts["group_kind"] == "household")]
+    assert (late_households.groupby("group_id").size() >= 2).sum() >= 10
