@@ -602,7 +602,7 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
     account_codes, kind_codes = state["account_codes"], state["kind_codes"]
     n_kinds, n_values = max(len(state["kind_dict"]), 1), max(len(value_dict), 1)
     observation = (account_codes * n_kinds + kind_codes) * n_values + value_codes
-    first_seen = state["first_seen"].reset_index(drop=True)
+    first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")
     # factorize numbers observations in order of first appearance, so a row is the first of its
     # observation exactly when its code exceeds every code before it.
     codes, _ = pd.factorize(observation)
@@ -610,25 +610,33 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
     keep = np.flatnonzero(codes > running_max)
     n_repeated = len(codes) - len(keep)
     if n_repeated:
-        in_group = np.bincount(codes)[codes] > 1
-        earliest = first_seen[in_group].groupby(codes[in_group]).transform("min")
-        first_seen = first_seen.copy()
-        first_seen[in_group] = earliest
+        never = np.iinfo(np.int64).max  # NaT sorts after every date: a known date wins
+        seen_ns = np.where(np.isnat(first_seen), never, first_seen.view(np.int64))
+        earliest = np.full(len(keep), never, dtype=np.int64)
+        np.minimum.at(earliest, codes, seen_ns)
+        first_seen = np.where(earliest == never, np.datetime64("NaT"), earliest.view("datetime64[ns]"))
         warnings.append(
             f"{table.label}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
             "merged, keeping the earliest first_seen"
         )
+    else:
+        first_seen = first_seen[keep]
     keys = keys_from_codes(kind_codes[keep], state["kind_dict"], value_codes[keep], value_dict)
     links = pd.DataFrame(
         {
-            "account_id": state["account_text"].iloc[keep].reset_index(drop=True),
-            "kind": state["kind_text"].iloc[keep].reset_index(drop=True),
-            "value": state["value_text"].iloc[keep].reset_index(drop=True),
+            "account_id": _rows(state["account_text"], keep, n_repeated),
+            "kind": _rows(state["kind_text"], keep, n_repeated),
+            "value": _rows(state["value_text"], keep, n_repeated),
             "key": pd.Series(keys, dtype=object),
-            "first_seen": first_seen.iloc[keep].reset_index(drop=True).astype("datetime64[ns]"),
+            "first_seen": pd.Series(first_seen, dtype="datetime64[ns]"),
         }
     )
     return links[LINK_COLUMNS]
+
+
+def _rows(column: pd.Series, keep: np.ndarray, n_dropped: int) -> pd.Series:
+    column = column.iloc[keep] if n_dropped else column
+    return column.reset_index(drop=True)
 
 
 def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _ProblemLog) -> pd.DataFrame:
