@@ -49,7 +49,9 @@ def main() -> int:
     if args.in_process:
         print(json.dumps(measure_one(args.sizes[0], args.seed, args.format)))
         return 0
-    print(f"{'accounts':>10} {'links':>10} {'txns':>10} {'generate':>9} {'write':>7} {'total':>7} {'files':>8} {'peak RSS':>9}")
+    widths = {"accounts": 10, "links": 10, "txns": 10, "generate": 9, "write": 7, "total": 7, "files": 8}
+    widths["peak RSS"] = 9
+    print(" ".join(f"{name:>{width}}" for name, width in widths.items()))
     for size in args.sizes:
         # A fresh interpreter per size, so each peak RSS belongs to that size alone.
         out = subprocess.run(

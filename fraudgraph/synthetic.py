@@ -389,7 +389,6 @@ class _WorldBuilder:
         self.limit = np.zeros(n)
         self.balance = np.zeros(n)
         self.overdue = np.zeros(n, dtype=np.int64)
-        self.late_payer = np.zeros(n, dtype=bool)
 
     # ----- allocation and recording
 
@@ -482,7 +481,7 @@ class _WorldBuilder:
         status = np.broadcast_to(np.asarray(status, dtype=np.int8), (m,)).copy()
         # The extract covers a fixed window for everyone: older fraud leaves no transactions.
         inside = when >= self.as_of - TRANSACTION_WINDOW_DAYS * DAY
-        self.txn_parts.append((payer[inside], cp[inside], to_acct[inside], amount[inside], when[inside], status[inside]))
+        self.txn_parts.append(tuple(a[inside] for a in (payer, cp, to_acct, amount, when, status)))
 
     def set_group(self, members: np.ndarray, kind_name: str, numbers: np.ndarray) -> None:
         """Record an innocent structure; a more specific one (lower index) wins."""
@@ -607,7 +606,7 @@ class _WorldBuilder:
         apt = np.where(rng.random(count) < 0.5, rng.integers(1, 40, count), 0)
         return self.new_addresses(self.new_buildings(count), apt, 0)
 
-    def bust_out(self, ring: int, members: np.ndarray, strength: int) -> None:
+    def bust_out(self, members: np.ndarray, strength: int) -> None:
         rng, k = self.rng, len(members)
         opened = self.as_of - self.days(60, 540)
         window = (20, 12, 5)[strength]
@@ -668,7 +667,7 @@ class _WorldBuilder:
             self.txn(senders, hub, True, self.limit[senders] * rng.uniform(0.2, 0.5, len(senders)),
                      busted - self.days(0, 5, len(senders)))
 
-    def ato_farm(self, ring: int, members: np.ndarray, strength: int) -> None:
+    def ato_farm(self, members: np.ndarray, strength: int) -> None:
         rng, k = self.rng, len(members)
         has_cashout = k >= 4 and rng.random() < 0.7
         victims = members[1:] if has_cashout else members
@@ -719,7 +718,7 @@ class _WorldBuilder:
                  rng.uniform(100, 500, len(gift)), self.as_of - self.days(0, 10, len(gift)))
         self.label_ring(members)
 
-    def mule_network(self, ring: int, members: np.ndarray, strength: int) -> None:
+    def mule_network(self, members: np.ndarray, strength: int) -> None:
         rng, k = self.rng, len(members)
         n_collectors = 1 + int(k >= 8) + int(k >= 16)
         collectors, mules = members[:n_collectors], members[n_collectors:]
@@ -796,7 +795,7 @@ class _WorldBuilder:
         builders = (self.bust_out, self.ato_farm, self.mule_network)
         for ring, (start, size) in enumerate(zip(starts.tolist(), self.ring_sizes.tolist())):
             members = np.arange(start, start + size, dtype=np.int64)
-            builders[self.ring_kinds[ring]](ring, members, int(strengths[ring]))
+            builders[self.ring_kinds[ring]](members, int(strengths[ring]))
 
     # ----- everyone's own identifiers and innocent structures
 
@@ -925,7 +924,8 @@ class _WorldBuilder:
         when = move_day[group[movers]] + self.days(0, 4, int(movers.sum()))
         self.link(members[movers], IP, self.alloc(IP, len(sizes))[group[movers]], when)
         at_new = movers & (rng.random(len(members)) < 0.6)
-        self.link(members[at_new], ADDRESS, new_offices[group[at_new]], move_day[group[at_new]] + self.days(0, 4, int(at_new.sum())))
+        when = move_day[group[at_new]] + self.days(0, 4, int(at_new.sum()))
+        self.link(members[at_new], ADDRESS, new_offices[group[at_new]], when)
         numbers = self.next_group_numbers("corporate_card", len(sizes))
         self.set_group(members, "corporate_card", numbers[group])
 
@@ -1238,7 +1238,8 @@ class _WorldBuilder:
         city = (rest // (n_streets * n_types)).tolist()
         h = _mix64(ent * 8192 + var, self.salt ^ 0xADD7).tolist()
         out = []
-        for num, s_i, t_i, c_i, a, u, hash_, v in zip(number, street, street_type, city, apt, unit_style, h, var.tolist()):
+        rows = zip(number, street, street_type, city, apt, unit_style, h, var.tolist())
+        for num, s_i, t_i, c_i, a, u, hash_, v in rows:
             name = _STREETS[s_i]
             if v & 4 and len(name) >= 4:  # a typo: two letters swapped
                 i = 1 + hash_ % (len(name) - 2)
