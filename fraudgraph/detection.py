@@ -156,7 +156,7 @@ def detect(
     )
 
     stage("features")
-    table = account_table(accounts, graph)
+    table = account_table(accounts, graph, transactions)
     shared = shared_identifiers(graph, candidates.cluster_of, as_of_day, config)
     rf = ring_features(graph, candidates, table, shared, flow, transactions, as_of_day, config)
     af = account_features(graph, candidates, table, shared, flow, as_of_day, config)
@@ -171,8 +171,9 @@ def detect(
     in_ring = cluster >= 0
     score_of_ring = np.zeros(len(af))
     score_of_ring[in_ring] = ring_score[cluster[in_ring]]
-    patterns = evidence[["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN"]].to_numpy()
-    ring_patterns = pd.DataFrame(np.zeros((len(af), 3)), columns=["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN"])
+    pattern_codes = ["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "KNOWN_FRAUD_IN_RING"]
+    patterns = evidence[pattern_codes].to_numpy()
+    ring_patterns = pd.DataFrame(np.zeros((len(af), len(pattern_codes))), columns=pattern_codes)
     ring_patterns.iloc[np.flatnonzero(in_ring)] = patterns[cluster[in_ring]]
     acc_score = account_scorer.score_samples(af, score_of_ring, ring_patterns)
     fit = account_scorer.pattern_fit(af, ring_patterns)

@@ -38,7 +38,38 @@ class SharedIdentifiers:
     member_in_sync: np.ndarray
 
 
-def account_table(accounts: pd.DataFrame, graph: IdentityGraph) -> pd.DataFrame:
+def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
+    """Per account, the most it spent at merchants within any ``window_days`` (approximately:
+    the larger of two bucketings offset by half a window). NaN for every account when there are
+    no transactions. A bust-out maxes the line in a few days of purchases; a customer who is
+    simply deep in debt got there slowly."""
+    n = len(account_ids)
+    if transactions is None or len(transactions) == 0:
+        return np.full(n, np.nan)
+    tx = transactions
+    mask = (tx["counterparty_kind"] == "merchant").to_numpy()
+    if "status" in tx:
+        mask = mask & (tx["status"] != "declined").to_numpy()
+    tx = tx.loc[mask]
+    pos = account_ids.get_indexer(tx["account_id"].astype(str))
+    ok = pos >= 0
+    pos = pos[ok].astype(np.int64)
+    day = _days(tx["timestamp"])[ok]
+    amount = tx["amount"].to_numpy(np.float64)[ok]
+    best = np.zeros(n)
+    for offset in (0.0, window_days / 2):
+        bucket = np.floor((day + offset) / window_days).astype(np.int64)
+        key = pos * (bucket.max() - bucket.min() + 1 if len(bucket) else 1) + (bucket - (bucket.min() if len(bucket) else 0))
+        codes, uniques = pd.factorize(key)
+        sums = np.bincount(codes, weights=amount)
+        owner = pos[np.unique(codes, return_index=True)[1]]
+        np.maximum.at(best, owner, sums)
+    return best
+
+
+def account_table(
+    accounts: pd.DataFrame, graph: IdentityGraph, transactions: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The accounts frame in identity-graph row order with the numeric columns features need."""
     acc = accounts.set_index(accounts["account_id"].astype(str)).reindex(graph.account_ids)
     out = pd.DataFrame(index=np.arange(graph.n_accounts))
@@ -61,6 +92,9 @@ def account_table(accounts: pd.DataFrame, graph: IdentityGraph) -> pd.DataFrame:
     out["utilization"] = util
     out["exposure"] = np.fmax(np.nan_to_num(lim, nan=0.0), np.nan_to_num(bal, nan=0.0))
     out["exposure"] = out["exposure"].clip(lower=0)
+    spend = spend_bursts(transactions, graph.account_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["spend_burst"] = np.where(lim > 0, spend / lim, np.where(np.isnan(spend), np.nan, 0.0))
     return out
 
 
@@ -228,6 +262,13 @@ def ring_features(
     f["recent_link_old_account_share"] = np.bincount(
         mc, weights=(recent_member & old_account)[members], minlength=k
     ) / np.maximum(size, 1)
+    # What the ring shared before the burst window: takeover victims are strangers with nothing
+    # in common until the fraudster's device and payout account arrive; a family sharing a new
+    # router also shares an old address, tablet or card.
+    prior = sf["first_seen_min"].to_numpy() < as_of_day - 3 * config.burst_days
+    w_all = np.bincount(sf["cluster"], weights=sf["weight"], minlength=k)
+    w_prior = np.bincount(sf["cluster"][prior], weights=sf["weight"][prior], minlength=k)
+    f["prior_link_share"] = np.divide(w_prior, w_all, out=np.zeros(k), where=w_all > 0)
     bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
@@ -245,6 +286,12 @@ def ring_features(
     f["maxed_share"] = np.bincount(mc, weights=np.nan_to_num(util) >= 0.9, minlength=k) / np.maximum(size, 1)
     od = table["overdue_days"].to_numpy()[members]
     f["overdue_share"] = np.bincount(mc, weights=od > 0, minlength=k) / np.maximum(size, 1)
+    burst = table["spend_burst"].to_numpy()[members]
+    f["spend_burst_share"] = np.bincount(mc, weights=np.nan_to_num(burst) >= config.spend_burst_ratio, minlength=k) / np.maximum(size, 1)
+    # NaN when there were no transactions at all: the pattern then falls back on balances alone.
+    if np.isnan(table["spend_burst"].to_numpy()).all():
+        f["spend_burst_share"] = np.nan
+    f["severe_overdue_share"] = np.bincount(mc, weights=od >= config.severe_overdue_days, minlength=k) / np.maximum(size, 1)
     f["mean_overdue_days"] = np.bincount(mc, weights=od, minlength=k) / np.maximum(size, 1)
     f["exposure"] = np.bincount(mc, weights=table["exposure"].to_numpy()[members], minlength=k)
     f["inactive_share"] = np.bincount(mc, weights=table["is_inactive"].to_numpy()[members], minlength=k) / np.maximum(size, 1)
@@ -350,13 +397,17 @@ def account_features(
     median_of_mine[in_ring] = ring_median_created.reindex(cluster_of[in_ring]).to_numpy()
     f["opened_with_ring"] = np.abs(created - median_of_mine) <= config.opened_together_days
     ring_payers = np.zeros(n, dtype=np.int64)
+    ring_payees = np.zeros(n, dtype=np.int64)
     if flow.counts.nnz:
         t = flow.counts.tocoo()
         same_ring = (cluster_of[t.row] >= 0) & (cluster_of[t.row] == cluster_of[t.col])
         ring_payers = np.bincount(t.col[same_ring], minlength=n)
+        ring_payees = np.bincount(t.row[same_ring], minlength=n)
     f["ring_payers"] = ring_payers
+    f["ring_payees"] = ring_payees
     f["age_days"] = as_of_day - created
     f["utilization"] = table["utilization"].to_numpy()
+    f["spend_burst"] = table["spend_burst"].to_numpy()
     f["overdue_days"] = table["overdue_days"].to_numpy()
     f["is_known_fraud"] = table["is_known_fraud"].to_numpy()
     f["is_known_legit"] = table["is_known_legit"].to_numpy()

@@ -44,8 +44,10 @@ class DetectionConfig:
     rarity_scale: the rarity decay is ``1 / (1 + log(n / 2) / rarity_scale)`` for an identifier
         shared by ``n`` accounts: 1 for a pair, halving every ``e**rarity_scale``-fold increase.
     link_threshold: two accounts are linked when the summed weight of what they share reaches it.
-    max_community_size: connected components above this size are split by community detection.
-    resolution: Leiden (CPM-free modularity) resolution used to split big components.
+    max_community_size: connected components above this size are refined by community detection
+        (families and rings are small; a bigger component is usually groups bridged by a weak link).
+    resolution: Leiden CPM resolution: a group stays together when its link weight beats this
+        per pair of members.
     pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
         distinct accounts that passes at least this share of what it received on to other
         accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
@@ -54,6 +56,9 @@ class DetectionConfig:
     money_weight: projected weight of a pass-through transfer between two accounts.
     burst_days: a link first seen this many days before ``as_of`` or later is "recent".
     opened_together_days: window for the "opened together" synchrony feature.
+    spend_burst_ratio: merchant spending within one week of at least this share of the credit
+        line is a spending burst (the "bust" of a bust-out).
+    severe_overdue_days: days past due from which an account is seriously delinquent (90 DPD).
     sync_days: a member's first use of a shared identifier within this many days of the ring's
         median first use of it counts as "linked together".
     pagerank_alpha / pagerank_tol / pagerank_max_iter: proximity to confirmed fraud.
@@ -67,14 +72,16 @@ class DetectionConfig:
     hub_min_accounts: int = 30
     rarity_scale: float = 2.0
     link_threshold: float = 0.1
-    max_community_size: int = 12
-    resolution: float = 1.0
+    max_community_size: int = 3
+    resolution: float = 0.03
     pass_through_min_payers: int = 3
     pass_through_min_forward: float = 0.5
-    money_weight: float = 0.5
+    money_weight: float = 1.0
     burst_days: float = 30.0
     opened_together_days: float = 21.0
     sync_days: float = 7.0
+    spend_burst_ratio: float = 0.2
+    severe_overdue_days: int = 90
     pagerank_alpha: float = 0.85
     pagerank_tol: float = 1e-9
     pagerank_max_iter: int = 200

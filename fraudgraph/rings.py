@@ -126,36 +126,31 @@ def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     return edges
 
 
-def _split_component(
-    adjacency: sp.csr_matrix, members: np.ndarray, config: DetectionConfig, seed: int
-) -> list[np.ndarray]:
-    """Leiden (modularity) inside one big component; parts still too big are split again."""
-    sub = adjacency[members][:, members].tocoo()
+def _refine_components(
+    adjacency: sp.csr_matrix, nodes: np.ndarray, config: DetectionConfig, seed: int
+) -> np.ndarray:
+    """Seeded Leiden over the accounts of all components above the size bound, in one call.
+
+    The objective is the constant Potts model (CPM): a group stays together when its internal
+    link weight beats ``resolution`` per pair of members. Unlike modularity it has no resolution
+    limit, so a ring bridged to a family by one shared Wi-Fi address is cut there however big
+    the rest of the graph is, and one call serves every component (communities never cross
+    components). Returns a community label per node in ``nodes``.
+    """
+    sub = adjacency[nodes][:, nodes].tocoo()
     upper = sub.row < sub.col
-    g = ig.Graph(n=len(members), edges=np.column_stack([sub.row[upper], sub.col[upper]]).tolist())
-    weights = sub.data[upper].astype(float).tolist()
+    g = ig.Graph(n=len(nodes), edges=np.column_stack([sub.row[upper], sub.col[upper]]))
     previous_rng = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
         parts = g.community_leiden(
-            objective_function="modularity", weights=weights,
+            objective_function="CPM", weights=sub.data[upper].astype(np.float64),
             resolution=config.resolution, n_iterations=-1,
         )
     finally:
         ig.set_random_number_generator(random)
         random.setstate(previous_rng)
-    membership = np.asarray(parts.membership)
-    out: list[np.ndarray] = []
-    n_parts = membership.max() + 1
-    if n_parts <= 1:
-        return [members]  # Leiden found nothing to split: keep it whole rather than loop
-    for part in range(n_parts):
-        part_members = members[membership == part]
-        if len(part_members) > config.max_community_size:
-            out.extend(_split_component(adjacency, part_members, config, seed + 1))
-        else:
-            out.append(part_members)
-    return out
+    return np.asarray(parts.membership, dtype=np.int64)
 
 
 def find_candidate_rings(
@@ -169,7 +164,7 @@ def find_candidate_rings(
     """Group accounts into candidate rings.
 
     Components of the thresholded projection (identities plus money flow) are candidates;
-    a component larger than ``max_community_size`` is split by seeded Leiden. Singletons are not
+    components larger than ``max_community_size`` are refined by seeded Leiden (CPM). Singletons are not
     rings. Cluster numbers are arbitrary; ``assign_ring_ids`` gives stable ids.
 
     ``cluster_fn`` (adjacency CSR -> label per account, -1 = none) replaces components and
@@ -200,18 +195,12 @@ def find_candidate_rings(
         ring_like = sizes[labels] >= 2
         small = ring_like & (sizes[labels] <= config.max_community_size)
         cluster_of[small] = labels[small]
-        next_cluster = n_comp
-        big = np.flatnonzero(sizes > config.max_community_size)
+        big = np.flatnonzero(sizes[labels] > config.max_community_size)
         if len(big):
-            # One pass to list members of every big component (not one scan per component).
-            order = np.argsort(labels, kind="stable")
-            starts = np.searchsorted(labels[order], big)
-            for comp, start in zip(big, starts):
-                members = order[start:start + sizes[comp]]
-                for part in _split_component(adjacency, members, config, seed):
-                    if len(part) >= 2:
-                        cluster_of[part] = next_cluster
-                        next_cluster += 1
+            community = _refine_components(adjacency, big, config, seed)
+            community_sizes = np.bincount(community)
+            keep = community_sizes[community] >= 2
+            cluster_of[big[keep]] = n_comp + community[keep]
 
     in_ring = np.flatnonzero(cluster_of >= 0)
     # Renumber densely so clusters are 0..k-1 in order of first member.

@@ -46,10 +46,11 @@ PATTERN_CODES = frozenset({"BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN
 ANOMALY_FEATURES = (
     "size", "density", "strong_member_share", "opened_together_share", "created_span_days",
     "link_sync_share", "recent_link_old_account_share", "new_shared_payout_share",
-    "mean_utilization", "maxed_share", "overdue_share", "pass_through_share", "fan_in_per_member",
+    "mean_utilization", "maxed_share", "overdue_share", "pass_through_share", "fan_in_per_member", "spend_burst_share",
+    "prior_link_share", "median_age_days",
     "chargeback_member_share", "identifier_crowd",
 )
-_LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd"}
+_LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd", "median_age_days"}
 
 
 def _clip01(x) -> np.ndarray:
@@ -71,7 +72,9 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     pattern_group = np.where(size >= 3, 1.0, 0.7)
     opened = _ramp(f["opened_together_share"], 0.5, 0.9)
     synced = _ramp(f["link_sync_share"], 0.4, 0.8)
-    burst = _ramp(f["recent_link_old_account_share"], 0.3, 0.7)
+    # In a pair, both accounts must be long-standing ones that just picked up the shared identifiers.
+    burst = np.where(size >= 3, _ramp(f["recent_link_old_account_share"], 0.3, 0.7),
+                     _ramp(f["recent_link_old_account_share"], 0.75, 1.0))
     payout = _ramp(f["new_shared_payout_share"], 0.3, 0.7)
     maxed = _ramp(f["maxed_share"], 0.3, 0.7)
     overdue = _ramp(f["overdue_share"], 0.3, 0.7)
@@ -89,17 +92,42 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     e["PASS_THROUGH_MONEY"] = pass_through * group
     # At least two members must show the credit burst; in a pair both must be maxed *and* late
     # (a couple who opened the same week and both run high balances is not rare enough).
-    several = _ramp(f["maxed_share"].to_numpy(np.float64) * size, 1, 2)
-    both = np.minimum(_ramp(f["maxed_share"], 0.75, 1.0), _ramp(f["overdue_share"], 0.75, 1.0))
-    credit = np.where(size >= 3, np.maximum(maxed, overdue) * several, both)
-    e["BUST_OUT_PATTERN"] = opened * np.maximum(credit, chargebacks * (size >= 3)) * pattern_group
+    # A bust-out maxes every line: most members maxed, three or more of them. Honest groups
+    # (roommates who opened together) rarely have more than one member at the limit.
+    most_maxed = _ramp(f["maxed_share"], 0.5, 0.9)
+    several = _ramp(f["maxed_share"].to_numpy(np.float64) * size, 1, 3)
+    # The bust itself: lines maxed by a burst of purchases within a week. A household hit by a
+    # job loss is maxed and late too, but got there slowly. Not every member's burst is visible,
+    # so a third of the ring bursting is enough. Without transactions, balances and arrears
+    # have to do.
+    burst_share = f["spend_burst_share"].to_numpy(np.float64)
+    spent = np.where(np.isnan(burst_share), 1.0, _ramp(burst_share, 0.1, 0.3))
+    both_spent = np.where(np.isnan(burst_share), 1.0, _ramp(burst_share, 0.75, 1.0))
+    # A pair must both be maxed, and both be late or both have spent in a burst.
+    both_maxed = _ramp(f["maxed_share"], 0.75, 1.0)
+    both_late = _ramp(f["overdue_share"], 0.75, 1.0)
+    both_written_off = _ramp(f["severe_overdue_share"], 0.75, 1.0)
+    both = np.minimum(both_maxed, np.maximum(np.where(np.isnan(burst_share), both_late, both_written_off),
+                                             np.where(np.isnan(burst_share), 0.0, both_spent)))
+    # A bust older than the transaction extract shows as lines maxed and 90+ days past due
+    # together, which a recent household shock does not reach.
+    written_off = _ramp(f["severe_overdue_share"], 0.3, 0.6)
+    credit = np.where(size >= 3, np.maximum(most_maxed, overdue) * several * np.maximum(spent, written_off), both)
+    # Bust-outs cash in within a year or two of opening; accounts opened together six years ago
+    # and now behind on payments are people in trouble, not a farm.
+    young = 1.0 - _ramp(f["median_age_days"], 730, 1460)
+    e["BUST_OUT_PATTERN"] = opened * np.maximum(credit, chargebacks * (size >= 3)) * young * pattern_group
     # Co-residents picking up a new router or joint account together are a family, not a takeover.
     apart = 1.0 - _ramp(f["max_address_cover"], 0.3, 0.7)
-    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * pattern_group
+    strangers = 1.0 - _ramp(f["prior_link_share"], 0.2, 0.5)
+    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * strangers * pattern_group
     # Passing on money from many payers is rare among honest customers; paying it to the same
     # collector inside the ring completes the picture.
     collector = _ramp(f["n_collectors"], 0, 1)
-    e["MULE_PATTERN"] = pass_through * (0.75 + 0.25 * collector) * pattern_group
+    # One landlord forwarding rent to a property manager is one pass-through account; a network
+    # has several.
+    several_mules = _ramp(f["pass_through_share"].to_numpy(np.float64) * size, 1, 2)
+    e["MULE_PATTERN"] = pass_through * several_mules * (0.75 + 0.25 * collector) * pattern_group
     # One confirmed account convicts a small ring; in a big cluster it may be one account glued
     # to a crowd of neighbours, so it needs company.
     e["KNOWN_FRAUD_IN_RING"] = _clip01(f["known_fraud"].to_numpy(np.float64) / np.maximum(1.0, 0.15 * size))
@@ -281,18 +309,23 @@ class AccountScorer(BaseEstimator):
     def pattern_fit(self, X: pd.DataFrame, ring_patterns: pd.DataFrame) -> np.ndarray:
         """Per account, in [0, 1]: how much it shows its ring's patterns itself (NaN = ring has none).
 
-        ring_patterns: per account, the BUST_OUT_PATTERN, TAKEOVER_PATTERN and MULE_PATTERN
-        evidence of its ring (0 outside rings).
+        ring_patterns: per account, the BUST_OUT_PATTERN, TAKEOVER_PATTERN, MULE_PATTERN and
+        (optionally) KNOWN_FRAUD_IN_RING evidence of its ring (0 outside rings).
         """
         check_is_fitted(self, "proximity_scale_")
         util = np.nan_to_num(X["utilization"].to_numpy(np.float64))
         collects = X["ring_payers"].to_numpy() >= 2
         own = {
             "BUST_OUT_PATTERN": X["opened_with_ring"].to_numpy(bool)
-            & ((util >= 0.9) | (X["overdue_days"].to_numpy() > 0)),
+            & ((util >= 0.9) | (X["overdue_days"].to_numpy() > 0) | (np.nan_to_num(X["spend_burst"].to_numpy(np.float64)) >= 0.3)),
             "TAKEOVER_PATTERN": (X["n_recent_ring_identifiers"].to_numpy() > 0) | collects,
-            "MULE_PATTERN": X["pass_through"].to_numpy(bool) | collects,
+            # A mule paid by only two victims is no pass-through by itself, but it still pays
+            # the ring's collector.
+            "MULE_PATTERN": X["pass_through"].to_numpy(bool) | collects | (X["ring_payees"].to_numpy() > 0),
         }
+        # In a ring convicted by a confirmed fraud account, closeness to that account is the fit.
+        if "KNOWN_FRAUD_IN_RING" in ring_patterns:
+            own["KNOWN_FRAUD_IN_RING"] = self.proximity(X)
         weight = np.zeros(len(X))
         fit = np.zeros(len(X))
         for code, shows in own.items():
@@ -300,6 +333,11 @@ class AccountScorer(BaseEstimator):
             weight += e
             fit += e * shows
         return np.where(weight > 0.1, fit / np.maximum(weight, 1e-12), np.nan)
+
+    def proximity(self, X: pd.DataFrame) -> np.ndarray:
+        """Closeness to confirmed fraud in [0, 1] (personalized PageRank over the learned scale)."""
+        check_is_fitted(self, "proximity_scale_")
+        return _clip01(X["fraud_proximity"].to_numpy(np.float64) / max(self.proximity_scale_, 1e-12))
 
     def score_samples(self, X: pd.DataFrame, ring_score: np.ndarray, ring_patterns: pd.DataFrame | None = None) -> np.ndarray:
         """Account scores in [0, 1]; ``ring_score`` is the score of each account's ring (0 if none)."""
@@ -319,7 +357,7 @@ class AccountScorer(BaseEstimator):
 
 ACCOUNT_FEATURES = (
     "fraud_proximity", "is_known_fraud", "ring_degree_share", "n_ring_identifiers", "on_shared_strong",
-    "utilization", "overdue_days", "opened_with_ring", "n_recent_ring_identifiers", "pass_through", "ring_payers",
+    "utilization", "overdue_days", "opened_with_ring", "n_recent_ring_identifiers", "pass_through", "ring_payers", "ring_payees", "spend_burst",
 )
 
 
