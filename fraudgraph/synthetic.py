@@ -980,6 +980,7 @@ class _WorldBuilder:
         self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
         maxed = legit[rng.random(len(legit)) < 0.02]
         self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
+        self.maxed = maxed
         # A household hit by one shock (job loss, illness): several members maxed and late together.
         members, hh = self.hh_members, self.hh_of
         if len(members):
@@ -1035,6 +1036,20 @@ class _WorldBuilder:
         self.txn(receivers[fwd], managers[fwd], True,
                  collected[fwd] * rng.uniform(0.6, 0.9, len(fwd)) / n_out[fwd],
                  self.as_of - self.days(1, TRANSACTION_WINDOW_DAYS, len(fwd)))
+        # Many who max their card do it in one go (a move, a wedding, a holiday): a burst of
+        # large purchases, some at electronics and gift-card merchants, like a bust-out.
+        splurgers = self.maxed[rng.random(len(self.maxed)) < 0.4]
+        n_buys = rng.integers(2, 7, len(splurgers))
+        buyer = np.repeat(splurgers, n_buys)
+        start = np.repeat(when(splurgers), n_buys)
+        merchant = np.where(
+            rng.random(len(buyer)) < 0.5,
+            rng.choice(self.high_value_merchants, len(buyer)),
+            rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
+        )
+        share = rng.dirichlet(np.ones(3), size=len(buyer))[:, 0] * 2.0 / n_buys.repeat(n_buys)
+        self.txn(buyer, merchant, False, self.limit[buyer] * rng.uniform(0.7, 0.95, len(buyer)) * share,
+                 start + self.days(0, 5, len(buyer)))
         # Friendly fraud: a few legit customers dispute a purchase they made.
         disputers = legit[rng.random(len(legit)) < 0.004]
         self.txn(disputers, rng.choice(self.n_merchants, len(disputers), p=self.merchant_popularity), False,
