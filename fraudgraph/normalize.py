@@ -101,6 +101,9 @@ _NO_IDENTITY_LETTERS: frozenset[str] = frozenset(
     "".join(ch for ch in value if ch.isalnum()) for value in NO_IDENTITY
 ) - {""}
 
+_NO_IDENTITY_ARRAY = pa.array(sorted(NO_IDENTITY), pa.string())
+_NO_IDENTITY_LETTERS_ARRAY = pa.array(sorted(_NO_IDENTITY_LETTERS), pa.string())
+
 # Structural no-identity rules on the key (RE2 syntax).
 _ONE_DIGIT_REPEATED = "^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
 _NO_IDENTITY_KEY_PATTERNS: Mapping[str, tuple[str, ...]] = {
@@ -174,8 +177,9 @@ def _address_keys(raw: pa.Array) -> pa.Array:
     s = _replace(s, r"\b(\d{5})-\d{4}\b", r"\1")  # ZIP+4 -> ZIP
     s = _replace(s, "['\u2019\u2018`\u00b4]", "")  # O'Neil == ONeil
     s = _replace(s, r"\b([a-z])\.", r"\1")  # P.O. -> po, N. -> n
-    s = _replace(s, "#", " unit ")
-    s = _trim(_replace(s, r"[^\p{L}\p{N}\p{M}]+", " "))
+    s = pc.replace_substring(s, "#", " unit ")
+    # Every run of other characters becomes one space, so only spaces are left to trim.
+    s = pc.utf8_trim(_replace(s, r"[^\p{L}\p{N}\p{M}]+", " "), " ")
     s = _replace(s, f"(^| )({_UNIT_WORDS})([0-9])", r"\1\2 \3")  # apt4 -> apt 4
     s = _map_tokens(s, _ADDRESS_TOKENS)
     return _replace(s, "(^| )unit( unit)+( |$)", r"\1unit\3")  # "Apt #4" -> unit unit 4 -> unit 4
@@ -248,23 +252,23 @@ _KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
 def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
     """Canonical keys of the raw values of one kind; null where the value carries no identity."""
     keys = _KEY_RULES.get(kind, _casefold_keys)(raw)
-    generic = pa.array(sorted(NO_IDENTITY), pa.string())
+    generic = _NO_IDENTITY_ARRAY
     folded_key = pc.utf8_lower(keys)
-    letters = pa.array(sorted(_NO_IDENTITY_LETTERS), pa.string())
+    letters_only = _replace(folded_key, r"[^\p{L}\p{N}]+", "")
     junk = pc.or_(
         pc.or_(
             pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
             pc.is_in(folded_key, value_set=generic),
         ),
         # a key without a letter or digit, or one that spells a NO_IDENTITY word ("n a")
-        pc.is_in(_replace(folded_key, r"[^\p{L}\p{N}]+", ""), value_set=letters),
+        pc.or_(pc.is_in(letters_only, value_set=_NO_IDENTITY_LETTERS_ARRAY), pc.equal(letters_only, "")),
     )
     kind_keys = NO_IDENTITY_KEYS.get(kind)
     if kind_keys:
         junk = pc.or_(junk, pc.is_in(keys, value_set=pa.array(sorted(kind_keys), pa.string())))
     for pattern in _NO_IDENTITY_KEY_PATTERNS.get(kind, ()):
         junk = pc.or_(junk, pc.match_substring_regex(keys, pattern))
-    junk = pc.or_(junk, pc.invert(pc.match_substring_regex(keys, r"[\p{L}\p{N}]"))).fill_null(True)
+    junk = junk.fill_null(True)
     return pc.if_else(junk, pa.scalar(None, pa.string()), keys)
 
 
