@@ -259,8 +259,13 @@ def ring_features(
     recent_member[shared.member_rows[recent_pair]] = True
     old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 6
     f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
+    # Takeover victims are strangers: everything they share with the ring is new. A family on a
+    # new router still shares its old address, tablet or card.
+    n_pairs = np.bincount(shared.member_rows, minlength=graph.n_accounts)
+    n_recent_pairs = np.bincount(shared.member_rows[recent_pair], minlength=graph.n_accounts)
+    fresh_member = (n_pairs > 0) & (n_recent_pairs == n_pairs)
     f["recent_link_old_account_share"] = np.bincount(
-        mc, weights=(recent_member & old_account)[members], minlength=k
+        mc, weights=(fresh_member & old_account)[members], minlength=k
     ) / np.maximum(size, 1)
     # What the ring shared before the burst window: takeover victims are strangers with nothing
     # in common until the fraudster's device and payout account arrive; a family sharing a new

@@ -84,7 +84,7 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     e["SHARED_STRONG_IDENTIFIER"] = _clip01(f["strong_member_share"]) * group
     e["LINKED_TOGETHER"] = synced * group
     e["OPENED_TOGETHER"] = opened * group
-    e["RECENT_LINK_BURST"] = burst * group
+    e["RECENT_LINK_BURST"] = _ramp(f["recent_link_old_account_share"], 0.3, 0.7) * group
     e["NEW_SHARED_PAYOUT"] = payout * group
     e["MAXED_CREDIT"] = maxed * group
     e["OVERDUE_TOGETHER"] = overdue * group
@@ -119,8 +119,7 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     e["BUST_OUT_PATTERN"] = opened * np.maximum(credit, chargebacks * (size >= 3)) * young * pattern_group
     # Co-residents picking up a new router or joint account together are a family, not a takeover.
     apart = 1.0 - _ramp(f["max_address_cover"], 0.3, 0.7)
-    strangers = 1.0 - _ramp(f["prior_link_share"], 0.2, 0.5)
-    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * strangers * pattern_group
+    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * pattern_group
     # Passing on money from many payers is rare among honest customers; paying it to the same
     # collector inside the ring completes the picture.
     collector = _ramp(f["n_collectors"], 0, 1)
