@@ -61,9 +61,10 @@ def gds_available(ws) -> tuple[bool, str]:
         return False, f"cannot list the procedures of {_server_name(ws)}: {e}"
     # gds.graph.project is both a procedure and (GDS >= 2.4) the aggregation function we use.
     missing = [p for p in GDS_PROCEDURES if p not in names and p != "gds.graph.project"]
-    if not names or missing:
-        shown = ", ".join(missing or GDS_PROCEDURES)
-        return False, f"GDS procedures not available on {_server_name(ws)} (missing {shown})"
+    if not any(name.startswith("gds.") for name in names):
+        return False, f"GDS procedures not available on {_server_name(ws)} (it lists no gds.* procedures)"
+    if missing:
+        return False, f"GDS procedures not available on {_server_name(ws)} (missing {', '.join(missing)})"
     return True, "gds"
 
 

@@ -603,9 +603,10 @@ class Neo4jWorkspace(Workspace):
             loaded = loaded | {r["account_id"] for r in found}
         known = to_account & write["counterparty"].isin(loaded)
         rows = lambda mask: _records(write[mask.to_numpy()])  # noqa: E731
-        self._write(run, "load/payments_to_accounts", rows(known), say, "transactions")
-        self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions")
-        self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say, "transactions")
+        self._write(run, "load/payments_to_accounts", rows(known), say, "transactions to accounts")
+        self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions to merchants")
+        self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say,
+                    "transactions to accounts not loaded")
         say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
 
     def _stored_payments(self, run, new: pd.DataFrame) -> dict[str, dict]:
