@@ -16,10 +16,14 @@ Planted rings (truth.csv ring_kind), each weak, medium or strong:
 - mule_network: little sharing (one IP or device among a few); money in from many unrelated
   accounts, forwarded (sometimes via another mule) to 1-3 collector members, out to an exchange.
 Innocent look-alikes (truth.csv group_kind): households (address in several spellings, router,
-tablet, landline, spouse card, joint account; roommates open accounts in a burst), apartment
-blocks, corporate cards, store kiosks, parcel lockers, carrier NAT IPs, junk values, late payers,
-card maxers, landlords with fan-in, friendly-fraud chargebacks, second-hand devices and recycled
-phone numbers.
+tablet, landline, spouse card, joint account, some opened lately; roommates open accounts in a
+burst; a new ISP for the whole family on one day; a shock leaving several members maxed and late;
+ties to another household through a card, phone plan or tablet; one person with two accounts
+sharing everything, national id included), apartment blocks, corporate cards (some offices moved
+lately: new IP and address for all within days), store kiosks (half used at sign-up), parcel
+lockers, carrier NAT IPs, junk values, late payers, card maxers (many in one burst of purchases),
+rent collectors with fan-in (some forwarding it on), friendly-fraud chargebacks, second-hand
+devices and recycled phone numbers.
 """
 
 from __future__ import annotations
@@ -564,6 +568,19 @@ class _WorldBuilder:
         numbers = self.next_group_numbers("household", len(sizes))
         self.set_group(self.hh_members, "household", numbers[self.hh_of])
 
+        # Repeat customers: one person, two accounts opened years apart (the first often closed
+        # since). They share everything, national id included; truth calls them a household of one.
+        singles = legit[int(sizes.sum()) :]
+        pairs = singles[: 2 * int(0.012 * len(singles) / 2)].reshape(-1, 2)
+        first, second = pairs[:, 0], pairs[:, 1]
+        self.created[first] = np.minimum(self.created[first], self.as_of - 400 * DAY)
+        self.created[second] = self.created[first] + (
+            (self.as_of - 2 * HOUR - self.created[first]) * rng.uniform(0.3, 1.0, len(pairs))
+        ).astype(np.int64)
+        self.repeat_first, self.repeat_second = first, second
+        numbers = self.next_group_numbers("household", len(pairs))
+        self.set_group(pairs.ravel(), "household", np.repeat(numbers, 2))
+
     def plan_merchants(self) -> None:
         rng = self.rng
         self.n_merchants = max(300, self.n // 100)
@@ -810,6 +827,7 @@ class _WorldBuilder:
         singles = np.flatnonzero(~in_household)
         unit_of[singles] = n_hh + np.arange(len(singles))
         n_units = n_hh + len(singles)
+        unit_of[self.repeat_second] = unit_of[self.repeat_first]  # still living at the same place
 
         candidates = np.flatnonzero(rng.random(n_units) < 0.22)
         rng.shuffle(candidates)
@@ -845,6 +863,41 @@ class _WorldBuilder:
         riders = rng.random(len(in_block)) < 0.05
         self.link(in_block[riders], IP, wifi[block[riders]],
                   self.created[in_block[riders]] + self.days(0, 300, int(riders.sum())))
+
+    def repeat_customers(self) -> None:
+        """The person behind two accounts brings the same phone, email, devices and national id."""
+        rng = self.rng
+        first, second = self.repeat_first, self.repeat_second
+        if len(first) == 0:
+            return
+        for kind, share in ((PHONE, 0.9), (EMAIL, 0.8), (DEVICE, 0.6), (NATIONAL_ID, 0.5), (CARD, 0.2)):
+            same = rng.random(len(first)) < share
+            a, b = first[same], second[same]
+            person = self.new_emails(len(a)) if kind == EMAIL else self.alloc(kind, len(a))
+            self.link(a, kind, person, self.created[a] + self.days(0, 2, len(a)))
+            self.link(b, kind, person, self.created[b] + self.days(0, 2, len(b)))
+            self.replace_own[kind, a] = True
+            self.replace_own[kind, b] = True
+
+    def extended_families(self) -> None:
+        """Households tied to another household: a parent pays a grown child's bill with their
+        card, a family phone plan, grandma's tablet. Innocent components of up to a dozen accounts."""
+        rng = self.rng
+        n_hh = len(self.hh_sizes)
+        if n_hh < 2:
+            return
+        ties = np.flatnonzero(rng.random(n_hh) < 0.06)
+        other = rng.integers(0, n_hh, len(ties))
+        ok = other != ties
+        ties, other = ties[ok], other[ok]
+        kind_of_tie = rng.choice(np.array([CARD, PHONE, DEVICE]), p=[0.45, 0.35, 0.2], size=len(ties))
+        for kind in (CARD, PHONE, DEVICE):
+            pick = kind_of_tie == kind
+            h1, h2 = ties[pick], other[pick]
+            entity = self.alloc(kind, len(h1))
+            for households in (h1, h2):
+                member = self.hh_start[households] + rng.integers(0, self.hh_sizes[households])
+                self.link(member, kind, entity, self.created[member] + self.days(0, 900, len(member)))
 
     def own_identifiers(self) -> None:
         """Each account's personal identifiers (kept unless a ring identifier replaced them)."""
@@ -890,7 +943,14 @@ class _WorldBuilder:
             if only_couple:
                 use &= (rank < 2) & ~self.hh_roommates[hh]
             ent = self.alloc(kind, n_hh)
-            self.link(members[use], kind, ent[hh[use]], later[use])
+            seen = later[use]
+            if kind == BANK:
+                # Some couples opened their joint account only lately: a fresh bank account on
+                # two old accounts within a day or two, as in a takeover's payout.
+                fresh = (rng.random(n_hh) < 0.2)[hh[use]]
+                day = (self.as_of - self.days(2, 30, n_hh))[hh[use]]
+                seen = np.where(fresh, day + self.days(0, 2, int(use.sum())), seen)
+            self.link(members[use], kind, ent[hh[use]], seen)
         # A new internet provider: the whole family appears on a new IP the same day, recently;
         # synchronized, recent sharing of a fresh identifier, as in an account takeover.
         switched = rng.random(n_hh) < 0.05
@@ -1069,6 +1129,7 @@ class _WorldBuilder:
         self.label[verified] = 2
         status = np.zeros(n, dtype=np.int8)
         status[rng.random(n) < 0.03] = 2
+        status[self.repeat_first[rng.random(len(self.repeat_first)) < 0.4]] = 2
         suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | ((self.overdue > 90) & (rng.random(n) < 0.4))
         suspended |= rng.random(n) < 0.003
         status[suspended] = 1
@@ -1331,8 +1392,10 @@ def generate_world(
     b.plan_merchants()
     b.plant_rings()
     b.homes()
+    b.repeat_customers()
     b.own_identifiers()
     b.household_sharing()
+    b.extended_families()
     b.corporate_cards()
     b.hubs()
     b.credit_behaviour()
