@@ -273,3 +273,14 @@ def test_innocent_groups_also_act_in_sync(world, keyed_links):
     accounts = world.accounts.merge(world.truth, on="account_id")
     late_households = accounts[(accounts["overdue_days"] > 0) & (accounts["group_kind"] == "household")]
     assert (late_households.groupby("group_id").size() >= 2).sum() >= 10
+
+
+def test_legit_accounts_share_strong_identifiers_too(keyed_links):
+    """National ids and cards are not fraud-only: repeat customers, spouses, families pay for kin."""
+    legit = keyed_links[keyed_links["is_fraud"] == 0]
+    per_key = legit.groupby(["kind", "key"])["account_id"].nunique()
+    shared = per_key[per_key >= 2]
+    assert shared.loc["national_id"].shape[0] >= 30
+    cards = legit[(legit["kind"] == "card") & (legit["group_kind"] == "household")]
+    households_per_card = cards.groupby("key")["group_id"].nunique()
+    assert (households_per_card >= 2).sum() >= 30  # a parent's card on a grown child's account
