@@ -427,11 +427,14 @@ class Neo4jWorkspace(Workspace):
         if transactions is None:
             transactions = _empty(TRANSACTION_COLUMNS)
         with self._transaction() as run:
+            # Taking the load's sequence number first write-locks its (:Meta) node, so a second
+            # load at the same time waits for this one (Neo4j) or fails at commit (optimistic
+            # servers) instead of interleaving with it: loads have a single writer.
+            seq = self._reserve(run, "seq.load", 1)
             self._load_accounts(run, accounts, summary, say)
             self._load_links(run, links, summary, say)
             self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
             summary.seconds = round(time.perf_counter() - t0, 3)
-            seq = self._reserve(run, "seq.load", 1)
             run(
                 "load/record_load",
                 seq=seq,
