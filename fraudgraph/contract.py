@@ -2,6 +2,20 @@
 
 Validation is lazy: every broken rule on every row is collected and raised as one ``InputError``
 naming file, line, column, value and what was expected (the rules are DATA_CONTRACT.md's).
+
+Choices the contract leaves open:
+
+- CSV lines count records, header = line 1: the physical line unless a quoted value spans
+  lines or blank lines precede the row. Parquet rows are numbered from 1 and the message says
+  ``row N``.
+- At most 50 rows are listed per rule and 1000 in all, each rule's rest as one "... and N more"
+  problem; ``InputError.total`` is the real count.
+- An empty link ``value`` is not an error: the contract lists empty strings among the values
+  that carry no identity. It gets key ``None`` and a warning counts such rows.
+- Enumerations (status, label, kind, ...) are exact: ``Active`` or `` active`` is an error.
+- Datetimes without an offset are taken as UTC; with one they are converted to UTC.
+- Ids and identifier values are read as text with NA parsing off, so ``N/A`` and ``007`` stay
+  as written; Parquet ids stored as numbers become their decimal text (``7.0`` -> ``7``).
 """
 
 from __future__ import annotations
