@@ -1,0 +1,78 @@
+"""Time and peak memory of each detection stage on generated worlds.
+
+    /work/venv/bin/python benchmarks/bench_detect.py --sizes 100000 1000000
+
+Peak memory is the process's resident high-water mark (ru_maxrss) after each stage, so it
+includes the generated world itself; the world is generated and normalized before timing starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+
+import pandas as pd
+
+from fraudgraph.detection import detect
+from fraudgraph.normalize import canonical_keys
+from fraudgraph.synthetic import generate_world
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run(n_accounts: int, seed: int) -> list[dict]:
+    t = time.perf_counter()
+    world = generate_world(n_accounts, seed)
+    accounts = world.accounts.assign(properties="{}")
+    accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
+    links = world.links
+    gen_s = time.perf_counter() - t
+    t = time.perf_counter()
+    links = links.assign(key=canonical_keys(links["kind"], links["value"]))
+    norm_s = time.perf_counter() - t
+    transactions = world.transactions
+    del world
+    gc.collect()
+    rows = [
+        {"accounts": n_accounts, "links": len(links), "stage": "generate (not timed)", "seconds": gen_s, "peak_mb": peak_mb()},
+        {"accounts": n_accounts, "links": len(links), "stage": "normalize keys", "seconds": norm_s, "peak_mb": peak_mb()},
+    ]
+    marks: list[tuple[str, float, float]] = []
+
+    def progress(stage: str) -> None:
+        marks.append((stage, time.perf_counter(), peak_mb()))
+        print(f"  {n_accounts:,}: {stage} ...", file=sys.stderr)
+
+    t0 = time.perf_counter()
+    det = detect(accounts, links, transactions, seed=0, progress=progress)
+    total = time.perf_counter() - t0
+    # Peak after a stage = the high-water mark when the next stage starts.
+    peaks = [m[2] for m in marks[1:]] + [peak_mb()]
+    for (stage, _, _), peak in zip(marks, peaks):
+        rows.append({"accounts": n_accounts, "links": len(links), "stage": stage,
+                     "seconds": det.stage_seconds.get(stage, float("nan")), "peak_mb": peak})
+    rows.append({"accounts": n_accounts, "links": len(links), "stage": "detect total", "seconds": total, "peak_mb": peak_mb()})
+    print(f"  {n_accounts:,}: {len(det.rings):,} rings, {len(det.hubs):,} hubs", file=sys.stderr)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = []
+    for n in args.sizes:
+        rows.extend(run(n, args.seed))
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
