@@ -227,6 +227,18 @@ def test_sweep_lock_is_exclusive_and_recovered_after_expiry(neo4j_driver, neo4j_
                 pass
 
 
+def test_a_long_sweep_keeps_its_lock_alive(neo4j_driver, neo4j_database):
+    import time
+
+    holder = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=0.6)
+    other = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=0.6)
+    with holder.sweep_lock("long sweep"):
+        time.sleep(1.5)  # well past the ttl: only the heartbeat keeps the lock
+        with pytest.raises(LockedError, match="long sweep"):
+            with other.sweep_lock("impatient"):
+                pass
+
+
 def test_only_one_of_two_simultaneous_sweeps_gets_the_lock(neo4j_driver, neo4j_database):
     workspaces = [Neo4jWorkspace(neo4j_driver, neo4j_database) for _ in range(2)]
     outcomes: list[str] = []

@@ -215,6 +215,14 @@ def _py_datetimes(s: pd.Series) -> list:
     return values.to_numpy(dtype="datetime64[us]").astype(object).tolist()
 
 
+def _naive_us(s: pd.Series) -> np.ndarray:
+    """A datetime column as naive UTC datetime64[ns] at microseconds: what the driver stores."""
+    values = pd.to_datetime(s)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[ns]").dt.floor("us").to_numpy()
+
+
 def _native(v: Any) -> Any:
     if v is None:
         return None
@@ -464,32 +472,31 @@ class Neo4jWorkspace(Workspace):
     def _load_accounts(self, run, acc: pd.DataFrame, summary: LoadSummary, say: Progress) -> None:
         new = pd.DataFrame(
             {
-                "account_id": acc["account_id"].astype(str).tolist(),
-                "created_at": _py_datetimes(acc["created_at"]),
-                "credit_limit": [_plain(v) for v in acc["credit_limit"].astype("float64").tolist()],
-                "balance": [_plain(v) for v in acc["balance"].astype("float64").tolist()],
-                "overdue_days": acc["overdue_days"].fillna(0).astype("int64").tolist(),
-                "status": acc["status"].tolist(),
+                "account_id": acc["account_id"].astype(str).to_numpy(),
+                "created_at": _naive_us(acc["created_at"]),
+                "credit_limit": acc["credit_limit"].astype("float64").to_numpy(),
+                "balance": acc["balance"].astype("float64").to_numpy(),
+                "overdue_days": acc["overdue_days"].fillna(0).astype("int64").to_numpy(),
+                "status": acc["status"].astype(object).to_numpy(),
                 "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
-                "properties": acc["properties"].tolist() if "properties" in acc else ["{}"] * len(acc),
+                "properties": acc["properties"].to_numpy() if "properties" in acc else ["{}"] * len(acc),
             },
             columns=ACCOUNT_COLUMNS,
-        ).astype(object)
+        )
         existing = self._fetch(run, "read/loaded_fields_by_id", "account_ids", new["account_id"].tolist())
-        old = {r["account_id"]: r for r in existing}
-        is_new = ~new["account_id"].isin(old.keys())
+        stored = pd.DataFrame.from_records([tuple(r[c] for c in ACCOUNT_COLUMNS) for r in existing], columns=ACCOUNT_COLUMNS)
+        stored["created_at"] = _datetimes(stored["created_at"]).to_numpy()
+        for c in ("credit_limit", "balance"):
+            stored[c] = _floats(stored[c]).to_numpy()
+        merged = new.merge(stored, on="account_id", how="left", suffixes=("", "_old"), indicator=True)
+        is_new = (merged["_merge"] == "left_only").to_numpy()
         changed = np.zeros(len(new), dtype=bool)
-        if old:
-            for pos in np.flatnonzero(~is_new.to_numpy()):
-                row = new.iloc[pos]
-                before = old[row["account_id"]]
-                changed[pos] = any(
-                    not _same(_native(before[c]), row[c]) for c in ACCOUNT_COLUMNS[1:]
-                )
+        for c in ACCOUNT_COLUMNS[1:]:
+            changed |= _differs(merged[c], merged[f"{c}_old"])
+        changed &= ~is_new
         summary.accounts_new = int(is_new.sum())
         summary.accounts_updated = int(changed.sum())
-        write = new[is_new.to_numpy() | changed]
-        self._write(run, "load/accounts", _records(write), say, "accounts")
+        self._write(run, "load/accounts", _records(new[is_new | changed]), say, "accounts")
         if summary.accounts_new:
             # Payments received before the account was loaded pointed at a stand-in node.
             ids = new.loc[is_new, "account_id"].tolist()
@@ -571,27 +578,33 @@ class Neo4jWorkspace(Workspace):
     def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
         if len(txns) == 0:
             return
+        fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
         new = pd.DataFrame(
             {
-                "txn_id": txns["txn_id"].astype(str).tolist(),
-                "account_id": txns["account_id"].astype(str).tolist(),
-                "counterparty": txns["counterparty"].astype(str).tolist(),
-                "counterparty_kind": txns["counterparty_kind"].tolist(),
-                "amount": txns["amount"].astype("float64").tolist(),
-                "ts": _py_datetimes(txns["timestamp"]),
-                "status": txns["status"].tolist(),
+                "txn_id": txns["txn_id"].astype(str).to_numpy(),
+                "account_id": txns["account_id"].astype(str).to_numpy(),
+                "counterparty": txns["counterparty"].astype(str).to_numpy(),
+                "counterparty_kind": txns["counterparty_kind"].astype(object).to_numpy(),
+                "amount": txns["amount"].astype("float64").to_numpy(),
+                "ts": _naive_us(txns["timestamp"]),
+                "status": txns["status"].astype(object).to_numpy(),
             }
-        ).astype(object)
-        new = new.drop_duplicates("txn_id", keep="last")
+        )
+        new = new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
         existing = self._stored_payments(run, new)
-        is_new = ~new["txn_id"].isin(existing.keys()).to_numpy()
+        stored = pd.DataFrame.from_records(
+            [(t, r["account_id"], r["counterparty"], r["counterparty_kind"], r["amount"], r["timestamp"], r["status"])
+             for t, r in existing.items()],
+            columns=["txn_id", *fields],
+        )
+        stored["amount"] = _floats(stored["amount"]).to_numpy()
+        stored["ts"] = _datetimes(stored["ts"]).to_numpy()
+        merged = new.merge(stored, on="txn_id", how="left", suffixes=("", "_old"), indicator=True)
+        is_new = (merged["_merge"] == "left_only").to_numpy()
         changed = np.zeros(len(new), dtype=bool)
-        fields = {"account_id": "account_id", "counterparty": "counterparty", "counterparty_kind": "counterparty_kind",
-                  "amount": "amount", "ts": "timestamp", "status": "status"}
-        for pos in np.flatnonzero(~is_new):
-            row = new.iloc[pos]
-            before = existing[row["txn_id"]]
-            changed[pos] = any(not _same(_native(before[stored]), row[mine]) for mine, stored in fields.items())
+        for c in fields:
+            changed |= _differs(merged[c], merged[f"{c}_old"])
+        changed &= ~is_new
         summary.transactions_new = int(is_new.sum())
         summary.transactions_updated = int(changed.sum())
         if changed.any():
@@ -1135,17 +1148,6 @@ def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
     equal = (a.astype(object).to_numpy() == b.astype(object).to_numpy()) & ~a_missing & ~b_missing
     return ~(equal | (a_missing & b_missing))
-
-
-def _same(stored: Any, new: Any) -> bool:
-    """Whether a stored property equals the value a load would write (None == NaN == missing)."""
-    if _is_missing(stored) or _is_missing(new):
-        return _is_missing(stored) and _is_missing(new)
-    if isinstance(stored, datetime) or isinstance(new, datetime):
-        return pd.Timestamp(stored) == pd.Timestamp(new)
-    if isinstance(stored, (int, float)) and isinstance(new, (int, float, np.number)):
-        return float(stored) == float(new)
-    return stored == new
 
 
 def _summary_dict(s: LoadSummary) -> dict:
