@@ -600,9 +600,9 @@ class _WorldBuilder:
         if use.sum() < 2:
             use[rng.choice(len(members), 2, replace=False)] = True
         users = members[use]
-        # Round-robin first so every pool item has a user, then random.
-        item = np.where(np.arange(len(users)) < len(pool), np.arange(len(users)), 0)
-        item = np.where(np.arange(len(users)) < len(pool), item, rng.integers(0, len(pool), len(users)))
+        # Every pool item gets a user first (round-robin), the rest pick at random.
+        position = np.arange(len(users))
+        item = np.where(position < len(pool), position, rng.integers(0, len(pool), len(users)))
         item = item[rng.permutation(len(users))]
         seen = np.broadcast_to(np.asarray(seen, dtype=np.int64), (len(members),))[use]
         if variant is not None:
