@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import os
+import re
 import socket
 import threading
 import time
@@ -1202,7 +1203,12 @@ def connect(
                 "(FRAUDGRAPH_NEO4J_USER / FRAUDGRAPH_NEO4J_PASSWORD)"
             ) from None
         except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as e:
-            raise WorkspaceError(f"cannot reach Neo4j at {uri}: {e}; is the server running?") from None
+            # The driver's message spans lines; the "reason [...]" part is what a person needs.
+            text = " ".join(str(e).split())
+            reason = re.search(r"reason (\[[^\]]*\][^)]*)", text)
+            raise WorkspaceError(
+                f"cannot reach Neo4j at {uri}: {reason.group(1) if reason else text}; is the server running?"
+            ) from None
         except nx.Neo4jError as e:
             raise WorkspaceError(f"Neo4j at {uri} refused the connection: {e.code}: {e.message}") from None
         try:
