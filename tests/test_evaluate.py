@@ -1,0 +1,95 @@
+"""evaluate() computes known numbers on a toy truth."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from fraudgraph.evaluate import evaluate, evaluation_table, read_truth
+from fraudgraph.errors import FraudGraphError
+
+
+@pytest.fixture
+def toy():
+    # Planted ring T1 (bust_out: f1-f4), T2 (mule_network: m1-m2); innocents in a household and elsewhere.
+    truth = pd.DataFrame({
+        "account_id": ["f1", "f2", "f3", "f4", "m1", "m2", "h1", "h2", "x1", "x2"],
+        "is_fraud": ["1", "1", "1", "1", "1", "1", "0", "0", "0", "0"],
+        "ring_id": ["T1"] * 4 + ["T2"] * 2 + [""] * 4,
+        "ring_kind": ["bust_out"] * 4 + ["mule_network"] * 2 + [""] * 4,
+        "group_id": [""] * 6 + ["hh-1", "hh-1", "", ""],
+        "group_kind": [""] * 6 + ["household", "household", "", "late_payer"],
+    })
+    scores = pd.DataFrame({"account_id": truth["account_id"], "score": 0.0})
+    actions = pd.Series(["suspend", "suspend", "review", "none", "monitor", "none", "review", "none", "none", "none"],
+                        index=truth["account_id"])
+    members = pd.DataFrame({"ring_id": ["R-1"] * 4 + ["R-2"] * 3,
+                            "account_id": ["f1", "f2", "f3", "f4", "h1", "h2", "m1"]})
+    return truth, scores, actions, members
+
+
+def test_account_precision_and_recall(toy):
+    r = evaluate(*toy)
+    review = r["accounts"]["review_or_worse"]
+    assert (review["tp"], review["fp"], review["fn"]) == (3, 1, 3)
+    assert review["precision"] == pytest.approx(0.75) and review["recall"] == pytest.approx(0.5)
+    assert review["f1"] == pytest.approx(2 * 0.75 * 0.5 / 1.25)
+    suspend = r["accounts"]["suspend"]
+    assert (suspend["precision"], suspend["recall"]) == (1.0, pytest.approx(2 / 6))
+
+
+def test_ring_level_and_per_kind(toy):
+    r = evaluate(*toy)
+    # R-1 is flagged (3 of 4 review or worse) and all fraud: T1 found, R-1 correct. R-2 is not flagged.
+    assert r["rings"]["n_planted"] == 2 and r["rings"]["n_found"] == 1 and r["rings"]["recall"] == 0.5
+    assert r["rings"]["n_flagged"] == 1 and r["rings"]["precision"] == 1.0
+    assert r["ring_kinds"]["bust_out"]["account_recall"] == pytest.approx(0.75)
+    assert r["ring_kinds"]["bust_out"]["ring_recall"] == 1.0
+    assert r["ring_kinds"]["mule_network"]["account_recall"] == 0.0
+
+
+def test_false_flags_per_innocent_group(toy):
+    r = evaluate(*toy)
+    assert r["false_flags"]["household"] == {"n_accounts": 2, "flagged": 1, "rate": 0.5, "suspended": 0, "suspend_rate": 0.0}
+    assert r["false_flags"]["late_payer"]["rate"] == 0.0
+    assert r["false_flags"]["ungrouped"]["n_accounts"] == 1
+
+
+def test_labelled_accounts_are_reported_apart(toy):
+    r = evaluate(*toy, labelled_accounts=["f1", "f2"])
+    assert r["unlabelled"]["n_accounts"] == 8 and r["unlabelled"]["n_fraud"] == 4
+    assert r["unlabelled"]["review_or_worse"]["tp"] == 1
+
+
+def test_actions_may_come_as_a_decisions_frame(toy):
+    truth, scores, actions, members = toy
+    decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy()})
+    assert evaluate(truth, scores, decisions, members) == evaluate(*toy)
+
+
+def test_nothing_flagged_gives_nan_precision_not_a_crash(toy):
+    truth, scores, actions, members = toy
+    r = evaluate(truth, scores, pd.Series("none", index=actions.index), members)
+    assert math.isnan(r["accounts"]["review_or_worse"]["precision"])
+    assert r["accounts"]["review_or_worse"]["recall"] == 0.0
+
+
+def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
+    truth, scores, actions, members = toy
+    with pytest.raises(ValueError, match="is_fraud"):
+        evaluate(truth.drop(columns=["is_fraud"]), scores, actions, members)
+    with pytest.raises(ValueError, match="none is among"):
+        evaluate(truth.assign(account_id="zz" + truth["account_id"]), scores, actions, members)
+    path = tmp_path / "truth.csv"
+    path.write_text("account_id,label\na,1\n")
+    with pytest.raises(FraudGraphError, match="is_fraud"):
+        read_truth(path)
+
+
+def test_table_flattens_every_metric(toy):
+    table = evaluation_table(evaluate(*toy))
+    assert {"accounts", "unlabelled", "rings", "ring_kind", "false_flags"} == set(table["section"])
+    row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
+    assert row["value"].iloc[0] == 0.5

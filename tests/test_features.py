@@ -1,0 +1,102 @@
+"""Ring and account features on hand-built graphs with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from fraudgraph.features import account_features, account_table, personalized_pagerank, ring_features, shared_identifiers
+from fraudgraph.graph import DetectionConfig, build_identity_graph
+from fraudgraph.rings import find_candidate_rings, money_flow
+
+AS_OF = pd.Timestamp("2026-06-01")
+
+
+@pytest.fixture
+def toy():
+    """Ring a0-a3 (one device, opened within 3 days, maxed, a0 confirmed fraud, a4 verified
+    legit bystander), and pair b0-b1 sharing an address, opened two years apart."""
+    ids = ["a0", "a1", "a2", "a3", "b0", "b1", "c0"]
+    created = [AS_OF - pd.Timedelta(days=d) for d in (100, 101, 102, 103, 900, 170, 50)]
+    accounts = pd.DataFrame({
+        "account_id": ids, "created_at": created,
+        "credit_limit": [1000.0, 2000.0, 1000.0, 1000.0, 5000.0, 5000.0, np.nan],
+        "balance": [990.0, 1990.0, 1000.0, 500.0, 100.0, 200.0, 300.0],
+        "overdue_days": [40, 10, 0, 0, 0, 0, 0],
+        "status": "active", "label": ["fraud", None, None, None, "legit", None, None], "properties": "{}",
+    })
+    rows = [(a, "device", "DEV-1", "dev-1", AS_OF - pd.Timedelta(days=99)) for a in ("a0", "a1", "a2", "a3")]
+    rows += [("b0", "address", "1 Elm St", "1 elm st", AS_OF - pd.Timedelta(days=899)),
+             ("b1", "address", "1 ELM STREET", "1 elm st", AS_OF - pd.Timedelta(days=169))]
+    links = pd.DataFrame(rows, columns=["account_id", "kind", "value", "key", "first_seen"])
+    tx = pd.DataFrame({"txn_id": ["t1", "t2"], "account_id": ["a1", "c0"], "counterparty": ["a0", "a2"],
+                       "counterparty_kind": ["account", "account"], "amount": [300.0, 50.0],
+                       "timestamp": [AS_OF - pd.Timedelta(days=5)] * 2, "status": ["settled", "chargeback"]})
+    config = DetectionConfig()
+    graph = build_identity_graph(accounts, links, config)
+    flow = money_flow(tx, graph.account_ids, config)
+    cands = find_candidate_rings(graph, flow, config)
+    day = AS_OF.value / 86_400e9
+    table = account_table(accounts, graph, tx)
+    shared = shared_identifiers(graph, cands.cluster_of, day, config)
+    rf = ring_features(graph, cands, table, shared, flow, tx, day, config)
+    af = account_features(graph, cands, table, shared, flow, day, config)
+    return graph, cands, rf, af
+
+
+def ring_row(graph, cands, rf, account):
+    return rf.loc[cands.cluster_of[graph.account_ids.get_loc(account)]]
+
+
+def test_ring_structure_and_synchrony(toy):
+    graph, cands, rf, af = toy
+    ring = ring_row(graph, cands, rf, "a0")
+    assert ring["size"] == 4
+    assert ring["density"] == pytest.approx(1.0)
+    assert ring["n_shared_device"] == 1 and ring["n_shared_strong"] == 1
+    assert ring["strong_member_share"] == pytest.approx(1.0)
+    assert ring["created_span_days"] == pytest.approx(3.0)
+    assert ring["opened_together_share"] == pytest.approx(1.0)
+    assert ring["link_sync_share"] == pytest.approx(1.0)
+    pair = ring_row(graph, cands, rf, "b0")
+    assert pair["size"] == 2 and pair["created_span_days"] == pytest.approx(730.0)
+    assert pair["link_sync_share"] == 0.0
+
+
+def test_ring_credit_outcomes_and_exposure(toy):
+    graph, cands, rf, af = toy
+    ring = ring_row(graph, cands, rf, "a0")
+    assert ring["maxed_share"] == pytest.approx(0.75)  # 990/1000, 1990/2000, 1000/1000; not 500/1000
+    assert ring["overdue_share"] == pytest.approx(0.5)
+    assert ring["exposure"] == pytest.approx(5000.0)
+    assert ring["known_fraud"] == 1 and ring["known_legit"] == 0
+    assert ring_row(graph, cands, rf, "b0")["known_legit"] == 1
+
+
+def test_money_inside_the_ring(toy):
+    graph, cands, rf, af = toy
+    ring = ring_row(graph, cands, rf, "a0")
+    assert ring["internal_flow"] == pytest.approx(300.0)
+    assert ring["fan_in"] == 1  # c0 pays a2 from outside
+
+
+def test_account_features_tie_and_proximity(toy):
+    graph, cands, rf, af = toy
+    af = af.set_axis(graph.account_ids)
+    assert af.loc["a1", "on_shared_strong"] and af.loc["a1", "ring_degree_share"] == pytest.approx(1.0)
+    assert af.loc["c0", "cluster"] == -1
+    assert af.loc["a1", "fraud_proximity"] > af.loc["b0", "fraud_proximity"] == 0
+    assert af.loc["a0", "ring_payers"] == 1
+
+
+def test_personalized_pagerank_spreads_from_seeds_and_converges():
+    # a - b - c   d (isolated)
+    adj = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dtype=float))
+    seeds = np.array([True, False, False, False])
+    x = personalized_pagerank(adj, seeds, alpha=0.85, tol=1e-12, max_iter=1000)
+    assert x[1] > x[2] > x[3] == 0  # mass fades with distance from the seed, never reaches d
+    assert x[0] >= 1 - 0.85
+    assert x.sum() == pytest.approx(1.0)
+    assert personalized_pagerank(adj, np.zeros(4, bool), alpha=0.85, tol=1e-9, max_iter=10).sum() == 0
