@@ -392,6 +392,18 @@ def _text(table: _Table, column: str) -> pd.Series:
     return series.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("str")
 
 
+def _arrow_text(values) -> pa.Array:
+    arr = pa.array(values.array if isinstance(values, pd.Series) else list(values), pa.string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _is_in(text: pd.Series, allowed) -> np.ndarray:
+    """``text.isin(allowed)`` through pyarrow's hash lookup (pandas loops in Python for ``str``)."""
+    value_set = allowed if isinstance(allowed, pa.Array) else _arrow_text(allowed)
+    found = pc.is_in(_arrow_text(text), value_set=value_set)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _blank(text: pd.Series) -> np.ndarray:
     return (text.str.strip() == "").to_numpy(dtype=bool, na_value=True)
 
@@ -408,7 +420,7 @@ def _enumeration(
     """Values of an enumerated column; empty -> ``default`` (``None`` = empty is an error)."""
     text = _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
     empty = (text == "").to_numpy(dtype=bool)
-    wrong = ~text.isin(allowed).to_numpy(dtype=bool) & (~empty if default is not None else True)
+    wrong = ~_is_in(text, allowed) & (~empty if default is not None else True)
     choices = ", ".join(allowed)
     log.row_problems(
         table, wrong, column, text,
@@ -423,30 +435,57 @@ def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.S
     """ISO-8601 dates or datetimes as naive UTC ``datetime64[ns]``; NaT where empty."""
     series = table.frame[column]
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        parsed = series
         if getattr(series.dt, "tz", None) is not None:
-            parsed = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        missing = parsed.isna().to_numpy()
-        bad = np.zeros(len(series), dtype=bool)
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        parsed, out_of_range = _to_ns(series.to_numpy())
+        missing = np.isnat(parsed) & ~out_of_range
         text = series.astype(str)
     else:
         text = _text(table, column)
-        # Dates repeat a lot (one per day or second): parse each distinct spelling once.
-        codes, spellings = encode_strings(text)
-        distinct = pd.Series(spellings.to_pandas(types_mapper=pd.ArrowDtype).astype("str"))
-        distinct_missing = (distinct.str.strip() == "").to_numpy(dtype=bool)
-        distinct_parsed = pd.to_datetime(distinct.where(~distinct_missing), format="ISO8601", utc=True, errors="coerce")
-        distinct_parsed = distinct_parsed.dt.tz_convert(None).astype("datetime64[ns]").to_numpy()
-        missing = distinct_missing[codes] if len(distinct) else np.zeros(len(text), dtype=bool)
-        parsed = pd.Series(distinct_parsed[codes] if len(distinct) else np.array([], "datetime64[ns]"), index=text.index)
-        bad = parsed.isna().to_numpy() & ~missing
+        if _mostly_distinct(text):
+            parsed, missing, out_of_range = _parse_iso(text)
+        else:
+            # Dates often repeat (one per day): then parse each distinct spelling once.
+            codes, spellings = encode_strings(text)
+            distinct = _parse_iso(pd.Series(spellings.to_pylist(), dtype="str"))
+            parsed, missing, out_of_range = (values[codes] for values in distinct)
+    bad = np.isnat(parsed) & ~missing & ~out_of_range
     log.row_problems(
         table, bad, column, text,
         lambda v, _: f"{v!r} is not an ISO-8601 date or datetime (e.g. 2024-03-01 or 2024-03-01T14:30:00Z)",
     )
+    log.row_problems(
+        table, out_of_range, column, text,
+        lambda v, _: f"{v!r} is outside the supported dates {pd.Timestamp.min.date()} .. {pd.Timestamp.max.date()}",
+    )
     if required:
         log.row_problems(table, missing, column, text, lambda v, _: f"empty {column} (a date is required)")
-    return parsed.astype("datetime64[ns]")
+    return pd.Series(parsed, index=series.index, dtype="datetime64[ns]")
+
+
+def _parse_iso(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Naive UTC datetime64[ns] values (NaT where empty, unparseable or out of range), which were
+    empty and which were out of the nanosecond range."""
+    missing = _blank(text)
+    parsed = pd.to_datetime(text.where(~missing), format="ISO8601", utc=True, errors="coerce")
+    ns, out_of_range = _to_ns(parsed.dt.tz_convert(None).to_numpy())
+    return ns, missing, out_of_range
+
+
+def _to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64 values of any unit as [ns], NaT where they do not fit, and which did not fit
+    (the frames use nanoseconds: 1677-09-21 .. 2262-04-11; year 9999 would wrap around silently)."""
+    lowest = np.datetime64(pd.Timestamp.min.ceil("s")).astype(values.dtype)
+    highest = np.datetime64(pd.Timestamp.max.floor("s")).astype(values.dtype)
+    present = ~np.isnat(values)
+    out_of_range = present & ((values < lowest) | (values > highest))
+    ns = np.where(out_of_range, np.datetime64("NaT"), values).astype("datetime64[ns]")
+    return ns, out_of_range
+
+
+def _mostly_distinct(text: pd.Series, sample_size: int = 2000) -> bool:
+    sample = text.iloc[:: max(1, len(text) // sample_size)]
+    return sample.nunique() > len(sample) // 2
 
 
 def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
@@ -578,7 +617,7 @@ def _validate_links(
         + (" (other kinds must be declared in the workspace configuration)" if v else ""),
     )
     if account_ids is not None and len(account_dict):
-        known = pc.is_in(account_dict, value_set=pa.array(account_ids.array, pa.string()) if len(account_ids) else pa.array([], pa.string()))
+        known = pc.is_in(account_dict, value_set=_arrow_text(account_ids))
         blank = pc.equal(pc.utf8_trim_whitespace(account_dict), "")
         unknown = np.asarray(pc.and_(pc.invert(known), pc.invert(blank)).to_numpy(zero_copy_only=False))
         log.row_problems(
@@ -669,13 +708,13 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
     counterparty = _require_text(table, "counterparty", log)
     counterparty_kind = _enumeration(table, "counterparty_kind", COUNTERPARTY_KINDS, None, log)
     if account_ids is not None:
-        known = pd.Index(account_ids)
-        unknown_payer = ~payer.isin(known).to_numpy() & ~_blank(payer)
+        known = _arrow_text(account_ids)
+        unknown_payer = ~_is_in(payer, known) & ~_blank(payer)
         log.row_problems(
             table, unknown_payer, "account_id", payer, lambda v, _: f"account_id {v!r} is not in the accounts table"
         )
         unknown_counterparty = (
-            (counterparty_kind == "account").to_numpy() & ~counterparty.isin(known).to_numpy() & ~_blank(counterparty)
+            (counterparty_kind == "account").to_numpy() & ~_is_in(counterparty, known) & ~_blank(counterparty)
         )
         log.row_problems(
             table, unknown_counterparty, "counterparty", counterparty,

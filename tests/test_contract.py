@@ -196,6 +196,7 @@ BAD_VALUES = [
     ("accounts", "created_at", 0, "yesterday", "'yesterday' is not an ISO-8601 date"),
     ("accounts", "created_at", 0, "2024-02-30", "not an ISO-8601 date"),
     ("accounts", "created_at", 0, "", "empty created_at"),
+    ("accounts", "created_at", 0, "9999-12-31", "'9999-12-31' is outside the supported dates"),
     ("accounts", "credit_limit", 0, "-1", "credit_limit -1 is negative"),
     ("accounts", "credit_limit", 0, "1,000", "'1,000' is not a number"),
     ("accounts", "balance", 0, "lots", "'lots' is not a number"),
