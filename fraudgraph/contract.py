@@ -549,7 +549,8 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
     if "overdue_days" in frame:
         values, text, bad, missing = _numbers(table, "overdue_days", log)
         v = values.to_numpy(na_value=np.nan)
-        not_whole = ~bad & ~missing & ((v < 0) | (v != np.floor(v)))
+        # 2**53: beyond it a float is no longer an exact whole number (and int64 would overflow)
+        not_whole = ~bad & ~missing & ((v < 0) | (v != np.floor(v)) | (v >= 2**53))
         log.row_problems(
             table, not_whole, "overdue_days", text,
             lambda v, _: f"overdue_days {v!s} is not a whole number >= 0",

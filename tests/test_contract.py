@@ -202,6 +202,7 @@ BAD_VALUES = [
     ("accounts", "balance", 0, "lots", "'lots' is not a number"),
     ("accounts", "overdue_days", 0, "2.5", "overdue_days 2.5 is not a whole number >= 0"),
     ("accounts", "overdue_days", 0, "-3", "not a whole number >= 0"),
+    ("accounts", "overdue_days", 0, "1e30", "not a whole number >= 0"),
     ("accounts", "status", 0, "frozen", "'frozen' is not one of active, suspended, closed"),
     ("accounts", "status", 0, "Active", "'Active' is not one of"),
     ("accounts", "label", 0, "maybe", "'maybe' is not one of fraud, legit"),
