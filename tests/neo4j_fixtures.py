@@ -90,12 +90,19 @@ def _server_settings() -> BoltServer | None:
     return None
 
 
+# Read once, at import: a conftest may hide FRAUDGRAPH_NEO4J_* from the tests that must not use
+# Neo4j (the CLI takes its workspace from them), and the Neo4j tests still find the server.
+_SETTINGS = _server_settings()
+
+
 @pytest.fixture(scope="session")
 def bolt_server():
     """The Bolt server of the Neo4j tests, or a skip saying why there is none."""
+    import dataclasses
+
     import neo4j
 
-    server = _server_settings()
+    server = dataclasses.replace(_SETTINGS) if _SETTINGS is not None else None
     if server is None:
         pytest.skip(
             "no Bolt server: set FRAUDGRAPH_TEST_NEO4J_URI (a Neo4j 5) or run "
