@@ -209,7 +209,8 @@ def read_dataset(
 def _discover(folder: Path, log: _ProblemLog) -> dict[str, Path]:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        log.file_problem(str(folder), None, None, str(folder), f"data folder {what} (expected a folder with accounts.csv and links.csv, or .parquet)")
+        expected = "a folder with accounts.csv and links.csv, or .parquet"
+        log.file_problem(str(folder), None, None, str(folder), f"data folder {what} (expected {expected})")
         return {}
     files: dict[str, Path] = {}
     for name in TABLE_COLUMNS:
@@ -388,8 +389,8 @@ def _text(table: _Table, column: str) -> pd.Series:
         # Parquet float ids: 7.0 -> "7"; leading zeros are lost upstream and cannot be recovered.
         whole = series.notna() & (series == np.floor(series))
         text = series.astype(object).where(~whole, series.where(whole).astype("Int64").astype(object))
-        return text.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v)).astype("str")
-    return series.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("str")
+        return text.map(_spelled).astype("str")
+    return series.map(_spelled).astype("str")
 
 
 def _arrow_text(values) -> pa.Array:
@@ -402,6 +403,11 @@ def _is_in(text: pd.Series, allowed) -> np.ndarray:
     value_set = allowed if isinstance(allowed, pa.Array) else _arrow_text(allowed)
     found = pc.is_in(_arrow_text(text), value_set=value_set)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _spelled(value: object) -> str:
+    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return "" if missing else str(value)
 
 
 def _blank(text: pd.Series) -> np.ndarray:
@@ -543,7 +549,10 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
         values, text, _, _ = _numbers(table, column, log)
         if minimum is not None:
             negative = (values < minimum).to_numpy(dtype=bool, na_value=False)
-            log.row_problems(table, negative, column, text, lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)")
+            log.row_problems(
+                table, negative, column, text,
+                lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)",
+            )
         out[column] = values.reset_index(drop=True)
 
     if "overdue_days" in frame:

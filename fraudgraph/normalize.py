@@ -163,11 +163,13 @@ def _email_keys(raw: pa.Array) -> pa.Array:
     s = _replace(s, r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
     is_gmail = pc.match_substring_regex(s, r"^[^@]*@gmail\.com$")
     gmail_local = _replace(_replace(s, r"@gmail\.com$", ""), r"\.", "")
-    return pc.if_else(is_gmail, pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type)), s)
+    gmail_key = pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type))
+    return pc.if_else(is_gmail, gmail_key, s)
 
 
 def _phone_keys(raw: pa.Array) -> pa.Array:
-    s = _replace(pc.utf8_lower(raw), r"[\s\p{Z}]*(?:extension|ext|x)\.?[\s\p{Z}]*\d{1,6}[\s\p{Z}\p{Cc}]*$", "")
+    extension = r"[\s\p{Z}]*(?:extension|ext|x)\.?[\s\p{Z}]*\d{1,6}[\s\p{Z}\p{Cc}]*$"  # "x12", "ext. 12"
+    s = _replace(pc.utf8_lower(raw), extension, "")
     s = _replace(s, r"[^0-9]+", "")
     return _replace(s, r"^1(\d{10})$", r"\1")
 
@@ -198,7 +200,8 @@ def _map_tokens(s: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
     return pc.binary_join(new_lists, " ")
 
 
-def _card_keys(raw: pa.Array) -> pa.Array:
+def _compact_upper_keys(raw: pa.Array) -> pa.Array:
+    """Card, bank account and national id numbers: no spaces, dashes or dots; IBAN letters upper-case."""
     return pc.utf8_upper(_replace(raw, r"[\s\p{Z}\p{Cc}\-\x{2010}-\x{2015}.]+", ""))
 
 
@@ -229,10 +232,6 @@ def _compressed_ipv6(value: str | None) -> str | None:
         return value
 
 
-def _national_id_keys(raw: pa.Array) -> pa.Array:
-    return _card_keys(raw)
-
-
 def _casefold_keys(raw: pa.Array) -> pa.Array:
     return pa.array([None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string())
 
@@ -241,11 +240,11 @@ _KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
     "email": _email_keys,
     "phone": _phone_keys,
     "address": _address_keys,
-    "card": _card_keys,
-    "bank_account": _card_keys,
+    "card": _compact_upper_keys,
+    "bank_account": _compact_upper_keys,
     "device": _device_keys,
     "ip": _ip_keys,
-    "national_id": _national_id_keys,
+    "national_id": _compact_upper_keys,
 }
 
 
