@@ -381,3 +381,33 @@ def test_gds_graphs_are_dropped_even_when_the_algorithm_fails():
     with pytest.raises(WorkspaceError, match="out of memory"):
         components_and_communities(ws, _adjacency(3, [(0, 1)]), engine="gds")
     assert not ws.graphs
+
+
+# -- investigation runs on the server, a hop at a time -------------------------------------------
+def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake_driver):
+    # A0 -device d-1- A1 -card c-9- A2, and an IP hub shared by everyone.
+    uses = {"A0": [("device", "d-1"), ("ip", "hub")], "A1": [("device", "d-1"), ("card", "c-9"), ("ip", "hub")],
+            "A2": [("card", "c-9"), ("ip", "hub")]}
+    sharers = {("device", "d-1"): ["A0", "A1"], ("card", "c-9"): ["A1", "A2"], ("ip", "hub"): ["A0", "A1", "A2"]}
+    fake_driver.answers.update({
+        "read/accounts_by_id": lambda p: [dict(zip(ACCOUNT_COLUMNS, [a, datetime(2024, 1, 1), None, None, 0, "active", None, "{}"]))
+                                          for a in p["account_ids"] if a in uses],
+        "read/hub_keys": [{"kind": "ip", "key": "hub"}],
+        "read/identifiers_of_accounts": lambda p: [{"account_id": a, "kind": k, "key": v, "first_seen": None}
+                                                   for a in p["account_ids"] for k, v in uses[a]],
+        "read/identifier_counts": lambda p: [{"kind": q["kind"], "key": q["key"], "n_accounts": len(sharers[(q["kind"], q["key"])]),
+                                              "raw_values": [q["key"].upper()]} for q in p["pairs"]],
+        "read/accounts_sharing": lambda p: [{"account_id": a, "kind": q["kind"], "key": q["key"]}
+                                            for q in p["pairs"] for a in sharers[(q["kind"], q["key"])]],
+    })
+    ws = Neo4jWorkspace(fake_driver)
+    chain = ws.shortest_path("A0", "A2", max_hops=4, hub_threshold=10)
+    assert [n.get("account_id") or n["key"] for n in chain] == ["A0", "d-1", "A1", "c-9", "A2"]
+    assert chain[1]["raw_values"] == ["D-1"]
+    names = set(fake_driver.names())
+    assert not names & {"read/accounts_page", "read/account_ids_page", "read/links_by_account"}
+    # The hub was never expanded: no query asked who shares it.
+    asked = [q for c in fake_driver.calls_to("read/accounts_sharing") for q in c.params["pairs"]]
+    assert {"kind": "ip", "key": "hub"} not in asked
+    with pytest.raises(ValueError, match="max_hops must be between 0 and 32"):
+        ws.shortest_path("A0", "A2", max_hops=99, hub_threshold=10)
