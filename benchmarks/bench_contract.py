@@ -1,6 +1,7 @@
 """Time reading + validating + normalizing a large data folder (contract.read_dataset), and its peak memory.
 
-Usage: python benchmarks/bench_contract.py [--accounts 1000000] [--links-per-account 7] [--format csv|parquet]
+Usage: python benchmarks/bench_contract.py [--accounts 1000000] [--links-per-account 7]
+       [--transactions-per-account 0] [--format csv|parquet] [--folder PATH]
 Writes a synthetic folder to a temporary directory (deleted afterwards), then times read_dataset in a
 fresh process; ``--folder PATH`` times an existing folder only.
 """
@@ -36,8 +37,11 @@ def _join(*parts) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def make_tables(n_accounts: int, links_per_account: float, seed: int = 0) -> dict[str, pa.Table]:
-    """Accounts and links with realistic spelling variety; about 40% of link values are shared."""
+def make_tables(
+    n_accounts: int, links_per_account: float, txns_per_account: float = 0.0, seed: int = 0
+) -> dict[str, pa.Table]:
+    """Accounts, links with realistic spelling variety (about 40% of link values are shared) and
+    optionally transactions."""
     rng = np.random.default_rng(seed)
     ids = _join(pa.scalar("A"), _strings(np.arange(n_accounts) + 10_000_000))
     days = rng.integers(0, 3 * 365, n_accounts).astype("timedelta64[D]") + np.datetime64("2022-01-01")
@@ -67,13 +71,18 @@ def make_tables(n_accounts: int, links_per_account: float, seed: int = 0) -> dic
             _strings(SUFFIX_SPELLINGS[rng.integers(0, 2, n) + 2 * (entity % 4)]), pa.scalar(" "),
             _strings(UNIT_SPELLINGS[rng.integers(0, len(UNIT_SPELLINGS), n)]), _strings(entity // 9000),
         ),
-        "phone": _join(pa.scalar("+1 (555) "), _strings(entity % 1000 + 100), pa.scalar("-"), _strings(entity // 1000 % 9000 + 1000)),
+        "phone": _join(
+            pa.scalar("+1 (555) "), _strings(entity % 900 + 100), pa.scalar("-"), _strings(entity // 900 % 9000 + 1000)
+        ),
         "email": _join(pa.scalar("User."), entity_str, pa.scalar("@GMail.com")),
         "ip": _join(
             _strings(entity % 200 + 10), pa.scalar("."), pc.utf8_lpad(_strings(entity // 200 % 250), 3, "0"),
             pa.scalar(".1."), _strings(entity % 7),
         ),
-        "card": _join(pa.scalar("4000 1234 "), _strings(entity % 9000 + 1000), pa.scalar(" "), _strings(entity // 9000 % 9000 + 1000)),
+        "card": _join(
+            pa.scalar("4000 1234 "), _strings(entity % 9000 + 1000), pa.scalar(" "),
+            _strings(entity // 9000 % 9000 + 1000),
+        ),
     }
     values = pa.nulls(n, pa.string())
     for kind, spelled in table_values.items():
@@ -88,7 +97,25 @@ def make_tables(n_accounts: int, links_per_account: float, seed: int = 0) -> dic
             "first_seen": _strings(seen),
         }
     )
-    return {"accounts": accounts, "links": links}
+    tables = {"accounts": accounts, "links": links}
+    n_txns = int(n_accounts * txns_per_account)
+    if n_txns:
+        to_account = rng.random(n_txns) < 0.3
+        merchants = _join(pa.scalar("M-"), _strings(rng.integers(0, 5000, n_txns)))
+        payees = pc.take(ids, pa.array(rng.integers(0, n_accounts, n_txns)))
+        stamps = np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 3 * 10**7, n_txns).astype("timedelta64[s]")
+        tables["transactions"] = pa.table(
+            {
+                "txn_id": _join(pa.scalar("T"), _strings(np.arange(n_txns))),
+                "account_id": pc.take(ids, pa.array(rng.integers(0, n_accounts, n_txns))),
+                "counterparty": pc.if_else(pa.array(to_account), payees, merchants),
+                "counterparty_kind": _strings(np.where(to_account, "account", "merchant")),
+                "amount": _strings(np.round(rng.random(n_txns) * 500 + 1, 2)),
+                "timestamp": _strings(stamps),
+                "status": _strings(rng.choice(["settled", "", "declined", "chargeback"], n_txns)),
+            }
+        )
+    return tables
 
 
 def write_folder(folder: Path, tables: dict[str, pa.Table], fmt: str = "csv") -> None:
@@ -126,6 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--links-per-account", type=float, default=7.0)
+    parser.add_argument("--transactions-per-account", type=float, default=0.0)
     parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
     parser.add_argument("--folder", type=Path, help="time reading this existing folder only")
     args = parser.parse_args()
@@ -135,11 +163,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "data"
         t0 = time.perf_counter()
-        tables = make_tables(args.accounts, args.links_per_account)
+        tables = make_tables(args.accounts, args.links_per_account, args.transactions_per_account)
         write_folder(folder, tables, args.format)
-        n_links = tables["links"].num_rows
+        counts = " / ".join(f"{t.num_rows:,} {name}" for name, t in tables.items())
         del tables
-        print(f"generated {args.accounts:,} accounts / {n_links:,} links in {time.perf_counter() - t0:.1f} s")
+        print(f"generated {counts} in {time.perf_counter() - t0:.1f} s")
         # A fresh process, so the generator's memory does not count in the peak.
         subprocess.run([sys.executable, __file__, "--folder", str(folder), "--format", args.format], check=True)
 
