@@ -411,3 +411,28 @@ def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake
     assert {"kind": "ip", "key": "hub"} not in asked
     with pytest.raises(ValueError, match="max_hops must be between 0 and 32"):
         ws.shortest_path("A0", "A2", max_hops=99, hub_threshold=10)
+
+
+def test_a_sweep_with_the_gds_engine_finds_the_python_engines_rings_when_nothing_is_split():
+    import tempfile
+
+    from fraudgraph.contract import read_dataset
+    from fraudgraph.detection import detect
+    from fraudgraph.graph import DetectionConfig
+    from fraudgraph.graph_engine import cluster_function
+    from fraudgraph.synthetic import generate_world, write_world
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_world(generate_world(300, seed=5), folder)
+        ds = read_dataset(folder)
+    # With no size bound both engines keep every component whole: the same rings, whatever
+    # splits them (Leiden here, Louvain in GDS) when the bound applies.
+    whole = DetectionConfig(max_community_size=100_000)
+    python = detect(ds.accounts, ds.links, ds.transactions, seed=1, config=whole)
+    gds_ws = FakeGds()
+    gds = detect(ds.accounts, ds.links, ds.transactions, seed=1, config=whole,
+                 cluster_fn=cluster_function(gds_ws, "gds", seed=1, config=whole))
+    assert len(python.rings) > 5 and not gds_ws.graphs
+    assert [name for name, _ in gds_ws.calls] == ["gds/project_edges", "gds/wcc_stream", "gds/drop_graph"]
+    groups = lambda d: sorted(tuple(sorted(g)) for _, g in d.ring_members.groupby("ring_id")["account_id"])  # noqa: E731
+    assert groups(gds) == groups(python)
