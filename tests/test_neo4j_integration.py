@@ -98,6 +98,18 @@ def _record(sweep_id="S-000001"):
 
 
 # -- loading -------------------------------------------------------------------------------------
+def test_an_empty_workspace_reads_like_an_empty_sqlite_one(neo4j_ws, sqlite_ws):
+    for read in ("accounts", "links", "transactions", "account_state", "audit", "notices", "reviews", "sweeps"):
+        pd.testing.assert_frame_equal(getattr(neo4j_ws, read)(), getattr(sqlite_ws, read)(), obj=read)
+    for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
+        pd.testing.assert_frame_equal(neo4j_ws.table(name), sqlite_ws.table(name), obj=name)
+    assert neo4j_ws.next_ring_number() == sqlite_ws.next_ring_number() == 1
+    mine, theirs = neo4j_ws.status(), sqlite_ws.status()
+    assert {k: v for k, v in mine.items() if k not in ("workspace", "backend")} == {
+        k: v for k, v in theirs.items() if k not in ("workspace", "backend")}
+
+
+
 def test_load_reads_back_the_input_frames_and_reload_changes_nothing(neo4j_ws, sqlite_ws):
     ds = make_dataset(ACCOUNTS, LINKS, TXNS)
     first = neo4j_ws.load(ds)
