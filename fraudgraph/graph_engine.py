@@ -38,11 +38,7 @@ _MAX_SPLIT_DEPTH = 4
 
 
 def _server_name(ws) -> str:
-    driver = getattr(ws, "_driver", None)
-    try:
-        agent = driver.get_server_info().agent if driver is not None else None
-    except Exception:  # the agent string only decorates the message
-        agent = None
+    agent = ws.server_agent() if hasattr(ws, "server_agent") else None
     where = getattr(ws, "location", "the server")
     return f"{where} ({agent})" if agent else where
 

@@ -400,6 +400,13 @@ class Neo4jWorkspace(Workspace):
             log.debug("rollback failed", exc_info=True)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def server_agent(self) -> str | None:
+        """What the server calls itself ("Neo4j/5.26.0", ...), for messages; None if it does not say."""
+        try:
+            return self._driver.get_server_info().agent
+        except Exception:  # only decorates messages: never fail because of it
+            return None
+
     def close(self) -> None:
         if self._owns_driver:
             self._driver.close()
