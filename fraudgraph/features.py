@@ -152,6 +152,29 @@ def group_lists(keys: np.ndarray, values: np.ndarray, limit: int | None = None) 
     return pd.Series(lists, index=keys[starts], dtype=object)
 
 
+def opening_core(created: np.ndarray, cluster: np.ndarray, n_clusters: int, window: float) -> np.ndarray:
+    """Per member: is it in its cluster's opening core, the largest set of members opened within
+    one ``window`` of days (earliest such window on ties). One sort and a binary search."""
+    if len(created) == 0:
+        return np.zeros(0, dtype=bool)
+    c = np.nan_to_num(created, nan=-1e9)
+    span = float(np.nanmax(np.abs(c))) * 4 + window * 4 + 1
+    key = cluster.astype(np.float64) * span + c
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    end = np.searchsorted(sorted_key, sorted_key + window, side="right")
+    count = end - np.arange(len(order))
+    sorted_cluster = cluster[order]
+    # Best window start per cluster: the first position with the cluster's maximum count.
+    best = pd.Series(count).groupby(sorted_cluster).idxmax().reindex(range(n_clusters)).to_numpy()
+    in_core = np.zeros(len(created), dtype=bool)
+    pos = np.arange(len(order))
+    start = best[sorted_cluster]
+    stop = end[start]
+    in_core[order] = (pos >= start) & (pos < stop)
+    return in_core
+
+
 def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: str) -> np.ndarray:
     s = pd.Series(values).groupby(cluster)
     agg = getattr(s, how)()
@@ -247,8 +270,9 @@ def ring_features(
     created = table["created_day"].to_numpy()[members]
     f["created_span_days"] = _per_cluster(created, mc, k, "max") - _per_cluster(created, mc, k, "min")
     median_created = _per_cluster(created, mc, k, "median")
-    near = np.abs(created - median_created[mc]) <= config.opened_together_days / 2
-    f["opened_together_share"] = np.bincount(mc, weights=near, minlength=k) / np.maximum(size, 1)
+    in_core = opening_core(created, mc, k, config.opened_together_days)
+    core_size = np.bincount(mc, weights=in_core, minlength=k)
+    f["opened_together_share"] = core_size / np.maximum(size, 1)
     f["median_age_days"] = as_of_day - median_created
     f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
 
@@ -300,6 +324,18 @@ def ring_features(
     f["mean_overdue_days"] = np.bincount(mc, weights=od, minlength=k) / np.maximum(size, 1)
     f["exposure"] = np.bincount(mc, weights=table["exposure"].to_numpy()[members], minlength=k)
     f["inactive_share"] = np.bincount(mc, weights=table["is_inactive"].to_numpy()[members], minlength=k) / np.maximum(size, 1)
+
+    # The opening core: the most members opened within one window, and how they behave. A bust-out
+    # glued to a neighbour's family by a shared Wi-Fi still shows as a core opened together.
+    f["core_size"] = core_size.astype(np.int64)
+    core_n = np.maximum(core_size, 1)
+    f["core_maxed_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
+    f["core_overdue_share"] = np.bincount(mc, weights=in_core & (od > 0), minlength=k) / core_n
+    f["core_severe_overdue_share"] = np.bincount(mc, weights=in_core & (od >= config.severe_overdue_days), minlength=k) / core_n
+    f["core_spend_burst_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(burst) >= config.spend_burst_ratio), minlength=k) / core_n
+    if np.isnan(table["spend_burst"].to_numpy()).all():
+        f["core_spend_burst_share"] = np.nan
+    f["core_median_age_days"] = as_of_day - _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
 
     # Known outcomes.
     f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(np.int64)
@@ -396,18 +432,24 @@ def account_features(
     # How well the account itself fits its ring's pattern (used to keep glued-on neighbours of a
     # ring below it): opened with the others, in the credit burst, paid by other members.
     created = table["created_day"].to_numpy()
-    in_ring = cluster_of >= 0
-    ring_median_created = pd.Series(created[in_ring]).groupby(cluster_of[in_ring]).median()
-    median_of_mine = np.full(n, np.nan)
-    median_of_mine[in_ring] = ring_median_created.reindex(cluster_of[in_ring]).to_numpy()
-    f["opened_with_ring"] = np.abs(created - median_of_mine) <= config.opened_together_days
+    in_ring = np.flatnonzero(cluster_of >= 0)
+    core = np.zeros(n, dtype=bool)
+    if len(in_ring):
+        k = int(cluster_of[in_ring].max()) + 1
+        core[in_ring] = opening_core(created[in_ring], cluster_of[in_ring], k, config.opened_together_days)
+    f["opened_with_ring"] = core
     ring_payers = np.zeros(n, dtype=np.int64)
     ring_payees = np.zeros(n, dtype=np.int64)
     if flow.counts.nnz:
         t = flow.counts.tocoo()
         same_ring = (cluster_of[t.row] >= 0) & (cluster_of[t.row] == cluster_of[t.col])
         ring_payers = np.bincount(t.col[same_ring], minlength=n)
-        ring_payees = np.bincount(t.row[same_ring], minlength=n)
+        # Payments to the ring's collectors (members paid by two or more pass-through members):
+        # a mule pays one; a victim paying a mule does not.
+        from_mule = same_ring & flow.pass_through[t.row]
+        collector = np.bincount(t.col[from_mule], minlength=n) >= 2
+        to_collector = same_ring & collector[t.col]
+        ring_payees = np.bincount(t.row[to_collector], minlength=n)
     f["ring_payers"] = ring_payers
     f["ring_payees"] = ring_payees
     f["age_days"] = as_of_day - created

@@ -47,7 +47,7 @@ ANOMALY_FEATURES = (
     "size", "density", "strong_member_share", "opened_together_share", "created_span_days",
     "link_sync_share", "recent_link_old_account_share", "new_shared_payout_share",
     "mean_utilization", "maxed_share", "overdue_share", "pass_through_share", "fan_in_per_member", "spend_burst_share",
-    "prior_link_share", "median_age_days",
+    "prior_link_share", "median_age_days", "core_size", "core_maxed_share",
     "chargeback_member_share", "identifier_crowd",
 )
 _LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd", "median_age_days"}
@@ -90,36 +90,45 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     e["OVERDUE_TOGETHER"] = overdue * group
     e["CHARGEBACKS"] = chargebacks * group
     e["PASS_THROUGH_MONEY"] = pass_through * group
-    # At least two members must show the credit burst; in a pair both must be maxed *and* late
-    # (a couple who opened the same week and both run high balances is not rare enough).
-    # A bust-out maxes every line: most members maxed, three or more of them. Honest groups
+    # Bust-out, judged on the ring's opening core (the most members opened within a few weeks),
+    # so a farm glued to a neighbour's family by a shared Wi-Fi still shows.
+    core = f["core_size"].to_numpy(np.float64)
+    core_share = core / np.maximum(size, 1)
+    # A bust-out maxes every line: most of the core maxed, three or more of them. Honest groups
     # (roommates who opened together) rarely have more than one member at the limit.
-    most_maxed = _ramp(f["maxed_share"], 0.5, 0.9)
-    several = _ramp(f["maxed_share"].to_numpy(np.float64) * size, 1, 3)
+    most_maxed = _ramp(f["core_maxed_share"], 0.6, 0.95)
+    several = _ramp(f["core_maxed_share"].to_numpy(np.float64) * core, 1, 3)
+    core_overdue = _ramp(f["core_overdue_share"], 0.3, 0.7)
     # The bust itself: lines maxed by a burst of purchases within a week. A household hit by a
     # job loss is maxed and late too, but got there slowly. Not every member's burst is visible,
-    # so a third of the ring bursting is enough. Without transactions, balances and arrears
-    # have to do.
-    burst_share = f["spend_burst_share"].to_numpy(np.float64)
-    spent = np.where(np.isnan(burst_share), 1.0, _ramp(burst_share, 0.1, 0.3))
-    both_spent = np.where(np.isnan(burst_share), 1.0, _ramp(burst_share, 0.75, 1.0))
-    # A pair must both be maxed, and both be late or both have spent in a burst.
-    both_maxed = _ramp(f["maxed_share"], 0.75, 1.0)
-    both_late = _ramp(f["overdue_share"], 0.75, 1.0)
-    both_written_off = _ramp(f["severe_overdue_share"], 0.75, 1.0)
-    both = np.minimum(both_maxed, np.maximum(np.where(np.isnan(burst_share), both_late, both_written_off),
-                                             np.where(np.isnan(burst_share), 0.0, both_spent)))
-    # A bust older than the transaction extract shows as lines maxed and 90+ days past due
-    # together, which a recent household shock does not reach.
-    written_off = _ramp(f["severe_overdue_share"], 0.3, 0.6)
-    credit = np.where(size >= 3, np.maximum(most_maxed, overdue) * several * np.maximum(spent, written_off), both)
+    # so half the core bursting is enough. A bust older than the transaction extract shows
+    # as lines maxed and 90+ days past due together, which a recent shock does not reach.
+    # Without transactions, balances and arrears have to do.
+    burst_share = f["core_spend_burst_share"].to_numpy(np.float64)
+    no_tx = np.isnan(burst_share)
+    spent = np.where(no_tx, 1.0, _ramp(burst_share, 0.25, 0.5))
+    written_off = _ramp(f["core_severe_overdue_share"], 0.3, 0.6)
+    credit = np.maximum(most_maxed, core_overdue) * several * np.maximum(spent, written_off)
+    # A core of two must both be maxed, and both be 90+ days late or both have spent in a burst
+    # (both merely late, when there are no transactions to tell).
+    both_maxed = _ramp(f["core_maxed_share"], 0.75, 1.0)
+    both_spent = np.where(no_tx, 0.0, _ramp(burst_share, 0.75, 1.0))
+    both_late = np.where(no_tx, _ramp(f["core_overdue_share"], 0.75, 1.0), _ramp(f["core_severe_overdue_share"], 0.75, 1.0))
+    pair_credit = np.minimum(both_maxed, np.maximum(both_late, both_spent))
+    credit = np.where(core >= 3, credit, np.where(core == 2, pair_credit, 0.0))
+    core_group = np.where(core >= 3, 1.0, 0.7)
     # Bust-outs cash in within a year or two of opening; accounts opened together six years ago
     # and now behind on payments are people in trouble, not a farm.
-    young = 1.0 - _ramp(f["median_age_days"], 730, 1460)
-    e["BUST_OUT_PATTERN"] = opened * np.maximum(credit, chargebacks * (size >= 3)) * young * pattern_group
+    young = 1.0 - _ramp(f["core_median_age_days"], 730, 1460)
+    e["BUST_OUT_PATTERN"] = (
+        np.maximum(credit, chargebacks * (core >= 3)) * young * core_group * _ramp(core_share, 0.1, 0.3)
+    )
     # Co-residents picking up a new router or joint account together are a family, not a takeover.
     apart = 1.0 - _ramp(f["max_address_cover"], 0.3, 0.7)
-    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced) * apart * pattern_group
+    # A takeover plants strong identifiers (a device, a payout account); a shared IP alone is a
+    # family switching internet provider.
+    planted = _ramp(f["strong_member_share"], 0.3, 0.7)
+    e["TAKEOVER_PATTERN"] = burst * np.maximum(payout, synced * planted) * apart * pattern_group
     # Passing on money from many payers is rare among honest customers; paying it to the same
     # collector inside the ring completes the picture.
     collector = _ramp(f["n_collectors"], 0, 1)
@@ -269,7 +278,7 @@ class AccountScorer(BaseEstimator):
 
     def __init__(
         self,
-        unfit_factor: float = 0.45,
+        unfit_factor: float = 0.4,
         loose_tie_factor: float = 0.55,
         proximity_weight: float = 0.3,
         random_state: int | None = None,

@@ -14,13 +14,15 @@ from fraudgraph.scoring import DEFAULT_TIERS, AccountScorer, RingScorer, default
 HOUSEHOLD = dict(
     size=3, density=1.0, strong_member_share=0.3, opened_together_share=0.33, created_span_days=900.0,
     link_sync_share=0.0, recent_link_old_account_share=0.0, new_shared_payout_share=0.0, mean_utilization=0.25,
-    maxed_share=0.0, overdue_share=0.0, severe_overdue_share=0.0, pass_through_share=0.0, fan_in_per_member=0.0,
+    maxed_share=0.0, overdue_share=0.0, severe_overdue_share=0.0, core_size=1, core_maxed_share=0.0,
+    core_overdue_share=0.0, core_severe_overdue_share=0.0, core_spend_burst_share=0.0, core_median_age_days=1500.0, pass_through_share=0.0, fan_in_per_member=0.0,
     spend_burst_share=0.0, prior_link_share=1.0, median_age_days=1500.0, chargeback_member_share=0.0,
     identifier_crowd=1.0, max_address_cover=1.0, n_collectors=0, known_fraud=0, known_legit=0,
 )
 BUST_OUT = dict(HOUSEHOLD, size=6, strong_member_share=1.0, opened_together_share=1.0, created_span_days=4.0,
                 link_sync_share=1.0, mean_utilization=0.98, maxed_share=1.0, overdue_share=0.8,
-                spend_burst_share=0.6, median_age_days=200.0, prior_link_share=1.0)
+                spend_burst_share=0.6, median_age_days=200.0, prior_link_share=1.0, core_size=6,
+                core_maxed_share=1.0, core_overdue_share=0.8, core_spend_burst_share=0.6, core_median_age_days=200.0)
 TAKEOVER = dict(HOUSEHOLD, size=8, strong_member_share=1.0, link_sync_share=1.0, recent_link_old_account_share=0.9,
                 new_shared_payout_share=0.9, max_address_cover=0.0, prior_link_share=0.0, median_age_days=2000.0)
 MULES = dict(HOUSEHOLD, size=7, pass_through_share=0.85, n_collectors=1, fan_in_per_member=5.0, max_address_cover=0.0)
@@ -63,9 +65,10 @@ def test_family_on_a_new_router_is_not_a_takeover():
 
 def test_household_hit_by_a_shock_is_not_a_bust_out():
     # Opened together (roommates), maxed and late, but no burst of spending and not 90 days late.
-    shocked = dict(BUST_OUT, spend_burst_share=0.0, severe_overdue_share=0.0)
+    shocked = dict(BUST_OUT, spend_burst_share=0.0, severe_overdue_share=0.0, core_spend_burst_share=0.0,
+                   core_severe_overdue_share=0.0)
     assert ring_evidence(pd.DataFrame([shocked]))["BUST_OUT_PATTERN"].iloc[0] == 0
-    long_busted = dict(shocked, severe_overdue_share=0.8)
+    long_busted = dict(shocked, severe_overdue_share=0.8, core_severe_overdue_share=0.8)
     assert ring_evidence(pd.DataFrame([long_busted]))["BUST_OUT_PATTERN"].iloc[0] > 0.9
 
 
