@@ -245,6 +245,26 @@ def test_a_held_lock_is_a_locked_error_naming_the_holder(fake_driver):
     assert not fake_driver.calls_to("write/lock_release")
 
 
+def test_losing_the_race_to_create_the_lock_node_is_a_locked_error(fake_driver):
+    # On servers with optimistic locking the second of two simultaneous first sweeps gets a
+    # constraint error from its MERGE; trying again finds the winner's lock.
+    answers = iter([nx.ConstraintError("Duplicated key [sweep] found on index 'Lock[name]'"),
+                    [{"acquired": False, "owner": "winner", "since": None, "expires_at": None}]])
+
+    def acquire(params):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    fake_driver.answers["write/lock_acquire"] = acquire
+    ws = Neo4jWorkspace(fake_driver)
+    with pytest.raises(LockedError, match="winner"):
+        with ws.sweep_lock("loser"):
+            pass
+    assert len(fake_driver.calls_to("write/lock_acquire")) == 2
+
+
 # -- connect -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "error, message",

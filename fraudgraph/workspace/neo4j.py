@@ -206,22 +206,19 @@ def _rows(df: pd.DataFrame | None, types: dict[str, str], columns: Sequence[str]
     return [dict(zip(data, vals)) for vals in zip(*data.values())]
 
 
-def _py_datetimes(s: pd.Series) -> list:
-    """datetime64 column -> naive Python datetimes (microseconds) or None, for the driver."""
-    if len(s) == 0:
-        return []
-    values = pd.to_datetime(s)
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.to_numpy(dtype="datetime64[us]").astype(object).tolist()
-
-
 def _naive_us(s: pd.Series) -> np.ndarray:
     """A datetime column as naive UTC datetime64[ns] at microseconds: what the driver stores."""
     values = pd.to_datetime(s)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values.astype("datetime64[ns]").dt.floor("us").to_numpy()
+
+
+def _py_datetimes(s: pd.Series) -> list:
+    """datetime64 column -> naive Python datetimes (microseconds) or None, for the driver."""
+    if len(s) == 0:
+        return []
+    return _naive_us(s).astype("datetime64[us]").astype(object).tolist()
 
 
 def _native(v: Any) -> Any:
@@ -767,17 +764,7 @@ class Neo4jWorkspace(Workspace):
         a heartbeat while held, taken over once expired (a crashed sweep never blocks forever)."""
         token = uuid.uuid4().hex
         holder = f"{owner}, pid {os.getpid()} on {socket.gethostname()}"
-        now = _now()
-        rows = self.run_query(
-            "write/lock_acquire",
-            write=True,
-            name=LOCK_NAME,
-            owner=holder,
-            token=token,
-            now=now,
-            expires_at=now + timedelta(seconds=self.lock_ttl),
-        )
-        got = rows[0] if rows else {"acquired": False, "owner": None, "since": None, "expires_at": None}
+        got = self._acquire(token, holder)
         if not got["acquired"]:
             since = _native(got.get("since"))
             until = _native(got.get("expires_at"))
@@ -799,6 +786,34 @@ class Neo4jWorkspace(Workspace):
                 self.run_query("write/lock_release", write=True, name=LOCK_NAME, token=token)
             except WorkspaceError as e:  # the lock then expires on its own
                 log.warning("could not release the sweep lock on %s: %s", self.location, e)
+
+    def _acquire(self, token: str, holder: str, attempts: int = 3) -> dict[str, Any]:
+        """Run write/lock_acquire; returns its row (acquired, owner, since, expires_at)."""
+        import neo4j.exceptions as nx
+
+        attempt = 1
+        while True:
+            now = _now()
+            try:
+                rows = self.run_query(
+                    "write/lock_acquire",
+                    write=True,
+                    name=LOCK_NAME,
+                    owner=holder,
+                    token=token,
+                    now=now,
+                    expires_at=now + timedelta(seconds=self.lock_ttl),
+                )
+            except WorkspaceError as e:
+                # Two first-ever sweeps can both try to create the lock node; Neo4j serializes
+                # the MERGE, servers with optimistic locking (ArcadeDB) reject the second one.
+                # Trying again finds the node the winner created.
+                if isinstance(e.__cause__, nx.ConstraintError) and attempt < attempts:
+                    time.sleep(0.05 * attempt)
+                    attempt += 1
+                    continue
+                raise
+            return rows[0] if rows else {"acquired": False, "owner": None, "since": None, "expires_at": None}
 
     def _heartbeat(self, token: str, stop: threading.Event) -> None:
         while not stop.wait(self.lock_ttl / 3):
