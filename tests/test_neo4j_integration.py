@@ -242,10 +242,10 @@ def test_sweep_lock_is_exclusive_and_recovered_after_expiry(neo4j_driver, neo4j_
 def test_a_long_sweep_keeps_its_lock_alive(neo4j_driver, neo4j_database):
     import time
 
-    holder = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=0.6)
-    other = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=0.6)
+    holder = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=1.0)
+    other = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=1.0)
     with holder.sweep_lock("long sweep"):
-        time.sleep(1.5)  # well past the ttl: only the heartbeat keeps the lock
+        time.sleep(2.5)  # well past the ttl: only the heartbeat keeps the lock
         with pytest.raises(LockedError, match="long sweep"):
             with other.sweep_lock("impatient"):
                 pass
