@@ -113,7 +113,9 @@ def test_account_scorer_conventions_and_pattern_fit():
 
 
 def test_default_actions_follow_the_tiers():
-    actions = default_actions(pd.Series([0.0, 0.29, 0.3, 0.5, 0.79, 0.8, 1.0], index=list("abcdefg")))
+    t = DEFAULT_TIERS
+    scores = [0.0, t["monitor"] - 0.01, t["monitor"], t["review"], t["suspend"] - 0.01, t["suspend"], 1.0]
+    actions = default_actions(pd.Series(scores, index=list("abcdefg")))
     assert actions.tolist() == ["none", "none", "monitor", "review", "review", "suspend", "suspend"]
     assert list(actions.index) == list("abcdefg")
     assert default_actions(np.array([0.6]), {"review": 0.7}).tolist() == ["none"]
