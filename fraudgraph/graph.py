@@ -44,8 +44,10 @@ class DetectionConfig:
         whose log-count is more than ``hub_robust_z`` robust standard deviations above the typical
         shared identifier of its kind is also a hub (a kiosk tablet, a carrier NAT address).
     rarity_scale: the rarity decay is ``1 / (1 + log(n / 2) / rarity_scale)`` for an identifier
-        shared by ``n`` accounts: 1 for a pair, halving every ``e**rarity_scale``-fold increase.
+        shared by ``n`` accounts: 1 for a pair, 0.5 at ``n = 2 * e**rarity_scale``.
     link_threshold: two accounts are linked when the summed weight of what they share reaches it.
+        The default lets any shared identifier that is not a hub link (even an IP): a bust-out
+        may share nothing stronger, and scoring, not linking, decides what is suspicious.
     max_community_size: connected components above this size are refined by community detection
         (families and rings are small; a bigger component is usually groups bridged by a weak link).
     resolution: Leiden CPM resolution: a group stays together when its link weight beats this

@@ -166,9 +166,7 @@ class RingScorer(BaseEstimator):
         lowered: the score is multiplied by ``1 - legit_damping * min(1, 2 * legit share)``.
     random_state : seed of the IsolationForest.
 
-    >>> import pandas as pd
-    >>> from fraudgraph.scoring import RingScorer
-    >>> X = pd.DataFrame({c: [0.0] * 20 for c in ("size",)})  # doctest: +SKIP
+    ``X`` is the ring feature frame of ``features.ring_features`` (one row per candidate ring).
     """
 
     def __init__(
@@ -507,6 +505,20 @@ def ring_reasons(
         collected[r].append((e_od[r], _reason(
             "OVERDUE_TOGETHER", f"{n} of {size[r]} accounts are past due",
             {"n_overdue": n, "mean_overdue_days": round(float(od_days[r]), 1)},
+        )))
+    core_n, core_spent = col("core_size"), np.nan_to_num(col("core_spend_burst_share").astype(np.float64))
+    for r in np.flatnonzero((core_spent * core_n >= 2) & (core_spent >= 0.3)):
+        n = int(round(core_spent[r] * core_n[r]))
+        collected[r].append((0.5 + 0.4 * core_spent[r], _reason(
+            "SPENDING_BURST", f"{n} of the {int(core_n[r])} accounts opened together ran up a fifth or more of their credit line within a week",
+            {"n_accounts": n, "core_size": int(core_n[r])},
+        )))
+    severe = col("severe_overdue_share")
+    for r in np.flatnonzero((severe * size >= 2) & (severe >= 0.3)):
+        n = int(round(severe[r] * size[r]))
+        collected[r].append((0.4 + 0.4 * severe[r], _reason(
+            "SEVERELY_PAST_DUE", f"{n} of {size[r]} accounts are 90 or more days past due",
+            {"n_accounts": n},
         )))
     e_cb, cb_members, cb_share = evidence["CHARGEBACKS"].to_numpy(), col("chargeback_member_share"), col("chargeback_share")
     for r in fire("CHARGEBACKS"):
