@@ -52,7 +52,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["NO_IDENTITY", "NO_IDENTITY_KEYS", "canonical_key", "canonical_keys"]
+__all__ = ["NO_IDENTITY", "NO_IDENTITY_KEYS", "canonical_key", "canonical_keys", "encode_strings", "keys_from_codes"]
 
 #: Spellings that mean "no value" in any kind. Compared with the trimmed, lower-cased raw value
 #: and with the lower-cased canonical key.
@@ -353,7 +353,7 @@ def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
     """Canonical keys of many (kind, value) pairs, aligned with ``values``; ``None`` = no identity.
 
     Each distinct value of each kind is normalized once; missing values have no identity.
-    About 10 s for 7M links with 4M distinct values on 2 cores (benchmarks/bench_contract.py).
+    About 10-13 s of CPU for 7M links with 4M distinct values (benchmarks/bench_contract.py).
     """
     if len(kinds) != len(values):
         raise ValueError(f"kinds and values differ in length: {len(kinds)} != {len(values)}")
