@@ -100,6 +100,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     pol = policy if policy is not None else policy_mod.Policy.default()
 
+    engine_used = resolve_engine(ws, engine)  # before the long read: a missing GDS fails at once
     t = time.perf_counter()
     accounts = ws.accounts()
     links = ws.links()
@@ -110,7 +111,6 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
         f"({times['read']:.1f}s)")
 
-    engine_used = resolve_engine(ws, engine)
     previous = ws.table("ring_members")
     detection = detect(
         accounts,
@@ -122,7 +122,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
         previous_members=previous,
         next_ring_number=ws.next_ring_number(),
         progress=say,
-        cluster_fn=cluster_function(ws, engine_used, seed=seed),
+        cluster_fn=cluster_function(ws, engine_used, seed=seed, config=config),
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     as_of_ts = pd.Timestamp(detection.as_of)

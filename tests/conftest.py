@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+_WORKSPACE_VARIABLES = (
+    "FRAUDGRAPH_DB",
+    "FRAUDGRAPH_NEO4J_URI",
+    "FRAUDGRAPH_NEO4J_USER",
+    "FRAUDGRAPH_NEO4J_PASSWORD",
+    "FRAUDGRAPH_NEO4J_DATABASE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _workspace_from_arguments_only(monkeypatch, request):
+    """Tests choose their workspace explicitly: a developer's FRAUDGRAPH_* settings (or the local
+    Bolt server's exports) must never send a SQLite test's CLI calls to another workspace."""
+    if request.node.get_closest_marker("neo4j") is None:
+        for name in _WORKSPACE_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory):

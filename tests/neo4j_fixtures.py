@@ -93,6 +93,7 @@ def _server_settings() -> BoltServer | None:
 # Read once, at import: a conftest may hide FRAUDGRAPH_NEO4J_* from the tests that must not use
 # Neo4j (the CLI takes its workspace from them), and the Neo4j tests still find the server.
 _SETTINGS = _server_settings()
+_FROM_TEST_VARIABLES = bool(os.environ.get("FRAUDGRAPH_TEST_NEO4J_URI"))
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +118,12 @@ def bolt_server():
     finally:
         driver.close()
     if not server.is_arcadedb:
+        if not _FROM_TEST_VARIABLES:
+            # The tests empty the database they run on: only ever one named for testing.
+            pytest.skip(
+                f"{server.uri} (from FRAUDGRAPH_NEO4J_URI) is not the local ArcadeDB; the Neo4j tests wipe "
+                "their database, so a real Neo4j must be named by FRAUDGRAPH_TEST_NEO4J_URI"
+            )
         server.http = None
     return server
 

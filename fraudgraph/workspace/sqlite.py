@@ -346,7 +346,11 @@ class SqliteWorkspace(Workspace):
                 self._db.executemany(
                     """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
                        ON CONFLICT (account_id, kind, value) DO UPDATE SET
-                           first_seen = excluded.first_seen, key = excluded.key
+                           first_seen = CASE
+                               WHEN excluded.first_seen IS NOT NULL
+                                    AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
+                               THEN excluded.first_seen ELSE links.first_seen END,
+                           key = excluded.key
                        WHERE (excluded.first_seen IS NOT NULL
                               AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
                           OR links.key IS NOT excluded.key""",
