@@ -6,6 +6,7 @@ structure is built once and handed to the next stage; nothing here reads or writ
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from fraudgraph.scoring import (
 )
 
 # The workspace stores the first six (fraudgraph.workspace.base.RING_IDENTIFIER_COLUMNS).
-ACCOUNT_REASON_FLOOR = 0.2  # accounts scoring below this (and unlabelled) get no reasons
+ACCOUNT_REASON_FLOOR = DEFAULT_TIERS["monitor"]  # accounts scoring below this (and unlabelled) get no reasons
 
 RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values", "weight", "first_seen"]
 
@@ -180,6 +181,27 @@ def detect(
     tie = np.where(np.isnan(fit), account_scorer.tie(af), account_scorer.unfit_factor + (1 - account_scorer.unfit_factor) * np.nan_to_num(fit))
 
     stage("reasons")
+    # Millions of small dicts: the cyclic garbage collector would rescan them again and again
+    # while they are built (none of them forms a cycle).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _finish(
+            graph, candidates, flow, config, rf, af, shared, evidence, anomaly, ring_score, score_of_ring,
+            acc_score, tie, account_scorer, ring_of_cluster, cluster, in_ring, ring_members, next_number,
+            as_of, stages, stage,
+        )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _finish(
+    graph, candidates, flow, config, rf, af, shared, evidence, anomaly, ring_score, score_of_ring,
+    acc_score, tie, account_scorer, ring_of_cluster, cluster, in_ring, ring_members, next_number,
+    as_of, stages, stage,
+) -> Detection:
+    """The reasons stage and the output frames (split out so the GC pause wraps exactly it)."""
     ident = shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
     known = af["is_known_fraud"].to_numpy() & in_ring
@@ -204,15 +226,17 @@ def detect(
     top_text = np.array([r[0]["text"] if r else None for r in reasons], dtype=object)
     ring_top = np.full(len(af), None, dtype=object)
     ring_top[in_ring] = top_text[cluster[in_ring]]
-    # Per account: what it shares with its ring (kind, key), for the account's own reasons.
-    pair_kind = graph.identifiers["kind"].to_numpy()[shared.member_identifiers]
-    pair_key = graph.identifiers["key"].to_numpy()[shared.member_identifiers]
-    pair_values = np.empty(len(pair_kind), dtype=object)
-    pair_values[:] = list(zip(pair_kind, pair_key))
-    acc_idents = group_lists(shared.member_rows, pair_values, limit=10)
     # Accounts below the explanation floor keep an empty list: at a million accounts, building
     # reasons for every household member costs more than the whole detection.
     explained = np.flatnonzero((acc_score >= ACCOUNT_REASON_FLOOR) | af["is_known_legit"].to_numpy() | af["is_known_fraud"].to_numpy())
+    # Per explained account: what it shares with its ring (kind, key), for its own reasons.
+    wanted = np.zeros(len(af), dtype=bool)
+    wanted[explained] = True
+    pairs = wanted[shared.member_rows]
+    pair_ident = shared.member_identifiers[pairs]
+    pair_values = np.empty(len(pair_ident), dtype=object)
+    pair_values[:] = list(zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.identifiers["key"].to_numpy()[pair_ident]))
+    acc_idents = group_lists(shared.member_rows[pairs], pair_values, limit=10)
     acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
     for pos, rs in zip(explained, account_reasons(
         af.iloc[explained], acc_score[explained], tie[explained], ring_id_of_account[explained],

@@ -103,6 +103,9 @@ _NO_IDENTITY_LETTERS: frozenset[str] = frozenset(
 
 _NO_IDENTITY_ARRAY = pa.array(sorted(NO_IDENTITY), pa.string())
 _NO_IDENTITY_LETTERS_ARRAY = pa.array(sorted(_NO_IDENTITY_LETTERS), pa.string())
+# Keys longer than this are not taken for a NO_IDENTITY word spelled with extra punctuation.
+_LONGEST_NO_IDENTITY_SPELLING = max(len(word) for word in NO_IDENTITY) + 4
+assert not any(ch in "123456789" for word in NO_IDENTITY for ch in word)  # see _spells_no_identity_word
 
 # Structural no-identity rules on the key (RE2 syntax).
 _ONE_DIGIT_REPEATED = "^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
@@ -253,15 +256,14 @@ def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
     keys = _KEY_RULES.get(kind, _casefold_keys)(raw)
     generic = _NO_IDENTITY_ARRAY
     folded_key = pc.utf8_lower(keys)
-    letters_only = _replace(folded_key, r"[^\p{L}\p{N}]+", "")
     junk = pc.or_(
         pc.or_(
             pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
             pc.is_in(folded_key, value_set=generic),
         ),
-        # a key without a letter or digit, or one that spells a NO_IDENTITY word ("n a")
-        pc.or_(pc.is_in(letters_only, value_set=_NO_IDENTITY_LETTERS_ARRAY), pc.equal(letters_only, "")),
+        pc.invert(pc.match_substring_regex(keys, r"[\p{L}\p{N}]")),  # no letter or digit at all
     )
+    junk = pc.or_(junk, _spells_no_identity_word(folded_key))
     kind_keys = NO_IDENTITY_KEYS.get(kind)
     if kind_keys:
         junk = pc.or_(junk, pc.is_in(keys, value_set=pa.array(sorted(kind_keys), pa.string())))
@@ -269,6 +271,24 @@ def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
         junk = pc.or_(junk, pc.match_substring_regex(keys, pattern))
     junk = junk.fill_null(True)
     return pc.if_else(junk, pa.scalar(None, pa.string()), keys)
+
+
+def _spells_no_identity_word(folded_keys: pa.Array) -> pa.Array:
+    """Keys that are a NO_IDENTITY word once punctuation is gone ("n a" from "N/A.").
+
+    Only short keys without a digit 1-9 can be such a word, so the regex runs on those alone.
+    """
+    short = pc.and_(
+        pc.less_equal(pc.utf8_length(folded_keys), _LONGEST_NO_IDENTITY_SPELLING),
+        pc.invert(pc.match_substring_regex(folded_keys, "[1-9]")),
+    ).fill_null(False)
+    positions = np.flatnonzero(short.to_numpy(zero_copy_only=False))
+    found = np.zeros(len(folded_keys), dtype=bool)
+    if len(positions):
+        letters_only = _replace(folded_keys.take(pa.array(positions)), r"[^\p{L}\p{N}]+", "")
+        hits = pc.is_in(letters_only, value_set=_NO_IDENTITY_LETTERS_ARRAY).fill_null(False)
+        found[positions] = hits.to_numpy(zero_copy_only=False)
+    return pa.array(found)
 
 
 def canonical_key(kind: str, value: str | None) -> str | None:
