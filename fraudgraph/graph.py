@@ -186,14 +186,11 @@ def _arrow_strings(values) -> pa.Array:
                 return arr.cast(pa.large_string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             pass
-    return pa.array(np.asarray(values, dtype=object).astype(str), type=pa.large_string())
-
-
-def _factorize_strings(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """pd.factorize for a column of non-null strings, through Arrow's dictionary encoding."""
-    encoded = _arrow_strings(values).dictionary_encode()
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), np.asarray(
-        encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    objects = np.asarray(values, dtype=object)
+    try:
+        return pa.array(objects, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # non-string ids (ints from a hand-made frame)
+        return pa.array([str(v) for v in objects], type=pa.large_string())
 
 
 def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
@@ -259,7 +256,7 @@ def build_identity_graph(
     # Factorize kind and key once each, then the integer pair: the same key under two kinds is
     # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
     kind_codes, kind_names = pd.factorize(used["kind"])
-    key_codes, key_names = _factorize_strings(used["key"])
+    key_codes, key_names = pd.factorize(used["key"])
     pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
     ident_codes, ident_pairs = pd.factorize(pair)
     used["identifier"] = ident_codes.astype(np.int32)
