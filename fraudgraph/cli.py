@@ -154,6 +154,13 @@ class Context(dict):
         self["ws"] = ws
         return ws
 
+    def config(self):
+        from fraudgraph.config import load_config
+
+        if "config" not in self:
+            self["config"] = load_config(self.get("config_file"))
+        return self["config"]
+
     def close(self):
         ws = self.pop("ws", None)
         if ws is not None:
@@ -196,11 +203,13 @@ class FraudGraphGroup(click.Group):
 @click.option("--neo4j-user", envvar="FRAUDGRAPH_NEO4J_USER", default=None, metavar="U", help="Neo4j user.")
 @click.option("--neo4j-database", envvar="FRAUDGRAPH_NEO4J_DATABASE", default=None, metavar="D",
               help="Neo4j database.")
+@click.option("--config", "config_file", envvar="FRAUDGRAPH_CONFIG", default=None, type=click.Path(dir_okay=False),
+              help="Workspace configuration (TOML): extra identifier kinds and their weights, detection settings.")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Less logging on stderr (no progress).")
 @click.version_option(__version__, prog_name="fraudgraph")
 @click.pass_context
-def cli(ctx, db, neo4j, neo4j_user, neo4j_database, verbose, quiet):
+def cli(ctx, db, neo4j, neo4j_user, neo4j_database, config_file, verbose, quiet):
     """fraudgraph: find fraud rings in account data and act on them.
 
     The password for Neo4j comes from FRAUDGRAPH_NEO4J_PASSWORD or a prompt, never a flag.
@@ -214,7 +223,8 @@ def cli(ctx, db, neo4j, neo4j_user, neo4j_database, verbose, quiet):
     if quiet:
         level = logging.ERROR
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    ctx.obj = Context(db=db, neo4j=neo4j, neo4j_user=neo4j_user, neo4j_database=neo4j_database, quiet=quiet)
+    ctx.obj = Context(db=db, neo4j=neo4j, neo4j_user=neo4j_user, neo4j_database=neo4j_database, quiet=quiet,
+                      config_file=config_file)
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -268,7 +278,7 @@ def load(obj, data_dir, fmt):
     from fraudgraph.contract import read_dataset
 
     say = _progress(obj)
-    dataset = read_dataset(data_dir, progress=say)
+    dataset = read_dataset(data_dir, extra_kinds=obj.config().extra_kinds, progress=say)
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     summary = obj.workspace().load(dataset, progress=say)
@@ -377,7 +387,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
 
     pol = _load_policy(policy_file)
     result = run_sweep(obj.workspace(), as_of=as_of, seed=seed, policy=pol, dry_run=dry_run, engine=engine,
-                       progress=_progress(obj))
+                       config=obj.config().detection_config(), progress=_progress(obj))
     _print_sweep(result, fmt)
 
 
@@ -425,7 +435,8 @@ def schedule(obj, every, policy_file, seed, max_runs):
     while not stop["now"]:
         started = time.monotonic()
         try:
-            result = run_sweep(obj.workspace(), seed=seed, policy=pol, progress=None, owner="fraudgraph schedule")
+            result = run_sweep(obj.workspace(), seed=seed, policy=pol, config=obj.config().detection_config(),
+                               progress=None, owner="fraudgraph schedule")
             s = result.summary
             click.echo(
                 f"{datetime.now().isoformat(timespec='seconds')} sweep {result.sweep_id}: {s['rings']} rings "
