@@ -12,6 +12,9 @@ import pandas as pd
 from fraudgraph.errors import FraudGraphError
 
 FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
+# Decision triggers that are fraud findings. The policy also acts on credit risk alone (overdue,
+# utilization); a late payer restricted for arrears was not flagged as fraud.
+FRAUD_TRIGGERS = ("fraud_ring", "account_risk", "manual")
 TRUTH_REQUIRED = ("account_id", "is_fraud")
 
 
@@ -30,13 +33,19 @@ def _as_bool(values: pd.Series) -> np.ndarray:
     return text.isin(["true", "1", "yes"]).to_numpy()
 
 
-def _actions_by_account(actions: pd.Series | pd.DataFrame, account_scores: pd.DataFrame) -> pd.Series:
-    """Normalize ``actions`` to a Series of action names indexed by account_id."""
+def _actions_by_account(
+    actions: pd.Series | pd.DataFrame, account_scores: pd.DataFrame, triggers: Iterable[str] | None
+) -> pd.Series:
+    """Normalize ``actions`` to a Series of action names indexed by account_id. In a decisions
+    frame, actions whose trigger is not one of ``triggers`` count as "none"."""
     if isinstance(actions, pd.DataFrame):
         missing = {"account_id", "action"} - set(actions.columns)
         if missing:
             raise ValueError(f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action")
-        return pd.Series(actions["action"].to_numpy(), index=actions["account_id"].astype(str).to_numpy())
+        action = actions["action"].astype(object).to_numpy()
+        if triggers is not None and "trigger" in actions.columns:
+            action = np.where(actions["trigger"].isin(list(triggers)).to_numpy(), action, "none")
+        return pd.Series(action, index=actions["account_id"].astype(str).to_numpy())
     if actions.index.dtype == object or pd.api.types.is_string_dtype(actions.index):
         return pd.Series(actions.to_numpy(), index=actions.index.astype(str))
     if len(actions) != len(account_scores):
@@ -65,6 +74,7 @@ def evaluate(
     *,
     labelled_accounts: Iterable[str] | None = None,
     cover: float = 0.5,
+    triggers: Iterable[str] | None = FRAUD_TRIGGERS,
 ) -> dict:
     """Compare a detection's actions with ground truth.
 
@@ -75,6 +85,8 @@ def evaluate(
         or a decisions frame with account_id and action.
     ring_members: ring_id, account_id of the detection.
     labelled_accounts: accounts whose label was an input; metrics are also reported without them.
+    triggers: with a decisions frame, only actions with one of these triggers count (default: the
+        fraud findings, not credit actions on overdue or utilization); None counts every action.
     cover: a planted ring is found when one flagged detected ring holds more than ``cover`` of
         its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
         A detected ring is flagged when more than half its members are review or worse.
@@ -111,7 +123,7 @@ def evaluate(
     index = pd.Index(account_ids.to_numpy()).union(t.index)
     is_fraud = pd.Series(False, index=index)
     is_fraud[t.index] = _as_bool(t["is_fraud"])
-    act = _actions_by_account(actions, account_scores).reindex(index).fillna("none").astype(str)
+    act = _actions_by_account(actions, account_scores, triggers).reindex(index).fillna("none").astype(str)
     flagged = act.isin(FLAG_ACTIONS).to_numpy()
     suspended = (act == "suspend").to_numpy()
     fraud = is_fraud.to_numpy()

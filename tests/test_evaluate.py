@@ -93,3 +93,11 @@ def test_table_flattens_every_metric(toy):
     assert {"accounts", "unlabelled", "rings", "ring_kind", "false_flags"} == set(table["section"])
     row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
     assert row["value"].iloc[0] == 0.5
+
+
+def test_credit_actions_in_decisions_are_not_fraud_flags(toy):
+    truth, scores, actions, members = toy
+    decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"})
+    decisions.loc[decisions["account_id"] == "x2", ["action", "trigger"]] = ["restrict", "overdue"]
+    assert evaluate(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
+    assert evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
