@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import FraudGraphError
+from fraudgraph.scoring import default_actions
 
 FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
 # Decision triggers that are fraud findings. The policy also acts on credit risk alone (overdue,
@@ -44,7 +45,13 @@ def _actions_by_account(
             raise ValueError(f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action")
         action = actions["action"].astype(object).to_numpy()
         if triggers is not None and "trigger" in actions.columns:
-            action = np.where(actions["trigger"].isin(list(triggers)).to_numpy(), action, "none")
+            # A decision names only its winning trigger: where that is a credit rule, what the
+            # fraud score alone would have done (default tiers) is the fraud finding.
+            trigger = actions["trigger"].astype(object)
+            credit = (~trigger.isin(list(triggers)) & (trigger != "none")).to_numpy()
+            by_score = (default_actions(actions["score"].astype(float).fillna(0.0)).to_numpy()
+                        if "score" in actions.columns else np.full(len(actions), "none", dtype=object))
+            action = np.where(credit, by_score, action)
         return pd.Series(action, index=actions["account_id"].astype(str).to_numpy())
     if actions.index.dtype == object or pd.api.types.is_string_dtype(actions.index):
         return pd.Series(actions.to_numpy(), index=actions.index.astype(str))
@@ -86,7 +93,8 @@ def evaluate(
     ring_members: ring_id, account_id of the detection.
     labelled_accounts: accounts whose label was an input; metrics are also reported without them.
     triggers: with a decisions frame, only actions with one of these triggers count (default: the
-        fraud findings, not credit actions on overdue or utilization); None counts every action.
+        fraud findings, not credit actions on overdue or utilization; for those the decision's
+        score is mapped through the default tiers); None counts every action as it is.
     cover: a planted ring is found when one flagged detected ring holds more than ``cover`` of
         its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
         A detected ring is flagged when more than half its members are review or worse.
@@ -249,7 +257,8 @@ def evaluate_workspace(ws, truth_file) -> dict:
     if scores.empty:
         raise FraudGraphError("the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate")
     decisions = ws.table("decisions")
-    actions = decisions[["account_id", "action"]] if len(decisions) else pd.Series("none", index=scores["account_id"])
+    keep = [c for c in ("account_id", "action", "trigger", "score") if c in decisions.columns]
+    actions = decisions[keep] if len(decisions) else pd.Series("none", index=scores["account_id"])
     accounts = ws.accounts()
     labelled = accounts.loc[accounts["label"].notna() & (accounts["label"].astype(str) != ""), "account_id"] if "label" in accounts else []
     try:
