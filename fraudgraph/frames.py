@@ -95,6 +95,63 @@ DECISION_COLUMNS = [
     "new_credit_limit",
 ]
 
+# Account state, the logs and the sweep history (stored by the workspace, planned by policy.py).
+STATE_COLUMNS = [
+    "account_id",
+    "action",
+    "trigger",
+    "status",
+    "credit_limit",
+    "original_credit_limit",
+    "manual",
+    "evidence",
+    "updated_at",
+    "sweep_id",
+]
+AUDIT_COLUMNS = [
+    "at",
+    "sweep_id",
+    "actor",
+    "account_id",
+    "event",
+    "previous_action",
+    "new_action",
+    "previous_status",
+    "new_status",
+    "previous_limit",
+    "new_limit",
+    "score",
+    "reasons",
+    "policy_hash",
+    "note",
+]
+NOTICE_COLUMNS = [
+    "notice_id",
+    "sweep_id",
+    "account_id",
+    "created_at",
+    "category",
+    "action",
+    "subject",
+    "body",
+    "customer_actions",
+    "repayment_plan",
+]
+REVIEW_COLUMNS = ["account_id", "verdict", "note", "actor", "at", "evidence"]
+SWEEP_COLUMNS = [
+    "sweep_id",
+    "started_at",
+    "finished_at",
+    "as_of",
+    "seed",
+    "engine",
+    "policy_hash",
+    "dry_run",
+    "summary",
+    "diff",
+]
+RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values"]
+
 IDENTIFIER_KINDS = ("device", "address", "card", "bank_account", "phone", "email", "ip", "national_id")
 ACCOUNT_STATUSES = ("active", "suspended", "closed")
 LABELS = ("fraud", "legit")

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import PolicyError
-from fraudgraph.frames import ACTIONS, DECISION_COLUMNS, IDENTIFIER_KINDS
+from fraudgraph.frames import (
+    ACTIONS,
+    AUDIT_COLUMNS,
+    DECISION_COLUMNS,
+    IDENTIFIER_KINDS,
+    NOTICE_COLUMNS,
+    STATE_COLUMNS,
+)
 from fraudgraph.normalize import canonical_key
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
@@ -41,47 +48,6 @@ NOTICE_PLACEHOLDERS = (
     "support_contact",
 )
 EVALUATION_COLUMNS = DECISION_COLUMNS + ["evidence"]
-STATE_COLUMNS = [
-    "account_id",
-    "action",
-    "trigger",
-    "status",
-    "credit_limit",
-    "original_credit_limit",
-    "manual",
-    "evidence",
-    "updated_at",
-    "sweep_id",
-]
-AUDIT_COLUMNS = [
-    "at",
-    "sweep_id",
-    "actor",
-    "account_id",
-    "event",
-    "previous_action",
-    "new_action",
-    "previous_status",
-    "new_status",
-    "previous_limit",
-    "new_limit",
-    "score",
-    "reasons",
-    "policy_hash",
-    "note",
-]
-NOTICE_COLUMNS = [
-    "notice_id",
-    "sweep_id",
-    "account_id",
-    "created_at",
-    "category",
-    "action",
-    "subject",
-    "body",
-    "customer_actions",
-    "repayment_plan",
-]
 
 
 # --------------------------------------------------------------------------------------------

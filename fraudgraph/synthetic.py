@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from fraudgraph.contract import TABLE_COLUMNS
 from fraudgraph.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
 
 __all__ = [
@@ -52,16 +53,9 @@ __all__ = [
     "write_world",
 ]
 
-ACCOUNT_INPUT_COLUMNS = [
-    "account_id",
-    "created_at",
-    "credit_limit",
-    "balance",
-    "overdue_days",
-    "status",
-    "label",
-]
-LINK_INPUT_COLUMNS = ["account_id", "kind", "value", "first_seen"]
+# The data contract's input columns, as the loader reads them.
+ACCOUNT_INPUT_COLUMNS = list(TABLE_COLUMNS["accounts"])
+LINK_INPUT_COLUMNS = list(TABLE_COLUMNS["links"])
 TRUTH_COLUMNS = ["account_id", "is_fraud", "ring_id", "ring_kind", "group_id", "group_kind"]
 RING_KINDS = ("bust_out", "ato_farm", "mule_network")
 # Innocent structures, most specific first: an account in several gets the first one in truth.csv.

@@ -124,7 +124,7 @@ def test_example_policy_is_the_packaged_default():
 
 def test_default_policy_loads_with_documented_tiers(default_policy):
     assert default_policy.tier_thresholds("tiers") == [
-        ("monitor", 0.3), ("review", 0.5), ("restrict", 0.65), ("suspend", 0.8)
+        ("monitor", 0.3), ("review", 0.5), ("restrict", 0.6), ("suspend", 0.7)
     ]
     assert default_policy.tier_thresholds("overdue") == [("restrict", 30), ("suspend", 90)]
     assert len(default_policy.hash) == 12
@@ -170,7 +170,7 @@ def test_unknown_key_in_notice_template_after_multiline_body(tmp_path):
         ("[tiers]\nreview = 'high'\n", r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 'high'"),
         ("[tiers]\nreview = true\n", r"tiers\.review: expected a number in \[0, 1\] or false, got True"),
         ("[tiers]\nmonitor = 0.6\nreview = 0.5\n", r"policy\.toml:3: tiers\.review: tiers overlap: review = 0\.5 must be greater than monitor = 0\.6"),
-        ("[tiers]\nrestrict = 0.9\n", r"tiers\.suspend: tiers overlap: suspend = 0\.8 \(default\) must be greater than restrict = 0\.9"),
+        ("[tiers]\nrestrict = 0.9\n", r"tiers\.suspend: tiers overlap: suspend = 0\.7 \(default\) must be greater than restrict = 0\.9"),
         ("[overdue]\nrestrict = 30.5\n", r"policy\.toml:2: overdue\.restrict: expected a whole number of days"),
         ("[overdue]\nrestrict = 90\nsuspend = 30\n", r"overdue\.suspend: tiers overlap"),
         ("[rings]\nmin_size = '3'\n", r"policy\.toml:2: rings\.min_size: expected a whole number >= 2, got '3'"),
@@ -200,7 +200,7 @@ def test_missing_policy_file_is_a_policy_error(tmp_path):
 
 
 def test_score_tiers_map_scores_to_actions(default_policy):
-    specs = [{"id": f"A{i}", "score": s} for i, s in enumerate([0.0, 0.29, 0.3, 0.5, 0.64, 0.65, 0.8, 1.0])]
+    specs = [{"id": f"A{i}", "score": s} for i, s in enumerate([0.0, 0.29, 0.3, 0.5, 0.59, 0.6, 0.7, 1.0])]
     d = decide(specs)
     assert list(d["action"]) == ["none", "none", "monitor", "review", "review", "restrict", "suspend", "suspend"]
     assert set(d.loc[d["action"] != "none", "trigger"]) == {"account_risk"}
@@ -328,7 +328,7 @@ def test_ring_with_confirmed_fraud_suspends_strongly_tied_members_and_caps_weak_
 def test_member_labelled_fraud_marks_the_ring_as_confirmed():
     specs = ring_specs()
     specs[0]["label"] = "fraud"
-    d = decide(specs, [{"ring_id": "R-1", "size": 4, "score": 0.6}])
+    d = decide(specs, [{"ring_id": "R-1", "size": 4, "score": 0.55}])
     assert d.loc["m2", "action"] == "suspend"
     assert d.loc["m1", "trigger"] == "account_risk"  # its own confirmed label outranks the ring on a tie
 
@@ -414,7 +414,7 @@ def test_exempt_identifier_given_with_different_spelling(tmp_path):
 
 def test_dismissed_account_is_not_reflagged_until_evidence_changes():
     rings = [{"ring_id": "R-1", "size": 4}]
-    first = decide(ring_specs(score=0.6), rings)
+    first = decide(ring_specs(score=0.55), rings)
     assert first.loc["m1", "action"] == "review"
     reviews = pd.DataFrame(
         {
@@ -424,30 +424,30 @@ def test_dismissed_account_is_not_reflagged_until_evidence_changes():
             "at": [pd.Timestamp("2025-02-01")],
         }
     )
-    again = decide(ring_specs(score=0.75), rings, reviews=reviews)  # score drift alone is not new evidence
+    again = decide(ring_specs(score=0.65), rings, reviews=reviews)  # score drift alone is not new evidence
     assert again.loc["m1", "action"] == "none"
     assert "REVIEWED_DISMISSED" in codes(again.loc["m1", "reasons"])
     assert again.loc["m1", "evidence"] == first.loc["m1", "evidence"]
     assert again.loc["m2", "action"] == "restrict"
 
-    changed = ring_specs(score=0.75)
+    changed = ring_specs(score=0.65)
     changed[0]["reasons"] = [shared("device", "dev-1"), shared("phone", "+15551234567")]
     new = decide(changed, rings, reviews=reviews)
     assert new.loc["m1", "action"] == "restrict"
 
-    overdue = ring_specs(score=0.6)
+    overdue = ring_specs(score=0.55)
     overdue[0]["overdue"] = 95
     assert decide(overdue, rings, reviews=reviews).loc["m1", "action"] == "suspend"
 
-    before_review = decide(ring_specs(score=0.6), rings, reviews=reviews, as_of=pd.Timestamp("2025-01-01"))
+    before_review = decide(ring_specs(score=0.55), rings, reviews=reviews, as_of=pd.Timestamp("2025-01-01"))
     assert before_review.loc["m1", "action"] == "review"
 
 
 def test_dismissed_action_can_be_monitor(tmp_path):
     policy = policy_from(tmp_path, '[reviews]\ndismissed_action = "monitor"\n')
-    first = decide([{"id": "A", "score": 0.6}], policy=policy)
+    first = decide([{"id": "A", "score": 0.55}], policy=policy)
     reviews = pd.DataFrame({"account_id": ["A"], "verdict": ["dismiss"], "evidence": [first.loc["A", "evidence"]], "at": [pd.Timestamp("2025-02-01")]})
-    assert decide([{"id": "A", "score": 0.6}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
+    assert decide([{"id": "A", "score": 0.55}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
 
 
 # ------------------------------------------------------------------------------------------
@@ -471,7 +471,7 @@ def test_suspended_limit_zero_or_frozen(tmp_path, default_policy):
     assert suspended_limit(800.0, default_policy) == 0.0
     frozen = policy_from(tmp_path, '[suspend]\ncredit_limit = "freeze"\n')
     assert suspended_limit(800.0, frozen) == 800.0
-    d = decide([{"id": "A", "score": 0.75, "limit": 1500}, {"id": "B", "score": 0.9, "limit": 1500}, {"id": "C", "score": 0.6}])
+    d = decide([{"id": "A", "score": 0.65, "limit": 1500}, {"id": "B", "score": 0.9, "limit": 1500}, {"id": "C", "score": 0.55}])
     assert list(d["new_credit_limit"].iloc[:2]) == [750.0, 0.0]
     assert np.isnan(d.loc["C", "new_credit_limit"])
 
@@ -532,7 +532,7 @@ def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend(
     accounts, scores, rings = world(
         [
             {"id": "watch", "score": 0.35},
-            {"id": "cut", "score": 0.75, "limit": 2000},
+            {"id": "cut", "score": 0.65, "limit": 2000},
             {"id": "stop", "score": 0.9},
             {"id": "late", "overdue": 45, "balance": 300.0},
             {"id": "fine"},
@@ -561,7 +561,7 @@ def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend(
 
 def test_identical_rerun_changes_nothing():
     accounts, scores, rings = world(
-        [{"id": "cut", "score": 0.75, "limit": 1500}, {"id": "stop", "score": 0.9}, {"id": "watch", "score": 0.4}]
+        [{"id": "cut", "score": 0.65, "limit": 1500}, {"id": "stop", "score": 0.9}, {"id": "watch", "score": 0.4}]
     )
     policy = Policy.default()
     decisions = evaluate(accounts, scores, rings, policy)
@@ -596,7 +596,7 @@ def test_de_escalation_from_suspend_reinstates_and_restores_limit():
              "credit_limit": 0.0, "original_credit_limit": 2000.0, "manual": False, "evidence": "abc"},
         ]
     )
-    decisions = decide([{"id": "A", "score": 0.1, "limit": 0.0}, {"id": "B", "score": 0.75, "limit": 0.0}])
+    decisions = decide([{"id": "A", "score": 0.1, "limit": 0.0}, {"id": "B", "score": 0.65, "limit": 0.0}])
     changes = plan(current, decisions)
     state = changes.state.set_index("account_id")
     audit = changes.audit.set_index("account_id")
@@ -617,7 +617,7 @@ def test_escalation_from_restrict_to_suspend_sends_a_notice_and_evidence_change_
              "credit_limit": 1000.0, "original_credit_limit": 1000.0, "manual": False, "evidence": "old"},
         ]
     )
-    decisions = decide([{"id": "A", "score": 0.9, "limit": 500.0}, {"id": "B", "score": 0.6}])
+    decisions = decide([{"id": "A", "score": 0.9, "limit": 500.0}, {"id": "B", "score": 0.55}])
     changes = plan(current, decisions)
     audit = changes.audit.set_index("account_id")
     assert audit.loc["A", "event"] == "escalate" and audit.loc["A", "previous_limit"] == 500.0
