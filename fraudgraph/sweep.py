@@ -121,7 +121,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
         config=config,
         previous_members=previous,
         next_ring_number=ws.next_ring_number(),
-        progress=say,
+        progress=lambda stage: say(f"detect: {stage} ..."),
         cluster_fn=cluster_function(ws, engine_used, seed=seed, config=config),
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
