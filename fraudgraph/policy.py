@@ -463,6 +463,18 @@ def _short_hash(parts: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+# Codes that restate an analyst's verdict or the score itself: an analyst's dismissal changes
+# them, so counting them as evidence would re-flag the account on the very evidence reviewed.
+_NOT_EVIDENCE_CODES = frozenset({
+    "VERIFIED_LEGIT",
+    "VERIFIED_LEGIT_MEMBERS",
+    "REVIEWED_DISMISSED",
+    "IN_SUSPECT_RING",
+    "UNUSUAL_RING",
+    "LOOSE_TIE",
+})
+
+
 def _reason(code: str, text: str, **evidence: Any) -> dict[str, Any]:
     return {"code": code, "text": text, "evidence": evidence}
 
@@ -796,7 +808,7 @@ def evaluate(
                 ))
         parts = [f"ring:{member_digest.get(rid, '')}"]
         parts += sorted({f"{k}:{v}" for k, v in ties})
-        parts += [f"code:{c}" for c in codes]
+        parts += [f"code:{c}" for c in codes if c not in _NOT_EVIDENCE_CODES]
         if ring_rule_i:
             parts.append("code:RING_CONFIRMED_FRAUD")
         fraud_hash[i] = _short_hash(parts)

@@ -129,7 +129,9 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
 
     t = time.perf_counter()
     decisions = policy_mod.evaluate(
-        accounts, detection.account_scores, detection.rings, pol, reviews=ws.reviews(), as_of=as_of_ts
+        accounts, detection.account_scores, detection.rings, pol, reviews=ws.reviews(),
+        # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
+        as_of=as_of_ts if as_of is not None else None,
     )
     sweep_id = _next_sweep_id(ws)
     changes = policy_mod.plan_changes(
