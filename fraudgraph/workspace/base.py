@@ -32,7 +32,7 @@ from __future__ import annotations
 import abc
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -249,8 +249,10 @@ class Workspace(abc.ABC):
         a later load does not undo an analyst's label.
         """
 
-    # -- investigation (runs where the data is: SQL or Cypher, never the whole graph) --------
-    @abc.abstractmethod
+    # -- investigation -----------------------------------------------------------------------
+    # The search itself is written once (``fraudgraph.workspace.search``) over the primitives
+    # below, which each backend runs where the data is (SQL or Cypher): a hop at a time, never
+    # the whole graph.
     def neighbourhood(
         self, account_ids: list[str], *, hops: int, max_nodes: int, hub_threshold: int
     ) -> Neighbourhood:
@@ -258,16 +260,46 @@ class Workspace(abc.ABC):
 
         Identifiers shared by more than ``hub_threshold`` accounts, or recorded as hubs by the
         last sweep, are shown but not expanded. Stops at ``max_nodes`` (``truncated=True``).
+        Raises ``NotFoundError`` for an unknown account.
         """
+        from fraudgraph.workspace import search  # search builds a Neighbourhood: import when used
 
-    @abc.abstractmethod
+        return search.neighbourhood(self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
+
     def shortest_path(self, a: str, b: str, *, max_hops: int, hub_threshold: int) -> list[dict] | None:
         """The shortest account-identifier-account chain from ``a`` to ``b``, not through hubs.
 
         Returns alternating node dicts ({"type": "account", "account_id"} / {"type":
-        "identifier", "kind", "key", "raw_values"}), or None when none exists within max_hops.
+        "identifier", "kind", "key", "raw_values"}), or None when none exists within max_hops
+        (0 to ``search.MAX_PATH_HOPS``, else ValueError). Raises ``NotFoundError`` for an
+        unknown account.
         """
+        from fraudgraph.workspace import search
+
+        return search.shortest_path(self, a, b, max_hops=max_hops, hub_threshold=hub_threshold)
 
     @abc.abstractmethod
     def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
         """For (kind, key) pairs: kind, key, n_accounts, raw_values (list of raw spellings)."""
+
+    @abc.abstractmethod
+    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
+        """Identified links of the accounts: account_id, kind, key, earliest first_seen (datetime64[ns]); sorted."""
+
+    @abc.abstractmethod
+    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+        """Distinct account_id, kind, key of accounts using the pairs, by kind, key, account_id; <= ``limit`` rows."""
+
+    @abc.abstractmethod
+    def _hub_keys(self) -> set[tuple[str, str]]:
+        """The (kind, key) of every identifier the last sweep recorded in its ``hubs`` table."""
+
+    @abc.abstractmethod
+    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+        """Payments among the accounts per payer, payee: account_id, counterparty, amount, count, first_ts, last_ts."""
+
+    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
+        """These accounts with score, ring_id and effective action/status (built on public reads)."""
+        from fraudgraph.workspace import search
+
+        return search.account_view(self, account_ids)

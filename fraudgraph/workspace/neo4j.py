@@ -60,7 +60,6 @@ from fraudgraph.workspace.base import (
     STATE_COLUMNS,
     SWEEP_COLUMNS,
     LoadSummary,
-    Neighbourhood,
     Progress,
     SweepRecord,
     Workspace,
@@ -73,8 +72,6 @@ log = logging.getLogger("fraudgraph")
 SCHEMA_VERSION = 1
 LOCK_NAME = "sweep"
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
-# Longest account-identifier-account chain shortest_path searches (it is a per-hop search).
-MAX_PATH_HOPS = 32
 
 # Column types of the stored result and log tables, the same affinities as the SQLite tables,
 # so both backends hand back equal frames: text, real (float), int, bool, json (text holding
@@ -967,10 +964,10 @@ class Neo4jWorkspace(Workspace):
         df["raw_values"] = [sorted(v or []) for v in df["raw_values"]]
         return df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
 
-    def _identifiers_of(self, accounts: Iterable[str]) -> pd.DataFrame:
+    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         cols = ["account_id", "kind", "key", "first_seen"]
         rows: list[dict] = []
-        for chunk in _batches(sorted(accounts), self.batch_size):
+        for chunk in _batches(sorted(account_ids), self.batch_size):
             rows.extend(self.run_query("read/identifiers_of_accounts", account_ids=list(chunk)))
         if not rows:
             df = _empty(cols)
@@ -980,113 +977,20 @@ class Neo4jWorkspace(Workspace):
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         return df.sort_values(["account_id", "kind", "key"], kind="stable").reset_index(drop=True)
 
-    def _accounts_of(self, identifiers: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         cols = ["account_id", "kind", "key"]
-        if not identifiers:
-            return _empty(cols)
-        pairs = [{"kind": k, "key": v} for k, v in identifiers]
-        rows = self.run_query("read/accounts_sharing", pairs=pairs, limit=int(limit))
+        rows: list[dict] = []
+        # One statement per batch_size pairs, in sorted batches so the rows keep the query's order
+        # across batches; each batch is asked only for the rows still wanted.
+        for chunk in _batches(sorted(set(pairs)), self.batch_size):
+            if len(rows) >= limit:
+                break
+            rows.extend(self.run_query(
+                "read/accounts_sharing", pairs=[{"kind": k, "key": v} for k, v in chunk], limit=int(limit - len(rows))
+            ))
         if not rows:
             return _empty(cols)
         return pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
-
-    def neighbourhood(self, account_ids, *, hops, max_nodes, hub_threshold) -> Neighbourhood:
-        """Breadth-first, one Cypher round per hop; hubs shown but never expanded."""
-        seeds = list(dict.fromkeys(account_ids))
-        known = set(self.accounts(seeds)["account_id"])
-        missing = [a for a in seeds if a not in known]
-        if missing:
-            raise NotFoundError(f"no account {missing[0]!r} in the workspace")
-        hubs = self._hub_keys()
-        members: set[str] = set(seeds)
-        frontier = set(seeds)
-        identifiers: dict[tuple[str, str], bool] = {}  # (kind, key) -> expanded
-        uses_parts: list[pd.DataFrame] = []
-        notes: list[str] = []
-        truncated = False
-        counts = _empty(["kind", "key", "n_accounts", "raw_values"])
-        for hop in range(hops + 1):
-            if not frontier:
-                break
-            uses = self._identifiers_of(frontier)
-            uses_parts.append(uses)
-            new_pairs = sorted(p for p in set(zip(uses["kind"], uses["key"])) if p not in identifiers)
-            c = self.identifier_counts(pd.DataFrame(new_pairs, columns=["kind", "key"]))
-            counts = pd.concat([counts, c], ignore_index=True) if len(counts) else c
-            n_of = dict(zip(zip(c["kind"], c["key"]), c["n_accounts"]))
-            to_expand = []
-            for p in new_pairs:
-                is_hub = p in hubs or n_of.get(p, 0) > hub_threshold
-                expand = (not is_hub) and hop < hops
-                identifiers[p] = expand
-                if expand:
-                    to_expand.append(p)
-            if len(members) + len(identifiers) > max_nodes:
-                truncated = True
-                break
-            if hop == hops:
-                break
-            room = max_nodes - len(members) - len(identifiers)
-            reached = self._accounts_of(to_expand, limit=room * 50 + 1000)
-            nxt = [a for a in dict.fromkeys(reached["account_id"]) if a not in members]
-            if len(nxt) > room:
-                nxt = nxt[:room]
-                truncated = True
-            members.update(nxt)
-            frontier = set(nxt)
-            if truncated:
-                uses_parts.append(self._identifiers_of(frontier))
-                break
-        uses = pd.concat(uses_parts, ignore_index=True) if uses_parts else _empty(["account_id", "kind", "key", "first_seen"])
-        uses = uses[uses["account_id"].isin(members)].drop_duplicates(["account_id", "kind", "key"])
-        pairs = set(zip(uses["kind"], uses["key"]))
-        missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
-        if missing_counts:
-            counts = pd.concat(
-                [counts, self.identifier_counts(pd.DataFrame(sorted(missing_counts), columns=["kind", "key"]))],
-                ignore_index=True,
-            )
-        ident = counts[[p in pairs for p in zip(counts["kind"], counts["key"])]].drop_duplicates(["kind", "key"]).copy()
-        ident["is_hub"] = [
-            (k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])
-        ]
-        ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
-        hub_rows = ident[ident["is_hub"]]
-        if len(hub_rows):
-            shown = ", ".join(
-                f"{k} {v} ({n:,} accounts)" for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(5).itertuples(index=False)
-            )
-            more = f" and {len(hub_rows) - 5} more" if len(hub_rows) > 5 else ""
-            notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
-        if truncated:
-            notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
-        uses = uses.assign(first_seen=pd.to_datetime(uses["first_seen"]).astype("datetime64[ns]"))
-        members_sorted = sorted(members)
-        return Neighbourhood(
-            accounts=self._account_view(members_sorted),
-            identifiers=ident.sort_values(["kind", "key"]).reset_index(drop=True),
-            uses=uses.sort_values(["account_id", "kind", "key"]).reset_index(drop=True),
-            paid=self._paid_between(members_sorted),
-            notes=notes,
-            truncated=truncated,
-        )
-
-    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
-        acc = self.accounts(account_ids)
-        scores = self.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
-        dec = self.table("decisions", account_id=account_ids)[["account_id", "action"]]
-        state = self.account_state(account_ids)[["account_id", "action", "status"]].rename(
-            columns={"action": "state_action", "status": "state_status"}
-        )
-        out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
-        out = out.merge(state, on="account_id", how="left")
-        # The effective status is ours once an action was applied; the source's otherwise.
-        out["status"] = out["state_status"].where(out["state_status"].notna(), out["status"])
-        out["action"] = out["state_action"].where(out["state_action"].notna(), out["action"])
-        out["action"] = out["action"].fillna("none")
-        out["score"] = out["score"].astype("float64").fillna(0.0)
-        out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
-        return out.drop(columns=["state_action", "state_status"])
 
     def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
@@ -1100,70 +1004,6 @@ class Neo4jWorkspace(Workspace):
         df["first_ts"] = _datetimes(df["first_ts"]).to_numpy()
         df["last_ts"] = _datetimes(df["last_ts"]).to_numpy()
         return df
-
-    def shortest_path(self, a, b, *, max_hops, hub_threshold):
-        """Breadth-first over account -> identifier -> account, one Cypher round per hop.
-
-        Not Cypher's shortestPath(): with a predicate on the path's nodes (no hubs) Neo4j prunes
-        during the search, but other Bolt servers (ArcadeDB) filter only the one path found,
-        and would answer "no path" when the shortest one runs through a hub.
-        """
-        if not 0 <= max_hops <= MAX_PATH_HOPS:
-            raise ValueError(f"max_hops must be between 0 and {MAX_PATH_HOPS}, got {max_hops!r}")
-        found = set(self.accounts([a, b])["account_id"])
-        for x in (a, b):
-            if x not in found:
-                raise NotFoundError(f"no account {x!r} in the workspace")
-        if a == b:
-            return [{"type": "account", "account_id": a}]
-        hubs = self._hub_keys()
-        parent: dict[Any, Any] = {("account", a): None}
-        frontier = [a]
-        target = ("account", b)
-        for _ in range(max_hops):
-            if not frontier:
-                break
-            uses = self._identifiers_of(set(frontier))
-            pairs = list(dict.fromkeys(zip(uses["kind"], uses["key"])))
-            counts = self.identifier_counts(pd.DataFrame(pairs, columns=["kind", "key"]))
-            n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
-            usable = []
-            for acc, k, v in zip(uses["account_id"], uses["kind"], uses["key"]):
-                node = ("identifier", k, v)
-                if node in parent or (k, v) in hubs or n_of.get((k, v), 0) > hub_threshold:
-                    continue
-                parent[node] = ("account", acc)
-                usable.append((k, v))
-            nxt = []
-            for chunk in _batches(usable, self.batch_size):
-                reached = self._accounts_of(list(chunk), limit=10_000_000)
-                for acc, k, v in zip(reached["account_id"], reached["kind"], reached["key"]):
-                    node = ("account", acc)
-                    if node in parent:
-                        continue
-                    parent[node] = ("identifier", k, v)
-                    nxt.append(acc)
-            if target in parent:
-                break
-            frontier = nxt
-        if target not in parent:
-            return None
-        chain = []
-        node = target
-        while node is not None:
-            chain.append(node)
-            node = parent[node]
-        chain.reverse()
-        ids = [(n[1], n[2]) for n in chain if n[0] == "identifier"]
-        raw = self.identifier_counts(pd.DataFrame(ids, columns=["kind", "key"]))
-        raw_of = dict(zip(zip(raw["kind"], raw["key"]), raw["raw_values"]))
-        out = []
-        for n in chain:
-            if n[0] == "account":
-                out.append({"type": "account", "account_id": n[1]})
-            else:
-                out.append({"type": "identifier", "kind": n[1], "key": n[2], "raw_values": raw_of.get((n[1], n[2]), [])})
-        return out
 
 
 def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:

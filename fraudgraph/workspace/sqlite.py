@@ -43,7 +43,6 @@ from fraudgraph.workspace.base import (
     STATE_COLUMNS,
     SWEEP_COLUMNS,
     LoadSummary,
-    Neighbourhood,
     Progress,
     SweepRecord,
     Workspace,
@@ -765,126 +764,29 @@ class SqliteWorkspace(Workspace):
         df["raw_values"] = [sorted(json.loads(v)) for v in df["raw_values"]]
         return df[cols]
 
-    def _identifiers_of(self, accounts: set[str]) -> pd.DataFrame:
+    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         uses = self._with_ids(
             "SELECT account_id, kind, key, min(first_seen) AS first_seen FROM links WHERE key IS NOT NULL",
             "account_id",
-            sorted(accounts),
-            "GROUP BY account_id, kind, key",
+            sorted(account_ids),
+            "GROUP BY account_id, kind, key ORDER BY account_id, kind, key",
         )
+        uses["first_seen"] = _from_ns(uses["first_seen"].tolist())
         return uses
 
-    def _accounts_of(self, identifiers: list[tuple[str, str]], limit: int) -> pd.DataFrame:
-        if not identifiers:
+    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+        if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
         self._db.execute("DELETE FROM _pairs")
-        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", identifiers)
+        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
+        # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
         return self._frame(
             """SELECT DISTINCT l.account_id, l.kind, l.key FROM _pairs p
-               JOIN links l ON l.kind = p.kind AND l.key = p.key LIMIT ?""",
+               JOIN links l ON l.kind = p.kind AND l.key = p.key
+               ORDER BY l.kind, l.key, l.account_id LIMIT ?""",
             (limit,),
         )
-
-    def neighbourhood(self, account_ids, *, hops, max_nodes, hub_threshold) -> Neighbourhood:
-        seeds = [a for a in dict.fromkeys(account_ids)]
-        known = set(self.accounts(seeds)["account_id"])
-        missing = [a for a in seeds if a not in known]
-        if missing:
-            from fraudgraph.errors import NotFoundError
-
-            raise NotFoundError(f"no account {missing[0]!r} in the workspace")
-        hubs = self._hub_keys()
-        members: set[str] = set(seeds)
-        frontier = set(seeds)
-        identifiers: dict[tuple[str, str], bool] = {}  # (kind,key) -> expanded
-        uses_parts = []
-        notes: list[str] = []
-        truncated = False
-        counts = pd.DataFrame(columns=["kind", "key", "n_accounts", "raw_values"])
-        for hop in range(hops + 1):
-            if not frontier:
-                break
-            uses = self._identifiers_of(frontier)
-            uses_parts.append(uses)
-            new_pairs = [p for p in set(zip(uses["kind"], uses["key"])) if p not in identifiers]
-            c = self.identifier_counts(pd.DataFrame(new_pairs, columns=["kind", "key"]))
-            counts = pd.concat([counts, c], ignore_index=True) if len(counts) else c
-            n_of = dict(zip(zip(c["kind"], c["key"]), c["n_accounts"]))
-            to_expand = []
-            for p in new_pairs:
-                is_hub = p in hubs or n_of.get(p, 0) > hub_threshold
-                expand = (not is_hub) and hop < hops
-                identifiers[p] = expand
-                if expand:
-                    to_expand.append(p)
-            if len(members) + len(identifiers) > max_nodes:
-                truncated = True
-                break
-            if hop == hops:
-                break
-            room = max_nodes - len(members) - len(identifiers)
-            reached = self._accounts_of(to_expand, limit=room * 50 + 1000)
-            nxt = [a for a in dict.fromkeys(reached["account_id"]) if a not in members]
-            if len(nxt) > room:
-                nxt = nxt[:room]
-                truncated = True
-            members.update(nxt)
-            frontier = set(nxt)
-            if truncated:
-                # Read the identifiers of the accounts we did take, then stop.
-                uses_parts.append(self._identifiers_of(frontier))
-                break
-        uses = pd.concat(uses_parts, ignore_index=True) if uses_parts else pd.DataFrame(columns=["account_id", "kind", "key", "first_seen"])
-        uses = uses[uses["account_id"].isin(members)].drop_duplicates(["account_id", "kind", "key"])
-        pairs = set(zip(uses["kind"], uses["key"]))
-        missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
-        if missing_counts:
-            counts = pd.concat(
-                [counts, self.identifier_counts(pd.DataFrame(sorted(missing_counts), columns=["kind", "key"]))],
-                ignore_index=True,
-            )
-        ident = counts[[p in pairs for p in zip(counts["kind"], counts["key"])]].drop_duplicates(["kind", "key"]).copy()
-        ident["is_hub"] = [(k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])]
-        ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
-        # An identifier whose sharers did not all fit is also not fully expanded.
-        hub_rows = ident[ident["is_hub"]]
-        if len(hub_rows):
-            shown = ", ".join(
-                f"{k} {v} ({n:,} accounts)" for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(5).itertuples(index=False)
-            )
-            more = f" and {len(hub_rows) - 5} more" if len(hub_rows) > 5 else ""
-            notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
-        if truncated:
-            notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
-        uses["first_seen"] = _from_ns(uses["first_seen"].tolist())
-        accounts = self._account_view(sorted(members))
-        paid = self._paid_between(sorted(members))
-        return Neighbourhood(
-            accounts=accounts,
-            identifiers=ident.sort_values(["kind", "key"]).reset_index(drop=True),
-            uses=uses.sort_values(["account_id", "kind", "key"]).reset_index(drop=True),
-            paid=paid,
-            notes=notes,
-            truncated=truncated,
-        )
-
-    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
-        acc = self.accounts(account_ids)
-        scores = self.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
-        dec = self.table("decisions", account_id=account_ids)[["account_id", "action"]]
-        state = self.account_state(account_ids)[["account_id", "action", "status"]].rename(
-            columns={"action": "state_action", "status": "state_status"}
-        )
-        out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
-        out = out.merge(state, on="account_id", how="left")
-        # The effective status is ours once an action was applied; the source's otherwise.
-        out["status"] = out["state_status"].where(out["state_status"].notna(), out["status"])
-        out["action"] = out["state_action"].where(out["state_action"].notna(), out["action"])
-        out["action"] = out["action"].fillna("none")
-        out["score"] = out["score"].astype("float64").fillna(0.0)
-        out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
-        return out.drop(columns=["state_action", "state_status"])
 
     def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
@@ -906,64 +808,6 @@ class SqliteWorkspace(Workspace):
         df["first_ts"] = _from_ns(df["first_ts"].tolist())
         df["last_ts"] = _from_ns(df["last_ts"].tolist())
         return df[cols]
-
-    def shortest_path(self, a, b, *, max_hops, hub_threshold):
-        found = set(self.accounts([a, b])["account_id"])
-        for x in (a, b):
-            if x not in found:
-                from fraudgraph.errors import NotFoundError
-
-                raise NotFoundError(f"no account {x!r} in the workspace")
-        if a == b:
-            return [{"type": "account", "account_id": a}]
-        hubs = self._hub_keys()
-        # Breadth-first search over account -> identifier -> account, one SQL round per level.
-        parent: dict[Any, Any] = {("account", a): None}
-        frontier = [a]
-        target = ("account", b)
-        for _ in range(max_hops):
-            if not frontier:
-                break
-            uses = self._identifiers_of(set(frontier))
-            pairs = [(k, v) for k, v in dict.fromkeys(zip(uses["kind"], uses["key"]))]
-            counts = self.identifier_counts(pd.DataFrame(pairs, columns=["kind", "key"]))
-            n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
-            usable = []
-            for acc, k, v in zip(uses["account_id"], uses["kind"], uses["key"]):
-                node = ("identifier", k, v)
-                if node in parent or (k, v) in hubs or n_of.get((k, v), 0) > hub_threshold:
-                    continue
-                parent[node] = ("account", acc)
-                usable.append((k, v))
-            reached = self._accounts_of(usable, limit=10_000_000)
-            nxt = []
-            for acc, k, v in zip(reached["account_id"], reached["kind"], reached["key"]):
-                node = ("account", acc)
-                if node in parent:
-                    continue
-                parent[node] = ("identifier", k, v)
-                nxt.append(acc)
-            if target in parent:
-                break
-            frontier = nxt
-        if target not in parent:
-            return None
-        chain = []
-        node = target
-        while node is not None:
-            chain.append(node)
-            node = parent[node]
-        chain.reverse()
-        ids = [(n[1], n[2]) for n in chain if n[0] == "identifier"]
-        raw = self.identifier_counts(pd.DataFrame(ids, columns=["kind", "key"]))
-        raw_of = dict(zip(zip(raw["kind"], raw["key"]), raw["raw_values"]))
-        out = []
-        for n in chain:
-            if n[0] == "account":
-                out.append({"type": "account", "account_id": n[1]})
-            else:
-                out.append({"type": "identifier", "kind": n[1], "key": n[2], "raw_values": raw_of.get((n[1], n[2]), [])})
-        return out
 
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
