@@ -1,5 +1,9 @@
 """Detection quality against ground truth: account and ring precision / recall, per ring kind,
 false-flag rates of innocent groups. Pure; the CLI's ``evaluate`` command and the benchmarks use it.
+
+Recall is over fraud in rings (truth ring_id set): a lone fraudster shares nothing with other fraud,
+so no graph method can find one; lone fraud is reported on its own and inside ``all_fraud_recall``.
+Precision is over every flagged account: a flagged lone fraudster is a true positive.
 """
 
 from __future__ import annotations
@@ -63,14 +67,24 @@ def _actions_by_account(
     return pd.Series(actions.to_numpy(), index=account_scores["account_id"].astype(str).to_numpy())
 
 
-def _prf(predicted: np.ndarray, actual: np.ndarray) -> dict:
-    tp = int((predicted & actual).sum())
-    fp = int((predicted & ~actual).sum())
-    fn = int((~predicted & actual).sum())
+def _prf(predicted: np.ndarray, fraud: np.ndarray, ring_fraud: np.ndarray) -> dict:
+    """Precision over every flagged account; recall (and fn) over ``ring_fraud``; tp counts every
+    flagged fraud account, ring_tp the flagged ring fraud (recall = ring_tp / (ring_tp + fn))."""
+    tp = int((predicted & fraud).sum())
+    fp = int((predicted & ~fraud).sum())
+    ring_tp = int((predicted & ring_fraud).sum())
+    fn = int((~predicted & ring_fraud).sum())
+    n_fraud = int(fraud.sum())
     precision = tp / (tp + fp) if tp + fp else float("nan")
-    recall = tp / (tp + fn) if tp + fn else float("nan")
-    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0 if tp + fp + fn else float("nan")
-    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+    recall = ring_tp / (ring_tp + fn) if ring_tp + fn else float("nan")
+    if precision > 0 and recall > 0:
+        f1 = 2 * precision * recall / (precision + recall)
+    else:
+        f1 = 0.0 if tp + fp + fn else float("nan")
+    return {
+        "precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn,
+        "ring_tp": ring_tp, "all_fraud_recall": tp / n_fraud if n_fraud else float("nan"),
+    }
 
 
 def evaluate(
@@ -99,10 +113,18 @@ def evaluate(
         its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
         A detected ring is flagged when more than half its members are review or worse.
 
-    Returns a dict: ``accounts`` and ``unlabelled`` (n_accounts, n_fraud, and for
-    ``review_or_worse`` and ``suspend``: precision, recall, f1, tp, fp, fn), ``rings`` (precision, recall, counts), ``ring_kinds`` (per planted kind: accounts,
-    account recall, rings, ring recall) and ``false_flags`` (per innocent group kind: accounts,
-    flagged, rate, suspended, suspend_rate).
+    Returns a dict: ``accounts`` and ``unlabelled`` (n_accounts, n_fraud, n_ring_fraud, n_lone,
+    recall_over, and for ``review_or_worse`` and ``suspend``: precision, recall, f1, tp, fp, fn,
+    ring_tp, all_fraud_recall), ``lone`` (n_accounts, flagged: review or worse, suspended), ``rings``
+    (precision, recall, counts), ``ring_kinds`` (per planted kind: accounts, account recall, rings,
+    ring recall) and ``false_flags`` (per innocent group kind: accounts, flagged, rate, suspended,
+    suspend_rate).
+
+    Recall (and fn, f1) is over fraud in a ring: fraud accounts with a ring_id in truth
+    (``recall_over`` = "ring_fraud"). Fraud in no ring (ring_kind "lone") shares nothing with other
+    fraud, so no graph method can reach it: it counts in precision (a flagged lone fraudster is a
+    true positive), in ``all_fraud_recall`` and in ``lone``, not in recall. A truth without ring
+    ids (or with none on a fraud account) makes recall over all fraud (``recall_over`` = "all_fraud").
 
     >>> import pandas as pd
     >>> truth = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "is_fraud": [True, True, False, False],
@@ -136,6 +158,15 @@ def evaluate(
     suspended = (act == "suspend").to_numpy()
     fraud = is_fraud.to_numpy()
 
+    in_ring = pd.Series(False, index=index)
+    if "ring_id" in t.columns:
+        in_ring[t.index] = (t["ring_id"].fillna("").astype(str).str.strip() != "").to_numpy()
+    ring_fraud = fraud & in_ring.to_numpy()
+    recall_over = "ring_fraud" if ring_fraud.any() else "all_fraud"
+    if recall_over == "all_fraud":
+        ring_fraud = fraud
+    lone = fraud & ~ring_fraud
+
     labelled = pd.Index([] if labelled_accounts is None else [str(a) for a in labelled_accounts])
     unlabelled = ~index.isin(labelled)
     result: dict = {}
@@ -143,9 +174,17 @@ def evaluate(
         result[name] = {
             "n_accounts": int(mask.sum()),
             "n_fraud": int(fraud[mask].sum()),
-            "review_or_worse": _prf(flagged[mask], fraud[mask]),
-            "suspend": _prf(suspended[mask], fraud[mask]),
+            "n_ring_fraud": int(ring_fraud[mask].sum()),
+            "n_lone": int(lone[mask].sum()),
+            "recall_over": recall_over,
+            "review_or_worse": _prf(flagged[mask], fraud[mask], ring_fraud[mask]),
+            "suspend": _prf(suspended[mask], fraud[mask], ring_fraud[mask]),
         }
+    result["lone"] = {
+        "n_accounts": int(lone.sum()),
+        "flagged": int((flagged & lone).sum()),
+        "suspended": int((suspended & lone).sum()),
+    }
 
     # Rings: a detected ring is flagged when most of its members are review or worse.
     flagged_s = pd.Series(flagged, index=index)
@@ -219,8 +258,10 @@ def evaluation_table(result: dict) -> pd.DataFrame:
     for scope in ("accounts", "unlabelled"):
         block = result[scope]
         for tier in ("review_or_worse", "suspend"):
-            for metric in ("precision", "recall", "f1", "tp", "fp", "fn"):
-                rows.append((scope, tier, metric, block[tier][metric]))
+            for metric, value in block[tier].items():
+                rows.append((scope, tier, metric, value))
+    for metric, value in result["lone"].items():
+        rows.append(("lone", "all", metric, value))
     for metric, value in result["rings"].items():
         rows.append(("rings", "all", metric, value))
     for kind, block in result["ring_kinds"].items():

@@ -15,6 +15,13 @@ Planted rings (truth.csv ring_kind), each weak, medium or strong:
   new devices; money drains to a fresh cash-out member (or a money-transfer merchant).
 - mule_network: little sharing (one IP or device among a few); money in from many unrelated
   accounts, forwarded (sometimes via another mule) to 1-3 collector members, out to an exchange.
+Every ring member is tied to another member of its ring by something a graph can see: a shared
+identifier value (after normalization; never a hub) or a transfer. A member the ring's own draws left
+untied gets one tie of the ring's own kind (its most shared identifier, or for mules a transfer),
+so weak rings stay weak but are connected.
+Lone fraudsters (truth.csv ring_kind "lone", no ring_id): bust-out individuals (line maxed, overdue,
+chargebacks when confirmed) who share no identifier below the hub size and move no money with any
+other fraud account: the graph-invisible share of fraud, as in real data.
 Innocent look-alikes (truth.csv group_kind): households (address in several spellings, router,
 tablet, landline, spouse card, joint account, some opened lately; roommates open accounts in a
 burst; a new ISP for the whole family on one day; a shock leaving several members maxed and late;
@@ -46,6 +53,7 @@ __all__ = [
     "ACCOUNT_INPUT_COLUMNS",
     "GROUP_KINDS",
     "LINK_INPUT_COLUMNS",
+    "LONE_KIND",
     "RING_KINDS",
     "TRUTH_COLUMNS",
     "World",
@@ -58,6 +66,7 @@ ACCOUNT_INPUT_COLUMNS = list(TABLE_COLUMNS["accounts"])
 LINK_INPUT_COLUMNS = list(TABLE_COLUMNS["links"])
 TRUTH_COLUMNS = ["account_id", "is_fraud", "ring_id", "ring_kind", "group_id", "group_kind"]
 RING_KINDS = ("bust_out", "ato_farm", "mule_network")
+LONE_KIND = "lone"  # truth ring_kind of a fraud account in no ring
 # Innocent structures, most specific first: an account in several gets the first one in truth.csv.
 GROUP_KINDS = (
     "household",
@@ -77,7 +86,11 @@ DAY = 86_400
 HOUR = 3_600
 TRANSACTION_WINDOW_DAYS = 180  # the transactions extract covers this many days before as_of
 _NO_GROUP = len(GROUP_KINDS)
-_CHARGEBACK = 2  # index into TRANSACTION_STATUSES (settled, declined, chargeback, refunded)
+_DECLINED = 1  # index into TRANSACTION_STATUSES (settled, declined, chargeback, refunded)
+_CHARGEBACK = 2
+# The detector's default hub cap: an identifier shared by more accounts never links anyone, so
+# sharing one is no tie (and lone fraudsters may share one with ring members, as anybody may).
+_HUB_CAP = 40
 
 # Values that carry no identity, per kind; accounts of every kind pick them up from sloppy forms.
 _JUNK_VALUES = {
@@ -267,6 +280,21 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - starts
 
 
+def _spelled_apart(kind: np.ndarray, variant: np.ndarray) -> np.ndarray:
+    """Spellings that normalization does not bring back to the entity's other spellings:
+    swapped letters (addresses) or digits (national ids), and 'routing/account' bank numbers
+    (fraudgraph.normalize drops spaces, dashes and dots from them, not slashes)."""
+    typo = ((kind == ADDRESS) | (kind == NATIONAL_ID)) & ((variant & 4) != 0)
+    return typo | ((kind == BANK) & (variant % 3 == 2))
+
+
+def _tie_keys(kind: np.ndarray, entity: np.ndarray, variant: np.ndarray) -> np.ndarray:
+    """One int64 per value a normalizer keeps apart: (kind, entity), plus the variant for the
+    spellings it leaves apart."""
+    spelling = np.where(_spelled_apart(kind, variant), variant & 8191, 8191)
+    return (entity.astype(np.int64) * 8 + kind) * 8192 + spelling
+
+
 def _group_sizes(rng: np.random.Generator, target: int, sizes, probs) -> np.ndarray:
     """Draw group sizes until they cover about `target` members."""
     if target <= 0:
@@ -361,11 +389,15 @@ def _popularity(n: int, exponent: float) -> np.ndarray:
 class _WorldBuilder:
     """Accumulates accounts, link observations and transactions as integer arrays."""
 
-    def __init__(self, n_accounts: int, seed: int, as_of_s: int, fraud_share: float):
+    def __init__(self, n_accounts: int, seed: int, as_of_s: int, fraud_share: float, lone_share: float = 0.0,
+                 with_transactions: bool = True):
         self.n = n_accounts
         self.rng = np.random.default_rng(seed)
         self.as_of = as_of_s
         self.fraud_share = fraud_share
+        self.lone_share = lone_share
+        # Transfers tie ring members only when the world has a transactions table to show them.
+        self.with_transactions = with_transactions
         self.salt = int(self.rng.integers(1, 2**62))
         self.next_entity = [0] * 8
         self.next_building = 0
@@ -502,7 +534,8 @@ class _WorldBuilder:
     # ----- population plan
 
     def plan_rings(self) -> np.ndarray:
-        """Ring sizes and kinds; fraud accounts take the first internal indexes, ring by ring."""
+        """Ring sizes and kinds; ring members take the first internal indexes, ring by ring, then
+        the lone fraudsters: every fraud account is below n_fraud, every legit one at or above."""
         rng = self.rng
         n_fraud = int(round(self.n * self.fraud_share))
         if n_fraud < 3:
@@ -522,8 +555,11 @@ class _WorldBuilder:
             counters[kind] += 1
             self.ring_numbers.append(counters[kind])
         self.ring_sizes = np.asarray(sizes, dtype=np.int64)
-        self.n_fraud = n_fraud
         self.ring_of[:n_fraud] = np.repeat(np.arange(len(sizes)), self.ring_sizes)
+        self.n_ring = n_fraud
+        n_lone = min(int(round(self.n * self.lone_share)), self.n - n_fraud - 2)
+        self.lone = np.arange(n_fraud, n_fraud + max(n_lone, 0), dtype=np.int64)
+        self.n_fraud = n_fraud + len(self.lone)
         return self.ring_sizes
 
     def plan_legit(self) -> None:
@@ -807,6 +843,186 @@ class _WorldBuilder:
         for ring, (start, size) in enumerate(zip(starts.tolist(), self.ring_sizes.tolist())):
             members = np.arange(start, start + size, dtype=np.int64)
             builders[self.ring_kinds[ring]](members, int(strengths[ring]))
+        self.tie_ring_members()
+        self.lone_fraudsters()
+
+    # ----- observable ties inside rings, and fraud in no ring
+
+    def ring_ties(self):
+        """Which ring members are tied to another member of their ring, and each ring's most
+        shared identifier (kind, entity, first_seen; kind -1 when the ring shares none)."""
+        n_rings = len(self.ring_sizes)
+        tied = np.zeros(self.n, dtype=bool)
+        best_kind = np.full(n_rings, -1, dtype=np.int64)
+        best_entity = np.zeros(n_rings, dtype=np.int64)
+        best_seen = np.zeros(n_rings, dtype=np.int64)
+        if self.link_parts:
+            acct, kind, entity, seen, variant = (np.concatenate(p) for p in zip(*self.link_parts))
+            ring_rows = (acct < self.n_ring) & (entity < _JUNK_BASE)
+            acct, kind, entity, seen, variant = (a[ring_rows] for a in (acct, kind, entity, seen, variant))
+            key = _tie_keys(kind, entity, variant)
+            order = np.lexsort((acct, key))
+            key_sorted, acct_sorted = key[order], acct[order]
+            distinct = np.ones(len(order), dtype=bool)
+            distinct[1:] = (key_sorted[1:] != key_sorted[:-1]) | (acct_sorted[1:] != acct_sorted[:-1])
+            row = order[distinct]  # one row per distinct (key, account)
+            key_id = np.cumsum(np.r_[True, key[row][1:] != key[row][:-1]]) - 1
+            holders = np.bincount(key_id)[key_id]
+            shared = holders >= 2
+            tied[acct[row[shared]]] = True
+            # Each ring's most shared clean spelling: where an untied member gets its one tie.
+            clean = shared & ~_spelled_apart(kind[row], variant[row])
+            rows, count = row[clean], holders[clean]
+            ring = self.ring_of[acct[rows]]
+            pick = np.lexsort((-count, ring))
+            first = np.r_[True, ring[pick][1:] != ring[pick][:-1]]
+            chosen, chosen_ring = rows[pick[first]], ring[pick[first]]
+            best_kind[chosen_ring] = kind[chosen]
+            best_entity[chosen_ring] = entity[chosen]
+            best_seen[chosen_ring] = seen[chosen]
+        if self.with_transactions and self.txn_parts:
+            payer, cp, to_account, _, _, status = (np.concatenate(p) for p in zip(*self.txn_parts))
+            moved = to_account & (status != _DECLINED) & (payer != cp)
+            payer, cp = payer[moved], cp[moved]
+            inside = (self.ring_of[payer] >= 0) & (self.ring_of[payer] == self.ring_of[cp])
+            tied[payer[inside]] = True
+            tied[cp[inside]] = True
+        return tied[: self.n_ring], (best_kind, best_entity, best_seen)
+
+    def tie_variants(self, kind: int, count: int) -> np.ndarray:
+        """Spellings that normalize to the shared value (none of those _spelled_apart)."""
+        if kind == EMAIL:
+            return self.ring_email_variants(count)
+        variant = self.variants(kind, count)
+        if kind == BANK:
+            return variant % 2
+        return variant & ~4 if kind in (ADDRESS, NATIONAL_ID) else variant
+
+    def tie_ring_members(self) -> None:
+        """A member the ring's random draws left with no observable tie to the rest of its ring
+        (no shared identifier, no transfer) gets one of the ring's own kind: mules a transfer
+        with a collector, others the ring's most shared identifier. Weak rings stay weak."""
+        if self.n_ring == 0:
+            return
+        tied, (best_kind, best_entity, best_seen) = self.ring_ties()
+        untied = np.flatnonzero(~tied)
+        if len(untied) == 0:
+            return
+        rng = self.rng
+        starts = np.cumsum(self.ring_sizes) - self.ring_sizes
+        ring = self.ring_of[untied]
+        if self.with_transactions:
+            mule = np.asarray(self.ring_kinds)[ring] == 2
+            u, r = untied[mule], ring[mule]
+            size, start = self.ring_sizes[r], starts[r]
+            n_collectors = 1 + (size >= 8) + (size >= 16)
+            collector = u - start < n_collectors
+            # A collector receives from the ring's first mule; a mule forwards to the first collector.
+            payer = np.where(collector, start + n_collectors, u)
+            payee = np.where(collector, u, start)
+            self.txn(payer, payee, True, rng.lognormal(np.log(1200), 0.5, len(u)),
+                     self.as_of - self.days(0, 4, len(u)), np.zeros(len(u), dtype=np.int8))
+            untied, ring = untied[~mule], ring[~mule]
+        has_best = best_kind[ring] >= 0
+        for kind in range(8):
+            pick = has_best & (best_kind[ring] == kind)
+            if pick.any():
+                u, r = untied[pick], ring[pick]
+                self.link(u, kind, best_entity[r], best_seen[r] + self.days(0, 2, len(u)),
+                          self.tie_variants(kind, len(u)))
+        # A ring that shares nothing at all (a weak mule ring in a world without transactions):
+        # one fresh identifier of its kind, on its untied members and, if needed, one other.
+        for r in np.unique(ring[~has_best]).tolist():
+            members = untied[~has_best][ring[~has_best] == r]
+            if len(members) == 1:
+                others = np.setdiff1d(np.arange(starts[r], starts[r] + self.ring_sizes[r]), members)
+                members = np.r_[members, rng.choice(others)]
+            kind = (DEVICE, BANK, IP)[self.ring_kinds[r]]
+            entity = self.alloc(kind, 1)
+            self.link(members, kind, entity, self.created[members] + self.days(0, 3, len(members)),
+                      self.tie_variants(kind, len(members)))
+
+    def lone_fraudsters(self) -> None:
+        """Bust-out individuals in no ring: open, build up, max the line, stop paying. Their
+        identifiers are their own (isolate_lone_fraudsters removes chance overlaps with fraud)."""
+        members = self.lone
+        rng, k = self.rng, len(members)
+        if k == 0:
+            return
+        self.created[members] = self.as_of - self.days(60, 900, k)
+        busted = np.minimum(self.created[members] + self.days(45, 400, k), self.as_of - self.days(1, 12, k))
+        self.limit[members] = np.clip(np.round(rng.lognormal(np.log(3500), 0.6, k), -2), 500, 25000)
+        self.balance[members] = np.round(self.limit[members] * rng.uniform(0.9, 1.05, k), 2)
+        self.overdue[members] = np.clip((self.as_of - busted) // DAY - 25 + rng.integers(-3, 4, k), 0, 180)
+        n_buys = rng.integers(3, 10, k)
+        buyer = np.repeat(members, n_buys)
+        share = rng.dirichlet(np.ones(3), size=len(buyer))[:, 0]
+        merchant = np.where(
+            rng.random(len(buyer)) < 0.7,
+            rng.choice(self.high_value_merchants, len(buyer)),
+            rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
+        )
+        amount = self.balance[buyer] * share / n_buys.repeat(n_buys) * 2.0
+        when = np.repeat(busted, n_buys) + self.days(-3, 4, len(buyer))
+        # About as many confirmed (through chargebacks) as in rings, per account.
+        confirmed = members[rng.random(k) < 0.12]
+        self.label[confirmed] = 1
+        status = rng.choice(4, p=[0.85, 0.12, 0.0, 0.03], size=len(buyer))
+        self.txn(buyer, merchant, False, amount, when, self.chargebacks(buyer, status, confirmed))
+
+    def isolate_lone_fraudsters(self) -> None:
+        """Drop a lone fraudster's observation of an identifier that another fraud account also
+        holds (a chance overlap: a second-hand phone, a building's Wi-Fi), unless it is a hub.
+
+        Works part by part: concatenating every link observation would cost more than the rest."""
+        if len(self.lone) == 0 or not self.link_parts:
+            return
+        where = [np.flatnonzero((part[0] < self.n_fraud) & (part[2] < _JUNK_BASE)) for part in self.link_parts]
+        part_of = np.repeat(np.arange(len(where)), [len(w) for w in where])
+        row = np.concatenate(where)
+        acct, kind, entity, _, variant = (np.concatenate([p[i][w] for p, w in zip(self.link_parts, where)])
+                                          for i in range(5))
+        key = _tie_keys(kind, entity, variant)
+        order = np.lexsort((acct, key))
+        k_sorted, a_sorted = key[order], acct[order]
+        distinct = np.r_[True, (k_sorted[1:] != k_sorted[:-1]) | (a_sorted[1:] != a_sorted[:-1])]
+        k_distinct = k_sorted[distinct]
+        starts = np.r_[True, k_distinct[1:] != k_distinct[:-1]]
+        fraud_holders = np.diff(np.r_[np.flatnonzero(starts), len(k_distinct)])
+        shared_keys = k_distinct[starts][fraud_holders >= 2]
+        overlap = np.flatnonzero((acct >= self.n_ring) & np.isin(key, shared_keys))
+        if len(overlap) == 0:
+            return
+        # Hubs link nobody: count every holder of the few identifiers in question.
+        lone_keys = key[overlap]
+        suspects = np.unique(entity[overlap])
+        holder_keys, holder_accounts = [], []
+        for part in self.link_parts:
+            on = np.flatnonzero(np.isin(part[2], suspects))
+            part_keys = _tie_keys(part[1][on], part[2][on], part[4][on])
+            hit = np.isin(part_keys, lone_keys)
+            holder_keys.append(part_keys[hit])
+            holder_accounts.append(part[0][on[hit]])
+        pairs = np.unique(np.stack([np.concatenate(holder_keys), np.concatenate(holder_accounts)]), axis=1)
+        suspect_keys, holders = np.unique(pairs[0], return_counts=True)
+        drop = overlap[~np.isin(lone_keys, suspect_keys[holders > _HUB_CAP])]
+        for p_i in np.unique(part_of[drop]).tolist():
+            keep = np.ones(len(self.link_parts[p_i][0]), dtype=bool)
+            keep[row[drop[part_of[drop] == p_i]]] = False
+            self.link_parts[p_i] = tuple(a[keep] for a in self.link_parts[p_i])
+
+    def isolate_lone_money(self) -> None:
+        """Drop the chance transfers (a P2P payment to a random account) between a lone
+        fraudster and another fraud account: a lone fraudster moves no money with other fraud."""
+        if len(self.lone) == 0 or not self.txn_parts:
+            return
+        payer, cp, to_account, amount, when, status = (np.concatenate(p) for p in zip(*self.txn_parts))
+        lone = np.zeros(self.n, dtype=bool)
+        lone[self.lone] = True
+        fraud_payee = to_account & (cp < self.n_fraud)
+        touching = fraud_payee & (payer < self.n_fraud) & (lone[payer] | lone[np.where(to_account, cp, 0)])
+        keep = ~(touching & (payer != cp))
+        self.txn_parts = [tuple(a[keep] for a in (payer, cp, to_account, amount, when, status))]
 
     # ----- everyone's own identifiers and innocent structures
 
@@ -1118,7 +1334,7 @@ class _WorldBuilder:
         for ring, kind in enumerate(self.ring_kinds):
             if kind == 1:
                 ato_victim[self.ring_of == ring] = True
-        verified = unlabelled & (self.ring_of < 0) & (rng.random(n) < 0.015)
+        verified = unlabelled & (np.arange(n) >= self.n_fraud) & (rng.random(n) < 0.015)
         verified |= unlabelled & ato_victim & (rng.random(n) < 0.01)  # verified before the takeover
         self.label[verified] = 2
         status = np.zeros(n, dtype=np.int8)
@@ -1355,6 +1571,7 @@ def generate_world(
     *,
     as_of: str | datetime = "2026-11-01",
     fraud_share: float = 0.03,
+    lone_share: float = 0.006,
     with_transactions: bool = True,
 ) -> World:
     """Generate a synthetic world with planted fraud rings and innocent look-alikes.
@@ -1365,13 +1582,16 @@ def generate_world(
     seed : random seed; the same seed (and arguments) gives the same world, byte for byte.
     as_of : the extract date; every time in the world is before it.
     fraud_share : share of accounts that belong to planted fraud rings (0 <= share < 0.5).
+    lone_share : share of accounts that are lone fraudsters, in no ring (truth ring_kind "lone").
+        The default 0.006 makes them about one fraud account in six, the order of the fraud that
+        shares nothing observable with other fraud in real data; no graph method can find them.
     with_transactions : also generate the transactions table (otherwise it is empty).
 
     Examples
     --------
     >>> world = generate_world(2000, seed=7)
     >>> sorted(world.truth["ring_kind"].unique())[1:]
-    ['ato_farm', 'bust_out', 'mule_network']
+    ['ato_farm', 'bust_out', 'lone', 'mule_network']
     """
     if not isinstance(n_accounts, (int, np.integer)) or n_accounts < 10:
         raise ValueError(f"n_accounts must be an integer >= 10, got {n_accounts!r}")
@@ -1379,8 +1599,11 @@ def generate_world(
         raise ValueError(f"n_accounts {n_accounts} is above the supported 50,000,000")
     if not 0 <= fraud_share < 0.5:
         raise ValueError(f"fraud_share must be in [0, 0.5), got {fraud_share!r}")
+    if not 0 <= lone_share < 0.5 - fraud_share:
+        raise ValueError(f"lone_share must be in [0, 0.5 - fraud_share) = [0, {0.5 - fraud_share:g}), got {lone_share!r}")
     n = int(n_accounts)
-    b = _WorldBuilder(n, int(seed), _as_of_seconds(as_of), float(fraud_share))
+    b = _WorldBuilder(n, int(seed), _as_of_seconds(as_of), float(fraud_share), float(lone_share),
+                      bool(with_transactions))
     b.plan_rings()
     b.plan_legit()
     b.plan_merchants()
@@ -1392,9 +1615,11 @@ def generate_world(
     b.extended_families()
     b.corporate_cards()
     b.hubs()
+    b.isolate_lone_fraudsters()
     b.credit_behaviour()
     if with_transactions:
         b.everyday_transactions()
+        b.isolate_lone_money()
     status = b.outcomes()
 
     # Account ids: zero-padded numbers with gaps, in an order unrelated to how accounts were built.
@@ -1451,6 +1676,9 @@ def generate_world(
     ring_names = [""] + [f"{RING_KINDS[k]}-{i}" for k, i in zip(b.ring_kinds, b.ring_numbers)]
     ring_kind_names = [""] + [RING_KINDS[k] for k in b.ring_kinds]
     ring_index = b.ring_of[order] + 1
+    is_lone = np.zeros(n, dtype=bool)
+    is_lone[b.lone] = True
+    is_lone = is_lone[order]
     group_kind = b.group_kind[order]
     group_kind_names = _names(list(GROUP_KINDS) + [""], group_kind)
     group_ids = pc.if_else(
@@ -1461,9 +1689,9 @@ def generate_world(
     truth = _frame(
         {
             "account_id": account_ids.take(pa.array(order)),
-            "is_fraud": (ring_index > 0).astype(np.int64),
+            "is_fraud": ((ring_index > 0) | is_lone).astype(np.int64),
             "ring_id": _names(ring_names, ring_index),
-            "ring_kind": _names(ring_kind_names, ring_index),
+            "ring_kind": pc.if_else(pa.array(is_lone), LONE_KIND, _names(ring_kind_names, ring_index)),
             "group_id": group_ids,
             "group_kind": group_kind_names,
         }

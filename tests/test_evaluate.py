@@ -90,7 +90,7 @@ def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
 
 def test_table_flattens_every_metric(toy):
     table = evaluation_table(evaluate(*toy))
-    assert {"accounts", "unlabelled", "rings", "ring_kind", "false_flags"} == set(table["section"])
+    assert {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags"} == set(table["section"])
     row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
     assert row["value"].iloc[0] == 0.5
 
@@ -101,3 +101,36 @@ def test_credit_actions_in_decisions_are_not_fraud_flags(toy):
     decisions.loc[decisions["account_id"] == "x2", ["action", "trigger"]] = ["restrict", "overdue"]
     assert evaluate(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
     assert evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
+
+
+@pytest.fixture
+def with_lone(toy):
+    # Two lone fraudsters (no ring): l1 flagged review, l2 not flagged.
+    truth, scores, actions, members = toy
+    lone = pd.DataFrame({"account_id": ["l1", "l2"], "is_fraud": ["1", "1"], "ring_id": ["", ""],
+                         "ring_kind": ["lone", "lone"], "group_id": ["", ""], "group_kind": ["", ""]})
+    truth = pd.concat([truth, lone], ignore_index=True)
+    scores = pd.DataFrame({"account_id": truth["account_id"], "score": 0.0})
+    actions = pd.concat([actions, pd.Series(["review", "none"], index=["l1", "l2"])])
+    return truth, scores, actions, members
+
+
+def test_recall_is_over_ring_fraud_and_lone_fraud_is_reported_apart(with_lone):
+    r = evaluate(*with_lone)
+    review = r["accounts"]["review_or_worse"]
+    # Ring fraud f1-f4, m1-m2: 3 of 6 flagged. The flagged lone fraudster is a true positive.
+    assert r["accounts"]["recall_over"] == "ring_fraud"
+    assert (r["accounts"]["n_fraud"], r["accounts"]["n_ring_fraud"], r["accounts"]["n_lone"]) == (8, 6, 2)
+    assert review["recall"] == pytest.approx(0.5) and (review["ring_tp"], review["fn"]) == (3, 3)
+    assert review["precision"] == pytest.approx(4 / 5) and (review["tp"], review["fp"]) == (4, 1)
+    assert review["all_fraud_recall"] == pytest.approx(4 / 8)
+    assert r["lone"] == {"n_accounts": 2, "flagged": 1, "suspended": 0}
+    assert "lone" not in r["ring_kinds"]
+
+
+def test_truth_without_rings_makes_recall_over_all_fraud(with_lone):
+    truth, scores, actions, members = with_lone
+    r = evaluate(truth.drop(columns=["ring_id", "ring_kind"]), scores, actions, members)
+    review = r["accounts"]["review_or_worse"]
+    assert r["accounts"]["recall_over"] == "all_fraud" and r["lone"]["n_accounts"] == 0
+    assert review["recall"] == pytest.approx(4 / 8) == review["all_fraud_recall"]

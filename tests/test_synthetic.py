@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 
 from fraudgraph.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
+from fraudgraph.normalize import canonical_keys
 from fraudgraph.synthetic import (
     ACCOUNT_INPUT_COLUMNS,
     GROUP_KINDS,
     LINK_INPUT_COLUMNS,
+    LONE_KIND,
     RING_KINDS,
     TRUTH_COLUMNS,
     generate_world,
@@ -22,6 +24,7 @@ from fraudgraph.synthetic import (
 )
 
 AS_OF = pd.Timestamp("2026-11-01")
+HUB_CAP = 40  # the detector's default: identifiers shared by more accounts link nobody
 _STREET_WORDS = {
     "street": "st", "avenue": "ave", "road": "rd", "boulevard": "blvd", "drive": "dr",
     "lane": "ln", "court": "ct", "place": "pl", "apartment": "apt", "suite": "ste",
@@ -99,10 +102,14 @@ def test_truth_covers_every_account_with_rings_of_each_kind(world):
     truth = world.truth
     assert list(truth.columns) == TRUTH_COLUMNS
     assert truth["account_id"].tolist() == world.accounts["account_id"].tolist()
-    assert truth["is_fraud"].mean() == pytest.approx(0.03, abs=0.002)
+    assert truth["is_fraud"].mean() == pytest.approx(0.036, abs=0.002)  # 3% in rings, 0.6% lone
     fraud = truth[truth["is_fraud"] == 1]
-    assert (fraud["ring_id"] != "").all() and (truth.loc[truth["is_fraud"] == 0, "ring_id"] == "").all()
-    assert set(fraud["ring_kind"]) == set(RING_KINDS)
+    lone = fraud["ring_kind"] == LONE_KIND
+    assert (fraud.loc[~lone, "ring_id"] != "").all() and (fraud.loc[lone, "ring_id"] == "").all()
+    assert (truth.loc[truth["is_fraud"] == 0, ["ring_id", "ring_kind"]] == "").all().all()
+    assert set(fraud["ring_kind"]) == set(RING_KINDS) | {LONE_KIND}
+    assert 0.1 < lone.mean() < 0.25
+    fraud = fraud[~lone]
     rings = fraud.groupby("ring_id").agg(size=("account_id", "size"), kind=("ring_kind", "first"))
     assert rings["kind"].value_counts().min() >= 5
     assert rings["size"].between(3, 27).all() and rings["size"].max() >= 15
@@ -238,12 +245,16 @@ def test_options_and_bad_arguments():
     small = generate_world(500, seed=1, as_of="2025-01-15", with_transactions=False, fraud_share=0.1)
     assert len(small.transactions) == 0 and list(small.transactions.columns) == TRANSACTION_COLUMNS
     assert (small.links["first_seen"] < pd.Timestamp("2025-01-15")).all()
-    assert small.truth["is_fraud"].sum() == 50
-    assert generate_world(500, seed=1, fraud_share=0.0).truth["is_fraud"].sum() == 0
+    assert (small.truth["ring_id"] != "").sum() == 50 and (small.truth["ring_kind"] == LONE_KIND).sum() == 3
+    assert generate_world(500, seed=1, fraud_share=0.0, lone_share=0.0).truth["is_fraud"].sum() == 0
+    only_lone = generate_world(500, seed=1, fraud_share=0.0, lone_share=0.02).truth
+    assert only_lone["is_fraud"].sum() == 10 and set(only_lone.loc[only_lone["is_fraud"] == 1, "ring_kind"]) == {LONE_KIND}
     with pytest.raises(ValueError, match="n_accounts"):
         generate_world(3, seed=1)
     with pytest.raises(ValueError, match="fraud_share"):
         generate_world(100, seed=1, fraud_share=0.9)
+    with pytest.raises(ValueError, match="lone_share"):
+        generate_world(100, seed=1, fraud_share=0.3, lone_share=0.3)
     with pytest.raises(ValueError, match="as_of 'soon'"):
         generate_world(100, seed=1, as_of="soon")
 
@@ -280,7 +291,86 @@ def test_legit_accounts_share_strong_identifiers_too(keyed_links):
     legit = keyed_links[keyed_links["is_fraud"] == 0]
     per_key = legit.groupby(["kind", "key"])["account_id"].nunique()
     shared = per_key[per_key >= 2]
-    assert shared.loc["national_id"].shape[0] >= 30
+    assert shared.loc["national_id"].shape[0] >= 20  # about 35 expected at 20,000 accounts
     cards = legit[(legit["kind"] == "card") & (legit["group_kind"] == "household")]
     households_per_card = cards.groupby("key")["group_id"].nunique()
     assert (households_per_card >= 2).sum() >= 30  # a parent's card on a grown child's account
+
+
+def normalized_links(world) -> pd.DataFrame:
+    """Links as the detector sees them: canonical keys (fraudgraph.normalize), no value that
+    carries no identity, no hub (shared by more accounts than the hub cap), truth attached."""
+    links = world.links.assign(key=canonical_keys(world.links["kind"], world.links["value"]))
+    links = links.dropna(subset=["key"]).drop_duplicates(["account_id", "kind", "key"])
+    holders = links.groupby(["kind", "key"])["account_id"].transform("size")
+    return links[holders <= HUB_CAP].merge(world.truth, on="account_id")
+
+
+def transfers(world) -> pd.DataFrame:
+    txns = world.transactions
+    p2p = txns[(txns["counterparty_kind"] == "account") & (txns["status"] != "declined")]
+    return p2p[p2p["account_id"] != p2p["counterparty"]]
+
+
+@pytest.mark.parametrize("with_transactions", [True, False])
+def test_every_ring_member_is_tied_to_its_ring(world, with_transactions):
+    """A shared identifier value (after normalization, not a hub) or a transfer with another member."""
+    if not with_transactions:
+        world = generate_world(20_000, seed=12, with_transactions=False)
+    links = normalized_links(world)
+    ring = links[links["ring_id"] != ""]
+    holders = ring.groupby(["ring_id", "kind", "key"])["account_id"].transform("size")
+    tied = set(ring.loc[holders >= 2, "account_id"])
+    ring_of = world.truth.set_index("account_id")["ring_id"]
+    p2p = transfers(world)
+    same_ring = p2p["account_id"].map(ring_of).pipe(lambda r: (r != "") & (r == p2p["counterparty"].map(ring_of)))
+    tied |= set(p2p.loc[same_ring, "account_id"]) | set(p2p.loc[same_ring, "counterparty"])
+    members = world.truth.loc[world.truth["ring_id"] != "", "account_id"]
+    untied = members[~members.isin(tied)]
+    assert len(members) >= 500 and untied.empty, f"{len(untied)} ring members share nothing with their ring"
+    if not with_transactions:
+        return
+    # Weak rings stay weak: a good share of rings is tied by at most two kinds of identifier.
+    kinds = ring[holders >= 2].groupby("ring_id")["kind"].nunique().reindex(ring_of[ring_of != ""].unique(), fill_value=0)
+    assert (kinds <= 2).mean() > 0.3
+
+
+def test_lone_fraudsters_share_nothing_with_other_fraud(world):
+    truth = world.truth.set_index("account_id")
+    lone = truth.index[truth["ring_kind"] == LONE_KIND]
+    assert len(lone) == 120  # 0.6% of 20,000
+    fraud_links = normalized_links(world).query("is_fraud == 1")
+    holders = fraud_links.groupby(["kind", "key"])["account_id"].transform("nunique")
+    shared = fraud_links[(holders >= 2) & fraud_links["account_id"].isin(lone)]
+    assert shared.empty, shared.head().to_string()
+    fraud = set(truth.index[truth["is_fraud"] == 1])
+    p2p = transfers(world)
+    with_fraud = (p2p["account_id"].isin(lone) & p2p["counterparty"].isin(fraud)) | (
+        p2p["counterparty"].isin(lone) & p2p["account_id"].isin(fraud)
+    )
+    assert not with_fraud.any()
+    # They still use hubs and have identifiers of their own, like everybody.
+    all_links = world.links[world.links["account_id"].isin(lone)]
+    assert all_links.groupby("account_id").size().reindex(lone, fill_value=0).min() >= 3
+    # Bust-out individuals: line maxed, overdue; the confirmed ones through chargebacks.
+    accounts = world.accounts.set_index("account_id").loc[lone]
+    assert (accounts["balance"] / accounts["credit_limit"] > 0.85).mean() > 0.9
+    assert (accounts["overdue_days"] > 0).mean() > 0.6
+    confirmed = accounts.index[accounts["label"] == "fraud"]
+    assert 0 < len(confirmed) < 0.3 * len(lone)
+    charged_back = world.transactions.loc[world.transactions["status"] == "chargeback", "account_id"]
+    assert charged_back.isin(confirmed).any()
+
+
+def test_lone_fraudsters_are_not_told_apart_by_artefacts(world):
+    """Ids scattered through the id space; creation dates and limits overlapping legit accounts."""
+    truth, accounts = world.truth, world.accounts
+    positions = np.flatnonzero((truth["ring_kind"] == LONE_KIND).to_numpy())
+    assert positions.min() < len(truth) * 0.1 and positions.max() > len(truth) * 0.9
+    lone = accounts[(truth["ring_kind"] == LONE_KIND).to_numpy()]
+    legit = accounts[(truth["is_fraud"] == 0).to_numpy()]
+    age_lone = (AS_OF - lone["created_at"]).dt.days
+    age_legit = (AS_OF - legit["created_at"]).dt.days
+    assert age_legit.quantile(0.2) < age_lone.median() < age_legit.quantile(0.8)
+    assert legit["credit_limit"].quantile(0.2) < lone["credit_limit"].median() < legit["credit_limit"].quantile(0.8)
+    assert lone["account_id"].str.fullmatch(r"A\d{7}").all()
