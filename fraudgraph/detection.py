@@ -23,7 +23,7 @@ from fraudgraph.features import (
     shared_identifiers,
 )
 from fraudgraph.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
-from fraudgraph.graph import DetectionConfig, IdentityGraph, _days, build_identity_graph
+from fraudgraph.graph import DetectionConfig, IdentityGraph, build_identity_graph
 from fraudgraph.rings import assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.scoring import (
     DEFAULT_TIERS,

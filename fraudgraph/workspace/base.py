@@ -30,71 +30,69 @@ Append-only logs:
 from __future__ import annotations
 
 import abc
+import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import pandas as pd
+
+# The column lists live with the other frames; imported here so backends find them in one place.
+from fraudgraph.frames import (  # noqa: F401
+    ACCOUNT_SCORE_COLUMNS,
+    AUDIT_COLUMNS,
+    DECISION_COLUMNS,
+    HUB_COLUMNS,
+    RING_COLUMNS,
+    RING_MEMBER_COLUMNS,
+    NOTICE_COLUMNS,
+    REVIEW_COLUMNS,
+    RING_IDENTIFIER_COLUMNS,
+    STATE_COLUMNS,
+    SWEEP_COLUMNS,
+)
 
 Progress = Callable[[str], None]
 
 RESULT_TABLES = ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions")
+RESULT_COLUMNS = {
+    "rings": RING_COLUMNS,
+    "ring_members": RING_MEMBER_COLUMNS,
+    "ring_identifiers": RING_IDENTIFIER_COLUMNS,
+    "account_scores": ACCOUNT_SCORE_COLUMNS,
+    "hubs": HUB_COLUMNS,
+    "decisions": DECISION_COLUMNS + ["evidence"],
+}
 
-STATE_COLUMNS = [
-    "account_id",
-    "action",
-    "trigger",
-    "status",
-    "credit_limit",
-    "original_credit_limit",
-    "manual",
-    "evidence",
-    "updated_at",
-    "sweep_id",
-]
-AUDIT_COLUMNS = [
-    "at",
-    "sweep_id",
-    "actor",
-    "account_id",
-    "event",
-    "previous_action",
-    "new_action",
-    "previous_status",
-    "new_status",
-    "previous_limit",
-    "new_limit",
-    "score",
-    "reasons",
-    "policy_hash",
-    "note",
-]
-NOTICE_COLUMNS = [
-    "notice_id",
-    "sweep_id",
-    "account_id",
-    "created_at",
-    "category",
-    "action",
-    "subject",
-    "body",
-    "customer_actions",
-    "repayment_plan",
-]
-REVIEW_COLUMNS = ["account_id", "verdict", "note", "actor", "at", "evidence"]
-SWEEP_COLUMNS = [
-    "sweep_id",
-    "started_at",
-    "finished_at",
-    "as_of",
-    "seed",
-    "engine",
-    "policy_hash",
-    "dry_run",
-    "summary",
-    "diff",
-]
-RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values"]
+
+def json_default(o: Any):
+    """What ``json.dumps`` cannot write by itself: numpy scalars and arrays, times, sets."""
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, (pd.Timestamp, datetime)):
+        return o.isoformat()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    return str(o)
+
+
+def to_json(v: Any) -> str:
+    """Reasons, features and summaries as stored text: stable key order, unicode kept."""
+    return json.dumps(v, default=json_default, ensure_ascii=False, sort_keys=True)
+
+
+def from_json(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return json.loads(v)
 
 
 @dataclass
@@ -110,6 +108,18 @@ class LoadSummary:
     transactions_updated: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts and time, as recorded in the workspace's load history."""
+        return {
+            "accounts_new": self.accounts_new,
+            "accounts_updated": self.accounts_updated,
+            "links_new": self.links_new,
+            "links_updated": self.links_updated,
+            "transactions_new": self.transactions_new,
+            "transactions_updated": self.transactions_updated,
+            "seconds": self.seconds,
+        }
 
     @property
     def unchanged(self) -> bool:

@@ -44,19 +44,16 @@ from fraudgraph.cypher import QueryLibrary, load_queries
 from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
 from fraudgraph.frames import (
     ACCOUNT_COLUMNS,
-    ACCOUNT_SCORE_COLUMNS,
-    DECISION_COLUMNS,
-    HUB_COLUMNS,
     LINK_COLUMNS,
-    RING_COLUMNS,
-    RING_MEMBER_COLUMNS,
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
+    RESULT_COLUMNS as _RESULT_COLUMNS,
+    from_json as _from_json,
+    to_json as _to_json,
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
     REVIEW_COLUMNS,
-    RING_IDENTIFIER_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
     LoadSummary,
@@ -94,14 +91,6 @@ _TYPES: dict[str, dict[str, str]] = {
     "sweeps": {"sweep_id": "text", "started_at": "text", "finished_at": "text", "as_of": "text", "seed": "int",
                "engine": "text", "policy_hash": "text", "dry_run": "bool", "summary": "json", "diff": "json"},
 }
-_RESULT_COLUMNS = {
-    "rings": RING_COLUMNS,
-    "ring_members": RING_MEMBER_COLUMNS,
-    "ring_identifiers": RING_IDENTIFIER_COLUMNS,
-    "account_scores": ACCOUNT_SCORE_COLUMNS,
-    "hubs": HUB_COLUMNS,
-    "decisions": DECISION_COLUMNS + ["evidence"],
-}
 # Tables whose rows keep the order the sweep wrote them in (a seq property); the others are
 # keyed and read back by account_id.
 _SEQUENCED = {"rings", "ring_members", "ring_identifiers", "hubs"}
@@ -116,30 +105,10 @@ def _now_text() -> str:
     return _now().isoformat(timespec="seconds")
 
 
-def _json_default(o: Any):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, (pd.Timestamp, datetime)):
-        return o.isoformat()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    return str(o)
 
 
-def _to_json(v: Any) -> str:
-    return json.dumps(v, default=_json_default, ensure_ascii=False, sort_keys=True)
 
 
-def _from_json(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return json.loads(v)
 
 
 def _is_missing(v: Any) -> bool:
@@ -450,7 +419,7 @@ class Neo4jWorkspace(Workspace):
                 seq=seq,
                 at=_now_text(),
                 source=summary.source,
-                summary=_to_json(_summary_dict(summary)),
+                summary=_to_json(summary.as_dict()),
             )
         return summary
 
@@ -1013,16 +982,6 @@ def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     return ~(equal | (a_missing & b_missing))
 
 
-def _summary_dict(s: LoadSummary) -> dict:
-    return {
-        "accounts_new": s.accounts_new,
-        "accounts_updated": s.accounts_updated,
-        "links_new": s.links_new,
-        "links_updated": s.links_updated,
-        "transactions_new": s.transactions_new,
-        "transactions_updated": s.transactions_updated,
-        "seconds": s.seconds,
-    }
 
 
 def connect(

@@ -13,11 +13,10 @@ import os
 import socket
 import sqlite3
 import time
-from collections import deque
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -27,19 +26,16 @@ import pyarrow.parquet as pq
 from fraudgraph.errors import LockedError, WorkspaceError
 from fraudgraph.frames import (
     ACCOUNT_COLUMNS,
-    ACCOUNT_SCORE_COLUMNS,
-    DECISION_COLUMNS,
-    HUB_COLUMNS,
     LINK_COLUMNS,
-    RING_COLUMNS,
-    RING_MEMBER_COLUMNS,
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
+    RESULT_COLUMNS as _RESULT_COLUMNS,
+    from_json as _from_json,
+    to_json as _to_json,
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
     REVIEW_COLUMNS,
-    RING_IDENTIFIER_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
     LoadSummary,
@@ -167,14 +163,6 @@ _SECONDARY_INDEXES = [
 
 # Columns of the result tables that hold lists/dicts, kept as JSON text.
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
-_RESULT_COLUMNS = {
-    "rings": RING_COLUMNS,
-    "ring_members": RING_MEMBER_COLUMNS,
-    "ring_identifiers": RING_IDENTIFIER_COLUMNS,
-    "account_scores": ACCOUNT_SCORE_COLUMNS,
-    "hubs": HUB_COLUMNS,
-    "decisions": DECISION_COLUMNS + ["evidence"],
-}
 
 
 def _now() -> str:
@@ -200,35 +188,10 @@ def _nullable(values: Iterable) -> list:
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
 
 
-def _to_json(v: Any) -> str:
-    return json.dumps(v, default=_json_default, ensure_ascii=False, sort_keys=True)
 
 
-def _json_default(o: Any):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, (np.bool_,)):
-        return bool(o)
-    if isinstance(o, (pd.Timestamp, datetime)):
-        return o.isoformat()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    return str(o)
 
 
-def _from_json(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return json.loads(v)
-
-
-def _chunks(seq: list, n: int = 900) -> Iterator[list]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
 
 
 class SqliteWorkspace(Workspace):
@@ -419,7 +382,7 @@ class SqliteWorkspace(Workspace):
             summary.seconds = round(time.perf_counter() - t0, 3)
             self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
-                (_now(), summary.source, _to_json(_summary_dict(summary))),
+                (_now(), summary.source, _to_json(summary.as_dict())),
             )
         return summary
 
@@ -851,16 +814,6 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _summary_dict(s: LoadSummary) -> dict:
-    return {
-        "accounts_new": s.accounts_new,
-        "accounts_updated": s.accounts_updated,
-        "links_new": s.links_new,
-        "links_updated": s.links_updated,
-        "transactions_new": s.transactions_new,
-        "transactions_updated": s.transactions_updated,
-        "seconds": s.seconds,
-    }
 
 
 def _source_of(dataset) -> str:
