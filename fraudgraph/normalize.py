@@ -22,7 +22,7 @@ address
     ``Apartment``, ``#``, ``Unit``, ``Suite``, ``Ste``, ``Flat`` -> ``unit``. Unit numbers are
     kept: two flats in one building are two keys.
 card, bank_account
-    whitespace, dashes and dots dropped, upper-case (IBANs); no digit at all, or one digit
+    whitespace, dashes, dots and slashes dropped, upper-case (IBANs); no digit at all, or one digit
     repeated (``0000 0000 0000 0000``) is ``None``, as are well-known test card numbers.
 device
     trim, lower-case; zeros with separators only (``00000000-0000-0000-0000-000000000000``) and
@@ -31,7 +31,7 @@ ip
     trim, lower-case; IPv4 octets lose leading zeros (``010.001.000.001`` -> ``10.1.0.1``);
     IPv6 is compressed (RFC 5952); unspecified, loopback and broadcast addresses are ``None``.
 national_id
-    whitespace, dashes and dots dropped, upper-case; one digit repeated, ``123456789`` and the
+    whitespace, dashes, dots and slashes dropped, upper-case; one digit repeated, ``123456789`` and the
     SSNs printed on sample cards are ``None``.
 any other kind (declared in the workspace configuration)
     trim and case-fold.
@@ -204,8 +204,9 @@ def _map_tokens(s: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
 
 
 def _compact_upper_keys(raw: pa.Array) -> pa.Array:
-    """Card, bank account and national id numbers: no spaces, dashes or dots; IBAN letters upper-case."""
-    return pc.utf8_upper(_replace(raw, r"[\s\p{Z}\p{Cc}\-\x{2010}-\x{2015}.]+", ""))
+    """Card, bank account and national id numbers: no spaces, dashes, dots or slashes (a bank account
+    written ``routing/account`` is the same as ``routing account``); IBAN letters upper-case."""
+    return pc.utf8_upper(_replace(raw, r"[\s\p{Z}\p{Cc}\-\x{2010}-\x{2015}./]+", ""))
 
 
 def _device_keys(raw: pa.Array) -> pa.Array:

@@ -169,3 +169,8 @@ def test_key_of_a_key_is_itself(kind, value):
 def test_vectorized_keys_equal_scalar_keys(kind, values):
     keys = canonical_keys(pd.Series([kind] * len(values)), pd.Series(values, dtype=object))
     assert keys.tolist() == [canonical_key(kind, v) for v in values]
+
+
+def test_bank_account_routing_slash_account_is_one_key():
+    spellings = ["021000021/123456789", "021000021 123456789", "021000021-123456789", "021000021123456789"]
+    assert len({canonical_key("bank_account", s) for s in spellings}) == 1
