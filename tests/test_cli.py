@@ -7,7 +7,6 @@ import io
 import json
 import shutil
 
-import pytest
 from click.testing import CliRunner
 
 from fraudgraph.cli import cli
@@ -213,3 +212,42 @@ def test_invalid_policy_is_a_clear_error(db_copy, tmp_path):
     bad.write_text("[tiers]\nmonitor = 0.3\nreview = 0.2\n[nonsense]\nx = 1\n")
     r = run("--db", db_copy, "sweep", "--policy", bad, ok=False)
     assert r.exit_code == 1 and "policy.toml" in error_line(r)
+
+
+def test_review_feedback_changes_the_next_sweep(db_copy):
+    db = db_copy
+    flagged = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)
+    # An account flagged for its ring alone: a fraud dismissal does not waive the credit rules.
+    target = next(d for d in flagged if d["trigger"] == "fraud_ring"
+                  and not any(r["code"].startswith(("OVERDUE", "UTILIZATION")) for r in d["reasons"]))
+    run("--db", db, "review", target["account_id"], "--dismiss", "--note", "known customer, documents checked")
+    run("--db", db, "-q", "sweep")
+    after = json.loads(run("--db", db, "account", target["account_id"], "--format", "json").stdout)
+    assert after["action"] in ("none", "monitor")  # the same evidence does not flag it again
+    assert "REVIEWED_DISMISSED" in [r["code"] for r in after["reasons"]]
+
+    # Confirming fraud on an unflagged account gives its ring a confirmed-fraud member next sweep.
+    quiet = json.loads(run("--db", db, "decisions", "--all", "--format", "json", "--action", "none").stdout)
+    member = next(d for d in quiet if d["ring_id"])
+    run("--db", db, "review", member["account_id"], "--confirm-fraud", "--note", "chargeback confirmed")
+    run("--db", db, "-q", "sweep")
+    ring = json.loads(run("--db", db, "ring", member["ring_id"], "--format", "json").stdout)
+    assert "KNOWN_FRAUD_IN_RING" in [r["code"] for r in ring["reasons"]]
+    assert json.loads(run("--db", db, "account", member["account_id"], "--format", "json").stdout)["status"] == "suspended"
+
+
+def test_schedule_runs_sweeps_in_a_loop(db_copy):
+    r = run("--db", db_copy, "schedule", "--every", "1s", "--max-runs", "2")
+    assert r.stderr.count(" sweep S-") == 2
+    hist = json.loads(run("--db", db_copy, "sweeps", "--format", "json").stdout)
+    assert [h["sweep_id"] for h in hist[:3]] == ["S-000003", "S-000002", "S-000001"]
+    r = run("--db", db_copy, "schedule", "--every", "soon", ok=False)
+    assert r.exit_code == 2
+
+
+def test_second_sweep_while_one_runs_exits_75(db_copy):
+    from fraudgraph.workspace.sqlite import SqliteWorkspace
+
+    with SqliteWorkspace(db_copy).sweep_lock("a long sweep"):
+        r = run("--db", db_copy, "sweep", ok=False)
+    assert r.exit_code == 75 and "a long sweep" in error_line(r)
