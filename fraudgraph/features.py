@@ -1,4 +1,5 @@
-"""Ring and account features: structure, synchrony, credit behaviour, money flow, known outcomes.
+"""Ring and account features: structure, synchrony, credit behaviour, money flow, identity
+consistency (recombined identities), known outcomes.
 
 Everything is computed in a few vectorized passes over the sweep's sparse structures; the
 feature frames are indexed by cluster number (rings) and account position (accounts).
@@ -6,7 +7,7 @@ feature frames are indexed by cluster number (rings) and account position (accou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,13 @@ from fraudgraph.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, _days
 from fraudgraph.rings import CandidateRings, MoneyFlow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
+# The elements that make up a person's identity on an application. Accounts sharing some of them
+# while disagreeing on others are a mosaic of recombined identities (synthetic identity fraud).
+PERSONAL_KINDS = ("national_id", "phone", "email")
+# What one person with two accounts also brings along: the same home, the same phone or laptop.
+# Holders of a shared personal element who also share one of these are treated as one person (a
+# repeat customer who changed e-mail) or one household (a landline), not as a recombined identity.
+SAME_PERSON_KINDS = ("address", "device")
 
 
 @dataclass
@@ -26,9 +34,16 @@ class SharedIdentifiers:
         kind, key, n_members (ring members using it), n_accounts (all accounts using it),
         weight, first_seen_min / first_seen_max (days, over the ring's members), n_recent
         (members whose first use is within the burst window).
+        Identity consistency of its holders (ring members using it), for personal kinds
+        (``PERSONAL_KINDS``; zero / False for other kinds): distinct_national_id /
+        distinct_phone / distinct_email (distinct non-hub values of that kind among the holders),
+        conflicts (bit i set when the holders disagree on ``PERSONAL_KINDS[i]``: two or more of
+        them have one and no value is common to all who do), same_person (all holders also share
+        an address or a device) and recombined (see ``identity_conflicts``).
     member_rows / member_identifiers / member_first_seen / member_in_sync: one entry per
         (member, shared identifier): account position, identifier column, first use (days),
         and whether that first use is within ``sync_days`` of the ring's median first use.
+    member_recombined: per entry, whether that shared identifier is recombined.
     """
 
     frame: pd.DataFrame
@@ -36,6 +51,7 @@ class SharedIdentifiers:
     member_identifiers: np.ndarray
     member_first_seen: np.ndarray
     member_in_sync: np.ndarray
+    member_recombined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
@@ -131,10 +147,125 @@ def shared_identifiers(
     # first use of it (a farm sets its accounts up together; families drift in over years).
     median_fs = pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
     in_sync = np.abs(member_fs - median_fs) <= config.sync_days
+    member_clusters = clusters[keep_pair]
+    conflicts = identity_conflicts(graph, frame, member_rows, member_idents, member_clusters)
+    for column in conflicts.columns:
+        frame[column] = conflicts[column].to_numpy()
     return SharedIdentifiers(
         frame=frame, member_rows=member_rows, member_identifiers=member_idents,
         member_first_seen=member_fs, member_in_sync=in_sync,
+        member_recombined=frame["recombined"].to_numpy(bool)[_frame_rows(frame, member_clusters, member_idents, graph)],
     )
+
+
+def _frame_rows(frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph) -> np.ndarray:
+    """Row of ``frame`` (sorted by cluster, identifier) of each (cluster, identifier) pair in it."""
+    n_ident = max(len(graph.identifiers), 1)
+    frame_key = frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64)
+    return np.searchsorted(frame_key, clusters.astype(np.int64) * n_ident + identifiers.astype(np.int64))
+
+
+def identity_conflicts(
+    graph: IdentityGraph,
+    frame: pd.DataFrame,
+    member_rows: np.ndarray,
+    member_identifiers: np.ndarray,
+    member_clusters: np.ndarray,
+) -> pd.DataFrame:
+    """Do the ring members holding a shared personal element agree on their other ones?
+
+    For each row of ``frame`` (one shared identifier of one ring) whose kind is personal
+    (``PERSONAL_KINDS``), the holders' own non-hub identifiers of the personal kinds and of
+    ``SAME_PERSON_KINDS`` are compared, including the unshared ones (an e-mail only one account
+    uses is exactly what makes two holders differ). Returns, aligned with ``frame``:
+    distinct_<kind> per personal kind, conflicts (bitmask over ``PERSONAL_KINDS``), same_person
+    (two or more holders share an address or device) and recombined.
+
+    Recombined means the identity element and the national id tell different stories, and the
+    holders share no address or device: a national id whose holders disagree on phone or e-mail
+    (one identity, several people: SSN misuse, a synthetic identity built on a real SSN), or a
+    phone or e-mail whose holders give different national ids (several identities, one person
+    behind them). One person with two accounts agrees on all of them, or shares a home or device;
+    a household shares an address; neither is recombined.
+
+    Vectorized: one pass over the holders' incidence rows (no loop per ring or identifier).
+    """
+    n = len(frame)
+    out = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
+    out["conflicts"] = np.zeros(n, dtype=np.int8)
+    out["same_person"] = np.zeros(n, dtype=bool)
+    out["recombined"] = np.zeros(n, dtype=bool)
+    if n == 0 or len(member_rows) == 0:
+        return pd.DataFrame(out, index=frame.index)
+    kinds = graph.identifiers["kind"].to_numpy()
+    # Kind code of every identifier: 0..2 personal, 3 same-person, -1 ignored; hubs carry no identity.
+    code = np.full(len(kinds), -1, dtype=np.int8)
+    for i, kind in enumerate(PERSONAL_KINDS):
+        code[kinds == kind] = i
+    code[np.isin(kinds, SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
+    code[graph.identifiers["is_hub"].to_numpy(bool)] = -1
+    row_kind = code[frame["identifier"].to_numpy()]
+    personal_row = (row_kind >= 0) & (row_kind < len(PERSONAL_KINDS))
+    if not personal_row.any():
+        return pd.DataFrame(out, index=frame.index)
+
+    # Holders of each personal shared identifier (row of frame, account position).
+    pair_row = _frame_rows(frame, member_clusters, member_identifiers, graph)
+    holder = personal_row[pair_row]
+    h_row, h_acc = pair_row[holder].astype(np.int64), member_rows[holder].astype(np.int64)
+    # Every holder's own identifiers: the CSR rows of the holders, concatenated.
+    indptr, indices = graph.incidence.indptr, graph.incidence.indices
+    start, count = indptr[h_acc], indptr[h_acc + 1] - indptr[h_acc]
+    total = int(count.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    e_col = indices[np.repeat(start, count) + offset].astype(np.int64)
+    e_row = np.repeat(h_row, count)
+    e_acc = np.repeat(h_acc, count)
+    keep = code[e_col] >= 0
+    e_col, e_row, e_acc = e_col[keep], e_row[keep], e_acc[keep]
+    e_code = code[e_col].astype(np.int64)
+
+    # Holders per (row, identifier); distinct values and the most common one per (row, kind).
+    n_ident = max(len(kinds), 1)
+    rc, holders = np.unique(e_row * n_ident + e_col, return_counts=True)
+    rc_row, rc_col = rc // n_ident, rc % n_ident
+    rc_code = code[rc_col].astype(np.int64)
+    n_codes = len(PERSONAL_KINDS) + 1
+    slot = rc_row * n_codes + rc_code
+    distinct = np.bincount(slot, minlength=n * n_codes).reshape(n, n_codes)
+    best = np.zeros(n * n_codes, dtype=np.int64)
+    np.maximum.at(best, slot, holders)
+    best = best.reshape(n, n_codes)
+    # Holders with at least one value of each kind.
+    n_acc = int(graph.n_accounts)
+    with_kind = np.unique((e_row * n_codes + e_code) * n_acc + e_acc) // n_acc
+    n_with = np.bincount(with_kind, minlength=n * n_codes).reshape(n, n_codes)
+
+    n_holders = frame["n_members"].to_numpy(np.int64)
+    disagree = (n_with >= 2) & (best < n_with)
+    # An address or device two of the holders use: a home (households spell their address in
+    # several ways, so not every member shows the same key) or one person's phone or laptop.
+    same_person = best[:, len(PERSONAL_KINDS)] >= 2
+    conflicts = np.zeros(n, dtype=np.int8)
+    for i in range(len(PERSONAL_KINDS)):
+        conflicts |= (disagree[:, i] & personal_row).astype(np.int8) << i
+        out[f"distinct_{PERSONAL_KINDS[i]}"] = np.where(personal_row, distinct[:, i], 0).astype(np.int32)
+    nid, phone, email = (1 << PERSONAL_KINDS.index(k) for k in ("national_id", "phone", "email"))
+    is_nid = row_kind == PERSONAL_KINDS.index("national_id")
+    tells_apart = np.where(is_nid, (conflicts & (phone | email)) != 0, (conflicts & nid) != 0)
+    # A pair must disagree on more of the two other personal kinds than it agrees on: the same
+    # national id and phone with a new e-mail is one person who changed e-mail (a repeat customer
+    # whose address was typed differently), not two identities. Three or more accounts on one
+    # element that disagree on the others are no repeat customer.
+    other = np.arange(len(PERSONAL_KINDS))[None, :] != np.where(personal_row, row_kind, -1)[:, None]
+    agree = (n_with >= 2) & (best >= n_with)
+    n_disagree = (disagree[:, : len(PERSONAL_KINDS)] & other).sum(axis=1)
+    n_agree = (agree[:, : len(PERSONAL_KINDS)] & other).sum(axis=1)
+    out["conflicts"] = conflicts
+    out["same_person"] = same_person & personal_row
+    crowd = n_holders >= 3
+    out["recombined"] = tells_apart & ((n_disagree > n_agree) | crowd) & personal_row & ~same_person
+    return pd.DataFrame(out, index=frame.index)
 
 
 def group_lists(keys: np.ndarray, values: np.ndarray, limit: int | None = None) -> pd.Series:
@@ -264,6 +395,7 @@ def ring_features(
     strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
     strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
+    _recombined_features(f, sf, shared, mc, members, graph.n_accounts, k)
     f["identifier_crowd"] = _per_cluster(sf["n_accounts"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0), sf["cluster"].to_numpy(), k, "max")
 
     # Synchrony of account opening.
@@ -346,6 +478,43 @@ def ring_features(
     return f
 
 
+def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
+    """How much of the ring is a mosaic of recombined identities (``identity_conflicts``).
+
+    recombined_identifiers / recombined_kinds: recombined shared identifiers and their distinct
+    kinds; shared_personal_kinds: distinct personal kinds shared in the ring (recombined or not);
+    recombined_members: members holding one; national_id_conflicts: the most personal
+    kinds (phone, e-mail) on which the holders of one recombined national id disagree (0-2);
+    national_id_holders: the most members on one recombined national id; email_across_ids /
+    phone_across_ids: recombined e-mails / phones (shared by holders of different national ids);
+    phone_across_ids_holders: the most members on one recombined phone.
+    """
+    cl = sf["cluster"].to_numpy()
+    rec = sf["recombined"].to_numpy(bool)
+    kind = sf["kind"].to_numpy()
+    f["recombined_identifiers"] = np.bincount(cl[rec], minlength=k)
+    personal = np.isin(kind, PERSONAL_KINDS)
+    personal_kinds = pd.DataFrame({"c": cl[personal], "kind": kind[personal]}).drop_duplicates()
+    f["shared_personal_kinds"] = np.bincount(personal_kinds["c"].to_numpy(np.int64), minlength=k)
+    kinds_of = pd.DataFrame({"c": cl[rec], "kind": kind[rec]}).drop_duplicates()
+    f["recombined_kinds"] = np.bincount(kinds_of["c"].to_numpy(np.int64), minlength=k)
+    holder = np.zeros(n_accounts, dtype=bool)
+    holder[shared.member_rows[shared.member_recombined]] = True
+    f["recombined_members"] = np.bincount(mc, weights=holder[members], minlength=k).astype(np.int64)
+    conflicts = sf["conflicts"].to_numpy(np.int64)
+    contact_bits = sum(1 << PERSONAL_KINDS.index(x) for x in ("phone", "email"))
+    n_contact = np.array([bin(b).count("1") for b in range(8)])[conflicts & contact_bits]
+    nid = rec & (kind == "national_id")
+    f["national_id_conflicts"] = np.nan_to_num(_per_cluster(n_contact[nid], cl[nid], k, "max")).astype(np.int64)
+    f["national_id_holders"] = np.nan_to_num(
+        _per_cluster(sf["n_members"].to_numpy()[nid], cl[nid], k, "max")).astype(np.int64)
+    f["email_across_ids"] = np.bincount(cl[rec & (kind == "email")], minlength=k)
+    phones = rec & (kind == "phone")
+    f["phone_across_ids"] = np.bincount(cl[phones], minlength=k)
+    f["phone_across_ids_holders"] = np.nan_to_num(
+        _per_cluster(sf["n_members"].to_numpy()[phones], cl[phones], k, "max")).astype(np.int64)
+
+
 def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size) -> None:
     """Internal flow, fan-in / fan-out, pass-through members and chargebacks of each ring."""
     zeros = np.zeros(k)
@@ -420,6 +589,10 @@ def account_features(
     on_strong = np.zeros(n, dtype=bool)
     on_strong[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["on_shared_strong"] = on_strong
+    # Holds a shared identity element whose holders disagree on the rest (a recombined identity).
+    on_recombined = np.zeros(n, dtype=bool)
+    on_recombined[shared.member_rows[shared.member_recombined]] = True
+    f["on_recombined_identity"] = on_recombined
     n_ring_idents = np.bincount(shared.member_rows, minlength=n)
     f["n_ring_identifiers"] = n_ring_idents
     recent = shared.member_first_seen >= as_of_day - config.burst_days

@@ -100,3 +100,31 @@ def test_personalized_pagerank_spreads_from_seeds_and_converges():
     assert x[0] >= 1 - 0.85
     assert x.sum() == pytest.approx(1.0)
     assert personalized_pagerank(adj, np.zeros(4, bool), alpha=0.85, tol=1e-9, max_iter=10).sum() == 0
+
+
+def test_identity_conflicts_tell_a_mosaic_from_one_person_and_from_a_household():
+    rows = [("m0", "national_id", "s1"), ("m0", "phone", "p1"), ("m0", "email", "e1"),
+            ("m1", "national_id", "s1"), ("m1", "phone", "p2"), ("m1", "email", "e2"),
+            ("m2", "national_id", "s2"), ("m2", "phone", "p2"), ("m2", "email", "e3")]
+    for r in ("r0", "r1"):  # one person, two accounts
+        rows += [(r, "national_id", "s9"), (r, "phone", "p9"), (r, "email", "e9"), (r, "address", "a9")]
+    for i, h in enumerate(("h0", "h1")):  # a couple: home and landline, own national ids
+        rows += [(h, "address", "a5"), (h, "phone", "p5"), (h, "national_id", f"s5{i}"), (h, "email", f"e5{i}")]
+    links = pd.DataFrame(rows, columns=["account_id", "kind", "value"]).assign(key=lambda d: d["value"], first_seen=pd.NaT)
+    accounts = pd.DataFrame({"account_id": sorted(set(links["account_id"])), "created_at": AS_OF, "label": None})
+    config = DetectionConfig()
+    graph = build_identity_graph(accounts, links, config)
+    cands = find_candidate_rings(graph, money_flow(None, graph.account_ids, config), config)
+    shared = shared_identifiers(graph, cands.cluster_of, AS_OF.value / 86_400e9, config)
+    sf = shared.frame.set_index(["kind", "key"])
+    assert sf.loc[("national_id", "s1"), "recombined"]  # same SSN, different phones and e-mails
+    assert sf.loc[("national_id", "s1"), "distinct_email"] == 2 and sf.loc[("national_id", "s1"), "conflicts"] == 0b110
+    assert sf.loc[("phone", "p2"), "recombined"]  # one phone, two national ids
+    assert not sf.loc[("national_id", "s9"), "recombined"] and sf.loc[("national_id", "s9"), "conflicts"] == 0
+    assert not sf.loc[("phone", "p5"), "recombined"] and sf.loc[("phone", "p5"), "same_person"]
+    table = account_table(accounts.assign(overdue_days=0, status="active"), graph)
+    rf = ring_features(graph, cands, table, shared, money_flow(None, graph.account_ids, config), None, AS_OF.value / 86_400e9, config)
+    mosaic = ring_row(graph, cands, rf, "m0")
+    assert mosaic["recombined_kinds"] == 2 and mosaic["recombined_members"] == 3 and mosaic["national_id_conflicts"] == 2
+    assert ring_row(graph, cands, rf, "r0")["recombined_identifiers"] == 0
+    assert ring_row(graph, cands, rf, "h0")["recombined_identifiers"] == 0

@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from fraudgraph.detection import detect
 from fraudgraph.scoring import DEFAULT_TIERS, AccountScorer, RingScorer, default_actions, ring_evidence
 
 # An ordinary household: two to four people at one address, opened years apart, normal credit.
@@ -18,6 +19,8 @@ HOUSEHOLD = dict(
     core_overdue_share=0.0, core_severe_overdue_share=0.0, core_spend_burst_share=0.0, core_median_age_days=1500.0, pass_through_share=0.0, fan_in_per_member=0.0,
     spend_burst_share=0.0, prior_link_share=1.0, median_age_days=1500.0, chargeback_member_share=0.0,
     identifier_crowd=1.0, max_address_cover=1.0, n_collectors=0, known_fraud=0, known_legit=0,
+    recombined_identifiers=0, recombined_kinds=0, shared_personal_kinds=1, recombined_members=0,
+    national_id_conflicts=0, national_id_holders=0, email_across_ids=0, phone_across_ids=0, phone_across_ids_holders=0,
 )
 BUST_OUT = dict(HOUSEHOLD, size=6, strong_member_share=1.0, opened_together_share=1.0, created_span_days=4.0,
                 link_sync_share=1.0, mean_utilization=0.98, maxed_share=1.0, overdue_share=0.8,
@@ -91,7 +94,7 @@ def account_frame(n=4):
     return pd.DataFrame({
         "fraud_proximity": [0.0, 0.2, 0.0, 0.0][:n], "is_known_fraud": [False, False, True, False][:n],
         "ring_degree_share": [1.0, 1.0, 1.0, 0.1][:n], "n_ring_identifiers": [2, 2, 2, 1][:n],
-        "on_shared_strong": [True, True, True, False][:n], "utilization": [0.99, 0.98, 0.5, 0.1][:n],
+        "on_shared_strong": [True, True, True, False][:n], "on_recombined_identity": [False] * n, "utilization": [0.99, 0.98, 0.5, 0.1][:n],
         "overdue_days": [30, 0, 0, 0][:n], "opened_with_ring": [True, True, True, False][:n],
         "n_recent_ring_identifiers": [0, 0, 0, 0][:n], "pass_through": [False] * n, "ring_payers": [0] * n,
         "ring_payees": [0] * n, "spend_burst": [0.5, 0.4, 0.0, 0.0][:n],
@@ -119,3 +122,68 @@ def test_default_actions_follow_the_tiers():
     assert actions.tolist() == ["none", "none", "monitor", "review", "review", "suspend", "suspend"]
     assert list(actions.index) == list("abcdefg")
     assert default_actions(np.array([0.6]), {"review": 0.7}).tolist() == ["none"]
+
+
+def identity_world():
+    """A mosaic of three (m0 and m1 share a national id but nothing else; m1 and m2 share a phone
+    but give different national ids), a repeat customer (r0, r1: one person, every element the
+    same), a household (h0-h2: address, landline, router IP; own national ids and e-mails) and
+    forty unlinked customers."""
+    at = pd.Timestamp("2026-01-01")
+    rows = [
+        ("m0", "national_id", "887-70-1419"), ("m0", "phone", "555-100-0001"), ("m0", "email", "ann@x.org"),
+        ("m1", "national_id", "887-70-1419"), ("m1", "phone", "555-100-0002"), ("m1", "email", "bo@x.org"),
+        ("m2", "national_id", "123-45-6789"), ("m2", "phone", "555-100-0002"), ("m2", "email", "cy@x.org"),
+    ]
+    for r in ("r0", "r1"):
+        rows += [(r, "national_id", "222-33-4444"), (r, "phone", "555-200-0000"), (r, "email", "dee@x.org"),
+                 (r, "address", "1 Elm St"), (r, "device", "dev-r")]
+    for i, h in enumerate(("h0", "h1", "h2")):
+        rows += [(h, "address", "9 Oak Ave"), (h, "phone", "555-300-0000"), (h, "ip", "10.0.0.9"),
+                 (h, "national_id", f"300-00-000{i}"), (h, "email", f"{h}@y.org")]
+    singles = [f"s{i}" for i in range(40)]
+    for i, a in enumerate(singles):
+        rows += [(a, "phone", f"555-900-{i:04d}"), (a, "email", f"{a}@z.org"), (a, "national_id", f"900-00-{i:04d}")]
+    links = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+    links["key"] = links["value"].str.lower()
+    links["first_seen"] = pd.NaT
+    ids = sorted(set(links["account_id"]))
+    accounts = pd.DataFrame({
+        "account_id": ids, "created_at": [at - pd.Timedelta(days=37 * i) for i in range(len(ids))],
+        "credit_limit": np.nan, "balance": np.nan, "overdue_days": 0, "status": "active", "label": None,
+        "properties": "{}",
+    })
+    return accounts, links
+
+
+def test_a_recombined_identity_mosaic_is_flagged_but_a_repeat_customer_and_a_household_are_not():
+    accounts, links = identity_world()
+    det = detect(accounts, links, None, seed=0)
+    ring_of = det.ring_members.set_index("account_id")["ring_id"]
+    rings = det.rings.set_index("ring_id")
+    mosaic = rings.loc[ring_of["m0"]]
+    assert ring_of["m1"] == ring_of["m2"] == ring_of["m0"] and mosaic["size"] == 3
+    # Two kinds recombined across three accounts: suspend-level on this evidence alone.
+    assert mosaic["score"] >= DEFAULT_TIERS["suspend"]
+    top = mosaic["reasons"][0]
+    assert top["code"] == "RECOMBINED_IDENTITY"
+    assert "887-70-1419" in top["text"] and "each has its own" in top["text"]
+    assert {"kind": "national_id", "key": "887-70-1419"}.items() <= top["evidence"]["identifiers"][0].items()
+    scores = det.account_scores.set_index("account_id")["score"]
+    assert (scores[["m0", "m1", "m2"]] >= DEFAULT_TIERS["review"]).all()
+    for innocent in ("r0", "h0"):
+        ring = rings.loc[ring_of[innocent]]
+        assert ring["score"] < DEFAULT_TIERS["review"]
+        assert "RECOMBINED_IDENTITY" not in [r["code"] for r in ring["reasons"]]
+    assert (scores[["r0", "r1", "h0", "h1", "h2"]] < DEFAULT_TIERS["review"]).all()
+
+
+def test_a_pair_on_one_national_id_with_nothing_else_in_common_reaches_suspend_on_its_own():
+    pair = dict(HOUSEHOLD, size=2, recombined_identifiers=1, recombined_kinds=1, recombined_members=2,
+                national_id_conflicts=2, national_id_holders=2, max_address_cover=0.0)
+    changed_email = dict(pair, national_id_conflicts=1)  # phone unknown: one element differs
+    X = rings(pair, changed_email)
+    scores = RingScorer(random_state=0).fit(X).score_samples(X)
+    assert scores[-2] >= DEFAULT_TIERS["suspend"]
+    assert DEFAULT_TIERS["review"] <= scores[-1] < DEFAULT_TIERS["suspend"]
+    assert scores[:-2].max() < DEFAULT_TIERS["review"]
