@@ -39,11 +39,12 @@ class SharedIdentifiers:
         distinct_phone / distinct_email (distinct non-hub values of that kind among the holders),
         conflicts (bit i set when the holders disagree on ``PERSONAL_KINDS[i]``: two or more of
         them have one and no value is common to all who do), same_person (all holders also share
-        an address or a device) and recombined (see ``identity_conflicts``).
+        an address or a device), varied and recombined (see ``identity_conflicts``).
     member_rows / member_identifiers / member_first_seen / member_in_sync: one entry per
         (member, shared identifier): account position, identifier column, first use (days),
         and whether that first use is within ``sync_days`` of the ring's median first use.
-    member_recombined: per entry, whether that shared identifier is recombined.
+    member_recombined / member_varied: per entry, whether that shared identifier is recombined /
+        varied.
     """
 
     frame: pd.DataFrame
@@ -52,6 +53,7 @@ class SharedIdentifiers:
     member_first_seen: np.ndarray
     member_in_sync: np.ndarray
     member_recombined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    member_varied: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
@@ -151,10 +153,12 @@ def shared_identifiers(
     conflicts = identity_conflicts(graph, frame, member_rows, member_idents, member_clusters)
     for column in conflicts.columns:
         frame[column] = conflicts[column].to_numpy()
+    row_of_member = _frame_rows(frame, member_clusters, member_idents, graph)
     return SharedIdentifiers(
         frame=frame, member_rows=member_rows, member_identifiers=member_idents,
         member_first_seen=member_fs, member_in_sync=in_sync,
-        member_recombined=frame["recombined"].to_numpy(bool)[_frame_rows(frame, member_clusters, member_idents, graph)],
+        member_recombined=frame["recombined"].to_numpy(bool)[row_of_member],
+        member_varied=frame["varied"].to_numpy(bool)[row_of_member],
     )
 
 
@@ -179,14 +183,16 @@ def identity_conflicts(
     ``SAME_PERSON_KINDS`` are compared, including the unshared ones (an e-mail only one account
     uses is exactly what makes two holders differ). Returns, aligned with ``frame``:
     distinct_<kind> per personal kind, conflicts (bitmask over ``PERSONAL_KINDS``), same_person
-    (two or more holders share an address or device) and recombined.
+    (two or more holders share an address or device), varied and recombined.
 
-    Recombined means the identity element and the national id tell different stories, and the
-    holders share no address or device: a national id whose holders disagree on phone or e-mail
+    Varied means the identity element and the national id tell different stories, and no two
+    holders share an address or device: a national id whose holders disagree on phone or e-mail
     (one identity, several people: SSN misuse, a synthetic identity built on a real SSN), or a
     phone or e-mail whose holders give different national ids (several identities, one person
-    behind them). One person with two accounts agrees on all of them, or shares a home or device;
-    a household shares an address; neither is recombined.
+    behind them). Recombined means varied, and either three or more holders or a pair that
+    disagrees on more of the other two personal kinds than it agrees on. One person with two
+    accounts agrees on all of them, or shares a home or device; a household shares an address;
+    neither is varied.
 
     Vectorized: one pass over the holders' incidence rows (no loop per ring or identifier).
     """
@@ -194,6 +200,7 @@ def identity_conflicts(
     out = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
     out["conflicts"] = np.zeros(n, dtype=np.int8)
     out["same_person"] = np.zeros(n, dtype=bool)
+    out["varied"] = np.zeros(n, dtype=bool)
     out["recombined"] = np.zeros(n, dtype=bool)
     if n == 0 or len(member_rows) == 0:
         return pd.DataFrame(out, index=frame.index)
@@ -264,7 +271,8 @@ def identity_conflicts(
     out["conflicts"] = conflicts
     out["same_person"] = same_person & personal_row
     crowd = n_holders >= 3
-    out["recombined"] = tells_apart & ((n_disagree > n_agree) | crowd) & personal_row & ~same_person
+    out["varied"] = tells_apart & personal_row & ~same_person
+    out["recombined"] = out["varied"] & ((n_disagree > n_agree) | crowd)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -482,7 +490,9 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     """How much of the ring is a mosaic of recombined identities (``identity_conflicts``).
 
     recombined_identifiers / recombined_kinds: recombined shared identifiers and their distinct
-    kinds; shared_personal_kinds: distinct personal kinds shared in the ring (recombined or not);
+    kinds; varied_kinds / varied_members: the same for varied identifiers (recombined, or a pair
+    that agrees on as much as it disagrees); shared_personal_kinds: distinct personal kinds
+    shared in the ring (recombined or not);
     recombined_members: members holding one; national_id_conflicts: the most personal
     kinds (phone, e-mail) on which the holders of one recombined national id disagree (0-2);
     national_id_holders: the most members on one recombined national id; email_across_ids /
@@ -493,6 +503,12 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     rec = sf["recombined"].to_numpy(bool)
     kind = sf["kind"].to_numpy()
     f["recombined_identifiers"] = np.bincount(cl[rec], minlength=k)
+    varied = sf["varied"].to_numpy(bool)
+    varied_kinds = pd.DataFrame({"c": cl[varied], "kind": kind[varied]}).drop_duplicates()
+    f["varied_kinds"] = np.bincount(varied_kinds["c"].to_numpy(np.int64), minlength=k)
+    on_varied = np.zeros(n_accounts, dtype=bool)
+    on_varied[shared.member_rows[shared.member_varied]] = True
+    f["varied_members"] = np.bincount(mc, weights=on_varied[members], minlength=k).astype(np.int64)
     personal = np.isin(kind, PERSONAL_KINDS)
     personal_kinds = pd.DataFrame({"c": cl[personal], "kind": kind[personal]}).drop_duplicates()
     f["shared_personal_kinds"] = np.bincount(personal_kinds["c"].to_numpy(np.int64), minlength=k)

@@ -48,7 +48,8 @@ PATTERN_CODES = frozenset({
 })
 # Ring features RECOMBINED_IDENTITY reads (features._recombined_features).
 RECOMBINED_FEATURES = (
-    "recombined_identifiers", "recombined_kinds", "shared_personal_kinds", "recombined_members", "national_id_conflicts", "national_id_holders",
+    "recombined_identifiers", "recombined_kinds", "shared_personal_kinds", "recombined_members",
+    "varied_kinds", "varied_members", "national_id_conflicts", "national_id_holders",
     "email_across_ids", "phone_across_ids", "phone_across_ids_holders",
 )
 
@@ -177,7 +178,9 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
       Innocent groups recombine one kind at most: a landline or a recycled number.
     - three or more accounts, a recombined national id or e-mail, and links over two or more
       personal kinds (A and C share a national id and e-mail, A and B an e-mail but not the
-      national id): 0.7 (review).
+      national id): 0.7 (review). The same for three or more accounts on varied elements of two
+      or more kinds (A and C one national id on two phones, A and B one phone for two national
+      ids): one varied element is a person who changed phone, two kinds of them are a mosaic.
     """
     f = features
     conflicts = f["national_id_conflicts"].to_numpy(np.float64)
@@ -189,7 +192,12 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     mosaic = np.where(several_kinds, np.where(crowd, 1.0, 0.7), 0.0)
     not_phone = f["recombined_identifiers"].to_numpy(np.float64) - f["phone_across_ids"].to_numpy(np.float64)
     partial = (not_phone >= 1) & (f["size"].to_numpy(np.float64) >= 3) & (f["shared_personal_kinds"].to_numpy(np.float64) >= 2)
-    return np.maximum.reduce([misuse, email, mosaic, np.where(partial, 0.7, 0.0)])
+    # Varied elements over two kinds across three accounts: the same national id on two accounts
+    # with different phones, one of which another identity uses too (A and C one identity on
+    # two phones, A and B one phone for two identities).
+    varied = (f["size"].to_numpy(np.float64) >= 3) & (f["varied_kinds"].to_numpy(np.float64) >= 2) \
+        & (f["varied_members"].to_numpy(np.float64) >= 3)
+    return np.maximum.reduce([misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0)])
 
 
 def _anomaly_matrix(features: pd.DataFrame) -> np.ndarray:
@@ -635,12 +643,15 @@ def _recombined_reasons(
     if len(fired) == 0:
         return []
     clusters = features.index.to_numpy()[fired]
-    rec = identifiers[identifiers["recombined"].to_numpy(bool) & identifiers["cluster"].isin(clusters).to_numpy()]
-    # National ids first (the anchor of an identity), then e-mails, phones; bigger groups first.
+    varied = identifiers["varied"].to_numpy(bool) if "varied" in identifiers else identifiers["recombined"].to_numpy(bool)
+    rec = identifiers[varied & identifiers["cluster"].isin(clusters).to_numpy()]
+    # Recombined before merely varied; national ids first (the anchor of an identity), then
+    # e-mails, phones; bigger groups first.
     order = {"national_id": 0, "email": 1, "phone": 2}
-    rec = rec.assign(order=rec["kind"].map(order).to_numpy()).sort_values(
-        ["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
-    members = features["recombined_members"].to_numpy()
+    rec = rec.assign(order=rec["kind"].map(order).to_numpy(), plain=~rec["recombined"].to_numpy(bool)).sort_values(
+        ["cluster", "plain", "order", "n_members", "key"], ascending=[True, True, True, False, True])
+    # Every holder of a recombined element also holds a varied one (recombined implies varied).
+    members = features["varied_members"].to_numpy() if "varied_members" in features else features["recombined_members"].to_numpy()
     out = []
     for cluster, group in rec.groupby("cluster", sort=False):
         r = int(row_of_cluster[cluster])
@@ -662,15 +673,17 @@ def _recombined_reasons(
             if own:
                 clauses.append(f"each has its own {' and '.join(own)}")
             if some:
-                clauses.append(f"use {' and '.join(some)}")
+                clauses.append(f"they use {' and '.join(some)}")
             sentences.append(f"{row.n_members} accounts share {row.kind.replace('_', ' ')} {shown} but {' and '.join(clauses)}")
             items.append({"kind": row.kind, "key": row.key, "values": values, "n_members": int(row.n_members),
-                          "differs_in": differs})
+                          "differs_in": differs, "recombined": bool(row.recombined)})
         kinds = sorted(set(group["kind"]), key=order.get)
         text = sentences[0]
         if len(group) > 1:
-            text += (f"; {len(group) - 1} more identity element{'s' if len(group) > 2 else ''} shared the same way "
-                     f"({', '.join(k.replace('_', ' ') for k in kinds)}) across {int(members[r])} accounts")
+            more = len(group) - 1
+            text += (f"; {more} more identity element{'s' if more > 1 else ''} shared the same way "
+                     f"({', '.join(k.replace('_', ' ') for k in kinds)} in all) tie{'' if more > 1 else 's'} "
+                     f"{int(members[r])} accounts into one mosaic")
         out.append((r, (1.0 + float(strength[r]), _reason(
             "RECOMBINED_IDENTITY", text,
             {"identifiers": items, "n_recombined": int(len(group)), "kinds": kinds,

@@ -20,6 +20,7 @@ HOUSEHOLD = dict(
     spend_burst_share=0.0, prior_link_share=1.0, median_age_days=1500.0, chargeback_member_share=0.0,
     identifier_crowd=1.0, max_address_cover=1.0, n_collectors=0, known_fraud=0, known_legit=0,
     recombined_identifiers=0, recombined_kinds=0, shared_personal_kinds=1, recombined_members=0,
+    varied_kinds=0, varied_members=0,
     national_id_conflicts=0, national_id_holders=0, email_across_ids=0, phone_across_ids=0, phone_across_ids_holders=0,
 )
 BUST_OUT = dict(HOUSEHOLD, size=6, strong_member_share=1.0, opened_together_share=1.0, created_span_days=4.0,
