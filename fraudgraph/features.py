@@ -38,8 +38,9 @@ class SharedIdentifiers:
         (``PERSONAL_KINDS``; zero / False for other kinds): distinct_national_id /
         distinct_phone / distinct_email (distinct non-hub values of that kind among the holders),
         conflicts (bit i set when the holders disagree on ``PERSONAL_KINDS[i]``: two or more of
-        them have one and no value is common to all who do), same_person (all holders also share
-        an address or a device), varied and recombined (see ``identity_conflicts``).
+        them have one and no value is common to all who do), same_person (two or more holders
+        also share an address or a device: one person or one home), varied and recombined (see
+        ``identity_conflicts``).
     member_rows / member_identifiers / member_first_seen / member_in_sync: one entry per
         (member, shared identifier): account position, identifier column, first use (days),
         and whether that first use is within ``sync_days`` of the ring's median first use.

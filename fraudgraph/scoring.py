@@ -162,9 +162,10 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     code's weight 0.9, give the tier the ring reaches on this evidence alone:
 
     - a national id whose holders disagree on phone or e-mail (more than they agree, see
-      features.identity_conflicts): 0.6 (review) when one differs and the other is unknown;
-      0.8 (suspend) when both differ: the classic SSN misuse, nothing else matches; 1.0 when
-      three or more accounts hold it.
+      features.identity_conflicts): 0.8 (suspend) when both differ: the classic SSN misuse,
+      nothing else matches; 1.0 when three or more accounts hold it; 0.45 (below review) for a
+      pair where one differs and the other is unknown: on generated worlds that is a repeat
+      customer with a new e-mail and a typo in the address as often as not.
     - an e-mail shared by holders of different national ids: 0.6 (review). E-mail boxes are
       personal and not reissued; a family box comes with the family's shared address, which
       makes it no recombination.
@@ -176,6 +177,8 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     - a mosaic, two or more kinds of recombined element (A and B share a national id, B and C a
       phone, ...): 1.0 with three or more members on them (suspend), 0.7 for a pair (review).
       Innocent groups recombine one kind at most: a landline or a recycled number.
+    The strength is scaled down when the accounts on varied elements are under half the ring
+    (full at half, none at a quarter).
     - three or more accounts, a recombined national id or e-mail, and links over two or more
       personal kinds (A and C share a national id and e-mail, A and B an e-mail but not the
       national id): 0.7 (review). The same for three or more accounts on varied elements of two
@@ -185,7 +188,7 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     f = features
     conflicts = f["national_id_conflicts"].to_numpy(np.float64)
     holders = f["national_id_holders"].to_numpy(np.float64)
-    misuse = np.where(conflicts <= 0, 0.0, np.where(holders >= 3, 1.0, np.where(conflicts >= 2, 0.8, 0.6)))
+    misuse = np.where(conflicts <= 0, 0.0, np.where(holders >= 3, 1.0, np.where(conflicts >= 2, 0.8, 0.45)))
     email = np.where(f["email_across_ids"].to_numpy(np.float64) > 0, 0.6, 0.0)
     several_kinds = f["recombined_kinds"].to_numpy(np.float64) >= 2
     crowd = f["recombined_members"].to_numpy(np.float64) >= 3
@@ -197,7 +200,11 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     # two phones, A and B one phone for two identities).
     varied = (f["size"].to_numpy(np.float64) >= 3) & (f["varied_kinds"].to_numpy(np.float64) >= 2) \
         & (f["varied_members"].to_numpy(np.float64) >= 3)
-    return np.maximum.reduce([misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0)])
+    strength = np.maximum.reduce([misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0)])
+    # A recombined pair glued to a crowd of neighbours (a building's Wi-Fi) convicts the pair, not
+    # the crowd: the evidence fades when the accounts on varied elements are under half the ring.
+    coverage = f["varied_members"].to_numpy(np.float64) / np.maximum(f["size"].to_numpy(np.float64), 1)
+    return strength * _ramp(coverage, 0.25, 0.5)
 
 
 def _anomaly_matrix(features: pd.DataFrame) -> np.ndarray:

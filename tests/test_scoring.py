@@ -181,10 +181,16 @@ def test_a_recombined_identity_mosaic_is_flagged_but_a_repeat_customer_and_a_hou
 
 def test_a_pair_on_one_national_id_with_nothing_else_in_common_reaches_suspend_on_its_own():
     pair = dict(HOUSEHOLD, size=2, recombined_identifiers=1, recombined_kinds=1, recombined_members=2,
-                national_id_conflicts=2, national_id_holders=2, max_address_cover=0.0)
-    changed_email = dict(pair, national_id_conflicts=1)  # phone unknown: one element differs
-    X = rings(pair, changed_email)
+                varied_kinds=1, varied_members=2, national_id_conflicts=2, national_id_holders=2, max_address_cover=0.0)
+    # One element differs and the other is unknown: as often one person with a new e-mail.
+    changed_email = dict(pair, national_id_conflicts=1)
+    # The same pair glued to six neighbours by a building's Wi-Fi: the evidence stays with the pair.
+    glued = dict(pair, size=8)
+    X = rings(pair, changed_email, glued)
     scores = RingScorer(random_state=0).fit(X).score_samples(X)
-    assert scores[-2] >= DEFAULT_TIERS["suspend"]
-    assert DEFAULT_TIERS["review"] <= scores[-1] < DEFAULT_TIERS["suspend"]
-    assert scores[:-2].max() < DEFAULT_TIERS["review"]
+    assert scores[-3] >= DEFAULT_TIERS["suspend"]
+    assert scores[:-3].max() < DEFAULT_TIERS["review"]
+    # On their own evidence (weight 0.9) the other two stay below review; the glued pair has none.
+    evidence = ring_evidence(X)["RECOMBINED_IDENTITY"].to_numpy()
+    assert 0 < 0.9 * evidence[-2] < DEFAULT_TIERS["review"]
+    assert evidence[-1] == 0 and evidence[:-3].max() == 0
