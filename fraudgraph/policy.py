@@ -721,7 +721,15 @@ def evaluate(
     ring_has_fraud[in_ring] = pd.Series(member_ring, dtype=object).isin(fraud_rings).to_numpy()
 
     rcfg = policy.data["rings"]
-    big_ring = in_ring & (size_of >= rcfg["min_size"])
+    # A small ring is capped unless its own evidence carries a strong code (a recombined identity,
+    # money moving between members): then a pair is as telling as a bigger ring.
+    strong_rings = {
+        rid for rid, reasons in zip(ring_ids, r_reasons)
+        if any(isinstance(x, dict) and _matches_code(str(x.get("code", "")), rcfg["strong_codes"]) for x in reasons)
+    }
+    ring_is_strong = np.zeros(n, dtype=bool)
+    ring_is_strong[in_ring] = pd.Series(member_ring, dtype=object).isin(strong_rings).to_numpy()
+    big_ring = in_ring & ((size_of >= rcfg["min_size"]) | ring_is_strong)
     exempt_accounts = _exempt_account_set(policy, exempt)
     exempt_account = accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
 

@@ -368,6 +368,21 @@ def test_small_rings_are_capped(tmp_path):
     assert set(decide(specs, [{"ring_id": "R-2", "size": 2}], policy=relaxed)["action"]) == {"suspend"}
 
 
+
+def test_a_pair_with_a_recombined_identity_is_not_capped_as_a_small_ring():
+    """Two accounts on one national id with different phones and emails: synthetic identity."""
+    specs = [
+        {"id": "s1", "score": 0.8, "ring": "R-3", "reasons": [shared("national_id", "887701419")]},
+        {"id": "s2", "score": 0.8, "ring": "R-3", "reasons": [shared("national_id", "887701419")]},
+    ]
+    mosaic = [{"ring_id": "R-3", "size": 2, "score": 0.8,
+               "reasons": [{"code": "RECOMBINED_IDENTITY", "text": "t", "evidence": {}}]}]
+    d = decide(specs, mosaic)
+    assert set(d["action"]) == {"suspend"}
+    assert "SMALL_RING" not in codes(d.loc["s1", "reasons"])
+    plain = [{"ring_id": "R-3", "size": 2, "score": 0.8, "reasons": [{"code": "SHARED_NATIONAL_ID", "text": "t", "evidence": {}}]}]
+    assert set(decide(specs, plain)["action"]) == {"monitor"}
+
 # ------------------------------------------------------------------------------------------
 # evaluate: exemptions and reviews
 # ------------------------------------------------------------------------------------------
