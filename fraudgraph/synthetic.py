@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from fraudgraph.contract import TABLE_COLUMNS
-from fraudgraph.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
+from fraudgraph.frames import IDENTIFIER_KINDS
 
 __all__ = [
     "ACCOUNT_INPUT_COLUMNS",
