@@ -690,19 +690,7 @@ class _WorldBuilder:
 
         # Build up, then max every line at once, then stop paying.
         busted = min(int(created.max()) + int(self.days(45, 220)), self.as_of - int(self.days(1, 12)))
-        self.limit[members] = np.clip(np.round(rng.lognormal(np.log(3500), 0.6, k), -2), 500, 25000)
-        self.balance[members] = np.round(self.limit[members] * rng.uniform(0.9, 1.05, k), 2)
-        days_since = (self.as_of - busted) // DAY
-        self.overdue[members] = np.clip(days_since - 25 + rng.integers(-3, 4, k), 0, 180)
-        n_buys = rng.integers(3, 10, k)
-        buyer = np.repeat(members, n_buys)
-        share = rng.dirichlet(np.ones(3), size=len(buyer))[:, 0]
-        merchant = np.where(
-            rng.random(len(buyer)) < 0.7,
-            rng.choice(self.high_value_merchants, len(buyer)),
-            rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
-        )
-        amount = self.balance[buyer] * share / n_buys.repeat(n_buys) * 2.0
+        buyer, _, merchant, amount = self.bust(members, busted)
         when = busted + self.days(-3, 4, len(buyer))
         confirmed = self.label_ring(members)
         status = rng.choice(4, p=[0.85, 0.12, 0.0, 0.03], size=len(buyer))
@@ -942,15 +930,10 @@ class _WorldBuilder:
             self.link(members, kind, entity, self.created[members] + self.days(0, 3, len(members)),
                       self.tie_variants(kind, len(members)))
 
-    def lone_fraudsters(self) -> None:
-        """Bust-out individuals in no ring: open, build up, max the line, stop paying. Their
-        identifiers are their own (isolate_lone_fraudsters removes chance overlaps with fraud)."""
-        members = self.lone
+    def bust(self, members: np.ndarray, busted) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The bust of a bust-out: lines maxed, a burst of purchases (mostly high-value merchants),
+        then no more payments. Returns buyer, purchases per member, merchant and amount."""
         rng, k = self.rng, len(members)
-        if k == 0:
-            return
-        self.created[members] = self.as_of - self.days(60, 900, k)
-        busted = np.minimum(self.created[members] + self.days(45, 400, k), self.as_of - self.days(1, 12, k))
         self.limit[members] = np.clip(np.round(rng.lognormal(np.log(3500), 0.6, k), -2), 500, 25000)
         self.balance[members] = np.round(self.limit[members] * rng.uniform(0.9, 1.05, k), 2)
         self.overdue[members] = np.clip((self.as_of - busted) // DAY - 25 + rng.integers(-3, 4, k), 0, 180)
@@ -963,6 +946,18 @@ class _WorldBuilder:
             rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
         )
         amount = self.balance[buyer] * share / n_buys.repeat(n_buys) * 2.0
+        return buyer, n_buys, merchant, amount
+
+    def lone_fraudsters(self) -> None:
+        """Bust-out individuals in no ring: open, build up, max the line, stop paying. Their
+        identifiers are their own (isolate_lone_fraudsters removes chance overlaps with fraud)."""
+        members = self.lone
+        rng, k = self.rng, len(members)
+        if k == 0:
+            return
+        self.created[members] = self.as_of - self.days(60, 900, k)
+        busted = np.minimum(self.created[members] + self.days(45, 400, k), self.as_of - self.days(1, 12, k))
+        buyer, n_buys, merchant, amount = self.bust(members, busted)
         when = np.repeat(busted, n_buys) + self.days(-3, 4, len(buyer))
         # About as many confirmed (through chargebacks) as in rings, per account.
         confirmed = members[rng.random(k) < 0.12]
