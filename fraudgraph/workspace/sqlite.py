@@ -47,7 +47,6 @@ from fraudgraph.workspace.base import (
 SCHEMA_VERSION = 1
 _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
-_SNAPSHOT_ACCOUNT_COLUMNS = ACCOUNT_COLUMNS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -289,20 +288,7 @@ class SqliteWorkspace(Workspace):
                 acc["properties"].tolist(),
             )
             self._db.executemany(
-                """INSERT INTO accounts (account_id, created_at, credit_limit, balance, overdue_days,
-                       status, label, properties)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (account_id) DO UPDATE SET
-                       created_at = excluded.created_at, credit_limit = excluded.credit_limit,
-                       balance = excluded.balance, overdue_days = excluded.overdue_days,
-                       status = excluded.status, label = excluded.label, properties = excluded.properties
-                   WHERE accounts.created_at IS NOT excluded.created_at
-                      OR accounts.credit_limit IS NOT excluded.credit_limit
-                      OR accounts.balance IS NOT excluded.balance
-                      OR accounts.overdue_days IS NOT excluded.overdue_days
-                      OR accounts.status IS NOT excluded.status
-                      OR accounts.label IS NOT excluded.label
-                      OR accounts.properties IS NOT excluded.properties""",
+                _upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS),
                 rows,
             )
             summary.accounts_new = self._count("accounts") - before
@@ -354,17 +340,7 @@ class SqliteWorkspace(Workspace):
                     txns["status"].tolist(),
                 )
                 self._db.executemany(
-                    """INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (txn_id) DO UPDATE SET
-                           account_id = excluded.account_id, counterparty = excluded.counterparty,
-                           counterparty_kind = excluded.counterparty_kind, amount = excluded.amount,
-                           timestamp = excluded.timestamp, status = excluded.status
-                       WHERE transactions.status IS NOT excluded.status
-                          OR transactions.amount IS NOT excluded.amount
-                          OR transactions.timestamp IS NOT excluded.timestamp
-                          OR transactions.account_id IS NOT excluded.account_id
-                          OR transactions.counterparty IS NOT excluded.counterparty
-                          OR transactions.counterparty_kind IS NOT excluded.counterparty_kind""",
+                    _upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS),
                     rows,
                 )
                 summary.transactions_new = self._count("transactions") - before
@@ -406,7 +382,7 @@ class SqliteWorkspace(Workspace):
     def _refresh_snapshots(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> None:
         """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables."""
         old = self._read_snapshot("accounts")
-        new_acc = acc[_SNAPSHOT_ACCOUNT_COLUMNS]
+        new_acc = acc[ACCOUNT_COLUMNS]
         if old is not None:
             new_acc = pd.concat([new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True)
         self._write_snapshot("accounts", new_acc.sort_values("account_id", kind="stable"))
@@ -771,6 +747,17 @@ class SqliteWorkspace(Workspace):
         df["first_ts"] = _from_ns(df["first_ts"].tolist())
         df["last_ts"] = _from_ns(df["last_ts"].tolist())
         return df[cols]
+
+
+def _upsert_sql(table: str, key: str, columns: list[str]) -> str:
+    """INSERT of ``columns`` that updates an existing row only where a value really changed, so
+    ``total_changes`` counts real updates and an identical reload changes nothing."""
+    rest = [c for c in columns if c != key]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
+        f"WHERE {' OR '.join(f'{table}.{c} IS NOT excluded.{c}' for c in rest)}"
+    )
 
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
