@@ -431,3 +431,25 @@ def test_cli_gives_the_same_output_on_neo4j_and_sqlite(bolt_server, neo4j_databa
     assert gds.exit_code == 1 and "GDS procedures not available" in gds.output
     wrong = runner.invoke(cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"})
     assert wrong.exit_code == 1 and "wrong-pass-123" not in wrong.output
+
+    # The rest of the command line: decisions, the analyst loop, logs and reports, same on both.
+    def same(*args, drop=()):
+        a, b = (json.loads(run(backend, *args, "--format", "json")) for backend in (on_neo4j, on_sqlite))
+        strip = lambda rows: [{k: v for k, v in r.items() if k not in drop} for r in rows]  # noqa: E731
+        assert strip(a) == strip(b), args
+        return a
+
+    decisions = same("decisions")
+    flagged = decisions[0]["account_id"]
+    for backend in (on_neo4j, on_sqlite):
+        run(backend, "review", flagged, "--dismiss", "--note", "documents checked", "--analyst", "ana")
+        run(backend, "suspend", second, "--reason", "stolen identity reported", "--analyst", "ana")
+        run(backend, "sweep", "--seed", "5")
+    same("decisions")
+    same("queue", drop=("since",))
+    same("audit", drop=("at",))
+    same("notices", drop=("created_at",))
+    assert len(same("sweeps", drop=("finished_at",))) == 2
+    for backend, name in ((on_neo4j, "neo4j.md"), (on_sqlite, "sqlite.md")):
+        run(backend, "report", "--ring", top, "-o", str(tmp_path / name))
+    assert top in (tmp_path / "neo4j.md").read_text()
