@@ -133,7 +133,7 @@ def _progress(ctx_obj) -> Callable[[str], None] | None:
 class Context(dict):
     """Options of the top-level group; opens the workspace on first use."""
 
-    def workspace(self, *, create: bool = True):
+    def workspace(self, *, create: bool = False):
         if "ws" in self:
             return self["ws"]
         if self.get("neo4j"):
@@ -161,6 +161,10 @@ class Context(dict):
             self["config"] = load_config(self.get("config_file"))
         return self["config"]
 
+    def hub_cap(self) -> int:
+        """Investigation walks through the identifiers detection links by, and no others."""
+        return self.config().detection_config().hub_cap
+
     def close(self):
         ws = self.pop("ws", None)
         if ws is not None:
@@ -182,6 +186,9 @@ class FraudGraphGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `fraudgraph rings | head`: the reader left; nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:  # an internal error is still one line unless -v asked for more
@@ -281,7 +288,7 @@ def load(obj, data_dir, fmt):
     dataset = read_dataset(data_dir, extra_kinds=obj.config().extra_kinds, progress=say)
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
-    summary = obj.workspace().load(dataset, progress=say)
+    summary = obj.workspace(create=True).load(dataset, progress=say)
     data = {
         "source": str(data_dir),
         "accounts_new": summary.accounts_new,
@@ -365,7 +372,8 @@ def _print_sweep(result, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Evaluate as of this date (default: latest timestamp in the data).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=lambda ctx, p, v: _parse_date(v),
+              help="Evaluate as of this date (default: latest timestamp in the data).")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Policy TOML file (default: the packaged policy, same as examples/policy.toml).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -389,6 +397,17 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
     result = run_sweep(obj.workspace(), as_of=as_of, seed=seed, policy=pol, dry_run=dry_run, engine=engine,
                        config=obj.config().detection_config(), progress=_progress(obj))
     _print_sweep(result, fmt)
+
+
+def _parse_date(text: str | None):
+    if text is None:
+        return None
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 date like 2026-11-01") from None
 
 
 def _parse_duration(text: str) -> float:
@@ -558,7 +577,7 @@ def account(obj, account_id, fmt):
     """
     from fraudgraph.investigate import account_view
 
-    v = account_view(obj.workspace(), account_id)
+    v = account_view(obj.workspace(), account_id, hub_threshold=obj.hub_cap())
     ident = v["identifiers"][["kind", "value", "key", "first_seen", "n_accounts", "is_hub", "no_identity"]]
     dec = v["decision"] or {}
     state = v["state"] or {}
@@ -610,12 +629,12 @@ def path(obj, account_a, account_b, max_hops, fmt):
     """
     from fraudgraph.investigate import path as find_path
 
-    chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops)
+    chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops, hub_threshold=obj.hub_cap())
     if chain is None:
-        if fmt == "json":
-            click.echo("[]")
-        else:
+        if fmt == "table":
             click.echo(f"No chain of shared identifiers links {account_a} and {account_b} within {max_hops} hops.")
+        else:  # machine formats stay parseable: no rows
+            emit([], fmt, columns=["step", "type", "account_id", "kind", "key", "raw_values"])
         return
     steps = [
         {"step": i, "type": n["type"], "account_id": n.get("account_id"), "kind": n.get("kind"), "key": n.get("key"),
@@ -644,7 +663,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
 def decisions(obj, action, show_all, fmt):
     """The current decision per account (account_id, action, trigger, score, ring_id, reasons).
 
-    Manual decisions by analysts override the policy's and are shown as such.
+    Shows what is in force: an analyst's decision or a dismissal overrides the policy's.
 
     \b
     Example:
@@ -652,14 +671,14 @@ def decisions(obj, action, show_all, fmt):
     """
     ws = obj.workspace()
     df = ws.table("decisions")
-    state = ws.account_state()
-    manual = state[state["manual"]][["account_id", "action", "trigger"]]
-    if len(manual):
-        df = df.merge(manual, on="account_id", how="left", suffixes=("", "_manual"))
-        has = df["action_manual"].notna()
-        df.loc[has, "action"] = df.loc[has, "action_manual"]
-        df.loc[has, "trigger"] = df.loc[has, "trigger_manual"]
-        df = df.drop(columns=["action_manual", "trigger_manual"])
+    # What is in force: the applied state (sweep or analyst) wherever there is one, as `account` shows.
+    state = ws.account_state()[["account_id", "action", "trigger"]]
+    if len(state):
+        df = df.merge(state, on="account_id", how="left", suffixes=("", "_state"))
+        has = df["action_state"].notna()
+        df.loc[has, "action"] = df.loc[has, "action_state"]
+        df.loc[has, "trigger"] = df.loc[has, "trigger_state"]
+        df = df.drop(columns=["action_state", "trigger_state"])
     if action:
         df = df[df["action"] == action]
     elif not show_all:
@@ -712,12 +731,12 @@ def _actor() -> str:
 
 @cli.command()
 @click.argument("account_id")
-@click.option("--confirm-fraud", "verdict", flag_value="confirm_fraud", help="Confirm: label fraud, suspend.")
-@click.option("--dismiss", "verdict", flag_value="dismiss", help="Dismiss: label legit, reinstate, do not re-flag on the same evidence.")
+@click.option("--confirm-fraud", is_flag=True, help="Confirm: label fraud, suspend.")
+@click.option("--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence.")
 @click.option("--note", required=True, help="Why (goes into the audit trail).")
 @click.option("--analyst", default=None, help="Analyst name (default: $FRAUDGRAPH_ANALYST or $USER).")
 @click.pass_obj
-def review(obj, account_id, verdict, note, analyst):
+def review(obj, account_id, confirm_fraud, dismiss, note, analyst):
     """Record an analyst's verdict on an account.
 
     \b
@@ -726,8 +745,9 @@ def review(obj, account_id, verdict, note, analyst):
     """
     from fraudgraph.analyst import review as record_review
 
-    if verdict is None:
-        raise click.UsageError("give one of --confirm-fraud or --dismiss")
+    if confirm_fraud == dismiss:
+        raise click.UsageError("give exactly one of --confirm-fraud or --dismiss")
+    verdict = "confirm_fraud" if confirm_fraud else "dismiss"
     st = record_review(obj.workspace(), account_id, verdict, note=note, actor=analyst or _actor())
     click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
@@ -816,7 +836,8 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
         fmt = fmt or format_from_path(output)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    G = subgraph(obj.workspace(), account=account_id, ring=ring_id, hops=hops, max_nodes=max_nodes)
+    G = subgraph(obj.workspace(), account=account_id, ring=ring_id, hops=hops, max_nodes=max_nodes,
+                 hub_threshold=obj.hub_cap())
     for note in G.graph.get("notes", []):
         click.echo(f"Note: {note}", err=True)
     files = export_graph(G, output, fmt)
@@ -841,8 +862,8 @@ def report(obj, ring_id, output):
 
     if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
-    written = write_report(output, **case_report_inputs(obj.workspace(), ring_id))
-    click.echo(f"Wrote {written if written else output}")
+    written = write_report(output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap()))
+    click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
 
 
 @cli.command()

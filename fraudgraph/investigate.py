@@ -14,9 +14,12 @@ import networkx as nx
 import pandas as pd
 
 from fraudgraph.errors import NotFoundError
+from fraudgraph.graph import DetectionConfig
 from fraudgraph.workspace.base import Neighbourhood, Workspace
 
-DEFAULT_HUB_THRESHOLD = 50  # identifiers shared by more accounts are shown, never expanded
+# Identifiers shared by more accounts are shown, never expanded: the same cap detection links by,
+# so `path` walks exactly where rings can form (the CLI passes a configured cap along).
+DEFAULT_HUB_THRESHOLD = DetectionConfig().hub_cap
 DEFAULT_MAX_NODES = 500
 FLAGGED = ("review", "restrict", "suspend")
 
@@ -64,7 +67,9 @@ def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
     return {"ring": ring, "members": members, "identifiers": identifiers}
 
 
-def account_view(ws: Workspace, account_id: str, *, nearest: int = 5) -> dict[str, Any]:
+def account_view(
+    ws: Workspace, account_id: str, *, nearest: int = 5, hub_threshold: int = DEFAULT_HUB_THRESHOLD
+) -> dict[str, Any]:
     """One account: profile, identifiers (with how many share each), ring, score, decision, reasons,
     and the nearest flagged accounts (within two hops, through non-hub identifiers)."""
     acc = ws.accounts([account_id])
@@ -95,11 +100,11 @@ def account_view(ws: Workspace, account_id: str, *, nearest: int = 5) -> dict[st
         "decision": decision.iloc[0].to_dict() if len(decision) else None,
         "state": state.iloc[0].to_dict() if len(state) else None,
     }
-    hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=DEFAULT_HUB_THRESHOLD)
+    hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=hub_threshold)
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]
     own = set(zip(shared["kind"], shared["key"]))
-    via = hood.uses[[(k, v) in own for k, v in zip(hood.uses["kind"], hood.uses["key"])]]
+    via = hood.uses[hood.uses[["kind", "key"]].apply(tuple, axis=1).isin(own)] if len(hood.uses) else hood.uses
     direct = set(via["account_id"])
     near = near.assign(hops=[1 if a in direct else 2 for a in near["account_id"]])
     out["nearest_flagged"] = (
@@ -196,7 +201,9 @@ def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: st
     return G
 
 
-def case_report_inputs(ws: Workspace, ring_id: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict[str, Any]:
+def case_report_inputs(
+    ws: Workspace, ring_id: str, *, max_nodes: int = DEFAULT_MAX_NODES, hub_threshold: int = DEFAULT_HUB_THRESHOLD
+) -> dict[str, Any]:
     """Everything ``report.write_report`` needs for one ring, read from the workspace."""
     view = ring_view(ws, ring_id)
     members = view["members"]
@@ -215,7 +222,7 @@ def case_report_inputs(ws: Workspace, ring_id: str, *, max_nodes: int = DEFAULT_
     audit = ws.audit()
     audit = audit[audit["account_id"].isin(ids)].reset_index(drop=True)
     first_seen = ws.links(ids).dropna(subset=["first_seen"])[["account_id", "kind", "value", "first_seen"]]
-    graph = subgraph(ws, ring=ring_id, max_nodes=max_nodes)
+    graph = subgraph(ws, ring=ring_id, max_nodes=max_nodes, hub_threshold=hub_threshold)
     return {
         "ring": view["ring"],
         "members": members,

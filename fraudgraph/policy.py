@@ -1068,7 +1068,8 @@ def plan_changes(
 
     new_status = prev_status.copy()
     new_status[suspend] = "suspended"
-    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended")
+    # A sweep lifts only a suspension a sweep imposed: never one the source system reports.
+    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
     new_status[lifted] = "active"
 
     skip = manual | (prev_status == "closed") | (source_status == "closed")

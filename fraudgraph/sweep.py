@@ -61,6 +61,20 @@ def diff_rings(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, list]
     return out
 
 
+def _check_kinds(links: pd.DataFrame, config) -> None:
+    """Kinds declared at load time need their weight at sweep time too: say so, not a traceback."""
+    from fraudgraph.graph import DetectionConfig
+
+    cfg = config or DetectionConfig()
+    known = set(cfg.kind_weights) | set(cfg.extra_kinds)
+    unknown = sorted(set(links["kind"].unique()) - known)
+    if unknown:
+        raise FraudGraphError(
+            f"the workspace holds links of kind {unknown[0]!r} but no weight is declared for it; pass the "
+            "workspace configuration that declares it (--config FILE or FRAUDGRAPH_CONFIG)"
+        )
+
+
 def _next_sweep_id(ws: Workspace) -> str:
     history = ws.sweeps()
     n = 1 + int(history["sweep_id"].str.extract(r"S-(\d+)")[0].astype(float).max()) if len(history) else 1
@@ -108,6 +122,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     times["read"] = time.perf_counter() - t
     if accounts.empty:
         raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
+    _check_kinds(links, config)
     say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
         f"({times['read']:.1f}s)")
 

@@ -61,9 +61,10 @@ def test_bad_input_is_one_line_error_and_nothing_loaded(tmp_path, world_dir):
     assert r.exit_code == 1
     err = error_line(r)
     assert "links.csv:6" in err and "fax" in err and "kind" in err
-    # nothing half-written: the workspace holds no accounts
-    st = json.loads(run("--db", db, "status", "--format", "json").stdout)
-    assert st["counts"]["accounts"] == 0
+    # nothing half-written: not even an empty workspace file
+    assert not db.exists()
+    r = run("--db", db, "status", ok=False)
+    assert r.exit_code == 1 and "does not exist" in error_line(r)
 
 
 def test_missing_folder_is_a_usage_error(tmp_path):
@@ -251,3 +252,38 @@ def test_second_sweep_while_one_runs_exits_75(db_copy):
     with SqliteWorkspace(db_copy).sweep_lock("a long sweep"):
         r = run("--db", db_copy, "sweep", ok=False)
     assert r.exit_code == 75 and "a long sweep" in error_line(r)
+
+
+def test_account_with_no_shared_identifiers_can_be_viewed_and_exported(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text("account_id,created_at\nA1,2025-01-01\nA2,2025-01-02\n")
+    (data / "links.csv").write_text("account_id,kind,value\nA1,email,N/A\n")  # no identity at all
+    db = tmp_path / "ws.db"
+    run("--db", db, "-q", "load", data)
+    run("--db", db, "-q", "sweep")
+    acc = json.loads(run("--db", db, "account", "A2", "--format", "json").stdout)
+    assert acc["identifiers"] == [] and acc["ring_id"] is None
+    assert json.loads(run("--db", db, "account", "A1", "--format", "json").stdout)["identifiers"][0]["no_identity"]
+    run("--db", db, "export", "--account", "A2", "-o", tmp_path / "a2.json")
+    steps = run("--db", db, "path", "A1", "A2", "--format", "csv").stdout
+    assert steps.strip() == "step,type,account_id,kind,key,raw_values"  # no chain: a header, no rows
+
+
+def test_decisions_show_what_is_in_force_after_a_dismissal(db_copy):
+    db = db_copy
+    target = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)[0]["account_id"]
+    run("--db", db, "review", target, "--dismiss", "--note", "verified")
+    shown = {d["account_id"]: d for d in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)}
+    account = json.loads(run("--db", db, "account", target, "--format", "json").stdout)
+    assert shown[target]["action"] == account["action"] == "none"
+
+
+def test_usage_and_workspace_mistakes_are_clear(db_copy, tmp_path):
+    assert run("--db", tmp_path / "typo.db", "rings", ok=False).exit_code == 1
+    assert not (tmp_path / "typo.db").exists()  # reading never creates a workspace
+    assert run("--db", db_copy, "sweep", "--as-of", "nope", ok=False).exit_code == 2
+    acc = json.loads(run("--db", db_copy, "decisions", "--format", "json").stdout)[0]["account_id"]
+    r = run("--db", db_copy, "review", acc, "--confirm-fraud", "--dismiss", "--note", "x", ok=False)
+    assert r.exit_code == 2
+    assert json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"] != "review_dismiss"

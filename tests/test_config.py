@@ -63,3 +63,13 @@ def test_detection_settings_reach_the_detection_config(tmp_path):
     cfg.write_text("[kinds]\nloyalty_card = 0.5\n[detection]\nhub_cap = 77\n")
     dc = load_config(cfg).detection_config()
     assert dc.hub_cap == 77 and dc.extra_kinds == {"loyalty_card": 0.5}
+
+
+def test_a_sweep_without_the_declaring_configuration_says_what_is_missing(tmp_path):
+    _world(tmp_path / "data")
+    db = tmp_path / "ws.db"
+    cfg = tmp_path / "fraudgraph.toml"
+    cfg.write_text("[kinds]\nloyalty_card = 3.0\n")
+    assert CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")]).exit_code == 0
+    r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep"])
+    assert r.exit_code == 1 and "loyalty_card" in r.stderr and "--config" in r.stderr

@@ -623,6 +623,16 @@ def test_de_escalation_from_suspend_reinstates_and_restores_limit():
     assert changes.notices.empty  # de-escalation never sends a notice
 
 
+def test_a_sweep_never_lifts_a_suspension_the_source_system_reports():
+    current = pd.DataFrame([{"account_id": "S", "action": "suspend", "trigger": "fraud_ring", "status": "suspended",
+                             "credit_limit": 0.0, "original_credit_limit": 900.0, "manual": False, "evidence": "abc"}])
+    specs = [{"id": "S", "score": 0.1, "limit": 0.0, "status": "suspended"}]
+    accounts, _, _ = world(specs)
+    changes = plan(current, decide(specs), accounts=accounts)
+    state = changes.state.set_index("account_id")
+    assert state.loc["S", "action"] == "none" and state.loc["S", "status"] == "suspended"
+
+
 def test_escalation_from_restrict_to_suspend_sends_a_notice_and_evidence_change_is_an_update():
     current = pd.DataFrame(
         [

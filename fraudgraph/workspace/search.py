@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import NotFoundError
@@ -96,7 +97,8 @@ def neighbourhood(
     missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
     if missing_counts:
         counts = pd.concat([counts, ws.identifier_counts(_pairs_frame(sorted(missing_counts)))], ignore_index=True)
-    ident = counts[[p in pairs for p in zip(counts["kind"], counts["key"])]].drop_duplicates(["kind", "key"]).copy()
+    keep = np.fromiter((p in pairs for p in zip(counts["kind"], counts["key"])), dtype=bool, count=len(counts))
+    ident = counts[keep].drop_duplicates(["kind", "key"]).copy()
     ident["is_hub"] = [
         (k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])
     ]

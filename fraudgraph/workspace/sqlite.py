@@ -695,7 +695,7 @@ class SqliteWorkspace(Workspace):
         df = self._frame(
             """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts,
                       json_group_array(DISTINCT l.value) AS raw_values
-               FROM _pairs p JOIN links l ON l.kind = p.kind AND l.key = p.key
+               FROM _pairs p CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key
                GROUP BY l.kind, l.key ORDER BY l.kind, l.key"""
         )
         if df.empty:
@@ -722,7 +722,7 @@ class SqliteWorkspace(Workspace):
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
         return self._frame(
             """SELECT DISTINCT l.account_id, l.kind, l.key FROM _pairs p
-               JOIN links l ON l.kind = p.kind AND l.key = p.key
+               CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key
                ORDER BY l.kind, l.key, l.account_id LIMIT ?""",
             (limit,),
         )
