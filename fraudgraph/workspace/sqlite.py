@@ -380,27 +380,38 @@ class SqliteWorkspace(Workspace):
             self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes()))
 
     def _refresh_snapshots(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> None:
-        """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables."""
+        """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables.
+
+        The frames arrive sorted by key and unique (the contract merges repeated observations);
+        a first load writes them as they are, later loads merge with the previous snapshot.
+        """
         old = self._read_snapshot("accounts")
         new_acc = acc[ACCOUNT_COLUMNS]
         if old is not None:
             new_acc = pd.concat([new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True)
-        self._write_snapshot("accounts", new_acc.sort_values("account_id", kind="stable"))
+            new_acc = new_acc.sort_values("account_id", kind="stable")
+        self._write_snapshot("accounts", new_acc)
 
         old = self._read_snapshot("links")
         new_links = links[LINK_COLUMNS]
         if old is not None:
-            new_links = pd.concat([new_links, old], ignore_index=True)
-        # The earliest known first_seen wins (NaT sorts last); the newest key wins (new rows first).
-        first = new_links.groupby(["account_id", "kind", "value"], sort=False)["first_seen"].transform("min")
-        new_links = new_links.assign(first_seen=first).drop_duplicates(["account_id", "kind", "value"], keep="first")
-        self._write_snapshot("links", new_links.sort_values(["account_id", "kind", "value"], kind="stable"))
+            keys = ["account_id", "kind", "value"]
+            merged = pd.concat([new_links, old], ignore_index=True)
+            repeated = merged.duplicated(keys, keep=False).to_numpy()
+            if repeated.any():
+                # The earliest known first_seen wins (min skips NaT); the newest key wins (new rows first).
+                part = merged.loc[repeated]
+                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform("min")
+                merged = merged.drop_duplicates(keys, keep="first")
+            new_links = merged.sort_values(keys, kind="stable")
+        self._write_snapshot("links", new_links)
 
         old = self._read_snapshot("transactions")
         new_tx = txns[TRANSACTION_COLUMNS]
         if old is not None:
             new_tx = pd.concat([new_tx, old[~old["txn_id"].isin(new_tx["txn_id"])]], ignore_index=True)
-        self._write_snapshot("transactions", new_tx.sort_values("txn_id", kind="stable"))
+            new_tx = new_tx.sort_values("txn_id", kind="stable")
+        self._write_snapshot("transactions", new_tx)
 
     def status(self) -> dict[str, Any]:
         counts = {t: self._count(t) for t in ("accounts", "links", "transactions")}
