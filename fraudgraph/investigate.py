@@ -50,17 +50,10 @@ def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
         raise NotFoundError(f"no ring {ring_id!r} in the last sweep; see `fraudgraph rings`")
     ring = rings.iloc[0].to_dict()
     member_ids = ws.table("ring_members", ring_id=ring_id)["account_id"].tolist()
-    acc = ws.accounts(member_ids)
-    scores = ws.table("account_scores", account_id=member_ids)[["account_id", "score"]]
-    dec = ws.table("decisions", account_id=member_ids)[["account_id", "action", "trigger"]]
-    state = ws.account_state(member_ids)[["account_id", "status", "action", "credit_limit"]].rename(
-        columns={"status": "state_status", "action": "state_action", "credit_limit": "state_limit"}
-    )
-    members = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
-    members = members.merge(state, on="account_id", how="left")
-    members["status"] = members["state_status"].where(members["state_status"].notna(), members["status"])
-    members["action"] = members["state_action"].where(members["state_action"].notna(), members["action"]).fillna("none")
-    members = members.drop(columns=["state_status", "state_action", "state_limit", "properties"])
+    # The same effective status/action as every other view, plus what triggered the decision.
+    triggers = ws.table("decisions", account_id=member_ids)[["account_id", "trigger"]]
+    members = ws._account_view(member_ids).merge(triggers, on="account_id", how="left")
+    members = members.drop(columns=["properties", "ring_id"])
     members = members.sort_values(["created_at", "account_id"]).reset_index(drop=True)
     identifiers = ws.table("ring_identifiers", ring_id=ring_id)
     identifiers = identifiers.sort_values(["n_members", "kind", "key"], ascending=[False, True, True]).reset_index(drop=True)

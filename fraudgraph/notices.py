@@ -10,7 +10,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
-from fraudgraph.policy import evidence_items
+from fraudgraph.policy import evidence_items, format_money
 
 if TYPE_CHECKING:
     from fraudgraph.policy import Policy
@@ -76,9 +76,6 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
     }
 
 
-def _money(amount: float, currency: str) -> str:
-    return f"{currency}{amount:,.2f}"
-
 
 def _number(value: Any) -> float | None:
     try:
@@ -108,15 +105,15 @@ def _shared_details(reasons: Any) -> str:
 
 
 def _plan_sentence(plan: dict[str, Any], currency: str) -> str:
-    total = _money(plan["total"], currency)
+    total = format_money(plan["total"], currency)
     if plan["months"] == 1:
         return f"You can settle the full {total} in one payment."
-    regular = _money(plan["instalment"], currency)
+    regular = format_money(plan["instalment"], currency)
     first = plan["amounts"][0]
     extra = sum(1 for a in plan["amounts"] if a != plan["instalment"])
     tail = ""
     if extra:
-        tail = f" (the first {extra} {'is' if extra == 1 else 'are'} {_money(first, currency)})"
+        tail = f" (the first {extra} {'is' if extra == 1 else 'are'} {format_money(first, currency)})"
     return (
         f"To make this easier, we can offer you a plan of {plan['months']} monthly payments of "
         f"{regular}{tail}, which pays off the full {total}."
@@ -153,7 +150,7 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
             "transfers are blocked until this is resolved"
         )
     elif new_limit is not None:
-        action_taken = f"we have reduced the credit limit on your account to {_money(new_limit, currency)}"
+        action_taken = f"we have reduced the credit limit on your account to {format_money(new_limit, currency)}"
     else:
         action_taken = "we have restricted new spending on your account"
 
@@ -164,8 +161,8 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
     values = {
         "account_id": str(account.get("account_id", "")),
         "action_taken": action_taken,
-        "new_credit_limit": _money(new_limit, currency) if new_limit is not None else "unchanged",
-        "balance": _money(balance, currency) if balance is not None else "the amount due",
+        "new_credit_limit": format_money(new_limit, currency) if new_limit is not None else "unchanged",
+        "balance": format_money(balance, currency) if balance is not None else "the amount due",
         "overdue_days": str(int(overdue)) if overdue is not None else "several",
         "shared_details": _shared_details(reasons),
         "repayment_plan": _plan_sentence(plan, currency) if plan else "",

@@ -616,7 +616,8 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
 
 
-def _format_money(amount: float, currency: str) -> str:
+def format_money(amount: float, currency: str) -> str:
+    """An amount as customers and analysts read it: currency sign, thousands separators, cents."""
     return f"{currency}{_MONEY.format(amount)}"
 
 
@@ -923,8 +924,8 @@ def evaluate(
             if util_i > 0:
                 extra.append(_reason(
                     f"UTILIZATION_{ACTIONS[util_i].upper()}",
-                    f"Balance {_format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
-                    f"{_format_money(limit_i, currency)} (above {util_at[util_i]:.0%})",
+                    f"Balance {format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
+                    f"{format_money(limit_i, currency)} (above {util_at[util_i]:.0%})",
                     trigger="utilization", utilization=round(ratio_i, 4),
                 ))
             if dismissed_i:

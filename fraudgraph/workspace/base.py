@@ -34,6 +34,7 @@ import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -87,6 +88,16 @@ def json_default(o: Any):
 def to_json(v: Any) -> str:
     """Reasons, features and summaries as stored text: stable key order, unicode kept."""
     return json.dumps(v, default=json_default, ensure_ascii=False, sort_keys=True)
+
+
+def dataset_source(dataset) -> str:
+    """Where a loaded data set came from, for the load history: its folder."""
+    source = getattr(dataset, "source", None)
+    if source:
+        return str(source)
+    for path in (getattr(dataset, "files", None) or {}).values():
+        return str(Path(path).parent)
+    return ""
 
 
 def from_json(v: Any) -> Any:

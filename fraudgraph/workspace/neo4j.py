@@ -48,6 +48,7 @@ from fraudgraph.frames import (
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
+    dataset_source,
     RESULT_COLUMNS as _RESULT_COLUMNS,
     from_json as _from_json,
     to_json as _to_json,
@@ -226,15 +227,6 @@ def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
         yield rows[start : start + size]
 
 
-def _source_of(dataset) -> str:
-    source = getattr(dataset, "source", None)
-    if source:
-        return str(source)
-    files = getattr(dataset, "files", None) or {}
-    for p in files.values():
-        return str(os.path.dirname(str(p)) or ".")
-    return ""
-
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
@@ -398,7 +390,7 @@ class Neo4jWorkspace(Workspace):
         """
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=_source_of(dataset))
+        summary = LoadSummary(source=dataset_source(dataset))
         summary.warnings = list(getattr(dataset, "warnings", []) or [])
         accounts = dataset.accounts
         links = dataset.links

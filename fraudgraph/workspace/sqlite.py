@@ -30,6 +30,7 @@ from fraudgraph.frames import (
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
+    dataset_source,
     RESULT_COLUMNS as _RESULT_COLUMNS,
     from_json as _from_json,
     to_json as _to_json,
@@ -259,7 +260,7 @@ class SqliteWorkspace(Workspace):
     def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=str(getattr(dataset, "source", "") or _source_of(dataset)))
+        summary = LoadSummary(source=dataset_source(dataset))
         summary.warnings = list(getattr(dataset, "warnings", []))
         # Rows in primary-key order append to the B-trees instead of splitting pages at random.
         acc = dataset.accounts.sort_values("account_id", kind="stable")
@@ -813,9 +814,3 @@ def _plain(v: Any) -> Any:
 
 
 
-
-def _source_of(dataset) -> str:
-    files = getattr(dataset, "files", None) or {}
-    for p in files.values():
-        return str(Path(p).parent)
-    return ""
