@@ -129,7 +129,7 @@ def write_folder(folder: Path, tables: dict[str, pa.Table], fmt: str = "csv") ->
 
 def time_read(folder: Path, fmt: str) -> None:
     """Time read_dataset on ``folder`` in this (fresh) process: wall, CPU and peak memory."""
-    from fraudgraph.contract import read_dataset
+    from fraudgraph.ingest.contract import read_dataset
 
     t0, c0 = time.perf_counter(), time.process_time()
     stages: list[tuple[str, float, float]] = []

@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from fraudgraph.detection import detect
-from fraudgraph.normalize import canonical_keys
-from fraudgraph.synthetic import generate_world
+from fraudgraph.detection.pipeline import detect
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.synthetic.world import generate_world
 
 
 def peak_mb() -> float:

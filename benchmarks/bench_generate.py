@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def measure_one(n_accounts: int, seed: int, fmt: str) -> dict:
-    from fraudgraph.synthetic import generate_world, write_world
+    from fraudgraph.synthetic.world import generate_world, write_world
 
     started = time.perf_counter()
     world = generate_world(n_accounts, seed)

@@ -24,10 +24,10 @@ def _rss_mb() -> float:
 
 
 def measure(n_accounts: int, seed: int, folder: Path) -> dict:
-    from fraudgraph.contract import read_dataset
-    from fraudgraph.sweep import run_sweep
-    from fraudgraph.synthetic import generate_world, write_world
-    from fraudgraph.workspace.sqlite import SqliteWorkspace
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.synthetic.world import generate_world, write_world
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     out: dict = {"accounts": n_accounts}
     world_dir = folder / "world"

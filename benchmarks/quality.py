@@ -7,8 +7,8 @@ Recall (rev_R, sus_R) is over fraud in rings; all_R is review-or-worse recall ov
 fraudsters included (they share nothing with other fraud: lone_flagged of lone_n is the reach of
 signals other than the graph). Precision is over every flagged account.
 
-Worlds come from ``fraudgraph.synthetic.generate_world``; links are normalized with
-``fraudgraph.normalize.canonical_keys`` exactly as a load would; actions are the default tiers.
+Worlds come from ``fraudgraph.synthetic.world.generate_world``; links are normalized with
+``fraudgraph.ingest.normalize.canonical_keys`` exactly as a load would; actions are the default tiers.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from fraudgraph.detection import detect
-from fraudgraph.evaluate import evaluate
-from fraudgraph.normalize import canonical_keys
-from fraudgraph.scoring import DEFAULT_TIERS, default_actions
-from fraudgraph.synthetic import generate_world
+from fraudgraph.detection.pipeline import detect
+from fraudgraph.app.quality import evaluate
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.detection.scoring import DEFAULT_TIERS, default_actions
+from fraudgraph.synthetic.world import generate_world
 
 
 def contract_frames(world) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

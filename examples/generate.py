@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from fraudgraph.synthetic import generate_world, write_world
+from fraudgraph.synthetic.world import generate_world, write_world
 
 
 def main(argv: list[str] | None = None) -> int:

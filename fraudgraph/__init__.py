@@ -1,7 +1,7 @@
 """fraudgraph: find fraud rings in account data and act on them.
 
 The library API mirrors the command line: read a data folder (``read_dataset``), load it into a
-workspace (``SqliteWorkspace`` or ``fraudgraph.workspace.neo4j.Neo4jWorkspace``), run a sweep
+workspace (``SqliteWorkspace`` or ``fraudgraph.workspace.neo4j.store.Neo4jWorkspace``), run a sweep
 (``run_sweep``), or call the pure stages directly (``detect``, ``evaluate_policy``).
 """
 
@@ -20,28 +20,28 @@ __version__ = "0.1.0"
 
 _LAZY = {
     # name: (module, attribute); imported on first use so `import fraudgraph` stays cheap.
-    "Dataset": ("fraudgraph.contract", "Dataset"),
-    "read_dataset": ("fraudgraph.contract", "read_dataset"),
-    "canonical_key": ("fraudgraph.normalize", "canonical_key"),
-    "canonical_keys": ("fraudgraph.normalize", "canonical_keys"),
-    "DetectionConfig": ("fraudgraph.graph", "DetectionConfig"),
-    "Detection": ("fraudgraph.detection", "Detection"),
-    "detect": ("fraudgraph.detection", "detect"),
-    "RingScorer": ("fraudgraph.scoring", "RingScorer"),
-    "AccountScorer": ("fraudgraph.scoring", "AccountScorer"),
-    "Policy": ("fraudgraph.policy", "Policy"),
-    "load_policy": ("fraudgraph.policy", "load_policy"),
-    "evaluate_policy": ("fraudgraph.policy", "evaluate"),
-    "plan_changes": ("fraudgraph.policy", "plan_changes"),
-    "run_sweep": ("fraudgraph.sweep", "run_sweep"),
-    "SweepResult": ("fraudgraph.sweep", "SweepResult"),
+    "Dataset": ("fraudgraph.ingest.contract", "Dataset"),
+    "read_dataset": ("fraudgraph.ingest.contract", "read_dataset"),
+    "canonical_key": ("fraudgraph.ingest.normalize", "canonical_key"),
+    "canonical_keys": ("fraudgraph.ingest.normalize", "canonical_keys"),
+    "DetectionConfig": ("fraudgraph.detection.graph", "DetectionConfig"),
+    "Detection": ("fraudgraph.detection.pipeline", "Detection"),
+    "detect": ("fraudgraph.detection.pipeline", "detect"),
+    "RingScorer": ("fraudgraph.detection.scoring", "RingScorer"),
+    "AccountScorer": ("fraudgraph.detection.scoring", "AccountScorer"),
+    "Policy": ("fraudgraph.decisions.policy", "Policy"),
+    "load_policy": ("fraudgraph.decisions.policy", "load_policy"),
+    "evaluate_policy": ("fraudgraph.decisions.policy", "evaluate"),
+    "plan_changes": ("fraudgraph.decisions.policy", "plan_changes"),
+    "run_sweep": ("fraudgraph.app.sweep", "run_sweep"),
+    "SweepResult": ("fraudgraph.app.sweep", "SweepResult"),
     "Workspace": ("fraudgraph.workspace.base", "Workspace"),
-    "SqliteWorkspace": ("fraudgraph.workspace.sqlite", "SqliteWorkspace"),
-    "export_graph": ("fraudgraph.export", "export_graph"),
-    "write_report": ("fraudgraph.report", "write_report"),
-    "generate_world": ("fraudgraph.synthetic", "generate_world"),
-    "write_world": ("fraudgraph.synthetic", "write_world"),
-    "evaluate_quality": ("fraudgraph.evaluate", "evaluate"),
+    "SqliteWorkspace": ("fraudgraph.workspace.sqlite.store", "SqliteWorkspace"),
+    "export_graph": ("fraudgraph.outputs.export", "export_graph"),
+    "write_report": ("fraudgraph.outputs.report", "write_report"),
+    "generate_world": ("fraudgraph.synthetic.world", "generate_world"),
+    "write_world": ("fraudgraph.synthetic.world", "write_world"),
+    "evaluate_quality": ("fraudgraph.app.quality", "evaluate"),
 }
 
 

@@ -1,5 +1,5 @@
 """`python -m fraudgraph` runs the command line."""
 
-from fraudgraph.cli import main
+from fraudgraph.cli.main import main
 
 main()

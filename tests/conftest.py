@@ -26,7 +26,7 @@ def _workspace_from_arguments_only(monkeypatch, request):
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory):
     """A 3,000-account synthetic world in the data contract's CSV form (plus truth.csv)."""
-    from fraudgraph.synthetic import generate_world, write_world
+    from fraudgraph.synthetic.world import generate_world, write_world
 
     out = tmp_path_factory.mktemp("world")
     write_world(generate_world(3000, seed=11), out)
@@ -36,9 +36,9 @@ def world_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def swept_db(tmp_path_factory, world_dir):
     """A workspace file with the world loaded and one sweep done; tests copy it before writing."""
-    from fraudgraph.contract import read_dataset
-    from fraudgraph.sweep import run_sweep
-    from fraudgraph.workspace.sqlite import SqliteWorkspace
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     path = tmp_path_factory.mktemp("ws") / "swept.db"
     with SqliteWorkspace(path) as ws:

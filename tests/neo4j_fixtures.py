@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pytest
 
-from fraudgraph.cypher import load_queries
+from fraudgraph.workspace.neo4j.queries import load_queries
 
 __all__ = [
     "BoltServer",
@@ -160,7 +160,7 @@ def neo4j_database(bolt_server, neo4j_driver):
 @pytest.fixture
 def neo4j_ws(neo4j_driver, neo4j_database, bolt_server):
     """A Neo4j workspace on a fresh database (small batches, so tests exercise batching)."""
-    from fraudgraph.workspace.neo4j import Neo4jWorkspace
+    from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
 
     ws = Neo4jWorkspace(neo4j_driver, neo4j_database, batch_size=500, location=f"{bolt_server.uri} {neo4j_database}")
     yield ws
@@ -293,7 +293,7 @@ class _Tx:
 @pytest.fixture
 def fake_driver():
     """A FakeDriver whose store already has the current schema (no schema statements sent)."""
-    from fraudgraph.workspace.neo4j import SCHEMA_VERSION
+    from fraudgraph.workspace.neo4j.store import SCHEMA_VERSION
 
     answers: dict[str, Any] = {
         "read/meta_value": lambda p: [{"value": SCHEMA_VERSION}] if p["key"] == "schema_version" else [],

@@ -9,7 +9,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from fraudgraph.cli import cli
+from fraudgraph.cli.main import cli
 
 
 def run(*args, ok=True, env=None):
@@ -247,7 +247,7 @@ def test_schedule_runs_sweeps_in_a_loop(db_copy):
 
 
 def test_second_sweep_while_one_runs_exits_75(db_copy):
-    from fraudgraph.workspace.sqlite import SqliteWorkspace
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     with SqliteWorkspace(db_copy).sweep_lock("a long sweep"):
         r = run("--db", db_copy, "sweep", ok=False)

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fraudgraph.cli import cli
-from fraudgraph.config import ConfigError, load_config
+from fraudgraph.cli.main import cli
+from fraudgraph.model.config import ConfigError, load_config
 
 
 def _world(folder):

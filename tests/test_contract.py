@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fraudgraph.contract import read_dataset
+from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.errors import InputError
-from fraudgraph.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
+from fraudgraph.model.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
 
 
 def good_tables() -> dict[str, dict[str, list[str]]]:

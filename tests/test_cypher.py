@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pathlib
+
 from pathlib import Path
 
 import pytest
 
-import fraudgraph
-import fraudgraph.cypher as cypher_module
-from fraudgraph.cypher import QueryLibrary, cypher_root, load_queries, load_query, parse_parameters, read_query_file
+
+import fraudgraph.workspace.neo4j.queries as cypher_module
+from fraudgraph.workspace.neo4j.queries import QueryLibrary, cypher_root, load_queries, load_query, parse_parameters, read_query_file
 from fraudgraph.errors import CypherError
 
 
@@ -101,16 +103,8 @@ def test_unknown_name_suggests_close_ones():
         load_query("load/acounts")
 
 
-def test_installed_package_queries_come_first(tmp_path, monkeypatch):
-    package = tmp_path / "site" / "fraudgraph"
-    write(package / "cypher_files", "read/one", "// One.\nRETURN 1\n")
-    (tmp_path / "site" / "cypher").mkdir()
-    monkeypatch.setattr(fraudgraph, "__file__", str(package / "__init__.py"))
-    assert cypher_root() == package / "cypher_files"
-    (package / "cypher_files" / "read" / "one.cypher").unlink()
-    (package / "cypher_files" / "read").rmdir()
-    (package / "cypher_files").rmdir()
-    assert cypher_root() == tmp_path / "site" / "cypher"  # a source checkout
-    (tmp_path / "site" / "cypher").rmdir()
-    with pytest.raises(CypherError, match="no Cypher query folder"):
-        cypher_root()
+def test_top_level_cypher_folder_is_the_backends_own():
+    """Users read the queries at the repository's top-level cypher/; the backend runs the same files."""
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    assert (repo / "cypher").resolve() == cypher_root()
+    assert (cypher_root() / "load" / "accounts.cypher").is_file()

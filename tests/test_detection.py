@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.detection import detect
-from fraudgraph.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
-from fraudgraph.normalize import canonical_keys
-from fraudgraph.scoring import DEFAULT_TIERS, default_actions
+from fraudgraph.detection.pipeline import detect
+from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.detection.scoring import DEFAULT_TIERS, default_actions
 
 AS_OF = pd.Timestamp("2026-06-01")
 RING = [f"r{i}" for i in range(6)]
@@ -152,8 +152,8 @@ def test_without_transactions_balances_and_arrears_still_convict(world):
 
 
 def test_generated_world_quality():
-    from fraudgraph.evaluate import evaluate
-    from fraudgraph.synthetic import generate_world
+    from fraudgraph.app.quality import evaluate
+    from fraudgraph.synthetic.world import generate_world
 
     w = generate_world(4000, seed=21)
     accounts = w.accounts.assign(properties="{}")

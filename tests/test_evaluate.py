@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from fraudgraph.evaluate import evaluate, evaluation_table, read_truth
+from fraudgraph.app.quality import evaluate, evaluation_table, read_truth
 from fraudgraph.errors import FraudGraphError
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph import export
-from fraudgraph.export import (
+from fraudgraph.outputs import export
+from fraudgraph.outputs.export import (
     FORMATS,
     ExportError,
     csv_paths,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from fraudgraph.features import account_features, account_table, personalized_pagerank, ring_features, shared_identifiers
-from fraudgraph.graph import DetectionConfig, build_identity_graph
-from fraudgraph.rings import find_candidate_rings, money_flow
+from fraudgraph.detection.features import account_features, account_table, personalized_pagerank, ring_features, shared_identifiers
+from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
+from fraudgraph.detection.rings import find_candidate_rings, money_flow
 
 AS_OF = pd.Timestamp("2026-06-01")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.graph import DetectionConfig, build_identity_graph, rarity_decay, to_networkx
+from fraudgraph.detection.graph import DetectionConfig, build_identity_graph, rarity_decay, to_networkx
 
 
 def make_frames(rows, n_accounts):

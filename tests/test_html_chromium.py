@@ -10,7 +10,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from fraudgraph.export import KIND_COLOURS, RISK_STOPS, export_graph
+from fraudgraph.outputs.export import KIND_COLOURS, RISK_STOPS, export_graph
 
 try:
     from test_export import build_subgraph
@@ -137,7 +137,7 @@ def test_hover_click_search_and_colour_mode_work(tmp_path):
     import html
     import json
 
-    from fraudgraph.export import graph_to_html, prepare_graph
+    from fraudgraph.outputs.export import graph_to_html, prepare_graph
 
     graph = build_subgraph()
     script = INTERACTION_SCRIPT.replace("DEVICE_COLOUR", KIND_COLOURS["device"])

@@ -13,8 +13,8 @@ import pytest
 from neo4j_fixtures import *  # noqa: F403 - the Bolt fixtures
 
 from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
-from fraudgraph.workspace.neo4j import Neo4jWorkspace, connect
-from fraudgraph.workspace.sqlite import SqliteWorkspace
+from fraudgraph.workspace.neo4j.store import Neo4jWorkspace, connect
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 pytestmark = pytest.mark.neo4j
@@ -280,7 +280,7 @@ def test_connect_names_an_unreachable_server():
 
 
 def test_gds_engine_without_gds_is_a_clear_error_and_auto_falls_back(neo4j_ws):
-    from fraudgraph.graph_engine import resolve_engine
+    from fraudgraph.detection.engine import resolve_engine
 
     ok = neo4j_ws.run_query("gds/procedures")
     if ok:
@@ -293,7 +293,7 @@ def test_gds_engine_without_gds_is_a_clear_error_and_auto_falls_back(neo4j_ws):
 # -- end to end: the same world through both workspaces, and through the CLI ----------------------
 @pytest.fixture(scope="module")
 def small_world(tmp_path_factory):
-    from fraudgraph.synthetic import generate_world, write_world
+    from fraudgraph.synthetic.world import generate_world, write_world
 
     folder = tmp_path_factory.mktemp("world")
     write_world(generate_world(300, seed=11), folder)
@@ -304,8 +304,8 @@ _TIME_COLUMNS = {"audit": ["at"], "notices": ["created_at"], "account_state": ["
 
 
 def test_sweep_parity_same_rings_and_decisions(neo4j_ws, sqlite_ws, small_world):
-    from fraudgraph.contract import read_dataset
-    from fraudgraph.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.app.sweep import run_sweep
 
     ds = read_dataset(small_world)
     results = {}
@@ -329,7 +329,7 @@ def test_sweep_parity_same_rings_and_decisions(neo4j_ws, sqlite_ws, small_world)
 def test_cli_gives_the_same_output_on_neo4j_and_sqlite(bolt_server, neo4j_database, small_world, tmp_path):
     from click.testing import CliRunner
 
-    from fraudgraph.cli import cli
+    from fraudgraph.cli.main import cli
 
     runner = CliRunner()
     env = {

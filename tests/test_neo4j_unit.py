@@ -17,9 +17,9 @@ import scipy.sparse as sp
 from neo4j_fixtures import FakeDriver, fake_driver  # noqa: F401 - fixture
 
 from fraudgraph.errors import CypherError, LockedError, WorkspaceError
-from fraudgraph.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
+from fraudgraph.model.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
 from fraudgraph.workspace.base import SweepRecord
-from fraudgraph.workspace.neo4j import SCHEMA_VERSION, Neo4jWorkspace, connect
+from fraudgraph.workspace.neo4j.store import SCHEMA_VERSION, Neo4jWorkspace, connect
 
 
 def dataset(n_accounts=3):
@@ -349,7 +349,7 @@ def _adjacency(n, edges):
 
 
 def test_resolve_engine_fails_clearly_without_gds_and_auto_falls_back():
-    from fraudgraph.graph_engine import detect_engine, resolve_engine
+    from fraudgraph.detection.engine import detect_engine, resolve_engine
 
     no_gds = FakeGds(procedures=())
     assert resolve_engine(no_gds, "python") == "python" and not no_gds.calls
@@ -364,7 +364,7 @@ def test_resolve_engine_fails_clearly_without_gds_and_auto_falls_back():
 
 
 def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_graph():
-    from fraudgraph.graph_engine import cluster_function, components_and_communities
+    from fraudgraph.detection.engine import cluster_function, components_and_communities
 
     # A pair (0-1), a path of six (2..7) above the size bound of 4, and an isolated account (8).
     adjacency = _adjacency(9, [(0, 1), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7)])
@@ -387,7 +387,7 @@ def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_grap
 
 
 def test_gds_graphs_are_dropped_even_when_the_algorithm_fails():
-    from fraudgraph.graph_engine import components_and_communities
+    from fraudgraph.detection.engine import components_and_communities
 
     ws = FakeGds()
     original = ws.run_query
@@ -436,11 +436,11 @@ def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake
 def test_a_sweep_with_the_gds_engine_finds_the_python_engines_rings_when_nothing_is_split():
     import tempfile
 
-    from fraudgraph.contract import read_dataset
-    from fraudgraph.detection import detect
-    from fraudgraph.graph import DetectionConfig
-    from fraudgraph.graph_engine import cluster_function
-    from fraudgraph.synthetic import generate_world, write_world
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.detection.pipeline import detect
+    from fraudgraph.detection.graph import DetectionConfig
+    from fraudgraph.detection.engine import cluster_function
+    from fraudgraph.synthetic.world import generate_world, write_world
 
     with tempfile.TemporaryDirectory() as folder:
         write_world(generate_world(300, seed=5), folder)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudgraph.frames import IDENTIFIER_KINDS
-from fraudgraph.normalize import NO_IDENTITY, NO_IDENTITY_KEYS, canonical_key, canonical_keys
+from fraudgraph.model.frames import IDENTIFIER_KINDS
+from fraudgraph.ingest.normalize import NO_IDENTITY, NO_IDENTITY_KEYS, canonical_key, canonical_keys
 
 SAME_IDENTIFIER = [
     ("address", ["12 Oak St. Apt 4", "12 OAK STREET APT 4", "12 oak street #4", "12 Oak Street, Apartment 4",

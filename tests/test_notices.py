@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudgraph.notices import build_notice, notice_category, repayment_plan
-from fraudgraph.policy import Policy, load_policy
+from fraudgraph.decisions.notices import build_notice, notice_category, repayment_plan
+from fraudgraph.decisions.policy import Policy, load_policy
 
 
 @pytest.fixture(scope="module")

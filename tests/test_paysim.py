@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fraudgraph.cli import cli
+from fraudgraph.cli.main import cli
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENTS = REPO.parent / "shared" / "data" / "kineviz-paysim" / "clients.csv"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from fraudgraph.errors import PolicyError
-from fraudgraph.frames import DECISION_COLUMNS
-from fraudgraph.policy import (
+from fraudgraph.model.frames import DECISION_COLUMNS
+from fraudgraph.decisions.policy import (
     AUDIT_COLUMNS,
     DEFAULT_POLICY_PATH,
     NOTICE_COLUMNS,
@@ -687,7 +687,7 @@ def test_missing_columns_are_named():
 
 
 def test_empty_inputs_give_empty_outputs():
-    from fraudgraph.frames import ACCOUNT_COLUMNS, ACCOUNT_SCORE_COLUMNS, RING_COLUMNS
+    from fraudgraph.model.frames import ACCOUNT_COLUMNS, ACCOUNT_SCORE_COLUMNS, RING_COLUMNS
 
     policy = Policy.default()
     d = evaluate(pd.DataFrame(columns=ACCOUNT_COLUMNS), pd.DataFrame(columns=ACCOUNT_SCORE_COLUMNS), pd.DataFrame(columns=RING_COLUMNS), policy)

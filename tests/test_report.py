@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.export import ExportError
-from fraudgraph.report import md_text, write_report
+from fraudgraph.outputs.export import ExportError
+from fraudgraph.outputs.report import md_text, write_report
 
 try:
     from test_export import build_subgraph
@@ -229,9 +229,9 @@ def test_report_checks_its_inputs(tmp_path, case):
 
 def test_a_ring_from_a_swept_workspace_exports_and_reports(swept_db, tmp_path):
     """Integration with investigate.py: the top ring of a real sweep, in every format and as both reports."""
-    from fraudgraph.export import FORMATS, export_graph
-    from fraudgraph.investigate import case_report_inputs, subgraph
-    from fraudgraph.workspace.sqlite import SqliteWorkspace
+    from fraudgraph.outputs.export import FORMATS, export_graph
+    from fraudgraph.app.investigate import case_report_inputs, subgraph
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     with SqliteWorkspace(swept_db, create=False) as ws:
         rings = ws.table("rings").sort_values("score", ascending=False)

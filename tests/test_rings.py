@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fraudgraph.graph import DetectionConfig, build_identity_graph
-from fraudgraph.normalize import canonical_keys
-from fraudgraph.rings import assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.detection.rings import assign_ring_ids, find_candidate_rings, money_flow
 
 
 def frames(rows, n_accounts):

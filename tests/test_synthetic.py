@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
-from fraudgraph.normalize import canonical_keys
-from fraudgraph.synthetic import (
+from fraudgraph.model.frames import IDENTIFIER_KINDS, TRANSACTION_COLUMNS
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.synthetic.world import (
     ACCOUNT_INPUT_COLUMNS,
     GROUP_KINDS,
     LINK_INPUT_COLUMNS,
@@ -298,7 +298,7 @@ def test_legit_accounts_share_strong_identifiers_too(keyed_links):
 
 
 def normalized_links(world) -> pd.DataFrame:
-    """Links as the detector sees them: canonical keys (fraudgraph.normalize), no value that
+    """Links as the detector sees them: canonical keys (fraudgraph.ingest.normalize), no value that
     carries no identity, no hub (shared by more accounts than the hub cap), truth attached."""
     links = world.links.assign(key=canonical_keys(world.links["kind"], world.links["value"]))
     links = links.dropna(subset=["key"]).drop_duplicates(["account_id", "kind", "key"])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from fraudgraph.errors import LockedError, NotFoundError
-from fraudgraph.workspace.sqlite import SqliteWorkspace
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from fraudgraph.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
+from fraudgraph.model.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
 from fraudgraph.workspace.base import SweepRecord
 
 

@@ -1,6 +1,6 @@
 """Storage behind one small interface: SQLite by default, Neo4j over Bolt for scale."""
 
 from fraudgraph.workspace.base import LoadSummary, Neighbourhood, SweepRecord, Workspace
-from fraudgraph.workspace.sqlite import SqliteWorkspace
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
 __all__ = ["LoadSummary", "Neighbourhood", "SqliteWorkspace", "SweepRecord", "Workspace"]

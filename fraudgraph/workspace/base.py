@@ -1,6 +1,6 @@
 """The one small interface every workspace backend (SQLite, Neo4j) implements.
 
-Backends only store and read back the frames of ``fraudgraph.frames``; every decision is
+Backends only store and read back the frames of ``fraudgraph.model.frames``; every decision is
 made by pure functions elsewhere (detection, policy, review), so the two backends cannot
 drift apart in behaviour. Reason/feature columns travel as Python lists/dicts; each backend
 serializes them as it likes (JSON text in SQLite, JSON string properties in Neo4j).
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 # The column lists live with the other frames; imported here so backends find them in one place.
-from fraudgraph.frames import (  # noqa: F401
+from fraudgraph.model.frames import (  # noqa: F401
     ACCOUNT_SCORE_COLUMNS,
     AUDIT_COLUMNS,
     DECISION_COLUMNS,

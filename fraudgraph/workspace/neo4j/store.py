@@ -1,6 +1,6 @@
 """The Neo4j workspace: the same frames as the SQLite workspace, stored as a property graph over Bolt.
 
-Every statement is a named file under ``cypher/`` (see ``fraudgraph.cypher``); values travel only
+Every statement is a named file under ``cypher/`` (see ``fraudgraph.workspace.neo4j.queries``); values travel only
 as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction. The driver is
 created by the caller (``connect`` for the CLI) and injected.
 
@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudgraph.cypher import QueryLibrary, load_queries
+from fraudgraph.workspace.neo4j.queries import QueryLibrary, load_queries
 from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
-from fraudgraph.frames import (
+from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
@@ -290,7 +290,7 @@ class Neo4jWorkspace(Workspace):
     def run_query(self, name: str, /, *, write: bool = False, **params: Any) -> list[dict[str, Any]]:
         """Run one named query in its own transaction; its rows as dicts.
 
-        Used by ``fraudgraph.graph_engine`` for the GDS calls; the workspace methods use it too.
+        Used by ``fraudgraph.detection.engine`` for the GDS calls; the workspace methods use it too.
         """
         import neo4j
         import neo4j.exceptions as nx

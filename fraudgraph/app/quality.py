@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import FraudGraphError
-from fraudgraph.scoring import default_actions
+from fraudgraph.detection.scoring import default_actions
 
 FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
 # Decision triggers that are fraud findings. The policy also acts on credit risk alone (overdue,

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 from sklearn.utils.validation import check_is_fitted
 
-from fraudgraph.features import group_lists
+from fraudgraph.detection.features import group_lists
 
 # Score thresholds of the default actions (a score at or above the threshold gets the action).
 # Calibrated on generated worlds (benchmarks/quality.py); examples/policy.toml uses the same.

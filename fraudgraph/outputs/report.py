@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from fraudgraph.export import (
+from fraudgraph.outputs.export import (
     ACTION_COLOURS,
     ExportError,
     _atomic_paths,

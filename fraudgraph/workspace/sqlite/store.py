@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import LockedError, WorkspaceError
-from fraudgraph.frames import (
+from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,

@@ -97,7 +97,7 @@ def cluster_function(ws, engine: str, *, seed: int = 0, config=None) -> Callable
         return None
     if engine != "gds":
         raise ValueError(f"cluster_function needs a resolved engine (python or gds), got {engine!r}")
-    from fraudgraph.graph import DetectionConfig
+    from fraudgraph.detection.graph import DetectionConfig
 
     max_size = (config or DetectionConfig()).max_community_size
 

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import InputError, Problem
-from fraudgraph.frames import (
+from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     ACCOUNT_STATUSES,
     COUNTERPARTY_KINDS,
@@ -44,7 +44,7 @@ from fraudgraph.frames import (
     TRANSACTION_COLUMNS,
     TRANSACTION_STATUSES,
 )
-from fraudgraph.normalize import encode_strings, keys_from_codes
+from fraudgraph.ingest.normalize import encode_strings, keys_from_codes
 
 __all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
@@ -68,7 +68,7 @@ _MAX_LISTED = 1000
 
 @dataclass
 class Dataset:
-    """A validated data folder: the frames of ``fraudgraph.frames`` plus what was worth a warning."""
+    """A validated data folder: the frames of ``fraudgraph.model.frames`` plus what was worth a warning."""
 
     accounts: pd.DataFrame
     links: pd.DataFrame

@@ -772,8 +772,8 @@ def _csp_hash(text: str) -> str:
 
 
 def graph_view_js() -> str:
-    """The interactive view's JavaScript (fraudgraph/graph_view.js, shipped with the package)."""
-    return resources.files("fraudgraph").joinpath("graph_view.js").read_text(encoding="utf-8")
+    """The interactive view's JavaScript (fraudgraph/outputs/graph_view.js, shipped with the package)."""
+    return resources.files("fraudgraph.outputs").joinpath("graph_view.js").read_text(encoding="utf-8")
 
 
 def graph_to_html(H: nx.DiGraph, G: nx.Graph | None = None, *, ticks: int = 300) -> str:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, _days
-from fraudgraph.rings import CandidateRings, MoneyFlow
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, _days
+from fraudgraph.detection.rings import CandidateRings, MoneyFlow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
 # The elements that make up a person's identity on an application. Accounts sharing some of them

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fraudgraph.graph import DetectionConfig, IdentityGraph
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph
 
 
 @dataclass

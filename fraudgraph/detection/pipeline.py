@@ -15,17 +15,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.features import (
+from fraudgraph.detection.features import (
     account_features,
     account_table,
     group_lists,
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
-from fraudgraph.graph import DetectionConfig, IdentityGraph, build_identity_graph
-from fraudgraph.rings import assign_ring_ids, find_candidate_rings, money_flow
-from fraudgraph.scoring import (
+from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
+from fraudgraph.detection.rings import assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.detection.scoring import (
     DEFAULT_TIERS,
     AccountScorer,
     RingScorer,
@@ -43,7 +43,7 @@ RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", 
 class Detection:
     """The result of ``detect``.
 
-    rings, ring_members, account_scores, hubs: frames as in ``fraudgraph.frames``.
+    rings, ring_members, account_scores, hubs: frames as in ``fraudgraph.model.frames``.
     ring_identifiers: ring_id, kind, key, n_members (ring members using it), n_accounts (all
         accounts), raw_values (raw spellings, list), weight, first_seen (latest first use by a
         member, datetime64): what an investigator checks.
@@ -105,7 +105,7 @@ def detect(
     progress: Callable[[str], None] | None = None,
     cluster_fn: Callable[[sp.csr_matrix], np.ndarray] | None = None,
 ) -> Detection:
-    """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.frames``).
+    """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
     as_of: the moment the sweep describes; defaults to the latest timestamp in the data. Links
         first seen and transactions made after it are ignored (they had not happened yet).

@@ -14,7 +14,7 @@ import networkx as nx
 import pandas as pd
 
 from fraudgraph.errors import NotFoundError
-from fraudgraph.graph import DetectionConfig
+from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.workspace.base import Neighbourhood, Workspace
 
 # Identifiers shared by more accounts are shown, never expanded: the same cap detection links by,
@@ -144,7 +144,7 @@ def subgraph(
 
 
 def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list) -> nx.DiGraph:
-    """Neighbourhood frames -> the networkx graph of ``fraudgraph.export`` (one attribute schema)."""
+    """Neighbourhood frames -> the networkx graph of ``fraudgraph.outputs.export`` (one attribute schema)."""
     G = nx.DiGraph(title=title, center=center, reasons=list(reasons), notes=list(hood.notes))
     seed_set = set(seeds)
     for r in hood.accounts.to_dict("records"):

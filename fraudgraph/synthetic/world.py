@@ -46,8 +46,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from fraudgraph.contract import TABLE_COLUMNS
-from fraudgraph.frames import IDENTIFIER_KINDS
+from fraudgraph.ingest.contract import TABLE_COLUMNS
+from fraudgraph.model.frames import IDENTIFIER_KINDS
 
 __all__ = [
     "ACCOUNT_INPUT_COLUMNS",
@@ -283,7 +283,7 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
 def _spelled_apart(kind: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """Spellings that normalization does not bring back to the entity's other spellings:
     swapped letters (addresses) or digits (national ids), and 'routing/account' bank numbers
-    (fraudgraph.normalize drops spaces, dashes and dots from them, not slashes)."""
+    (fraudgraph.ingest.normalize drops spaces, dashes and dots from them, not slashes)."""
     typo = ((kind == ADDRESS) | (kind == NATIONAL_ID)) & ((variant & 4) != 0)
     return typo | ((kind == BANK) & (variant % 3 == 2))
 

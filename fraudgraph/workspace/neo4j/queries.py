@@ -6,7 +6,7 @@ is checked against them: a missing or an extra parameter is a ``CypherError`` na
 never a silent null on the server. Values only ever travel as parameters; nothing here formats
 a value into query text.
 
->>> from fraudgraph.cypher import load_query
+>>> from fraudgraph.workspace.neo4j.queries import load_query
 >>> load_query("read/account_count").parameters
 frozenset()
 """
@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import fraudgraph
 from fraudgraph.errors import CypherError
 
 __all__ = [
@@ -242,15 +241,12 @@ def _strip_comments(text: str) -> str:
 
 
 def cypher_root() -> Path:
-    """Where the queries live: inside an installed wheel, else the repository's ``cypher/`` folder."""
-    package_dir = Path(fraudgraph.__file__).resolve().parent
-    for candidate in (package_dir / "cypher_files", package_dir.parent / "cypher"):
-        if candidate.is_dir():
-            return candidate
-    raise CypherError(
-        f"no Cypher query folder: looked for {package_dir / 'cypher_files'} (installed wheel) "
-        f"and {package_dir.parent / 'cypher'} (source checkout)"
-    )
+    """Where the queries live: the ``cypher/`` folder beside this module (the repository's
+    top-level ``cypher/`` is a link to it, so users read the same files the backend runs)."""
+    root = Path(__file__).resolve().parent / "cypher"
+    if not root.is_dir():
+        raise CypherError(f"no Cypher query folder at {root}")
+    return root
 
 
 @lru_cache(maxsize=1)
@@ -265,7 +261,7 @@ def load_query(name: str) -> CypherQuery:
 
 
 def __getattr__(name: str) -> Any:
-    # ``fraudgraph.cypher.queries`` reads the files on first use, not at import.
+    # ``fraudgraph.workspace.neo4j.queries.queries`` reads the files on first use, not at import.
     if name == "queries":
         return load_queries()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

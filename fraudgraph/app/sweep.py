@@ -63,7 +63,7 @@ def diff_rings(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, list]
 
 def _check_kinds(links: pd.DataFrame, config) -> None:
     """Kinds declared at load time need their weight at sweep time too: say so, not a traceback."""
-    from fraudgraph.graph import DetectionConfig
+    from fraudgraph.detection.graph import DetectionConfig
 
     cfg = config or DetectionConfig()
     known = set(cfg.kind_weights) | set(cfg.extra_kinds)
@@ -105,9 +105,9 @@ def run_sweep(
 
 
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -> SweepResult:
-    from fraudgraph import policy as policy_mod
-    from fraudgraph.detection import detect
-    from fraudgraph.graph_engine import cluster_function, resolve_engine
+    from fraudgraph.decisions import policy as policy_mod
+    from fraudgraph.detection.pipeline import detect
+    from fraudgraph.detection.engine import cluster_function, resolve_engine
 
     say = progress or (lambda msg: None)
     times: dict[str, float] = {}

@@ -3,7 +3,7 @@
     [kinds]               # identifier kinds beyond the contract's eight, each with its link weight
     loyalty_card = 0.6
 
-    [detection]           # any field of fraudgraph.graph.DetectionConfig
+    [detection]           # any field of fraudgraph.detection.graph.DetectionConfig
     hub_cap = 60
 
 The data contract accepts another kind only when the configuration declares it; the sweep then
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fraudgraph.errors import FraudGraphError
-from fraudgraph.frames import IDENTIFIER_KINDS
+from fraudgraph.model.frames import IDENTIFIER_KINDS
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -37,7 +37,7 @@ class WorkspaceConfig:
 
     def detection_config(self):
         """The ``DetectionConfig`` these settings describe (defaults for what they leave out)."""
-        from fraudgraph.graph import DetectionConfig
+        from fraudgraph.detection.graph import DetectionConfig
 
         return DetectionConfig(**{**self.detection, "extra_kinds": dict(self.extra_kinds)})
 
@@ -80,7 +80,7 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
             raise bad(f"kinds.{name}", f"weight {weight!r} must be a number in (0, 10]")
         kinds[name] = float(weight)
 
-    from fraudgraph.graph import DetectionConfig
+    from fraudgraph.detection.graph import DetectionConfig
 
     allowed = {f.name for f in dataclasses.fields(DetectionConfig)} - {"extra_kinds"}
     detection = dict(data.get("detection") or {})

@@ -137,7 +137,7 @@ class Context(dict):
         if "ws" in self:
             return self["ws"]
         if self.get("neo4j"):
-            from fraudgraph.workspace.neo4j import connect
+            from fraudgraph.workspace.neo4j.store import connect
 
             password = os.environ.get("FRAUDGRAPH_NEO4J_PASSWORD")
             if password is None:
@@ -148,14 +148,14 @@ class Context(dict):
                 password = click.prompt("Neo4j password", hide_input=True, err=True)
             ws = connect(self["neo4j"], self.get("neo4j_user") or "neo4j", password, self.get("neo4j_database"))
         else:
-            from fraudgraph.workspace.sqlite import SqliteWorkspace
+            from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
             ws = SqliteWorkspace(self["db"], create=create)
         self["ws"] = ws
         return ws
 
     def config(self):
-        from fraudgraph.config import load_config
+        from fraudgraph.model.config import load_config
 
         if "config" not in self:
             self["config"] = load_config(self.get("config_file"))
@@ -253,7 +253,7 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions):
     Example:
       fraudgraph generate ./world --accounts 100000 --seed 7
     """
-    from fraudgraph.synthetic import generate_world, write_world
+    from fraudgraph.synthetic.world import generate_world, write_world
 
     t = time.perf_counter()
     world = generate_world(n_accounts, seed, with_transactions=not no_transactions)
@@ -282,7 +282,7 @@ def load(obj, data_dir, fmt):
     Example:
       fraudgraph --db bank.db load ./extract-2026-11
     """
-    from fraudgraph.contract import read_dataset
+    from fraudgraph.ingest.contract import read_dataset
 
     say = _progress(obj)
     dataset = read_dataset(data_dir, extra_kinds=obj.config().extra_kinds, progress=say)
@@ -339,7 +339,7 @@ def status(obj, fmt):
 
 # -- sweeps ----------------------------------------------------------------------------------
 def _load_policy(path):
-    from fraudgraph.policy import Policy, load_policy
+    from fraudgraph.decisions.policy import Policy, load_policy
 
     return load_policy(path) if path else Policy.default()
 
@@ -391,7 +391,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
     Example:
       fraudgraph sweep --policy examples/policy.toml --dry-run
     """
-    from fraudgraph.sweep import run_sweep
+    from fraudgraph.app.sweep import run_sweep
 
     pol = _load_policy(policy_file)
     result = run_sweep(obj.workspace(), as_of=as_of, seed=seed, policy=pol, dry_run=dry_run, engine=engine,
@@ -440,7 +440,7 @@ def schedule(obj, every, policy_file, seed, max_runs):
     Example:
       fraudgraph schedule --every 1h --policy examples/policy.toml
     """
-    from fraudgraph.sweep import run_sweep
+    from fraudgraph.app.sweep import run_sweep
 
     interval = _parse_duration(every)
     pol = _load_policy(policy_file)
@@ -536,7 +536,7 @@ def ring(obj, ring_id, fmt):
     Example:
       fraudgraph ring R-000004
     """
-    from fraudgraph.investigate import ring_view
+    from fraudgraph.app.investigate import ring_view
 
     view = ring_view(obj.workspace(), ring_id)
     r = view["ring"]
@@ -575,7 +575,7 @@ def account(obj, account_id, fmt):
     Example:
       fraudgraph account A0001234 --format json
     """
-    from fraudgraph.investigate import account_view
+    from fraudgraph.app.investigate import account_view
 
     v = account_view(obj.workspace(), account_id, hub_threshold=obj.hub_cap())
     ident = v["identifiers"][["kind", "value", "key", "first_seen", "n_accounts", "is_hub", "no_identity"]]
@@ -627,7 +627,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
     Example:
       fraudgraph path A0001234 A0005678
     """
-    from fraudgraph.investigate import path as find_path
+    from fraudgraph.app.investigate import path as find_path
 
     chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops, hub_threshold=obj.hub_cap())
     if chain is None:
@@ -717,7 +717,7 @@ def queue(obj, fmt):
     Example:
       fraudgraph queue --format csv
     """
-    from fraudgraph.analyst import queue as review_queue
+    from fraudgraph.app.analyst import queue as review_queue
 
     df = review_queue(obj.workspace())
     if fmt != "json":
@@ -743,7 +743,7 @@ def review(obj, account_id, confirm_fraud, dismiss, note, analyst):
     Example:
       fraudgraph review A0001234 --dismiss --note "verified ID in branch"
     """
-    from fraudgraph.analyst import review as record_review
+    from fraudgraph.app.analyst import review as record_review
 
     if confirm_fraud == dismiss:
         raise click.UsageError("give exactly one of --confirm-fraud or --dismiss")
@@ -764,7 +764,7 @@ def suspend(obj, account_id, reason, analyst):
     Example:
       fraudgraph suspend A0001234 --reason "customer reported stolen identity"
     """
-    from fraudgraph.analyst import suspend as do_suspend
+    from fraudgraph.app.analyst import suspend as do_suspend
 
     do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or _actor())
     click.echo(f"{account_id}: suspended.")
@@ -782,7 +782,7 @@ def reinstate(obj, account_id, reason, analyst):
     Example:
       fraudgraph reinstate A0001234 --reason "identity verified"
     """
-    from fraudgraph.analyst import reinstate as do_reinstate
+    from fraudgraph.app.analyst import reinstate as do_reinstate
 
     st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or _actor())
     click.echo(f"{account_id}: reinstated (credit limit {_cell(st['credit_limit'])}).")
@@ -827,8 +827,8 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
       fraudgraph export --ring R-000004 -o ring.html
       fraudgraph export --account A0001234 --hops 2 -o hood.graphml
     """
-    from fraudgraph.export import export_graph, format_from_path
-    from fraudgraph.investigate import subgraph
+    from fraudgraph.outputs.export import export_graph, format_from_path
+    from fraudgraph.app.investigate import subgraph
 
     if (account_id is None) == (ring_id is None):
         raise click.UsageError("give exactly one of --account or --ring")
@@ -857,8 +857,8 @@ def report(obj, ring_id, output):
     Example:
       fraudgraph report --ring R-000004 -o case-R-000004.html
     """
-    from fraudgraph.investigate import case_report_inputs
-    from fraudgraph.report import write_report
+    from fraudgraph.app.investigate import case_report_inputs
+    from fraudgraph.outputs.report import write_report
 
     if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
@@ -877,7 +877,7 @@ def evaluate(obj, truth_file, fmt):
     Example:
       fraudgraph evaluate ./world/truth.csv
     """
-    from fraudgraph.evaluate import evaluate_workspace
+    from fraudgraph.app.quality import evaluate_workspace
 
     result = evaluate_workspace(obj.workspace(), truth_file)
     if fmt == "json":
@@ -912,12 +912,12 @@ def demo(obj, n_accounts, seed, keep):
     Example:
       fraudgraph demo --accounts 5000
     """
-    from fraudgraph.contract import read_dataset
-    from fraudgraph.evaluate import evaluate_workspace
-    from fraudgraph.investigate import ring_view
-    from fraudgraph.sweep import run_sweep
-    from fraudgraph.synthetic import generate_world, write_world
-    from fraudgraph.workspace.sqlite import SqliteWorkspace
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.app.quality import evaluate_workspace
+    from fraudgraph.app.investigate import ring_view
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.synthetic.world import generate_world, write_world
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     say = _progress(obj) or (lambda m: None)
     tmp = None

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from fraudgraph.frames import HUB_COLUMNS
+from fraudgraph.model.frames import HUB_COLUMNS
 
 # How much one shared identifier of each kind says about two accounts being the same party.
 # Strong: hard to share by accident. Medium: families and flatmates share them. Weak: NAT, wifi.

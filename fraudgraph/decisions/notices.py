@@ -10,10 +10,10 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
-from fraudgraph.policy import evidence_items, format_money
+from fraudgraph.decisions.policy import evidence_items, format_money
 
 if TYPE_CHECKING:
-    from fraudgraph.policy import Policy
+    from fraudgraph.decisions.policy import Policy
 
 # Which notice template a decision's trigger uses.
 CATEGORY_OF_TRIGGER = {

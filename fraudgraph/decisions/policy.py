@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import PolicyError
-from fraudgraph.frames import (
+from fraudgraph.model.frames import (
     ACTIONS,
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
@@ -30,7 +30,7 @@ from fraudgraph.frames import (
     NOTICE_COLUMNS,
     STATE_COLUMNS,
 )
-from fraudgraph.normalize import canonical_key
+from fraudgraph.ingest.normalize import canonical_key
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
 
@@ -550,7 +550,7 @@ def _account_ties(
 def _exempt_forms(kind: str, value: str) -> set[str]:
     """Spellings of an allow-listed identifier that count as a match for an evidence key.
 
-    The canonical key (fraudgraph.normalize) matches evidence keys; the looser forms (casefolded,
+    The canonical key (fraudgraph.ingest.normalize) matches evidence keys; the looser forms (casefolded,
     digits only for numeric kinds) also accept a key typed by hand.
     """
     forms = {value, value.strip(), value.strip().casefold(), re.sub(r"\s+", "", value).casefold()}
@@ -1011,7 +1011,7 @@ def plan_changes(
     the original limit, and a sweep lifts only a suspension a sweep imposed (status back to active).
     A notice is written only when an account escalates into restrict or suspend.
     """
-    from fraudgraph.notices import build_notice  # noqa: PLC0415 - notices imports this module
+    from fraudgraph.decisions.notices import build_notice  # noqa: PLC0415 - notices imports this module
 
     _require(decisions, ["account_id", "action", "trigger", "score", "reasons", "credit_limit", "evidence"], "decisions")
     if len(current):

@@ -1,0 +1,1 @@
+fraudgraph/workspace/neo4j/cypher

@@ -1,0 +1,1 @@
+"""Application layer: sweeps, analyst actions, investigation and quality evaluation over a workspace."""
