@@ -29,7 +29,9 @@ def run(n_accounts: int, seed: int) -> list[dict]:
     t = time.perf_counter()
     world = generate_world(n_accounts, seed)
     accounts = world.accounts.assign(properties="{}")
-    accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
+    accounts["label"] = (
+        accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
+    )
     links = world.links
     gen_s = time.perf_counter() - t
     t = time.perf_counter()
@@ -39,8 +41,20 @@ def run(n_accounts: int, seed: int) -> list[dict]:
     del world
     gc.collect()
     rows = [
-        {"accounts": n_accounts, "links": len(links), "stage": "generate (not timed)", "seconds": gen_s, "peak_mb": peak_mb()},
-        {"accounts": n_accounts, "links": len(links), "stage": "normalize keys", "seconds": norm_s, "peak_mb": peak_mb()},
+        {
+            "accounts": n_accounts,
+            "links": len(links),
+            "stage": "generate (not timed)",
+            "seconds": gen_s,
+            "peak_mb": peak_mb(),
+        },
+        {
+            "accounts": n_accounts,
+            "links": len(links),
+            "stage": "normalize keys",
+            "seconds": norm_s,
+            "peak_mb": peak_mb(),
+        },
     ]
     marks: list[tuple[str, float, float]] = []
 
@@ -54,9 +68,24 @@ def run(n_accounts: int, seed: int) -> list[dict]:
     # Peak after a stage = the high-water mark when the next stage starts.
     peaks = [m[2] for m in marks[1:]] + [peak_mb()]
     for (stage, _, _), peak in zip(marks, peaks):
-        rows.append({"accounts": n_accounts, "links": len(links), "stage": stage,
-                     "seconds": det.stage_seconds.get(stage, float("nan")), "peak_mb": peak})
-    rows.append({"accounts": n_accounts, "links": len(links), "stage": "detect total", "seconds": total, "peak_mb": peak_mb()})
+        rows.append(
+            {
+                "accounts": n_accounts,
+                "links": len(links),
+                "stage": stage,
+                "seconds": det.stage_seconds.get(stage, float("nan")),
+                "peak_mb": peak,
+            }
+        )
+    rows.append(
+        {
+            "accounts": n_accounts,
+            "links": len(links),
+            "stage": "detect total",
+            "seconds": total,
+            "peak_mb": peak_mb(),
+        }
+    )
     print(f"  {n_accounts:,}: {len(det.rings):,} rings, {len(det.hubs):,} hubs", file=sys.stderr)
     return rows
 

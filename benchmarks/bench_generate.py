@@ -1,7 +1,7 @@
 """Time and peak memory of generating and writing synthetic worlds, one fresh process per size.
 
-    python benchmarks/bench_generate.py                 # 100k and 1M accounts, CSV
-    python benchmarks/bench_generate.py 20000 --format parquet
+python benchmarks/bench_generate.py                 # 100k and 1M accounts, CSV
+python benchmarks/bench_generate.py 20000 --format parquet
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ def _rss_mb() -> float:
 
 
 def measure(n_accounts: int, seed: int, folder: Path) -> dict:
-    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.synthetic.world import generate_world, write_world
     from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
@@ -70,7 +70,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder.")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder."
+    )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:

@@ -21,10 +21,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from fraudgraph.detection.pipeline import detect
 from fraudgraph.app.quality import evaluate
-from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.detection.pipeline import detect
 from fraudgraph.detection.scoring import DEFAULT_TIERS, default_actions
+from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.world import generate_world
 
 
@@ -63,17 +63,31 @@ def run_one(n_accounts: int, seed: int, detect_seed: int = 0) -> dict:
 def summary_row(n: int, seed: int, r: dict) -> dict:
     a, u = r["accounts"], r["unlabelled"]
     row = {
-        "accounts": n, "seed": seed,
-        "rev_P": a["review_or_worse"]["precision"], "rev_R": a["review_or_worse"]["recall"],
+        "accounts": n,
+        "seed": seed,
+        "rev_P": a["review_or_worse"]["precision"],
+        "rev_R": a["review_or_worse"]["recall"],
         "all_R": a["review_or_worse"]["all_fraud_recall"],
-        "sus_P": a["suspend"]["precision"], "sus_R": a["suspend"]["recall"],
-        "unl_rev_P": u["review_or_worse"]["precision"], "unl_rev_R": u["review_or_worse"]["recall"],
-        "ring_P": r["rings"]["precision"], "ring_R": r["rings"]["recall"],
+        "sus_P": a["suspend"]["precision"],
+        "sus_R": a["suspend"]["recall"],
+        "unl_rev_P": u["review_or_worse"]["precision"],
+        "unl_rev_R": u["review_or_worse"]["recall"],
+        "ring_P": r["rings"]["precision"],
+        "ring_R": r["rings"]["recall"],
     }
     for kind in ("bust_out", "ato_farm", "mule_network"):
         row[f"R_{kind}"] = r["ring_kinds"].get(kind, {}).get("account_recall", np.nan)
-    for kind in ("household", "apartment_block", "corporate_card", "kiosk", "parcel_locker", "carrier_ip",
-                 "junk_device", "late_payer", "ungrouped"):
+    for kind in (
+        "household",
+        "apartment_block",
+        "corporate_card",
+        "kiosk",
+        "parcel_locker",
+        "carrier_ip",
+        "junk_device",
+        "late_payer",
+        "ungrouped",
+    ):
         row[f"FF_{kind}"] = r["false_flags"].get(kind, {}).get("rate", np.nan)
     row["lone_n"] = r["lone"]["n_accounts"]
     row["lone_flagged"] = r["lone"]["flagged"]
@@ -96,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps({"accounts": n, "seed": seed, **r}, default=float))
             rows.append(summary_row(n, seed, r))
-            print(pd.DataFrame([rows[-1]]).round(4).to_string(index=False, header=len(rows) == 1), file=sys.stderr)
+            print(
+                pd.DataFrame([rows[-1]]).round(4).to_string(index=False, header=len(rows) == 1),
+                file=sys.stderr,
+            )
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)

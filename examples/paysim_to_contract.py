@@ -60,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     args = parser.parse_args(argv)
     counts = convert(args.clients, args.out_dir)
-    print(f"wrote {counts['accounts']:,} accounts and {counts['links']:,} links to {args.out_dir} "
-          f"({counts['fraud']:,} fraudulent in truth.csv)")
+    print(
+        f"wrote {counts['accounts']:,} accounts and {counts['links']:,} links to {args.out_dir} "
+        f"({counts['fraud']:,} fraudulent in truth.csv)"
+    )
     return 0
 
 

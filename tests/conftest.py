@@ -36,8 +36,8 @@ def world_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def swept_db(tmp_path_factory, world_dir):
     """A workspace file with the world loaded and one sweep done; tests copy it before writing."""
-    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     path = tmp_path_factory.mktemp("ws") / "swept.db"

@@ -17,8 +17,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ def bolt_server():
     if server is None:
         pytest.skip(
             "no Bolt server: set FRAUDGRAPH_TEST_NEO4J_URI (a Neo4j 5) or run "
-            "`eval \"$(scripts/bolt-server start)\"` (local ArcadeDB)"
+            '`eval "$(scripts/bolt-server start)"` (local ArcadeDB)'
         )
     driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password), connection_timeout=5)
     try:
@@ -162,7 +163,9 @@ def neo4j_ws(neo4j_driver, neo4j_database, bolt_server):
     """A Neo4j workspace on a fresh database (small batches, so tests exercise batching)."""
     from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
 
-    ws = Neo4jWorkspace(neo4j_driver, neo4j_database, batch_size=500, location=f"{bolt_server.uri} {neo4j_database}")
+    ws = Neo4jWorkspace(
+        neo4j_driver, neo4j_database, batch_size=500, location=f"{bolt_server.uri} {neo4j_database}"
+    )
     yield ws
     ws.close()
 

@@ -15,13 +15,15 @@ from fraudgraph.cli.main import cli
 def run(*args, ok=True, env=None):
     result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
     if ok:
-        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.stderr if hasattr(result, 'stderr') else ''}"
+        assert result.exit_code == 0, (
+            f"exit {result.exit_code}: {result.output}\n{result.stderr if hasattr(result, 'stderr') else ''}"
+        )
     return result
 
 
 def error_line(result) -> str:
     """The error message: exactly one line starting with 'Error:' on stderr, and no traceback."""
-    lines = [l for l in result.stderr.splitlines() if l.startswith("Error:")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.output
     return lines[0]
@@ -88,7 +90,10 @@ def test_results_commands_in_every_format(db_copy):
     assert ring["reasons"] and all({"code", "text"} <= set(x) for x in ring["reasons"])
     text = run("--db", db, "ring", rid).stdout
     assert "shared identifiers" in text and ring["reasons"][0]["text"][:30] in text
-    assert len(list(csv.DictReader(io.StringIO(run("--db", db, "ring", rid, "--format", "csv").stdout)))) == ring["size"]
+    assert (
+        len(list(csv.DictReader(io.StringIO(run("--db", db, "ring", rid, "--format", "csv").stdout))))
+        == ring["size"]
+    )
 
     member = ring["members"][0]["account_id"]
     acc = json.loads(run("--db", db, "account", member, "--format", "json").stdout)
@@ -125,7 +130,11 @@ def test_path_between_ring_members_and_no_path(db_copy):
 
 
 def test_unknown_ids_are_clear_errors(db_copy):
-    for args in (("ring", "R-999999"), ("account", "nobody"), ("export", "--ring", "R-999999", "-o", "x.json")):
+    for args in (
+        ("ring", "R-999999"),
+        ("account", "nobody"),
+        ("export", "--ring", "R-999999", "-o", "x.json"),
+    ):
         r = run("--db", db_copy, *args, ok=False)
         assert r.exit_code == 1
         error_line(r)
@@ -177,7 +186,19 @@ def test_export_and_report(db_copy, tmp_path):
         run("--db", db, "export", "--ring", rid, "-o", out)
         assert out.exists() and out.stat().st_size > 100
     member = json.loads(run("--db", db, "ring", rid, "--format", "json").stdout)["members"][0]["account_id"]
-    run("--db", db, "export", "--account", member, "--hops", "2", "--format", "csv", "-o", tmp_path / "hood.csv")
+    run(
+        "--db",
+        db,
+        "export",
+        "--account",
+        member,
+        "--hops",
+        "2",
+        "--format",
+        "csv",
+        "-o",
+        tmp_path / "hood.csv",
+    )
     r = run("--db", db, "export", "--account", member, "-o", tmp_path / "x.txt", ok=False)
     assert r.exit_code == 2
     for name in ("case.html", "case.md"):
@@ -219,9 +240,15 @@ def test_review_feedback_changes_the_next_sweep(db_copy):
     db = db_copy
     flagged = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)
     # An account flagged for its ring alone: a fraud dismissal does not waive the credit rules.
-    target = next(d for d in flagged if d["trigger"] == "fraud_ring"
-                  and not any(r["code"].startswith(("OVERDUE", "UTILIZATION")) for r in d["reasons"]))
-    run("--db", db, "review", target["account_id"], "--dismiss", "--note", "known customer, documents checked")
+    target = next(
+        d
+        for d in flagged
+        if d["trigger"] == "fraud_ring"
+        and not any(r["code"].startswith(("OVERDUE", "UTILIZATION")) for r in d["reasons"])
+    )
+    run(
+        "--db", db, "review", target["account_id"], "--dismiss", "--note", "known customer, documents checked"
+    )
     run("--db", db, "-q", "sweep")
     after = json.loads(run("--db", db, "account", target["account_id"], "--format", "json").stdout)
     assert after["action"] in ("none", "monitor")  # the same evidence does not flag it again
@@ -234,7 +261,10 @@ def test_review_feedback_changes_the_next_sweep(db_copy):
     run("--db", db, "-q", "sweep")
     ring = json.loads(run("--db", db, "ring", member["ring_id"], "--format", "json").stdout)
     assert "KNOWN_FRAUD_IN_RING" in [r["code"] for r in ring["reasons"]]
-    assert json.loads(run("--db", db, "account", member["account_id"], "--format", "json").stdout)["status"] == "suspended"
+    assert (
+        json.loads(run("--db", db, "account", member["account_id"], "--format", "json").stdout)["status"]
+        == "suspended"
+    )
 
 
 def test_schedule_runs_sweeps_in_a_loop(db_copy):
@@ -264,7 +294,9 @@ def test_account_with_no_shared_identifiers_can_be_viewed_and_exported(tmp_path)
     run("--db", db, "-q", "sweep")
     acc = json.loads(run("--db", db, "account", "A2", "--format", "json").stdout)
     assert acc["identifiers"] == [] and acc["ring_id"] is None
-    assert json.loads(run("--db", db, "account", "A1", "--format", "json").stdout)["identifiers"][0]["no_identity"]
+    assert json.loads(run("--db", db, "account", "A1", "--format", "json").stdout)["identifiers"][0][
+        "no_identity"
+    ]
     run("--db", db, "export", "--account", "A2", "-o", tmp_path / "a2.json")
     steps = run("--db", db, "path", "A1", "A2", "--format", "csv").stdout
     assert steps.strip() == "step,type,account_id,kind,key,raw_values"  # no chain: a header, no rows
@@ -272,9 +304,14 @@ def test_account_with_no_shared_identifiers_can_be_viewed_and_exported(tmp_path)
 
 def test_decisions_show_what_is_in_force_after_a_dismissal(db_copy):
     db = db_copy
-    target = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)[0]["account_id"]
+    target = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)[0][
+        "account_id"
+    ]
     run("--db", db, "review", target, "--dismiss", "--note", "verified")
-    shown = {d["account_id"]: d for d in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)}
+    shown = {
+        d["account_id"]: d
+        for d in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)
+    }
     account = json.loads(run("--db", db, "account", target, "--format", "json").stdout)
     assert shown[target]["action"] == account["action"] == "none"
 
@@ -286,4 +323,7 @@ def test_usage_and_workspace_mistakes_are_clear(db_copy, tmp_path):
     acc = json.loads(run("--db", db_copy, "decisions", "--format", "json").stdout)[0]["account_id"]
     r = run("--db", db_copy, "review", acc, "--confirm-fraud", "--dismiss", "--note", "x", ok=False)
     assert r.exit_code == 2
-    assert json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"] != "review_dismiss"
+    assert (
+        json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"]
+        != "review_dismiss"
+    )

@@ -35,9 +35,13 @@ def test_undeclared_kind_is_rejected_and_declared_kind_links(tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "sweep"])
     assert r.exit_code == 0, r.output
-    ring = json.loads(CliRunner().invoke(cli, ["--db", str(db), "account", "L000", "--format", "json"]).stdout)["ring_id"]
+    ring = json.loads(
+        CliRunner().invoke(cli, ["--db", str(db), "account", "L000", "--format", "json"]).stdout
+    )["ring_id"]
     assert ring is not None
-    members = json.loads(CliRunner().invoke(cli, ["--db", str(db), "ring", ring, "--format", "json"]).stdout)["members"]
+    members = json.loads(CliRunner().invoke(cli, ["--db", str(db), "ring", ring, "--format", "json"]).stdout)[
+        "members"
+    ]
     assert sorted(m["account_id"] for m in members) == ["L000", "L001", "L002"]
 
 
@@ -70,6 +74,11 @@ def test_a_sweep_without_the_declaring_configuration_says_what_is_missing(tmp_pa
     db = tmp_path / "ws.db"
     cfg = tmp_path / "fraudgraph.toml"
     cfg.write_text("[kinds]\nloyalty_card = 3.0\n")
-    assert CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")])
+        .exit_code
+        == 0
+    )
     r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep"])
     assert r.exit_code == 1 and "loyalty_card" in r.stderr and "--config" in r.stderr

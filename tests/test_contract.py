@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.errors import InputError
+from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.model.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
 
 
@@ -53,7 +53,10 @@ def write_folder(folder, tables, fmt="csv"):
         if fmt == "csv":
             pd.DataFrame(columns).to_csv(folder / f"{name}.csv", index=False)
         else:
-            pq.write_table(pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}), folder / f"{name}.parquet")
+            pq.write_table(
+                pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}),
+                folder / f"{name}.parquet",
+            )
     return folder
 
 
@@ -208,7 +211,13 @@ BAD_VALUES = [
     ("accounts", "label", 0, "maybe", "'maybe' is not one of fraud, legit"),
     ("links", "account_id", 0, "ghost", "account_id 'ghost' is not in the accounts table"),
     ("links", "account_id", 0, "", "empty account_id"),
-    ("links", "kind", 0, "fax", "'fax' is not one of device, address, card, bank_account, phone, email, ip, national_id"),
+    (
+        "links",
+        "kind",
+        0,
+        "fax",
+        "'fax' is not one of device, address, card, bank_account, phone, email, ip, national_id",
+    ),
     ("links", "kind", 0, "", "empty kind"),
     ("links", "first_seen", 0, "01/02/2024", "'01/02/2024' is not an ISO-8601 date"),
     ("transactions", "txn_id", 1, "T1", "duplicate txn_id 'T1'"),
@@ -227,7 +236,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("table, column, row, value, expected", BAD_VALUES, ids=[f"{t}.{c}={v!r}" for t, c, _, v, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    "table, column, row, value, expected", BAD_VALUES, ids=[f"{t}.{c}={v!r}" for t, c, _, v, _ in BAD_VALUES]
+)
 def test_each_rule_names_file_line_column_and_value(tmp_path, fmt, table, column, row, value, expected):
     tables = good_tables()
     tables[table][column][row] = value
@@ -317,7 +328,12 @@ def test_parquet_numeric_ids_and_native_types_are_accepted(tmp_path):
         pa.table(
             {
                 "account_id": pa.array([7, 8], pa.int64()),
-                "created_at": pa.array([pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris"), pd.Timestamp("2024-01-02", tz="UTC")]),
+                "created_at": pa.array(
+                    [
+                        pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris"),
+                        pd.Timestamp("2024-01-02", tz="UTC"),
+                    ]
+                ),
                 "credit_limit": pa.array([1000.0, None]),
                 "overdue_days": pa.array([3, 0], pa.int32()),
                 "segment": pa.array([1, 2]),
@@ -326,7 +342,13 @@ def test_parquet_numeric_ids_and_native_types_are_accepted(tmp_path):
         folder / "accounts.parquet",
     )
     pq.write_table(
-        pa.table({"account_id": pa.array([7, 8]), "kind": ["phone", "phone"], "value": pa.array([5551234567, None])}),
+        pa.table(
+            {
+                "account_id": pa.array([7, 8]),
+                "kind": ["phone", "phone"],
+                "value": pa.array([5551234567, None]),
+            }
+        ),
         folder / "links.parquet",
     )
     ds = read_dataset(folder)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pathlib
-
 from pathlib import Path
 
 import pytest
 
-
 import fraudgraph.workspace.neo4j.queries as cypher_module
-from fraudgraph.workspace.neo4j.queries import QueryLibrary, cypher_root, load_queries, load_query, parse_parameters, read_query_file
 from fraudgraph.errors import CypherError
+from fraudgraph.workspace.neo4j.queries import (
+    QueryLibrary,
+    cypher_root,
+    load_queries,
+    load_query,
+    parse_parameters,
+    read_query_file,
+)
 
 
 def write(root: Path, name: str, text: str) -> Path:
@@ -50,12 +55,18 @@ def test_parameters_inside_strings_comments_and_quoted_names_are_ignored():
 
 
 def test_a_call_with_missing_or_extra_parameters_names_the_file(tmp_path):
-    path = write(tmp_path, "read/by_id", "// One account.\nMATCH (a:Account {account_id: $id}) RETURN a LIMIT $limit\n")
+    path = write(
+        tmp_path, "read/by_id", "// One account.\nMATCH (a:Account {account_id: $id}) RETURN a LIMIT $limit\n"
+    )
     query = QueryLibrary.from_directories(tmp_path)["read/by_id"]
     assert query.check({"id": "A1", "limit": 3}) == {"id": "A1", "limit": 3}
     with pytest.raises(CypherError) as missing:
         query.check({"id": "A1"})
-    assert "read/by_id" in str(missing.value) and str(path) in str(missing.value) and "missing $limit" in str(missing.value)
+    assert (
+        "read/by_id" in str(missing.value)
+        and str(path) in str(missing.value)
+        and "missing $limit" in str(missing.value)
+    )
     with pytest.raises(CypherError, match=r"unexpected \$ids.*it takes: \$id, \$limit"):
         query.check({"id": "A1", "limit": 3, "ids": []})
 

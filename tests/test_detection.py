@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from fraudgraph.detection.pipeline import detect
-from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
-from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.detection.scoring import DEFAULT_TIERS, default_actions
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 
 AS_OF = pd.Timestamp("2026-06-01")
 RING = [f"r{i}" for i in range(6)]
@@ -27,18 +27,27 @@ def build_world(seed: int = 0, with_transactions: bool = True):
     limit = rng.choice([1000.0, 2000.0, 5000.0], n)
     balance = limit * rng.uniform(0.0, 0.5, n)
     balance[:6] = limit[:6] * 0.99
-    accounts = pd.DataFrame({
-        "account_id": ids, "created_at": [AS_OF - pd.Timedelta(days=float(a)) for a in age],
-        "credit_limit": limit, "balance": balance, "overdue_days": [30] * 6 + [0] * (n - 6),
-        "status": "active", "label": [None] * 6 + ["legit"] + [None] * (n - 7), "properties": "{}",
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": ids,
+            "created_at": [AS_OF - pd.Timedelta(days=float(a)) for a in age],
+            "credit_limit": limit,
+            "balance": balance,
+            "overdue_days": [30] * 6 + [0] * (n - 6),
+            "status": "active",
+            "label": [None] * 6 + ["legit"] + [None] * (n - 7),
+            "properties": "{}",
+        }
+    )
     rows = []
     device_spellings = ["3F2A99C177AB", "3f2a99c177ab", " 3F2A99C177ab "]
     phone_spellings = ["(555) 010-7788", "+1 555 010 7788", "555.010.7788"]
     for i, acc in enumerate(RING):
         rows.append((acc, "device", device_spellings[i % 3], AS_OF - pd.Timedelta(days=199)))
         rows.append((acc, "phone", phone_spellings[i % 3], AS_OF - pd.Timedelta(days=199)))
-    for acc, spelling, days in zip(HOUSEHOLD, ["12 Oak St. Apt 4", "12 OAK STREET APT 4", "12 oak st apt 4"], (2399, 1299, 499)):
+    for acc, spelling, days in zip(
+        HOUSEHOLD, ["12 Oak St. Apt 4", "12 OAK STREET APT 4", "12 oak st apt 4"], (2399, 1299, 499)
+    ):
         rows.append((acc, "address", spelling, AS_OF - pd.Timedelta(days=days)))
     for i, acc in enumerate(ids):
         rows.append((acc, "ip", "203.0.113.9", AS_OF - pd.Timedelta(days=10)))  # carrier NAT: a hub
@@ -50,10 +59,30 @@ def build_world(seed: int = 0, with_transactions: bool = True):
     cols = ["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"]
     if not with_transactions:
         return accounts, links, pd.DataFrame(columns=cols)
-    tx = [(f"t{i}", acc, "m-electronics", "merchant", float(limit[i]) * 0.6, AS_OF - pd.Timedelta(days=20 + i % 2), "settled")
-          for i, acc in enumerate(RING)]
-    tx += [(f"u{i}", acc, "m-grocer", "merchant", 40.0, AS_OF - pd.Timedelta(days=int(rng.integers(1, 90))), "settled")
-           for i, acc in enumerate(ids)]
+    tx = [
+        (
+            f"t{i}",
+            acc,
+            "m-electronics",
+            "merchant",
+            float(limit[i]) * 0.6,
+            AS_OF - pd.Timedelta(days=20 + i % 2),
+            "settled",
+        )
+        for i, acc in enumerate(RING)
+    ]
+    tx += [
+        (
+            f"u{i}",
+            acc,
+            "m-grocer",
+            "merchant",
+            40.0,
+            AS_OF - pd.Timedelta(days=int(rng.integers(1, 90))),
+            "settled",
+        )
+        for i, acc in enumerate(ids)
+    ]
     return accounts, links, pd.DataFrame(tx, columns=cols)
 
 
@@ -88,8 +117,7 @@ def test_ring_linked_through_variant_spellings_is_found_and_suspended(detection)
     assert (actions[RING] == "suspend").all()
     ring = detection.rings.iloc[0]
     assert ring["size"] == 6 and ring["score"] >= DEFAULT_TIERS["suspend"]
-    assert ring["exposure"] == pytest.approx(float(
-        detection.account_features.loc[RING, "exposure"].sum()))
+    assert ring["exposure"] == pytest.approx(float(detection.account_features.loc[RING, "exposure"].sum()))
 
 
 def test_household_is_not_flagged(detection):
@@ -118,20 +146,30 @@ def test_reasons_name_the_shared_identifiers_with_their_spellings(detection):
 
 
 def test_ring_ids_are_stable_across_sweeps(world, detection):
-    again = detect(*world, seed=0, previous_members=detection.ring_members, next_ring_number=detection.next_ring_number)
+    again = detect(
+        *world, seed=0, previous_members=detection.ring_members, next_ring_number=detection.next_ring_number
+    )
     assert again.ring_members.equals(detection.ring_members)
     assert again.next_ring_number == detection.next_ring_number
     # One ring member leaves: the ring keeps its id.
     accounts, links, tx = world
-    fewer = detect(accounts, links[links["account_id"] != "r5"], tx, seed=0,
-                   previous_members=detection.ring_members, next_ring_number=detection.next_ring_number)
+    fewer = detect(
+        accounts,
+        links[links["account_id"] != "r5"],
+        tx,
+        seed=0,
+        previous_members=detection.ring_members,
+        next_ring_number=detection.next_ring_number,
+    )
     old_id = detection.ring_members.set_index("account_id").loc["r0", "ring_id"]
     assert fewer.ring_members.set_index("account_id").loc["r0", "ring_id"] == old_id
 
 
 def test_same_seed_same_result(world, detection):
     again = detect(*world, seed=0)
-    pd.testing.assert_frame_equal(again.account_scores.drop(columns="reasons"), detection.account_scores.drop(columns="reasons"))
+    pd.testing.assert_frame_equal(
+        again.account_scores.drop(columns="reasons"), detection.account_scores.drop(columns="reasons")
+    )
     assert again.rings["reasons"].tolist() == detection.rings["reasons"].tolist()
 
 
@@ -157,7 +195,9 @@ def test_generated_world_quality():
 
     w = generate_world(4000, seed=21)
     accounts = w.accounts.assign(properties="{}")
-    accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
+    accounts["label"] = (
+        accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
+    )
     links = w.links.assign(key=canonical_keys(w.links["kind"], w.links["value"]))
     result = detect(accounts, links, w.transactions, seed=0)
     quality = evaluate(w.truth, result.account_scores, actions_of(result), result.ring_members)

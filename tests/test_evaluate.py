@@ -14,19 +14,24 @@ from fraudgraph.errors import FraudGraphError
 @pytest.fixture
 def toy():
     # Planted ring T1 (bust_out: f1-f4), T2 (mule_network: m1-m2); innocents in a household and elsewhere.
-    truth = pd.DataFrame({
-        "account_id": ["f1", "f2", "f3", "f4", "m1", "m2", "h1", "h2", "x1", "x2"],
-        "is_fraud": ["1", "1", "1", "1", "1", "1", "0", "0", "0", "0"],
-        "ring_id": ["T1"] * 4 + ["T2"] * 2 + [""] * 4,
-        "ring_kind": ["bust_out"] * 4 + ["mule_network"] * 2 + [""] * 4,
-        "group_id": [""] * 6 + ["hh-1", "hh-1", "", ""],
-        "group_kind": [""] * 6 + ["household", "household", "", "late_payer"],
-    })
+    truth = pd.DataFrame(
+        {
+            "account_id": ["f1", "f2", "f3", "f4", "m1", "m2", "h1", "h2", "x1", "x2"],
+            "is_fraud": ["1", "1", "1", "1", "1", "1", "0", "0", "0", "0"],
+            "ring_id": ["T1"] * 4 + ["T2"] * 2 + [""] * 4,
+            "ring_kind": ["bust_out"] * 4 + ["mule_network"] * 2 + [""] * 4,
+            "group_id": [""] * 6 + ["hh-1", "hh-1", "", ""],
+            "group_kind": [""] * 6 + ["household", "household", "", "late_payer"],
+        }
+    )
     scores = pd.DataFrame({"account_id": truth["account_id"], "score": 0.0})
-    actions = pd.Series(["suspend", "suspend", "review", "none", "monitor", "none", "review", "none", "none", "none"],
-                        index=truth["account_id"])
-    members = pd.DataFrame({"ring_id": ["R-1"] * 4 + ["R-2"] * 3,
-                            "account_id": ["f1", "f2", "f3", "f4", "h1", "h2", "m1"]})
+    actions = pd.Series(
+        ["suspend", "suspend", "review", "none", "monitor", "none", "review", "none", "none", "none"],
+        index=truth["account_id"],
+    )
+    members = pd.DataFrame(
+        {"ring_id": ["R-1"] * 4 + ["R-2"] * 3, "account_id": ["f1", "f2", "f3", "f4", "h1", "h2", "m1"]}
+    )
     return truth, scores, actions, members
 
 
@@ -52,7 +57,13 @@ def test_ring_level_and_per_kind(toy):
 
 def test_false_flags_per_innocent_group(toy):
     r = evaluate(*toy)
-    assert r["false_flags"]["household"] == {"n_accounts": 2, "flagged": 1, "rate": 0.5, "suspended": 0, "suspend_rate": 0.0}
+    assert r["false_flags"]["household"] == {
+        "n_accounts": 2,
+        "flagged": 1,
+        "rate": 0.5,
+        "suspended": 0,
+        "suspend_rate": 0.0,
+    }
     assert r["false_flags"]["late_payer"]["rate"] == 0.0
     assert r["false_flags"]["ungrouped"]["n_accounts"] == 1
 
@@ -91,24 +102,41 @@ def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
 def test_table_flattens_every_metric(toy):
     table = evaluation_table(evaluate(*toy))
     assert {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags"} == set(table["section"])
-    row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
+    row = table[
+        (table["section"] == "accounts")
+        & (table["name"] == "review_or_worse")
+        & (table["metric"] == "recall")
+    ]
     assert row["value"].iloc[0] == 0.5
 
 
 def test_credit_actions_in_decisions_are_not_fraud_flags(toy):
     truth, scores, actions, members = toy
-    decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"})
+    decisions = pd.DataFrame(
+        {"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"}
+    )
     decisions.loc[decisions["account_id"] == "x2", ["action", "trigger"]] = ["restrict", "overdue"]
     assert evaluate(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
-    assert evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
+    assert (
+        evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"]
+        == 1
+    )
 
 
 @pytest.fixture
 def with_lone(toy):
     # Two lone fraudsters (no ring): l1 flagged review, l2 not flagged.
     truth, scores, actions, members = toy
-    lone = pd.DataFrame({"account_id": ["l1", "l2"], "is_fraud": ["1", "1"], "ring_id": ["", ""],
-                         "ring_kind": ["lone", "lone"], "group_id": ["", ""], "group_kind": ["", ""]})
+    lone = pd.DataFrame(
+        {
+            "account_id": ["l1", "l2"],
+            "is_fraud": ["1", "1"],
+            "ring_id": ["", ""],
+            "ring_kind": ["lone", "lone"],
+            "group_id": ["", ""],
+            "group_kind": ["", ""],
+        }
+    )
     truth = pd.concat([truth, lone], ignore_index=True)
     scores = pd.DataFrame({"account_id": truth["account_id"], "score": 0.0})
     actions = pd.concat([actions, pd.Series(["review", "none"], index=["l1", "l2"])])

@@ -50,11 +50,21 @@ def build_subgraph(n_ring: int = 8, n_other: int = 6, seed: int = 1, hostile: bo
         title="Ring R-000004 <b>bold</b> </script>",
         center="ring R-000004",
         reasons=[
-            {"code": "SHARED_DEVICE", "text": "6 accounts use device dev-1",
-             "evidence": {"device": "dev-1", "accounts": ["A1", "<script>alert(2)</script>"], "gap": float("nan")}},
+            {
+                "code": "SHARED_DEVICE",
+                "text": "6 accounts use device dev-1",
+                "evidence": {
+                    "device": "dev-1",
+                    "accounts": ["A1", "<script>alert(2)</script>"],
+                    "gap": float("nan"),
+                },
+            },
             {"code": "SYNCHRONY", "text": "opened within 3 days", "evidence": {"days": np.int64(3)}},
         ],
-        notes=["1 hub shown but not expanded: ip 10.0.0.1 (4,210 accounts)", "neighbourhood capped at 500 nodes"],
+        notes=[
+            "1 hub shown but not expanded: ip 10.0.0.1 (4,210 accounts)",
+            "neighbourhood capped at 500 nodes",
+        ],
     )
     accounts = [f"A{i:03d}" for i in range(n_ring + n_other)]
     if hostile:
@@ -62,14 +72,19 @@ def build_subgraph(n_ring: int = 8, n_other: int = 6, seed: int = 1, hostile: bo
     for i, account in enumerate(accounts):
         in_ring = i < n_ring
         G.add_node(
-            f"account:{account}", node_type="account", label=account, account_id=account,
+            f"account:{account}",
+            node_type="account",
+            label=account,
+            account_id=account,
             status=rng.choice(["active", "suspended"]),
             score=(0.55 + 0.4 * rng.random()) if in_ring else 0.3 * rng.random(),
-            action=rng.choice(["review", "suspend", "none", "monitor"]), ring_id="R-000004" if in_ring else "",
+            action=rng.choice(["review", "suspend", "none", "monitor"]),
+            ring_id="R-000004" if in_ring else "",
             created_at=f"2024-03-{1 + i % 28:02d}T00:00:00",
             credit_limit=float("nan") if i == 2 else 1000.0 * (i + 1),
             balance=float("nan") if i == 3 else 500.0 * i - 250.0,
-            overdue_days=i % 4 * 30, fraud_label="fraud" if i == 0 else ("legit" if i == n_ring else ""),
+            overdue_days=i % 4 * 30,
+            fraud_label="fraud" if i == 0 else ("legit" if i == n_ring else ""),
             seed=in_ring,
         )
     identifiers = []
@@ -78,19 +93,35 @@ def build_subgraph(n_ring: int = 8, n_other: int = 6, seed: int = 1, hostile: bo
         node = f"identifier:{kind}:{key}"
         hub = kind == "ip"
         G.add_node(
-            node, node_type="identifier", label=key[:20], kind=kind, key=key,
-            raw_values=json.dumps([key, key.upper()]), n_accounts=4210 if hub else rng.randint(2, 9),
-            is_hub=hub, expanded=not hub,
+            node,
+            node_type="identifier",
+            label=key[:20],
+            kind=kind,
+            key=key,
+            raw_values=json.dumps([key, key.upper()]),
+            n_accounts=4210 if hub else rng.randint(2, 9),
+            is_hub=hub,
+            expanded=not hub,
         )
         identifiers.append(node)
     for i, account in enumerate(accounts):
         for node in rng.sample(identifiers, 2 if i < n_ring else 1):
-            G.add_edge(f"account:{account}", node, edge_type="uses",
-                       first_seen=f"2024-03-{1 + i % 28:02d}T10:00:00" if i % 5 else "")
+            G.add_edge(
+                f"account:{account}",
+                node,
+                edge_type="uses",
+                first_seen=f"2024-03-{1 + i % 28:02d}T10:00:00" if i % 5 else "",
+            )
     for i in range(n_ring - 1):
-        G.add_edge(f"account:{accounts[i]}", f"account:{accounts[i + 1]}", edge_type="paid",
-                   amount=100.0 * (i + 1) + 0.25, count=i + 1, first_ts="2024-04-01T00:00:00",
-                   last_ts="2024-04-05T12:30:00")
+        G.add_edge(
+            f"account:{accounts[i]}",
+            f"account:{accounts[i + 1]}",
+            edge_type="paid",
+            amount=100.0 * (i + 1) + 0.25,
+            count=i + 1,
+            first_ts="2024-04-01T00:00:00",
+            last_ts="2024-04-05T12:30:00",
+        )
     return G
 
 
@@ -111,11 +142,22 @@ def assert_same_graph(expected: nx.DiGraph, actual: nx.Graph, *, graph_attribute
     for node, data in expected.nodes(data=True):
         got = actual.nodes[node]
         for name, value in data.items():
-            assert got.get(name) == value and type(got.get(name)) is type(value), (node, name, value, got.get(name))
+            assert got.get(name) == value and type(got.get(name)) is type(value), (
+                node,
+                name,
+                value,
+                got.get(name),
+            )
     for u, v, data in expected.edges(data=True):
         got = actual.edges[u, v]
         for name, value in data.items():
-            assert got.get(name) == value and type(got.get(name)) is type(value), (u, v, name, value, got.get(name))
+            assert got.get(name) == value and type(got.get(name)) is type(value), (
+                u,
+                v,
+                name,
+                value,
+                got.get(name),
+            )
     if graph_attributes:
         for name in ("title", "center", "reasons", "notes"):
             assert actual.graph[name] == expected.graph[name]
@@ -126,8 +168,17 @@ def assert_same_graph(expected: nx.DiGraph, actual: nx.Graph, *, graph_attribute
 
 @pytest.mark.parametrize(
     "name, fmt",
-    [("r.graphml", "graphml"), ("r.GEXF", "gexf"), ("r.json", "json"), ("r.csv", "csv"), ("r.cypher", "cypher"),
-     ("r.cql", "cypher"), ("r.html", "html"), ("r.htm", "html"), ("a.b/r.png", "png")],
+    [
+        ("r.graphml", "graphml"),
+        ("r.GEXF", "gexf"),
+        ("r.json", "json"),
+        ("r.csv", "csv"),
+        ("r.cypher", "cypher"),
+        ("r.cql", "cypher"),
+        ("r.html", "html"),
+        ("r.htm", "html"),
+        ("a.b/r.png", "png"),
+    ],
 )
 def test_format_from_path_reads_the_suffix(name, fmt):
     assert format_from_path(name) == fmt
@@ -170,22 +221,51 @@ def test_prepare_graph_replaces_missing_numbers_with_zero_and_a_known_flag(graph
             assert type(value) in (str, int, float, bool)
             assert not (isinstance(value, float) and math.isnan(value))
     # every node of a type has the same attribute names
-    names = {t: {tuple(d) for _, d in prepared.nodes(data=True) if d["node_type"] == t} for t in ("account", "identifier")}
+    names = {
+        t: {tuple(d) for _, d in prepared.nodes(data=True) if d["node_type"] == t}
+        for t in ("account", "identifier")
+    }
     assert all(len(v) == 1 for v in names.values())
     assert json.loads(prepared.graph["reasons"])[0]["code"] == "SHARED_DEVICE"
     assert json.loads(prepared.graph["reasons"])[0]["evidence"]["gap"] is None  # NaN in evidence -> null
 
 
 def test_prepare_graph_is_idempotent_and_normalizes_foreign_types(graph):
-    graph.add_node("account:T1", node_type="account", account_id="T1", score=np.float32(0.5),
-                   overdue_days=np.int64(7), created_at=pd.Timestamp("2024-01-02 03:04:05"), seed=np.bool_(True),
-                   credit_limit=None, balance=float("inf"))
-    graph.add_node("identifier:email:x", node_type="identifier", kind="email", key="x", raw_values=["X", "x"],
-                   n_accounts=np.int32(2), is_hub=False, expanded=True)
+    graph.add_node(
+        "account:T1",
+        node_type="account",
+        account_id="T1",
+        score=np.float32(0.5),
+        overdue_days=np.int64(7),
+        created_at=pd.Timestamp("2024-01-02 03:04:05"),
+        seed=np.bool_(True),
+        credit_limit=None,
+        balance=float("inf"),
+    )
+    graph.add_node(
+        "identifier:email:x",
+        node_type="identifier",
+        kind="email",
+        key="x",
+        raw_values=["X", "x"],
+        n_accounts=np.int32(2),
+        is_hub=False,
+        expanded=True,
+    )
     once = prepare_graph(graph)
     t1 = once.nodes["account:T1"]
-    assert (t1["score"], t1["overdue_days"], t1["created_at"], t1["seed"]) == (0.5, 7, "2024-01-02T03:04:05", True)
-    assert (t1["label"], t1["status"], t1["balance_known"], t1["credit_limit_known"]) == ("T1", "", False, False)
+    assert (t1["score"], t1["overdue_days"], t1["created_at"], t1["seed"]) == (
+        0.5,
+        7,
+        "2024-01-02T03:04:05",
+        True,
+    )
+    assert (t1["label"], t1["status"], t1["balance_known"], t1["credit_limit_known"]) == (
+        "T1",
+        "",
+        False,
+        False,
+    )
     assert json.loads(once.nodes["identifier:email:x"]["raw_values"]) == ["X", "x"]
     assert nx.utils.graphs_equal(prepare_graph(once), once)
     assert all(prepare_graph(once).nodes[n] == once.nodes[n] for n in once)
@@ -258,15 +338,19 @@ def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:
     G = nx.DiGraph()
     # keep_default_na=False: "N/A", "" and "nan" are identifiers here, not missing values
     nodes = pd.read_csv(nodes_path, dtype=str, keep_default_na=False)
-    schema_by_type = {t: set(export.NODE_COLUMNS) & ({*s} | {f"{n}_known" for n, k in s.items() if k is float})
-                      for t, s in export.NODE_SCHEMAS.items()}
+    schema_by_type = {
+        t: set(export.NODE_COLUMNS) & ({*s} | {f"{n}_known" for n, k in s.items() if k is float})
+        for t, s in export.NODE_SCHEMAS.items()
+    }
     for row in nodes.to_dict("records"):
         names = schema_by_type[row["node_type"]]
         G.add_node(row["id"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
     edges = pd.read_csv(edges_path, dtype=str, keep_default_na=False)
     for row in edges.to_dict("records"):
         names = set(export.EDGE_SCHEMAS[row["edge_type"]])
-        G.add_edge(row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
+        G.add_edge(
+            row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names}
+        )
     return G
 
 
@@ -297,7 +381,7 @@ class CypherReader:
 
     def expect(self, token: str):
         self.skip_space()
-        assert self.text.startswith(token, self.i), (token, self.text[self.i:self.i + 40])
+        assert self.text.startswith(token, self.i), (token, self.text[self.i : self.i + 40])
         self.i += len(token)
 
     def name(self) -> str:
@@ -307,7 +391,7 @@ class CypherReader:
             out = []
             while True:
                 if self.text[end] == "`":
-                    if self.text[end + 1: end + 2] == "`":
+                    if self.text[end + 1 : end + 2] == "`":
                         out.append("`")
                         end += 2
                         continue
@@ -333,7 +417,7 @@ class CypherReader:
             if ch == "\\":
                 code = self.text[self.i + 1]
                 if code == "u":
-                    out.append(chr(int(self.text[self.i + 2: self.i + 6], 16)))
+                    out.append(chr(int(self.text[self.i + 2 : self.i + 6], 16)))
                     self.i += 6
                     continue
                 out.append(_ESCAPES[code])
@@ -347,7 +431,7 @@ class CypherReader:
         if self.text[self.i] == "'":
             return self.string()
         match = re.compile(r"true|false|-?\d+(\.\d+)?(e-?\d+)?").match(self.text, self.i)
-        assert match, self.text[self.i:self.i + 30]
+        assert match, self.text[self.i : self.i + 30]
         self.i = match.end()
         token = match.group()
         if token in ("true", "false"):
@@ -406,7 +490,7 @@ def parse_cypher_script(text: str):
             continue
         reader = CypherReader(line)
         statements.append(reader.statement())
-        assert reader.i == len(line), f"trailing text after a statement: {line[reader.i:]!r}"
+        assert reader.i == len(line), f"trailing text after a statement: {line[reader.i :]!r}"
     return statements
 
 
@@ -428,19 +512,34 @@ def test_cypher_script_recreates_every_node_and_edge_with_its_properties(tmp_pat
     assert len(nodes) == prepared.number_of_nodes() and len(edges) == prepared.number_of_edges()
     by_key = {}
     for _, label, props in nodes:
-        key = ("account", props["account_id"]) if label == "Account" else ("identifier", props["kind"], props["key"])
+        key = (
+            ("account", props["account_id"])
+            if label == "Account"
+            else ("identifier", props["kind"], props["key"])
+        )
         by_key[key] = props
     for node, data in prepared.nodes(data=True):
-        key = ("account", data["account_id"]) if data["node_type"] == "account" else ("identifier", data["kind"], data["key"])
+        key = (
+            ("account", data["account_id"])
+            if data["node_type"] == "account"
+            else ("identifier", data["kind"], data["key"])
+        )
         expected = {k: v for k, v in data.items() if k != "node_type"}
         got = by_key[key]
         assert got == expected and all(type(got[k]) is type(v) for k, v in expected.items()), node
     rels = {}
     for _, rel, (source, target, props) in edges:
-        rels[(source[1].get("account_id"), target[1].get("account_id") or (target[1]["kind"], target[1]["key"]))] = (rel, props)
+        rels[
+            (
+                source[1].get("account_id"),
+                target[1].get("account_id") or (target[1]["kind"], target[1]["key"]),
+            )
+        ] = (rel, props)
     for u, v, data in prepared.edges(data=True):
         target = prepared.nodes[v]
-        target_key = target["account_id"] if target["node_type"] == "account" else (target["kind"], target["key"])
+        target_key = (
+            target["account_id"] if target["node_type"] == "account" else (target["kind"], target["key"])
+        )
         rel, props = rels[(prepared.nodes[u]["account_id"], target_key)]
         assert rel == data["edge_type"].upper()
         assert props == {k: v for k, v in data.items() if k != "edge_type"}
@@ -504,7 +603,11 @@ def test_html_is_self_contained_and_hostile_ids_cannot_break_out(tmp_path, graph
     assert data["reasons"][0]["evidence"]["accounts"][1] == "<script>alert(2)</script>"
     assert data["notes"] == graph.graph["notes"]
     # the Content-Security-Policy forbids any network use and pins the page's own script and style
-    csp = next(a["content"] for t, a in parser.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    csp = next(
+        a["content"]
+        for t, a in parser.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    )
     assert "default-src 'none'" in csp
     for body in (code_text, parser.styles[0]):
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
@@ -515,9 +618,19 @@ def test_html_is_self_contained_and_hostile_ids_cannot_break_out(tmp_path, graph
 
 def test_html_view_puts_data_into_the_page_as_text_only():
     js = export.graph_view_js()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "http"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        "http",
+    ):
         assert sink not in js
-    assert "<script" not in js.lower() and "</" not in js and "<!--" not in js  # it is inlined in a script element
+    assert (
+        "<script" not in js.lower() and "</" not in js and "<!--" not in js
+    )  # it is inlined in a script element
 
 
 def test_script_json_escapes_everything_that_could_end_a_script_element():
@@ -542,7 +655,7 @@ def test_png_is_a_valid_image_whose_size_grows_with_the_graph(tmp_path, graph):
     # the risk colours and an identifier kind colour are drawn
     rgb = (big_image[..., :3] * 255).round().astype(int).reshape(-1, 3)
     for colour in (export.RISK_STOPS[-1][1], export.KIND_COLOURS["device"]):
-        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(rgb - target).sum(axis=1) <= 12).sum() > 50, colour
 
 
@@ -603,8 +716,16 @@ def test_pictures_label_accounts_and_shared_identifiers_but_not_single_use_ones(
     assert export.labelled_nodes(small) == set(small)  # 12 nodes: everything
     mid = prepare_graph(build_subgraph(n_ring=20, n_other=20, hostile=False))
     mid.add_edge("account:A000", "identifier:device:lonely")
-    mid.nodes["identifier:device:lonely"].update(node_type="identifier", kind="device", key="lonely", label="lonely",
-                                                 raw_values="[]", n_accounts=1, is_hub=False, expanded=True)
+    mid.nodes["identifier:device:lonely"].update(
+        node_type="identifier",
+        kind="device",
+        key="lonely",
+        label="lonely",
+        raw_values="[]",
+        n_accounts=1,
+        is_hub=False,
+        expanded=True,
+    )
     labelled = export.labelled_nodes(mid)
     assert {v for v, d in mid.nodes(data=True) if d["node_type"] == "account"} <= labelled
     assert "identifier:device:lonely" not in labelled and "identifier:ip:ip-5" in labelled  # the hub

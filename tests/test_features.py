@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from fraudgraph.detection.features import account_features, account_table, personalized_pagerank, ring_features, shared_identifiers
+from fraudgraph.detection.features import (
+    account_features,
+    account_table,
+    personalized_pagerank,
+    ring_features,
+    shared_identifiers,
+)
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
 from fraudgraph.detection.rings import find_candidate_rings, money_flow
 
@@ -20,20 +26,35 @@ def toy():
     legit bystander), and pair b0-b1 sharing an address, opened two years apart."""
     ids = ["a0", "a1", "a2", "a3", "b0", "b1", "c0"]
     created = [AS_OF - pd.Timedelta(days=d) for d in (100, 101, 102, 103, 900, 170, 50)]
-    accounts = pd.DataFrame({
-        "account_id": ids, "created_at": created,
-        "credit_limit": [1000.0, 2000.0, 1000.0, 1000.0, 5000.0, 5000.0, np.nan],
-        "balance": [990.0, 1990.0, 1000.0, 500.0, 100.0, 200.0, 300.0],
-        "overdue_days": [40, 10, 0, 0, 0, 0, 0],
-        "status": "active", "label": ["fraud", None, None, None, "legit", None, None], "properties": "{}",
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": ids,
+            "created_at": created,
+            "credit_limit": [1000.0, 2000.0, 1000.0, 1000.0, 5000.0, 5000.0, np.nan],
+            "balance": [990.0, 1990.0, 1000.0, 500.0, 100.0, 200.0, 300.0],
+            "overdue_days": [40, 10, 0, 0, 0, 0, 0],
+            "status": "active",
+            "label": ["fraud", None, None, None, "legit", None, None],
+            "properties": "{}",
+        }
+    )
     rows = [(a, "device", "DEV-1", "dev-1", AS_OF - pd.Timedelta(days=99)) for a in ("a0", "a1", "a2", "a3")]
-    rows += [("b0", "address", "1 Elm St", "1 elm st", AS_OF - pd.Timedelta(days=899)),
-             ("b1", "address", "1 ELM STREET", "1 elm st", AS_OF - pd.Timedelta(days=169))]
+    rows += [
+        ("b0", "address", "1 Elm St", "1 elm st", AS_OF - pd.Timedelta(days=899)),
+        ("b1", "address", "1 ELM STREET", "1 elm st", AS_OF - pd.Timedelta(days=169)),
+    ]
     links = pd.DataFrame(rows, columns=["account_id", "kind", "value", "key", "first_seen"])
-    tx = pd.DataFrame({"txn_id": ["t1", "t2"], "account_id": ["a1", "c0"], "counterparty": ["a0", "a2"],
-                       "counterparty_kind": ["account", "account"], "amount": [300.0, 50.0],
-                       "timestamp": [AS_OF - pd.Timedelta(days=5)] * 2, "status": ["settled", "chargeback"]})
+    tx = pd.DataFrame(
+        {
+            "txn_id": ["t1", "t2"],
+            "account_id": ["a1", "c0"],
+            "counterparty": ["a0", "a2"],
+            "counterparty_kind": ["account", "account"],
+            "amount": [300.0, 50.0],
+            "timestamp": [AS_OF - pd.Timedelta(days=5)] * 2,
+            "status": ["settled", "chargeback"],
+        }
+    )
     config = DetectionConfig()
     graph = build_identity_graph(accounts, links, config)
     flow = money_flow(tx, graph.account_ids, config)
@@ -103,28 +124,61 @@ def test_personalized_pagerank_spreads_from_seeds_and_converges():
 
 
 def test_identity_conflicts_tell_a_mosaic_from_one_person_and_from_a_household():
-    rows = [("m0", "national_id", "s1"), ("m0", "phone", "p1"), ("m0", "email", "e1"),
-            ("m1", "national_id", "s1"), ("m1", "phone", "p2"), ("m1", "email", "e2"),
-            ("m2", "national_id", "s2"), ("m2", "phone", "p2"), ("m2", "email", "e3")]
+    rows = [
+        ("m0", "national_id", "s1"),
+        ("m0", "phone", "p1"),
+        ("m0", "email", "e1"),
+        ("m1", "national_id", "s1"),
+        ("m1", "phone", "p2"),
+        ("m1", "email", "e2"),
+        ("m2", "national_id", "s2"),
+        ("m2", "phone", "p2"),
+        ("m2", "email", "e3"),
+    ]
     for r in ("r0", "r1"):  # one person, two accounts
         rows += [(r, "national_id", "s9"), (r, "phone", "p9"), (r, "email", "e9"), (r, "address", "a9")]
     for i, h in enumerate(("h0", "h1")):  # a couple: home and landline, own national ids
-        rows += [(h, "address", "a5"), (h, "phone", "p5"), (h, "national_id", f"s5{i}"), (h, "email", f"e5{i}")]
-    links = pd.DataFrame(rows, columns=["account_id", "kind", "value"]).assign(key=lambda d: d["value"], first_seen=pd.NaT)
-    accounts = pd.DataFrame({"account_id": sorted(set(links["account_id"])), "created_at": AS_OF, "label": None})
+        rows += [
+            (h, "address", "a5"),
+            (h, "phone", "p5"),
+            (h, "national_id", f"s5{i}"),
+            (h, "email", f"e5{i}"),
+        ]
+    links = pd.DataFrame(rows, columns=["account_id", "kind", "value"]).assign(
+        key=lambda d: d["value"], first_seen=pd.NaT
+    )
+    accounts = pd.DataFrame(
+        {"account_id": sorted(set(links["account_id"])), "created_at": AS_OF, "label": None}
+    )
     config = DetectionConfig()
     graph = build_identity_graph(accounts, links, config)
     cands = find_candidate_rings(graph, money_flow(None, graph.account_ids, config), config)
     shared = shared_identifiers(graph, cands.cluster_of, AS_OF.value / 86_400e9, config)
     sf = shared.frame.set_index(["kind", "key"])
     assert sf.loc[("national_id", "s1"), "recombined"]  # same SSN, different phones and e-mails
-    assert sf.loc[("national_id", "s1"), "distinct_email"] == 2 and sf.loc[("national_id", "s1"), "conflicts"] == 0b110
+    assert (
+        sf.loc[("national_id", "s1"), "distinct_email"] == 2
+        and sf.loc[("national_id", "s1"), "conflicts"] == 0b110
+    )
     assert sf.loc[("phone", "p2"), "recombined"]  # one phone, two national ids
     assert not sf.loc[("national_id", "s9"), "recombined"] and sf.loc[("national_id", "s9"), "conflicts"] == 0
     assert not sf.loc[("phone", "p5"), "recombined"] and sf.loc[("phone", "p5"), "same_person"]
     table = account_table(accounts.assign(overdue_days=0, status="active"), graph)
-    rf = ring_features(graph, cands, table, shared, money_flow(None, graph.account_ids, config), None, AS_OF.value / 86_400e9, config)
+    rf = ring_features(
+        graph,
+        cands,
+        table,
+        shared,
+        money_flow(None, graph.account_ids, config),
+        None,
+        AS_OF.value / 86_400e9,
+        config,
+    )
     mosaic = ring_row(graph, cands, rf, "m0")
-    assert mosaic["recombined_kinds"] == 2 and mosaic["recombined_members"] == 3 and mosaic["national_id_conflicts"] == 2
+    assert (
+        mosaic["recombined_kinds"] == 2
+        and mosaic["recombined_members"] == 3
+        and mosaic["national_id_conflicts"] == 2
+    )
     assert ring_row(graph, cands, rf, "r0")["recombined_identifiers"] == 0
     assert ring_row(graph, cands, rf, "h0")["recombined_identifiers"] == 0

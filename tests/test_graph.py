@@ -10,8 +10,9 @@ from fraudgraph.detection.graph import DetectionConfig, build_identity_graph, ra
 
 
 def make_frames(rows, n_accounts):
-    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(n_accounts)],
-                             "created_at": pd.Timestamp("2025-01-01")})
+    accounts = pd.DataFrame(
+        {"account_id": [f"a{i}" for i in range(n_accounts)], "created_at": pd.Timestamp("2025-01-01")}
+    )
     links = pd.DataFrame(rows, columns=["account_id", "kind", "value", "key"])
     links["first_seen"] = pd.Timestamp("2025-02-01")
     return accounts, links
@@ -37,8 +38,11 @@ def test_same_key_under_two_kinds_is_two_identifiers():
 
 
 def test_repeated_observations_count_once_and_keep_every_spelling():
-    rows = [("a0", "email", "J.Doe@x.com", "jdoe@x.com"), ("a0", "email", "jdoe@x.com", "jdoe@x.com"),
-            ("a1", "email", "JDOE@X.COM", "jdoe@x.com")]
+    rows = [
+        ("a0", "email", "J.Doe@x.com", "jdoe@x.com"),
+        ("a0", "email", "jdoe@x.com", "jdoe@x.com"),
+        ("a1", "email", "JDOE@X.COM", "jdoe@x.com"),
+    ]
     graph = build_identity_graph(*make_frames(rows, 2))
     assert graph.incidence.nnz == 2
     assert int(graph.identifiers["n_accounts"].iloc[0]) == 2
@@ -51,7 +55,9 @@ def test_strong_kinds_outweigh_medium_and_weak_ones():
     for kind in ("device", "address", "ip"):
         rows += [("a0", kind, "v", "v"), ("a1", kind, "v", "v")]
     graph = build_identity_graph(*make_frames(rows, 2))
-    assert weight_of(graph, "device", "v") > weight_of(graph, "address", "v") > weight_of(graph, "ip", "v") > 0
+    assert (
+        weight_of(graph, "device", "v") > weight_of(graph, "address", "v") > weight_of(graph, "ip", "v") > 0
+    )
 
 
 def test_an_identifier_shared_by_more_accounts_says_less():
@@ -60,7 +66,9 @@ def test_an_identifier_shared_by_more_accounts_says_less():
     graph = build_identity_graph(*make_frames(rows, 22))
     assert weight_of(graph, "device", "pair") == pytest.approx(1.0)
     assert 0 < weight_of(graph, "device", "crowd") < 0.6
-    assert rarity_decay(np.array([2, 6, 40]), 2.0).tolist() == sorted(rarity_decay(np.array([2, 6, 40]), 2.0), reverse=True)
+    assert rarity_decay(np.array([2, 6, 40]), 2.0).tolist() == sorted(
+        rarity_decay(np.array([2, 6, 40]), 2.0), reverse=True
+    )
 
 
 def test_identifier_over_the_cap_is_a_hub_that_never_links():
@@ -74,7 +82,10 @@ def test_identifier_over_the_cap_is_a_hub_that_never_links():
 def test_anomalously_crowded_identifier_of_its_kind_is_a_hub_below_the_cap():
     rows = []
     for pair in range(30):  # thirty ordinary shared devices, two accounts each
-        rows += [(f"a{2 * pair}", "device", f"d{pair}", f"d{pair}"), (f"a{2 * pair + 1}", "device", f"d{pair}", f"d{pair}")]
+        rows += [
+            (f"a{2 * pair}", "device", f"d{pair}", f"d{pair}"),
+            (f"a{2 * pair + 1}", "device", f"d{pair}", f"d{pair}"),
+        ]
     rows += [(f"a{i}", "device", "kiosk", "kiosk") for i in range(60, 95)]
     config = DetectionConfig(hub_cap=1000, hub_min_accounts=30, hub_robust_z=5)
     graph = build_identity_graph(*make_frames(rows, 95), config)

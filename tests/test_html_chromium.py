@@ -25,11 +25,25 @@ WIDTH, HEIGHT, PANEL = 1200, 800, 360  # the side panel is 360 CSS px wide
 
 def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--force-device-scale-factor=1", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--window-size={WIDTH},{HEIGHT}", *args],
-        capture_output=True, text=True, timeout=90, check=False,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 
@@ -41,7 +55,7 @@ def screenshot(tmp_path, page, name: str) -> np.ndarray:
 
 
 def pixels_near(image: np.ndarray, colour: str, tolerance: int = 10) -> int:
-    target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
     return int((np.abs(image - target).sum(axis=-1) <= tolerance).sum())
 
 
@@ -62,16 +76,21 @@ def test_headless_screenshot_shows_the_graph_nodes_and_legend(tmp_path, page):
     for kind in ("device", "address", "card", "phone", "email"):
         assert pixels_near(stage, KIND_COLOURS[kind]) >= 30, kind
     assert pixels_near(stage, "#6a1b9a", tolerance=40) >= 50  # money-flow arrows
-    red = np.array([int(RISK_STOPS[-1][1][i:i + 2], 16) for i in (1, 3, 5)])
+    red = np.array([int(RISK_STOPS[-1][1][i : i + 2], 16) for i in (1, 3, 5)])
     reddish = (np.abs(stage - red).sum(axis=-1) <= 90).sum()
     assert reddish >= 100
     # the legend in the side panel shows the same kind colours
-    panel = image[:, WIDTH - PANEL + 10:]
+    panel = image[:, WIDTH - PANEL + 10 :]
     assert pixels_near(panel, KIND_COLOURS["device"]) >= 40
     # nodes are spread out: drawn pixels reach every quarter of the canvas
     h, w = stage.shape[:2]
     ink = np.abs(stage - 255).sum(axis=-1) > 30
-    for quarter in (ink[: h // 2, : w // 2], ink[: h // 2, w // 2:], ink[h // 2:, : w // 2], ink[h // 2:, w // 2:]):
+    for quarter in (
+        ink[: h // 2, : w // 2],
+        ink[: h // 2, w // 2 :],
+        ink[h // 2 :, : w // 2],
+        ink[h // 2 :, w // 2 :],
+    ):
         assert quarter.mean() > 0.002
 
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from neo4j_fixtures import *  # noqa: F403 - the Bolt fixtures
+from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
 from fraudgraph.workspace.neo4j.store import Neo4jWorkspace, connect
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
-from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 pytestmark = pytest.mark.neo4j
 
@@ -31,20 +31,31 @@ def sqlite_ws(tmp_path):
 
 
 def _record(sweep_id="S-000001"):
-    return sweep_record(sweep_id, ring_members=pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A2", "007"]}))
+    return sweep_record(
+        sweep_id, ring_members=pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A2", "007"]})
+    )
 
 
 # -- loading -------------------------------------------------------------------------------------
 def test_an_empty_workspace_reads_like_an_empty_sqlite_one(neo4j_ws, sqlite_ws):
-    for read in ("accounts", "links", "transactions", "account_state", "audit", "notices", "reviews", "sweeps"):
+    for read in (
+        "accounts",
+        "links",
+        "transactions",
+        "account_state",
+        "audit",
+        "notices",
+        "reviews",
+        "sweeps",
+    ):
         pd.testing.assert_frame_equal(getattr(neo4j_ws, read)(), getattr(sqlite_ws, read)(), obj=read)
     for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
         pd.testing.assert_frame_equal(neo4j_ws.table(name), sqlite_ws.table(name), obj=name)
     assert neo4j_ws.next_ring_number() == sqlite_ws.next_ring_number() == 1
     mine, theirs = neo4j_ws.status(), sqlite_ws.status()
     assert {k: v for k, v in mine.items() if k not in ("workspace", "backend")} == {
-        k: v for k, v in theirs.items() if k not in ("workspace", "backend")}
-
+        k: v for k, v in theirs.items() if k not in ("workspace", "backend")
+    }
 
 
 def test_load_reads_back_the_input_frames_and_reload_changes_nothing(neo4j_ws, sqlite_ws):
@@ -95,7 +106,9 @@ def test_newer_extract_updates_accounts_keeps_earliest_first_seen_and_moves_reke
     assert links.loc[("A4", "phone", "+1 555 123 4567"), "first_seen"] == pd.Timestamp("2024-06-01")
     assert links.loc[("A2", "device", "dev-1 "), "key"] == "dev-9"
     assert neo4j_ws.accounts(["007"])["balance"].item() == 900.0
-    counts = neo4j_ws.identifier_counts(pd.DataFrame({"kind": ["device", "device"], "key": ["dev-1", "dev-9"]}))
+    counts = neo4j_ws.identifier_counts(
+        pd.DataFrame({"kind": ["device", "device"], "key": ["dev-1", "dev-9"]})
+    )
     assert counts[["key", "n_accounts"]].values.tolist() == [["dev-1", 1], ["dev-9", 1]]
     assert counts["raw_values"].tolist() == [["DEV-1"], ["dev-1 "]]
     # X9 is now loaded: the payment made to it before is adopted (it shows as paid to X9).
@@ -105,8 +118,11 @@ def test_newer_extract_updates_accounts_keeps_earliest_first_seen_and_moves_reke
 def test_failed_load_leaves_nothing_of_itself(neo4j_ws, monkeypatch):
     neo4j_ws.load(make_dataset(ACCOUNTS, LINKS))
     before = (neo4j_ws.accounts(), neo4j_ws.links(), neo4j_ws.transactions(), neo4j_ws.status()["last_load"])
-    bigger = make_dataset(ACCOUNTS + [("A5", "2024-01-05", 1.0, 1.0, 0, "active", None)],
-                          LINKS + [("A5", "card", "4000", "4000", "2024-01-09")], TXNS)
+    bigger = make_dataset(
+        ACCOUNTS + [("A5", "2024-01-05", 1.0, 1.0, 0, "active", None)],
+        LINKS + [("A5", "card", "4000", "4000", "2024-01-09")],
+        TXNS,
+    )
 
     def fail_after_accounts_and_links(*args, **kwargs):
         raise RuntimeError("disk full")  # a failure half-way: accounts and links already sent
@@ -128,8 +144,12 @@ def test_save_sweep_round_trip_matches_sqlite(neo4j_ws, sqlite_ws):
         ws.save_sweep(_record("S-000002"))
     for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
         pd.testing.assert_frame_equal(neo4j_ws.table(name), sqlite_ws.table(name), obj=name)
-    pd.testing.assert_frame_equal(neo4j_ws.table("decisions", action=["suspend"]), sqlite_ws.table("decisions", action=["suspend"]))
-    pd.testing.assert_frame_equal(neo4j_ws.table("account_scores", ring_id=None), sqlite_ws.table("account_scores", ring_id=None))
+    pd.testing.assert_frame_equal(
+        neo4j_ws.table("decisions", action=["suspend"]), sqlite_ws.table("decisions", action=["suspend"])
+    )
+    pd.testing.assert_frame_equal(
+        neo4j_ws.table("account_scores", ring_id=None), sqlite_ws.table("account_scores", ring_id=None)
+    )
     for read in ("account_state", "audit", "notices", "reviews", "sweeps"):
         pd.testing.assert_frame_equal(getattr(neo4j_ws, read)(), getattr(sqlite_ws, read)(), obj=read)
     assert neo4j_ws.table("ring_members", ring_id="R-000001")["account_id"].tolist() == ["A2", "007"]
@@ -146,10 +166,19 @@ def test_analyst_actions_and_label_survive_a_reload(neo4j_ws):
     ds = make_dataset(ACCOUNTS, LINKS)
     neo4j_ws.load(ds)
     audit = _record().audit.assign(actor="ana", event="manual_suspend")
-    neo4j_ws.apply_manual(state=_record().state, audit=audit,
-                          review={"account_id": "A2", "verdict": "dismiss", "note": "known family", "actor": "ana",
-                                  "at": "2026-01-02T00:00:00", "evidence": None},
-                          label=("A2", "legit"))
+    neo4j_ws.apply_manual(
+        state=_record().state,
+        audit=audit,
+        review={
+            "account_id": "A2",
+            "verdict": "dismiss",
+            "note": "known family",
+            "actor": "ana",
+            "at": "2026-01-02T00:00:00",
+            "evidence": None,
+        },
+        label=("A2", "legit"),
+    )
     assert neo4j_ws.accounts(["A2"])["label"].item() == "legit"
     neo4j_ws.load(ds)
     assert neo4j_ws.accounts(["A2"])["label"].item() == "legit"
@@ -160,20 +189,25 @@ def test_analyst_actions_and_label_survive_a_reload(neo4j_ws):
 def test_sweep_lock_is_exclusive_and_recovered_after_expiry(neo4j_driver, neo4j_database):
     one = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=600)
     two = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=600)
-    with one.sweep_lock("nightly sweep"):
-        with pytest.raises(LockedError, match="nightly sweep"):
-            with two.sweep_lock("second"):
-                pass
+    with one.sweep_lock("nightly sweep"), pytest.raises(LockedError, match="nightly sweep"):
+        with two.sweep_lock("second"):
+            pass
     with two.sweep_lock("second"):  # released on exit
         pass
     # A crashed holder: its lock node stays behind, with an expiry in the past.
     past = datetime(2020, 1, 1)
-    one.run_query("write/lock_acquire", write=True, name="sweep", owner="crashed", token="dead",
-                  now=past, expires_at=past + timedelta(seconds=1))
-    with two.sweep_lock("after crash"):
-        with pytest.raises(LockedError, match="after crash"):
-            with one.sweep_lock("third"):
-                pass
+    one.run_query(
+        "write/lock_acquire",
+        write=True,
+        name="sweep",
+        owner="crashed",
+        token="dead",
+        now=past,
+        expires_at=past + timedelta(seconds=1),
+    )
+    with two.sweep_lock("after crash"), pytest.raises(LockedError, match="after crash"):
+        with one.sweep_lock("third"):
+            pass
 
 
 def test_a_long_sweep_keeps_its_lock_alive(neo4j_driver, neo4j_database):
@@ -183,9 +217,8 @@ def test_a_long_sweep_keeps_its_lock_alive(neo4j_driver, neo4j_database):
     other = Neo4jWorkspace(neo4j_driver, neo4j_database, lock_ttl=1.0)
     with holder.sweep_lock("long sweep"):
         time.sleep(2.5)  # well past the ttl: only the heartbeat keeps the lock
-        with pytest.raises(LockedError, match="long sweep"):
-            with other.sweep_lock("impatient"):
-                pass
+        with pytest.raises(LockedError, match="long sweep"), other.sweep_lock("impatient"):
+            pass
 
 
 def test_only_one_of_two_simultaneous_sweeps_gets_the_lock(neo4j_driver, neo4j_database):
@@ -215,13 +248,19 @@ def test_only_one_of_two_simultaneous_sweeps_gets_the_lock(neo4j_driver, neo4j_d
 # -- investigation -------------------------------------------------------------------------------
 HUB_ACCOUNTS = [(f"H{i}", "2024-01-01", 100.0, 0.0, 0, "active", None) for i in range(30)]
 HUB_LINKS = [(f"H{i}", "ip", "1.2.3.4", "1.2.3.4", None) for i in range(30)] + [
-    ("H0", "device", "d0", "d0", "2024-01-05"), ("H1", "device", "D0", "d0", None), ("H1", "card", "c1", "c1", None),
-    ("H2", "card", "c1", "c1", None), ("H2", "phone", "555", "555", None), ("H3", "phone", "555", "555", None),
+    ("H0", "device", "d0", "d0", "2024-01-05"),
+    ("H1", "device", "D0", "d0", None),
+    ("H1", "card", "c1", "c1", None),
+    ("H2", "card", "c1", "c1", None),
+    ("H2", "phone", "555", "555", None),
+    ("H3", "phone", "555", "555", None),
 ]
 
 
 def test_neighbourhood_matches_sqlite_and_does_not_expand_hubs(neo4j_ws, sqlite_ws):
-    ds = make_dataset(HUB_ACCOUNTS, HUB_LINKS, [("p1", "H0", "H1", "account", 10.0, "2024-02-01T00:00:00", "settled")])
+    ds = make_dataset(
+        HUB_ACCOUNTS, HUB_LINKS, [("p1", "H0", "H1", "account", 10.0, "2024-02-01T00:00:00", "settled")]
+    )
     for ws in (neo4j_ws, sqlite_ws):
         ws.load(ds)
     hood = neo4j_ws.neighbourhood(["H0"], hops=1, max_nodes=100, hub_threshold=10)
@@ -233,7 +272,9 @@ def test_neighbourhood_matches_sqlite_and_does_not_expand_hubs(neo4j_ws, sqlite_
         mine = neo4j_ws.neighbourhood(["H0"], hops=hops, max_nodes=max_nodes, hub_threshold=10)
         theirs = sqlite_ws.neighbourhood(["H0"], hops=hops, max_nodes=max_nodes, hub_threshold=10)
         for part in ("accounts", "identifiers", "uses", "paid"):
-            pd.testing.assert_frame_equal(getattr(mine, part), getattr(theirs, part), obj=f"{part} hops={hops}")
+            pd.testing.assert_frame_equal(
+                getattr(mine, part), getattr(theirs, part), obj=f"{part} hops={hops}"
+            )
         assert (mine.notes, mine.truncated) == (theirs.notes, theirs.truncated)
     with pytest.raises(NotFoundError):
         neo4j_ws.neighbourhood(["nope"], hops=1, max_nodes=10, hub_threshold=10)
@@ -304,8 +345,8 @@ _TIME_COLUMNS = {"audit": ["at"], "notices": ["created_at"], "account_state": ["
 
 
 def test_sweep_parity_same_rings_and_decisions(neo4j_ws, sqlite_ws, small_world):
-    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
 
     ds = read_dataset(small_world)
     results = {}
@@ -318,8 +359,11 @@ def test_sweep_parity_same_rings_and_decisions(neo4j_ws, sqlite_ws, small_world)
         pd.testing.assert_frame_equal(neo4j_ws.table(name), sqlite_ws.table(name), obj=name)
     for read in ("account_state", "audit", "notices"):
         drop = _TIME_COLUMNS[read]
-        pd.testing.assert_frame_equal(getattr(neo4j_ws, read)().drop(columns=drop),
-                                      getattr(sqlite_ws, read)().drop(columns=drop), obj=read)
+        pd.testing.assert_frame_equal(
+            getattr(neo4j_ws, read)().drop(columns=drop),
+            getattr(sqlite_ws, read)().drop(columns=drop),
+            obj=read,
+        )
     # A second sweep keeps ring ids stable on both.
     again = {ws.backend: run_sweep(ws, seed=3) for ws in (neo4j_ws, sqlite_ws)}
     assert again["neo4j"].diff == again["sqlite"].diff
@@ -343,7 +387,9 @@ def test_cli_gives_the_same_output_on_neo4j_and_sqlite(bolt_server, neo4j_databa
     on_sqlite = ["--db", str(tmp_path / "cli.db")]
 
     def run(backend, *args):
-        result = runner.invoke(cli, [*backend, *args], env=env if backend is on_neo4j else no_neo4j, catch_exceptions=False)
+        result = runner.invoke(
+            cli, [*backend, *args], env=env if backend is on_neo4j else no_neo4j, catch_exceptions=False
+        )
         assert result.exit_code == 0, f"{backend[0]} {' '.join(args)}: {result.output}"
         return result.stdout
 
@@ -353,20 +399,29 @@ def test_cli_gives_the_same_output_on_neo4j_and_sqlite(bolt_server, neo4j_databa
     rings = json.loads(run(on_neo4j, "rings", "--format", "json", "--limit", "50"))
     assert rings == json.loads(run(on_sqlite, "rings", "--format", "json", "--limit", "50")) and rings
     top = rings[0]["ring_id"]
-    assert json.loads(run(on_neo4j, "ring", top, "--format", "json")) == json.loads(run(on_sqlite, "ring", top, "--format", "json"))
-    first, second = [m["account_id"] for m in json.loads(run(on_neo4j, "ring", top, "--format", "json"))["members"][:2]]
+    assert json.loads(run(on_neo4j, "ring", top, "--format", "json")) == json.loads(
+        run(on_sqlite, "ring", top, "--format", "json")
+    )
+    first, second = [
+        m["account_id"] for m in json.loads(run(on_neo4j, "ring", top, "--format", "json"))["members"][:2]
+    ]
     assert json.loads(run(on_neo4j, "account", first, "--format", "json")) == json.loads(
-        run(on_sqlite, "account", first, "--format", "json"))
+        run(on_sqlite, "account", first, "--format", "json")
+    )
     path = json.loads(run(on_neo4j, "path", first, second, "--format", "json"))
     assert len(path) == len(json.loads(run(on_sqlite, "path", first, second, "--format", "json"))) >= 3
     for backend, name in ((on_neo4j, "neo4j.json"), (on_sqlite, "sqlite.json")):
         run(backend, "export", "--ring", top, "--format", "json", "-o", str(tmp_path / name))
-    assert json.loads((tmp_path / "neo4j.json").read_text()) == json.loads((tmp_path / "sqlite.json").read_text())
+    assert json.loads((tmp_path / "neo4j.json").read_text()) == json.loads(
+        (tmp_path / "sqlite.json").read_text()
+    )
     status = runner.invoke(cli, [*on_neo4j, "status", "--format", "json"], env=env)
     assert status.exit_code == 0 and json.loads(status.stdout)["backend"] == "neo4j"
     gds = runner.invoke(cli, [*on_neo4j, "sweep", "--engine", "gds"], env=env)
     assert gds.exit_code == 1 and "GDS procedures not available" in gds.output
-    wrong = runner.invoke(cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"})
+    wrong = runner.invoke(
+        cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"}
+    )
     assert wrong.exit_code == 1 and "wrong-pass-123" not in wrong.output
 
     # The rest of the command line: decisions, the analyst loop, logs and reports, same on both.

@@ -23,22 +23,34 @@ from fraudgraph.workspace.neo4j.store import SCHEMA_VERSION, Neo4jWorkspace, con
 
 
 def dataset(n_accounts=3):
-    acc = pd.DataFrame({
-        "account_id": [f"A{i}" for i in range(n_accounts)],
-        "created_at": pd.to_datetime(["2024-01-01"] * n_accounts),
-        "credit_limit": [100.0] * n_accounts,
-        "balance": [np.nan] * n_accounts,
-        "overdue_days": [0] * n_accounts,
-        "status": ["active"] * n_accounts,
-        "label": [None] * n_accounts,
-        "properties": ["{}"] * n_accounts,
-    })[ACCOUNT_COLUMNS]
-    links = pd.DataFrame([("A0", "device", "D-1", "d-1", "2024-02-01"), ("A1", "device", "d1", "d-1", None),
-                          ("A2", "email", "N/A", None, None)], columns=LINK_COLUMNS)
+    acc = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(n_accounts)],
+            "created_at": pd.to_datetime(["2024-01-01"] * n_accounts),
+            "credit_limit": [100.0] * n_accounts,
+            "balance": [np.nan] * n_accounts,
+            "overdue_days": [0] * n_accounts,
+            "status": ["active"] * n_accounts,
+            "label": [None] * n_accounts,
+            "properties": ["{}"] * n_accounts,
+        }
+    )[ACCOUNT_COLUMNS]
+    links = pd.DataFrame(
+        [
+            ("A0", "device", "D-1", "d-1", "2024-02-01"),
+            ("A1", "device", "d1", "d-1", None),
+            ("A2", "email", "N/A", None, None),
+        ],
+        columns=LINK_COLUMNS,
+    )
     links["first_seen"] = pd.to_datetime(links["first_seen"])
-    tx = pd.DataFrame([("t1", "A0", "A1", "account", 5.0, pd.Timestamp("2024-03-01"), "settled"),
-                       ("t2", "A0", "shop", "merchant", 7.0, pd.Timestamp("2024-03-02"), "settled")],
-                      columns=TRANSACTION_COLUMNS)
+    tx = pd.DataFrame(
+        [
+            ("t1", "A0", "A1", "account", 5.0, pd.Timestamp("2024-03-01"), "settled"),
+            ("t2", "A0", "shop", "merchant", 7.0, pd.Timestamp("2024-03-02"), "settled"),
+        ],
+        columns=TRANSACTION_COLUMNS,
+    )
     return SimpleNamespace(accounts=acc, links=links, transactions=tx, warnings=["w"], files={})
 
 
@@ -50,7 +62,9 @@ def test_a_fresh_store_gets_every_constraint_and_index_then_the_schema_version()
     assert names[0] == "read/meta_value"
     schema = [n for n in names if n.startswith("schema/")]
     assert "schema/account_id_unique" in schema and "schema/identifier_unique" in schema and len(schema) >= 10
-    assert all(c.routing == "w" and c.database == "fraud" for c in driver.calls if c.name.startswith("schema/"))
+    assert all(
+        c.routing == "w" and c.database == "fraud" for c in driver.calls if c.name.startswith("schema/")
+    )
     assert driver.calls[-1].name == "write/meta_value"
     assert driver.calls[-1].params == {"key": "schema_version", "value": SCHEMA_VERSION}
 
@@ -87,15 +101,27 @@ def test_load_into_an_empty_store_sends_only_batched_unwinds_in_one_transaction(
     writes = fake_driver.calls_to("load/accounts")
     assert [len(c.params["rows"]) for c in writes] == [2, 1]  # batches of batch_size
     row = writes[0].params["rows"][0]
-    assert row == {"account_id": "A0", "created_at": datetime(2024, 1, 1), "credit_limit": 100.0, "balance": None,
-                   "overdue_days": 0, "status": "active", "label": None, "properties": "{}"}
+    assert row == {
+        "account_id": "A0",
+        "created_at": datetime(2024, 1, 1),
+        "credit_limit": 100.0,
+        "balance": None,
+        "overdue_days": 0,
+        "status": "active",
+        "label": None,
+        "properties": "{}",
+    }
     assert fake_driver.calls_to("load/identifiers")[0].params == {"rows": [{"kind": "device", "key": "d-1"}]}
     uses = [r for c in fake_driver.calls_to("load/uses") for r in c.params["rows"]]
     assert {(r["account_id"], r["value"], r["first_seen"]) for r in uses} == {
-        ("A0", "D-1", datetime(2024, 2, 1)), ("A1", "d1", None)}
+        ("A0", "D-1", datetime(2024, 2, 1)),
+        ("A1", "d1", None),
+    }
     unlinked = fake_driver.calls_to("load/unlinked_values")[0].params["rows"]
     assert unlinked == [{"account_id": "A2", "kind": "email", "value": "N/A", "first_seen": None}]
-    assert fake_driver.calls_to("load/refresh_identifiers")[0].params == {"pairs": [{"kind": "device", "key": "d-1"}]}
+    assert fake_driver.calls_to("load/refresh_identifiers")[0].params == {
+        "pairs": [{"kind": "device", "key": "d-1"}]
+    }
     to_account = fake_driver.calls_to("load/payments_to_accounts")[0].params["rows"]
     to_merchant = fake_driver.calls_to("load/payments_to_merchants")[0].params["rows"]
     assert [r["txn_id"] for r in to_account] == ["t1"] and [r["txn_id"] for r in to_merchant] == ["t2"]
@@ -118,21 +144,48 @@ def test_a_failing_statement_rolls_the_whole_load_back(fake_driver):
 
 def test_reload_of_stored_rows_writes_nothing(fake_driver):
     ds = dataset(2)
-    stored_accounts = [dict(zip(ACCOUNT_COLUMNS, [r.account_id, datetime(2024, 1, 1), 100.0, None, 0, "active", None, "{}"]))
-                       for r in ds.accounts.itertuples()]
-    fake_driver.answers.update({
-        "read/loaded_fields_by_id": stored_accounts,
-        "read/links_by_account": [
-            {"account_id": "A0", "kind": "device", "value": "D-1", "key": "d-1", "first_seen": datetime(2024, 2, 1)},
-            {"account_id": "A1", "kind": "device", "value": "d1", "key": "d-1", "first_seen": None}],
-        "read/unlinked_values_by_account": [
-            {"account_id": "A2", "kind": "email", "value": "N/A", "key": None, "first_seen": None}],
-        "read/payments_by_payer": [
-            {"txn_id": "t1", "account_id": "A0", "counterparty": "A1", "counterparty_kind": "account", "amount": 5.0,
-             "timestamp": datetime(2024, 3, 1), "status": "settled"},
-            {"txn_id": "t2", "account_id": "A0", "counterparty": "shop", "counterparty_kind": "merchant", "amount": 7.0,
-             "timestamp": datetime(2024, 3, 2), "status": "settled"}],
-    })
+    stored_accounts = [
+        dict(zip(ACCOUNT_COLUMNS, [r.account_id, datetime(2024, 1, 1), 100.0, None, 0, "active", None, "{}"]))
+        for r in ds.accounts.itertuples()
+    ]
+    fake_driver.answers.update(
+        {
+            "read/loaded_fields_by_id": stored_accounts,
+            "read/links_by_account": [
+                {
+                    "account_id": "A0",
+                    "kind": "device",
+                    "value": "D-1",
+                    "key": "d-1",
+                    "first_seen": datetime(2024, 2, 1),
+                },
+                {"account_id": "A1", "kind": "device", "value": "d1", "key": "d-1", "first_seen": None},
+            ],
+            "read/unlinked_values_by_account": [
+                {"account_id": "A2", "kind": "email", "value": "N/A", "key": None, "first_seen": None}
+            ],
+            "read/payments_by_payer": [
+                {
+                    "txn_id": "t1",
+                    "account_id": "A0",
+                    "counterparty": "A1",
+                    "counterparty_kind": "account",
+                    "amount": 5.0,
+                    "timestamp": datetime(2024, 3, 1),
+                    "status": "settled",
+                },
+                {
+                    "txn_id": "t2",
+                    "account_id": "A0",
+                    "counterparty": "shop",
+                    "counterparty_kind": "merchant",
+                    "amount": 7.0,
+                    "timestamp": datetime(2024, 3, 2),
+                    "status": "settled",
+                },
+            ],
+        }
+    )
     ws = Neo4jWorkspace(fake_driver)
     assert ws.load(ds).unchanged
     sent = [c for c in fake_driver.calls if c.name.startswith("load/") and c.name != "load/record_load"]
@@ -144,13 +197,23 @@ def test_accounts_are_read_in_keyset_pages(fake_driver):
     pages = {"": [{"account_id": "A1"}, {"account_id": "A2"}], "A2": [{"account_id": "A3"}]}
 
     def page(params):
-        return [dict(zip(ACCOUNT_COLUMNS, [r["account_id"], datetime(2024, 1, 1), None, 1.0, None, "active", None, "{}"]))
-                for r in pages[params["after"]]]
+        return [
+            dict(
+                zip(
+                    ACCOUNT_COLUMNS,
+                    [r["account_id"], datetime(2024, 1, 1), None, 1.0, None, "active", None, "{}"],
+                )
+            )
+            for r in pages[params["after"]]
+        ]
 
     fake_driver.answers["read/accounts_page"] = page
     ws = Neo4jWorkspace(fake_driver, batch_size=2)
     acc = ws.accounts()
-    assert [c.params for c in fake_driver.calls_to("read/accounts_page")] == [{"after": "", "limit": 2}, {"after": "A2", "limit": 2}]
+    assert [c.params for c in fake_driver.calls_to("read/accounts_page")] == [
+        {"after": "", "limit": 2},
+        {"after": "A2", "limit": 2},
+    ]
     assert acc["account_id"].tolist() == ["A1", "A2", "A3"]
     assert acc["credit_limit"].isna().all() and acc["overdue_days"].tolist() == [0, 0, 0]
     assert str(acc["created_at"].dtype) == "datetime64[ns]"
@@ -159,11 +222,13 @@ def test_accounts_are_read_in_keyset_pages(fake_driver):
 def test_table_filters_are_parameters(fake_driver):
     ws = Neo4jWorkspace(fake_driver)
     ws.table("decisions", action=["suspend", "review"], ring_id=None, score=1)
-    assert fake_driver.calls_to("read/decisions")[0].params == {"filters": [
-        {"column": "action", "values": ["suspend", "review"], "is_null": False},
-        {"column": "ring_id", "values": [], "is_null": True},
-        {"column": "score", "values": [1.0], "is_null": False},  # a real column: compared as a float
-    ]}
+    assert fake_driver.calls_to("read/decisions")[0].params == {
+        "filters": [
+            {"column": "action", "values": ["suspend", "review"], "is_null": False},
+            {"column": "ring_id", "values": [], "is_null": True},
+            {"column": "score", "values": [1.0], "is_null": False},  # a real column: compared as a float
+        ]
+    }
     assert ws.table("rings", ring_id=[]).empty and not fake_driver.calls_to("read/rings")
     with pytest.raises(ValueError, match="unknown result table 'nope'"):
         ws.table("nope")
@@ -174,14 +239,37 @@ def test_table_filters_are_parameters(fake_driver):
 # -- sweeps ------------------------------------------------------------------------------------
 def _record():
     return SweepRecord(
-        sweep={"sweep_id": "S-000001", "started_at": "2026-01-01T00:00:00", "finished_at": "2026-01-01T00:01:00",
-               "as_of": "2025-12-31T00:00:00", "seed": np.int64(3), "engine": "python", "policy_hash": "abc",
-               "dry_run": False, "summary": {"rings": 1}, "diff": {"new": []}},
-        tables={"rings": pd.DataFrame([{"ring_id": "R-000001", "size": np.int64(2), "score": 0.5, "exposure": 10,
-                                        "features": {"size": 2}, "reasons": [{"code": "X"}]}]),
-                "ring_members": pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A1", "A0"]})},
+        sweep={
+            "sweep_id": "S-000001",
+            "started_at": "2026-01-01T00:00:00",
+            "finished_at": "2026-01-01T00:01:00",
+            "as_of": "2025-12-31T00:00:00",
+            "seed": np.int64(3),
+            "engine": "python",
+            "policy_hash": "abc",
+            "dry_run": False,
+            "summary": {"rings": 1},
+            "diff": {"new": []},
+        },
+        tables={
+            "rings": pd.DataFrame(
+                [
+                    {
+                        "ring_id": "R-000001",
+                        "size": np.int64(2),
+                        "score": 0.5,
+                        "exposure": 10,
+                        "features": {"size": 2},
+                        "reasons": [{"code": "X"}],
+                    }
+                ]
+            ),
+            "ring_members": pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A1", "A0"]}),
+        },
         state=pd.DataFrame([{"account_id": "A0", "action": "review", "manual": np.False_}]),
-        audit=pd.DataFrame([{"at": pd.Timestamp("2026-01-01"), "account_id": "A0", "event": "escalate", "new_limit": 5}]),
+        audit=pd.DataFrame(
+            [{"at": pd.Timestamp("2026-01-01"), "account_id": "A0", "event": "escalate", "new_limit": 5}]
+        ),
         notices=pd.DataFrame(),
         next_ring_number=2,
     )
@@ -194,13 +282,27 @@ def test_save_sweep_replaces_results_in_one_transaction(fake_driver):
     fake_driver.calls.clear()
     ws.save_sweep(_record())
     assert fake_driver.names() == [
-        "write/clear_rings", "write/rings", "write/clear_ring_members", "write/ring_members",
-        "write/account_state", "write/next_sequence", "write/audit", "write/sweep", "write/meta_value",
+        "write/clear_rings",
+        "write/rings",
+        "write/clear_ring_members",
+        "write/ring_members",
+        "write/account_state",
+        "write/next_sequence",
+        "write/audit",
+        "write/sweep",
+        "write/meta_value",
     ]
     assert fake_driver.committed == [1]
     ring = fake_driver.calls_to("write/rings")[0].params["rows"][0]
-    assert ring == {"ring_id": "R-000001", "size": 2, "score": 0.5, "exposure": 10.0, "features": '{"size": 2}',
-                    "reasons": '[{"code": "X"}]', "seq": 0}
+    assert ring == {
+        "ring_id": "R-000001",
+        "size": 2,
+        "score": 0.5,
+        "exposure": 10.0,
+        "features": '{"size": 2}',
+        "reasons": '[{"code": "X"}]',
+        "seq": 0,
+    }
     members = fake_driver.calls_to("write/ring_members")[0].params["rows"]
     assert [(m["account_id"], m["seq"]) for m in members] == [("A1", 0), ("A0", 1)]  # the sweep's order kept
     state = fake_driver.calls_to("write/account_state")[0].params["rows"][0]
@@ -216,14 +318,24 @@ def test_clearing_a_big_table_loops_in_batches(fake_driver):
     answers = iter([[{"deleted": 2}], [{"deleted": 2}], [{"deleted": 1}]])
     fake_driver.answers["write/clear_hubs"] = lambda params: next(answers)
     ws = Neo4jWorkspace(fake_driver, batch_size=2)
-    ws.save_sweep(SweepRecord(sweep={"sweep_id": "S-1"}, tables={"hubs": pd.DataFrame(columns=["kind", "key", "n_accounts", "reason"])},
-                              state=pd.DataFrame(), audit=pd.DataFrame(), notices=pd.DataFrame(), next_ring_number=1))
+    ws.save_sweep(
+        SweepRecord(
+            sweep={"sweep_id": "S-1"},
+            tables={"hubs": pd.DataFrame(columns=["kind", "key", "n_accounts", "reason"])},
+            state=pd.DataFrame(),
+            audit=pd.DataFrame(),
+            notices=pd.DataFrame(),
+            next_ring_number=1,
+        )
+    )
     assert [c.params for c in fake_driver.calls_to("write/clear_hubs")] == [{"limit": 2}] * 3
 
 
 # -- the lock ----------------------------------------------------------------------------------
 def test_sweep_lock_takes_and_releases_the_lock_node(fake_driver):
-    fake_driver.answers["write/lock_acquire"] = [{"acquired": True, "owner": "me", "since": None, "expires_at": None}]
+    fake_driver.answers["write/lock_acquire"] = [
+        {"acquired": True, "owner": "me", "since": None, "expires_at": None}
+    ]
     ws = Neo4jWorkspace(fake_driver, lock_ttl=60)
     with ws.sweep_lock("nightly"):
         taken = fake_driver.calls_to("write/lock_acquire")[0]
@@ -235,21 +347,36 @@ def test_sweep_lock_takes_and_releases_the_lock_node(fake_driver):
 
 
 def test_a_held_lock_is_a_locked_error_naming_the_holder(fake_driver):
-    fake_driver.answers["write/lock_acquire"] = [{"acquired": False, "owner": "cron sweep, pid 7 on box",
-                                                  "since": datetime(2026, 1, 1, 3), "expires_at": datetime(2026, 1, 1, 4)}]
+    fake_driver.answers["write/lock_acquire"] = [
+        {
+            "acquired": False,
+            "owner": "cron sweep, pid 7 on box",
+            "since": datetime(2026, 1, 1, 3),
+            "expires_at": datetime(2026, 1, 1, 4),
+        }
+    ]
     ws = Neo4jWorkspace(fake_driver, location="bolt://db:7687")
-    with pytest.raises(LockedError, match=r"another sweep is running on bolt://db:7687 \(cron sweep, pid 7 on box, "
-                                          r"since 2026-01-01T03:00:00\); its lock expires at 2026-01-01T04:00:00"):
-        with ws.sweep_lock("me"):
-            pass
+    with (
+        pytest.raises(
+            LockedError,
+            match=r"another sweep is running on bolt://db:7687 \(cron sweep, pid 7 on box, "
+            r"since 2026-01-01T03:00:00\); its lock expires at 2026-01-01T04:00:00",
+        ),
+        ws.sweep_lock("me"),
+    ):
+        pass
     assert not fake_driver.calls_to("write/lock_release")
 
 
 def test_losing_the_race_to_create_the_lock_node_is_a_locked_error(fake_driver):
     # On servers with optimistic locking the second of two simultaneous first sweeps gets a
     # constraint error from its MERGE; trying again finds the winner's lock.
-    answers = iter([nx.ConstraintError("Duplicated key [sweep] found on index 'Lock[name]'"),
-                    [{"acquired": False, "owner": "winner", "since": None, "expires_at": None}]])
+    answers = iter(
+        [
+            nx.ConstraintError("Duplicated key [sweep] found on index 'Lock[name]'"),
+            [{"acquired": False, "owner": "winner", "since": None, "expires_at": None}],
+        ]
+    )
 
     def acquire(params):
         answer = next(answers)
@@ -259,9 +386,8 @@ def test_losing_the_race_to_create_the_lock_node_is_a_locked_error(fake_driver):
 
     fake_driver.answers["write/lock_acquire"] = acquire
     ws = Neo4jWorkspace(fake_driver)
-    with pytest.raises(LockedError, match="winner"):
-        with ws.sweep_lock("loser"):
-            pass
+    with pytest.raises(LockedError, match="winner"), ws.sweep_lock("loser"):
+        pass
     assert len(fake_driver.calls_to("write/lock_acquire")) == 2
 
 
@@ -269,7 +395,10 @@ def test_losing_the_race_to_create_the_lock_node_is_a_locked_error(fake_driver):
 @pytest.mark.parametrize(
     "error, message",
     [
-        (nx.AuthError("The client is unauthorized due to authentication failure."), "refused user 'ana': wrong user or password"),
+        (
+            nx.AuthError("The client is unauthorized due to authentication failure."),
+            "refused user 'ana': wrong user or password",
+        ),
         (nx.ServiceUnavailable("Couldn't connect to db:7687"), "cannot reach Neo4j at bolt://db:7687"),
     ],
 )
@@ -296,10 +425,13 @@ def test_connect_owns_its_driver(monkeypatch):
     driver.execute_query.return_value = result
     monkeypatch.setattr(neo4j.GraphDatabase, "driver", mock.Mock(return_value=driver))
     ws = connect("neo4j://db:7687", "neo4j", "pw", "fraud")
-    query, = driver.execute_query.call_args.args
+    (query,) = driver.execute_query.call_args.args
     assert query == ws._queries["read/meta_value"].text
     assert driver.execute_query.call_args.kwargs == {
-        "parameters_": {"key": "schema_version"}, "database_": "fraud", "routing_": neo4j.RoutingControl.READ}
+        "parameters_": {"key": "schema_version"},
+        "database_": "fraud",
+        "routing_": neo4j.RoutingControl.READ,
+    }
     ws.close()
     driver.close.assert_called_once()
 
@@ -311,7 +443,9 @@ class FakeGds:
     backend = "neo4j"
     location = "bolt://gds:7687"
 
-    def __init__(self, procedures=("gds.graph.project", "gds.wcc.stream", "gds.louvain.stream", "gds.graph.drop")):
+    def __init__(
+        self, procedures=("gds.graph.project", "gds.wcc.stream", "gds.louvain.stream", "gds.graph.drop")
+    ):
         self.procedures = procedures
         self.graphs: dict[str, list] = {}
         self.calls: list[tuple[str, dict]] = []
@@ -324,15 +458,23 @@ class FakeGds:
             return [{"name": p} for p in self.procedures]
         if name == "gds/project_edges":
             self.graphs[params["graph_name"]] = params["edges"]
-            return [{"graph_name": params["graph_name"], "node_count": 0, "relationship_count": len(params["edges"])}]
+            return [
+                {
+                    "graph_name": params["graph_name"],
+                    "node_count": 0,
+                    "relationship_count": len(params["edges"]),
+                }
+            ]
         if name == "gds/drop_graph":
             del self.graphs[params["graph_name"]]
             return [{"graph_name": params["graph_name"]}]
         edges = np.array(self.graphs[params["graph_name"]], dtype=float)
         nodes = np.unique(edges[:, :2].astype(int))
         index = {n: i for i, n in enumerate(nodes)}
-        a = sp.coo_matrix((edges[:, 2], ([index[int(x)] for x in edges[:, 0]], [index[int(x)] for x in edges[:, 1]])),
-                          shape=(len(nodes), len(nodes)))
+        a = sp.coo_matrix(
+            (edges[:, 2], ([index[int(x)] for x in edges[:, 0]], [index[int(x)] for x in edges[:, 1]])),
+            shape=(len(nodes), len(nodes)),
+        )
         if name == "gds/wcc_stream":
             _, labels = connected_components(a, directed=False)
             return [{"node": int(n), "component": int(c) + 1000} for n, c in zip(nodes, labels)]
@@ -374,11 +516,24 @@ def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_grap
     assert labels[0] == labels[1] and len({labels[0], labels[2], labels[5]}) == 3
     assert labels[2] == labels[3] == labels[4] and labels[5] == labels[6] == labels[7]
     names = [name for name, _ in ws.calls]
-    assert names == ["gds/project_edges", "gds/wcc_stream", "gds/drop_graph",
-                     "gds/project_edges", "gds/louvain_stream", "gds/drop_graph"]
+    assert names == [
+        "gds/project_edges",
+        "gds/wcc_stream",
+        "gds/drop_graph",
+        "gds/project_edges",
+        "gds/louvain_stream",
+        "gds/drop_graph",
+    ]
     assert not ws.graphs  # every projection dropped
     first = ws.calls[0][1]["edges"]
-    assert sorted(map(tuple, first)) == [(0, 1, 1.0), (2, 3, 1.0), (3, 4, 1.0), (4, 5, 1.0), (5, 6, 1.0), (6, 7, 1.0)]
+    assert sorted(map(tuple, first)) == [
+        (0, 1, 1.0),
+        (2, 3, 1.0),
+        (3, 4, 1.0),
+        (4, 5, 1.0),
+        (5, 6, 1.0),
+        (6, 7, 1.0),
+    ]
     # Same grouping as the in-process engine where no split is needed.
     python = components_and_communities(None, adjacency, engine="python", max_community_size=10)
     gds = cluster_function(FakeGds(), "gds", config=SimpleNamespace(max_community_size=10))(adjacency)
@@ -406,20 +561,45 @@ def test_gds_graphs_are_dropped_even_when_the_algorithm_fails():
 # -- investigation runs on the server, a hop at a time -------------------------------------------
 def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake_driver):
     # A0 -device d-1- A1 -card c-9- A2, and an IP hub shared by everyone.
-    uses = {"A0": [("device", "d-1"), ("ip", "hub")], "A1": [("device", "d-1"), ("card", "c-9"), ("ip", "hub")],
-            "A2": [("card", "c-9"), ("ip", "hub")]}
-    sharers = {("device", "d-1"): ["A0", "A1"], ("card", "c-9"): ["A1", "A2"], ("ip", "hub"): ["A0", "A1", "A2"]}
-    fake_driver.answers.update({
-        "read/accounts_by_id": lambda p: [dict(zip(ACCOUNT_COLUMNS, [a, datetime(2024, 1, 1), None, None, 0, "active", None, "{}"]))
-                                          for a in p["account_ids"] if a in uses],
-        "read/hub_keys": [{"kind": "ip", "key": "hub"}],
-        "read/identifiers_of_accounts": lambda p: [{"account_id": a, "kind": k, "key": v, "first_seen": None}
-                                                   for a in p["account_ids"] for k, v in uses[a]],
-        "read/identifier_counts": lambda p: [{"kind": q["kind"], "key": q["key"], "n_accounts": len(sharers[(q["kind"], q["key"])]),
-                                              "raw_values": [q["key"].upper()]} for q in p["pairs"]],
-        "read/accounts_sharing": lambda p: [{"account_id": a, "kind": q["kind"], "key": q["key"]}
-                                            for q in p["pairs"] for a in sharers[(q["kind"], q["key"])]],
-    })
+    uses = {
+        "A0": [("device", "d-1"), ("ip", "hub")],
+        "A1": [("device", "d-1"), ("card", "c-9"), ("ip", "hub")],
+        "A2": [("card", "c-9"), ("ip", "hub")],
+    }
+    sharers = {
+        ("device", "d-1"): ["A0", "A1"],
+        ("card", "c-9"): ["A1", "A2"],
+        ("ip", "hub"): ["A0", "A1", "A2"],
+    }
+    fake_driver.answers.update(
+        {
+            "read/accounts_by_id": lambda p: [
+                dict(zip(ACCOUNT_COLUMNS, [a, datetime(2024, 1, 1), None, None, 0, "active", None, "{}"]))
+                for a in p["account_ids"]
+                if a in uses
+            ],
+            "read/hub_keys": [{"kind": "ip", "key": "hub"}],
+            "read/identifiers_of_accounts": lambda p: [
+                {"account_id": a, "kind": k, "key": v, "first_seen": None}
+                for a in p["account_ids"]
+                for k, v in uses[a]
+            ],
+            "read/identifier_counts": lambda p: [
+                {
+                    "kind": q["kind"],
+                    "key": q["key"],
+                    "n_accounts": len(sharers[(q["kind"], q["key"])]),
+                    "raw_values": [q["key"].upper()],
+                }
+                for q in p["pairs"]
+            ],
+            "read/accounts_sharing": lambda p: [
+                {"account_id": a, "kind": q["kind"], "key": q["key"]}
+                for q in p["pairs"]
+                for a in sharers[(q["kind"], q["key"])]
+            ],
+        }
+    )
     ws = Neo4jWorkspace(fake_driver)
     chain = ws.shortest_path("A0", "A2", max_hops=4, hub_threshold=10)
     assert [n.get("account_id") or n["key"] for n in chain] == ["A0", "d-1", "A1", "c-9", "A2"]
@@ -436,10 +616,10 @@ def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake
 def test_a_sweep_with_the_gds_engine_finds_the_python_engines_rings_when_nothing_is_split():
     import tempfile
 
-    from fraudgraph.ingest.contract import read_dataset
-    from fraudgraph.detection.pipeline import detect
-    from fraudgraph.detection.graph import DetectionConfig
     from fraudgraph.detection.engine import cluster_function
+    from fraudgraph.detection.graph import DetectionConfig
+    from fraudgraph.detection.pipeline import detect
+    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.synthetic.world import generate_world, write_world
 
     with tempfile.TemporaryDirectory() as folder:
@@ -450,8 +630,14 @@ def test_a_sweep_with_the_gds_engine_finds_the_python_engines_rings_when_nothing
     whole = DetectionConfig(max_community_size=100_000)
     python = detect(ds.accounts, ds.links, ds.transactions, seed=1, config=whole)
     gds_ws = FakeGds()
-    gds = detect(ds.accounts, ds.links, ds.transactions, seed=1, config=whole,
-                 cluster_fn=cluster_function(gds_ws, "gds", seed=1, config=whole))
+    gds = detect(
+        ds.accounts,
+        ds.links,
+        ds.transactions,
+        seed=1,
+        config=whole,
+        cluster_fn=cluster_function(gds_ws, "gds", seed=1, config=whole),
+    )
     assert len(python.rings) > 5 and not gds_ws.graphs
     assert [name for name, _ in gds_ws.calls] == ["gds/project_edges", "gds/wcc_stream", "gds/drop_graph"]
     groups = lambda d: sorted(tuple(sorted(g)) for _, g in d.ring_members.groupby("ring_id")["account_id"])  # noqa: E731

@@ -7,25 +7,65 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudgraph.model.frames import IDENTIFIER_KINDS
 from fraudgraph.ingest.normalize import NO_IDENTITY, NO_IDENTITY_KEYS, canonical_key, canonical_keys
+from fraudgraph.model.frames import IDENTIFIER_KINDS
 
 SAME_IDENTIFIER = [
-    ("address", ["12 Oak St. Apt 4", "12 OAK STREET APT 4", "12 oak street #4", "12 Oak Street, Apartment 4",
-                 "12 Oak St Unit 4", "12 oak st. suite 4", "12 Oak St Ste 4", "12 Oak St Flat 4", "12 Oak St Apt #4",
-                 "  12  Oak   St  Apt4 "]),
-    ("address", ["1 N. Main Street, Springfield, IL 62704-1234", "1 North Main St Springfield IL 62704",
-                 "1 n main st, springfield il 62704"]),
+    (
+        "address",
+        [
+            "12 Oak St. Apt 4",
+            "12 OAK STREET APT 4",
+            "12 oak street #4",
+            "12 Oak Street, Apartment 4",
+            "12 Oak St Unit 4",
+            "12 oak st. suite 4",
+            "12 Oak St Ste 4",
+            "12 Oak St Flat 4",
+            "12 Oak St Apt #4",
+            "  12  Oak   St  Apt4 ",
+        ],
+    ),
+    (
+        "address",
+        [
+            "1 N. Main Street, Springfield, IL 62704-1234",
+            "1 North Main St Springfield IL 62704",
+            "1 n main st, springfield il 62704",
+        ],
+    ),
     ("address", ["5 Park Avenue", "5 PARK AVE.", "5 park ave"]),
     ("address", ["9 Elm Boulevard SW", "9 elm blvd southwest"]),
     ("address", ["3 O'Neil Road", "3 ONeil Rd"]),
-    ("email", ["J.Doe+x@gmail.com", "jdoe@gmail.com", " JDoe@GoogleMail.com ", "j.d.o.e@gmail.com.", "JDOE+promo@GMAIL.COM"]),
+    (
+        "email",
+        [
+            "J.Doe+x@gmail.com",
+            "jdoe@gmail.com",
+            " JDoe@GoogleMail.com ",
+            "j.d.o.e@gmail.com.",
+            "JDOE+promo@GMAIL.COM",
+        ],
+    ),
     ("email", ["ann+shop@example.org", "Ann@Example.org", "ann+news@EXAMPLE.ORG"]),
-    ("phone", ["+1 555-123-4567", "(555) 123 4567", "1-555-123-4567", "555.123.4567", "5551234567",
-               "+1 (555) 123-4567 ext. 89", "555-123-4567 x12"]),
+    (
+        "phone",
+        [
+            "+1 555-123-4567",
+            "(555) 123 4567",
+            "1-555-123-4567",
+            "555.123.4567",
+            "5551234567",
+            "+1 (555) 123-4567 ext. 89",
+            "555-123-4567 x12",
+        ],
+    ),
     ("phone", ["+44 20 7946 0958", "44 (20) 7946-0958"]),
     ("card", ["4000 1234 5678 9010", "4000-1234-5678-9010", "4000123456789010"]),
-    ("bank_account", ["de89 3704 0044 0532 0130 00", "DE89370400440532013000", "DE89-3704-0044-0532-0130-00"]),
+    (
+        "bank_account",
+        ["de89 3704 0044 0532 0130 00", "DE89370400440532013000", "DE89-3704-0044-0532-0130-00"],
+    ),
     ("device", ["ABC-123-def", "abc-123-DEF", "  abc-123-def\t"]),
     ("ip", ["010.001.000.001", "10.1.0.1", " 10.1.0.1 "]),
     ("ip", ["2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1"]),
@@ -71,7 +111,21 @@ def test_phone_and_email_keys():
 NO_IDENTITY_VALUES = [
     (kind, value)
     for kind in IDENTIFIER_KINDS
-    for value in ["", "   ", "unknown", "UNKNOWN", "N/A", "n/a", "NA", "none", "null", "NULL", "nil", "-", "0"]
+    for value in [
+        "",
+        "   ",
+        "unknown",
+        "UNKNOWN",
+        "N/A",
+        "n/a",
+        "NA",
+        "none",
+        "null",
+        "NULL",
+        "nil",
+        "-",
+        "0",
+    ]
 ] + [
     ("device", "00000000-0000-0000-0000-000000000000"),
     ("device", "00000000000000000000000000000000"),

@@ -30,15 +30,28 @@ def ring_decision(action: str = "suspend") -> dict:
             {
                 "code": "SHARED_DEVICE",
                 "text": "6 accounts use device dev-9f8e7d (ACC-OTHER-1, ACC-OTHER-2)",
-                "evidence": {"kind": "device", "key": "dev-9f8e7d", "n_accounts": 6, "accounts": ["ACC-OTHER-1", "ACC-OTHER-2"]},
+                "evidence": {
+                    "kind": "device",
+                    "key": "dev-9f8e7d",
+                    "n_accounts": 6,
+                    "accounts": ["ACC-OTHER-1", "ACC-OTHER-2"],
+                },
             },
             {
                 "code": "SHARED_CARD",
                 "text": "3 accounts use card 4111000011112222",
                 "evidence": {"kind": "card", "key": "4111000011112222", "n_accounts": 3},
             },
-            {"code": "KNOWN_FRAUD_IN_RING", "text": "ACC-OTHER-1 is confirmed fraud", "evidence": {"account_id": "ACC-OTHER-1"}},
-            {"code": "SCORE_SUSPEND", "text": "Risk score 0.87 is at or above the suspend threshold 0.85", "evidence": {"score": 0.8731}},
+            {
+                "code": "KNOWN_FRAUD_IN_RING",
+                "text": "ACC-OTHER-1 is confirmed fraud",
+                "evidence": {"account_id": "ACC-OTHER-1"},
+            },
+            {
+                "code": "SCORE_SUSPEND",
+                "text": "Risk score 0.87 is at or above the suspend threshold 0.85",
+                "evidence": {"score": 0.8731},
+            },
         ],
     }
 
@@ -52,7 +65,15 @@ def test_fraud_ring_notice_reveals_no_scores_codes_or_other_customers(policy, ac
     notice = build_notice({"account_id": "ACC-ME"}, ring_decision(action), policy)
     text = notice_text(notice)
     assert notice["category"] == "fraud_ring" and notice["action"] == action
-    for secret in ("ACC-OTHER-1", "ACC-OTHER-2", "dev-9f8e7d", "4111000011112222", "R-000042", "0.87", "0.85"):
+    for secret in (
+        "ACC-OTHER-1",
+        "ACC-OTHER-2",
+        "dev-9f8e7d",
+        "4111000011112222",
+        "R-000042",
+        "0.87",
+        "0.85",
+    ):
         assert secret not in text
     assert not re.search(r"\b[A-Z]+_[A-Z_]+\b", text), "an internal reason code leaked into the notice"
     assert "score" not in text.lower()
@@ -74,7 +95,13 @@ def test_overdue_notice_proposes_a_repayment_plan(policy):
         "action": "restrict",
         "trigger": "overdue",
         "new_credit_limit": 500.0,
-        "reasons": [{"code": "OVERDUE_30", "text": "Payment is 45 days overdue (more than 30)", "evidence": {"overdue_days": 45, "balance": 1234.56}}],
+        "reasons": [
+            {
+                "code": "OVERDUE_30",
+                "text": "Payment is 45 days overdue (more than 30)",
+                "evidence": {"overdue_days": 45, "balance": 1234.56},
+            }
+        ],
     }
     notice = build_notice({"account_id": "A"}, decision, policy)
     assert notice["category"] == "overdue"
@@ -91,7 +118,9 @@ def test_overdue_notice_proposes_a_repayment_plan(policy):
 
 def test_credit_risk_notice_for_account_risk_and_utilization(policy):
     assert notice_category("account_risk") == notice_category("utilization") == "credit_risk"
-    notice = build_notice({"account_id": "A"}, {"action": "suspend", "trigger": "account_risk", "reasons": []}, policy)
+    notice = build_notice(
+        {"account_id": "A"}, {"action": "suspend", "trigger": "account_risk", "reasons": []}, policy
+    )
     assert notice["subject"] == "Action needed: we have limited your account"
     assert "unusual activity" in notice["body"]
 
@@ -103,8 +132,14 @@ def test_notice_refuses_actions_that_send_no_notice(policy):
 
 def test_custom_templates_are_used(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text('[notices]\ncurrency = "EUR "\n\n[notices.credit_risk]\nsubject = "Account {account_id}"\nbody = "Now {new_credit_limit}."\n')
-    notice = build_notice({"account_id": "X-1"}, {"action": "restrict", "trigger": "utilization", "new_credit_limit": 200.0}, load_policy(path))
+    path.write_text(
+        '[notices]\ncurrency = "EUR "\n\n[notices.credit_risk]\nsubject = "Account {account_id}"\nbody = "Now {new_credit_limit}."\n'
+    )
+    notice = build_notice(
+        {"account_id": "X-1"},
+        {"action": "restrict", "trigger": "utilization", "new_credit_limit": 200.0},
+        load_policy(path),
+    )
     assert (notice["subject"], notice["body"]) == ("Account X-1", "Now EUR 200.00.\n")
 
 
@@ -128,7 +163,9 @@ def test_repayment_plan_picks_the_most_instalments_above_the_minimum(policy, bal
 
 def test_repayment_plan_respects_max_months(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text("[repayment]\ninstalment_options = [3, 6, 12]\nmax_months = 6\nminimum_instalment = 10.0\n")
+    path.write_text(
+        "[repayment]\ninstalment_options = [3, 6, 12]\nmax_months = 6\nminimum_instalment = 10.0\n"
+    )
     plan = repayment_plan(10_000.0, load_policy(path))
     assert plan["months"] == 6
     assert [o["months"] for o in plan["options"]] == [3, 6]

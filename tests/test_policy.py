@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.errors import PolicyError
-from fraudgraph.model.frames import DECISION_COLUMNS
 from fraudgraph.decisions.policy import (
     AUDIT_COLUMNS,
     DEFAULT_POLICY_PATH,
@@ -25,6 +23,8 @@ from fraudgraph.decisions.policy import (
     restricted_limit,
     suspended_limit,
 )
+from fraudgraph.errors import PolicyError
+from fraudgraph.model.frames import DECISION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP_AT = datetime(2025, 3, 1, 12, 0)
@@ -84,7 +84,9 @@ def world(specs: list[dict], rings: list[dict] | None = None):
 
 def decide(specs, rings=None, policy=None, **kwargs) -> pd.DataFrame:
     accounts, scores, ring_frame = world(specs, rings)
-    return evaluate(accounts, scores, ring_frame, policy or Policy.default(), **kwargs).set_index("account_id")
+    return evaluate(accounts, scores, ring_frame, policy or Policy.default(), **kwargs).set_index(
+        "account_id"
+    )
 
 
 def codes(reasons: list[dict]) -> list[str]:
@@ -124,7 +126,10 @@ def test_example_policy_is_the_packaged_default():
 
 def test_default_policy_loads_with_documented_tiers(default_policy):
     assert default_policy.tier_thresholds("tiers") == [
-        ("monitor", 0.3), ("review", 0.5), ("restrict", 0.6), ("suspend", 0.7)
+        ("monitor", 0.3),
+        ("review", 0.5),
+        ("restrict", 0.6),
+        ("suspend", 0.7),
     ]
     assert default_policy.tier_thresholds("overdue") == [("restrict", 30), ("suspend", 90)]
     assert len(default_policy.hash) == 12
@@ -137,7 +142,10 @@ def test_partial_policy_takes_defaults_and_changes_hash(tmp_path, default_policy
     assert policy.data["tiers"]["review"] == 0.5  # from the default
     assert policy.data["restrict"]["limit_factor"] == 0.25
     assert policy.hash != default_policy.hash
-    assert policy_from(tmp_path, "[tiers]\nsuspend = false\n\n[restrict]\nlimit_factor = 0.25\n", "b.toml").hash == policy.hash
+    assert (
+        policy_from(tmp_path, "[tiers]\nsuspend = false\n\n[restrict]\nlimit_factor = 0.25\n", "b.toml").hash
+        == policy.hash
+    )
 
 
 def test_unknown_nested_key_names_key_and_line(tmp_path):
@@ -147,13 +155,19 @@ def test_unknown_nested_key_names_key_and_line(tmp_path):
 
 
 def test_unknown_top_level_key_names_line(tmp_path):
-    with pytest.raises(PolicyError, match=r"policy\.toml:2: colour: unknown key 'colour' \(expected one of: confirmed_fraud"):
+    with pytest.raises(
+        PolicyError, match=r"policy\.toml:2: colour: unknown key 'colour' \(expected one of: confirmed_fraud"
+    ):
         policy_from(tmp_path, "version = 1\ncolour = 'red'\n\n[tiers]\nmonitor = 0.3\n")
 
 
 def test_unknown_key_inside_inline_identifier_exemption(tmp_path):
-    text = '[exemptions]\naccounts = ["A1"]\nidentifiers = [{ kind = "card", value = "4111", colour = "x" }]\n'
-    with pytest.raises(PolicyError, match=r"policy\.toml:3: exemptions\.identifiers\[0\]\.colour: unknown key"):
+    text = (
+        '[exemptions]\naccounts = ["A1"]\nidentifiers = [{ kind = "card", value = "4111", colour = "x" }]\n'
+    )
+    with pytest.raises(
+        PolicyError, match=r"policy\.toml:3: exemptions\.identifiers\[0\]\.colour: unknown key"
+    ):
         policy_from(tmp_path, text)
 
 
@@ -166,21 +180,51 @@ def test_unknown_key_in_notice_template_after_multiline_body(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[tiers]\nreview = 1.5\n", r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 1\.5"),
-        ("[tiers]\nreview = 'high'\n", r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 'high'"),
+        (
+            "[tiers]\nreview = 1.5\n",
+            r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 1\.5",
+        ),
+        (
+            "[tiers]\nreview = 'high'\n",
+            r"policy\.toml:2: tiers\.review: expected a number in \[0, 1\] or false, got 'high'",
+        ),
         ("[tiers]\nreview = true\n", r"tiers\.review: expected a number in \[0, 1\] or false, got True"),
-        ("[tiers]\nmonitor = 0.6\nreview = 0.5\n", r"policy\.toml:3: tiers\.review: tiers overlap: review = 0\.5 must be greater than monitor = 0\.6"),
-        ("[tiers]\nrestrict = 0.9\n", r"tiers\.suspend: tiers overlap: suspend = 0\.7 \(default\) must be greater than restrict = 0\.9"),
-        ("[overdue]\nrestrict = 30.5\n", r"policy\.toml:2: overdue\.restrict: expected a whole number of days"),
+        (
+            "[tiers]\nmonitor = 0.6\nreview = 0.5\n",
+            r"policy\.toml:3: tiers\.review: tiers overlap: review = 0\.5 must be greater than monitor = 0\.6",
+        ),
+        (
+            "[tiers]\nrestrict = 0.9\n",
+            r"tiers\.suspend: tiers overlap: suspend = 0\.7 \(default\) must be greater than restrict = 0\.9",
+        ),
+        (
+            "[overdue]\nrestrict = 30.5\n",
+            r"policy\.toml:2: overdue\.restrict: expected a whole number of days",
+        ),
         ("[overdue]\nrestrict = 90\nsuspend = 30\n", r"overdue\.suspend: tiers overlap"),
-        ("[rings]\nmin_size = '3'\n", r"policy\.toml:2: rings\.min_size: expected a whole number >= 2, got '3'"),
+        (
+            "[rings]\nmin_size = '3'\n",
+            r"policy\.toml:2: rings\.min_size: expected a whole number >= 2, got '3'",
+        ),
         ("[rings]\nweak_kinds = ['ip', 'fax']\n", r"rings\.weak_kinds: identifier kind 'fax' is not one of"),
         ("[rings]\nweak_only_cap = 'jail'\n", r"rings\.weak_only_cap: expected one of 'none', 'monitor'"),
         ("rings = 3\n", r"policy\.toml:1: rings: expected a table, got 3"),
-        ("[restrict]\nlimit_factor = 1.5\n", r"restrict\.limit_factor: expected a number > 0\.0 and <= 1\.0, got 1\.5"),
-        ("[notices.fraud_ring]\nsubject = 'Your score is {score}'\n", r"policy\.toml:2: notices\.fraud_ring\.subject: unknown placeholder \{score\}"),
-        ("[repayment]\ninstalment_options = []\n", r"repayment\.instalment_options: expected a non-empty list"),
-        ("[exemptions]\nidentifiers = [{ kind = 'card' }]\n", r"exemptions\.identifiers\[0\]: missing required key\(s\) value"),
+        (
+            "[restrict]\nlimit_factor = 1.5\n",
+            r"restrict\.limit_factor: expected a number > 0\.0 and <= 1\.0, got 1\.5",
+        ),
+        (
+            "[notices.fraud_ring]\nsubject = 'Your score is {score}'\n",
+            r"policy\.toml:2: notices\.fraud_ring\.subject: unknown placeholder \{score\}",
+        ),
+        (
+            "[repayment]\ninstalment_options = []\n",
+            r"repayment\.instalment_options: expected a non-empty list",
+        ),
+        (
+            "[exemptions]\nidentifiers = [{ kind = 'card' }]\n",
+            r"exemptions\.identifiers\[0\]: missing required key\(s\) value",
+        ),
         ("[tiers\nmonitor = 0.3\n", r"policy\.toml: not valid TOML"),
     ],
 )
@@ -202,7 +246,16 @@ def test_missing_policy_file_is_a_policy_error(tmp_path):
 def test_score_tiers_map_scores_to_actions(default_policy):
     specs = [{"id": f"A{i}", "score": s} for i, s in enumerate([0.0, 0.29, 0.3, 0.5, 0.59, 0.6, 0.7, 1.0])]
     d = decide(specs)
-    assert list(d["action"]) == ["none", "none", "monitor", "review", "review", "restrict", "suspend", "suspend"]
+    assert list(d["action"]) == [
+        "none",
+        "none",
+        "monitor",
+        "review",
+        "review",
+        "restrict",
+        "suspend",
+        "suspend",
+    ]
     assert set(d.loc[d["action"] != "none", "trigger"]) == {"account_risk"}
     assert "SCORE_REVIEW" in codes(d.loc["A3", "reasons"])
     assert d.loc["A0", "evidence"] == "" and d.loc["A0", "trigger"] == "none"
@@ -255,7 +308,12 @@ def test_most_severe_trigger_wins_and_all_fired_rules_are_reasons():
 def test_every_action_says_why_and_output_has_decision_columns():
     rng = np.random.default_rng(3)
     specs = [
-        {"id": f"A{i}", "score": rng.random(), "overdue": int(rng.integers(0, 120)), "balance": rng.uniform(0, 1500)}
+        {
+            "id": f"A{i}",
+            "score": rng.random(),
+            "overdue": int(rng.integers(0, 120)),
+            "balance": rng.uniform(0, 1500),
+        }
         for i in range(300)
     ]
     accounts, scores, rings = world(specs)
@@ -275,7 +333,12 @@ def test_closed_accounts_are_never_acted_on():
 
 def test_confirmed_fraud_by_label_or_review_is_suspended():
     reviews = pd.DataFrame(
-        {"account_id": ["R"], "verdict": ["confirm_fraud"], "evidence": ["x"], "at": [pd.Timestamp("2025-01-01")]}
+        {
+            "account_id": ["R"],
+            "verdict": ["confirm_fraud"],
+            "evidence": ["x"],
+            "at": [pd.Timestamp("2025-01-01")],
+        }
     )
     d = decide([{"id": "L", "label": "fraud"}, {"id": "R"}, {"id": "N"}], reviews=reviews)
     assert (d.loc["L", "action"], d.loc["L", "trigger"]) == ("suspend", "account_risk")
@@ -309,14 +372,26 @@ def test_duplicate_score_rows_are_refused():
 def ring_specs(ring_id="R-1", score=0.55, weak_member_kind="ip"):
     return [
         {"id": "m1", "score": score, "ring": ring_id, "reasons": [shared("device", "dev-1")]},
-        {"id": "m2", "score": score, "ring": ring_id, "reasons": [shared("device", "dev-1"), shared("card", "4111")]},
+        {
+            "id": "m2",
+            "score": score,
+            "ring": ring_id,
+            "reasons": [shared("device", "dev-1"), shared("card", "4111")],
+        },
         {"id": "m3", "score": score, "ring": ring_id, "reasons": [shared("card", "4111")]},
         {"id": "weak", "score": score, "ring": ring_id, "reasons": [shared(weak_member_kind, "10.0.0.1")]},
     ]
 
 
 def test_ring_with_confirmed_fraud_suspends_strongly_tied_members_and_caps_weak_ones():
-    rings = [{"ring_id": "R-1", "size": 4, "score": 0.8, "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}]}]
+    rings = [
+        {
+            "ring_id": "R-1",
+            "size": 4,
+            "score": 0.8,
+            "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}],
+        }
+    ]
     d = decide(ring_specs(), rings)
     assert list(d.loc[["m1", "m2", "m3"], "action"]) == ["suspend"] * 3
     assert set(d.loc[["m1", "m2", "m3"], "trigger"]) == {"fraud_ring"}
@@ -334,14 +409,28 @@ def test_member_labelled_fraud_marks_the_ring_as_confirmed():
 
 
 def test_confirmed_ring_below_min_score_is_left_to_the_tiers():
-    rings = [{"ring_id": "R-1", "size": 4, "score": 0.4, "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}]}]
+    rings = [
+        {
+            "ring_id": "R-1",
+            "size": 4,
+            "score": 0.4,
+            "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}],
+        }
+    ]
     d = decide(ring_specs(), rings)
     assert d.loc["m1", "action"] == "review"
 
 
 def test_weak_only_cap_applies_to_high_scores_and_strong_codes_lift_it():
     specs = ring_specs(score=0.95)
-    specs.append({"id": "mule", "score": 0.95, "ring": "R-1", "reasons": [shared("ip", "10.0.0.1"), {"code": "MONEY_FAN_IN", "text": "t", "evidence": {}}]})
+    specs.append(
+        {
+            "id": "mule",
+            "score": 0.95,
+            "ring": "R-1",
+            "reasons": [shared("ip", "10.0.0.1"), {"code": "MONEY_FAN_IN", "text": "t", "evidence": {}}],
+        }
+    )
     d = decide(specs, [{"ring_id": "R-1", "size": 5}])
     assert d.loc["m1", "action"] == "suspend"
     assert d.loc["weak", "action"] == "review"
@@ -368,20 +457,33 @@ def test_small_rings_are_capped(tmp_path):
     assert set(decide(specs, [{"ring_id": "R-2", "size": 2}], policy=relaxed)["action"]) == {"suspend"}
 
 
-
 def test_a_pair_with_a_recombined_identity_is_not_capped_as_a_small_ring():
     """Two accounts on one national id with different phones and emails: synthetic identity."""
     specs = [
         {"id": "s1", "score": 0.8, "ring": "R-3", "reasons": [shared("national_id", "887701419")]},
         {"id": "s2", "score": 0.8, "ring": "R-3", "reasons": [shared("national_id", "887701419")]},
     ]
-    mosaic = [{"ring_id": "R-3", "size": 2, "score": 0.8,
-               "reasons": [{"code": "RECOMBINED_IDENTITY", "text": "t", "evidence": {}}]}]
+    mosaic = [
+        {
+            "ring_id": "R-3",
+            "size": 2,
+            "score": 0.8,
+            "reasons": [{"code": "RECOMBINED_IDENTITY", "text": "t", "evidence": {}}],
+        }
+    ]
     d = decide(specs, mosaic)
     assert set(d["action"]) == {"suspend"}
     assert "SMALL_RING" not in codes(d.loc["s1", "reasons"])
-    plain = [{"ring_id": "R-3", "size": 2, "score": 0.8, "reasons": [{"code": "SHARED_NATIONAL_ID", "text": "t", "evidence": {}}]}]
+    plain = [
+        {
+            "ring_id": "R-3",
+            "size": 2,
+            "score": 0.8,
+            "reasons": [{"code": "SHARED_NATIONAL_ID", "text": "t", "evidence": {}}],
+        }
+    ]
     assert set(decide(specs, plain)["action"]) == {"monitor"}
+
 
 # ------------------------------------------------------------------------------------------
 # evaluate: exemptions and reviews
@@ -421,8 +523,13 @@ def test_exempt_identifier_matches_raw_spelling_and_removes_it_from_evidence(tmp
 
 
 def test_exempt_identifier_given_with_different_spelling(tmp_path):
-    policy = policy_from(tmp_path, '[exemptions]\nidentifiers = [{ kind = "card", value = "4111 0000 1111 2222" }]\n')
-    specs = [{"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("card", "4111000011112222")]} for i in range(3)]
+    policy = policy_from(
+        tmp_path, '[exemptions]\nidentifiers = [{ kind = "card", value = "4111 0000 1111 2222" }]\n'
+    )
+    specs = [
+        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("card", "4111000011112222")]}
+        for i in range(3)
+    ]
     d = decide(specs, [{"ring_id": "R-1", "size": 3}], policy=policy)
     assert set(d["action"]) == {"none"}
 
@@ -461,8 +568,17 @@ def test_dismissed_account_is_not_reflagged_until_evidence_changes():
 def test_dismissed_action_can_be_monitor(tmp_path):
     policy = policy_from(tmp_path, '[reviews]\ndismissed_action = "monitor"\n')
     first = decide([{"id": "A", "score": 0.55}], policy=policy)
-    reviews = pd.DataFrame({"account_id": ["A"], "verdict": ["dismiss"], "evidence": [first.loc["A", "evidence"]], "at": [pd.Timestamp("2025-02-01")]})
-    assert decide([{"id": "A", "score": 0.55}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
+    reviews = pd.DataFrame(
+        {
+            "account_id": ["A"],
+            "verdict": ["dismiss"],
+            "evidence": [first.loc["A", "evidence"]],
+            "at": [pd.Timestamp("2025-02-01")],
+        }
+    )
+    assert (
+        decide([{"id": "A", "score": 0.55}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -475,7 +591,13 @@ def test_restricted_limit_rounds_down_floors_and_never_exceeds_old(tmp_path, def
     assert restricted_limit(1234.0, default_policy) == 610.0  # 617 rounded down to a multiple of 10
     assert np.isnan(restricted_limit(float("nan"), default_policy))
     floored = policy_from(tmp_path, "[restrict]\nlimit_factor = 0.1\nlimit_floor = 250\nround_to = 0\n")
-    assert list(restricted_limit(np.array([5000.0, 1000.0, 100.0, 0.0, 333.33]), floored)) == [500.0, 250.0, 100.0, 0.0, 250.0]
+    assert list(restricted_limit(np.array([5000.0, 1000.0, 100.0, 0.0, 333.33]), floored)) == [
+        500.0,
+        250.0,
+        100.0,
+        0.0,
+        250.0,
+    ]
     rng = np.random.default_rng(0)
     old = rng.uniform(0, 50_000, 10_000).round(2)
     for policy in (default_policy, floored):
@@ -486,7 +608,13 @@ def test_suspended_limit_zero_or_frozen(tmp_path, default_policy):
     assert suspended_limit(800.0, default_policy) == 0.0
     frozen = policy_from(tmp_path, '[suspend]\ncredit_limit = "freeze"\n')
     assert suspended_limit(800.0, frozen) == 800.0
-    d = decide([{"id": "A", "score": 0.65, "limit": 1500}, {"id": "B", "score": 0.9, "limit": 1500}, {"id": "C", "score": 0.55}])
+    d = decide(
+        [
+            {"id": "A", "score": 0.65, "limit": 1500},
+            {"id": "B", "score": 0.9, "limit": 1500},
+            {"id": "C", "score": 0.55},
+        ]
+    )
     assert list(d["new_credit_limit"].iloc[:2]) == [750.0, 0.0]
     assert np.isnan(d.loc["C", "new_credit_limit"])
 
@@ -524,7 +652,16 @@ def test_evaluate_is_vectorized_at_200k_accounts():
         }
     )
     rid = sorted(set(ring[in_ring]))
-    rings = pd.DataFrame({"ring_id": rid, "size": 6, "score": 0.5, "exposure": 0.0, "features": [{}] * len(rid), "reasons": [[]] * len(rid)})
+    rings = pd.DataFrame(
+        {
+            "ring_id": rid,
+            "size": 6,
+            "score": 0.5,
+            "exposure": 0.0,
+            "features": [{}] * len(rid),
+            "reasons": [[]] * len(rid),
+        }
+    )
     policy = Policy.default()
     start = time.perf_counter()
     d = evaluate(accounts, scores, rings, policy)
@@ -540,7 +677,9 @@ def test_evaluate_is_vectorized_at_200k_accounts():
 
 
 def plan(current, decisions, sweep_id="S1", accounts=None, at=SWEEP_AT):
-    return plan_changes(current, decisions.reset_index(), Policy.default(), sweep_id=sweep_id, at=at, accounts=accounts)
+    return plan_changes(
+        current, decisions.reset_index(), Policy.default(), sweep_id=sweep_id, at=at, accounts=accounts
+    )
 
 
 def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend():
@@ -565,7 +704,10 @@ def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend(
     assert (state.loc["stop", "status"], state.loc["stop", "credit_limit"]) == ("suspended", 0.0)
     assert set(changes.audit["event"]) == {"escalate"}
     assert (changes.audit["policy_hash"] == policy.hash).all()
-    assert json.loads(changes.audit.set_index("account_id").loc["cut", "reasons"])[-1]["code"] == "SCORE_RESTRICT"
+    assert (
+        json.loads(changes.audit.set_index("account_id").loc["cut", "reasons"])[-1]["code"]
+        == "SCORE_RESTRICT"
+    )
     notices = changes.notices.set_index("account_id")
     assert sorted(notices.index) == ["cut", "late", "stop"]
     assert notices.loc["late", "category"] == "overdue"
@@ -576,7 +718,11 @@ def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend(
 
 def test_identical_rerun_changes_nothing():
     accounts, scores, rings = world(
-        [{"id": "cut", "score": 0.65, "limit": 1500}, {"id": "stop", "score": 0.9}, {"id": "watch", "score": 0.4}]
+        [
+            {"id": "cut", "score": 0.65, "limit": 1500},
+            {"id": "stop", "score": 0.9},
+            {"id": "watch", "score": 0.4},
+        ]
     )
     policy = Policy.default()
     decisions = evaluate(accounts, scores, rings, policy)
@@ -593,8 +739,16 @@ def test_manual_accounts_are_never_changed_by_a_sweep():
     decisions = decide([{"id": "A", "score": 0.95}, {"id": "B", "score": 0.95}])
     current = pd.DataFrame(
         [
-            {"account_id": "A", "action": "none", "trigger": "manual", "status": "active", "credit_limit": 1000.0,
-             "original_credit_limit": 1000.0, "manual": True, "evidence": ""},
+            {
+                "account_id": "A",
+                "action": "none",
+                "trigger": "manual",
+                "status": "active",
+                "credit_limit": 1000.0,
+                "original_credit_limit": 1000.0,
+                "manual": True,
+                "evidence": "",
+            },
         ]
     )
     changes = plan(current, decisions)
@@ -605,27 +759,63 @@ def test_manual_accounts_are_never_changed_by_a_sweep():
 def test_de_escalation_from_suspend_reinstates_and_restores_limit():
     current = pd.DataFrame(
         [
-            {"account_id": "A", "action": "suspend", "trigger": "fraud_ring", "status": "suspended",
-             "credit_limit": 0.0, "original_credit_limit": 2500.0, "manual": False, "evidence": "abc"},
-            {"account_id": "B", "action": "suspend", "trigger": "fraud_ring", "status": "suspended",
-             "credit_limit": 0.0, "original_credit_limit": 2000.0, "manual": False, "evidence": "abc"},
+            {
+                "account_id": "A",
+                "action": "suspend",
+                "trigger": "fraud_ring",
+                "status": "suspended",
+                "credit_limit": 0.0,
+                "original_credit_limit": 2500.0,
+                "manual": False,
+                "evidence": "abc",
+            },
+            {
+                "account_id": "B",
+                "action": "suspend",
+                "trigger": "fraud_ring",
+                "status": "suspended",
+                "credit_limit": 0.0,
+                "original_credit_limit": 2000.0,
+                "manual": False,
+                "evidence": "abc",
+            },
         ]
     )
     decisions = decide([{"id": "A", "score": 0.1, "limit": 0.0}, {"id": "B", "score": 0.65, "limit": 0.0}])
     changes = plan(current, decisions)
     state = changes.state.set_index("account_id")
     audit = changes.audit.set_index("account_id")
-    assert (state.loc["A", "action"], state.loc["A", "status"], state.loc["A", "credit_limit"]) == ("none", "active", 2500.0)
+    assert (state.loc["A", "action"], state.loc["A", "status"], state.loc["A", "credit_limit"]) == (
+        "none",
+        "active",
+        2500.0,
+    )
     assert audit.loc["A", "event"] == "de_escalate"
     assert "limit restored to 2,500.00" in audit.loc["A", "note"]
-    assert (state.loc["B", "action"], state.loc["B", "status"], state.loc["B", "credit_limit"]) == ("restrict", "active", 1000.0)
+    assert (state.loc["B", "action"], state.loc["B", "status"], state.loc["B", "credit_limit"]) == (
+        "restrict",
+        "active",
+        1000.0,
+    )
     assert audit.loc["B", "event"] == "de_escalate"
     assert changes.notices.empty  # de-escalation never sends a notice
 
 
 def test_a_sweep_never_lifts_a_suspension_the_source_system_reports():
-    current = pd.DataFrame([{"account_id": "S", "action": "suspend", "trigger": "fraud_ring", "status": "suspended",
-                             "credit_limit": 0.0, "original_credit_limit": 900.0, "manual": False, "evidence": "abc"}])
+    current = pd.DataFrame(
+        [
+            {
+                "account_id": "S",
+                "action": "suspend",
+                "trigger": "fraud_ring",
+                "status": "suspended",
+                "credit_limit": 0.0,
+                "original_credit_limit": 900.0,
+                "manual": False,
+                "evidence": "abc",
+            }
+        ]
+    )
     specs = [{"id": "S", "score": 0.1, "limit": 0.0, "status": "suspended"}]
     accounts, _, _ = world(specs)
     changes = plan(current, decide(specs), accounts=accounts)
@@ -636,10 +826,26 @@ def test_a_sweep_never_lifts_a_suspension_the_source_system_reports():
 def test_escalation_from_restrict_to_suspend_sends_a_notice_and_evidence_change_is_an_update():
     current = pd.DataFrame(
         [
-            {"account_id": "A", "action": "restrict", "trigger": "account_risk", "status": "active",
-             "credit_limit": 500.0, "original_credit_limit": 1000.0, "manual": False, "evidence": "old"},
-            {"account_id": "B", "action": "review", "trigger": "account_risk", "status": "active",
-             "credit_limit": 1000.0, "original_credit_limit": 1000.0, "manual": False, "evidence": "old"},
+            {
+                "account_id": "A",
+                "action": "restrict",
+                "trigger": "account_risk",
+                "status": "active",
+                "credit_limit": 500.0,
+                "original_credit_limit": 1000.0,
+                "manual": False,
+                "evidence": "old",
+            },
+            {
+                "account_id": "B",
+                "action": "review",
+                "trigger": "account_risk",
+                "status": "active",
+                "credit_limit": 1000.0,
+                "original_credit_limit": 1000.0,
+                "manual": False,
+                "evidence": "old",
+            },
         ]
     )
     decisions = decide([{"id": "A", "score": 0.9, "limit": 500.0}, {"id": "B", "score": 0.55}])
@@ -652,13 +858,27 @@ def test_escalation_from_restrict_to_suspend_sends_a_notice_and_evidence_change_
 
 
 def test_source_suspension_is_not_lifted_and_closed_accounts_are_untouched():
-    accounts, scores, rings = world([{"id": "S", "status": "suspended"}, {"id": "C", "status": "closed", "score": 0.9}])
+    accounts, scores, rings = world(
+        [{"id": "S", "status": "suspended"}, {"id": "C", "status": "closed", "score": 0.9}]
+    )
     decisions = evaluate(accounts, scores, rings, Policy.default())
-    changes = plan_changes(empty_state(), decisions, Policy.default(), sweep_id="S1", at=SWEEP_AT, accounts=accounts)
+    changes = plan_changes(
+        empty_state(), decisions, Policy.default(), sweep_id="S1", at=SWEEP_AT, accounts=accounts
+    )
     assert changes.empty
     current = pd.DataFrame(
-        [{"account_id": "C", "action": "review", "trigger": "account_risk", "status": "closed", "credit_limit": 10.0,
-          "original_credit_limit": 10.0, "manual": False, "evidence": "x"}]
+        [
+            {
+                "account_id": "C",
+                "action": "review",
+                "trigger": "account_risk",
+                "status": "closed",
+                "credit_limit": 10.0,
+                "original_credit_limit": 10.0,
+                "manual": False,
+                "evidence": "x",
+            }
+        ]
     )
     assert plan_changes(current, decisions, Policy.default(), sweep_id="S2", at=SWEEP_AT).empty
 
@@ -672,8 +892,18 @@ def test_identifier_lists_inside_evidence_are_read_like_the_scorers_shares_with_
         }
 
     specs = [
-        {"id": "strong", "score": 0.9, "ring": "R-1", "reasons": [shares(("ip", "1.2.3.4"), ("device", "d1"))]},
-        {"id": "weak", "score": 0.9, "ring": "R-1", "reasons": [shares(("ip", "1.2.3.4"), ("email", "x@y.z"))]},
+        {
+            "id": "strong",
+            "score": 0.9,
+            "ring": "R-1",
+            "reasons": [shares(("ip", "1.2.3.4"), ("device", "d1"))],
+        },
+        {
+            "id": "weak",
+            "score": 0.9,
+            "ring": "R-1",
+            "reasons": [shares(("ip", "1.2.3.4"), ("email", "x@y.z"))],
+        },
         {"id": "other", "score": 0.9, "ring": "R-1", "reasons": [shares(("device", "d1"))]},
     ]
     d = decide(specs, [{"ring_id": "R-1", "size": 3}])
@@ -690,22 +920,39 @@ def test_empty_inputs_give_empty_outputs():
     from fraudgraph.model.frames import ACCOUNT_COLUMNS, ACCOUNT_SCORE_COLUMNS, RING_COLUMNS
 
     policy = Policy.default()
-    d = evaluate(pd.DataFrame(columns=ACCOUNT_COLUMNS), pd.DataFrame(columns=ACCOUNT_SCORE_COLUMNS), pd.DataFrame(columns=RING_COLUMNS), policy)
+    d = evaluate(
+        pd.DataFrame(columns=ACCOUNT_COLUMNS),
+        pd.DataFrame(columns=ACCOUNT_SCORE_COLUMNS),
+        pd.DataFrame(columns=RING_COLUMNS),
+        policy,
+    )
     assert d.empty and list(d.columns) == DECISION_COLUMNS + ["evidence"]
     assert plan_changes(empty_state(), d, policy, sweep_id="S1", at=SWEEP_AT).empty
 
 
 def test_ring_rule_can_be_switched_off(tmp_path):
     policy = policy_from(tmp_path, '[rings]\nconfirmed_fraud_action = "none"\n')
-    rings = [{"ring_id": "R-1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}]}]
+    rings = [
+        {
+            "ring_id": "R-1",
+            "size": 4,
+            "score": 0.9,
+            "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t", "evidence": {}}],
+        }
+    ]
     d = decide(ring_specs(score=0.55), rings, policy=policy)
     assert d.loc["m1", "action"] == "review"
     assert "RING_CONFIRMED_FRAUD" not in codes(d.loc["m1", "reasons"])
 
 
 def test_exempt_frame_can_allow_list_identifiers_and_accounts():
-    specs = [{"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("device", "dev-shared")]} for i in range(3)]
+    specs = [
+        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("device", "dev-shared")]}
+        for i in range(3)
+    ]
     specs.append({"id": "solo", "score": 0.9})
-    exempt = pd.DataFrame({"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]})
+    exempt = pd.DataFrame(
+        {"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]}
+    )
     d = decide(specs, [{"ring_id": "R-1", "size": 3}], exempt=exempt)
     assert set(d["action"]) == {"none"}

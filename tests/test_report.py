@@ -29,55 +29,70 @@ HUB_KEY = "ip:ünïcødé 🕵️ 日本"  # the hub identifier of build_subgrap
 def build_case() -> dict:
     graph = build_subgraph()
     accounts = [d for _, d in graph.nodes(data=True) if d["node_type"] == "account" and d["seed"]]
-    members = pd.DataFrame({
-        "account_id": [a["account_id"] for a in accounts],
-        "created_at": pd.to_datetime([a["created_at"] for a in accounts]),
-        "credit_limit": [a["credit_limit"] for a in accounts],
-        "balance": [a["balance"] for a in accounts],
-        "overdue_days": [a["overdue_days"] for a in accounts],
-        "status": [a["status"] for a in accounts],
-        "label": [a["fraud_label"] or None for a in accounts],
-        "score": [a["score"] for a in accounts],
-        "action": [a["action"] for a in accounts],
-        "trigger": "fraud_ring",
-    })
-    identifiers = pd.DataFrame({
-        "ring_id": "R-000004",
-        "kind": ["device", "address", "email", "ip"],
-        "key": ["dev-1", PIPE, "jdoe@example.com", HUB_KEY],
-        "n_members": [6, 3, 2, 1],
-        "n_accounts": [6, 4, 2, 4210],
-        "raw_values": [["DEV-1", "dev-1"], json.dumps(["12 Oak St", EVIL]), ["J.Doe+x@example.com"], [HUB_KEY]],
-    })
-    flows = pd.DataFrame({
-        "account_id": [members["account_id"][0], members["account_id"][1]],
-        "counterparty": [members["account_id"][1], "merchant-9"],
-        "counterparty_kind": ["account", "merchant"],
-        "amount": [1234.5, 99.0],
-        "count": [3, 1],
-        "first_ts": pd.to_datetime(["2024-04-01 10:00", "2024-04-02 00:00"]),
-        "last_ts": pd.to_datetime(["2024-04-03 11:30", "2024-04-02 00:00"]),
-    })
-    decisions = pd.DataFrame({
-        "account_id": members["account_id"],
-        "action": members["action"],
-        "trigger": "fraud_ring",
-        "score": members["score"],
-        "ring_id": "R-000004",
-        "reasons": [[] for _ in range(len(members))],
-        "credit_limit": members["credit_limit"],
-        "new_credit_limit": np.nan,
-    })
-    audit = pd.DataFrame({
-        "at": pd.to_datetime(["2024-05-02 09:00", "2024-05-01 08:00"]),
-        "sweep_id": ["S2", "S1"],
-        "actor": ["analyst jane", "sweep"],
-        "account_id": [members["account_id"][0], members["account_id"][0]],
-        "event": ["review", "decision"],
-        "previous_action": ["review", "none"],
-        "new_action": ["suspend", "review"],
-        "note": [f"confirmed {EVIL} | pipes", "ring score 0.91"],
-    })
+    members = pd.DataFrame(
+        {
+            "account_id": [a["account_id"] for a in accounts],
+            "created_at": pd.to_datetime([a["created_at"] for a in accounts]),
+            "credit_limit": [a["credit_limit"] for a in accounts],
+            "balance": [a["balance"] for a in accounts],
+            "overdue_days": [a["overdue_days"] for a in accounts],
+            "status": [a["status"] for a in accounts],
+            "label": [a["fraud_label"] or None for a in accounts],
+            "score": [a["score"] for a in accounts],
+            "action": [a["action"] for a in accounts],
+            "trigger": "fraud_ring",
+        }
+    )
+    identifiers = pd.DataFrame(
+        {
+            "ring_id": "R-000004",
+            "kind": ["device", "address", "email", "ip"],
+            "key": ["dev-1", PIPE, "jdoe@example.com", HUB_KEY],
+            "n_members": [6, 3, 2, 1],
+            "n_accounts": [6, 4, 2, 4210],
+            "raw_values": [
+                ["DEV-1", "dev-1"],
+                json.dumps(["12 Oak St", EVIL]),
+                ["J.Doe+x@example.com"],
+                [HUB_KEY],
+            ],
+        }
+    )
+    flows = pd.DataFrame(
+        {
+            "account_id": [members["account_id"][0], members["account_id"][1]],
+            "counterparty": [members["account_id"][1], "merchant-9"],
+            "counterparty_kind": ["account", "merchant"],
+            "amount": [1234.5, 99.0],
+            "count": [3, 1],
+            "first_ts": pd.to_datetime(["2024-04-01 10:00", "2024-04-02 00:00"]),
+            "last_ts": pd.to_datetime(["2024-04-03 11:30", "2024-04-02 00:00"]),
+        }
+    )
+    decisions = pd.DataFrame(
+        {
+            "account_id": members["account_id"],
+            "action": members["action"],
+            "trigger": "fraud_ring",
+            "score": members["score"],
+            "ring_id": "R-000004",
+            "reasons": [[] for _ in range(len(members))],
+            "credit_limit": members["credit_limit"],
+            "new_credit_limit": np.nan,
+        }
+    )
+    audit = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2024-05-02 09:00", "2024-05-01 08:00"]),
+            "sweep_id": ["S2", "S1"],
+            "actor": ["analyst jane", "sweep"],
+            "account_id": [members["account_id"][0], members["account_id"][0]],
+            "event": ["review", "decision"],
+            "previous_action": ["review", "none"],
+            "new_action": ["suspend", "review"],
+            "note": [f"confirmed {EVIL} | pipes", "ring score 0.91"],
+        }
+    )
     ring = {
         "ring_id": "R-000004",
         "size": len(members),
@@ -85,12 +100,23 @@ def build_case() -> dict:
         "exposure": 45250.0,
         "features": {"n_shared_devices": 1, "opening_span_days": 7.5},
         "reasons": [
-            {"code": "SHARED_DEVICE", "text": f"6 accounts use device {EVIL}", "evidence": {"device": "dev-1", "accounts": ["```", EVIL]}},
+            {
+                "code": "SHARED_DEVICE",
+                "text": f"6 accounts use device {EVIL}",
+                "evidence": {"device": "dev-1", "accounts": ["```", EVIL]},
+            },
             {"code": "SYNCHRONY", "text": "8 accounts opened within 8 days", "evidence": {"days": 8}},
         ],
     }
-    return {"ring": ring, "members": members, "identifiers": identifiers, "flows": flows,
-            "decisions": decisions, "audit": audit, "graph": graph}
+    return {
+        "ring": ring,
+        "members": members,
+        "identifiers": identifiers,
+        "flows": flows,
+        "decisions": decisions,
+        "audit": audit,
+        "graph": graph,
+    }
 
 
 @pytest.fixture
@@ -138,8 +164,17 @@ def test_html_report_holds_every_section_and_member(html_report, case):
     text = html_report.read_text(encoding="utf-8")
     page = Collector()
     page.feed(text)
-    for heading in ("Summary", "Graph", "Reasons and evidence", "Members", "Shared identifiers", "Timeline",
-                    "Money flows", "Decisions", "Audit trail"):
+    for heading in (
+        "Summary",
+        "Graph",
+        "Reasons and evidence",
+        "Members",
+        "Shared identifiers",
+        "Timeline",
+        "Money flows",
+        "Decisions",
+        "Audit trail",
+    ):
         assert f"<h2>{heading}</h2>" in text
     for account in case["members"]["account_id"]:
         # each member has its own cell, verbatim after unescaping (HTML reads CR LF as LF)
@@ -165,8 +200,29 @@ def test_html_report_escapes_hostile_text(html_report):
     page = Collector()
     page.feed(text)
     assert "script" not in page.tags
-    assert set(page.tags) <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "thead",
-                              "tbody", "tr", "th", "td", "img", "ol", "ul", "li", "span", "pre"}
+    assert set(page.tags) <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "h1",
+        "h2",
+        "p",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "img",
+        "ol",
+        "ul",
+        "li",
+        "span",
+        "pre",
+    }
     assert f"confirmed {EVIL} | pipes" in page.cells
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text)
 
@@ -210,8 +266,16 @@ def test_markdown_report_escapes_hostile_text(md_report):
 
 
 def test_report_without_graph_flows_or_audit_still_reports(tmp_path, case):
-    (path,) = write_report(tmp_path / "case.htm", ring=case["ring"], members=case["members"],
-                           identifiers=case["identifiers"], flows=None, decisions=None, audit=None, graph=None)
+    (path,) = write_report(
+        tmp_path / "case.htm",
+        ring=case["ring"],
+        members=case["members"],
+        identifiers=case["identifiers"],
+        flows=None,
+        decisions=None,
+        audit=None,
+        graph=None,
+    )
     text = path.read_text(encoding="utf-8")
     assert "No payments involving the members." in text and "No audit entries" in text
     assert text.count("<img") == 1  # the timeline from created_at; no graph picture
@@ -221,7 +285,9 @@ def test_report_checks_its_inputs(tmp_path, case):
     with pytest.raises(ExportError, match=r"\.pdf.*\.html, \.htm or \.md"):
         write_report(tmp_path / "case.pdf", **case)
     with pytest.raises(ExportError, match="flows frame lacks column.*counterparty"):
-        write_report(tmp_path / "case.html", **{**case, "flows": case["flows"].drop(columns=["counterparty"])})
+        write_report(
+            tmp_path / "case.html", **{**case, "flows": case["flows"].drop(columns=["counterparty"])}
+        )
     with pytest.raises(ExportError, match="ring_id"):
         write_report(tmp_path / "case.html", **{**case, "ring": {"size": 3}})
     assert list(tmp_path.iterdir()) == []
@@ -229,8 +295,8 @@ def test_report_checks_its_inputs(tmp_path, case):
 
 def test_a_ring_from_a_swept_workspace_exports_and_reports(swept_db, tmp_path):
     """Integration with investigate.py: the top ring of a real sweep, in every format and as both reports."""
-    from fraudgraph.outputs.export import FORMATS, export_graph
     from fraudgraph.app.investigate import case_report_inputs, subgraph
+    from fraudgraph.outputs.export import FORMATS, export_graph
     from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
     with SqliteWorkspace(swept_db, create=False) as ws:

@@ -6,13 +6,14 @@ import pandas as pd
 import pytest
 
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
-from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.detection.rings import assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.ingest.normalize import canonical_keys
 
 
 def frames(rows, n_accounts):
-    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(n_accounts)],
-                             "created_at": pd.Timestamp("2025-01-01")})
+    accounts = pd.DataFrame(
+        {"account_id": [f"a{i}" for i in range(n_accounts)], "created_at": pd.Timestamp("2025-01-01")}
+    )
     links = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
     links["key"] = canonical_keys(links["kind"], links["value"])
     links["first_seen"] = pd.Timestamp("2025-02-01")
@@ -25,8 +26,12 @@ def ring_sets(candidates):
 
 def test_ring_linked_only_through_variant_spellings_is_found():
     rows = [
-        ("a0", "email", "J.Doe+promo@gmail.com"), ("a1", "email", "jdoe@gmail.com"), ("a2", "email", "JDOE@GMAIL.COM"),
-        ("a0", "phone", "(555) 123-4567"), ("a1", "phone", "+1 555 123 4567"), ("a2", "phone", "555.123.4567"),
+        ("a0", "email", "J.Doe+promo@gmail.com"),
+        ("a1", "email", "jdoe@gmail.com"),
+        ("a2", "email", "JDOE@GMAIL.COM"),
+        ("a0", "phone", "(555) 123-4567"),
+        ("a1", "phone", "+1 555 123 4567"),
+        ("a2", "phone", "555.123.4567"),
         ("a3", "email", "someone.else@gmail.com"),
     ]
     accounts, links = frames(rows, 4)
@@ -35,15 +40,22 @@ def test_ring_linked_only_through_variant_spellings_is_found():
 
 
 def test_values_without_identity_do_not_link():
-    rows = [(f"a{i}", "device", v) for i, v in enumerate(["unknown", "N/A", "00000000-0000-0000-0000-000000000000"])]
+    rows = [
+        (f"a{i}", "device", v)
+        for i, v in enumerate(["unknown", "N/A", "00000000-0000-0000-0000-000000000000"])
+    ]
     graph = build_identity_graph(*frames(rows, 3))
     assert find_candidate_rings(graph).clusters.empty
 
 
 def test_a_hub_does_not_glue_the_world_together():
     rows = [(f"a{i}", "ip", "203.0.113.9") for i in range(200)]  # carrier NAT address
-    rows += [("a0", "device", "dev-1"), ("a1", "device", "dev-1"), ("a5", "card", "4539 1488 0343 6467"),
-             ("a6", "card", "4539-1488-0343-6467")]
+    rows += [
+        ("a0", "device", "dev-1"),
+        ("a1", "device", "dev-1"),
+        ("a5", "card", "4539 1488 0343 6467"),
+        ("a6", "card", "4539-1488-0343-6467"),
+    ]
     graph = build_identity_graph(*frames(rows, 200))
     assert ring_sets(find_candidate_rings(graph)) == [["a0", "a1"], ["a5", "a6"]]
     assert graph.hubs["n_accounts"].tolist() == [200]
@@ -51,13 +63,16 @@ def test_a_hub_does_not_glue_the_world_together():
 
 def test_weakly_bridged_groups_are_split_by_community_detection():
     rows = []
-    for group, members in (("x", range(0, 6)), ("y", range(6, 12))):
+    for group, members in (("x", range(6)), ("y", range(6, 12))):
         for i in members:
-            rows += [(f"a{i}", "device", f"dev-{group}"), (f"a{i}", "card", f"4000 0000 0000 000{ord(group) % 10}")]
+            rows += [
+                (f"a{i}", "device", f"dev-{group}"),
+                (f"a{i}", "card", f"4000 0000 0000 000{ord(group) % 10}"),
+            ]
     rows += [("a5", "ip", "198.51.100.7"), ("a6", "ip", "198.51.100.7")]  # one weak bridge
     graph = build_identity_graph(*frames(rows, 12))
     first = ring_sets(find_candidate_rings(graph, seed=3))
-    assert first == [[f"a{i}" for i in range(0, 6)], sorted(f"a{i}" for i in range(6, 12))]
+    assert first == [[f"a{i}" for i in range(6)], sorted(f"a{i}" for i in range(6, 12))]
     assert ring_sets(find_candidate_rings(graph, seed=3)) == first
 
 
@@ -67,7 +82,9 @@ def mule_transactions(n_mules=4, victims_per_mule=4, collector="a0"):
     victim = n_mules + 1
     for mule in mules:
         for _ in range(victims_per_mule):
-            rows.append((f"t{n}", f"a{victim}", mule, "account", 400.0, pd.Timestamp("2025-03-01"), "settled"))
+            rows.append(
+                (f"t{n}", f"a{victim}", mule, "account", 400.0, pd.Timestamp("2025-03-01"), "settled")
+            )
             victim += 1
             n += 1
         rows.append((f"t{n}", mule, collector, "account", 1500.0, pd.Timestamp("2025-03-05"), "settled"))
@@ -85,7 +102,10 @@ def test_mules_paying_one_collector_form_a_ring_without_shared_identifiers():
 
 
 def test_payers_of_a_landlord_are_not_linked():
-    rows = [(f"t{i}", f"a{i}", "a0", "account", 1100.0, pd.Timestamp("2025-03-01"), "settled") for i in range(1, 30)]
+    rows = [
+        (f"t{i}", f"a{i}", "a0", "account", 1100.0, pd.Timestamp("2025-03-01"), "settled")
+        for i in range(1, 30)
+    ]
     cols = ["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"]
     tx = pd.DataFrame(rows, columns=cols)
     graph = build_identity_graph(*frames([], 30))
@@ -93,19 +113,24 @@ def test_payers_of_a_landlord_are_not_linked():
 
 
 def clusters_frame(groups):
-    return pd.DataFrame([(c, a) for c, members in enumerate(groups) for a in members], columns=["cluster", "account_id"])
+    return pd.DataFrame(
+        [(c, a) for c, members in enumerate(groups) for a in members], columns=["cluster", "account_id"]
+    )
 
 
 def test_first_sweep_numbers_rings_by_size_from_the_counter():
     members, nxt = assign_ring_ids(clusters_frame([["a", "b"], ["c", "d", "e"]]), None, 1)
     assert members.groupby("ring_id")["account_id"].apply(sorted).to_dict() == {
-        "R-000001": ["c", "d", "e"], "R-000002": ["a", "b"]}
+        "R-000001": ["c", "d", "e"],
+        "R-000002": ["a", "b"],
+    }
     assert nxt == 3
 
 
 def test_ring_that_keeps_most_members_keeps_its_id():
-    previous = pd.DataFrame({"ring_id": ["R-000004"] * 4 + ["R-000005"] * 2,
-                             "account_id": ["a", "b", "c", "d", "x", "y"]})
+    previous = pd.DataFrame(
+        {"ring_id": ["R-000004"] * 4 + ["R-000005"] * 2, "account_id": ["a", "b", "c", "d", "x", "y"]}
+    )
     # The R-000004 ring lost one member and gained two; R-000005 dissolved; a new ring appeared.
     members, nxt = assign_ring_ids(clusters_frame([["b", "c", "d", "e", "f"], ["p", "q"]]), previous, 6)
     by_ring = members.groupby("ring_id")["account_id"].apply(sorted).to_dict()

@@ -9,27 +9,90 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from fraudgraph.detection.pipeline import detect
-from fraudgraph.detection.scoring import DEFAULT_TIERS, AccountScorer, RingScorer, default_actions, ring_evidence
+from fraudgraph.detection.scoring import (
+    DEFAULT_TIERS,
+    AccountScorer,
+    RingScorer,
+    default_actions,
+    ring_evidence,
+)
 
 # An ordinary household: two to four people at one address, opened years apart, normal credit.
 HOUSEHOLD = dict(
-    size=3, density=1.0, strong_member_share=0.3, opened_together_share=0.33, created_span_days=900.0,
-    link_sync_share=0.0, recent_link_old_account_share=0.0, new_shared_payout_share=0.0, mean_utilization=0.25,
-    maxed_share=0.0, overdue_share=0.0, severe_overdue_share=0.0, core_size=1, core_maxed_share=0.0,
-    core_overdue_share=0.0, core_severe_overdue_share=0.0, core_spend_burst_share=0.0, core_median_age_days=1500.0, pass_through_share=0.0, fan_in_per_member=0.0,
-    spend_burst_share=0.0, prior_link_share=1.0, median_age_days=1500.0, chargeback_member_share=0.0,
-    identifier_crowd=1.0, max_address_cover=1.0, n_collectors=0, known_fraud=0, known_legit=0,
-    recombined_identifiers=0, recombined_kinds=0, shared_personal_kinds=1, recombined_members=0,
-    varied_kinds=0, varied_members=0,
-    national_id_conflicts=0, national_id_holders=0, email_across_ids=0, phone_across_ids=0, phone_across_ids_holders=0,
+    size=3,
+    density=1.0,
+    strong_member_share=0.3,
+    opened_together_share=0.33,
+    created_span_days=900.0,
+    link_sync_share=0.0,
+    recent_link_old_account_share=0.0,
+    new_shared_payout_share=0.0,
+    mean_utilization=0.25,
+    maxed_share=0.0,
+    overdue_share=0.0,
+    severe_overdue_share=0.0,
+    core_size=1,
+    core_maxed_share=0.0,
+    core_overdue_share=0.0,
+    core_severe_overdue_share=0.0,
+    core_spend_burst_share=0.0,
+    core_median_age_days=1500.0,
+    pass_through_share=0.0,
+    fan_in_per_member=0.0,
+    spend_burst_share=0.0,
+    prior_link_share=1.0,
+    median_age_days=1500.0,
+    chargeback_member_share=0.0,
+    identifier_crowd=1.0,
+    max_address_cover=1.0,
+    n_collectors=0,
+    known_fraud=0,
+    known_legit=0,
+    recombined_identifiers=0,
+    recombined_kinds=0,
+    shared_personal_kinds=1,
+    recombined_members=0,
+    varied_kinds=0,
+    varied_members=0,
+    national_id_conflicts=0,
+    national_id_holders=0,
+    email_across_ids=0,
+    phone_across_ids=0,
+    phone_across_ids_holders=0,
 )
-BUST_OUT = dict(HOUSEHOLD, size=6, strong_member_share=1.0, opened_together_share=1.0, created_span_days=4.0,
-                link_sync_share=1.0, mean_utilization=0.98, maxed_share=1.0, overdue_share=0.8,
-                spend_burst_share=0.6, median_age_days=200.0, prior_link_share=1.0, core_size=6,
-                core_maxed_share=1.0, core_overdue_share=0.8, core_spend_burst_share=0.6, core_median_age_days=200.0)
-TAKEOVER = dict(HOUSEHOLD, size=8, strong_member_share=1.0, link_sync_share=1.0, recent_link_old_account_share=0.9,
-                new_shared_payout_share=0.9, max_address_cover=0.0, prior_link_share=0.0, median_age_days=2000.0)
-MULES = dict(HOUSEHOLD, size=7, pass_through_share=0.85, n_collectors=1, fan_in_per_member=5.0, max_address_cover=0.0)
+BUST_OUT = dict(
+    HOUSEHOLD,
+    size=6,
+    strong_member_share=1.0,
+    opened_together_share=1.0,
+    created_span_days=4.0,
+    link_sync_share=1.0,
+    mean_utilization=0.98,
+    maxed_share=1.0,
+    overdue_share=0.8,
+    spend_burst_share=0.6,
+    median_age_days=200.0,
+    prior_link_share=1.0,
+    core_size=6,
+    core_maxed_share=1.0,
+    core_overdue_share=0.8,
+    core_spend_burst_share=0.6,
+    core_median_age_days=200.0,
+)
+TAKEOVER = dict(
+    HOUSEHOLD,
+    size=8,
+    strong_member_share=1.0,
+    link_sync_share=1.0,
+    recent_link_old_account_share=0.9,
+    new_shared_payout_share=0.9,
+    max_address_cover=0.0,
+    prior_link_share=0.0,
+    median_age_days=2000.0,
+)
+MULES = dict(
+    HOUSEHOLD, size=7, pass_through_share=0.85, n_collectors=1, fan_in_per_member=5.0, max_address_cover=0.0
+)
 
 
 def rings(*rows, copies=40):
@@ -69,8 +132,13 @@ def test_family_on_a_new_router_is_not_a_takeover():
 
 def test_household_hit_by_a_shock_is_not_a_bust_out():
     # Opened together (roommates), maxed and late, but no burst of spending and not 90 days late.
-    shocked = dict(BUST_OUT, spend_burst_share=0.0, severe_overdue_share=0.0, core_spend_burst_share=0.0,
-                   core_severe_overdue_share=0.0)
+    shocked = dict(
+        BUST_OUT,
+        spend_burst_share=0.0,
+        severe_overdue_share=0.0,
+        core_spend_burst_share=0.0,
+        core_severe_overdue_share=0.0,
+    )
     assert ring_evidence(pd.DataFrame([shocked]))["BUST_OUT_PATTERN"].iloc[0] == 0
     long_busted = dict(shocked, severe_overdue_share=0.8, core_severe_overdue_share=0.8)
     assert ring_evidence(pd.DataFrame([long_busted]))["BUST_OUT_PATTERN"].iloc[0] > 0.9
@@ -92,14 +160,24 @@ def test_evidence_weights_are_validated_at_fit():
 
 
 def account_frame(n=4):
-    return pd.DataFrame({
-        "fraud_proximity": [0.0, 0.2, 0.0, 0.0][:n], "is_known_fraud": [False, False, True, False][:n],
-        "ring_degree_share": [1.0, 1.0, 1.0, 0.1][:n], "n_ring_identifiers": [2, 2, 2, 1][:n],
-        "on_shared_strong": [True, True, True, False][:n], "on_recombined_identity": [False] * n, "utilization": [0.99, 0.98, 0.5, 0.1][:n],
-        "overdue_days": [30, 0, 0, 0][:n], "opened_with_ring": [True, True, True, False][:n],
-        "n_recent_ring_identifiers": [0, 0, 0, 0][:n], "pass_through": [False] * n, "ring_payers": [0] * n,
-        "ring_payees": [0] * n, "spend_burst": [0.5, 0.4, 0.0, 0.0][:n],
-    })
+    return pd.DataFrame(
+        {
+            "fraud_proximity": [0.0, 0.2, 0.0, 0.0][:n],
+            "is_known_fraud": [False, False, True, False][:n],
+            "ring_degree_share": [1.0, 1.0, 1.0, 0.1][:n],
+            "n_ring_identifiers": [2, 2, 2, 1][:n],
+            "on_shared_strong": [True, True, True, False][:n],
+            "on_recombined_identity": [False] * n,
+            "utilization": [0.99, 0.98, 0.5, 0.1][:n],
+            "overdue_days": [30, 0, 0, 0][:n],
+            "opened_with_ring": [True, True, True, False][:n],
+            "n_recent_ring_identifiers": [0, 0, 0, 0][:n],
+            "pass_through": [False] * n,
+            "ring_payers": [0] * n,
+            "ring_payees": [0] * n,
+            "spend_burst": [0.5, 0.4, 0.0, 0.0][:n],
+        }
+    )
 
 
 def test_account_scorer_conventions_and_pattern_fit():
@@ -113,7 +191,9 @@ def test_account_scorer_conventions_and_pattern_fit():
     assert scores[0] >= 0.9  # opened with the ring and maxed: takes the ring's score
     assert scores[2] == 1.0  # confirmed fraud
     assert scores[3] < DEFAULT_TIERS["review"]  # glued-on neighbour who shows none of the pattern
-    assert np.array_equal(scores, AccountScorer(random_state=0).fit(X).score_samples(X, np.full(4, 0.95), patterns))
+    assert np.array_equal(
+        scores, AccountScorer(random_state=0).fit(X).score_samples(X, np.full(4, 0.95), patterns)
+    )
 
 
 def test_default_actions_follow_the_tiers():
@@ -132,28 +212,55 @@ def identity_world():
     forty unlinked customers."""
     at = pd.Timestamp("2026-01-01")
     rows = [
-        ("m0", "national_id", "887-70-1419"), ("m0", "phone", "555-100-0001"), ("m0", "email", "ann@x.org"),
-        ("m1", "national_id", "887-70-1419"), ("m1", "phone", "555-100-0002"), ("m1", "email", "bo@x.org"),
-        ("m2", "national_id", "123-45-6789"), ("m2", "phone", "555-100-0002"), ("m2", "email", "cy@x.org"),
+        ("m0", "national_id", "887-70-1419"),
+        ("m0", "phone", "555-100-0001"),
+        ("m0", "email", "ann@x.org"),
+        ("m1", "national_id", "887-70-1419"),
+        ("m1", "phone", "555-100-0002"),
+        ("m1", "email", "bo@x.org"),
+        ("m2", "national_id", "123-45-6789"),
+        ("m2", "phone", "555-100-0002"),
+        ("m2", "email", "cy@x.org"),
     ]
     for r in ("r0", "r1"):
-        rows += [(r, "national_id", "222-33-4444"), (r, "phone", "555-200-0000"), (r, "email", "dee@x.org"),
-                 (r, "address", "1 Elm St"), (r, "device", "dev-r")]
+        rows += [
+            (r, "national_id", "222-33-4444"),
+            (r, "phone", "555-200-0000"),
+            (r, "email", "dee@x.org"),
+            (r, "address", "1 Elm St"),
+            (r, "device", "dev-r"),
+        ]
     for i, h in enumerate(("h0", "h1", "h2")):
-        rows += [(h, "address", "9 Oak Ave"), (h, "phone", "555-300-0000"), (h, "ip", "10.0.0.9"),
-                 (h, "national_id", f"300-00-000{i}"), (h, "email", f"{h}@y.org")]
+        rows += [
+            (h, "address", "9 Oak Ave"),
+            (h, "phone", "555-300-0000"),
+            (h, "ip", "10.0.0.9"),
+            (h, "national_id", f"300-00-000{i}"),
+            (h, "email", f"{h}@y.org"),
+        ]
     singles = [f"s{i}" for i in range(40)]
     for i, a in enumerate(singles):
-        rows += [(a, "phone", f"555-900-{i:04d}"), (a, "email", f"{a}@z.org"), (a, "national_id", f"900-00-{i:04d}")]
+        rows += [
+            (a, "phone", f"555-900-{i:04d}"),
+            (a, "email", f"{a}@z.org"),
+            (a, "national_id", f"900-00-{i:04d}"),
+        ]
     links = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
     links["key"] = links["value"].str.lower()
     links["first_seen"] = pd.NaT
     ids = sorted(set(links["account_id"]))
-    accounts = pd.DataFrame({
-        "account_id": ids, "created_at": [at - pd.Timedelta(days=37 * i) for i in range(len(ids))],
-        "credit_limit": np.nan, "balance": np.nan, "overdue_days": 0, "status": "active", "label": None,
-        "properties": "{}",
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": ids,
+            "created_at": [at - pd.Timedelta(days=37 * i) for i in range(len(ids))],
+            "credit_limit": np.nan,
+            "balance": np.nan,
+            "overdue_days": 0,
+            "status": "active",
+            "label": None,
+            "properties": "{}",
+        }
+    )
     return accounts, links
 
 
@@ -180,8 +287,18 @@ def test_a_recombined_identity_mosaic_is_flagged_but_a_repeat_customer_and_a_hou
 
 
 def test_a_pair_on_one_national_id_with_nothing_else_in_common_reaches_suspend_on_its_own():
-    pair = dict(HOUSEHOLD, size=2, recombined_identifiers=1, recombined_kinds=1, recombined_members=2,
-                varied_kinds=1, varied_members=2, national_id_conflicts=2, national_id_holders=2, max_address_cover=0.0)
+    pair = dict(
+        HOUSEHOLD,
+        size=2,
+        recombined_identifiers=1,
+        recombined_kinds=1,
+        recombined_members=2,
+        varied_kinds=1,
+        varied_members=2,
+        national_id_conflicts=2,
+        national_id_holders=2,
+        max_address_cover=0.0,
+    )
     # One element differs and the other is unknown: as often one person with a new e-mail.
     changed_email = dict(pair, national_id_conflicts=1)
     # The same pair glued to six neighbours by a building's Wi-Fi: the evidence stays with the pair.

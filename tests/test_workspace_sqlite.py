@@ -8,10 +8,10 @@ import time
 
 import pandas as pd
 import pytest
+from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 from fraudgraph.errors import LockedError, NotFoundError
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
-from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset, sweep_record
 
 
 @pytest.fixture
@@ -116,9 +116,8 @@ def test_lock_held_by_another_process_raises_then_is_free(tmp_path):
     try:
         assert ready.wait(30)
         w = SqliteWorkspace(path)
-        with pytest.raises(LockedError, match="holder"):
-            with w.sweep_lock("second"):
-                pass
+        with pytest.raises(LockedError, match="holder"), w.sweep_lock("second"):
+            pass
     finally:
         release.set()
         p.join(30)
@@ -176,7 +175,9 @@ def test_audit_is_append_only(ws):
 def test_analyst_label_overrides_loaded_label_and_survives_reload(ws):
     ds = make_dataset(ACCOUNTS, LINKS)
     ws.load(ds)
-    ws.apply_manual(state=pd.DataFrame(columns=["account_id"]).iloc[0:0], audit=pd.DataFrame(), label=("A2", "legit"))
+    ws.apply_manual(
+        state=pd.DataFrame(columns=["account_id"]).iloc[0:0], audit=pd.DataFrame(), label=("A2", "legit")
+    )
     assert ws.accounts(["A2"])["label"].item() == "legit"
     ws.load(ds)
     assert ws.accounts(["A2"])["label"].item() == "legit"
@@ -185,8 +186,12 @@ def test_analyst_label_overrides_loaded_label_and_survives_reload(ws):
 def test_neighbourhood_does_not_expand_hubs(ws):
     accounts = [(f"H{i}", "2024-01-01", 100.0, 0.0, 0, "active", None) for i in range(30)]
     links = [(f"H{i}", "ip", "1.2.3.4", "1.2.3.4", None) for i in range(30)]  # a carrier IP
-    links += [("H0", "device", "d0", "d0", None), ("H1", "device", "d0", "d0", None), ("H1", "card", "c1", "c1", None),
-              ("H2", "card", "c1", "c1", None)]
+    links += [
+        ("H0", "device", "d0", "d0", None),
+        ("H1", "device", "d0", "d0", None),
+        ("H1", "card", "c1", "c1", None),
+        ("H2", "card", "c1", "c1", None),
+    ]
     ws.load(make_dataset(accounts, links))
     hood = ws.neighbourhood(["H0"], hops=1, max_nodes=100, hub_threshold=10)
     assert set(hood.accounts["account_id"]) == {"H0", "H1"}  # through the device, not through the IP
@@ -202,8 +207,12 @@ def test_neighbourhood_does_not_expand_hubs(ws):
 def test_shortest_path_through_shared_identifiers_not_hubs(ws):
     accounts = [(f"P{i}", "2024-01-01", 100.0, 0.0, 0, "active", None) for i in range(30)]
     links = [(f"P{i}", "ip", "9.9.9.9", "9.9.9.9", None) for i in range(30)]
-    links += [("P0", "device", "D-A", "d-a", None), ("P1", "device", "d-a", "d-a", None),
-              ("P1", "phone", "555", "555", None), ("P2", "phone", "555", "555", None)]
+    links += [
+        ("P0", "device", "D-A", "d-a", None),
+        ("P1", "device", "d-a", "d-a", None),
+        ("P1", "phone", "555", "555", None),
+        ("P2", "phone", "555", "555", None),
+    ]
     ws.load(make_dataset(accounts, links))
     chain = ws.shortest_path("P0", "P2", max_hops=6, hub_threshold=10)
     assert [n.get("account_id") or n["key"] for n in chain] == ["P0", "d-a", "P1", "555", "P2"]
@@ -218,17 +227,28 @@ def test_columnar_snapshot_matches_the_tables_after_updates(ws):
     ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
     newer = [list(a) for a in ACCOUNTS]
     newer[1][2] = 2500.0
-    ws.load(make_dataset([tuple(a) for a in newer] + [("A9", "2024-09-09", 10.0, 0.0, 0, "closed", None)],
-                         [("007", "device", "DEV-1", "dev-1", "2024-01-15"), ("A9", "card", "c9", "c9", None),
-                          ("A4", "phone", "+1 555 123 4567", "5551234567", "2024-06-01")],
-                         [("t2", "A2", "shop-1", "merchant", 20.0, "2024-05-02T10:00:00", "refunded"),
-                          ("t3", "A9", "A2", "account", 5.0, "2024-06-02T10:00:00", "settled")]))
+    ws.load(
+        make_dataset(
+            [tuple(a) for a in newer] + [("A9", "2024-09-09", 10.0, 0.0, 0, "closed", None)],
+            [
+                ("007", "device", "DEV-1", "dev-1", "2024-01-15"),
+                ("A9", "card", "c9", "c9", None),
+                ("A4", "phone", "+1 555 123 4567", "5551234567", "2024-06-01"),
+            ],
+            [
+                ("t2", "A2", "shop-1", "merchant", 20.0, "2024-05-02T10:00:00", "refunded"),
+                ("t3", "A9", "A2", "account", 5.0, "2024-06-02T10:00:00", "settled"),
+            ],
+        )
+    )
     ids = ws.accounts()["account_id"].tolist()
     assert ids == ["007", "A2", "A3", "A4", "A9"]
     pd.testing.assert_frame_equal(ws.accounts(), ws.accounts(ids), check_dtype=False)
     snap, rows = ws.links(), ws.links(ids)
     pd.testing.assert_frame_equal(snap.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
-    assert snap.set_index(["account_id", "kind", "value"]).loc[("007", "device", "DEV-1"), "first_seen"] == pd.Timestamp("2024-01-15")
+    assert snap.set_index(["account_id", "kind", "value"]).loc[
+        ("007", "device", "DEV-1"), "first_seen"
+    ] == pd.Timestamp("2024-01-15")
     tx, tx_rows = ws.transactions(), ws.transactions(ids)
     pd.testing.assert_frame_equal(tx, tx_rows, check_dtype=False)
     assert tx.set_index("txn_id").loc["t2", "status"] == "refunded"

@@ -8,7 +8,7 @@ evidence remembered so the same evidence does not flag it again.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ VERDICTS = ("confirm_fraud", "dismiss")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _current(ws: Workspace, account_id: str) -> tuple[dict, dict, dict | None]:
@@ -49,12 +49,31 @@ def _current(ws: Workspace, account_id: str) -> tuple[dict, dict, dict | None]:
     return account, state, decision
 
 
-def _change(state: dict, *, action: str, trigger: str, status: str, limit, manual: bool,
-            actor: str, event: str, note: str, at: datetime, evidence=None, score=None, reasons=None):
+def _change(
+    state: dict,
+    *,
+    action: str,
+    trigger: str,
+    status: str,
+    limit,
+    manual: bool,
+    actor: str,
+    event: str,
+    note: str,
+    at: datetime,
+    evidence=None,
+    score=None,
+    reasons=None,
+):
     new = dict(state)
     new.update(
-        action=action, trigger=trigger, status=status, credit_limit=limit, manual=manual,
-        updated_at=at.isoformat(timespec="seconds"), sweep_id=None,
+        action=action,
+        trigger=trigger,
+        status=status,
+        credit_limit=limit,
+        manual=manual,
+        updated_at=at.isoformat(timespec="seconds"),
+        sweep_id=None,
     )
     if evidence is not None:
         new["evidence"] = evidence
@@ -101,8 +120,18 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
     reasons = (decision or {}).get("reasons")
     if verdict == "confirm_fraud":
         new_state, audit = _change(
-            state, action="suspend", trigger="manual", status="suspended", limit=0.0, manual=True,
-            actor=actor, event="review_confirm_fraud", note=note, at=at, score=score, reasons=reasons,
+            state,
+            action="suspend",
+            trigger="manual",
+            status="suspended",
+            limit=0.0,
+            manual=True,
+            actor=actor,
+            event="review_confirm_fraud",
+            note=note,
+            at=at,
+            score=score,
+            reasons=reasons,
         )
         label = (account_id, "fraud")
     else:
@@ -110,15 +139,32 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
         if original is None or (isinstance(original, float) and np.isnan(original)):
             original = account["credit_limit"]
         new_state, audit = _change(
-            state, action="none", trigger="manual", status="active", limit=original, manual=False,
-            actor=actor, event="review_dismiss", note=note, at=at, evidence=evidence, score=score, reasons=reasons,
+            state,
+            action="none",
+            trigger="manual",
+            status="active",
+            limit=original,
+            manual=False,
+            actor=actor,
+            event="review_dismiss",
+            note=note,
+            at=at,
+            evidence=evidence,
+            score=score,
+            reasons=reasons,
         )
         label = (account_id, "legit")
     ws.apply_manual(
         state=new_state,
         audit=audit,
-        review={"account_id": account_id, "verdict": verdict, "note": note, "actor": actor,
-                "at": at.isoformat(timespec="seconds"), "evidence": evidence},
+        review={
+            "account_id": account_id,
+            "verdict": verdict,
+            "note": note,
+            "actor": actor,
+            "at": at.isoformat(timespec="seconds"),
+            "evidence": evidence,
+        },
         label=label,
     )
     return new_state.iloc[0].to_dict()
@@ -131,8 +177,17 @@ def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
     if state["status"] == "suspended" and state["action"] == "suspend" and state["manual"]:
         raise FraudGraphError(f"account {account_id} is already suspended by an analyst")
     new_state, audit = _change(
-        state, action="suspend", trigger="manual", status="suspended", limit=0.0, manual=True,
-        actor=actor, event="manual_suspend", note=reason, at=_now(), score=(decision or {}).get("score"),
+        state,
+        action="suspend",
+        trigger="manual",
+        status="suspended",
+        limit=0.0,
+        manual=True,
+        actor=actor,
+        event="manual_suspend",
+        note=reason,
+        at=_now(),
+        score=(decision or {}).get("score"),
     )
     ws.apply_manual(state=new_state, audit=audit)
     return new_state.iloc[0].to_dict()
@@ -146,8 +201,17 @@ def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dic
     if original is None or (isinstance(original, float) and np.isnan(original)):
         original = account["credit_limit"]
     new_state, audit = _change(
-        state, action="none", trigger="manual", status="active", limit=original, manual=True,
-        actor=actor, event="manual_reinstate", note=reason, at=_now(), score=(decision or {}).get("score"),
+        state,
+        action="none",
+        trigger="manual",
+        status="active",
+        limit=original,
+        manual=True,
+        actor=actor,
+        event="manual_reinstate",
+        note=reason,
+        at=_now(),
+        score=(decision or {}).get("score"),
     )
     ws.apply_manual(state=new_state, audit=audit)
     return new_state.iloc[0].to_dict()

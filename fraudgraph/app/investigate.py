@@ -13,8 +13,8 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from fraudgraph.errors import NotFoundError
 from fraudgraph.detection.graph import DetectionConfig
+from fraudgraph.errors import NotFoundError
 from fraudgraph.workspace.base import Neighbourhood, Workspace
 
 # Identifiers shared by more accounts are shown, never expanded: the same cap detection links by,
@@ -56,7 +56,9 @@ def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
     members = members.drop(columns=["properties", "ring_id"])
     members = members.sort_values(["created_at", "account_id"]).reset_index(drop=True)
     identifiers = ws.table("ring_identifiers", ring_id=ring_id)
-    identifiers = identifiers.sort_values(["n_members", "kind", "key"], ascending=[False, True, True]).reset_index(drop=True)
+    identifiers = identifiers.sort_values(
+        ["n_members", "kind", "key"], ascending=[False, True, True]
+    ).reset_index(drop=True)
     return {"ring": ring, "members": members, "identifiers": identifiers}
 
 
@@ -97,7 +99,9 @@ def account_view(
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]
     own = set(zip(shared["kind"], shared["key"]))
-    via = hood.uses[hood.uses[["kind", "key"]].apply(tuple, axis=1).isin(own)] if len(hood.uses) else hood.uses
+    via = (
+        hood.uses[hood.uses[["kind", "key"]].apply(tuple, axis=1).isin(own)] if len(hood.uses) else hood.uses
+    )
     direct = set(via["account_id"])
     near = near.assign(hops=[1 if a in direct else 2 for a in near["account_id"]])
     out["nearest_flagged"] = (
@@ -129,7 +133,9 @@ def subgraph(
     if ring is not None:
         view = ring_view(ws, ring)
         seeds = view["members"]["account_id"].tolist()
-        hood = ws.neighbourhood(seeds, hops=0, max_nodes=max(max_nodes, len(seeds) * 20), hub_threshold=hub_threshold)
+        hood = ws.neighbourhood(
+            seeds, hops=0, max_nodes=max(max_nodes, len(seeds) * 20), hub_threshold=hub_threshold
+        )
         title = f"Ring {ring}"
         center = f"ring {ring} ({len(seeds)} accounts)"
         reasons = view["ring"].get("reasons") or []
@@ -143,7 +149,9 @@ def subgraph(
     return build_graph(hood, seeds=seeds, title=title, center=center, reasons=reasons)
 
 
-def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list) -> nx.DiGraph:
+def build_graph(
+    hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list
+) -> nx.DiGraph:
     """Neighbourhood frames -> the networkx graph of ``fraudgraph.outputs.export`` (one attribute schema)."""
     G = nx.DiGraph(title=title, center=center, reasons=list(reasons), notes=list(hood.notes))
     seed_set = set(seeds)
@@ -188,14 +196,23 @@ def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: st
         a, b = f"account:{r['account_id']}", f"account:{r['counterparty']}"
         if a in G and b in G:
             G.add_edge(
-                a, b, edge_type="paid", amount=float(r["amount"]), count=int(r["count"]),
-                first_ts=_iso(r["first_ts"]), last_ts=_iso(r["last_ts"]),
+                a,
+                b,
+                edge_type="paid",
+                amount=float(r["amount"]),
+                count=int(r["count"]),
+                first_ts=_iso(r["first_ts"]),
+                last_ts=_iso(r["last_ts"]),
             )
     return G
 
 
 def case_report_inputs(
-    ws: Workspace, ring_id: str, *, max_nodes: int = DEFAULT_MAX_NODES, hub_threshold: int = DEFAULT_HUB_THRESHOLD
+    ws: Workspace,
+    ring_id: str,
+    *,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    hub_threshold: int = DEFAULT_HUB_THRESHOLD,
 ) -> dict[str, Any]:
     """Everything ``report.write_report`` needs for one ring, read from the workspace."""
     view = ring_view(ws, ring_id)
@@ -206,8 +223,12 @@ def case_report_inputs(
     if len(txns):
         flows = (
             txns.groupby(["account_id", "counterparty", "counterparty_kind"], as_index=False)
-            .agg(amount=("amount", "sum"), count=("txn_id", "count"), first_ts=("timestamp", "min"),
-                 last_ts=("timestamp", "max"))
+            .agg(
+                amount=("amount", "sum"),
+                count=("txn_id", "count"),
+                first_ts=("timestamp", "min"),
+                last_ts=("timestamp", "max"),
+            )
             .sort_values("amount", ascending=False)
             .reset_index(drop=True)
         )

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from fraudgraph.errors import FraudGraphError
 from fraudgraph.detection.scoring import default_actions
+from fraudgraph.errors import FraudGraphError
 
 FLAG_ACTIONS = ("review", "restrict", "suspend")  # "review or worse"
 # Decision triggers that are fraud findings. The policy also acts on credit risk alone (overdue,
@@ -46,15 +46,20 @@ def _actions_by_account(
     if isinstance(actions, pd.DataFrame):
         missing = {"account_id", "action"} - set(actions.columns)
         if missing:
-            raise ValueError(f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action")
+            raise ValueError(
+                f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action"
+            )
         action = actions["action"].astype(object).to_numpy()
         if triggers is not None and "trigger" in actions.columns:
             # A decision names only its winning trigger: where that is a credit rule, what the
             # fraud score alone would have done (default tiers) is the fraud finding.
             trigger = actions["trigger"].astype(object)
             credit = (~trigger.isin(list(triggers)) & (trigger != "none")).to_numpy()
-            by_score = (default_actions(actions["score"].astype(float).fillna(0.0)).to_numpy()
-                        if "score" in actions.columns else np.full(len(actions), "none", dtype=object))
+            by_score = (
+                default_actions(actions["score"].astype(float).fillna(0.0)).to_numpy()
+                if "score" in actions.columns
+                else np.full(len(actions), "none", dtype=object)
+            )
             action = np.where(credit, by_score, action)
         return pd.Series(action, index=actions["account_id"].astype(str).to_numpy())
     if actions.index.dtype == object or pd.api.types.is_string_dtype(actions.index):
@@ -82,8 +87,14 @@ def _prf(predicted: np.ndarray, fraud: np.ndarray, ring_fraud: np.ndarray) -> di
     else:
         f1 = 0.0 if tp + fp + fn else float("nan")
     return {
-        "precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn,
-        "ring_tp": ring_tp, "all_fraud_recall": tp / n_fraud if n_fraud else float("nan"),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "ring_tp": ring_tp,
+        "all_fraud_recall": tp / n_fraud if n_fraud else float("nan"),
     }
 
 
@@ -141,9 +152,15 @@ def evaluate(
     """
     missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
     if missing:
-        raise ValueError(f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)")
+        raise ValueError(
+            f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)"
+        )
     account_ids = account_scores["account_id"].astype(str)
-    t = truth.assign(account_id=truth["account_id"].astype(str)).drop_duplicates("account_id").set_index("account_id")
+    t = (
+        truth.assign(account_id=truth["account_id"].astype(str))
+        .drop_duplicates("account_id")
+        .set_index("account_id")
+    )
     unknown = t.index.difference(pd.Index(account_ids))
     if len(unknown) == len(t) and len(t):
         raise ValueError(
@@ -190,21 +207,33 @@ def evaluate(
     flagged_s = pd.Series(flagged, index=index)
     fraud_s = pd.Series(fraud, index=index)
     rm = ring_members[["ring_id", "account_id"]].assign(account_id=ring_members["account_id"].astype(str))
-    rm = rm.assign(flagged=flagged_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool),
-                   fraud=fraud_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool))
-    per_ring = rm.groupby("ring_id").agg(size=("account_id", "size"), flagged=("flagged", "mean"), fraud=("fraud", "mean"))
+    rm = rm.assign(
+        flagged=flagged_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool),
+        fraud=fraud_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool),
+    )
+    per_ring = rm.groupby("ring_id").agg(
+        size=("account_id", "size"), flagged=("flagged", "mean"), fraud=("fraud", "mean")
+    )
     flagged_rings = per_ring.index[per_ring["flagged"] > 0.5]
     correct = int((per_ring.loc[flagged_rings, "fraud"] > cover).sum())
 
-    planted = t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
+    planted = (
+        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""]
+        if "ring_id" in t
+        else t.iloc[:0]
+    )
     planted_ring = planted["ring_id"].astype(str) if len(planted) else pd.Series(dtype=str)
-    in_flagged = rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
+    in_flagged = (
+        rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
+    )
     found_by_ring: dict[str, bool] = {}
     if len(planted):
-        pr = pd.DataFrame({"planted": planted_ring.to_numpy(), "detected": in_flagged.reindex(planted.index).to_numpy()})
+        pr = pd.DataFrame(
+            {"planted": planted_ring.to_numpy(), "detected": in_flagged.reindex(planted.index).to_numpy()}
+        )
         sizes = pr.groupby("planted").size()
         best = pr.dropna().groupby(["planted", "detected"]).size().groupby(level="planted").max()
-        share = (best.reindex(sizes.index).fillna(0) / sizes)
+        share = best.reindex(sizes.index).fillna(0) / sizes
         found_by_ring = (share > cover).to_dict()
     n_planted = len(found_by_ring)
     n_found = int(sum(found_by_ring.values()))
@@ -237,7 +266,11 @@ def evaluate(
 
     result["false_flags"] = {}
     innocent = ~fraud
-    group = t["group_kind"].fillna("").astype(str).reindex(index).fillna("") if "group_kind" in t else pd.Series("", index=index)
+    group = (
+        t["group_kind"].fillna("").astype(str).reindex(index).fillna("")
+        if "group_kind" in t
+        else pd.Series("", index=index)
+    )
     group = group.replace("", "ungrouped")
     for kind in sorted(group[innocent].unique()):
         mask = innocent & (group.to_numpy() == kind)
@@ -296,12 +329,18 @@ def evaluate_workspace(ws, truth_file) -> dict:
     truth = read_truth(truth_file)
     scores = ws.table("account_scores")
     if scores.empty:
-        raise FraudGraphError("the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate")
+        raise FraudGraphError(
+            "the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate"
+        )
     decisions = ws.table("decisions")
     keep = [c for c in ("account_id", "action", "trigger", "score") if c in decisions.columns]
     actions = decisions[keep] if len(decisions) else pd.Series("none", index=scores["account_id"])
     accounts = ws.accounts()
-    labelled = accounts.loc[accounts["label"].notna() & (accounts["label"].astype(str) != ""), "account_id"] if "label" in accounts else []
+    labelled = (
+        accounts.loc[accounts["label"].notna() & (accounts["label"].astype(str) != ""), "account_id"]
+        if "label" in accounts
+        else []
+    )
     try:
         return evaluate(truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled)
     except ValueError as exc:

@@ -7,9 +7,10 @@ orders the stages, times them, and hands one ``SweepRecord`` to the workspace.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +49,13 @@ def diff_rings(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, list]
         if members == before:
             continue
         added, removed = len(members - before), len(before - members)
-        entry = {"ring_id": rid, "size": len(members), "previous_size": len(before), "added": added, "removed": removed}
+        entry = {
+            "ring_id": rid,
+            "size": len(members),
+            "previous_size": len(before),
+            "added": added,
+            "removed": removed,
+        }
         if added and not removed:
             out["grown"].append(entry)
         elif removed and not added:
@@ -100,18 +107,25 @@ def run_sweep(
     """
     with ws.sweep_lock(owner):
         return _run_locked(
-            ws, as_of=as_of, seed=seed, policy=policy, dry_run=dry_run, engine=engine, config=config, progress=progress
+            ws,
+            as_of=as_of,
+            seed=seed,
+            policy=policy,
+            dry_run=dry_run,
+            engine=engine,
+            config=config,
+            progress=progress,
         )
 
 
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -> SweepResult:
     from fraudgraph.decisions import policy as policy_mod
-    from fraudgraph.detection.pipeline import detect
     from fraudgraph.detection.engine import cluster_function, resolve_engine
+    from fraudgraph.detection.pipeline import detect
 
     say = progress or (lambda msg: None)
     times: dict[str, float] = {}
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     pol = policy if policy is not None else policy_mod.Policy.default()
 
     engine_used = resolve_engine(ws, engine)  # before the long read: a missing GDS fails at once
@@ -121,10 +135,14 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     transactions = ws.transactions()
     times["read"] = time.perf_counter() - t
     if accounts.empty:
-        raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
+        raise FraudGraphError(
+            "the workspace holds no accounts; load a data folder first (fraudgraph load DIR)"
+        )
     _check_kinds(links, config)
-    say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
-        f"({times['read']:.1f}s)")
+    say(
+        f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
+        f"({times['read']:.1f}s)"
+    )
 
     previous = ws.table("ring_members")
     detection = detect(
@@ -144,7 +162,11 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
 
     t = time.perf_counter()
     decisions = policy_mod.evaluate(
-        accounts, detection.account_scores, detection.rings, pol, reviews=ws.reviews(),
+        accounts,
+        detection.account_scores,
+        detection.rings,
+        pol,
+        reviews=ws.reviews(),
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=as_of_ts if as_of is not None else None,
     )
@@ -156,8 +178,16 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
 
     diff = diff_rings(previous, detection.ring_members)
     events = changes.audit["event"].value_counts().to_dict() if len(changes.audit) else {}
-    diff["accounts_escalated"] = sorted(changes.audit.loc[changes.audit["event"] == "escalate", "account_id"].tolist()) if len(changes.audit) else []
-    diff["accounts_de_escalated"] = sorted(changes.audit.loc[changes.audit["event"] == "de_escalate", "account_id"].tolist()) if len(changes.audit) else []
+    diff["accounts_escalated"] = (
+        sorted(changes.audit.loc[changes.audit["event"] == "escalate", "account_id"].tolist())
+        if len(changes.audit)
+        else []
+    )
+    diff["accounts_de_escalated"] = (
+        sorted(changes.audit.loc[changes.audit["event"] == "de_escalate", "account_id"].tolist())
+        if len(changes.audit)
+        else []
+    )
     actions = decisions["action"].value_counts().to_dict()
     summary = {
         "accounts": int(len(accounts)),
@@ -180,7 +210,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     if ring_identifiers is None:
         ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
 
-    finished = datetime.now(timezone.utc).replace(tzinfo=None)
+    finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
     summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
     if not dry_run:

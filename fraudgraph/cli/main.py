@@ -17,9 +17,10 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -96,7 +97,11 @@ def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
             row = []
             for c in columns:
                 v = _jsonable(r.get(c))
-                row.append(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("" if v is None else v))
+                row.append(
+                    json.dumps(v, ensure_ascii=False)
+                    if isinstance(v, (list, dict))
+                    else ("" if v is None else v)
+                )
             w.writerow(row)
         click.echo(buf.getvalue(), nl=False)
     else:
@@ -118,7 +123,11 @@ def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
 
 def format_option(f: Callable) -> Callable:
     return click.option(
-        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
         help="Output format.",
     )(f)
 
@@ -146,7 +155,9 @@ class Context(dict):
                         "no Neo4j password: set FRAUDGRAPH_NEO4J_PASSWORD (it is never taken as a flag)"
                     )
                 password = click.prompt("Neo4j password", hide_input=True, err=True)
-            ws = connect(self["neo4j"], self.get("neo4j_user") or "neo4j", password, self.get("neo4j_database"))
+            ws = connect(
+                self["neo4j"], self.get("neo4j_user") or "neo4j", password, self.get("neo4j_database")
+            )
         else:
             from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
@@ -194,7 +205,9 @@ class FraudGraphGroup(click.Group):
         except Exception as e:  # an internal error is still one line unless -v asked for more
             if log.isEnabledFor(logging.DEBUG):
                 raise
-            click.echo(f"Error: internal error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
+            click.echo(
+                f"Error: internal error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True
+            )
             ctx.exit(1)
         finally:
             obj = ctx.obj
@@ -203,15 +216,33 @@ class FraudGraphGroup(click.Group):
 
 
 @click.group(cls=FraudGraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="FRAUDGRAPH_DB", default="fraudgraph.db", show_default=True,
-              type=click.Path(dir_okay=False), help="SQLite workspace file.")
-@click.option("--neo4j", envvar="FRAUDGRAPH_NEO4J_URI", default=None, metavar="URI",
-              help="Use the Neo4j workspace at this bolt:// or neo4j:// URI instead of SQLite.")
+@click.option(
+    "--db",
+    envvar="FRAUDGRAPH_DB",
+    default="fraudgraph.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite workspace file.",
+)
+@click.option(
+    "--neo4j",
+    envvar="FRAUDGRAPH_NEO4J_URI",
+    default=None,
+    metavar="URI",
+    help="Use the Neo4j workspace at this bolt:// or neo4j:// URI instead of SQLite.",
+)
 @click.option("--neo4j-user", envvar="FRAUDGRAPH_NEO4J_USER", default=None, metavar="U", help="Neo4j user.")
-@click.option("--neo4j-database", envvar="FRAUDGRAPH_NEO4J_DATABASE", default=None, metavar="D",
-              help="Neo4j database.")
-@click.option("--config", "config_file", envvar="FRAUDGRAPH_CONFIG", default=None, type=click.Path(dir_okay=False),
-              help="Workspace configuration (TOML): extra identifier kinds and their weights, detection settings.")
+@click.option(
+    "--neo4j-database", envvar="FRAUDGRAPH_NEO4J_DATABASE", default=None, metavar="D", help="Neo4j database."
+)
+@click.option(
+    "--config",
+    "config_file",
+    envvar="FRAUDGRAPH_CONFIG",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Workspace configuration (TOML): extra identifier kinds and their weights, detection settings.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Less logging on stderr (no progress).")
 @click.version_option(__version__, prog_name="fraudgraph")
@@ -229,16 +260,30 @@ def cli(ctx, db, neo4j, neo4j_user, neo4j_database, config_file, verbose, quiet)
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     if quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    ctx.obj = Context(db=db, neo4j=neo4j, neo4j_user=neo4j_user, neo4j_database=neo4j_database, quiet=quiet,
-                      config_file=config_file)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = Context(
+        db=db,
+        neo4j=neo4j,
+        neo4j_user=neo4j_user,
+        neo4j_database=neo4j_database,
+        quiet=quiet,
+        config_file=config_file,
+    )
 
 
 # -- data ------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--accounts", "n_accounts", type=click.IntRange(min=10), default=10_000, show_default=True,
-              help="How many accounts.")
+@click.option(
+    "--accounts",
+    "n_accounts",
+    type=click.IntRange(min=10),
+    default=10_000,
+    show_default=True,
+    help="How many accounts.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same world).")
 @click.option("--parquet", is_flag=True, help="Write Parquet instead of CSV.")
 @click.option("--no-transactions", is_flag=True, help="Do not write a transactions table.")
@@ -334,7 +379,9 @@ def status(obj, fmt):
     ll = st.get("last_load")
     click.echo(f"last load             {ll['at'] + ' from ' + ll['source'] if ll else 'never'}")
     ls = st.get("last_sweep")
-    click.echo(f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}")
+    click.echo(
+        f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}"
+    )
 
 
 # -- sweeps ----------------------------------------------------------------------------------
@@ -347,21 +394,52 @@ def _load_policy(path):
 def _print_sweep(result, fmt: str) -> None:
     s = result.summary
     if fmt == "json":
-        click.echo(json.dumps(_jsonable({"sweep_id": result.sweep_id, "as_of": result.as_of, "dry_run": result.dry_run,
-                                         "summary": s, "diff": result.diff}), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                _jsonable(
+                    {
+                        "sweep_id": result.sweep_id,
+                        "as_of": result.as_of,
+                        "dry_run": result.dry_run,
+                        "summary": s,
+                        "diff": result.diff,
+                    }
+                ),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     if fmt == "csv":
-        emit([{"sweep_id": result.sweep_id, "as_of": result.as_of, "dry_run": result.dry_run, "rings": s["rings"],
-               "rings_new": s["rings_new"], "rings_grown": s["rings_grown"], "rings_shrunk": s["rings_shrunk"],
-               "rings_dissolved": s["rings_dissolved"], **{f"action_{k}": v for k, v in s["actions"].items()},
-               "notices": s["notices"], "seconds": s["seconds"]["total"]}], "csv")
+        emit(
+            [
+                {
+                    "sweep_id": result.sweep_id,
+                    "as_of": result.as_of,
+                    "dry_run": result.dry_run,
+                    "rings": s["rings"],
+                    "rings_new": s["rings_new"],
+                    "rings_grown": s["rings_grown"],
+                    "rings_shrunk": s["rings_shrunk"],
+                    "rings_dissolved": s["rings_dissolved"],
+                    **{f"action_{k}": v for k, v in s["actions"].items()},
+                    "notices": s["notices"],
+                    "seconds": s["seconds"]["total"],
+                }
+            ],
+            "csv",
+        )
         return
     head = "DRY RUN (nothing written): " if result.dry_run else ""
     click.echo(f"{head}sweep {result.sweep_id} as of {result.as_of.date()} ({s['engine']} engine)")
-    click.echo(f"  {s['accounts']:,} accounts, {s['links']:,} links, {s['transactions']:,} transactions; "
-               f"{s['hubs']:,} hub identifiers kept from linking")
-    click.echo(f"  rings: {s['rings']:,} found; {s['rings_new']} new, {s['rings_grown']} grown, "
-               f"{s['rings_shrunk']} shrunk, {s['rings_changed']} changed, {s['rings_dissolved']} dissolved")
+    click.echo(
+        f"  {s['accounts']:,} accounts, {s['links']:,} links, {s['transactions']:,} transactions; "
+        f"{s['hubs']:,} hub identifiers kept from linking"
+    )
+    click.echo(
+        f"  rings: {s['rings']:,} found; {s['rings_new']} new, {s['rings_grown']} grown, "
+        f"{s['rings_shrunk']} shrunk, {s['rings_changed']} changed, {s['rings_dissolved']} dissolved"
+    )
     acts = ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
     click.echo(f"  accounts per action: {acts}")
     ev = ", ".join(f"{k} {v:,}" for k, v in sorted(s["events"].items())) or "none"
@@ -372,14 +450,32 @@ def _print_sweep(result, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=lambda ctx, p, v: _parse_date(v),
-              help="Evaluate as of this date (default: latest timestamp in the data).")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Policy TOML file (default: the packaged policy, same as examples/policy.toml).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    callback=lambda ctx, p, v: _parse_date(v),
+    help="Evaluate as of this date (default: latest timestamp in the data).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Policy TOML file (default: the packaged policy, same as examples/policy.toml).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for community detection and scorers.")
-@click.option("--engine", type=click.Choice(["python", "gds", "auto"]), default="python", show_default=True,
-              help="Where graph algorithms run: in-process, or Neo4j GDS (Neo4j workspace only).")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed for community detection and scorers."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["python", "gds", "auto"]),
+    default="python",
+    show_default=True,
+    help="Where graph algorithms run: in-process, or Neo4j GDS (Neo4j workspace only).",
+)
 @format_option
 @click.pass_obj
 def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
@@ -394,8 +490,16 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
     from fraudgraph.app.sweep import run_sweep
 
     pol = _load_policy(policy_file)
-    result = run_sweep(obj.workspace(), as_of=as_of, seed=seed, policy=pol, dry_run=dry_run, engine=engine,
-                       config=obj.config().detection_config(), progress=_progress(obj))
+    result = run_sweep(
+        obj.workspace(),
+        as_of=as_of,
+        seed=seed,
+        policy=pol,
+        dry_run=dry_run,
+        engine=engine,
+        config=obj.config().detection_config(),
+        progress=_progress(obj),
+    )
     _print_sweep(result, fmt)
 
 
@@ -427,9 +531,20 @@ def _parse_duration(text: str) -> float:
 
 @cli.command()
 @click.option("--every", required=True, metavar="DURATION", help="Interval: 30s, 15m, 1h, 1d.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), default=None, help="Policy TOML file.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Policy TOML file.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many sweeps (default: run until stopped).")
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many sweeps (default: run until stopped).",
+)
 @click.pass_obj
 def schedule(obj, every, policy_file, seed, max_runs):
     """Run sweeps in a loop, logging each; a sweep that finds the lock held is skipped, not fatal.
@@ -454,8 +569,14 @@ def schedule(obj, every, policy_file, seed, max_runs):
     while not stop["now"]:
         started = time.monotonic()
         try:
-            result = run_sweep(obj.workspace(), seed=seed, policy=pol, config=obj.config().detection_config(),
-                               progress=None, owner="fraudgraph schedule")
+            result = run_sweep(
+                obj.workspace(),
+                seed=seed,
+                policy=pol,
+                config=obj.config().detection_config(),
+                progress=None,
+                owner="fraudgraph schedule",
+            )
             s = result.summary
             click.echo(
                 f"{datetime.now().isoformat(timespec='seconds')} sweep {result.sweep_id}: {s['rings']} rings "
@@ -489,22 +610,45 @@ def sweeps(obj, limit, fmt):
     rows = []
     for r in hist.to_dict("records"):
         s, d = r["summary"] or {}, r["diff"] or {}
-        rows.append({
-            "sweep_id": r["sweep_id"], "finished_at": r["finished_at"], "as_of": r["as_of"], "engine": r["engine"],
-            "policy_hash": r["policy_hash"], "rings": s.get("rings"),
-            "rings_new": len(d.get("new", [])), "rings_grown": len(d.get("grown", [])),
-            "rings_shrunk": len(d.get("shrunk", [])), "rings_dissolved": len(d.get("dissolved", [])),
-            "escalated": len(d.get("accounts_escalated", [])), "de_escalated": len(d.get("accounts_de_escalated", [])),
-            "diff": d if fmt == "json" else None,
-        })
-    cols = ["sweep_id", "finished_at", "as_of", "engine", "policy_hash", "rings", "rings_new", "rings_grown",
-            "rings_shrunk", "rings_dissolved", "escalated", "de_escalated"]
+        rows.append(
+            {
+                "sweep_id": r["sweep_id"],
+                "finished_at": r["finished_at"],
+                "as_of": r["as_of"],
+                "engine": r["engine"],
+                "policy_hash": r["policy_hash"],
+                "rings": s.get("rings"),
+                "rings_new": len(d.get("new", [])),
+                "rings_grown": len(d.get("grown", [])),
+                "rings_shrunk": len(d.get("shrunk", [])),
+                "rings_dissolved": len(d.get("dissolved", [])),
+                "escalated": len(d.get("accounts_escalated", [])),
+                "de_escalated": len(d.get("accounts_de_escalated", [])),
+                "diff": d if fmt == "json" else None,
+            }
+        )
+    cols = [
+        "sweep_id",
+        "finished_at",
+        "as_of",
+        "engine",
+        "policy_hash",
+        "rings",
+        "rings_new",
+        "rings_grown",
+        "rings_shrunk",
+        "rings_dissolved",
+        "escalated",
+        "de_escalated",
+    ]
     emit(rows, fmt, columns=cols + (["diff"] if fmt == "json" else []))
 
 
 # -- results ---------------------------------------------------------------------------------
 @cli.command()
-@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this.")
+@click.option(
+    "--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @format_option
 @click.pass_obj
@@ -540,25 +684,48 @@ def ring(obj, ring_id, fmt):
 
     view = ring_view(obj.workspace(), ring_id)
     r = view["ring"]
-    members = view["members"][["account_id", "created_at", "status", "credit_limit", "balance", "overdue_days",
-                               "label", "score", "action"]]
+    members = view["members"][
+        [
+            "account_id",
+            "created_at",
+            "status",
+            "credit_limit",
+            "balance",
+            "overdue_days",
+            "label",
+            "score",
+            "action",
+        ]
+    ]
     ident = view["identifiers"]
     if fmt == "json":
-        click.echo(json.dumps(_jsonable({**r, "members": members.to_dict("records"),
-                                         "identifiers": ident.to_dict("records")}), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                _jsonable(
+                    {**r, "members": members.to_dict("records"), "identifiers": ident.to_dict("records")}
+                ),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     if fmt == "csv":
         emit(members.assign(ring_id=ring_id), "csv", columns=["ring_id"] + list(members.columns))
         return
-    click.echo(f"ring {r['ring_id']}: {r['size']} accounts, score {r['score']:.3f}, exposure {r['exposure']:,.0f}")
+    click.echo(
+        f"ring {r['ring_id']}: {r['size']} accounts, score {r['score']:.3f}, exposure {r['exposure']:,.0f}"
+    )
     click.echo("\nreasons:")
     for x in r.get("reasons") or []:
         click.echo(f"  {x['code']}: {x['text']}")
     click.echo("\nmembers:")
     emit(members, "table")
     click.echo("\nshared identifiers:")
-    emit(ident.assign(raw_values=[" | ".join(v or []) for v in ident["raw_values"]]), "table",
-         columns=["kind", "key", "n_members", "n_accounts", "raw_values"])
+    emit(
+        ident.assign(raw_values=[" | ".join(v or []) for v in ident["raw_values"]]),
+        "table",
+        columns=["kind", "key", "n_members", "n_accounts", "raw_values"],
+    )
     click.echo("\nfeatures:")
     for k, v in sorted((r.get("features") or {}).items()):
         click.echo(f"  {k}: {_cell(v)}")
@@ -602,8 +769,22 @@ def account(obj, account_id, fmt):
     if fmt == "csv":
         emit(ident.assign(account_id=account_id), "csv", columns=["account_id"] + list(ident.columns))
         return
-    head = {k: data[k] for k in ("account_id", "created_at", "status", "credit_limit", "balance", "overdue_days",
-                                 "label", "ring_id", "score", "action", "trigger")}
+    head = {
+        k: data[k]
+        for k in (
+            "account_id",
+            "created_at",
+            "status",
+            "credit_limit",
+            "balance",
+            "overdue_days",
+            "label",
+            "ring_id",
+            "score",
+            "action",
+            "trigger",
+        )
+    }
     emit(head, "table")
     click.echo("\nreasons:")
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
@@ -632,13 +813,21 @@ def path(obj, account_a, account_b, max_hops, fmt):
     chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops, hub_threshold=obj.hub_cap())
     if chain is None:
         if fmt == "table":
-            click.echo(f"No chain of shared identifiers links {account_a} and {account_b} within {max_hops} hops.")
+            click.echo(
+                f"No chain of shared identifiers links {account_a} and {account_b} within {max_hops} hops."
+            )
         else:  # machine formats stay parseable: no rows
             emit([], fmt, columns=["step", "type", "account_id", "kind", "key", "raw_values"])
         return
     steps = [
-        {"step": i, "type": n["type"], "account_id": n.get("account_id"), "kind": n.get("kind"), "key": n.get("key"),
-         "raw_values": n.get("raw_values")}
+        {
+            "step": i,
+            "type": n["type"],
+            "account_id": n.get("account_id"),
+            "kind": n.get("kind"),
+            "key": n.get("key"),
+            "raw_values": n.get("raw_values"),
+        }
         for i, n in enumerate(chain)
     ]
     if fmt != "table":
@@ -656,7 +845,9 @@ def path(obj, account_a, account_b, max_hops, fmt):
 
 
 @cli.command()
-@click.option("--action", type=click.Choice(["none", "monitor", "review", "restrict", "suspend"]), default=None)
+@click.option(
+    "--action", type=click.Choice(["none", "monitor", "review", "restrict", "suspend"]), default=None
+)
 @click.option("--all", "show_all", is_flag=True, help="Include accounts whose action is none.")
 @format_option
 @click.pass_obj
@@ -684,14 +875,22 @@ def decisions(obj, action, show_all, fmt):
     elif not show_all:
         df = df[df["action"] != "none"]
     order = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
-    df = df.assign(_o=df["action"].map(order)).sort_values(["_o", "score", "account_id"], ascending=[True, False, True])
+    df = df.assign(_o=df["action"].map(order)).sort_values(
+        ["_o", "score", "account_id"], ascending=[True, False, True]
+    )
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
-    emit(df, fmt, columns=["account_id", "action", "trigger", "score", "ring_id", "new_credit_limit", "reasons"])
+    emit(
+        df,
+        fmt,
+        columns=["account_id", "action", "trigger", "score", "ring_id", "new_credit_limit", "reasons"],
+    )
 
 
 @cli.command()
-@click.option("--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one.")
+@click.option(
+    "--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one."
+)
 @format_option
 @click.pass_obj
 def notices(obj, since, fmt):
@@ -702,9 +901,24 @@ def notices(obj, since, fmt):
       fraudgraph notices --since S-000003 --format json
     """
     df = obj.workspace().notices(since)
-    emit(df, fmt, columns=["notice_id", "sweep_id", "account_id", "created_at", "category", "action", "subject",
-                           "body", "customer_actions", "repayment_plan"] if fmt != "table" else
-         ["notice_id", "account_id", "action", "category", "subject"])
+    emit(
+        df,
+        fmt,
+        columns=[
+            "notice_id",
+            "sweep_id",
+            "account_id",
+            "created_at",
+            "category",
+            "action",
+            "subject",
+            "body",
+            "customer_actions",
+            "repayment_plan",
+        ]
+        if fmt != "table"
+        else ["notice_id", "account_id", "action", "category", "subject"],
+    )
 
 
 @cli.command()
@@ -732,7 +946,9 @@ def _actor() -> str:
 @cli.command()
 @click.argument("account_id")
 @click.option("--confirm-fraud", is_flag=True, help="Confirm: label fraud, suspend.")
-@click.option("--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence.")
+@click.option(
+    "--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence."
+)
 @click.option("--note", required=True, help="Why (goes into the audit trail).")
 @click.option("--analyst", default=None, help="Analyst name (default: $FRAUDGRAPH_ANALYST or $USER).")
 @click.pass_obj
@@ -749,7 +965,9 @@ def review(obj, account_id, confirm_fraud, dismiss, note, analyst):
         raise click.UsageError("give exactly one of --confirm-fraud or --dismiss")
     verdict = "confirm_fraud" if confirm_fraud else "dismiss"
     st = record_review(obj.workspace(), account_id, verdict, note=note, actor=analyst or _actor())
-    click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
+    click.echo(
+        f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}."
+    )
 
 
 @cli.command()
@@ -800,21 +1018,50 @@ def audit(obj, account_id, fmt):
       fraudgraph audit A0001234 --format json
     """
     df = obj.workspace().audit(account_id)
-    cols = list(df.columns) if fmt != "table" else ["at", "sweep_id", "actor", "account_id", "event",
-                                                     "previous_action", "new_action", "new_status", "new_limit", "note"]
+    cols = (
+        list(df.columns)
+        if fmt != "table"
+        else [
+            "at",
+            "sweep_id",
+            "actor",
+            "account_id",
+            "event",
+            "previous_action",
+            "new_action",
+            "new_status",
+            "new_limit",
+            "note",
+        ]
+    )
     emit(df, fmt, columns=cols)
 
 
 # -- investigation exports -------------------------------------------------------------------
 @cli.command()
 @click.option("--account", "account_id", default=None, help="Centre on this account.")
-@click.option("--hops", type=click.IntRange(0, 4), default=1, show_default=True,
-              help="Account -> identifier -> account steps around --account.")
+@click.option(
+    "--hops",
+    type=click.IntRange(0, 4),
+    default=1,
+    show_default=True,
+    help="Account -> identifier -> account steps around --account.",
+)
 @click.option("--ring", "ring_id", default=None, help="Export this ring.")
-@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json", "csv", "cypher", "html", "png"]),
-              default=None, help="Output format (default: from the file suffix).")
-@click.option("--max-nodes", type=click.IntRange(min=2), default=500, show_default=True,
-              help="Stop a neighbourhood that would grow past this.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["graphml", "gexf", "json", "csv", "cypher", "html", "png"]),
+    default=None,
+    help="Output format (default: from the file suffix).",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=2),
+    default=500,
+    show_default=True,
+    help="Stop a neighbourhood that would grow past this.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=True), help="Output file.")
 @click.pass_obj
 def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
@@ -827,8 +1074,8 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
       fraudgraph export --ring R-000004 -o ring.html
       fraudgraph export --account A0001234 --hops 2 -o hood.graphml
     """
-    from fraudgraph.outputs.export import export_graph, format_from_path
     from fraudgraph.app.investigate import subgraph
+    from fraudgraph.outputs.export import export_graph, format_from_path
 
     if (account_id is None) == (ring_id is None):
         raise click.UsageError("give exactly one of --account or --ring")
@@ -836,19 +1083,29 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
         fmt = fmt or format_from_path(output)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    G = subgraph(obj.workspace(), account=account_id, ring=ring_id, hops=hops, max_nodes=max_nodes,
-                 hub_threshold=obj.hub_cap())
+    G = subgraph(
+        obj.workspace(),
+        account=account_id,
+        ring=ring_id,
+        hops=hops,
+        max_nodes=max_nodes,
+        hub_threshold=obj.hub_cap(),
+    )
     for note in G.graph.get("notes", []):
         click.echo(f"Note: {note}", err=True)
     files = export_graph(G, output, fmt)
     n_acc = sum(1 for _, d in G.nodes(data=True) if d["node_type"] == "account")
-    click.echo(f"Wrote {', '.join(str(f) for f in files)}: {n_acc} accounts, "
-               f"{G.number_of_nodes() - n_acc} identifiers, {G.number_of_edges()} edges ({fmt}).")
+    click.echo(
+        f"Wrote {', '.join(str(f) for f in files)}: {n_acc} accounts, "
+        f"{G.number_of_nodes() - n_acc} identifiers, {G.number_of_edges()} edges ({fmt})."
+    )
 
 
 @cli.command()
 @click.option("--ring", "ring_id", required=True, help="The ring to report on.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html or report.md")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html or report.md"
+)
 @click.pass_obj
 def report(obj, ring_id, output):
     """Write a case report for one ring (HTML or Markdown, by suffix).
@@ -862,7 +1119,9 @@ def report(obj, ring_id, output):
 
     if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
-    written = write_report(output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap()))
+    written = write_report(
+        output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap())
+    )
     click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
 
 
@@ -902,8 +1161,12 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 @cli.command()
 @click.option("--accounts", "n_accounts", type=click.IntRange(min=200), default=20_000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--keep", type=click.Path(file_okay=False), default=None,
-              help="Keep the generated world and workspace in this folder.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the generated world and workspace in this folder.",
+)
 @click.pass_obj
 def demo(obj, n_accounts, seed, keep):
     """Generate a small world, load it, sweep it and show the top rings with their reasons.
@@ -912,10 +1175,10 @@ def demo(obj, n_accounts, seed, keep):
     Example:
       fraudgraph demo --accounts 5000
     """
-    from fraudgraph.ingest.contract import read_dataset
-    from fraudgraph.app.quality import evaluate_workspace
     from fraudgraph.app.investigate import ring_view
+    from fraudgraph.app.quality import evaluate_workspace
     from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
     from fraudgraph.synthetic.world import generate_world, write_world
     from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
@@ -939,20 +1202,27 @@ def demo(obj, n_accounts, seed, keep):
             db.unlink()
         with SqliteWorkspace(db) as ws:
             ls = ws.load(dataset)
-            click.echo(f"Loaded {ls.accounts_new:,} accounts, {ls.links_new:,} identifier links, "
-                       f"{ls.transactions_new:,} transactions into {db if keep else 'a temporary workspace'}.")
+            click.echo(
+                f"Loaded {ls.accounts_new:,} accounts, {ls.links_new:,} identifier links, "
+                f"{ls.transactions_new:,} transactions into {db if keep else 'a temporary workspace'}."
+            )
             say("Sweeping ...")
             result = run_sweep(ws, seed=seed, progress=say)
             s = result.summary
-            click.echo(f"Sweep {result.sweep_id}: {s['rings']:,} candidate rings; {s['hubs']:,} hub identifiers "
-                       f"(parcel lockers, carrier IPs, kiosks) kept from linking. Accounts per action: "
-                       + ", ".join(f"{k} {v:,}" for k, v in s["actions"].items()) + ".")
+            click.echo(
+                f"Sweep {result.sweep_id}: {s['rings']:,} candidate rings; {s['hubs']:,} hub identifiers "
+                f"(parcel lockers, carrier IPs, kiosks) kept from linking. Accounts per action: "
+                + ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
+                + "."
+            )
             top = ws.table("rings").sort_values(["score", "exposure"], ascending=False).head(5)
             click.echo("\nTop rings:")
             for r in top.to_dict("records"):
                 view = ring_view(ws, r["ring_id"])
-                click.echo(f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  "
-                           f"exposure {r['exposure']:,.0f}")
+                click.echo(
+                    f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  "
+                    f"exposure {r['exposure']:,.0f}"
+                )
                 for x in (r["reasons"] or [])[:4]:
                     click.echo(f"    - {x['text']}")
                 ids = view["identifiers"].head(2)
@@ -967,8 +1237,10 @@ def demo(obj, n_accounts, seed, keep):
                 f"recall {rv.get('recall', float('nan')):.3f}."
             )
             if keep:
-                click.echo(f"\nExplore it: fraudgraph --db {db} rings   |   fraudgraph --db {db} ring "
-                           f"{top.iloc[0]['ring_id'] if len(top) else 'R-000001'}")
+                click.echo(
+                    f"\nExplore it: fraudgraph --db {db} rings   |   fraudgraph --db {db} ring "
+                    f"{top.iloc[0]['ring_id'] if len(top) else 'R-000001'}"
+                )
             click.echo(f"\nDone in {time.perf_counter() - t0:.1f}s.")
     finally:
         if tmp is not None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from fraudgraph.decisions.policy import evidence_items, format_money
 
@@ -45,7 +46,7 @@ def notice_category(trigger: str) -> str:
 
 
 def _to_cents(amount: float) -> int:
-    return int((Decimal(repr(float(amount))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100))
+    return int(Decimal(repr(float(amount))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
 
 
 def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
@@ -57,7 +58,12 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
     (the regular amount), "amounts" (every payment), "frequency", "options"}``; ``options`` lists
     every eligible plan (months, regular instalment), so an agent can offer a shorter one. Raises ValueError for a balance that is not a positive number.
     """
-    if not isinstance(balance, numbers.Real) or isinstance(balance, bool) or not math.isfinite(balance) or balance <= 0:
+    if (
+        not isinstance(balance, numbers.Real)
+        or isinstance(balance, bool)
+        or not math.isfinite(balance)
+        or balance <= 0
+    ):
         raise ValueError(f"repayment plan needs a positive balance, got {balance!r}")
     cfg = policy.data["repayment"]
     total = _to_cents(balance)
@@ -74,7 +80,6 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
         "frequency": "monthly",
         "options": [{"months": m, "instalment": (total // m) / 100} for m in (eligible or [1])],
     }
-
 
 
 def _number(value: Any) -> float | None:
@@ -150,7 +155,9 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
             "transfers are blocked until this is resolved"
         )
     elif new_limit is not None:
-        action_taken = f"we have reduced the credit limit on your account to {format_money(new_limit, currency)}"
+        action_taken = (
+            f"we have reduced the credit limit on your account to {format_money(new_limit, currency)}"
+        )
     else:
         action_taken = "we have restricted new spending on your account"
 

@@ -13,15 +13,17 @@ import math
 import re
 import string
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import PolicyError
+from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.frames import (
     ACTIONS,
     AUDIT_COLUMNS,
@@ -30,7 +32,6 @@ from fraudgraph.model.frames import (
     NOTICE_COLUMNS,
     STATE_COLUMNS,
 )
-from fraudgraph.ingest.normalize import canonical_key
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
 
@@ -205,7 +206,9 @@ _SCHEMA: dict[str, Any] = {
 }
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGNMENT = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_ASSIGNMENT = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
 
 
 def _split_dotted(key: str) -> list[str]:
@@ -241,7 +244,7 @@ def _key_lines(text: str) -> dict[str, int]:
         if assignment:
             path = ".".join(prefix + _split_dotted(assignment.group(1)))
             lines.setdefault(path, number)
-            rest = line[assignment.end():]
+            rest = line[assignment.end() :]
             for quote in ('"""', "'''"):
                 if rest.count(quote) % 2 == 1:
                     in_string = quote
@@ -298,7 +301,9 @@ def _validate(raw: Any, schema: Any, path: str, loc: _Locator) -> Any:
 def _merge(base: dict, override: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        merged[key] = (
+            _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        )
     return merged
 
 
@@ -360,7 +365,10 @@ class Policy:
 
     @property
     def exempt_identifiers(self) -> list[IdentifierExemption]:
-        return [IdentifierExemption(i["kind"], i["value"], i.get("note", "")) for i in self.data["exemptions"]["identifiers"]]
+        return [
+            IdentifierExemption(i["kind"], i["value"], i.get("note", ""))
+            for i in self.data["exemptions"]["identifiers"]
+        ]
 
 
 _DEFAULT_DATA: dict[str, Any] | None = None
@@ -446,7 +454,11 @@ def restricted_limit(old_limit: Any, policy: Policy) -> np.ndarray | float:
 def suspended_limit(current_limit: Any, policy: Policy) -> np.ndarray | float:
     """The credit limit of a suspended account: 0 (``credit_limit = "zero"``) or unchanged ("freeze")."""
     cur = np.asarray(current_limit, dtype=np.float64)
-    new = np.where(np.isnan(cur), np.nan, 0.0) if policy.data["suspend"]["credit_limit"] == "zero" else cur.copy()
+    new = (
+        np.where(np.isnan(cur), np.nan, 0.0)
+        if policy.data["suspend"]["credit_limit"] == "zero"
+        else cur.copy()
+    )
     return float(new) if new.ndim == 0 else new
 
 
@@ -465,14 +477,16 @@ def _short_hash(parts: Iterable[str]) -> str:
 
 # Codes that restate an analyst's verdict or the score itself: an analyst's dismissal changes
 # them, so counting them as evidence would re-flag the account on the very evidence reviewed.
-_NOT_EVIDENCE_CODES = frozenset({
-    "VERIFIED_LEGIT",
-    "VERIFIED_LEGIT_MEMBERS",
-    "REVIEWED_DISMISSED",
-    "IN_SUSPECT_RING",
-    "UNUSUAL_RING",
-    "LOOSE_TIE",
-})
+_NOT_EVIDENCE_CODES = frozenset(
+    {
+        "VERIFIED_LEGIT",
+        "VERIFIED_LEGIT_MEMBERS",
+        "REVIEWED_DISMISSED",
+        "IN_SUSPECT_RING",
+        "UNUSUAL_RING",
+        "LOOSE_TIE",
+    }
+)
 
 
 def _reason(code: str, text: str, **evidence: Any) -> dict[str, Any]:
@@ -613,7 +627,9 @@ def _align(ids: Any, other_ids: Any, what: str) -> np.ndarray:
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+        raise ValueError(
+            f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
+        )
 
 
 def format_money(amount: float, currency: str) -> str:
@@ -644,7 +660,9 @@ def evaluate(
     (ring members, shared identifier keys, reason codes; or the credit rule that fired), "" when
     there is none. Vectorized; per-account Python runs only for accounts with a candidate action.
     """
-    _require(accounts, ["account_id", "credit_limit", "balance", "overdue_days", "status", "label"], "accounts")
+    _require(
+        accounts, ["account_id", "credit_limit", "balance", "overdue_days", "status", "label"], "accounts"
+    )
     _require(account_scores, ["account_id", "score", "ring_id", "reasons"], "account_scores")
     if len(rings):
         _require(rings, ["ring_id", "size", "score", "reasons"], "rings")
@@ -709,7 +727,8 @@ def evaluate(
         for slot, reasons in zip(np.flatnonzero(known).tolist(), found):  # one per ring: few
             r_reasons[slot] = list(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else []
     fraud_rings = {
-        rid for rid, reasons in zip(ring_ids, r_reasons)
+        rid
+        for rid, reasons in zip(ring_ids, r_reasons)
         if any(isinstance(x, dict) and x.get("code") == "KNOWN_FRAUD_IN_RING" for x in reasons)
     }
     fraud_rings |= set(ring_of[in_ring & confirmed])
@@ -725,14 +744,20 @@ def evaluate(
     # A small ring is capped unless its own evidence carries a strong code (a recombined identity,
     # money moving between members): then a pair is as telling as a bigger ring.
     strong_rings = {
-        rid for rid, reasons in zip(ring_ids, r_reasons)
-        if any(isinstance(x, dict) and _matches_code(str(x.get("code", "")), rcfg["strong_codes"]) for x in reasons)
+        rid
+        for rid, reasons in zip(ring_ids, r_reasons)
+        if any(
+            isinstance(x, dict) and _matches_code(str(x.get("code", "")), rcfg["strong_codes"])
+            for x in reasons
+        )
     }
     ring_is_strong = np.zeros(n, dtype=bool)
     ring_is_strong[in_ring] = pd.Series(member_ring, dtype=object).isin(strong_rings).to_numpy()
     big_ring = in_ring & ((size_of >= rcfg["min_size"]) | ring_is_strong)
     exempt_accounts = _exempt_account_set(policy, exempt)
-    exempt_account = accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
+    exempt_account = (
+        accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
+    )
 
     # Candidate actions, one column per trigger.
     tiers = policy.tier_thresholds("tiers")
@@ -783,38 +808,51 @@ def evaluate(
                 member_digest[rid] = _short_hash(sorted(map(str, group)))
     # Python lists, not numpy scalars, inside the per-account loop: several times faster.
     fraud_levels = cand[fraud_rows, _FRAUD].tolist()
-    for j, (i, reasons, rid, member, trig, ring_rule_i) in enumerate(zip(
-        fraud_rows.tolist(), score_reasons[fraud_rows].tolist(), ring_of[fraud_rows].tolist(),
-        in_ring[fraud_rows].tolist(), fraud_trigger[fraud_rows].tolist(), ring_rule[fraud_rows].tolist(),
-    )):
+    for j, (i, reasons, rid, member, trig, ring_rule_i) in enumerate(
+        zip(
+            fraud_rows.tolist(),
+            score_reasons[fraud_rows].tolist(),
+            ring_of[fraud_rows].tolist(),
+            in_ring[fraud_rows].tolist(),
+            fraud_trigger[fraud_rows].tolist(),
+            ring_rule[fraud_rows].tolist(),
+        )
+    ):
         kept, dropped_exempt, ties, had_ties, codes, tie_codes = _account_ties(
             reasons, ring_reason_of.get(rid) if member else None, exempt_ids
         )
         note = []
         if dropped_exempt:
             kept_reasons[i] = kept  # the reasons citing allow-listed identifiers are set aside
-            note.append(_reason(
-                "EXEMPT_IDENTIFIER",
-                f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
-                trigger=trig,
-            ))
+            note.append(
+                _reason(
+                    "EXEMPT_IDENTIFIER",
+                    f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
+                    trigger=trig,
+                )
+            )
         if had_ties and not ties:
             fraud_levels[j] = 0
-            note.append(_reason(
-                "EXEMPT_IDENTIFIER_ONLY",
-                "Every identifier tying this account to others is allow-listed; no ring or score action",
-                trigger=trig,
-            ))
+            note.append(
+                _reason(
+                    "EXEMPT_IDENTIFIER_ONLY",
+                    "Every identifier tying this account to others is allow-listed; no ring or score action",
+                    trigger=trig,
+                )
+            )
         elif member and fraud_levels[j] > weak_cap:
             kinds = {k for k, _ in ties}
             if not kinds - weak_kinds and not any(_matches_code(c, rcfg["strong_codes"]) for c in tie_codes):
                 fraud_levels[j] = weak_cap
-                note.append(_reason(
-                    "WEAK_LINKS_ONLY",
-                    f"Tied to ring {rid} only by weak identifiers ({', '.join(sorted(kinds)) or 'none shown'}); "
-                    f"action capped at {rcfg['weak_only_cap']}",
-                    trigger="fraud_ring", kinds=sorted(kinds),
-                ))
+                note.append(
+                    _reason(
+                        "WEAK_LINKS_ONLY",
+                        f"Tied to ring {rid} only by weak identifiers ({', '.join(sorted(kinds)) or 'none shown'}); "
+                        f"action capped at {rcfg['weak_only_cap']}",
+                        trigger="fraud_ring",
+                        kinds=sorted(kinds),
+                    )
+                )
         parts = [f"ring:{member_digest.get(rid, '')}"]
         parts += sorted({f"{k}:{v}" for k, v in ties})
         parts += [f"code:{c}" for c in codes if c not in _NOT_EVIDENCE_CODES]
@@ -841,7 +879,9 @@ def evaluate(
     suppressed = np.zeros((n, 4), dtype=bool)
     dismissed_rows = np.flatnonzero(dismissed)
     for col in (_FRAUD, _OVERDUE, _UTILIZATION):
-        same = (hashes[dismissed_rows, col] == review_hash[dismissed_rows]) & (cand[dismissed_rows, col] > dismissed_cap)
+        same = (hashes[dismissed_rows, col] == review_hash[dismissed_rows]) & (
+            cand[dismissed_rows, col] > dismissed_cap
+        )
         suppressed[dismissed_rows[same], col] = True
         cand[dismissed_rows[same], col] = dismissed_cap
 
@@ -875,74 +915,149 @@ def evaluate(
     small_cap = SEVERITY[rcfg["small_ring_cap"]]
     min_ring_score = rcfg["confirmed_fraud_min_score"]
     columns = (
-        touched, closed, confirmed, verdict, cand[:, _CONFIRMED] > 0, exempt_account, fraud_uncapped,
-        tier_level, score, fraud_trigger, ring_rule, ring_of, ring_score_of, small_ring, size_of,
-        overdue_level, overdue_days, balance, util_level, utilization, credit_limit, any_suppressed, review_at,
+        touched,
+        closed,
+        confirmed,
+        verdict,
+        cand[:, _CONFIRMED] > 0,
+        exempt_account,
+        fraud_uncapped,
+        tier_level,
+        score,
+        fraud_trigger,
+        ring_rule,
+        ring_of,
+        ring_score_of,
+        small_ring,
+        size_of,
+        overdue_level,
+        overdue_days,
+        balance,
+        util_level,
+        utilization,
+        credit_limit,
+        any_suppressed,
+        review_at,
         review_hash,
     )
     rows = zip(*[touched.tolist()] + [np.asarray(c)[touched].tolist() for c in columns[1:]])
-    for (i, is_closed, is_confirmed, verdict_i, confirmed_fires, is_exempt, uncapped, tier, score_i, trig,
-         ring_rule_i, rid, ring_score_i, is_small, size_i, overdue_i, days_i, balance_i, util_i, ratio_i, limit_i,
-         dismissed_i, review_at_i, review_hash_i) in rows:
+    for (
+        i,
+        is_closed,
+        is_confirmed,
+        verdict_i,
+        confirmed_fires,
+        is_exempt,
+        uncapped,
+        tier,
+        score_i,
+        trig,
+        ring_rule_i,
+        rid,
+        ring_score_i,
+        is_small,
+        size_i,
+        overdue_i,
+        days_i,
+        balance_i,
+        util_i,
+        ratio_i,
+        limit_i,
+        dismissed_i,
+        review_at_i,
+        review_hash_i,
+    ) in rows:
         extra: list[dict] = []
         if is_closed:
             extra.append(_reason("ACCOUNT_CLOSED", "Account is closed in the source; no action is taken"))
         else:
             if is_confirmed and confirmed_fires:
-                source = "an analyst confirmed fraud" if verdict_i == "confirm_fraud" else "the account is labelled fraud"
+                source = (
+                    "an analyst confirmed fraud"
+                    if verdict_i == "confirm_fraud"
+                    else "the account is labelled fraud"
+                )
                 extra.append(_reason("CONFIRMED_FRAUD", f"Confirmed fraud: {source}", trigger="account_risk"))
             if is_exempt and uncapped > 0:
                 extra.append(_reason("EXEMPT_ACCOUNT", "Account is allow-listed; no ring or score action"))
             if tier > 0:
-                extra.append(_reason(
-                    f"SCORE_{ACTIONS[tier].upper()}",
-                    f"Risk score {score_i:.2f} is at or above the {ACTIONS[tier]} threshold {tier_at[tier]:.2f}",
-                    trigger=trig, score=round(score_i, 4), threshold=tier_at[tier],
-                ))
+                extra.append(
+                    _reason(
+                        f"SCORE_{ACTIONS[tier].upper()}",
+                        f"Risk score {score_i:.2f} is at or above the {ACTIONS[tier]} threshold {tier_at[tier]:.2f}",
+                        trigger=trig,
+                        score=round(score_i, 4),
+                        threshold=tier_at[tier],
+                    )
+                )
             if ring_rule_i:
-                extra.append(_reason(
-                    "RING_CONFIRMED_FRAUD",
-                    f"Ring {rid} contains confirmed fraud and scores {ring_score_i:.2f} (at least {min_ring_score:.2f})",
-                    trigger="fraud_ring", ring_id=str(rid), ring_score=round(ring_score_i, 4),
-                ))
+                extra.append(
+                    _reason(
+                        "RING_CONFIRMED_FRAUD",
+                        f"Ring {rid} contains confirmed fraud and scores {ring_score_i:.2f} (at least {min_ring_score:.2f})",
+                        trigger="fraud_ring",
+                        ring_id=str(rid),
+                        ring_score=round(ring_score_i, 4),
+                    )
+                )
             if is_small and uncapped > small_cap:
-                extra.append(_reason(
-                    "SMALL_RING",
-                    f"Ring {rid} has {int(size_i)} members, below the minimum {rcfg['min_size']}; "
-                    f"action capped at {rcfg['small_ring_cap']}",
-                    trigger="fraud_ring", size=int(size_i),
-                ))
+                extra.append(
+                    _reason(
+                        "SMALL_RING",
+                        f"Ring {rid} has {int(size_i)} members, below the minimum {rcfg['min_size']}; "
+                        f"action capped at {rcfg['small_ring_cap']}",
+                        trigger="fraud_ring",
+                        size=int(size_i),
+                    )
+                )
             extra += notes.get(i, [])
             if overdue_i > 0:
                 days = overdue_at[overdue_i]
-                extra.append(_reason(
-                    f"OVERDUE_{days}",
-                    f"Payment is {int(days_i)} days overdue (more than {days})",
-                    trigger="overdue", overdue_days=int(days_i),
-                    balance=None if math.isnan(balance_i) else balance_i,
-                ))
+                extra.append(
+                    _reason(
+                        f"OVERDUE_{days}",
+                        f"Payment is {int(days_i)} days overdue (more than {days})",
+                        trigger="overdue",
+                        overdue_days=int(days_i),
+                        balance=None if math.isnan(balance_i) else balance_i,
+                    )
+                )
             if util_i > 0:
-                extra.append(_reason(
-                    f"UTILIZATION_{ACTIONS[util_i].upper()}",
-                    f"Balance {format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
-                    f"{format_money(limit_i, currency)} (above {util_at[util_i]:.0%})",
-                    trigger="utilization", utilization=round(ratio_i, 4),
-                ))
+                extra.append(
+                    _reason(
+                        f"UTILIZATION_{ACTIONS[util_i].upper()}",
+                        f"Balance {format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
+                        f"{format_money(limit_i, currency)} (above {util_at[util_i]:.0%})",
+                        trigger="utilization",
+                        utilization=round(ratio_i, 4),
+                    )
+                )
             if dismissed_i:
                 when = pd.Timestamp(review_at_i).date().isoformat() if review_at_i is not None else "earlier"
-                extra.append(_reason(
-                    "REVIEWED_DISMISSED",
-                    f"An analyst dismissed this alert on {when} and the evidence has not changed",
-                    review_evidence=str(review_hash_i),
-                ))
+                extra.append(
+                    _reason(
+                        "REVIEWED_DISMISSED",
+                        f"An analyst dismissed this alert on {when} and the evidence has not changed",
+                        review_evidence=str(review_hash_i),
+                    )
+                )
         out_reasons[i] = list(kept_reasons.get(i, out_reasons[i])) + extra
 
     # Explicit object dtype: letting pandas infer a string dtype for 1M rows costs about a second.
-    text = {"account_id": ids, "action": action, "trigger": trigger, "ring_id": ring_of, "reasons": out_reasons,
-            "evidence": evidence}
+    text = {
+        "account_id": ids,
+        "action": action,
+        "trigger": trigger,
+        "ring_id": ring_of,
+        "reasons": out_reasons,
+        "evidence": evidence,
+    }
     numbers = {"score": score, "credit_limit": credit_limit, "new_credit_limit": new_limit}
     return pd.DataFrame(
-        {**{k: pd.Series(v, dtype=object) for k, v in text.items()}, **{k: pd.Series(v) for k, v in numbers.items()}},
+        {
+            **{k: pd.Series(v, dtype=object) for k, v in text.items()},
+            **{k: pd.Series(v) for k, v in numbers.items()},
+        },
         columns=EVALUATION_COLUMNS,
     )
 
@@ -1011,22 +1126,34 @@ def plan_changes(
     the original limit, and a sweep lifts only a suspension a sweep imposed (status back to active).
     A notice is written only when an account escalates into restrict or suspend.
     """
-    from fraudgraph.decisions.notices import build_notice  # noqa: PLC0415 - notices imports this module
+    from fraudgraph.decisions.notices import build_notice
 
-    _require(decisions, ["account_id", "action", "trigger", "score", "reasons", "credit_limit", "evidence"], "decisions")
+    _require(
+        decisions,
+        ["account_id", "action", "trigger", "score", "reasons", "credit_limit", "evidence"],
+        "decisions",
+    )
     if len(current):
-        _require(current, ["account_id", "action", "status", "credit_limit", "original_credit_limit", "manual", "evidence"], "current")
+        _require(
+            current,
+            ["account_id", "action", "status", "credit_limit", "original_credit_limit", "manual", "evidence"],
+            "current",
+        )
     ts = pd.Timestamp(at)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     # Only accounts with an action, an evidence hash or a state row can change: a few percent.
     # Everyone else was never acted on and still is not, so skip them up front.
-    could_change = decisions["action"].ne("none").to_numpy(dtype=bool) | decisions["evidence"].fillna("").ne("").to_numpy(dtype=bool)
+    could_change = decisions["action"].ne("none").to_numpy(dtype=bool) | decisions["evidence"].fillna("").ne(
+        ""
+    ).to_numpy(dtype=bool)
     if len(current):
         could_change |= decisions["account_id"].isin(current["account_id"]).to_numpy(dtype=bool)
     decisions = decisions.loc[could_change]
     ids = decisions["account_id"].astype(object).to_numpy()
-    cpos = _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
+    cpos = (
+        _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
+    )
     had_state = cpos >= 0
 
     new_action = decisions["action"].astype(object).to_numpy()
@@ -1070,12 +1197,17 @@ def plan_changes(
     new_status = prev_status.copy()
     new_status[suspend] = "suspended"
     # A sweep lifts only a suspension a sweep imposed: never one the source system reports.
-    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
+    lifted = (
+        (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
+    )
     new_status[lifted] = "active"
 
     skip = manual | (prev_status == "closed") | (source_status == "closed")
     changed = ~skip & (
-        (new_action != prev_action) | (new_trigger != prev_trigger) | (new_evidence != prev_evidence) | limit_changed
+        (new_action != prev_action)
+        | (new_trigger != prev_trigger)
+        | (new_evidence != prev_evidence)
+        | limit_changed
     )
     rows = np.flatnonzero(changed)
 
@@ -1140,7 +1272,9 @@ def plan_changes(
                     "subject": notice["subject"],
                     "body": notice["body"],
                     "customer_actions": json.dumps(notice["customer_actions"]),
-                    "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
+                    "repayment_plan": json.dumps(notice["repayment_plan"])
+                    if notice["repayment_plan"]
+                    else "",
                 }
             )
 

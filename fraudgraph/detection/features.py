@@ -57,7 +57,9 @@ class SharedIdentifiers:
     member_varied: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
+def spend_bursts(
+    transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0
+) -> np.ndarray:
     """Per account, the most it spent at merchants within any ``window_days`` (approximately:
     the larger of two bucketings offset by half a window). NaN for every account when there are
     no transactions. A bust-out maxes the line in a few days of purchases; a customer who is
@@ -78,7 +80,9 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     best = np.zeros(n)
     for offset in (0.0, window_days / 2):
         bucket = np.floor((day + offset) / window_days).astype(np.int64)
-        key = pos * (bucket.max() - bucket.min() + 1 if len(bucket) else 1) + (bucket - (bucket.min() if len(bucket) else 0))
+        key = pos * (bucket.max() - bucket.min() + 1 if len(bucket) else 1) + (
+            bucket - (bucket.min() if len(bucket) else 0)
+        )
         codes, uniques = pd.factorize(key)
         sums = np.bincount(codes, weights=amount)
         owner = pos[np.unique(codes, return_index=True)[1]]
@@ -148,7 +152,9 @@ def shared_identifiers(
     member_rows, member_idents, member_fs = rows[keep_pair], cols[keep_pair], first[keep_pair]
     # Link synchrony: a member who picked up a shared identifier within days of the ring's median
     # first use of it (a farm sets its accounts up together; families drift in over years).
-    median_fs = pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
+    median_fs = (
+        pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
+    )
     in_sync = np.abs(member_fs - median_fs) <= config.sync_days
     member_clusters = clusters[keep_pair]
     conflicts = identity_conflicts(graph, frame, member_rows, member_idents, member_clusters)
@@ -156,14 +162,19 @@ def shared_identifiers(
         frame[column] = conflicts[column].to_numpy()
     row_of_member = _frame_rows(frame, member_clusters, member_idents, graph)
     return SharedIdentifiers(
-        frame=frame, member_rows=member_rows, member_identifiers=member_idents,
-        member_first_seen=member_fs, member_in_sync=in_sync,
+        frame=frame,
+        member_rows=member_rows,
+        member_identifiers=member_idents,
+        member_first_seen=member_fs,
+        member_in_sync=in_sync,
         member_recombined=frame["recombined"].to_numpy(bool)[row_of_member],
         member_varied=frame["varied"].to_numpy(bool)[row_of_member],
     )
 
 
-def _frame_rows(frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph) -> np.ndarray:
+def _frame_rows(
+    frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph
+) -> np.ndarray:
     """Row of ``frame`` (sorted by cluster, identifier) of each (cluster, identifier) pair in it."""
     n_ident = max(len(graph.identifiers), 1)
     frame_key = frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64)
@@ -379,7 +390,11 @@ def ring_features(
         np.bincount(ec, weights=adj.data[inside], minlength=k), n_edges, out=np.zeros(k), where=n_edges > 0
     )
     ident = candidates.identity_edges.tocoo()
-    inside_id = (cluster_of[ident.row] >= 0) & (cluster_of[ident.row] == cluster_of[ident.col]) & (ident.row < ident.col)
+    inside_id = (
+        (cluster_of[ident.row] >= 0)
+        & (cluster_of[ident.row] == cluster_of[ident.col])
+        & (ident.row < ident.col)
+    )
     n_id_edges = np.bincount(cluster_of[ident.row[inside_id]], minlength=k).astype(np.float64)
     f["identity_edge_share"] = np.divide(n_id_edges, n_edges, out=np.zeros(k), where=n_edges > 0)
 
@@ -403,9 +418,16 @@ def ring_features(
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
     strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
     strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
-    f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
+    f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(
+        size, 1
+    )
     _recombined_features(f, sf, shared, mc, members, graph.n_accounts, k)
-    f["identifier_crowd"] = _per_cluster(sf["n_accounts"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0), sf["cluster"].to_numpy(), k, "max")
+    f["identifier_crowd"] = _per_cluster(
+        sf["n_accounts"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0),
+        sf["cluster"].to_numpy(),
+        k,
+        "max",
+    )
 
     # Synchrony of account opening.
     created = table["created_day"].to_numpy()[members]
@@ -415,7 +437,9 @@ def ring_features(
     core_size = np.bincount(mc, weights=in_core, minlength=k)
     f["opened_together_share"] = core_size / np.maximum(size, 1)
     f["median_age_days"] = as_of_day - median_created
-    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
+    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(
+        size, 1
+    )
 
     # Recent link burst: members whose shared identifiers first appeared just before as_of.
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
@@ -423,7 +447,9 @@ def ring_features(
     recent_pair = fs_of_pair >= as_of_day - config.burst_days
     recent_member[shared.member_rows[recent_pair]] = True
     old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 6
-    f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
+    f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(
+        size, 1
+    )
     # Takeover victims are strangers: everything they share with the ring is new. A family on a
     # new router still shares its old address, tablet or card.
     n_pairs = np.bincount(shared.member_rows, minlength=graph.n_accounts)
@@ -442,7 +468,9 @@ def ring_features(
     bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
-    f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
+    f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(
+        size, 1
+    )
 
     # Link synchrony: members who picked up a shared identifier within days of the others
     # (a farm sets its accounts up together; families and colleagues drift in over years).
@@ -457,30 +485,47 @@ def ring_features(
     od = table["overdue_days"].to_numpy()[members]
     f["overdue_share"] = np.bincount(mc, weights=od > 0, minlength=k) / np.maximum(size, 1)
     burst = table["spend_burst"].to_numpy()[members]
-    f["spend_burst_share"] = np.bincount(mc, weights=np.nan_to_num(burst) >= config.spend_burst_ratio, minlength=k) / np.maximum(size, 1)
+    f["spend_burst_share"] = np.bincount(
+        mc, weights=np.nan_to_num(burst) >= config.spend_burst_ratio, minlength=k
+    ) / np.maximum(size, 1)
     # NaN when there were no transactions at all: the pattern then falls back on balances alone.
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["spend_burst_share"] = np.nan
-    f["severe_overdue_share"] = np.bincount(mc, weights=od >= config.severe_overdue_days, minlength=k) / np.maximum(size, 1)
+    f["severe_overdue_share"] = np.bincount(
+        mc, weights=od >= config.severe_overdue_days, minlength=k
+    ) / np.maximum(size, 1)
     f["mean_overdue_days"] = np.bincount(mc, weights=od, minlength=k) / np.maximum(size, 1)
     f["exposure"] = np.bincount(mc, weights=table["exposure"].to_numpy()[members], minlength=k)
-    f["inactive_share"] = np.bincount(mc, weights=table["is_inactive"].to_numpy()[members], minlength=k) / np.maximum(size, 1)
+    f["inactive_share"] = np.bincount(
+        mc, weights=table["is_inactive"].to_numpy()[members], minlength=k
+    ) / np.maximum(size, 1)
 
     # The opening core: the most members opened within one window, and how they behave. A bust-out
     # glued to a neighbour's family by a shared Wi-Fi still shows as a core opened together.
     f["core_size"] = core_size.astype(np.int64)
     core_n = np.maximum(core_size, 1)
-    f["core_maxed_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
+    f["core_maxed_share"] = (
+        np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
+    )
     f["core_overdue_share"] = np.bincount(mc, weights=in_core & (od > 0), minlength=k) / core_n
-    f["core_severe_overdue_share"] = np.bincount(mc, weights=in_core & (od >= config.severe_overdue_days), minlength=k) / core_n
-    f["core_spend_burst_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(burst) >= config.spend_burst_ratio), minlength=k) / core_n
+    f["core_severe_overdue_share"] = (
+        np.bincount(mc, weights=in_core & (od >= config.severe_overdue_days), minlength=k) / core_n
+    )
+    f["core_spend_burst_share"] = (
+        np.bincount(mc, weights=in_core & (np.nan_to_num(burst) >= config.spend_burst_ratio), minlength=k)
+        / core_n
+    )
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["core_spend_burst_share"] = np.nan
     f["core_median_age_days"] = as_of_day - _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
 
     # Known outcomes.
-    f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(np.int64)
-    f["known_legit"] = np.bincount(mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k).astype(np.int64)
+    f["known_fraud"] = np.bincount(
+        mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k
+    ).astype(np.int64)
+    f["known_legit"] = np.bincount(
+        mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k
+    ).astype(np.int64)
 
     # Money flow.
     _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size)
@@ -522,21 +567,34 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     contact_bits = sum(1 << PERSONAL_KINDS.index(x) for x in ("phone", "email"))
     n_contact = np.array([bin(b).count("1") for b in range(8)])[conflicts & contact_bits]
     nid = rec & (kind == "national_id")
-    f["national_id_conflicts"] = np.nan_to_num(_per_cluster(n_contact[nid], cl[nid], k, "max")).astype(np.int64)
+    f["national_id_conflicts"] = np.nan_to_num(_per_cluster(n_contact[nid], cl[nid], k, "max")).astype(
+        np.int64
+    )
     f["national_id_holders"] = np.nan_to_num(
-        _per_cluster(sf["n_members"].to_numpy()[nid], cl[nid], k, "max")).astype(np.int64)
+        _per_cluster(sf["n_members"].to_numpy()[nid], cl[nid], k, "max")
+    ).astype(np.int64)
     f["email_across_ids"] = np.bincount(cl[rec & (kind == "email")], minlength=k)
     phones = rec & (kind == "phone")
     f["phone_across_ids"] = np.bincount(cl[phones], minlength=k)
     f["phone_across_ids_holders"] = np.nan_to_num(
-        _per_cluster(sf["n_members"].to_numpy()[phones], cl[phones], k, "max")).astype(np.int64)
+        _per_cluster(sf["n_members"].to_numpy()[phones], cl[phones], k, "max")
+    ).astype(np.int64)
 
 
 def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size) -> None:
     """Internal flow, fan-in / fan-out, pass-through members and chargebacks of each ring."""
     zeros = np.zeros(k)
-    for col in ("internal_flow", "internal_flow_share", "fan_in", "fan_out", "fan_in_per_member",
-                "pass_through_share", "n_collectors", "chargeback_share", "chargeback_member_share"):
+    for col in (
+        "internal_flow",
+        "internal_flow_share",
+        "fan_in",
+        "fan_out",
+        "fan_in_per_member",
+        "pass_through_share",
+        "n_collectors",
+        "chargeback_share",
+        "chargeback_member_share",
+    ):
         f[col] = zeros
     if flow.counts.nnz:
         t = flow.transfers.tocoo()
@@ -544,7 +602,9 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         internal = (src_c >= 0) & (src_c == dst_c)
         f["internal_flow"] = np.bincount(src_c[internal], weights=t.data[internal], minlength=k)
         out_total = np.bincount(src_c[src_c >= 0], weights=t.data[src_c >= 0], minlength=k)
-        f["internal_flow_share"] = np.divide(f["internal_flow"].to_numpy(), out_total, out=np.zeros(k), where=out_total > 0)
+        f["internal_flow_share"] = np.divide(
+            f["internal_flow"].to_numpy(), out_total, out=np.zeros(k), where=out_total > 0
+        )
         # Fan-in: distinct outside payers into the ring; fan-out: distinct outside account payees.
         into = (dst_c >= 0) & ~internal
         fan_in = pd.DataFrame({"c": dst_c[into], "p": t.row[into]}).drop_duplicates().groupby("c").size()
@@ -553,7 +613,9 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         fan_out = pd.DataFrame({"c": src_c[out], "p": t.col[out]}).drop_duplicates().groupby("c").size()
         f["fan_out"] = fan_out.reindex(range(k), fill_value=0).to_numpy()
         f["fan_in_per_member"] = f["fan_in"].to_numpy() / np.maximum(size, 1)
-        f["pass_through_share"] = np.bincount(mc, weights=flow.pass_through[members], minlength=k) / np.maximum(size, 1)
+        f["pass_through_share"] = np.bincount(
+            mc, weights=flow.pass_through[members], minlength=k
+        ) / np.maximum(size, 1)
         # Collectors: members paid by two or more pass-through members of the same ring.
         from_mule = internal & flow.pass_through[t.row]
         per_payee = np.bincount(t.col[from_mule], minlength=graph.n_accounts)
@@ -570,7 +632,9 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         f["chargeback_share"] = np.divide(n_cb, n_tx, out=np.zeros(k), where=n_tx > 0)
         cb_acc = np.zeros(graph.n_accounts, dtype=bool)
         cb_acc[pos[ok][cb[ok]]] = True
-        f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(size, 1)
+        f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(
+            size, 1
+        )
 
 
 def account_features(
@@ -650,7 +714,10 @@ def account_features(
     f["is_known_legit"] = table["is_known_legit"].to_numpy()
     f["exposure"] = table["exposure"].to_numpy()
     f["fraud_proximity"] = personalized_pagerank(
-        candidates.adjacency, table["is_known_fraud"].to_numpy(),
-        alpha=config.pagerank_alpha, tol=config.pagerank_tol, max_iter=config.pagerank_max_iter,
+        candidates.adjacency,
+        table["is_known_fraud"].to_numpy(),
+        alpha=config.pagerank_alpha,
+        tol=config.pagerank_tol,
+        max_iter=config.pagerank_max_iter,
     )
     return f

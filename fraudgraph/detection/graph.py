@@ -240,13 +240,17 @@ def build_identity_graph(
 
     has_key = links["key"].notna().to_numpy()
     used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
-    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    first_seen = (
+        links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    )
     used["first_seen"] = _days(first_seen)
 
     account_pos = _positions(used["account_id"], account_ids)
     if (account_pos < 0).any():
         bad = used["account_id"].to_numpy()[account_pos < 0][0]
-        raise ValueError(f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account")
+        raise ValueError(
+            f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account"
+        )
     used["account_pos"] = account_pos.astype(np.int32)
 
     kinds = pd.unique(used["kind"])
@@ -277,9 +281,7 @@ def build_identity_graph(
     cols = used["identifier"].to_numpy()[keep]
     fs = used["first_seen"].to_numpy()[keep]
 
-    incidence = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident)
-    )
+    incidence = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident))
     # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
     link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
     link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
@@ -320,7 +322,9 @@ def build_identity_graph(
     )
 
 
-def to_networkx(graph: IdentityGraph, account_ids: list[str] | pd.Index, *, include_hubs: bool = False) -> nx.Graph:
+def to_networkx(
+    graph: IdentityGraph, account_ids: list[str] | pd.Index, *, include_hubs: bool = False
+) -> nx.Graph:
     """Bipartite networkx view of some accounts and the identifiers they use.
 
     Account nodes are ``("account", id)``, identifier nodes ``(kind, key)``; identifiers used by
@@ -342,7 +346,7 @@ def to_networkx(graph: IdentityGraph, account_ids: list[str] | pd.Index, *, incl
     sub = graph.incidence[positions].tocoo()
     fs = graph.link_first_seen[positions].tocoo()
     idents = graph.identifiers
-    for pos, acc in zip(positions, graph.account_ids[positions]):
+    for acc in graph.account_ids[positions]:
         g.add_node(("account", acc), type="account")
     for r, c, when in zip(sub.row, sub.col, fs.data):
         row = idents.iloc[c]
@@ -351,8 +355,16 @@ def to_networkx(graph: IdentityGraph, account_ids: list[str] | pd.Index, *, incl
         node = (row["kind"], row["key"])
         if node not in g:
             g.add_node(
-                node, type="identifier", kind=row["kind"], n_accounts=int(row["n_accounts"]),
-                weight=float(row["weight"]), is_hub=bool(row["is_hub"]),
+                node,
+                type="identifier",
+                kind=row["kind"],
+                n_accounts=int(row["n_accounts"]),
+                weight=float(row["weight"]),
+                is_hub=bool(row["is_hub"]),
             )
-        g.add_edge(("account", graph.account_ids[positions[r]]), node, first_seen=None if np.isnan(when) else float(when))
+        g.add_edge(
+            ("account", graph.account_ids[positions[r]]),
+            node,
+            first_seen=None if np.isnan(when) else float(when),
+        )
     return g

@@ -22,7 +22,6 @@ from fraudgraph.detection.features import (
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
 from fraudgraph.detection.rings import assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
@@ -32,11 +31,21 @@ from fraudgraph.detection.scoring import (
     account_reasons,
     ring_reasons,
 )
+from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 
 # The workspace stores the first six (fraudgraph.workspace.base.RING_IDENTIFIER_COLUMNS).
 ACCOUNT_REASON_FLOOR = DEFAULT_TIERS["monitor"]  # accounts scoring below this (and unlabelled) get no reasons
 
-RING_IDENTIFIER_COLUMNS = ["ring_id", "kind", "key", "n_members", "n_accounts", "raw_values", "weight", "first_seen"]
+RING_IDENTIFIER_COLUMNS = [
+    "ring_id",
+    "kind",
+    "key",
+    "n_members",
+    "n_accounts",
+    "raw_values",
+    "weight",
+    "first_seen",
+]
 
 
 @dataclass
@@ -64,7 +73,9 @@ class Detection:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.Timestamp:
+def latest_timestamp(
+    accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None
+) -> pd.Timestamp:
     """The latest created_at, first_seen or transaction timestamp (the default ``as_of``)."""
     candidates = [accounts["created_at"].max()]
     if "first_seen" in links and len(links):
@@ -73,22 +84,31 @@ def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: 
         candidates.append(transactions["timestamp"].max())
     found = [pd.Timestamp(c) for c in candidates if c is not None and not pd.isna(c)]
     if not found:
-        raise ValueError("detect: no created_at, first_seen or transaction timestamp to take as_of from; pass as_of")
+        raise ValueError(
+            "detect: no created_at, first_seen or transaction timestamp to take as_of from; pass as_of"
+        )
     return max(found)
 
 
 def _empty_detection(accounts, hubs, next_ring_number, as_of, stages) -> Detection:
-    scores = pd.DataFrame({
-        "account_id": accounts["account_id"].astype(str).to_numpy(),
-        "score": np.zeros(len(accounts)),
-        "ring_id": pd.Series([None] * len(accounts), dtype=object),
-        "reasons": [[] for _ in range(len(accounts))],
-    })[ACCOUNT_SCORE_COLUMNS]
+    scores = pd.DataFrame(
+        {
+            "account_id": accounts["account_id"].astype(str).to_numpy(),
+            "score": np.zeros(len(accounts)),
+            "ring_id": pd.Series([None] * len(accounts), dtype=object),
+            "reasons": [[] for _ in range(len(accounts))],
+        }
+    )[ACCOUNT_SCORE_COLUMNS]
     return Detection(
-        rings=pd.DataFrame(columns=RING_COLUMNS), ring_members=pd.DataFrame(columns=RING_MEMBER_COLUMNS),
-        account_scores=scores, hubs=hubs, ring_identifiers=pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS),
+        rings=pd.DataFrame(columns=RING_COLUMNS),
+        ring_members=pd.DataFrame(columns=RING_MEMBER_COLUMNS),
+        account_scores=scores,
+        hubs=hubs,
+        ring_identifiers=pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS),
         account_features=pd.DataFrame(index=pd.Index(scores["account_id"], name="account_id")),
-        next_ring_number=next_ring_number, as_of=as_of, stage_seconds=stages,
+        next_ring_number=next_ring_number,
+        as_of=as_of,
+        stage_seconds=stages,
     )
 
 
@@ -147,13 +167,23 @@ def detect(
     candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn)
     if candidates.clusters.empty:
         stage(None)
-        return _empty_detection(accounts.assign(account_id=graph.account_ids), graph.hubs[HUB_COLUMNS], next_ring_number, as_of, stages)
+        return _empty_detection(
+            accounts.assign(account_id=graph.account_ids),
+            graph.hubs[HUB_COLUMNS],
+            next_ring_number,
+            as_of,
+            stages,
+        )
     stage("ring_ids")
     ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
     ring_of_cluster = (
-        candidates.clusters.assign(ring_id=ring_members.set_index("account_id")["ring_id"]
-                                   .reindex(candidates.clusters["account_id"]).to_numpy())
-        .drop_duplicates("cluster").set_index("cluster")["ring_id"]
+        candidates.clusters.assign(
+            ring_id=ring_members.set_index("account_id")["ring_id"]
+            .reindex(candidates.clusters["account_id"])
+            .to_numpy()
+        )
+        .drop_duplicates("cluster")
+        .set_index("cluster")["ring_id"]
     )
 
     stage("features")
@@ -178,7 +208,11 @@ def detect(
     ring_patterns.iloc[np.flatnonzero(in_ring)] = patterns[cluster[in_ring]]
     acc_score = account_scorer.score_samples(af, score_of_ring, ring_patterns)
     fit = account_scorer.pattern_fit(af, ring_patterns)
-    tie = np.where(np.isnan(fit), account_scorer.tie(af), account_scorer.unfit_factor + (1 - account_scorer.unfit_factor) * np.nan_to_num(fit))
+    tie = np.where(
+        np.isnan(fit),
+        account_scorer.tie(af),
+        account_scorer.unfit_factor + (1 - account_scorer.unfit_factor) * np.nan_to_num(fit),
+    )
 
     stage("reasons")
     # Millions of small dicts: the cyclic garbage collector would rescan them again and again
@@ -187,9 +221,28 @@ def detect(
     gc.disable()
     try:
         return _finish(
-            graph, candidates, flow, config, rf, af, shared, evidence, anomaly, ring_score, score_of_ring,
-            acc_score, tie, account_scorer, ring_of_cluster, cluster, in_ring, ring_members, next_number,
-            as_of, stages, stage,
+            graph,
+            candidates,
+            flow,
+            config,
+            rf,
+            af,
+            shared,
+            evidence,
+            anomaly,
+            ring_score,
+            score_of_ring,
+            acc_score,
+            tie,
+            account_scorer,
+            ring_of_cluster,
+            cluster,
+            in_ring,
+            ring_members,
+            next_number,
+            as_of,
+            stages,
+            stage,
         )
     finally:
         if gc_was_enabled:
@@ -197,9 +250,28 @@ def detect(
 
 
 def _finish(
-    graph, candidates, flow, config, rf, af, shared, evidence, anomaly, ring_score, score_of_ring,
-    acc_score, tie, account_scorer, ring_of_cluster, cluster, in_ring, ring_members, next_number,
-    as_of, stages, stage,
+    graph,
+    candidates,
+    flow,
+    config,
+    rf,
+    af,
+    shared,
+    evidence,
+    anomaly,
+    ring_score,
+    score_of_ring,
+    acc_score,
+    tie,
+    account_scorer,
+    ring_of_cluster,
+    cluster,
+    in_ring,
+    ring_members,
+    next_number,
+    as_of,
+    stages,
+    stage,
 ) -> Detection:
     """The reasons stage and the output frames (split out so the GC pause wraps exactly it)."""
     ident = shared.frame.copy()
@@ -211,15 +283,19 @@ def _finish(
 
     ring_ids = ring_of_cluster.reindex(rf.index).to_numpy()
     feature_records = _feature_dicts(rf)
-    rings = pd.DataFrame({
-        "ring_id": ring_ids,
-        "size": rf["size"].to_numpy(np.int64),
-        "score": ring_score,
-        "exposure": rf["exposure"].to_numpy(np.float64),
-        "features": feature_records,
-        "reasons": reasons,
-    })
-    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    rings = pd.DataFrame(
+        {
+            "ring_id": ring_ids,
+            "size": rf["size"].to_numpy(np.int64),
+            "score": ring_score,
+            "exposure": rf["exposure"].to_numpy(np.float64),
+            "features": feature_records,
+            "reasons": reasons,
+        }
+    )
+    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
 
     ring_id_of_account = np.full(len(af), None, dtype=object)
     ring_id_of_account[in_ring] = ring_ids[cluster[in_ring]]
@@ -228,41 +304,72 @@ def _finish(
     ring_top[in_ring] = top_text[cluster[in_ring]]
     # Accounts below the explanation floor keep an empty list: at a million accounts, building
     # reasons for every household member costs more than the whole detection.
-    explained = np.flatnonzero((acc_score >= ACCOUNT_REASON_FLOOR) | af["is_known_legit"].to_numpy() | af["is_known_fraud"].to_numpy())
+    explained = np.flatnonzero(
+        (acc_score >= ACCOUNT_REASON_FLOOR)
+        | af["is_known_legit"].to_numpy()
+        | af["is_known_fraud"].to_numpy()
+    )
     # Per explained account: what it shares with its ring (kind, key), for its own reasons.
     wanted = np.zeros(len(af), dtype=bool)
     wanted[explained] = True
     pairs = wanted[shared.member_rows]
     pair_ident = shared.member_identifiers[pairs]
     pair_values = np.empty(len(pair_ident), dtype=object)
-    pair_values[:] = list(zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.identifiers["key"].to_numpy()[pair_ident]))
+    pair_values[:] = list(
+        zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.identifiers["key"].to_numpy()[pair_ident])
+    )
     acc_idents = group_lists(shared.member_rows[pairs], pair_values, limit=10)
     acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
-    for pos, rs in zip(explained, account_reasons(
-        af.iloc[explained], acc_score[explained], tie[explained], ring_id_of_account[explained],
-        score_of_ring[explained], ring_top[explained], acc_idents.reindex(explained),
-        np.clip(af["fraud_proximity"].to_numpy()[explained] / max(account_scorer.proximity_scale_, 1e-12), 0, 1),
-    )):
+    for pos, rs in zip(
+        explained,
+        account_reasons(
+            af.iloc[explained],
+            acc_score[explained],
+            tie[explained],
+            ring_id_of_account[explained],
+            score_of_ring[explained],
+            ring_top[explained],
+            acc_idents.reindex(explained),
+            np.clip(
+                af["fraud_proximity"].to_numpy()[explained] / max(account_scorer.proximity_scale_, 1e-12),
+                0,
+                1,
+            ),
+        ),
+    ):
         acc_reason_lists[pos] = rs
-    account_scores = pd.DataFrame({
-        "account_id": graph.account_ids.to_numpy(),
-        "score": acc_score,
-        "ring_id": pd.Series(ring_id_of_account, dtype=object),
-        "reasons": acc_reason_lists,
-    })[ACCOUNT_SCORE_COLUMNS]
+    account_scores = pd.DataFrame(
+        {
+            "account_id": graph.account_ids.to_numpy(),
+            "score": acc_score,
+            "ring_id": pd.Series(ring_id_of_account, dtype=object),
+            "reasons": acc_reason_lists,
+        }
+    )[ACCOUNT_SCORE_COLUMNS]
 
-    ring_identifiers = pd.DataFrame({
-        "ring_id": ring_of_cluster.reindex(ident["cluster"]).to_numpy(),
-        "kind": ident["kind"].to_numpy(),
-        "key": ident["key"].to_numpy(),
-        "n_members": ident["n_members"].to_numpy(np.int64),
-        "n_accounts": ident["n_accounts"].to_numpy(np.int64),
-        "weight": ident["weight"].to_numpy(np.float64),
-        "first_seen": pd.to_datetime(np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9), unit="ns"),
-        "raw_values": ident["values"].to_numpy() if len(ident) else [],
-    })[RING_IDENTIFIER_COLUMNS].sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True]).reset_index(drop=True)
+    ring_identifiers = (
+        pd.DataFrame(
+            {
+                "ring_id": ring_of_cluster.reindex(ident["cluster"]).to_numpy(),
+                "kind": ident["kind"].to_numpy(),
+                "key": ident["key"].to_numpy(),
+                "n_members": ident["n_members"].to_numpy(np.int64),
+                "n_accounts": ident["n_accounts"].to_numpy(np.int64),
+                "weight": ident["weight"].to_numpy(np.float64),
+                "first_seen": pd.to_datetime(
+                    np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9),
+                    unit="ns",
+                ),
+                "raw_values": ident["values"].to_numpy() if len(ident) else [],
+            }
+        )[RING_IDENTIFIER_COLUMNS]
+        .sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True])
+        .reset_index(drop=True)
+    )
 
-    features_by_account = af.drop(columns=["cluster"]).set_axis(pd.Index(graph.account_ids, name="account_id"))
+    features_by_account = af.drop(columns=["cluster"]).set_axis(
+        pd.Index(graph.account_ids, name="account_id")
+    )
     stage(None)
     return Detection(
         rings=rings[RING_COLUMNS],

@@ -144,8 +144,10 @@ def _refine_components(
     ig.set_random_number_generator(random.Random(seed))
     try:
         parts = g.community_leiden(
-            objective_function="CPM", weights=sub.data[upper].astype(np.float64),
-            resolution=config.resolution, n_iterations=-1,
+            objective_function="CPM",
+            weights=sub.data[upper].astype(np.float64),
+            resolution=config.resolution,
+            n_iterations=-1,
         )
     finally:
         ig.set_random_number_generator(random)
@@ -209,7 +211,9 @@ def find_candidate_rings(
     clusters = pd.DataFrame(
         {"cluster": dense.astype(np.int64), "account_id": graph.account_ids[in_ring].to_numpy()}
     )
-    return CandidateRings(clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency)
+    return CandidateRings(
+        clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency
+    )
 
 
 def _format_ring_id(number: int) -> str:
@@ -257,7 +261,9 @@ def assign_ring_ids(
             ov["old_size"] = old_sizes.reindex(ov["ring_id"]).to_numpy()
             ov["jaccard"] = ov["overlap"] / (ov["new_size"] + ov["old_size"] - ov["overlap"])
             ov = ov[(ov["overlap"] * 2 > ov["old_size"]) | (ov["jaccard"] >= 0.5)]
-            ov = ov.sort_values(["overlap", "jaccard", "ring_id"], ascending=[False, False, True], kind="stable")
+            ov = ov.sort_values(
+                ["overlap", "jaccard", "ring_id"], ascending=[False, False, True], kind="stable"
+            )
             used_rings: set[str] = set()
             for cluster, ring_id in zip(ov["cluster"].to_numpy(), ov["ring_id"].to_numpy()):
                 if cluster in ring_of_cluster or ring_id in used_rings:

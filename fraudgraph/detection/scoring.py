@@ -43,23 +43,52 @@ DEFAULT_EVIDENCE_WEIGHTS: dict[str, float] = {
     "PASS_THROUGH_MONEY": 0.5,
 }
 
-PATTERN_CODES = frozenset({
-    "BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "RECOMBINED_IDENTITY", "KNOWN_FRAUD_IN_RING",
-})
+PATTERN_CODES = frozenset(
+    {
+        "BUST_OUT_PATTERN",
+        "TAKEOVER_PATTERN",
+        "MULE_PATTERN",
+        "RECOMBINED_IDENTITY",
+        "KNOWN_FRAUD_IN_RING",
+    }
+)
 # Ring features RECOMBINED_IDENTITY reads (features._recombined_features).
 RECOMBINED_FEATURES = (
-    "recombined_identifiers", "recombined_kinds", "shared_personal_kinds", "recombined_members",
-    "varied_kinds", "varied_members", "national_id_conflicts", "national_id_holders",
-    "email_across_ids", "phone_across_ids", "phone_across_ids_holders",
+    "recombined_identifiers",
+    "recombined_kinds",
+    "shared_personal_kinds",
+    "recombined_members",
+    "varied_kinds",
+    "varied_members",
+    "national_id_conflicts",
+    "national_id_holders",
+    "email_across_ids",
+    "phone_across_ids",
+    "phone_across_ids_holders",
 )
 
 # Ring features the IsolationForest sees (log-scaled where heavy-tailed).
 ANOMALY_FEATURES = (
-    "size", "density", "strong_member_share", "opened_together_share", "created_span_days",
-    "link_sync_share", "recent_link_old_account_share", "new_shared_payout_share",
-    "mean_utilization", "maxed_share", "overdue_share", "pass_through_share", "fan_in_per_member", "spend_burst_share",
-    "prior_link_share", "median_age_days", "core_size", "core_maxed_share",
-    "chargeback_member_share", "identifier_crowd",
+    "size",
+    "density",
+    "strong_member_share",
+    "opened_together_share",
+    "created_span_days",
+    "link_sync_share",
+    "recent_link_old_account_share",
+    "new_shared_payout_share",
+    "mean_utilization",
+    "maxed_share",
+    "overdue_share",
+    "pass_through_share",
+    "fan_in_per_member",
+    "spend_burst_share",
+    "prior_link_share",
+    "median_age_days",
+    "core_size",
+    "core_maxed_share",
+    "chargeback_member_share",
+    "identifier_crowd",
 )
 _LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd", "median_age_days"}
 
@@ -84,8 +113,11 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     opened = _ramp(f["opened_together_share"], 0.5, 0.9)
     synced = _ramp(f["link_sync_share"], 0.4, 0.8)
     # In a pair, both accounts must be long-standing ones that just picked up the shared identifiers.
-    burst = np.where(size >= 3, _ramp(f["recent_link_old_account_share"], 0.3, 0.7),
-                     _ramp(f["recent_link_old_account_share"], 0.75, 1.0))
+    burst = np.where(
+        size >= 3,
+        _ramp(f["recent_link_old_account_share"], 0.3, 0.7),
+        _ramp(f["recent_link_old_account_share"], 0.75, 1.0),
+    )
     payout = _ramp(f["new_shared_payout_share"], 0.3, 0.7)
     maxed = _ramp(f["maxed_share"], 0.3, 0.7)
     overdue = _ramp(f["overdue_share"], 0.3, 0.7)
@@ -124,7 +156,9 @@ def ring_evidence(features: pd.DataFrame) -> pd.DataFrame:
     # (both merely late, when there are no transactions to tell).
     both_maxed = _ramp(f["core_maxed_share"], 0.75, 1.0)
     both_spent = np.where(no_tx, 0.0, _ramp(burst_share, 0.75, 1.0))
-    both_late = np.where(no_tx, _ramp(f["core_overdue_share"], 0.75, 1.0), _ramp(f["core_severe_overdue_share"], 0.75, 1.0))
+    both_late = np.where(
+        no_tx, _ramp(f["core_overdue_share"], 0.75, 1.0), _ramp(f["core_severe_overdue_share"], 0.75, 1.0)
+    )
     pair_credit = np.minimum(both_maxed, np.maximum(both_late, both_spent))
     credit = np.where(core >= 3, credit, np.where(core == 2, pair_credit, 0.0))
     core_group = np.where(core >= 3, 1.0, 0.7)
@@ -194,12 +228,19 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     crowd = f["recombined_members"].to_numpy(np.float64) >= 3
     mosaic = np.where(several_kinds, np.where(crowd, 1.0, 0.7), 0.0)
     not_phone = f["recombined_identifiers"].to_numpy(np.float64) - f["phone_across_ids"].to_numpy(np.float64)
-    partial = (not_phone >= 1) & (f["size"].to_numpy(np.float64) >= 3) & (f["shared_personal_kinds"].to_numpy(np.float64) >= 2)
+    partial = (
+        (not_phone >= 1)
+        & (f["size"].to_numpy(np.float64) >= 3)
+        & (f["shared_personal_kinds"].to_numpy(np.float64) >= 2)
+    )
     # Varied elements over two kinds across three accounts: the same national id on two accounts
     # with different phones, one of which another identity uses too (A and C one identity on
     # two phones, A and B one phone for two identities).
-    varied = (f["size"].to_numpy(np.float64) >= 3) & (f["varied_kinds"].to_numpy(np.float64) >= 2) \
+    varied = (
+        (f["size"].to_numpy(np.float64) >= 3)
+        & (f["varied_kinds"].to_numpy(np.float64) >= 2)
         & (f["varied_members"].to_numpy(np.float64) >= 3)
+    )
     strength = np.maximum.reduce([misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0)])
     # A recombined pair glued to a crowd of neighbours (a building's Wi-Fi) convicts the pair, not
     # the crowd: the evidence fades when the accounts on varied elements are under half the ring.
@@ -262,7 +303,11 @@ class RingScorer(BaseEstimator):
             raise ValueError(f"RingScorer.evidence_weights: weights must be in [0, 1], got {bad}")
         if not 0 <= self.anomaly_weight <= 1:
             raise ValueError(f"RingScorer.anomaly_weight must be in [0, 1], got {self.anomaly_weight!r}")
-        missing = [c for c in ANOMALY_FEATURES + RECOMBINED_FEATURES + ("known_fraud", "known_legit") if c not in X.columns]
+        missing = [
+            c
+            for c in ANOMALY_FEATURES + RECOMBINED_FEATURES + ("known_fraud", "known_legit")
+            if c not in X.columns
+        ]
         if missing:
             raise ValueError(f"RingScorer.fit: ring features lack column(s) {missing}")
         self.evidence_weights_ = weights
@@ -376,7 +421,9 @@ class AccountScorer(BaseEstimator):
             | (X["n_ring_identifiers"].to_numpy() >= 2)
             | (X["ring_degree_share"].to_numpy(np.float64) >= 0.5)
         )
-        return np.where(core, 1.0, self.loose_tie_factor + (1 - self.loose_tie_factor) * _clip01(X["ring_degree_share"]))
+        return np.where(
+            core, 1.0, self.loose_tie_factor + (1 - self.loose_tie_factor) * _clip01(X["ring_degree_share"])
+        )
 
     def pattern_fit(self, X: pd.DataFrame, ring_patterns: pd.DataFrame) -> np.ndarray:
         """Per account, in [0, 1]: how much it shows its ring's patterns itself (NaN = ring has none).
@@ -389,7 +436,11 @@ class AccountScorer(BaseEstimator):
         collects = X["ring_payers"].to_numpy() >= 2
         own = {
             "BUST_OUT_PATTERN": X["opened_with_ring"].to_numpy(bool)
-            & ((util >= 0.9) | (X["overdue_days"].to_numpy() > 0) | (np.nan_to_num(X["spend_burst"].to_numpy(np.float64)) >= 0.3)),
+            & (
+                (util >= 0.9)
+                | (X["overdue_days"].to_numpy() > 0)
+                | (np.nan_to_num(X["spend_burst"].to_numpy(np.float64)) >= 0.3)
+            ),
             "TAKEOVER_PATTERN": (X["n_recent_ring_identifiers"].to_numpy() > 0) | collects,
             # A mule paid by only two victims is no pass-through by itself, but it still pays
             # the ring's collector.
@@ -411,7 +462,9 @@ class AccountScorer(BaseEstimator):
         check_is_fitted(self, "proximity_scale_")
         return _clip01(X["fraud_proximity"].to_numpy(np.float64) / max(self.proximity_scale_, 1e-12))
 
-    def score_samples(self, X: pd.DataFrame, ring_score: np.ndarray, ring_patterns: pd.DataFrame | None = None) -> np.ndarray:
+    def score_samples(
+        self, X: pd.DataFrame, ring_score: np.ndarray, ring_patterns: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """Account scores in [0, 1]; ``ring_score`` is the score of each account's ring (0 if none)."""
         check_is_fitted(self, "proximity_scale_")
         ring_score = np.asarray(ring_score, dtype=np.float64)
@@ -419,7 +472,9 @@ class AccountScorer(BaseEstimator):
         if ring_patterns is not None:
             fit = self.pattern_fit(X, ring_patterns)
             fitted = ~np.isnan(fit)
-            factor = np.where(fitted, self.unfit_factor + (1 - self.unfit_factor) * np.nan_to_num(fit), factor)
+            factor = np.where(
+                fitted, self.unfit_factor + (1 - self.unfit_factor) * np.nan_to_num(fit), factor
+            )
         base = ring_score * factor
         prox = _clip01(X["fraud_proximity"].to_numpy(np.float64) / max(self.proximity_scale_, 1e-12))
         score = 1.0 - (1.0 - base) * (1.0 - self.proximity_weight * prox * (base > 0))
@@ -428,8 +483,20 @@ class AccountScorer(BaseEstimator):
 
 
 ACCOUNT_FEATURES = (
-    "fraud_proximity", "is_known_fraud", "ring_degree_share", "n_ring_identifiers", "on_shared_strong", "on_recombined_identity",
-    "utilization", "overdue_days", "opened_with_ring", "n_recent_ring_identifiers", "pass_through", "ring_payers", "ring_payees", "spend_burst",
+    "fraud_proximity",
+    "is_known_fraud",
+    "ring_degree_share",
+    "n_ring_identifiers",
+    "on_shared_strong",
+    "on_recombined_identity",
+    "utilization",
+    "overdue_days",
+    "opened_with_ring",
+    "n_recent_ring_identifiers",
+    "pass_through",
+    "ring_payers",
+    "ring_payees",
+    "spend_burst",
 )
 
 
@@ -448,7 +515,16 @@ def default_actions(scores: pd.Series | np.ndarray, tiers: dict[str, float] | No
 # ---------------------------------------------------------------- reason codes
 
 # Shared identifiers a person should check first: strong kinds before medium before weak.
-_KIND_ORDER = {"device": 0, "card": 1, "bank_account": 2, "national_id": 3, "phone": 4, "email": 5, "address": 6, "ip": 7}
+_KIND_ORDER = {
+    "device": 0,
+    "card": 1,
+    "bank_account": 2,
+    "national_id": 3,
+    "phone": 4,
+    "email": 5,
+    "address": 6,
+    "ip": 7,
+}
 REASON_THRESHOLD = 0.3  # evidence strength from which a code is reported
 
 
@@ -461,8 +537,16 @@ def _fmt_days(days: float) -> str:
     return f"{days:.0f} day" + ("" if round(days) == 1 else "s")
 
 
-_VERBS = {"device": "use", "card": "pay with", "bank_account": "pay out to", "national_id": "give",
-          "address": "live at", "phone": "give", "email": "give", "ip": "connect from"}
+_VERBS = {
+    "device": "use",
+    "card": "pay with",
+    "bank_account": "pay out to",
+    "national_id": "give",
+    "address": "live at",
+    "phone": "give",
+    "email": "give",
+    "ip": "connect from",
+}
 
 
 def ring_reasons(
@@ -492,12 +576,19 @@ def ring_reasons(
 
     if len(identifiers):
         ident = identifiers.assign(order=identifiers["kind"].map(_KIND_ORDER).fillna(9).to_numpy())
-        ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
+        ident = ident.sort_values(
+            ["cluster", "order", "n_members", "key"], ascending=[True, True, False, True]
+        )
         top = ident.groupby("cluster", sort=False).head(max_identifiers)
         rows = row_of_cluster.reindex(top["cluster"]).to_numpy()
         for row, kind, key, n_mem, n_acc, weight, values in zip(
-            rows, top["kind"].to_numpy(), top["key"].to_numpy(), top["n_members"].to_numpy(),
-            top["n_accounts"].to_numpy(), top["weight"].to_numpy(), top["values"].to_numpy(),
+            rows,
+            top["kind"].to_numpy(),
+            top["key"].to_numpy(),
+            top["n_members"].to_numpy(),
+            top["n_accounts"].to_numpy(),
+            top["weight"].to_numpy(),
+            top["values"].to_numpy(),
         ):
             if row < 0 or np.isnan(row):
                 continue
@@ -505,11 +596,23 @@ def ring_reasons(
             if n_acc > n_mem:
                 text += f" ({n_acc} accounts in all)"
             strength = 0.6 if kind in ("device", "card", "bank_account", "national_id") else 0.5
-            collected[int(row)].append((strength, _reason(
-                f"SHARED_{kind.upper()}", text,
-                {"kind": kind, "key": key, "values": list(values) if isinstance(values, (list, tuple, np.ndarray)) else [],
-                 "n_members": int(n_mem), "n_accounts": int(n_acc), "weight": round(float(weight), 4)},
-            )))
+            collected[int(row)].append(
+                (
+                    strength,
+                    _reason(
+                        f"SHARED_{kind.upper()}",
+                        text,
+                        {
+                            "kind": kind,
+                            "key": key,
+                            "values": list(values) if isinstance(values, (list, tuple, np.ndarray)) else [],
+                            "n_members": int(n_mem),
+                            "n_accounts": int(n_acc),
+                            "weight": round(float(weight), 4),
+                        },
+                    ),
+                )
+            )
 
     def fire(code: str, threshold: float = REASON_THRESHOLD) -> np.ndarray:
         return np.flatnonzero(evidence[code].to_numpy() >= threshold)
@@ -522,29 +625,57 @@ def ring_reasons(
     for r in np.flatnonzero(kf > 0):
         ids = list(known_fraud_ids.get(clusters[r], []))
         n = int(kf[r])
-        collected[r].append((2.0, _reason(
-            "KNOWN_FRAUD_IN_RING", f"{n} confirmed fraud account{'s' if n != 1 else ''} in the ring",
-            {"account_ids": ids[:20], "n_known_fraud": n},
-        )))
-    e_open, span, together = evidence["OPENED_TOGETHER"].to_numpy(), col("created_span_days"), col("opened_together_share")
+        collected[r].append(
+            (
+                2.0,
+                _reason(
+                    "KNOWN_FRAUD_IN_RING",
+                    f"{n} confirmed fraud account{'s' if n != 1 else ''} in the ring",
+                    {"account_ids": ids[:20], "n_known_fraud": n},
+                ),
+            )
+        )
+    e_open, span, together = (
+        evidence["OPENED_TOGETHER"].to_numpy(),
+        col("created_span_days"),
+        col("opened_together_share"),
+    )
     age = col("median_age_days")
     for r in fire("OPENED_TOGETHER"):
         n_t = int(round(together[r] * size[r]))
         window = span[r] if n_t == size[r] else None
-        text = (f"{n_t} of {size[r]} accounts opened within {_fmt_days(window)}" if window is not None
-                else f"{n_t} of {size[r]} accounts opened within a few weeks of each other")
-        collected[r].append((e_open[r], _reason(
-            "OPENED_TOGETHER", text,
-            {"n_opened_together": n_t, "created_span_days": round(float(span[r]), 1), "median_age_days": round(float(age[r]), 1)},
-        )))
+        text = (
+            f"{n_t} of {size[r]} accounts opened within {_fmt_days(window)}"
+            if window is not None
+            else f"{n_t} of {size[r]} accounts opened within a few weeks of each other"
+        )
+        collected[r].append(
+            (
+                e_open[r],
+                _reason(
+                    "OPENED_TOGETHER",
+                    text,
+                    {
+                        "n_opened_together": n_t,
+                        "created_span_days": round(float(span[r]), 1),
+                        "median_age_days": round(float(age[r]), 1),
+                    },
+                ),
+            )
+        )
     e_burst, burst_share = evidence["RECENT_LINK_BURST"].to_numpy(), col("recent_link_old_account_share")
     for r in fire("RECENT_LINK_BURST"):
         n = int(round(burst_share[r] * size[r]))
-        collected[r].append((e_burst[r], _reason(
-            "RECENT_LINK_BURST",
-            f"{n} long-standing accounts picked up shared identifiers in the last {_fmt_days(burst_days)}",
-            {"n_accounts": n, "window_days": burst_days},
-        )))
+        collected[r].append(
+            (
+                e_burst[r],
+                _reason(
+                    "RECENT_LINK_BURST",
+                    f"{n} long-standing accounts picked up shared identifiers in the last {_fmt_days(burst_days)}",
+                    {"n_accounts": n, "window_days": burst_days},
+                ),
+            )
+        )
     e_pay, pay_share = evidence["NEW_SHARED_PAYOUT"].to_numpy(), col("new_shared_payout_share")
     banks = {}
     if len(identifiers):
@@ -552,80 +683,169 @@ def ring_reasons(
         banks = group_lists(b["cluster"].to_numpy(), b["key"].to_numpy(), limit=3).to_dict()
     for r in fire("NEW_SHARED_PAYOUT"):
         n = int(round(pay_share[r] * size[r]))
-        collected[r].append((e_pay[r], _reason(
-            "NEW_SHARED_PAYOUT", f"{n} accounts added the same payout bank account in the last {_fmt_days(burst_days)}",
-            {"n_accounts": n, "bank_accounts": banks.get(clusters[r], []), "window_days": burst_days},
-        )))
-    e_max, maxed, util, exposure = evidence["MAXED_CREDIT"].to_numpy(), col("maxed_share"), col("mean_utilization"), col("exposure")
+        collected[r].append(
+            (
+                e_pay[r],
+                _reason(
+                    "NEW_SHARED_PAYOUT",
+                    f"{n} accounts added the same payout bank account in the last {_fmt_days(burst_days)}",
+                    {"n_accounts": n, "bank_accounts": banks.get(clusters[r], []), "window_days": burst_days},
+                ),
+            )
+        )
+    e_max, maxed, util, exposure = (
+        evidence["MAXED_CREDIT"].to_numpy(),
+        col("maxed_share"),
+        col("mean_utilization"),
+        col("exposure"),
+    )
     for r in fire("MAXED_CREDIT"):
         n = int(round(maxed[r] * size[r]))
-        collected[r].append((e_max[r], _reason(
-            "MAXED_CREDIT", f"{n} of {size[r]} accounts use 90% or more of their credit line",
-            {"n_maxed": n, "mean_utilization": round(float(np.nan_to_num(util[r])), 3), "exposure": round(float(exposure[r]), 2)},
-        )))
-    e_od, od, od_days = evidence["OVERDUE_TOGETHER"].to_numpy(), col("overdue_share"), col("mean_overdue_days")
+        collected[r].append(
+            (
+                e_max[r],
+                _reason(
+                    "MAXED_CREDIT",
+                    f"{n} of {size[r]} accounts use 90% or more of their credit line",
+                    {
+                        "n_maxed": n,
+                        "mean_utilization": round(float(np.nan_to_num(util[r])), 3),
+                        "exposure": round(float(exposure[r]), 2),
+                    },
+                ),
+            )
+        )
+    e_od, od, od_days = (
+        evidence["OVERDUE_TOGETHER"].to_numpy(),
+        col("overdue_share"),
+        col("mean_overdue_days"),
+    )
     for r in fire("OVERDUE_TOGETHER"):
         n = int(round(od[r] * size[r]))
-        collected[r].append((e_od[r], _reason(
-            "OVERDUE_TOGETHER", f"{n} of {size[r]} accounts are past due",
-            {"n_overdue": n, "mean_overdue_days": round(float(od_days[r]), 1)},
-        )))
+        collected[r].append(
+            (
+                e_od[r],
+                _reason(
+                    "OVERDUE_TOGETHER",
+                    f"{n} of {size[r]} accounts are past due",
+                    {"n_overdue": n, "mean_overdue_days": round(float(od_days[r]), 1)},
+                ),
+            )
+        )
     core_n, core_spent = col("core_size"), np.nan_to_num(col("core_spend_burst_share").astype(np.float64))
     for r in np.flatnonzero((core_spent * core_n >= 2) & (core_spent >= 0.3)):
         n = int(round(core_spent[r] * core_n[r]))
-        collected[r].append((0.5 + 0.4 * core_spent[r], _reason(
-            "SPENDING_BURST", f"{n} of the {int(core_n[r])} accounts opened together ran up a fifth or more of their credit line within a week",
-            {"n_accounts": n, "core_size": int(core_n[r])},
-        )))
+        collected[r].append(
+            (
+                0.5 + 0.4 * core_spent[r],
+                _reason(
+                    "SPENDING_BURST",
+                    f"{n} of the {int(core_n[r])} accounts opened together ran up a fifth or more of their credit line within a week",
+                    {"n_accounts": n, "core_size": int(core_n[r])},
+                ),
+            )
+        )
     severe = col("severe_overdue_share")
     for r in np.flatnonzero((severe * size >= 2) & (severe >= 0.3)):
         n = int(round(severe[r] * size[r]))
-        collected[r].append((0.4 + 0.4 * severe[r], _reason(
-            "SEVERELY_PAST_DUE", f"{n} of {size[r]} accounts are 90 or more days past due",
-            {"n_accounts": n},
-        )))
-    e_cb, cb_members, cb_share = evidence["CHARGEBACKS"].to_numpy(), col("chargeback_member_share"), col("chargeback_share")
+        collected[r].append(
+            (
+                0.4 + 0.4 * severe[r],
+                _reason(
+                    "SEVERELY_PAST_DUE",
+                    f"{n} of {size[r]} accounts are 90 or more days past due",
+                    {"n_accounts": n},
+                ),
+            )
+        )
+    e_cb, cb_members, cb_share = (
+        evidence["CHARGEBACKS"].to_numpy(),
+        col("chargeback_member_share"),
+        col("chargeback_share"),
+    )
     for r in fire("CHARGEBACKS"):
         n = int(round(cb_members[r] * size[r]))
-        collected[r].append((e_cb[r], _reason(
-            "CHARGEBACKS", f"{n} of {size[r]} accounts had chargebacks",
-            {"n_accounts": n, "chargeback_share": round(float(cb_share[r]), 3)},
-        )))
-    e_pt, pt, fan_in, internal = evidence["PASS_THROUGH_MONEY"].to_numpy(), col("pass_through_share"), col("fan_in"), col("internal_flow")
+        collected[r].append(
+            (
+                e_cb[r],
+                _reason(
+                    "CHARGEBACKS",
+                    f"{n} of {size[r]} accounts had chargebacks",
+                    {"n_accounts": n, "chargeback_share": round(float(cb_share[r]), 3)},
+                ),
+            )
+        )
+    e_pt, pt, fan_in, internal = (
+        evidence["PASS_THROUGH_MONEY"].to_numpy(),
+        col("pass_through_share"),
+        col("fan_in"),
+        col("internal_flow"),
+    )
     for r in fire("PASS_THROUGH_MONEY"):
         n = int(round(pt[r] * size[r]))
         payees = list(top_payees.get(clusters[r], []))
         text = f"{n} of {size[r]} accounts pass on money from {int(fan_in[r])} outside payers"
         if payees:
             text += f" to the same accounts ({', '.join(payees[:3])})"
-        collected[r].append((e_pt[r], _reason(
-            "MONEY_FAN_IN", text,
-            {"n_pass_through": n, "n_payers": int(fan_in[r]), "collectors": payees[:10], "internal_flow": round(float(internal[r]), 2)},
-        )))
+        collected[r].append(
+            (
+                e_pt[r],
+                _reason(
+                    "MONEY_FAN_IN",
+                    text,
+                    {
+                        "n_pass_through": n,
+                        "n_payers": int(fan_in[r]),
+                        "collectors": payees[:10],
+                        "internal_flow": round(float(internal[r]), 2),
+                    },
+                ),
+            )
+        )
     if "RECOMBINED_IDENTITY" in evidence and "recombined" in identifiers:
-        for r, reason in _recombined_reasons(f, evidence["RECOMBINED_IDENTITY"].to_numpy(), identifiers, row_of_cluster):
+        for r, reason in _recombined_reasons(
+            f, evidence["RECOMBINED_IDENTITY"].to_numpy(), identifiers, row_of_cluster
+        ):
             collected[r].append(reason)
     e_sync, sync = evidence["LINKED_TOGETHER"].to_numpy(), col("link_sync_share")
     for r in fire("LINKED_TOGETHER"):
         if e_burst[r] >= REASON_THRESHOLD:
             continue  # the burst says it more precisely
         n = int(round(sync[r] * size[r]))
-        collected[r].append((e_sync[r] * 0.6, _reason(
-            "LINKED_TOGETHER", f"{n} of {size[r]} accounts started using their shared identifiers within days of each other",
-            {"n_accounts": n},
-        )))
+        collected[r].append(
+            (
+                e_sync[r] * 0.6,
+                _reason(
+                    "LINKED_TOGETHER",
+                    f"{n} of {size[r]} accounts started using their shared identifiers within days of each other",
+                    {"n_accounts": n},
+                ),
+            )
+        )
     for r in np.flatnonzero(anomaly >= 0.5):
         if collected[r]:
-            collected[r].append((anomaly[r] * 0.5, _reason(
-                "UNUSUAL_RING", "the ring's features are unlike ordinary groups of linked accounts",
-                {"anomaly": round(float(anomaly[r]), 3)},
-            )))
+            collected[r].append(
+                (
+                    anomaly[r] * 0.5,
+                    _reason(
+                        "UNUSUAL_RING",
+                        "the ring's features are unlike ordinary groups of linked accounts",
+                        {"anomaly": round(float(anomaly[r]), 3)},
+                    ),
+                )
+            )
     legit = col("known_legit")
     for r in np.flatnonzero(legit > 0):
-        collected[r].append((0.1, _reason(
-            "VERIFIED_LEGIT_MEMBERS", f"{int(legit[r])} of {size[r]} accounts are verified legitimate",
-            {"n_known_legit": int(legit[r])},
-        )))
+        collected[r].append(
+            (
+                0.1,
+                _reason(
+                    "VERIFIED_LEGIT_MEMBERS",
+                    f"{int(legit[r])} of {size[r]} accounts are verified legitimate",
+                    {"n_known_legit": int(legit[r])},
+                ),
+            )
+        )
     out = []
     for reasons in collected:
         if len(reasons) > 1:
@@ -634,7 +854,11 @@ def ring_reasons(
     return out
 
 
-_PERSONAL_KINDS = ("national_id", "phone", "email")  # bit order of the ``conflicts`` mask (features.PERSONAL_KINDS)
+_PERSONAL_KINDS = (
+    "national_id",
+    "phone",
+    "email",
+)  # bit order of the ``conflicts`` mask (features.PERSONAL_KINDS)
 
 
 def _plural(kind: str) -> str:
@@ -642,7 +866,10 @@ def _plural(kind: str) -> str:
 
 
 def _recombined_reasons(
-    features: pd.DataFrame, strength: np.ndarray, identifiers: pd.DataFrame, row_of_cluster: pd.Series,
+    features: pd.DataFrame,
+    strength: np.ndarray,
+    identifiers: pd.DataFrame,
+    row_of_cluster: pd.Series,
     max_identifiers: int = 5,
 ) -> list[tuple[int, tuple[float, dict]]]:
     """RECOMBINED_IDENTITY reasons, for the rings where the evidence fires (not every ring)."""
@@ -650,15 +877,26 @@ def _recombined_reasons(
     if len(fired) == 0:
         return []
     clusters = features.index.to_numpy()[fired]
-    varied = identifiers["varied"].to_numpy(bool) if "varied" in identifiers else identifiers["recombined"].to_numpy(bool)
+    varied = (
+        identifiers["varied"].to_numpy(bool)
+        if "varied" in identifiers
+        else identifiers["recombined"].to_numpy(bool)
+    )
     rec = identifiers[varied & identifiers["cluster"].isin(clusters).to_numpy()]
     # Recombined before merely varied; national ids first (the anchor of an identity), then
     # e-mails, phones; bigger groups first.
     order = {"national_id": 0, "email": 1, "phone": 2}
-    rec = rec.assign(order=rec["kind"].map(order).to_numpy(), plain=~rec["recombined"].to_numpy(bool)).sort_values(
-        ["cluster", "plain", "order", "n_members", "key"], ascending=[True, True, True, False, True])
+    rec = rec.assign(
+        order=rec["kind"].map(order).to_numpy(), plain=~rec["recombined"].to_numpy(bool)
+    ).sort_values(
+        ["cluster", "plain", "order", "n_members", "key"], ascending=[True, True, True, False, True]
+    )
     # Every holder of a recombined element also holds a varied one (recombined implies varied).
-    members = features["varied_members"].to_numpy() if "varied_members" in features else features["recombined_members"].to_numpy()
+    members = (
+        features["varied_members"].to_numpy()
+        if "varied_members" in features
+        else features["recombined_members"].to_numpy()
+    )
     out = []
     for cluster, group in rec.groupby("cluster", sort=False):
         r = int(row_of_cluster[cluster])
@@ -681,21 +919,47 @@ def _recombined_reasons(
                 clauses.append(f"each has its own {' and '.join(own)}")
             if some:
                 clauses.append(f"they use {' and '.join(some)}")
-            sentences.append(f"{row.n_members} accounts share {row.kind.replace('_', ' ')} {shown} but {' and '.join(clauses)}")
-            items.append({"kind": row.kind, "key": row.key, "values": values, "n_members": int(row.n_members),
-                          "differs_in": differs, "recombined": bool(row.recombined)})
+            sentences.append(
+                f"{row.n_members} accounts share {row.kind.replace('_', ' ')} {shown} but {' and '.join(clauses)}"
+            )
+            items.append(
+                {
+                    "kind": row.kind,
+                    "key": row.key,
+                    "values": values,
+                    "n_members": int(row.n_members),
+                    "differs_in": differs,
+                    "recombined": bool(row.recombined),
+                }
+            )
         kinds = sorted(set(group["kind"]), key=order.get)
         text = sentences[0]
         if len(group) > 1:
             more = len(group) - 1
-            text += (f"; {more} more identity element{'s' if more > 1 else ''} shared the same way "
-                     f"({', '.join(k.replace('_', ' ') for k in kinds)} in all) tie{'' if more > 1 else 's'} "
-                     f"{int(members[r])} accounts into one mosaic")
-        out.append((r, (1.0 + float(strength[r]), _reason(
-            "RECOMBINED_IDENTITY", text,
-            {"identifiers": items, "n_recombined": int(len(group)), "kinds": kinds,
-             "n_accounts": int(members[r]), "strength": round(float(strength[r]), 3)},
-        ))))
+            text += (
+                f"; {more} more identity element{'s' if more > 1 else ''} shared the same way "
+                f"({', '.join(k.replace('_', ' ') for k in kinds)} in all) tie{'' if more > 1 else 's'} "
+                f"{int(members[r])} accounts into one mosaic"
+            )
+        out.append(
+            (
+                r,
+                (
+                    1.0 + float(strength[r]),
+                    _reason(
+                        "RECOMBINED_IDENTITY",
+                        text,
+                        {
+                            "identifiers": items,
+                            "n_recombined": int(len(group)),
+                            "kinds": kinds,
+                            "n_accounts": int(members[r]),
+                            "strength": round(float(strength[r]), 3),
+                        },
+                    ),
+                ),
+            )
+        )
     return out
 
 
@@ -727,27 +991,50 @@ def account_reasons(
             text = f"member of ring {ring_id} (score {ring_scores[i]:.2f})"
             if ring_top_reason[i]:
                 text += f": {ring_top_reason[i]}"
-            reasons.append(_reason("IN_SUSPECT_RING", text, {"ring_id": ring_id, "ring_score": round(float(ring_scores[i]), 4)}))
+            reasons.append(
+                _reason(
+                    "IN_SUSPECT_RING",
+                    text,
+                    {"ring_id": ring_id, "ring_score": round(float(ring_scores[i]), 4)},
+                )
+            )
             idents = account_identifiers.iat[i] if len(account_identifiers) else None
             if isinstance(idents, list) and idents:
                 shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in idents[:3])
-                reasons.append(_reason(
-                    "SHARES_WITH_RING", f"shares {shown} with other ring members",
-                    {"identifiers": [{"kind": k, "key": v} for k, v in idents[:10]]},
-                ))
+                reasons.append(
+                    _reason(
+                        "SHARES_WITH_RING",
+                        f"shares {shown} with other ring members",
+                        {"identifiers": [{"kind": k, "key": v} for k, v in idents[:10]]},
+                    )
+                )
             if tie[i] < 1:
-                reasons.append(_reason(
-                    "LOOSE_TIE", "tied to the ring by a single weaker link, so scored below it",
-                    {"tie": round(float(tie[i]), 3)},
-                ))
+                reasons.append(
+                    _reason(
+                        "LOOSE_TIE",
+                        "tied to the ring by a single weaker link, so scored below it",
+                        {"tie": round(float(tie[i]), 3)},
+                    )
+                )
         if proximity[i] >= 0.5 and not known_fraud[i]:
-            reasons.append(_reason(
-                "NEAR_CONFIRMED_FRAUD", "closely linked to confirmed fraud accounts",
-                {"proximity": round(float(proximity[i]), 3)},
-            ))
+            reasons.append(
+                _reason(
+                    "NEAR_CONFIRMED_FRAUD",
+                    "closely linked to confirmed fraud accounts",
+                    {"proximity": round(float(proximity[i]), 3)},
+                )
+            )
         if ring_id is not None and np.nan_to_num(util[i]) >= 0.9 and scores[i] > 0:
-            reasons.append(_reason("MAXED_CREDIT", f"uses {util[i]:.0%} of its credit line", {"utilization": round(float(util[i]), 3)}))
+            reasons.append(
+                _reason(
+                    "MAXED_CREDIT",
+                    f"uses {util[i]:.0%} of its credit line",
+                    {"utilization": round(float(util[i]), 3)},
+                )
+            )
         if known_legit[i]:
-            reasons.append(_reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"}))
+            reasons.append(
+                _reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"})
+            )
         out.append(reasons)
     return out

@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import InputError, Problem
+from fraudgraph.ingest.normalize import encode_strings, keys_from_codes
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     ACCOUNT_STATUSES,
@@ -44,7 +45,6 @@ from fraudgraph.model.frames import (
     TRANSACTION_COLUMNS,
     TRANSACTION_STATUSES,
 )
-from fraudgraph.ingest.normalize import encode_strings, keys_from_codes
 
 __all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
@@ -52,7 +52,15 @@ __all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "accounts": ("account_id", "created_at", "credit_limit", "balance", "overdue_days", "status", "label"),
     "links": ("account_id", "kind", "value", "first_seen"),
-    "transactions": ("txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"),
+    "transactions": (
+        "txn_id",
+        "account_id",
+        "counterparty",
+        "counterparty_kind",
+        "amount",
+        "timestamp",
+        "status",
+    ),
 }
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "accounts": ("account_id", "created_at"),
@@ -101,7 +109,9 @@ class _ProblemLog:
         self.summaries: set[int] = set()  # positions in ``listed`` of "... and N more" problems
         self.total = 0
 
-    def file_problem(self, label: str, line: int | None, column: str | None, value: object, message: str) -> None:
+    def file_problem(
+        self, label: str, line: int | None, column: str | None, value: object, message: str
+    ) -> None:
         self.total += 1
         self.listed.append(Problem(label, line, column, value, message))
 
@@ -142,7 +152,12 @@ class _ProblemLog:
         rank = {label: i for i, label in enumerate(order)}
         # By file, then file-level problems, rows by line, and the "... and N more" counts last.
         order_keys = [
-            (rank.get(p.file, len(rank)), 2 if i in self.summaries else int(p.line is not None), p.line or 0, i)
+            (
+                rank.get(p.file, len(rank)),
+                2 if i in self.summaries else int(p.line is not None),
+                p.line or 0,
+                i,
+            )
             for i, p in enumerate(self.listed)
         ]
         problems = [self.listed[k[-1]] for k in sorted(order_keys)]
@@ -217,14 +232,20 @@ def _discover(folder: Path, log: _ProblemLog) -> dict[str, Path]:
         found = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").is_file()]
         if len(found) > 1:
             log.file_problem(
-                str(folder), None, None, None,
+                str(folder),
+                None,
+                None,
+                None,
                 f"both {' and '.join(f.name for f in found)} exist; keep one {name} file",
             )
         elif found:
             files[name] = found[0]
         elif name != "transactions":
             log.file_problem(
-                str(folder), None, None, None,
+                str(folder),
+                None,
+                None,
+                None,
                 f"missing {name} table: expected {name}.csv, {name}.csv.gz or {name}.parquet in {folder}",
             )
     return files
@@ -257,7 +278,9 @@ def _read_csv_header(file: Path, label: str, log: _ProblemLog) -> list[str] | No
     try:
         text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        log.file_problem(label, 1, None, first_line, f"header is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        log.file_problem(
+            label, 1, None, first_line, f"header is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        )
         return None
     return next(csv.reader(io.StringIO(text)))
 
@@ -270,7 +293,9 @@ def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
     names: list[str] = []
     for i, column in enumerate(header):
         if column in names:
-            log.file_problem(label, 1, column, column, f"column '{column}' appears more than once in the header")
+            log.file_problem(
+                label, 1, column, column, f"column '{column}' appears more than once in the header"
+            )
             column = f"{column} (column {i + 1})"
         names.append(column)
 
@@ -314,7 +339,10 @@ def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
             if len(log.listed) < _MAX_LISTED:
                 log.listed.append(
                     Problem(
-                        label, row.number, None, row.text,
+                        label,
+                        row.number,
+                        None,
+                        row.text,
                         f"row has {row.actual_columns} field(s), the header has {row.expected_columns}",
                     )
                 )
@@ -365,7 +393,10 @@ def _check_columns(table: _Table, log: _ProblemLog, warnings: list[str]) -> None
             near = [c for c in present if str(c).strip().lower() == column]
             hint = f" (found '{near[0]}'; column names are exact and lower-case)" if near else ""
             log.file_problem(
-                table.label, None, column, None,
+                table.label,
+                None,
+                column,
+                None,
                 f"missing required column '{column}'{hint}; columns found: {', '.join(map(str, present)) or 'none'}",
             )
     extra = [c for c in present if c not in TABLE_COLUMNS[table.name]]
@@ -424,13 +455,20 @@ def _enumeration(
     table: _Table, column: str, allowed: tuple[str, ...], default: str | None, log: _ProblemLog
 ) -> pd.Series:
     """Values of an enumerated column; empty -> ``default`` (``None`` = empty is an error)."""
-    text = _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
+    text = (
+        _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
+    )
     empty = (text == "").to_numpy(dtype=bool)
     wrong = ~_is_in(text, allowed) & (~empty if default is not None else True)
     choices = ", ".join(allowed)
     log.row_problems(
-        table, wrong, column, text,
-        lambda v, _: f"empty {column} (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}",
+        table,
+        wrong,
+        column,
+        text,
+        lambda v, _: (
+            f"empty {column} (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}"
+        ),
     )
     if default is not None and empty.any():
         text = text.where(~empty, default)
@@ -457,12 +495,20 @@ def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.S
             parsed, missing, out_of_range = (values[codes] for values in distinct)
     bad = np.isnat(parsed) & ~missing & ~out_of_range
     log.row_problems(
-        table, bad, column, text,
+        table,
+        bad,
+        column,
+        text,
         lambda v, _: f"{v!r} is not an ISO-8601 date or datetime (e.g. 2024-03-01 or 2024-03-01T14:30:00Z)",
     )
     log.row_problems(
-        table, out_of_range, column, text,
-        lambda v, _: f"{v!r} is outside the supported dates {pd.Timestamp.min.date()} .. {pd.Timestamp.max.date()}",
+        table,
+        out_of_range,
+        column,
+        text,
+        lambda v, _: (
+            f"{v!r} is outside the supported dates {pd.Timestamp.min.date()} .. {pd.Timestamp.max.date()}"
+        ),
     )
     if required:
         log.row_problems(table, missing, column, text, lambda v, _: f"empty {column} (a date is required)")
@@ -494,7 +540,9 @@ def _mostly_distinct(text: pd.Series, sample_size: int = 2000) -> bool:
     return sample.nunique() > len(sample) // 2
 
 
-def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+def _numbers(
+    table: _Table, column: str, log: _ProblemLog
+) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """Parsed float64 values (NaN where empty or bad), the text shown in problems, which rows were
     not numbers (already reported) and which were empty."""
     series = table.frame[column]
@@ -530,7 +578,10 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
         if duplicated.any():
             first_position = _first_positions(ids)
             log.row_problems(
-                table, duplicated, "account_id", ids,
+                table,
+                duplicated,
+                "account_id",
+                ids,
                 lambda v, pos: f"duplicate account_id {v!r} (first on {_where(table, first_position[v])})",
             )
         out["account_id"] = ids.reset_index(drop=True)
@@ -550,7 +601,10 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
         if minimum is not None:
             negative = (values < minimum).to_numpy(dtype=bool, na_value=False)
             log.row_problems(
-                table, negative, column, text,
+                table,
+                negative,
+                column,
+                text,
                 lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)",
             )
         out[column] = values.reset_index(drop=True)
@@ -561,7 +615,10 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
         # 2**53: beyond it a float is no longer an exact whole number (and int64 would overflow)
         not_whole = ~bad & ~missing & ((v < 0) | (v != np.floor(v)) | (v >= 2**53))
         log.row_problems(
-            table, not_whole, "overdue_days", text,
+            table,
+            not_whole,
+            "overdue_days",
+            text,
             lambda v, _: f"overdue_days {v!s} is not a whole number >= 0",
         )
         out["overdue_days"] = np.where(np.isnan(v) | not_whole, 0, v).astype(np.int64)
@@ -618,20 +675,32 @@ def _validate_links(
     kind_codes, kind_dict = encode_strings(kind_text)
 
     # Rules checked once per distinct value, then spread to the rows through the codes.
-    kind_known = np.asarray(pc.is_in(kind_dict, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False))
+    kind_known = np.asarray(
+        pc.is_in(kind_dict, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False)
+    )
     choices = ", ".join(kinds)
     bad_kind = ~kind_known[kind_codes] if len(kind_dict) else np.zeros(len(kind_codes), dtype=bool)
     log.row_problems(
-        table, bad_kind, "kind", kind_text,
-        lambda v, _: f"empty kind (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}"
-        + (" (other kinds must be declared in the workspace configuration)" if v else ""),
+        table,
+        bad_kind,
+        "kind",
+        kind_text,
+        lambda v, _: (
+            f"empty kind (expected one of {choices})"
+            if v == ""
+            else f"{v!r} is not one of {choices}"
+            + (" (other kinds must be declared in the workspace configuration)" if v else "")
+        ),
     )
     if account_ids is not None and len(account_dict):
         known = pc.is_in(account_dict, value_set=_arrow_text(account_ids))
         blank = pc.equal(pc.utf8_trim_whitespace(account_dict), "")
         unknown = np.asarray(pc.and_(pc.invert(known), pc.invert(blank)).to_numpy(zero_copy_only=False))
         log.row_problems(
-            table, unknown[account_codes], "account_id", account_text,
+            table,
+            unknown[account_codes],
+            "account_id",
+            account_text,
             lambda v, _: f"account_id {v!r} is not in the accounts table",
         )
     first_seen = (
@@ -711,7 +780,10 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
     if duplicated.any():
         first_position = _first_positions(txn_ids)
         log.row_problems(
-            table, duplicated, "txn_id", txn_ids,
+            table,
+            duplicated,
+            "txn_id",
+            txn_ids,
             lambda v, _: f"duplicate txn_id {v!r} (first on {_where(table, first_position[v])})",
         )
     payer = _require_text(table, "account_id", log)
@@ -721,13 +793,20 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
         known = _arrow_text(account_ids)
         unknown_payer = ~_is_in(payer, known) & ~_blank(payer)
         log.row_problems(
-            table, unknown_payer, "account_id", payer, lambda v, _: f"account_id {v!r} is not in the accounts table"
+            table,
+            unknown_payer,
+            "account_id",
+            payer,
+            lambda v, _: f"account_id {v!r} is not in the accounts table",
         )
         unknown_counterparty = (
             (counterparty_kind == "account").to_numpy() & ~_is_in(counterparty, known) & ~_blank(counterparty)
         )
         log.row_problems(
-            table, unknown_counterparty, "counterparty", counterparty,
+            table,
+            unknown_counterparty,
+            "counterparty",
+            counterparty,
             lambda v, _: f"counterparty {v!r} has counterparty_kind account but is not in the accounts table",
         )
     amount, amount_text, _, amount_missing = _numbers(table, "amount", log)

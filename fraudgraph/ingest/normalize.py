@@ -52,16 +52,56 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["NO_IDENTITY", "NO_IDENTITY_KEYS", "canonical_key", "canonical_keys", "encode_strings", "keys_from_codes"]
+__all__ = [
+    "NO_IDENTITY",
+    "NO_IDENTITY_KEYS",
+    "canonical_key",
+    "canonical_keys",
+    "encode_strings",
+    "keys_from_codes",
+]
 
 #: Spellings that mean "no value" in any kind. Compared with the trimmed, lower-cased raw value
 #: and with the lower-cased canonical key.
 NO_IDENTITY: frozenset[str] = frozenset(
     {
-        "", "-", "--", "---", ".", "?", "??", "???", "0", "x", "xx", "xxx", "n/a", "n.a.", "n.a", "na",
-        "#n/a", "none", "null", "(null)", "<null>", "nil", "nan", "undefined", "unknown", "unk",
-        "missing", "not available", "not provided", "notprovided", "not applicable", "blank",
-        "empty", "default", "test", "tbd", "no",
+        "",
+        "-",
+        "--",
+        "---",
+        ".",
+        "?",
+        "??",
+        "???",
+        "0",
+        "x",
+        "xx",
+        "xxx",
+        "n/a",
+        "n.a.",
+        "n.a",
+        "na",
+        "#n/a",
+        "none",
+        "null",
+        "(null)",
+        "<null>",
+        "nil",
+        "nan",
+        "undefined",
+        "unknown",
+        "unk",
+        "missing",
+        "not available",
+        "not provided",
+        "notprovided",
+        "not applicable",
+        "blank",
+        "empty",
+        "default",
+        "test",
+        "tbd",
+        "no",
     }
 )
 
@@ -70,17 +110,37 @@ NO_IDENTITY: frozenset[str] = frozenset(
 NO_IDENTITY_KEYS: Mapping[str, frozenset[str]] = {
     "email": frozenset(
         {
-            "test@test.com", "test@example.com", "none@none.com", "noemail@noemail.com",
-            "no@email.com", "noemail@email.com", "email@email.com", "na@na.com", "null@null.com",
-            "unknown@unknown.com", "example@example.com", "user@example.com", "noreply@noreply.com",
-            "a@a.com", "x@x.com", "abc@abc.com", "asdf@asdf.com", "test@gmail.com",
+            "test@test.com",
+            "test@example.com",
+            "none@none.com",
+            "noemail@noemail.com",
+            "no@email.com",
+            "noemail@email.com",
+            "email@email.com",
+            "na@na.com",
+            "null@null.com",
+            "unknown@unknown.com",
+            "example@example.com",
+            "user@example.com",
+            "noreply@noreply.com",
+            "a@a.com",
+            "x@x.com",
+            "abc@abc.com",
+            "asdf@asdf.com",
+            "test@gmail.com",
         }
     ),
     "phone": frozenset({"1234567890", "0123456789", "1234567", "9876543210"}),
     "card": frozenset(
         {  # the card networks' published test numbers
-            "4111111111111111", "4242424242424242", "4012888888881881", "5555555555554444",
-            "5105105105105100", "378282246310005", "371449635398431", "6011111111111117",
+            "4111111111111111",
+            "4242424242424242",
+            "4012888888881881",
+            "5555555555554444",
+            "5105105105105100",
+            "378282246310005",
+            "371449635398431",
+            "6011111111111117",
         }
     ),
     "bank_account": frozenset({"123456789", "1234567890"}),
@@ -166,7 +226,9 @@ def _email_keys(raw: pa.Array) -> pa.Array:
     s = _replace(s, r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
     is_gmail = pc.match_substring_regex(s, r"^[^@]*@gmail\.com$")
     gmail_local = _replace(_replace(s, r"@gmail\.com$", ""), r"\.", "")
-    gmail_key = pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type))
+    gmail_key = pc.binary_join_element_wise(
+        gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type)
+    )
     return pc.if_else(is_gmail, gmail_key, s)
 
 
@@ -237,7 +299,9 @@ def _compressed_ipv6(value: str | None) -> str | None:
 
 
 def _casefold_keys(raw: pa.Array) -> pa.Array:
-    return pa.array([None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string())
+    return pa.array(
+        [None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string()
+    )
 
 
 _KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
@@ -364,7 +428,7 @@ def keys_from_codes(
     with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
         results = pool.map(lambda w: _keys_of_kind(w[0], values.take(pa.array(w[3]))), work)
         slot = np.zeros(len(values), dtype=np.int64)  # value code -> position among its kind's values
-        for (kind, rows, row_values, kind_values), kind_keys in zip(work, results):
+        for (_kind, rows, row_values, kind_values), kind_keys in zip(work, results):
             slot[kind_values] = np.arange(len(kind_values))
             keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
     return keys

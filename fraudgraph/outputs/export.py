@@ -310,7 +310,10 @@ def prepare_graph(G: nx.Graph) -> nx.DiGraph:
             )
         # edge totals are sums, always known: edges carry no _known flags
         attrs = _normalize_attributes(
-            {**data, "edge_type": edge_type}, EDGE_SCHEMAS[edge_type], f"edge {u!r} -> {v!r}", known_flags=False
+            {**data, "edge_type": edge_type},
+            EDGE_SCHEMAS[edge_type],
+            f"edge {u!r} -> {v!r}",
+            known_flags=False,
         )
         H.add_edge(node_ids[u], node_ids[v], **attrs)
         edge_items.append(H.edges[node_ids[u], node_ids[v]])
@@ -400,7 +403,9 @@ def _atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
     try:
         for target in targets:
             if not target.parent.is_dir():
-                raise ExportError(f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist")
+                raise ExportError(
+                    f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist"
+                )
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             os.close(fd)
             temps.append(Path(name))
@@ -561,7 +566,9 @@ def graph_to_frames(H: nx.DiGraph) -> tuple[pd.DataFrame, pd.DataFrame]:
     return (
         pd.DataFrame([{"id": n, **d} for n, d in H.nodes(data=True)], columns=node_columns, dtype=object),
         pd.DataFrame(
-            [{"source": u, "target": v, **d} for u, v, d in H.edges(data=True)], columns=edge_columns, dtype=object
+            [{"source": u, "target": v, **d} for u, v, d in H.edges(data=True)],
+            columns=edge_columns,
+            dtype=object,
         ),
     )
 
@@ -684,14 +691,22 @@ def _write_cypher(H: nx.DiGraph, G: nx.Graph, path: Path) -> None:
 # HTML: one self-contained interactive file
 # --------------------------------------------------------------------------------------------
 
-_SCRIPT_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def script_json(value: Any) -> str:
     """JSON safe to place inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and the
     JavaScript line separators are \\u-escaped, so no value (``</script>``, ``<!--``) can end the
     element; ``JSON.parse`` and ``json.loads`` give the original strings back."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
+    text = json.dumps(
+        value, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":")
+    )
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_JSON_ESCAPES[m.group()], text)
 
 
@@ -790,12 +805,12 @@ def graph_to_html(H: nx.DiGraph, G: nx.Graph | None = None, *, ticks: int = 300)
     )
     title = data["title"] or "fraudgraph subgraph"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{html.escape(csp)}\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp)}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_HTML_STYLE}</style>\n</head>\n<body>\n"
         f"{_HTML_BODY}"
-        f"<script type=\"application/json\" id=\"fraudgraph-data\">{script_json(data)}</script>\n"
+        f'<script type="application/json" id="fraudgraph-data">{script_json(data)}</script>\n'
         f"<script>{js}</script>\n</body>\n</html>\n"
     )
 
@@ -911,10 +926,18 @@ def render_png(
     max_amount = max((d["amount"] for _, _, d in paid), default=1.0) or 1.0
     for u, v, d in paid:
         ax.annotate(
-            "", xy=pos[v], xytext=pos[u], zorder=2,
+            "",
+            xy=pos[v],
+            xytext=pos[u],
+            zorder=2,
             arrowprops=dict(
-                arrowstyle="-|>", color=PAID_EDGE_COLOUR, alpha=0.85, shrinkA=6, shrinkB=6,
-                linewidth=0.8 + 2.2 * math.sqrt(max(d["amount"], 0.0) / max_amount), mutation_scale=11,
+                arrowstyle="-|>",
+                color=PAID_EDGE_COLOUR,
+                alpha=0.85,
+                shrinkA=6,
+                shrinkB=6,
+                linewidth=0.8 + 2.2 * math.sqrt(max(d["amount"], 0.0) / max_amount),
+                mutation_scale=11,
             ),
         )
 
@@ -931,19 +954,32 @@ def render_png(
             # identifiers many accounts in the picture share are drawn larger: they are what links the ring
             degree = np.array([H.degree(v) for v, _ in group], dtype=float)
             ax.scatter(
-                xy[:, 0], xy[:, 1], marker="s", s=node_size * np.clip(0.7 + 0.25 * np.sqrt(degree), 1.0, 3.0),
-                c=[colours[d["kind"]] for _, d in group], edgecolors="#222" if hub else "white",
-                linewidths=1.4 if hub else 0.6, linestyles="--" if hub else "-", zorder=3,
+                xy[:, 0],
+                xy[:, 1],
+                marker="s",
+                s=node_size * np.clip(0.7 + 0.25 * np.sqrt(degree), 1.0, 3.0),
+                c=[colours[d["kind"]] for _, d in group],
+                edgecolors="#222" if hub else "white",
+                linewidths=1.4 if hub else 0.6,
+                linestyles="--" if hub else "-",
+                zorder=3,
             )
     if accounts:
         xy = np.array([pos[v] for v, _ in accounts])
         seed_flags = np.array([d["seed"] for _, d in accounts])
         fraud_flags = np.array([d["fraud_label"] == "fraud" for _, d in accounts])
         ax.scatter(
-            xy[:, 0], xy[:, 1], marker="o", s=np.where(seed_flags, node_size * 1.5, node_size),
-            c=[d["score"] for _, d in accounts], cmap=risk_cmap, vmin=0.0, vmax=1.0,
+            xy[:, 0],
+            xy[:, 1],
+            marker="o",
+            s=np.where(seed_flags, node_size * 1.5, node_size),
+            c=[d["score"] for _, d in accounts],
+            cmap=risk_cmap,
+            vmin=0.0,
+            vmax=1.0,
             edgecolors=np.where(fraud_flags, "black", "white").tolist(),
-            linewidths=np.where(fraud_flags, 2.2, 0.8), zorder=4,
+            linewidths=np.where(fraud_flags, 2.2, 0.8),
+            zorder=4,
         )
 
     labelled = labelled_nodes(H)
@@ -952,28 +988,60 @@ def render_png(
         if v in labelled:
             x, y = pos[v]
             ax.annotate(
-                _plain_label(d["label"]), (x, y), xytext=(0, -9 - math.sqrt(node_size) / 2),
-                textcoords="offset points", ha="center", va="top", fontsize=font_size,
-                color="#263238", zorder=5, annotation_clip=False,
+                _plain_label(d["label"]),
+                (x, y),
+                xytext=(0, -9 - math.sqrt(node_size) / 2),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=font_size,
+                color="#263238",
+                zorder=5,
+                annotation_clip=False,
             ).set_parse_math(False)
     title = _plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
     center = _plain_label(H.graph.get("center") or "", 90)
     counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
-    ax.set_title(f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left").set_parse_math(False)
+    ax.set_title(
+        f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left"
+    ).set_parse_math(False)
 
     handles = [
-        Line2D([], [], marker="o", ls="", ms=9, mfc=RISK_STOPS[-1][1], mec="white", label="account (colour = risk score)"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            ms=9,
+            mfc=RISK_STOPS[-1][1],
+            mec="white",
+            label="account (colour = risk score)",
+        ),
         Line2D([], [], marker="o", ls="", ms=11, mfc="#cfd8dc", mec="white", label="seed account (larger)"),
         Line2D([], [], marker="o", ls="", ms=9, mfc="#cfd8dc", mec="black", mew=2, label="labelled fraud"),
-        *[Line2D([], [], marker="s", ls="", ms=8, mfc=c, mec="white", label=k.replace("_", " ")) for k, c in colours.items()],
+        *[
+            Line2D([], [], marker="s", ls="", ms=8, mfc=c, mec="white", label=k.replace("_", " "))
+            for k, c in colours.items()
+        ],
         Line2D([], [], marker="s", ls="", ms=9, mfc="white", mec="#222", label="hub (not expanded)"),
         Line2D([], [], color=USES_EDGE_COLOUR, lw=1.2, label="uses identifier"),
         Line2D([], [], color=PAID_EDGE_COLOUR, lw=2, marker=">", ms=6, label="paid (width = amount)"),
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9, borderaxespad=0)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=9,
+        borderaxespad=0,
+    )
     colorbar = fig.colorbar(
-        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=risk_cmap), ax=ax, location="bottom",
-        fraction=0.025, shrink=0.35, pad=0.01,
+        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=risk_cmap),
+        ax=ax,
+        location="bottom",
+        fraction=0.025,
+        shrink=0.35,
+        pad=0.01,
     )
     colorbar.set_label("account risk score", fontsize=9)
     if pos:

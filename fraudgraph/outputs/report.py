@@ -39,7 +39,17 @@ from fraudgraph.outputs.export import (
 
 # The columns each table shows, in order. Only the first column(s) named in REQUIRED must be there;
 # other missing columns show as empty cells, so a frame from an older workspace still reports.
-MEMBER_COLUMNS = ["account_id", "created_at", "status", "credit_limit", "balance", "overdue_days", "label", "score", "action"]
+MEMBER_COLUMNS = [
+    "account_id",
+    "created_at",
+    "status",
+    "credit_limit",
+    "balance",
+    "overdue_days",
+    "label",
+    "score",
+    "action",
+]
 IDENTIFIER_COLUMNS = ["kind", "key", "raw_values", "n_members", "n_accounts", "is_hub"]
 FLOW_COLUMNS = ["account_id", "counterparty", "amount", "count"]
 DECISION_COLUMNS = ["account_id", "action", "trigger", "score"]
@@ -107,7 +117,9 @@ def display(value: Any, column: str = "") -> str:
         return "yes" if value else "no"
     if isinstance(value, (pd.Timestamp, dt.datetime, np.datetime64)):
         stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        return (
+            stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        )
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}" if column in MONEY_COLUMNS else str(int(value))
     if isinstance(value, (float, np.floating)):
@@ -132,10 +144,7 @@ def _table(frame: pd.DataFrame | None, name: str, columns: list[str]) -> tuple[l
             f"write_report: {name} frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
         )
     shown = columns + [c for c in OPTIONAL_COLUMNS.get(name, []) if c in frame.columns and c not in columns]
-    rows = [
-        [display(record.get(c), c) for c in shown]
-        for record in frame.to_dict("records")
-    ]
+    rows = [[display(record.get(c), c) for c in shown] for record in frame.to_dict("records")]
     return shown, rows
 
 
@@ -152,8 +161,13 @@ def _reasons(value: Any) -> list[dict]:
     out = []
     for reason in value or []:
         if isinstance(reason, dict):
-            out.append({"code": str(reason.get("code", "")), "text": str(reason.get("text", "")),
-                        "evidence": reason.get("evidence")})
+            out.append(
+                {
+                    "code": str(reason.get("code", "")),
+                    "text": str(reason.get("text", "")),
+                    "evidence": reason.get("evidence"),
+                }
+            )
         else:
             out.append({"code": "", "text": str(reason), "evidence": None})
     return out
@@ -193,23 +207,33 @@ def _summary(ring: dict, members: pd.DataFrame, decisions: pd.DataFrame | None) 
         fraud = int((members["label"] == "fraud").sum())
         legit = int((members["label"] == "legit").sum())
         rows.append(("Known outcomes", f"{fraud} confirmed fraud, {legit} confirmed legitimate"))
-    source = decisions if decisions is not None and "action" in decisions.columns and len(decisions) else members
+    source = (
+        decisions if decisions is not None and "action" in decisions.columns and len(decisions) else members
+    )
     if "action" in source.columns:
         counts = source["action"].fillna("none").value_counts()
-        order = [a for a in ACTION_COLOURS if a in counts.index] + [a for a in counts.index if a not in ACTION_COLOURS]
+        order = [a for a in ACTION_COLOURS if a in counts.index] + [
+            a for a in counts.index if a not in ACTION_COLOURS
+        ]
         rows.append(("Actions", ", ".join(f"{counts[a]} {a}" for a in order)))
     reasons = _reasons(ring.get("reasons"))
     for i, reason in enumerate(reasons[:3], 1):
-        rows.append((f"Top reason {i}", f"{reason['code']}: {reason['text']}" if reason["code"] else reason["text"]))
+        rows.append(
+            (f"Top reason {i}", f"{reason['code']}: {reason['text']}" if reason["code"] else reason["text"])
+        )
     return rows
 
 
-def _first_uses(graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, member_ids: set[str]) -> pd.DataFrame:
+def _first_uses(
+    graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, member_ids: set[str]
+) -> pd.DataFrame:
     """(account_id, kind, value, first_seen) for the members: from the links frame when given, else
     from the ``uses`` edges of the graph."""
     columns = ["account_id", "kind", "value", "first_seen"]
     if first_seen is not None and len(first_seen):
-        frame = first_seen.rename(columns={"key": "value"}) if "value" not in first_seen.columns else first_seen
+        frame = (
+            first_seen.rename(columns={"key": "value"}) if "value" not in first_seen.columns else first_seen
+        )
         frame = frame[[c for c in columns if c in frame.columns]].copy()
         frame = frame[frame["account_id"].astype(str).isin(member_ids)]
     elif graph is not None:
@@ -219,7 +243,14 @@ def _first_uses(graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, membe
                 continue
             account, ident = graph.nodes[u], graph.nodes[v]
             if str(account.get("account_id")) in member_ids:
-                records.append((account.get("account_id"), ident.get("kind", ""), ident.get("key", ""), data["first_seen"]))
+                records.append(
+                    (
+                        account.get("account_id"),
+                        ident.get("kind", ""),
+                        ident.get("key", ""),
+                        data["first_seen"],
+                    )
+                )
         frame = pd.DataFrame(records, columns=columns)
     else:
         frame = pd.DataFrame(columns=columns)
@@ -229,18 +260,24 @@ def _first_uses(graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, membe
 
 def _timeline(members: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
     """Account openings and first uses of identifiers, oldest first."""
-    opened = pd.DataFrame({
-        "at": pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"),
-        "account_id": members["account_id"].astype(str),
-        "event": "account opened",
-        "detail": "",
-    })
-    first = pd.DataFrame({
-        "at": uses["first_seen"],
-        "account_id": uses["account_id"].astype(str),
-        "event": "first used " + uses["kind"].astype(str),
-        "detail": uses["value"].astype(str),
-    })
+    opened = pd.DataFrame(
+        {
+            "at": pd.to_datetime(
+                members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"
+            ),
+            "account_id": members["account_id"].astype(str),
+            "event": "account opened",
+            "detail": "",
+        }
+    )
+    first = pd.DataFrame(
+        {
+            "at": uses["first_seen"],
+            "account_id": uses["account_id"].astype(str),
+            "event": "first used " + uses["kind"].astype(str),
+            "detail": uses["value"].astype(str),
+        }
+    )
     events = pd.concat([opened.dropna(subset=["at"]), first], ignore_index=True)
     return events.sort_values(["at", "account_id", "event"], kind="stable").reset_index(drop=True)
 
@@ -252,7 +289,9 @@ def _timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    created = pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed")
+    created = pd.to_datetime(
+        members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"
+    )
     order = (
         pd.DataFrame({"account_id": members["account_id"].astype(str), "created": created})
         .sort_values(["created", "account_id"], na_position="last")
@@ -270,7 +309,9 @@ def _timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     colours = kind_colours(sorted(uses["kind"].astype(str).unique()))
     for kind, group in uses.groupby(uses["kind"].astype(str)):
         rows = group["account_id"].astype(str).map(row_of)
-        ax.scatter(group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2)
+        ax.scatter(
+            group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2
+        )
     ax.invert_yaxis()
     if n <= 40:
         ax.set_yticks(range(n), [_short(a) for a in order["account_id"]], fontsize=8)
@@ -312,11 +353,11 @@ def _graph_png(graph: nx.DiGraph | None) -> bytes | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _sections(
-    ring: dict, members, identifiers, flows, decisions, audit, graph, first_seen
-) -> dict[str, Any]:
+def _sections(ring: dict, members, identifiers, flows, decisions, audit, graph, first_seen) -> dict[str, Any]:
     if not isinstance(ring, dict):
-        raise ExportError(f"write_report: ring must be a dict (ring_id, size, score, ...), got {type(ring).__name__}")
+        raise ExportError(
+            f"write_report: ring must be a dict (ring_id, size, score, ...), got {type(ring).__name__}"
+        )
     if "ring_id" not in ring:
         raise ExportError(f"write_report: ring dict lacks 'ring_id'; it has {', '.join(map(str, ring))}")
     if members is None or not isinstance(members, pd.DataFrame) or "account_id" not in members.columns:
@@ -338,25 +379,33 @@ def _sections(
         "reasons": _reasons(ring.get("reasons")),
         "members": _table(members, "members", MEMBER_COLUMNS),
         "identifiers": _table(identifiers, "identifiers", IDENTIFIER_COLUMNS),
-        "timeline": _table(timeline.head(TIMELINE_ROW_LIMIT), "timeline", ["at", "account_id", "event", "detail"]),
+        "timeline": _table(
+            timeline.head(TIMELINE_ROW_LIMIT), "timeline", ["at", "account_id", "event", "detail"]
+        ),
         "timeline_total": len(timeline),
         "flows": _table(flows, "flows", FLOW_COLUMNS),
         "decisions": _table(decisions, "decisions", DECISION_COLUMNS),
         "audit": _table(audit, "audit", AUDIT_COLUMNS),
         "graph_png": _graph_png(graph),
         "timeline_png": _timeline_png(members, uses),
-        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "graph_notes": [str(n) for n in _notes(graph)],
     }
 
 
 def _with_hub_flags(identifiers: pd.DataFrame | None, graph: nx.DiGraph | None) -> pd.DataFrame | None:
     """The workspace's ring_identifiers carry no is_hub; the export graph knows it per (kind, key)."""
-    if identifiers is None or graph is None or "is_hub" in identifiers.columns or not {"kind", "key"} <= set(identifiers):
+    if (
+        identifiers is None
+        or graph is None
+        or "is_hub" in identifiers.columns
+        or not {"kind", "key"} <= set(identifiers)
+    ):
         return identifiers
     hubs = {
         (str(d.get("kind")), str(d.get("key"))): bool(d.get("is_hub"))
-        for _, d in graph.nodes(data=True) if d.get("node_type") == "identifier"
+        for _, d in graph.nodes(data=True)
+        if d.get("node_type") == "identifier"
     }
     flags = [hubs.get((str(k), str(v))) for k, v in zip(identifiers["kind"], identifiers["key"])]
     return identifiers.assign(is_hub=flags)
@@ -411,12 +460,15 @@ _NUMERIC = re.compile(r"-?[\d,]+(\.\d+)?\Z")
 
 def _html_table(header: list[str], rows: list[list[str]], empty: str) -> str:
     if not rows:
-        return f"<p class=\"muted\">{html.escape(empty)}</p>"
+        return f'<p class="muted">{html.escape(empty)}</p>'
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(
-            f"<td class=\"num\">{html.escape(c)}</td>" if _NUMERIC.match(c) else f"<td>{html.escape(c)}</td>" for c in row
-        ) + "</tr>\n"
+        "<tr>"
+        + "".join(
+            f'<td class="num">{html.escape(c)}</td>' if _NUMERIC.match(c) else f"<td>{html.escape(c)}</td>"
+            for c in row
+        )
+        + "</tr>\n"
         for row in rows
     )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table>"
@@ -424,7 +476,7 @@ def _html_table(header: list[str], rows: list[list[str]], empty: str) -> str:
 
 def _img(png: bytes, alt: str) -> str:
     encoded = base64.b64encode(png).decode("ascii")
-    return f"<img alt=\"{html.escape(alt)}\" src=\"data:image/png;base64,{encoded}\">"
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
 def render_html(doc: dict[str, Any]) -> str:
@@ -432,16 +484,18 @@ def render_html(doc: dict[str, Any]) -> str:
     e = html.escape
     csp = f"default-src 'none'; img-src data:; style-src {_csp_hash(_REPORT_STYLE)}; base-uri 'none'; form-action 'none'"
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{e(csp)}\">\n",
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+        f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n',
         f"<title>{e(doc['title'])}</title>\n<style>{_REPORT_STYLE}</style>\n</head>\n<body>\n",
-        f"<h1>{e(doc['title'])}</h1>\n<p class=\"meta\">Generated {e(doc['generated'])} by fraudgraph.</p>\n",
-        "<h2>Summary</h2>\n<table class=\"summary\">\n",
+        f'<h1>{e(doc["title"])}</h1>\n<p class="meta">Generated {e(doc["generated"])} by fraudgraph.</p>\n',
+        '<h2>Summary</h2>\n<table class="summary">\n',
         *(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>\n" for k, v in doc["summary"]),
         "</table>\n",
     ]
     if doc["graph_png"]:
-        parts.append(f"<h2>Graph</h2>\n{_img(doc['graph_png'], 'the ring: accounts, shared identifiers and payments')}\n")
+        parts.append(
+            f"<h2>Graph</h2>\n{_img(doc['graph_png'], 'the ring: accounts, shared identifiers and payments')}\n"
+        )
         if doc["graph_notes"]:
             parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in doc["graph_notes"]) + "</ul>\n")
     parts.append("<h2>Reasons and evidence</h2>\n")
@@ -450,22 +504,30 @@ def render_html(doc: dict[str, Any]) -> str:
         for reason in doc["reasons"]:
             evidence = _evidence_text(reason["evidence"])
             parts.append(
-                f"<li><span class=\"code\">{e(reason['code'])}</span> {e(reason['text'])}"
-                + (f"<pre>{e(evidence)}</pre>" if evidence else "") + "</li>\n"
+                f'<li><span class="code">{e(reason["code"])}</span> {e(reason["text"])}'
+                + (f"<pre>{e(evidence)}</pre>" if evidence else "")
+                + "</li>\n"
             )
         parts.append("</ol>\n")
     else:
-        parts.append("<p class=\"muted\">No reasons recorded.</p>\n")
+        parts.append('<p class="muted">No reasons recorded.</p>\n')
     if doc["features"]:
-        parts.append("<h2>Ring features</h2>\n" + _html_table(["feature", "value"], [list(f) for f in doc["features"]], "") + "\n")
+        parts.append(
+            "<h2>Ring features</h2>\n"
+            + _html_table(["feature", "value"], [list(f) for f in doc["features"]], "")
+            + "\n"
+        )
     for key, title in SECTION_TITLES:
         header, rows = doc[key]
         parts.append(f"<h2>{e(title)}</h2>\n")
         if key == "timeline":
             if doc["timeline_png"]:
-                parts.append(_img(doc["timeline_png"], "timeline of account openings and first use of identifiers") + "\n")
+                parts.append(
+                    _img(doc["timeline_png"], "timeline of account openings and first use of identifiers")
+                    + "\n"
+                )
             if doc["timeline_total"] > len(rows):
-                parts.append(f"<p class=\"muted\">First {len(rows)} of {doc['timeline_total']} events.</p>\n")
+                parts.append(f'<p class="muted">First {len(rows)} of {doc["timeline_total"]} events.</p>\n')
         parts.append(_html_table(header, rows, EMPTY_TEXT[key]) + "\n")
     parts.append("</body>\n</html>\n")
     return "".join(parts)
@@ -487,9 +549,17 @@ def md_text(text: str) -> str:
 def _md_table(header: list[str], rows: list[list[str]], empty: str) -> str:
     if not rows:
         return f"_{md_text(empty)}_\n"
-    lines = ["| " + " | ".join(md_text(h) for h in header) + " |",
-             "|" + "|".join("---:" if all(_NUMERIC.match(r[i]) or not r[i] for r in rows) and any(r[i] for r in rows)
-                            else "---" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(md_text(h) for h in header) + " |",
+        "|"
+        + "|".join(
+            "---:"
+            if all(_NUMERIC.match(r[i]) or not r[i] for r in rows) and any(r[i] for r in rows)
+            else "---"
+            for i in range(len(header))
+        )
+        + "|",
+    ]
     lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
@@ -503,8 +573,12 @@ def _md_code(text: str) -> str:
 
 def render_markdown(doc: dict[str, Any], picture: str | None, timeline_picture: str | None) -> str:
     """The report as Markdown; pictures are linked by file name (written beside the .md)."""
-    parts = [f"# {md_text(doc['title'])}\n", f"Generated {md_text(doc['generated'])} by fraudgraph.\n", "## Summary\n",
-             _md_table(["", ""], [[k, v] for k, v in doc["summary"]], "")]
+    parts = [
+        f"# {md_text(doc['title'])}\n",
+        f"Generated {md_text(doc['generated'])} by fraudgraph.\n",
+        "## Summary\n",
+        _md_table(["", ""], [[k, v] for k, v in doc["summary"]], ""),
+    ]
     if picture:
         parts.append(f"## Graph\n\n![the ring: accounts, shared identifiers and payments]({picture})\n")
         if doc["graph_notes"]:
@@ -527,7 +601,9 @@ def render_markdown(doc: dict[str, Any], picture: str | None, timeline_picture: 
         parts.append(f"## {title}\n")
         if key == "timeline":
             if timeline_picture:
-                parts.append(f"![timeline of account openings and first use of identifiers]({timeline_picture})\n")
+                parts.append(
+                    f"![timeline of account openings and first use of identifiers]({timeline_picture})\n"
+                )
             if doc["timeline_total"] > len(rows):
                 parts.append(f"_First {len(rows)} of {doc['timeline_total']} events._\n")
         parts.append(_md_table(header, rows, EMPTY_TEXT[key]))
@@ -568,7 +644,9 @@ def write_report(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".md"):
-        raise ExportError(f"report file {str(path)!r} must end in .html, .htm or .md (got {suffix or 'no suffix'!r})")
+        raise ExportError(
+            f"report file {str(path)!r} must end in .html, .htm or .md (got {suffix or 'no suffix'!r})"
+        )
     doc = _sections(ring, members, identifiers, flows, decisions, audit, graph, first_seen)
     if suffix in (".html", ".htm"):
         with _atomic_paths([path]) as (temp,):

@@ -101,46 +101,436 @@ _JUNK_VALUES = {
 }
 _JUNK_BASE = 1 << 40  # entity ids at or above this are indexes into _JUNK_VALUES
 
-_FIRST_NAMES = (
-    "james john robert michael william david richard joseph thomas charles christopher daniel "
-    "matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy "
-    "ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott "
-    "brandon benjamin samuel gregory frank patrick raymond jack dennis jerry tyler aaron jose adam "
-    "nathan douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry "
-    "gerald harold sean austin carl arthur dylan jesse bryan billy joe bruce gabriel logan "
-    "albert willie alan juan wayne elijah randy roy vincent ralph eugene bobby philip louis mary "
-    "patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret "
-    "sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie "
-    "rebecca sharon laura cynthia kathleen amy angela shirley brenda pamela emma nicole helen "
-    "samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth "
-    "julie olivia joyce virginia victoria lauren christina joan evelyn judith megan andrea cheryl "
-    "hannah jacqueline martha gloria teresa sara madison frances kathryn janice jean abigail alice "
-    "judy sophia grace denise amber doris marilyn danielle beverly isabella theresa diana natalie "
-    "brittany charlotte marie kayla alexis lori priya wei mohammed fatima yuki omar aisha lucas"
-).split()
+_FIRST_NAMES = [
+    "james",
+    "john",
+    "robert",
+    "michael",
+    "william",
+    "david",
+    "richard",
+    "joseph",
+    "thomas",
+    "charles",
+    "christopher",
+    "daniel",
+    "matthew",
+    "anthony",
+    "mark",
+    "donald",
+    "steven",
+    "paul",
+    "andrew",
+    "joshua",
+    "kenneth",
+    "kevin",
+    "brian",
+    "george",
+    "timothy",
+    "ronald",
+    "edward",
+    "jason",
+    "jeffrey",
+    "ryan",
+    "jacob",
+    "gary",
+    "nicholas",
+    "eric",
+    "jonathan",
+    "stephen",
+    "larry",
+    "justin",
+    "scott",
+    "brandon",
+    "benjamin",
+    "samuel",
+    "gregory",
+    "frank",
+    "patrick",
+    "raymond",
+    "jack",
+    "dennis",
+    "jerry",
+    "tyler",
+    "aaron",
+    "jose",
+    "adam",
+    "nathan",
+    "douglas",
+    "zachary",
+    "peter",
+    "kyle",
+    "ethan",
+    "walter",
+    "noah",
+    "jeremy",
+    "christian",
+    "keith",
+    "roger",
+    "terry",
+    "gerald",
+    "harold",
+    "sean",
+    "austin",
+    "carl",
+    "arthur",
+    "dylan",
+    "jesse",
+    "bryan",
+    "billy",
+    "joe",
+    "bruce",
+    "gabriel",
+    "logan",
+    "albert",
+    "willie",
+    "alan",
+    "juan",
+    "wayne",
+    "elijah",
+    "randy",
+    "roy",
+    "vincent",
+    "ralph",
+    "eugene",
+    "bobby",
+    "philip",
+    "louis",
+    "mary",
+    "patricia",
+    "jennifer",
+    "linda",
+    "elizabeth",
+    "barbara",
+    "susan",
+    "jessica",
+    "sarah",
+    "karen",
+    "lisa",
+    "nancy",
+    "betty",
+    "margaret",
+    "sandra",
+    "ashley",
+    "kimberly",
+    "emily",
+    "donna",
+    "michelle",
+    "carol",
+    "amanda",
+    "dorothy",
+    "melissa",
+    "deborah",
+    "stephanie",
+    "rebecca",
+    "sharon",
+    "laura",
+    "cynthia",
+    "kathleen",
+    "amy",
+    "angela",
+    "shirley",
+    "brenda",
+    "pamela",
+    "emma",
+    "nicole",
+    "helen",
+    "samantha",
+    "katherine",
+    "christine",
+    "debra",
+    "rachel",
+    "carolyn",
+    "janet",
+    "catherine",
+    "maria",
+    "heather",
+    "diane",
+    "ruth",
+    "julie",
+    "olivia",
+    "joyce",
+    "virginia",
+    "victoria",
+    "lauren",
+    "christina",
+    "joan",
+    "evelyn",
+    "judith",
+    "megan",
+    "andrea",
+    "cheryl",
+    "hannah",
+    "jacqueline",
+    "martha",
+    "gloria",
+    "teresa",
+    "sara",
+    "madison",
+    "frances",
+    "kathryn",
+    "janice",
+    "jean",
+    "abigail",
+    "alice",
+    "judy",
+    "sophia",
+    "grace",
+    "denise",
+    "amber",
+    "doris",
+    "marilyn",
+    "danielle",
+    "beverly",
+    "isabella",
+    "theresa",
+    "diana",
+    "natalie",
+    "brittany",
+    "charlotte",
+    "marie",
+    "kayla",
+    "alexis",
+    "lori",
+    "priya",
+    "wei",
+    "mohammed",
+    "fatima",
+    "yuki",
+    "omar",
+    "aisha",
+    "lucas",
+]
 _LAST_NAMES = [
     name
-    for name in (
-        "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez "
-        "gonzalez wilson anderson taylor moore jackson martin lee perez thompson white harris "
-        "sanchez clark ramirez lewis robinson walker young allen king wright torres nguyen hill "
-        "flores green adams nelson baker hall rivera campbell mitchell carter roberts gomez "
-        "phillips evans turner diaz parker cruz edwards collins reyes stewart morris morales "
-        "murphy cook rogers gutierrez ortiz morgan cooper peterson bailey reed howard ramos kim "
-        "cox ward richardson watson brooks chavez wood bennett gray mendoza ruiz hughes price "
-        "alvarez castillo sanders patel myers long ross foster jimenez powell jenkins perry "
-        "sullivan bell coleman butler henderson barnes fisher vasquez simmons romero patterson "
-        "hamilton graham reynolds griffin wallace moreno west cole hayes bryant herrera gibson "
-        "ellis tran medina aguilar stevens murray ford castro marshall owens harrison fernandez "
-        "mcdonald woods washington kennedy wells vargas chen freeman webb tucker guzman burns "
-        "crawford olson simpson porter hunter gordon mendez silva shaw snyder dixon munoz hunt "
-        "hicks holmes palmer wagner black robertson boyd rose stone salazar fox warren mills "
-        "meyer rice schmidt garza daniels ferguson nichols stephens soto weaver gardner payne "
-        "dunn spencer hawkins arnold pierce vazquez hansen peters santos hart bradley knight "
-        "elliott cunningham duncan armstrong hudson carroll lane riley andrews alvarado delgado "
-        "berry perkins hoffman johnston matthews pena richards contreras willis carpenter sandoval "
-        "okafor kowalski novak schulz yamamoto singh haddad osei"
-    ).split()
+    for name in [
+        "smith",
+        "johnson",
+        "williams",
+        "brown",
+        "jones",
+        "garcia",
+        "miller",
+        "davis",
+        "rodriguez",
+        "martinez",
+        "hernandez",
+        "lopez",
+        "gonzalez",
+        "wilson",
+        "anderson",
+        "taylor",
+        "moore",
+        "jackson",
+        "martin",
+        "lee",
+        "perez",
+        "thompson",
+        "white",
+        "harris",
+        "sanchez",
+        "clark",
+        "ramirez",
+        "lewis",
+        "robinson",
+        "walker",
+        "young",
+        "allen",
+        "king",
+        "wright",
+        "torres",
+        "nguyen",
+        "hill",
+        "flores",
+        "green",
+        "adams",
+        "nelson",
+        "baker",
+        "hall",
+        "rivera",
+        "campbell",
+        "mitchell",
+        "carter",
+        "roberts",
+        "gomez",
+        "phillips",
+        "evans",
+        "turner",
+        "diaz",
+        "parker",
+        "cruz",
+        "edwards",
+        "collins",
+        "reyes",
+        "stewart",
+        "morris",
+        "morales",
+        "murphy",
+        "cook",
+        "rogers",
+        "gutierrez",
+        "ortiz",
+        "morgan",
+        "cooper",
+        "peterson",
+        "bailey",
+        "reed",
+        "howard",
+        "ramos",
+        "kim",
+        "cox",
+        "ward",
+        "richardson",
+        "watson",
+        "brooks",
+        "chavez",
+        "wood",
+        "bennett",
+        "gray",
+        "mendoza",
+        "ruiz",
+        "hughes",
+        "price",
+        "alvarez",
+        "castillo",
+        "sanders",
+        "patel",
+        "myers",
+        "long",
+        "ross",
+        "foster",
+        "jimenez",
+        "powell",
+        "jenkins",
+        "perry",
+        "sullivan",
+        "bell",
+        "coleman",
+        "butler",
+        "henderson",
+        "barnes",
+        "fisher",
+        "vasquez",
+        "simmons",
+        "romero",
+        "patterson",
+        "hamilton",
+        "graham",
+        "reynolds",
+        "griffin",
+        "wallace",
+        "moreno",
+        "west",
+        "cole",
+        "hayes",
+        "bryant",
+        "herrera",
+        "gibson",
+        "ellis",
+        "tran",
+        "medina",
+        "aguilar",
+        "stevens",
+        "murray",
+        "ford",
+        "castro",
+        "marshall",
+        "owens",
+        "harrison",
+        "fernandez",
+        "mcdonald",
+        "woods",
+        "washington",
+        "kennedy",
+        "wells",
+        "vargas",
+        "chen",
+        "freeman",
+        "webb",
+        "tucker",
+        "guzman",
+        "burns",
+        "crawford",
+        "olson",
+        "simpson",
+        "porter",
+        "hunter",
+        "gordon",
+        "mendez",
+        "silva",
+        "shaw",
+        "snyder",
+        "dixon",
+        "munoz",
+        "hunt",
+        "hicks",
+        "holmes",
+        "palmer",
+        "wagner",
+        "black",
+        "robertson",
+        "boyd",
+        "rose",
+        "stone",
+        "salazar",
+        "fox",
+        "warren",
+        "mills",
+        "meyer",
+        "rice",
+        "schmidt",
+        "garza",
+        "daniels",
+        "ferguson",
+        "nichols",
+        "stephens",
+        "soto",
+        "weaver",
+        "gardner",
+        "payne",
+        "dunn",
+        "spencer",
+        "hawkins",
+        "arnold",
+        "pierce",
+        "vazquez",
+        "hansen",
+        "peters",
+        "santos",
+        "hart",
+        "bradley",
+        "knight",
+        "elliott",
+        "cunningham",
+        "duncan",
+        "armstrong",
+        "hudson",
+        "carroll",
+        "lane",
+        "riley",
+        "andrews",
+        "alvarado",
+        "delgado",
+        "berry",
+        "perkins",
+        "hoffman",
+        "johnston",
+        "matthews",
+        "pena",
+        "richards",
+        "contreras",
+        "willis",
+        "carpenter",
+        "sandoval",
+        "okafor",
+        "kowalski",
+        "novak",
+        "schulz",
+        "yamamoto",
+        "singh",
+        "haddad",
+        "osei",
+    ]
     if name not in _FIRST_NAMES  # so "first.last" and "last.first" spellings can never coincide
 ]
 _EMAIL_DOMAINS = [
@@ -156,18 +546,126 @@ _EMAIL_DOMAINS = [
     ("mail.com", 0.03),
 ]
 _GMAIL = 0
-_STREETS = (
-    "oak maple pine cedar elm walnut willow birch spruce chestnut main park lake hill river church "
-    "mill spring sunset highland meadow forest valley ridge center washington lincoln jefferson "
-    "franklin madison jackson adams monroe grant wilson harrison cleveland garfield hamilton "
-    "market union water bridge school north south east west first second third fourth fifth "
-    "sixth seventh eighth ninth tenth broad high green prospect pleasant liberty cherry dogwood "
-    "magnolia laurel holly sycamore poplar aspen hickory juniper cypress orchard vine rose lilac "
-    "jasmine hawthorn fairview lakeview hillcrest riverside woodland greenwood brookside "
-    "meadowbrook cambridge oxford windsor devon kingston princeton college academy canal railroad "
-    "depot harbor bay ocean beach shore cliff summit mountain canyon mesa prairie heritage "
-    "colonial victoria albany hudson delaware potomac"
-).split()
+_STREETS = [
+    "oak",
+    "maple",
+    "pine",
+    "cedar",
+    "elm",
+    "walnut",
+    "willow",
+    "birch",
+    "spruce",
+    "chestnut",
+    "main",
+    "park",
+    "lake",
+    "hill",
+    "river",
+    "church",
+    "mill",
+    "spring",
+    "sunset",
+    "highland",
+    "meadow",
+    "forest",
+    "valley",
+    "ridge",
+    "center",
+    "washington",
+    "lincoln",
+    "jefferson",
+    "franklin",
+    "madison",
+    "jackson",
+    "adams",
+    "monroe",
+    "grant",
+    "wilson",
+    "harrison",
+    "cleveland",
+    "garfield",
+    "hamilton",
+    "market",
+    "union",
+    "water",
+    "bridge",
+    "school",
+    "north",
+    "south",
+    "east",
+    "west",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "broad",
+    "high",
+    "green",
+    "prospect",
+    "pleasant",
+    "liberty",
+    "cherry",
+    "dogwood",
+    "magnolia",
+    "laurel",
+    "holly",
+    "sycamore",
+    "poplar",
+    "aspen",
+    "hickory",
+    "juniper",
+    "cypress",
+    "orchard",
+    "vine",
+    "rose",
+    "lilac",
+    "jasmine",
+    "hawthorn",
+    "fairview",
+    "lakeview",
+    "hillcrest",
+    "riverside",
+    "woodland",
+    "greenwood",
+    "brookside",
+    "meadowbrook",
+    "cambridge",
+    "oxford",
+    "windsor",
+    "devon",
+    "kingston",
+    "princeton",
+    "college",
+    "academy",
+    "canal",
+    "railroad",
+    "depot",
+    "harbor",
+    "bay",
+    "ocean",
+    "beach",
+    "shore",
+    "cliff",
+    "summit",
+    "mountain",
+    "canyon",
+    "mesa",
+    "prairie",
+    "heritage",
+    "colonial",
+    "victoria",
+    "albany",
+    "hudson",
+    "delaware",
+    "potomac",
+]
 _STREET_TYPES = [
     ("St", "Street"),
     ("Ave", "Avenue"),
@@ -389,8 +887,15 @@ def _popularity(n: int, exponent: float) -> np.ndarray:
 class _WorldBuilder:
     """Accumulates accounts, link observations and transactions as integer arrays."""
 
-    def __init__(self, n_accounts: int, seed: int, as_of_s: int, fraud_share: float, lone_share: float = 0.0,
-                 with_transactions: bool = True):
+    def __init__(
+        self,
+        n_accounts: int,
+        seed: int,
+        as_of_s: int,
+        fraud_share: float,
+        lone_share: float = 0.0,
+        with_transactions: bool = True,
+    ):
         self.n = n_accounts
         self.rng = np.random.default_rng(seed)
         self.as_of = as_of_s
@@ -493,7 +998,9 @@ class _WorldBuilder:
         outside = (when <= created) | (when >= self.as_of)
         if outside.any():
             life = np.maximum(self.as_of - 2 - created[outside], 1)
-            when[outside] = created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
+            when[outside] = (
+                created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
+            )
         return when
 
     def txn(self, payer, counterparty, to_account, amount, when, status=None) -> None:
@@ -661,7 +1168,9 @@ class _WorldBuilder:
         self.created[members] = created
         shareable = [DEVICE, ADDRESS, CARD, EMAIL, PHONE, NATIONAL_ID, IP]
         if strength == 2:
-            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5]
+            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [
+                x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5
+            ]
         elif strength == 1:
             kinds = list(rng.choice(shareable, 3, replace=False))
         else:
@@ -699,8 +1208,13 @@ class _WorldBuilder:
             # Credit turned into cash: members wire to one of them before the bust.
             hub = members[0]
             senders = members[1:][rng.random(k - 1) < 0.7]
-            self.txn(senders, hub, True, self.limit[senders] * rng.uniform(0.2, 0.5, len(senders)),
-                     busted - self.days(0, 5, len(senders)))
+            self.txn(
+                senders,
+                hub,
+                True,
+                self.limit[senders] * rng.uniform(0.2, 0.5, len(senders)),
+                busted - self.days(0, 5, len(senders)),
+            )
 
     def ato_farm(self, members: np.ndarray, strength: int) -> None:
         rng, k = self.rng, len(members)
@@ -714,7 +1228,9 @@ class _WorldBuilder:
         ip = self.alloc(IP, 1)
         link_prob = (0.75, 0.85, 0.95)[strength]
         # ...that suddenly, within days, log in from the same new devices and IP and add one payout account.
-        bank_users = self.share(victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims)))
+        bank_users = self.share(
+            victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims))
+        )
         if strength >= 1 or rng.random() < 0.5:
             self.share(victims, IP, ip, link_prob, 0.0, taken)
         if strength >= 1:
@@ -723,8 +1239,15 @@ class _WorldBuilder:
         if strength == 2 and rng.random() < 0.5:
             self.share(victims, PHONE, self.alloc(PHONE, 1), 0.6, 0.0, taken + self.days(0, 1, len(victims)))
         if strength == 2 and rng.random() < 0.4:
-            self.share(victims, EMAIL, self.new_emails(1, domain=_GMAIL), 0.6, 0.0,
-                       taken + self.days(0, 1, len(victims)), self.ring_email_variants)
+            self.share(
+                victims,
+                EMAIL,
+                self.new_emails(1, domain=_GMAIL),
+                0.6,
+                0.0,
+                taken + self.days(0, 1, len(victims)),
+                self.ring_email_variants,
+            )
         self.balance[victims] = np.round(
             np.minimum(self.limit[victims] * 1.02, self.balance[victims] + self.limit[victims] * 0.5), 2
         )
@@ -744,13 +1267,23 @@ class _WorldBuilder:
             self.txn(payer, cashout, True, amount, when)
             chunks = int(rng.integers(2, 6))
             total = float(amount.sum()) * 0.9
-            self.txn(np.full(chunks, cashout), rng.choice(self.cash_out_merchants, chunks), False,
-                     total / chunks * rng.uniform(0.8, 1.2, chunks), self.as_of - self.days(0, 3, chunks))
+            self.txn(
+                np.full(chunks, cashout),
+                rng.choice(self.cash_out_merchants, chunks),
+                False,
+                total / chunks * rng.uniform(0.8, 1.2, chunks),
+                self.as_of - self.days(0, 3, chunks),
+            )
         else:
             self.txn(payer, rng.choice(self.cash_out_merchants, len(payer)), False, amount, when)
         gift = victims[rng.random(len(victims)) < 0.5]
-        self.txn(gift, rng.choice(self.high_value_merchants, len(gift)), False,
-                 rng.uniform(100, 500, len(gift)), self.as_of - self.days(0, 10, len(gift)))
+        self.txn(
+            gift,
+            rng.choice(self.high_value_merchants, len(gift)),
+            False,
+            rng.uniform(100, 500, len(gift)),
+            self.as_of - self.days(0, 10, len(gift)),
+        )
         self.label_ring(members)
 
     def mule_network(self, members: np.ndarray, strength: int) -> None:
@@ -783,8 +1316,9 @@ class _WorldBuilder:
         amount_in = np.round(rng.lognormal(np.log(450), 0.6, len(victim)), 2)
         when_in = self.as_of - self.days(5, 60, len(victim))
         self.txn(victim, mule_in, True, amount_in, when_in)
-        received = np.bincount(np.repeat(np.arange(len(receivers)), n_in), weights=amount_in,
-                               minlength=len(receivers))
+        received = np.bincount(
+            np.repeat(np.arange(len(receivers)), n_in), weights=amount_in, minlength=len(receivers)
+        )
         if len(mules):
             n_out = rng.integers(1, 4, len(mules))
             payer = np.repeat(mules, n_out)
@@ -804,8 +1338,13 @@ class _WorldBuilder:
         chunks = rng.integers(2, 7, n_collectors)
         payer = np.repeat(collectors, chunks)
         amount = forwarded * 0.9 / n_collectors / chunks.repeat(chunks) * rng.uniform(0.8, 1.2, len(payer))
-        self.txn(payer, rng.choice(self.cash_out_merchants, len(payer)), False, amount,
-                 self.as_of - self.days(0, 4, len(payer)))
+        self.txn(
+            payer,
+            rng.choice(self.cash_out_merchants, len(payer)),
+            False,
+            amount,
+            self.as_of - self.days(0, 4, len(payer)),
+        )
         self.label_ring(members)
 
     def label_ring(self, members: np.ndarray) -> np.ndarray:
@@ -908,16 +1447,27 @@ class _WorldBuilder:
             # A collector receives from the ring's first mule; a mule forwards to the first collector.
             payer = np.where(collector, start + n_collectors, u)
             payee = np.where(collector, u, start)
-            self.txn(payer, payee, True, rng.lognormal(np.log(1200), 0.5, len(u)),
-                     self.as_of - self.days(0, 4, len(u)), np.zeros(len(u), dtype=np.int8))
+            self.txn(
+                payer,
+                payee,
+                True,
+                rng.lognormal(np.log(1200), 0.5, len(u)),
+                self.as_of - self.days(0, 4, len(u)),
+                np.zeros(len(u), dtype=np.int8),
+            )
             untied, ring = untied[~mule], ring[~mule]
         has_best = best_kind[ring] >= 0
         for kind in range(8):
             pick = has_best & (best_kind[ring] == kind)
             if pick.any():
                 u, r = untied[pick], ring[pick]
-                self.link(u, kind, best_entity[r], best_seen[r] + self.days(0, 2, len(u)),
-                          self.tie_variants(kind, len(u)))
+                self.link(
+                    u,
+                    kind,
+                    best_entity[r],
+                    best_seen[r] + self.days(0, 2, len(u)),
+                    self.tie_variants(kind, len(u)),
+                )
         # A ring that shares nothing at all (a weak mule ring in a world without transactions):
         # one fresh identifier of its kind, on its untied members and, if needed, one other.
         for r in np.unique(ring[~has_best]).tolist():
@@ -927,8 +1477,13 @@ class _WorldBuilder:
                 members = np.r_[members, rng.choice(others)]
             kind = (DEVICE, BANK, IP)[self.ring_kinds[r]]
             entity = self.alloc(kind, 1)
-            self.link(members, kind, entity, self.created[members] + self.days(0, 3, len(members)),
-                      self.tie_variants(kind, len(members)))
+            self.link(
+                members,
+                kind,
+                entity,
+                self.created[members] + self.days(0, 3, len(members)),
+                self.tie_variants(kind, len(members)),
+            )
 
     def bust(self, members: np.ndarray, busted) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The bust of a bust-out: lines maxed, a burst of purchases (mostly high-value merchants),
@@ -972,11 +1527,14 @@ class _WorldBuilder:
         Works part by part: concatenating every link observation would cost more than the rest."""
         if len(self.lone) == 0 or not self.link_parts:
             return
-        where = [np.flatnonzero((part[0] < self.n_fraud) & (part[2] < _JUNK_BASE)) for part in self.link_parts]
+        where = [
+            np.flatnonzero((part[0] < self.n_fraud) & (part[2] < _JUNK_BASE)) for part in self.link_parts
+        ]
         part_of = np.repeat(np.arange(len(where)), [len(w) for w in where])
         row = np.concatenate(where)
-        acct, kind, entity, _, variant = (np.concatenate([p[i][w] for p, w in zip(self.link_parts, where)])
-                                          for i in range(5))
+        acct, kind, entity, _, variant = (
+            np.concatenate([p[i][w] for p, w in zip(self.link_parts, where)]) for i in range(5)
+        )
         key = _tie_keys(kind, entity, variant)
         order = np.lexsort((acct, key))
         k_sorted, a_sorted = key[order], acct[order]
@@ -1053,8 +1611,12 @@ class _WorldBuilder:
         address_of_unit = self.new_addresses(building, apt, 0)
 
         residents = np.flatnonzero(~self.replace_own[ADDRESS])
-        self.link(residents, ADDRESS, address_of_unit[unit_of[residents]],
-                  self.created[residents] + self.days(0, 1, len(residents)))
+        self.link(
+            residents,
+            ADDRESS,
+            address_of_unit[unit_of[residents]],
+            self.created[residents] + self.days(0, 1, len(residents)),
+        )
         movers = np.flatnonzero(rng.random(n) < 0.08)
         old_home = self.new_addresses(self.new_buildings(len(movers)), np.zeros(len(movers)), 0)
         self.link(movers, ADDRESS, old_home, self.created[movers] + self.days(0, 1, len(movers)))
@@ -1066,8 +1628,12 @@ class _WorldBuilder:
         # A few neighbours ride the building's Wi-Fi.
         wifi = self.alloc(IP, len(block_sizes))
         riders = rng.random(len(in_block)) < 0.05
-        self.link(in_block[riders], IP, wifi[block[riders]],
-                  self.created[in_block[riders]] + self.days(0, 300, int(riders.sum())))
+        self.link(
+            in_block[riders],
+            IP,
+            wifi[block[riders]],
+            self.created[in_block[riders]] + self.days(0, 300, int(riders.sum())),
+        )
 
     def repeat_customers(self) -> None:
         """The person behind two accounts brings the same phone, email, devices and national id."""
@@ -1161,8 +1727,12 @@ class _WorldBuilder:
         switched = rng.random(n_hh) < 0.05
         on_new_ip = switched[hh] & (rng.random(len(members)) < 0.9)
         switch_day = self.as_of - self.days(2, 45, n_hh)
-        self.link(members[on_new_ip], IP, self.alloc(IP, n_hh)[hh[on_new_ip]],
-                  switch_day[hh[on_new_ip]] + self.days(0, 1.5, int(on_new_ip.sum())))
+        self.link(
+            members[on_new_ip],
+            IP,
+            self.alloc(IP, n_hh)[hh[on_new_ip]],
+            switch_day[hh[on_new_ip]] + self.days(0, 1.5, int(on_new_ip.sum())),
+        )
 
     def corporate_cards(self) -> None:
         """Colleagues sharing a corporate card, their office address and often the office IP."""
@@ -1185,7 +1755,9 @@ class _WorldBuilder:
         moved = rng.random(len(sizes)) < 0.15
         movers = moved[group] & (rng.random(len(members)) < 0.85)
         move_day = self.as_of - self.days(3, 60, len(sizes))
-        new_offices = self.new_addresses(self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1)
+        new_offices = self.new_addresses(
+            self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1
+        )
         when = move_day[group[movers]] + self.days(0, 4, int(movers.sum()))
         self.link(members[movers], IP, self.alloc(IP, len(sizes))[group[movers]], when)
         at_new = movers & (rng.random(len(members)) < 0.6)
@@ -1202,7 +1774,9 @@ class _WorldBuilder:
         def hub(kind, group_kind, n_hubs, share, exponent, entities, at_signup=0.0):
             users = accounts[rng.random(n) < share]
             which = rng.choice(n_hubs, len(users), p=_popularity(n_hubs, exponent))
-            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(np.int64)
+            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(
+                np.int64
+            )
             signup = rng.random(len(users)) < at_signup
             seen[signup] = self.created[users[signup]] + self.days(0, 0.05, int(signup.sum()))
             self.link(users, kind, entities[which], seen)
@@ -1228,12 +1802,19 @@ class _WorldBuilder:
             second, first = second[ok], first[ok]
             reused = self.alloc(kind, len(second))
             self.link(first, kind, reused, self.created[first] + self.days(0, 400, len(first)))
-            self.link(second, kind, reused, np.maximum(self.created[second], self.created[first] + 400 * DAY)
-                      + self.days(0, 200, len(second)))
+            self.link(
+                second,
+                kind,
+                reused,
+                np.maximum(self.created[second], self.created[first] + 400 * DAY)
+                + self.days(0, 200, len(second)),
+            )
         for kind, share in ((EMAIL, 0.01), (PHONE, 0.01), (ADDRESS, 0.004)):
             users = accounts[rng.random(n) < share]
             junk = _JUNK_BASE + rng.integers(0, len(_JUNK_VALUES[kind]), len(users))
-            self.link(users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users)))
+            self.link(
+                users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users))
+            )
 
     def credit_behaviour(self) -> None:
         """Late payers and people who max their cards, unconnected to anything fraudulent."""
@@ -1241,7 +1822,9 @@ class _WorldBuilder:
         legit = np.arange(self.n_fraud, self.n)
         late = legit[rng.random(len(legit)) < 0.035]
         self.overdue[late] = np.minimum(1 + rng.geometric(1 / 25, len(late)), 120)
-        self.balance[late] = np.round(self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2)
+        self.balance[late] = np.round(
+            self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2
+        )
         self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
         maxed = legit[rng.random(len(legit)) < 0.02]
         self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
@@ -1254,7 +1837,9 @@ class _WorldBuilder:
             self.balance[hit] = np.round(self.limit[hit] * rng.uniform(0.85, 1.05, len(hit)), 2)
             shock_days = rng.integers(5, 90, len(self.hh_sizes))
             late = shocked[hh] & (rng.random(len(members)) < 0.6)
-            self.overdue[members[late]] = np.maximum(shock_days[hh[late]] + rng.integers(-5, 6, int(late.sum())), 1)
+            self.overdue[members[late]] = np.maximum(
+                shock_days[hh[late]] + rng.integers(-5, 6, int(late.sum())), 1
+            )
 
     def everyday_transactions(self) -> None:
         """Card purchases for everyone, P2P in households and between friends, fan-in to landlords."""
@@ -1278,8 +1863,13 @@ class _WorldBuilder:
             p = members[sends]
             self.txn(p, other[sends], True, rng.lognormal(np.log(80), 0.9, len(p)), when(p))
         friends = np.flatnonzero(rng.random(n) < 0.08)
-        self.txn(friends, rng.integers(0, n, len(friends)), True,
-                 rng.lognormal(np.log(60), 0.9, len(friends)), when(friends))
+        self.txn(
+            friends,
+            rng.integers(0, n, len(friends)),
+            True,
+            rng.lognormal(np.log(60), 0.9, len(friends)),
+            when(friends),
+        )
         # Landlords and small businesses receive from many: fan-in alone is not fraud.
         legit = np.arange(self.n_fraud, n)
         receivers = rng.choice(legit, max(3, n // 1000), replace=False)
@@ -1294,13 +1884,18 @@ class _WorldBuilder:
         # days: fan-in then fan-out, like a mule, but for years and to an ordinary account.
         forwarding = rng.random(len(receivers)) < 0.3
         managers = rng.choice(legit, len(receivers))
-        collected = np.bincount(np.repeat(np.arange(len(receivers)), n_payers), weights=rent_amount,
-                                minlength=len(receivers))
+        collected = np.bincount(
+            np.repeat(np.arange(len(receivers)), n_payers), weights=rent_amount, minlength=len(receivers)
+        )
         n_out = rng.integers(2, 7, len(receivers))
         fwd = np.repeat(np.flatnonzero(forwarding), n_out[forwarding])
-        self.txn(receivers[fwd], managers[fwd], True,
-                 collected[fwd] * rng.uniform(0.6, 0.9, len(fwd)) / n_out[fwd],
-                 self.as_of - self.days(1, TRANSACTION_WINDOW_DAYS, len(fwd)))
+        self.txn(
+            receivers[fwd],
+            managers[fwd],
+            True,
+            collected[fwd] * rng.uniform(0.6, 0.9, len(fwd)) / n_out[fwd],
+            self.as_of - self.days(1, TRANSACTION_WINDOW_DAYS, len(fwd)),
+        )
         # Many who max their card do it in one go (a move, a wedding, a holiday): a burst of
         # large purchases, some at electronics and gift-card merchants, like a bust-out.
         splurgers = self.maxed[rng.random(len(self.maxed)) < 0.4]
@@ -1313,13 +1908,23 @@ class _WorldBuilder:
             rng.choice(self.n_merchants, len(buyer), p=self.merchant_popularity),
         )
         share = rng.dirichlet(np.ones(3), size=len(buyer))[:, 0] * 2.0 / n_buys.repeat(n_buys)
-        self.txn(buyer, merchant, False, self.limit[buyer] * rng.uniform(0.7, 0.95, len(buyer)) * share,
-                 start + self.days(0, 5, len(buyer)))
+        self.txn(
+            buyer,
+            merchant,
+            False,
+            self.limit[buyer] * rng.uniform(0.7, 0.95, len(buyer)) * share,
+            start + self.days(0, 5, len(buyer)),
+        )
         # Friendly fraud: a few legit customers dispute a purchase they made.
         disputers = legit[rng.random(len(legit)) < 0.004]
-        self.txn(disputers, rng.choice(self.n_merchants, len(disputers), p=self.merchant_popularity), False,
-                 rng.lognormal(np.log(120), 0.8, len(disputers)), when(disputers),
-                 np.full(len(disputers), _CHARGEBACK))
+        self.txn(
+            disputers,
+            rng.choice(self.n_merchants, len(disputers), p=self.merchant_popularity),
+            False,
+            rng.lognormal(np.log(120), 0.8, len(disputers)),
+            when(disputers),
+            np.full(len(disputers), _CHARGEBACK),
+        )
 
     def outcomes(self) -> np.ndarray:
         """Legit labels (verified customers) and account statuses; returns status codes."""
@@ -1335,7 +1940,9 @@ class _WorldBuilder:
         status = np.zeros(n, dtype=np.int8)
         status[rng.random(n) < 0.03] = 2
         status[self.repeat_first[rng.random(len(self.repeat_first)) < 0.4]] = 2
-        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | ((self.overdue > 90) & (rng.random(n) < 0.4))
+        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | (
+            (self.overdue > 90) & (rng.random(n) < 0.4)
+        )
         suspended |= rng.random(n) < 0.003
         status[suspended] = 1
         return status
@@ -1436,7 +2043,8 @@ class _WorldBuilder:
         routing = np.frombuffer("".join(_ROUTING_NUMBERS).encode(), dtype=np.uint8).reshape(-1, 9)
         separator = np.frombuffer(b"- /", dtype=np.uint8)[var % 3][:, None]
         chars = np.concatenate(
-            [routing[(h % np.uint64(len(_ROUTING_NUMBERS))).astype(np.intp)], separator, _digit_chars(x, 10)], axis=1
+            [routing[(h % np.uint64(len(_ROUTING_NUMBERS))).astype(np.intp)], separator, _digit_chars(x, 10)],
+            axis=1,
         )
         return _chars_to_text(chars)
 
@@ -1472,16 +2080,16 @@ class _WorldBuilder:
         tags = ("shop", "x", "news", "1", "promo", "amzn", "bank", "spam", "2", "mail")
         out = []
         for f_i, l_i, p, nm, d, hash_, v in zip(first, last, pattern, num, domains, h, var.tolist()):
-            f, l = _FIRST_NAMES[f_i], _LAST_NAMES[l_i]
+            f, surname = _FIRST_NAMES[f_i], _LAST_NAMES[l_i]
             suffix = str(nm) if nm else ""
             if p == 0:
-                local = f"{f}.{l}{suffix}"
+                local = f"{f}.{surname}{suffix}"
             elif p == 1:
-                local = f"{f}_{l}{suffix}"
+                local = f"{f}_{surname}{suffix}"
             elif p == 2:
-                local = f"{l}.{f}{suffix}"
+                local = f"{surname}.{f}{suffix}"
             else:
-                local = f"{f[0]}{l}{nm + 1000 * f_i}"
+                local = f"{f[0]}{surname}{nm + 1000 * f_i}"
             transform = (v >> 2) & 3
             if transform & 2 and d == _GMAIL:
                 # Gmail ignores dots: put them anywhere.
@@ -1535,10 +2143,14 @@ class _WorldBuilder:
                 out.append(f"{num} {name.title()} {abbr}.{unit}, {city_name}, {state} {zip_code}")
             elif style == 1:
                 unit = f" {('APT', 'STE')[u]} {a}" if a else ""
-                out.append(f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}")
+                out.append(
+                    f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}"
+                )
             elif style == 2:
                 unit = f" #{a}" if a else ""
-                out.append(f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}")
+                out.append(
+                    f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}"
+                )
             else:
                 unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
                 out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")
@@ -1595,10 +2207,13 @@ def generate_world(
     if not 0 <= fraud_share < 0.5:
         raise ValueError(f"fraud_share must be in [0, 0.5), got {fraud_share!r}")
     if not 0 <= lone_share < 0.5 - fraud_share:
-        raise ValueError(f"lone_share must be in [0, 0.5 - fraud_share) = [0, {0.5 - fraud_share:g}), got {lone_share!r}")
+        raise ValueError(
+            f"lone_share must be in [0, 0.5 - fraud_share) = [0, {0.5 - fraud_share:g}), got {lone_share!r}"
+        )
     n = int(n_accounts)
-    b = _WorldBuilder(n, int(seed), _as_of_seconds(as_of), float(fraud_share), float(lone_share),
-                      bool(with_transactions))
+    b = _WorldBuilder(
+        n, int(seed), _as_of_seconds(as_of), float(fraud_share), float(lone_share), bool(with_transactions)
+    )
     b.plan_rings()
     b.plan_legit()
     b.plan_merchants()
@@ -1666,7 +2281,9 @@ def generate_world(
     )
     del acct, kind, seen, code, keep, dictionary
 
-    transactions = _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
+    transactions = (
+        _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
+    )
 
     ring_names = [""] + [f"{RING_KINDS[k]}-{i}" for k, i in zip(b.ring_kinds, b.ring_numbers)]
     ring_kind_names = [""] + [RING_KINDS[k] for k in b.ring_kinds]
@@ -1679,7 +2296,9 @@ def generate_world(
     group_ids = pc.if_else(
         pa.array(group_kind == _NO_GROUP),
         "",
-        pc.binary_join_element_wise(group_kind_names, pc.cast(pa.array(b.group_number[order]), pa.string()), "-"),
+        pc.binary_join_element_wise(
+            group_kind_names, pc.cast(pa.array(b.group_number[order]), pa.string()), "-"
+        ),
     )
     truth = _frame(
         {
@@ -1731,9 +2350,13 @@ def _transactions_frame(b: _WorldBuilder, account_ids: pa.Array, number_of: np.n
     payer, cp, to_account, amount, when, status = (np.concatenate(parts) for parts in zip(*b.txn_parts))
     b.txn_parts.clear()
     keep = ~(to_account & (cp == payer))  # nobody pays themselves
-    payer, cp, to_account, amount, when, status = (a[keep] for a in (payer, cp, to_account, amount, when, status))
+    payer, cp, to_account, amount, when, status = (
+        a[keep] for a in (payer, cp, to_account, amount, when, status)
+    )
     order = np.lexsort((cp, number_of[payer], when))
-    payer, cp, to_account, amount, when, status = (a[order] for a in (payer, cp, to_account, amount, when, status))
+    payer, cp, to_account, amount, when, status = (
+        a[order] for a in (payer, cp, to_account, amount, when, status)
+    )
     merchant_numbers = _spread(np.arange(b.n_merchants), 1_000_000, b.salt ^ 0x3E2C)
     parties = _concat([account_ids, _prefixed_numbers("M", merchant_numbers, 6)])
     party = np.where(to_account, cp, b.n + cp)
@@ -1785,7 +2408,7 @@ def write_world(world: World, out_dir: str | Path, *, format: str = "csv") -> di
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     columns = []
-    for name, column in zip(table.column_names, table.columns):
+    for _name, column in zip(table.column_names, table.columns):
         if pa.types.is_timestamp(column.type):
             # ISO-8601 with seconds: '2026-10-03T14:05:09'.
             text = pc.cast(pc.cast(column, pa.timestamp("s")), pa.string())

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,11 +47,11 @@ from fraudgraph.model.frames import (  # noqa: F401
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
     HUB_COLUMNS,
-    RING_COLUMNS,
-    RING_MEMBER_COLUMNS,
     NOTICE_COLUMNS,
     REVIEW_COLUMNS,
+    RING_COLUMNS,
     RING_IDENTIFIER_COLUMNS,
+    RING_MEMBER_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
 )
@@ -285,7 +286,9 @@ class Workspace(abc.ABC):
         """
         from fraudgraph.workspace import search  # search builds a Neighbourhood: import when used
 
-        return search.neighbourhood(self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
+        return search.neighbourhood(
+            self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold
+        )
 
     def shortest_path(self, a: str, b: str, *, max_hops: int, hub_threshold: int) -> list[dict] | None:
         """The shortest account-identifier-account chain from ``a`` to ``b``, not through hubs.

@@ -30,7 +30,6 @@ __all__ = [
     "load_queries",
     "load_query",
     "parse_parameters",
-    "queries",
 ]
 
 SUFFIX = ".cypher"
@@ -153,10 +152,12 @@ def read_query_file(path: str | Path, name: str | None = None) -> CypherQuery:
     if not doc:
         raise CypherError(f"{path}:1: a query file starts with // lines that say what it does")
     parameters, statement_end = _scan(text, path)
-    body = text[sum(len(line) for line in lines[:body_start]):statement_end].strip()
+    body = text[sum(len(line) for line in lines[:body_start]) : statement_end].strip()
     if not body:
         raise CypherError(f"{path}:{body_start + 1}: no Cypher statement after the doc comment")
-    return CypherQuery(name=name, text=body.rstrip(";").rstrip(), doc=doc, parameters=frozenset(parameters), path=path)
+    return CypherQuery(
+        name=name, text=body.rstrip(";").rstrip(), doc=doc, parameters=frozenset(parameters), path=path
+    )
 
 
 def parse_parameters(text: str, source: str = "<string>") -> frozenset[str]:
@@ -210,11 +211,9 @@ def _scan(text: str, path: Path) -> tuple[set[str], int]:
                 raise CypherError(f"{path}:{_line_of(text, i)}: unterminated {what} starting with {c}")
             i = j + 1
         elif c == ";":
-            rest = _strip_comments(text[i + 1:])
+            rest = _strip_comments(text[i + 1 :])
             if rest.strip():
-                raise CypherError(
-                    f"{path}:{_line_of(text, i)}: one statement per file; text follows the ';'"
-                )
+                raise CypherError(f"{path}:{_line_of(text, i)}: one statement per file; text follows the ';'")
             end = i
             break
         elif c == "$":
@@ -222,7 +221,7 @@ def _scan(text: str, path: Path) -> tuple[set[str], int]:
                 j = text.find("`", i + 2)
                 if j < 0:
                     raise CypherError(f"{path}:{_line_of(text, i)}: unterminated quoted parameter name")
-                params.add(text[i + 2:j])
+                params.add(text[i + 2 : j])
                 i = j + 1
             elif nxt and (_IDENT_START.match(nxt) or nxt.isdigit()):
                 m = _IDENT.match(text, i + 1)

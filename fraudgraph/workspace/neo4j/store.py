@@ -34,13 +34,12 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fraudgraph.workspace.neo4j.queries import QueryLibrary, load_queries
 from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
@@ -48,10 +47,6 @@ from fraudgraph.model.frames import (
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
-    dataset_source,
-    RESULT_COLUMNS as _RESULT_COLUMNS,
-    from_json as _from_json,
-    to_json as _to_json,
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
     REVIEW_COLUMNS,
@@ -61,7 +56,18 @@ from fraudgraph.workspace.base import (
     Progress,
     SweepRecord,
     Workspace,
+    dataset_source,
 )
+from fraudgraph.workspace.base import (
+    RESULT_COLUMNS as _RESULT_COLUMNS,
+)
+from fraudgraph.workspace.base import (
+    from_json as _from_json,
+)
+from fraudgraph.workspace.base import (
+    to_json as _to_json,
+)
+from fraudgraph.workspace.neo4j.queries import QueryLibrary, load_queries
 
 __all__ = ["Neo4jWorkspace", "connect", "SCHEMA_VERSION"]
 
@@ -75,22 +81,68 @@ BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 # so both backends hand back equal frames: text, real (float), int, bool, json (text holding
 # a list or dict), list (a list of strings kept as a native Neo4j list).
 _TYPES: dict[str, dict[str, str]] = {
-    "rings": {"ring_id": "text", "size": "int", "score": "real", "exposure": "real", "features": "json", "reasons": "json"},
+    "rings": {
+        "ring_id": "text",
+        "size": "int",
+        "score": "real",
+        "exposure": "real",
+        "features": "json",
+        "reasons": "json",
+    },
     "ring_members": {"ring_id": "text", "account_id": "text"},
-    "ring_identifiers": {"ring_id": "text", "kind": "text", "key": "text", "n_members": "int", "n_accounts": "int",
-                         "raw_values": "list"},
+    "ring_identifiers": {
+        "ring_id": "text",
+        "kind": "text",
+        "key": "text",
+        "n_members": "int",
+        "n_accounts": "int",
+        "raw_values": "list",
+    },
     "account_scores": {"account_id": "text", "score": "real", "ring_id": "text", "reasons": "json"},
     "hubs": {"kind": "text", "key": "text", "n_accounts": "int", "reason": "text"},
-    "decisions": {"account_id": "text", "action": "text", "trigger": "text", "score": "real", "ring_id": "text",
-                  "reasons": "json", "credit_limit": "real", "new_credit_limit": "real", "evidence": "text"},
-    "account_state": {"account_id": "text", "action": "text", "trigger": "text", "status": "text",
-                      "credit_limit": "real", "original_credit_limit": "real", "manual": "bool", "evidence": "text",
-                      "updated_at": "text", "sweep_id": "text"},
-    "audit": {**{c: "text" for c in AUDIT_COLUMNS}, "previous_limit": "real", "new_limit": "real", "score": "real"},
+    "decisions": {
+        "account_id": "text",
+        "action": "text",
+        "trigger": "text",
+        "score": "real",
+        "ring_id": "text",
+        "reasons": "json",
+        "credit_limit": "real",
+        "new_credit_limit": "real",
+        "evidence": "text",
+    },
+    "account_state": {
+        "account_id": "text",
+        "action": "text",
+        "trigger": "text",
+        "status": "text",
+        "credit_limit": "real",
+        "original_credit_limit": "real",
+        "manual": "bool",
+        "evidence": "text",
+        "updated_at": "text",
+        "sweep_id": "text",
+    },
+    "audit": {
+        **{c: "text" for c in AUDIT_COLUMNS},
+        "previous_limit": "real",
+        "new_limit": "real",
+        "score": "real",
+    },
     "notices": {c: "text" for c in NOTICE_COLUMNS},
     "reviews": {c: "text" for c in REVIEW_COLUMNS},
-    "sweeps": {"sweep_id": "text", "started_at": "text", "finished_at": "text", "as_of": "text", "seed": "int",
-               "engine": "text", "policy_hash": "text", "dry_run": "bool", "summary": "json", "diff": "json"},
+    "sweeps": {
+        "sweep_id": "text",
+        "started_at": "text",
+        "finished_at": "text",
+        "as_of": "text",
+        "seed": "int",
+        "engine": "text",
+        "policy_hash": "text",
+        "dry_run": "bool",
+        "summary": "json",
+        "diff": "json",
+    },
 }
 # Tables whose rows keep the order the sweep wrote them in (a seq property); the others are
 # keyed and read back by account_id.
@@ -99,17 +151,11 @@ _SEQUENCED = {"rings", "ring_members", "ring_identifiers", "hubs"}
 
 # -- value conversion ------------------------------------------------------------------------
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _now_text() -> str:
     return _now().isoformat(timespec="seconds")
-
-
-
-
-
-
 
 
 def _is_missing(v: Any) -> bool:
@@ -195,14 +241,18 @@ def _native(v: Any) -> Any:
     if to_native is not None:
         v = to_native()
     if isinstance(v, datetime) and v.tzinfo is not None:
-        v = v.astimezone(timezone.utc).replace(tzinfo=None)
+        v = v.astimezone(UTC).replace(tzinfo=None)
     return v
 
 
 def _datetimes(values: Iterable) -> pd.Series:
     """Temporal values from the driver (neo4j.time.DateTime / datetime / None) -> datetime64[ns]."""
     native = [_native(v) for v in values]
-    return pd.Series(pd.to_datetime(native), dtype="datetime64[ns]") if native else pd.Series([], dtype="datetime64[ns]")
+    return (
+        pd.Series(pd.to_datetime(native), dtype="datetime64[ns]")
+        if native
+        else pd.Series([], dtype="datetime64[ns]")
+    )
 
 
 def _floats(values: Iterable) -> pd.Series:
@@ -217,15 +267,20 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
         if pd.api.types.is_datetime64_any_dtype(df[c]):
             columns[c] = _py_datetimes(df[c])
         else:
-            columns[c] = [None if _is_missing(v) else _plain(v) if isinstance(v, np.generic) else
-                          (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in df[c].tolist()]
+            columns[c] = [
+                None
+                if _is_missing(v)
+                else _plain(v)
+                if isinstance(v, np.generic)
+                else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)
+                for v in df[c].tolist()
+            ]
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
 
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
@@ -282,7 +337,9 @@ class Neo4jWorkspace(Workspace):
         if isinstance(error, nx.AuthError):
             return WorkspaceError(f"{self.location}: the server refused our credentials ({error.message})")
         if isinstance(error, (nx.ServiceUnavailable, nx.SessionExpired)):
-            return WorkspaceError(f"{self.location}: lost the connection to the server while running {name}: {error}")
+            return WorkspaceError(
+                f"{self.location}: lost the connection to the server while running {name}: {error}"
+            )
         if isinstance(error, nx.Neo4jError):
             return WorkspaceError(f"{self.location}: query {name} failed: {error.code}: {error.message}")
         return WorkspaceError(f"{self.location}: query {name} failed: {error}")
@@ -447,7 +504,9 @@ class Neo4jWorkspace(Workspace):
             columns=ACCOUNT_COLUMNS,
         )
         existing = self._fetch(run, "read/loaded_fields_by_id", "account_ids", new["account_id"].tolist())
-        stored = pd.DataFrame.from_records([tuple(r[c] for c in ACCOUNT_COLUMNS) for r in existing], columns=ACCOUNT_COLUMNS)
+        stored = pd.DataFrame.from_records(
+            [tuple(r[c] for c in ACCOUNT_COLUMNS) for r in existing], columns=ACCOUNT_COLUMNS
+        )
         stored["created_at"] = _datetimes(stored["created_at"]).to_numpy()
         for c in ("credit_limit", "balance"):
             stored[c] = _floats(stored[c]).to_numpy()
@@ -473,7 +532,9 @@ class Neo4jWorkspace(Workspace):
         rows += self._fetch(run, "read/unlinked_values_by_account", "account_ids", account_ids)
         if not rows:
             return _empty(LINK_COLUMNS)
-        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in rows], columns=LINK_COLUMNS)
+        df = pd.DataFrame.from_records(
+            [tuple(r[c] for c in LINK_COLUMNS) for r in rows], columns=LINK_COLUMNS
+        )
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         return df
 
@@ -516,7 +577,11 @@ class Neo4jWorkspace(Workspace):
                 touched.update((r["kind"], r["key"]) for r in run("load/delete_uses", rows=list(chunk)))
         gone_unlinked = gone[gone["key_old"].isna()]
         if len(gone_unlinked):
-            self._write(run, "load/delete_unlinked_values", gone_unlinked[["account_id", "kind", "value"]].to_dict("records"))
+            self._write(
+                run,
+                "load/delete_unlinked_values",
+                gone_unlinked[["account_id", "kind", "value"]].to_dict("records"),
+            )
 
         write = merged[is_new | changed]
         keyed = write[write["key"].notna()]
@@ -524,8 +589,11 @@ class Neo4jWorkspace(Workspace):
             pairs = keyed[["kind", "key"]].drop_duplicates()
             self._write(run, "load/identifiers", pairs.to_dict("records"))
             self._write(
-                run, "load/uses", _records(keyed[["account_id", "kind", "key", "value", "first_seen"]]),
-                say, "links",
+                run,
+                "load/uses",
+                _records(keyed[["account_id", "kind", "key", "value", "first_seen"]]),
+                say,
+                "links",
             )
             touched.update(zip(pairs["kind"], pairs["key"]))
         unlinked = write[write["key"].isna()]
@@ -538,7 +606,9 @@ class Neo4jWorkspace(Workspace):
             run("load/refresh_identifiers", pairs=list(chunk))
         say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
 
-    def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
+    def _load_transactions(
+        self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress
+    ) -> None:
         if len(txns) == 0:
             return
         fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
@@ -556,8 +626,18 @@ class Neo4jWorkspace(Workspace):
         new = new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
         existing = self._stored_payments(run, new)
         stored = pd.DataFrame.from_records(
-            [(t, r["account_id"], r["counterparty"], r["counterparty_kind"], r["amount"], r["timestamp"], r["status"])
-             for t, r in existing.items()],
+            [
+                (
+                    t,
+                    r["account_id"],
+                    r["counterparty"],
+                    r["counterparty_kind"],
+                    r["amount"],
+                    r["timestamp"],
+                    r["status"],
+                )
+                for t, r in existing.items()
+            ],
             columns=["txn_id", *fields],
         )
         stored["amount"] = _floats(stored["amount"]).to_numpy()
@@ -584,8 +664,13 @@ class Neo4jWorkspace(Workspace):
         rows = lambda mask: _records(write[mask.to_numpy()])  # noqa: E731
         self._write(run, "load/payments_to_accounts", rows(known), say, "transactions to accounts")
         self._write(run, "load/payments_to_merchants", rows(~to_account), say, "transactions to merchants")
-        self._write(run, "load/payments_to_external_accounts", rows(to_account & ~known), say,
-                    "transactions to accounts not loaded")
+        self._write(
+            run,
+            "load/payments_to_external_accounts",
+            rows(to_account & ~known),
+            say,
+            "transactions to accounts not loaded",
+        )
         say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
 
     def _stored_payments(self, run, new: pd.DataFrame) -> dict[str, dict]:
@@ -602,17 +687,23 @@ class Neo4jWorkspace(Workspace):
         }
         missing = sorted(wanted - found.keys())
         if missing and int(run("read/transaction_count")[0]["n"]) > 0:
-            found.update((r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing))
+            found.update(
+                (r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing)
+            )
         return found
 
     def status(self) -> dict[str, Any]:
         per_kind: dict[str, dict[str, Any]] = {}
         for r in self.run_query("read/links_per_kind"):
-            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
+            per_kind.setdefault(
+                r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0}
+            )
             per_kind[r["kind"]]["links"] += int(r["links"])
             per_kind[r["kind"]]["identifiers"] += int(r["identifiers"])
         for r in self.run_query("read/unlinked_values_per_kind"):
-            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
+            per_kind.setdefault(
+                r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0}
+            )
             per_kind[r["kind"]]["links"] += int(r["no_identity"])
             per_kind[r["kind"]]["no_identity"] += int(r["no_identity"])
         kinds = [per_kind[k] for k in sorted(per_kind)]
@@ -631,7 +722,11 @@ class Neo4jWorkspace(Workspace):
             "rings": int(self.run_query("read/ring_count")[0]["n"]),
             "last_load": None
             if not last_load
-            else {"at": last_load[0]["at"], "source": last_load[0]["source"], **json.loads(last_load[0]["summary"])},
+            else {
+                "at": last_load[0]["at"],
+                "source": last_load[0]["source"],
+                **json.loads(last_load[0]["summary"]),
+            },
             "last_sweep": None if not last_sweep else dict(last_sweep[0]),
         }
 
@@ -640,7 +735,10 @@ class Neo4jWorkspace(Workspace):
         """Every account id, a page at a time (keyset paging: no SKIP, no whole-graph result)."""
         after = ""
         while True:
-            page = [r["account_id"] for r in self.run_query("read/account_ids_page", after=after, limit=self.batch_size)]
+            page = [
+                r["account_id"]
+                for r in self.run_query("read/account_ids_page", after=after, limit=self.batch_size)
+            ]
             if not page:
                 return
             yield page
@@ -676,7 +774,9 @@ class Neo4jWorkspace(Workspace):
             df["balance"] = df["balance"].astype("float64")
             df["overdue_days"] = df["overdue_days"].astype("int64")
             return df
-        df = pd.DataFrame.from_records([tuple(r[c] for c in ACCOUNT_COLUMNS) for r in rows], columns=ACCOUNT_COLUMNS)
+        df = pd.DataFrame.from_records(
+            [tuple(r[c] for c in ACCOUNT_COLUMNS) for r in rows], columns=ACCOUNT_COLUMNS
+        )
         df["created_at"] = _datetimes(df["created_at"]).to_numpy()
         df["credit_limit"] = _floats(df["credit_limit"]).to_numpy()
         df["balance"] = _floats(df["balance"]).to_numpy()
@@ -693,10 +793,14 @@ class Neo4jWorkspace(Workspace):
             df = _empty(LINK_COLUMNS)
             df["first_seen"] = df["first_seen"].astype("datetime64[ns]")
             return df
-        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in parts], columns=LINK_COLUMNS)
+        df = pd.DataFrame.from_records(
+            [tuple(r[c] for c in LINK_COLUMNS) for r in parts], columns=LINK_COLUMNS
+        )
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
-        return df.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)[LINK_COLUMNS]
+        return df.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)[
+            LINK_COLUMNS
+        ]
 
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         rows: list[dict] = []
@@ -709,7 +813,9 @@ class Neo4jWorkspace(Workspace):
             df["amount"] = df["amount"].astype("float64")
             df["timestamp"] = df["timestamp"].astype("datetime64[ns]")
             return df
-        df = pd.DataFrame.from_records([tuple(r[c] for c in TRANSACTION_COLUMNS) for r in rows], columns=TRANSACTION_COLUMNS)
+        df = pd.DataFrame.from_records(
+            [tuple(r[c] for c in TRANSACTION_COLUMNS) for r in rows], columns=TRANSACTION_COLUMNS
+        )
         df = df.drop_duplicates("txn_id")
         df["amount"] = df["amount"].astype("float64")
         df["timestamp"] = _datetimes(df["timestamp"]).to_numpy()
@@ -727,13 +833,19 @@ class Neo4jWorkspace(Workspace):
             since = _native(got.get("since"))
             until = _native(got.get("expires_at"))
             when = f", since {since.isoformat(timespec='seconds')}" if isinstance(since, datetime) else ""
-            expiry = f"; its lock expires at {until.isoformat(timespec='seconds')} UTC" if isinstance(until, datetime) else ""
+            expiry = (
+                f"; its lock expires at {until.isoformat(timespec='seconds')} UTC"
+                if isinstance(until, datetime)
+                else ""
+            )
             raise LockedError(
                 f"another sweep is running on {self.location} ({got['owner'] or 'unknown holder'}{when}){expiry}; "
                 "try again later"
             )
         stop = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(token, stop), name="fraudgraph-lock-heartbeat", daemon=True)
+        beat = threading.Thread(
+            target=self._heartbeat, args=(token, stop), name="fraudgraph-lock-heartbeat", daemon=True
+        )
         beat.start()
         try:
             yield
@@ -784,7 +896,9 @@ class Neo4jWorkspace(Workspace):
                     expires_at=_now() + timedelta(seconds=self.lock_ttl),
                 )
                 if not rows or not rows[0]["renewed"]:
-                    log.warning("the sweep lock on %s expired and was taken by another process", self.location)
+                    log.warning(
+                        "the sweep lock on %s expired and was taken by another process", self.location
+                    )
                     return
             except WorkspaceError as e:
                 log.warning("could not renew the sweep lock on %s: %s", self.location, e)
@@ -871,9 +985,18 @@ class Neo4jWorkspace(Workspace):
         if account_ids is None:
             df = self._frame("read/account_state", STATE_COLUMNS)
         else:
-            parts = [self._frame("read/account_state_by_id", STATE_COLUMNS, account_ids=chunk) for chunk in self._id_pages(account_ids)]
+            parts = [
+                self._frame("read/account_state_by_id", STATE_COLUMNS, account_ids=chunk)
+                for chunk in self._id_pages(account_ids)
+            ]
             parts = [p for p in parts if len(p)]
-            df = pd.concat(parts, ignore_index=True).sort_values("account_id", kind="stable").reset_index(drop=True) if parts else _empty(STATE_COLUMNS)
+            df = (
+                pd.concat(parts, ignore_index=True)
+                .sort_values("account_id", kind="stable")
+                .reset_index(drop=True)
+                if parts
+                else _empty(STATE_COLUMNS)
+            )
         df["manual"] = df["manual"].fillna(False).astype(bool)
         for c in ("credit_limit", "original_credit_limit"):
             df[c] = df[c].astype("float64")
@@ -890,7 +1013,10 @@ class Neo4jWorkspace(Workspace):
         if not rows:
             raise NotFoundError(f"no sweep {since_sweep!r} in {self.location}; see `fraudgraph sweeps`")
         return self._frame(
-            "read/notices_after_sweep", NOTICE_COLUMNS, finished_at=rows[0]["finished_at"], sweep_id=since_sweep
+            "read/notices_after_sweep",
+            NOTICE_COLUMNS,
+            finished_at=rows[0]["finished_at"],
+            sweep_id=since_sweep,
         )
 
     def reviews(self) -> pd.DataFrame:
@@ -946,9 +1072,13 @@ class Neo4jWorkspace(Workspace):
         for chunk in _batches(sorted(set(pairs)), self.batch_size):
             if len(rows) >= limit:
                 break
-            rows.extend(self.run_query(
-                "read/accounts_sharing", pairs=[{"kind": k, "key": v} for k, v in chunk], limit=int(limit - len(rows))
-            ))
+            rows.extend(
+                self.run_query(
+                    "read/accounts_sharing",
+                    pairs=[{"kind": k, "key": v} for k, v in chunk],
+                    limit=int(limit - len(rows)),
+                )
+            )
         if not rows:
             return _empty(cols)
         return pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
@@ -972,8 +1102,6 @@ def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
     equal = (a.astype(object).to_numpy() == b.astype(object).to_numpy()) & ~a_missing & ~b_missing
     return ~(equal | (a_missing & b_missing))
-
-
 
 
 def connect(
@@ -1035,4 +1163,3 @@ def connect(
     except BaseException:
         driver.close()
         raise
-

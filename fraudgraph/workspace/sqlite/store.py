@@ -13,10 +13,11 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,10 +31,6 @@ from fraudgraph.model.frames import (
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.workspace.base import (
-    dataset_source,
-    RESULT_COLUMNS as _RESULT_COLUMNS,
-    from_json as _from_json,
-    to_json as _to_json,
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
     REVIEW_COLUMNS,
@@ -43,6 +40,16 @@ from fraudgraph.workspace.base import (
     Progress,
     SweepRecord,
     Workspace,
+    dataset_source,
+)
+from fraudgraph.workspace.base import (
+    RESULT_COLUMNS as _RESULT_COLUMNS,
+)
+from fraudgraph.workspace.base import (
+    from_json as _from_json,
+)
+from fraudgraph.workspace.base import (
+    to_json as _to_json,
 )
 
 SCHEMA_VERSION = 1
@@ -155,10 +162,16 @@ CREATE TABLE IF NOT EXISTS reviews (
 
 _SECONDARY_INDEXES = [
     ("links_by_identifier", "links", "CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key)"),
-    ("transactions_by_account", "transactions",
-     "CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id)"),
-    ("transactions_by_counterparty", "transactions",
-     "CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty)"),
+    (
+        "transactions_by_account",
+        "transactions",
+        "CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id)",
+    ),
+    (
+        "transactions_by_counterparty",
+        "transactions",
+        "CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty)",
+    ),
 ]
 
 # Columns of the result tables that hold lists/dicts, kept as JSON text.
@@ -166,7 +179,7 @@ _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _to_ns(s: pd.Series) -> list:
@@ -188,12 +201,6 @@ def _nullable(values: Iterable) -> list:
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
 
 
-
-
-
-
-
-
 class SqliteWorkspace(Workspace):
     """A workspace in one SQLite file. Safe for many readers while one sweep writes."""
 
@@ -202,9 +209,13 @@ class SqliteWorkspace(Workspace):
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise WorkspaceError(f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)")
+            raise WorkspaceError(
+                f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)"
+            )
         if self.path.parent and not self.path.parent.exists():
-            raise WorkspaceError(f"cannot create workspace {self.path}: folder {self.path.parent} does not exist")
+            raise WorkspaceError(
+                f"cannot create workspace {self.path}: folder {self.path.parent} does not exist"
+            )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -233,7 +244,8 @@ class SqliteWorkspace(Workspace):
         if row is None:
             # executescript commits whatever is pending, so the schema is its own script-level transaction.
             self._db.executescript(
-                "BEGIN IMMEDIATE;" + _SCHEMA
+                "BEGIN IMMEDIATE;"
+                + _SCHEMA
                 + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
             )
 
@@ -269,11 +281,7 @@ class SqliteWorkspace(Workspace):
         with self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
-            deferred = [
-                (name, sql)
-                for name, table, sql in _SECONDARY_INDEXES
-                if self._count(table) == 0
-            ]
+            deferred = [(name, sql) for name, table, sql in _SECONDARY_INDEXES if self._count(table) == 0]
             for name, _ in deferred:
                 self._db.execute(f"DROP INDEX IF EXISTS {name}")
             before = self._count("accounts")
@@ -305,7 +313,10 @@ class SqliteWorkspace(Workspace):
                     part["account_id"].tolist(),
                     part["kind"].tolist(),
                     part["value"].tolist(),
-                    [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
+                    [
+                        None if (k is None or k is pd.NA or (isinstance(k, float))) else k
+                        for k in part["key"].tolist()
+                    ],
                     _to_ns(part["first_seen"]),
                 )
                 # first_seen keeps the earliest sighting; an unknown date never replaces a known one.
@@ -345,10 +356,10 @@ class SqliteWorkspace(Workspace):
                     rows,
                 )
                 summary.transactions_new = self._count("transactions") - before
-                summary.transactions_updated = (
-                    self._db.total_changes - changes0 - summary.transactions_new
+                summary.transactions_updated = self._db.total_changes - changes0 - summary.transactions_new
+                say(
+                    f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated"
                 )
-                say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             if deferred:
                 say("indexing")
             for _, sql in deferred:
@@ -365,7 +376,9 @@ class SqliteWorkspace(Workspace):
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str) -> pd.DataFrame | None:
-        parts = self._db.execute("SELECT data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
+        parts = self._db.execute(
+            "SELECT data FROM snapshots WHERE name = ? ORDER BY part", (name,)
+        ).fetchall()
         if not parts:
             return None
         tables = [pq.read_table(pa.BufferReader(p[0])) for p in parts]
@@ -378,7 +391,9 @@ class SqliteWorkspace(Workspace):
         for i, start in enumerate(range(0, max(len(df), 1), rows)):
             sink = pa.BufferOutputStream()
             pq.write_table(table.slice(start, rows), sink, compression="zstd")
-            self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes()))
+            self._db.execute(
+                "INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes())
+            )
 
     def _refresh_snapshots(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> None:
         """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables.
@@ -389,7 +404,9 @@ class SqliteWorkspace(Workspace):
         old = self._read_snapshot("accounts")
         new_acc = acc[ACCOUNT_COLUMNS]
         if old is not None:
-            new_acc = pd.concat([new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True)
+            new_acc = pd.concat(
+                [new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True
+            )
             new_acc = new_acc.sort_values("account_id", kind="stable")
         self._write_snapshot("accounts", new_acc)
 
@@ -402,7 +419,9 @@ class SqliteWorkspace(Workspace):
             if repeated.any():
                 # The earliest known first_seen wins (min skips NaT); the newest key wins (new rows first).
                 part = merged.loc[repeated]
-                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform("min")
+                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform(
+                    "min"
+                )
                 merged = merged.drop_duplicates(keys, keep="first")
             new_links = merged.sort_values(keys, kind="stable")
         self._write_snapshot("links", new_links)
@@ -436,8 +455,7 @@ class SqliteWorkspace(Workspace):
             "backend": self.backend,
             "counts": counts,
             "kinds": [
-                {k: (int(v) if k != "kind" else v) for k, v in r.items()}
-                for r in per_kind.to_dict("records")
+                {k: (int(v) if k != "kind" else v) for k, v in r.items()} for r in per_kind.to_dict("records")
             ],
             "distinct_identifiers": int(distinct),
             "rings": self._count("rings"),
@@ -535,11 +553,11 @@ class SqliteWorkspace(Workspace):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
-                raise LockedError(f"another sweep is running on {self.path} ({holder}); try again later") from None
+                raise LockedError(
+                    f"another sweep is running on {self.path} ({holder}); try again later"
+                ) from None
             os.ftruncate(fd, 0)
-            os.pwrite(
-                fd, f"{owner}, pid {os.getpid()} on {socket.gethostname()}, since {_now()}".encode(), 0
-            )
+            os.pwrite(fd, f"{owner}, pid {os.getpid()} on {socket.gethostname()}, since {_now()}".encode(), 0)
             try:
                 yield
             finally:
@@ -567,20 +585,20 @@ class SqliteWorkspace(Workspace):
             s = dict(record.sweep)
             self._db.execute(
                 f"INSERT INTO sweeps ({', '.join(SWEEP_COLUMNS)}) VALUES ({', '.join('?' * len(SWEEP_COLUMNS))})",
-                [
-                    _to_json(s.get(c)) if c in _JSON_COLUMNS else _plain(s.get(c))
-                    for c in SWEEP_COLUMNS
-                ],
+                [_to_json(s.get(c)) if c in _JSON_COLUMNS else _plain(s.get(c)) for c in SWEEP_COLUMNS],
             )
             self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)", (str(int(record.next_ring_number)),)
+                "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
+                (str(int(record.next_ring_number)),),
             )
 
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         if df is None or df.empty:
             return
-        data = [_sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df)
-                for c in cols]
+        data = [
+            _sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df)
+            for c in cols
+        ]
         self._db.executemany(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", zip(*data)
         )
@@ -606,7 +624,9 @@ class SqliteWorkspace(Workspace):
         )
 
     def sweeps(self) -> pd.DataFrame:
-        df = self._frame(f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps ORDER BY finished_at DESC, sweep_id DESC")
+        df = self._frame(
+            f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps ORDER BY finished_at DESC, sweep_id DESC"
+        )
         for c in ("summary", "diff"):
             df[c] = [_from_json(v) for v in df[c]]
         df["dry_run"] = df["dry_run"].astype(bool)
@@ -642,7 +662,12 @@ class SqliteWorkspace(Workspace):
         return df
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
-        df = self._with_ids(f"SELECT {', '.join(STATE_COLUMNS)} FROM account_state", "account_id", account_ids, "ORDER BY account_id")
+        df = self._with_ids(
+            f"SELECT {', '.join(STATE_COLUMNS)} FROM account_state",
+            "account_id",
+            account_ids,
+            "ORDER BY account_id",
+        )
         if df.empty:
             df = pd.DataFrame(columns=STATE_COLUMNS)
         df["manual"] = df["manual"].fillna(0).astype(bool)
@@ -663,7 +688,9 @@ class SqliteWorkspace(Workspace):
         sql = f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices"
         params: tuple = ()
         if since_sweep is not None:
-            row = self._db.execute("SELECT finished_at FROM sweeps WHERE sweep_id = ?", (since_sweep,)).fetchone()
+            row = self._db.execute(
+                "SELECT finished_at FROM sweeps WHERE sweep_id = ?", (since_sweep,)
+            ).fetchone()
             if row is None:
                 from fraudgraph.errors import NotFoundError
 
@@ -699,10 +726,13 @@ class SqliteWorkspace(Workspace):
         cols = ["kind", "key", "n_accounts", "raw_values"]
         if pairs is None or len(pairs) == 0:
             return pd.DataFrame(columns=cols)
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))"
+        )
         self._db.execute("DELETE FROM _pairs")
         self._db.executemany(
-            "INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs[["kind", "key"]].itertuples(index=False, name=None)
+            "INSERT OR IGNORE INTO _pairs VALUES (?, ?)",
+            pairs[["kind", "key"]].itertuples(index=False, name=None),
         )
         df = self._frame(
             """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts,
@@ -728,7 +758,9 @@ class SqliteWorkspace(Workspace):
     def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))"
+        )
         self._db.execute("DELETE FROM _pairs")
         self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
@@ -776,8 +808,10 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     """A column as plain Python values for sqlite3, vectorized where the dtype allows."""
     if json_text:
         # Most accounts have no reasons: an empty list is the same text every time.
-        return [v if isinstance(v, str) else ("[]" if isinstance(v, list) and not v else _to_json(v))
-                for v in col.tolist()]
+        return [
+            v if isinstance(v, str) else ("[]" if isinstance(v, list) and not v else _to_json(v))
+            for v in col.tolist()
+        ]
     if pd.api.types.is_bool_dtype(col):
         return col.astype("int64").tolist()
     if pd.api.types.is_numeric_dtype(col):
@@ -811,6 +845,3 @@ def _plain(v: Any) -> Any:
     if isinstance(v, (list, dict)):
         return _to_json(v)
     return v
-
-
-
