@@ -176,3 +176,15 @@ def test_analyst_actions_and_label_survive_a_reload(workspace):
     assert workspace.reviews()["verdict"].tolist() == ["dismiss"]
     assert workspace.audit("007")["actor"].tolist() == ["ana"]
     assert workspace.account_state()["status"].tolist() == ["suspended"]
+
+
+def test_a_label_alone_overrides_the_loaded_label_and_survives_a_reload(workspace):
+    ds = make_dataset(ACCOUNTS, LINKS)
+    workspace.load(ds)
+    workspace.apply_manual(
+        state=pd.DataFrame(columns=["account_id"]).iloc[0:0], audit=pd.DataFrame(), label=("A2", "legit")
+    )
+    assert workspace.accounts(["A2"])["label"].item() == "legit"
+    workspace.load(ds)
+    assert workspace.accounts(["A2"])["label"].item() == "legit"
+    assert workspace.audit().empty and workspace.account_state().empty

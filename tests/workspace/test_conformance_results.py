@@ -41,6 +41,9 @@ def test_saved_results_have_the_reference_backends_columns_and_types(swept_works
     )
     for read in ("account_state", "audit", "notices", "reviews", "sweeps"):
         pd.testing.assert_frame_equal(getattr(swept_workspace, read)(), getattr(ref, read)(), obj=read)
+    mine, theirs = swept_workspace.status(), ref.status()
+    for key in ("counts", "kinds", "distinct_identifiers", "rings", "last_sweep"):
+        assert mine[key] == theirs[key], key
 
 
 def test_notices_and_audit_by_sweep_and_account(swept_workspace):
