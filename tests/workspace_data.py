@@ -184,3 +184,36 @@ def sweep_record(sweep_id="S-000001", ring_members=None):
         notices=notices,
         next_ring_number=2,
     )
+
+
+# A payment to X9, an account the hand-made data set does not load (yet).
+TXNS_WITH_UNLOADED_PAYEE = TXNS + [("t3", "A3", "X9", "account", 5.0, "2024-05-03T10:00:00", "settled")]
+
+
+def hand_made_dataset():
+    """The conformance suite's hand-made data set: 4 accounts, 7 links, 3 payments (one to X9)."""
+    return make_dataset(ACCOUNTS, LINKS, TXNS_WITH_UNLOADED_PAYEE)
+
+
+def record(sweep_id="S-000001"):
+    """The conformance suite's sweep record: ring members saved out of sorted order (A2 before 007)."""
+    return sweep_record(
+        sweep_id, ring_members=pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A2", "007"]})
+    )
+
+
+# 30 accounts on one carrier IP (a hub), chained H0 -device- H1 -card- H2 -phone- H3 besides.
+HUB_ACCOUNTS = [(f"H{i}", "2024-01-01", 100.0, 0.0, 0, "active", None) for i in range(30)]
+HUB_LINKS = [(f"H{i}", "ip", "1.2.3.4", "1.2.3.4", None) for i in range(30)] + [
+    ("H0", "device", "d0", "d0", "2024-01-05"),
+    ("H1", "device", "D0", "d0", None),
+    ("H1", "card", "c1", "c1", None),
+    ("H2", "card", "c1", "c1", None),
+    ("H2", "phone", "555", "555", None),
+    ("H3", "phone", "555", "555", None),
+]
+HUB_PAYMENTS = [("p1", "H0", "H1", "account", 10.0, "2024-02-01T00:00:00", "settled")]
+
+
+def hub_dataset():
+    return make_dataset(HUB_ACCOUNTS, HUB_LINKS, HUB_PAYMENTS)
