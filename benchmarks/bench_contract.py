@@ -52,9 +52,7 @@ def make_tables(
             "credit_limit": _strings(rng.integers(0, 20, n_accounts) * 500),
             "balance": _strings(np.round(rng.random(n_accounts) * 5000, 2)),
             "overdue_days": _strings(rng.integers(0, 90, n_accounts) * (rng.random(n_accounts) < 0.1)),
-            "status": _strings(
-                rng.choice(["active", "suspended", "closed"], n_accounts, p=[0.9, 0.05, 0.05])
-            ),
+            "status": _strings(rng.choice(["active", "suspended", "closed"], n_accounts, p=[0.9, 0.05, 0.05])),
             "label": _strings(rng.choice(["", "fraud", "legit"], n_accounts, p=[0.95, 0.01, 0.04])),
             "segment": _strings(rng.choice(["retail", "smb"], n_accounts)),
         }
@@ -118,9 +116,7 @@ def make_tables(
         to_account = rng.random(n_txns) < 0.3
         merchants = _join(pa.scalar("M-"), _strings(rng.integers(0, 5000, n_txns)))
         payees = pc.take(ids, pa.array(rng.integers(0, n_accounts, n_txns)))
-        stamps = np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 3 * 10**7, n_txns).astype(
-            "timedelta64[s]"
-        )
+        stamps = np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 3 * 10**7, n_txns).astype("timedelta64[s]")
         tables["transactions"] = pa.table(
             {
                 "txn_id": _join(pa.scalar("T"), _strings(np.arange(n_txns))),
@@ -186,9 +182,7 @@ def main() -> None:
         del tables
         print(f"generated {counts} in {time.perf_counter() - t0:.1f} s")
         # A fresh process, so the generator's memory does not count in the peak.
-        subprocess.run(
-            [sys.executable, __file__, "--folder", str(folder), "--format", args.format], check=True
-        )
+        subprocess.run([sys.executable, __file__, "--folder", str(folder), "--format", args.format], check=True)
 
 
 if __name__ == "__main__":

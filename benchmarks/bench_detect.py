@@ -29,9 +29,7 @@ def run(n_accounts: int, seed: int) -> list[dict]:
     t = time.perf_counter()
     world = generate_world(n_accounts, seed)
     accounts = world.accounts.assign(properties="{}")
-    accounts["label"] = (
-        accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
-    )
+    accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
     links = world.links
     gen_s = time.perf_counter() - t
     t = time.perf_counter()

@@ -70,9 +70,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder."
-    )
+    parser.add_argument("--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder.")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:

@@ -18,9 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=10_000, help="number of accounts (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--as-of", default="2026-11-01", help="extract date (default 2026-11-01)")
-    parser.add_argument(
-        "--fraud-share", type=float, default=0.03, help="share of ring members (default 0.03)"
-    )
+    parser.add_argument("--fraud-share", type=float, default=0.03, help="share of ring members (default 0.03)")
     parser.add_argument("--no-transactions", action="store_true", help="skip the transactions table")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     args = parser.parse_args(argv)

@@ -163,9 +163,7 @@ def neo4j_ws(neo4j_driver, neo4j_database, bolt_server):
     """A Neo4j workspace on a fresh database (small batches, so tests exercise batching)."""
     from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
 
-    ws = Neo4jWorkspace(
-        neo4j_driver, neo4j_database, batch_size=500, location=f"{bolt_server.uri} {neo4j_database}"
-    )
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database, batch_size=500, location=f"{bolt_server.uri} {neo4j_database}")
     yield ws
     ws.close()
 

@@ -73,9 +73,7 @@ def _private_reach_ins(path: Path) -> list[str]:
             and node.attr.startswith("_")
             and not node.attr.startswith("__")
         ):
-            found.append(
-                f"{path.relative_to(REPO)}:{node.lineno}: {module_aliases[node.value.id]}.{node.attr}"
-            )
+            found.append(f"{path.relative_to(REPO)}:{node.lineno}: {module_aliases[node.value.id]}.{node.attr}")
     return found
 
 
@@ -99,9 +97,7 @@ def test_no_library_function_is_longer_than_80_lines():
 def test_the_private_name_check_catches_a_reach_in(tmp_path, checker, monkeypatch):
     """The checker itself must be able to fail: a planted reach-in is found."""
     fake = PACKAGE / "zz_probe_reach_in.py"
-    fake.write_text(
-        "from fraudgraph.model.values import _hidden\nimport fraudgraph.model.values as v\nv._x\n"
-    )
+    fake.write_text("from fraudgraph.model.values import _hidden\nimport fraudgraph.model.values as v\nv._x\n")
     try:
         hits = checker(fake)
     finally:

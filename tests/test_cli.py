@@ -91,8 +91,7 @@ def test_results_commands_in_every_format(db_copy):
     text = run("--db", db, "ring", rid).stdout
     assert "shared identifiers" in text and ring["reasons"][0]["text"][:30] in text
     assert (
-        len(list(csv.DictReader(io.StringIO(run("--db", db, "ring", rid, "--format", "csv").stdout))))
-        == ring["size"]
+        len(list(csv.DictReader(io.StringIO(run("--db", db, "ring", rid, "--format", "csv").stdout)))) == ring["size"]
     )
 
     member = ring["members"][0]["account_id"]
@@ -246,9 +245,7 @@ def test_review_feedback_changes_the_next_sweep(db_copy):
         if d["trigger"] == "fraud_ring"
         and not any(r["code"].startswith(("OVERDUE", "UTILIZATION")) for r in d["reasons"])
     )
-    run(
-        "--db", db, "review", target["account_id"], "--dismiss", "--note", "known customer, documents checked"
-    )
+    run("--db", db, "review", target["account_id"], "--dismiss", "--note", "known customer, documents checked")
     run("--db", db, "-q", "sweep")
     after = json.loads(run("--db", db, "account", target["account_id"], "--format", "json").stdout)
     assert after["action"] in ("none", "monitor")  # the same evidence does not flag it again
@@ -262,8 +259,7 @@ def test_review_feedback_changes_the_next_sweep(db_copy):
     ring = json.loads(run("--db", db, "ring", member["ring_id"], "--format", "json").stdout)
     assert "KNOWN_FRAUD_IN_RING" in [r["code"] for r in ring["reasons"]]
     assert (
-        json.loads(run("--db", db, "account", member["account_id"], "--format", "json").stdout)["status"]
-        == "suspended"
+        json.loads(run("--db", db, "account", member["account_id"], "--format", "json").stdout)["status"] == "suspended"
     )
 
 
@@ -294,9 +290,7 @@ def test_account_with_no_shared_identifiers_can_be_viewed_and_exported(tmp_path)
     run("--db", db, "-q", "sweep")
     acc = json.loads(run("--db", db, "account", "A2", "--format", "json").stdout)
     assert acc["identifiers"] == [] and acc["ring_id"] is None
-    assert json.loads(run("--db", db, "account", "A1", "--format", "json").stdout)["identifiers"][0][
-        "no_identity"
-    ]
+    assert json.loads(run("--db", db, "account", "A1", "--format", "json").stdout)["identifiers"][0]["no_identity"]
     run("--db", db, "export", "--account", "A2", "-o", tmp_path / "a2.json")
     steps = run("--db", db, "path", "A1", "A2", "--format", "csv").stdout
     assert steps.strip() == "step,type,account_id,kind,key,raw_values"  # no chain: a header, no rows
@@ -304,14 +298,9 @@ def test_account_with_no_shared_identifiers_can_be_viewed_and_exported(tmp_path)
 
 def test_decisions_show_what_is_in_force_after_a_dismissal(db_copy):
     db = db_copy
-    target = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)[0][
-        "account_id"
-    ]
+    target = json.loads(run("--db", db, "decisions", "--format", "json", "--action", "suspend").stdout)[0]["account_id"]
     run("--db", db, "review", target, "--dismiss", "--note", "verified")
-    shown = {
-        d["account_id"]: d
-        for d in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)
-    }
+    shown = {d["account_id"]: d for d in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)}
     account = json.loads(run("--db", db, "account", target, "--format", "json").stdout)
     assert shown[target]["action"] == account["action"] == "none"
 
@@ -323,7 +312,4 @@ def test_usage_and_workspace_mistakes_are_clear(db_copy, tmp_path):
     acc = json.loads(run("--db", db_copy, "decisions", "--format", "json").stdout)[0]["account_id"]
     r = run("--db", db_copy, "review", acc, "--confirm-fraud", "--dismiss", "--note", "x", ok=False)
     assert r.exit_code == 2
-    assert (
-        json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"]
-        != "review_dismiss"
-    )
+    assert json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"] != "review_dismiss"

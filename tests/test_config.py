@@ -35,13 +35,11 @@ def test_undeclared_kind_is_rejected_and_declared_kind_links(tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "sweep"])
     assert r.exit_code == 0, r.output
-    ring = json.loads(
-        CliRunner().invoke(cli, ["--db", str(db), "account", "L000", "--format", "json"]).stdout
-    )["ring_id"]
-    assert ring is not None
-    members = json.loads(CliRunner().invoke(cli, ["--db", str(db), "ring", ring, "--format", "json"]).stdout)[
-        "members"
+    ring = json.loads(CliRunner().invoke(cli, ["--db", str(db), "account", "L000", "--format", "json"]).stdout)[
+        "ring_id"
     ]
+    assert ring is not None
+    members = json.loads(CliRunner().invoke(cli, ["--db", str(db), "ring", ring, "--format", "json"]).stdout)["members"]
     assert sorted(m["account_id"] for m in members) == ["L000", "L001", "L002"]
 
 
@@ -75,9 +73,7 @@ def test_a_sweep_without_the_declaring_configuration_says_what_is_missing(tmp_pa
     cfg = tmp_path / "fraudgraph.toml"
     cfg.write_text("[kinds]\nloyalty_card = 3.0\n")
     assert (
-        CliRunner()
-        .invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")])
-        .exit_code
+        CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")]).exit_code
         == 0
     )
     r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep"])

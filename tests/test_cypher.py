@@ -55,9 +55,7 @@ def test_parameters_inside_strings_comments_and_quoted_names_are_ignored():
 
 
 def test_a_call_with_missing_or_extra_parameters_names_the_file(tmp_path):
-    path = write(
-        tmp_path, "read/by_id", "// One account.\nMATCH (a:Account {account_id: $id}) RETURN a LIMIT $limit\n"
-    )
+    path = write(tmp_path, "read/by_id", "// One account.\nMATCH (a:Account {account_id: $id}) RETURN a LIMIT $limit\n")
     query = QueryLibrary.from_directories(tmp_path)["read/by_id"]
     assert query.check({"id": "A1", "limit": 3}) == {"id": "A1", "limit": 3}
     with pytest.raises(CypherError) as missing:

@@ -146,9 +146,7 @@ def test_reasons_name_the_shared_identifiers_with_their_spellings(detection):
 
 
 def test_ring_ids_are_stable_across_sweeps(world, detection):
-    again = detect(
-        *world, seed=0, previous_members=detection.ring_members, next_ring_number=detection.next_ring_number
-    )
+    again = detect(*world, seed=0, previous_members=detection.ring_members, next_ring_number=detection.next_ring_number)
     assert again.ring_members.equals(detection.ring_members)
     assert again.next_ring_number == detection.next_ring_number
     # One ring member leaves: the ring keeps its id.
@@ -195,9 +193,7 @@ def test_generated_world_quality():
 
     w = generate_world(4000, seed=21)
     accounts = w.accounts.assign(properties="{}")
-    accounts["label"] = (
-        accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
-    )
+    accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
     links = w.links.assign(key=canonical_keys(w.links["kind"], w.links["value"]))
     result = detect(accounts, links, w.transactions, seed=0)
     quality = evaluate(w.truth, result.account_scores, actions_of(result), result.ring_members)

@@ -102,25 +102,16 @@ def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
 def test_table_flattens_every_metric(toy):
     table = evaluation_table(evaluate(*toy))
     assert {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags"} == set(table["section"])
-    row = table[
-        (table["section"] == "accounts")
-        & (table["name"] == "review_or_worse")
-        & (table["metric"] == "recall")
-    ]
+    row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
     assert row["value"].iloc[0] == 0.5
 
 
 def test_credit_actions_in_decisions_are_not_fraud_flags(toy):
     truth, scores, actions, members = toy
-    decisions = pd.DataFrame(
-        {"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"}
-    )
+    decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"})
     decisions.loc[decisions["account_id"] == "x2", ["action", "trigger"]] = ["restrict", "overdue"]
     assert evaluate(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
-    assert (
-        evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"]
-        == 1
-    )
+    assert evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
 
 
 @pytest.fixture

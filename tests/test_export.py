@@ -222,8 +222,7 @@ def test_prepare_graph_replaces_missing_numbers_with_zero_and_a_known_flag(graph
             assert not (isinstance(value, float) and math.isnan(value))
     # every node of a type has the same attribute names
     names = {
-        t: {tuple(d) for _, d in prepared.nodes(data=True) if d["node_type"] == t}
-        for t in ("account", "identifier")
+        t: {tuple(d) for _, d in prepared.nodes(data=True) if d["node_type"] == t} for t in ("account", "identifier")
     }
     assert all(len(v) == 1 for v in names.values())
     assert json.loads(prepared.graph["reasons"])[0]["code"] == "SHARED_DEVICE"
@@ -348,9 +347,7 @@ def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:
     edges = pd.read_csv(edges_path, dtype=str, keep_default_na=False)
     for row in edges.to_dict("records"):
         names = set(export.EDGE_SCHEMAS[row["edge_type"]])
-        G.add_edge(
-            row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names}
-        )
+        G.add_edge(row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
     return G
 
 
@@ -512,11 +509,7 @@ def test_cypher_script_recreates_every_node_and_edge_with_its_properties(tmp_pat
     assert len(nodes) == prepared.number_of_nodes() and len(edges) == prepared.number_of_edges()
     by_key = {}
     for _, label, props in nodes:
-        key = (
-            ("account", props["account_id"])
-            if label == "Account"
-            else ("identifier", props["kind"], props["key"])
-        )
+        key = ("account", props["account_id"]) if label == "Account" else ("identifier", props["kind"], props["key"])
         by_key[key] = props
     for node, data in prepared.nodes(data=True):
         key = (
@@ -537,9 +530,7 @@ def test_cypher_script_recreates_every_node_and_edge_with_its_properties(tmp_pat
         ] = (rel, props)
     for u, v, data in prepared.edges(data=True):
         target = prepared.nodes[v]
-        target_key = (
-            target["account_id"] if target["node_type"] == "account" else (target["kind"], target["key"])
-        )
+        target_key = target["account_id"] if target["node_type"] == "account" else (target["kind"], target["key"])
         rel, props = rels[(prepared.nodes[u]["account_id"], target_key)]
         assert rel == data["edge_type"].upper()
         assert props == {k: v for k, v in data.items() if k != "edge_type"}
@@ -603,11 +594,7 @@ def test_html_is_self_contained_and_hostile_ids_cannot_break_out(tmp_path, graph
     assert data["reasons"][0]["evidence"]["accounts"][1] == "<script>alert(2)</script>"
     assert data["notes"] == graph.graph["notes"]
     # the Content-Security-Policy forbids any network use and pins the page's own script and style
-    csp = next(
-        a["content"]
-        for t, a in parser.tags
-        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
-    )
+    csp = next(a["content"] for t, a in parser.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in csp
     for body in (code_text, parser.styles[0]):
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
@@ -628,9 +615,7 @@ def test_html_view_puts_data_into_the_page_as_text_only():
         "http",
     ):
         assert sink not in js
-    assert (
-        "<script" not in js.lower() and "</" not in js and "<!--" not in js
-    )  # it is inlined in a script element
+    assert "<script" not in js.lower() and "</" not in js and "<!--" not in js  # it is inlined in a script element
 
 
 def test_script_json_escapes_everything_that_could_end_a_script_element():

@@ -147,19 +147,14 @@ def test_identity_conflicts_tell_a_mosaic_from_one_person_and_from_a_household()
     links = pd.DataFrame(rows, columns=["account_id", "kind", "value"]).assign(
         key=lambda d: d["value"], first_seen=pd.NaT
     )
-    accounts = pd.DataFrame(
-        {"account_id": sorted(set(links["account_id"])), "created_at": AS_OF, "label": None}
-    )
+    accounts = pd.DataFrame({"account_id": sorted(set(links["account_id"])), "created_at": AS_OF, "label": None})
     config = DetectionConfig()
     graph = build_identity_graph(accounts, links, config)
     cands = find_candidate_rings(graph, money_flow(None, graph.account_ids, config), config)
     shared = shared_identifiers(graph, cands.cluster_of, AS_OF.value / 86_400e9, config)
     sf = shared.frame.set_index(["kind", "key"])
     assert sf.loc[("national_id", "s1"), "recombined"]  # same SSN, different phones and e-mails
-    assert (
-        sf.loc[("national_id", "s1"), "distinct_email"] == 2
-        and sf.loc[("national_id", "s1"), "conflicts"] == 0b110
-    )
+    assert sf.loc[("national_id", "s1"), "distinct_email"] == 2 and sf.loc[("national_id", "s1"), "conflicts"] == 0b110
     assert sf.loc[("phone", "p2"), "recombined"]  # one phone, two national ids
     assert not sf.loc[("national_id", "s9"), "recombined"] and sf.loc[("national_id", "s9"), "conflicts"] == 0
     assert not sf.loc[("phone", "p5"), "recombined"] and sf.loc[("phone", "p5"), "same_person"]
@@ -176,9 +171,7 @@ def test_identity_conflicts_tell_a_mosaic_from_one_person_and_from_a_household()
     )
     mosaic = ring_row(graph, cands, rf, "m0")
     assert (
-        mosaic["recombined_kinds"] == 2
-        and mosaic["recombined_members"] == 3
-        and mosaic["national_id_conflicts"] == 2
+        mosaic["recombined_kinds"] == 2 and mosaic["recombined_members"] == 3 and mosaic["national_id_conflicts"] == 2
     )
     assert ring_row(graph, cands, rf, "r0")["recombined_identifiers"] == 0
     assert ring_row(graph, cands, rf, "h0")["recombined_identifiers"] == 0

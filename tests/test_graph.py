@@ -55,9 +55,7 @@ def test_strong_kinds_outweigh_medium_and_weak_ones():
     for kind in ("device", "address", "ip"):
         rows += [("a0", kind, "v", "v"), ("a1", kind, "v", "v")]
     graph = build_identity_graph(*make_frames(rows, 2))
-    assert (
-        weight_of(graph, "device", "v") > weight_of(graph, "address", "v") > weight_of(graph, "ip", "v") > 0
-    )
+    assert weight_of(graph, "device", "v") > weight_of(graph, "address", "v") > weight_of(graph, "ip", "v") > 0
 
 
 def test_an_identifier_shared_by_more_accounts_says_less():

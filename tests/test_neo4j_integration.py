@@ -133,7 +133,5 @@ def test_cli_names_missing_gds_and_hides_a_wrong_password(bolt_server, neo4j_dat
     on_neo4j = ["--neo4j", bolt_server.uri, "--neo4j-database", neo4j_database]
     gds = runner.invoke(cli, [*on_neo4j, "sweep", "--engine", "gds"], env=env)
     assert gds.exit_code == 1 and "GDS procedures not available" in gds.output
-    wrong = runner.invoke(
-        cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"}
-    )
+    wrong = runner.invoke(cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"})
     assert wrong.exit_code == 1 and "wrong-pass-123" not in wrong.output

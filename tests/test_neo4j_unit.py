@@ -62,9 +62,7 @@ def test_a_fresh_store_gets_every_constraint_and_index_then_the_schema_version()
     assert names[0] == "read/meta_value"
     schema = [n for n in names if n.startswith("schema/")]
     assert "schema/account_id_unique" in schema and "schema/identifier_unique" in schema and len(schema) >= 10
-    assert all(
-        c.routing == "w" and c.database == "fraud" for c in driver.calls if c.name.startswith("schema/")
-    )
+    assert all(c.routing == "w" and c.database == "fraud" for c in driver.calls if c.name.startswith("schema/"))
     assert driver.calls[-1].name == "write/meta_value"
     assert driver.calls[-1].params == {"key": "schema_version", "value": SCHEMA_VERSION}
 
@@ -119,9 +117,7 @@ def test_load_into_an_empty_store_sends_only_batched_unwinds_in_one_transaction(
     }
     unlinked = fake_driver.calls_to("load/unlinked_values")[0].params["rows"]
     assert unlinked == [{"account_id": "A2", "kind": "email", "value": "N/A", "first_seen": None}]
-    assert fake_driver.calls_to("load/refresh_identifiers")[0].params == {
-        "pairs": [{"kind": "device", "key": "d-1"}]
-    }
+    assert fake_driver.calls_to("load/refresh_identifiers")[0].params == {"pairs": [{"kind": "device", "key": "d-1"}]}
     to_account = fake_driver.calls_to("load/payments_to_accounts")[0].params["rows"]
     to_merchant = fake_driver.calls_to("load/payments_to_merchants")[0].params["rows"]
     assert [r["txn_id"] for r in to_account] == ["t1"] and [r["txn_id"] for r in to_merchant] == ["t2"]
@@ -333,9 +329,7 @@ def test_clearing_a_big_table_loops_in_batches(fake_driver):
 
 # -- the lock ----------------------------------------------------------------------------------
 def test_sweep_lock_takes_and_releases_the_lock_node(fake_driver):
-    fake_driver.answers["write/lock_acquire"] = [
-        {"acquired": True, "owner": "me", "since": None, "expires_at": None}
-    ]
+    fake_driver.answers["write/lock_acquire"] = [{"acquired": True, "owner": "me", "since": None, "expires_at": None}]
     ws = Neo4jWorkspace(fake_driver, lock_ttl=60)
     with ws.sweep_lock("nightly"):
         taken = fake_driver.calls_to("write/lock_acquire")[0]
@@ -443,9 +437,7 @@ class FakeGds:
     backend = "neo4j"
     location = "bolt://gds:7687"
 
-    def __init__(
-        self, procedures=("gds.graph.project", "gds.wcc.stream", "gds.louvain.stream", "gds.graph.drop")
-    ):
+    def __init__(self, procedures=("gds.graph.project", "gds.wcc.stream", "gds.louvain.stream", "gds.graph.drop")):
         self.procedures = procedures
         self.graphs: dict[str, list] = {}
         self.calls: list[tuple[str, dict]] = []
@@ -580,9 +572,7 @@ def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake
             ],
             "read/hub_keys": [{"kind": "ip", "key": "hub"}],
             "read/identifiers_of_accounts": lambda p: [
-                {"account_id": a, "kind": k, "key": v, "first_seen": None}
-                for a in p["account_ids"]
-                for k, v in uses[a]
+                {"account_id": a, "kind": k, "key": v, "first_seen": None} for a in p["account_ids"] for k, v in uses[a]
             ],
             "read/identifier_counts": lambda p: [
                 {

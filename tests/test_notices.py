@@ -118,9 +118,7 @@ def test_overdue_notice_proposes_a_repayment_plan(policy):
 
 def test_credit_risk_notice_for_account_risk_and_utilization(policy):
     assert notice_category("account_risk") == notice_category("utilization") == "credit_risk"
-    notice = build_notice(
-        {"account_id": "A"}, {"action": "suspend", "trigger": "account_risk", "reasons": []}, policy
-    )
+    notice = build_notice({"account_id": "A"}, {"action": "suspend", "trigger": "account_risk", "reasons": []}, policy)
     assert notice["subject"] == "Action needed: we have limited your account"
     assert "unusual activity" in notice["body"]
 
@@ -163,9 +161,7 @@ def test_repayment_plan_picks_the_most_instalments_above_the_minimum(policy, bal
 
 def test_repayment_plan_respects_max_months(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text(
-        "[repayment]\ninstalment_options = [3, 6, 12]\nmax_months = 6\nminimum_instalment = 10.0\n"
-    )
+    path.write_text("[repayment]\ninstalment_options = [3, 6, 12]\nmax_months = 6\nminimum_instalment = 10.0\n")
     plan = repayment_plan(10_000.0, load_policy(path))
     assert plan["months"] == 6
     assert [o["months"] for o in plan["options"]] == [3, 6]

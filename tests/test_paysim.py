@@ -22,9 +22,7 @@ CLIENTS = REPO.parent / "shared" / "data" / "kineviz-paysim" / "clients.csv"
 
 @pytest.mark.skipif(not CLIENTS.exists(), reason=f"{CLIENTS} not present (shared data beside the checkout)")
 def test_paysim_rings_are_flagged_with_full_precision(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "paysim_to_contract", REPO / "examples" / "paysim_to_contract.py"
-    )
+    spec = importlib.util.spec_from_file_location("paysim_to_contract", REPO / "examples" / "paysim_to_contract.py")
     converter = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(converter)
     counts = converter.convert(CLIENTS, tmp_path / "paysim")
@@ -33,13 +31,9 @@ def test_paysim_rings_are_flagged_with_full_precision(tmp_path):
     for args in (["load", str(tmp_path / "paysim")], ["sweep"]):
         r = CliRunner().invoke(cli, ["--db", db, "-q", *args])
         assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(
-        cli, ["--db", db, "evaluate", str(tmp_path / "paysim" / "truth.csv"), "--format", "json"]
-    )
+    r = CliRunner().invoke(cli, ["--db", db, "evaluate", str(tmp_path / "paysim" / "truth.csv"), "--format", "json"])
     result = json.loads(r.stdout)["accounts"]["review_or_worse"]
     assert result["precision"] >= 0.99
     assert result["recall"] >= 0.33  # of a 0.47 ceiling; measured 0.38
-    rings = json.loads(
-        CliRunner().invoke(cli, ["--db", db, "rings", "--format", "json", "--limit", "3"]).stdout
-    )
+    rings = json.loads(CliRunner().invoke(cli, ["--db", db, "rings", "--format", "json", "--limit", "3"]).stdout)
     assert "RECOMBINED_IDENTITY" in [x["code"] for x in rings[0]["reasons"]]

@@ -84,9 +84,7 @@ def world(specs: list[dict], rings: list[dict] | None = None):
 
 def decide(specs, rings=None, policy=None, **kwargs) -> pd.DataFrame:
     accounts, scores, ring_frame = world(specs, rings)
-    return evaluate(accounts, scores, ring_frame, policy or Policy.default(), **kwargs).set_index(
-        "account_id"
-    )
+    return evaluate(accounts, scores, ring_frame, policy or Policy.default(), **kwargs).set_index("account_id")
 
 
 def codes(reasons: list[dict]) -> list[str]:
@@ -162,12 +160,8 @@ def test_unknown_top_level_key_names_line(tmp_path):
 
 
 def test_unknown_key_inside_inline_identifier_exemption(tmp_path):
-    text = (
-        '[exemptions]\naccounts = ["A1"]\nidentifiers = [{ kind = "card", value = "4111", colour = "x" }]\n'
-    )
-    with pytest.raises(
-        PolicyError, match=r"policy\.toml:3: exemptions\.identifiers\[0\]\.colour: unknown key"
-    ):
+    text = '[exemptions]\naccounts = ["A1"]\nidentifiers = [{ kind = "card", value = "4111", colour = "x" }]\n'
+    with pytest.raises(PolicyError, match=r"policy\.toml:3: exemptions\.identifiers\[0\]\.colour: unknown key"):
         policy_from(tmp_path, text)
 
 
@@ -523,12 +517,9 @@ def test_exempt_identifier_matches_raw_spelling_and_removes_it_from_evidence(tmp
 
 
 def test_exempt_identifier_given_with_different_spelling(tmp_path):
-    policy = policy_from(
-        tmp_path, '[exemptions]\nidentifiers = [{ kind = "card", value = "4111 0000 1111 2222" }]\n'
-    )
+    policy = policy_from(tmp_path, '[exemptions]\nidentifiers = [{ kind = "card", value = "4111 0000 1111 2222" }]\n')
     specs = [
-        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("card", "4111000011112222")]}
-        for i in range(3)
+        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("card", "4111000011112222")]} for i in range(3)
     ]
     d = decide(specs, [{"ring_id": "R-1", "size": 3}], policy=policy)
     assert set(d["action"]) == {"none"}
@@ -576,9 +567,7 @@ def test_dismissed_action_can_be_monitor(tmp_path):
             "at": [pd.Timestamp("2025-02-01")],
         }
     )
-    assert (
-        decide([{"id": "A", "score": 0.55}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
-    )
+    assert decide([{"id": "A", "score": 0.55}], policy=policy, reviews=reviews).loc["A", "action"] == "monitor"
 
 
 # ------------------------------------------------------------------------------------------
@@ -677,9 +666,7 @@ def test_evaluate_is_vectorized_at_200k_accounts():
 
 
 def plan(current, decisions, sweep_id="S1", accounts=None, at=SWEEP_AT):
-    return plan_changes(
-        current, decisions.reset_index(), Policy.default(), sweep_id=sweep_id, at=at, accounts=accounts
-    )
+    return plan_changes(current, decisions.reset_index(), Policy.default(), sweep_id=sweep_id, at=at, accounts=accounts)
 
 
 def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend():
@@ -704,10 +691,7 @@ def test_first_sweep_escalates_and_writes_notices_only_for_restrict_and_suspend(
     assert (state.loc["stop", "status"], state.loc["stop", "credit_limit"]) == ("suspended", 0.0)
     assert set(changes.audit["event"]) == {"escalate"}
     assert (changes.audit["policy_hash"] == policy.hash).all()
-    assert (
-        json.loads(changes.audit.set_index("account_id").loc["cut", "reasons"])[-1]["code"]
-        == "SCORE_RESTRICT"
-    )
+    assert json.loads(changes.audit.set_index("account_id").loc["cut", "reasons"])[-1]["code"] == "SCORE_RESTRICT"
     notices = changes.notices.set_index("account_id")
     assert sorted(notices.index) == ["cut", "late", "stop"]
     assert notices.loc["late", "category"] == "overdue"
@@ -858,13 +842,9 @@ def test_escalation_from_restrict_to_suspend_sends_a_notice_and_evidence_change_
 
 
 def test_source_suspension_is_not_lifted_and_closed_accounts_are_untouched():
-    accounts, scores, rings = world(
-        [{"id": "S", "status": "suspended"}, {"id": "C", "status": "closed", "score": 0.9}]
-    )
+    accounts, scores, rings = world([{"id": "S", "status": "suspended"}, {"id": "C", "status": "closed", "score": 0.9}])
     decisions = evaluate(accounts, scores, rings, Policy.default())
-    changes = plan_changes(
-        empty_state(), decisions, Policy.default(), sweep_id="S1", at=SWEEP_AT, accounts=accounts
-    )
+    changes = plan_changes(empty_state(), decisions, Policy.default(), sweep_id="S1", at=SWEEP_AT, accounts=accounts)
     assert changes.empty
     current = pd.DataFrame(
         [
@@ -947,12 +927,9 @@ def test_ring_rule_can_be_switched_off(tmp_path):
 
 def test_exempt_frame_can_allow_list_identifiers_and_accounts():
     specs = [
-        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("device", "dev-shared")]}
-        for i in range(3)
+        {"id": f"m{i}", "score": 0.9, "ring": "R-1", "reasons": [shared("device", "dev-shared")]} for i in range(3)
     ]
     specs.append({"id": "solo", "score": 0.9})
-    exempt = pd.DataFrame(
-        {"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]}
-    )
+    exempt = pd.DataFrame({"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]})
     d = decide(specs, [{"ring_id": "R-1", "size": 3}], exempt=exempt)
     assert set(d["action"]) == {"none"}

@@ -285,9 +285,7 @@ def test_report_checks_its_inputs(tmp_path, case):
     with pytest.raises(ExportError, match=r"\.pdf.*\.html, \.htm or \.md"):
         write_report(tmp_path / "case.pdf", **case)
     with pytest.raises(ExportError, match="flows frame lacks column.*counterparty"):
-        write_report(
-            tmp_path / "case.html", **{**case, "flows": case["flows"].drop(columns=["counterparty"])}
-        )
+        write_report(tmp_path / "case.html", **{**case, "flows": case["flows"].drop(columns=["counterparty"])})
     with pytest.raises(ExportError, match="ring_id"):
         write_report(tmp_path / "case.html", **{**case, "ring": {"size": 3}})
     assert list(tmp_path.iterdir()) == []

@@ -40,10 +40,7 @@ def test_ring_linked_only_through_variant_spellings_is_found():
 
 
 def test_values_without_identity_do_not_link():
-    rows = [
-        (f"a{i}", "device", v)
-        for i, v in enumerate(["unknown", "N/A", "00000000-0000-0000-0000-000000000000"])
-    ]
+    rows = [(f"a{i}", "device", v) for i, v in enumerate(["unknown", "N/A", "00000000-0000-0000-0000-000000000000"])]
     graph = build_identity_graph(*frames(rows, 3))
     assert find_candidate_rings(graph).clusters.empty
 
@@ -82,9 +79,7 @@ def mule_transactions(n_mules=4, victims_per_mule=4, collector="a0"):
     victim = n_mules + 1
     for mule in mules:
         for _ in range(victims_per_mule):
-            rows.append(
-                (f"t{n}", f"a{victim}", mule, "account", 400.0, pd.Timestamp("2025-03-01"), "settled")
-            )
+            rows.append((f"t{n}", f"a{victim}", mule, "account", 400.0, pd.Timestamp("2025-03-01"), "settled"))
             victim += 1
             n += 1
         rows.append((f"t{n}", mule, collector, "account", 1500.0, pd.Timestamp("2025-03-05"), "settled"))
@@ -102,10 +97,7 @@ def test_mules_paying_one_collector_form_a_ring_without_shared_identifiers():
 
 
 def test_payers_of_a_landlord_are_not_linked():
-    rows = [
-        (f"t{i}", f"a{i}", "a0", "account", 1100.0, pd.Timestamp("2025-03-01"), "settled")
-        for i in range(1, 30)
-    ]
+    rows = [(f"t{i}", f"a{i}", "a0", "account", 1100.0, pd.Timestamp("2025-03-01"), "settled") for i in range(1, 30)]
     cols = ["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"]
     tx = pd.DataFrame(rows, columns=cols)
     graph = build_identity_graph(*frames([], 30))

@@ -90,9 +90,7 @@ TAKEOVER = dict(
     prior_link_share=0.0,
     median_age_days=2000.0,
 )
-MULES = dict(
-    HOUSEHOLD, size=7, pass_through_share=0.85, n_collectors=1, fan_in_per_member=5.0, max_address_cover=0.0
-)
+MULES = dict(HOUSEHOLD, size=7, pass_through_share=0.85, n_collectors=1, fan_in_per_member=5.0, max_address_cover=0.0)
 
 
 def rings(*rows, copies=40):
@@ -191,9 +189,7 @@ def test_account_scorer_conventions_and_pattern_fit():
     assert scores[0] >= 0.9  # opened with the ring and maxed: takes the ring's score
     assert scores[2] == 1.0  # confirmed fraud
     assert scores[3] < DEFAULT_TIERS["review"]  # glued-on neighbour who shows none of the pattern
-    assert np.array_equal(
-        scores, AccountScorer(random_state=0).fit(X).score_samples(X, np.full(4, 0.95), patterns)
-    )
+    assert np.array_equal(scores, AccountScorer(random_state=0).fit(X).score_samples(X, np.full(4, 0.95), patterns))
 
 
 def test_default_actions_follow_the_tiers():

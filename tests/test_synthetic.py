@@ -238,9 +238,7 @@ def test_written_files_read_back_as_strings(tmp_path, world):
     truth = pd.read_csv(paths["truth"], dtype=str, keep_default_na=False)
     assert set(truth["is_fraud"]) == {"0", "1"}
     parquet = write_world(world, tmp_path / "pq", format="parquet")
-    assert pd.read_parquet(parquet["transactions"])["amount"].sum() == pytest.approx(
-        world.transactions["amount"].sum()
-    )
+    assert pd.read_parquet(parquet["transactions"])["amount"].sum() == pytest.approx(world.transactions["amount"].sum())
 
 
 def test_options_and_bad_arguments():
@@ -250,9 +248,9 @@ def test_options_and_bad_arguments():
     assert (small.truth["ring_id"] != "").sum() == 50 and (small.truth["ring_kind"] == LONE_KIND).sum() == 3
     assert generate_world(500, seed=1, fraud_share=0.0, lone_share=0.0).truth["is_fraud"].sum() == 0
     only_lone = generate_world(500, seed=1, fraud_share=0.0, lone_share=0.02).truth
-    assert only_lone["is_fraud"].sum() == 10 and set(
-        only_lone.loc[only_lone["is_fraud"] == 1, "ring_kind"]
-    ) == {LONE_KIND}
+    assert only_lone["is_fraud"].sum() == 10 and set(only_lone.loc[only_lone["is_fraud"] == 1, "ring_kind"]) == {
+        LONE_KIND
+    }
     with pytest.raises(ValueError, match="n_accounts"):
         generate_world(3, seed=1)
     with pytest.raises(ValueError, match="fraud_share"):
@@ -279,9 +277,7 @@ def test_example_script_writes_a_world_without_transactions(tmp_path):
 
 def test_innocent_groups_also_act_in_sync(world, keyed_links):
     """Look-alikes of ring behaviour: a family on a new IP the same day, a household late together."""
-    recent = keyed_links[
-        (keyed_links["kind"] == "ip") & (keyed_links["first_seen"] > AS_OF - pd.Timedelta(days=50))
-    ]
+    recent = keyed_links[(keyed_links["kind"] == "ip") & (keyed_links["first_seen"] > AS_OF - pd.Timedelta(days=50))]
     recent = recent[recent["group_kind"] == "household"]
     burst = recent.groupby(["group_id", "key"]).agg(
         accounts=("account_id", "nunique"), span=("first_seen", lambda t: t.max() - t.min())
@@ -329,9 +325,7 @@ def test_every_ring_member_is_tied_to_its_ring(world, with_transactions):
     tied = set(ring.loc[holders >= 2, "account_id"])
     ring_of = world.truth.set_index("account_id")["ring_id"]
     p2p = transfers(world)
-    same_ring = (
-        p2p["account_id"].map(ring_of).pipe(lambda r: (r != "") & (r == p2p["counterparty"].map(ring_of)))
-    )
+    same_ring = p2p["account_id"].map(ring_of).pipe(lambda r: (r != "") & (r == p2p["counterparty"].map(ring_of)))
     tied |= set(p2p.loc[same_ring, "account_id"]) | set(p2p.loc[same_ring, "counterparty"])
     members = world.truth.loc[world.truth["ring_id"] != "", "account_id"]
     untied = members[~members.isin(tied)]
@@ -340,10 +334,7 @@ def test_every_ring_member_is_tied_to_its_ring(world, with_transactions):
         return
     # Weak rings stay weak: a good share of rings is tied by at most two kinds of identifier.
     kinds = (
-        ring[holders >= 2]
-        .groupby("ring_id")["kind"]
-        .nunique()
-        .reindex(ring_of[ring_of != ""].unique(), fill_value=0)
+        ring[holders >= 2].groupby("ring_id")["kind"].nunique().reindex(ring_of[ring_of != ""].unique(), fill_value=0)
     )
     assert (kinds <= 2).mean() > 0.3
 
@@ -385,9 +376,5 @@ def test_lone_fraudsters_are_not_told_apart_by_artefacts(world):
     age_lone = (AS_OF - lone["created_at"]).dt.days
     age_legit = (AS_OF - legit["created_at"]).dt.days
     assert age_legit.quantile(0.2) < age_lone.median() < age_legit.quantile(0.8)
-    assert (
-        legit["credit_limit"].quantile(0.2)
-        < lone["credit_limit"].median()
-        < legit["credit_limit"].quantile(0.8)
-    )
+    assert legit["credit_limit"].quantile(0.2) < lone["credit_limit"].median() < legit["credit_limit"].quantile(0.8)
     assert lone["account_id"].str.fullmatch(r"A\d{7}").all()

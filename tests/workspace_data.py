@@ -197,9 +197,7 @@ def hand_made_dataset():
 
 def record(sweep_id="S-000001"):
     """The conformance suite's sweep record: ring members saved out of sorted order (A2 before 007)."""
-    return sweep_record(
-        sweep_id, ring_members=pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A2", "007"]})
-    )
+    return sweep_record(sweep_id, ring_members=pd.DataFrame({"ring_id": ["R-000001"] * 2, "account_id": ["A2", "007"]}))
 
 
 # 30 accounts on one carrier IP (a hub), chained H0 -device- H1 -card- H2 -phone- H3 besides.

@@ -56,9 +56,9 @@ def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
     members = members.drop(columns=["properties", "ring_id"])
     members = members.sort_values(["created_at", "account_id"]).reset_index(drop=True)
     identifiers = ws.table("ring_identifiers", ring_id=ring_id)
-    identifiers = identifiers.sort_values(
-        ["n_members", "kind", "key"], ascending=[False, True, True]
-    ).reset_index(drop=True)
+    identifiers = identifiers.sort_values(["n_members", "kind", "key"], ascending=[False, True, True]).reset_index(
+        drop=True
+    )
     return {"ring": ring, "members": members, "identifiers": identifiers}
 
 
@@ -99,9 +99,7 @@ def account_view(
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]
     own = set(zip(shared["kind"], shared["key"]))
-    via = (
-        hood.uses[hood.uses[["kind", "key"]].apply(tuple, axis=1).isin(own)] if len(hood.uses) else hood.uses
-    )
+    via = hood.uses[hood.uses[["kind", "key"]].apply(tuple, axis=1).isin(own)] if len(hood.uses) else hood.uses
     direct = set(via["account_id"])
     near = near.assign(hops=[1 if a in direct else 2 for a in near["account_id"]])
     out["nearest_flagged"] = (
@@ -133,9 +131,7 @@ def subgraph(
     if ring is not None:
         view = ring_view(ws, ring)
         seeds = view["members"]["account_id"].tolist()
-        hood = ws.neighbourhood(
-            seeds, hops=0, max_nodes=max(max_nodes, len(seeds) * 20), hub_threshold=hub_threshold
-        )
+        hood = ws.neighbourhood(seeds, hops=0, max_nodes=max(max_nodes, len(seeds) * 20), hub_threshold=hub_threshold)
         title = f"Ring {ring}"
         center = f"ring {ring} ({len(seeds)} accounts)"
         reasons = view["ring"].get("reasons") or []
@@ -149,9 +145,7 @@ def subgraph(
     return build_graph(hood, seeds=seeds, title=title, center=center, reasons=reasons)
 
 
-def build_graph(
-    hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list
-) -> nx.DiGraph:
+def build_graph(hood: Neighbourhood, *, seeds: list[str], title: str, center: str, reasons: list) -> nx.DiGraph:
     """Neighbourhood frames -> the networkx graph of ``fraudgraph.outputs.export`` (one attribute schema)."""
     G = nx.DiGraph(title=title, center=center, reasons=list(reasons), notes=list(hood.notes))
     seed_set = set(seeds)

@@ -32,9 +32,7 @@ def _as_bool(values: pd.Series) -> np.ndarray:
     text = values.astype(str).str.strip().str.lower()
     bad = ~text.isin(["true", "false", "1", "0", "yes", "no", ""])
     if bad.any():
-        raise ValueError(
-            f"truth: is_fraud value {values[bad].iloc[0]!r} is not a boolean; expected true/false or 1/0"
-        )
+        raise ValueError(f"truth: is_fraud value {values[bad].iloc[0]!r} is not a boolean; expected true/false or 1/0")
     return text.isin(["true", "1", "yes"]).to_numpy()
 
 
@@ -46,9 +44,7 @@ def _actions_by_account(
     if isinstance(actions, pd.DataFrame):
         missing = {"account_id", "action"} - set(actions.columns)
         if missing:
-            raise ValueError(
-                f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action"
-            )
+            raise ValueError(f"actions frame lacks column(s) {sorted(missing)}; expected account_id and action")
         action = actions["action"].astype(object).to_numpy()
         if triggers is not None and "trigger" in actions.columns:
             # A decision names only its winning trigger: where that is a credit rule, what the
@@ -156,11 +152,7 @@ def evaluate(
             f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)"
         )
     account_ids = account_scores["account_id"].astype(str)
-    t = (
-        truth.assign(account_id=truth["account_id"].astype(str))
-        .drop_duplicates("account_id")
-        .set_index("account_id")
-    )
+    t = truth.assign(account_id=truth["account_id"].astype(str)).drop_duplicates("account_id").set_index("account_id")
     unknown = t.index.difference(pd.Index(account_ids))
     if len(unknown) == len(t) and len(t):
         raise ValueError(
@@ -218,14 +210,10 @@ def evaluate(
     correct = int((per_ring.loc[flagged_rings, "fraud"] > cover).sum())
 
     planted = (
-        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""]
-        if "ring_id" in t
-        else t.iloc[:0]
+        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
     )
     planted_ring = planted["ring_id"].astype(str) if len(planted) else pd.Series(dtype=str)
-    in_flagged = (
-        rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
-    )
+    in_flagged = rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
     found_by_ring: dict[str, bool] = {}
     if len(planted):
         pr = pd.DataFrame(
@@ -329,9 +317,7 @@ def evaluate_workspace(ws, truth_file) -> dict:
     truth = read_truth(truth_file)
     scores = ws.table("account_scores")
     if scores.empty:
-        raise FraudGraphError(
-            "the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate"
-        )
+        raise FraudGraphError("the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate")
     decisions = ws.table("decisions")
     keep = [c for c in ("account_id", "action", "trigger", "score") if c in decisions.columns]
     actions = decisions[keep] if len(decisions) else pd.Series("none", index=scores["account_id"])

@@ -135,9 +135,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     transactions = ws.transactions()
     times["read"] = time.perf_counter() - t
     if accounts.empty:
-        raise FraudGraphError(
-            "the workspace holds no accounts; load a data folder first (fraudgraph load DIR)"
-        )
+        raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
     _check_kinds(links, config)
     say(
         f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "

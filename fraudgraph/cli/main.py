@@ -98,9 +98,7 @@ def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
             for c in columns:
                 v = _jsonable(r.get(c))
                 row.append(
-                    json.dumps(v, ensure_ascii=False)
-                    if isinstance(v, (list, dict))
-                    else ("" if v is None else v)
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("" if v is None else v)
                 )
             w.writerow(row)
         click.echo(buf.getvalue(), nl=False)
@@ -155,9 +153,7 @@ class Context(dict):
                         "no Neo4j password: set FRAUDGRAPH_NEO4J_PASSWORD (it is never taken as a flag)"
                     )
                 password = click.prompt("Neo4j password", hide_input=True, err=True)
-            ws = connect(
-                self["neo4j"], self.get("neo4j_user") or "neo4j", password, self.get("neo4j_database")
-            )
+            ws = connect(self["neo4j"], self.get("neo4j_user") or "neo4j", password, self.get("neo4j_database"))
         else:
             from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
@@ -205,9 +201,7 @@ class FraudGraphGroup(click.Group):
         except Exception as e:  # an internal error is still one line unless -v asked for more
             if log.isEnabledFor(logging.DEBUG):
                 raise
-            click.echo(
-                f"Error: internal error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True
-            )
+            click.echo(f"Error: internal error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
             ctx.exit(1)
         finally:
             obj = ctx.obj
@@ -232,9 +226,7 @@ class FraudGraphGroup(click.Group):
     help="Use the Neo4j workspace at this bolt:// or neo4j:// URI instead of SQLite.",
 )
 @click.option("--neo4j-user", envvar="FRAUDGRAPH_NEO4J_USER", default=None, metavar="U", help="Neo4j user.")
-@click.option(
-    "--neo4j-database", envvar="FRAUDGRAPH_NEO4J_DATABASE", default=None, metavar="D", help="Neo4j database."
-)
+@click.option("--neo4j-database", envvar="FRAUDGRAPH_NEO4J_DATABASE", default=None, metavar="D", help="Neo4j database.")
 @click.option(
     "--config",
     "config_file",
@@ -260,9 +252,7 @@ def cli(ctx, db, neo4j, neo4j_user, neo4j_database, config_file, verbose, quiet)
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     if quiet:
         level = logging.ERROR
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = Context(
         db=db,
         neo4j=neo4j,
@@ -466,9 +456,7 @@ def _print_sweep(result, fmt: str) -> None:
     help="Policy TOML file (default: the packaged policy, same as examples/policy.toml).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed for community detection and scorers."
-)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for community detection and scorers.")
 @click.option(
     "--engine",
     type=click.Choice(["python", "gds", "auto"]),
@@ -646,9 +634,7 @@ def sweeps(obj, limit, fmt):
 
 # -- results ---------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this."
-)
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @format_option
 @click.pass_obj
@@ -701,9 +687,7 @@ def ring(obj, ring_id, fmt):
     if fmt == "json":
         click.echo(
             json.dumps(
-                _jsonable(
-                    {**r, "members": members.to_dict("records"), "identifiers": ident.to_dict("records")}
-                ),
+                _jsonable({**r, "members": members.to_dict("records"), "identifiers": ident.to_dict("records")}),
                 indent=2,
                 ensure_ascii=False,
             )
@@ -712,9 +696,7 @@ def ring(obj, ring_id, fmt):
     if fmt == "csv":
         emit(members.assign(ring_id=ring_id), "csv", columns=["ring_id"] + list(members.columns))
         return
-    click.echo(
-        f"ring {r['ring_id']}: {r['size']} accounts, score {r['score']:.3f}, exposure {r['exposure']:,.0f}"
-    )
+    click.echo(f"ring {r['ring_id']}: {r['size']} accounts, score {r['score']:.3f}, exposure {r['exposure']:,.0f}")
     click.echo("\nreasons:")
     for x in r.get("reasons") or []:
         click.echo(f"  {x['code']}: {x['text']}")
@@ -813,9 +795,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
     chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops, hub_threshold=obj.hub_cap())
     if chain is None:
         if fmt == "table":
-            click.echo(
-                f"No chain of shared identifiers links {account_a} and {account_b} within {max_hops} hops."
-            )
+            click.echo(f"No chain of shared identifiers links {account_a} and {account_b} within {max_hops} hops.")
         else:  # machine formats stay parseable: no rows
             emit([], fmt, columns=["step", "type", "account_id", "kind", "key", "raw_values"])
         return
@@ -845,9 +825,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
 
 
 @cli.command()
-@click.option(
-    "--action", type=click.Choice(["none", "monitor", "review", "restrict", "suspend"]), default=None
-)
+@click.option("--action", type=click.Choice(["none", "monitor", "review", "restrict", "suspend"]), default=None)
 @click.option("--all", "show_all", is_flag=True, help="Include accounts whose action is none.")
 @format_option
 @click.pass_obj
@@ -875,9 +853,7 @@ def decisions(obj, action, show_all, fmt):
     elif not show_all:
         df = df[df["action"] != "none"]
     order = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
-    df = df.assign(_o=df["action"].map(order)).sort_values(
-        ["_o", "score", "account_id"], ascending=[True, False, True]
-    )
+    df = df.assign(_o=df["action"].map(order)).sort_values(["_o", "score", "account_id"], ascending=[True, False, True])
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     emit(
@@ -888,9 +864,7 @@ def decisions(obj, action, show_all, fmt):
 
 
 @cli.command()
-@click.option(
-    "--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one."
-)
+@click.option("--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one.")
 @format_option
 @click.pass_obj
 def notices(obj, since, fmt):
@@ -946,9 +920,7 @@ def _actor() -> str:
 @cli.command()
 @click.argument("account_id")
 @click.option("--confirm-fraud", is_flag=True, help="Confirm: label fraud, suspend.")
-@click.option(
-    "--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence."
-)
+@click.option("--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence.")
 @click.option("--note", required=True, help="Why (goes into the audit trail).")
 @click.option("--analyst", default=None, help="Analyst name (default: $FRAUDGRAPH_ANALYST or $USER).")
 @click.pass_obj
@@ -965,9 +937,7 @@ def review(obj, account_id, confirm_fraud, dismiss, note, analyst):
         raise click.UsageError("give exactly one of --confirm-fraud or --dismiss")
     verdict = "confirm_fraud" if confirm_fraud else "dismiss"
     st = record_review(obj.workspace(), account_id, verdict, note=note, actor=analyst or _actor())
-    click.echo(
-        f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}."
-    )
+    click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
 
 @cli.command()
@@ -1103,9 +1073,7 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
 
 @cli.command()
 @click.option("--ring", "ring_id", required=True, help="The ring to report on.")
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html or report.md"
-)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html or report.md")
 @click.pass_obj
 def report(obj, ring_id, output):
     """Write a case report for one ring (HTML or Markdown, by suffix).
@@ -1119,9 +1087,7 @@ def report(obj, ring_id, output):
 
     if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
-    written = write_report(
-        output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap())
-    )
+    written = write_report(output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap()))
     click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
 
 
@@ -1220,8 +1186,7 @@ def demo(obj, n_accounts, seed, keep):
             for r in top.to_dict("records"):
                 view = ring_view(ws, r["ring_id"])
                 click.echo(
-                    f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  "
-                    f"exposure {r['exposure']:,.0f}"
+                    f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  exposure {r['exposure']:,.0f}"
                 )
                 for x in (r["reasons"] or [])[:4]:
                     click.echo(f"    - {x['text']}")

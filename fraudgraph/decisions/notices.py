@@ -58,12 +58,7 @@ def repayment_plan(balance: float, policy: Policy) -> dict[str, Any]:
     (the regular amount), "amounts" (every payment), "frequency", "options"}``; ``options`` lists
     every eligible plan (months, regular instalment), so an agent can offer a shorter one. Raises ValueError for a balance that is not a positive number.
     """
-    if (
-        not isinstance(balance, numbers.Real)
-        or isinstance(balance, bool)
-        or not math.isfinite(balance)
-        or balance <= 0
-    ):
+    if not isinstance(balance, numbers.Real) or isinstance(balance, bool) or not math.isfinite(balance) or balance <= 0:
         raise ValueError(f"repayment plan needs a positive balance, got {balance!r}")
     cfg = policy.data["repayment"]
     total = _to_cents(balance)
@@ -155,9 +150,7 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
             "transfers are blocked until this is resolved"
         )
     elif new_limit is not None:
-        action_taken = (
-            f"we have reduced the credit limit on your account to {format_money(new_limit, currency)}"
-        )
+        action_taken = f"we have reduced the credit limit on your account to {format_money(new_limit, currency)}"
     else:
         action_taken = "we have restricted new spending on your account"
 

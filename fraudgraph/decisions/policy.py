@@ -301,9 +301,7 @@ def _validate(raw: Any, schema: Any, path: str, loc: _Locator) -> Any:
 def _merge(base: dict, override: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = (
-            _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-        )
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
     return merged
 
 
@@ -454,11 +452,7 @@ def restricted_limit(old_limit: Any, policy: Policy) -> np.ndarray | float:
 def suspended_limit(current_limit: Any, policy: Policy) -> np.ndarray | float:
     """The credit limit of a suspended account: 0 (``credit_limit = "zero"``) or unchanged ("freeze")."""
     cur = np.asarray(current_limit, dtype=np.float64)
-    new = (
-        np.where(np.isnan(cur), np.nan, 0.0)
-        if policy.data["suspend"]["credit_limit"] == "zero"
-        else cur.copy()
-    )
+    new = np.where(np.isnan(cur), np.nan, 0.0) if policy.data["suspend"]["credit_limit"] == "zero" else cur.copy()
     return float(new) if new.ndim == 0 else new
 
 
@@ -627,9 +621,7 @@ def _align(ids: Any, other_ids: Any, what: str) -> np.ndarray:
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
-            f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
-        )
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
 
 
 def format_money(amount: float, currency: str) -> str:
@@ -660,9 +652,7 @@ def evaluate(
     (ring members, shared identifier keys, reason codes; or the credit rule that fired), "" when
     there is none. Vectorized; per-account Python runs only for accounts with a candidate action.
     """
-    _require(
-        accounts, ["account_id", "credit_limit", "balance", "overdue_days", "status", "label"], "accounts"
-    )
+    _require(accounts, ["account_id", "credit_limit", "balance", "overdue_days", "status", "label"], "accounts")
     _require(account_scores, ["account_id", "score", "ring_id", "reasons"], "account_scores")
     if len(rings):
         _require(rings, ["ring_id", "size", "score", "reasons"], "rings")
@@ -746,18 +736,13 @@ def evaluate(
     strong_rings = {
         rid
         for rid, reasons in zip(ring_ids, r_reasons)
-        if any(
-            isinstance(x, dict) and _matches_code(str(x.get("code", "")), rcfg["strong_codes"])
-            for x in reasons
-        )
+        if any(isinstance(x, dict) and _matches_code(str(x.get("code", "")), rcfg["strong_codes"]) for x in reasons)
     }
     ring_is_strong = np.zeros(n, dtype=bool)
     ring_is_strong[in_ring] = pd.Series(member_ring, dtype=object).isin(strong_rings).to_numpy()
     big_ring = in_ring & ((size_of >= rcfg["min_size"]) | ring_is_strong)
     exempt_accounts = _exempt_account_set(policy, exempt)
-    exempt_account = (
-        accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
-    )
+    exempt_account = accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
 
     # Candidate actions, one column per trigger.
     tiers = policy.tier_thresholds("tiers")
@@ -973,9 +958,7 @@ def evaluate(
         else:
             if is_confirmed and confirmed_fires:
                 source = (
-                    "an analyst confirmed fraud"
-                    if verdict_i == "confirm_fraud"
-                    else "the account is labelled fraud"
+                    "an analyst confirmed fraud" if verdict_i == "confirm_fraud" else "the account is labelled fraud"
                 )
                 extra.append(_reason("CONFIRMED_FRAUD", f"Confirmed fraud: {source}", trigger="account_risk"))
             if is_exempt and uncapped > 0:
@@ -1151,9 +1134,7 @@ def plan_changes(
         could_change |= decisions["account_id"].isin(current["account_id"]).to_numpy(dtype=bool)
     decisions = decisions.loc[could_change]
     ids = decisions["account_id"].astype(object).to_numpy()
-    cpos = (
-        _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
-    )
+    cpos = _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
     had_state = cpos >= 0
 
     new_action = decisions["action"].astype(object).to_numpy()
@@ -1197,17 +1178,12 @@ def plan_changes(
     new_status = prev_status.copy()
     new_status[suspend] = "suspended"
     # A sweep lifts only a suspension a sweep imposed: never one the source system reports.
-    lifted = (
-        (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
-    )
+    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
     new_status[lifted] = "active"
 
     skip = manual | (prev_status == "closed") | (source_status == "closed")
     changed = ~skip & (
-        (new_action != prev_action)
-        | (new_trigger != prev_trigger)
-        | (new_evidence != prev_evidence)
-        | limit_changed
+        (new_action != prev_action) | (new_trigger != prev_trigger) | (new_evidence != prev_evidence) | limit_changed
     )
     rows = np.flatnonzero(changed)
 
@@ -1272,9 +1248,7 @@ def plan_changes(
                     "subject": notice["subject"],
                     "body": notice["body"],
                     "customer_actions": json.dumps(notice["customer_actions"]),
-                    "repayment_plan": json.dumps(notice["repayment_plan"])
-                    if notice["repayment_plan"]
-                    else "",
+                    "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
                 }
             )
 

@@ -94,9 +94,7 @@ def resolve_engine(ws, requested: str = "python") -> str:
     return "python"
 
 
-def cluster_function(
-    ws, engine: str, *, seed: int = 0, config=None
-) -> Callable[[sp.csr_matrix], np.ndarray] | None:
+def cluster_function(ws, engine: str, *, seed: int = 0, config=None) -> Callable[[sp.csr_matrix], np.ndarray] | None:
     """The ``cluster_fn`` for ``detection.detect``: None for python (its own components + Leiden),
     a function that runs WCC and Louvain in the database for gds."""
     if engine == "python":
@@ -168,9 +166,7 @@ def _python_clusters(adjacency: sp.csr_matrix, max_size: int, seed: int) -> np.n
         previous = random.getstate()
         ig.set_random_number_generator(random.Random(seed))  # Louvain visits nodes in random order
         try:
-            communities = np.asarray(
-                graph.community_multilevel(weights=sub.data.astype(float).tolist()).membership
-            )
+            communities = np.asarray(graph.community_multilevel(weights=sub.data.astype(float).tolist()).membership)
         finally:
             ig.set_random_number_generator(random)
             random.setstate(previous)
@@ -215,9 +211,7 @@ def _gds_clusters(ws, adjacency: sp.csr_matrix, max_size: int) -> np.ndarray:
     # Projected with integer ids (the row numbers), so streamed node ids are those rows.
     nodes, components = _gds_stream(ws, edges, "gds/wcc_stream", "component")
     if len(nodes) and (nodes.min() < 0 or nodes.max() >= n):
-        raise WorkspaceError(
-            f"GDS returned node ids outside 0..{n - 1}; the projection did not keep row numbers"
-        )
+        raise WorkspaceError(f"GDS returned node ids outside 0..{n - 1}; the projection did not keep row numbers")
     next_label = 0
     pending: list[tuple[np.ndarray, int]] = []
     order = np.argsort(components, kind="stable")
@@ -230,9 +224,7 @@ def _gds_clusters(ws, adjacency: sp.csr_matrix, max_size: int) -> np.ndarray:
             labels[members] = next_label
             next_label += 1
             continue
-        part_nodes, communities = _gds_stream(
-            ws, _edges(adjacency, members), "gds/louvain_stream", "community"
-        )
+        part_nodes, communities = _gds_stream(ws, _edges(adjacency, members), "gds/louvain_stream", "community")
         if len(np.unique(communities)) <= 1:
             labels[members] = next_label  # nothing to split: keep it whole rather than loop
             next_label += 1

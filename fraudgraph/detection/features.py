@@ -57,9 +57,7 @@ class SharedIdentifiers:
     member_varied: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def spend_bursts(
-    transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0
-) -> np.ndarray:
+def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
     """Per account, the most it spent at merchants within any ``window_days`` (approximately:
     the larger of two bucketings offset by half a window). NaN for every account when there are
     no transactions. A bust-out maxes the line in a few days of purchases; a customer who is
@@ -152,9 +150,7 @@ def shared_identifiers(
     member_rows, member_idents, member_fs = rows[keep_pair], cols[keep_pair], first[keep_pair]
     # Link synchrony: a member who picked up a shared identifier within days of the ring's median
     # first use of it (a farm sets its accounts up together; families drift in over years).
-    median_fs = (
-        pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
-    )
+    median_fs = pd.Series(member_fs).groupby([clusters[keep_pair], member_idents]).transform("median").to_numpy()
     in_sync = np.abs(member_fs - median_fs) <= config.sync_days
     member_clusters = clusters[keep_pair]
     conflicts = identity_conflicts(graph, frame, member_rows, member_idents, member_clusters)
@@ -172,9 +168,7 @@ def shared_identifiers(
     )
 
 
-def _frame_rows(
-    frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph
-) -> np.ndarray:
+def _frame_rows(frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph) -> np.ndarray:
     """Row of ``frame`` (sorted by cluster, identifier) of each (cluster, identifier) pair in it."""
     n_ident = max(len(graph.identifiers), 1)
     frame_key = frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64)
@@ -391,9 +385,7 @@ def ring_features(
     )
     ident = candidates.identity_edges.tocoo()
     inside_id = (
-        (cluster_of[ident.row] >= 0)
-        & (cluster_of[ident.row] == cluster_of[ident.col])
-        & (ident.row < ident.col)
+        (cluster_of[ident.row] >= 0) & (cluster_of[ident.row] == cluster_of[ident.col]) & (ident.row < ident.col)
     )
     n_id_edges = np.bincount(cluster_of[ident.row[inside_id]], minlength=k).astype(np.float64)
     f["identity_edge_share"] = np.divide(n_id_edges, n_edges, out=np.zeros(k), where=n_edges > 0)
@@ -418,9 +410,7 @@ def ring_features(
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
     strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
     strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
-    f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(
-        size, 1
-    )
+    f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
     _recombined_features(f, sf, shared, mc, members, graph.n_accounts, k)
     f["identifier_crowd"] = _per_cluster(
         sf["n_accounts"].to_numpy() / size[sf["cluster"].to_numpy()] if len(sf) else np.zeros(0),
@@ -437,9 +427,7 @@ def ring_features(
     core_size = np.bincount(mc, weights=in_core, minlength=k)
     f["opened_together_share"] = core_size / np.maximum(size, 1)
     f["median_age_days"] = as_of_day - median_created
-    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(
-        size, 1
-    )
+    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
 
     # Recent link burst: members whose shared identifiers first appeared just before as_of.
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
@@ -447,9 +435,7 @@ def ring_features(
     recent_pair = fs_of_pair >= as_of_day - config.burst_days
     recent_member[shared.member_rows[recent_pair]] = True
     old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 6
-    f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(
-        size, 1
-    )
+    f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
     # Takeover victims are strangers: everything they share with the ring is new. A family on a
     # new router still shares its old address, tablet or card.
     n_pairs = np.bincount(shared.member_rows, minlength=graph.n_accounts)
@@ -468,9 +454,7 @@ def ring_features(
     bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
-    f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(
-        size, 1
-    )
+    f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
 
     # Link synchrony: members who picked up a shared identifier within days of the others
     # (a farm sets its accounts up together; families and colleagues drift in over years).
@@ -491,41 +475,38 @@ def ring_features(
     # NaN when there were no transactions at all: the pattern then falls back on balances alone.
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["spend_burst_share"] = np.nan
-    f["severe_overdue_share"] = np.bincount(
-        mc, weights=od >= config.severe_overdue_days, minlength=k
-    ) / np.maximum(size, 1)
+    f["severe_overdue_share"] = np.bincount(mc, weights=od >= config.severe_overdue_days, minlength=k) / np.maximum(
+        size, 1
+    )
     f["mean_overdue_days"] = np.bincount(mc, weights=od, minlength=k) / np.maximum(size, 1)
     f["exposure"] = np.bincount(mc, weights=table["exposure"].to_numpy()[members], minlength=k)
-    f["inactive_share"] = np.bincount(
-        mc, weights=table["is_inactive"].to_numpy()[members], minlength=k
-    ) / np.maximum(size, 1)
+    f["inactive_share"] = np.bincount(mc, weights=table["is_inactive"].to_numpy()[members], minlength=k) / np.maximum(
+        size, 1
+    )
 
     # The opening core: the most members opened within one window, and how they behave. A bust-out
     # glued to a neighbour's family by a shared Wi-Fi still shows as a core opened together.
     f["core_size"] = core_size.astype(np.int64)
     core_n = np.maximum(core_size, 1)
-    f["core_maxed_share"] = (
-        np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
-    )
+    f["core_maxed_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
     f["core_overdue_share"] = np.bincount(mc, weights=in_core & (od > 0), minlength=k) / core_n
     f["core_severe_overdue_share"] = (
         np.bincount(mc, weights=in_core & (od >= config.severe_overdue_days), minlength=k) / core_n
     )
     f["core_spend_burst_share"] = (
-        np.bincount(mc, weights=in_core & (np.nan_to_num(burst) >= config.spend_burst_ratio), minlength=k)
-        / core_n
+        np.bincount(mc, weights=in_core & (np.nan_to_num(burst) >= config.spend_burst_ratio), minlength=k) / core_n
     )
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["core_spend_burst_share"] = np.nan
     f["core_median_age_days"] = as_of_day - _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
 
     # Known outcomes.
-    f["known_fraud"] = np.bincount(
-        mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k
-    ).astype(np.int64)
-    f["known_legit"] = np.bincount(
-        mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k
-    ).astype(np.int64)
+    f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(
+        np.int64
+    )
+    f["known_legit"] = np.bincount(mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k).astype(
+        np.int64
+    )
 
     # Money flow.
     _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size)
@@ -567,12 +548,10 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     contact_bits = sum(1 << PERSONAL_KINDS.index(x) for x in ("phone", "email"))
     n_contact = np.array([bin(b).count("1") for b in range(8)])[conflicts & contact_bits]
     nid = rec & (kind == "national_id")
-    f["national_id_conflicts"] = np.nan_to_num(_per_cluster(n_contact[nid], cl[nid], k, "max")).astype(
+    f["national_id_conflicts"] = np.nan_to_num(_per_cluster(n_contact[nid], cl[nid], k, "max")).astype(np.int64)
+    f["national_id_holders"] = np.nan_to_num(_per_cluster(sf["n_members"].to_numpy()[nid], cl[nid], k, "max")).astype(
         np.int64
     )
-    f["national_id_holders"] = np.nan_to_num(
-        _per_cluster(sf["n_members"].to_numpy()[nid], cl[nid], k, "max")
-    ).astype(np.int64)
     f["email_across_ids"] = np.bincount(cl[rec & (kind == "email")], minlength=k)
     phones = rec & (kind == "phone")
     f["phone_across_ids"] = np.bincount(cl[phones], minlength=k)
@@ -613,9 +592,7 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         fan_out = pd.DataFrame({"c": src_c[out], "p": t.col[out]}).drop_duplicates().groupby("c").size()
         f["fan_out"] = fan_out.reindex(range(k), fill_value=0).to_numpy()
         f["fan_in_per_member"] = f["fan_in"].to_numpy() / np.maximum(size, 1)
-        f["pass_through_share"] = np.bincount(
-            mc, weights=flow.pass_through[members], minlength=k
-        ) / np.maximum(size, 1)
+        f["pass_through_share"] = np.bincount(mc, weights=flow.pass_through[members], minlength=k) / np.maximum(size, 1)
         # Collectors: members paid by two or more pass-through members of the same ring.
         from_mule = internal & flow.pass_through[t.row]
         per_payee = np.bincount(t.col[from_mule], minlength=graph.n_accounts)
@@ -632,9 +609,7 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         f["chargeback_share"] = np.divide(n_cb, n_tx, out=np.zeros(k), where=n_tx > 0)
         cb_acc = np.zeros(graph.n_accounts, dtype=bool)
         cb_acc[pos[ok][cb[ok]]] = True
-        f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(
-            size, 1
-        )
+        f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(size, 1)
 
 
 def account_features(

@@ -240,9 +240,7 @@ def build_identity_graph(
 
     has_key = links["key"].notna().to_numpy()
     used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
-    first_seen = (
-        links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
-    )
+    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
     used["first_seen"] = _days(first_seen)
 
     account_pos = _positions(used["account_id"], account_ids)
@@ -322,9 +320,7 @@ def build_identity_graph(
     )
 
 
-def to_networkx(
-    graph: IdentityGraph, account_ids: list[str] | pd.Index, *, include_hubs: bool = False
-) -> nx.Graph:
+def to_networkx(graph: IdentityGraph, account_ids: list[str] | pd.Index, *, include_hubs: bool = False) -> nx.Graph:
     """Bipartite networkx view of some accounts and the identifiers they use.
 
     Account nodes are ``("account", id)``, identifier nodes ``(kind, key)``; identifiers used by

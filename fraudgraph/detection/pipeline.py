@@ -73,9 +73,7 @@ class Detection:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def latest_timestamp(
-    accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None
-) -> pd.Timestamp:
+def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.Timestamp:
     """The latest created_at, first_seen or transaction timestamp (the default ``as_of``)."""
     candidates = [accounts["created_at"].max()]
     if "first_seen" in links and len(links):
@@ -84,9 +82,7 @@ def latest_timestamp(
         candidates.append(transactions["timestamp"].max())
     found = [pd.Timestamp(c) for c in candidates if c is not None and not pd.isna(c)]
     if not found:
-        raise ValueError(
-            "detect: no created_at, first_seen or transaction timestamp to take as_of from; pass as_of"
-        )
+        raise ValueError("detect: no created_at, first_seen or transaction timestamp to take as_of from; pass as_of")
     return max(found)
 
 
@@ -293,9 +289,7 @@ def _finish(
             "reasons": reasons,
         }
     )
-    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     ring_id_of_account = np.full(len(af), None, dtype=object)
     ring_id_of_account[in_ring] = ring_ids[cluster[in_ring]]
@@ -305,9 +299,7 @@ def _finish(
     # Accounts below the explanation floor keep an empty list: at a million accounts, building
     # reasons for every household member costs more than the whole detection.
     explained = np.flatnonzero(
-        (acc_score >= ACCOUNT_REASON_FLOOR)
-        | af["is_known_legit"].to_numpy()
-        | af["is_known_fraud"].to_numpy()
+        (acc_score >= ACCOUNT_REASON_FLOOR) | af["is_known_legit"].to_numpy() | af["is_known_fraud"].to_numpy()
     )
     # Per explained account: what it shares with its ring (kind, key), for its own reasons.
     wanted = np.zeros(len(af), dtype=bool)
@@ -367,9 +359,7 @@ def _finish(
         .reset_index(drop=True)
     )
 
-    features_by_account = af.drop(columns=["cluster"]).set_axis(
-        pd.Index(graph.account_ids, name="account_id")
-    )
+    features_by_account = af.drop(columns=["cluster"]).set_axis(pd.Index(graph.account_ids, name="account_id"))
     stage(None)
     return Detection(
         rings=rings[RING_COLUMNS],

@@ -75,9 +75,7 @@ def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr
     return proj
 
 
-def money_flow(
-    transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig
-) -> MoneyFlow:
+def money_flow(transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig) -> MoneyFlow:
     """Account-to-account transfers and the pass-through accounts among them.
 
     Declined transactions moved no money and are ignored; payments to merchants are not flow
@@ -126,9 +124,7 @@ def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     return edges
 
 
-def _refine_components(
-    adjacency: sp.csr_matrix, nodes: np.ndarray, config: DetectionConfig, seed: int
-) -> np.ndarray:
+def _refine_components(adjacency: sp.csr_matrix, nodes: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
     """Seeded Leiden over the accounts of all components above the size bound, in one call.
 
     The objective is the constant Potts model (CPM): a group stays together when its internal
@@ -208,12 +204,8 @@ def find_candidate_rings(
     # Renumber densely so clusters are 0..k-1 in order of first member.
     _, dense = np.unique(cluster_of[in_ring], return_inverse=True)
     cluster_of[in_ring] = dense
-    clusters = pd.DataFrame(
-        {"cluster": dense.astype(np.int64), "account_id": graph.account_ids[in_ring].to_numpy()}
-    )
-    return CandidateRings(
-        clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency
-    )
+    clusters = pd.DataFrame({"cluster": dense.astype(np.int64), "account_id": graph.account_ids[in_ring].to_numpy()})
+    return CandidateRings(clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency)
 
 
 def _format_ring_id(number: int) -> str:
@@ -261,9 +253,7 @@ def assign_ring_ids(
             ov["old_size"] = old_sizes.reindex(ov["ring_id"]).to_numpy()
             ov["jaccard"] = ov["overlap"] / (ov["new_size"] + ov["old_size"] - ov["overlap"])
             ov = ov[(ov["overlap"] * 2 > ov["old_size"]) | (ov["jaccard"] >= 0.5)]
-            ov = ov.sort_values(
-                ["overlap", "jaccard", "ring_id"], ascending=[False, False, True], kind="stable"
-            )
+            ov = ov.sort_values(["overlap", "jaccard", "ring_id"], ascending=[False, False, True], kind="stable")
             used_rings: set[str] = set()
             for cluster, ring_id in zip(ov["cluster"].to_numpy(), ov["ring_id"].to_numpy()):
                 if cluster in ring_of_cluster or ring_id in used_rings:

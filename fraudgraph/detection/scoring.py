@@ -304,9 +304,7 @@ class RingScorer(BaseEstimator):
         if not 0 <= self.anomaly_weight <= 1:
             raise ValueError(f"RingScorer.anomaly_weight must be in [0, 1], got {self.anomaly_weight!r}")
         missing = [
-            c
-            for c in ANOMALY_FEATURES + RECOMBINED_FEATURES + ("known_fraud", "known_legit")
-            if c not in X.columns
+            c for c in ANOMALY_FEATURES + RECOMBINED_FEATURES + ("known_fraud", "known_legit") if c not in X.columns
         ]
         if missing:
             raise ValueError(f"RingScorer.fit: ring features lack column(s) {missing}")
@@ -472,9 +470,7 @@ class AccountScorer(BaseEstimator):
         if ring_patterns is not None:
             fit = self.pattern_fit(X, ring_patterns)
             fitted = ~np.isnan(fit)
-            factor = np.where(
-                fitted, self.unfit_factor + (1 - self.unfit_factor) * np.nan_to_num(fit), factor
-            )
+            factor = np.where(fitted, self.unfit_factor + (1 - self.unfit_factor) * np.nan_to_num(fit), factor)
         base = ring_score * factor
         prox = _clip01(X["fraud_proximity"].to_numpy(np.float64) / max(self.proximity_scale_, 1e-12))
         score = 1.0 - (1.0 - base) * (1.0 - self.proximity_weight * prox * (base > 0))
@@ -576,9 +572,7 @@ def ring_reasons(
 
     if len(identifiers):
         ident = identifiers.assign(order=identifiers["kind"].map(_KIND_ORDER).fillna(9).to_numpy())
-        ident = ident.sort_values(
-            ["cluster", "order", "n_members", "key"], ascending=[True, True, False, True]
-        )
+        ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
         top = ident.groupby("cluster", sort=False).head(max_identifiers)
         rows = row_of_cluster.reindex(top["cluster"]).to_numpy()
         for row, kind, key, n_mem, n_acc, weight, values in zip(
@@ -878,17 +872,13 @@ def _recombined_reasons(
         return []
     clusters = features.index.to_numpy()[fired]
     varied = (
-        identifiers["varied"].to_numpy(bool)
-        if "varied" in identifiers
-        else identifiers["recombined"].to_numpy(bool)
+        identifiers["varied"].to_numpy(bool) if "varied" in identifiers else identifiers["recombined"].to_numpy(bool)
     )
     rec = identifiers[varied & identifiers["cluster"].isin(clusters).to_numpy()]
     # Recombined before merely varied; national ids first (the anchor of an identity), then
     # e-mails, phones; bigger groups first.
     order = {"national_id": 0, "email": 1, "phone": 2}
-    rec = rec.assign(
-        order=rec["kind"].map(order).to_numpy(), plain=~rec["recombined"].to_numpy(bool)
-    ).sort_values(
+    rec = rec.assign(order=rec["kind"].map(order).to_numpy(), plain=~rec["recombined"].to_numpy(bool)).sort_values(
         ["cluster", "plain", "order", "n_members", "key"], ascending=[True, True, True, False, True]
     )
     # Every holder of a recombined element also holds a varied one (recombined implies varied).
@@ -1033,8 +1023,6 @@ def account_reasons(
                 )
             )
         if known_legit[i]:
-            reasons.append(
-                _reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"})
-            )
+            reasons.append(_reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"}))
         out.append(reasons)
     return out

@@ -109,9 +109,7 @@ class _ProblemLog:
         self.summaries: set[int] = set()  # positions in ``listed`` of "... and N more" problems
         self.total = 0
 
-    def file_problem(
-        self, label: str, line: int | None, column: str | None, value: object, message: str
-    ) -> None:
+    def file_problem(self, label: str, line: int | None, column: str | None, value: object, message: str) -> None:
         self.total += 1
         self.listed.append(Problem(label, line, column, value, message))
 
@@ -278,9 +276,7 @@ def _read_csv_header(file: Path, label: str, log: _ProblemLog) -> list[str] | No
     try:
         text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        log.file_problem(
-            label, 1, None, first_line, f"header is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-        )
+        log.file_problem(label, 1, None, first_line, f"header is not valid UTF-8 ({exc.reason} at byte {exc.start})")
         return None
     return next(csv.reader(io.StringIO(text)))
 
@@ -293,9 +289,7 @@ def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
     names: list[str] = []
     for i, column in enumerate(header):
         if column in names:
-            log.file_problem(
-                label, 1, column, column, f"column '{column}' appears more than once in the header"
-            )
+            log.file_problem(label, 1, column, column, f"column '{column}' appears more than once in the header")
             column = f"{column} (column {i + 1})"
         names.append(column)
 
@@ -455,9 +449,7 @@ def _enumeration(
     table: _Table, column: str, allowed: tuple[str, ...], default: str | None, log: _ProblemLog
 ) -> pd.Series:
     """Values of an enumerated column; empty -> ``default`` (``None`` = empty is an error)."""
-    text = (
-        _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
-    )
+    text = _text(table, column) if column in table.frame else pd.Series("", index=table.frame.index, dtype="str")
     empty = (text == "").to_numpy(dtype=bool)
     wrong = ~_is_in(text, allowed) & (~empty if default is not None else True)
     choices = ", ".join(allowed)
@@ -466,9 +458,7 @@ def _enumeration(
         wrong,
         column,
         text,
-        lambda v, _: (
-            f"empty {column} (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}"
-        ),
+        lambda v, _: f"empty {column} (expected one of {choices})" if v == "" else f"{v!r} is not one of {choices}",
     )
     if default is not None and empty.any():
         text = text.where(~empty, default)
@@ -506,9 +496,7 @@ def _dates(table: _Table, column: str, required: bool, log: _ProblemLog) -> pd.S
         out_of_range,
         column,
         text,
-        lambda v, _: (
-            f"{v!r} is outside the supported dates {pd.Timestamp.min.date()} .. {pd.Timestamp.max.date()}"
-        ),
+        lambda v, _: f"{v!r} is outside the supported dates {pd.Timestamp.min.date()} .. {pd.Timestamp.max.date()}",
     )
     if required:
         log.row_problems(table, missing, column, text, lambda v, _: f"empty {column} (a date is required)")
@@ -540,9 +528,7 @@ def _mostly_distinct(text: pd.Series, sample_size: int = 2000) -> bool:
     return sample.nunique() > len(sample) // 2
 
 
-def _numbers(
-    table: _Table, column: str, log: _ProblemLog
-) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """Parsed float64 values (NaN where empty or bad), the text shown in problems, which rows were
     not numbers (already reported) and which were empty."""
     series = table.frame[column]
@@ -675,9 +661,7 @@ def _validate_links(
     kind_codes, kind_dict = encode_strings(kind_text)
 
     # Rules checked once per distinct value, then spread to the rows through the codes.
-    kind_known = np.asarray(
-        pc.is_in(kind_dict, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False)
-    )
+    kind_known = np.asarray(pc.is_in(kind_dict, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False))
     choices = ", ".join(kinds)
     bad_kind = ~kind_known[kind_codes] if len(kind_dict) else np.zeros(len(kind_codes), dtype=bool)
     log.row_problems(

@@ -226,9 +226,7 @@ def _email_keys(raw: pa.Array) -> pa.Array:
     s = _replace(s, r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
     is_gmail = pc.match_substring_regex(s, r"^[^@]*@gmail\.com$")
     gmail_local = _replace(_replace(s, r"@gmail\.com$", ""), r"\.", "")
-    gmail_key = pc.binary_join_element_wise(
-        gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type)
-    )
+    gmail_key = pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type))
     return pc.if_else(is_gmail, gmail_key, s)
 
 
@@ -299,9 +297,7 @@ def _compressed_ipv6(value: str | None) -> str | None:
 
 
 def _casefold_keys(raw: pa.Array) -> pa.Array:
-    return pa.array(
-        [None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string()
-    )
+    return pa.array([None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string())
 
 
 _KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
@@ -404,9 +400,7 @@ def encode_strings(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
     return codes, encoded.dictionary
 
 
-def keys_from_codes(
-    kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.ndarray, values: pa.Array
-) -> np.ndarray:
+def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.ndarray, values: pa.Array) -> np.ndarray:
     """Canonical keys (object array, ``None`` = no identity) of rows given as codes from ``encode_strings``.
 
     Each distinct value of each kind is normalized once, so the cost follows the number of

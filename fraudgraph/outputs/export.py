@@ -403,9 +403,7 @@ def _atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
     try:
         for target in targets:
             if not target.parent.is_dir():
-                raise ExportError(
-                    f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist"
-                )
+                raise ExportError(f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist")
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             os.close(fd)
             temps.append(Path(name))
@@ -704,9 +702,7 @@ def script_json(value: Any) -> str:
     """JSON safe to place inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and the
     JavaScript line separators are \\u-escaped, so no value (``</script>``, ``<!--``) can end the
     element; ``JSON.parse`` and ``json.loads`` give the original strings back."""
-    text = json.dumps(
-        value, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":")
-    )
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_JSON_ESCAPES[m.group()], text)
 
 
@@ -1002,9 +998,7 @@ def render_png(
     title = _plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
     center = _plain_label(H.graph.get("center") or "", 90)
     counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
-    ax.set_title(
-        f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left"
-    ).set_parse_math(False)
+    ax.set_title(f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left").set_parse_math(False)
 
     handles = [
         Line2D(

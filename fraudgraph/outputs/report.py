@@ -117,9 +117,7 @@ def display(value: Any, column: str = "") -> str:
         return "yes" if value else "no"
     if isinstance(value, (pd.Timestamp, dt.datetime, np.datetime64)):
         stamp = pd.Timestamp(value)
-        return (
-            stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
-        )
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}" if column in MONEY_COLUMNS else str(int(value))
     if isinstance(value, (float, np.floating)):
@@ -207,33 +205,23 @@ def _summary(ring: dict, members: pd.DataFrame, decisions: pd.DataFrame | None) 
         fraud = int((members["label"] == "fraud").sum())
         legit = int((members["label"] == "legit").sum())
         rows.append(("Known outcomes", f"{fraud} confirmed fraud, {legit} confirmed legitimate"))
-    source = (
-        decisions if decisions is not None and "action" in decisions.columns and len(decisions) else members
-    )
+    source = decisions if decisions is not None and "action" in decisions.columns and len(decisions) else members
     if "action" in source.columns:
         counts = source["action"].fillna("none").value_counts()
-        order = [a for a in ACTION_COLOURS if a in counts.index] + [
-            a for a in counts.index if a not in ACTION_COLOURS
-        ]
+        order = [a for a in ACTION_COLOURS if a in counts.index] + [a for a in counts.index if a not in ACTION_COLOURS]
         rows.append(("Actions", ", ".join(f"{counts[a]} {a}" for a in order)))
     reasons = _reasons(ring.get("reasons"))
     for i, reason in enumerate(reasons[:3], 1):
-        rows.append(
-            (f"Top reason {i}", f"{reason['code']}: {reason['text']}" if reason["code"] else reason["text"])
-        )
+        rows.append((f"Top reason {i}", f"{reason['code']}: {reason['text']}" if reason["code"] else reason["text"]))
     return rows
 
 
-def _first_uses(
-    graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, member_ids: set[str]
-) -> pd.DataFrame:
+def _first_uses(graph: nx.DiGraph | None, first_seen: pd.DataFrame | None, member_ids: set[str]) -> pd.DataFrame:
     """(account_id, kind, value, first_seen) for the members: from the links frame when given, else
     from the ``uses`` edges of the graph."""
     columns = ["account_id", "kind", "value", "first_seen"]
     if first_seen is not None and len(first_seen):
-        frame = (
-            first_seen.rename(columns={"key": "value"}) if "value" not in first_seen.columns else first_seen
-        )
+        frame = first_seen.rename(columns={"key": "value"}) if "value" not in first_seen.columns else first_seen
         frame = frame[[c for c in columns if c in frame.columns]].copy()
         frame = frame[frame["account_id"].astype(str).isin(member_ids)]
     elif graph is not None:
@@ -262,9 +250,7 @@ def _timeline(members: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
     """Account openings and first uses of identifiers, oldest first."""
     opened = pd.DataFrame(
         {
-            "at": pd.to_datetime(
-                members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"
-            ),
+            "at": pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"),
             "account_id": members["account_id"].astype(str),
             "event": "account opened",
             "detail": "",
@@ -289,9 +275,7 @@ def _timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    created = pd.to_datetime(
-        members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"
-    )
+    created = pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed")
     order = (
         pd.DataFrame({"account_id": members["account_id"].astype(str), "created": created})
         .sort_values(["created", "account_id"], na_position="last")
@@ -309,9 +293,7 @@ def _timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     colours = kind_colours(sorted(uses["kind"].astype(str).unique()))
     for kind, group in uses.groupby(uses["kind"].astype(str)):
         rows = group["account_id"].astype(str).map(row_of)
-        ax.scatter(
-            group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2
-        )
+        ax.scatter(group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2)
     ax.invert_yaxis()
     if n <= 40:
         ax.set_yticks(range(n), [_short(a) for a in order["account_id"]], fontsize=8)
@@ -355,9 +337,7 @@ def _graph_png(graph: nx.DiGraph | None) -> bytes | None:
 
 def _sections(ring: dict, members, identifiers, flows, decisions, audit, graph, first_seen) -> dict[str, Any]:
     if not isinstance(ring, dict):
-        raise ExportError(
-            f"write_report: ring must be a dict (ring_id, size, score, ...), got {type(ring).__name__}"
-        )
+        raise ExportError(f"write_report: ring must be a dict (ring_id, size, score, ...), got {type(ring).__name__}")
     if "ring_id" not in ring:
         raise ExportError(f"write_report: ring dict lacks 'ring_id'; it has {', '.join(map(str, ring))}")
     if members is None or not isinstance(members, pd.DataFrame) or "account_id" not in members.columns:
@@ -379,9 +359,7 @@ def _sections(ring: dict, members, identifiers, flows, decisions, audit, graph, 
         "reasons": _reasons(ring.get("reasons")),
         "members": _table(members, "members", MEMBER_COLUMNS),
         "identifiers": _table(identifiers, "identifiers", IDENTIFIER_COLUMNS),
-        "timeline": _table(
-            timeline.head(TIMELINE_ROW_LIMIT), "timeline", ["at", "account_id", "event", "detail"]
-        ),
+        "timeline": _table(timeline.head(TIMELINE_ROW_LIMIT), "timeline", ["at", "account_id", "event", "detail"]),
         "timeline_total": len(timeline),
         "flows": _table(flows, "flows", FLOW_COLUMNS),
         "decisions": _table(decisions, "decisions", DECISION_COLUMNS),
@@ -465,8 +443,7 @@ def _html_table(header: list[str], rows: list[list[str]], empty: str) -> str:
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="num">{html.escape(c)}</td>' if _NUMERIC.match(c) else f"<td>{html.escape(c)}</td>"
-            for c in row
+            f'<td class="num">{html.escape(c)}</td>' if _NUMERIC.match(c) else f"<td>{html.escape(c)}</td>" for c in row
         )
         + "</tr>\n"
         for row in rows
@@ -482,7 +459,9 @@ def _img(png: bytes, alt: str) -> str:
 def render_html(doc: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (pictures inline as data: URIs, no scripts)."""
     e = html.escape
-    csp = f"default-src 'none'; img-src data:; style-src {_csp_hash(_REPORT_STYLE)}; base-uri 'none'; form-action 'none'"
+    csp = (
+        f"default-src 'none'; img-src data:; style-src {_csp_hash(_REPORT_STYLE)}; base-uri 'none'; form-action 'none'"
+    )
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n',
@@ -523,8 +502,7 @@ def render_html(doc: dict[str, Any]) -> str:
         if key == "timeline":
             if doc["timeline_png"]:
                 parts.append(
-                    _img(doc["timeline_png"], "timeline of account openings and first use of identifiers")
-                    + "\n"
+                    _img(doc["timeline_png"], "timeline of account openings and first use of identifiers") + "\n"
                 )
             if doc["timeline_total"] > len(rows):
                 parts.append(f'<p class="muted">First {len(rows)} of {doc["timeline_total"]} events.</p>\n')
@@ -553,9 +531,7 @@ def _md_table(header: list[str], rows: list[list[str]], empty: str) -> str:
         "| " + " | ".join(md_text(h) for h in header) + " |",
         "|"
         + "|".join(
-            "---:"
-            if all(_NUMERIC.match(r[i]) or not r[i] for r in rows) and any(r[i] for r in rows)
-            else "---"
+            "---:" if all(_NUMERIC.match(r[i]) or not r[i] for r in rows) and any(r[i] for r in rows) else "---"
             for i in range(len(header))
         )
         + "|",
@@ -601,9 +577,7 @@ def render_markdown(doc: dict[str, Any], picture: str | None, timeline_picture: 
         parts.append(f"## {title}\n")
         if key == "timeline":
             if timeline_picture:
-                parts.append(
-                    f"![timeline of account openings and first use of identifiers]({timeline_picture})\n"
-                )
+                parts.append(f"![timeline of account openings and first use of identifiers]({timeline_picture})\n")
             if doc["timeline_total"] > len(rows):
                 parts.append(f"_First {len(rows)} of {doc['timeline_total']} events._\n")
         parts.append(_md_table(header, rows, EMPTY_TEXT[key]))
@@ -644,9 +618,7 @@ def write_report(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".md"):
-        raise ExportError(
-            f"report file {str(path)!r} must end in .html, .htm or .md (got {suffix or 'no suffix'!r})"
-        )
+        raise ExportError(f"report file {str(path)!r} must end in .html, .htm or .md (got {suffix or 'no suffix'!r})")
     doc = _sections(ring, members, identifiers, flows, decisions, audit, graph, first_seen)
     if suffix in (".html", ".htm"):
         with _atomic_paths([path]) as (temp,):

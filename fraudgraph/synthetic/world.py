@@ -835,8 +835,7 @@ def _digit_chars(values: np.ndarray, width: int) -> np.ndarray:
 def _join_chars(rows: int, *pieces) -> np.ndarray:
     """Concatenate character matrices and constant byte strings column-wise."""
     columns = [
-        np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (rows, len(p))) if isinstance(p, bytes) else p
-        for p in pieces
+        np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (rows, len(p))) if isinstance(p, bytes) else p for p in pieces
     ]
     return np.concatenate(columns, axis=1)
 
@@ -971,9 +970,7 @@ class _WorldBuilder:
         if kind in (CARD, BANK):
             return rng.choice(3, p=[0.5, 0.3, 0.2], size=count)
         if kind == NATIONAL_ID:
-            return rng.choice(3, p=[0.6, 0.3, 0.1], size=count) + (
-                (rng.random(count) < 0.01).astype(np.int64) << 2
-            )
+            return rng.choice(3, p=[0.6, 0.3, 0.1], size=count) + ((rng.random(count) < 0.01).astype(np.int64) << 2)
         if kind == DEVICE:
             return (rng.random(count) < 0.08).astype(np.int64)
         return np.zeros(count, dtype=np.int64)
@@ -998,9 +995,7 @@ class _WorldBuilder:
         outside = (when <= created) | (when >= self.as_of)
         if outside.any():
             life = np.maximum(self.as_of - 2 - created[outside], 1)
-            when[outside] = (
-                created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
-            )
+            when[outside] = created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
         return when
 
     def txn(self, payer, counterparty, to_account, amount, when, status=None) -> None:
@@ -1168,9 +1163,7 @@ class _WorldBuilder:
         self.created[members] = created
         shareable = [DEVICE, ADDRESS, CARD, EMAIL, PHONE, NATIONAL_ID, IP]
         if strength == 2:
-            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [
-                x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5
-            ]
+            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5]
         elif strength == 1:
             kinds = list(rng.choice(shareable, 3, replace=False))
         else:
@@ -1228,9 +1221,7 @@ class _WorldBuilder:
         ip = self.alloc(IP, 1)
         link_prob = (0.75, 0.85, 0.95)[strength]
         # ...that suddenly, within days, log in from the same new devices and IP and add one payout account.
-        bank_users = self.share(
-            victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims))
-        )
+        bank_users = self.share(victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims)))
         if strength >= 1 or rng.random() < 0.5:
             self.share(victims, IP, ip, link_prob, 0.0, taken)
         if strength >= 1:
@@ -1316,9 +1307,7 @@ class _WorldBuilder:
         amount_in = np.round(rng.lognormal(np.log(450), 0.6, len(victim)), 2)
         when_in = self.as_of - self.days(5, 60, len(victim))
         self.txn(victim, mule_in, True, amount_in, when_in)
-        received = np.bincount(
-            np.repeat(np.arange(len(receivers)), n_in), weights=amount_in, minlength=len(receivers)
-        )
+        received = np.bincount(np.repeat(np.arange(len(receivers)), n_in), weights=amount_in, minlength=len(receivers))
         if len(mules):
             n_out = rng.integers(1, 4, len(mules))
             payer = np.repeat(mules, n_out)
@@ -1527,9 +1516,7 @@ class _WorldBuilder:
         Works part by part: concatenating every link observation would cost more than the rest."""
         if len(self.lone) == 0 or not self.link_parts:
             return
-        where = [
-            np.flatnonzero((part[0] < self.n_fraud) & (part[2] < _JUNK_BASE)) for part in self.link_parts
-        ]
+        where = [np.flatnonzero((part[0] < self.n_fraud) & (part[2] < _JUNK_BASE)) for part in self.link_parts]
         part_of = np.repeat(np.arange(len(where)), [len(w) for w in where])
         row = np.concatenate(where)
         acct, kind, entity, _, variant = (
@@ -1755,9 +1742,7 @@ class _WorldBuilder:
         moved = rng.random(len(sizes)) < 0.15
         movers = moved[group] & (rng.random(len(members)) < 0.85)
         move_day = self.as_of - self.days(3, 60, len(sizes))
-        new_offices = self.new_addresses(
-            self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1
-        )
+        new_offices = self.new_addresses(self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1)
         when = move_day[group[movers]] + self.days(0, 4, int(movers.sum()))
         self.link(members[movers], IP, self.alloc(IP, len(sizes))[group[movers]], when)
         at_new = movers & (rng.random(len(members)) < 0.6)
@@ -1774,9 +1759,7 @@ class _WorldBuilder:
         def hub(kind, group_kind, n_hubs, share, exponent, entities, at_signup=0.0):
             users = accounts[rng.random(n) < share]
             which = rng.choice(n_hubs, len(users), p=_popularity(n_hubs, exponent))
-            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(
-                np.int64
-            )
+            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(np.int64)
             signup = rng.random(len(users)) < at_signup
             seen[signup] = self.created[users[signup]] + self.days(0, 0.05, int(signup.sum()))
             self.link(users, kind, entities[which], seen)
@@ -1806,15 +1789,12 @@ class _WorldBuilder:
                 second,
                 kind,
                 reused,
-                np.maximum(self.created[second], self.created[first] + 400 * DAY)
-                + self.days(0, 200, len(second)),
+                np.maximum(self.created[second], self.created[first] + 400 * DAY) + self.days(0, 200, len(second)),
             )
         for kind, share in ((EMAIL, 0.01), (PHONE, 0.01), (ADDRESS, 0.004)):
             users = accounts[rng.random(n) < share]
             junk = _JUNK_BASE + rng.integers(0, len(_JUNK_VALUES[kind]), len(users))
-            self.link(
-                users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users))
-            )
+            self.link(users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users)))
 
     def credit_behaviour(self) -> None:
         """Late payers and people who max their cards, unconnected to anything fraudulent."""
@@ -1822,9 +1802,7 @@ class _WorldBuilder:
         legit = np.arange(self.n_fraud, self.n)
         late = legit[rng.random(len(legit)) < 0.035]
         self.overdue[late] = np.minimum(1 + rng.geometric(1 / 25, len(late)), 120)
-        self.balance[late] = np.round(
-            self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2
-        )
+        self.balance[late] = np.round(self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2)
         self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
         maxed = legit[rng.random(len(legit)) < 0.02]
         self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
@@ -1837,9 +1815,7 @@ class _WorldBuilder:
             self.balance[hit] = np.round(self.limit[hit] * rng.uniform(0.85, 1.05, len(hit)), 2)
             shock_days = rng.integers(5, 90, len(self.hh_sizes))
             late = shocked[hh] & (rng.random(len(members)) < 0.6)
-            self.overdue[members[late]] = np.maximum(
-                shock_days[hh[late]] + rng.integers(-5, 6, int(late.sum())), 1
-            )
+            self.overdue[members[late]] = np.maximum(shock_days[hh[late]] + rng.integers(-5, 6, int(late.sum())), 1)
 
     def everyday_transactions(self) -> None:
         """Card purchases for everyone, P2P in households and between friends, fan-in to landlords."""
@@ -1940,9 +1916,7 @@ class _WorldBuilder:
         status = np.zeros(n, dtype=np.int8)
         status[rng.random(n) < 0.03] = 2
         status[self.repeat_first[rng.random(len(self.repeat_first)) < 0.4]] = 2
-        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | (
-            (self.overdue > 90) & (rng.random(n) < 0.4)
-        )
+        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | ((self.overdue > 90) & (rng.random(n) < 0.4))
         suspended |= rng.random(n) < 0.003
         status[suspended] = 1
         return status
@@ -2143,14 +2117,10 @@ class _WorldBuilder:
                 out.append(f"{num} {name.title()} {abbr}.{unit}, {city_name}, {state} {zip_code}")
             elif style == 1:
                 unit = f" {('APT', 'STE')[u]} {a}" if a else ""
-                out.append(
-                    f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}"
-                )
+                out.append(f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}")
             elif style == 2:
                 unit = f" #{a}" if a else ""
-                out.append(
-                    f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}"
-                )
+                out.append(f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}")
             else:
                 unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
                 out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")
@@ -2281,9 +2251,7 @@ def generate_world(
     )
     del acct, kind, seen, code, keep, dictionary
 
-    transactions = (
-        _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
-    )
+    transactions = _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
 
     ring_names = [""] + [f"{RING_KINDS[k]}-{i}" for k, i in zip(b.ring_kinds, b.ring_numbers)]
     ring_kind_names = [""] + [RING_KINDS[k] for k in b.ring_kinds]
@@ -2296,9 +2264,7 @@ def generate_world(
     group_ids = pc.if_else(
         pa.array(group_kind == _NO_GROUP),
         "",
-        pc.binary_join_element_wise(
-            group_kind_names, pc.cast(pa.array(b.group_number[order]), pa.string()), "-"
-        ),
+        pc.binary_join_element_wise(group_kind_names, pc.cast(pa.array(b.group_number[order]), pa.string()), "-"),
     )
     truth = _frame(
         {
@@ -2350,13 +2316,9 @@ def _transactions_frame(b: _WorldBuilder, account_ids: pa.Array, number_of: np.n
     payer, cp, to_account, amount, when, status = (np.concatenate(parts) for parts in zip(*b.txn_parts))
     b.txn_parts.clear()
     keep = ~(to_account & (cp == payer))  # nobody pays themselves
-    payer, cp, to_account, amount, when, status = (
-        a[keep] for a in (payer, cp, to_account, amount, when, status)
-    )
+    payer, cp, to_account, amount, when, status = (a[keep] for a in (payer, cp, to_account, amount, when, status))
     order = np.lexsort((cp, number_of[payer], when))
-    payer, cp, to_account, amount, when, status = (
-        a[order] for a in (payer, cp, to_account, amount, when, status)
-    )
+    payer, cp, to_account, amount, when, status = (a[order] for a in (payer, cp, to_account, amount, when, status))
     merchant_numbers = _spread(np.arange(b.n_merchants), 1_000_000, b.salt ^ 0x3E2C)
     parties = _concat([account_ids, _prefixed_numbers("M", merchant_numbers, 6)])
     party = np.where(to_account, cp, b.n + cp)

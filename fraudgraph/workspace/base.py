@@ -275,9 +275,7 @@ class Workspace(abc.ABC):
     # The search itself is written once (``fraudgraph.workspace.search``) over the primitives
     # below, which each backend runs where the data is (SQL or Cypher): a hop at a time, never
     # the whole graph.
-    def neighbourhood(
-        self, account_ids: list[str], *, hops: int, max_nodes: int, hub_threshold: int
-    ) -> Neighbourhood:
+    def neighbourhood(self, account_ids: list[str], *, hops: int, max_nodes: int, hub_threshold: int) -> Neighbourhood:
         """Accounts within ``hops`` account->identifier->account steps of ``account_ids``.
 
         Identifiers shared by more than ``hub_threshold`` accounts, or recorded as hubs by the
@@ -286,9 +284,7 @@ class Workspace(abc.ABC):
         """
         from fraudgraph.workspace import search  # search builds a Neighbourhood: import when used
 
-        return search.neighbourhood(
-            self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold
-        )
+        return search.neighbourhood(self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
 
     def shortest_path(self, a: str, b: str, *, max_hops: int, hub_threshold: int) -> list[dict] | None:
         """The shortest account-identifier-account chain from ``a`` to ``b``, not through hubs.

@@ -96,16 +96,11 @@ def neighbourhood(
     pairs = set(zip(uses["kind"], uses["key"]))
     missing_counts = pairs - set(zip(counts["kind"], counts["key"]))
     if missing_counts:
-        counts = pd.concat(
-            [counts, ws.identifier_counts(_pairs_frame(sorted(missing_counts)))], ignore_index=True
-        )
-    keep = np.fromiter(
-        (p in pairs for p in zip(counts["kind"], counts["key"])), dtype=bool, count=len(counts)
-    )
+        counts = pd.concat([counts, ws.identifier_counts(_pairs_frame(sorted(missing_counts)))], ignore_index=True)
+    keep = np.fromiter((p in pairs for p in zip(counts["kind"], counts["key"])), dtype=bool, count=len(counts))
     ident = counts[keep].drop_duplicates(["kind", "key"]).copy()
     ident["is_hub"] = [
-        (k, v) in hubs or n > hub_threshold
-        for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])
+        (k, v) in hubs or n > hub_threshold for k, v, n in zip(ident["kind"], ident["key"], ident["n_accounts"])
     ]
     ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
     hub_rows = ident[ident["is_hub"]]
@@ -117,9 +112,7 @@ def neighbourhood(
         more = f" and {len(hub_rows) - _HUBS_NAMED} more" if len(hub_rows) > _HUBS_NAMED else ""
         notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
     if truncated:
-        notes.append(
-            f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown"
-        )
+        notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
     uses = uses.assign(first_seen=pd.to_datetime(uses["first_seen"]).astype("datetime64[ns]"))
     members_sorted = sorted(members)
     return Neighbourhood(

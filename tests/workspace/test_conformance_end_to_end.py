@@ -107,9 +107,7 @@ _CLOCK = {"queue": "since", "audit": "at", "notices": "created_at", "sweeps": "f
 
 
 def _without_clock(seen: dict) -> dict:
-    return {
-        step: [{k: v for k, v in row.items() if k != _CLOCK[step]} for row in seen[step]] for step in _CLOCK
-    }
+    return {step: [{k: v for k, v in row.items() if k != _CLOCK[step]} for row in seen[step]] for step in _CLOCK}
 
 
 @pytest.fixture(scope="module")

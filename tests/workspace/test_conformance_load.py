@@ -23,9 +23,7 @@ def test_an_empty_workspace_reads_empty_frames_like_the_reference(workspace, ref
     assert status["counts"] == {"accounts": 0, "links": 0, "transactions": 0}
     assert (status["last_load"], status["last_sweep"], status["rings"]) == (None, None, 0)
     assert status["backend"] == workspace.backend
-    mine, theirs = (
-        {k: v for k, v in s.items() if k not in ("workspace", "backend")} for s in (status, ref.status())
-    )
+    mine, theirs = ({k: v for k, v in s.items() if k not in ("workspace", "backend")} for s in (status, ref.status()))
     assert mine == theirs
 
 
@@ -74,9 +72,7 @@ def test_newer_extract_updates_accounts_keeps_earliest_first_seen_and_moves_reke
         ("A4", "card", "4111", "4111", "2024-06-02"),  # new observation
         ("A2", "device", "dev-1 ", "dev-9", "2024-02-03"),  # re-normalized to another identifier
     ]
-    s = workspace.load(
-        make_dataset([tuple(a) for a in newer_accounts], newer_links, TXNS_WITH_UNLOADED_PAYEE)
-    )
+    s = workspace.load(make_dataset([tuple(a) for a in newer_accounts], newer_links, TXNS_WITH_UNLOADED_PAYEE))
     assert (s.accounts_new, s.accounts_updated) == (1, 1)
     assert (s.links_new, s.links_updated) == (1, 2)
     links = workspace.links().set_index(["account_id", "kind", "value"])
@@ -84,9 +80,7 @@ def test_newer_extract_updates_accounts_keeps_earliest_first_seen_and_moves_reke
     assert links.loc[("A4", "phone", "+1 555 123 4567"), "first_seen"] == pd.Timestamp("2024-06-01")
     assert links.loc[("A2", "device", "dev-1 "), "key"] == "dev-9"
     assert workspace.accounts(["007"])["balance"].item() == 900.0
-    counts = workspace.identifier_counts(
-        pd.DataFrame({"kind": ["device", "device"], "key": ["dev-1", "dev-9"]})
-    )
+    counts = workspace.identifier_counts(pd.DataFrame({"kind": ["device", "device"], "key": ["dev-1", "dev-9"]}))
     assert counts[["key", "n_accounts"]].values.tolist() == [["dev-1", 1], ["dev-9", 1]]
     assert counts["raw_values"].tolist() == [["DEV-1"], ["dev-1 "]]
     # X9 is now loaded: the payment made to it before is adopted (it shows as paid to X9).
@@ -117,12 +111,8 @@ def test_an_earlier_sighting_moves_first_seen_back_and_full_reads_match_reads_by
     assert workspace.accounts(["A2"])["credit_limit"].item() == 2500.0
     pd.testing.assert_frame_equal(workspace.accounts(), workspace.accounts(ids), check_dtype=False)
     everything, by_id = workspace.links(), workspace.links(ids)
-    pd.testing.assert_frame_equal(
-        everything.reset_index(drop=True), by_id.reset_index(drop=True), check_dtype=False
-    )
-    first_seen = everything.set_index(["account_id", "kind", "value"]).loc[
-        ("007", "device", "DEV-1"), "first_seen"
-    ]
+    pd.testing.assert_frame_equal(everything.reset_index(drop=True), by_id.reset_index(drop=True), check_dtype=False)
+    first_seen = everything.set_index(["account_id", "kind", "value"]).loc[("007", "device", "DEV-1"), "first_seen"]
     assert first_seen == pd.Timestamp("2024-01-15")
     tx, tx_by_id = workspace.transactions(), workspace.transactions(ids)
     pd.testing.assert_frame_equal(tx, tx_by_id, check_dtype=False)

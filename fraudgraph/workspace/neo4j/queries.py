@@ -155,9 +155,7 @@ def read_query_file(path: str | Path, name: str | None = None) -> CypherQuery:
     body = text[sum(len(line) for line in lines[:body_start]) : statement_end].strip()
     if not body:
         raise CypherError(f"{path}:{body_start + 1}: no Cypher statement after the doc comment")
-    return CypherQuery(
-        name=name, text=body.rstrip(";").rstrip(), doc=doc, parameters=frozenset(parameters), path=path
-    )
+    return CypherQuery(name=name, text=body.rstrip(";").rstrip(), doc=doc, parameters=frozenset(parameters), path=path)
 
 
 def parse_parameters(text: str, source: str = "<string>") -> frozenset[str]:

@@ -249,9 +249,7 @@ def _datetimes(values: Iterable) -> pd.Series:
     """Temporal values from the driver (neo4j.time.DateTime / datetime / None) -> datetime64[ns]."""
     native = [_native(v) for v in values]
     return (
-        pd.Series(pd.to_datetime(native), dtype="datetime64[ns]")
-        if native
-        else pd.Series([], dtype="datetime64[ns]")
+        pd.Series(pd.to_datetime(native), dtype="datetime64[ns]") if native else pd.Series([], dtype="datetime64[ns]")
     )
 
 
@@ -337,9 +335,7 @@ class Neo4jWorkspace(Workspace):
         if isinstance(error, nx.AuthError):
             return WorkspaceError(f"{self.location}: the server refused our credentials ({error.message})")
         if isinstance(error, (nx.ServiceUnavailable, nx.SessionExpired)):
-            return WorkspaceError(
-                f"{self.location}: lost the connection to the server while running {name}: {error}"
-            )
+            return WorkspaceError(f"{self.location}: lost the connection to the server while running {name}: {error}")
         if isinstance(error, nx.Neo4jError):
             return WorkspaceError(f"{self.location}: query {name} failed: {error.code}: {error.message}")
         return WorkspaceError(f"{self.location}: query {name} failed: {error}")
@@ -532,9 +528,7 @@ class Neo4jWorkspace(Workspace):
         rows += self._fetch(run, "read/unlinked_values_by_account", "account_ids", account_ids)
         if not rows:
             return _empty(LINK_COLUMNS)
-        df = pd.DataFrame.from_records(
-            [tuple(r[c] for c in LINK_COLUMNS) for r in rows], columns=LINK_COLUMNS
-        )
+        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in rows], columns=LINK_COLUMNS)
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         return df
 
@@ -598,17 +592,13 @@ class Neo4jWorkspace(Workspace):
             touched.update(zip(pairs["kind"], pairs["key"]))
         unlinked = write[write["key"].isna()]
         if len(unlinked):
-            self._write(
-                run, "load/unlinked_values", _records(unlinked[["account_id", "kind", "value", "first_seen"]])
-            )
+            self._write(run, "load/unlinked_values", _records(unlinked[["account_id", "kind", "value", "first_seen"]]))
         pairs = [{"kind": k, "key": v} for k, v in sorted(touched)]
         for chunk in _batches(pairs, self.batch_size):
             run("load/refresh_identifiers", pairs=list(chunk))
         say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
 
-    def _load_transactions(
-        self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress
-    ) -> None:
+    def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
         if len(txns) == 0:
             return
         fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
@@ -687,23 +677,17 @@ class Neo4jWorkspace(Workspace):
         }
         missing = sorted(wanted - found.keys())
         if missing and int(run("read/transaction_count")[0]["n"]) > 0:
-            found.update(
-                (r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing)
-            )
+            found.update((r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing))
         return found
 
     def status(self) -> dict[str, Any]:
         per_kind: dict[str, dict[str, Any]] = {}
         for r in self.run_query("read/links_per_kind"):
-            per_kind.setdefault(
-                r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0}
-            )
+            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
             per_kind[r["kind"]]["links"] += int(r["links"])
             per_kind[r["kind"]]["identifiers"] += int(r["identifiers"])
         for r in self.run_query("read/unlinked_values_per_kind"):
-            per_kind.setdefault(
-                r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0}
-            )
+            per_kind.setdefault(r["kind"], {"kind": r["kind"], "links": 0, "identifiers": 0, "no_identity": 0})
             per_kind[r["kind"]]["links"] += int(r["no_identity"])
             per_kind[r["kind"]]["no_identity"] += int(r["no_identity"])
         kinds = [per_kind[k] for k in sorted(per_kind)]
@@ -736,8 +720,7 @@ class Neo4jWorkspace(Workspace):
         after = ""
         while True:
             page = [
-                r["account_id"]
-                for r in self.run_query("read/account_ids_page", after=after, limit=self.batch_size)
+                r["account_id"] for r in self.run_query("read/account_ids_page", after=after, limit=self.batch_size)
             ]
             if not page:
                 return
@@ -774,9 +757,7 @@ class Neo4jWorkspace(Workspace):
             df["balance"] = df["balance"].astype("float64")
             df["overdue_days"] = df["overdue_days"].astype("int64")
             return df
-        df = pd.DataFrame.from_records(
-            [tuple(r[c] for c in ACCOUNT_COLUMNS) for r in rows], columns=ACCOUNT_COLUMNS
-        )
+        df = pd.DataFrame.from_records([tuple(r[c] for c in ACCOUNT_COLUMNS) for r in rows], columns=ACCOUNT_COLUMNS)
         df["created_at"] = _datetimes(df["created_at"]).to_numpy()
         df["credit_limit"] = _floats(df["credit_limit"]).to_numpy()
         df["balance"] = _floats(df["balance"]).to_numpy()
@@ -793,14 +774,10 @@ class Neo4jWorkspace(Workspace):
             df = _empty(LINK_COLUMNS)
             df["first_seen"] = df["first_seen"].astype("datetime64[ns]")
             return df
-        df = pd.DataFrame.from_records(
-            [tuple(r[c] for c in LINK_COLUMNS) for r in parts], columns=LINK_COLUMNS
-        )
+        df = pd.DataFrame.from_records([tuple(r[c] for c in LINK_COLUMNS) for r in parts], columns=LINK_COLUMNS)
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
-        return df.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)[
-            LINK_COLUMNS
-        ]
+        return df.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)[LINK_COLUMNS]
 
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         rows: list[dict] = []
@@ -896,9 +873,7 @@ class Neo4jWorkspace(Workspace):
                     expires_at=_now() + timedelta(seconds=self.lock_ttl),
                 )
                 if not rows or not rows[0]["renewed"]:
-                    log.warning(
-                        "the sweep lock on %s expired and was taken by another process", self.location
-                    )
+                    log.warning("the sweep lock on %s expired and was taken by another process", self.location)
                     return
             except WorkspaceError as e:
                 log.warning("could not renew the sweep lock on %s: %s", self.location, e)
@@ -991,9 +966,7 @@ class Neo4jWorkspace(Workspace):
             ]
             parts = [p for p in parts if len(p)]
             df = (
-                pd.concat(parts, ignore_index=True)
-                .sort_values("account_id", kind="stable")
-                .reset_index(drop=True)
+                pd.concat(parts, ignore_index=True).sort_values("account_id", kind="stable").reset_index(drop=True)
                 if parts
                 else _empty(STATE_COLUMNS)
             )

@@ -209,13 +209,9 @@ class SqliteWorkspace(Workspace):
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise WorkspaceError(
-                f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)"
-            )
+            raise WorkspaceError(f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)")
         if self.path.parent and not self.path.parent.exists():
-            raise WorkspaceError(
-                f"cannot create workspace {self.path}: folder {self.path.parent} does not exist"
-            )
+            raise WorkspaceError(f"cannot create workspace {self.path}: folder {self.path.parent} does not exist")
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -313,10 +309,7 @@ class SqliteWorkspace(Workspace):
                     part["account_id"].tolist(),
                     part["kind"].tolist(),
                     part["value"].tolist(),
-                    [
-                        None if (k is None or k is pd.NA or (isinstance(k, float))) else k
-                        for k in part["key"].tolist()
-                    ],
+                    [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
                     _to_ns(part["first_seen"]),
                 )
                 # first_seen keeps the earliest sighting; an unknown date never replaces a known one.
@@ -357,9 +350,7 @@ class SqliteWorkspace(Workspace):
                 )
                 summary.transactions_new = self._count("transactions") - before
                 summary.transactions_updated = self._db.total_changes - changes0 - summary.transactions_new
-                say(
-                    f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated"
-                )
+                say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             if deferred:
                 say("indexing")
             for _, sql in deferred:
@@ -376,9 +367,7 @@ class SqliteWorkspace(Workspace):
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str) -> pd.DataFrame | None:
-        parts = self._db.execute(
-            "SELECT data FROM snapshots WHERE name = ? ORDER BY part", (name,)
-        ).fetchall()
+        parts = self._db.execute("SELECT data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
         if not parts:
             return None
         tables = [pq.read_table(pa.BufferReader(p[0])) for p in parts]
@@ -391,9 +380,7 @@ class SqliteWorkspace(Workspace):
         for i, start in enumerate(range(0, max(len(df), 1), rows)):
             sink = pa.BufferOutputStream()
             pq.write_table(table.slice(start, rows), sink, compression="zstd")
-            self._db.execute(
-                "INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes())
-            )
+            self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes()))
 
     def _refresh_snapshots(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> None:
         """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables.
@@ -404,9 +391,7 @@ class SqliteWorkspace(Workspace):
         old = self._read_snapshot("accounts")
         new_acc = acc[ACCOUNT_COLUMNS]
         if old is not None:
-            new_acc = pd.concat(
-                [new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True
-            )
+            new_acc = pd.concat([new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True)
             new_acc = new_acc.sort_values("account_id", kind="stable")
         self._write_snapshot("accounts", new_acc)
 
@@ -419,9 +404,7 @@ class SqliteWorkspace(Workspace):
             if repeated.any():
                 # The earliest known first_seen wins (min skips NaT); the newest key wins (new rows first).
                 part = merged.loc[repeated]
-                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform(
-                    "min"
-                )
+                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform("min")
                 merged = merged.drop_duplicates(keys, keep="first")
             new_links = merged.sort_values(keys, kind="stable")
         self._write_snapshot("links", new_links)
@@ -443,9 +426,7 @@ class SqliteWorkspace(Workspace):
         distinct = self._db.execute(
             "SELECT count(*) FROM (SELECT DISTINCT kind, key FROM links WHERE key IS NOT NULL)"
         ).fetchone()[0]
-        last_load = self._db.execute(
-            "SELECT at, source, summary FROM loads ORDER BY load_id DESC LIMIT 1"
-        ).fetchone()
+        last_load = self._db.execute("SELECT at, source, summary FROM loads ORDER BY load_id DESC LIMIT 1").fetchone()
         last_sweep = self._db.execute(
             "SELECT sweep_id, finished_at, as_of, dry_run FROM sweeps WHERE dry_run = 0 "
             "ORDER BY finished_at DESC, sweep_id DESC LIMIT 1"
@@ -454,9 +435,7 @@ class SqliteWorkspace(Workspace):
             "workspace": str(self.path),
             "backend": self.backend,
             "counts": counts,
-            "kinds": [
-                {k: (int(v) if k != "kind" else v) for k, v in r.items()} for r in per_kind.to_dict("records")
-            ],
+            "kinds": [{k: (int(v) if k != "kind" else v) for k, v in r.items()} for r in per_kind.to_dict("records")],
             "distinct_identifiers": int(distinct),
             "rings": self._count("rings"),
             "last_load": None
@@ -553,9 +532,7 @@ class SqliteWorkspace(Workspace):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
-                raise LockedError(
-                    f"another sweep is running on {self.path} ({holder}); try again later"
-                ) from None
+                raise LockedError(f"another sweep is running on {self.path} ({holder}); try again later") from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{owner}, pid {os.getpid()} on {socket.gethostname()}, since {_now()}".encode(), 0)
             try:
@@ -595,10 +572,7 @@ class SqliteWorkspace(Workspace):
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         if df is None or df.empty:
             return
-        data = [
-            _sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df)
-            for c in cols
-        ]
+        data = [_sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df) for c in cols]
         self._db.executemany(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", zip(*data)
         )
@@ -624,9 +598,7 @@ class SqliteWorkspace(Workspace):
         )
 
     def sweeps(self) -> pd.DataFrame:
-        df = self._frame(
-            f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps ORDER BY finished_at DESC, sweep_id DESC"
-        )
+        df = self._frame(f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps ORDER BY finished_at DESC, sweep_id DESC")
         for c in ("summary", "diff"):
             df[c] = [_from_json(v) for v in df[c]]
         df["dry_run"] = df["dry_run"].astype(bool)
@@ -688,9 +660,7 @@ class SqliteWorkspace(Workspace):
         sql = f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices"
         params: tuple = ()
         if since_sweep is not None:
-            row = self._db.execute(
-                "SELECT finished_at FROM sweeps WHERE sweep_id = ?", (since_sweep,)
-            ).fetchone()
+            row = self._db.execute("SELECT finished_at FROM sweeps WHERE sweep_id = ?", (since_sweep,)).fetchone()
             if row is None:
                 from fraudgraph.errors import NotFoundError
 
@@ -726,9 +696,7 @@ class SqliteWorkspace(Workspace):
         cols = ["kind", "key", "n_accounts", "raw_values"]
         if pairs is None or len(pairs) == 0:
             return pd.DataFrame(columns=cols)
-        self._db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))"
-        )
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
         self._db.execute("DELETE FROM _pairs")
         self._db.executemany(
             "INSERT OR IGNORE INTO _pairs VALUES (?, ?)",
@@ -758,9 +726,7 @@ class SqliteWorkspace(Workspace):
     def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
-        self._db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))"
-        )
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
         self._db.execute("DELETE FROM _pairs")
         self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
@@ -809,8 +775,7 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     if json_text:
         # Most accounts have no reasons: an empty list is the same text every time.
         return [
-            v if isinstance(v, str) else ("[]" if isinstance(v, list) and not v else _to_json(v))
-            for v in col.tolist()
+            v if isinstance(v, str) else ("[]" if isinstance(v, list) and not v else _to_json(v)) for v in col.tolist()
         ]
     if pd.api.types.is_bool_dtype(col):
         return col.astype("int64").tolist()
