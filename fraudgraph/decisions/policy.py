@@ -72,7 +72,7 @@ def _threshold(v: Any) -> float | None:
     return float(v)
 
 
-def _days(v: Any) -> int | None:
+def days_count(v: Any) -> int | None:
     if v is False:
         return None
     if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -173,7 +173,7 @@ _NOTICE_TEMPLATE = {"subject": _template, "body": _template, "customer_actions":
 _SCHEMA: dict[str, Any] = {
     "version": _integer(1, 1),
     "tiers": _tier_table(_threshold),
-    "overdue": _tier_table(_days),
+    "overdue": _tier_table(days_count),
     "utilization": _tier_table(_ratio),
     "rings": {
         "min_size": _integer(2),

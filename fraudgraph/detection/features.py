@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, _days
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
@@ -73,7 +73,7 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     pos = account_ids.get_indexer(tx["account_id"].astype(str))
     ok = pos >= 0
     pos = pos[ok].astype(np.int64)
-    day = _days(tx["timestamp"])[ok]
+    day = epoch_days(tx["timestamp"])[ok]
     amount = tx["amount"].to_numpy(np.float64)[ok]
     best = np.zeros(n)
     for offset in (0.0, window_days / 2):
@@ -94,7 +94,7 @@ def account_table(
     """The accounts frame in identity-graph row order with the numeric columns features need."""
     acc = accounts.set_index(accounts["account_id"].astype(str)).reindex(graph.account_ids)
     out = pd.DataFrame(index=np.arange(graph.n_accounts))
-    out["created_day"] = _days(acc["created_at"]) if "created_at" in acc else np.nan
+    out["created_day"] = epoch_days(acc["created_at"]) if "created_at" in acc else np.nan
     limit = pd.to_numeric(acc.get("credit_limit"), errors="coerce") if "credit_limit" in acc else None
     balance = pd.to_numeric(acc.get("balance"), errors="coerce") if "balance" in acc else None
     out["credit_limit"] = limit.to_numpy(np.float64) if limit is not None else np.nan

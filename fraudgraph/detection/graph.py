@@ -7,7 +7,7 @@ for the hot path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -16,92 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+# The detection settings live in the model layer (the workspace configuration builds them);
+# re-exported here for the stages that read them.
+from fraudgraph.model.config import DEFAULT_KIND_WEIGHTS as DEFAULT_KIND_WEIGHTS
+from fraudgraph.model.config import STRONG_KINDS as STRONG_KINDS
+from fraudgraph.model.config import DetectionConfig as DetectionConfig
 from fraudgraph.model.frames import HUB_COLUMNS
-
-# How much one shared identifier of each kind says about two accounts being the same party.
-# Strong: hard to share by accident. Medium: families and flatmates share them. Weak: NAT, wifi.
-DEFAULT_KIND_WEIGHTS: dict[str, float] = {
-    "device": 1.0,
-    "card": 1.0,
-    "bank_account": 1.0,
-    "national_id": 1.2,
-    "address": 0.5,
-    "phone": 0.6,
-    "email": 0.6,
-    "ip": 0.25,
-}
-STRONG_KINDS = frozenset({"device", "card", "bank_account", "national_id"})
-
-
-@dataclass
-class DetectionConfig:
-    """Every tunable of a detection sweep, with defaults calibrated on synthetic worlds.
-
-    kind_weights: weight of one shared identifier per kind (before the rarity decay).
-    extra_kinds: weights of additional identifier kinds declared by the workspace configuration.
-    hub_cap: identifiers shared by more accounts than this never link (they are recorded as hubs).
-    hub_robust_z / hub_min_accounts: an identifier shared by at least ``hub_min_accounts`` accounts
-        whose log-count is more than ``hub_robust_z`` robust standard deviations above the typical
-        shared identifier of its kind is also a hub (a kiosk tablet, a carrier NAT address).
-    rarity_scale: the rarity decay is ``1 / (1 + log(n / 2) / rarity_scale)`` for an identifier
-        shared by ``n`` accounts: 1 for a pair, 0.5 at ``n = 2 * e**rarity_scale``.
-    link_threshold: two accounts are linked when the summed weight of what they share reaches it.
-        The default lets any shared identifier that is not a hub link (even an IP): a bust-out
-        may share nothing stronger, and scoring, not linking, decides what is suspicious.
-    max_community_size: connected components above this size are refined by community detection
-        (families and rings are small; a bigger component is usually groups bridged by a weak link).
-    resolution: Leiden CPM resolution: a group stays together when its link weight beats this
-        per pair of members.
-    pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
-        distinct accounts that passes at least this share of what it received on to other
-        accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
-        Mule networks share few identifiers but funnel money to the same collectors; ordinary
-        payers (rent, friends) do not link, so a landlord does not glue its tenants together.
-    money_weight: projected weight of a pass-through transfer between two accounts.
-    burst_days: a link first seen this many days before ``as_of`` or later is "recent".
-    opened_together_days: window for the "opened together" synchrony feature.
-    spend_burst_ratio: merchant spending within one week of at least this share of the credit
-        line is a spending burst (the "bust" of a bust-out).
-    severe_overdue_days: days past due from which an account is seriously delinquent (90 DPD).
-    sync_days: a member's first use of a shared identifier within this many days of the ring's
-        median first use of it counts as "linked together".
-    pagerank_alpha / pagerank_tol / pagerank_max_iter: proximity to confirmed fraud.
-    isolation_estimators: trees of the IsolationForest over ring features.
-    """
-
-    kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
-    extra_kinds: dict[str, float] = field(default_factory=dict)
-    hub_cap: int = 40
-    hub_robust_z: float = 5.0
-    hub_min_accounts: int = 30
-    rarity_scale: float = 2.0
-    link_threshold: float = 0.1
-    max_community_size: int = 3
-    resolution: float = 0.03
-    pass_through_min_payers: int = 3
-    pass_through_min_forward: float = 0.5
-    money_weight: float = 1.0
-    burst_days: float = 30.0
-    opened_together_days: float = 21.0
-    sync_days: float = 7.0
-    spend_burst_ratio: float = 0.2
-    severe_overdue_days: int = 90
-    pagerank_alpha: float = 0.85
-    pagerank_tol: float = 1e-9
-    pagerank_max_iter: int = 200
-    isolation_estimators: int = 100
-
-    def weight_of(self, kind: str) -> float:
-        """The base weight of an identifier kind; ValueError for a kind nobody declared."""
-        if kind in self.extra_kinds:
-            return float(self.extra_kinds[kind])
-        if kind in self.kind_weights:
-            return float(self.kind_weights[kind])
-        known = ", ".join(sorted({*self.kind_weights, *self.extra_kinds}))
-        raise ValueError(
-            f"identifier kind {kind!r} has no weight: expected one of {known}, "
-            "or declare it in DetectionConfig.extra_kinds"
-        )
 
 
 @dataclass
@@ -161,7 +81,7 @@ def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
     return 1.0 / (1.0 + np.log(n / 2.0) / scale)
 
 
-def _days(values: pd.Series) -> np.ndarray:
+def epoch_days(values: pd.Series) -> np.ndarray:
     """datetime64 -> float days since the epoch, NaN for NaT."""
     v = pd.to_datetime(values)
     out = v.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64) / 86_400e9
@@ -241,7 +161,7 @@ def build_identity_graph(
     has_key = links["key"].notna().to_numpy()
     used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
     first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
-    used["first_seen"] = _days(first_seen)
+    used["first_seen"] = epoch_days(first_seen)
 
     account_pos = _positions(used["account_id"], account_ids)
     if (account_pos < 0).any():

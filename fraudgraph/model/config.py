@@ -3,7 +3,7 @@
     [kinds]               # identifier kinds beyond the contract's eight, each with its link weight
     loyalty_card = 0.6
 
-    [detection]           # any field of fraudgraph.detection.graph.DetectionConfig
+    [detection]           # any field of fraudgraph.model.config.DetectionConfig
     hub_cap = 60
 
 The data contract accepts another kind only when the configuration declares it; the sweep then
@@ -22,6 +22,92 @@ from typing import Any
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.model.frames import IDENTIFIER_KINDS
 
+# How much one shared identifier of each kind says about two accounts being the same party.
+# Strong: hard to share by accident. Medium: families and flatmates share them. Weak: NAT, wifi.
+DEFAULT_KIND_WEIGHTS: dict[str, float] = {
+    "device": 1.0,
+    "card": 1.0,
+    "bank_account": 1.0,
+    "national_id": 1.2,
+    "address": 0.5,
+    "phone": 0.6,
+    "email": 0.6,
+    "ip": 0.25,
+}
+STRONG_KINDS = frozenset({"device", "card", "bank_account", "national_id"})
+
+
+@dataclass
+class DetectionConfig:
+    """Every tunable of a detection sweep, with defaults calibrated on synthetic worlds.
+
+    kind_weights: weight of one shared identifier per kind (before the rarity decay).
+    extra_kinds: weights of additional identifier kinds declared by the workspace configuration.
+    hub_cap: identifiers shared by more accounts than this never link (they are recorded as hubs).
+    hub_robust_z / hub_min_accounts: an identifier shared by at least ``hub_min_accounts`` accounts
+        whose log-count is more than ``hub_robust_z`` robust standard deviations above the typical
+        shared identifier of its kind is also a hub (a kiosk tablet, a carrier NAT address).
+    rarity_scale: the rarity decay is ``1 / (1 + log(n / 2) / rarity_scale)`` for an identifier
+        shared by ``n`` accounts: 1 for a pair, 0.5 at ``n = 2 * e**rarity_scale``.
+    link_threshold: two accounts are linked when the summed weight of what they share reaches it.
+        The default lets any shared identifier that is not a hub link (even an IP): a bust-out
+        may share nothing stronger, and scoring, not linking, decides what is suspicious.
+    max_community_size: connected components above this size are refined by community detection
+        (families and rings are small; a bigger component is usually groups bridged by a weak link).
+    resolution: Leiden CPM resolution: a group stays together when its link weight beats this
+        per pair of members.
+    pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
+        distinct accounts that passes at least this share of what it received on to other
+        accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
+        Mule networks share few identifiers but funnel money to the same collectors; ordinary
+        payers (rent, friends) do not link, so a landlord does not glue its tenants together.
+    money_weight: projected weight of a pass-through transfer between two accounts.
+    burst_days: a link first seen this many days before ``as_of`` or later is "recent".
+    opened_together_days: window for the "opened together" synchrony feature.
+    spend_burst_ratio: merchant spending within one week of at least this share of the credit
+        line is a spending burst (the "bust" of a bust-out).
+    severe_overdue_days: days past due from which an account is seriously delinquent (90 DPD).
+    sync_days: a member's first use of a shared identifier within this many days of the ring's
+        median first use of it counts as "linked together".
+    pagerank_alpha / pagerank_tol / pagerank_max_iter: proximity to confirmed fraud.
+    isolation_estimators: trees of the IsolationForest over ring features.
+    """
+
+    kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
+    extra_kinds: dict[str, float] = field(default_factory=dict)
+    hub_cap: int = 40
+    hub_robust_z: float = 5.0
+    hub_min_accounts: int = 30
+    rarity_scale: float = 2.0
+    link_threshold: float = 0.1
+    max_community_size: int = 3
+    resolution: float = 0.03
+    pass_through_min_payers: int = 3
+    pass_through_min_forward: float = 0.5
+    money_weight: float = 1.0
+    burst_days: float = 30.0
+    opened_together_days: float = 21.0
+    sync_days: float = 7.0
+    spend_burst_ratio: float = 0.2
+    severe_overdue_days: int = 90
+    pagerank_alpha: float = 0.85
+    pagerank_tol: float = 1e-9
+    pagerank_max_iter: int = 200
+    isolation_estimators: int = 100
+
+    def weight_of(self, kind: str) -> float:
+        """The base weight of an identifier kind; ValueError for a kind nobody declared."""
+        if kind in self.extra_kinds:
+            return float(self.extra_kinds[kind])
+        if kind in self.kind_weights:
+            return float(self.kind_weights[kind])
+        known = ", ".join(sorted({*self.kind_weights, *self.extra_kinds}))
+        raise ValueError(
+            f"identifier kind {kind!r} has no weight: expected one of {known}, "
+            "or declare it in DetectionConfig.extra_kinds"
+        )
+
+
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -37,8 +123,6 @@ class WorkspaceConfig:
 
     def detection_config(self):
         """The ``DetectionConfig`` these settings describe (defaults for what they leave out)."""
-        from fraudgraph.detection.graph import DetectionConfig
-
         return DetectionConfig(**{**self.detection, "extra_kinds": dict(self.extra_kinds)})
 
 
@@ -79,8 +163,6 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < float(weight) <= 10:
             raise bad(f"kinds.{name}", f"weight {weight!r} must be a number in (0, 10]")
         kinds[name] = float(weight)
-
-    from fraudgraph.detection.graph import DetectionConfig
 
     allowed = {f.name for f in dataclasses.fields(DetectionConfig)} - {"extra_kinds"}
     detection = dict(data.get("detection") or {})
