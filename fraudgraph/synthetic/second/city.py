@@ -119,6 +119,9 @@ def _innocent_credit(b: Builder, innocents: np.ndarray) -> None:
     when = np.maximum(b.as_of - b.rng.integers(1, 120 * DAY, len(payer)), b.created[payer])
     merchant = fraud.HIGH_RISK_MERCHANTS + b.rng.integers(0, 3000, len(payer))
     b.txn(payer, merchant, False, np.exp(b.rng.normal(3.6, 1.0, len(payer))).clip(1, 5000), when)
+    people.student_spending(
+        b, innocents[b.group_kind[innocents] == "student_housing"], fraud.HIGH_RISK_MERCHANTS
+    )
 
 
 def _times(seconds: np.ndarray) -> np.ndarray:

@@ -183,3 +183,21 @@ def public_hubs(b: Builder, innocents: np.ndarray) -> dict[str, np.ndarray]:
         b.link(users, kind, entities[hub], b.later(users, 365), extra=np.full(len(users), 0))
         hubs[name] = entities
     return hubs
+
+
+def student_spending(b: Builder, students: np.ndarray, electronics: int) -> None:
+    """Students lean on their small lines (half used on average), and a new term's cohort buys
+    laptops and books at electronics stores (merchants below ``electronics``) in its first weeks."""
+    k = len(students)
+    b.balance[students] = np.round(b.limit[students] * b.rng.beta(2.2, 1.8, k), 2)
+    new = students[b.created[students] > b.as_of - 120 * DAY]
+    buys = b.rng.random(len(new)) < 0.6
+    new = new[buys]
+    when = b.created[new] + b.rng.integers(0, 10 * DAY, len(new))
+    b.txn(
+        new,
+        b.rng.integers(0, electronics, len(new)),
+        False,
+        b.balance[new] * b.rng.uniform(0.5, 0.9, len(new)),
+        when,
+    )
