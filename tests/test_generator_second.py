@@ -43,6 +43,14 @@ def test_output_is_a_valid_dataset(world, tmp_path):
     truth = pd.read_csv(paths["truth"], dtype=str, keep_default_na=False)
     assert list(truth.columns) == TRUTH_COLUMNS
     assert set(truth["account_id"]) == set(ds.accounts["account_id"])
+    # Nothing happens after the extract date, nor before the account it belongs to was opened.
+    as_of = pd.Timestamp("2026-11-01")
+    assert ds.accounts["created_at"].max() < as_of
+    assert ds.links["first_seen"].max() < as_of and ds.transactions["timestamp"].max() < as_of
+    opened = ds.accounts.set_index("account_id")["created_at"]
+    assert (ds.links["first_seen"].to_numpy() >= opened.reindex(ds.links["account_id"]).to_numpy()).all()
+    paid = ds.transactions["timestamp"].to_numpy() >= opened.reindex(ds.transactions["account_id"]).to_numpy()
+    assert paid.all()
 
 
 def test_same_seed_same_bytes_other_seed_other_world(tmp_path):

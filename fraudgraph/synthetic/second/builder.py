@@ -41,6 +41,12 @@ class Builder:
         self.counters[kind] = start + int(count)
         return np.arange(start, start + int(count), dtype=np.int64)
 
+    def opened(self, count: int, lo_days: int, hi_days: int, spread_days: int) -> np.ndarray:
+        """Opening times of ``count`` accounts: a start ``lo_days``..``hi_days`` before the extract,
+        then spread over ``spread_days``; never later than a day before the extract."""
+        start = self.as_of - int(self.rng.integers(lo_days, hi_days)) * DAY
+        return np.minimum(start + self.rng.integers(0, spread_days * DAY, count), self.as_of - DAY)
+
     def later(self, accounts: np.ndarray, within_days: int) -> np.ndarray:
         """A time after each account's opening (and before the extract)."""
         t = self.created[accounts] + self.rng.integers(0, within_days * DAY + 1, len(accounts))
@@ -58,7 +64,8 @@ class Builder:
             if kind == "address":
                 variant = np.where(self.rng.random(m) < 0.01, TYPO, variant)
         extra = np.zeros(m, np.int64) if extra is None else np.broadcast_to(np.asarray(extra, np.int64), (m,))
-        seen = np.maximum(np.broadcast_to(np.asarray(seen, np.int64), (m,)), self.created[accounts])
+        seen = np.minimum(np.broadcast_to(np.asarray(seen, np.int64), (m,)), self.as_of - 60)
+        seen = np.maximum(seen, self.created[accounts])
         code = np.full(m, KIND_CODE[kind], np.int64)
         self.links.append(
             (

@@ -101,7 +101,7 @@ def sleeper(b: Builder, m: np.ndarray, hubs: dict) -> None:
 def instrument_only(b: Builder, m: np.ndarray, hubs: dict) -> None:
     """Members have their own everything except a payment card (and often a payout bank account)."""
     k = len(m)
-    b.created[m] = b.as_of - int(b.rng.integers(40, 400)) * DAY + b.rng.integers(0, 120 * DAY, k)
+    b.created[m] = b.opened(k, 130, 400, 120)
     fraud_person(b, m)
     own(b, m, "address", "ip")
     pooled(b, m, "card", 1 if k < 7 else 2)
@@ -116,7 +116,7 @@ def camouflaged(b: Builder, m: np.ndarray, hubs: dict) -> None:
     """A few shared devices and a drop phone inside the ring, and every member on 1-3 public hubs
     (Wi-Fi IP, parcel locker, café tablet) shared with many innocent people."""
     k = len(m)
-    b.created[m] = b.as_of - int(b.rng.integers(30, 300)) * DAY + b.rng.integers(0, 60 * DAY, k)
+    b.created[m] = b.opened(k, 70, 300, 60)
     fraud_person(b, m)
     own(b, m, "address", "card", "ip")
     pooled(b, m, "device", max(1, k // 3))
@@ -132,7 +132,7 @@ def synthetic_id(b: Builder, m: np.ndarray, hubs: dict) -> None:
     """Mosaics of identity elements: a few SSNs reused under fresh phones and emails, some phones
     and addresses reused across identities."""
     k = len(m)
-    b.created[m] = b.as_of - int(b.rng.integers(60, 500)) * DAY + b.rng.integers(0, 200 * DAY, k)
+    b.created[m] = b.opened(k, 210, 600, 200)
     fraud_person(b, m)
     own(b, m, "card", "ip")
     pooled(b, m, "national_id", max(1, k // 4))
@@ -168,7 +168,7 @@ def mule_network(b: Builder, m: np.ndarray, hubs: dict) -> None:
     """Money mules: one or two handler devices, most on one IP, own bank accounts; money passes
     member to member and out to crypto on-ramps; scam victims pay in."""
     k = len(m)
-    b.created[m] = b.as_of - int(b.rng.integers(30, 400)) * DAY + b.rng.integers(0, 90 * DAY, k)
+    b.created[m] = b.opened(k, 100, 400, 90)
     b.limit[m] = np.round(b.rng.uniform(500, 2000, k), -1)
     fraud_person(b, m)
     own(b, m, "address", "card", "bank_account")
@@ -178,7 +178,7 @@ def mule_network(b: Builder, m: np.ndarray, hubs: dict) -> None:
     payer = np.repeat(m, hops)
     pos = np.repeat(np.arange(k), hops)
     to = m[(pos + b.rng.integers(1, k, len(payer))) % k]
-    when = b.as_of - b.rng.integers(1, 60 * DAY, len(payer))
+    when = np.maximum(b.as_of - b.rng.integers(1, 60 * DAY, len(payer)), b.created[payer])
     b.txn(payer, to, True, b.rng.uniform(200, 2500, len(payer)), when)
     b.txn(m, b.rng.integers(0, HIGH_RISK_MERCHANTS, k), False, b.rng.uniform(500, 4000, k), when[:k])
     b.balance[m] = np.round(b.limit[m] * b.rng.uniform(0.0, 0.3, k), 2)
@@ -188,7 +188,7 @@ def victims_pay_mules(b: Builder, mules: np.ndarray, innocents: np.ndarray) -> N
     if len(mules) == 0 or len(innocents) == 0:
         return
     victims = b.rng.choice(innocents, min(len(innocents), 2 * len(mules)), replace=False)
-    when = b.as_of - b.rng.integers(1, 60 * DAY, len(victims))
+    when = np.maximum(b.as_of - b.rng.integers(1, 60 * DAY, len(victims)), b.created[victims])
     b.txn(victims, b.rng.choice(mules, len(victims)), True, b.rng.uniform(100, 3000, len(victims)), when)
 
 
