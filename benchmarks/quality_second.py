@@ -7,7 +7,7 @@ the command line, against the truth file.
 Columns: rev_P / rev_R: review-or-worse precision over every flagged account and recall over ring
 fraud; early_R: the same recall over early-stage ring members (their ring has nobody overdue yet);
 sus_P / sus_R: suspend; R_<tactic>: review-or-worse recall per ring tactic; FF_<kind>: share of an
-innocent group kind flagged review or worse. Actions whose trigger is a credit rule (overdue,
+innocent group kind flagged review or worse; MON_<kind>: the same at monitor or worse. Actions whose
 utilization) count as what the fraud score alone would do, as in ``fraudgraph evaluate``.
 With --misses, the largest planted rings that are mostly not flagged and the innocent groups most
 flagged are described: tactic, what the members share, scores, actions, reasons.
@@ -65,6 +65,7 @@ def run_one(n: int, seed: int, work: Path) -> dict:
     truth = world.truth.astype({"is_fraud": bool})
     result = evaluate(truth, decisions[["account_id"]], decisions, members, labelled_accounts=labelled)
     result["early"] = early_stage_recall(truth, decisions)
+    result["monitor_rates"] = monitor_rates(truth, decisions)
     result["seconds"] = {"generate": t1 - t0, "load": t2 - t1, "sweep": t3 - t2}
     return {"world": world, "decisions": decisions, "result": result}
 
@@ -86,6 +87,15 @@ def early_stage_recall(truth: pd.DataFrame, decisions: pd.DataFrame) -> dict:
     return {"n": int(len(early)), "recall": float(flagged.mean()) if len(early) else float("nan")}
 
 
+def monitor_rates(truth: pd.DataFrame, decisions: pd.DataFrame) -> dict:
+    """Share of each innocent group kind at monitor or worse: how close look-alikes sit to a flag."""
+    act = effective_actions(truth, decisions).reindex(truth["account_id"]).fillna("none").to_numpy()
+    innocent = ~truth["is_fraud"].to_numpy(bool)
+    kind = truth["group_kind"].replace("", "ungrouped").to_numpy()
+    watched = np.isin(act, ("monitor", *FLAG_ACTIONS))
+    return {k: float(watched[innocent & (kind == k)].mean()) for k in np.unique(kind[innocent])}
+
+
 def summary_row(n: int, seed: int, r: dict) -> dict:
     a = r["accounts"]
     row = {
@@ -104,6 +114,8 @@ def summary_row(n: int, seed: int, r: dict) -> dict:
         row[f"R_{tactic}"] = r["ring_kinds"].get(tactic, {}).get("account_recall", np.nan)
     for kind in CITY_GROUPS:
         row[f"FF_{kind}"] = r["false_flags"].get(kind, {}).get("rate", np.nan)
+    for kind in CITY_GROUPS:
+        row[f"MON_{kind}"] = r["monitor_rates"].get(kind, np.nan)
     row["lone_flagged"] = f"{r['lone']['flagged']}/{r['lone']['n_accounts']}"
     row.update({f"s_{k}": v for k, v in r["seconds"].items()})
     return row
