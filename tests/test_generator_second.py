@@ -178,6 +178,13 @@ def test_mules_move_money_between_members(world):
     assert len(inside) and set(t.loc[inside["account_id"], "ring_kind"]) == {"mule_network"}
 
 
+def test_parquet_output_reads_the_same(world, tmp_path):
+    write_city(world, tmp_path, format="parquet")
+    ds = read_dataset(tmp_path)
+    assert len(ds.accounts) == N and len(ds.links) == len(world.links)
+    assert pd.read_parquet(tmp_path / "truth.parquet")["is_fraud"].sum() == world.truth["is_fraud"].sum()
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match="n_accounts"):
         generate_city(50, seed=1)

@@ -263,17 +263,22 @@ def _frames(b: Builder, with_transactions: bool) -> CityWorld:
     )
 
 
-def write_city(world: CityWorld, out_dir: str | Path) -> dict[str, Path]:
-    """Write accounts.csv, links.csv, transactions.csv (when any) and truth.csv; ISO-8601 times."""
+def write_city(world: CityWorld, out_dir: str | Path, *, format: str = "csv") -> dict[str, Path]:
+    """Write accounts, links, transactions (when any) and truth as CSV (ISO-8601 times) or Parquet."""
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name in ("accounts", "links", "transactions", "truth"):
         frame = getattr(world, name)
-        path = out / f"{name}.csv"
+        path = out / f"{name}.{format}"
         if name == "transactions" and len(frame) == 0:
             path.unlink(missing_ok=True)
             continue
-        frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+        if format == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
         paths[name] = path
     return paths
