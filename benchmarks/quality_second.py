@@ -180,6 +180,8 @@ def describe_misses(run: dict, top: int) -> list[str]:
             max_score=("score", "max"),
         )
     )
+    if not inn["flagged"].any():
+        lines.append("  (none flagged review or worse)")
     for gid, g in inn.sort_values("flagged", ascending=False).head(top).iterrows():
         if g["flagged"] == 0:
             break
