@@ -52,7 +52,7 @@ def ring_view(ws: Workspace, ring_id: str) -> dict[str, Any]:
     member_ids = ws.table("ring_members", ring_id=ring_id)["account_id"].tolist()
     # The same effective status/action as every other view, plus what triggered the decision.
     triggers = ws.table("decisions", account_id=member_ids)[["account_id", "trigger"]]
-    members = ws._account_view(member_ids).merge(triggers, on="account_id", how="left")
+    members = ws.account_view(member_ids).merge(triggers, on="account_id", how="left")
     members = members.drop(columns=["properties", "ring_id"])
     members = members.sort_values(["created_at", "account_id"]).reset_index(drop=True)
     identifiers = ws.table("ring_identifiers", ring_id=ring_id)

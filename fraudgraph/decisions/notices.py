@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from fraudgraph.decisions.policy import evidence_items, format_money
+from fraudgraph.decisions.evidence import evidence_items, format_money
 
 if TYPE_CHECKING:
     from fraudgraph.decisions.policy import Policy

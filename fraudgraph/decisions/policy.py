@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fraudgraph.decisions.evidence import evidence_items as evidence_items
+from fraudgraph.decisions.evidence import format_money as format_money
+from fraudgraph.decisions.notices import build_notice
 from fraudgraph.errors import PolicyError
 from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.frames import (
@@ -462,7 +465,6 @@ def suspended_limit(current_limit: Any, policy: Policy) -> np.ndarray | float:
 
 # Candidate columns, in tie-break order: on equal severity the earlier column names the trigger.
 _CONFIRMED, _FRAUD, _OVERDUE, _UTILIZATION = range(4)
-_MONEY = "{:,.2f}"
 
 
 def _short_hash(parts: Iterable[str]) -> str:
@@ -497,21 +499,6 @@ def _levels(values: np.ndarray, thresholds: list[tuple[str, float]], *, strict: 
     safe = np.where(np.isnan(values), -np.inf, values)
     reached = np.searchsorted(edges, safe, side="left" if strict else "right")
     return ranks[reached]
-
-
-def evidence_items(reason: Any) -> list[dict]:
-    """The evidence dicts of a reason: the evidence itself, the items of an evidence list, and the
-    items of list-valued evidence fields (the scorer's SHARES_WITH_RING lists ``identifiers``)."""
-    evidence = reason.get("evidence") if isinstance(reason, dict) else None
-    if isinstance(evidence, list):
-        return [e for e in evidence if isinstance(e, dict)]
-    if not isinstance(evidence, dict):
-        return []
-    items = [evidence]
-    for value in evidence.values():
-        if isinstance(value, list):
-            items += [e for e in value if isinstance(e, dict)]
-    return items
 
 
 def _identifier_ties(reason: Any) -> list[tuple[str, str]]:
@@ -622,11 +609,6 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
-
-
-def format_money(amount: float, currency: str) -> str:
-    """An amount as customers and analysts read it: currency sign, thousands separators, cents."""
-    return f"{currency}{_MONEY.format(amount)}"
 
 
 def evaluate(
@@ -1109,8 +1091,6 @@ def plan_changes(
     the original limit, and a sweep lifts only a suspension a sweep imposed (status back to active).
     A notice is written only when an account escalates into restrict or suspend.
     """
-    from fraudgraph.decisions.notices import build_notice
-
     _require(
         decisions,
         ["account_id", "action", "trigger", "score", "reasons", "credit_limit", "evidence"],

@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# The column lists live with the other frames; imported here so backends find them in one place.
 from fraudgraph.model.frames import (  # noqa: F401
     ACCOUNT_SCORE_COLUMNS,
     AUDIT_COLUMNS,
@@ -55,6 +54,10 @@ from fraudgraph.model.frames import (  # noqa: F401
     STATE_COLUMNS,
     SWEEP_COLUMNS,
 )
+
+# The column lists live with the other frames; imported here so backends find them in one place.
+from fraudgraph.workspace import search
+from fraudgraph.workspace.search import Neighbourhood as Neighbourhood
 
 Progress = Callable[[str], None]
 
@@ -155,18 +158,6 @@ class SweepRecord:
     audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
     notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
     next_ring_number: int
-
-
-@dataclass
-class Neighbourhood:
-    """A subgraph read from the workspace: the frames investigate.py turns into a networkx graph."""
-
-    accounts: pd.DataFrame  # account_id + profile columns + score, action, ring_id
-    identifiers: pd.DataFrame  # kind, key, raw_values (list), n_accounts, is_hub, expanded
-    uses: pd.DataFrame  # account_id, kind, key, first_seen
-    paid: pd.DataFrame  # account_id, counterparty, amount, count, first_ts, last_ts
-    notes: list[str] = field(default_factory=list)
-    truncated: bool = False
 
 
 class Workspace(abc.ABC):
@@ -282,8 +273,6 @@ class Workspace(abc.ABC):
         last sweep, are shown but not expanded. Stops at ``max_nodes`` (``truncated=True``).
         Raises ``NotFoundError`` for an unknown account.
         """
-        from fraudgraph.workspace import search  # search builds a Neighbourhood: import when used
-
         return search.neighbourhood(self, account_ids, hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
 
     def shortest_path(self, a: str, b: str, *, max_hops: int, hub_threshold: int) -> list[dict] | None:
@@ -294,8 +283,6 @@ class Workspace(abc.ABC):
         (0 to ``search.MAX_PATH_HOPS``, else ValueError). Raises ``NotFoundError`` for an
         unknown account.
         """
-        from fraudgraph.workspace import search
-
         return search.shortest_path(self, a, b, max_hops=max_hops, hub_threshold=hub_threshold)
 
     @abc.abstractmethod
@@ -303,23 +290,21 @@ class Workspace(abc.ABC):
         """For (kind, key) pairs: kind, key, n_accounts, raw_values (list of raw spellings)."""
 
     @abc.abstractmethod
-    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
+    def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         """Identified links of the accounts: account_id, kind, key, earliest first_seen (datetime64[ns]); sorted."""
 
     @abc.abstractmethod
-    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+    def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         """Distinct account_id, kind, key of accounts using the pairs, by kind, key, account_id; <= ``limit`` rows."""
 
     @abc.abstractmethod
-    def _hub_keys(self) -> set[tuple[str, str]]:
+    def hub_keys(self) -> set[tuple[str, str]]:
         """The (kind, key) of every identifier the last sweep recorded in its ``hubs`` table."""
 
     @abc.abstractmethod
-    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+    def paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         """Payments among the accounts per payer, payee: account_id, counterparty, amount, count, first_ts, last_ts."""
 
-    def _account_view(self, account_ids: list[str]) -> pd.DataFrame:
+    def account_view(self, account_ids: list[str]) -> pd.DataFrame:
         """These accounts with score, ring_id and effective action/status (built on public reads)."""
-        from fraudgraph.workspace import search
-
         return search.account_view(self, account_ids)

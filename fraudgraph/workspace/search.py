@@ -1,13 +1,14 @@
 """The investigation search, written once for every backend: breadth-first over
 account -> identifier -> account, one round of backend queries (SQL or Cypher) per hop.
 
-Each backend supplies the primitives declared on ``Workspace`` (``_identifiers_of``,
-``_accounts_of``, ``identifier_counts``, ``_hub_keys``, ``_paid_between``, ``accounts``); only
+Each backend supplies the primitives declared on ``Workspace`` (``identifiers_of``,
+``accounts_of``, ``identifier_counts``, ``hub_keys``, ``paid_between``, ``accounts``); only
 the loop lives here, so the data never leaves the store as a whole graph.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,14 +17,27 @@ import pandas as pd
 from fraudgraph.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from fraudgraph.workspace.base import Neighbourhood, Workspace
+    from fraudgraph.workspace.base import Workspace
 
 # Longest account-identifier-account chain shortest_path searches (it is one round per hop).
 MAX_PATH_HOPS = 32
-# Rows _accounts_of may return when nothing caps the search (shortest_path has no node cap).
+# Rows accounts_of may return when nothing caps the search (shortest_path has no node cap).
 _NO_LIMIT = 10_000_000
 # Hub identifiers named one by one in a neighbourhood's note; the rest are counted.
 _HUBS_NAMED = 5
+
+
+@dataclass
+class Neighbourhood:
+    """A subgraph read from the workspace: the frames investigate.py turns into a networkx graph."""
+
+    accounts: pd.DataFrame  # account_id + profile columns + score, action, ring_id
+    identifiers: pd.DataFrame  # kind, key, raw_values (list), n_accounts, is_hub, expanded
+    uses: pd.DataFrame  # account_id, kind, key, first_seen
+    paid: pd.DataFrame  # account_id, counterparty, amount, count, first_ts, last_ts
+    notes: list[str] = field(default_factory=list)
+    truncated: bool = False
+
 
 USE_COLUMNS = ["account_id", "kind", "key", "first_seen"]
 COUNT_COLUMNS = ["kind", "key", "n_accounts", "raw_values"]
@@ -48,7 +62,7 @@ def neighbourhood(
 
     seeds = list(dict.fromkeys(account_ids))
     _require_accounts(ws, seeds)
-    hubs = ws._hub_keys()
+    hubs = ws.hub_keys()
     members: set[str] = set(seeds)
     frontier = set(seeds)
     identifiers: dict[tuple[str, str], bool] = {}  # (kind, key) -> expanded
@@ -59,7 +73,7 @@ def neighbourhood(
     for hop in range(hops + 1):
         if not frontier:
             break
-        uses = ws._identifiers_of(frontier)
+        uses = ws.identifiers_of(frontier)
         uses_parts.append(uses)
         # Sorted, so the same data always expands (and truncates) the same way on every backend.
         new_pairs = sorted(p for p in set(zip(uses["kind"], uses["key"])) if p not in identifiers)
@@ -80,7 +94,7 @@ def neighbourhood(
             break
         room = max_nodes - len(members) - len(identifiers)
         # Enough rows for `room` new accounts even when many rows repeat known ones, yet bounded.
-        reached = ws._accounts_of(to_expand, limit=room * 50 + 1000)
+        reached = ws.accounts_of(to_expand, limit=room * 50 + 1000)
         nxt = [a for a in dict.fromkeys(reached["account_id"]) if a not in members]
         if len(nxt) > room:
             nxt = nxt[:room]
@@ -89,7 +103,7 @@ def neighbourhood(
         frontier = set(nxt)
         if truncated:
             # Read the identifiers of the accounts we did take, then stop.
-            uses_parts.append(ws._identifiers_of(frontier))
+            uses_parts.append(ws.identifiers_of(frontier))
             break
     uses = pd.concat(uses_parts, ignore_index=True) if uses_parts else pd.DataFrame(columns=USE_COLUMNS)
     uses = uses[uses["account_id"].isin(members)].drop_duplicates(["account_id", "kind", "key"])
@@ -116,10 +130,10 @@ def neighbourhood(
     uses = uses.assign(first_seen=pd.to_datetime(uses["first_seen"]).astype("datetime64[ns]"))
     members_sorted = sorted(members)
     return Neighbourhood(
-        accounts=ws._account_view(members_sorted),
+        accounts=ws.account_view(members_sorted),
         identifiers=ident.sort_values(["kind", "key"]).reset_index(drop=True),
         uses=uses.sort_values(["account_id", "kind", "key"]).reset_index(drop=True),
-        paid=ws._paid_between(members_sorted),
+        paid=ws.paid_between(members_sorted),
         notes=notes,
         truncated=truncated,
     )
@@ -137,14 +151,14 @@ def shortest_path(ws: Workspace, a: str, b: str, *, max_hops: int, hub_threshold
     _require_accounts(ws, list(dict.fromkeys([a, b])))
     if a == b:
         return [{"type": "account", "account_id": a}]
-    hubs = ws._hub_keys()
+    hubs = ws.hub_keys()
     parent: dict[Any, Any] = {("account", a): None}
     frontier = [a]
     target = ("account", b)
     for _ in range(max_hops):
         if not frontier:
             break
-        uses = ws._identifiers_of(set(frontier))
+        uses = ws.identifiers_of(set(frontier))
         pairs = list(dict.fromkeys(zip(uses["kind"], uses["key"])))
         counts = ws.identifier_counts(_pairs_frame(pairs))
         n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
@@ -155,7 +169,7 @@ def shortest_path(ws: Workspace, a: str, b: str, *, max_hops: int, hub_threshold
                 continue
             parent[node] = ("account", acc)
             usable.append((k, v))
-        reached = ws._accounts_of(usable, limit=_NO_LIMIT)
+        reached = ws.accounts_of(usable, limit=_NO_LIMIT)
         nxt = []
         for acc, k, v in zip(reached["account_id"], reached["kind"], reached["key"]):
             node = ("account", acc)

@@ -119,9 +119,7 @@ def _innocent_credit(b: Builder, innocents: np.ndarray) -> None:
     when = np.maximum(b.as_of - b.rng.integers(1, 120 * DAY, len(payer)), b.created[payer])
     merchant = fraud.HIGH_RISK_MERCHANTS + b.rng.integers(0, 3000, len(payer))
     b.txn(payer, merchant, False, np.exp(b.rng.normal(3.6, 1.0, len(payer))).clip(1, 5000), when)
-    people.student_spending(
-        b, innocents[b.group_kind[innocents] == "student_housing"], fraud.HIGH_RISK_MERCHANTS
-    )
+    people.student_spending(b, innocents[b.group_kind[innocents] == "student_housing"], fraud.HIGH_RISK_MERCHANTS)
 
 
 def _times(seconds: np.ndarray) -> np.ndarray:
@@ -140,9 +138,7 @@ def _links_frame(b: Builder, ids: np.ndarray) -> pd.DataFrame:
         }
     )
     frame = frame.drop_duplicates(["account_id", "kind", "value"])
-    return frame.sort_values(["account_id", "kind", "first_seen", "value"], kind="stable").reset_index(
-        drop=True
-    )
+    return frame.sort_values(["account_id", "kind", "first_seen", "value"], kind="stable").reset_index(drop=True)
 
 
 def _transactions_frame(b: Builder, ids: np.ndarray) -> pd.DataFrame:
@@ -156,9 +152,7 @@ def _transactions_frame(b: Builder, ids: np.ndarray) -> pd.DataFrame:
     )
     return pd.DataFrame(
         {
-            "txn_id": np.char.add("T", np.char.zfill(np.arange(1, len(payer) + 1).astype(str), 8)).astype(
-                object
-            ),
+            "txn_id": np.char.add("T", np.char.zfill(np.arange(1, len(payer) + 1).astype(str), 8)).astype(object),
             "account_id": ids[payer],
             "counterparty": counterparty,
             "counterparty_kind": np.where(to_acct, "account", "merchant").astype(object),
@@ -170,9 +164,7 @@ def _transactions_frame(b: Builder, ids: np.ndarray) -> pd.DataFrame:
 
 
 def _truth_frame(b: Builder, ids: np.ndarray) -> pd.DataFrame:
-    ring_ids = np.where(b.ring >= 0, np.char.add("CR", np.char.zfill(b.ring.astype(str), 4)), "").astype(
-        object
-    )
+    ring_ids = np.where(b.ring >= 0, np.char.add("CR", np.char.zfill(b.ring.astype(str), 4)), "").astype(object)
     overdue_rings = set(b.ring[(b.ring >= 0) & (b.overdue > 0)].tolist())
     early = (b.ring >= 0) & ~np.isin(b.ring, list(overdue_rings))
     group_ids = np.where(

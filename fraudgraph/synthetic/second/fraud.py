@@ -39,9 +39,7 @@ def own(b: Builder, members: np.ndarray, *kinds: str) -> None:
         b.link(members, kind, b.new(kind, len(members)), b.later(members, 20))
 
 
-def pooled(
-    b: Builder, members: np.ndarray, kind: str, pool: int, share: float = 1.0, stagger: int = 0
-) -> None:
+def pooled(b: Builder, members: np.ndarray, kind: str, pool: int, share: float = 1.0, stagger: int = 0) -> None:
     """Members draw from a small pool of shared entities; every used entity gets at least two users
     (member i takes slot i mod pool, with pool <= users / 2)."""
     users = members[: max(2, int(round(share * len(members))))] if share < 1 else members

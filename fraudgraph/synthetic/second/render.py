@@ -191,9 +191,7 @@ def _ssns(ent: np.ndarray, var: np.ndarray) -> list[str]:
     out = []
     for n_, v in zip(n.tolist(), var.tolist()):
         s = f"{n_:09d}"
-        out.append(
-            (f"{s[:3]}-{s[3:5]}-{s[5:]}", s, f"{s[:3]} {s[3:5]} {s[5:]}", f"{s[:3]}.{s[3:5]}.{s[5:]}")[v % 4]
-        )
+        out.append((f"{s[:3]}-{s[3:5]}-{s[5:]}", s, f"{s[:3]} {s[3:5]} {s[5:]}", f"{s[:3]}.{s[3:5]}.{s[5:]}")[v % 4])
     return out
 
 
@@ -280,7 +278,5 @@ def render(kind: np.ndarray, entity: np.ndarray, variant: np.ndarray, extra: np.
                 "national_id": _ssns,
             }[name]
             values[sel] = rule(e, v)
-    position = frame.merge(distinct.assign(_i=np.arange(len(distinct))), on=["k", "e", "v", "x"], how="left")[
-        "_i"
-    ]
+    position = frame.merge(distinct.assign(_i=np.arange(len(distinct))), on=["k", "e", "v", "x"], how="left")["_i"]
     return values[position.to_numpy()]

@@ -1006,7 +1006,7 @@ class Neo4jWorkspace(Workspace):
                 run("write/analyst_label", account_id=label[0], label=label[1])
 
     # -- investigation -----------------------------------------------------------------------
-    def _hub_keys(self) -> set[tuple[str, str]]:
+    def hub_keys(self) -> set[tuple[str, str]]:
         return {(r["kind"], r["key"]) for r in self.run_query("read/hub_keys")}
 
     def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -1024,7 +1024,7 @@ class Neo4jWorkspace(Workspace):
         df["raw_values"] = [sorted(v or []) for v in df["raw_values"]]
         return df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
 
-    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
+    def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         cols = ["account_id", "kind", "key", "first_seen"]
         rows: list[dict] = []
         for chunk in _batches(sorted(account_ids), self.batch_size):
@@ -1037,7 +1037,7 @@ class Neo4jWorkspace(Workspace):
         df["first_seen"] = _datetimes(df["first_seen"]).to_numpy()
         return df.sort_values(["account_id", "kind", "key"], kind="stable").reset_index(drop=True)
 
-    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+    def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         cols = ["account_id", "kind", "key"]
         rows: list[dict] = []
         # One statement per batch_size pairs, in sorted batches so the rows keep the query's order
@@ -1056,7 +1056,7 @@ class Neo4jWorkspace(Workspace):
             return _empty(cols)
         return pd.DataFrame.from_records([tuple(r[c] for c in cols) for r in rows], columns=cols)
 
-    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+    def paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
         if not account_ids:
             return _empty(cols)

@@ -689,7 +689,7 @@ class SqliteWorkspace(Workspace):
                 )
 
     # -- investigation -----------------------------------------------------------------------
-    def _hub_keys(self) -> set[tuple[str, str]]:
+    def hub_keys(self) -> set[tuple[str, str]]:
         return set(self._db.execute("SELECT kind, key FROM hubs").fetchall())
 
     def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -713,7 +713,7 @@ class SqliteWorkspace(Workspace):
         df["raw_values"] = [sorted(json.loads(v)) for v in df["raw_values"]]
         return df[cols]
 
-    def _identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
+    def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         uses = self._with_ids(
             "SELECT account_id, kind, key, min(first_seen) AS first_seen FROM links WHERE key IS NOT NULL",
             "account_id",
@@ -723,7 +723,7 @@ class SqliteWorkspace(Workspace):
         uses["first_seen"] = _from_ns(uses["first_seen"].tolist())
         return uses
 
-    def _accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
+    def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
@@ -737,7 +737,7 @@ class SqliteWorkspace(Workspace):
             (limit,),
         )
 
-    def _paid_between(self, account_ids: list[str]) -> pd.DataFrame:
+    def paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
         if not account_ids:
             return pd.DataFrame(columns=cols)
