@@ -611,6 +611,19 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
 
 
+class _Columns:
+    """The per-account arrays ``evaluate`` builds step by step (one attribute per column).
+
+    A plain attribute bag: each step reads what earlier steps set and adds its own columns, so
+    the steps stay small and vectorized without 20-argument signatures."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: columns are set dynamically
+        raise AttributeError(name)
+
+
 def evaluate(
     accounts: pd.DataFrame,
     account_scores: pd.DataFrame,
@@ -640,6 +653,25 @@ def evaluate(
         _require(rings, ["ring_id", "size", "score", "reasons"], "rings")
     if reviews is not None and len(reviews):
         _require(reviews, ["account_id", "verdict", "evidence", "at"], "reviews")
+    c = _score_columns(accounts, account_scores)
+    _review_columns(c, _latest_reviews(reviews, as_of))
+    _ring_columns(c, rings, policy)
+    c.exempt_accounts = _exempt_account_set(policy, exempt)
+    c.exempt_account = (
+        accounts["account_id"].isin(c.exempt_accounts).to_numpy() if c.exempt_accounts else np.zeros(c.n, bool)
+    )
+    _candidates(c, policy)
+    exempt_ids = _exempt_identifier_set(policy, exempt if isinstance(exempt, pd.DataFrame) else None)
+    _fraud_pass(c, policy, exempt_ids)
+    _rule_hashes(c)
+    _apply_dismissals(c, policy)
+    _final_actions(c, policy)
+    _policy_reasons(c, policy)
+    return _decision_frame(c)
+
+
+def _score_columns(accounts: pd.DataFrame, account_scores: pd.DataFrame) -> _Columns:
+    """Ids, scores, rings and the scorer's reasons per account, plus the account's own columns."""
     n = len(accounts)
     ids = accounts["account_id"].astype(object).to_numpy()
     pos = _align(accounts["account_id"], account_scores["account_id"], "account_scores")
@@ -655,62 +687,80 @@ def evaluate(
     score_reasons[scored] = account_scores["reasons"].to_numpy(dtype=object)[pos[scored]]
     for i in np.flatnonzero(~scored | ~np.array([isinstance(r, list) for r in score_reasons], dtype=bool)):
         score_reasons[i] = list(score_reasons[i]) if isinstance(score_reasons[i], (tuple, np.ndarray)) else []
+    return _Columns(
+        n=n,
+        ids=ids,
+        score=score,
+        ring_of=ring_of,
+        score_reasons=score_reasons,
+        closed=accounts["status"].eq("closed").fillna(False).to_numpy(dtype=bool),
+        labelled_fraud=accounts["label"].eq("fraud").fillna(False).to_numpy(dtype=bool),
+        credit_limit=accounts["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan),
+        balance=accounts["balance"].to_numpy(dtype=np.float64, na_value=np.nan),
+        overdue_days=accounts["overdue_days"].to_numpy(dtype=np.float64, na_value=np.nan),
+    )
 
-    closed = accounts["status"].eq("closed").fillna(False).to_numpy(dtype=bool)
-    labelled_fraud = accounts["label"].eq("fraud").fillna(False).to_numpy(dtype=bool)
-    credit_limit = accounts["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan)
-    balance = accounts["balance"].to_numpy(dtype=np.float64, na_value=np.nan)
-    overdue_days = accounts["overdue_days"].to_numpy(dtype=np.float64, na_value=np.nan)
 
-    # Reviews: the latest verdict per account.
-    latest = _latest_reviews(reviews, as_of)
-    rpos = pd.Index(latest["account_id"].astype(object)).get_indexer(ids) if len(latest) else np.full(n, -1)
-    verdict = np.full(n, None, dtype=object)
-    review_hash = np.full(n, None, dtype=object)
-    review_at = np.full(n, None, dtype=object)
+def _review_columns(c: _Columns, latest: pd.DataFrame) -> None:
+    """The latest verdict per account: verdict, its evidence hash and time; confirmed / dismissed."""
+    n = c.n
+    rpos = pd.Index(latest["account_id"].astype(object)).get_indexer(c.ids) if len(latest) else np.full(n, -1)
+    c.verdict = np.full(n, None, dtype=object)
+    c.review_hash = np.full(n, None, dtype=object)
+    c.review_at = np.full(n, None, dtype=object)
     has_review = rpos >= 0
-    verdict[has_review] = latest["verdict"].to_numpy(dtype=object)[rpos[has_review]]
-    review_hash[has_review] = latest["evidence"].to_numpy(dtype=object)[rpos[has_review]]
-    review_at[has_review] = latest["at"].to_numpy(dtype=object)[rpos[has_review]]
-    confirmed = labelled_fraud.copy()
-    dismissed = np.zeros(n, dtype=bool)
-    confirmed[has_review] |= verdict[has_review] == "confirm_fraud"
-    dismissed[has_review] = verdict[has_review] == "dismiss"
+    c.verdict[has_review] = latest["verdict"].to_numpy(dtype=object)[rpos[has_review]]
+    c.review_hash[has_review] = latest["evidence"].to_numpy(dtype=object)[rpos[has_review]]
+    c.review_at[has_review] = latest["at"].to_numpy(dtype=object)[rpos[has_review]]
+    c.confirmed = c.labelled_fraud.copy()
+    c.dismissed = np.zeros(n, dtype=bool)
+    c.confirmed[has_review] |= c.verdict[has_review] == "confirm_fraud"
+    c.dismissed[has_review] = c.verdict[has_review] == "dismiss"
 
-    # Rings: size, score, confirmed fraud; all per ring, then mapped onto members.
-    in_ring = ~pd.isna(ring_of)
+
+def _ring_table(c: _Columns, rings: pd.DataFrame) -> None:
+    """Per ring (``c.ring_ids``): size, score and reasons, from the rings frame or the members."""
+    ring_of = c.ring_of
+    c.in_ring = ~pd.isna(ring_of)
     ring_table = rings.set_index(rings["ring_id"].astype(object)) if len(rings) else None
-    member_ring = ring_of[in_ring]
-    member_counts = pd.Series(member_ring).value_counts() if in_ring.any() else pd.Series(dtype=np.int64)
-    ring_ids = np.array(sorted(set(member_ring)), dtype=object)
+    c.member_ring = ring_of[c.in_ring]
+    member_counts = pd.Series(c.member_ring).value_counts() if c.in_ring.any() else pd.Series(dtype=np.int64)
+    c.ring_ids = np.array(sorted(set(c.member_ring)), dtype=object)
     if ring_table is not None:
-        ring_pos = pd.Index(ring_table.index).get_indexer(ring_ids)
+        ring_pos = pd.Index(ring_table.index).get_indexer(c.ring_ids)
     else:
-        ring_pos = np.full(len(ring_ids), -1)
+        ring_pos = np.full(len(c.ring_ids), -1)
     known = ring_pos >= 0
-    r_size = member_counts.reindex(ring_ids).to_numpy(dtype=np.float64)
-    r_score = np.zeros(len(ring_ids))
-    r_reasons = np.empty(len(ring_ids), dtype=object)
-    r_reasons[:] = [[] for _ in range(len(ring_ids))]
+    c.r_size = member_counts.reindex(c.ring_ids).to_numpy(dtype=np.float64)
+    c.r_score = np.zeros(len(c.ring_ids))
+    c.r_reasons = np.empty(len(c.ring_ids), dtype=object)
+    c.r_reasons[:] = [[] for _ in range(len(c.ring_ids))]
     if known.any():
-        r_size[known] = ring_table["size"].to_numpy(dtype=np.float64)[ring_pos[known]]
-        r_score[known] = np.nan_to_num(ring_table["score"].to_numpy(dtype=np.float64)[ring_pos[known]])
+        assert ring_table is not None
+        c.r_size[known] = ring_table["size"].to_numpy(dtype=np.float64)[ring_pos[known]]
+        c.r_score[known] = np.nan_to_num(ring_table["score"].to_numpy(dtype=np.float64)[ring_pos[known]])
         found = ring_table["reasons"].to_numpy(dtype=object)[ring_pos[known]]
         for slot, reasons in zip(np.flatnonzero(known).tolist(), found):  # one per ring: few
-            r_reasons[slot] = list(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else []
+            c.r_reasons[slot] = list(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else []
+
+
+def _ring_columns(c: _Columns, rings: pd.DataFrame, policy: Policy) -> None:
+    """Rings: size, score, confirmed fraud and strong evidence; all per ring, then mapped onto members."""
+    _ring_table(c, rings)
+    n, ring_ids, r_reasons, in_ring, member_ring = c.n, c.ring_ids, c.r_reasons, c.in_ring, c.member_ring
     fraud_rings = {
         rid
         for rid, reasons in zip(ring_ids, r_reasons)
         if any(isinstance(x, dict) and x.get("code") == "KNOWN_FRAUD_IN_RING" for x in reasons)
     }
-    fraud_rings |= set(ring_of[in_ring & confirmed])
+    fraud_rings |= set(c.ring_of[in_ring & c.confirmed])
     ring_index = pd.Index(ring_ids)
     member_slot = np.full(n, -1)
     member_slot[in_ring] = ring_index.get_indexer(member_ring)
-    size_of = np.where(in_ring, r_size[member_slot] if len(ring_ids) else 0, 0)
-    ring_score_of = np.where(in_ring, r_score[member_slot] if len(ring_ids) else 0, 0)
-    ring_has_fraud = np.zeros(n, dtype=bool)
-    ring_has_fraud[in_ring] = pd.Series(member_ring, dtype=object).isin(fraud_rings).to_numpy()
+    c.size_of = np.where(in_ring, c.r_size[member_slot] if len(ring_ids) else 0, 0)
+    c.ring_score_of = np.where(in_ring, c.r_score[member_slot] if len(ring_ids) else 0, 0)
+    c.ring_has_fraud = np.zeros(n, dtype=bool)
+    c.ring_has_fraud[in_ring] = pd.Series(member_ring, dtype=object).isin(fraud_rings).to_numpy()
 
     rcfg = policy.data["rings"]
     # A small ring is capped unless its own evidence carries a strong code (a recombined identity,
@@ -722,302 +772,342 @@ def evaluate(
     }
     ring_is_strong = np.zeros(n, dtype=bool)
     ring_is_strong[in_ring] = pd.Series(member_ring, dtype=object).isin(strong_rings).to_numpy()
-    big_ring = in_ring & ((size_of >= rcfg["min_size"]) | ring_is_strong)
-    exempt_accounts = _exempt_account_set(policy, exempt)
-    exempt_account = accounts["account_id"].isin(exempt_accounts).to_numpy() if exempt_accounts else np.zeros(n, bool)
+    c.big_ring = in_ring & ((c.size_of >= rcfg["min_size"]) | ring_is_strong)
 
-    # Candidate actions, one column per trigger.
-    tiers = policy.tier_thresholds("tiers")
-    overdue_tiers = policy.tier_thresholds("overdue")
-    util_tiers = policy.tier_thresholds("utilization")
-    tier_level = _levels(score, tiers, strict=False)
-    ring_rule = big_ring & ring_has_fraud & (ring_score_of >= rcfg["confirmed_fraud_min_score"])
+
+def _candidates(c: _Columns, policy: Policy) -> None:
+    """Candidate actions, one column per trigger (confirmed, fraud, overdue, utilization)."""
+    n, rcfg = c.n, policy.data["rings"]
+    c.tiers = policy.tier_thresholds("tiers")
+    c.overdue_tiers = policy.tier_thresholds("overdue")
+    c.util_tiers = policy.tier_thresholds("utilization")
+    c.tier_level = _levels(c.score, c.tiers, strict=False)
+    ring_rule = c.big_ring & c.ring_has_fraud & (c.ring_score_of >= rcfg["confirmed_fraud_min_score"])
     ring_rule &= rcfg["confirmed_fraud_action"] != "none"
+    c.ring_rule = ring_rule
     ring_rule_level = np.where(ring_rule, SEVERITY[rcfg["confirmed_fraud_action"]], 0).astype(np.int8)
-    fraud = np.maximum(tier_level, ring_rule_level)
-    small_ring = in_ring & ~big_ring
-    fraud_uncapped = fraud.copy()
-    fraud = np.where(small_ring, np.minimum(fraud, SEVERITY[rcfg["small_ring_cap"]]), fraud).astype(np.int8)
-    fraud[exempt_account] = 0
+    fraud = np.maximum(c.tier_level, ring_rule_level)
+    c.small_ring = c.in_ring & ~c.big_ring
+    c.fraud_uncapped = fraud.copy()
+    fraud = np.where(c.small_ring, np.minimum(fraud, SEVERITY[rcfg["small_ring_cap"]]), fraud).astype(np.int8)
+    fraud[c.exempt_account] = 0
 
-    utilization = np.full(n, np.nan)
-    usable = (credit_limit > 0) & ~np.isnan(balance)
-    utilization[usable] = balance[usable] / credit_limit[usable]
+    c.utilization = np.full(n, np.nan)
+    usable = (c.credit_limit > 0) & ~np.isnan(c.balance)
+    c.utilization[usable] = c.balance[usable] / c.credit_limit[usable]
     cand = np.zeros((n, 4), dtype=np.int8)
-    cand[:, _CONFIRMED] = np.where(confirmed, SEVERITY[policy.data["confirmed_fraud"]["action"]], 0)
+    cand[:, _CONFIRMED] = np.where(c.confirmed, SEVERITY[policy.data["confirmed_fraud"]["action"]], 0)
     cand[:, _FRAUD] = fraud
-    overdue_level = _levels(overdue_days, overdue_tiers, strict=True)
-    util_level = _levels(utilization, util_tiers, strict=True)
-    cand[:, _OVERDUE] = overdue_level
-    cand[:, _UTILIZATION] = util_level
+    c.overdue_level = _levels(c.overdue_days, c.overdue_tiers, strict=True)
+    c.util_level = _levels(c.utilization, c.util_tiers, strict=True)
+    cand[:, _OVERDUE] = c.overdue_level
+    cand[:, _UTILIZATION] = c.util_level
     # Every account any rule fired for, before closed accounts are silenced: they get reasons.
-    raw_fired = (cand > 0).any(axis=1) | (fraud_uncapped > 0)
-    cand[closed] = 0
-    fraud_trigger = np.where(in_ring, "fraud_ring", "account_risk")
+    c.raw_fired = (cand > 0).any(axis=1) | (c.fraud_uncapped > 0)
+    cand[c.closed] = 0
+    c.cand = cand
+    c.fraud_trigger = np.where(c.in_ring, "fraud_ring", "account_risk")
 
-    # Per-account pass over the few with a fraud candidate: identifier exemptions, the
-    # weak-identifier cap, and the evidence hash. Everyone else keeps their reasons untouched.
-    exempt_ids = _exempt_identifier_set(policy, exempt if isinstance(exempt, pd.DataFrame) else None)
-    weak_kinds = set(rcfg["weak_kinds"])
-    weak_cap = SEVERITY[rcfg["weak_only_cap"]]
+
+def _ring_digests(c: _Columns, fraud_rows: np.ndarray) -> dict[Any, str]:
+    """A short hash of each needed ring's member list: part of its members' evidence."""
     member_digest: dict[Any, str] = {}
-    fraud_hash = np.full(n, None, dtype=object)
-    kept_reasons: dict[int, list] = {}
-    notes: dict[int, list] = {}
-    fraud_rows = np.flatnonzero(cand[:, _FRAUD] > 0)
-    ring_reason_of = dict(zip(ring_ids, r_reasons))
-    if len(fraud_rows):
-        needed = {ring_of[i] for i in fraud_rows if ring_of[i] is not None}
-        if needed:
-            members = pd.DataFrame({"ring_id": ring_of[in_ring], "account_id": ids[in_ring]})
-            members = members[members["ring_id"].isin(needed)]
-            for rid, group in members.groupby("ring_id", sort=False)["account_id"]:
-                member_digest[rid] = _short_hash(sorted(map(str, group)))
+    needed = {c.ring_of[i] for i in fraud_rows if c.ring_of[i] is not None}
+    if needed:
+        members = pd.DataFrame({"ring_id": c.ring_of[c.in_ring], "account_id": c.ids[c.in_ring]})
+        members = members[members["ring_id"].isin(needed)]
+        for rid, group in members.groupby("ring_id", sort=False)["account_id"]:
+            member_digest[rid] = _short_hash(sorted(map(str, group)))
+    return member_digest
+
+
+def _fraud_pass(c: _Columns, policy: Policy, exempt_ids: set[tuple[str, str]]) -> None:
+    """Per-account pass over the few with a fraud candidate: identifier exemptions, the
+    weak-identifier cap, and the evidence hash. Everyone else keeps their reasons untouched."""
+    c.fraud_hash = np.full(c.n, None, dtype=object)
+    c.kept_reasons = {}
+    c.notes = {}
+    fraud_rows = np.flatnonzero(c.cand[:, _FRAUD] > 0)
+    member_digest = _ring_digests(c, fraud_rows) if len(fraud_rows) else {}
+    ring_reason_of = dict(zip(c.ring_ids, c.r_reasons))
     # Python lists, not numpy scalars, inside the per-account loop: several times faster.
-    fraud_levels = cand[fraud_rows, _FRAUD].tolist()
-    for j, (i, reasons, rid, member, trig, ring_rule_i) in enumerate(
-        zip(
-            fraud_rows.tolist(),
-            score_reasons[fraud_rows].tolist(),
-            ring_of[fraud_rows].tolist(),
-            in_ring[fraud_rows].tolist(),
-            fraud_trigger[fraud_rows].tolist(),
-            ring_rule[fraud_rows].tolist(),
+    fraud_levels = c.cand[fraud_rows, _FRAUD].tolist()
+    rows = zip(
+        fraud_rows.tolist(),
+        c.score_reasons[fraud_rows].tolist(),
+        c.ring_of[fraud_rows].tolist(),
+        c.in_ring[fraud_rows].tolist(),
+        c.fraud_trigger[fraud_rows].tolist(),
+        c.ring_rule[fraud_rows].tolist(),
+    )
+    for j, (i, reasons, rid, member, trig, ring_rule_i) in enumerate(rows):
+        ring_reasons = ring_reason_of.get(rid) if member else None
+        fraud_levels[j], note, parts = _fraud_row(
+            c, policy, i, reasons, ring_reasons, exempt_ids, fraud_levels[j], rid, member, trig
         )
-    ):
-        kept, dropped_exempt, ties, had_ties, codes, tie_codes = _account_ties(
-            reasons, ring_reason_of.get(rid) if member else None, exempt_ids
-        )
-        note = []
-        if dropped_exempt:
-            kept_reasons[i] = kept  # the reasons citing allow-listed identifiers are set aside
-            note.append(
-                _reason(
-                    "EXEMPT_IDENTIFIER",
-                    f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
-                    trigger=trig,
-                )
-            )
-        if had_ties and not ties:
-            fraud_levels[j] = 0
-            note.append(
-                _reason(
-                    "EXEMPT_IDENTIFIER_ONLY",
-                    "Every identifier tying this account to others is allow-listed; no ring or score action",
-                    trigger=trig,
-                )
-            )
-        elif member and fraud_levels[j] > weak_cap:
-            kinds = {k for k, _ in ties}
-            if not kinds - weak_kinds and not any(_matches_code(c, rcfg["strong_codes"]) for c in tie_codes):
-                fraud_levels[j] = weak_cap
-                note.append(
-                    _reason(
-                        "WEAK_LINKS_ONLY",
-                        f"Tied to ring {rid} only by weak identifiers ({', '.join(sorted(kinds)) or 'none shown'}); "
-                        f"action capped at {rcfg['weak_only_cap']}",
-                        trigger="fraud_ring",
-                        kinds=sorted(kinds),
-                    )
-                )
-        parts = [f"ring:{member_digest.get(rid, '')}"]
-        parts += sorted({f"{k}:{v}" for k, v in ties})
-        parts += [f"code:{c}" for c in codes if c not in _NOT_EVIDENCE_CODES]
+        parts = [f"ring:{member_digest.get(rid, '')}", *parts]
         if ring_rule_i:
             parts.append("code:RING_CONFIRMED_FRAUD")
-        fraud_hash[i] = _short_hash(parts)
+        c.fraud_hash[i] = _short_hash(parts)
         if note:
-            notes[i] = note
-    cand[fraud_rows, _FRAUD] = fraud_levels
+            c.notes[i] = note
+    c.cand[fraud_rows, _FRAUD] = fraud_levels
 
-    # Credit rules and confirmed fraud: the evidence is the rule that fired.
-    def rule_hash(prefix: str, levels: np.ndarray) -> np.ndarray:
-        table = np.array([""] + [_short_hash([f"{prefix}:{a}"]) for a in ACTIONS[1:]], dtype=object)
-        return table[levels]
 
-    hashes = np.empty((n, 4), dtype=object)
-    hashes[:, _CONFIRMED] = rule_hash("confirmed_fraud", cand[:, _CONFIRMED])
-    hashes[:, _FRAUD] = fraud_hash
-    hashes[:, _OVERDUE] = rule_hash("overdue", cand[:, _OVERDUE])
-    hashes[:, _UTILIZATION] = rule_hash("utilization", cand[:, _UTILIZATION])
-
-    # Dismissed reviews: a trigger whose evidence is unchanged since the review is capped.
-    dismissed_cap = SEVERITY[policy.data["reviews"]["dismissed_action"]]
-    suppressed = np.zeros((n, 4), dtype=bool)
-    dismissed_rows = np.flatnonzero(dismissed)
-    for col in (_FRAUD, _OVERDUE, _UTILIZATION):
-        same = (hashes[dismissed_rows, col] == review_hash[dismissed_rows]) & (
-            cand[dismissed_rows, col] > dismissed_cap
+def _fraud_row(
+    c: _Columns,
+    policy: Policy,
+    i: int,
+    reasons: Any,
+    ring_reasons: Any,
+    exempt_ids: set[tuple[str, str]],
+    level: int,
+    rid: Any,
+    member: bool,
+    trig: str,
+) -> tuple[int, list[dict], list[str]]:
+    """One account's fraud level after exemptions and the weak-only cap, the notes saying why,
+    and its evidence parts (identifier ties and codes; the ring digest is added by the caller)."""
+    rcfg = policy.data["rings"]
+    weak_cap = SEVERITY[rcfg["weak_only_cap"]]
+    kept, dropped_exempt, ties, had_ties, codes, tie_codes = _account_ties(reasons, ring_reasons, exempt_ids)
+    note = []
+    if dropped_exempt:
+        c.kept_reasons[i] = kept  # the reasons citing allow-listed identifiers are set aside
+        note.append(
+            _reason(
+                "EXEMPT_IDENTIFIER",
+                f"{len(dropped_exempt)} reason(s) citing allow-listed identifiers were set aside",
+                trigger=trig,
+            )
         )
-        suppressed[dismissed_rows[same], col] = True
-        cand[dismissed_rows[same], col] = dismissed_cap
+    if had_ties and not ties:
+        level = 0
+        note.append(
+            _reason(
+                "EXEMPT_IDENTIFIER_ONLY",
+                "Every identifier tying this account to others is allow-listed; no ring or score action",
+                trigger=trig,
+            )
+        )
+    elif member and level > weak_cap:
+        kinds = {k for k, _ in ties}
+        if not kinds - set(rcfg["weak_kinds"]) and not any(_matches_code(x, rcfg["strong_codes"]) for x in tie_codes):
+            level = weak_cap
+            note.append(
+                _reason(
+                    "WEAK_LINKS_ONLY",
+                    f"Tied to ring {rid} only by weak identifiers ({', '.join(sorted(kinds)) or 'none shown'}); "
+                    f"action capped at {rcfg['weak_only_cap']}",
+                    trigger="fraud_ring",
+                    kinds=sorted(kinds),
+                )
+            )
+    parts = sorted({f"{k}:{v}" for k, v in ties})
+    parts += [f"code:{x}" for x in codes if x not in _NOT_EVIDENCE_CODES]
+    return level, note, parts
 
+
+def _rule_hash(prefix: str, levels: np.ndarray) -> np.ndarray:
+    """Credit rules and confirmed fraud: the evidence is the rule that fired."""
+    table = np.array([""] + [_short_hash([f"{prefix}:{a}"]) for a in ACTIONS[1:]], dtype=object)
+    return table[levels]
+
+
+def _rule_hashes(c: _Columns) -> None:
+    c.hashes = np.empty((c.n, 4), dtype=object)
+    c.hashes[:, _CONFIRMED] = _rule_hash("confirmed_fraud", c.cand[:, _CONFIRMED])
+    c.hashes[:, _FRAUD] = c.fraud_hash
+    c.hashes[:, _OVERDUE] = _rule_hash("overdue", c.cand[:, _OVERDUE])
+    c.hashes[:, _UTILIZATION] = _rule_hash("utilization", c.cand[:, _UTILIZATION])
+
+
+def _apply_dismissals(c: _Columns, policy: Policy) -> None:
+    """Dismissed reviews: a trigger whose evidence is unchanged since the review is capped."""
+    dismissed_cap = SEVERITY[policy.data["reviews"]["dismissed_action"]]
+    c.suppressed = np.zeros((c.n, 4), dtype=bool)
+    dismissed_rows = np.flatnonzero(c.dismissed)
+    for col in (_FRAUD, _OVERDUE, _UTILIZATION):
+        same = (c.hashes[dismissed_rows, col] == c.review_hash[dismissed_rows]) & (
+            c.cand[dismissed_rows, col] > dismissed_cap
+        )
+        c.suppressed[dismissed_rows[same], col] = True
+        c.cand[dismissed_rows[same], col] = dismissed_cap
+
+
+def _final_actions(c: _Columns, policy: Policy) -> None:
+    """The most severe candidate wins; its trigger, evidence hash and the new credit limit."""
+    n, cand = c.n, c.cand
     final = cand.max(axis=1)
     winner = cand.argmax(axis=1)
     trigger_names = np.array(["account_risk", "fraud_ring", "overdue", "utilization"], dtype=object)
     trigger = trigger_names[winner]
-    trigger = np.where(winner == _FRAUD, fraud_trigger, trigger).astype(object)
+    trigger = np.where(winner == _FRAUD, c.fraud_trigger, trigger).astype(object)
     trigger[final == 0] = "none"
-    action = np.array(ACTIONS, dtype=object)[final]
-    evidence = hashes[np.arange(n), winner]
+    c.trigger = trigger
+    c.action = np.array(ACTIONS, dtype=object)[final]
+    evidence = c.hashes[np.arange(n), winner]
     evidence = np.where(final == 0, "", evidence).astype(object)
-    any_suppressed = suppressed.any(axis=1)
+    c.any_suppressed = c.suppressed.any(axis=1)
     # A dismissed account keeps the hash it was dismissed with, so the next sweep still matches.
-    evidence[any_suppressed & (final == 0)] = review_hash[any_suppressed & (final == 0)]
-    evidence = np.where(pd.isna(evidence), "", evidence).astype(object)
+    evidence[c.any_suppressed & (final == 0)] = c.review_hash[c.any_suppressed & (final == 0)]
+    c.evidence = np.where(pd.isna(evidence), "", evidence).astype(object)
 
-    new_limit = np.full(n, np.nan)
+    c.new_limit = np.full(n, np.nan)
     is_restrict = final == SEVERITY["restrict"]
     is_suspend = final == SEVERITY["suspend"]
-    new_limit[is_restrict] = restricted_limit(credit_limit[is_restrict], policy)
-    new_limit[is_suspend] = suspended_limit(credit_limit[is_suspend], policy)
+    c.new_limit[is_restrict] = restricted_limit(c.credit_limit[is_restrict], policy)
+    c.new_limit[is_suspend] = suspended_limit(c.credit_limit[is_suspend], policy)
 
-    # Reasons: the score's reasons plus the policy's, for every account something fired for.
-    out_reasons = score_reasons.copy()
-    touched = np.flatnonzero(raw_fired | any_suppressed)
-    currency = policy.data["notices"]["currency"]
-    tier_at = {SEVERITY[a]: t for a, t in tiers}
-    overdue_at = {SEVERITY[a]: t for a, t in overdue_tiers}
-    util_at = {SEVERITY[a]: t for a, t in util_tiers}
-    small_cap = SEVERITY[rcfg["small_ring_cap"]]
-    min_ring_score = rcfg["confirmed_fraud_min_score"]
-    columns = (
-        touched,
-        closed,
-        confirmed,
-        verdict,
-        cand[:, _CONFIRMED] > 0,
-        exempt_account,
-        fraud_uncapped,
-        tier_level,
-        score,
-        fraud_trigger,
-        ring_rule,
-        ring_of,
-        ring_score_of,
-        small_ring,
-        size_of,
-        overdue_level,
-        overdue_days,
-        balance,
-        util_level,
-        utilization,
-        credit_limit,
-        any_suppressed,
-        review_at,
-        review_hash,
-    )
-    rows = zip(*[touched.tolist()] + [np.asarray(c)[touched].tolist() for c in columns[1:]])
-    for (
-        i,
-        is_closed,
-        is_confirmed,
-        verdict_i,
-        confirmed_fires,
-        is_exempt,
-        uncapped,
-        tier,
-        score_i,
-        trig,
-        ring_rule_i,
-        rid,
-        ring_score_i,
-        is_small,
-        size_i,
-        overdue_i,
-        days_i,
-        balance_i,
-        util_i,
-        ratio_i,
-        limit_i,
-        dismissed_i,
-        review_at_i,
-        review_hash_i,
-    ) in rows:
-        extra: list[dict] = []
-        if is_closed:
-            extra.append(_reason("ACCOUNT_CLOSED", "Account is closed in the source; no action is taken"))
+
+_REASON_COLUMNS = (
+    "closed",
+    "confirmed",
+    "verdict",
+    "confirmed_fires",
+    "exempt_account",
+    "fraud_uncapped",
+    "tier_level",
+    "score",
+    "fraud_trigger",
+    "ring_rule",
+    "ring_of",
+    "ring_score_of",
+    "small_ring",
+    "size_of",
+    "overdue_level",
+    "overdue_days",
+    "balance",
+    "util_level",
+    "utilization",
+    "credit_limit",
+    "any_suppressed",
+    "review_at",
+    "review_hash",
+)
+
+
+def _policy_reasons(c: _Columns, policy: Policy) -> None:
+    """Reasons: the score's reasons plus the policy's, for every account something fired for."""
+    c.out_reasons = c.score_reasons.copy()
+    c.confirmed_fires = c.cand[:, _CONFIRMED] > 0
+    touched = np.flatnonzero(c.raw_fired | c.any_suppressed)
+    rcfg = policy.data["rings"]
+    ctx = {
+        "currency": policy.data["notices"]["currency"],
+        "tier_at": {SEVERITY[a]: t for a, t in c.tiers},
+        "overdue_at": {SEVERITY[a]: t for a, t in c.overdue_tiers},
+        "util_at": {SEVERITY[a]: t for a, t in c.util_tiers},
+        "small_cap": SEVERITY[rcfg["small_ring_cap"]],
+        "min_ring_score": rcfg["confirmed_fraud_min_score"],
+        "rcfg": rcfg,
+    }
+    columns = [np.asarray(getattr(c, name))[touched].tolist() for name in _REASON_COLUMNS]
+    for i, values in zip(touched.tolist(), zip(*columns)):
+        row = dict(zip(_REASON_COLUMNS, values))
+        if row["closed"]:
+            extra = [_reason("ACCOUNT_CLOSED", "Account is closed in the source; no action is taken")]
         else:
-            if is_confirmed and confirmed_fires:
-                source = (
-                    "an analyst confirmed fraud" if verdict_i == "confirm_fraud" else "the account is labelled fraud"
-                )
-                extra.append(_reason("CONFIRMED_FRAUD", f"Confirmed fraud: {source}", trigger="account_risk"))
-            if is_exempt and uncapped > 0:
-                extra.append(_reason("EXEMPT_ACCOUNT", "Account is allow-listed; no ring or score action"))
-            if tier > 0:
-                extra.append(
-                    _reason(
-                        f"SCORE_{ACTIONS[tier].upper()}",
-                        f"Risk score {score_i:.2f} is at or above the {ACTIONS[tier]} threshold {tier_at[tier]:.2f}",
-                        trigger=trig,
-                        score=round(score_i, 4),
-                        threshold=tier_at[tier],
-                    )
-                )
-            if ring_rule_i:
-                extra.append(
-                    _reason(
-                        "RING_CONFIRMED_FRAUD",
-                        f"Ring {rid} contains confirmed fraud and scores {ring_score_i:.2f} (at least {min_ring_score:.2f})",
-                        trigger="fraud_ring",
-                        ring_id=str(rid),
-                        ring_score=round(ring_score_i, 4),
-                    )
-                )
-            if is_small and uncapped > small_cap:
-                extra.append(
-                    _reason(
-                        "SMALL_RING",
-                        f"Ring {rid} has {int(size_i)} members, below the minimum {rcfg['min_size']}; "
-                        f"action capped at {rcfg['small_ring_cap']}",
-                        trigger="fraud_ring",
-                        size=int(size_i),
-                    )
-                )
-            extra += notes.get(i, [])
-            if overdue_i > 0:
-                days = overdue_at[overdue_i]
-                extra.append(
-                    _reason(
-                        f"OVERDUE_{days}",
-                        f"Payment is {int(days_i)} days overdue (more than {days})",
-                        trigger="overdue",
-                        overdue_days=int(days_i),
-                        balance=None if math.isnan(balance_i) else balance_i,
-                    )
-                )
-            if util_i > 0:
-                extra.append(
-                    _reason(
-                        f"UTILIZATION_{ACTIONS[util_i].upper()}",
-                        f"Balance {format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
-                        f"{format_money(limit_i, currency)} (above {util_at[util_i]:.0%})",
-                        trigger="utilization",
-                        utilization=round(ratio_i, 4),
-                    )
-                )
-            if dismissed_i:
-                when = pd.Timestamp(review_at_i).date().isoformat() if review_at_i is not None else "earlier"
-                extra.append(
-                    _reason(
-                        "REVIEWED_DISMISSED",
-                        f"An analyst dismissed this alert on {when} and the evidence has not changed",
-                        review_evidence=str(review_hash_i),
-                    )
-                )
-        out_reasons[i] = list(kept_reasons.get(i, out_reasons[i])) + extra
+            extra = _fraud_reasons(row, ctx) + c.notes.get(i, []) + _credit_reasons(row, ctx)
+        c.out_reasons[i] = list(c.kept_reasons.get(i, c.out_reasons[i])) + extra
 
+
+def _fraud_reasons(row: dict[str, Any], ctx: dict[str, Any]) -> list[dict]:
+    """The policy's fraud-side reasons for one account: confirmed fraud, exemption, score tier, ring rules."""
+    extra: list[dict] = []
+    rid, tier, rcfg = row["ring_of"], row["tier_level"], ctx["rcfg"]
+    if row["confirmed"] and row["confirmed_fires"]:
+        source = "an analyst confirmed fraud" if row["verdict"] == "confirm_fraud" else "the account is labelled fraud"
+        extra.append(_reason("CONFIRMED_FRAUD", f"Confirmed fraud: {source}", trigger="account_risk"))
+    if row["exempt_account"] and row["fraud_uncapped"] > 0:
+        extra.append(_reason("EXEMPT_ACCOUNT", "Account is allow-listed; no ring or score action"))
+    if tier > 0:
+        score_i, threshold = row["score"], ctx["tier_at"][tier]
+        extra.append(
+            _reason(
+                f"SCORE_{ACTIONS[tier].upper()}",
+                f"Risk score {score_i:.2f} is at or above the {ACTIONS[tier]} threshold {threshold:.2f}",
+                trigger=row["fraud_trigger"],
+                score=round(score_i, 4),
+                threshold=threshold,
+            )
+        )
+    if row["ring_rule"]:
+        ring_score_i = row["ring_score_of"]
+        extra.append(
+            _reason(
+                "RING_CONFIRMED_FRAUD",
+                f"Ring {rid} contains confirmed fraud and scores {ring_score_i:.2f} "
+                f"(at least {ctx['min_ring_score']:.2f})",
+                trigger="fraud_ring",
+                ring_id=str(rid),
+                ring_score=round(ring_score_i, 4),
+            )
+        )
+    if row["small_ring"] and row["fraud_uncapped"] > ctx["small_cap"]:
+        size_i = row["size_of"]
+        extra.append(
+            _reason(
+                "SMALL_RING",
+                f"Ring {rid} has {int(size_i)} members, below the minimum {rcfg['min_size']}; "
+                f"action capped at {rcfg['small_ring_cap']}",
+                trigger="fraud_ring",
+                size=int(size_i),
+            )
+        )
+    return extra
+
+
+def _credit_reasons(row: dict[str, Any], ctx: dict[str, Any]) -> list[dict]:
+    """The policy's credit-side reasons for one account: overdue, utilization, a standing dismissal."""
+    extra: list[dict] = []
+    overdue_i, util_i, balance_i = row["overdue_level"], row["util_level"], row["balance"]
+    if overdue_i > 0:
+        days = ctx["overdue_at"][overdue_i]
+        extra.append(
+            _reason(
+                f"OVERDUE_{days}",
+                f"Payment is {int(row['overdue_days'])} days overdue (more than {days})",
+                trigger="overdue",
+                overdue_days=int(row["overdue_days"]),
+                balance=None if math.isnan(balance_i) else balance_i,
+            )
+        )
+    if util_i > 0:
+        currency, ratio_i = ctx["currency"], row["utilization"]
+        extra.append(
+            _reason(
+                f"UTILIZATION_{ACTIONS[util_i].upper()}",
+                f"Balance {format_money(balance_i, currency)} is {ratio_i:.0%} of the credit limit "
+                f"{format_money(row['credit_limit'], currency)} (above {ctx['util_at'][util_i]:.0%})",
+                trigger="utilization",
+                utilization=round(ratio_i, 4),
+            )
+        )
+    if row["any_suppressed"]:
+        review_at_i = row["review_at"]
+        when = pd.Timestamp(review_at_i).date().isoformat() if review_at_i is not None else "earlier"
+        extra.append(
+            _reason(
+                "REVIEWED_DISMISSED",
+                f"An analyst dismissed this alert on {when} and the evidence has not changed",
+                review_evidence=str(row["review_hash"]),
+            )
+        )
+    return extra
+
+
+def _decision_frame(c: _Columns) -> pd.DataFrame:
     # Explicit object dtype: letting pandas infer a string dtype for 1M rows costs about a second.
     text = {
-        "account_id": ids,
-        "action": action,
-        "trigger": trigger,
-        "ring_id": ring_of,
-        "reasons": out_reasons,
-        "evidence": evidence,
+        "account_id": c.ids,
+        "action": c.action,
+        "trigger": c.trigger,
+        "ring_id": c.ring_of,
+        "reasons": c.out_reasons,
+        "evidence": c.evidence,
     }
-    numbers = {"score": score, "credit_limit": credit_limit, "new_credit_limit": new_limit}
+    numbers = {"score": c.score, "credit_limit": c.credit_limit, "new_credit_limit": c.new_limit}
     return pd.DataFrame(
         {
             **{k: pd.Series(v, dtype=object) for k, v in text.items()},
