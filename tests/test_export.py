@@ -732,3 +732,18 @@ def test_pictures_label_accounts_and_shared_identifiers_but_not_single_use_ones(
     labelled = subgraph.labelled_nodes(mid)
     assert {v for v, d in mid.nodes(data=True) if d["node_type"] == "account"} <= labelled
     assert "identifier:device:lonely" not in labelled and "identifier:ip:ip-5" in labelled  # the hub
+
+
+def test_the_html_view_labels_the_nodes_the_png_labels_with_the_same_text():
+    """One labelling rule: the view gets the flag and the text from Python, the JS computes neither."""
+    H = prepare_graph(build_subgraph(n_ring=40, n_other=60, hostile=False))
+    data = html_view.view_data(H)
+    ids = [node["id"] for node in data["nodes"]]
+    assert {n for n, flag in zip(ids, data["labelled"]) if flag} == subgraph.labelled_nodes(H)
+    assert 0 < sum(data["labelled"]) < len(ids)  # big enough that single-use identifiers go unlabelled
+    long = html_view.view_data(prepare_graph(build_subgraph()))
+    texts = {n["label"]: text for n, text in zip(long["nodes"], long["label_text"])}
+    assert texts["<script>alert(1)</script>"] == "<script>alert(1)</script>"  # 25 characters: kept whole
+    assert texts["line1\nline2\r\n"] == "line1 line2"  # one line
+    assert all(len(t) <= 26 for t in texts.values())
+    assert "nAccounts" not in html_view.graph_view_js()  # the rule is not re-implemented in the view

@@ -23,6 +23,8 @@ from fraudgraph.outputs.subgraph import (
     USES_EDGE_COLOUR,
     graph_list,
     kind_colours,
+    labelled_nodes,
+    node_label_text,
     to_text,
 )
 
@@ -48,6 +50,7 @@ def script_json(value: Any) -> str:
 def view_data(H: nx.DiGraph, G: nx.Graph | None = None) -> dict:
     """What the HTML view draws: nodes, edges, reasons and notes (structured), and the colour scheme."""
     source = G if G is not None else H
+    labelled = labelled_nodes(H)
     kinds = sorted({d["kind"] for _, d in H.nodes(data=True) if d["node_type"] == "identifier"})
     return {
         "title": str(H.graph.get("title", "")),
@@ -55,6 +58,9 @@ def view_data(H: nx.DiGraph, G: nx.Graph | None = None) -> dict:
         "reasons": graph_list(source, "reasons"),
         "notes": [to_text(n) for n in graph_list(source, "notes")],
         "nodes": [{"id": n, **d} for n, d in H.nodes(data=True)],
+        # the one labelling rule (also the PNG's), per node in the order of "nodes"
+        "labelled": [n in labelled for n in H],
+        "label_text": [node_label_text(d["label"]) for _, d in H.nodes(data=True)],
         "edges": [{"source": u, "target": v, **d} for u, v, d in H.edges(data=True)],
         "style": {
             "kind_colours": kind_colours(kinds),

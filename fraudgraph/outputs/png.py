@@ -10,7 +10,7 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import networkx as nx
 import numpy as np
@@ -22,6 +22,7 @@ from fraudgraph.outputs.subgraph import (
     USES_EDGE_COLOUR,
     kind_colours,
     labelled_nodes,
+    node_label_text,
     plain_label,
     prepare_graph,
 )
@@ -83,11 +84,8 @@ def render_png(
     Uses matplotlib's Agg canvas directly (never pyplot), so it changes no global backend state.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.collections import LineCollection
-    from matplotlib.colors import LinearSegmentedColormap, Normalize
+    from matplotlib.colors import LinearSegmentedColormap
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     H = prepare_graph(G)  # idempotent, so an already prepared graph passes through unchanged
     n = H.number_of_nodes()
@@ -99,6 +97,32 @@ def render_png(
     pos = _layout(H, seed)
 
     risk_cmap = LinearSegmentedColormap.from_list("risk", list(RISK_STOPS))
+    _draw_edges(ax, H, pos)
+    node_size = float(np.clip(900 / math.sqrt(max(n, 1)), 30, 260))
+    accounts = [(v, d) for v, d in H.nodes(data=True) if d["node_type"] == "account"]
+    identifiers = [(v, d) for v, d in H.nodes(data=True) if d["node_type"] == "identifier"]
+    colours = kind_colours(sorted({d["kind"] for _, d in identifiers}))
+    _draw_identifiers(ax, H, pos, identifiers, colours, node_size)
+    _draw_accounts(ax, pos, accounts, risk_cmap, node_size)
+    _draw_labels(ax, H, pos, node_size)
+    title = plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
+    center = plain_label(H.graph.get("center") or "", 90)
+    counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
+    ax.set_title(
+        f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left"
+    ).set_parse_math(False)
+    _draw_legend(fig, ax, colours, risk_cmap)
+    _fit_view(ax, pos)
+    with warnings.catch_warnings():
+        # ids in scripts the bundled font lacks (CJK, emoji) draw as boxes; that is fine, not a warning
+        warnings.filterwarnings("ignore", message=r".*[Gg]lyph.*missing.*")
+        fig.savefig(target, format="png", dpi=dpi, facecolor="white")
+
+
+def _draw_edges(ax: Any, H: nx.DiGraph, pos: dict[str, np.ndarray]) -> None:
+    """Identifier uses as thin grey lines; payments as purple arrows whose width grows with the amount."""
+    from matplotlib.collections import LineCollection
+
     uses = [(pos[u], pos[v]) for u, v, d in H.edges(data=True) if d["edge_type"] == "uses"]
     if uses:
         ax.add_collection(LineCollection(uses, colors=USES_EDGE_COLOUR, linewidths=0.7, alpha=0.8, zorder=1))
@@ -121,54 +145,73 @@ def render_png(
             ),
         )
 
-    node_size = float(np.clip(900 / math.sqrt(max(n, 1)), 30, 260))
-    accounts = [(v, d) for v, d in H.nodes(data=True) if d["node_type"] == "account"]
-    identifiers = [(v, d) for v, d in H.nodes(data=True) if d["node_type"] == "identifier"]
-    colours = kind_colours(sorted({d["kind"] for _, d in identifiers}))
-    if identifiers:
-        for hub in (False, True):
-            group = [(v, d) for v, d in identifiers if d["is_hub"] == hub]
-            if not group:
-                continue
-            xy = np.array([pos[v] for v, _ in group])
-            # identifiers many accounts in the picture share are drawn larger: they are what links the ring
-            degree = np.array([H.degree(v) for v, _ in group], dtype=float)
-            ax.scatter(
-                xy[:, 0],
-                xy[:, 1],
-                marker="s",
-                s=node_size * np.clip(0.7 + 0.25 * np.sqrt(degree), 1.0, 3.0),
-                c=[colours[d["kind"]] for _, d in group],
-                edgecolors="#222" if hub else "white",
-                linewidths=1.4 if hub else 0.6,
-                linestyles="--" if hub else "-",
-                zorder=3,
-            )
-    if accounts:
-        xy = np.array([pos[v] for v, _ in accounts])
-        seed_flags = np.array([d["seed"] for _, d in accounts])
-        fraud_flags = np.array([d["fraud_label"] == "fraud" for _, d in accounts])
+
+def _draw_identifiers(
+    ax: Any,
+    H: nx.DiGraph,
+    pos: dict[str, np.ndarray],
+    identifiers: list[tuple[str, dict[str, Any]]],
+    colours: dict[str, str],
+    node_size: float,
+) -> None:
+    """Identifiers as squares coloured by kind; hubs (not expanded) with a dashed dark outline."""
+    for hub in (False, True):
+        group = [(v, d) for v, d in identifiers if d["is_hub"] == hub]
+        if not group:
+            continue
+        xy = np.array([pos[v] for v, _ in group])
+        # identifiers many accounts in the picture share are drawn larger: they are what links the ring
+        degree = np.array([H.degree(v) for v, _ in group], dtype=float)
         ax.scatter(
             xy[:, 0],
             xy[:, 1],
-            marker="o",
-            s=np.where(seed_flags, node_size * 1.5, node_size),
-            c=[d["score"] for _, d in accounts],
-            cmap=risk_cmap,
-            vmin=0.0,
-            vmax=1.0,
-            edgecolors=np.where(fraud_flags, "black", "white").tolist(),
-            linewidths=np.where(fraud_flags, 2.2, 0.8),
-            zorder=4,
+            marker="s",
+            s=node_size * np.clip(0.7 + 0.25 * np.sqrt(degree), 1.0, 3.0),
+            c=[colours[d["kind"]] for _, d in group],
+            edgecolors="#222" if hub else "white",
+            linewidths=1.4 if hub else 0.6,
+            linestyles="--" if hub else "-",
+            zorder=3,
         )
 
+
+def _draw_accounts(
+    ax: Any,
+    pos: dict[str, np.ndarray],
+    accounts: list[tuple[str, dict[str, Any]]],
+    risk_cmap: Any,
+    node_size: float,
+) -> None:
+    """Accounts as circles coloured by risk score; seeds larger, labelled fraud outlined black."""
+    if not accounts:
+        return
+    xy = np.array([pos[v] for v, _ in accounts])
+    seed_flags = np.array([d["seed"] for _, d in accounts])
+    fraud_flags = np.array([d["fraud_label"] == "fraud" for _, d in accounts])
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        marker="o",
+        s=np.where(seed_flags, node_size * 1.5, node_size),
+        c=[d["score"] for _, d in accounts],
+        cmap=risk_cmap,
+        vmin=0.0,
+        vmax=1.0,
+        edgecolors=np.where(fraud_flags, "black", "white").tolist(),
+        linewidths=np.where(fraud_flags, 2.2, 0.8),
+        zorder=4,
+    )
+
+
+def _draw_labels(ax: Any, H: nx.DiGraph, pos: dict[str, np.ndarray], node_size: float) -> None:
+    """Text under the nodes ``labelled_nodes`` picks, in ``node_label_text`` (as the HTML view shows it)."""
     labelled = labelled_nodes(H)
-    font_size = float(np.clip(11 - n / 25, 6.5, 10))
+    font_size = float(np.clip(11 - H.number_of_nodes() / 25, 6.5, 10))
     for v, d in H.nodes(data=True):
         if v in labelled:
             x, y = pos[v]
             ax.annotate(
-                plain_label(d["label"]),
+                node_label_text(d["label"]),
                 (x, y),
                 xytext=(0, -9 - math.sqrt(node_size) / 2),
                 textcoords="offset points",
@@ -179,12 +222,13 @@ def render_png(
                 zorder=5,
                 annotation_clip=False,
             ).set_parse_math(False)
-    title = plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
-    center = plain_label(H.graph.get("center") or "", 90)
-    counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
-    ax.set_title(
-        f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left"
-    ).set_parse_math(False)
+
+
+def _draw_legend(fig: Any, ax: Any, colours: dict[str, str], risk_cmap: Any) -> None:
+    """The legend to the right (node and edge kinds) and the risk colour bar underneath."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
 
     handles = [
         Line2D(
@@ -224,16 +268,16 @@ def render_png(
         pad=0.01,
     )
     colorbar.set_label("account risk score", fontsize=9)
+
+
+def _fit_view(ax: Any, pos: dict[str, np.ndarray]) -> None:
+    """Axis limits around every node with a small margin (scatter alone would clip the labels)."""
     if pos:
         xy = np.array(list(pos.values()))
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         margin = 0.08 * max(float((hi - lo).max()), 1e-9)
         ax.set_xlim(lo[0] - margin, hi[0] + margin)
         ax.set_ylim(lo[1] - margin, hi[1] + margin)
-    with warnings.catch_warnings():
-        # ids in scripts the bundled font lacks (CJK, emoji) draw as boxes; that is fine, not a warning
-        warnings.filterwarnings("ignore", message=r".*[Gg]lyph.*missing.*")
-        fig.savefig(target, format="png", dpi=dpi, facecolor="white")
 
 
 def write_png(H: nx.DiGraph, G: nx.Graph, path: Path) -> None:

@@ -385,6 +385,14 @@ def labelled_nodes(H: nx.DiGraph) -> set[str]:
 
 
 def plain_label(text: str, limit: int = 26) -> str:
+    """Text safe to draw on one line: whitespace runs collapsed, control characters shown as U+FFFD,
+    cut to ``limit`` characters with an ellipsis."""
     text = " ".join(str(text).split())  # newlines and tabs would stack labels on top of each other
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else "\ufffd" for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def node_label_text(label: Any) -> str:
+    """What a node's label says in a picture (PNG and HTML view alike): its label on one line, at most
+    26 characters."""
+    return plain_label(label, 26)
