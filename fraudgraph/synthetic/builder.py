@@ -6,6 +6,8 @@ each distinct (entity, variant) as text once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -1018,19 +1020,34 @@ class WorldBuilder:
             )
 
     def everyday_transactions(self) -> None:
-        """Card purchases for everyone, P2P in households and between friends, fan-in to landlords."""
+        """Card purchases for everyone, P2P in households and between friends, fan-in to landlords,
+        card maxers' bursts and friendly-fraud chargebacks (in this order: the seed's draw sequence)."""
         rng, n = self.rng, self.n
+        when = self.window_times()
+        counts = rng.poisson(2.5, n)
+        payer = np.repeat(np.arange(n, dtype=np.int64), counts)
+        merchant = rng.choice(self.n_merchants, len(payer), p=self.merchant_popularity)
+        self.txn(payer, merchant, False, rng.lognormal(np.log(45), 1.0, len(payer)), when(payer))
+        self.p2p_payments(when)
+        legit = np.arange(self.n_fraud, n)
+        self.rent_payments(when, legit)
+        self.splurges(when)
+        self.friendly_fraud(when, legit)
+
+    def window_times(self) -> Callable[[np.ndarray], np.ndarray]:
+        """A random time per payer inside the transactions window and after the payer's account opened."""
+        rng = self.rng
         window_start = np.maximum(self.created, self.as_of - TRANSACTION_WINDOW_DAYS * DAY)
         span = self.as_of - window_start
 
         def when(payer):
             return window_start[payer] + (span[payer] * rng.random(len(payer))).astype(np.int64)
 
-        counts = rng.poisson(2.5, n)
-        payer = np.repeat(np.arange(n, dtype=np.int64), counts)
-        merchant = rng.choice(self.n_merchants, len(payer), p=self.merchant_popularity)
-        self.txn(payer, merchant, False, rng.lognormal(np.log(45), 1.0, len(payer)), when(payer))
+        return when
 
+    def p2p_payments(self, when: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Transfers within households and to friends."""
+        rng, n = self.rng, self.n
         members, hh, rank = self.hh_members, self.hh_of, self.hh_rank
         if len(members):
             size = self.hh_sizes[hh]
@@ -1046,8 +1063,11 @@ class WorldBuilder:
             rng.lognormal(np.log(60), 0.9, len(friends)),
             when(friends),
         )
+
+    def rent_payments(self, when: Callable[[np.ndarray], np.ndarray], legit: np.ndarray) -> None:
+        """Fan-in to landlords and small businesses, some forwarding most of it on."""
+        rng, n = self.rng, self.n
         # Landlords and small businesses receive from many: fan-in alone is not fraud.
-        legit = np.arange(self.n_fraud, n)
         receivers = rng.choice(legit, max(3, n // 1000), replace=False)
         n_payers = 5 + rng.poisson(18, len(receivers))
         to = np.repeat(receivers, n_payers)
@@ -1072,6 +1092,10 @@ class WorldBuilder:
             collected[fwd] * rng.uniform(0.6, 0.9, len(fwd)) / n_out[fwd],
             self.as_of - self.days(1, TRANSACTION_WINDOW_DAYS, len(fwd)),
         )
+
+    def splurges(self, when: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Bursts of large purchases by some of the accounts that max their card."""
+        rng = self.rng
         # Many who max their card do it in one go (a move, a wedding, a holiday): a burst of
         # large purchases, some at electronics and gift-card merchants, like a bust-out.
         splurgers = self.maxed[rng.random(len(self.maxed)) < 0.4]
@@ -1091,6 +1115,10 @@ class WorldBuilder:
             self.limit[buyer] * rng.uniform(0.7, 0.95, len(buyer)) * share,
             start + self.days(0, 5, len(buyer)),
         )
+
+    def friendly_fraud(self, when: Callable[[np.ndarray], np.ndarray], legit: np.ndarray) -> None:
+        """Chargebacks a few legit customers raise on purchases they made."""
+        rng = self.rng
         # Friendly fraud: a few legit customers dispute a purchase they made.
         disputers = legit[rng.random(len(legit)) < 0.004]
         self.txn(
