@@ -9,25 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from fraudgraph.synthetic.arrays import (
-    by_layout,
-    chars_to_text,
-    coded_names,
-    concat,
-    digit_chars,
     group_sizes,
-    hex_chars,
-    in_row_order,
-    join_chars,
     lognormal_sizes,
-    mix64,
     popularity,
     ranks,
     spelled_apart,
-    spread,
     tie_keys,
 )
 from fraudgraph.synthetic.kinds import (
@@ -49,18 +37,11 @@ from fraudgraph.synthetic.kinds import (
     TRANSACTION_WINDOW_DAYS,
 )
 from fraudgraph.synthetic.people import (
-    CARD_BINS,
-    CITIES,
     EMAIL_DOMAINS,
-    FIRST_NAMES,
     GMAIL,
-    IP_FIRST_OCTETS,
     JUNK_BASE,
     JUNK_VALUES,
-    LAST_NAMES,
-    ROUTING_NUMBERS,
-    STREET_TYPES,
-    STREETS,
+    Spellings,
 )
 
 
@@ -1154,208 +1135,6 @@ class WorldBuilder:
     # ----- strings, once per distinct (entity, variant)
 
     def render_values(self, kind: np.ndarray, entity: np.ndarray, variant: np.ndarray):
-        """Spell every observation: returns (distinct strings, code of each row into them).
-
-        Each distinct (entity, variant) is rendered once; two that happen to render alike (a dot
-        pattern on a dot-free name) get the same code, so duplicates can be dropped on integers.
-        """
-        renderers = {
-            DEVICE: self.render_devices,
-            ADDRESS: self.render_addresses,
-            CARD: self.render_cards,
-            BANK: self.render_bank_accounts,
-            PHONE: self.render_phones,
-            EMAIL: self.render_emails,
-            IP: self.render_ips,
-            NATIONAL_ID: self.render_national_ids,
-        }
-        codes = np.empty(len(kind), dtype=np.int64)
-        dictionary: list[np.ndarray] = []
-        offset = 0
-        for code, render in renderers.items():
-            rows = np.flatnonzero(kind == code)
-            if len(rows) == 0:
-                continue
-            packed = entity[rows] * 8192 + variant[rows]
-            unique, inverse = np.unique(packed, return_inverse=True)
-            ent, var = unique // 8192, unique % 8192
-            junk = ent >= JUNK_BASE
-            real = np.flatnonzero(~junk)
-            text = render(ent[real], var[real])
-            if junk.any():
-                junk_text = coded_names(JUNK_VALUES[code], ent[junk] - JUNK_BASE)
-                text = in_row_order(len(unique), [(real, text), (np.flatnonzero(junk), junk_text)])
-            encoded = text.dictionary_encode()
-            codes[rows] = offset + encoded.indices.to_numpy()[inverse]
-            dictionary.append(encoded.dictionary)
-            offset += len(encoded.dictionary)
-        return (concat(dictionary) if dictionary else pa.array([], pa.string())), codes
-
-    def render_devices(self, ent, var):
-        a = mix64(ent, self.salt ^ 0x1D1)
-        b = mix64(ent, self.salt ^ 0x2D2)
-        android = b % np.uint64(5) == 0
-        # Some systems log ids upper-case; iOS identifierForVendor always is.
-        upper = ((var & 1) == 1) | (b % np.uint64(5) == 1)
-        rows_android, rows_uuid = np.flatnonzero(android), np.flatnonzero(~android)
-        android_ids = hex_chars(a[rows_android], 16, upper[rows_android])
-        a, b, upper = a[rows_uuid], b[rows_uuid], upper[rows_uuid]
-        uuids = join_chars(
-            len(rows_uuid),
-            hex_chars(a >> np.uint64(32), 8, upper), b"-",
-            hex_chars(a >> np.uint64(16), 4, upper), b"-4",
-            hex_chars(a, 3, upper), b"-",
-            hex_chars(((b >> np.uint64(48)) & np.uint64(0x3FFF)) | np.uint64(0x8000), 4, upper), b"-",
-            hex_chars(b, 12, upper),
-        )  # fmt: skip
-        return in_row_order(
-            len(ent), [(rows_android, chars_to_text(android_ids)), (rows_uuid, chars_to_text(uuids))]
-        )
-
-    def render_phones(self, ent, var):
-        x = spread(ent, 800 * 800 * 10000, self.salt)
-        area = digit_chars(200 + x // 8_000_000, 3)
-        exchange = digit_chars(200 + (x // 10000) % 800, 3)
-        line = digit_chars(x % 10000, 4)
-        layouts = (
-            lambda r: (b"(", area[r], b") ", exchange[r], b"-", line[r]),
-            lambda r: (b"+1 ", area[r], b" ", exchange[r], b" ", line[r]),
-            lambda r: (area[r], b"-", exchange[r], b"-", line[r]),
-            lambda r: (area[r], exchange[r], line[r]),
-        )
-        return by_layout(var % 4, layouts)
-
-    def render_cards(self, ent, var):
-        x = spread(ent, 10**9, self.salt)
-        h = mix64(ent, self.salt ^ 0xCA5D)
-        bins = np.frombuffer("".join(CARD_BINS).encode(), dtype=np.uint8).reshape(-1, 6)
-        digits = np.concatenate(
-            [bins[(h % np.uint64(len(CARD_BINS))).astype(np.intp)], digit_chars(x, 9),
-             digit_chars((h >> np.uint64(8)) % np.uint64(10), 1)], axis=1,
-        )  # fmt: skip
-        g = [digits[:, i : i + 4] for i in (0, 4, 8, 12)]
-        layouts = (
-            lambda r: (g[0][r], b" ", g[1][r], b" ", g[2][r], b" ", g[3][r]),
-            lambda r: (g[0][r], b"-", g[1][r], b"-", g[2][r], b"-", g[3][r]),
-            lambda r: (digits[r],),
-        )
-        return by_layout(var % 3, layouts)
-
-    def render_bank_accounts(self, ent, var):
-        x = spread(ent, 10**10, self.salt)
-        h = mix64(ent, self.salt ^ 0xBA4C)
-        routing = np.frombuffer("".join(ROUTING_NUMBERS).encode(), dtype=np.uint8).reshape(-1, 9)
-        separator = np.frombuffer(b"- /", dtype=np.uint8)[var % 3][:, None]
-        chars = np.concatenate(
-            [routing[(h % np.uint64(len(ROUTING_NUMBERS))).astype(np.intp)], separator, digit_chars(x, 10)],
-            axis=1,
-        )
-        return chars_to_text(chars)
-
-    def render_national_ids(self, ent, var):
-        digits = digit_chars(100_000_000 + spread(ent, 799_999_999, self.salt), 9)
-        h = mix64(ent * 8 + var, self.salt ^ 0x5511)
-        typo = np.flatnonzero(var & 4)  # two neighbouring digits swapped by whoever typed it
-        at = (h[typo] % np.uint64(8)).astype(np.intp)
-        digits[typo, at], digits[typo, at + 1] = digits[typo, at + 1], digits[typo, at].copy()
-        d = digits
-        layouts = (
-            lambda r: (d[r, :3], b"-", d[r, 3:5], b"-", d[r, 5:]),
-            lambda r: (d[r],),
-            lambda r: (d[r, :3], b" ", d[r, 3:5], b" ", d[r, 5:]),
-        )
-        return by_layout(np.minimum(var & 3, 2), layouts)
-
-    def render_ips(self, ent, var):
-        x = spread(ent, len(IP_FIRST_OCTETS) << 24, self.salt)
-        octets = [coded_names([str(o) for o in IP_FIRST_OCTETS], x >> 24)]
-        octets += [pc.cast(pa.array((x >> shift) & 255), pa.string()) for shift in (16, 8, 0)]
-        return pc.binary_join_element_wise(*octets, ".")
-
-    def render_emails(self, ent, var):
-        domains = np.concatenate(self.email_domain_parts)[ent].tolist()
-        n_first, n_last = len(FIRST_NAMES), len(LAST_NAMES)
-        x = spread(ent, n_first * n_last * 4 * 1000, self.salt)
-        num = (x % 1000).tolist()
-        pattern = ((x // 1000) % 4).tolist()
-        last = ((x // 4000) % n_last).tolist()
-        first = (x // (4000 * n_last)).tolist()
-        h = mix64(ent * 8192 + var, self.salt ^ 0xE3A1).tolist()
-        tags = ("shop", "x", "news", "1", "promo", "amzn", "bank", "spam", "2", "mail")
-        out = []
-        for f_i, l_i, p, nm, d, hash_, v in zip(first, last, pattern, num, domains, h, var.tolist()):
-            f, surname = FIRST_NAMES[f_i], LAST_NAMES[l_i]
-            suffix = str(nm) if nm else ""
-            if p == 0:
-                local = f"{f}.{surname}{suffix}"
-            elif p == 1:
-                local = f"{f}_{surname}{suffix}"
-            elif p == 2:
-                local = f"{surname}.{f}{suffix}"
-            else:
-                local = f"{f[0]}{surname}{nm + 1000 * f_i}"
-            transform = (v >> 2) & 3
-            if transform & 2 and d == GMAIL:
-                # Gmail ignores dots: put them anywhere.
-                bare = local.replace(".", "")
-                bits = hash_
-                chars = [bare[0]]
-                for c in bare[1:]:
-                    if bits & 3 == 0:
-                        chars.append(".")
-                    bits >>= 2
-                    chars.append(c)
-                local = "".join(chars)
-            if transform & 1:
-                local = f"{local}+{tags[(hash_ >> 40) % len(tags)]}"
-            domain = EMAIL_DOMAINS[d][0]
-            case = v & 3
-            if case == 1:
-                local = ".".join(part[:1].upper() + part[1:] for part in local.split("."))
-                domain = domain[:1].upper() + domain[1:]
-            elif case == 2:
-                local, domain = local.upper(), domain.upper()
-            out.append(f"{local}@{domain}")
-        return pa.array(out, type=pa.string())
-
-    def render_addresses(self, ent, var):
-        building = np.concatenate([b for b, _, _ in self.address_parts])[ent]
-        apt = np.concatenate([a for _, a, _ in self.address_parts])[ent].tolist()
-        unit_style = np.concatenate([u for _, _, u in self.address_parts])[ent].tolist()
-        n_streets, n_types = len(STREETS), len(STREET_TYPES)
-        x = spread(building, 9999 * n_streets * n_types * len(CITIES), self.salt)
-        number = (1 + x % 9999).tolist()
-        rest = x // 9999
-        street = (rest % n_streets).tolist()
-        street_type = ((rest // n_streets) % n_types).tolist()
-        city = (rest // (n_streets * n_types)).tolist()
-        h = mix64(ent * 8192 + var, self.salt ^ 0xADD7).tolist()
-        out = []
-        rows = zip(number, street, street_type, city, apt, unit_style, h, var.tolist())
-        for num, s_i, t_i, c_i, a, u, hash_, v in rows:
-            name = STREETS[s_i]
-            if v & 4 and len(name) >= 4:  # a typo: two letters swapped
-                i = 1 + hash_ % (len(name) - 2)
-                name = name[:i] + name[i + 1] + name[i] + name[i + 2 :]
-            abbr, full = STREET_TYPES[t_i]
-            city_name, state, zip_base = CITIES[c_i]
-            zip_code = f"{zip_base + s_i % 40:05d}"
-            style = v & 3
-            word = ("Apt", "Suite")[u]
-            if style == 0:
-                unit = f" {word} {a}" if a else ""
-                out.append(f"{num} {name.title()} {abbr}.{unit}, {city_name}, {state} {zip_code}")
-            elif style == 1:
-                unit = f" {('APT', 'STE')[u]} {a}" if a else ""
-                out.append(
-                    f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}"
-                )
-            elif style == 2:
-                unit = f" #{a}" if a else ""
-                out.append(
-                    f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}"
-                )
-            else:
-                unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
-                out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")
-        return pa.array(out, type=pa.string())
+        """The text of every (kind, entity, variant) observation: (dictionary, code per row)."""
+        spellings = Spellings(self.salt, self.address_parts, self.email_domain_parts)
+        return spellings.render_values(kind, entity, variant)
