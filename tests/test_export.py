@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.outputs import export
+from fraudgraph.outputs import export, formats, png, subgraph
+from fraudgraph.outputs import html as html_view
 from fraudgraph.outputs.export import (
     FORMATS,
     ExportError,
@@ -330,24 +331,28 @@ def test_node_link_json_is_strict_json_and_round_trips(tmp_path, graph, prepared
 
 def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:
     """Rebuild the graph from the CSV pair, typing each column by the export schema."""
-    typed = {**{f"{n}_known": bool for s in export.NODE_SCHEMAS.values() for n, k in s.items() if k is float}}
-    for schema in [*export.NODE_SCHEMAS.values(), *export.EDGE_SCHEMAS.values()]:
+    typed = {
+        **{f"{n}_known": bool for s in subgraph.NODE_SCHEMAS.values() for n, k in s.items() if k is float}
+    }
+    for schema in [*subgraph.NODE_SCHEMAS.values(), *subgraph.EDGE_SCHEMAS.values()]:
         typed.update(schema)
     convert = {str: str, float: float, int: int, bool: lambda s: {"True": True, "False": False}[s]}
     G = nx.DiGraph()
     # keep_default_na=False: "N/A", "" and "nan" are identifiers here, not missing values
     nodes = pd.read_csv(nodes_path, dtype=str, keep_default_na=False)
     schema_by_type = {
-        t: set(export.NODE_COLUMNS) & ({*s} | {f"{n}_known" for n, k in s.items() if k is float})
-        for t, s in export.NODE_SCHEMAS.items()
+        t: set(subgraph.NODE_COLUMNS) & ({*s} | {f"{n}_known" for n, k in s.items() if k is float})
+        for t, s in subgraph.NODE_SCHEMAS.items()
     }
     for row in nodes.to_dict("records"):
         names = schema_by_type[row["node_type"]]
         G.add_node(row["id"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
     edges = pd.read_csv(edges_path, dtype=str, keep_default_na=False)
     for row in edges.to_dict("records"):
-        names = set(export.EDGE_SCHEMAS[row["edge_type"]])
-        G.add_edge(row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
+        names = set(subgraph.EDGE_SCHEMAS[row["edge_type"]])
+        G.add_edge(
+            row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names}
+        )
     return G
 
 
@@ -494,7 +499,7 @@ def parse_cypher_script(text: str):
 def test_cypher_string_literals_parse_back_to_the_original_values():
     values = [*HOSTILE, "", "\\", "'", "\\'", "a\x00b\x1f", "\u202eevil", "emoji 👨‍👩‍👧", "\ud800"]
     for value in values:
-        literal = export.cypher_string(value)
+        literal = formats.cypher_string(value)
         reader = CypherReader(literal)
         assert reader.string() == value and reader.i == len(literal)
         assert "\n" not in literal and "\u2028" not in literal and "\u202e" not in literal
@@ -538,11 +543,11 @@ def test_cypher_script_recreates_every_node_and_edge_with_its_properties(tmp_pat
 
 
 def test_cypher_numbers_and_names_are_valid_literals():
-    assert export.cypher_value(1e16) == "1e16" and export.cypher_value(2.0) == "2.0"
-    assert export.cypher_value(-1.5e-07) == "-1.5e-07" and export.cypher_value(True) == "true"
-    assert export.cypher_name("a b`c") == "`a b``c`" and export.cypher_name("score") == "score"
+    assert formats.cypher_value(1e16) == "1e16" and formats.cypher_value(2.0) == "2.0"
+    assert formats.cypher_value(-1.5e-07) == "-1.5e-07" and formats.cypher_value(True) == "true"
+    assert formats.cypher_name("a b`c") == "`a b``c`" and formats.cypher_name("score") == "score"
     with pytest.raises(ExportError, match="nan"):
-        export.cypher_value(float("nan"))
+        formats.cypher_value(float("nan"))
     G = nx.DiGraph(title="x\n// DETACH DELETE everything\u2028MATCH (n) DELETE n")
     header = graph_to_cypher(prepare_graph(G)).split("\n")
     assert all(line.startswith("//") or line == "" for line in header)
@@ -604,7 +609,7 @@ def test_html_is_self_contained_and_hostile_ids_cannot_break_out(tmp_path, graph
 
 
 def test_html_view_puts_data_into_the_page_as_text_only():
-    js = export.graph_view_js()
+    js = html_view.graph_view_js()
     for sink in (
         "innerHTML",
         "outerHTML",
@@ -620,7 +625,7 @@ def test_html_view_puts_data_into_the_page_as_text_only():
 
 def test_script_json_escapes_everything_that_could_end_a_script_element():
     value = {"a": "</script><script>alert(1)</script>", "b": "<!-- & \u2028 \u2029 >"}
-    text = export.script_json(value)
+    text = html_view.script_json(value)
     assert not re.search("[<>&\u2028\u2029]", text)
     assert json.loads(text) == value
 
@@ -639,7 +644,7 @@ def test_png_is_a_valid_image_whose_size_grows_with_the_graph(tmp_path, graph):
     assert big_image.shape[0] > image.shape[0] * 1.3 and big_image.shape[1] > image.shape[1] * 1.2
     # the risk colours and an identifier kind colour are drawn
     rgb = (big_image[..., :3] * 255).round().astype(int).reshape(-1, 3)
-    for colour in (export.RISK_STOPS[-1][1], export.KIND_COLOURS["device"]):
+    for colour in (subgraph.RISK_STOPS[-1][1], subgraph.KIND_COLOURS["device"]):
         target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(rgb - target).sum(axis=1) <= 12).sum() > 50, colour
 
@@ -686,8 +691,8 @@ def test_exports_get_ordinary_file_permissions(tmp_path, graph):
 
 def test_dense_spring_layout_is_seeded_and_keeps_neighbours_close():
     G = nx.connected_caveman_graph(12, 8)  # 96 nodes in 12 tight groups
-    first = export._dense_spring_layout(G, seed=3, k=0.1, iterations=80)
-    again = export._dense_spring_layout(G, seed=3, k=0.1, iterations=80)
+    first = png.dense_spring_layout(G, seed=3, k=0.1, iterations=80)
+    again = png.dense_spring_layout(G, seed=3, k=0.1, iterations=80)
     assert all(np.array_equal(first[v], again[v]) for v in G)
     xy = np.array([first[v] for v in G])
     assert np.isfinite(xy).all() and np.abs(xy).max() <= 1.0 + 1e-9
@@ -698,7 +703,7 @@ def test_dense_spring_layout_is_seeded_and_keeps_neighbours_close():
 
 def test_pictures_label_accounts_and_shared_identifiers_but_not_single_use_ones():
     small = prepare_graph(build_subgraph(n_ring=4, n_other=2, hostile=False))
-    assert export.labelled_nodes(small) == set(small)  # 12 nodes: everything
+    assert subgraph.labelled_nodes(small) == set(small)  # 12 nodes: everything
     mid = prepare_graph(build_subgraph(n_ring=20, n_other=20, hostile=False))
     mid.add_edge("account:A000", "identifier:device:lonely")
     mid.nodes["identifier:device:lonely"].update(
@@ -711,6 +716,21 @@ def test_pictures_label_accounts_and_shared_identifiers_but_not_single_use_ones(
         is_hub=False,
         expanded=True,
     )
-    labelled = export.labelled_nodes(mid)
+    labelled = subgraph.labelled_nodes(mid)
     assert {v for v, d in mid.nodes(data=True) if d["node_type"] == "account"} <= labelled
     assert "identifier:device:lonely" not in labelled and "identifier:ip:ip-5" in labelled  # the hub
+
+
+def test_the_html_view_labels_the_nodes_the_png_labels_with_the_same_text():
+    """One labelling rule: the view gets the flag and the text from Python, the JS computes neither."""
+    H = prepare_graph(build_subgraph(n_ring=40, n_other=60, hostile=False))
+    data = html_view.view_data(H)
+    ids = [node["id"] for node in data["nodes"]]
+    assert {n for n, flag in zip(ids, data["labelled"]) if flag} == subgraph.labelled_nodes(H)
+    assert 0 < sum(data["labelled"]) < len(ids)  # big enough that single-use identifiers go unlabelled
+    long = html_view.view_data(prepare_graph(build_subgraph()))
+    texts = {n["label"]: text for n, text in zip(long["nodes"], long["label_text"])}
+    assert texts["<script>alert(1)</script>"] == "<script>alert(1)</script>"  # 25 characters: kept whole
+    assert texts["line1\nline2\r\n"] == "line1 line2"  # one line
+    assert all(len(t) <= 26 for t in texts.values())
+    assert "nAccounts" not in html_view.graph_view_js()  # the rule is not re-implemented in the view

@@ -14,7 +14,12 @@
   var nodes = data.nodes.map(function (d, i) {
     // phyllotaxis start: deterministic, evenly spread, no two nodes on the same spot
     var r = 12 * Math.sqrt(i + 0.5), a = i * Math.PI * (3 - Math.sqrt(5));
-    return { d: d, x: r * Math.cos(a), y: r * Math.sin(a), vx: 0, vy: 0, fixed: false, deg: 0, nbrs: [] };
+    // which nodes carry a label, and its text, come from Python (subgraph.labelled_nodes /
+    // node_label_text), so the PNG and this view label the same nodes the same way
+    return {
+      d: d, x: r * Math.cos(a), y: r * Math.sin(a), vx: 0, vy: 0, fixed: false, deg: 0, nbrs: [],
+      labelled: data.labelled[i] === true, labelText: String(data.label_text[i])
+    };
   });
   var byId = new Map();
   nodes.forEach(function (n, i) { byId.set(n.d.id, i); });
@@ -25,12 +30,6 @@
     links.push({ s: nodes[s], t: nodes[t], d: e, len: e.edge_type === "paid" ? 70 : 45 });
     nodes[s].deg++; nodes[t].deg++;
     nodes[s].nbrs.push(nodes[t]); nodes[t].nbrs.push(nodes[s]);
-  });
-  var nAccounts = nodes.filter(function (p) { return p.d.node_type === "account"; }).length;
-  nodes.forEach(function (p) {
-    p.labelled = p.d.node_type === "account"
-      ? nAccounts <= 80 || (p.d.seed && nodes.length <= 400)
-      : nodes.length <= 200 && (p.d.is_hub || p.deg >= 2);
   });
   links.forEach(function (l) {
     l.bias = l.s.deg / (l.s.deg + l.t.deg);
@@ -112,10 +111,7 @@
     view.x = width / 2 - view.k * (x0 + x1) / 2;
     view.y = top + (height - top - bottom) / 2 - view.k * (y0 + y1) / 2;
   }
-  function labelOf(p) {
-    var s = String(p.d.label).replace(/\s+/g, " ");
-    return s.length > 24 ? s.slice(0, 23) + "\u2026" : s;
-  }
+  function labelOf(p) { return p.labelText; }
   function draw() {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, width, height);
@@ -134,8 +130,8 @@
         ctx.lineTo(ex - ux - uy * 0.5, ey - uy + ux * 0.5); ctx.lineTo(ex - ux + uy * 0.5, ey - uy - ux * 0.5); ctx.fill();
       }
     });
-    // the labelling rule of export.labelled_nodes; zooming in (twice the fitted scale) shows every label
-    var showAll = nodes.length <= 25 || view.k >= 2 * fitK;
+    // p.labelled is the labelling rule computed in Python; zooming in (twice the fitted scale) shows every label
+    var showAll = view.k >= 2 * fitK;
     nodes.forEach(function (p) {
       var r = radiusOf(p) / view.k, dim = focus && !near.has(p);
       ctx.globalAlpha = dim ? 0.25 : 1;

@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from fraudgraph.outputs.export import (
-    ACTION_COLOURS,
-    ExportError,
-    _atomic_paths,
-    _csp_hash,
-    _finite_json,
-    _json_default,
-    kind_colours,
-    render_png,
-)
+from fraudgraph.model.values import json_default
+from fraudgraph.outputs.html import csp_hash
+from fraudgraph.outputs.paths import atomic_paths
+from fraudgraph.outputs.png import render_png, timeline_png
+from fraudgraph.outputs.subgraph import ACTION_COLOURS, ExportError, finite_json
 
 # The columns each table shows, in order. Only the first column(s) named in REQUIRED must be there;
 # other missing columns show as empty cells, so a frame from an older workspace still reports.
@@ -183,7 +177,7 @@ def _features(value: Any) -> dict:
 def _evidence_text(evidence: Any) -> str:
     if evidence is None or evidence == {} or evidence == []:
         return ""
-    return json.dumps(_finite_json(evidence), ensure_ascii=False, indent=1, default=_json_default)
+    return json.dumps(finite_json(evidence), ensure_ascii=False, indent=1, default=json_default)
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,60 +262,6 @@ def _timeline(members: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
     return events.sort_values(["at", "account_id", "event"], kind="stable").reset_index(drop=True)
 
 
-def _timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
-    """A small strip chart: one row per member, a circle where the account opened, a coloured tick
-    where it first used each identifier kind."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    created = pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed")
-    order = (
-        pd.DataFrame({"account_id": members["account_id"].astype(str), "created": created})
-        .sort_values(["created", "account_id"], na_position="last")
-        .reset_index(drop=True)
-    )
-    if order["created"].isna().all() and uses.empty:
-        return None
-    row_of = {a: i for i, a in enumerate(order["account_id"])}
-    n = len(order)
-    fig = Figure(figsize=(9, float(np.clip(1.4 + 0.22 * n, 2.4, 10))), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    known = order.dropna(subset=["created"])
-    ax.scatter(known["created"], known.index, marker="o", s=36, c="#263238", zorder=3, label="account opened")
-    colours = kind_colours(sorted(uses["kind"].astype(str).unique()))
-    for kind, group in uses.groupby(uses["kind"].astype(str)):
-        rows = group["account_id"].astype(str).map(row_of)
-        ax.scatter(group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2)
-    ax.invert_yaxis()
-    if n <= 40:
-        ax.set_yticks(range(n), [_short(a) for a in order["account_id"]], fontsize=8)
-    else:
-        ax.set_yticks([])
-        ax.set_ylabel(f"{n} members, by opening date")
-    ax.grid(axis="x", color="#e0e0e0")
-    ax.set_title("Account openings and first use of identifiers", fontsize=10, loc="left")
-    handles = [Line2D([], [], marker="o", ls="", color="#263238", label="account opened")] + [
-        Line2D([], [], marker="|", ls="", ms=10, mew=2, color=c, label=f"first used {k.replace('_', ' ')}")
-        for k, c in colours.items()
-    ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-    fig.autofmt_xdate()
-    for text in ax.get_yticklabels():
-        text.set_parse_math(False)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*[Gg]lyph.*missing.*")
-        fig.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
-
-
-def _short(text: str, limit: int = 24) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def _graph_png(graph: nx.DiGraph | None) -> bytes | None:
     if graph is None:
         return None
@@ -365,7 +305,7 @@ def _sections(ring: dict, members, identifiers, flows, decisions, audit, graph, 
         "decisions": _table(decisions, "decisions", DECISION_COLUMNS),
         "audit": _table(audit, "audit", AUDIT_COLUMNS),
         "graph_png": _graph_png(graph),
-        "timeline_png": _timeline_png(members, uses),
+        "timeline_png": timeline_png(members, uses),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "graph_notes": [str(n) for n in _notes(graph)],
     }
@@ -459,9 +399,7 @@ def _img(png: bytes, alt: str) -> str:
 def render_html(doc: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (pictures inline as data: URIs, no scripts)."""
     e = html.escape
-    csp = (
-        f"default-src 'none'; img-src data:; style-src {_csp_hash(_REPORT_STYLE)}; base-uri 'none'; form-action 'none'"
-    )
+    csp = f"default-src 'none'; img-src data:; style-src {csp_hash(_REPORT_STYLE)}; base-uri 'none'; form-action 'none'"
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n',
@@ -621,7 +559,7 @@ def write_report(
         raise ExportError(f"report file {str(path)!r} must end in .html, .htm or .md (got {suffix or 'no suffix'!r})")
     doc = _sections(ring, members, identifiers, flows, decisions, audit, graph, first_seen)
     if suffix in (".html", ".htm"):
-        with _atomic_paths([path]) as (temp,):
+        with atomic_paths([path]) as (temp,):
             temp.write_text(render_html(doc), encoding="utf-8")
         return [path]
     base = path.name[: -len(path.suffix)]
@@ -636,7 +574,7 @@ def write_report(
         _md_link(present["graph"][0].name) if "graph" in present else None,
         _md_link(present["timeline"][0].name) if "timeline" in present else None,
     )
-    with _atomic_paths(targets) as temps:
+    with atomic_paths(targets) as temps:
         temps[0].write_text(text, encoding="utf-8")
         for temp, (_, png) in zip(temps[1:], present.values()):
             temp.write_bytes(png)
