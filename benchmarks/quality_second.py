@@ -35,9 +35,7 @@ CITY_GROUPS = (*GROUP_KINDS, "late_payer", "ungrouped")
 
 def cli(db: Path, *args: str) -> str:
     """Run one ``fraudgraph`` command as a user would; its stdout."""
-    done = subprocess.run(
-        [sys.executable, "-m", "fraudgraph", "--db", str(db), *args], capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-m", "fraudgraph", "--db", str(db), *args], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"fraudgraph {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
@@ -129,9 +127,7 @@ def shared_kinds(links: pd.DataFrame, accounts: pd.Index) -> str:
     if per_key.empty:
         return "nothing"
     best = per_key.groupby(level="kind").agg(["max", "size"])
-    return ", ".join(
-        f"{k} {int(r['max'])}/{len(accounts)} ({int(r['size'])} keys)" for k, r in best.iterrows()
-    )
+    return ", ".join(f"{k} {int(r['max'])}/{len(accounts)} ({int(r['size'])} keys)" for k, r in best.iterrows())
 
 
 def describe_misses(run: dict, top: int) -> list[str]:

@@ -331,9 +331,7 @@ def test_node_link_json_is_strict_json_and_round_trips(tmp_path, graph, prepared
 
 def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:
     """Rebuild the graph from the CSV pair, typing each column by the export schema."""
-    typed = {
-        **{f"{n}_known": bool for s in subgraph.NODE_SCHEMAS.values() for n, k in s.items() if k is float}
-    }
+    typed = {**{f"{n}_known": bool for s in subgraph.NODE_SCHEMAS.values() for n, k in s.items() if k is float}}
     for schema in [*subgraph.NODE_SCHEMAS.values(), *subgraph.EDGE_SCHEMAS.values()]:
         typed.update(schema)
     convert = {str: str, float: float, int: int, bool: lambda s: {"True": True, "False": False}[s]}
@@ -350,9 +348,7 @@ def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:
     edges = pd.read_csv(edges_path, dtype=str, keep_default_na=False)
     for row in edges.to_dict("records"):
         names = set(subgraph.EDGE_SCHEMAS[row["edge_type"]])
-        G.add_edge(
-            row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names}
-        )
+        G.add_edge(row["source"], row["target"], **{k: convert[typed[k]](v) for k, v in row.items() if k in names})
     return G
 
 

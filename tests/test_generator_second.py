@@ -111,9 +111,7 @@ def test_sleeper_rings_burst_share_card_and_address_and_have_spent_but_not_defau
 
 
 def test_instrument_rings_share_only_payment_instruments(keyed):
-    ring = keyed[keyed["ring_kind"] == "instrument_only"].drop_duplicates(
-        ["ring_id", "kind", "key", "account_id"]
-    )
+    ring = keyed[keyed["ring_kind"] == "instrument_only"].drop_duplicates(["ring_id", "kind", "key", "account_id"])
     users = ring.groupby(["ring_id", "kind", "key"])["account_id"].transform("size")
     assert set(ring.loc[users >= 2, "kind"]) <= {"card", "bank_account"}
     assert (users >= 2).any()

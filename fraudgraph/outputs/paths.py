@@ -43,9 +43,7 @@ def atomic_paths(targets: list[Path]) -> Iterator[list[Path]]:
     try:
         for target in targets:
             if not target.parent.is_dir():
-                raise ExportError(
-                    f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist"
-                )
+                raise ExportError(f"cannot write {str(target)!r}: directory {str(target.parent)!r} does not exist")
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             os.close(fd)
             temps.append(Path(name))

@@ -108,9 +108,7 @@ def render_png(
     title = plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
     center = plain_label(H.graph.get("center") or "", 90)
     counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
-    ax.set_title(
-        f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left"
-    ).set_parse_math(False)
+    ax.set_title(f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left").set_parse_math(False)
     _draw_legend(fig, ax, colours, risk_cmap)
     _fit_view(ax, pos)
     with warnings.catch_warnings():
@@ -291,9 +289,7 @@ def timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    created = pd.to_datetime(
-        members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed"
-    )
+    created = pd.to_datetime(members.get("created_at", pd.Series(dtype=object)), errors="coerce", format="mixed")
     order = (
         pd.DataFrame({"account_id": members["account_id"].astype(str), "created": created})
         .sort_values(["created", "account_id"], na_position="last")
@@ -311,9 +307,7 @@ def timeline_png(members: pd.DataFrame, uses: pd.DataFrame) -> bytes | None:
     colours = kind_colours(sorted(uses["kind"].astype(str).unique()))
     for kind, group in uses.groupby(uses["kind"].astype(str)):
         rows = group["account_id"].astype(str).map(row_of)
-        ax.scatter(
-            group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2
-        )
+        ax.scatter(group["first_seen"], rows, marker="|", s=140, linewidths=2, c=colours.get(kind, "#999"), zorder=2)
     ax.invert_yaxis()
     if n <= 40:
         ax.set_yticks(range(n), [_short(a) for a in order["account_id"]], fontsize=8)

@@ -101,8 +101,7 @@ def digit_chars(values: np.ndarray, width: int) -> np.ndarray:
 def join_chars(rows: int, *pieces) -> np.ndarray:
     """Concatenate character matrices and constant byte strings column-wise."""
     columns = [
-        np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (rows, len(p))) if isinstance(p, bytes) else p
-        for p in pieces
+        np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (rows, len(p))) if isinstance(p, bytes) else p for p in pieces
     ]
     return np.concatenate(columns, axis=1)
 

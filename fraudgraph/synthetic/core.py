@@ -132,9 +132,7 @@ class BuilderCore:
         if kind in (CARD, BANK):
             return rng.choice(3, p=[0.5, 0.3, 0.2], size=count)
         if kind == NATIONAL_ID:
-            return rng.choice(3, p=[0.6, 0.3, 0.1], size=count) + (
-                (rng.random(count) < 0.01).astype(np.int64) << 2
-            )
+            return rng.choice(3, p=[0.6, 0.3, 0.1], size=count) + ((rng.random(count) < 0.01).astype(np.int64) << 2)
         if kind == DEVICE:
             return (rng.random(count) < 0.08).astype(np.int64)
         return np.zeros(count, dtype=np.int64)
@@ -159,9 +157,7 @@ class BuilderCore:
         outside = (when <= created) | (when >= self.as_of)
         if outside.any():
             life = np.maximum(self.as_of - 2 - created[outside], 1)
-            when[outside] = (
-                created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
-            )
+            when[outside] = created[outside] + 1 + (life * self.rng.random(int(outside.sum()))).astype(np.int64)
         return when
 
     def txn(self, payer, counterparty, to_account, amount, when, status=None) -> None:

@@ -106,9 +106,7 @@ class FraudSteps(BuilderCore):
         self.created[members] = created
         shareable = [DEVICE, ADDRESS, CARD, EMAIL, PHONE, NATIONAL_ID, IP]
         if strength == 2:
-            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [
-                x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5
-            ]
+            kinds = [DEVICE, ADDRESS, CARD, EMAIL, IP] + [x for x in (PHONE, NATIONAL_ID) if rng.random() < 0.5]
         elif strength == 1:
             kinds = list(rng.choice(shareable, 3, replace=False))
         else:
@@ -166,9 +164,7 @@ class FraudSteps(BuilderCore):
         ip = self.alloc(IP, 1)
         link_prob = (0.75, 0.85, 0.95)[strength]
         # ...that suddenly, within days, log in from the same new devices and IP and add one payout account.
-        bank_users = self.share(
-            victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims))
-        )
+        bank_users = self.share(victims, BANK, payout, link_prob, 0.0, taken + self.days(0, 0.2, len(victims)))
         if strength >= 1 or rng.random() < 0.5:
             self.share(victims, IP, ip, link_prob, 0.0, taken)
         if strength >= 1:
@@ -254,9 +250,7 @@ class FraudSteps(BuilderCore):
         amount_in = np.round(rng.lognormal(np.log(450), 0.6, len(victim)), 2)
         when_in = self.as_of - self.days(5, 60, len(victim))
         self.txn(victim, mule_in, True, amount_in, when_in)
-        received = np.bincount(
-            np.repeat(np.arange(len(receivers)), n_in), weights=amount_in, minlength=len(receivers)
-        )
+        received = np.bincount(np.repeat(np.arange(len(receivers)), n_in), weights=amount_in, minlength=len(receivers))
         if len(mules):
             n_out = rng.integers(1, 4, len(mules))
             payer = np.repeat(mules, n_out)

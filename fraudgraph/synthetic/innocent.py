@@ -277,9 +277,7 @@ class InnocentSteps(BuilderCore):
         moved = rng.random(len(sizes)) < 0.15
         movers = moved[group] & (rng.random(len(members)) < 0.85)
         move_day = self.as_of - self.days(3, 60, len(sizes))
-        new_offices = self.new_addresses(
-            self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1
-        )
+        new_offices = self.new_addresses(self.new_buildings(len(sizes)), rng.integers(100, 2000, len(sizes)), 1)
         when = move_day[group[movers]] + self.days(0, 4, int(movers.sum()))
         self.link(members[movers], IP, self.alloc(IP, len(sizes))[group[movers]], when)
         at_new = movers & (rng.random(len(members)) < 0.6)
@@ -296,9 +294,7 @@ class InnocentSteps(BuilderCore):
         def hub(kind, group_kind, n_hubs, share, exponent, entities, at_signup=0.0):
             users = accounts[rng.random(n) < share]
             which = rng.choice(n_hubs, len(users), p=popularity(n_hubs, exponent))
-            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(
-                np.int64
-            )
+            seen = self.created[users] + ((self.as_of - self.created[users]) * rng.random(len(users))).astype(np.int64)
             signup = rng.random(len(users)) < at_signup
             seen[signup] = self.created[users[signup]] + self.days(0, 0.05, int(signup.sum()))
             self.link(users, kind, entities[which], seen)
@@ -328,15 +324,12 @@ class InnocentSteps(BuilderCore):
                 second,
                 kind,
                 reused,
-                np.maximum(self.created[second], self.created[first] + 400 * DAY)
-                + self.days(0, 200, len(second)),
+                np.maximum(self.created[second], self.created[first] + 400 * DAY) + self.days(0, 200, len(second)),
             )
         for kind, share in ((EMAIL, 0.01), (PHONE, 0.01), (ADDRESS, 0.004)):
             users = accounts[rng.random(n) < share]
             junk = JUNK_BASE + rng.integers(0, len(JUNK_VALUES[kind]), len(users))
-            self.link(
-                users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users))
-            )
+            self.link(users, kind, junk, self.created[users] + self.days(0, 30, len(users)), np.zeros(len(users)))
 
     def credit_behaviour(self) -> None:
         """Late payers and people who max their cards, unconnected to anything fraudulent."""
@@ -344,9 +337,7 @@ class InnocentSteps(BuilderCore):
         legit = np.arange(self.n_fraud, self.n)
         late = legit[rng.random(len(legit)) < 0.035]
         self.overdue[late] = np.minimum(1 + rng.geometric(1 / 25, len(late)), 120)
-        self.balance[late] = np.round(
-            self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2
-        )
+        self.balance[late] = np.round(self.limit[late] * np.minimum(rng.beta(8, 2, len(late)) * 1.05, 1.08), 2)
         self.set_group(late, "late_payer", self.next_group_numbers("late_payer", len(late)))
         maxed = legit[rng.random(len(legit)) < 0.02]
         self.balance[maxed] = np.round(self.limit[maxed] * rng.uniform(0.95, 1.03, len(maxed)), 2)
@@ -488,9 +479,7 @@ class InnocentSteps(BuilderCore):
         status = np.zeros(n, dtype=np.int8)
         status[rng.random(n) < 0.03] = 2
         status[self.repeat_first[rng.random(len(self.repeat_first)) < 0.4]] = 2
-        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | (
-            (self.overdue > 90) & (rng.random(n) < 0.4)
-        )
+        suspended = ((self.label == 1) & (rng.random(n) < 0.85)) | ((self.overdue > 90) & (rng.random(n) < 0.4))
         suspended |= rng.random(n) < 0.003
         status[suspended] = 1
         return status

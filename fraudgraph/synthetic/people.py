@@ -725,9 +725,7 @@ class Spellings:
             hex_chars(((b >> np.uint64(48)) & np.uint64(0x3FFF)) | np.uint64(0x8000), 4, upper), b"-",
             hex_chars(b, 12, upper),
         )  # fmt: skip
-        return in_row_order(
-            len(ent), [(rows_android, chars_to_text(android_ids)), (rows_uuid, chars_to_text(uuids))]
-        )
+        return in_row_order(len(ent), [(rows_android, chars_to_text(android_ids)), (rows_uuid, chars_to_text(uuids))])
 
     def render_phones(self, ent, var):
         x = spread(ent, 800 * 800 * 10000, self.salt)
@@ -864,14 +862,10 @@ class Spellings:
                 out.append(f"{num} {name.title()} {abbr}.{unit}, {city_name}, {state} {zip_code}")
             elif style == 1:
                 unit = f" {('APT', 'STE')[u]} {a}" if a else ""
-                out.append(
-                    f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}"
-                )
+                out.append(f"{num} {name.upper()} {full.upper()}{unit} {city_name.upper()} {state} {zip_code}")
             elif style == 2:
                 unit = f" #{a}" if a else ""
-                out.append(
-                    f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}"
-                )
+                out.append(f"{num} {name} {full.lower()}{unit}, {city_name.lower()} {state.lower()} {zip_code}")
             else:
                 unit = f", {('Apt.', 'Ste.')[u]} {a}" if a else ""
                 out.append(f"{num} {name.title()} {full}{unit}, {city_name} {state} {zip_code}")

@@ -144,9 +144,7 @@ def generate_world(
     account_ids, number_of, order = _account_ids(b)
     accounts = _accounts_frame(b, account_ids, order, status)
     links = _links_frame(b, account_ids, number_of)
-    transactions = (
-        _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
-    )
+    transactions = _transactions_frame(b, account_ids, number_of) if with_transactions else _empty_transactions()
     truth = _truth_frame(b, account_ids, order)
     return World(accounts=accounts, links=links, transactions=transactions, truth=truth)
 
@@ -199,9 +197,7 @@ def _account_ids(b: WorldBuilder) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     return _prefixed_numbers("A", number_of, width), number_of, np.argsort(number_of)
 
 
-def _accounts_frame(
-    b: WorldBuilder, account_ids: pa.Array, order: np.ndarray, status: np.ndarray
-) -> pd.DataFrame:
+def _accounts_frame(b: WorldBuilder, account_ids: pa.Array, order: np.ndarray, status: np.ndarray) -> pd.DataFrame:
     """accounts.csv: one row per account, in id order."""
     return _frame(
         {
@@ -309,9 +305,7 @@ def _transactions_frame(b: WorldBuilder, account_ids: pa.Array, number_of: np.nd
     keep = ~(to_account & (cp == payer))  # nobody pays themselves
     payer, cp, to_account, amount, when, status = (a[keep] for a in (payer, cp, to_account, amount, when, status))
     order = np.lexsort((cp, number_of[payer], when))
-    payer, cp, to_account, amount, when, status = (
-        a[order] for a in (payer, cp, to_account, amount, when, status)
-    )
+    payer, cp, to_account, amount, when, status = (a[order] for a in (payer, cp, to_account, amount, when, status))
     merchant_numbers = spread(np.arange(b.n_merchants), 1_000_000, b.salt ^ 0x3E2C)
     parties = concat([account_ids, _prefixed_numbers("M", merchant_numbers, 6)])
     party = np.where(to_account, cp, b.n + cp)
