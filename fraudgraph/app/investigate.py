@@ -136,8 +136,8 @@ def subgraph(
         center = f"ring {ring} ({len(seeds)} accounts)"
         reasons = view["ring"].get("reasons") or []
     else:
-        hood = ws.neighbourhood([account], hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
-        seeds = [account]
+        hood = ws.neighbourhood([str(account)], hops=hops, max_nodes=max_nodes, hub_threshold=hub_threshold)
+        seeds = [str(account)]
         title = f"Account {account}"
         center = f"account {account}, {hops} hop(s)"
         sc = ws.table("account_scores", account_id=account)

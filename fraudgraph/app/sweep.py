@@ -187,7 +187,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
         else []
     )
     actions = decisions["action"].value_counts().to_dict()
-    summary = {
+    summary: dict[str, Any] = {
         "accounts": int(len(accounts)),
         "links": int(len(links)),
         "transactions": int(len(transactions)),

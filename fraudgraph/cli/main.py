@@ -26,6 +26,7 @@ import click
 
 from fraudgraph import __version__
 from fraudgraph.errors import FraudGraphError, LockedError
+from fraudgraph.workspace.base import Workspace
 
 EX_TEMPFAIL = 75
 log = logging.getLogger("fraudgraph")
@@ -143,6 +144,7 @@ class Context(dict):
     def workspace(self, *, create: bool = False):
         if "ws" in self:
             return self["ws"]
+        ws: Workspace
         if self.get("neo4j"):
             from fraudgraph.workspace.neo4j.store import connect
 

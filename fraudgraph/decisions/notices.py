@@ -131,7 +131,7 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
     action = decision.get("action")
     if action not in ("restrict", "suspend"):
         raise ValueError(f"notices are only sent for restrict or suspend, got action {action!r}")
-    category = notice_category(decision.get("trigger"))
+    category = notice_category(str(decision.get("trigger")))
     cfg = policy.data["notices"]
     currency = cfg["currency"]
     reasons = decision.get("reasons")

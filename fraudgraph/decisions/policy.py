@@ -522,7 +522,7 @@ def _account_ties(
     account's own reasons name no identifier and ``ring_reasons`` is given (a ring member), the
     ring's evidence and codes stand in for the account's.
     """
-    kept, dropped = reasons, []
+    kept, dropped = reasons, list[Any]()
     if exempt_ids:
         kept = []
         for reason in reasons:
@@ -620,8 +620,12 @@ class _Columns:
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
 
-    def __getattr__(self, name: str) -> Any:  # for mypy: columns are set dynamically
+    # Columns are set step by step; these tell type checkers any attribute may be read or set.
+    def __getattr__(self, name: str) -> Any:
         raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__[name] = value
 
 
 def evaluate(

@@ -54,12 +54,20 @@ def _require_accounts(ws: Workspace, account_ids: list[str]) -> None:
             raise NotFoundError(f"no account {account_id!r} in the workspace")
 
 
+def _hub_note(hub_rows: pd.DataFrame) -> str:
+    """The note naming the first few hub identifiers shown but not expanded, and counting the rest."""
+    shown = ", ".join(
+        f"{k} {v} ({n:,} accounts)"
+        for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(_HUBS_NAMED).itertuples(index=False)
+    )
+    more = f" and {len(hub_rows) - _HUBS_NAMED} more" if len(hub_rows) > _HUBS_NAMED else ""
+    return f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}"
+
+
 def neighbourhood(
     ws: Workspace, account_ids: list[str], *, hops: int, max_nodes: int, hub_threshold: int
 ) -> Neighbourhood:
     """See ``Workspace.neighbourhood``."""
-    from fraudgraph.workspace.base import Neighbourhood
-
     seeds = list(dict.fromkeys(account_ids))
     _require_accounts(ws, seeds)
     hubs = ws.hub_keys()
@@ -119,12 +127,7 @@ def neighbourhood(
     ident["expanded"] = [identifiers.get((k, v), False) for k, v in zip(ident["kind"], ident["key"])]
     hub_rows = ident[ident["is_hub"]]
     if len(hub_rows):
-        shown = ", ".join(
-            f"{k} {v} ({n:,} accounts)"
-            for k, v, n in hub_rows[["kind", "key", "n_accounts"]].head(_HUBS_NAMED).itertuples(index=False)
-        )
-        more = f" and {len(hub_rows) - _HUBS_NAMED} more" if len(hub_rows) > _HUBS_NAMED else ""
-        notes.append(f"{len(hub_rows)} hub identifier(s) shown but not expanded: {shown}{more}")
+        notes.append(_hub_note(hub_rows))
     if truncated:
         notes.append(f"neighbourhood capped at {max_nodes} nodes; not every account within {hops} hop(s) is shown")
     uses = uses.assign(first_seen=pd.to_datetime(uses["first_seen"]).astype("datetime64[ns]"))
@@ -164,7 +167,7 @@ def shortest_path(ws: Workspace, a: str, b: str, *, max_hops: int, hub_threshold
         n_of = dict(zip(zip(counts["kind"], counts["key"]), counts["n_accounts"]))
         usable = []
         for acc, k, v in zip(uses["account_id"], uses["kind"], uses["key"]):
-            node = ("identifier", k, v)
+            node: tuple = ("identifier", k, v)
             if node in parent or (k, v) in hubs or n_of.get((k, v), 0) > hub_threshold:
                 continue
             parent[node] = ("account", acc)

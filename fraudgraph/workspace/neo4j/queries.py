@@ -223,6 +223,7 @@ def _scan(text: str, path: Path) -> tuple[set[str], int]:
                 i = j + 1
             elif nxt and (_IDENT_START.match(nxt) or nxt.isdigit()):
                 m = _IDENT.match(text, i + 1)
+                assert m is not None  # nxt starts an identifier
                 params.add(m.group(0))
                 i = m.end()
             else:
