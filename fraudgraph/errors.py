@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 
 class FraudGraphError(Exception):
-    """Base class of every error fraudgraph raises on purpose."""
+    """Base class of every error fraudgraph raises on purpose.
+
+    ``setting`` names the setting the user can change to fix it ("config", "note", "engine", ...),
+    in the library's words; a front end (the CLI's flags, the workbench's fields) says where that
+    setting is. Messages themselves never name a command-line flag.
+    """
+
+    def __init__(self, *args: object, setting: str | None = None) -> None:
+        super().__init__(*args)
+        self.setting = setting
 
 
 @dataclass(frozen=True)

@@ -313,3 +313,23 @@ def test_usage_and_workspace_mistakes_are_clear(db_copy, tmp_path):
     r = run("--db", db_copy, "review", acc, "--confirm-fraud", "--dismiss", "--note", "x", ok=False)
     assert r.exit_code == 2
     assert json.loads(run("--db", db_copy, "audit", acc, "--format", "json").stdout)[-1]["event"] != "review_dismiss"
+
+
+def test_library_errors_name_the_setting_and_the_cli_adds_its_flag(db_copy):
+    """The library says "note must not be empty"; only the CLI knows the flag is --note."""
+    from fraudgraph.app.analyst import review
+    from fraudgraph.errors import FraudGraphError
+    from fraudgraph.workspace.sqlite import SqliteWorkspace
+
+    dec = json.loads(run("--db", db_copy, "decisions", "--format", "json").stdout)
+    flagged = dec[0]["account_id"]
+    with SqliteWorkspace(db_copy) as ws:
+        try:
+            review(ws, flagged, "dismiss", note="   ", actor="ana")
+        except FraudGraphError as e:
+            assert "--" not in str(e) and e.setting == "note"
+        else:
+            raise AssertionError("an empty note was accepted")
+    r = run("--db", db_copy, "review", flagged, "--dismiss", "--note", "   ", ok=False)
+    assert r.exit_code == 1
+    assert error_line(r) == "Error: note must not be empty: say why, it goes into the audit trail (--note)"

@@ -99,7 +99,7 @@ def _change(
 
 def _require_note(text: str, what: str) -> str:
     if not text or not text.strip():
-        raise FraudGraphError(f"{what} must not be empty: say why, it goes into the audit trail")
+        raise FraudGraphError(f"{what} must not be empty: say why, it goes into the audit trail", setting=what)
     return text.strip()
 
 
@@ -112,7 +112,7 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
     """
     if verdict not in VERDICTS:
         raise ValueError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
-    note = _require_note(note, "--note")
+    note = _require_note(note, "note")
     account, state, decision = _current(ws, account_id)
     at = _now()
     evidence = (decision or {}).get("evidence") or state.get("evidence")
@@ -172,7 +172,7 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
 
 def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
     """Suspend an account by hand. Sweeps never lift a manual suspension."""
-    reason = _require_note(reason, "--reason")
+    reason = _require_note(reason, "reason")
     _, state, decision = _current(ws, account_id)
     if state["status"] == "suspended" and state["action"] == "suspend" and state["manual"]:
         raise FraudGraphError(f"account {account_id} is already suspended by an analyst")
@@ -195,7 +195,7 @@ def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
 
 def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
     """Reinstate an account by hand: active, original credit limit; sweeps keep it so."""
-    reason = _require_note(reason, "--reason")
+    reason = _require_note(reason, "reason")
     account, state, decision = _current(ws, account_id)
     original = state.get("original_credit_limit")
     if original is None or (isinstance(original, float) and np.isnan(original)):

@@ -78,7 +78,8 @@ def _check_kinds(links: pd.DataFrame, config) -> None:
     if unknown:
         raise FraudGraphError(
             f"the workspace holds links of kind {unknown[0]!r} but no weight is declared for it; pass the "
-            "workspace configuration that declares it (--config FILE or FRAUDGRAPH_CONFIG)"
+            "workspace configuration that declares it",
+            setting="config",
         )
 
 

@@ -190,7 +190,7 @@ class FraudGraphGroup(click.Group):
             click.echo(f"Error: {e}", err=True)
             ctx.exit(EX_TEMPFAIL)
         except FraudGraphError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"Error: {error_line(e)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -1212,6 +1212,21 @@ def demo(obj, n_accounts, seed, keep):
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+# Where each library setting named by an error is given on the command line.
+FLAG_OF_SETTING = {
+    "config": "--config FILE or FRAUDGRAPH_CONFIG",
+    "note": "--note",
+    "reason": "--reason",
+    "engine": "--engine",
+}
+
+
+def error_line(error: FraudGraphError) -> str:
+    """An error as the CLI prints it: the library's words, plus the flag that changes the setting."""
+    flag = FLAG_OF_SETTING.get(error.setting or "")
+    return f"{error} ({flag})" if flag else str(error)
 
 
 def main() -> None:

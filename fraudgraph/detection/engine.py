@@ -89,7 +89,7 @@ def resolve_engine(ws, requested: str = "python") -> str:
     if ok:
         return "gds"
     if requested == "gds":
-        raise WorkspaceError(f"--engine gds: {why}; use --engine python (or auto)")
+        raise WorkspaceError(f"the GDS engine cannot run: {why}; use the python engine (or auto)", setting="engine")
     log.info("engine auto: %s; running the python engine", why)
     return "python"
 
