@@ -1199,150 +1199,176 @@ def plan_changes(
     ts = pd.Timestamp(at)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    # Only accounts with an action, an evidence hash or a state row can change: a few percent.
-    # Everyone else was never acted on and still is not, so skip them up front.
+    p = _change_columns(current, _could_change(current, decisions), accounts)
+    _new_limits_and_status(p, policy)
+    skip = p.manual | (p.prev_status == "closed") | (p.source_status == "closed")
+    changed = ~skip & (
+        (p.new_action != p.prev_action)
+        | (p.new_trigger != p.prev_trigger)
+        | (p.new_evidence != p.prev_evidence)
+        | p.limit_changed
+    )
+    rows = np.flatnonzero(changed)
+    audit_rows, notice_rows = [], []
+    for i in rows.tolist():
+        audit_rows.append(_audit_row(p, i, policy, ts=ts, sweep_id=sweep_id, actor=actor))
+        if audit_rows[-1]["event"] == "escalate" and p.new_action[i] in _LIMITING:
+            notice_rows.append(_notice_row(p, i, policy, ts=ts, sweep_id=sweep_id))
+    audit = pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
+    audit["at"] = audit["at"].astype("datetime64[ns]")
+    notices = pd.DataFrame(notice_rows, columns=NOTICE_COLUMNS)
+    notices["created_at"] = notices["created_at"].astype("datetime64[ns]")
+    return Changes(state=_state_frame(p, rows, ts, sweep_id), audit=audit, notices=notices)
+
+
+def _could_change(current: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Only accounts with an action, an evidence hash or a state row can change: a few percent.
+    Everyone else was never acted on and still is not, so they are skipped up front."""
     could_change = decisions["action"].ne("none").to_numpy(dtype=bool) | decisions["evidence"].fillna("").ne(
         ""
     ).to_numpy(dtype=bool)
     if len(current):
         could_change |= decisions["account_id"].isin(current["account_id"]).to_numpy(dtype=bool)
-    decisions = decisions.loc[could_change]
+    return decisions.loc[could_change]
+
+
+def _change_columns(current: pd.DataFrame, decisions: pd.DataFrame, accounts: pd.DataFrame | None) -> _Columns:
+    """The new decision, the previous state and the source's own columns, per candidate account."""
     ids = decisions["account_id"].astype(object).to_numpy()
     cpos = _align(ids, current["account_id"], "current account state") if len(current) else np.full(len(ids), -1)
     had_state = cpos >= 0
-
-    new_action = decisions["action"].astype(object).to_numpy()
-    new_trigger = decisions["trigger"].astype(object).to_numpy()
-    new_evidence = decisions["evidence"].astype(object).fillna("").to_numpy()
-    source_limit = decisions["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan)
-
-    prev_action = _column(current, cpos, "action", "none")
-    prev_trigger = _column(current, cpos, "trigger", "none")
-    prev_evidence = _column(current, cpos, "evidence", "")
-    manual = _column(current, cpos, "manual", False).astype(bool)
-
-    source_status = np.full(len(ids), "active", dtype=object)
-    balance = np.full(len(ids), np.nan)
-    overdue = np.full(len(ids), np.nan)
+    p = _Columns(
+        ids=ids,
+        new_action=decisions["action"].astype(object).to_numpy(),
+        new_trigger=decisions["trigger"].astype(object).to_numpy(),
+        new_evidence=decisions["evidence"].astype(object).fillna("").to_numpy(),
+        source_limit=decisions["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan),
+        prev_action=_column(current, cpos, "action", "none"),
+        prev_trigger=_column(current, cpos, "trigger", "none"),
+        prev_evidence=_column(current, cpos, "evidence", ""),
+        manual=_column(current, cpos, "manual", False).astype(bool),
+        scores=decisions["score"].to_numpy(dtype=np.float64, na_value=np.nan),
+        reasons=decisions["reasons"].to_numpy(dtype=object),
+        source_status=np.full(len(ids), "active", dtype=object),
+        balance=np.full(len(ids), np.nan),
+        overdue=np.full(len(ids), np.nan),
+    )
     if accounts is not None and len(accounts):
         apos = _align(ids, accounts["account_id"], "accounts")
-        source_status = _column(accounts, apos, "status", "active")
-        balance = _column(accounts, apos, "balance", np.nan, np.float64)
-        overdue = _column(accounts, apos, "overdue_days", np.nan, np.float64)
+        p.source_status = _column(accounts, apos, "status", "active")
+        p.balance = _column(accounts, apos, "balance", np.nan, np.float64)
+        p.overdue = _column(accounts, apos, "overdue_days", np.nan, np.float64)
     prev_status = _column(current, cpos, "status", None)
-    prev_status = np.where(had_state & ~pd.isna(prev_status), prev_status, source_status).astype(object)
+    p.prev_status = np.where(had_state & ~pd.isna(prev_status), prev_status, p.source_status).astype(object)
+    p.prev_limit = np.where(had_state, _column(current, cpos, "credit_limit", np.nan, np.float64), p.source_limit)
+    p.stored_original = _column(current, cpos, "original_credit_limit", np.nan, np.float64)
+    return p
 
-    prev_limit = np.where(had_state, _column(current, cpos, "credit_limit", np.nan, np.float64), source_limit)
-    stored_original = _column(current, cpos, "original_credit_limit", np.nan, np.float64)
-    prev_limited = np.isin(prev_action, _LIMITING)
+
+def _new_limits_and_status(p: _Columns, policy: Policy) -> None:
+    """New credit limits (from the pre-restriction base) and statuses, and what a sweep lifts."""
+    p.prev_limited = np.isin(p.prev_action, _LIMITING)
     # The limit the policy works from: the source's current limit, or the one recorded before a
     # sweep first limited the account (so restrictions never compound run after run).
-    base = np.where(prev_limited & ~np.isnan(stored_original), stored_original, source_limit)
-    base = np.where(np.isnan(base), prev_limit, base)
+    base = np.where(p.prev_limited & ~np.isnan(p.stored_original), p.stored_original, p.source_limit)
+    p.base = np.where(np.isnan(base), p.prev_limit, base)
 
-    new_limit = base.copy()
-    restrict = new_action == "restrict"
-    suspend = new_action == "suspend"
-    new_limit[restrict] = restricted_limit(base[restrict], policy)
-    frozen_from = np.where(prev_limited, prev_limit, base)
-    new_limit[suspend] = suspended_limit(frozen_from[suspend], policy)
-    new_limited = restrict | suspend
-    limit_changed = (prev_limited | new_limited) & ~_same_limit(prev_limit, new_limit)
+    p.new_limit = p.base.copy()
+    restrict = p.new_action == "restrict"
+    suspend = p.new_action == "suspend"
+    p.new_limit[restrict] = restricted_limit(p.base[restrict], policy)
+    frozen_from = np.where(p.prev_limited, p.prev_limit, p.base)
+    p.new_limit[suspend] = suspended_limit(frozen_from[suspend], policy)
+    p.new_limited = restrict | suspend
+    p.limit_changed = (p.prev_limited | p.new_limited) & ~_same_limit(p.prev_limit, p.new_limit)
 
-    new_status = prev_status.copy()
-    new_status[suspend] = "suspended"
+    p.new_status = p.prev_status.copy()
+    p.new_status[suspend] = "suspended"
     # A sweep lifts only a suspension a sweep imposed: never one the source system reports.
-    lifted = (prev_action == "suspend") & ~suspend & (prev_status == "suspended") & (source_status != "suspended")
-    new_status[lifted] = "active"
-
-    skip = manual | (prev_status == "closed") | (source_status == "closed")
-    changed = ~skip & (
-        (new_action != prev_action) | (new_trigger != prev_trigger) | (new_evidence != prev_evidence) | limit_changed
+    p.lifted = (
+        (p.prev_action == "suspend") & ~suspend & (p.prev_status == "suspended") & (p.source_status != "suspended")
     )
-    rows = np.flatnonzero(changed)
+    p.new_status[p.lifted] = "active"
 
-    scores = decisions["score"].to_numpy(dtype=np.float64, na_value=np.nan)
-    reasons = decisions["reasons"].to_numpy(dtype=object)
-    audit_rows, notice_rows = [], []
-    for i in rows:
-        before, after = SEVERITY.get(prev_action[i], 0), SEVERITY.get(new_action[i], 0)
-        if after > before:
-            event = "escalate"
-        elif after < before:
-            event = "de_escalate"
-        elif limit_changed[i]:
-            event = "limit_change"
-        else:
-            event = "update"
-        note = f"trigger {new_trigger[i]}"
-        if lifted[i]:
-            note = "suspension lifted by sweep; status active"
-        if prev_limited[i] and not new_limited[i] and not np.isnan(new_limit[i]):
-            note += f"; limit restored to {new_limit[i]:,.2f}"
-        elif limit_changed[i]:
-            note += f"; limit {prev_limit[i]:,.2f} -> {new_limit[i]:,.2f}"
-        audit_rows.append(
-            {
-                "at": ts,
-                "sweep_id": sweep_id,
-                "actor": actor,
-                "account_id": ids[i],
-                "event": event,
-                "previous_action": prev_action[i],
-                "new_action": new_action[i],
-                "previous_status": prev_status[i],
-                "new_status": new_status[i],
-                "previous_limit": prev_limit[i],
-                "new_limit": new_limit[i],
-                "score": scores[i],
-                "reasons": json.dumps(reasons[i] if isinstance(reasons[i], list) else [], default=str),
-                "policy_hash": policy.hash,
-                "note": note,
-            }
-        )
-        if event == "escalate" and new_action[i] in _LIMITING:
-            notice = build_notice(
-                {"account_id": ids[i], "balance": balance[i], "overdue_days": overdue[i]},
-                {
-                    "action": new_action[i],
-                    "trigger": new_trigger[i],
-                    "new_credit_limit": new_limit[i],
-                    "reasons": reasons[i],
-                },
-                policy,
-            )
-            notice_rows.append(
-                {
-                    "notice_id": f"{sweep_id}:{ids[i]}",
-                    "sweep_id": sweep_id,
-                    "account_id": ids[i],
-                    "created_at": ts,
-                    "category": notice["category"],
-                    "action": notice["action"],
-                    "subject": notice["subject"],
-                    "body": notice["body"],
-                    "customer_actions": json.dumps(notice["customer_actions"]),
-                    "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
-                }
-            )
 
-    state = pd.DataFrame(
+def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_id: str, actor: str) -> dict:
+    """The audit row of one account's change: the event, before and after, and why."""
+    before, after = SEVERITY.get(p.prev_action[i], 0), SEVERITY.get(p.new_action[i], 0)
+    if after > before:
+        event = "escalate"
+    elif after < before:
+        event = "de_escalate"
+    elif p.limit_changed[i]:
+        event = "limit_change"
+    else:
+        event = "update"
+    note = f"trigger {p.new_trigger[i]}"
+    if p.lifted[i]:
+        note = "suspension lifted by sweep; status active"
+    if p.prev_limited[i] and not p.new_limited[i] and not np.isnan(p.new_limit[i]):
+        note += f"; limit restored to {p.new_limit[i]:,.2f}"
+    elif p.limit_changed[i]:
+        note += f"; limit {p.prev_limit[i]:,.2f} -> {p.new_limit[i]:,.2f}"
+    reasons = p.reasons[i]
+    return {
+        "at": ts,
+        "sweep_id": sweep_id,
+        "actor": actor,
+        "account_id": p.ids[i],
+        "event": event,
+        "previous_action": p.prev_action[i],
+        "new_action": p.new_action[i],
+        "previous_status": p.prev_status[i],
+        "new_status": p.new_status[i],
+        "previous_limit": p.prev_limit[i],
+        "new_limit": p.new_limit[i],
+        "score": p.scores[i],
+        "reasons": json.dumps(reasons if isinstance(reasons, list) else [], default=str),
+        "policy_hash": policy.hash,
+        "note": note,
+    }
+
+
+def _notice_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_id: str) -> dict:
+    """The customer notice of an account escalated into restrict or suspend."""
+    notice = build_notice(
+        {"account_id": p.ids[i], "balance": p.balance[i], "overdue_days": p.overdue[i]},
         {
-            "account_id": ids[rows],
-            "action": new_action[rows],
-            "trigger": new_trigger[rows],
-            "status": new_status[rows],
-            "credit_limit": new_limit[rows],
-            "original_credit_limit": base[rows],
+            "action": p.new_action[i],
+            "trigger": p.new_trigger[i],
+            "new_credit_limit": p.new_limit[i],
+            "reasons": p.reasons[i],
+        },
+        policy,
+    )
+    return {
+        "notice_id": f"{sweep_id}:{p.ids[i]}",
+        "sweep_id": sweep_id,
+        "account_id": p.ids[i],
+        "created_at": ts,
+        "category": notice["category"],
+        "action": notice["action"],
+        "subject": notice["subject"],
+        "body": notice["body"],
+        "customer_actions": json.dumps(notice["customer_actions"]),
+        "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
+    }
+
+
+def _state_frame(p: _Columns, rows: np.ndarray, ts: pd.Timestamp, sweep_id: str) -> pd.DataFrame:
+    """The account-state rows to upsert for the changed accounts."""
+    return pd.DataFrame(
+        {
+            "account_id": p.ids[rows],
+            "action": p.new_action[rows],
+            "trigger": p.new_trigger[rows],
+            "status": p.new_status[rows],
+            "credit_limit": p.new_limit[rows],
+            "original_credit_limit": p.base[rows],
             "manual": np.zeros(len(rows), dtype=bool),
-            "evidence": new_evidence[rows],
+            "evidence": p.new_evidence[rows],
             "updated_at": pd.Series([ts] * len(rows), dtype="datetime64[ns]"),
             "sweep_id": [sweep_id] * len(rows),
         },
         columns=STATE_COLUMNS,
     )
-    audit = pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
-    audit["at"] = audit["at"].astype("datetime64[ns]")
-    notices = pd.DataFrame(notice_rows, columns=NOTICE_COLUMNS)
-    notices["created_at"] = notices["created_at"].astype("datetime64[ns]")
-    return Changes(state=state, audit=audit, notices=notices)
