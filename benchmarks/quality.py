@@ -21,7 +21,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from fraudgraph.app.quality import evaluate
+from fraudgraph.app.quality import evaluate_quality
 from fraudgraph.detection.pipeline import detect
 from fraudgraph.detection.scoring import DEFAULT_TIERS, default_actions
 from fraudgraph.ingest.normalize import canonical_keys
@@ -47,7 +47,7 @@ def run_one(n_accounts: int, seed: int, detect_seed: int = 0) -> dict:
     seconds = time.perf_counter() - t
     actions = default_actions(det.account_scores.set_index("account_id")["score"])
     labelled = accounts.loc[accounts["label"].notna(), "account_id"]
-    result = evaluate(world.truth, det.account_scores, actions, det.ring_members, labelled_accounts=labelled)
+    result = evaluate_quality(world.truth, det.account_scores, actions, det.ring_members, labelled_accounts=labelled)
     result["seconds"] = seconds
     # Ring members the detector put in no candidate ring: the generator ties every ring member to
     # its ring, so these are members whose only tie the detector does not use (e.g. one capped as
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    parser.add_argument("--json", action="store_true", help="print the full evaluate() results as JSON lines")
+    parser.add_argument("--json", action="store_true", help="print the full evaluate_quality() results as JSON lines")
     args = parser.parse_args(argv)
     print(f"default tiers: {DEFAULT_TIERS}", file=sys.stderr)
     rows = []

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fraudgraph.app.quality import FLAG_ACTIONS, evaluate
+from fraudgraph.app.quality import FLAG_ACTIONS, evaluate_quality
 from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.second import GROUP_KINDS, TACTICS, generate_city, write_city
 
@@ -61,7 +61,7 @@ def run_one(n: int, seed: int, work: Path) -> dict:
     members = decisions.loc[decisions["ring_id"] != "", ["ring_id", "account_id"]]
     labelled = world.accounts.loc[world.accounts["label"] != "", "account_id"]
     truth = world.truth.astype({"is_fraud": bool})
-    result = evaluate(truth, decisions[["account_id"]], decisions, members, labelled_accounts=labelled)
+    result = evaluate_quality(truth, decisions[["account_id"]], decisions, members, labelled_accounts=labelled)
     result["early"] = early_stage_recall(truth, decisions)
     result["monitor_rates"] = monitor_rates(truth, decisions)
     result["seconds"] = {"generate": t1 - t0, "load": t2 - t1, "sweep": t3 - t2}
@@ -69,7 +69,7 @@ def run_one(n: int, seed: int, work: Path) -> dict:
 
 
 def effective_actions(truth: pd.DataFrame, decisions: pd.DataFrame) -> pd.Series:
-    """The fraud finding per account, as evaluate() counts it (credit triggers mapped by score)."""
+    """The fraud finding per account, as evaluate_quality() counts it (credit triggers mapped by score)."""
     from fraudgraph.app.quality import FRAUD_TRIGGERS
     from fraudgraph.detection.scoring import default_actions
 

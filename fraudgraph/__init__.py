@@ -41,7 +41,7 @@ _LAZY = {
     "write_report": ("fraudgraph.outputs.report", "write_report"),
     "generate_world": ("fraudgraph.synthetic.world", "generate_world"),
     "write_world": ("fraudgraph.synthetic.world", "write_world"),
-    "evaluate_quality": ("fraudgraph.app.quality", "evaluate"),
+    "evaluate_quality": ("fraudgraph.app.quality", "evaluate_quality"),
 }
 
 

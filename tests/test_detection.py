@@ -188,7 +188,7 @@ def test_without_transactions_balances_and_arrears_still_convict(world):
 
 
 def test_generated_world_quality():
-    from fraudgraph.app.quality import evaluate
+    from fraudgraph.app.quality import evaluate_quality
     from fraudgraph.synthetic.world import generate_world
 
     w = generate_world(4000, seed=21)
@@ -196,7 +196,7 @@ def test_generated_world_quality():
     accounts["label"] = accounts["label"].astype(object).where(accounts["label"].isin(["fraud", "legit"]), None)
     links = w.links.assign(key=canonical_keys(w.links["kind"], w.links["value"]))
     result = detect(accounts, links, w.transactions, seed=0)
-    quality = evaluate(w.truth, result.account_scores, actions_of(result), result.ring_members)
+    quality = evaluate_quality(w.truth, result.account_scores, actions_of(result), result.ring_members)
     review = quality["accounts"]["review_or_worse"]
     assert review["precision"] >= 0.9 and review["recall"] >= 0.8
     assert quality["false_flags"].get("household", {"rate": 0.0})["rate"] < 0.01

@@ -1,4 +1,4 @@
-"""evaluate() computes known numbers on a toy truth."""
+"""evaluate_quality() computes known numbers on a toy truth."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from fraudgraph.app.quality import evaluate, evaluation_table, read_truth
+from fraudgraph.app.quality import evaluate_quality, evaluation_table, read_truth
 from fraudgraph.errors import FraudGraphError
 
 
@@ -36,7 +36,7 @@ def toy():
 
 
 def test_account_precision_and_recall(toy):
-    r = evaluate(*toy)
+    r = evaluate_quality(*toy)
     review = r["accounts"]["review_or_worse"]
     assert (review["tp"], review["fp"], review["fn"]) == (3, 1, 3)
     assert review["precision"] == pytest.approx(0.75) and review["recall"] == pytest.approx(0.5)
@@ -46,7 +46,7 @@ def test_account_precision_and_recall(toy):
 
 
 def test_ring_level_and_per_kind(toy):
-    r = evaluate(*toy)
+    r = evaluate_quality(*toy)
     # R-1 is flagged (3 of 4 review or worse) and all fraud: T1 found, R-1 correct. R-2 is not flagged.
     assert r["rings"]["n_planted"] == 2 and r["rings"]["n_found"] == 1 and r["rings"]["recall"] == 0.5
     assert r["rings"]["n_flagged"] == 1 and r["rings"]["precision"] == 1.0
@@ -56,7 +56,7 @@ def test_ring_level_and_per_kind(toy):
 
 
 def test_false_flags_per_innocent_group(toy):
-    r = evaluate(*toy)
+    r = evaluate_quality(*toy)
     assert r["false_flags"]["household"] == {
         "n_accounts": 2,
         "flagged": 1,
@@ -69,7 +69,7 @@ def test_false_flags_per_innocent_group(toy):
 
 
 def test_labelled_accounts_are_reported_apart(toy):
-    r = evaluate(*toy, labelled_accounts=["f1", "f2"])
+    r = evaluate_quality(*toy, labelled_accounts=["f1", "f2"])
     assert r["unlabelled"]["n_accounts"] == 8 and r["unlabelled"]["n_fraud"] == 4
     assert r["unlabelled"]["review_or_worse"]["tp"] == 1
 
@@ -77,12 +77,12 @@ def test_labelled_accounts_are_reported_apart(toy):
 def test_actions_may_come_as_a_decisions_frame(toy):
     truth, scores, actions, members = toy
     decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy()})
-    assert evaluate(truth, scores, decisions, members) == evaluate(*toy)
+    assert evaluate_quality(truth, scores, decisions, members) == evaluate_quality(*toy)
 
 
 def test_nothing_flagged_gives_nan_precision_not_a_crash(toy):
     truth, scores, actions, members = toy
-    r = evaluate(truth, scores, pd.Series("none", index=actions.index), members)
+    r = evaluate_quality(truth, scores, pd.Series("none", index=actions.index), members)
     assert math.isnan(r["accounts"]["review_or_worse"]["precision"])
     assert r["accounts"]["review_or_worse"]["recall"] == 0.0
 
@@ -90,9 +90,9 @@ def test_nothing_flagged_gives_nan_precision_not_a_crash(toy):
 def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
     truth, scores, actions, members = toy
     with pytest.raises(ValueError, match="is_fraud"):
-        evaluate(truth.drop(columns=["is_fraud"]), scores, actions, members)
+        evaluate_quality(truth.drop(columns=["is_fraud"]), scores, actions, members)
     with pytest.raises(ValueError, match="none is among"):
-        evaluate(truth.assign(account_id="zz" + truth["account_id"]), scores, actions, members)
+        evaluate_quality(truth.assign(account_id="zz" + truth["account_id"]), scores, actions, members)
     path = tmp_path / "truth.csv"
     path.write_text("account_id,label\na,1\n")
     with pytest.raises(FraudGraphError, match="is_fraud"):
@@ -100,7 +100,7 @@ def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
 
 
 def test_table_flattens_every_metric(toy):
-    table = evaluation_table(evaluate(*toy))
+    table = evaluation_table(evaluate_quality(*toy))
     assert {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags"} == set(table["section"])
     row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
     assert row["value"].iloc[0] == 0.5
@@ -110,8 +110,10 @@ def test_credit_actions_in_decisions_are_not_fraud_flags(toy):
     truth, scores, actions, members = toy
     decisions = pd.DataFrame({"account_id": actions.index, "action": actions.to_numpy(), "trigger": "fraud_ring"})
     decisions.loc[decisions["account_id"] == "x2", ["action", "trigger"]] = ["restrict", "overdue"]
-    assert evaluate(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
-    assert evaluate(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
+    assert evaluate_quality(truth, scores, decisions, members)["false_flags"]["late_payer"]["flagged"] == 0
+    assert (
+        evaluate_quality(truth, scores, decisions, members, triggers=None)["false_flags"]["late_payer"]["flagged"] == 1
+    )
 
 
 @pytest.fixture
@@ -135,7 +137,7 @@ def with_lone(toy):
 
 
 def test_recall_is_over_ring_fraud_and_lone_fraud_is_reported_apart(with_lone):
-    r = evaluate(*with_lone)
+    r = evaluate_quality(*with_lone)
     review = r["accounts"]["review_or_worse"]
     # Ring fraud f1-f4, m1-m2: 3 of 6 flagged. The flagged lone fraudster is a true positive.
     assert r["accounts"]["recall_over"] == "ring_fraud"
@@ -149,7 +151,27 @@ def test_recall_is_over_ring_fraud_and_lone_fraud_is_reported_apart(with_lone):
 
 def test_truth_without_rings_makes_recall_over_all_fraud(with_lone):
     truth, scores, actions, members = with_lone
-    r = evaluate(truth.drop(columns=["ring_id", "ring_kind"]), scores, actions, members)
+    r = evaluate_quality(truth.drop(columns=["ring_id", "ring_kind"]), scores, actions, members)
     review = r["accounts"]["review_or_worse"]
     assert r["accounts"]["recall_over"] == "all_fraud" and r["lone"]["n_accounts"] == 0
     assert review["recall"] == pytest.approx(4 / 8) == review["all_fraud_recall"]
+
+
+def test_early_stage_rings_get_their_own_recall():
+    """Rings caught before any member is overdue are reported apart (truth column early_stage)."""
+    truth = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "e"],
+            "is_fraud": [True, True, True, True, False],
+            "ring_id": ["T1", "T1", "T2", "T2", ""],
+            "early_stage": [True, True, False, False, False],
+        }
+    )
+    scores = pd.DataFrame({"account_id": list("abcde")})
+    actions = pd.Series(["review", "none", "suspend", "suspend", "none"], index=list("abcde"))
+    members = pd.DataFrame({"ring_id": ["R-1", "R-1"], "account_id": ["c", "d"]})
+    result = evaluate_quality(truth, scores, actions, members)
+    assert result["early_stage"] == {"n_accounts": 2, "flagged": 1, "recall": 0.5}
+    table = evaluation_table(result)
+    assert ("early_stage", "ring_fraud", "recall", 0.5) in set(map(tuple, table.itertuples(index=False)))
+    assert evaluate_quality(truth.drop(columns="early_stage"), scores, actions, members)["early_stage"] == {}

@@ -487,7 +487,9 @@ def test_resolve_engine_fails_clearly_without_gds_and_auto_falls_back():
 
     no_gds = FakeGds(procedures=())
     assert resolve_engine(no_gds, "python") == "python" and not no_gds.calls
-    with pytest.raises(WorkspaceError, match="the GDS engine cannot run: GDS procedures not available on bolt://gds:7687"):
+    with pytest.raises(
+        WorkspaceError, match="the GDS engine cannot run: GDS procedures not available on bolt://gds:7687"
+    ):
         resolve_engine(no_gds, "gds")
     assert resolve_engine(no_gds, "auto") == "python"
     assert detect_engine(FakeGds()) == "gds" and resolve_engine(FakeGds(), "gds") == "gds"

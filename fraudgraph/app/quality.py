@@ -94,7 +94,7 @@ def _prf(predicted: np.ndarray, fraud: np.ndarray, ring_fraud: np.ndarray) -> di
     }
 
 
-def evaluate(
+def evaluate_quality(
     truth: pd.DataFrame,
     account_scores: pd.DataFrame,
     actions: pd.Series | pd.DataFrame,
@@ -140,26 +140,13 @@ def evaluate(
     >>> scores = pd.DataFrame({"account_id": ["a", "b", "c", "d"]})
     >>> actions = pd.Series(["suspend", "none", "review", "none"], index=["a", "b", "c", "d"])
     >>> members = pd.DataFrame({"ring_id": ["R-1", "R-1"], "account_id": ["a", "c"]})
-    >>> r = evaluate(truth, scores, actions, members)
+    >>> r = evaluate_quality(truth, scores, actions, members)
     >>> r["accounts"]["review_or_worse"]["precision"], r["accounts"]["review_or_worse"]["recall"]
     (0.5, 0.5)
     >>> r["false_flags"]["household"]["rate"]
     1.0
     """
-    missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
-    if missing:
-        raise ValueError(
-            f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)"
-        )
-    account_ids = account_scores["account_id"].astype(str)
-    t = truth.assign(account_id=truth["account_id"].astype(str)).drop_duplicates("account_id").set_index("account_id")
-    unknown = t.index.difference(pd.Index(account_ids))
-    if len(unknown) == len(t) and len(t):
-        raise ValueError(
-            f"truth names {len(t)} accounts and none is among the {len(account_ids)} scored accounts "
-            f"(first: {unknown[0]!r}); is it the truth file of this data set?"
-        )
-    index = pd.Index(account_ids.to_numpy()).union(t.index)
+    t, index = _truth_by_account(truth, account_scores)
     is_fraud = pd.Series(False, index=index)
     is_fraud[t.index] = _as_bool(t["is_fraud"])
     act = _actions_by_account(actions, account_scores, triggers).reindex(index).fillna("none").astype(str)
@@ -194,10 +181,58 @@ def evaluate(
         "flagged": int((flagged & lone).sum()),
         "suspended": int((suspended & lone).sum()),
     }
-
-    # Rings: a detected ring is flagged when most of its members are review or worse.
+    result["early_stage"] = _early_stage(t, index, flagged, ring_fraud)
     flagged_s = pd.Series(flagged, index=index)
-    fraud_s = pd.Series(fraud, index=index)
+    planted = (
+        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
+    )
+    result["rings"], found_by_ring = _ring_metrics(
+        ring_members, flagged_s, pd.Series(fraud, index=index), planted, cover
+    )
+    result["ring_kinds"] = _ring_kind_metrics(planted, flagged_s, found_by_ring)
+    result["false_flags"] = _false_flags(t, index, fraud, flagged, suspended)
+    return result
+
+
+def _truth_by_account(truth: pd.DataFrame, account_scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """The truth indexed by account id, and the union of scored and true accounts."""
+    missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
+    if missing:
+        raise ValueError(
+            f"truth lacks column(s) {missing}; expected {', '.join(TRUTH_REQUIRED)} (as written by `fraudgraph generate`)"
+        )
+    account_ids = account_scores["account_id"].astype(str)
+    t = truth.assign(account_id=truth["account_id"].astype(str)).drop_duplicates("account_id").set_index("account_id")
+    unknown = t.index.difference(pd.Index(account_ids))
+    if len(unknown) == len(t) and len(t):
+        raise ValueError(
+            f"truth names {len(t)} accounts and none is among the {len(account_ids)} scored accounts "
+            f"(first: {unknown[0]!r}); is it the truth file of this data set?"
+        )
+    return t, pd.Index(account_ids.to_numpy()).union(t.index)
+
+
+def _early_stage(t: pd.DataFrame, index: pd.Index, flagged: np.ndarray, ring_fraud: np.ndarray) -> dict:
+    """Recall over ring fraud whose ring has no overdue member yet (truth column ``early_stage``):
+    the rings a lender must act on before the loss. Empty when the truth does not say."""
+    if "early_stage" not in t.columns:
+        return {}
+    early = pd.Series(False, index=index)
+    early[t.index] = _as_bool(t["early_stage"])
+    mask = early.to_numpy() & ring_fraud
+    n = int(mask.sum())
+    return {
+        "n_accounts": n,
+        "flagged": int(flagged[mask].sum()),
+        "recall": float(flagged[mask].mean()) if n else float("nan"),
+    }
+
+
+def _ring_metrics(
+    ring_members: pd.DataFrame, flagged_s: pd.Series, fraud_s: pd.Series, planted: pd.DataFrame, cover: float
+) -> tuple[dict, dict[str, bool]]:
+    """Rings: a detected ring is flagged when most of its members are review or worse; a planted
+    ring is found when one flagged detected ring holds more than ``cover`` of its members."""
     rm = ring_members[["ring_id", "account_id"]].assign(account_id=ring_members["account_id"].astype(str))
     rm = rm.assign(
         flagged=flagged_s.reindex(rm["account_id"]).fillna(False).to_numpy(bool),
@@ -208,10 +243,6 @@ def evaluate(
     )
     flagged_rings = per_ring.index[per_ring["flagged"] > 0.5]
     correct = int((per_ring.loc[flagged_rings, "fraud"] > cover).sum())
-
-    planted = (
-        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
-    )
     planted_ring = planted["ring_id"].astype(str) if len(planted) else pd.Series(dtype=str)
     in_flagged = rm[rm["ring_id"].isin(flagged_rings)].drop_duplicates("account_id").set_index("account_id")["ring_id"]
     found_by_ring: dict[str, bool] = {}
@@ -225,7 +256,7 @@ def evaluate(
         found_by_ring = (share > cover).to_dict()
     n_planted = len(found_by_ring)
     n_found = int(sum(found_by_ring.values()))
-    result["rings"] = {
+    return {
         "n_planted": n_planted,
         "n_found": n_found,
         "recall": n_found / n_planted if n_planted else float("nan"),
@@ -233,26 +264,37 @@ def evaluate(
         "n_flagged": int(len(flagged_rings)),
         "n_correct": correct,
         "precision": correct / len(flagged_rings) if len(flagged_rings) else float("nan"),
-    }
+    }, found_by_ring
 
-    result["ring_kinds"] = {}
-    if "ring_kind" in t.columns and len(planted):
-        kind_of = planted["ring_kind"].fillna("").astype(str)
-        ring_kind = pd.Series(kind_of.to_numpy(), index=planted_ring.to_numpy())
-        ring_kind = ring_kind[~ring_kind.index.duplicated()]
-        for kind in sorted(k for k in kind_of.unique() if k):
-            members = planted.index[kind_of.to_numpy() == kind]
-            rings_of_kind = ring_kind.index[ring_kind.to_numpy() == kind]
-            found = sum(found_by_ring.get(r, False) for r in rings_of_kind)
-            fl = flagged_s.reindex(members).fillna(False).to_numpy(bool)
-            result["ring_kinds"][kind] = {
-                "n_accounts": int(len(members)),
-                "account_recall": float(fl.mean()) if len(members) else float("nan"),
-                "n_rings": int(len(rings_of_kind)),
-                "ring_recall": found / len(rings_of_kind) if len(rings_of_kind) else float("nan"),
-            }
 
-    result["false_flags"] = {}
+def _ring_kind_metrics(planted: pd.DataFrame, flagged_s: pd.Series, found_by_ring: dict[str, bool]) -> dict:
+    """Per planted ring kind: accounts, account recall, rings, ring recall."""
+    out: dict = {}
+    if "ring_kind" not in planted.columns or not len(planted):
+        return out
+    planted_ring = planted["ring_id"].astype(str)
+    kind_of = planted["ring_kind"].fillna("").astype(str)
+    ring_kind = pd.Series(kind_of.to_numpy(), index=planted_ring.to_numpy())
+    ring_kind = ring_kind[~ring_kind.index.duplicated()]
+    for kind in sorted(k for k in kind_of.unique() if k):
+        members = planted.index[kind_of.to_numpy() == kind]
+        rings_of_kind = ring_kind.index[ring_kind.to_numpy() == kind]
+        found = sum(found_by_ring.get(r, False) for r in rings_of_kind)
+        fl = flagged_s.reindex(members).fillna(False).to_numpy(bool)
+        out[kind] = {
+            "n_accounts": int(len(members)),
+            "account_recall": float(fl.mean()) if len(members) else float("nan"),
+            "n_rings": int(len(rings_of_kind)),
+            "ring_recall": found / len(rings_of_kind) if len(rings_of_kind) else float("nan"),
+        }
+    return out
+
+
+def _false_flags(
+    t: pd.DataFrame, index: pd.Index, fraud: np.ndarray, flagged: np.ndarray, suspended: np.ndarray
+) -> dict:
+    """Per innocent group kind: accounts, flagged (review or worse) and suspended, with rates."""
+    out: dict = {}
     innocent = ~fraud
     group = (
         t["group_kind"].fillna("").astype(str).reindex(index).fillna("")
@@ -263,18 +305,18 @@ def evaluate(
     for kind in sorted(group[innocent].unique()):
         mask = innocent & (group.to_numpy() == kind)
         n = int(mask.sum())
-        result["false_flags"][kind] = {
+        out[kind] = {
             "n_accounts": n,
             "flagged": int(flagged[mask].sum()),
             "rate": float(flagged[mask].mean()) if n else float("nan"),
             "suspended": int(suspended[mask].sum()),
             "suspend_rate": float(suspended[mask].mean()) if n else float("nan"),
         }
-    return result
+    return out
 
 
 def evaluation_table(result: dict) -> pd.DataFrame:
-    """Flatten an ``evaluate`` result into rows of (section, name, metric, value) for printing."""
+    """Flatten an ``evaluate_quality`` result into rows of (section, name, metric, value) for printing."""
     rows = []
     for scope in ("accounts", "unlabelled"):
         block = result[scope]
@@ -283,6 +325,8 @@ def evaluation_table(result: dict) -> pd.DataFrame:
                 rows.append((scope, tier, metric, value))
     for metric, value in result["lone"].items():
         rows.append(("lone", "all", metric, value))
+    for metric, value in result.get("early_stage", {}).items():
+        rows.append(("early_stage", "ring_fraud", metric, value))
     for metric, value in result["rings"].items():
         rows.append(("rings", "all", metric, value))
     for kind, block in result["ring_kinds"].items():
@@ -317,7 +361,7 @@ def evaluate_workspace(ws, truth_file) -> dict:
     truth = read_truth(truth_file)
     scores = ws.table("account_scores")
     if scores.empty:
-        raise FraudGraphError("the workspace has no sweep results yet; run `fraudgraph sweep` before evaluate")
+        raise FraudGraphError("the workspace has no sweep results yet: sweep it before evaluating")
     decisions = ws.table("decisions")
     keep = [c for c in ("account_id", "action", "trigger", "score") if c in decisions.columns]
     actions = decisions[keep] if len(decisions) else pd.Series("none", index=scores["account_id"])
@@ -328,6 +372,6 @@ def evaluate_workspace(ws, truth_file) -> dict:
         else []
     )
     try:
-        return evaluate(truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled)
+        return evaluate_quality(truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled)
     except ValueError as exc:
         raise FraudGraphError(f"truth file {str(truth_file)!r}: {exc}") from exc
