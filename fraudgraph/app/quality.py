@@ -147,35 +147,17 @@ def evaluate_quality(
     1.0
     """
     t, index = _truth_by_account(truth, account_scores)
-    is_fraud = pd.Series(False, index=index)
-    is_fraud[t.index] = _as_bool(t["is_fraud"])
+    fraud = pd.Series(_as_bool(t["is_fraud"]), index=t.index).reindex(index, fill_value=False).to_numpy(dtype=bool)
     act = _actions_by_account(actions, account_scores, triggers).reindex(index).fillna("none").astype(str)
     flagged = act.isin(FLAG_ACTIONS).to_numpy()
     suspended = (act == "suspend").to_numpy()
-    fraud = is_fraud.to_numpy()
-
-    in_ring = pd.Series(False, index=index)
-    if "ring_id" in t.columns:
-        in_ring[t.index] = (t["ring_id"].fillna("").astype(str).str.strip() != "").to_numpy()
-    ring_fraud = fraud & in_ring.to_numpy()
-    recall_over = "ring_fraud" if ring_fraud.any() else "all_fraud"
-    if recall_over == "all_fraud":
-        ring_fraud = fraud
+    ring_fraud, recall_over = _ring_fraud(t, index, fraud)
     lone = fraud & ~ring_fraud
 
     labelled = pd.Index([] if labelled_accounts is None else [str(a) for a in labelled_accounts])
-    unlabelled = ~index.isin(labelled)
     result: dict = {}
-    for name, mask in (("accounts", np.ones(len(index), bool)), ("unlabelled", unlabelled)):
-        result[name] = {
-            "n_accounts": int(mask.sum()),
-            "n_fraud": int(fraud[mask].sum()),
-            "n_ring_fraud": int(ring_fraud[mask].sum()),
-            "n_lone": int(lone[mask].sum()),
-            "recall_over": recall_over,
-            "review_or_worse": _prf(flagged[mask], fraud[mask], ring_fraud[mask]),
-            "suspend": _prf(suspended[mask], fraud[mask], ring_fraud[mask]),
-        }
+    for name, mask in (("accounts", np.ones(len(index), bool)), ("unlabelled", ~index.isin(labelled))):
+        result[name] = _account_metrics(mask, fraud, ring_fraud, lone, flagged, suspended, recall_over)
     result["lone"] = {
         "n_accounts": int(lone.sum()),
         "flagged": int((flagged & lone).sum()),
@@ -183,15 +165,45 @@ def evaluate_quality(
     }
     result["early_stage"] = _early_stage(t, index, flagged, ring_fraud)
     flagged_s = pd.Series(flagged, index=index)
-    planted = (
-        t[t.get("ring_id", pd.Series("", index=t.index)).fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
-    )
+    planted = t[t["ring_id"].fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
     result["rings"], found_by_ring = _ring_metrics(
         ring_members, flagged_s, pd.Series(fraud, index=index), planted, cover
     )
     result["ring_kinds"] = _ring_kind_metrics(planted, flagged_s, found_by_ring)
     result["false_flags"] = _false_flags(t, index, fraud, flagged, suspended)
     return result
+
+
+def _ring_fraud(t: pd.DataFrame, index: pd.Index, fraud: np.ndarray) -> tuple[np.ndarray, str]:
+    """Fraud in a planted ring (what recall is over), or all fraud when the truth names no rings."""
+    in_ring = pd.Series(False, index=index)
+    if "ring_id" in t.columns:
+        in_ring[t.index] = (t["ring_id"].fillna("").astype(str).str.strip() != "").to_numpy()
+    ring_fraud = fraud & in_ring.to_numpy()
+    if ring_fraud.any():
+        return ring_fraud, "ring_fraud"
+    return fraud, "all_fraud"
+
+
+def _account_metrics(
+    mask: np.ndarray,
+    fraud: np.ndarray,
+    ring_fraud: np.ndarray,
+    lone: np.ndarray,
+    flagged: np.ndarray,
+    suspended: np.ndarray,
+    recall_over: str,
+) -> dict:
+    """Counts, and precision / recall at review-or-worse and at suspend, over the accounts in ``mask``."""
+    return {
+        "n_accounts": int(mask.sum()),
+        "n_fraud": int(fraud[mask].sum()),
+        "n_ring_fraud": int(ring_fraud[mask].sum()),
+        "n_lone": int(lone[mask].sum()),
+        "recall_over": recall_over,
+        "review_or_worse": _prf(flagged[mask], fraud[mask], ring_fraud[mask]),
+        "suspend": _prf(suspended[mask], fraud[mask], ring_fraud[mask]),
+    }
 
 
 def _truth_by_account(truth: pd.DataFrame, account_scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:

@@ -130,19 +130,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     pol = policy if policy is not None else policy_mod.Policy.default()
 
     engine_used = resolve_engine(ws, engine)  # before the long read: a missing GDS fails at once
-    t = time.perf_counter()
-    accounts = ws.accounts()
-    links = ws.links()
-    transactions = ws.transactions()
-    times["read"] = time.perf_counter() - t
-    if accounts.empty:
-        raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
-    _check_kinds(links, config)
-    say(
-        f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
-        f"({times['read']:.1f}s)"
-    )
-
+    accounts, links, transactions = _read_inputs(ws, config, say, times)
     previous = ws.table("ring_members")
     detection = detect(
         accounts,
@@ -175,18 +163,71 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     )
     times["policy"] = time.perf_counter() - t
 
+    diff = _sweep_diff(previous, detection, changes)
+    summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    times["total"] = (finished - started).total_seconds()
+    summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
+    if not dry_run:
+        t = time.perf_counter()
+        sweep = {
+            "sweep_id": sweep_id,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "as_of": as_of_ts.isoformat(),
+            "seed": int(seed),
+            "engine": engine_used,
+            "policy_hash": pol.hash,
+            "dry_run": False,
+            "summary": summary,
+            "diff": diff,
+        }
+        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes))
+        times["write"] = time.perf_counter() - t
+        summary["seconds"]["write"] = round(times["write"], 3)
+    return SweepResult(
+        sweep_id=sweep_id,
+        as_of=as_of_ts,
+        dry_run=dry_run,
+        engine=engine_used,
+        summary=summary,
+        diff=diff,
+        decisions=decisions,
+        audit=changes.audit,
+        notices=changes.notices,
+        stage_seconds=times,
+    )
+
+
+def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The loaded accounts, links and transactions; an empty workspace or an undeclared kind fails here."""
+    t = time.perf_counter()
+    accounts = ws.accounts()
+    links = ws.links()
+    transactions = ws.transactions()
+    times["read"] = time.perf_counter() - t
+    if accounts.empty:
+        raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
+    _check_kinds(links, config)
+    say(
+        f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
+        f"({times['read']:.1f}s)"
+    )
+    return accounts, links, transactions
+
+
+def _sweep_diff(previous: pd.DataFrame, detection, changes) -> dict:
+    """Rings new / grown / shrunk / changed / dissolved since the last sweep, and accounts moved."""
     diff = diff_rings(previous, detection.ring_members)
+    audit = changes.audit
+    for key, event in (("accounts_escalated", "escalate"), ("accounts_de_escalated", "de_escalate")):
+        diff[key] = sorted(audit.loc[audit["event"] == event, "account_id"].tolist()) if len(audit) else []
+    return diff
+
+
+def _summary(accounts, links, transactions, detection, decisions, changes, diff: dict, engine_used: str) -> dict:
+    """The sweep's summary as stored in its history and printed by the CLI."""
     events = changes.audit["event"].value_counts().to_dict() if len(changes.audit) else {}
-    diff["accounts_escalated"] = (
-        sorted(changes.audit.loc[changes.audit["event"] == "escalate", "account_id"].tolist())
-        if len(changes.audit)
-        else []
-    )
-    diff["accounts_de_escalated"] = (
-        sorted(changes.audit.loc[changes.audit["event"] == "de_escalate", "account_id"].tolist())
-        if len(changes.audit)
-        else []
-    )
     actions = decisions["action"].value_counts().to_dict()
     summary: dict[str, Any] = {
         "accounts": int(len(accounts)),
@@ -204,55 +245,26 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
         "notices": int(len(changes.notices)),
         "engine": engine_used,
     }
+    return summary
 
+
+def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes) -> SweepRecord:
+    """Everything one sweep writes, in one record the workspace saves in one transaction."""
     ring_identifiers = getattr(detection, "ring_identifiers", None)
     if ring_identifiers is None:
         ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
-
-    finished = datetime.now(UTC).replace(tzinfo=None)
-    times["total"] = (finished - started).total_seconds()
-    summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
-    if not dry_run:
-        t = time.perf_counter()
-        ws.save_sweep(
-            SweepRecord(
-                sweep={
-                    "sweep_id": sweep_id,
-                    "started_at": started.isoformat(timespec="seconds"),
-                    "finished_at": finished.isoformat(timespec="seconds"),
-                    "as_of": as_of_ts.isoformat(),
-                    "seed": int(seed),
-                    "engine": engine_used,
-                    "policy_hash": pol.hash,
-                    "dry_run": False,
-                    "summary": summary,
-                    "diff": diff,
-                },
-                tables={
-                    "rings": detection.rings,
-                    "ring_members": detection.ring_members,
-                    "ring_identifiers": ring_identifiers,
-                    "account_scores": detection.account_scores,
-                    "hubs": detection.hubs,
-                    "decisions": decisions,
-                },
-                state=changes.state,
-                audit=changes.audit,
-                notices=changes.notices,
-                next_ring_number=detection.next_ring_number,
-            )
-        )
-        times["write"] = time.perf_counter() - t
-        summary["seconds"]["write"] = round(times["write"], 3)
-    return SweepResult(
-        sweep_id=sweep_id,
-        as_of=as_of_ts,
-        dry_run=dry_run,
-        engine=engine_used,
-        summary=summary,
-        diff=diff,
-        decisions=decisions,
+    return SweepRecord(
+        sweep=sweep,
+        tables={
+            "rings": detection.rings,
+            "ring_members": detection.ring_members,
+            "ring_identifiers": ring_identifiers,
+            "account_scores": detection.account_scores,
+            "hubs": detection.hubs,
+            "decisions": decisions,
+        },
+        state=changes.state,
         audit=changes.audit,
         notices=changes.notices,
-        stage_seconds=times,
+        next_ring_number=detection.next_ring_number,
     )
