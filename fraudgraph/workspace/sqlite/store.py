@@ -13,7 +13,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,6 +178,19 @@ _SECONDARY_INDEXES = [
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 
 
+# first_seen keeps the earliest sighting; an unknown date never replaces a known one; the newest key wins.
+_LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (account_id, kind, value) DO UPDATE SET
+        first_seen = CASE
+            WHEN excluded.first_seen IS NOT NULL
+                 AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
+            THEN excluded.first_seen ELSE links.first_seen END,
+        key = excluded.key
+    WHERE (excluded.first_seen IS NOT NULL
+           AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
+       OR links.key IS NOT excluded.key"""
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
@@ -280,77 +293,14 @@ class SqliteWorkspace(Workspace):
             deferred = [(name, sql) for name, table, sql in _SECONDARY_INDEXES if self._count(table) == 0]
             for name, _ in deferred:
                 self._db.execute(f"DROP INDEX IF EXISTS {name}")
-            before = self._count("accounts")
-            changes0 = self._db.total_changes
-            rows = zip(
-                acc["account_id"].tolist(),
-                _to_ns(acc["created_at"]),
-                _nullable(acc["credit_limit"].astype("float64").tolist()),
-                _nullable(acc["balance"].astype("float64").tolist()),
-                acc["overdue_days"].astype("int64").tolist(),
-                acc["status"].tolist(),
-                [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
-                acc["properties"].tolist(),
-            )
-            self._db.executemany(
-                _upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS),
-                rows,
-            )
-            summary.accounts_new = self._count("accounts") - before
-            summary.accounts_updated = self._db.total_changes - changes0 - summary.accounts_new
+            summary.accounts_new, summary.accounts_updated = self._counted("accounts", self._upsert_accounts, acc)
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
-
-            before = self._count("links")
-            changes0 = self._db.total_changes
-            n = len(links)
-            for start in range(0, n, _CHUNK):
-                part = links.iloc[start : start + _CHUNK]
-                rows = zip(
-                    part["account_id"].tolist(),
-                    part["kind"].tolist(),
-                    part["value"].tolist(),
-                    [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
-                    _to_ns(part["first_seen"]),
-                )
-                # first_seen keeps the earliest sighting; an unknown date never replaces a known one.
-                self._db.executemany(
-                    """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (account_id, kind, value) DO UPDATE SET
-                           first_seen = CASE
-                               WHEN excluded.first_seen IS NOT NULL
-                                    AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
-                               THEN excluded.first_seen ELSE links.first_seen END,
-                           key = excluded.key
-                       WHERE (excluded.first_seen IS NOT NULL
-                              AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
-                          OR links.key IS NOT excluded.key""",
-                    rows,
-                )
-                if n > _CHUNK:
-                    say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
-            summary.links_new = self._count("links") - before
-            summary.links_updated = self._db.total_changes - changes0 - summary.links_new
+            summary.links_new, summary.links_updated = self._counted("links", self._upsert_links, links, say)
             say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
-
             if len(txns):
-                before = self._count("transactions")
-                changes0 = self._db.total_changes
-                rows = zip(
-                    txns["txn_id"].tolist(),
-                    txns["account_id"].tolist(),
-                    txns["counterparty"].tolist(),
-                    txns["counterparty_kind"].tolist(),
-                    txns["amount"].astype("float64").tolist(),
-                    _to_ns(txns["timestamp"]),
-                    txns["status"].tolist(),
-                )
-                self._db.executemany(
-                    _upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS),
-                    rows,
-                )
-                summary.transactions_new = self._count("transactions") - before
-                summary.transactions_updated = self._db.total_changes - changes0 - summary.transactions_new
-                say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
+                new, updated = self._counted("transactions", self._upsert_transactions, txns)
+                summary.transactions_new, summary.transactions_updated = new, updated
+                say(f"transactions: {new:,} new, {updated:,} updated")
             if deferred:
                 say("indexing")
             for _, sql in deferred:
@@ -364,6 +314,55 @@ class SqliteWorkspace(Workspace):
                 (_now(), summary.source, _to_json(summary.as_dict())),
             )
         return summary
+
+    def _counted(self, table: str, upsert: Callable[..., None], *args: Any) -> tuple[int, int]:
+        """Run an upsert into ``table``; (rows new, rows updated) from the table count and SQLite's
+        change counter (an unchanged row is not counted: the upserts skip identical rows)."""
+        before = self._count(table)
+        changes0 = self._db.total_changes
+        upsert(*args)
+        new = self._count(table) - before
+        return new, self._db.total_changes - changes0 - new
+
+    def _upsert_accounts(self, acc: pd.DataFrame) -> None:
+        rows = zip(
+            acc["account_id"].tolist(),
+            _to_ns(acc["created_at"]),
+            _nullable(acc["credit_limit"].astype("float64").tolist()),
+            _nullable(acc["balance"].astype("float64").tolist()),
+            acc["overdue_days"].astype("int64").tolist(),
+            acc["status"].tolist(),
+            [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
+            acc["properties"].tolist(),
+        )
+        self._db.executemany(_upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS), rows)
+
+    def _upsert_links(self, links: pd.DataFrame, say: Callable[[str], None]) -> None:
+        n = len(links)
+        for start in range(0, n, _CHUNK):
+            part = links.iloc[start : start + _CHUNK]
+            rows = zip(
+                part["account_id"].tolist(),
+                part["kind"].tolist(),
+                part["value"].tolist(),
+                [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
+                _to_ns(part["first_seen"]),
+            )
+            self._db.executemany(_LINK_UPSERT, rows)
+            if n > _CHUNK:
+                say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
+
+    def _upsert_transactions(self, txns: pd.DataFrame) -> None:
+        rows = zip(
+            txns["txn_id"].tolist(),
+            txns["account_id"].tolist(),
+            txns["counterparty"].tolist(),
+            txns["counterparty_kind"].tolist(),
+            txns["amount"].astype("float64").tolist(),
+            _to_ns(txns["timestamp"]),
+            txns["status"].tolist(),
+        )
+        self._db.executemany(_upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS), rows)
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str) -> pd.DataFrame | None:
