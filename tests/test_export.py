@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudgraph.outputs import export, formats, png, subgraph
-from fraudgraph.outputs import html as html_view
+from fraudgraph.outputs import export, formats, html as html_view, png, subgraph
 from fraudgraph.outputs.export import (
     FORMATS,
     ExportError,

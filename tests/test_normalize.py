@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fraudgraph.ingest.normalize import NO_IDENTITY, NO_IDENTITY_KEYS, canonical_key, canonical_keys
 from fraudgraph.model.frames import IDENTIFIER_KINDS

@@ -6,8 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from fraudgraph.decisions.notices import build_notice, notice_category, repayment_plan
 from fraudgraph.decisions.policy import Policy, load_policy

@@ -8,19 +8,17 @@ evidence remembered so the same evidence does not flag it again.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import FraudGraphError, NotFoundError
+from fraudgraph.model.values import utc_now
 from fraudgraph.workspace.base import AUDIT_COLUMNS, STATE_COLUMNS, Workspace
 
 VERDICTS = ("confirm_fraud", "dismiss")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _current(ws: Workspace, account_id: str) -> tuple[dict, dict, dict | None]:
@@ -97,6 +95,14 @@ def _change(
     return pd.DataFrame([new], columns=STATE_COLUMNS), pd.DataFrame([audit], columns=AUDIT_COLUMNS)
 
 
+def _original_limit(state: dict, account: dict) -> Any:
+    """The limit an account goes back to: the one recorded before a sweep limited it, else the source's."""
+    original = state.get("original_credit_limit")
+    if original is None or (isinstance(original, float) and np.isnan(original)):
+        return account["credit_limit"]
+    return original
+
+
 def _require_note(text: str, what: str) -> str:
     if not text or not text.strip():
         raise FraudGraphError(f"{what} must not be empty: say why, it goes into the audit trail", setting=what)
@@ -114,7 +120,7 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
         raise ValueError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
     note = _require_note(note, "note")
     account, state, decision = _current(ws, account_id)
-    at = _now()
+    at = utc_now()
     evidence = (decision or {}).get("evidence") or state.get("evidence")
     score = (decision or {}).get("score")
     reasons = (decision or {}).get("reasons")
@@ -135,15 +141,12 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
         )
         label = (account_id, "fraud")
     else:
-        original = state.get("original_credit_limit")
-        if original is None or (isinstance(original, float) and np.isnan(original)):
-            original = account["credit_limit"]
         new_state, audit = _change(
             state,
             action="none",
             trigger="manual",
             status="active",
-            limit=original,
+            limit=_original_limit(state, account),
             manual=False,
             actor=actor,
             event="review_dismiss",
@@ -186,7 +189,7 @@ def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
         actor=actor,
         event="manual_suspend",
         note=reason,
-        at=_now(),
+        at=utc_now(),
         score=(decision or {}).get("score"),
     )
     ws.apply_manual(state=new_state, audit=audit)
@@ -197,20 +200,17 @@ def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dic
     """Reinstate an account by hand: active, original credit limit; sweeps keep it so."""
     reason = _require_note(reason, "reason")
     account, state, decision = _current(ws, account_id)
-    original = state.get("original_credit_limit")
-    if original is None or (isinstance(original, float) and np.isnan(original)):
-        original = account["credit_limit"]
     new_state, audit = _change(
         state,
         action="none",
         trigger="manual",
         status="active",
-        limit=original,
+        limit=_original_limit(state, account),
         manual=True,
         actor=actor,
         event="manual_reinstate",
         note=reason,
-        at=_now(),
+        at=utc_now(),
         score=(decision or {}).get("score"),
     )
     ws.apply_manual(state=new_state, audit=audit)

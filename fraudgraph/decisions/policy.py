@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudgraph.decisions.evidence import evidence_items as evidence_items
-from fraudgraph.decisions.evidence import format_money as format_money
+from fraudgraph.decisions.evidence import evidence_items as evidence_items, format_money as format_money
 from fraudgraph.decisions.notices import build_notice
 from fraudgraph.errors import PolicyError
 from fraudgraph.ingest.normalize import canonical_key

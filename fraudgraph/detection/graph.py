@@ -18,9 +18,11 @@ import scipy.sparse as sp
 
 # The detection settings live in the model layer (the workspace configuration builds them);
 # re-exported here for the stages that read them.
-from fraudgraph.model.config import DEFAULT_KIND_WEIGHTS as DEFAULT_KIND_WEIGHTS
-from fraudgraph.model.config import STRONG_KINDS as STRONG_KINDS
-from fraudgraph.model.config import DetectionConfig as DetectionConfig
+from fraudgraph.model.config import (
+    DEFAULT_KIND_WEIGHTS as DEFAULT_KIND_WEIGHTS,
+    STRONG_KINDS as STRONG_KINDS,
+    DetectionConfig as DetectionConfig,
+)
 from fraudgraph.model.frames import HUB_COLUMNS
 
 

@@ -33,6 +33,7 @@ from fraudgraph.model.frames import (
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
+    RESULT_COLUMNS as _RESULT_COLUMNS,
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
@@ -41,14 +42,7 @@ from fraudgraph.workspace.base import (
     SweepRecord,
     Workspace,
     dataset_source,
-)
-from fraudgraph.workspace.base import (
-    RESULT_COLUMNS as _RESULT_COLUMNS,
-)
-from fraudgraph.workspace.base import (
     from_json as _from_json,
-)
-from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 
