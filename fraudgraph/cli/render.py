@@ -1,0 +1,92 @@
+"""Output rendering for every command: tables, JSON and CSV on stdout; progress on stderr."""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from fraudgraph.model.values import jsonable
+
+
+def cell(v: Any, width: int = 60) -> str:
+    v = jsonable(v)
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+    if isinstance(v, list):
+        if v and all(isinstance(x, dict) and "code" in x for x in v):
+            v = ", ".join(x["code"] for x in v)
+        else:
+            v = ", ".join(str(x) for x in v)
+    if isinstance(v, dict):
+        v = json.dumps(v, ensure_ascii=False)
+    s = str(v).replace("\n", " ")
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
+    """Write records (a DataFrame, a list of dicts or one dict) in table, json or csv."""
+    import pandas as pd
+
+    single = isinstance(data, dict)
+    if isinstance(data, pd.DataFrame):
+        records = data.to_dict("records")
+        columns = columns or list(data.columns)
+    elif single:
+        records = [data]
+    else:
+        records = list(data)
+    if columns is None:
+        columns = list(records[0].keys()) if records else []
+    if fmt == "json":
+        out = [{c: jsonable(r.get(c)) for c in columns} for r in records]
+        click.echo(json.dumps(out[0] if single else out, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in records:
+            row = []
+            for c in columns:
+                v = jsonable(r.get(c))
+                row.append(
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("" if v is None else v)
+                )
+            w.writerow(row)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        if single:
+            width = max((len(c) for c in columns), default=0)
+            for c in columns:
+                click.echo(f"{c.ljust(width)}  {cell(records[0].get(c), 100)}")
+            return
+        if not records:
+            click.echo("(none)")
+            return
+        cells = [[cell(r.get(c)) for c in columns] for r in records]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+        click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+        click.echo("  ".join("-" * w for w in widths))
+        for row in cells:
+            click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def format_option(f: Callable) -> Callable:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(f)
+
+
+def progress_of(ctx_obj) -> Callable[[str], None] | None:
+    if ctx_obj.get("quiet"):
+        return None
+    return lambda msg: click.echo(msg, err=True)

@@ -1,0 +1,270 @@
+"""Commands that run and list sweeps: sweep, schedule, sweeps."""
+
+import json
+import signal
+import time
+from datetime import datetime
+
+import click
+
+from fraudgraph.cli.main import cli
+from fraudgraph.cli.render import emit, format_option, progress_of
+from fraudgraph.errors import FraudGraphError, LockedError
+from fraudgraph.model.values import jsonable
+
+
+def _load_policy(path):
+    from fraudgraph.decisions.policy import Policy, load_policy
+
+    return load_policy(path) if path else Policy.default()
+
+
+def _print_sweep(result, fmt: str) -> None:
+    s = result.summary
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                jsonable(
+                    {
+                        "sweep_id": result.sweep_id,
+                        "as_of": result.as_of,
+                        "dry_run": result.dry_run,
+                        "summary": s,
+                        "diff": result.diff,
+                    }
+                ),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if fmt == "csv":
+        emit(
+            [
+                {
+                    "sweep_id": result.sweep_id,
+                    "as_of": result.as_of,
+                    "dry_run": result.dry_run,
+                    "rings": s["rings"],
+                    "rings_new": s["rings_new"],
+                    "rings_grown": s["rings_grown"],
+                    "rings_shrunk": s["rings_shrunk"],
+                    "rings_dissolved": s["rings_dissolved"],
+                    **{f"action_{k}": v for k, v in s["actions"].items()},
+                    "notices": s["notices"],
+                    "seconds": s["seconds"]["total"],
+                }
+            ],
+            "csv",
+        )
+        return
+    head = "DRY RUN (nothing written): " if result.dry_run else ""
+    click.echo(f"{head}sweep {result.sweep_id} as of {result.as_of.date()} ({s['engine']} engine)")
+    click.echo(
+        f"  {s['accounts']:,} accounts, {s['links']:,} links, {s['transactions']:,} transactions; "
+        f"{s['hubs']:,} hub identifiers kept from linking"
+    )
+    click.echo(
+        f"  rings: {s['rings']:,} found; {s['rings_new']} new, {s['rings_grown']} grown, "
+        f"{s['rings_shrunk']} shrunk, {s['rings_changed']} changed, {s['rings_dissolved']} dissolved"
+    )
+    acts = ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
+    click.echo(f"  accounts per action: {acts}")
+    ev = ", ".join(f"{k} {v:,}" for k, v in sorted(s["events"].items())) or "none"
+    verb = "would change" if result.dry_run else "changed"
+    click.echo(f"  {verb}: {ev}; notices {s['notices']:,}")
+    times = ", ".join(f"{k} {v:.1f}s" for k, v in s["seconds"].items())
+    click.echo(f"  time: {times}")
+
+
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    callback=lambda ctx, p, v: _parse_date(v),
+    help="Evaluate as of this date (default: latest timestamp in the data).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Policy TOML file (default: the packaged policy, same as examples/policy.toml).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for community detection and scorers.")
+@click.option(
+    "--engine",
+    type=click.Choice(["python", "gds", "auto"]),
+    default="python",
+    show_default=True,
+    help="Where graph algorithms run: in-process, or Neo4j GDS (Neo4j workspace only).",
+)
+@format_option
+@click.pass_obj
+def sweep(obj, as_of, policy_file, dry_run, seed, engine, fmt):
+    """One detection + decision pass: rings, scores, decisions, notices, audit.
+
+    Safe under cron: while one sweep runs, another exits at once with code 75.
+
+    \b
+    Example:
+      fraudgraph sweep --policy examples/policy.toml --dry-run
+    """
+    from fraudgraph.app.sweep import run_sweep
+
+    pol = _load_policy(policy_file)
+    result = run_sweep(
+        obj.workspace(),
+        as_of=as_of,
+        seed=seed,
+        policy=pol,
+        dry_run=dry_run,
+        engine=engine,
+        config=obj.config().detection_config(),
+        progress=progress_of(obj),
+    )
+    _print_sweep(result, fmt)
+
+
+def _parse_date(text: str | None):
+    if text is None:
+        return None
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 date like 2026-11-01") from None
+
+
+def _parse_duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    try:
+        if t and t[-1] in units:
+            value = float(t[:-1]) * units[t[-1]]
+        else:
+            value = float(t)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 1h or 1d")
+    return value
+
+
+@cli.command()
+@click.option("--every", required=True, metavar="DURATION", help="Interval: 30s, 15m, 1h, 1d.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Policy TOML file.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many sweeps (default: run until stopped).",
+)
+@click.pass_obj
+def schedule(obj, every, policy_file, seed, max_runs):
+    """Run sweeps in a loop, logging each; a sweep that finds the lock held is skipped, not fatal.
+
+    Stops cleanly on Ctrl-C or SIGTERM (between sweeps).
+
+    \b
+    Example:
+      fraudgraph schedule --every 1h --policy examples/policy.toml
+    """
+    from fraudgraph.app.sweep import run_sweep
+
+    interval = _parse_duration(every)
+    pol = _load_policy(policy_file)
+    stop = {"now": False}
+
+    def _stop(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    runs = 0
+    while not stop["now"]:
+        started = time.monotonic()
+        try:
+            result = run_sweep(
+                obj.workspace(),
+                seed=seed,
+                policy=pol,
+                config=obj.config().detection_config(),
+                progress=None,
+                owner="fraudgraph schedule",
+            )
+            s = result.summary
+            click.echo(
+                f"{datetime.now().isoformat(timespec='seconds')} sweep {result.sweep_id}: {s['rings']} rings "
+                f"({s['rings_new']} new, {s['rings_dissolved']} dissolved); events {s['events']}; "
+                f"{s['seconds']['total']:.1f}s",
+                err=True,
+            )
+        except LockedError as e:
+            click.echo(f"{datetime.now().isoformat(timespec='seconds')} skipped: {e}", err=True)
+        except FraudGraphError as e:
+            click.echo(f"{datetime.now().isoformat(timespec='seconds')} sweep failed: {e}", err=True)
+        runs += 1
+        if max_runs is not None and runs >= max_runs:
+            break
+        while not stop["now"] and time.monotonic() - started < interval:
+            time.sleep(min(1.0, interval))
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option
+@click.pass_obj
+def sweeps(obj, limit, fmt):
+    """Sweep history, newest first, with the diff against the previous sweep.
+
+    \b
+    Example:
+      fraudgraph sweeps --limit 5
+    """
+    hist = obj.workspace().sweeps().head(limit)
+    rows = []
+    for r in hist.to_dict("records"):
+        s, d = r["summary"] or {}, r["diff"] or {}
+        rows.append(
+            {
+                "sweep_id": r["sweep_id"],
+                "finished_at": r["finished_at"],
+                "as_of": r["as_of"],
+                "engine": r["engine"],
+                "policy_hash": r["policy_hash"],
+                "rings": s.get("rings"),
+                "rings_new": len(d.get("new", [])),
+                "rings_grown": len(d.get("grown", [])),
+                "rings_shrunk": len(d.get("shrunk", [])),
+                "rings_dissolved": len(d.get("dissolved", [])),
+                "escalated": len(d.get("accounts_escalated", [])),
+                "de_escalated": len(d.get("accounts_de_escalated", [])),
+                "diff": d if fmt == "json" else None,
+            }
+        )
+    cols = [
+        "sweep_id",
+        "finished_at",
+        "as_of",
+        "engine",
+        "policy_hash",
+        "rings",
+        "rings_new",
+        "rings_grown",
+        "rings_shrunk",
+        "rings_dissolved",
+        "escalated",
+        "de_escalated",
+    ]
+    emit(rows, fmt, columns=cols + (["diff"] if fmt == "json" else []))
