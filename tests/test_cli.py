@@ -333,3 +333,17 @@ def test_library_errors_name_the_setting_and_the_cli_adds_its_flag(db_copy):
     r = run("--db", db_copy, "review", flagged, "--dismiss", "--note", "   ", ok=False)
     assert r.exit_code == 1
     assert error_line(r) == "Error: note must not be empty: say why, it goes into the audit trail (--note)"
+
+
+def test_generate_city_world_and_evaluate_reports_early_stage_recall(tmp_path):
+    """The independent generator is one option away, and its truth file feeds `evaluate`."""
+    out, db = tmp_path / "city", tmp_path / "ws.db"
+    r = run("generate", out, "--accounts", 1500, "--seed", 3, "--generator", "city")
+    assert "1,500 accounts" in r.stdout
+    run("--db", db, "-q", "load", out)
+    run("--db", db, "-q", "sweep")
+    result = json.loads(run("--db", db, "evaluate", out / "truth.csv", "--format", "json").stdout)
+    assert result["early_stage"]["n_accounts"] > 0
+    assert 0.0 <= result["early_stage"]["recall"] <= 1.0
+    small = run("generate", tmp_path / "tiny", "--accounts", 50, "--generator", "city", ok=False)
+    assert small.exit_code == 2 and "at least 200 accounts" in small.output

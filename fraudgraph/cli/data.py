@@ -24,8 +24,16 @@ from fraudgraph.model.values import jsonable
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same world).")
 @click.option("--parquet", is_flag=True, help="Write Parquet instead of CSV.")
 @click.option("--no-transactions", is_flag=True, help="Do not write a transactions table.")
+@click.option(
+    "--generator",
+    type=click.Choice(["standard", "city"]),
+    default="standard",
+    show_default=True,
+    help="standard: the world detection was tuned on; city: an independent world to judge it on "
+    "(sleeper rings, instrument-only rings, camouflage, student housing, care homes...).",
+)
 @click.pass_obj
-def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions):
+def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator):
     """Write a synthetic world (the data contract) plus its ground truth (truth.csv).
 
     Legit households, apartment blocks, parcel lockers, carrier IPs, kiosks, corporate cards
@@ -34,12 +42,17 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions):
     \b
     Example:
       fraudgraph generate ./world --accounts 100000 --seed 7
+      fraudgraph generate ./city --accounts 20000 --seed 41 --generator city
     """
+    from fraudgraph.synthetic.second import generate_city, write_city
     from fraudgraph.synthetic.world import generate_world, write_world
 
+    if generator == "city" and n_accounts < 200:
+        raise click.UsageError("the city generator needs at least 200 accounts (--accounts)")
     t = time.perf_counter()
-    world = generate_world(n_accounts, seed, with_transactions=not no_transactions)
-    files = write_world(world, out_dir, format="parquet" if parquet else "csv")
+    make, write = (generate_city, write_city) if generator == "city" else (generate_world, write_world)
+    world = make(n_accounts, seed, with_transactions=not no_transactions)
+    files = write(world, out_dir, format="parquet" if parquet else "csv")
     truth = world.truth
     click.echo(
         f"Wrote {len(world.accounts):,} accounts, {len(world.links):,} links, {len(world.transactions):,} "
