@@ -107,7 +107,7 @@ def test_connect_names_an_unreachable_server():
 
 
 def test_gds_engine_without_gds_is_a_clear_error_and_auto_falls_back(neo4j_ws):
-    from fraudgraph.detection.engine import resolve_engine
+    from fraudgraph.app.engine import resolve_engine
 
     ok = neo4j_ws.run_query("gds/procedures")
     if ok:

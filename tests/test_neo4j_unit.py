@@ -483,7 +483,7 @@ def _adjacency(n, edges):
 
 
 def test_resolve_engine_fails_clearly_without_gds_and_auto_falls_back():
-    from fraudgraph.detection.engine import detect_engine, resolve_engine
+    from fraudgraph.app.engine import detect_engine, resolve_engine
 
     no_gds = FakeGds(procedures=())
     assert resolve_engine(no_gds, "python") == "python" and not no_gds.calls
@@ -500,7 +500,7 @@ def test_resolve_engine_fails_clearly_without_gds_and_auto_falls_back():
 
 
 def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_graph():
-    from fraudgraph.detection.engine import cluster_function, components_and_communities
+    from fraudgraph.app.engine import cluster_function, components_and_communities
 
     # A pair (0-1), a path of six (2..7) above the size bound of 4, and an isolated account (8).
     adjacency = _adjacency(9, [(0, 1), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7)])
@@ -536,7 +536,7 @@ def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_grap
 
 
 def test_gds_graphs_are_dropped_even_when_the_algorithm_fails():
-    from fraudgraph.detection.engine import components_and_communities
+    from fraudgraph.app.engine import components_and_communities
 
     ws = FakeGds()
     original = ws.run_query
@@ -608,7 +608,7 @@ def test_shortest_path_asks_the_server_hop_by_hop_never_for_the_whole_graph(fake
 def test_a_sweep_with_the_gds_engine_finds_the_python_engines_rings_when_nothing_is_split():
     import tempfile
 
-    from fraudgraph.detection.engine import cluster_function
+    from fraudgraph.app.engine import cluster_function
     from fraudgraph.detection.graph import DetectionConfig
     from fraudgraph.detection.pipeline import detect
     from fraudgraph.ingest.contract import read_dataset

@@ -120,8 +120,8 @@ def run_sweep(
 
 
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -> SweepResult:
+    from fraudgraph.app.engine import cluster_function, resolve_engine
     from fraudgraph.decisions import policy as policy_mod
-    from fraudgraph.detection.engine import cluster_function, resolve_engine
     from fraudgraph.detection.pipeline import detect
 
     say = progress or (lambda msg: None)

@@ -337,7 +337,7 @@ class Neo4jWorkspace(Workspace):
     def run_query(self, name: str, /, *, write: bool = False, **params: Any) -> list[dict[str, Any]]:
         """Run one named query in its own transaction; its rows as dicts.
 
-        Used by ``fraudgraph.detection.engine`` for the GDS calls; the workspace methods use it too.
+        Used by ``fraudgraph.workspace.neo4j.gds`` for the GDS calls; the workspace methods use it too.
         """
         import neo4j
         import neo4j.exceptions as nx
