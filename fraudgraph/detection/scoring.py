@@ -52,6 +52,9 @@ PATTERN_CODES = frozenset(
         "KNOWN_FRAUD_IN_RING",
     }
 )
+# The pattern codes whose presence in a member itself decides how much of the ring's score it
+# takes (AccountScorer.pattern_fit).
+ACCOUNT_PATTERN_CODES = ("BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "KNOWN_FRAUD_IN_RING")
 # Ring features RECOMBINED_IDENTITY reads (features._recombined_features).
 RECOMBINED_FEATURES = (
     "recombined_identifiers",
