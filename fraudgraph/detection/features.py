@@ -203,7 +203,7 @@ def identity_conflicts(
     Vectorized: one pass over the holders' incidence rows (no loop per ring or identifier).
     """
     n = len(frame)
-    out = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
+    out: dict[str, np.ndarray] = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
     out["conflicts"] = np.zeros(n, dtype=np.int8)
     out["same_person"] = np.zeros(n, dtype=bool)
     out["varied"] = np.zeros(n, dtype=bool)
@@ -286,9 +286,9 @@ def _holder_values(
     n_codes = len(PERSONAL_KINDS) + 1
     slot = rc_row * n_codes + rc_code
     distinct = np.bincount(slot, minlength=n * n_codes).reshape(n, n_codes)
-    best = np.zeros(n * n_codes, dtype=np.int64)
-    np.maximum.at(best, slot, holders)
-    best = best.reshape(n, n_codes)
+    best_flat = np.zeros(n * n_codes, dtype=np.int64)
+    np.maximum.at(best_flat, slot, holders)
+    best = best_flat.reshape(n, n_codes)
     # Holders with at least one value of each kind.
     n_acc = int(graph.n_accounts)
     with_kind = np.unique((e_row * n_codes + e_code) * n_acc + e_acc) // n_acc

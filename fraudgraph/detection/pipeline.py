@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from fraudgraph.detection.evidence import ring_reasons
 from fraudgraph.detection.features import (
     SharedIdentifiers,
     account_features,
@@ -31,7 +32,6 @@ from fraudgraph.detection.scoring import (
     AccountScorer,
     RingScorer,
     account_reasons,
-    ring_reasons,
 )
 from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 
@@ -195,11 +195,11 @@ def detect(
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
-    as_of = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
-    if as_of.tzinfo is not None:
-        as_of = as_of.tz_convert("UTC").tz_localize(None)
-    links, transactions = _until(as_of, links, transactions)
-    as_of_day = float(as_of.value) / 86_400e9
+    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
+    if when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
+    links, transactions = _until(when, links, transactions)
+    as_of_day = float(when.value) / 86_400e9
 
     clock.stage("graph")
     graph = build_identity_graph(accounts, links, config)
@@ -210,7 +210,7 @@ def detect(
     if candidates.clusters.empty:
         clock.stage(None)
         accounts = accounts.assign(account_id=graph.account_ids)
-        return _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, as_of, clock.seconds)
+        return _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, when, clock.seconds)
     clock.stage("ring_ids")
     ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
     ring_of_cluster = _ring_of_cluster(candidates, ring_members)
@@ -237,7 +237,7 @@ def detect(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        detection = explain(found, scores, as_of)
+        detection = explain(found, scores, when)
     finally:
         if gc_was_enabled:
             gc.enable()
