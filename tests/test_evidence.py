@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from fraudgraph.detection.evidence import (
+    ACCOUNT_REASON_CODES,
     ACCOUNT_REASONS,
     DEFAULT_EVIDENCE_WEIGHTS,
     PATTERN_CODES,
@@ -24,7 +25,8 @@ def test_every_code_and_reason_code_is_registered_once():
     assert len(codes) == len(set(codes))
     reason_codes = [c for e in RING_EVIDENCE for c in e.reasons]
     assert len(reason_codes) == len(set(reason_codes))
-    assert len(ACCOUNT_REASONS) == len(set(ACCOUNT_REASONS))
+    account_codes = [r.code for r in ACCOUNT_REASONS]
+    assert len(account_codes) == len(set(account_codes))
 
 
 def test_scored_codes_have_a_weight_a_strength_and_a_measure():
@@ -52,7 +54,7 @@ def test_codes_emitted_on_a_generated_world_are_all_registered(world_detection):
     ring_codes = {r["code"] for reasons in world_detection.rings["reasons"] for r in reasons}
     account_codes = {r["code"] for reasons in world_detection.account_scores["reasons"] for r in reasons}
     assert ring_codes <= RING_REASON_CODES, ring_codes - RING_REASON_CODES
-    assert account_codes <= set(ACCOUNT_REASONS), account_codes - set(ACCOUNT_REASONS)
+    assert account_codes <= ACCOUNT_REASON_CODES, account_codes - ACCOUNT_REASON_CODES
     # The world has rings of every kind: many codes fire, so the check above is not vacuous.
     assert len(ring_codes) >= 8 and {"KNOWN_FRAUD_IN_RING", "OPENED_TOGETHER"} <= ring_codes
     assert {"IN_SUSPECT_RING", "KNOWN_FRAUD"} <= account_codes

@@ -824,16 +824,6 @@ SCORE_ORDER = (
 DEFAULT_EVIDENCE_WEIGHTS: dict[str, float] = {c: float(EVIDENCE_BY_CODE[c].weight or 0.0) for c in SCORE_ORDER}
 PATTERN_CODES = frozenset(e.code for e in RING_EVIDENCE if e.strength == "strong")
 
-# Reasons of single accounts (scoring.account_reasons): code -> what it means.
-ACCOUNT_REASONS: dict[str, str] = {
-    "KNOWN_FRAUD": "the account is confirmed fraud",
-    "IN_SUSPECT_RING": "the account is a member of a scored ring (with the ring's strongest reason)",
-    "SHARES_WITH_RING": "the identifiers the account shares with other ring members",
-    "LOOSE_TIE": "tied to the ring by a single weaker link, so scored below it",
-    "NEAR_CONFIRMED_FRAUD": "closely linked to confirmed fraud accounts",
-    "MAXED_CREDIT": "the account uses 90% or more of its credit line",
-    "VERIFIED_LEGIT": "the account was verified legitimate",
-}
 RING_REASON_CODES = frozenset(code for e in RING_EVIDENCE for code in e.reasons)
 
 
@@ -879,4 +869,138 @@ def ring_reasons(
         if len(reasons) > 1:
             reasons.sort(key=lambda t: -t[0])
         out.append([r for _, r in reasons])
+    return out
+
+
+# ---------------------------------------------------------------- account reasons
+
+
+AccountExplained = Iterable[tuple[int | np.integer, dict]]  # (account row, reason)
+
+
+@dataclass
+class AccountFacts:
+    """What the account explainers read, one row per explained account: its features, score,
+    tie to its ring, ring id (None outside rings) and ring score, the text of the ring's strongest
+    reason (or None), the (kind, key) it shares with its ring (a list per row) and its closeness
+    to confirmed fraud in [0, 1]."""
+
+    features: pd.DataFrame
+    scores: np.ndarray
+    tie: np.ndarray
+    ring_ids: np.ndarray
+    ring_scores: np.ndarray
+    ring_top_reason: np.ndarray
+    account_identifiers: pd.Series
+    proximity: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.has_ring = np.array([ring_id is not None for ring_id in self.ring_ids], dtype=bool)
+        self.in_scored_ring = self.has_ring & (np.asarray(self.ring_scores) > 0)
+        self.known_fraud = self.features["is_known_fraud"].to_numpy(bool)
+
+
+@dataclass(frozen=True)
+class AccountReason:
+    """One account reason code: what it reads, what it means, and its explainer (AccountFacts ->
+    (row, reason) for the accounts it explains)."""
+
+    code: str
+    features: tuple[str, ...]
+    about: str
+    explain: Callable[[AccountFacts], AccountExplained]
+
+
+def _account_known_fraud(facts: AccountFacts) -> AccountExplained:
+    for i in np.flatnonzero(facts.known_fraud):
+        yield i, reason("KNOWN_FRAUD", "the account is confirmed fraud", {"label": "fraud"})
+
+
+def _account_in_ring(facts: AccountFacts) -> AccountExplained:
+    for i in np.flatnonzero(facts.in_scored_ring):
+        ring_id, ring_score = facts.ring_ids[i], facts.ring_scores[i]
+        text = f"member of ring {ring_id} (score {ring_score:.2f})"
+        if facts.ring_top_reason[i]:
+            text += f": {facts.ring_top_reason[i]}"
+        yield i, reason("IN_SUSPECT_RING", text, {"ring_id": ring_id, "ring_score": round(float(ring_score), 4)})
+
+
+def _account_shares(facts: AccountFacts) -> AccountExplained:
+    if not len(facts.account_identifiers):
+        return
+    for i in np.flatnonzero(facts.in_scored_ring):
+        idents = facts.account_identifiers.iat[i]
+        if isinstance(idents, list) and idents:
+            shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in idents[:3])
+            evidence = {"identifiers": [{"kind": k, "key": v} for k, v in idents[:10]]}
+            yield i, reason("SHARES_WITH_RING", f"shares {shown} with other ring members", evidence)
+
+
+def _account_loose_tie(facts: AccountFacts) -> AccountExplained:
+    for i in np.flatnonzero(facts.in_scored_ring & (facts.tie < 1)):
+        text = "tied to the ring by a single weaker link, so scored below it"
+        yield i, reason("LOOSE_TIE", text, {"tie": round(float(facts.tie[i]), 3)})
+
+
+def _account_near_fraud(facts: AccountFacts) -> AccountExplained:
+    for i in np.flatnonzero((facts.proximity >= 0.5) & ~facts.known_fraud):
+        text = "closely linked to confirmed fraud accounts"
+        yield i, reason("NEAR_CONFIRMED_FRAUD", text, {"proximity": round(float(facts.proximity[i]), 3)})
+
+
+def _account_maxed(facts: AccountFacts) -> AccountExplained:
+    util = facts.features["utilization"].to_numpy(np.float64)
+    for i in np.flatnonzero(facts.has_ring & (np.nan_to_num(util) >= 0.9) & (facts.scores > 0)):
+        text = f"uses {util[i]:.0%} of its credit line"
+        yield i, reason("MAXED_CREDIT", text, {"utilization": round(float(util[i]), 3)})
+
+
+def _account_legit(facts: AccountFacts) -> AccountExplained:
+    for i in np.flatnonzero(facts.features["is_known_legit"].to_numpy(bool)):
+        yield i, reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"})
+
+
+# In the order an account's reasons are listed.
+ACCOUNT_REASONS: tuple[AccountReason, ...] = (
+    AccountReason("KNOWN_FRAUD", ("is_known_fraud",), "the account is confirmed fraud", _account_known_fraud),
+    AccountReason("IN_SUSPECT_RING", (), "member of a scored ring, with the ring's strongest reason", _account_in_ring),
+    AccountReason("SHARES_WITH_RING", (), "the identifiers it shares with other ring members", _account_shares),
+    AccountReason(
+        "LOOSE_TIE", (), "tied to its ring by a single weaker link, so scored below the ring", _account_loose_tie
+    ),
+    AccountReason(
+        "NEAR_CONFIRMED_FRAUD",
+        ("is_known_fraud", "fraud_proximity"),
+        "closely linked to confirmed fraud accounts (personalized PageRank)",
+        _account_near_fraud,
+    ),
+    AccountReason(
+        "MAXED_CREDIT", ("utilization",), "a ring member using 90% or more of its credit line", _account_maxed
+    ),
+    AccountReason("VERIFIED_LEGIT", ("is_known_legit",), "the account was verified legitimate", _account_legit),
+)
+ACCOUNT_REASON_CODES = frozenset(r.code for r in ACCOUNT_REASONS)
+
+
+def account_reasons(
+    features: pd.DataFrame,
+    scores: np.ndarray,
+    tie: np.ndarray,
+    ring_ids: np.ndarray,
+    ring_scores: np.ndarray,
+    ring_top_reason: np.ndarray,
+    account_identifiers: pd.Series,
+    proximity: np.ndarray,
+) -> list[list[dict]]:
+    """Reasons per account (rows of ``features``): its ring, what it shares, its own evidence.
+
+    account_identifiers: per row, a list of (kind, key) the account shares with its ring.
+    ring_top_reason: per row, the text of the ring's strongest reason (or None).
+    Built code by code over the accounts each code explains (``ACCOUNT_REASONS``).
+    """
+    facts = AccountFacts(features, scores, tie, ring_ids, ring_scores, ring_top_reason, account_identifiers, proximity)
+    out: list[list[dict]] = [[] for _ in range(len(features))]
+    for entry in ACCOUNT_REASONS:
+        for i, found in entry.explain(facts):
+            out[i].append(found)
     return out

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.detection.evidence import ring_reasons
+from fraudgraph.detection.evidence import account_reasons, ring_reasons
 from fraudgraph.detection.features import (
     SharedIdentifiers,
     account_features,
@@ -31,7 +31,6 @@ from fraudgraph.detection.scoring import (
     DEFAULT_TIERS,
     AccountScorer,
     RingScorer,
-    account_reasons,
 )
 from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 

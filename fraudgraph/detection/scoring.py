@@ -1,4 +1,4 @@
-"""Ring and account scorers (scikit-learn conventions), account reasons, default action tiers.
+"""Ring and account scorers (scikit-learn conventions), default action tiers.
 
 A ring's score combines rule evidence (each in [0, 1], noisy-OR with per-code weights; the codes
 are defined in ``fraudgraph.detection.evidence``), an IsolationForest anomaly score over ring
@@ -19,7 +19,6 @@ from fraudgraph.detection.evidence import (
     PATTERN_CODES,
     RECOMBINED_FEATURES,
     clip01,
-    reason,
     ring_evidence,
 )
 
@@ -314,78 +313,3 @@ def default_actions(scores: pd.Series | np.ndarray, tiers: dict[str, float] | No
     for action, threshold in order:
         out[values >= threshold] = action
     return pd.Series(out, index=s.index, name="action")
-
-
-def account_reasons(
-    features: pd.DataFrame,
-    scores: np.ndarray,
-    tie: np.ndarray,
-    ring_ids: np.ndarray,
-    ring_scores: np.ndarray,
-    ring_top_reason: np.ndarray,
-    account_identifiers: pd.Series,
-    proximity: np.ndarray,
-) -> list[list[dict]]:
-    """Reasons per account (rows of ``features``): its ring, what it shares, its own evidence.
-
-    account_identifiers: per row, a list of (kind, key) the account shares with its ring.
-    ring_top_reason: per row, the text of the ring's strongest reason (or None).
-    """
-    out: list[list[dict]] = []
-    known_fraud = features["is_known_fraud"].to_numpy(bool)
-    known_legit = features["is_known_legit"].to_numpy(bool)
-    util = features["utilization"].to_numpy(np.float64)
-    for i in range(len(features)):
-        reasons: list[dict] = []
-        if known_fraud[i]:
-            reasons.append(reason("KNOWN_FRAUD", "the account is confirmed fraud", {"label": "fraud"}))
-        ring_id = ring_ids[i]
-        if ring_id is not None and ring_scores[i] > 0:
-            text = f"member of ring {ring_id} (score {ring_scores[i]:.2f})"
-            if ring_top_reason[i]:
-                text += f": {ring_top_reason[i]}"
-            reasons.append(
-                reason(
-                    "IN_SUSPECT_RING",
-                    text,
-                    {"ring_id": ring_id, "ring_score": round(float(ring_scores[i]), 4)},
-                )
-            )
-            idents = account_identifiers.iat[i] if len(account_identifiers) else None
-            if isinstance(idents, list) and idents:
-                shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in idents[:3])
-                reasons.append(
-                    reason(
-                        "SHARES_WITH_RING",
-                        f"shares {shown} with other ring members",
-                        {"identifiers": [{"kind": k, "key": v} for k, v in idents[:10]]},
-                    )
-                )
-            if tie[i] < 1:
-                reasons.append(
-                    reason(
-                        "LOOSE_TIE",
-                        "tied to the ring by a single weaker link, so scored below it",
-                        {"tie": round(float(tie[i]), 3)},
-                    )
-                )
-        if proximity[i] >= 0.5 and not known_fraud[i]:
-            reasons.append(
-                reason(
-                    "NEAR_CONFIRMED_FRAUD",
-                    "closely linked to confirmed fraud accounts",
-                    {"proximity": round(float(proximity[i]), 3)},
-                )
-            )
-        if ring_id is not None and np.nan_to_num(util[i]) >= 0.9 and scores[i] > 0:
-            reasons.append(
-                reason(
-                    "MAXED_CREDIT",
-                    f"uses {util[i]:.0%} of its credit line",
-                    {"utilization": round(float(util[i]), 3)},
-                )
-            )
-        if known_legit[i]:
-            reasons.append(reason("VERIFIED_LEGIT", "the account was verified legitimate", {"label": "legit"}))
-        out.append(reasons)
-    return out
