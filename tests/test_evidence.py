@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +14,7 @@ from fraudgraph.detection.evidence import (
     RING_EVIDENCE,
     RING_REASON_CODES,
     SCORE_ORDER,
+    RingFacts,
     ring_evidence,
 )
 from fraudgraph.detection.pipeline import detect
@@ -67,3 +69,23 @@ def test_each_measure_reads_only_the_features_it_declares(world_detection):
         if e.measure is not None:
             alone = e.measure(features[list(e.features)])
             assert (alone == full[e.code].to_numpy()).all(), e.code
+
+
+def test_each_explainer_reads_only_the_features_it_declares(world_detection):
+    features = pd.DataFrame([ring["features"] for ring in world_detection.rings.to_dict("records")])
+    evidence = ring_evidence(features)
+    anomaly = np.linspace(0, 1, len(features))
+    no_identifiers = pd.DataFrame(columns=["cluster", "kind", "key", "n_members", "n_accounts", "weight", "values"])
+    emitted = set()
+    for e in RING_EVIDENCE:
+        if e.explain is None:
+            continue
+        declared = features[list(dict.fromkeys(("size", *e.features)))]
+        facts = RingFacts(
+            declared, evidence, anomaly, no_identifiers, pd.Series(dtype=object), pd.Series(dtype=object), 30.0
+        )
+        facts.collected = [[(1.0, {})] for _ in range(len(features))]
+        found = list(e.explain(facts))
+        assert {r["code"] for _, _, r in found} <= set(e.reasons), e.code
+        emitted |= {r["code"] for _, _, r in found}
+    assert {"OPENED_TOGETHER", "KNOWN_FRAUD_IN_RING", "UNUSUAL_RING"} <= emitted
