@@ -8,13 +8,13 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from fraudgraph.detection.evidence import ring_evidence
 from fraudgraph.detection.pipeline import detect
 from fraudgraph.detection.scoring import (
     DEFAULT_TIERS,
     AccountScorer,
     RingScorer,
     default_actions,
-    ring_evidence,
 )
 
 # An ordinary household: two to four people at one address, opened years apart, normal credit.

@@ -203,56 +203,21 @@ def identity_conflicts(
     Vectorized: one pass over the holders' incidence rows (no loop per ring or identifier).
     """
     n = len(frame)
-    out = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
+    out: dict[str, np.ndarray] = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
     out["conflicts"] = np.zeros(n, dtype=np.int8)
     out["same_person"] = np.zeros(n, dtype=bool)
     out["varied"] = np.zeros(n, dtype=bool)
     out["recombined"] = np.zeros(n, dtype=bool)
     if n == 0 or len(member_rows) == 0:
         return pd.DataFrame(out, index=frame.index)
-    kinds = graph.identifiers["kind"].to_numpy()
-    # Kind code of every identifier: 0..2 personal, 3 same-person, -1 ignored; hubs carry no identity.
-    code = np.full(len(kinds), -1, dtype=np.int8)
-    for i, kind in enumerate(PERSONAL_KINDS):
-        code[kinds == kind] = i
-    code[np.isin(kinds, SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
-    code[graph.identifiers["is_hub"].to_numpy(bool)] = -1
+    code = _identity_codes(graph)
     row_kind = code[frame["identifier"].to_numpy()]
     personal_row = (row_kind >= 0) & (row_kind < len(PERSONAL_KINDS))
     if not personal_row.any():
         return pd.DataFrame(out, index=frame.index)
-
-    # Holders of each personal shared identifier (row of frame, account position).
     pair_row = _frame_rows(frame, member_clusters, member_identifiers, graph)
     holder = personal_row[pair_row]
-    h_row, h_acc = pair_row[holder].astype(np.int64), member_rows[holder].astype(np.int64)
-    # Every holder's own identifiers: the CSR rows of the holders, concatenated.
-    indptr, indices = graph.incidence.indptr, graph.incidence.indices
-    start, count = indptr[h_acc], indptr[h_acc + 1] - indptr[h_acc]
-    total = int(count.sum())
-    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    e_col = indices[np.repeat(start, count) + offset].astype(np.int64)
-    e_row = np.repeat(h_row, count)
-    e_acc = np.repeat(h_acc, count)
-    keep = code[e_col] >= 0
-    e_col, e_row, e_acc = e_col[keep], e_row[keep], e_acc[keep]
-    e_code = code[e_col].astype(np.int64)
-
-    # Holders per (row, identifier); distinct values and the most common one per (row, kind).
-    n_ident = max(len(kinds), 1)
-    rc, holders = np.unique(e_row * n_ident + e_col, return_counts=True)
-    rc_row, rc_col = rc // n_ident, rc % n_ident
-    rc_code = code[rc_col].astype(np.int64)
-    n_codes = len(PERSONAL_KINDS) + 1
-    slot = rc_row * n_codes + rc_code
-    distinct = np.bincount(slot, minlength=n * n_codes).reshape(n, n_codes)
-    best = np.zeros(n * n_codes, dtype=np.int64)
-    np.maximum.at(best, slot, holders)
-    best = best.reshape(n, n_codes)
-    # Holders with at least one value of each kind.
-    n_acc = int(graph.n_accounts)
-    with_kind = np.unique((e_row * n_codes + e_code) * n_acc + e_acc) // n_acc
-    n_with = np.bincount(with_kind, minlength=n * n_codes).reshape(n, n_codes)
+    distinct, best, n_with = _holder_values(graph, code, n, pair_row[holder], member_rows[holder])
 
     n_holders = frame["n_members"].to_numpy(np.int64)
     disagree = (n_with >= 2) & (best < n_with)
@@ -280,6 +245,55 @@ def identity_conflicts(
     out["varied"] = tells_apart & personal_row & ~same_person
     out["recombined"] = out["varied"] & ((n_disagree > n_agree) | crowd)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _identity_codes(graph: IdentityGraph) -> np.ndarray:
+    """Kind code of every identifier: 0..2 personal (``PERSONAL_KINDS``), 3 same-person, -1
+    ignored; hubs carry no identity."""
+    kinds = graph.identifiers["kind"].to_numpy()
+    code = np.full(len(kinds), -1, dtype=np.int8)
+    for i, kind in enumerate(PERSONAL_KINDS):
+        code[kinds == kind] = i
+    code[np.isin(kinds, SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
+    code[graph.identifiers["is_hub"].to_numpy(bool)] = -1
+    return code
+
+
+def _holder_values(
+    graph: IdentityGraph, code: np.ndarray, n: int, holder_row: np.ndarray, holder_account: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the holders of each shared identifier (``holder_row``: its row of the frame, one entry
+    per holder) use themselves, per row and kind code (n x codes): distinct values, holders of
+    the most common value, holders with any value of that kind."""
+    h_row, h_acc = holder_row.astype(np.int64), holder_account.astype(np.int64)
+    # Every holder's own identifiers: the CSR rows of the holders, concatenated.
+    indptr, indices = graph.incidence.indptr, graph.incidence.indices
+    start, count = indptr[h_acc], indptr[h_acc + 1] - indptr[h_acc]
+    total = int(count.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    e_col = indices[np.repeat(start, count) + offset].astype(np.int64)
+    e_row = np.repeat(h_row, count)
+    e_acc = np.repeat(h_acc, count)
+    keep = code[e_col] >= 0
+    e_col, e_row, e_acc = e_col[keep], e_row[keep], e_acc[keep]
+    e_code = code[e_col].astype(np.int64)
+
+    # Holders per (row, identifier); distinct values and the most common one per (row, kind).
+    n_ident = max(len(code), 1)
+    rc, holders = np.unique(e_row * n_ident + e_col, return_counts=True)
+    rc_row, rc_col = rc // n_ident, rc % n_ident
+    rc_code = code[rc_col].astype(np.int64)
+    n_codes = len(PERSONAL_KINDS) + 1
+    slot = rc_row * n_codes + rc_code
+    distinct = np.bincount(slot, minlength=n * n_codes).reshape(n, n_codes)
+    best_flat = np.zeros(n * n_codes, dtype=np.int64)
+    np.maximum.at(best_flat, slot, holders)
+    best = best_flat.reshape(n, n_codes)
+    # Holders with at least one value of each kind.
+    n_acc = int(graph.n_accounts)
+    with_kind = np.unique((e_row * n_codes + e_code) * n_acc + e_acc) // n_acc
+    n_with = np.bincount(with_kind, minlength=n * n_codes).reshape(n, n_codes)
+    return distinct, best, n_with
 
 
 def group_lists(keys: np.ndarray, values: np.ndarray, limit: int | None = None) -> pd.Series:
@@ -372,8 +386,25 @@ def ring_features(
     f = pd.DataFrame(index=pd.RangeIndex(k, name="cluster"))
     size = np.bincount(mc, minlength=k).astype(np.float64)
     f["size"] = size.astype(np.int64)
+    _structure_features(f, candidates, k, size)
+    _identifier_features(f, graph, shared, members, mc, k, size)
+    in_core = _opening_features(f, table, members, mc, k, size, as_of_day, config)
+    _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_day, config)
+    _credit_features(f, table, members, mc, k, size, in_core, as_of_day, config)
+    # Known outcomes.
+    f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(
+        np.int64
+    )
+    f["known_legit"] = np.bincount(mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k).astype(
+        np.int64
+    )
+    _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size)
+    return f
 
-    # Structure: internal edges of the identity projection and of the full adjacency.
+
+def _structure_features(f: pd.DataFrame, candidates: CandidateRings, k: int, size: np.ndarray) -> None:
+    """Density and edge weights: internal edges of the identity projection and of the full adjacency."""
+    cluster_of = candidates.cluster_of
     adj = candidates.adjacency.tocoo()
     inside = (cluster_of[adj.row] >= 0) & (cluster_of[adj.row] == cluster_of[adj.col]) & (adj.row < adj.col)
     ec = cluster_of[adj.row[inside]]
@@ -390,7 +421,9 @@ def ring_features(
     n_id_edges = np.bincount(cluster_of[ident.row[inside_id]], minlength=k).astype(np.float64)
     f["identity_edge_share"] = np.divide(n_id_edges, n_edges, out=np.zeros(k), where=n_edges > 0)
 
-    # Shared identifiers by kind, and how much of the ring one identifier covers.
+
+def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
+    """Shared identifiers by kind, how much of the ring one identifier covers, recombined identities."""
     sf = shared.frame
     f["n_shared_identifiers"] = np.bincount(sf["cluster"], minlength=k)
     for kind in sorted(set(graph.identifiers["kind"].unique())):
@@ -419,7 +452,9 @@ def ring_features(
         "max",
     )
 
-    # Synchrony of account opening.
+
+def _opening_features(f, table, members, mc, k, size, as_of_day, config) -> np.ndarray:
+    """Synchrony of account opening; returns which members are in their ring's opening core."""
     created = table["created_day"].to_numpy()[members]
     f["created_span_days"] = _per_cluster(created, mc, k, "max") - _per_cluster(created, mc, k, "min")
     median_created = _per_cluster(created, mc, k, "median")
@@ -428,8 +463,13 @@ def ring_features(
     f["opened_together_share"] = core_size / np.maximum(size, 1)
     f["median_age_days"] = as_of_day - median_created
     f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
+    return in_core
 
-    # Recent link burst: members whose shared identifiers first appeared just before as_of.
+
+def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_day, config) -> None:
+    """Recent link burst (members whose shared identifiers first appeared just before as_of),
+    what the ring shared before it, and link synchrony."""
+    sf = shared.frame
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
     fs_of_pair = shared.member_first_seen
     recent_pair = fs_of_pair >= as_of_day - config.burst_days
@@ -462,7 +502,9 @@ def ring_features(
     sync_member[shared.member_rows[shared.member_in_sync]] = True
     f["link_sync_share"] = np.bincount(mc, weights=sync_member[members], minlength=k) / np.maximum(size, 1)
 
-    # Credit behaviour.
+
+def _credit_features(f, table, members, mc, k, size, in_core, as_of_day, config) -> None:
+    """Credit behaviour of the ring and of its opening core."""
     util = table["utilization"].to_numpy()[members]
     f["mean_utilization"] = _per_cluster(util, mc, k, "mean")
     f["maxed_share"] = np.bincount(mc, weights=np.nan_to_num(util) >= 0.9, minlength=k) / np.maximum(size, 1)
@@ -486,6 +528,7 @@ def ring_features(
 
     # The opening core: the most members opened within one window, and how they behave. A bust-out
     # glued to a neighbour's family by a shared Wi-Fi still shows as a core opened together.
+    core_size = np.bincount(mc, weights=in_core, minlength=k)
     f["core_size"] = core_size.astype(np.int64)
     core_n = np.maximum(core_size, 1)
     f["core_maxed_share"] = np.bincount(mc, weights=in_core & (np.nan_to_num(util) >= 0.9), minlength=k) / core_n
@@ -498,19 +541,8 @@ def ring_features(
     )
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["core_spend_burst_share"] = np.nan
+    created = table["created_day"].to_numpy()[members]
     f["core_median_age_days"] = as_of_day - _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
-
-    # Known outcomes.
-    f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(
-        np.int64
-    )
-    f["known_legit"] = np.bincount(mc, weights=table["is_known_legit"].to_numpy()[members], minlength=k).astype(
-        np.int64
-    )
-
-    # Money flow.
-    _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, size)
-    return f
 
 
 def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
@@ -612,6 +644,38 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(size, 1)
 
 
+def _ring_tie_features(f: pd.DataFrame, candidates: CandidateRings) -> None:
+    """Tie to the ring: weight and number of neighbours inside the same cluster."""
+    cluster_of = candidates.cluster_of
+    n = len(cluster_of)
+    adj = candidates.adjacency.tocoo()
+    same = (cluster_of[adj.row] >= 0) & (cluster_of[adj.row] == cluster_of[adj.col])
+    f["ring_strength"] = np.bincount(adj.row[same], weights=adj.data[same], minlength=n)
+    ring_deg = np.bincount(adj.row[same], minlength=n).astype(np.float64)
+    size = np.bincount(cluster_of[cluster_of >= 0])
+    my_size = np.where(cluster_of >= 0, size[np.maximum(cluster_of, 0)] if len(size) else 0, 0)
+    f["ring_degree_share"] = np.divide(ring_deg, my_size - 1, out=np.zeros(n), where=my_size > 1)
+
+
+def _ring_payments(flow: MoneyFlow, cluster_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: members of its own ring paying it (ring_payers), and its payments to the
+    ring's collectors (ring_payees)."""
+    n = len(cluster_of)
+    ring_payers = np.zeros(n, dtype=np.int64)
+    ring_payees = np.zeros(n, dtype=np.int64)
+    if flow.counts.nnz:
+        t = flow.counts.tocoo()
+        same_ring = (cluster_of[t.row] >= 0) & (cluster_of[t.row] == cluster_of[t.col])
+        ring_payers = np.bincount(t.col[same_ring], minlength=n)
+        # Payments to the ring's collectors (members paid by two or more pass-through members):
+        # a mule pays one; a victim paying a mule does not.
+        from_mule = same_ring & flow.pass_through[t.row]
+        collector = np.bincount(t.col[from_mule], minlength=n) >= 2
+        to_collector = same_ring & collector[t.col]
+        ring_payees = np.bincount(t.row[to_collector], minlength=n)
+    return ring_payers, ring_payees
+
+
 def account_features(
     graph: IdentityGraph,
     candidates: CandidateRings,
@@ -631,14 +695,7 @@ def account_features(
     inc = graph.incidence.tocoo()
     shared_link = weights[inc.col] > 0
     f["n_shared_identifiers"] = np.bincount(inc.row[shared_link], minlength=n)
-    # Tie to the ring: weight and number of neighbours inside the same cluster.
-    adj = candidates.adjacency.tocoo()
-    same = (cluster_of[adj.row] >= 0) & (cluster_of[adj.row] == cluster_of[adj.col])
-    f["ring_strength"] = np.bincount(adj.row[same], weights=adj.data[same], minlength=n)
-    ring_deg = np.bincount(adj.row[same], minlength=n).astype(np.float64)
-    size = np.bincount(cluster_of[cluster_of >= 0])
-    my_size = np.where(cluster_of >= 0, size[np.maximum(cluster_of, 0)] if len(size) else 0, 0)
-    f["ring_degree_share"] = np.divide(ring_deg, my_size - 1, out=np.zeros(n), where=my_size > 1)
+    _ring_tie_features(f, candidates)
     # Members on the ring's shared strong identifiers, and ring identifiers first seen recently.
     f["on_shared_strong"] = False
     strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
@@ -667,20 +724,7 @@ def account_features(
         k = int(cluster_of[in_ring].max()) + 1
         core[in_ring] = opening_core(created[in_ring], cluster_of[in_ring], k, config.opened_together_days)
     f["opened_with_ring"] = core
-    ring_payers = np.zeros(n, dtype=np.int64)
-    ring_payees = np.zeros(n, dtype=np.int64)
-    if flow.counts.nnz:
-        t = flow.counts.tocoo()
-        same_ring = (cluster_of[t.row] >= 0) & (cluster_of[t.row] == cluster_of[t.col])
-        ring_payers = np.bincount(t.col[same_ring], minlength=n)
-        # Payments to the ring's collectors (members paid by two or more pass-through members):
-        # a mule pays one; a victim paying a mule does not.
-        from_mule = same_ring & flow.pass_through[t.row]
-        collector = np.bincount(t.col[from_mule], minlength=n) >= 2
-        to_collector = same_ring & collector[t.col]
-        ring_payees = np.bincount(t.row[to_collector], minlength=n)
-    f["ring_payers"] = ring_payers
-    f["ring_payees"] = ring_payees
+    f["ring_payers"], f["ring_payees"] = _ring_payments(flow, cluster_of)
     f["age_days"] = as_of_day - created
     f["utilization"] = table["utilization"].to_numpy()
     f["spend_burst"] = table["spend_burst"].to_numpy()

@@ -137,6 +137,63 @@ def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
     return pd.Series(reason, index=identifiers.index)
 
 
+def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
+    """The links that carry an identity (``key`` not None), with first_seen in days and the
+    account's row; a link to an unknown account is an error."""
+    has_key = links["key"].notna().to_numpy()
+    used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
+    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    used["first_seen"] = epoch_days(first_seen)
+    account_pos = _positions(used["account_id"], account_ids)
+    if (account_pos < 0).any():
+        bad = used["account_id"].to_numpy()[account_pos < 0][0]
+        raise ValueError(
+            f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account"
+        )
+    used["account_pos"] = account_pos.astype(np.int32)
+    return used
+
+
+def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Number the (kind, key) identifiers of ``used`` (sets its ``identifier`` column); returns
+    the kind and key of each identifier number."""
+    # Factorize kind and key once each, then the integer pair: the same key under two kinds is
+    # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
+    kind_codes, kind_names = pd.factorize(used["kind"])
+    key_codes, key_names = pd.factorize(used["key"])
+    pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
+    ident_codes, ident_pairs = pd.factorize(pair)
+    used["identifier"] = ident_codes.astype(np.int32)
+    ident_kind = np.asarray(kind_names, dtype=object)[ident_pairs // max(len(key_names), 1)]
+    ident_key = np.asarray(key_names, dtype=object)[ident_pairs % max(len(key_names), 1)]
+    return ident_kind, ident_key
+
+
+def _incidence(
+    used: pd.DataFrame, n_acc: int, n_ident: int
+) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+    """The account x identifier incidence and first-use matrices of ``used``, and the identifier
+    and first use (days) of each of their entries."""
+    # Duplicated observations (same account, same identifier, different spelling) collapse to one
+    # entry; first_seen keeps the earliest.
+    pair = used["account_pos"].to_numpy(np.int64) * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
+    order = np.lexsort((np.nan_to_num(used["first_seen"].to_numpy(), nan=np.inf), pair))
+    pair_sorted = pair[order]
+    first_of_pair = np.ones(len(pair_sorted), dtype=bool)
+    first_of_pair[1:] = pair_sorted[1:] != pair_sorted[:-1]
+    keep = order[first_of_pair]
+    rows = used["account_pos"].to_numpy()[keep]
+    cols = used["identifier"].to_numpy()[keep]
+    fs = used["first_seen"].to_numpy()[keep]
+
+    incidence = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident))
+    # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
+    link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
+    link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
+
+    return cols, fs, incidence, link_first_seen
+
+
 def build_identity_graph(
     accounts: pd.DataFrame, links: pd.DataFrame, config: DetectionConfig | None = None
 ) -> IdentityGraph:
@@ -159,53 +216,15 @@ def build_identity_graph(
     if not account_ids.is_unique:
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
-
-    has_key = links["key"].notna().to_numpy()
-    used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
-    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
-    used["first_seen"] = epoch_days(first_seen)
-
-    account_pos = _positions(used["account_id"], account_ids)
-    if (account_pos < 0).any():
-        bad = used["account_id"].to_numpy()[account_pos < 0][0]
-        raise ValueError(
-            f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account"
-        )
-    used["account_pos"] = account_pos.astype(np.int32)
-
+    used = _used_links(links, account_ids)
     kinds = pd.unique(used["kind"])
     for kind in kinds:
         config.weight_of(kind)  # unknown kinds fail here, with the list of known ones
-
-    # Factorize kind and key once each, then the integer pair: the same key under two kinds is
-    # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
-    kind_codes, kind_names = pd.factorize(used["kind"])
-    key_codes, key_names = pd.factorize(used["key"])
-    pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
-    ident_codes, ident_pairs = pd.factorize(pair)
-    used["identifier"] = ident_codes.astype(np.int32)
-    n_ident = len(ident_pairs)
-    ident_kind = np.asarray(kind_names, dtype=object)[ident_pairs // max(len(key_names), 1)]
-    ident_key = np.asarray(key_names, dtype=object)[ident_pairs % max(len(key_names), 1)]
+    ident_kind, ident_key = _factorize_identifiers(used)
+    n_ident = len(ident_kind)
     n_acc = len(account_ids)
 
-    # Duplicated observations (same account, same identifier, different spelling) collapse to one
-    # entry; first_seen keeps the earliest.
-    pair = used["account_pos"].to_numpy(np.int64) * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
-    order = np.lexsort((np.nan_to_num(used["first_seen"].to_numpy(), nan=np.inf), pair))
-    pair_sorted = pair[order]
-    first_of_pair = np.ones(len(pair_sorted), dtype=bool)
-    first_of_pair[1:] = pair_sorted[1:] != pair_sorted[:-1]
-    keep = order[first_of_pair]
-    rows = used["account_pos"].to_numpy()[keep]
-    cols = used["identifier"].to_numpy()[keep]
-    fs = used["first_seen"].to_numpy()[keep]
-
-    incidence = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident))
-    # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
-    link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
-    link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
-
+    cols, fs, incidence, link_first_seen = _incidence(used, n_acc, n_ident)
     n_accounts = np.bincount(cols, minlength=n_ident).astype(np.int64)
     fs_series = pd.Series(fs)
     first = fs_series.groupby(cols).min().reindex(range(n_ident)).to_numpy()

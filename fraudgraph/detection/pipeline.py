@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from fraudgraph.detection.evidence import account_reasons, ring_reasons
 from fraudgraph.detection.features import (
+    SharedIdentifiers,
     account_features,
     account_table,
     group_lists,
@@ -23,13 +25,12 @@ from fraudgraph.detection.features import (
     shared_identifiers,
 )
 from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
-from fraudgraph.detection.rings import assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
+    ACCOUNT_PATTERN_CODES,
     DEFAULT_TIERS,
     AccountScorer,
     RingScorer,
-    account_reasons,
-    ring_reasons,
 )
 from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
 
@@ -86,6 +87,64 @@ def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: 
     return max(found)
 
 
+class StageClock:
+    """Wall time per detection stage; tells ``progress`` the name of each stage as it starts."""
+
+    def __init__(self, progress: Callable[[str], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.progress = progress
+        self.running: str | None = None
+        self.started = time.perf_counter()
+
+    def stage(self, name: str | None) -> None:
+        """Close the running stage's clock and start ``name`` (None = finished)."""
+        now = time.perf_counter()
+        if self.running is not None:
+            self.seconds[self.running] = round(now - self.started, 4)
+        self.running, self.started = name, now
+        if name is not None and self.progress is not None:
+            self.progress(name)
+
+
+@dataclass
+class Found:
+    """What the graph, money-flow, ring and feature stages found: the input of scoring and reasons."""
+
+    graph: IdentityGraph
+    candidates: CandidateRings
+    flow: MoneyFlow
+    config: DetectionConfig
+    ring_members: pd.DataFrame  # account_id, ring_id of every member (``assign_ring_ids``)
+    next_number: int
+    ring_of_cluster: pd.Series  # cluster number -> ring id
+    shared: SharedIdentifiers
+    ring_features: pd.DataFrame  # index = cluster number
+    account_features: pd.DataFrame  # rows in identity-graph order
+
+    @property
+    def cluster(self) -> np.ndarray:
+        """Cluster number of each account (-1 outside rings)."""
+        return self.account_features["cluster"].to_numpy()
+
+    @property
+    def in_ring(self) -> np.ndarray:
+        return self.cluster >= 0
+
+
+@dataclass
+class Scores:
+    """The scoring stage's output, per ring (rows of the ring features) and per account."""
+
+    ring_scorer: RingScorer
+    account_scorer: AccountScorer
+    ring_score: np.ndarray
+    evidence: pd.DataFrame  # evidence strength per ring and code
+    anomaly: np.ndarray
+    score_of_ring: np.ndarray  # per account: its ring's score (0 outside rings)
+    account_score: np.ndarray
+    tie: np.ndarray  # per account: how much of its ring's score it takes
+
+
 def _empty_detection(accounts, hubs, next_ring_number, as_of, stages) -> Detection:
     scores = pd.DataFrame(
         {
@@ -134,163 +193,160 @@ def detect(
         (int array, -1 = in no ring). Clusters of one account are dropped.
     """
     config = config or DetectionConfig()
-    stages: dict[str, float] = {}
-    current: list = [None, time.perf_counter()]  # stage being timed, its start
+    clock = StageClock(progress)
+    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
+    if when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
+    links, transactions = _until(when, links, transactions)
+    as_of_day = float(when.value) / 86_400e9
 
-    def stage(name: str | None) -> None:
-        """Close the running stage's clock and start ``name`` (None = finished)."""
-        now = time.perf_counter()
-        if current[0] is not None:
-            stages[current[0]] = round(now - current[1], 4)
-        current[:] = [name, now]
-        if name is not None and progress is not None:
-            progress(name)
+    clock.stage("graph")
+    graph = build_identity_graph(accounts, links, config)
+    clock.stage("money_flow")
+    flow = money_flow(transactions, graph.account_ids, config)
+    clock.stage("rings")
+    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn)
+    if candidates.clusters.empty:
+        clock.stage(None)
+        accounts = accounts.assign(account_id=graph.account_ids)
+        return _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, when, clock.seconds)
+    clock.stage("ring_ids")
+    ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
+    ring_of_cluster = _ring_of_cluster(candidates, ring_members)
+    clock.stage("features")
+    table = account_table(accounts, graph, transactions)
+    shared = shared_identifiers(graph, candidates.cluster_of, as_of_day, config)
+    found = Found(
+        graph=graph,
+        candidates=candidates,
+        flow=flow,
+        config=config,
+        ring_members=ring_members,
+        next_number=next_number,
+        ring_of_cluster=ring_of_cluster,
+        shared=shared,
+        ring_features=ring_features(graph, candidates, table, shared, flow, transactions, as_of_day, config),
+        account_features=account_features(graph, candidates, table, shared, flow, as_of_day, config),
+    )
+    clock.stage("scoring")
+    scores = score(found, seed)
+    clock.stage("reasons")
+    # Millions of small dicts: the cyclic garbage collector would rescan them again and again
+    # while they are built (none of them forms a cycle).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        detection = explain(found, scores, when)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    clock.stage(None)
+    detection.stage_seconds = clock.seconds
+    return detection
 
-    as_of = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
-    if as_of.tzinfo is not None:
-        as_of = as_of.tz_convert("UTC").tz_localize(None)
-    as_of_day = float(as_of.value) / 86_400e9
+
+def _until(
+    as_of: pd.Timestamp, links: pd.DataFrame, transactions: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Links and transactions without what happened after ``as_of``."""
     if "first_seen" in links and len(links):
         links = links[~(links["first_seen"] > as_of).to_numpy()]
     if transactions is not None and len(transactions):
         transactions = transactions[~(transactions["timestamp"] > as_of).to_numpy()]
+    return links, transactions
 
-    stage("graph")
-    graph = build_identity_graph(accounts, links, config)
-    stage("money_flow")
-    flow = money_flow(transactions, graph.account_ids, config)
-    stage("rings")
-    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn)
-    if candidates.clusters.empty:
-        stage(None)
-        return _empty_detection(
-            accounts.assign(account_id=graph.account_ids),
-            graph.hubs[HUB_COLUMNS],
-            next_ring_number,
-            as_of,
-            stages,
-        )
-    stage("ring_ids")
-    ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
-    ring_of_cluster = (
-        candidates.clusters.assign(
-            ring_id=ring_members.set_index("account_id")["ring_id"]
-            .reindex(candidates.clusters["account_id"])
-            .to_numpy()
-        )
-        .drop_duplicates("cluster")
-        .set_index("cluster")["ring_id"]
-    )
 
-    stage("features")
-    table = account_table(accounts, graph, transactions)
-    shared = shared_identifiers(graph, candidates.cluster_of, as_of_day, config)
-    rf = ring_features(graph, candidates, table, shared, flow, transactions, as_of_day, config)
-    af = account_features(graph, candidates, table, shared, flow, as_of_day, config)
+def _ring_of_cluster(candidates: CandidateRings, ring_members: pd.DataFrame) -> pd.Series:
+    """Ring id of each cluster number."""
+    clusters = candidates.clusters
+    ring_id = ring_members.set_index("account_id")["ring_id"].reindex(clusters["account_id"]).to_numpy()
+    return clusters.assign(ring_id=ring_id).drop_duplicates("cluster").set_index("cluster")["ring_id"]
 
-    stage("scoring")
+
+def score(found: Found, seed: int) -> Scores:
+    """Score the rings, then each account from its ring's score and how well it fits its patterns."""
+    rf, af, config = found.ring_features, found.account_features, found.config
     ring_scorer = RingScorer(n_estimators=config.isolation_estimators, random_state=seed).fit(rf)
     ring_score = ring_scorer.score_samples(rf)
     evidence = ring_scorer.evidence(rf)
-    anomaly = ring_scorer.anomaly(rf)
     account_scorer = AccountScorer(random_state=seed).fit(af)
-    cluster = af["cluster"].to_numpy()
-    in_ring = cluster >= 0
+    cluster, in_ring = found.cluster, found.in_ring
     score_of_ring = np.zeros(len(af))
     score_of_ring[in_ring] = ring_score[cluster[in_ring]]
-    pattern_codes = ["BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "KNOWN_FRAUD_IN_RING"]
-    patterns = evidence[pattern_codes].to_numpy()
-    ring_patterns = pd.DataFrame(np.zeros((len(af), len(pattern_codes))), columns=pattern_codes)
-    ring_patterns.iloc[np.flatnonzero(in_ring)] = patterns[cluster[in_ring]]
-    acc_score = account_scorer.score_samples(af, score_of_ring, ring_patterns)
+    ring_patterns = pd.DataFrame(np.zeros((len(af), len(ACCOUNT_PATTERN_CODES))), columns=list(ACCOUNT_PATTERN_CODES))
+    ring_patterns.iloc[np.flatnonzero(in_ring)] = evidence[list(ACCOUNT_PATTERN_CODES)].to_numpy()[cluster[in_ring]]
     fit = account_scorer.pattern_fit(af, ring_patterns)
     tie = np.where(
         np.isnan(fit),
         account_scorer.tie(af),
         account_scorer.unfit_factor + (1 - account_scorer.unfit_factor) * np.nan_to_num(fit),
     )
-
-    stage("reasons")
-    # Millions of small dicts: the cyclic garbage collector would rescan them again and again
-    # while they are built (none of them forms a cycle).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _finish(
-            graph,
-            candidates,
-            flow,
-            config,
-            rf,
-            af,
-            shared,
-            evidence,
-            anomaly,
-            ring_score,
-            score_of_ring,
-            acc_score,
-            tie,
-            account_scorer,
-            ring_of_cluster,
-            cluster,
-            in_ring,
-            ring_members,
-            next_number,
-            as_of,
-            stages,
-            stage,
-        )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    return Scores(
+        ring_scorer=ring_scorer,
+        account_scorer=account_scorer,
+        ring_score=ring_score,
+        evidence=evidence,
+        anomaly=ring_scorer.anomaly(rf),
+        score_of_ring=score_of_ring,
+        account_score=account_scorer.score_samples(af, score_of_ring, ring_patterns),
+        tie=tie,
+    )
 
 
-def _finish(
-    graph,
-    candidates,
-    flow,
-    config,
-    rf,
-    af,
-    shared,
-    evidence,
-    anomaly,
-    ring_score,
-    score_of_ring,
-    acc_score,
-    tie,
-    account_scorer,
-    ring_of_cluster,
-    cluster,
-    in_ring,
-    ring_members,
-    next_number,
-    as_of,
-    stages,
-    stage,
-) -> Detection:
-    """The reasons stage and the output frames (split out so the GC pause wraps exactly it)."""
-    ident = shared.frame.copy()
+def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
+    """The reasons stage and the output frames."""
+    graph = found.graph
+    ident = found.shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
-    known = af["is_known_fraud"].to_numpy() & in_ring
-    known_ids = group_lists(cluster[known], graph.account_ids.to_numpy()[known])
-    top_payees = _top_payees(flow, candidates.cluster_of, graph)
-    reasons = ring_reasons(rf, evidence, anomaly, ident, known_ids, top_payees, burst_days=config.burst_days)
-
-    ring_ids = ring_of_cluster.reindex(rf.index).to_numpy()
-    feature_records = _feature_dicts(rf)
+    reasons = _ring_reason_lists(found, scores, ident)
+    ring_ids = found.ring_of_cluster.reindex(found.ring_features.index).to_numpy()
+    rf = found.ring_features
     rings = pd.DataFrame(
         {
             "ring_id": ring_ids,
             "size": rf["size"].to_numpy(np.int64),
-            "score": ring_score,
+            "score": scores.ring_score,
             "exposure": rf["exposure"].to_numpy(np.float64),
-            "features": feature_records,
+            "features": _feature_dicts(rf),
             "reasons": reasons,
         }
     )
     rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    features_by_account = found.account_features.drop(columns=["cluster"]).set_axis(
+        pd.Index(graph.account_ids, name="account_id")
+    )
+    return Detection(
+        rings=rings[RING_COLUMNS],
+        ring_members=found.ring_members[RING_MEMBER_COLUMNS],
+        account_scores=_account_scores(found, scores, ring_ids, reasons),
+        hubs=graph.hubs[HUB_COLUMNS],
+        ring_identifiers=_ring_identifier_frame(found, ident),
+        account_features=features_by_account,
+        next_ring_number=found.next_number,
+        as_of=as_of,
+    )
 
+
+def _ring_reason_lists(found: Found, scores: Scores, ident: pd.DataFrame) -> list[list[dict]]:
+    """Reasons of each ring (rows of the ring features)."""
+    af, cluster = found.account_features, found.cluster
+    known = af["is_known_fraud"].to_numpy() & found.in_ring
+    known_ids = group_lists(cluster[known], found.graph.account_ids.to_numpy()[known])
+    top_payees = _top_payees(found.flow, found.candidates.cluster_of, found.graph)
+    return ring_reasons(
+        found.ring_features,
+        scores.evidence,
+        scores.anomaly,
+        ident,
+        known_ids,
+        top_payees,
+        burst_days=found.config.burst_days,
+    )
+
+
+def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons: list[list[dict]]) -> pd.DataFrame:
+    """The account_scores frame: score, ring and reasons of every account."""
+    af, cluster, in_ring = found.account_features, found.cluster, found.in_ring
     ring_id_of_account = np.full(len(af), None, dtype=object)
     ring_id_of_account[in_ring] = ring_ids[cluster[in_ring]]
     top_text = np.array([r[0]["text"] if r else None for r in reasons], dtype=object)
@@ -298,11 +354,40 @@ def _finish(
     ring_top[in_ring] = top_text[cluster[in_ring]]
     # Accounts below the explanation floor keep an empty list: at a million accounts, building
     # reasons for every household member costs more than the whole detection.
+    acc_score = scores.account_score
     explained = np.flatnonzero(
         (acc_score >= ACCOUNT_REASON_FLOOR) | af["is_known_legit"].to_numpy() | af["is_known_fraud"].to_numpy()
     )
-    # Per explained account: what it shares with its ring (kind, key), for its own reasons.
-    wanted = np.zeros(len(af), dtype=bool)
+    proximity = af["fraud_proximity"].to_numpy()[explained] / max(scores.account_scorer.proximity_scale_, 1e-12)
+    acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
+    for pos, rs in zip(
+        explained,
+        account_reasons(
+            af.iloc[explained],
+            acc_score[explained],
+            scores.tie[explained],
+            ring_id_of_account[explained],
+            scores.score_of_ring[explained],
+            ring_top[explained],
+            _shared_with_ring(found, explained),
+            np.clip(proximity, 0, 1),
+        ),
+    ):
+        acc_reason_lists[pos] = rs
+    return pd.DataFrame(
+        {
+            "account_id": found.graph.account_ids.to_numpy(),
+            "score": acc_score,
+            "ring_id": pd.Series(ring_id_of_account, dtype=object),
+            "reasons": acc_reason_lists,
+        }
+    )[ACCOUNT_SCORE_COLUMNS]
+
+
+def _shared_with_ring(found: Found, explained: np.ndarray) -> pd.Series:
+    """Per explained account (aligned with ``explained``): the (kind, key) it shares with its ring."""
+    shared, graph = found.shared, found.graph
+    wanted = np.zeros(len(found.account_features), dtype=bool)
     wanted[explained] = True
     pairs = wanted[shared.member_rows]
     pair_ident = shared.member_identifiers[pairs]
@@ -310,68 +395,26 @@ def _finish(
     pair_values[:] = list(
         zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.identifiers["key"].to_numpy()[pair_ident])
     )
-    acc_idents = group_lists(shared.member_rows[pairs], pair_values, limit=10)
-    acc_reason_lists: list[list[dict]] = [[] for _ in range(len(af))]
-    for pos, rs in zip(
-        explained,
-        account_reasons(
-            af.iloc[explained],
-            acc_score[explained],
-            tie[explained],
-            ring_id_of_account[explained],
-            score_of_ring[explained],
-            ring_top[explained],
-            acc_idents.reindex(explained),
-            np.clip(
-                af["fraud_proximity"].to_numpy()[explained] / max(account_scorer.proximity_scale_, 1e-12),
-                0,
-                1,
-            ),
-        ),
-    ):
-        acc_reason_lists[pos] = rs
-    account_scores = pd.DataFrame(
+    return group_lists(shared.member_rows[pairs], pair_values, limit=10).reindex(explained)
+
+
+def _ring_identifier_frame(found: Found, ident: pd.DataFrame) -> pd.DataFrame:
+    """The identifiers that tie each ring together (``Detection.ring_identifiers``)."""
+    first_seen = np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9)
+    frame = pd.DataFrame(
         {
-            "account_id": graph.account_ids.to_numpy(),
-            "score": acc_score,
-            "ring_id": pd.Series(ring_id_of_account, dtype=object),
-            "reasons": acc_reason_lists,
+            "ring_id": found.ring_of_cluster.reindex(ident["cluster"]).to_numpy(),
+            "kind": ident["kind"].to_numpy(),
+            "key": ident["key"].to_numpy(),
+            "n_members": ident["n_members"].to_numpy(np.int64),
+            "n_accounts": ident["n_accounts"].to_numpy(np.int64),
+            "weight": ident["weight"].to_numpy(np.float64),
+            "first_seen": pd.to_datetime(first_seen, unit="ns"),
+            "raw_values": ident["values"].to_numpy() if len(ident) else [],
         }
-    )[ACCOUNT_SCORE_COLUMNS]
-
-    ring_identifiers = (
-        pd.DataFrame(
-            {
-                "ring_id": ring_of_cluster.reindex(ident["cluster"]).to_numpy(),
-                "kind": ident["kind"].to_numpy(),
-                "key": ident["key"].to_numpy(),
-                "n_members": ident["n_members"].to_numpy(np.int64),
-                "n_accounts": ident["n_accounts"].to_numpy(np.int64),
-                "weight": ident["weight"].to_numpy(np.float64),
-                "first_seen": pd.to_datetime(
-                    np.where(np.isnan(ident["first_seen_max"]), np.nan, ident["first_seen_max"] * 86_400e9),
-                    unit="ns",
-                ),
-                "raw_values": ident["values"].to_numpy() if len(ident) else [],
-            }
-        )[RING_IDENTIFIER_COLUMNS]
-        .sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True])
-        .reset_index(drop=True)
-    )
-
-    features_by_account = af.drop(columns=["cluster"]).set_axis(pd.Index(graph.account_ids, name="account_id"))
-    stage(None)
-    return Detection(
-        rings=rings[RING_COLUMNS],
-        ring_members=ring_members[RING_MEMBER_COLUMNS],
-        account_scores=account_scores,
-        hubs=graph.hubs[HUB_COLUMNS],
-        ring_identifiers=ring_identifiers,
-        account_features=features_by_account,
-        next_ring_number=next_number,
-        as_of=as_of,
-        stage_seconds=stages,
-    )
+    )[RING_IDENTIFIER_COLUMNS]
+    order = ["ring_id", "n_members", "kind", "key"]
+    return frame.sort_values(order, ascending=[True, False, True, True]).reset_index(drop=True)
 
 
 def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
