@@ -39,6 +39,7 @@ class InputError(FraudGraphError):
 
     def __init__(self, problems: list[Problem], *, limit: int = 20):
         self.problems = list(problems)
+        self.total = len(self.problems)  # the real count when only the first problems are listed
         shown = "; ".join(str(p) for p in self.problems[:limit])
         more = len(self.problems) - limit
         if more > 0:

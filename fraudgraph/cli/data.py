@@ -80,7 +80,8 @@ def load(obj, data_dir, fmt):
     from fraudgraph.ingest.contract import read_dataset
 
     say = progress_of(obj)
-    dataset = read_dataset(data_dir, extra_kinds=obj.config().extra_kinds, progress=say)
+    config = obj.config()
+    dataset = read_dataset(data_dir, extra_kinds=config.extra_kinds, limits=config.limits, progress=say)
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     summary = obj.workspace(create=True).load(dataset, progress=say)

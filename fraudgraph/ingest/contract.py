@@ -15,7 +15,13 @@ Choices the contract leaves open:
 - Enumerations (status, label, kind, ...) are exact: ``Active`` or `` active`` is an error.
 - Datetimes without an offset are taken as UTC; with one they are converted to UTC.
 - Ids and identifier values are read as text with NA parsing off, so ``N/A`` and ``007`` stay
-  as written; Parquet ids stored as numbers become their decimal text (``7.0`` -> ``7``).
+  as written. In Parquet, each column's type is checked once against the contract: an id stored
+  as a number (its leading zeros already lost), a float ``overdue_days`` (NaN is no day count)
+  or a nested column is one problem for the column, not one per row.
+- Values must keep the input limits (``fraudgraph.model.limits``): id and value lengths, no
+  control characters, money within +/-1e9, dates from 1950 to a day after the as-of time.
+- A file that cannot be read (I/O error, corrupt or truncated gzip) is an input problem naming
+  the file, like any other.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from fraudgraph.model.frames import (
     TRANSACTION_COLUMNS,
     TRANSACTION_STATUSES,
 )
+from fraudgraph.model.limits import ID_CONTROL, VALUE_CONTROL, InputLimits
 
 __all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
@@ -172,12 +179,15 @@ def read_dataset(
     *,
     extra_kinds: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
+    limits: InputLimits | None = None,
+    as_of: object = None,
 ) -> Dataset:
     """Read and validate the data folder at ``path``; raise ``InputError`` listing every problem.
 
     ``extra_kinds`` are the identifier kinds the workspace configuration declares beyond the
     contract's eight (name -> weight); any other kind is an error. ``progress`` receives one
-    short line per stage.
+    short line per stage. ``limits`` bound lengths, money and dates (``InputLimits()`` when not
+    given); dates after ``as_of`` (default: now) plus ``limits.future_days`` are errors.
 
     >>> ds = read_dataset("data/")                       # doctest: +SKIP
     >>> ds.links[["kind", "value", "key"]].head(1)       # doctest: +SKIP
@@ -195,18 +205,22 @@ def read_dataset(
     tables: dict[str, _Table | None] = {}
     for name, file in files.items():
         say(f"reading {file.name}")
-        tables[name] = _read_table(name, file, log)
-        if tables[name] is not None:
-            _check_columns(tables[name], log, warnings)
+        table = _read_table(name, file, log)
+        tables[name] = table
+        if table is not None:
+            _check_columns(table, log, warnings)
 
     say("validating accounts")
     accounts, account_ids = _validate_accounts(tables["accounts"], log)
     say("validating links")
     links_state = _validate_links(tables["links"], account_ids, kinds, log, warnings)
     transactions = _empty_transactions()
-    if tables.get("transactions") is not None:
+    txn_table = tables.get("transactions")
+    if txn_table is not None:
         say("validating transactions")
-        transactions = _validate_transactions(tables["transactions"], account_ids, log)
+        transactions = _validate_transactions(txn_table, account_ids, log)
+    say("checking limits")
+    _check_limits(tables, accounts, links_state, transactions, limits or InputLimits(), as_of, log)
     log.raise_if_any([t.label for t in tables.values() if t is not None])
 
     say(f"normalizing {len(links_state['frame']):,} identifier observations")
@@ -253,12 +267,71 @@ def _read_table(name: str, file: Path, log: _ProblemLog) -> _Table | None:
     label = file.name
     if file.name.endswith(".parquet"):
         try:
-            frame = pq.read_table(file).to_pandas()
+            arrow = pq.read_table(file)
         except (pa.ArrowException, OSError) as exc:
             log.file_problem(label, None, None, None, f"cannot read Parquet file: {exc}")
             return None
-        return _Table(name, label, frame, is_parquet=True)
-    return _read_csv(name, file, log)
+        if not _parquet_types_ok(name, label, arrow.schema, log):
+            return None
+        return _Table(name, label, arrow.to_pandas(), is_parquet=True)
+    try:
+        return _read_csv(name, file, log)
+    except OSError as exc:
+        log.file_problem(label, None, None, None, _io_problem(file, exc))
+        return None
+
+
+def _io_problem(file: Path, exc: OSError) -> str:
+    """An I/O failure as an input problem: what is wrong with the file, in words."""
+    text = str(exc)
+    if file.name.endswith(".gz") and any(w in text.lower() for w in ("zlib", "gzip", "compressed", "inflate")):
+        return f"cannot read the file: the gzip data is corrupt or truncated ({text})"
+    reason = exc.strerror or text or type(exc).__name__
+    return f"cannot read the file: {reason}"
+
+
+# Arrow types the contract's columns may have in a Parquet file.
+_TEXT_COLUMNS = {
+    "accounts": ("account_id", "status", "label"),
+    "links": ("account_id", "kind", "value"),
+    "transactions": ("txn_id", "account_id", "counterparty", "counterparty_kind", "status"),
+}
+_NUMBER_COLUMNS = ("credit_limit", "balance", "amount")
+_INTEGER_COLUMNS = ("overdue_days",)
+_DATE_COLUMNS = ("created_at", "first_seen", "timestamp")
+
+
+def _type_expected(table: str, column: str, dtype: pa.DataType) -> str | None:
+    """What the column should be when ``dtype`` is not allowed for it, else None."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    if pa.types.is_nested(dtype):
+        return "plain values (nested lists, structs and maps are not supported)"
+    if pa.types.is_null(dtype):
+        return None  # an all-null column: its rules (required or not) decide
+    text = pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+    if column in _TEXT_COLUMNS.get(table, ()):
+        return None if text else "text"
+    if column in _NUMBER_COLUMNS:
+        number = pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+        return None if number or text else "a number"
+    if column in _INTEGER_COLUMNS:
+        return None if pa.types.is_integer(dtype) or text else "a whole number (an integer type)"
+    if column in _DATE_COLUMNS:
+        dated = pa.types.is_timestamp(dtype) or pa.types.is_date(dtype)
+        return None if dated or text else "a date or timestamp"
+    return None
+
+
+def _parquet_types_ok(table: str, label: str, schema: pa.Schema, log: _ProblemLog) -> bool:
+    """Check each column's Arrow type against the contract: one problem per column, not per row."""
+    ok = True
+    for field_ in schema:
+        expected = _type_expected(table, field_.name, field_.type)
+        if expected is not None:
+            log.file_problem(label, None, field_.name, None, f"expected {expected}, found {field_.type}")
+            ok = False
+    return ok
 
 
 def _read_csv_header(file: Path, label: str, log: _ProblemLog) -> list[str] | None:
@@ -568,7 +641,7 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
                 duplicated,
                 "account_id",
                 ids,
-                lambda v, pos: f"duplicate account_id {v!r} (first on {_where(table, first_position[v])})",
+                lambda v, pos: f"duplicate account_id {v!r} (first on {_where(table, first_position[str(v)])})",
             )
         out["account_id"] = ids.reset_index(drop=True)
         account_ids = ids
@@ -591,7 +664,7 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
                 negative,
                 column,
                 text,
-                lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)",
+                lambda v, _, c=column: f"{c} {v!s} is negative (expected a number >= 0)",  # type: ignore[misc]
             )
         out[column] = values.reset_index(drop=True)
 
@@ -732,7 +805,7 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
         np.minimum.at(earliest, codes, seen_ns)
         first_seen = np.where(earliest == never, np.datetime64("NaT"), earliest.view("datetime64[ns]"))
         warnings.append(
-            f"{table.label}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
+            f"{table.label if table is not None else 'links'}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
             "merged, keeping the earliest first_seen"
         )
     else:
@@ -768,7 +841,7 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
             duplicated,
             "txn_id",
             txn_ids,
-            lambda v, _: f"duplicate txn_id {v!r} (first on {_where(table, first_position[v])})",
+            lambda v, _: f"duplicate txn_id {v!r} (first on {_where(table, first_position[str(v)])})",
         )
     payer = _require_text(table, "account_id", log)
     counterparty = _require_text(table, "counterparty", log)
@@ -813,6 +886,93 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
         }
     ).reset_index(drop=True)
     return out[TRANSACTION_COLUMNS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits (fraudgraph.model.limits): lengths, control characters, money and dates
+
+_ID_COLUMNS = {
+    "accounts": ("account_id",),
+    "links": ("account_id",),
+    "transactions": ("txn_id", "account_id", "counterparty"),
+}
+
+
+def _shown(value: object, width: int = 40) -> str:
+    """A value as one short line: control characters escaped, long text cut with its length."""
+    text = repr(value)[1:-1] if isinstance(value, str) else str(value)
+    return text[:width] + "..." if len(text) > width else text
+
+
+def _check_text(table: _Table, column: str, max_length: int, control: str, what: str, log: _ProblemLog) -> None:
+    text = _text(table, column)
+    arrow = _arrow_text(text)
+    lengths = np.asarray(pc.utf8_length(arrow).to_numpy(zero_copy_only=False))
+    too_long = lengths > max_length
+    if too_long.any():  # the problem keeps the first 80 characters of the value, not all of it
+        log.row_problems(
+            table,
+            too_long,
+            column,
+            text.str.slice(0, 80),
+            lambda v, pos: f"{what} '{_shown(v, 20)}' has {int(lengths[pos]):,} characters (at most {max_length})",
+        )
+    bad = np.asarray(pc.match_substring_regex(arrow, control).to_numpy(zero_copy_only=False), dtype=bool)
+    log.row_problems(
+        table, bad & ~too_long, column, text, lambda v, _: f"{what} '{_shown(v)}' holds a control character"
+    )
+
+
+def _check_money(table: _Table, column: str, values: pd.Series, limit: float, log: _ProblemLog) -> None:
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    out = np.abs(v) > limit
+    log.row_problems(
+        table, out, column, values.reset_index(drop=True), lambda x, _: f"{column} {x!s} is beyond +/-{limit:,.0f}"
+    )
+
+
+def _check_dates(
+    table: _Table, column: str, values: pd.Series, bounds: tuple[pd.Timestamp, pd.Timestamp], log: _ProblemLog
+) -> None:
+    earliest, latest = bounds
+    v = pd.Series(values).reset_index(drop=True)
+    early = (v < earliest).to_numpy(dtype=bool, na_value=False)
+    late = (v > latest).to_numpy(dtype=bool, na_value=False)
+    log.row_problems(table, early, column, v, lambda x, _: f"{column} {x} is before {earliest.date()}")
+    log.row_problems(table, late, column, v, lambda x, _: f"{column} {x} is after {latest} (in the future)")
+
+
+def _check_limits(
+    tables: dict[str, _Table | None],
+    accounts: pd.DataFrame,
+    links_state: dict,
+    transactions: pd.DataFrame,
+    limits: InputLimits,
+    as_of: object,
+    log: _ProblemLog,
+) -> None:
+    """Values past the input limits, as ordinary row problems (positions align with the tables)."""
+    bounds = limits.date_range(as_of)
+    for name, table in tables.items():
+        if table is None:
+            continue
+        for column in _ID_COLUMNS[name]:
+            if column in table.frame:
+                _check_text(table, column, limits.max_id_length, ID_CONTROL, column, log)
+    links = tables.get("links")
+    if links is not None and "value" in links.frame:
+        _check_text(links, "value", limits.max_value_length, VALUE_CONTROL, "value", log)
+    if links is not None and "first_seen" in links_state:
+        _check_dates(links, "first_seen", links_state["first_seen"], bounds, log)
+    acc = tables.get("accounts")
+    if acc is not None and len(accounts) == len(acc.frame):
+        for column in ("credit_limit", "balance"):
+            _check_money(acc, column, accounts[column], limits.max_money, log)
+        _check_dates(acc, "created_at", accounts["created_at"], bounds, log)
+    txn = tables.get("transactions")
+    if txn is not None and len(transactions) == len(txn.frame):
+        _check_money(txn, "amount", transactions["amount"], limits.max_money, log)
+        _check_dates(txn, "timestamp", transactions["timestamp"], bounds, log)
 
 
 def _empty_accounts() -> pd.DataFrame:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.model.frames import IDENTIFIER_KINDS
+from fraudgraph.model.limits import InputLimits
 
 # How much one shared identifier of each kind says about two accounts being the same party.
 # Strong: hard to share by accident. Medium: families and flatmates share them. Weak: NAT, wifi.
@@ -120,6 +122,7 @@ class WorkspaceConfig:
     extra_kinds: dict[str, float] = field(default_factory=dict)
     detection: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    limits: InputLimits = field(default_factory=InputLimits)
 
     def detection_config(self):
         """The ``DetectionConfig`` these settings describe (defaults for what they leave out)."""
@@ -150,10 +153,10 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
         line = _line_of(text, key.rsplit(".", 1)[-1])
         return ConfigError(f"{p}{':' + str(line) if line else ''}: {key}: {message}")
 
-    unknown = set(data) - {"kinds", "detection"}
+    unknown = set(data) - {"kinds", "detection", "limits"}
     if unknown:
         key = sorted(unknown)[0]
-        raise bad(key, "unknown section or key (expected [kinds] and [detection])")
+        raise bad(key, "unknown section or key (expected [kinds], [detection] and [limits])")
     kinds: dict[str, float] = {}
     for name, weight in (data.get("kinds") or {}).items():
         if not _KIND_NAME.match(name):
@@ -173,4 +176,22 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
         DetectionConfig(**{**detection, "extra_kinds": kinds})
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{p}: [detection]: {e}") from None
-    return WorkspaceConfig(extra_kinds=kinds, detection=detection, source=str(p))
+    return WorkspaceConfig(extra_kinds=kinds, detection=detection, source=str(p), limits=_limits(data, bad))
+
+
+def _limits(data: dict, bad: Callable[[str, str], ConfigError]) -> InputLimits:
+    """The ``[limits]`` table as ``InputLimits`` (defaults for what it leaves out)."""
+    table = dict(data.get("limits") or {})
+    allowed = {f.name for f in dataclasses.fields(InputLimits)}
+    for key, value in table.items():
+        if key not in allowed:
+            raise bad(f"limits.{key}", f"unknown setting (expected one of {', '.join(sorted(allowed))})")
+        if key != "earliest_date" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise bad(f"limits.{key}", f"{value!r} is not a number")
+    if "earliest_date" in table:
+        table["earliest_date"] = str(table["earliest_date"])
+    try:
+        return InputLimits(**table)
+    except ValueError as e:
+        key = next((k for k in table if k in str(e)), next(iter(table), "limits"))
+        raise bad(f"limits.{key}", str(e)) from None
