@@ -891,10 +891,12 @@ def _validate_transactions(table: _Table, account_ids: pd.Series | None, log: _P
 # ---------------------------------------------------------------------------------------------
 # Limits (fraudgraph.model.limits): lengths, control characters, money and dates
 
+# Ids checked for length and control characters. A link's or payer's account_id must be in the
+# accounts table, whose ids are checked, so checking them again would only cost time.
 _ID_COLUMNS = {
     "accounts": ("account_id",),
-    "links": ("account_id",),
-    "transactions": ("txn_id", "account_id", "counterparty"),
+    "links": (),
+    "transactions": ("txn_id", "counterparty"),
 }
 
 
@@ -904,8 +906,16 @@ def _shown(value: object, width: int = 40) -> str:
     return text[:width] + "..." if len(text) > width else text
 
 
-def _check_text(table: _Table, column: str, max_length: int, control: str, what: str, log: _ProblemLog) -> None:
-    text = _text(table, column)
+def _check_text(
+    table: _Table,
+    column: str,
+    max_length: int,
+    control: str,
+    what: str,
+    log: _ProblemLog,
+    text: pd.Series | None = None,
+) -> None:
+    text = _text(table, column) if text is None else text
     arrow = _arrow_text(text)
     lengths = np.asarray(pc.utf8_length(arrow).to_numpy(zero_copy_only=False))
     too_long = lengths > max_length
@@ -917,7 +927,12 @@ def _check_text(table: _Table, column: str, max_length: int, control: str, what:
             text.str.slice(0, 80),
             lambda v, pos: f"{what} '{_shown(v, 20)}' has {int(lengths[pos]):,} characters (at most {max_length})",
         )
-    bad = np.asarray(pc.match_substring_regex(arrow, control).to_numpy(zero_copy_only=False), dtype=bool)
+    # Most values are printable ASCII (a fast check); the regex runs only on the rest.
+    rest = np.flatnonzero(~np.asarray(pc.ascii_is_printable(arrow).to_numpy(zero_copy_only=False), dtype=bool))
+    bad = np.zeros(len(text), dtype=bool)
+    if len(rest):
+        found = pc.match_substring_regex(arrow.take(pa.array(rest)), control)
+        bad[rest] = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     log.row_problems(
         table, bad & ~too_long, column, text, lambda v, _: f"{what} '{_shown(v)}' holds a control character"
     )
@@ -961,7 +976,8 @@ def _check_limits(
                 _check_text(table, column, limits.max_id_length, ID_CONTROL, column, log)
     links = tables.get("links")
     if links is not None and "value" in links.frame:
-        _check_text(links, "value", limits.max_value_length, VALUE_CONTROL, "value", log)
+        text = links_state.get("value_text")
+        _check_text(links, "value", limits.max_value_length, VALUE_CONTROL, "value", log, text)
     if links is not None and "first_seen" in links_state:
         _check_dates(links, "first_seen", links_state["first_seen"], bounds, log)
     acc = tables.get("accounts")
