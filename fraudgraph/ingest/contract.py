@@ -59,15 +59,7 @@ __all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "accounts": ("account_id", "created_at", "credit_limit", "balance", "overdue_days", "status", "label"),
     "links": ("account_id", "kind", "value", "first_seen"),
-    "transactions": (
-        "txn_id",
-        "account_id",
-        "counterparty",
-        "counterparty_kind",
-        "amount",
-        "timestamp",
-        "status",
-    ),
+    "transactions": tuple(TRANSACTION_COLUMNS),
 }
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "accounts": ("account_id", "created_at"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fraudgraph.model.frames import TRANSACTION_COLUMNS
 from fraudgraph.synthetic.second import fraud, people
 from fraudgraph.synthetic.second.builder import DAY, Builder
 from fraudgraph.synthetic.second.render import KINDS, render
@@ -232,21 +233,7 @@ def _frames(b: Builder, with_transactions: bool) -> CityWorld:
         }
     )
     order = np.argsort(ids, kind="stable")
-    transactions = (
-        _transactions_frame(b, ids)
-        if with_transactions
-        else pd.DataFrame(
-            columns=[
-                "txn_id",
-                "account_id",
-                "counterparty",
-                "counterparty_kind",
-                "amount",
-                "timestamp",
-                "status",
-            ]
-        )
-    )
+    transactions = _transactions_frame(b, ids) if with_transactions else pd.DataFrame(columns=TRANSACTION_COLUMNS)
     return CityWorld(
         accounts=accounts.iloc[order].reset_index(drop=True),
         links=_links_frame(b, ids),
