@@ -95,6 +95,17 @@ def _change(
     return pd.DataFrame([new], columns=STATE_COLUMNS), pd.DataFrame([audit], columns=AUDIT_COLUMNS)
 
 
+# The state an analyst's suspension (by hand, or by confirming fraud) puts an account in; sweeps
+# never change a manual state.
+_SUSPENDED_BY_HAND: dict[str, Any] = {
+    "action": "suspend",
+    "trigger": "manual",
+    "status": "suspended",
+    "limit": 0.0,
+    "manual": True,
+}
+
+
 def _original_limit(state: dict, account: dict) -> Any:
     """The limit an account goes back to: the one recorded before a sweep limited it, else the source's."""
     original = state.get("original_credit_limit")
@@ -127,11 +138,7 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
     if verdict == "confirm_fraud":
         new_state, audit = _change(
             state,
-            action="suspend",
-            trigger="manual",
-            status="suspended",
-            limit=0.0,
-            manual=True,
+            **_SUSPENDED_BY_HAND,
             actor=actor,
             event="review_confirm_fraud",
             note=note,
@@ -181,11 +188,7 @@ def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
         raise FraudGraphError(f"account {account_id} is already suspended by an analyst")
     new_state, audit = _change(
         state,
-        action="suspend",
-        trigger="manual",
-        status="suspended",
-        limit=0.0,
-        manual=True,
+        **_SUSPENDED_BY_HAND,
         actor=actor,
         event="manual_suspend",
         note=reason,
