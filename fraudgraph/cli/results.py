@@ -6,6 +6,7 @@ import click
 
 from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import cell, emit, format_option
+from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
 
 
@@ -216,14 +217,7 @@ def decisions(obj, action, show_all, fmt):
     """
     ws = obj.workspace()
     df = ws.table("decisions")
-    # What is in force: the applied state (sweep or analyst) wherever there is one, as `account` shows.
-    state = ws.account_state()[["account_id", "action", "trigger"]]
-    if len(state):
-        df = df.merge(state, on="account_id", how="left", suffixes=("", "_state"))
-        has = df["action_state"].notna()
-        df.loc[has, "action"] = df.loc[has, "action_state"]
-        df.loc[has, "trigger"] = df.loc[has, "trigger_state"]
-        df = df.drop(columns=["action_state", "trigger_state"])
+    df = in_force(df, ws.account_state(), ("action", "trigger"))
     if action:
         df = df[df["action"] == action]
     elif not show_all:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -206,15 +207,10 @@ def account_view(ws: Workspace, account_ids: list[str]) -> pd.DataFrame:
     acc = ws.accounts(account_ids)
     scores = ws.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
     dec = ws.table("decisions", account_id=account_ids)[["account_id", "action"]]
-    state = ws.account_state(account_ids)[["account_id", "action", "status"]].rename(
-        columns={"action": "state_action", "status": "state_status"}
-    )
     out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
-    out = out.merge(state, on="account_id", how="left")
-    # The effective status is ours once an action was applied; the source's otherwise.
-    out["status"] = out["state_status"].where(out["state_status"].notna(), out["status"])
-    out["action"] = out["state_action"].where(out["state_action"].notna(), out["action"])
+    # The effective status and action are ours once an action was applied; the source's otherwise.
+    out = in_force(out, ws.account_state(account_ids), ("action", "status"))
     out["action"] = out["action"].fillna("none")
     out["score"] = out["score"].astype("float64").fillna(0.0)
     out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
-    return out.drop(columns=["state_action", "state_status"])
+    return out
