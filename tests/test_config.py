@@ -51,6 +51,14 @@ def test_undeclared_kind_is_rejected_and_declared_kind_links(tmp_path):
         ("[detection]\nhub_kap = 3\n", "fraudgraph.toml:2: detection.hub_kap: unknown setting"),
         ("[colours]\nx = 1\n", "colours: unknown section"),
         ("[kinds\n", "not valid TOML"),
+        ('[detection]\nhub_cap = "60"\n', "fraudgraph.toml:2: detection.hub_cap: '60' is not a number"),
+        ("[detection]\nhub_cap = true\n", "fraudgraph.toml:2: detection.hub_cap: True is not a number"),
+        (
+            '[detection]\nkind_weights = { device = "x" }\n',
+            "detection.kind_weights.device: Input should be a valid number",
+        ),
+        ("[limits]\nmax_money = -1\n", "fraudgraph.toml:2: limits.max_money: max_money must be > 0"),
+        ("[limits]\nmax_monee = 1\n", "fraudgraph.toml:2: limits.max_monee: unknown setting"),
     ],
 )
 def test_invalid_configuration_is_a_clear_error(tmp_path, text, message):

@@ -6,6 +6,9 @@
     [detection]           # any field of fraudgraph.model.config.DetectionConfig
     hub_cap = 60
 
+    [limits]              # any field of fraudgraph.model.limits.InputLimits
+    max_money = 1e9
+
 The data contract accepts another kind only when the configuration declares it; the sweep then
 weighs it like the built-in kinds (by its weight and by rarity).
 """
@@ -15,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.model.frames import IDENTIFIER_KINDS
@@ -131,13 +135,79 @@ class WorkspaceConfig:
 
 def _line_of(text: str, key: str) -> int | None:
     for i, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+        if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line) or re.match(rf"^\s*\[\s*{re.escape(key)}\s*\]", line):
             return i
     return None
 
 
+def _kind_name(name: str) -> str:
+    if not _KIND_NAME.match(name):
+        raise ValueError("a kind name is lower-case letters, digits and _")
+    if name in IDENTIFIER_KINDS:
+        raise ValueError("is a built-in kind; set its weight with [detection] kind_weights")
+    return name
+
+
+def _kind_weight(weight: Any) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < float(weight) <= 10:
+        raise ValueError(f"weight {weight!r} must be a number in (0, 10]")
+    return float(weight)
+
+
+class _ConfigFile(BaseModel):
+    """The file's top level: three optional tables, nothing else."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kinds: dict[Annotated[str, AfterValidator(_kind_name)], Annotated[float, BeforeValidator(_kind_weight)]] = {}
+    detection: dict[str, Any] = {}
+    limits: dict[str, Any] = {}
+
+
+# The settings tables are validated against the dataclasses the code uses, so a new setting is
+# one new field, with its type, in one place.
+# (Lax mode, as strict mode would want dataclass instances; booleans, which lax mode would take
+# as 0 and 1, are refused before: no setting is a boolean.)
+DetectionConfig.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+InputLimits.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+_DETECTION = TypeAdapter(DetectionConfig)
+_LIMITS = TypeAdapter(InputLimits)
+_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
+
+
+def _config_error(path: Path, text: str, error: ValidationError, section: str, allowed: list[str]) -> ConfigError:
+    """The first problem pydantic found, as ``file:line: dotted.key: message``."""
+    first = error.errors()[0]
+    parts = [str(x) for x in first["loc"] if x != "[key]"]
+    if not parts:  # a check across fields (__post_init__): name the setting its message names
+        parts = [k for k in allowed if k in str(first["msg"])][:1]
+    key = ".".join([section, *parts] if section else parts) or section
+    if first["type"] in _UNKNOWN:
+        where = "section or key" if not section else "setting"
+        message = f"unknown {where} (expected {', '.join(allowed)})"
+    elif first["type"] == "value_error":
+        message = str(first["msg"]).removeprefix("Value error, ")
+    else:
+        message = f"{first['msg']} (got {first['input']!r})"
+    line = _line_of(text, key.rsplit(".", 1)[-1])
+    return ConfigError(f"{path}{':' + str(line) if line else ''}: {key}: {message}")
+
+
+def _numbers_are_numbers(table: dict[str, Any], fields: dict[str, Any], path: Path, text: str, section: str) -> None:
+    """A number setting must be written as a TOML number: not a boolean (lax validation would take
+    it as 0 or 1) and not a string (it would parse "60")."""
+    for key, value in table.items():
+        if fields.get(key) in ("int", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            line = _line_of(text, key)
+            raise ConfigError(f"{path}{':' + str(line) if line else ''}: {section}.{key}: {value!r} is not a number")
+
+
 def load_config(path: str | Path | None) -> WorkspaceConfig:
-    """Read and validate a configuration file; ``None`` gives the defaults."""
+    """Read and validate a configuration file; ``None`` gives the defaults.
+
+    Validation is pydantic's (chosen over msgspec for field validators and error locations that
+    map back to TOML keys and lines); every error reads ``file:line: dotted.key: message``.
+    """
     if path is None:
         return WorkspaceConfig()
     p = Path(path)
@@ -148,50 +218,24 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
         raise ConfigError(f"configuration file {p} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: not valid TOML: {e}") from None
-
-    def bad(key: str, message: str) -> ConfigError:
-        line = _line_of(text, key.rsplit(".", 1)[-1])
-        return ConfigError(f"{p}{':' + str(line) if line else ''}: {key}: {message}")
-
-    unknown = set(data) - {"kinds", "detection", "limits"}
-    if unknown:
-        key = sorted(unknown)[0]
-        raise bad(key, "unknown section or key (expected [kinds], [detection] and [limits])")
-    kinds: dict[str, float] = {}
-    for name, weight in (data.get("kinds") or {}).items():
-        if not _KIND_NAME.match(name):
-            raise bad(f"kinds.{name}", "a kind name is lower-case letters, digits and _")
-        if name in IDENTIFIER_KINDS:
-            raise bad(f"kinds.{name}", "is a built-in kind; set its weight with [detection] kind_weights")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < float(weight) <= 10:
-            raise bad(f"kinds.{name}", f"weight {weight!r} must be a number in (0, 10]")
-        kinds[name] = float(weight)
-
-    allowed = {f.name for f in dataclasses.fields(DetectionConfig)} - {"extra_kinds"}
-    detection = dict(data.get("detection") or {})
-    for key in detection:
-        if key not in allowed:
-            raise bad(f"detection.{key}", f"unknown setting (expected one of {', '.join(sorted(allowed))})")
     try:
-        DetectionConfig(**{**detection, "extra_kinds": kinds})
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{p}: [detection]: {e}") from None
-    return WorkspaceConfig(extra_kinds=kinds, detection=detection, source=str(p), limits=_limits(data, bad))
-
-
-def _limits(data: dict, bad: Callable[[str, str], ConfigError]) -> InputLimits:
-    """The ``[limits]`` table as ``InputLimits`` (defaults for what it leaves out)."""
-    table = dict(data.get("limits") or {})
-    allowed = {f.name for f in dataclasses.fields(InputLimits)}
-    for key, value in table.items():
-        if key not in allowed:
-            raise bad(f"limits.{key}", f"unknown setting (expected one of {', '.join(sorted(allowed))})")
-        if key != "earliest_date" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise bad(f"limits.{key}", f"{value!r} is not a number")
-    if "earliest_date" in table:
-        table["earliest_date"] = str(table["earliest_date"])
+        top = _ConfigFile.model_validate(data)
+    except ValidationError as e:
+        raise _config_error(p, text, e, "", ["[kinds]", "[detection]", "[limits]"]) from None
+    detection_keys = sorted(f.name for f in dataclasses.fields(DetectionConfig) if f.name != "extra_kinds")
+    if "extra_kinds" in top.detection:
+        raise ConfigError(f"{p}: detection.extra_kinds: declare extra kinds in [kinds]")
+    _numbers_are_numbers(
+        top.detection, {f.name: f.type for f in dataclasses.fields(DetectionConfig)}, p, text, "detection"
+    )
+    _numbers_are_numbers(top.limits, {f.name: f.type for f in dataclasses.fields(InputLimits)}, p, text, "limits")
     try:
-        return InputLimits(**table)
-    except ValueError as e:
-        key = next((k for k in table if k in str(e)), next(iter(table), "limits"))
-        raise bad(f"limits.{key}", str(e)) from None
+        _DETECTION.validate_python(top.detection)
+    except ValidationError as e:
+        raise _config_error(p, text, e, "detection", detection_keys) from None
+    limits_keys = sorted(f.name for f in dataclasses.fields(InputLimits))
+    try:
+        limits = _LIMITS.validate_python(top.limits)
+    except ValidationError as e:
+        raise _config_error(p, text, e, "limits", limits_keys) from None
+    return WorkspaceConfig(extra_kinds=dict(top.kinds), detection=dict(top.detection), source=str(p), limits=limits)
