@@ -46,6 +46,7 @@ from fraudgraph.model.frames import (
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
+from fraudgraph.model.merge import differs, merge_links
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
@@ -504,7 +505,7 @@ class Neo4jWorkspace(Workspace):
         is_new = (merged["_merge"] == "left_only").to_numpy()
         changed = np.zeros(len(new), dtype=bool)
         for c in ACCOUNT_COLUMNS[1:]:
-            changed |= _differs(merged[c], merged[f"{c}_old"])
+            changed |= differs(merged[c], merged[f"{c}_old"])
         changed &= ~is_new
         summary.accounts_new = int(is_new.sum())
         summary.accounts_updated = int(changed.sum())
@@ -541,18 +542,8 @@ class Neo4jWorkspace(Workspace):
         )
         new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
         stored = self._stored_links(run, sorted(set(new["account_id"])))
-        merged = new.merge(
-            stored, on=["account_id", "kind", "value"], how="left", suffixes=("", "_old"), indicator=True
-        )
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        old_seen = merged["first_seen_old"]
-        earliest = merged["first_seen"].where(
-            old_seen.isna() | (merged["first_seen"].notna() & (merged["first_seen"] < old_seen)), old_seen
-        )
-        key_changed = ~is_new & _differs(merged["key"], merged["key_old"])
-        seen_changed = ~is_new & _differs(earliest, old_seen)
-        changed = key_changed | seen_changed
-        merged["first_seen"] = earliest
+        plan = merge_links(new, stored)
+        merged, is_new, changed = plan.rows, plan.is_new, plan.changed
         summary.links_new = int(is_new.sum())
         summary.links_updated = int(changed.sum())
 
@@ -630,7 +621,7 @@ class Neo4jWorkspace(Workspace):
         is_new = (merged["_merge"] == "left_only").to_numpy()
         changed = np.zeros(len(new), dtype=bool)
         for c in fields:
-            changed |= _differs(merged[c], merged[f"{c}_old"])
+            changed |= differs(merged[c], merged[f"{c}_old"])
         changed &= ~is_new
         summary.transactions_new = int(is_new.sum())
         summary.transactions_updated = int(changed.sum())
@@ -1062,13 +1053,6 @@ class Neo4jWorkspace(Workspace):
         df["first_ts"] = _datetimes(df["first_ts"]).to_numpy()
         df["last_ts"] = _datetimes(df["last_ts"]).to_numpy()
         return df
-
-
-def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Element-wise "not equal", where two missing values are equal (NaN, None, NaT alike)."""
-    a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
-    equal = (a.astype(object).to_numpy() == b.astype(object).to_numpy()) & ~a_missing & ~b_missing
-    return ~(equal | (a_missing & b_missing))
 
 
 def connect(

@@ -30,6 +30,7 @@ from fraudgraph.model.frames import (
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
+from fraudgraph.model.merge import LINK_KEY, merge_links
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
@@ -172,7 +173,8 @@ _SECONDARY_INDEXES = [
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 
 
-# first_seen keeps the earliest sighting; an unknown date never replaces a known one; the newest key wins.
+# The rule of fraudgraph.model.merge, in SQL for speed: first_seen keeps the earliest sighting, an
+# unknown date never replaces a known one, the newest key wins.
 _LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (account_id, kind, value) DO UPDATE SET
         first_seen = CASE
@@ -391,15 +393,11 @@ class SqliteWorkspace(Workspace):
         old = self._read_snapshot("links")
         new_links = links[LINK_COLUMNS]
         if old is not None:
-            keys = ["account_id", "kind", "value"]
-            merged = pd.concat([new_links, old], ignore_index=True)
-            repeated = merged.duplicated(keys, keep=False).to_numpy()
-            if repeated.any():
-                # The earliest known first_seen wins (min skips NaT); the newest key wins (new rows first).
-                part = merged.loc[repeated]
-                merged.loc[repeated, "first_seen"] = part.groupby(keys, sort=False)["first_seen"].transform("min")
-                merged = merged.drop_duplicates(keys, keep="first")
-            new_links = merged.sort_values(keys, kind="stable")
+            # The load's observations merged by the one rule (model.merge), then the untouched rest.
+            plan = merge_links(new_links, old)
+            keep = ~pd.MultiIndex.from_frame(old[LINK_KEY]).isin(pd.MultiIndex.from_frame(new_links[LINK_KEY]))
+            merged = pd.concat([plan.rows[LINK_COLUMNS], old.loc[keep, LINK_COLUMNS]], ignore_index=True)
+            new_links = merged.sort_values(LINK_KEY, kind="stable")
         self._write_snapshot("links", new_links)
 
         old = self._read_snapshot("transactions")
