@@ -95,3 +95,23 @@ def test_audit_is_append_only(ws):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         ws._db.execute("DELETE FROM audit")
     assert ws.audit("007")["event"].tolist() == ["escalate"]
+
+
+def test_the_workspace_and_its_lock_file_are_private(tmp_path):
+    """A workspace holds personal data: its file, its WAL and its lock are created mode 0600."""
+    import os
+    import stat
+
+    db = tmp_path / "ws.db"
+    old = os.umask(0o022)  # the usual umask, which would give 0644
+    try:
+        with SqliteWorkspace(db) as ws:
+            ws.load(make_dataset(ACCOUNTS, LINKS))
+            with ws.sweep_lock("test"):
+                lock = db.with_name(db.name + ".lock")
+                assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+            for path in (db, db.with_name(db.name + "-wal")):
+                if path.exists():
+                    assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        os.umask(old)

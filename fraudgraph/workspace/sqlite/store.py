@@ -7,10 +7,8 @@ file stays readable with the sqlite3 shell. A load or a sweep is one transaction
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fraudgraph.errors import LockedError, WorkspaceError
+from fraudgraph.errors import WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     LINK_COLUMNS,
@@ -46,145 +44,12 @@ from fraudgraph.workspace.base import (
     from_json as _from_json,
     to_json as _to_json,
 )
+from fraudgraph.workspace.sqlite.lock import file_lock
+from fraudgraph.workspace.sqlite.schema import LINK_UPSERT, SCHEMA, SCHEMA_VERSION, SECONDARY_INDEXES, upsert_sql
 
-SCHEMA_VERSION = 1
 _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id TEXT PRIMARY KEY,
-    created_at INTEGER,
-    credit_limit REAL,
-    balance REAL,
-    overdue_days INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'active',
-    label TEXT,
-    properties TEXT NOT NULL DEFAULT '{}',
-    analyst_label TEXT,
-    analyst_label_set INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS links (
-    account_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    key TEXT,
-    first_seen INTEGER,
-    PRIMARY KEY (account_id, kind, value)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key);
-CREATE TABLE IF NOT EXISTS transactions (
-    txn_id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL,
-    counterparty TEXT NOT NULL,
-    counterparty_kind TEXT NOT NULL,
-    amount REAL NOT NULL,
-    timestamp INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'settled'
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id);
-CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty);
-CREATE TABLE IF NOT EXISTS loads (
-    load_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    summary TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sweeps (
-    sweep_id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    as_of TEXT,
-    seed INTEGER,
-    engine TEXT,
-    policy_hash TEXT,
-    dry_run INTEGER NOT NULL DEFAULT 0,
-    summary TEXT NOT NULL,
-    diff TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rings (
-    ring_id TEXT PRIMARY KEY, size INTEGER, score REAL, exposure REAL, features TEXT, reasons TEXT
-);
-CREATE TABLE IF NOT EXISTS ring_members (ring_id TEXT NOT NULL, account_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ring_members_by_ring ON ring_members (ring_id);
-CREATE INDEX IF NOT EXISTS ring_members_by_account ON ring_members (account_id);
-CREATE TABLE IF NOT EXISTS ring_identifiers (
-    ring_id TEXT NOT NULL, kind TEXT, key TEXT, n_members INTEGER, n_accounts INTEGER, raw_values TEXT
-);
-CREATE INDEX IF NOT EXISTS ring_identifiers_by_ring ON ring_identifiers (ring_id);
-CREATE TABLE IF NOT EXISTS account_scores (
-    account_id TEXT PRIMARY KEY, score REAL, ring_id TEXT, reasons TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS hubs (kind TEXT, key TEXT, n_accounts INTEGER, reason TEXT);
-CREATE INDEX IF NOT EXISTS hubs_by_identifier ON hubs (kind, key);
-CREATE TABLE IF NOT EXISTS decisions (
-    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, score REAL, ring_id TEXT, reasons TEXT,
-    credit_limit REAL, new_credit_limit REAL, evidence TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS decisions_by_action ON decisions (action);
-CREATE TABLE IF NOT EXISTS account_state (
-    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, status TEXT, credit_limit REAL,
-    original_credit_limit REAL, manual INTEGER NOT NULL DEFAULT 0, evidence TEXT, updated_at TEXT,
-    sweep_id TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit (
-    audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL, sweep_id TEXT, actor TEXT NOT NULL, account_id TEXT NOT NULL, event TEXT NOT NULL,
-    previous_action TEXT, new_action TEXT, previous_status TEXT, new_status TEXT,
-    previous_limit REAL, new_limit REAL, score REAL, reasons TEXT, policy_hash TEXT, note TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_by_account ON audit (account_id);
--- The audit trail is append-only: the database itself refuses to rewrite history.
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TABLE IF NOT EXISTS notices (
-    notice_id TEXT PRIMARY KEY, sweep_id TEXT, account_id TEXT NOT NULL, created_at TEXT,
-    category TEXT, action TEXT, subject TEXT, body TEXT, customer_actions TEXT, repayment_plan TEXT,
-    seq INTEGER
-);
--- Columnar copies (Parquet, in parts) of the three data tables, rewritten by each load in the
--- same transaction: a sweep reads millions of links in a second instead of a minute of rows.
-CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (name, part));
-CREATE TABLE IF NOT EXISTS reviews (
-    review_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account_id TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT, actor TEXT, at TEXT NOT NULL, evidence TEXT
-);
-"""
-
-_SECONDARY_INDEXES = [
-    ("links_by_identifier", "links", "CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key)"),
-    (
-        "transactions_by_account",
-        "transactions",
-        "CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id)",
-    ),
-    (
-        "transactions_by_counterparty",
-        "transactions",
-        "CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty)",
-    ),
-]
-
-# Columns of the result tables that hold lists/dicts, kept as JSON text.
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
-
-
-# The rule of fraudgraph.model.merge, in SQL for speed: first_seen keeps the earliest sighting, an
-# unknown date never replaces a known one, the newest key wins.
-_LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (account_id, kind, value) DO UPDATE SET
-        first_seen = CASE
-            WHEN excluded.first_seen IS NOT NULL
-                 AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
-            THEN excluded.first_seen ELSE links.first_seen END,
-        key = excluded.key
-    WHERE (excluded.first_seen IS NOT NULL
-           AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
-       OR links.key IS NOT excluded.key"""
 
 
 def _now() -> str:
@@ -221,6 +86,10 @@ class SqliteWorkspace(Workspace):
             raise WorkspaceError(f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)")
         if self.path.parent and not self.path.parent.exists():
             raise WorkspaceError(f"cannot create workspace {self.path}: folder {self.path.parent} does not exist")
+        if not self.path.exists():
+            # Created private (0600): a workspace holds personal data. SQLite gives its -wal and
+            # -shm files the main file's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -250,7 +119,7 @@ class SqliteWorkspace(Workspace):
             # executescript commits whatever is pending, so the schema is its own script-level transaction.
             self._db.executescript(
                 "BEGIN IMMEDIATE;"
-                + _SCHEMA
+                + SCHEMA
                 + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
             )
 
@@ -286,7 +155,7 @@ class SqliteWorkspace(Workspace):
         with self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
-            deferred = [(name, sql) for name, table, sql in _SECONDARY_INDEXES if self._count(table) == 0]
+            deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._count(table) == 0]
             for name, _ in deferred:
                 self._db.execute(f"DROP INDEX IF EXISTS {name}")
             summary.accounts_new, summary.accounts_updated = self._counted("accounts", self._upsert_accounts, acc)
@@ -331,7 +200,7 @@ class SqliteWorkspace(Workspace):
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
             acc["properties"].tolist(),
         )
-        self._db.executemany(_upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS), rows)
+        self._db.executemany(upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS), rows)
 
     def _upsert_links(self, links: pd.DataFrame, say: Callable[[str], None]) -> None:
         n = len(links)
@@ -344,7 +213,7 @@ class SqliteWorkspace(Workspace):
                 [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
                 _to_ns(part["first_seen"]),
             )
-            self._db.executemany(_LINK_UPSERT, rows)
+            self._db.executemany(LINK_UPSERT, rows)
             if n > _CHUNK:
                 say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
 
@@ -358,7 +227,7 @@ class SqliteWorkspace(Workspace):
             _to_ns(txns["timestamp"]),
             txns["status"].tolist(),
         )
-        self._db.executemany(_upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS), rows)
+        self._db.executemany(upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS), rows)
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str) -> pd.DataFrame | None:
@@ -512,27 +381,8 @@ class SqliteWorkspace(Workspace):
         return df[TRANSACTION_COLUMNS].reset_index(drop=True)
 
     # -- sweeps ------------------------------------------------------------------------------
-    @contextmanager
     def sweep_lock(self, owner: str):
-        # An OS file lock: the kernel drops it when the holder dies, so a crashed sweep's
-        # lock is recovered by construction; the file's text only says who holds it.
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
-                raise LockedError(f"another sweep is running on {self.path} ({holder}); try again later") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{owner}, pid {os.getpid()} on {socket.gethostname()}, since {_now()}".encode(), 0)
-            try:
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        return file_lock(self.path.with_name(self.path.name + ".lock"), owner, what=str(self.path))
 
     def next_ring_number(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
@@ -748,17 +598,6 @@ class SqliteWorkspace(Workspace):
         df["first_ts"] = _from_ns(df["first_ts"].tolist())
         df["last_ts"] = _from_ns(df["last_ts"].tolist())
         return df[cols]
-
-
-def _upsert_sql(table: str, key: str, columns: list[str]) -> str:
-    """INSERT of ``columns`` that updates an existing row only where a value really changed, so
-    ``total_changes`` counts real updates and an identical reload changes nothing."""
-    rest = [c for c in columns if c != key]
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
-        f"WHERE {' OR '.join(f'{table}.{c} IS NOT excluded.{c}' for c in rest)}"
-    )
 
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:

@@ -1,0 +1,151 @@
+"""The SQLite workspace's schema: tables, the indexes built after a first bulk load, and the
+upsert statements a load runs."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    created_at INTEGER,
+    credit_limit REAL,
+    balance REAL,
+    overdue_days INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'active',
+    label TEXT,
+    properties TEXT NOT NULL DEFAULT '{}',
+    analyst_label TEXT,
+    analyst_label_set INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    account_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    key TEXT,
+    first_seen INTEGER,
+    PRIMARY KEY (account_id, kind, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key);
+CREATE TABLE IF NOT EXISTS transactions (
+    txn_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    counterparty TEXT NOT NULL,
+    counterparty_kind TEXT NOT NULL,
+    amount REAL NOT NULL,
+    timestamp INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'settled'
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id);
+CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    as_of TEXT,
+    seed INTEGER,
+    engine TEXT,
+    policy_hash TEXT,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL,
+    diff TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rings (
+    ring_id TEXT PRIMARY KEY, size INTEGER, score REAL, exposure REAL, features TEXT, reasons TEXT
+);
+CREATE TABLE IF NOT EXISTS ring_members (ring_id TEXT NOT NULL, account_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ring_members_by_ring ON ring_members (ring_id);
+CREATE INDEX IF NOT EXISTS ring_members_by_account ON ring_members (account_id);
+CREATE TABLE IF NOT EXISTS ring_identifiers (
+    ring_id TEXT NOT NULL, kind TEXT, key TEXT, n_members INTEGER, n_accounts INTEGER, raw_values TEXT
+);
+CREATE INDEX IF NOT EXISTS ring_identifiers_by_ring ON ring_identifiers (ring_id);
+CREATE TABLE IF NOT EXISTS account_scores (
+    account_id TEXT PRIMARY KEY, score REAL, ring_id TEXT, reasons TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hubs (kind TEXT, key TEXT, n_accounts INTEGER, reason TEXT);
+CREATE INDEX IF NOT EXISTS hubs_by_identifier ON hubs (kind, key);
+CREATE TABLE IF NOT EXISTS decisions (
+    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, score REAL, ring_id TEXT, reasons TEXT,
+    credit_limit REAL, new_credit_limit REAL, evidence TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_by_action ON decisions (action);
+CREATE TABLE IF NOT EXISTS account_state (
+    account_id TEXT PRIMARY KEY, action TEXT, trigger TEXT, status TEXT, credit_limit REAL,
+    original_credit_limit REAL, manual INTEGER NOT NULL DEFAULT 0, evidence TEXT, updated_at TEXT,
+    sweep_id TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL, sweep_id TEXT, actor TEXT NOT NULL, account_id TEXT NOT NULL, event TEXT NOT NULL,
+    previous_action TEXT, new_action TEXT, previous_status TEXT, new_status TEXT,
+    previous_limit REAL, new_limit REAL, score REAL, reasons TEXT, policy_hash TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_account ON audit (account_id);
+-- The audit trail is append-only: the database itself refuses to rewrite history.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS notices (
+    notice_id TEXT PRIMARY KEY, sweep_id TEXT, account_id TEXT NOT NULL, created_at TEXT,
+    category TEXT, action TEXT, subject TEXT, body TEXT, customer_actions TEXT, repayment_plan TEXT,
+    seq INTEGER
+);
+-- Columnar copies (Parquet, in parts) of the three data tables, rewritten by each load in the
+-- same transaction: a sweep reads millions of links in a second instead of a minute of rows.
+CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (name, part));
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT, actor TEXT, at TEXT NOT NULL, evidence TEXT
+);
+"""
+
+SECONDARY_INDEXES = [
+    ("links_by_identifier", "links", "CREATE INDEX IF NOT EXISTS links_by_identifier ON links (kind, key)"),
+    (
+        "transactions_by_account",
+        "transactions",
+        "CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id)",
+    ),
+    (
+        "transactions_by_counterparty",
+        "transactions",
+        "CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty)",
+    ),
+]
+
+# Columns of the result tables that hold lists/dicts, kept as JSON text.
+
+
+# The rule of fraudgraph.model.merge, in SQL for speed: first_seen keeps the earliest sighting, an
+# unknown date never replaces a known one, the newest key wins.
+LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (account_id, kind, value) DO UPDATE SET
+        first_seen = CASE
+            WHEN excluded.first_seen IS NOT NULL
+                 AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
+            THEN excluded.first_seen ELSE links.first_seen END,
+        key = excluded.key
+    WHERE (excluded.first_seen IS NOT NULL
+           AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
+       OR links.key IS NOT excluded.key"""
+
+
+def upsert_sql(table: str, key: str, columns: list[str]) -> str:
+    """INSERT of ``columns`` that updates an existing row only where a value really changed, so
+    ``total_changes`` counts real updates and an identical reload changes nothing."""
+    rest = [c for c in columns if c != key]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
+        f"WHERE {' OR '.join(f'{table}.{c} IS NOT excluded.{c}' for c in rest)}"
+    )
