@@ -26,27 +26,24 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fraudgraph.errors import LockedError, NotFoundError, WorkspaceError
+from fraudgraph.errors import NotFoundError, WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.model.merge import differs, merge_links
+from fraudgraph.model.values import utc_now_text
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
@@ -62,6 +59,7 @@ from fraudgraph.workspace.base import (
     from_json as _from_json,
     to_json as _to_json,
 )
+from fraudgraph.workspace.neo4j.lock import native, node_lock
 from fraudgraph.workspace.neo4j.queries import QueryLibrary, load_queries
 
 __all__ = ["Neo4jWorkspace", "connect", "SCHEMA_VERSION"]
@@ -69,7 +67,6 @@ __all__ = ["Neo4jWorkspace", "connect", "SCHEMA_VERSION"]
 log = logging.getLogger("fraudgraph")
 
 SCHEMA_VERSION = 1
-LOCK_NAME = "sweep"
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 # Column types of the stored result and log tables, the same affinities as the SQLite tables,
@@ -145,14 +142,6 @@ _SEQUENCED = {"rings", "ring_members", "ring_identifiers", "hubs"}
 
 
 # -- value conversion ------------------------------------------------------------------------
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _now_text() -> str:
-    return _now().isoformat(timespec="seconds")
-
-
 def _is_missing(v: Any) -> bool:
     if v is None or v is pd.NA or v is pd.NaT:
         return True
@@ -229,23 +218,10 @@ def _py_datetimes(s: pd.Series) -> list:
     return _naive_us(s).astype("datetime64[us]").astype(object).tolist()
 
 
-def _native(v: Any) -> Any:
-    if v is None:
-        return None
-    to_native = getattr(v, "to_native", None)
-    if to_native is not None:
-        v = to_native()
-    if isinstance(v, datetime) and v.tzinfo is not None:
-        v = v.astimezone(UTC).replace(tzinfo=None)
-    return v
-
-
 def _datetimes(values: Iterable) -> pd.Series:
     """Temporal values from the driver (neo4j.time.DateTime / datetime / None) -> datetime64[ns]."""
-    native = [_native(v) for v in values]
-    return (
-        pd.Series(pd.to_datetime(native), dtype="datetime64[ns]") if native else pd.Series([], dtype="datetime64[ns]")
-    )
+    times = [native(v) for v in values]
+    return pd.Series(pd.to_datetime(times), dtype="datetime64[ns]") if times else pd.Series([], dtype="datetime64[ns]")
 
 
 def _floats(values: Iterable) -> pd.Series:
@@ -457,7 +433,7 @@ class Neo4jWorkspace(Workspace):
             run(
                 "load/record_load",
                 seq=seq,
-                at=_now_text(),
+                at=utc_now_text(),
                 source=summary.source,
                 summary=_to_json(summary.as_dict()),
             )
@@ -784,84 +760,9 @@ class Neo4jWorkspace(Workspace):
         return df.sort_values("txn_id", kind="stable").reset_index(drop=True)[TRANSACTION_COLUMNS]
 
     # -- sweeps ------------------------------------------------------------------------------
-    @contextmanager
     def sweep_lock(self, owner: str):
-        """Hold the ``(:Lock {name: 'sweep'})`` node: taken with a conditional MERGE/SET, renewed by
-        a heartbeat while held, taken over once expired (a crashed sweep never blocks forever)."""
-        token = uuid.uuid4().hex
-        holder = f"{owner}, pid {os.getpid()} on {socket.gethostname()}"
-        got = self._acquire(token, holder)
-        if not got["acquired"]:
-            since = _native(got.get("since"))
-            until = _native(got.get("expires_at"))
-            when = f", since {since.isoformat(timespec='seconds')}" if isinstance(since, datetime) else ""
-            expiry = (
-                f"; its lock expires at {until.isoformat(timespec='seconds')} UTC"
-                if isinstance(until, datetime)
-                else ""
-            )
-            raise LockedError(
-                f"another sweep is running on {self.location} ({got['owner'] or 'unknown holder'}{when}){expiry}; "
-                "try again later"
-            )
-        stop = threading.Event()
-        beat = threading.Thread(
-            target=self._heartbeat, args=(token, stop), name="fraudgraph-lock-heartbeat", daemon=True
-        )
-        beat.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            beat.join(timeout=10)
-            try:
-                self.run_query("write/lock_release", write=True, name=LOCK_NAME, token=token)
-            except WorkspaceError as e:  # the lock then expires on its own
-                log.warning("could not release the sweep lock on %s: %s", self.location, e)
-
-    def _acquire(self, token: str, holder: str, attempts: int = 3) -> dict[str, Any]:
-        """Run write/lock_acquire; returns its row (acquired, owner, since, expires_at)."""
-        import neo4j.exceptions as nx
-
-        attempt = 1
-        while True:
-            now = _now()
-            try:
-                rows = self.run_query(
-                    "write/lock_acquire",
-                    write=True,
-                    name=LOCK_NAME,
-                    owner=holder,
-                    token=token,
-                    now=now,
-                    expires_at=now + timedelta(seconds=self.lock_ttl),
-                )
-            except WorkspaceError as e:
-                # Two first-ever sweeps can both try to create the lock node; Neo4j serializes
-                # the MERGE, servers with optimistic locking (ArcadeDB) reject the second one.
-                # Trying again finds the node the winner created.
-                if isinstance(e.__cause__, nx.ConstraintError) and attempt < attempts:
-                    time.sleep(0.05 * attempt)
-                    attempt += 1
-                    continue
-                raise
-            return rows[0] if rows else {"acquired": False, "owner": None, "since": None, "expires_at": None}
-
-    def _heartbeat(self, token: str, stop: threading.Event) -> None:
-        while not stop.wait(self.lock_ttl / 3):
-            try:
-                rows = self.run_query(
-                    "write/lock_renew",
-                    write=True,
-                    name=LOCK_NAME,
-                    token=token,
-                    expires_at=_now() + timedelta(seconds=self.lock_ttl),
-                )
-                if not rows or not rows[0]["renewed"]:
-                    log.warning("the sweep lock on %s expired and was taken by another process", self.location)
-                    return
-            except WorkspaceError as e:
-                log.warning("could not renew the sweep lock on %s: %s", self.location, e)
+        """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``)."""
+        return node_lock(self.run_query, owner, ttl=self.lock_ttl, location=self.location)
 
     def next_ring_number(self) -> int:
         rows = self.run_query("read/meta_value", key="next_ring_number")
