@@ -20,6 +20,7 @@ from fraudgraph.outputs.subgraph import (
     PAID_EDGE_COLOUR,
     RISK_STOPS,
     USES_EDGE_COLOUR,
+    ExportError,
     kind_colours,
     labelled_nodes,
     node_label_text,
@@ -83,9 +84,12 @@ def render_png(
 
     Uses matplotlib's Agg canvas directly (never pyplot), so it changes no global backend state.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import LinearSegmentedColormap
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ExportError("PNG pictures need matplotlib, an optional part: pip install 'fraudgraph[png]'") from None
 
     H = prepare_graph(G)  # idempotent, so an already prepared graph passes through unchanged
     n = H.number_of_nodes()

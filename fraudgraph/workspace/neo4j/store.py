@@ -971,8 +971,13 @@ def connect(
     Every failure is a ``WorkspaceError`` with one line naming the URI and user (never the
     password). The workspace owns this driver: ``close()`` closes it.
     """
-    import neo4j
-    import neo4j.exceptions as nx
+    try:
+        import neo4j
+        import neo4j.exceptions as nx
+    except ImportError:
+        raise WorkspaceError(
+            "the Neo4j workspace needs the neo4j driver, an optional part: pip install 'fraudgraph[neo4j]'"
+        ) from None
 
     where = f"{uri}" + (f", database {database}" if database else "")
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
