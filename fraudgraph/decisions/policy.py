@@ -1,4 +1,5 @@
-"""Risk policy: load and validate the policy TOML, turn scores into per-account decisions, and
+"""Risk policy: load and validate the policy TOML (pydantic models built from one declarative schema,
+the same mechanism as the workspace configuration), turn scores into per-account decisions, and
 plan the account-state changes, audit rows and customer notices a sweep applies. All pure.
 
 The schema and the meaning of every key are documented in ``fraudgraph/default_policy.toml``
@@ -17,10 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
 from fraudgraph.decisions.evidence import evidence_items as evidence_items, format_money as format_money
 from fraudgraph.decisions.notices import build_notice
@@ -54,12 +56,14 @@ EVALUATION_COLUMNS = DECISION_COLUMNS + ["evidence"]
 
 
 # --------------------------------------------------------------------------------------------
-# Validation: a schema of nested tables whose leaves are validators returning a clean value.
+# Validation: a schema of nested tables whose leaves are validators returning a clean value. The
+# schema is declared once below and turned into pydantic models (``_model_of``): pydantic walks the
+# file, the leaves say what is wrong, and ``_policy_error`` maps the first error to file:line.
 # --------------------------------------------------------------------------------------------
 
 
-class _Bad(Exception):
-    """A leaf value is invalid; the walker adds the key and file:line."""
+class _Bad(ValueError):
+    """A leaf value is invalid; the error mapping adds the key and file:line."""
 
 
 def _is_number(v: Any) -> bool:
@@ -273,31 +277,64 @@ class _Locator:
         return PolicyError(f"{self.where(path)}: {path}: {message}")
 
 
-def _validate(raw: Any, schema: Any, path: str, loc: _Locator) -> Any:
-    if isinstance(schema, dict):
-        if not isinstance(raw, dict):
-            raise loc.error(path, f"expected a table, got {raw!r}")
-        clean = {}
-        for key, value in raw.items():
-            sub = f"{path}.{key}" if path else key
-            if key not in schema:
-                expected = ", ".join(sorted(schema))
-                raise loc.error(sub, f"unknown key {key!r} (expected one of: {expected})")
-            clean[key] = _validate(value, schema[key], sub, loc)
-        return clean
-    if isinstance(schema, list):  # an array of tables of one shape
-        if not isinstance(raw, list):
-            raise loc.error(path, f"expected a list of tables, got {raw!r}")
-        items = [_validate(item, schema[0], f"{path}[{i}]", loc) for i, item in enumerate(raw)]
-        for i, item in enumerate(items):
-            missing = [k for k in ("kind", "value") if k not in item]
-            if missing:
-                raise loc.error(f"{path}[{i}]", f"missing required key(s) {', '.join(missing)}")
-        return items
+def _model_of(schema: dict[str, Any], name: str, required: tuple[str, ...] = ()) -> type[BaseModel]:
+    """A pydantic model for one table of the schema: every key optional (a policy file overrides
+    only what it names), unknown keys refused, each leaf checked by its validator."""
+    fields: dict[str, Any] = {}
+    for key, sub in schema.items():
+        if isinstance(sub, dict):
+            fields[key] = (_model_of(sub, f"{name}_{key}") | None, None)
+        elif isinstance(sub, list):  # an array of tables of one shape, whose kind and value are required
+            item = _model_of(sub[0], f"{name}_{key}_item", required=("kind", "value"))
+            fields[key] = (list[item] | None, None)  # type: ignore[valid-type]
+        else:
+            fields[key] = (Annotated[Any, BeforeValidator(sub)], ... if key in required else None)
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+_POLICY_MODEL = _model_of(_SCHEMA, "PolicyFile")
+
+
+def _schema_at(parts: list[Any]) -> Any:
+    node: Any = _SCHEMA
+    for part in parts:
+        node = node[0] if isinstance(node, list) else node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _path(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _policy_error(error: ValidationError, loc: _Locator) -> PolicyError:
+    """The first problem as ``file:line: dotted.key: message``, in the walker's words."""
+    first = error.errors()[0]
+    parts = list(first["loc"])
+    kind, value = first["type"], first.get("input")
+    if kind == "extra_forbidden":
+        expected = ", ".join(sorted(_schema_at(parts[:-1])))
+        return loc.error(_path(parts), f"unknown key {parts[-1]!r} (expected one of: {expected})")
+    if kind == "missing":
+        item = parts[:-1]
+        missing = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "missing" and list(e["loc"][:-1]) == item]
+        return loc.error(_path(item), f"missing required key(s) {', '.join(missing)}")
+    if kind in ("model_type", "dict_type"):
+        return loc.error(_path(parts), f"expected a table, got {value!r}")
+    if kind == "list_type":
+        return loc.error(_path(parts), f"expected a list of tables, got {value!r}")
+    return loc.error(_path(parts), str(first["msg"]).removeprefix("Value error, "))
+
+
+def _validate(raw: Any, loc: _Locator) -> dict[str, Any]:
+    """The policy file's own keys, checked, with each leaf's clean value."""
     try:
-        return schema(raw)
-    except _Bad as exc:
-        raise loc.error(path, str(exc)) from None
+        model = _POLICY_MODEL.model_validate(raw)
+    except ValidationError as e:
+        raise _policy_error(e, loc) from None
+    return model.model_dump(exclude_unset=True)
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -389,7 +426,7 @@ def _parse_policy(text: str, source: str, defaults: dict[str, Any] | None) -> Po
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: not valid TOML: {exc}") from None
     loc = _Locator(source, text)
-    user = _validate(raw, _SCHEMA, "", loc)
+    user = _validate(raw, loc)
     data = _merge(defaults, user) if defaults is not None else user
     if defaults is None:
         missing = _missing_keys(data, _SCHEMA, "")
