@@ -181,9 +181,20 @@ def test_parquet_column_types_are_checked_once_per_column(tmp_path):
     )
     found = problems(data)
     assert "accounts.parquet: column account_id: expected text, found int64" in found
-    assert "accounts.parquet: column overdue_days: expected a whole number (an integer type), found double" in found
+    assert "accounts.parquet: column overdue_days: expected a whole number, found 829 NaN value(s)" in found
     assert any(p.startswith("accounts.parquet: column extra: expected plain values") for p in found)
     assert not any("not in the accounts table" in p for p in found)
+
+
+def test_parquet_whole_float_days_are_accepted_as_pandas_writes_them(tmp_path):
+    """pandas stores an integer column with gaps as float: whole values without NaN are day counts."""
+    data = folder(tmp_path)
+    write_parquet(
+        data,
+        "accounts",
+        pa.table({"account_id": ["A1", "A2"], "created_at": ["2026-01-01"] * 2, "overdue_days": [3.0, 0.0]}),
+    )
+    assert read_dataset(data).accounts["overdue_days"].tolist() == [3, 0]
 
 
 def test_parquet_decimal_money_out_of_range_is_refused(tmp_path):

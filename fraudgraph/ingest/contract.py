@@ -263,7 +263,7 @@ def _read_table(name: str, file: Path, log: _ProblemLog) -> _Table | None:
         except (pa.ArrowException, OSError) as exc:
             log.file_problem(label, None, None, None, f"cannot read Parquet file: {exc}")
             return None
-        if not _parquet_types_ok(name, label, arrow.schema, log):
+        if not _parquet_types_ok(name, label, arrow, log):
             return None
         return _Table(name, label, arrow.to_pandas(), is_parquet=True)
     try:
@@ -315,11 +315,27 @@ def _type_expected(table: str, column: str, dtype: pa.DataType) -> str | None:
     return None
 
 
-def _parquet_types_ok(table: str, label: str, schema: pa.Schema, log: _ProblemLog) -> bool:
+def _float_days_problem(column: pa.ChunkedArray) -> str | None:
+    """A float ``overdue_days`` column (pandas writes integers with gaps as floats) is fine when every
+    value is a whole number; NaN is no day count."""
+    values = column.to_numpy()
+    nan = int(np.isnan(values).sum())
+    if nan:
+        return f"expected a whole number, found {nan:,} NaN value(s)"
+    return None
+
+
+def _parquet_types_ok(table: str, label: str, arrow: pa.Table, log: _ProblemLog) -> bool:
     """Check each column's Arrow type against the contract: one problem per column, not per row."""
     ok = True
-    for field_ in schema:
+    for field_ in arrow.schema:
         expected = _type_expected(table, field_.name, field_.type)
+        if field_.name in _INTEGER_COLUMNS and pa.types.is_floating(field_.type):
+            problem = _float_days_problem(arrow.column(field_.name))
+            if problem is not None:
+                log.file_problem(label, None, field_.name, None, problem)
+                ok = False
+            continue
         if expected is not None:
             log.file_problem(label, None, field_.name, None, f"expected {expected}, found {field_.type}")
             ok = False

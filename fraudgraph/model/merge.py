@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LINK_KEY = ["account_id", "kind", "value"]
 
@@ -37,9 +39,16 @@ class LinkMerge:
 
 
 def differs(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Element-wise "not equal", where two missing values are equal (NaN, None, NaT alike)."""
+    """Element-wise "not equal", where two missing values are equal (NaN, None, NaT alike).
+    Dates and numbers compare in their own types; only text falls back to Python objects."""
     a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
-    equal = (a.astype(object).to_numpy() == b.astype(object).to_numpy()) & ~a_missing & ~b_missing
+    if pd.api.types.is_datetime64_any_dtype(a) and pd.api.types.is_datetime64_any_dtype(b):
+        same = a.to_numpy(dtype="datetime64[ns]") == b.to_numpy(dtype="datetime64[ns]")
+    elif pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+        same = a.to_numpy(dtype=np.float64, na_value=np.nan) == b.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        same = a.astype(object).to_numpy() == b.astype(object).to_numpy()
+    equal = same & ~a_missing & ~b_missing
     return ~(equal | (a_missing & b_missing))
 
 
@@ -48,16 +57,64 @@ def earliest(first: pd.Series, other: pd.Series) -> pd.Series:
     return first.where(other.isna() | (first.notna() & (first < other)), other)
 
 
+def _positions(new: pd.DataFrame, stored: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """For each row of ``new``, the position of the stored row with the same key, or -1.
+
+    One hashed lookup on a joined text key (pyarrow joins the columns in C), several times
+    faster than a pandas merge on three text columns at a million rows."""
+
+    def joined(frame: pd.DataFrame) -> pd.Index:
+        columns = [pc.fill_null(pa.array(frame[c], from_pandas=True).cast(pa.string()), "") for c in key]
+        joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, "\x1f")
+        return pd.Index(joined.to_numpy(zero_copy_only=False))
+
+    if not len(stored):
+        return np.full(len(new), -1, dtype=np.int64)
+    return joined(stored).get_indexer(joined(new))
+
+
+def _aligned(stored: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``stored`` values at ``pos`` (missing where pos is -1), aligned with the new rows, in
+    ``stored``'s own type where it has a missing value (dates, numbers)."""
+    return stored.reset_index(drop=True).reindex(pos).reset_index(drop=True)
+
+
 def merge_links(new: pd.DataFrame, stored: pd.DataFrame) -> LinkMerge:
     """Merge the extract's link observations (unique by account_id, kind, value) with the stored
     ones for the same observations (account_id, kind, value, key, first_seen; others ignored)."""
-    old = stored[[*LINK_KEY, "key", "first_seen"]]
-    merged = new.merge(old, on=LINK_KEY, how="left", suffixes=("", "_old"), indicator=True)
-    is_new = (merged["_merge"] == "left_only").to_numpy()
-    old_seen = merged["first_seen_old"]
-    seen = earliest(merged["first_seen"], old_seen)
-    changed = ~is_new & (differs(merged["key"], merged["key_old"]) | differs(seen, old_seen))
-    merged["first_seen"] = seen
-    merged["key_old"] = merged["key_old"].astype(object).where(merged["key_old"].notna(), None)
-    rows = merged.drop(columns=["_merge", "first_seen_old"])
+    pos = _positions(new, stored, LINK_KEY)
+    is_new = pos < 0
+    old_key = _aligned(stored["key"].astype(object), pos)
+    old_seen = pd.to_datetime(_aligned(stored["first_seen"], pos)).astype("datetime64[ns]")
+    rows = new[[*LINK_KEY, "key", "first_seen"]].reset_index(drop=True).copy()
+    seen = earliest(pd.to_datetime(rows["first_seen"]).astype("datetime64[ns]"), old_seen)
+    changed = ~is_new & (differs(rows["key"], old_key) | differs(seen, old_seen))
+    rows["first_seen"] = seen
+    rows["key_old"] = old_key.where(old_key.notna(), None)
     return LinkMerge(rows=rows, is_new=is_new, changed=changed)
+
+
+@dataclass
+class RowMerge:
+    """An extract's rows against the stored rows with the same key: which are new, which changed."""
+
+    is_new: np.ndarray
+    changed: np.ndarray
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(new, updated): what a load reports, the same on every backend by construction."""
+        return int(self.is_new.sum()), int(self.changed.sum())
+
+
+def merge_rows(new: pd.DataFrame, stored: pd.DataFrame | None, key: str, columns: list[str]) -> RowMerge:
+    """Accounts and transactions: a row whose key is stored is updated when any of ``columns``
+    differs (missing equals missing); the newer extract's values win."""
+    if stored is None or not len(stored):
+        return RowMerge(is_new=np.ones(len(new), dtype=bool), changed=np.zeros(len(new), dtype=bool))
+    pos = _positions(new, stored, [key])
+    is_new = pos < 0
+    changed = np.zeros(len(new), dtype=bool)
+    for c in columns:
+        changed |= differs(new[c].reset_index(drop=True), _aligned(stored[c], pos))
+    return RowMerge(is_new=is_new, changed=changed & ~is_new)

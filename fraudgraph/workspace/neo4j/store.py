@@ -42,7 +42,7 @@ from fraudgraph.model.frames import (
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
-from fraudgraph.model.merge import differs, merge_links
+from fraudgraph.model.merge import merge_links, merge_rows
 from fraudgraph.model.values import utc_now_text
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
@@ -477,14 +477,9 @@ class Neo4jWorkspace(Workspace):
         stored["created_at"] = _datetimes(stored["created_at"]).to_numpy()
         for c in ("credit_limit", "balance"):
             stored[c] = _floats(stored[c]).to_numpy()
-        merged = new.merge(stored, on="account_id", how="left", suffixes=("", "_old"), indicator=True)
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        changed = np.zeros(len(new), dtype=bool)
-        for c in ACCOUNT_COLUMNS[1:]:
-            changed |= differs(merged[c], merged[f"{c}_old"])
-        changed &= ~is_new
-        summary.accounts_new = int(is_new.sum())
-        summary.accounts_updated = int(changed.sum())
+        plan = merge_rows(new, stored, "account_id", ACCOUNT_COLUMNS[1:])
+        is_new, changed = plan.is_new, plan.changed
+        summary.accounts_new, summary.accounts_updated = plan.counts
         self._write(run, "load/accounts", _records(new[is_new | changed]), say, "accounts")
         if summary.accounts_new:
             # Payments received before the account was loaded pointed at a stand-in node.
@@ -593,14 +588,9 @@ class Neo4jWorkspace(Workspace):
         )
         stored["amount"] = _floats(stored["amount"]).to_numpy()
         stored["ts"] = _datetimes(stored["ts"]).to_numpy()
-        merged = new.merge(stored, on="txn_id", how="left", suffixes=("", "_old"), indicator=True)
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        changed = np.zeros(len(new), dtype=bool)
-        for c in fields:
-            changed |= differs(merged[c], merged[f"{c}_old"])
-        changed &= ~is_new
-        summary.transactions_new = int(is_new.sum())
-        summary.transactions_updated = int(changed.sum())
+        plan = merge_rows(new, stored, "txn_id", fields)
+        is_new, changed = plan.is_new, plan.changed
+        summary.transactions_new, summary.transactions_updated = plan.counts
         if changed.any():
             ids = new.loc[changed, "txn_id"].tolist()
             for chunk in _batches(ids, self.batch_size):

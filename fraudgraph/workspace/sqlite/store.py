@@ -28,7 +28,7 @@ from fraudgraph.model.frames import (
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
-from fraudgraph.model.merge import LINK_KEY, merge_links
+from fraudgraph.model.merge import LINK_KEY, LinkMerge, merge_links, merge_rows
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
@@ -50,6 +50,33 @@ from fraudgraph.workspace.sqlite.schema import LINK_UPSERT, SCHEMA, SCHEMA_VERSI
 _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
+
+
+def _load_plans(
+    acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame, old: dict[str, pd.DataFrame | None]
+) -> dict[str, Any]:
+    """What a load adds and changes per table, by the rules of ``fraudgraph.model.merge``."""
+    if old["links"] is None:  # a first load: every observation is new (no merge to pay for)
+        n = len(links)
+        link_plan = LinkMerge(rows=links[LINK_COLUMNS], is_new=np.ones(n, dtype=bool), changed=np.zeros(n, dtype=bool))
+    else:
+        link_plan = merge_links(links[LINK_COLUMNS], old["links"])
+    return {
+        "accounts": merge_rows(acc[ACCOUNT_COLUMNS], old["accounts"], "account_id", ACCOUNT_COLUMNS[1:]),
+        "links": link_plan,
+        "transactions": merge_rows(txns[TRANSACTION_COLUMNS], old["transactions"], "txn_id", TRANSACTION_COLUMNS[1:]),
+    }
+
+
+def _merged_snapshot(new: pd.DataFrame, old: pd.DataFrame | None, key: list[str]) -> pd.DataFrame:
+    """The load's rows (already merged by the plan) and the stored rows it does not touch, by key."""
+    if old is None:
+        return new
+    if len(key) == 1:
+        keep = ~old[key[0]].isin(new[key[0]])
+    else:
+        keep = ~pd.MultiIndex.from_frame(old[key]).isin(pd.MultiIndex.from_frame(new[key]))
+    return pd.concat([new, old.loc[keep, new.columns]], ignore_index=True).sort_values(key, kind="stable")
 
 
 def _now() -> str:
@@ -158,36 +185,34 @@ class SqliteWorkspace(Workspace):
             deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._count(table) == 0]
             for name, _ in deferred:
                 self._db.execute(f"DROP INDEX IF EXISTS {name}")
-            summary.accounts_new, summary.accounts_updated = self._counted("accounts", self._upsert_accounts, acc)
+            # One plan decides what is new and what changed (model.merge, as on Neo4j), against the
+            # columnar snapshot; only those rows are written, and the counts are the plan's.
+            old = {name: self._read_snapshot(name) for name in ("accounts", "links", "transactions")}
+            plans = _load_plans(acc, links, txns, old)
+            summary.accounts_new, summary.accounts_updated = plans["accounts"].counts
+            self._upsert_accounts(acc[plans["accounts"].is_new | plans["accounts"].changed])
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
-            summary.links_new, summary.links_updated = self._counted("links", self._upsert_links, links, say)
+            link_plan = plans["links"]
+            summary.links_new, summary.links_updated = int(link_plan.is_new.sum()), int(link_plan.changed.sum())
+            self._upsert_links(link_plan.to_write[LINK_COLUMNS], say)
             say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
             if len(txns):
-                new, updated = self._counted("transactions", self._upsert_transactions, txns)
-                summary.transactions_new, summary.transactions_updated = new, updated
-                say(f"transactions: {new:,} new, {updated:,} updated")
+                summary.transactions_new, summary.transactions_updated = plans["transactions"].counts
+                self._upsert_transactions(txns[plans["transactions"].is_new | plans["transactions"].changed])
+                say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             if deferred:
                 say("indexing")
             for _, sql in deferred:
                 self._db.execute(sql)
             if not summary.unchanged:
                 say("updating the columnar snapshot")
-                self._refresh_snapshots(acc, links, txns)
+                self._refresh_snapshots(acc, plans["links"], txns, old)
             summary.seconds = round(time.perf_counter() - t0, 3)
             self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
                 (_now(), summary.source, _to_json(summary.as_dict())),
             )
         return summary
-
-    def _counted(self, table: str, upsert: Callable[..., None], *args: Any) -> tuple[int, int]:
-        """Run an upsert into ``table``; (rows new, rows updated) from the table count and SQLite's
-        change counter (an unchanged row is not counted: the upserts skip identical rows)."""
-        before = self._count(table)
-        changes0 = self._db.total_changes
-        upsert(*args)
-        new = self._count(table) - before
-        return new, self._db.total_changes - changes0 - new
 
     def _upsert_accounts(self, acc: pd.DataFrame) -> None:
         rows = zip(
@@ -246,35 +271,19 @@ class SqliteWorkspace(Workspace):
             pq.write_table(table.slice(start, rows), sink, compression="zstd")
             self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, i, sink.getvalue().to_pybytes()))
 
-    def _refresh_snapshots(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> None:
-        """Merge a load into the snapshots exactly as the SQL upserts merged it into the tables.
+    def _refresh_snapshots(
+        self, acc: pd.DataFrame, link_plan: LinkMerge, txns: pd.DataFrame, old: dict[str, pd.DataFrame | None]
+    ) -> None:
+        """Merge a load into the snapshots exactly as the plan merged it into the tables.
 
         The frames arrive sorted by key and unique (the contract merges repeated observations);
         a first load writes them as they are, later loads merge with the previous snapshot.
         """
-        old = self._read_snapshot("accounts")
-        new_acc = acc[ACCOUNT_COLUMNS]
-        if old is not None:
-            new_acc = pd.concat([new_acc, old[~old["account_id"].isin(new_acc["account_id"])]], ignore_index=True)
-            new_acc = new_acc.sort_values("account_id", kind="stable")
-        self._write_snapshot("accounts", new_acc)
-
-        old = self._read_snapshot("links")
-        new_links = links[LINK_COLUMNS]
-        if old is not None:
-            # The load's observations merged by the one rule (model.merge), then the untouched rest.
-            plan = merge_links(new_links, old)
-            keep = ~pd.MultiIndex.from_frame(old[LINK_KEY]).isin(pd.MultiIndex.from_frame(new_links[LINK_KEY]))
-            merged = pd.concat([plan.rows[LINK_COLUMNS], old.loc[keep, LINK_COLUMNS]], ignore_index=True)
-            new_links = merged.sort_values(LINK_KEY, kind="stable")
-        self._write_snapshot("links", new_links)
-
-        old = self._read_snapshot("transactions")
-        new_tx = txns[TRANSACTION_COLUMNS]
-        if old is not None:
-            new_tx = pd.concat([new_tx, old[~old["txn_id"].isin(new_tx["txn_id"])]], ignore_index=True)
-            new_tx = new_tx.sort_values("txn_id", kind="stable")
-        self._write_snapshot("transactions", new_tx)
+        self._write_snapshot("accounts", _merged_snapshot(acc[ACCOUNT_COLUMNS], old["accounts"], ["account_id"]))
+        self._write_snapshot("links", _merged_snapshot(link_plan.rows[LINK_COLUMNS], old["links"], LINK_KEY))
+        self._write_snapshot(
+            "transactions", _merged_snapshot(txns[TRANSACTION_COLUMNS], old["transactions"], ["txn_id"])
+        )
 
     def status(self) -> dict[str, Any]:
         counts = {t: self._count(t) for t in ("accounts", "links", "transactions")}
