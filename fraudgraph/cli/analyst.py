@@ -6,6 +6,7 @@ import click
 
 from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import cell, emit, format_option
+from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
 @cli.command()
@@ -23,20 +24,7 @@ def notices(obj, since, fmt):
     emit(
         df,
         fmt,
-        columns=[
-            "notice_id",
-            "sweep_id",
-            "account_id",
-            "created_at",
-            "category",
-            "action",
-            "subject",
-            "body",
-            "customer_actions",
-            "repayment_plan",
-        ]
-        if fmt != "table"
-        else ["notice_id", "account_id", "action", "category", "subject"],
+        columns=NOTICE_COLUMNS if fmt != "table" else ["notice_id", "account_id", "action", "category", "subject"],
     )
 
 

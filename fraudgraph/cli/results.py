@@ -8,6 +8,7 @@ from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import cell, emit, format_option
 from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
+from fraudgraph.outputs.report import MEMBER_COLUMNS
 
 
 @cli.command()
@@ -47,19 +48,7 @@ def ring(obj, ring_id, fmt):
 
     view = ring_view(obj.workspace(), ring_id)
     r = view["ring"]
-    members = view["members"][
-        [
-            "account_id",
-            "created_at",
-            "status",
-            "credit_limit",
-            "balance",
-            "overdue_days",
-            "label",
-            "score",
-            "action",
-        ]
-    ]
+    members = view["members"][MEMBER_COLUMNS]
     ident = view["identifiers"]
     if fmt == "json":
         click.echo(
