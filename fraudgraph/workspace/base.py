@@ -110,6 +110,37 @@ def from_json(v: Any) -> Any:
     return json.loads(v)
 
 
+@dataclass(frozen=True)
+class ColumnFilter:
+    """One ``Workspace.table`` filter: the column is one of ``values``, or NULL when ``values`` is None."""
+
+    column: str
+    values: tuple[Any, ...] | None
+
+
+def result_filters(name: str, where: dict[str, Any]) -> tuple[list[str], list[ColumnFilter] | None]:
+    """Check a ``Workspace.table`` call and turn its keyword filters into ``ColumnFilter``s, once
+    for every backend. Returns the table's columns and the filters; None for the filters when an
+    empty list means no row can match."""
+    if name not in RESULT_COLUMNS:
+        raise ValueError(f"unknown result table {name!r}; expected one of {', '.join(RESULT_COLUMNS)}")
+    cols = RESULT_COLUMNS[name]
+    filters = []
+    for col, val in where.items():
+        if col not in cols:
+            raise ValueError(f"table {name} has no column {col!r}")
+        if isinstance(val, (list, tuple, set, np.ndarray, pd.Series, pd.Index)):
+            values = tuple(val)
+            if not values:
+                return cols, None
+            filters.append(ColumnFilter(col, values))
+        elif val is None or (isinstance(val, float) and np.isnan(val)) or val is pd.NA:
+            filters.append(ColumnFilter(col, None))
+        else:
+            filters.append(ColumnFilter(col, (val,)))
+    return cols, filters
+
+
 @dataclass
 class LoadSummary:
     """What one load changed. ``unchanged`` is True when the load was a no-op (idempotent reload)."""

@@ -57,6 +57,7 @@ from fraudgraph.workspace.base import (
     Workspace,
     dataset_source,
     from_json as _from_json,
+    result_filters,
     to_json as _to_json,
 )
 from fraudgraph.workspace.neo4j.lock import native, node_lock
@@ -807,23 +808,16 @@ class Neo4jWorkspace(Workspace):
 
     # -- current results ---------------------------------------------------------------------
     def table(self, name: str, **where: Any) -> pd.DataFrame:
-        if name not in _RESULT_COLUMNS:
-            raise ValueError(f"unknown result table {name!r}; expected one of {', '.join(_RESULT_COLUMNS)}")
-        cols = _RESULT_COLUMNS[name]
+        cols, parsed = result_filters(name, where)
+        if parsed is None:
+            return _empty(cols)
         types = _TYPES[name]
-        filters = []
-        for col, val in where.items():
-            if col not in cols:
-                raise ValueError(f"table {name} has no column {col!r}")
-            if isinstance(val, (list, tuple, set, np.ndarray, pd.Series, pd.Index)):
-                values = [_coerce(v, types[col]) for v in list(val)]
-                if not values:
-                    return _empty(cols)
-                filters.append({"column": col, "values": values, "is_null": False})
-            elif _is_missing(val):
-                filters.append({"column": col, "values": [], "is_null": True})
-            else:
-                filters.append({"column": col, "values": [_coerce(val, types[col])], "is_null": False})
+        filters = [
+            {"column": f.column, "values": [], "is_null": True}
+            if f.values is None
+            else {"column": f.column, "values": [_coerce(v, types[f.column]) for v in f.values], "is_null": False}
+            for f in parsed
+        ]
         df = self._frame(f"read/{name}", cols, filters=filters)
         for c in cols:
             if types[c] == "json":

@@ -42,6 +42,7 @@ from fraudgraph.workspace.base import (
     Workspace,
     dataset_source,
     from_json as _from_json,
+    result_filters,
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite.lock import file_lock
@@ -456,24 +457,17 @@ class SqliteWorkspace(Workspace):
 
     # -- current results ---------------------------------------------------------------------
     def table(self, name: str, **where: Any) -> pd.DataFrame:
-        if name not in _RESULT_COLUMNS:
-            raise ValueError(f"unknown result table {name!r}; expected one of {', '.join(_RESULT_COLUMNS)}")
-        cols = _RESULT_COLUMNS[name]
-        clauses, params = [], []
-        for col, val in where.items():
-            if col not in cols:
-                raise ValueError(f"table {name} has no column {col!r}")
-            if isinstance(val, (list, tuple, set)):
-                val = list(val)
-                if not val:
-                    return pd.DataFrame(columns=cols)
-                clauses.append(f"{col} IN ({', '.join('?' * len(val))})")
-                params.extend(val)
-            elif val is None:
-                clauses.append(f"{col} IS NULL")
+        cols, filters = result_filters(name, where)
+        if filters is None:
+            return pd.DataFrame(columns=cols)
+        clauses: list[str] = []
+        params: list[Any] = []
+        for f in filters:
+            if f.values is None:
+                clauses.append(f"{f.column} IS NULL")
             else:
-                clauses.append(f"{col} = ?")
-                params.append(val)
+                clauses.append(f"{f.column} IN ({', '.join('?' * len(f.values))})")
+                params.extend(_plain(v) for v in f.values)
         sql = f"SELECT {', '.join(cols)} FROM {name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
