@@ -106,6 +106,18 @@ _SUSPENDED_BY_HAND: dict[str, Any] = {
 }
 
 
+def _reinstated(state: dict, account: dict, *, manual: bool) -> dict[str, Any]:
+    """The state a dismissal (sweeps may act again on new evidence) or a reinstatement by hand
+    (sweeps keep it) puts an account in: active, at its original credit limit."""
+    return {
+        "action": "none",
+        "trigger": "manual",
+        "status": "active",
+        "limit": _original_limit(state, account),
+        "manual": manual,
+    }
+
+
 def _original_limit(state: dict, account: dict) -> Any:
     """The limit an account goes back to: the one recorded before a sweep limited it, else the source's."""
     original = state.get("original_credit_limit")
@@ -150,11 +162,7 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
     else:
         new_state, audit = _change(
             state,
-            action="none",
-            trigger="manual",
-            status="active",
-            limit=_original_limit(state, account),
-            manual=False,
+            **_reinstated(state, account, manual=False),
             actor=actor,
             event="review_dismiss",
             note=note,
@@ -205,11 +213,7 @@ def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dic
     account, state, decision = _current(ws, account_id)
     new_state, audit = _change(
         state,
-        action="none",
-        trigger="manual",
-        status="active",
-        limit=_original_limit(state, account),
-        manual=True,
+        **_reinstated(state, account, manual=True),
         actor=actor,
         event="manual_reinstate",
         note=reason,
