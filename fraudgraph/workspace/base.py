@@ -54,6 +54,7 @@ from fraudgraph.model.frames import (  # noqa: F401
     STATE_COLUMNS,
     SWEEP_COLUMNS,
 )
+from fraudgraph.model.values import plain
 
 # The column lists live with the other frames; imported here so backends find them in one place.
 from fraudgraph.workspace import search
@@ -102,6 +103,14 @@ def dataset_source(dataset) -> str:
     for path in (getattr(dataset, "files", None) or {}).values():
         return str(Path(path).parent)
     return ""
+
+
+def stored_value(v: Any) -> Any:
+    """One value as both backends store it: a plain scalar (``model.values.plain``), with lists,
+    tuples, arrays and dicts as JSON text."""
+    if isinstance(v, (list, dict, tuple, np.ndarray)):
+        return to_json(v.tolist() if isinstance(v, np.ndarray) else v)
+    return plain(v)
 
 
 def from_json(v: Any) -> Any:

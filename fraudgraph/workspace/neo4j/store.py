@@ -30,7 +30,6 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -58,6 +57,7 @@ from fraudgraph.workspace.base import (
     dataset_source,
     from_json as _from_json,
     result_filters,
+    stored_value,
     to_json as _to_json,
 )
 from fraudgraph.workspace.neo4j.lock import native, node_lock
@@ -149,23 +149,6 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, (float, np.floating)) and math.isnan(v)
 
 
-def _plain(v: Any) -> Any:
-    """numpy / pandas scalars -> plain Python; NaN/NaT/NA -> None; lists/dicts -> JSON text."""
-    if _is_missing(v):
-        return None
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, (pd.Timestamp, datetime)):
-        return v.isoformat()
-    if isinstance(v, (list, dict, tuple, np.ndarray)):
-        return _to_json(v.tolist() if isinstance(v, np.ndarray) else v)
-    return v
-
-
 def _coerce(v: Any, kind: str) -> Any:
     """One stored value, in the type its column holds (the SQLite column's affinity)."""
     if kind == "json":
@@ -178,7 +161,7 @@ def _coerce(v: Any, kind: str) -> Any:
         if v is None or (not isinstance(v, (list, tuple, np.ndarray)) and _is_missing(v)):
             return None
         return [str(x) for x in (v.tolist() if isinstance(v, np.ndarray) else v)]
-    v = _plain(v)
+    v = stored_value(v)
     if v is None:
         return None
     if kind == "real":
@@ -240,7 +223,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             columns[c] = [
                 None
                 if _is_missing(v)
-                else _plain(v)
+                else stored_value(v)
                 if isinstance(v, np.generic)
                 else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)
                 for v in df[c].tolist()

@@ -43,6 +43,7 @@ from fraudgraph.workspace.base import (
     dataset_source,
     from_json as _from_json,
     result_filters,
+    stored_value,
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite.lock import file_lock
@@ -413,7 +414,7 @@ class SqliteWorkspace(Workspace):
             s = dict(record.sweep)
             self._db.execute(
                 f"INSERT INTO sweeps ({', '.join(SWEEP_COLUMNS)}) VALUES ({', '.join('?' * len(SWEEP_COLUMNS))})",
-                [_to_json(s.get(c)) if c in _JSON_COLUMNS else _plain(s.get(c)) for c in SWEEP_COLUMNS],
+                [_to_json(s.get(c)) if c in _JSON_COLUMNS else stored_value(s.get(c)) for c in SWEEP_COLUMNS],
             )
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
@@ -445,7 +446,7 @@ class SqliteWorkspace(Workspace):
         cols = STATE_COLUMNS
         self._db.executemany(
             f"INSERT OR REPLACE INTO account_state ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            zip(*[[_plain(v) for v in df[c].tolist()] for c in cols]),
+            zip(*[[stored_value(v) for v in df[c].tolist()] for c in cols]),
         )
 
     def sweeps(self) -> pd.DataFrame:
@@ -467,7 +468,7 @@ class SqliteWorkspace(Workspace):
                 clauses.append(f"{f.column} IS NULL")
             else:
                 clauses.append(f"{f.column} IN ({', '.join('?' * len(f.values))})")
-                params.extend(_plain(v) for v in f.values)
+                params.extend(stored_value(v) for v in f.values)
         sql = f"SELECT {', '.join(cols)} FROM {name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -524,7 +525,7 @@ class SqliteWorkspace(Workspace):
             if review is not None:
                 self._db.execute(
                     f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",
-                    [_plain(review.get(c)) for c in REVIEW_COLUMNS],
+                    [stored_value(review.get(c)) for c in REVIEW_COLUMNS],
                 )
             if label is not None:
                 self._db.execute(
@@ -616,7 +617,7 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
         return col.astype(object).where(col.notna(), None).tolist()
     if pd.api.types.is_datetime64_any_dtype(col):
         return [None if pd.isna(v) else v.isoformat() for v in col]
-    return [_plain(v) for v in col.tolist()]
+    return [stored_value(v) for v in col.tolist()]
 
 
 def _account_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -626,20 +627,3 @@ def _account_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["overdue_days"] = df["overdue_days"].fillna(0).astype("int64")
     df["label"] = df["label"].astype(object).where(df["label"].notna() & (df["label"] != ""), None)
     return df[ACCOUNT_COLUMNS].reset_index(drop=True)
-
-
-def _plain(v: Any) -> Any:
-    """numpy / pandas scalars -> plain Python for sqlite3; NaN/NaT/NA -> None."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (np.bool_, bool)):
-        return int(bool(v))
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (pd.Timestamp, datetime)):
-        return v.isoformat()
-    if isinstance(v, (list, dict)):
-        return _to_json(v)
-    return v
