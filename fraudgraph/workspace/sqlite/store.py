@@ -13,7 +13,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from fraudgraph.model.frames import (
     TRANSACTION_COLUMNS,
 )
 from fraudgraph.model.merge import LINK_KEY, LinkMerge, merge_links, merge_rows
+from fraudgraph.model.values import utc_now_text
 from fraudgraph.workspace.base import (
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
@@ -79,10 +79,6 @@ def _merged_snapshot(new: pd.DataFrame, old: pd.DataFrame | None, key: list[str]
     else:
         keep = ~pd.MultiIndex.from_frame(old[key]).isin(pd.MultiIndex.from_frame(new[key]))
     return pd.concat([new, old.loc[keep, new.columns]], ignore_index=True).sort_values(key, kind="stable")
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _to_ns(s: pd.Series) -> list:
@@ -212,7 +208,7 @@ class SqliteWorkspace(Workspace):
             summary.seconds = round(time.perf_counter() - t0, 3)
             self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
-                (_now(), summary.source, _to_json(summary.as_dict())),
+                (utc_now_text(), summary.source, _to_json(summary.as_dict())),
             )
         return summary
 
