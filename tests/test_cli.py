@@ -347,3 +347,22 @@ def test_generate_city_world_and_evaluate_reports_early_stage_recall(tmp_path):
     assert 0.0 <= result["early_stage"]["recall"] <= 1.0
     small = run("generate", tmp_path / "tiny", "--accounts", 50, "--generator", "city", ok=False)
     assert small.exit_code == 2 and "at least 200 accounts" in small.output
+
+
+def test_json_output_nests_arrays_and_objects_instead_of_json_text(db_copy):
+    notices = json.loads(run("--db", db_copy, "notices", "--format", "json").stdout)
+    assert notices, "the swept test world sends notices"
+    assert all(isinstance(n["customer_actions"], list) for n in notices)
+    assert all(n["repayment_plan"] is None or isinstance(n["repayment_plan"], dict) for n in notices)
+    audit = json.loads(run("--db", db_copy, "audit", "--format", "json").stdout)
+    assert audit and all(isinstance(a["reasons"], list) for a in audit)
+
+
+def test_generate_refuses_a_non_empty_folder_without_force(tmp_path):
+    out = tmp_path / "world"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    r = run("generate", out, "--accounts", 50, ok=False)
+    assert r.exit_code == 2 and "--force" in r.output and not (out / "accounts.csv").exists()
+    run("generate", out, "--accounts", 50, "--force")
+    assert (out / "accounts.csv").exists() and (out / "notes.txt").read_text() == "keep me"

@@ -5,7 +5,7 @@ import os
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, emit, format_option
+from fraudgraph.cli.render import cell, decoded, emit, format_option
 from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
@@ -21,6 +21,8 @@ def notices(obj, since, fmt):
       fraudgraph notices --since S-000003 --format json
     """
     df = obj.workspace().notices(since)
+    if fmt == "json":  # nested arrays and objects, not JSON text inside JSON
+        df = decoded(df, ("customer_actions", "repayment_plan"))
     emit(
         df,
         fmt,
@@ -121,6 +123,8 @@ def audit(obj, account_id, fmt):
       fraudgraph audit A0001234 --format json
     """
     df = obj.workspace().audit(account_id)
+    if fmt == "json":
+        df = decoded(df, ("reasons",))
     cols = (
         list(df.columns)
         if fmt != "table"

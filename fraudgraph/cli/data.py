@@ -32,8 +32,9 @@ from fraudgraph.model.values import jsonable
     help="standard: the world detection was tuned on; city: an independent world to judge it on "
     "(sleeper rings, instrument-only rings, camouflage, student housing, care homes...).",
 )
+@click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
 @click.pass_obj
-def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator):
+def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator, force):
     """Write a synthetic world (the data contract) plus its ground truth (truth.csv).
 
     Legit households, apartment blocks, parcel lockers, carrier IPs, kiosks, corporate cards
@@ -47,6 +48,8 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     from fraudgraph.synthetic.second import generate_city, write_city
     from fraudgraph.synthetic.world import generate_world, write_world
 
+    if not force and Path(out_dir).is_dir() and any(Path(out_dir).iterdir()):
+        raise click.UsageError(f"{out_dir} is not empty; pass --force to write into it (files may be overwritten)")
     if generator == "city" and n_accounts < 200:
         raise click.UsageError("the city generator needs at least 200 accounts (--accounts)")
     t = time.perf_counter()

@@ -90,3 +90,12 @@ def progress_of(ctx_obj) -> Callable[[str], None] | None:
     if ctx_obj.get("quiet"):
         return None
     return lambda msg: click.echo(msg, err=True)
+
+
+def decoded(df, columns: tuple[str, ...]):
+    """``columns`` stored as JSON text, decoded for JSON output; an empty or absent value is null."""
+    out = df.copy()
+    for c in columns:
+        if c in out:
+            out[c] = [json.loads(v) if isinstance(v, str) and v.strip() else None for v in out[c]]
+    return out
