@@ -366,3 +366,17 @@ def test_generate_refuses_a_non_empty_folder_without_force(tmp_path):
     assert r.exit_code == 2 and "--force" in r.output and not (out / "accounts.csv").exists()
     run("generate", out, "--accounts", 50, "--force")
     assert (out / "accounts.csv").exists() and (out / "notes.txt").read_text() == "keep me"
+
+
+def test_export_to_standard_output(db_copy, tmp_path):
+    """`-o -` writes the export itself to stdout (notes stay on stderr), byte for byte as a file."""
+    import networkx as nx
+
+    rid = json.loads(run("--db", db_copy, "rings", "--format", "json").stdout)[0]["ring_id"]
+    r = run("--db", db_copy, "export", "--ring", rid, "-o", "-", "--format", "graphml")
+    G = nx.read_graphml(io.BytesIO(r.stdout_bytes))
+    assert G.number_of_nodes() > 0 and "Wrote" not in r.stdout
+    png = run("--db", db_copy, "export", "--ring", rid, "-o", "-", "--format", "png").stdout_bytes
+    assert png.startswith(b"\x89PNG")
+    r = run("--db", db_copy, "export", "--ring", rid, "-o", "-", ok=False)
+    assert r.exit_code == 2 and "--format" in r.output

@@ -1,5 +1,7 @@
 """Exports of a neighbourhood or ring, and case reports."""
 
+import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -48,6 +50,10 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
 
     if (account_id is None) == (ring_id is None):
         raise click.UsageError("give exactly one of --account or --ring")
+    if output == "-" and not fmt:
+        raise click.UsageError("with -o - (standard output), say the format with --format")
+    if output == "-" and fmt == "csv":
+        raise click.UsageError("csv writes two files (nodes and edges); give -o FILE.csv")
     try:
         fmt = fmt or format_from_path(output)
     except ValueError as e:
@@ -62,6 +68,9 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
     )
     for note in G.graph.get("notes", []):
         click.echo(f"Note: {note}", err=True)
+    if output == "-":
+        _export_to_stdout(G, fmt)
+        return
     files = export_graph(G, output, fmt)
     n_acc = sum(1 for _, d in G.nodes(data=True) if d["node_type"] == "account")
     click.echo(
@@ -88,3 +97,14 @@ def report(obj, ring_id, output):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
     written = write_report(output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap()))
     click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
+
+
+def _export_to_stdout(G, fmt: str) -> None:
+    """``-o -``: the export on standard output (bytes as written, so a PNG pipes unchanged)."""
+    from fraudgraph.outputs.export import export_graph
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"export.{fmt}"
+        export_graph(G, path, fmt)
+        sys.stdout.buffer.write(path.read_bytes())
+        sys.stdout.flush()
