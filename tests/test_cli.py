@@ -380,3 +380,18 @@ def test_export_to_standard_output(db_copy, tmp_path):
     assert png.startswith(b"\x89PNG")
     r = run("--db", db_copy, "export", "--ring", rid, "-o", "-", ok=False)
     assert r.exit_code == 2 and "--format" in r.output
+
+
+def test_every_list_pages_and_says_how_much_it_shows(db_copy):
+    """No silent truncation: lists take --limit/--offset and say "N of M ... shown" on stderr."""
+    everything = json.loads(run("--db", db_copy, "decisions", "--format", "json").stdout)
+    assert len(everything) > 3
+    r = run("--db", db_copy, "decisions", "--format", "json", "--limit", 2, "--offset", 1)
+    assert [d["account_id"] for d in json.loads(r.stdout)] == [d["account_id"] for d in everything[1:3]]
+    assert f"2 of {len(everything):,} decisions shown (--offset 3 for the next)" in r.stderr
+    rings = run("--db", db_copy, "rings", "--limit", 1)
+    assert "1 of " in rings.stderr and " rings shown" in rings.stderr
+    for command in ("queue", "audit", "notices", "sweeps"):
+        r = run("--db", db_copy, command, "--limit", 1)
+        assert " shown" in r.stderr, command
+    assert run("--db", db_copy, "audit", "--format", "csv").stderr == ""  # nothing left out, nothing said

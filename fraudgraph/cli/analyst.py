@@ -5,22 +5,23 @@ import os
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, decoded, emit, format_option
+from fraudgraph.cli.render import cell, decoded, emit, format_option, page, paging_options
 from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
 @cli.command()
 @click.option("--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one.")
+@paging_options(None)
 @format_option
 @click.pass_obj
-def notices(obj, since, fmt):
+def notices(obj, since, limit, offset, fmt):
     """Customer notices to send (restrictions and suspensions), for a messaging system.
 
     \b
     Example:
       fraudgraph notices --since S-000003 --format json
     """
-    df = obj.workspace().notices(since)
+    df = page(obj.workspace().notices(since), limit, offset, fmt, "notices")
     if fmt == "json":  # nested arrays and objects, not JSON text inside JSON
         df = decoded(df, ("customer_actions", "repayment_plan"))
     emit(
@@ -31,9 +32,10 @@ def notices(obj, since, fmt):
 
 
 @cli.command()
+@paging_options(None)
 @format_option
 @click.pass_obj
-def queue(obj, fmt):
+def queue(obj, limit, offset, fmt):
     """Accounts awaiting review, highest risk first.
 
     \b
@@ -42,7 +44,7 @@ def queue(obj, fmt):
     """
     from fraudgraph.app.analyst import queue as review_queue
 
-    df = review_queue(obj.workspace())
+    df = page(review_queue(obj.workspace()), limit, offset, fmt, "accounts awaiting review")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     emit(df, fmt)
@@ -113,16 +115,17 @@ def reinstate(obj, account_id, reason, analyst):
 
 @cli.command()
 @click.argument("account_id", required=False)
+@paging_options(None)
 @format_option
 @click.pass_obj
-def audit(obj, account_id, fmt):
+def audit(obj, account_id, limit, offset, fmt):
     """The audit trail (append-only), oldest first; optionally for one account.
 
     \b
     Example:
       fraudgraph audit A0001234 --format json
     """
-    df = obj.workspace().audit(account_id)
+    df = page(obj.workspace().audit(account_id), limit, offset, fmt, "audit rows")
     if fmt == "json":
         df = decoded(df, ("reasons",))
     cols = (

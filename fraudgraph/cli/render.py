@@ -99,3 +99,31 @@ def decoded(df, columns: tuple[str, ...]):
         if c in out:
             out[c] = [json.loads(v) if isinstance(v, str) and v.strip() else None for v in out[c]]
     return out
+
+
+def paging_options(default_limit: int | None) -> Callable:
+    """``--limit`` and ``--offset`` for a list command (``default_limit`` None: every row)."""
+
+    def add(f: Callable) -> Callable:
+        f = click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many rows first.")(f)
+        help_text = "Show at most this many rows." + ("" if default_limit else " Default: all.")
+        return click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            default=default_limit,
+            show_default=bool(default_limit),
+            help=help_text,
+        )(f)
+
+    return add
+
+
+def page(df, limit: int | None, offset: int, fmt: str, what: str):
+    """Rows ``offset`` .. ``offset + limit`` of ``df``; says "N of M <what> shown" on stderr, so a
+    cut list is never silent (for tables always; for json and csv when rows were left out)."""
+    total = len(df)
+    shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
+    if fmt == "table" or len(shown) < total:
+        more = f" (--offset {offset + len(shown)} for the next)" if offset + len(shown) < total else ""
+        click.echo(f"{len(shown):,} of {total:,} {what} shown{more}", err=True)
+    return shown

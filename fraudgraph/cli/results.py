@@ -5,7 +5,7 @@ import json
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, emit, format_option
+from fraudgraph.cli.render import cell, emit, format_option, page, paging_options
 from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
 from fraudgraph.outputs.report import MEMBER_COLUMNS
@@ -13,10 +13,10 @@ from fraudgraph.outputs.report import MEMBER_COLUMNS
 
 @cli.command()
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@paging_options(20)
 @format_option
 @click.pass_obj
-def rings(obj, min_score, limit, fmt):
+def rings(obj, min_score, limit, offset, fmt):
     """Rings of the last sweep, highest score first.
 
     \b
@@ -26,7 +26,8 @@ def rings(obj, min_score, limit, fmt):
     df = obj.workspace().table("rings")
     if min_score is not None:
         df = df[df["score"] >= min_score]
-    df = df.sort_values(["score", "exposure", "ring_id"], ascending=[False, False, True]).head(limit)
+    df = df.sort_values(["score", "exposure", "ring_id"], ascending=[False, False, True])
+    df = page(df, limit, offset, fmt, "rings")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     cols = ["ring_id", "size", "score", "exposure", "reasons"] + (["features"] if fmt == "json" else [])
@@ -193,9 +194,10 @@ def path(obj, account_a, account_b, max_hops, fmt):
 @cli.command()
 @click.option("--action", type=click.Choice(["none", "monitor", "review", "restrict", "suspend"]), default=None)
 @click.option("--all", "show_all", is_flag=True, help="Include accounts whose action is none.")
+@paging_options(None)
 @format_option
 @click.pass_obj
-def decisions(obj, action, show_all, fmt):
+def decisions(obj, action, show_all, limit, offset, fmt):
     """The current decision per account (account_id, action, trigger, score, ring_id, reasons).
 
     Shows what is in force: an analyst's decision or a dismissal overrides the policy's.
@@ -213,6 +215,7 @@ def decisions(obj, action, show_all, fmt):
         df = df[df["action"] != "none"]
     order = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
     df = df.assign(_o=df["action"].map(order)).sort_values(["_o", "score", "account_id"], ascending=[True, False, True])
+    df = page(df, limit, offset, fmt, "decisions")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     emit(

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import emit, format_option, progress_of
+from fraudgraph.cli.render import emit, format_option, page, paging_options, progress_of
 from fraudgraph.errors import FraudGraphError, LockedError
 from fraudgraph.model.values import jsonable
 
@@ -222,17 +222,17 @@ def schedule(obj, every, policy_file, seed, max_runs):
 
 
 @cli.command()
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@paging_options(20)
 @format_option
 @click.pass_obj
-def sweeps(obj, limit, fmt):
+def sweeps(obj, limit, offset, fmt):
     """Sweep history, newest first, with the diff against the previous sweep.
 
     \b
     Example:
       fraudgraph sweeps --limit 5
     """
-    hist = obj.workspace().sweeps().head(limit)
+    hist = page(obj.workspace().sweeps(), limit, offset, fmt, "sweeps")
     rows = []
     for r in hist.to_dict("records"):
         s, d = r["summary"] or {}, r["diff"] or {}
