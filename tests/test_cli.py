@@ -395,3 +395,25 @@ def test_every_list_pages_and_says_how_much_it_shows(db_copy):
         r = run("--db", db_copy, command, "--limit", 1)
         assert " shown" in r.stderr, command
     assert run("--db", db_copy, "audit", "--format", "csv").stderr == ""  # nothing left out, nothing said
+
+
+def test_load_errors_one_per_line_and_all_of_them_in_a_csv(tmp_path):
+    """A rejected folder: the first problem on the Error line, then one per line up to 20 and a count;
+    `--errors FILE` writes every problem (beyond the 50 per rule an error message lists)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = "".join(f"A{i},2026-01-01,-{i + 1}\n" for i in range(60))  # 60 negative credit limits
+    (data / "accounts.csv").write_text("account_id,created_at,credit_limit\n" + rows)
+    (data / "links.csv").write_text("account_id,kind,value\nA1,phone,555 0100\n")
+    db, errors = tmp_path / "ws.db", tmp_path / "problems.csv"
+    r = run("--db", db, "-q", "load", data, ok=False)
+    first = error_line(r)
+    assert first.startswith("Error: accounts.csv:2: column credit_limit: credit_limit -1 is negative")
+    listed = [line for line in r.stderr.splitlines() if line.startswith("  accounts.csv:")]
+    assert len(listed) == 19 and r.stderr.rstrip().endswith("... and 40 more")
+    r = run("--db", db, "-q", "load", data, "--errors", errors, ok=False)
+    assert r.exit_code == 1 and not db.exists()
+    with open(errors, newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 60 and table[59]["line"] == "61" and table[59]["column"] == "credit_limit"
+    assert set(table[0]) == {"file", "line", "column", "value", "message"}

@@ -1,5 +1,6 @@
 """Commands that bring data in and describe it: generate, load, status."""
 
+import csv
 import json
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ import click
 
 from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import emit, format_option, progress_of
+from fraudgraph.errors import InputError
 from fraudgraph.model.values import jsonable
 
 
@@ -67,9 +69,16 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
 
 @cli.command()
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--errors",
+    "errors_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write every problem of a rejected folder to this CSV (file, line, column, value, message).",
+)
 @format_option
 @click.pass_obj
-def load(obj, data_dir, fmt):
+def load(obj, data_dir, errors_file, fmt):
     """Validate a data folder and load it into the workspace, atomically.
 
     Every bad row is reported (file:line, column, value, what was expected) and nothing is
@@ -79,12 +88,25 @@ def load(obj, data_dir, fmt):
     \b
     Example:
       fraudgraph --db bank.db load ./extract-2026-11
+      fraudgraph --db bank.db load ./extract-2026-11 --errors problems.csv
     """
     from fraudgraph.ingest.contract import read_dataset
 
     say = progress_of(obj)
     config = obj.config()
-    dataset = read_dataset(data_dir, extra_kinds=config.extra_kinds, limits=config.limits, progress=say)
+    try:
+        dataset = read_dataset(
+            data_dir,
+            extra_kinds=config.extra_kinds,
+            limits=config.limits,
+            progress=say,
+            every_problem=errors_file is not None,
+        )
+    except InputError as e:
+        if errors_file is not None:
+            write_problems(e.problems, errors_file)
+            click.echo(f"Wrote {len(e.problems):,} problem(s) to {errors_file}", err=True)
+        raise
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     summary = obj.workspace(create=True).load(dataset, progress=say)
@@ -136,3 +158,13 @@ def status(obj, fmt):
     click.echo(
         f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}"
     )
+
+
+def write_problems(problems: list, path: str) -> None:
+    """Every problem as a CSV row: file, line, column, value, message (values cut to 200 characters)."""
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["file", "line", "column", "value", "message"])
+        for p in problems:
+            value = "" if p.value is None else str(p.value)[:200]
+            writer.writerow([p.file, "" if p.line is None else p.line, p.column or "", value, p.message])

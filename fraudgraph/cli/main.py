@@ -14,7 +14,7 @@ import sys
 import click
 
 from fraudgraph import __version__
-from fraudgraph.errors import FraudGraphError, LockedError
+from fraudgraph.errors import FraudGraphError, InputError, LockedError
 from fraudgraph.workspace.base import Workspace
 
 EX_TEMPFAIL = 75
@@ -74,7 +74,10 @@ class FraudGraphGroup(click.Group):
             click.echo(f"Error: {e}", err=True)
             ctx.exit(EX_TEMPFAIL)
         except FraudGraphError as e:
-            click.echo(f"Error: {error_line(e)}", err=True)
+            first, *rest = error_lines(e)
+            click.echo(f"Error: {first}", err=True)
+            for line in rest:
+                click.echo(f"  {line}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -162,6 +165,23 @@ def error_line(error: FraudGraphError) -> str:
     """An error as the CLI prints it: the library's words, plus the flag that changes the setting."""
     flag = FLAG_OF_SETTING.get(error.setting or "")
     return f"{error} ({flag})" if flag else str(error)
+
+
+# Problems of a rejected data folder printed one per line; the rest are counted.
+PROBLEMS_SHOWN = 20
+
+
+def error_lines(error: FraudGraphError) -> list[str]:
+    """The lines of an error: one for most; for bad input, the first problem on the ``Error:`` line
+    (so it names a file), then one problem per line, the first 20, then how many more."""
+    if not isinstance(error, InputError) or len(error.problems) < 2:
+        return [error_line(error)]
+    total = max(getattr(error, "total", 0), len(error.problems))
+    shown = [str(p) for p in error.problems[:PROBLEMS_SHOWN]]
+    lines = [f"{shown[0]}   [{total:,} problems; load --errors FILE writes them all]", *shown[1:]]
+    if total > len(shown):
+        lines.append(f"... and {total - len(shown):,} more")
+    return lines
 
 
 def main() -> None:

@@ -103,7 +103,10 @@ class _Table:
 class _ProblemLog:
     """Collects problems; lists the first rows of each rule and counts the rest."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, every_row: bool = False) -> None:
+        # every_row: list every failing row (for an errors file), not the first rows of each rule.
+        self.per_rule = np.iinfo(np.int64).max if every_row else _ROWS_PER_RULE
+        self.max_listed = np.iinfo(np.int64).max if every_row else _MAX_LISTED
         self.listed: list[Problem] = []
         self.summaries: set[int] = set()  # positions in ``listed`` of "... and N more" problems
         self.total = 0
@@ -125,7 +128,7 @@ class _ProblemLog:
         if len(positions) == 0:
             return 0
         self.total += len(positions)
-        room = max(0, min(_ROWS_PER_RULE, _MAX_LISTED - len(self.listed)))
+        room = max(0, min(self.per_rule, self.max_listed - len(self.listed)))
         shown = positions[:room]
         shown_values = values.iloc[shown].tolist() if values is not None else [None] * len(shown)
         for position, value in zip(shown.tolist(), shown_values):
@@ -173,6 +176,7 @@ def read_dataset(
     progress: Callable[[str], None] | None = None,
     limits: InputLimits | None = None,
     as_of: object = None,
+    every_problem: bool = False,
 ) -> Dataset:
     """Read and validate the data folder at ``path``; raise ``InputError`` listing every problem.
 
@@ -180,6 +184,8 @@ def read_dataset(
     contract's eight (name -> weight); any other kind is an error. ``progress`` receives one
     short line per stage. ``limits`` bound lengths, money and dates (``InputLimits()`` when not
     given); dates after ``as_of`` (default: now) plus ``limits.future_days`` are errors.
+    ``every_problem`` lists every failing row in the ``InputError`` (for an errors file), not the
+    first 50 of each rule.
 
     >>> ds = read_dataset("data/")                       # doctest: +SKIP
     >>> ds.links[["kind", "value", "key"]].head(1)       # doctest: +SKIP
@@ -188,7 +194,7 @@ def read_dataset(
     """
     say = progress or (lambda message: None)
     folder = Path(path)
-    log = _ProblemLog()
+    log = _ProblemLog(every_row=every_problem)
     files = _discover(folder, log)
     log.raise_if_any([])
     warnings: list[str] = []
@@ -411,7 +417,7 @@ def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
         bad_lines = np.array([row.number for row in ragged], dtype=np.int64)
         for row in ragged:
             log.total += 1
-            if len(log.listed) < _MAX_LISTED:
+            if len(log.listed) < log.max_listed:
                 log.listed.append(
                     Problem(
                         label,
