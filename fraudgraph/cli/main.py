@@ -64,8 +64,40 @@ class Context(dict):
             ws.close()
 
 
+# The workspace options: given before or after the subcommand (`fraudgraph load DIR --db x.db`).
+WORKSPACE_OPTIONS = ("--db", "--neo4j", "--neo4j-user", "--neo4j-database", "--config")
+
+
+def workspace_options_first(args: list[str]) -> list[str]:
+    """`args` with every workspace option (and its value) moved to the front, in order.
+
+    No subcommand has an option of these names, so moving them cannot change a meaning; an
+    argument after `--` is left alone.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in WORKSPACE_OPTIONS:
+            takes = 1 if "=" in arg else 2
+            front.extend(args[i : i + takes])
+            i += takes
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class FraudGraphGroup(click.Group):
     """Turns library errors into one line on stderr and the documented exit codes."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, workspace_options_first(list(args)))
 
     def invoke(self, ctx):
         try:
