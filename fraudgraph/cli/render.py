@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import shutil
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +28,40 @@ def cell(v: Any, width: int = 60) -> str:
         v = json.dumps(v, ensure_ascii=False)
     s = str(v).replace("\n", " ")
     return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def terminal_width() -> int:
+    """The terminal's width (COLUMNS wins); 100 when stdout is not a terminal."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def table_is_wide() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("fraudgraph.wide"))
+
+
+def fit_widths(widths: list[int], room: int, floor: int = 6) -> list[int]:
+    """Column widths summing to at most `room`: the widest column gives way first, down to `floor`."""
+    widths = list(widths)
+    while sum(widths) > room:
+        i = max(range(len(widths)), key=lambda k: widths[k])
+        if widths[i] <= floor:
+            break
+        widths[i] = max(floor, widths[i] - (sum(widths) - room))
+    return widths
+
+
+def echo_wrapped(line: str) -> None:
+    """A prose line wrapped to the terminal (continuation lines indented) unless --wide."""
+    if table_is_wide():
+        click.echo(line)
+        return
+    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True))
+
+
+def echo_reason(code: str, text: str) -> None:
+    """One reason, `  CODE: text`, wrapped."""
+    echo_wrapped(f"  {code}: {text}")
 
 
 def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
@@ -62,20 +98,39 @@ def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
         if single:
             width = max((len(c) for c in columns), default=0)
             for c in columns:
-                click.echo(f"{c.ljust(width)}  {cell(records[0].get(c), 100)}")
+                room = 10_000 if table_is_wide() else max(10, terminal_width() - width - 2)
+                click.echo(f"{c.ljust(width)}  {cell(records[0].get(c), room)}")
             return
         if not records:
             click.echo("(none)")
             return
-        cells = [[cell(r.get(c)) for c in columns] for r in records]
+        wide = table_is_wide()
+        cells = [[cell(r.get(c), 10_000 if wide else 60) for c in columns] for r in records]
         widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+        if not wide:
+            widths = fit_widths(widths, terminal_width() - 2 * (len(widths) - 1))
+            cells = [[v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(row, widths)] for row in cells]
+            columns = [c[:w] for c, w in zip(columns, widths)]
         click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
         click.echo("  ".join("-" * w for w in widths))
         for row in cells:
             click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
+def remember_wide(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["fraudgraph.wide"] = value
+    return value
+
+
 def format_option(f: Callable) -> Callable:
+    """`--format` and, for tables, `--wide` (no truncation to the terminal width)."""
+    f = click.option(
+        "--wide",
+        is_flag=True,
+        expose_value=False,
+        callback=remember_wide,
+        help="Tables: show every cell in full instead of fitting the terminal.",
+    )(f)
     return click.option(
         "--format",
         "fmt",

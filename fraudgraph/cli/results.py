@@ -5,7 +5,7 @@ import json
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, emit, format_option, page, paging_options
+from fraudgraph.cli.render import cell, echo_reason, emit, format_option, page, paging_options
 from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
 from fraudgraph.outputs.report import MEMBER_COLUMNS
@@ -66,7 +66,7 @@ def ring(obj, ring_id, fmt):
     click.echo(f"ring {r['ring_id']}: {r['size']} accounts, score {r['score']:.3f}, exposure {r['exposure']:,.0f}")
     click.echo("\nreasons:")
     for x in r.get("reasons") or []:
-        click.echo(f"  {x['code']}: {x['text']}")
+        echo_reason(x["code"], x["text"])
     click.echo("\nmembers:")
     emit(members, "table")
     click.echo("\nshared identifiers:")
@@ -137,7 +137,7 @@ def account(obj, account_id, fmt):
     emit(head, "table")
     click.echo("\nreasons:")
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
-        click.echo(f"  {x['code']}: {x['text']}")
+        echo_reason(x["code"], x["text"])
     click.echo("\nidentifiers:")
     emit(ident, "table")
     click.echo("\nnearest flagged accounts:")

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import emit, format_option, page, paging_options, progress_of
+from fraudgraph.cli.render import echo_wrapped, emit, format_option, page, paging_options, progress_of
 from fraudgraph.errors import FraudGraphError, LockedError
 from fraudgraph.model.values import jsonable
 
@@ -60,21 +60,21 @@ def _print_sweep(result, fmt: str) -> None:
         return
     head = "DRY RUN (nothing written): " if result.dry_run else ""
     click.echo(f"{head}sweep {result.sweep_id} as of {result.as_of.date()} ({s['engine']} engine)")
-    click.echo(
+    echo_wrapped(
         f"  {s['accounts']:,} accounts, {s['links']:,} links, {s['transactions']:,} transactions; "
         f"{s['hubs']:,} hub identifiers kept from linking"
     )
-    click.echo(
+    echo_wrapped(
         f"  rings: {s['rings']:,} found; {s['rings_new']} new, {s['rings_grown']} grown, "
         f"{s['rings_shrunk']} shrunk, {s['rings_changed']} changed, {s['rings_dissolved']} dissolved"
     )
     acts = ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
-    click.echo(f"  accounts per action: {acts}")
+    echo_wrapped(f"  accounts per action: {acts}")
     ev = ", ".join(f"{k} {v:,}" for k, v in sorted(s["events"].items())) or "none"
     verb = "would change" if result.dry_run else "changed"
-    click.echo(f"  {verb}: {ev}; notices {s['notices']:,}")
+    echo_wrapped(f"  {verb}: {ev}; notices {s['notices']:,}")
     times = ", ".join(f"{k} {v:.1f}s" for k, v in s["seconds"].items())
-    click.echo(f"  time: {times}")
+    echo_wrapped(f"  time: {times}")
 
 
 @cli.command()
