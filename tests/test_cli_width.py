@@ -39,3 +39,10 @@ def test_every_table_fits_100_columns_and_wide_does_not_cut(db_copy, world_dir):
     cut = "\n".join(lines_of("--db", db, "audit"))
     full = "\n".join(lines_of("--db", db, "audit", "--wide"))
     assert "…" in cut and "…" not in full and max(len(x) for x in full.splitlines()) > 100
+
+
+def test_table_timestamps_read_to_the_second(db_copy):
+    table = "\n".join(lines_of("--db", db_copy, "queue", "--limit", "1"))
+    raw = CliRunner().invoke(cli, ["--db", str(db_copy), "queue", "--limit", "1", "--format", "json"]).stdout
+    at = json.loads(raw)[0]["since"]
+    assert "." in at and at.split(".")[0] in table and at not in table

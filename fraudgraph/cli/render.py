@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Any
 import click
 
 from fraudgraph.model.values import jsonable
+
+SUBSECOND = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+$")
 
 
 def cell(v: Any, width: int = 60) -> str:
@@ -26,7 +29,7 @@ def cell(v: Any, width: int = 60) -> str:
             v = ", ".join(str(x) for x in v)
     if isinstance(v, dict):
         v = json.dumps(v, ensure_ascii=False)
-    s = str(v).replace("\n", " ")
+    s = SUBSECOND.sub(r"\1", str(v).replace("\n", " "))  # tables read to the second
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
