@@ -535,6 +535,25 @@ def test_gds_engine_runs_wcc_then_louvain_on_big_components_and_drops_every_grap
     assert cluster_function(ws, "python") is None
 
 
+def test_a_gds_answer_naming_nodes_that_were_not_projected_is_a_workspace_error():
+    """The projection keeps the row numbers as node ids; an answer with other ids is refused."""
+    from fraudgraph.app.engine import components_and_communities
+
+    ws = FakeGds()
+    original = ws.run_query
+
+    def renumbered(name, /, **params):
+        rows = original(name, **params)
+        if name == "gds/wcc_stream":
+            return [{**r, "node": r["node"] + 100} for r in rows]
+        return rows
+
+    ws.run_query = renumbered
+    with pytest.raises(WorkspaceError, match="GDS returned node ids that were not projected"):
+        components_and_communities(ws, _adjacency(3, [(0, 1)]), engine="gds")
+    assert not ws.graphs
+
+
 def test_gds_graphs_are_dropped_even_when_the_algorithm_fails():
     from fraudgraph.app.engine import components_and_communities
 

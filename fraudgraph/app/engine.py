@@ -86,9 +86,4 @@ def components_and_communities(
     if engine not in ("python", "gds"):
         raise ValueError(f"unknown engine {engine!r}; expected python or gds")
     stream = _stream_of(ws) if engine == "gds" else None
-    try:
-        return cluster_labels(adjacency, max_community_size=max_community_size, seed=seed, stream=stream)
-    except ValueError as e:
-        if engine == "gds" and "server returned" in str(e):
-            raise WorkspaceError(str(e)) from e
-        raise
+    return cluster_labels(adjacency, max_community_size=max_community_size, seed=seed, stream=stream)

@@ -21,7 +21,8 @@ ENGINES = ("python", "gds", "auto")
 # Louvain is re-run on parts still above the size bound at most this deep (then kept whole).
 _MAX_SPLIT_DEPTH = 4
 
-# stream(edges as [i, j, weight], "wcc" | "louvain") -> (node ids, labels)
+# stream(edges as [i, j, weight], "wcc" | "louvain") -> (node ids, labels); node ids are the
+# row numbers the edges name, and a stream raises when its server answers with others.
 Stream = Callable[[list[list[Any]], str], tuple[np.ndarray, np.ndarray]]
 
 
@@ -109,15 +110,11 @@ def _grouped(nodes: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
 
 
 def _streamed_components(adjacency: sp.csr_matrix, stream: Stream) -> list[np.ndarray]:
-    n = adjacency.shape[0]
     edges = edge_list(adjacency)
     if not edges:
         return []
-    # Projected with integer ids (the row numbers), so streamed node ids are those rows.
-    nodes, components = stream(edges, "wcc")
-    if len(nodes) and (nodes.min() < 0 or nodes.max() >= n):
-        raise ValueError(f"the server returned node ids outside 0..{n - 1}; the projection did not keep row numbers")
-    return _grouped(nodes, components)
+    # The stream answers with the row numbers the edges name (it checks its server's answer).
+    return _grouped(*stream(edges, "wcc"))
 
 
 def _streamed_louvain(adjacency: sp.csr_matrix, stream: Stream) -> Callable[[np.ndarray], list[np.ndarray]]:

@@ -55,4 +55,10 @@ def gds_stream(ws: Any, edges: list[list[Any]], algorithm: str) -> tuple[np.ndar
         ws.run_query("gds/drop_graph", graph_name=name)
     nodes = np.array([int(r["node"]) for r in rows], dtype=np.int64)
     labels = np.array([int(r[column]) for r in rows], dtype=np.int64)
+    # Projected with integer ids (the caller's row numbers): the answer may name no other node.
+    projected = np.unique(np.array([[e[0], e[1]] for e in edges], dtype=np.int64))
+    if len(nodes) and not np.isin(nodes, projected).all():
+        raise WorkspaceError(
+            f"{server_name(ws)}: GDS returned node ids that were not projected; the projection did not keep row numbers"
+        )
     return nodes, labels
