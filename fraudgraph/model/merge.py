@@ -2,10 +2,10 @@
 
 A link observation is (account_id, kind, value). Seen again, it keeps its **earliest known
 first_seen** (an unknown date never replaces a known one) and takes the **newest key** (a better
-normalizer may re-key a value). The Neo4j load and the SQLite workspace's columnar snapshot merge
-with ``merge_links``; the SQLite table upsert (``workspace/sqlite/store.py``) states the same rule
-in SQL for speed, and a conformance test checks the tables and the snapshot agree after loads
-that update rows.
+normalizer may re-key a value). Both backends merge with ``merge_links`` (Neo4j against the
+server's rows, SQLite against its columnar snapshot) and write only the rows it returns, as it
+decided them; a conformance test checks SQLite's tables and snapshot agree after loads that
+update rows.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ class LinkMerge:
     @property
     def to_write(self) -> pd.DataFrame:
         return self.rows[self.is_new | self.changed]
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(new, updated), as a load reports them."""
+        return int(self.is_new.sum()), int(self.changed.sum())
 
 
 def differs(a: pd.Series, b: pd.Series) -> np.ndarray:

@@ -54,7 +54,7 @@ from fraudgraph.model.frames import (  # noqa: F401
     STATE_COLUMNS,
     SWEEP_COLUMNS,
 )
-from fraudgraph.model.values import plain
+from fraudgraph.model.values import is_missing, plain
 
 # The column lists live with the other frames; imported here so backends find them in one place.
 from fraudgraph.workspace import search
@@ -143,7 +143,7 @@ def result_filters(name: str, where: dict[str, Any]) -> tuple[list[str], list[Co
             if not values:
                 return cols, None
             filters.append(ColumnFilter(col, values))
-        elif val is None or (isinstance(val, float) and np.isnan(val)) or val is pd.NA:
+        elif is_missing(val):
             filters.append(ColumnFilter(col, None))
         else:
             filters.append(ColumnFilter(col, (val,)))

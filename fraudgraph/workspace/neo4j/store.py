@@ -499,8 +499,7 @@ class Neo4jWorkspace(Workspace):
         stored = self._stored_links(run, sorted(set(new["account_id"])))
         plan = merge_links(new, stored)
         merged, is_new, changed = plan.rows, plan.is_new, plan.changed
-        summary.links_new = int(is_new.sum())
-        summary.links_updated = int(changed.sum())
+        summary.links_new, summary.links_updated = plan.counts
 
         touched: set[tuple[str, str]] = set()
         gone = merged[changed]

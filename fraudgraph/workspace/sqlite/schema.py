@@ -126,18 +126,10 @@ SECONDARY_INDEXES = [
 # Columns of the result tables that hold lists/dicts, kept as JSON text.
 
 
-# The rule of fraudgraph.model.merge, in SQL for speed: first_seen keeps the earliest sighting, an
-# unknown date never replaces a known one, the newest key wins.
+# A load writes the rows its plan (fraudgraph.model.merge) merged: key and first_seen are already
+# decided, so a stored observation simply takes them.
 LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (account_id, kind, value) DO UPDATE SET
-        first_seen = CASE
-            WHEN excluded.first_seen IS NOT NULL
-                 AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen)
-            THEN excluded.first_seen ELSE links.first_seen END,
-        key = excluded.key
-    WHERE (excluded.first_seen IS NOT NULL
-           AND (links.first_seen IS NULL OR excluded.first_seen < links.first_seen))
-       OR links.key IS NOT excluded.key"""
+    ON CONFLICT (account_id, kind, value) DO UPDATE SET key = excluded.key, first_seen = excluded.first_seen"""
 
 
 def upsert_sql(table: str, key: str, columns: list[str]) -> str:

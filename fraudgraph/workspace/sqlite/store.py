@@ -191,7 +191,7 @@ class SqliteWorkspace(Workspace):
             self._upsert_accounts(acc[plans["accounts"].is_new | plans["accounts"].changed])
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
             link_plan = plans["links"]
-            summary.links_new, summary.links_updated = int(link_plan.is_new.sum()), int(link_plan.changed.sum())
+            summary.links_new, summary.links_updated = link_plan.counts
             self._upsert_links(link_plan.to_write[LINK_COLUMNS], say)
             say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
             if len(txns):
