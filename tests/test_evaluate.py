@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -101,7 +102,8 @@ def test_bad_truth_is_rejected_with_the_reason(toy, tmp_path):
 
 def test_table_flattens_every_metric(toy):
     table = evaluation_table(evaluate_quality(*toy))
-    assert {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags"} == set(table["section"])
+    sections = {"accounts", "unlabelled", "lone", "rings", "ring_kind", "false_flags", "closed_excluded"}
+    assert sections == set(table["section"])
     row = table[(table["section"] == "accounts") & (table["name"] == "review_or_worse") & (table["metric"] == "recall")]
     assert row["value"].iloc[0] == 0.5
 
@@ -175,3 +177,28 @@ def test_early_stage_rings_get_their_own_recall():
     table = evaluation_table(result)
     assert ("early_stage", "ring_fraud", "recall", 0.5) in set(map(tuple, table.itertuples(index=False)))
     assert evaluate_quality(truth.drop(columns="early_stage"), scores, actions, members)["early_stage"] == {}
+
+
+def test_closed_accounts_are_left_out_and_early_stage_is_read_from_arrears(toy):
+    """The policy never acts on a closed account, so it counts neither as a miss nor as a find;
+    without an early_stage column, a planted ring nobody in which is late is early-stage."""
+    truth, scores, actions, members = toy
+    truth = truth.drop(columns=[c for c in ("early_stage",) if c in truth])
+    ids = list(scores["account_id"])
+    accounts = pd.DataFrame({"account_id": ids, "status": "active", "overdue_days": 0})
+    base = evaluate_quality(truth, scores, actions, members, accounts=accounts)
+    assert base["closed_excluded"] == 0
+    assert base["early_stage"]["n_accounts"] == base["accounts"]["n_ring_fraud"]
+    missed = [a for a in ids if a in set(truth.loc[truth["is_fraud"].astype(bool), "account_id"])]
+    missed = [a for a in missed if actions.get(a, "none") not in ("review", "restrict", "suspend")]
+    assert missed, "the toy world has a missed fraud account"
+    closed = accounts.assign(status=np.where(accounts["account_id"].isin(missed[:1]), "closed", "active"))
+    result = evaluate_quality(truth, scores, actions, members, accounts=closed)
+    assert result["closed_excluded"] == 1
+    assert result["accounts"]["n_fraud"] == base["accounts"]["n_fraud"] - 1
+    assert result["accounts"]["review_or_worse"]["recall"] > base["accounts"]["review_or_worse"]["recall"]
+    late = accounts.assign(overdue_days=np.where(accounts["account_id"].isin(missed[:1]), 30, 0))
+    assert (
+        evaluate_quality(truth, scores, actions, members, accounts=late)["early_stage"]["n_accounts"]
+        < (base["early_stage"]["n_accounts"])
+    )

@@ -39,7 +39,15 @@ def test_scored_codes_have_a_weight_a_strength_and_a_measure():
         assert e.about, e.code
     assert sorted(SCORE_ORDER) == sorted(e.code for e in scored)
     assert {e.code: e.weight for e in scored} == DEFAULT_EVIDENCE_WEIGHTS
-    patterns = {"BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "RECOMBINED_IDENTITY", "KNOWN_FRAUD_IN_RING"}
+    patterns = {
+        "BUST_OUT_PATTERN",
+        "TAKEOVER_PATTERN",
+        "MULE_PATTERN",
+        "RECOMBINED_IDENTITY",
+        "KNOWN_FRAUD_IN_RING",
+        "INSTRUMENT_CROWD",
+        "SPENDING_TOGETHER",
+    }
     assert patterns == PATTERN_CODES
 
 

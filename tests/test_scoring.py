@@ -59,6 +59,8 @@ HOUSEHOLD = dict(
     email_across_ids=0,
     phone_across_ids=0,
     phone_across_ids_holders=0,
+    max_instrument_holders=1,
+    exposure=15000.0,
 )
 BUST_OUT = dict(
     HOUSEHOLD,
@@ -307,3 +309,76 @@ def test_a_pair_on_one_national_id_with_nothing_else_in_common_reaches_suspend_o
     evidence = ring_evidence(X)["RECOMBINED_IDENTITY"].to_numpy()
     assert 0 < 0.9 * evidence[-2] < DEFAULT_TIERS["review"]
     assert evidence[-1] == 0 and evidence[:-3].max() == 0
+
+
+# Before the loss: a crowd of new accounts on one card and one address, each of which spent half
+# its line within a week; nobody is late yet and nobody is labelled.
+SLEEPER = dict(
+    HOUSEHOLD,
+    size=20,
+    strong_member_share=1.0,
+    max_instrument_holders=20,
+    opened_together_share=1.0,
+    created_span_days=10.0,
+    median_age_days=20.0,
+    link_sync_share=1.0,
+    mean_utilization=0.6,
+    spend_burst_share=1.0,
+    core_size=20,
+    core_spend_burst_share=1.0,
+    core_median_age_days=20.0,
+    exposure=60000.0,
+)
+# An employer's card: thirty staff who joined over seven years, ordinary spending.
+CORPORATE_CARD = dict(
+    HOUSEHOLD,
+    size=30,
+    strong_member_share=1.0,
+    max_instrument_holders=30,
+    opened_together_share=0.1,
+    created_span_days=2600.0,
+    median_age_days=800.0,
+    exposure=90000.0,
+)
+# Students who moved in at the start of term: opened together, one address and one Wi-Fi, a few
+# of them spent a lot in their first week; no device, card or bank account in common.
+STUDENT_HOUSE = dict(
+    HOUSEHOLD,
+    size=12,
+    strong_member_share=0.0,
+    opened_together_share=1.0,
+    created_span_days=12.0,
+    median_age_days=60.0,
+    mean_utilization=0.55,
+    spend_burst_share=0.5,
+    core_size=12,
+    core_spend_burst_share=0.5,
+    core_median_age_days=60.0,
+    exposure=30000.0,
+)
+
+
+def test_a_ring_that_has_not_defaulted_yet_is_acted_on_before_the_loss():
+    frame = rings(SLEEPER, CORPORATE_CARD, STUDENT_HOUSE, dict(HOUSEHOLD, max_instrument_holders=3))
+    scores = RingScorer(random_state=0).fit(frame).score_samples(frame)
+    sleeper, corporate, students, family_card = scores[-4:]
+    assert sleeper >= DEFAULT_TIERS["suspend"]
+    for innocent in (corporate, students, family_card):
+        assert innocent < DEFAULT_TIERS["review"]
+    ev = ring_evidence(frame)
+    assert ev["INSTRUMENT_CROWD"].iloc[-4] == 1.0 and ev["SPENDING_TOGETHER"].iloc[-4] > 0.9
+    assert ev["INSTRUMENT_CROWD"].iloc[-3] == 0.0  # opened over years: an institution
+    assert ev["SPENDING_TOGETHER"].iloc[-2] == 0.0  # no strong identifier in common
+
+
+def test_identity_evidence_alone_reaches_review_and_money_raises_it():
+    """A crowd on one card with no spending seen yet reaches review; the same crowd spending in
+    a burst reaches suspend; the burst without transactions to show it is not invented."""
+    quiet = dict(SLEEPER, spend_burst_share=0.0, core_spend_burst_share=0.0, mean_utilization=0.1)
+    no_transactions = dict(SLEEPER, spend_burst_share=np.nan, core_spend_burst_share=np.nan)
+    frame = rings(quiet, SLEEPER, no_transactions)
+    scores = RingScorer(random_state=0).fit(frame).score_samples(frame)
+    assert DEFAULT_TIERS["review"] <= scores[-3] < scores[-2]
+    assert scores[-2] >= DEFAULT_TIERS["suspend"]
+    assert ring_evidence(frame)["SPENDING_TOGETHER"].iloc[-1] == 0.0
+    assert scores[-1] >= DEFAULT_TIERS["review"]

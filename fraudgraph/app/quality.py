@@ -103,6 +103,7 @@ def evaluate_quality(
     labelled_accounts: Iterable[str] | None = None,
     cover: float = 0.5,
     triggers: Iterable[str] | None = FRAUD_TRIGGERS,
+    accounts: pd.DataFrame | None = None,
 ) -> dict:
     """Compare a detection's actions with ground truth.
 
@@ -116,6 +117,7 @@ def evaluate_quality(
     triggers: with a decisions frame, only actions with one of these triggers count (default: the
         fraud findings, not credit actions on overdue or utilization; for those the decision's
         score is mapped through the default tiers); None counts every action as it is.
+    accounts: the input accounts (account_id; overdue_days, status): see ``_with_accounts``.
     cover: a planted ring is found when one flagged detected ring holds more than ``cover`` of
         its members; a flagged detected ring is correct when more than ``cover`` of it is fraud.
         A detected ring is flagged when more than half its members are review or worse.
@@ -147,6 +149,7 @@ def evaluate_quality(
     1.0
     """
     t, index = _truth_by_account(truth, account_scores)
+    t, index, closed = _with_accounts(t, index, accounts)
     fraud = pd.Series(_as_bool(t["is_fraud"]), index=t.index).reindex(index, fill_value=False).to_numpy(dtype=bool)
     act = _actions_by_account(actions, account_scores, triggers).reindex(index).fillna("none").astype(str)
     flagged = act.isin(FLAG_ACTIONS).to_numpy()
@@ -158,12 +161,10 @@ def evaluate_quality(
     result: dict = {}
     for name, mask in (("accounts", np.ones(len(index), bool)), ("unlabelled", ~index.isin(labelled))):
         result[name] = _account_metrics(mask, fraud, ring_fraud, lone, flagged, suspended, recall_over)
-    result["lone"] = {
-        "n_accounts": int(lone.sum()),
-        "flagged": int((flagged & lone).sum()),
-        "suspended": int((suspended & lone).sum()),
-    }
+    result["lone"] = {"n_accounts": int(lone.sum()), "flagged": int((flagged & lone).sum())}
+    result["lone"]["suspended"] = int((suspended & lone).sum())
     result["early_stage"] = _early_stage(t, index, flagged, ring_fraud)
+    result["closed_excluded"] = len(closed)
     flagged_s = pd.Series(flagged, index=index)
     planted = t[t["ring_id"].fillna("").astype(str) != ""] if "ring_id" in t else t.iloc[:0]
     result["rings"], found_by_ring = _ring_metrics(
@@ -222,6 +223,35 @@ def _truth_by_account(truth: pd.DataFrame, account_scores: pd.DataFrame) -> tupl
             f"(first: {unknown[0]!r}); is it the truth file of this data set?"
         )
     return t, pd.Index(account_ids.to_numpy()).union(t.index)
+
+
+def _with_accounts(
+    t: pd.DataFrame, index: pd.Index, accounts: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.Index, pd.Index]:
+    """The truth with ``early_stage`` derived from arrears where it does not say (a planted ring
+    none of whose members is past due is early-stage), and the truth and account index without
+    closed accounts (the policy never acts on one: nothing to find), and the closed ids
+    (``closed_excluded`` counts them)."""
+    closed: pd.Index = pd.Index([])
+    if accounts is None:
+        return t, index, closed
+    by_id = accounts.set_index(accounts["account_id"].astype(str))
+    if "early_stage" not in t.columns and "overdue_days" in by_id and "ring_id" in t.columns:
+        t = t.assign(early_stage=_early_from_overdue(t, by_id["overdue_days"]))
+    if "status" in by_id:
+        closed = by_id.index[by_id["status"].astype(str).eq("closed").to_numpy()]
+        index = index.difference(closed)
+        t = t.loc[t.index.difference(closed)]
+    return t, index, closed
+
+
+def _early_from_overdue(t: pd.DataFrame, overdue_days: pd.Series) -> np.ndarray:
+    """Per truth row: in a planted ring none of whose members is past due (for truth files that
+    do not say, such as the first generator's): the ring has not cost anything yet."""
+    ring = t["ring_id"].fillna("").astype(str)
+    late = pd.to_numeric(overdue_days.reindex(t.index), errors="coerce").fillna(0).to_numpy() > 0
+    late_rings = set(ring[late & (ring != "").to_numpy()])
+    return ((ring != "") & ~ring.isin(late_rings)).to_numpy()
 
 
 def _early_stage(t: pd.DataFrame, index: pd.Index, flagged: np.ndarray, ring_fraud: np.ndarray) -> dict:
@@ -339,6 +369,7 @@ def evaluation_table(result: dict) -> pd.DataFrame:
         rows.append(("lone", "all", metric, value))
     for metric, value in result.get("early_stage", {}).items():
         rows.append(("early_stage", "ring_fraud", metric, value))
+    rows.append(("closed_excluded", "all", "n_accounts", result.get("closed_excluded", 0)))
     for metric, value in result["rings"].items():
         rows.append(("rings", "all", metric, value))
     for kind, block in result["ring_kinds"].items():
@@ -384,6 +415,8 @@ def evaluate_workspace(ws, truth_file) -> dict:
         else []
     )
     try:
-        return evaluate_quality(truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled)
+        return evaluate_quality(
+            truth, scores, actions, ws.table("ring_members"), labelled_accounts=labelled, accounts=accounts
+        )
     except ValueError as exc:
         raise FraudGraphError(f"truth file {str(truth_file)!r}: {exc}") from exc

@@ -207,6 +207,44 @@ def _bust_out(f: pd.DataFrame) -> np.ndarray:
     return np.maximum(credit, chargebacks * (core >= 3)) * young * core_group * ramp(core_share, 0.1, 0.3)
 
 
+def _fresh_exposure(f: pd.DataFrame) -> np.ndarray:
+    """Credit at risk (lines and balances) in a ring of new accounts: money a bust-out has not
+    taken yet. A long-standing group's lines have a repayment history behind them."""
+    fresh = 1.0 - ramp(f["median_age_days"], 180, 365)
+    return ramp(f["exposure"], 15_000, 60_000) * fresh * _group(f)
+
+
+def _instrument_crowd(f: pd.DataFrame) -> np.ndarray:
+    """Many accounts behind one card, bank account or national id. A family card has two to four
+    holders and an employer's card is allow-listed in the policy; a crowd of strangers on one card
+    is what a ring looks like before it has cost anything. Accounts that came to share an
+    instrument as they were opened over years (a firm's card as staff join, a care home's bank
+    account as residents move in) are an institution, not a ring: the evidence fades as the
+    accounts' opening dates spread from one year to three, and with how long they have stood."""
+    crowd = ramp(f["max_instrument_holders"], 4, 10)
+    spread = ramp(f["created_span_days"], 365, 1095)
+    standing = ramp(f["median_age_days"], 730, 1460)
+    return crowd * (1.0 - np.maximum(spread, standing))
+
+
+def _spending_together(f: pd.DataFrame) -> np.ndarray:
+    """Accounts tied by a device, card, bank account or national id that ran up their lines in a
+    week-long burst each, before anyone is late: the bust-out under way, not after the fact.
+    Three or more of them, most of the ring; lines still in use and fresh accounts opened
+    together say it louder. Without transactions the burst cannot be seen (0)."""
+    burst = _f(f, "spend_burst_share")
+    seen = ~np.isnan(burst)
+    burst = np.nan_to_num(burst)
+    size = _f(f, "size")
+    several = ramp(burst * size, 2, 3)
+    most = ramp(burst, 0.4, 0.7)
+    # A line run up and then paid down again (from victims' money, as mules do) still burst.
+    used = 0.6 + 0.4 * ramp(f["mean_utilization"], 0.2, 0.5)
+    tied = ramp(f["strong_member_share"], 0.4, 0.8)
+    fresh = ramp(f["opened_together_share"], 0.4, 0.8) * (1.0 - ramp(f["median_age_days"], 180, 365))
+    return np.where(seen, several * most * used * tied * (0.7 + 0.3 * fresh), 0.0)
+
+
 def _takeover(f: pd.DataFrame) -> np.ndarray:
     size = f["size"].to_numpy(np.float64)
     # In a pair, both accounts must be long-standing ones that just picked up the shared identifiers.
@@ -378,6 +416,15 @@ def _explain_burst(facts: RingFacts) -> Explained:
         yield r, e[r], reason("RECENT_LINK_BURST", text, {"n_accounts": n, "window_days": days})
 
 
+def _explain_exposure(facts: RingFacts) -> Explained:
+    e, exposure = facts.evidence["LARGE_EXPOSURE"].to_numpy(), facts.col("exposure").astype(np.float64)
+    for r in facts.fire("LARGE_EXPOSURE"):
+        text = (
+            f"{facts.size[r]} new accounts hold {exposure[r]:,.0f} of credit between them (lines and balances at risk)"
+        )
+        yield r, 0.3 + 0.3 * e[r], reason("LARGE_EXPOSURE", text, {"exposure": round(float(exposure[r]), 2)})
+
+
 def _explain_payout(facts: RingFacts) -> Explained:
     e, share, days = (
         facts.evidence["NEW_SHARED_PAYOUT"].to_numpy(),
@@ -422,8 +469,12 @@ def _explain_overdue(facts: RingFacts) -> Explained:
 
 
 def _explain_spending_burst(facts: RingFacts) -> Explained:
+    """Bursts among the accounts opened together; failing that, across the ring (members who
+    joined one by one and each ran up the line in a week)."""
     core_n, core_spent = facts.col("core_size"), np.nan_to_num(facts.col("core_spend_burst_share").astype(np.float64))
-    for r in np.flatnonzero((core_spent * core_n >= 2) & (core_spent >= 0.3)):
+    spent = np.nan_to_num(facts.col("spend_burst_share").astype(np.float64))
+    in_core = (core_spent * core_n >= 2) & (core_spent >= 0.3)
+    for r in np.flatnonzero(in_core):
         n = int(round(core_spent[r] * core_n[r]))
         text = (
             f"{n} of the {int(core_n[r])} accounts opened together ran up a fifth or more of their credit line"
@@ -434,6 +485,10 @@ def _explain_spending_burst(facts: RingFacts) -> Explained:
             0.5 + 0.4 * core_spent[r],
             reason("SPENDING_BURST", text, {"n_accounts": n, "core_size": int(core_n[r])}),
         )
+    for r in np.flatnonzero(~in_core & (spent * facts.size >= 2) & (spent >= 0.3)):
+        n = facts.count(spent, r)
+        text = f"{n} of {facts.size[r]} accounts each ran up a fifth or more of their credit line within a week"
+        yield r, 0.5 + 0.4 * spent[r], reason("SPENDING_BURST", text, {"n_accounts": n})
 
 
 def _explain_severe(facts: RingFacts) -> Explained:
@@ -674,6 +729,17 @@ RING_EVIDENCE: tuple[Evidence, ...] = (
         _explain_maxed,
     ),
     Evidence(
+        "LARGE_EXPOSURE",
+        "weak",
+        0.3,
+        ("size", "exposure", "median_age_days"),
+        "much credit at risk in a ring of new accounts that has not repaid yet: urgent when a pattern is"
+        " there too (alone it decides nothing)",
+        ("LARGE_EXPOSURE",),
+        _fresh_exposure,
+        _explain_exposure,
+    ),
+    Evidence(
         "OVERDUE_TOGETHER",
         "weak",
         0.3,
@@ -687,8 +753,8 @@ RING_EVIDENCE: tuple[Evidence, ...] = (
         "SPENDING_BURST",
         None,
         None,
-        ("core_size", "core_spend_burst_share"),
-        "accounts opened together ran up their credit lines within a week",
+        ("size", "core_size", "core_spend_burst_share", "spend_burst_share"),
+        "accounts (opened together, or the ring's members) ran up their credit lines within a week",
         ("SPENDING_BURST",),
         explain=_explain_spending_burst,
     ),
@@ -760,6 +826,29 @@ RING_EVIDENCE: tuple[Evidence, ...] = (
         explain=_explain_legit,
     ),
     Evidence(
+        "INSTRUMENT_CROWD",
+        "strong",
+        0.6,
+        ("max_instrument_holders", "median_age_days", "created_span_days"),
+        "many accounts behind one card, bank account or national id",
+        measure=_instrument_crowd,
+    ),
+    Evidence(
+        "SPENDING_TOGETHER",
+        "strong",
+        0.75,
+        (
+            "size",
+            "spend_burst_share",
+            "mean_utilization",
+            "strong_member_share",
+            "opened_together_share",
+            "median_age_days",
+        ),
+        "accounts tied by a strong identifier ran up their lines in a burst, before anyone is late",
+        measure=_spending_together,
+    ),
+    Evidence(
         "BUST_OUT_PATTERN",
         "strong",
         0.95,
@@ -811,12 +900,15 @@ SCORE_ORDER = (
     "MULE_PATTERN",
     "RECOMBINED_IDENTITY",
     "KNOWN_FRAUD_IN_RING",
+    "INSTRUMENT_CROWD",
+    "SPENDING_TOGETHER",
     "SHARED_STRONG_IDENTIFIER",
     "LINKED_TOGETHER",
     "OPENED_TOGETHER",
     "RECENT_LINK_BURST",
     "NEW_SHARED_PAYOUT",
     "MAXED_CREDIT",
+    "LARGE_EXPOSURE",
     "OVERDUE_TOGETHER",
     "CHARGEBACKS",
     "PASS_THROUGH_MONEY",

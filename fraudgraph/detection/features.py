@@ -24,6 +24,9 @@ PERSONAL_KINDS = ("national_id", "phone", "email")
 # Holders of a shared personal element who also share one of these are treated as one person (a
 # repeat customer who changed e-mail) or one household (a landline), not as a recombined identity.
 SAME_PERSON_KINDS = ("address", "device")
+# What pays or proves who one is: a card, a bank account, a national id. Many accounts behind one
+# of them is a ring's tell (a family card has a few holders, a ring's card has a crowd).
+INSTRUMENT_KINDS = ("card", "bank_account", "national_id")
 
 
 @dataclass
@@ -439,6 +442,11 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     address = (sf["kind"] == "address").to_numpy()
     f["max_address_cover"] = _per_cluster(np.where(address, cover, 0.0), sf["cluster"].to_numpy(), k, "max")
     f["max_strong_cover"] = _per_cluster(strong_cover, sf["cluster"].to_numpy(), k, "max")
+    # Accounts on the most-used payment instrument or national id: one card behind many accounts.
+    instrument = sf["kind"].isin(INSTRUMENT_KINDS).to_numpy()
+    f["max_instrument_holders"] = _per_cluster(
+        np.where(instrument, sf["n_members"].to_numpy(np.float64), 0.0), sf["cluster"].to_numpy(), k, "max"
+    )
     # Members on some shared strong identifier: a device farm puts everybody on one.
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
     strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()

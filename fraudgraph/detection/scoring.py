@@ -30,7 +30,14 @@ DEFAULT_TIERS: dict[str, float] = {"monitor": 0.3, "review": 0.5, "suspend": 0.7
 
 # The pattern codes whose presence in a member itself decides how much of the ring's score it
 # takes (AccountScorer.pattern_fit).
-ACCOUNT_PATTERN_CODES = ("BUST_OUT_PATTERN", "TAKEOVER_PATTERN", "MULE_PATTERN", "KNOWN_FRAUD_IN_RING")
+ACCOUNT_PATTERN_CODES = (
+    "BUST_OUT_PATTERN",
+    "TAKEOVER_PATTERN",
+    "MULE_PATTERN",
+    "INSTRUMENT_CROWD",
+    "SPENDING_TOGETHER",
+    "KNOWN_FRAUD_IN_RING",
+)
 # Ring features the IsolationForest sees (log-scaled where heavy-tailed).
 ANOMALY_FEATURES = (
     "size",
@@ -233,8 +240,8 @@ class AccountScorer(BaseEstimator):
     def pattern_fit(self, X: pd.DataFrame, ring_patterns: pd.DataFrame) -> np.ndarray:
         """Per account, in [0, 1]: how much it shows its ring's patterns itself (NaN = ring has none).
 
-        ring_patterns: per account, the BUST_OUT_PATTERN, TAKEOVER_PATTERN, MULE_PATTERN and
-        (optionally) KNOWN_FRAUD_IN_RING evidence of its ring (0 outside rings).
+        ring_patterns: per account, the evidence of its ring (0 outside rings) for the codes of
+        ``ACCOUNT_PATTERN_CODES`` it has columns for (codes without a column are left out).
         """
         check_is_fitted(self, "proximity_scale_")
         util = np.nan_to_num(X["utilization"].to_numpy(np.float64))
@@ -250,6 +257,9 @@ class AccountScorer(BaseEstimator):
             # A mule paid by only two victims is no pass-through by itself, but it still pays
             # the ring's collector.
             "MULE_PATTERN": X["pass_through"].to_numpy(bool) | collects | (X["ring_payees"].to_numpy() > 0),
+            # On the ring's shared card, bank account or national id (or another strong identifier).
+            "INSTRUMENT_CROWD": X["on_shared_strong"].to_numpy(bool),
+            "SPENDING_TOGETHER": np.nan_to_num(X["spend_burst"].to_numpy(np.float64)) >= 0.2,
         }
         # In a ring convicted by a confirmed fraud account, closeness to that account is the fit.
         if "KNOWN_FRAUD_IN_RING" in ring_patterns:
@@ -257,6 +267,8 @@ class AccountScorer(BaseEstimator):
         weight = np.zeros(len(X))
         fit = np.zeros(len(X))
         for code, shows in own.items():
+            if code not in ring_patterns:
+                continue
             e = ring_patterns[code].to_numpy(np.float64)
             weight += e
             fit += e * shows
