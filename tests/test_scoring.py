@@ -61,6 +61,7 @@ HOUSEHOLD = dict(
     phone_across_ids_holders=0,
     max_instrument_holders=1,
     exposure=15000.0,
+    two_of_three_members=0,
 )
 BUST_OUT = dict(
     HOUSEHOLD,
@@ -382,3 +383,37 @@ def test_identity_evidence_alone_reaches_review_and_money_raises_it():
     assert scores[-2] >= DEFAULT_TIERS["suspend"]
     assert ring_evidence(frame)["SPENDING_TOGETHER"].iloc[-1] == 0.0
     assert scores[-1] >= DEFAULT_TIERS["review"]
+
+
+def test_two_of_three_identity_elements_alike_and_the_third_different_is_worth_a_review():
+    """One person holding credit under recombined details (the PaySim first-party pattern): p0 and
+    p1 give the same national id and phone but different e-mails, with no home or device in
+    common. The same pair living at one address is a repeat customer who changed e-mail."""
+    accounts, links = identity_world()
+    extra = [
+        ("p0", "national_id", "555-44-3333"),
+        ("p0", "phone", "555-400-0000"),
+        ("p0", "email", "pat@q.org"),
+        ("p1", "national_id", "555-44-3333"),
+        ("p1", "phone", "555-400-0000"),
+        ("p1", "email", "pat.new@q.org"),
+        ("q0", "national_id", "666-44-3333"),
+        ("q0", "phone", "555-500-0000"),
+        ("q0", "email", "quin@q.org"),
+        ("q0", "address", "7 Pine Rd"),
+        ("q1", "national_id", "666-44-3333"),
+        ("q1", "phone", "555-500-0000"),
+        ("q1", "email", "quin.new@q.org"),
+        ("q1", "address", "7 Pine Rd"),
+    ]
+    more = pd.DataFrame(extra, columns=["account_id", "kind", "value"])
+    links = pd.concat([links, more.assign(key=more["value"].str.lower(), first_seen=pd.NaT)], ignore_index=True)
+    new = accounts.iloc[:4].assign(account_id=["p0", "p1", "q0", "q1"])
+    det = detect(pd.concat([accounts, new], ignore_index=True), links, None, seed=0)
+    ring_of = det.ring_members.set_index("account_id")["ring_id"]
+    rings = det.rings.set_index("ring_id")
+    pair = rings.loc[ring_of["p0"]]
+    assert ring_of["p1"] == ring_of["p0"] and pair["size"] == 2
+    assert pair["score"] >= DEFAULT_TIERS["review"]
+    assert "RECOMBINED_IDENTITY" in [r["code"] for r in pair["reasons"]]
+    assert rings.loc[ring_of["q0"]]["score"] < DEFAULT_TIERS["review"]

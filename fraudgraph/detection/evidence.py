@@ -327,7 +327,13 @@ def recombined_identity_evidence(features: pd.DataFrame) -> np.ndarray:
     # with different phones, one of which another identity uses too (A and C one identity on
     # two phones, A and B one phone for two identities).
     varied = (_f(f, "size") >= 3) & (_f(f, "varied_kinds") >= 2) & (_f(f, "varied_members") >= 3)
-    strength = np.maximum.reduce([misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0)])
+    # Two accounts that give two of the three personal elements alike and differ on the third,
+    # with no home or device in common to say it is one person coming back: one person holding
+    # credit under recombined details, a first-party fraud sign worth a review (0.6).
+    two_of_three = _f(f, "two_of_three_members") >= 2
+    strength = np.maximum.reduce(
+        [misuse, email, mosaic, np.where(partial | varied, 0.7, 0.0), np.where(two_of_three, 0.6, 0.0)]
+    )
     # A recombined pair glued to a crowd of neighbours (a building's Wi-Fi) convicts the pair, not
     # the crowd: the evidence fades when the accounts on varied elements are under half the ring.
     coverage = _f(f, "varied_members") / np.maximum(_f(f, "size"), 1)
@@ -661,6 +667,7 @@ RECOMBINED_FEATURES = (
     "email_across_ids",
     "phone_across_ids",
     "phone_across_ids_holders",
+    "two_of_three_members",
 )
 
 # In the order reasons are collected (reasons of equal strength keep it). Weights: how much each

@@ -211,6 +211,7 @@ def identity_conflicts(
     out["same_person"] = np.zeros(n, dtype=bool)
     out["varied"] = np.zeros(n, dtype=bool)
     out["recombined"] = np.zeros(n, dtype=bool)
+    out["two_of_three"] = np.zeros(n, dtype=bool)
     if n == 0 or len(member_rows) == 0:
         return pd.DataFrame(out, index=frame.index)
     code = _identity_codes(graph)
@@ -247,6 +248,9 @@ def identity_conflicts(
     crowd = n_holders >= 3
     out["varied"] = tells_apart & personal_row & ~same_person
     out["recombined"] = out["varied"] & ((n_disagree > n_agree) | crowd)
+    # Two of the three personal elements alike and the third different, no home or device in
+    # common: one person holding credit under recombined details (features.two_of_three_members).
+    out["two_of_three"] = out["varied"] & (n_agree >= 1) & (n_disagree >= 1)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -564,7 +568,9 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     kinds (phone, e-mail) on which the holders of one recombined national id disagree (0-2);
     national_id_holders: the most members on one recombined national id; email_across_ids /
     phone_across_ids: recombined e-mails / phones (shared by holders of different national ids);
-    phone_across_ids_holders: the most members on one recombined phone.
+    phone_across_ids_holders: the most members on one recombined phone; two_of_three_members:
+    members on a shared personal element whose holders agree on one other personal kind and
+    differ on the third (identity_conflicts' two_of_three).
     """
     cl = sf["cluster"].to_numpy()
     rec = sf["recombined"].to_numpy(bool)
@@ -576,6 +582,9 @@ def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
     on_varied = np.zeros(n_accounts, dtype=bool)
     on_varied[shared.member_rows[shared.member_varied]] = True
     f["varied_members"] = np.bincount(mc, weights=on_varied[members], minlength=k).astype(np.int64)
+    pairs = sf["two_of_three"].to_numpy(bool) if "two_of_three" in sf else np.zeros(len(sf), dtype=bool)
+    on_pairs = np.bincount(cl[pairs], weights=sf["n_members"].to_numpy(np.float64)[pairs], minlength=k)
+    f["two_of_three_members"] = np.minimum(on_pairs, f["size"].to_numpy(np.float64)).astype(np.int64)
     personal = np.isin(kind, PERSONAL_KINDS)
     personal_kinds = pd.DataFrame({"c": cl[personal], "kind": kind[personal]}).drop_duplicates()
     f["shared_personal_kinds"] = np.bincount(personal_kinds["c"].to_numpy(np.int64), minlength=k)
