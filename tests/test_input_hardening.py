@@ -286,3 +286,24 @@ def test_fuzz_a_broken_folder_never_crashes_and_never_changes_the_workspace(tmp_
     assert any(name in line for name in ("accounts.", "links.", "transactions.")), line
     assert "internal error" not in line
     assert snapshot(db) == before
+
+
+def test_parquet_text_column_with_no_value_written_by_pandas_as_float_is_accepted(tmp_path):
+    """pandas writes an all-empty ``label`` column as float64 NaN: that is an empty text column,
+    loaded as no label; a float column with values in a text column is still refused."""
+    import numpy as np
+    import pandas as pd
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "created_at": ["2026-01-01"] * 3, "label": [np.nan] * 3})
+    accounts.to_parquet(folder / "accounts.parquet")
+    pd.DataFrame({"account_id": ["A1", "A2"], "kind": ["card", "card"], "value": ["4111", "4111"]}).to_parquet(
+        folder / "links.parquet"
+    )
+    db = str(tmp_path / "ws.db")
+    r = CliRunner().invoke(cli, ["--db", db, "-q", "load", str(folder)])
+    assert r.exit_code == 0, r.output
+    accounts.assign(label=[1.5, np.nan, np.nan]).to_parquet(folder / "accounts.parquet")
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "ws2.db"), "load", str(folder)])
+    assert r.exit_code != 0 and "label" in r.output and "expected text" in r.output

@@ -269,6 +269,7 @@ def _read_table(name: str, file: Path, log: _ProblemLog) -> _Table | None:
         except (pa.ArrowException, OSError) as exc:
             log.file_problem(label, None, None, None, f"cannot read Parquet file: {exc}")
             return None
+        arrow = _empty_text_as_null(name, arrow)
         if not _parquet_types_ok(name, label, arrow, log):
             return None
         return _Table(name, label, arrow.to_pandas(), is_parquet=True)
@@ -329,6 +330,19 @@ def _float_days_problem(column: pa.ChunkedArray) -> str | None:
     if nan:
         return f"expected a whole number, found {nan:,} NaN value(s)"
     return None
+
+
+def _empty_text_as_null(table: str, arrow: pa.Table) -> pa.Table:
+    """A text column with no value at all, written by pandas as all-NaN float64 (an empty
+    ``label`` column, say), is an empty text column: read it as nulls, not as numbers."""
+    for i, field_ in enumerate(arrow.schema):
+        if field_.name not in _TEXT_COLUMNS.get(table, ()) or not pa.types.is_floating(field_.type):
+            continue
+        column = arrow.column(i)
+        values = column.to_numpy()
+        if column.null_count == len(column) or bool(np.isnan(values).all()):
+            arrow = arrow.set_column(i, pa.field(field_.name, pa.string()), pa.nulls(len(column), pa.string()))
+    return arrow
 
 
 def _parquet_types_ok(table: str, label: str, arrow: pa.Table, log: _ProblemLog) -> bool:
