@@ -81,7 +81,12 @@ class Pages:
         self.env = env
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(analyst=analyst_of(request), request_path=request.url.path, **context)
+        html = self.env.get_template(name).render(
+            analyst=analyst_of(request),
+            request_path=request.url.path,
+            done=request.query_params.get("done"),
+            **context,
+        )
         return HTMLResponse(html, status_code=status)
 
     # -- reading -------------------------------------------------------------------------
