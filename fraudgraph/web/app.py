@@ -42,7 +42,11 @@ def problem(status: int, message: str, request: Request, wb_env: Environment) ->
     """An error as the client asked for it: JSON under /api/, else a page."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, "status": status}, status_code=status)
-    html = wb_env.get_template("error.html").render(status=status, message=message, analyst=analyst_of(request))
+    path = request.url.path
+    back = path.removesuffix("/actions") if request.method == "POST" else None
+    html = wb_env.get_template("error.html").render(
+        status=status, message=message, analyst=analyst_of(request), back=back
+    )
     return HTMLResponse(html, status_code=status)
 
 

@@ -7,14 +7,7 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("jinja2")
 
-
-def make_app(db_path):
-    from fraudgraph.model.config import load_config
-    from fraudgraph.web.app import create_app
-    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
-
-    hub_cap = load_config(None).detection_config().hub_cap
-    return create_app(lambda: SqliteWorkspace(db_path, create=False), hub_threshold=hub_cap)
+from web_fixtures import make_app
 
 
 @pytest.fixture
