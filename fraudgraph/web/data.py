@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -113,10 +114,10 @@ def state_token(ws: Workspace, account_ids: list[str]) -> str:
 
 
 # -- the queue -----------------------------------------------------------------------------
-def waiting_accounts(ws: Workspace) -> pd.DataFrame:
-    """Every account whose flag (review / restrict / suspend) waits for an analyst's word:
-    account_id, action, trigger, score, ring_id, exposure, since, reasons."""
-    state = ws.account_state()
+def waiting_accounts(ws: Workspace, account_ids: list[str] | None = None) -> pd.DataFrame:
+    """Every account (or those of ``account_ids``) whose flag (review / restrict / suspend) waits for
+    an analyst's word: account_id, action, trigger, score, ring_id, exposure, since, reasons."""
+    state = ws.account_state(account_ids)
     cols = ["account_id", "action", "trigger", "score", "ring_id", "exposure", "since", "reasons"]
     waiting = state[state["action"].isin(FLAGGED) & ~state["manual"].astype(bool)]
     if waiting.empty:
@@ -135,6 +136,65 @@ def waiting_accounts(ws: Workspace) -> pd.DataFrame:
     out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
     out = out.rename(columns={"updated_at": "since"})
     return out[cols].reset_index(drop=True)
+
+
+@dataclass
+class QueueSnapshot:
+    """What the queue is computed from, read once and kept by the server: the waiting accounts and
+    the rows of their rings. Decisions change only with a sweep (``sweep_id``); account state changes
+    with every action, so ``refreshed`` re-reads it and reads decisions only for newcomers."""
+
+    sweep_id: str
+    waiting: pd.DataFrame
+    rings: pd.DataFrame
+    all_ring_rows: pd.DataFrame | None = None  # ring_rows of every waiting account, made on first use
+
+    def ring_rows(self, waiting: pd.DataFrame) -> pd.DataFrame:
+        """``ring_rows`` of ``waiting`` (a subset of this snapshot's), kept when it is all of it."""
+        if len(waiting) != len(self.waiting):
+            return ring_rows(waiting, self.rings)
+        if self.all_ring_rows is None:
+            self.all_ring_rows = ring_rows(self.waiting, self.rings)
+        return self.all_ring_rows
+
+    @classmethod
+    def read(cls, ws: Workspace) -> QueueSnapshot:
+        waiting = waiting_accounts(ws)
+        return cls(last_sweep_id(ws), waiting, ring_table(ws, waiting["ring_id"].dropna().unique().tolist()))
+
+    def refreshed(self, ws: Workspace, account_ids: list[str] | None = None) -> QueueSnapshot:
+        """The snapshot after changes to ``account_ids`` (None: any account; a new sweep: all anew)."""
+        if account_ids is None:
+            if last_sweep_id(ws) != self.sweep_id:
+                return QueueSnapshot.read(ws)
+            state = ws.account_state()
+            now = state[state["action"].isin(FLAGGED) & ~state["manual"].astype(bool)]
+            key = ["account_id", "action", "trigger"]
+            same = self.waiting.merge(now[key + ["updated_at"]], on=key, how="inner")
+            same = same[same["since"].astype(str) == same["updated_at"].astype(str)].drop(columns="updated_at")
+            account_ids = sorted(set(now["account_id"]) - set(same["account_id"]))
+            kept = same
+        else:
+            kept = self.waiting[~self.waiting["account_id"].isin(set(account_ids))]
+        fresh = waiting_accounts(ws, account_ids) if account_ids else kept.iloc[:0]
+        waiting = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept.reset_index(drop=True)
+        missing = sorted(set(fresh["ring_id"].dropna()) - set(self.rings["ring_id"]))
+        rings = pd.concat([self.rings, ring_table(ws, missing)], ignore_index=True) if missing else self.rings
+        return QueueSnapshot(self.sweep_id, waiting, rings)
+
+
+def last_sweep_id(ws: Workspace) -> str:
+    sweeps = ws.sweeps()
+    return str(sweeps.iloc[0]["sweep_id"]) if len(sweeps) else ""
+
+
+def ring_table(ws: Workspace, ring_ids: list[str]) -> pd.DataFrame:
+    """ring_id, size, score, exposure, reasons of these rings."""
+    cols = ["ring_id", "size", "score", "exposure", "reasons"]
+    if not ring_ids:
+        return pd.DataFrame(columns=cols)
+    rings = ws.table("rings", ring_id=ring_ids)[cols]
+    return rings.astype({"score": "float64", "exposure": "float64"})
 
 
 def page_args(offset: Any, limit: Any) -> tuple[int, int]:
@@ -170,14 +230,15 @@ def queue(
     ring: str | None = None,
     offset: Any = 0,
     limit: Any = PAGE_SIZE,
-    waiting: pd.DataFrame | None = None,
+    snapshot: QueueSnapshot | None = None,
 ) -> dict[str, Any]:
     """One page of the queue (``view`` accounts or rings) with the counts an analyst reads first;
-    ``waiting``: ``waiting_accounts(ws)`` when the caller has it already."""
+    ``snapshot``: the server's ``QueueSnapshot`` (read now when None)."""
     if view not in ("accounts", "rings"):
         raise ValueError(f"unknown queue view {view!r}: expected accounts or rings")
     off, lim = page_args(offset, limit)
-    everything = waiting_accounts(ws) if waiting is None else waiting
+    snap = QueueSnapshot.read(ws) if snapshot is None else snapshot
+    everything = snap.waiting
     df = everything
     if action:
         df = df[df["action"] == action]
@@ -186,7 +247,7 @@ def queue(
     if ring:
         df = df[df["ring_id"] == ring]
     if view == "rings":
-        df = ring_rows(ws, df)
+        df = snap.ring_rows(df)
         total_all = int(everything["ring_id"].nunique())
     else:
         total_all = len(everything)
@@ -212,21 +273,19 @@ def queue(
     }
 
 
-def ring_rows(ws: Workspace, waiting: pd.DataFrame) -> pd.DataFrame:
+def ring_rows(waiting: pd.DataFrame, rings: pd.DataFrame) -> pd.DataFrame:
     """The rings with accounts waiting: ring_id, size, score, exposure, waiting, actions, since, reasons."""
     cols = ["ring_id", "size", "score", "exposure", "waiting", "actions", "since", "reasons"]
     in_ring = waiting[waiting["ring_id"].notna()]
     if in_ring.empty:
         return pd.DataFrame(columns=cols)
     grouped = in_ring.groupby("ring_id").agg(waiting=("account_id", "count"), since=("since", "min"))
-    per_action = pd.crosstab(in_ring["ring_id"], in_ring["action"])
-    grouped["actions"] = [
-        ", ".join(f"{n} {a}" for a, n in counts.items() if n) for _, counts in per_action.loc[grouped.index].iterrows()
-    ]
-    rings = ws.table("rings", ring_id=grouped.index.tolist())[["ring_id", "size", "score", "exposure", "reasons"]]
+    per_action = in_ring.groupby(["ring_id", "action"]).size()
+    words: dict[str, list[str]] = {}
+    for (ring_id, action), n in per_action.items():
+        words.setdefault(ring_id, []).append(f"{n} {action}")
+    grouped["actions"] = [", ".join(words[r]) for r in grouped.index]
     out = rings.merge(grouped.reset_index(), on="ring_id", how="inner")
-    out["score"] = out["score"].astype("float64")
-    out["exposure"] = out["exposure"].astype("float64")
     return out[cols]
 
 
@@ -416,12 +475,17 @@ def search(ws: Workspace, query: str, *, kinds: tuple[str, ...], shower: Shower 
 
 
 # -- sweeps --------------------------------------------------------------------------------
-def sweeps(ws: Workspace, *, limit: int = 50) -> list[dict[str, Any]]:
-    """The sweep history, newest first, each with its summary and its diff against the one before."""
-    rows = records(ws.sweeps().head(limit))
-    for row in rows:
-        row["summary"] = decoded(row.get("summary")) or {}
-        row["diff"] = decoded(row.get("diff")) or {}
+def sweeps(ws: Workspace, *, limit: int = 50, listed: int = 30) -> list[dict[str, Any]]:
+    """The sweep history, newest first, each with its summary and its diff against the one before:
+    ``diff`` lists the first ``listed`` rings or accounts of each change, ``diff_counts`` all."""
+    rows = []
+    for row in ws.sweeps().head(limit).to_dict("records"):
+        diff = decoded(row.pop("diff", None)) or {}
+        out = {k: plain(v) for k, v in row.items()}
+        out["summary"] = plain(decoded(row.get("summary")) or {})
+        out["diff_counts"] = {k: len(v) for k, v in diff.items() if isinstance(v, list)}
+        out["diff"] = {k: plain(v[:listed] if isinstance(v, list) else v) for k, v in diff.items()}
+        rows.append(out)
     return rows
 
 

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from jinja2 import Environment
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -90,24 +91,30 @@ class Pages:
         return HTMLResponse(html, status_code=status)
 
     # -- reading -------------------------------------------------------------------------
-    async def queue_data(self, request: Request) -> dict[str, Any]:
+    async def queue_data(self, request: Request) -> tuple[dict[str, Any], BackgroundTask | None]:
+        """The queue's answer, and a refresh of its snapshot to run after the response when it is old."""
         args = queue_args(request)
 
         def read(ws):
-            return data.queue(ws, waiting=self.wb.waiting_accounts(ws), **args)
+            snapshot, stale = self.wb.queue_snapshot(ws)
+            return data.queue(ws, snapshot=snapshot, **args), stale
 
-        return await self.wb.run(read)
+        answer, stale = await self.wb.run(read)
+        return answer, (BackgroundTask(self.wb.run, self.wb.refresh_queue) if stale else None)
 
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/queue", status_code=302)
 
     async def queue(self, request: Request) -> Response:
-        answer = await self.queue_data(request)
+        answer, refresh = await self.queue_data(request)
         params = {k: v for k, v in request.query_params.items() if k != "offset"}
-        return self.page(request, "queue.html", q=answer, params=params, url=query_url)
+        response = self.page(request, "queue.html", q=answer, params=params, url=query_url)
+        response.background = refresh
+        return response
 
     async def api_queue(self, request: Request) -> Response:
-        return JSONResponse(await self.queue_data(request))
+        answer, refresh = await self.queue_data(request)
+        return JSONResponse(answer, background=refresh)
 
     async def ring(self, request: Request) -> Response:
         ring_id = request.path_params["ring_id"]
@@ -192,19 +199,20 @@ class Pages:
         fields = await action_fields(request)
 
         def run(ws):
-            return actions.act(
-                ws,
-                ids_of(ws),
-                fields["action"],
-                note=fields["note"],
-                actor=fields["analyst"],
-                expected=fields["expected"],
-            )
+            ids = ids_of(ws)
+            try:
+                return actions.act(
+                    ws,
+                    ids,
+                    fields["action"],
+                    note=fields["note"],
+                    actor=fields["analyst"],
+                    expected=fields["expected"],
+                )
+            finally:  # the queue shows the change at once
+                self.wb.refresh_queue(ws, ids)
 
-        try:
-            return await self.wb.run(run), fields
-        finally:
-            self.wb.forget_queue()
+        return await self.wb.run(run), fields
 
     async def ring_action(self, request: Request) -> Response:
         ring_id = request.path_params["ring_id"]

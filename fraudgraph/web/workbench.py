@@ -26,11 +26,11 @@ EXPORT_FORMATS = {
     "html": "text/html; charset=utf-8",
     "cypher": "text/plain; charset=utf-8",
 }
-QUEUE_TTL_SECONDS = 30.0
+QUEUE_TTL_SECONDS = 60.0
 
 
 class Workbench:
-    """The open workspace, the thread that uses it, and a short-lived cache of the waiting accounts."""
+    """The open workspace, the thread that uses it, and the queue's snapshot."""
 
     def __init__(self, open_workspace: Callable[[], Workspace], *, hub_threshold: int, kinds: tuple[str, ...]):
         self.open_workspace = open_workspace
@@ -38,7 +38,8 @@ class Workbench:
         self.kinds = kinds
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fraudgraph-workspace")
         self.ws: Workspace | None = None
-        self.waiting: tuple[float, str, Any] | None = None
+        self.snapshot: data.QueueSnapshot | None = None
+        self.snapshot_at = 0.0
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn(workspace, ...)`` (in the workspace thread)."""
@@ -50,18 +51,21 @@ class Workbench:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(self.call, fn, *args, **kwargs))
 
-    def waiting_accounts(self, ws: Workspace) -> Any:
-        """The waiting accounts, re-read after a sweep, after an action here, or after 30 s
-        (an action from the command line shows within that time)."""
-        sweeps = ws.sweeps()
-        last = str(sweeps.iloc[0]["sweep_id"]) if len(sweeps) else ""
-        now = time.monotonic()
-        if self.waiting is None or self.waiting[1] != last or now - self.waiting[0] > QUEUE_TTL_SECONDS:
-            self.waiting = (now, last, data.waiting_accounts(ws))
-        return self.waiting[2]
+    def queue_snapshot(self, ws: Workspace) -> tuple[data.QueueSnapshot, bool]:
+        """The queue's snapshot, and whether it is older than ``QUEUE_TTL_SECONDS`` (the caller then
+        schedules ``refresh_queue`` after its answer, so changes made elsewhere show soon)."""
+        if self.snapshot is None:
+            self.snapshot = data.QueueSnapshot.read(ws)
+            self.snapshot_at = time.monotonic()
+        return self.snapshot, time.monotonic() - self.snapshot_at > QUEUE_TTL_SECONDS
 
-    def forget_queue(self) -> None:
-        self.waiting = None
+    def refresh_queue(self, ws: Workspace, account_ids: list[str] | None = None) -> None:
+        """Bring the snapshot up to date: for ``account_ids`` (changed here), or for everything."""
+        if self.snapshot is None:
+            return
+        self.snapshot = self.snapshot.refreshed(ws, account_ids)
+        if account_ids is None:
+            self.snapshot_at = time.monotonic()
 
     def close(self) -> None:
         def shut(_ws: Workspace) -> None:

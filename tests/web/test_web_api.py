@@ -214,3 +214,29 @@ def test_unknown_things_are_404_with_a_message(client):
 @pytest.mark.parametrize("path", ["/static/workbench.css", "/static/workbench.js"])
 def test_assets_are_served_from_the_package(client, path):
     assert client.get(path).status_code == 200
+
+
+def test_the_queue_drops_an_account_at_once_after_an_action(client):
+    first = client.get("/api/queue").json()
+    account_id = first["rows"][0]["account_id"]
+    token = client.get(f"/api/accounts/{account_id}").json()["token"]
+    client.post(
+        f"/api/accounts/{account_id}/actions",
+        json={"action": "dismiss", "note": "verified", "analyst": "dan", "expected": token},
+    )
+    after = client.get("/api/queue").json()
+    assert after["total"] == first["total"] - 1
+    assert account_id not in {r["account_id"] for r in after["rows"]}
+
+
+def test_a_refreshed_queue_snapshot_sees_changes_made_elsewhere(read_ws):
+    from fraudgraph.app.analyst import review, suspend
+    from fraudgraph.web.data import QueueSnapshot
+
+    ws = read_ws()
+    snap = QueueSnapshot.read(ws)
+    ids = snap.waiting.sort_values("account_id")["account_id"].tolist()
+    review(ws, ids[0], "confirm_fraud", note="from the command line", actor="cli")
+    suspend(ws, ids[1], reason="from the command line", actor="cli")
+    fresh = snap.refreshed(ws)
+    assert set(fresh.waiting["account_id"]) == set(QueueSnapshot.read(ws).waiting["account_id"]) == set(ids[2:])
