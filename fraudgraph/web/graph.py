@@ -34,36 +34,66 @@ def _circle(n: int, radius: float, cx: float, cy: float, start: float = -math.pi
     ]
 
 
+def _label(text: str, limit: int = 26) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _identifier_slots(shared: list[dict[str, Any]], angle_of: dict[str, float]) -> list[float]:
+    """An angle on the inner circle for each shared identifier: evenly spaced (boxes never pile up),
+    in the order of the mean angle of the members using it, turned to sit near them."""
+    n = len(shared)
+    wanted = []
+    for s in shared:
+        angles = [angle_of[m] for m in s["members"] if m in angle_of]
+        x = sum(math.cos(t) for t in angles)
+        y = sum(math.sin(t) for t in angles)
+        wanted.append(math.atan2(y, x) if angles else 0.0)
+    order = sorted(range(n), key=lambda i: wanted[i])
+    step = 2 * math.pi / n
+    shift = math.atan2(
+        sum(math.sin(wanted[i] - k * step) for k, i in enumerate(order)),
+        sum(math.cos(wanted[i] - k * step) for k, i in enumerate(order)),
+    )
+    slots = [0.0] * n
+    for k, i in enumerate(order):
+        slots[i] = shift + k * step
+    return slots
+
+
 def layout(ring: dict[str, Any]) -> dict[str, Any]:
     """Positions for the ring page's picture, from ``data.ring``'s answer."""
     members = [m["account_id"] for m in ring["members"]]
     shared = sorted(ring["shared"], key=lambda s: (-s["n_members"], s["kind"], s["shown"]))[:MAX_SHARED_SHOWN]
     ordered = _order_members(members, shared)
     n = max(len(ordered), 1)
-    outer = max(200.0, min(900.0, n * 14.0))
-    height = max(MIN_HEIGHT, int(2 * outer + 140))
+    # The inner circle is long enough for its boxes side by side; the members sit well outside it.
+    inner = 0.0 if len(shared) == 1 else max(90.0, len(shared) * 200 / (2 * math.pi))
+    outer = max(200.0, n * 14.0, inner + 170)
+    height = max(MIN_HEIGHT, int(2 * outer + 100))
     width = max(WIDTH, int(2 * outer + 300))
     cx, cy = width / 2, height / 2
-    inner = 0.0 if len(shared) == 1 else min(outer * 0.55, 40 + 26 * len(shared))
     member_pos = dict(zip(ordered, _circle(n, outer, cx, cy)))
+    angle_of = {a: math.atan2(y - cy, x - cx) for a, (x, y) in member_pos.items()}
     by_member = {m["account_id"]: m for m in ring["members"]}
-    # A shared identifier sits on the inner circle, turned towards the members that use it.
-    shared_pos = _circle(len(shared), inner, cx, cy) if shared else []
+    slots = _identifier_slots(shared, angle_of) if len(shared) > 1 else [0.0] * len(shared)
     colours = kind_colours(sorted({s["kind"] for s in shared}))
     biggest = max((s["n_members"] for s in shared), default=1)
     ident_nodes = []
-    for s, (x, y) in zip(shared, shared_pos):
-        scale = 0.75 + 0.5 * s["n_members"] / biggest
+    for s, angle in zip(shared, slots):
+        scale = 0.8 + 0.4 * s["n_members"] / biggest
+        label = _label(s["shown"][0])
+        spellings = f" · {len(s['shown'])} spellings" if len(s["shown"]) > 1 else ""
         ident_nodes.append(
             {
                 **s,
-                "x": x,
-                "y": y,
-                "w": 150 * scale,
+                "x": cx + inner * math.cos(angle),
+                "y": cy + inner * math.sin(angle),
+                "w": max(120.0, (len(label) * 7.4 + 16) * scale),
                 "h": 40 * scale,
                 "font": round(12 * scale, 1),
                 "colour": colours[s["kind"]],
-                "label": s["shown"][0] + (f" (+{len(s['shown']) - 1} spellings)" if len(s["shown"]) > 1 else ""),
+                "label": label,
+                "heading": f"{s['kind'].replace('_', ' ')} · {s['n_members']} members{spellings}",
             }
         )
     account_nodes = []
