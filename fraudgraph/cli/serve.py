@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import socket
 
 import click
 
@@ -14,6 +15,22 @@ WEB_MODULES = ("starlette", "jinja2", "uvicorn", "multipart")
 
 def missing_web_modules() -> list[str]:
     return [name for name in WEB_MODULES if importlib.util.find_spec(name) is None]
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (in use, no such address), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        return f"cannot listen on {host}: {e.strerror or e}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError as e:
+            return f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port)"
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -70,6 +87,10 @@ def serve(ctx, host, port):
         def open_workspace():
             return ws
 
+    problem = port_problem(host, port)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        ctx.exit(1)
     app = create_app(open_workspace, hub_threshold=obj.hub_cap(), kinds=kinds)
     if not is_loopback(host):
         click.echo(

@@ -68,3 +68,13 @@ def test_serve_answers_on_its_port(db_copy):
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in err
+
+
+def test_serve_says_when_its_port_is_taken(db_copy):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--db", str(db_copy), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
