@@ -108,7 +108,7 @@ class Pages:
     async def queue(self, request: Request) -> Response:
         answer, refresh = await self.queue_data(request)
         params = {k: v for k, v in request.query_params.items() if k != "offset"}
-        response = self.page(request, "queue.html", q=answer, params=params, url=query_url)
+        response = self.page(request, "queue.html", q=answer, params=params, url=query_url, view=answer["view"])
         response.background = refresh
         return response
 
