@@ -91,7 +91,10 @@ def serve(ctx, host, port):
     if problem:
         click.echo(f"Error: {problem}", err=True)
         ctx.exit(1)
-    app = create_app(open_workspace, hub_threshold=obj.hub_cap(), kinds=kinds)
+    # On this machine only, requests must name it: another site's page cannot reach the workbench
+    # by pointing its own name at 127.0.0.1.
+    hosts = ["127.0.0.1", "localhost", "[::1]", host] if is_loopback(host) else None
+    app = create_app(open_workspace, hub_threshold=obj.hub_cap(), kinds=kinds, allowed_hosts=hosts)
     if not is_loopback(host):
         click.echo(
             f"Warning: listening on {host}: the workbench has no login; anyone who reaches it can act.", err=True

@@ -34,6 +34,10 @@ class ConflictError(FraudGraphError):
     """Someone changed the accounts after the page was opened; the action was not applied."""
 
 
+class ForbiddenError(FraudGraphError):
+    """An action the workbench refuses to take for this request (posted from another site)."""
+
+
 def check_action(action: str) -> str:
     if action not in ACTIONS:
         raise FraudGraphError(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}", setting="action")

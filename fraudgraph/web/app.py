@@ -17,6 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -72,8 +73,12 @@ def create_app(
     *,
     hub_threshold: int,
     kinds: tuple[str, ...] = IDENTIFIER_KINDS,
+    allowed_hosts: list[str] | None = None,
 ) -> Starlette:
-    """The workbench over the workspace ``open_workspace()`` opens (called once, in the worker thread)."""
+    """The workbench over the workspace ``open_workspace()`` opens (called once, in the worker thread).
+
+    ``allowed_hosts``: the Host names requests may carry (a page of another site that points its
+    own name at 127.0.0.1 is then refused); None accepts any."""
     wb = Workbench(open_workspace, hub_threshold=hub_threshold, kinds=kinds)
     env = templates()
     pages = routes.Pages(wb, env)
@@ -105,11 +110,14 @@ def create_app(
         exception_handlers={
             NotFoundError: lambda r, e: problem(404, str(e), r, env),
             actions.ConflictError: lambda r, e: problem(409, str(e), r, env),
+            actions.ForbiddenError: lambda r, e: problem(403, str(e), r, env),
             FraudGraphError: lambda r, e: problem(400, str(e), r, env),
             ValueError: lambda r, e: problem(400, str(e), r, env),
         },
         lifespan=lifespan(wb),
     )
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.add_middleware(routes.ServerTiming)
     app.state.workbench = wb
     return app

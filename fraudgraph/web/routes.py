@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from starlette.background import BackgroundTask
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudgraph.errors import FraudGraphError, NotFoundError
 from fraudgraph.web import actions, data, graph
+from fraudgraph.web.actions import ForbiddenError
 from fraudgraph.web.workbench import (
     ANALYST_COOKIE,
     EXPORT_FORMATS,
@@ -196,6 +198,7 @@ class Pages:
         return JSONResponse(await self.wb.run(lambda ws: actions.preview(ws, [account_id], action)))
 
     async def apply(self, request: Request, ids_of) -> tuple[dict[str, Any], dict[str, str]]:
+        check_origin(request)
         fields = await action_fields(request)
 
         def run(ws):
@@ -233,6 +236,13 @@ class Pages:
         account_id = request.path_params["account_id"]
         result, _ = await self.apply(request, lambda ws: [account_id])
         return JSONResponse(result)
+
+
+def check_origin(request: Request) -> None:
+    """Refuse an action posted from a page of another site (the browser names it in Origin)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise ForbiddenError(f"actions are taken from the workbench's own pages, not from {origin}")
 
 
 def attachment(name: str) -> dict[str, str]:

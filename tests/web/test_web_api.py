@@ -240,3 +240,26 @@ def test_a_refreshed_queue_snapshot_sees_changes_made_elsewhere(read_ws):
     suspend(ws, ids[1], reason="from the command line", actor="cli")
     fresh = snap.refreshed(ws)
     assert set(fresh.waiting["account_id"]) == set(QueueSnapshot.read(ws).waiting["account_id"]) == set(ids[2:])
+
+
+def test_an_action_posted_from_another_site_is_refused(client, read_ws):
+    account_id = client.get("/api/queue").json()["rows"][0]["account_id"]
+    token = client.get(f"/api/accounts/{account_id}").json()["token"]
+    before = len(read_ws().audit(account_id))
+    form = {"action": "dismiss", "note": "x", "analyst": "mallory", "expected": token}
+    refused = client.post(f"/accounts/{account_id}/actions", data=form, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert len(read_ws().audit(account_id)) == before
+
+
+def test_only_this_machine_s_names_are_served_when_asked(db_copy):
+    from starlette.testclient import TestClient
+
+    from fraudgraph.web.app import create_app
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    app = create_app(lambda: SqliteWorkspace(db_copy, create=False), hub_threshold=40, allowed_hosts=["127.0.0.1"])
+    with TestClient(app, base_url="http://127.0.0.1:8765") as local:
+        assert local.get("/api/queue").status_code == 200
+    with TestClient(app, base_url="http://rebound.example") as other:
+        assert other.get("/api/queue").status_code == 400
