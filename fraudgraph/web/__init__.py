@@ -1,0 +1,1 @@
+"""The investigator workbench (`fraudgraph serve`): a local web app over the workspace."""
