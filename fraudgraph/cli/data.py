@@ -109,6 +109,7 @@ def load(obj, data_dir, errors_file, fmt):
         raise
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
+    dataset.config = config.remembered()  # later sweeps use it without --config
     summary = obj.workspace(create=True).load(dataset, progress=say)
     data = {
         "source": str(data_dir),
@@ -154,6 +155,8 @@ def status(obj, fmt):
     click.echo(f"rings                 {st['rings']:,}")
     ll = st.get("last_load")
     click.echo(f"last load             {ll['at'] + ' from ' + ll['source'] if ll else 'never'}")
+    remembered = (ll or {}).get("config") or {}
+    click.echo(f"configuration         {remembered.get('path') or 'defaults'}")
     ls = st.get("last_sweep")
     click.echo(
         f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}"

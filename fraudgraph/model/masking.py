@@ -171,8 +171,9 @@ def identifier_refs(value: Any) -> list[IdentifierRef]:
         kind = v.get("kind")
         key = v.get("key", v.get("value"))
         if isinstance(kind, str) and isinstance(key, str):
-            spellings = v.get("values") if isinstance(v.get("values"), list) else []
-            found.append((kind, key, [s for s in spellings if isinstance(s, str)]))
+            spellings = v.get("values")
+            listed = spellings if isinstance(spellings, list) else []
+            found.append((kind, key, [s for s in listed if isinstance(s, str)]))
         for name, x in v.items():
             if name in _KEY_LISTS and isinstance(x, list):
                 found.extend((_KEY_LISTS[name], k, []) for k in x if isinstance(k, str))
@@ -257,7 +258,7 @@ class Shower:
         if not isinstance(value, dict):
             return value
         kind = value.get("kind")
-        out = {}
+        out: dict[str, Any] = {}
         for name, v in value.items():
             if isinstance(kind, str) and name == "key" and isinstance(v, str):
                 out[name] = self.key(kind, v)
