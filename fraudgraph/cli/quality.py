@@ -17,7 +17,8 @@ from fraudgraph.model.values import jsonable
 @format_option
 @click.pass_obj
 def evaluate(obj, truth_file, fmt):
-    """Precision / recall of the last sweep against ground truth (truth.csv from `generate`).
+    """Precision / recall of the last sweep against ground truth (truth.csv, or truth.parquet with
+    `generate --parquet`).
 
     \b
     Example:
