@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import audit_reveal, identifier_options, shower
+from fraudgraph.cli.render import audit_reveal, echo_wrapped, identifier_options, shower
 
 
 @cli.command()
@@ -77,13 +77,13 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
     accounts = [d["account_id"] for _, d in G.nodes(data=True) if d.get("node_type") == "account"]
     audit_reveal(obj, accounts, f"export --{'ring ' + ring_id if ring_id else 'account ' + str(account_id)}")
     for note in G.graph.get("notes", []):
-        click.echo(f"Note: {note}", err=True)
+        echo_wrapped(f"Note: {note}", err=True)
     if output == "-":
         _export_to_stdout(G, fmt)
         return
     files = export_graph(G, output, fmt)
     n_acc = sum(1 for _, d in G.nodes(data=True) if d["node_type"] == "account")
-    click.echo(
+    echo_wrapped(
         f"Wrote {', '.join(str(f) for f in files)}: {n_acc} accounts, "
         f"{G.number_of_nodes() - n_acc} identifiers, {G.number_of_edges()} edges ({fmt})."
     )
@@ -111,7 +111,7 @@ def report(obj, ring_id, output):
     inputs = case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap())
     audit_reveal(obj, inputs["members"]["account_id"], f"report --ring {ring_id}")
     written = write_report(output, **shown_report_inputs(inputs, sh))
-    click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
+    echo_wrapped(f"Wrote {', '.join(str(p) for p in written) if written else output}")
 
 
 def _export_to_stdout(G, fmt: str) -> None:

@@ -118,7 +118,7 @@ def demo(obj, n_accounts, seed, keep):
                     echo_wrapped(f"    - {x['text']}")
                 for i in ids.to_dict("records"):
                     raw = " | ".join((i["raw_values"] or [])[:3])
-                    click.echo(f"      shared {i['kind']}: {raw}")
+                    echo_wrapped(f"      shared {i['kind']}: {raw}")
             q = evaluate_workspace(ws, folder / "world" / "truth.csv")
             acc = q.get("accounts", q)
             rv = acc.get("review_or_worse", acc)

@@ -57,12 +57,12 @@ def fit_widths(widths: list[int], room: int, floor: int = 6) -> list[int]:
     return widths
 
 
-def echo_wrapped(line: str) -> None:
+def echo_wrapped(line: str, *, err: bool = False) -> None:
     """A prose line wrapped to the terminal (continuation lines indented) unless --wide."""
     if table_is_wide():
-        click.echo(line)
+        click.echo(line, err=err)
         return
-    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True))
+    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True), err=err)
 
 
 def echo_reason(code: str, text: str) -> None:
