@@ -63,12 +63,9 @@ def demo(obj, n_accounts, seed, keep):
     Example:
       fraudgraph demo --accounts 5000
     """
-    from fraudgraph.app.investigate import ring_identifier_refs, ring_view
     from fraudgraph.app.quality import evaluate_workspace
     from fraudgraph.app.sweep import run_sweep
     from fraudgraph.ingest.contract import read_dataset
-    from fraudgraph.model.masking import MASKED
-    from fraudgraph.outputs.shown import shown_identifiers
     from fraudgraph.synthetic.world import generate_world, write_world
     from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
@@ -106,19 +103,7 @@ def demo(obj, n_accounts, seed, keep):
                 + "."
             )
             top = ws.table("rings").sort_values(["score", "exposure"], ascending=False).head(5)
-            click.echo("\nTop rings:")
-            for r in top.to_dict("records"):
-                view = ring_view(ws, r["ring_id"])
-                ids = shown_identifiers(view["identifiers"].head(2), MASKED)
-                r["reasons"] = MASKED.reasons(r["reasons"], ring_identifier_refs(ws, [r["ring_id"]]))
-                click.echo(
-                    f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  exposure {r['exposure']:,.0f}"
-                )
-                for x in (r["reasons"] or [])[:4]:
-                    echo_wrapped(f"    - {x['text']}")
-                for i in ids.to_dict("records"):
-                    raw = " | ".join((i["raw_values"] or [])[:3])
-                    echo_wrapped(f"      shared {i['kind']}: {raw}")
+            echo_top_rings(ws, top)
             q = evaluate_workspace(ws, folder / "world" / "truth.csv")
             acc = q.get("accounts", q)
             rv = acc.get("review_or_worse", acc)
@@ -137,3 +122,20 @@ def demo(obj, n_accounts, seed, keep):
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def echo_top_rings(ws, top) -> None:
+    """The demo's top rings: reasons and two shared identifiers each, masked as everywhere."""
+    from fraudgraph.app.investigate import ring_identifier_refs, ring_view
+    from fraudgraph.model.masking import MASKED
+    from fraudgraph.outputs.shown import shown_identifiers
+
+    click.echo("\nTop rings:")
+    for r in top.to_dict("records"):
+        ids = shown_identifiers(ring_view(ws, r["ring_id"])["identifiers"].head(2), MASKED)
+        reasons = MASKED.reasons(r["reasons"], ring_identifier_refs(ws, [r["ring_id"]]))
+        click.echo(f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  exposure {r['exposure']:,.0f}")
+        for x in (reasons or [])[:4]:
+            echo_wrapped(f"    - {x['text']}")
+        for i in ids.to_dict("records"):
+            echo_wrapped(f"      shared {i['kind']}: {' | '.join((i['raw_values'] or [])[:3])}")
