@@ -249,14 +249,21 @@ def case_report_inputs(
 def ring_identifier_refs(ws: Workspace, ring_ids: list[str]) -> list[IdentifierRef]:
     """(kind, key, raw spellings) of the identifiers the rings ``ring_ids`` share: what a reason
     quoting one of these rings may spell out, so a masked view can mask it."""
+    return [ref for refs in ring_identifier_refs_by_ring(ws, ring_ids).values() for ref in refs]
+
+
+def ring_identifier_refs_by_ring(ws: Workspace, ring_ids: list[str]) -> dict[str, list[IdentifierRef]]:
+    """``ring_identifier_refs`` per ring id (rings without shared identifiers are left out)."""
     ids = sorted({r for r in ring_ids if isinstance(r, str) and r})
     if not ids:
-        return []
+        return {}
     df = ws.table("ring_identifiers", ring_id=ids)
-    return [
-        (str(k), str(key), [str(v) for v in (raw if isinstance(raw, list) else [])])
-        for k, key, raw in zip(df["kind"], df["key"], df["raw_values"])
-    ]
+    out: dict[str, list[IdentifierRef]] = {}
+    for rid, k, key, raw in zip(df["ring_id"], df["kind"], df["key"], df["raw_values"]):
+        out.setdefault(str(rid), []).append(
+            (str(k), str(key), [str(v) for v in (raw if isinstance(raw, list) else [])])
+        )
+    return out
 
 
 def record_reveal(ws: Workspace, account_ids: list[str], *, actor: str, command: str) -> int:

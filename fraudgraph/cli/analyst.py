@@ -147,7 +147,7 @@ def audit(obj, account_id, limit, offset, fmt):
         from fraudgraph.cli.results import quoted_ring_refs
 
         audit_reveal(obj, df["account_id"].tolist(), "audit")
-        df = shown_reasons(df, shower(), [] if shower().reveals else quoted_ring_refs(obj, df))
+        df = shown_reasons(df, shower(), by_ring=None if shower().reveals else quoted_ring_refs(obj, df))
     if fmt == "json":
         df = decoded(df, ("reasons",))
     cols = (

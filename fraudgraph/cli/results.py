@@ -46,10 +46,10 @@ def rings(obj, min_score, limit, offset, fmt):
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     else:  # the reasons' texts and evidence name identifiers
-        from fraudgraph.app.investigate import ring_identifier_refs
+        from fraudgraph.app.investigate import ring_identifier_refs_by_ring
 
         ws = obj.workspace()
-        df = shown_reasons(df, shower(), ring_identifier_refs(ws, df["ring_id"].tolist()))
+        df = shown_reasons(df, shower(), by_ring=ring_identifier_refs_by_ring(ws, df["ring_id"].tolist()))
         members = ws.table("ring_members", ring_id=df["ring_id"].tolist()) if len(df) else None
         audit_reveal(obj, [] if members is None else members["account_id"], "rings --format json")
     cols = ["ring_id", "size", "score", "exposure", "reasons"] + (["features"] if fmt == "json" else [])
@@ -288,20 +288,18 @@ def shown_page_reasons(obj, df, what: str):
     audit_reveal(obj, df["account_id"].tolist(), what)
     if sh.reveals:
         return df
-    return shown_reasons(df, sh, quoted_ring_refs(obj, df))
+    return shown_reasons(df, sh, by_ring=quoted_ring_refs(obj, df))
 
 
-def quoted_ring_refs(obj, df) -> list:
-    """The identifiers of every ring a frame's rows belong to or whose reasons they quote (an
-    account's IN_SUSPECT_RING text repeats its ring's top reason, identifier and all)."""
-    from fraudgraph.app.investigate import ring_identifier_refs
+def quoted_ring_refs(obj, df) -> dict:
+    """Ring id -> the identifiers of every ring a frame's rows belong to or whose reasons they
+    quote (an account's IN_SUSPECT_RING text repeats its ring's top reason, identifier and all)."""
+    from fraudgraph.app.investigate import ring_identifier_refs_by_ring
+    from fraudgraph.outputs.shown import reason_ring_ids
 
     ring_ids = set(df["ring_id"].dropna()) if "ring_id" in df else set()
     for reasons in df.get("reasons", []):
         if isinstance(reasons, str) and reasons.strip():
             reasons = json.loads(reasons)
-        for r in reasons if isinstance(reasons, list) else []:
-            evidence = r.get("evidence") if isinstance(r, dict) else None
-            if isinstance(evidence, dict) and isinstance(evidence.get("ring_id"), str):
-                ring_ids.add(evidence["ring_id"])
-    return ring_identifier_refs(obj.workspace(), sorted(ring_ids))
+        ring_ids |= reason_ring_ids(reasons)
+    return ring_identifier_refs_by_ring(obj.workspace(), sorted(ring_ids))

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,16 +237,28 @@ class Shower:
         shown in this mode, and any e-mail or IPv4 address it quotes from elsewhere masked too."""
         if self.reveals or not isinstance(text, str) or not text:
             return text
+        return self._text_masker(refs)(text)
+
+    def _text_masker(self, refs: Sequence[IdentifierRef]) -> Callable[[str], str]:
+        """One compiled substitution for many texts that may quote the identifiers ``refs`` names."""
         swaps: dict[str, str] = {}
         for kind, key, spellings in refs:
             for spelling in [key, *spellings]:
                 if isinstance(spelling, str) and len(spelling.strip()) >= 3:
                     swaps.setdefault(spelling.casefold(), self.show(kind, spelling, key))
-        if swaps:
-            pattern = "|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True))
-            text = re.sub(pattern, lambda m: swaps[m.group(0).casefold()], text, flags=re.IGNORECASE)
-        text = _LOOSE_EMAIL.sub(lambda m: self.show("email", m.group(0), m.group(0).casefold()), text)
-        return _LOOSE_IPV4.sub(lambda m: self.show("ip", m.group(0)), text)
+        pattern = (
+            re.compile("|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True)), re.IGNORECASE)
+            if swaps
+            else None
+        )
+
+        def masked(text: str) -> str:
+            if pattern is not None:
+                text = pattern.sub(lambda m: swaps[m.group(0).casefold()], text)
+            text = _LOOSE_EMAIL.sub(lambda m: self.show("email", m.group(0), m.group(0).casefold()), text)
+            return _LOOSE_IPV4.sub(lambda m: self.show("ip", m.group(0)), text)
+
+        return masked
 
     def evidence(self, value: Any) -> Any:
         """A copy of reason evidence with every identifier it names (``kind`` + ``key``/``value``/
@@ -278,11 +290,16 @@ class Shower:
         of the view around it (a ring's identifiers for a text quoting the ring's top reason)."""
         if self.reveals or not isinstance(reasons, list):
             return reasons
-        known = [*refs, *identifier_refs(reasons)]
+        masked = self._text_masker([*refs, *identifier_refs(reasons)])
         out = []
         for r in reasons:
             if isinstance(r, dict):
-                r = {**r, "text": self.text(r.get("text"), known), "evidence": self.evidence(r.get("evidence"))}
+                text = r.get("text")
+                r = {
+                    **r,
+                    "text": masked(text) if isinstance(text, str) and text else text,
+                    "evidence": self.evidence(r.get("evidence")),
+                }
             out.append(r)
         return out
 

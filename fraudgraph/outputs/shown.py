@@ -93,17 +93,36 @@ def shown_identifiers(df, sh: Shower):
     return out
 
 
-def shown_reasons(df, sh: Shower, refs=(), column: str = "reasons"):
-    """A frame's reasons column (lists, or JSON text as the audit stores it) as ``sh`` shows it."""
+def shown_reasons(df, sh: Shower, refs=(), column: str = "reasons", by_ring: dict | None = None):
+    """A frame's reasons column (lists, or JSON text as the audit stores it) as ``sh`` shows it.
+
+    ``refs`` are identifiers any row's texts may quote; ``by_ring`` (ring id -> refs) adds, per
+    row, those of the row's ring and of every ring its reasons name (an account's IN_SUSPECT_RING
+    text repeats its ring's top reason), so each text is matched against a few identifiers only."""
     if sh.reveals or df is None or column not in df:
         return df
+    rings = df["ring_id"].tolist() if "ring_id" in df else [None] * len(df)
 
-    def one(v):
-        if isinstance(v, str) and v.strip():
-            return json.dumps(sh.reasons(json.loads(v), refs), ensure_ascii=False)
-        return sh.reasons(v, refs)
+    def one(v, ring_id):
+        reasons = json.loads(v) if isinstance(v, str) and v.strip() else v
+        known = list(refs)
+        if by_ring:
+            for rid in {ring_id, *reason_ring_ids(reasons)}:
+                known += by_ring.get(rid, []) if isinstance(rid, str) else []
+        shown = sh.reasons(reasons, known)
+        return json.dumps(shown, ensure_ascii=False) if isinstance(v, str) and v.strip() else shown
 
-    return df.assign(**{column: [one(v) for v in df[column]]})
+    return df.assign(**{column: [one(v, rid) for v, rid in zip(df[column], rings)]})
+
+
+def reason_ring_ids(reasons: Any) -> set[str]:
+    """The ring ids stored reasons name in their evidence (``IN_SUSPECT_RING``'s ``ring_id``)."""
+    out = set()
+    for r in reasons if isinstance(reasons, list) else []:
+        evidence = r.get("evidence") if isinstance(r, dict) else None
+        if isinstance(evidence, dict) and isinstance(evidence.get("ring_id"), str):
+            out.add(evidence["ring_id"])
+    return out
 
 
 def shown_report_inputs(inputs: dict[str, Any], sh: Shower, refs: Sequence[IdentifierRef] = ()) -> dict[str, Any]:
