@@ -172,7 +172,7 @@ def account(obj, account_id, fmt):
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
         echo_reason(x["code"], x["text"])
     click.echo("\nidentifiers:")
-    emit(ident, "table")
+    emit(ident if sh.reveals else ident.drop(columns=["key"]), "table")  # masked: the key repeats the value
     click.echo("\nnearest flagged accounts:")
     emit(v["nearest_flagged"], "table")
 
