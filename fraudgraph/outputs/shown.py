@@ -58,7 +58,7 @@ def shown_graph(G: nx.Graph, sh: Shower) -> nx.Graph:
         names[node] = name
         H.nodes[node].update(
             key=shown_key,
-            label=f"{kind}: {sh.show(kind, raw[0] if raw else key, key)}",
+            label=f"{kind.replace('_', ' ')}: {sh.show(kind, raw[0] if raw else key, key)}",
             raw_values=json.dumps(sorted(sh.values(kind, raw, key)), ensure_ascii=False),
         )
     H = nx.relabel_nodes(H, names, copy=True)
