@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from fraudgraph.model.masking import MaskingError, Shower
+from fraudgraph.model.masking import MaskingError, Shower, pseudonym_key
 from fraudgraph.model.values import jsonable
 from fraudgraph.outputs.shown import shown_identifiers, shown_reasons
 
@@ -194,6 +194,12 @@ def page(df, limit: int | None, offset: int, fmt: str, what: str):
 def _remember_flag(name: str) -> Callable:
     def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
         ctx.meta[name] = value
+        if value and name == "fraudgraph.pseudonymize":
+            try:  # a missing key stops every command that takes the flag, whatever it then shows
+                pseudonym_key()
+            except MaskingError as e:
+                click.echo(f"Error: {e}", err=True)
+                ctx.exit(2)
         return value
 
     return remember
