@@ -75,14 +75,31 @@ def test_detection_settings_reach_the_detection_config(tmp_path):
     assert dc.hub_cap == 77 and dc.extra_kinds == {"loyalty_card": 0.5}
 
 
-def test_a_sweep_without_the_declaring_configuration_says_what_is_missing(tmp_path):
+def test_a_sweep_under_a_configuration_without_the_declared_kind_says_what_is_missing(tmp_path):
     _world(tmp_path / "data")
     db = tmp_path / "ws.db"
     cfg = tmp_path / "fraudgraph.toml"
     cfg.write_text("[kinds]\nloyalty_card = 3.0\n")
+    other = tmp_path / "other.toml"
+    other.write_text("[detection]\n")
     assert (
         CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")]).exit_code
         == 0
     )
-    r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep"])
+    r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep", "--config", str(other)])
     assert r.exit_code == 1 and "loyalty_card" in r.stderr and "--config" in r.stderr
+    assert "not the configuration the workspace was loaded with" in r.stderr
+
+
+def test_the_workspace_remembers_the_configuration_it_was_loaded_with(tmp_path):
+    _world(tmp_path / "data")
+    db = tmp_path / "ws.db"
+    cfg = tmp_path / "fraudgraph.toml"
+    cfg.write_text("[kinds]\nloyalty_card = 3.0\n")
+    load = CliRunner().invoke(cli, ["--db", str(db), "--config", str(cfg), "-q", "load", str(tmp_path / "data")])
+    assert load.exit_code == 0, load.output
+    cfg.unlink()  # the workspace keeps the text, not just the path
+    r = CliRunner().invoke(cli, ["--db", str(db), "-q", "sweep"])
+    assert r.exit_code == 0, r.stderr
+    status = CliRunner().invoke(cli, ["--db", str(db), "status"])
+    assert "fraudgraph.toml" in status.output

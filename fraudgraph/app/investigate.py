@@ -15,7 +15,9 @@ import pandas as pd
 
 from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.errors import NotFoundError
-from fraudgraph.workspace.base import Neighbourhood, Workspace
+from fraudgraph.model.masking import IdentifierRef
+from fraudgraph.model.values import utc_now
+from fraudgraph.workspace.base import AUDIT_COLUMNS, STATE_COLUMNS, Neighbourhood, Workspace
 
 # Identifiers shared by more accounts are shown, never expanded: the same cap detection links by,
 # so `path` walks exactly where rings can form (the CLI passes a configured cap along).
@@ -241,3 +243,45 @@ def case_report_inputs(
         "graph": graph,
         "first_seen": first_seen,
     }
+
+
+# -- identifiers shown to people ----------------------------------------------------------------
+def ring_identifier_refs(ws: Workspace, ring_ids: list[str]) -> list[IdentifierRef]:
+    """(kind, key, raw spellings) of the identifiers the rings ``ring_ids`` share: what a reason
+    quoting one of these rings may spell out, so a masked view can mask it."""
+    return [ref for refs in ring_identifier_refs_by_ring(ws, ring_ids).values() for ref in refs]
+
+
+def ring_identifier_refs_by_ring(ws: Workspace, ring_ids: list[str]) -> dict[str, list[IdentifierRef]]:
+    """``ring_identifier_refs`` per ring id (rings without shared identifiers are left out)."""
+    ids = sorted({r for r in ring_ids if isinstance(r, str) and r})
+    if not ids:
+        return {}
+    df = ws.table("ring_identifiers", ring_id=ids)
+    out: dict[str, list[IdentifierRef]] = {}
+    for rid, k, key, raw in zip(df["ring_id"], df["kind"], df["key"], df["raw_values"]):
+        out.setdefault(str(rid), []).append(
+            (str(k), str(key), [str(v) for v in (raw if isinstance(raw, list) else [])])
+        )
+    return out
+
+
+def record_reveal(ws: Workspace, account_ids: list[str], *, actor: str, command: str) -> int:
+    """Write the audit trail's note that ``actor`` had the identifiers of ``account_ids`` shown in
+    full by ``command``: one ``reveal`` row per account (changing nothing else). Returns the rows."""
+    at = utc_now().isoformat(timespec="seconds")
+    accounts = list(dict.fromkeys(str(a) for a in account_ids if isinstance(a, str) and a))
+    rows = [
+        {
+            "at": at,
+            "actor": actor,
+            "account_id": a,
+            "event": "reveal",
+            "reasons": "[]",
+            "note": f"identifiers shown in full by: {command}",
+        }
+        for a in accounts
+    ]
+    if rows:
+        ws.apply_manual(state=pd.DataFrame(columns=STATE_COLUMNS), audit=pd.DataFrame(rows, columns=AUDIT_COLUMNS))
+    return len(rows)

@@ -382,10 +382,15 @@ def evaluation_table(result: dict) -> pd.DataFrame:
 
 
 def read_truth(path) -> pd.DataFrame:
-    """A truth.csv as written by ``fraudgraph generate``: every column as text, nothing parsed as NA."""
+    """A truth file as written by ``fraudgraph generate`` (truth.csv, or truth.parquet with
+    ``--parquet``): every column as text, nothing parsed as NA."""
     try:
-        truth = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        if str(path).lower().endswith((".parquet", ".pq")):
+            truth = pd.read_parquet(path)
+            truth = truth.astype(object).where(truth.notna(), "").astype(str)
+        else:
+            truth = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, ImportError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FraudGraphError(f"cannot read truth file {str(path)!r}: {exc}") from exc
     missing = [c for c in TRUTH_REQUIRED if c not in truth.columns]
     if missing:

@@ -5,7 +5,18 @@ import os
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, decoded, emit, format_option, page, paging_options
+from fraudgraph.cli.render import (
+    audit_reveal,
+    cell,
+    decoded,
+    emit,
+    format_option,
+    identifier_options,
+    page,
+    paging_options,
+    shower,
+    shown_reasons,
+)
 from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
@@ -34,6 +45,7 @@ def notices(obj, since, limit, offset, fmt):
 @cli.command()
 @paging_options(None)
 @format_option
+@identifier_options
 @click.pass_obj
 def queue(obj, limit, offset, fmt):
     """Accounts awaiting review, highest risk first.
@@ -47,6 +59,10 @@ def queue(obj, limit, offset, fmt):
     df = page(review_queue(obj.workspace()), limit, offset, fmt, "accounts awaiting review")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
+    else:  # reason texts and evidence name identifiers: masked unless --reveal
+        from fraudgraph.cli.results import shown_page_reasons
+
+        df = shown_page_reasons(obj, df, "queue --format json")
     emit(df, fmt)
 
 
@@ -117,6 +133,7 @@ def reinstate(obj, account_id, reason, analyst):
 @click.argument("account_id", required=False)
 @paging_options(None)
 @format_option
+@identifier_options
 @click.pass_obj
 def audit(obj, account_id, limit, offset, fmt):
     """The audit trail (append-only), oldest first; optionally for one account.
@@ -126,6 +143,11 @@ def audit(obj, account_id, limit, offset, fmt):
       fraudgraph audit A0001234 --format json
     """
     df = page(obj.workspace().audit(account_id), limit, offset, fmt, "audit rows")
+    if fmt != "table":  # reason texts and evidence name identifiers: masked unless --reveal
+        from fraudgraph.cli.results import quoted_ring_refs
+
+        audit_reveal(obj, df["account_id"].tolist(), "audit")
+        df = shown_reasons(df, shower(), by_ring=None if shower().reveals else quoted_ring_refs(obj, df))
     if fmt == "json":
         df = decoded(df, ("reasons",))
     cols = (

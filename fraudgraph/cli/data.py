@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import emit, format_option, progress_of
+from fraudgraph.cli.render import echo_wrapped, emit, format_option, progress_of
 from fraudgraph.errors import InputError
 from fraudgraph.model.values import jsonable
 
@@ -59,7 +59,7 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     world = make(n_accounts, seed, with_transactions=not no_transactions)
     files = write(world, out_dir, format="parquet" if parquet else "csv")
     truth = world.truth
-    click.echo(
+    echo_wrapped(
         f"Wrote {len(world.accounts):,} accounts, {len(world.links):,} links, {len(world.transactions):,} "
         f"transactions to {out_dir} ({int(truth['is_fraud'].astype(int).sum()):,} planted fraud accounts in "
         f"{truth.loc[truth['ring_id'].astype(str) != '', 'ring_id'].nunique():,} rings; truth in "
@@ -109,6 +109,7 @@ def load(obj, data_dir, errors_file, fmt):
         raise
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
+    dataset.config = config.remembered()  # later sweeps use it without --config
     summary = obj.workspace(create=True).load(dataset, progress=say)
     data = {
         "source": str(data_dir),
@@ -154,6 +155,8 @@ def status(obj, fmt):
     click.echo(f"rings                 {st['rings']:,}")
     ll = st.get("last_load")
     click.echo(f"last load             {ll['at'] + ' from ' + ll['source'] if ll else 'never'}")
+    remembered = (ll or {}).get("config") or {}
+    click.echo(f"configuration         {remembered.get('path') or 'defaults'}")
     ls = st.get("last_sweep")
     click.echo(
         f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}"

@@ -48,11 +48,38 @@ class Context(dict):
         return ws
 
     def config(self):
-        from fraudgraph.model.config import load_config
+        """The workspace configuration: ``--config`` when given (noted when the workspace was loaded
+        with another), else the one the workspace was last loaded with, else the defaults."""
+        from pathlib import Path
 
-        if "config" not in self:
-            self["config"] = load_config(self.get("config_file"))
-        return self["config"]
+        from fraudgraph.model.config import config_from_text, load_config
+
+        if "config" in self:
+            return self["config"]
+        remembered = self.remembered_config()
+        if self.get("config_file"):
+            config = load_config(self["config_file"])
+            if remembered and remembered.get("text") != config.text:
+                click.echo(
+                    f"Note: using --config {self['config_file']}, not the configuration the workspace was "
+                    f"loaded with ({remembered.get('path') or 'unnamed'})",
+                    err=True,
+                )
+        elif remembered:
+            config = config_from_text(str(remembered.get("text", "")), Path(str(remembered.get("path") or "config")))
+            log.info("using the configuration the workspace was loaded with (%s)", remembered.get("path"))
+        else:
+            config = load_config(None)
+        self["config"] = config
+        return config
+
+    def remembered_config(self) -> dict | None:
+        """The configuration the workspace's last load recorded (path, text), if any."""
+        if not self.get("neo4j") and not os.path.exists(self["db"]):
+            return None
+        last = self.workspace().last_load()
+        remembered = (last or {}).get("config")
+        return remembered if isinstance(remembered, dict) and remembered.get("text") is not None else None
 
     def hub_cap(self) -> int:
         """Investigation walks through the identifiers detection links by, and no others."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from fraudgraph.cli.main import cli
+from fraudgraph.cli.render import audit_reveal, echo_wrapped, identifier_options, shower
 
 
 @cli.command()
@@ -34,19 +35,25 @@ from fraudgraph.cli.main import cli
     help="Stop a neighbourhood that would grow past this.",
 )
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=True), help="Output file.")
+@identifier_options
 @click.pass_obj
 def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
     """Export a ring or an account's neighbourhood for Gephi, Cytoscape, Neo4j, a browser or a spreadsheet.
 
-    Hubs (identifiers shared by very many accounts) are shown but not expanded.
+    Hubs (identifiers shared by very many accounts) are shown but not expanded. Identifiers are
+    masked unless --reveal; --pseudonymize writes keyed pseudonyms, for files that leave the team.
 
     \b
     Example:
       fraudgraph export --ring R-000004 -o ring.html
       fraudgraph export --account A0001234 --hops 2 -o hood.graphml
+      FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph export --ring R-000004 --pseudonymize -o ring.csv
     """
     from fraudgraph.app.investigate import subgraph
     from fraudgraph.outputs.export import export_graph, format_from_path
+    from fraudgraph.outputs.shown import shown_graph
+
+    sh = shower()
 
     if (account_id is None) == (ring_id is None):
         raise click.UsageError("give exactly one of --account or --ring")
@@ -66,14 +73,17 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
         max_nodes=max_nodes,
         hub_threshold=obj.hub_cap(),
     )
+    G = shown_graph(G, sh)
+    accounts = [d["account_id"] for _, d in G.nodes(data=True) if d.get("node_type") == "account"]
+    audit_reveal(obj, accounts, f"export --{'ring ' + ring_id if ring_id else 'account ' + str(account_id)}")
     for note in G.graph.get("notes", []):
-        click.echo(f"Note: {note}", err=True)
+        echo_wrapped(f"Note: {note}", err=True)
     if output == "-":
         _export_to_stdout(G, fmt)
         return
     files = export_graph(G, output, fmt)
     n_acc = sum(1 for _, d in G.nodes(data=True) if d["node_type"] == "account")
-    click.echo(
+    echo_wrapped(
         f"Wrote {', '.join(str(f) for f in files)}: {n_acc} accounts, "
         f"{G.number_of_nodes() - n_acc} identifiers, {G.number_of_edges()} edges ({fmt})."
     )
@@ -82,6 +92,7 @@ def export(obj, account_id, hops, ring_id, fmt, max_nodes, output):
 @cli.command()
 @click.option("--ring", "ring_id", required=True, help="The ring to report on.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html or report.md")
+@identifier_options
 @click.pass_obj
 def report(obj, ring_id, output):
     """Write a case report for one ring (HTML or Markdown, by suffix).
@@ -92,11 +103,15 @@ def report(obj, ring_id, output):
     """
     from fraudgraph.app.investigate import case_report_inputs
     from fraudgraph.outputs.report import write_report
+    from fraudgraph.outputs.shown import shown_report_inputs
 
     if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
         raise click.UsageError(f"report file {output!r} must end in .html or .md")
-    written = write_report(output, **case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap()))
-    click.echo(f"Wrote {', '.join(str(p) for p in written) if written else output}")
+    sh = shower()
+    inputs = case_report_inputs(obj.workspace(), ring_id, hub_threshold=obj.hub_cap())
+    audit_reveal(obj, inputs["members"]["account_id"], f"report --ring {ring_id}")
+    written = write_report(output, **shown_report_inputs(inputs, sh))
+    echo_wrapped(f"Wrote {', '.join(str(p) for p in written) if written else output}")
 
 
 def _export_to_stdout(G, fmt: str) -> None:

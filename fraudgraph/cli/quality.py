@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import emit, format_option, progress_of
+from fraudgraph.cli.render import echo_wrapped, emit, format_option, progress_of
 from fraudgraph.model.values import jsonable
 
 
@@ -17,7 +17,8 @@ from fraudgraph.model.values import jsonable
 @format_option
 @click.pass_obj
 def evaluate(obj, truth_file, fmt):
-    """Precision / recall of the last sweep against ground truth (truth.csv from `generate`).
+    """Precision / recall of the last sweep against ground truth (truth.csv, or truth.parquet with
+    `generate --parquet`).
 
     \b
     Example:
@@ -62,7 +63,6 @@ def demo(obj, n_accounts, seed, keep):
     Example:
       fraudgraph demo --accounts 5000
     """
-    from fraudgraph.app.investigate import ring_view
     from fraudgraph.app.quality import evaluate_workspace
     from fraudgraph.app.sweep import run_sweep
     from fraudgraph.ingest.contract import read_dataset
@@ -89,45 +89,53 @@ def demo(obj, n_accounts, seed, keep):
             db.unlink()
         with SqliteWorkspace(db) as ws:
             ls = ws.load(dataset)
-            click.echo(
+            echo_wrapped(
                 f"Loaded {ls.accounts_new:,} accounts, {ls.links_new:,} identifier links, "
                 f"{ls.transactions_new:,} transactions into {db if keep else 'a temporary workspace'}."
             )
             say("Sweeping ...")
             result = run_sweep(ws, seed=seed, progress=say)
             s = result.summary
-            click.echo(
+            echo_wrapped(
                 f"Sweep {result.sweep_id}: {s['rings']:,} candidate rings; {s['hubs']:,} hub identifiers "
                 f"(parcel lockers, carrier IPs, kiosks) kept from linking. Accounts per action: "
                 + ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
                 + "."
             )
             top = ws.table("rings").sort_values(["score", "exposure"], ascending=False).head(5)
-            click.echo("\nTop rings:")
-            for r in top.to_dict("records"):
-                view = ring_view(ws, r["ring_id"])
-                click.echo(
-                    f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  exposure {r['exposure']:,.0f}"
-                )
-                for x in (r["reasons"] or [])[:4]:
-                    click.echo(f"    - {x['text']}")
-                ids = view["identifiers"].head(2)
-                for i in ids.to_dict("records"):
-                    raw = " | ".join((i["raw_values"] or [])[:3])
-                    click.echo(f"      shared {i['kind']}: {raw}")
+            echo_top_rings(ws, top)
             q = evaluate_workspace(ws, folder / "world" / "truth.csv")
             acc = q.get("accounts", q)
             rv = acc.get("review_or_worse", acc)
-            click.echo(
-                f"\nAgainst the planted truth: review-or-worse precision {rv.get('precision', float('nan')):.3f}, "
+            click.echo("")
+            echo_wrapped(
+                f"Against the planted truth: review-or-worse precision {rv.get('precision', float('nan')):.3f}, "
                 f"recall {rv.get('recall', float('nan')):.3f}."
             )
             if keep:
-                click.echo(
-                    f"\nExplore it: fraudgraph --db {db} rings   |   fraudgraph --db {db} ring "
+                click.echo("")
+                echo_wrapped(
+                    f"Explore it: fraudgraph --db {db} rings   |   fraudgraph --db {db} ring "
                     f"{top.iloc[0]['ring_id'] if len(top) else 'R-000001'}"
                 )
             click.echo(f"\nDone in {time.perf_counter() - t0:.1f}s.")
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def echo_top_rings(ws, top) -> None:
+    """The demo's top rings: reasons and two shared identifiers each, masked as everywhere."""
+    from fraudgraph.app.investigate import ring_identifier_refs, ring_view
+    from fraudgraph.model.masking import MASKED
+    from fraudgraph.outputs.shown import shown_identifiers
+
+    click.echo("\nTop rings:")
+    for r in top.to_dict("records"):
+        ids = shown_identifiers(ring_view(ws, r["ring_id"])["identifiers"].head(2), MASKED)
+        reasons = MASKED.reasons(r["reasons"], ring_identifier_refs(ws, [r["ring_id"]]))
+        click.echo(f"\n  {r['ring_id']}  {r['size']} accounts  score {r['score']:.2f}  exposure {r['exposure']:,.0f}")
+        for x in (reasons or [])[:4]:
+            echo_wrapped(f"    - {x['text']}")
+        for i in ids.to_dict("records"):
+            echo_wrapped(f"      shared {i['kind']}: {' | '.join((i['raw_values'] or [])[:3])}")

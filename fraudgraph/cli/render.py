@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import textwrap
@@ -11,7 +12,9 @@ from typing import Any
 
 import click
 
+from fraudgraph.model.masking import MaskingError, Shower, pseudonym_key
 from fraudgraph.model.values import jsonable
+from fraudgraph.outputs.shown import shown_identifiers, shown_reasons
 
 SUBSECOND = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+$")
 
@@ -54,12 +57,12 @@ def fit_widths(widths: list[int], room: int, floor: int = 6) -> list[int]:
     return widths
 
 
-def echo_wrapped(line: str) -> None:
+def echo_wrapped(line: str, *, err: bool = False) -> None:
     """A prose line wrapped to the terminal (continuation lines indented) unless --wide."""
     if table_is_wide():
-        click.echo(line)
+        click.echo(line, err=err)
         return
-    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True))
+    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True), err=err)
 
 
 def echo_reason(code: str, text: str) -> None:
@@ -185,3 +188,75 @@ def page(df, limit: int | None, offset: int, fmt: str, what: str):
         more = f" (--offset {offset + len(shown)} for the next)" if offset + len(shown) < total else ""
         click.echo(f"{len(shown):,} of {total:,} {what} shown{more}", err=True)
     return shown
+
+
+# -- identifiers: masked unless revealed on purpose -----------------------------------------------
+def _remember_flag(name: str) -> Callable:
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[name] = value
+        if value and name == "fraudgraph.pseudonymize":
+            try:  # a missing key stops every command that takes the flag, whatever it then shows
+                pseudonym_key()
+            except MaskingError as e:
+                click.echo(f"Error: {e}", err=True)
+                ctx.exit(2)
+        return value
+
+    return remember
+
+
+def identifier_options(f: Callable) -> Callable:
+    """``--reveal`` and ``--pseudonymize`` for a command that shows identifiers (masked by default).
+
+    Per command rather than global: the audit entry a reveal writes names the command and the
+    accounts it showed, and a command that shows no identifier should not accept the flag."""
+    f = click.option(
+        "--pseudonymize",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_flag("fraudgraph.pseudonymize"),
+        help="Identifiers as keyed pseudonyms (HMAC-SHA-256 under $FRAUDGRAPH_PSEUDONYM_KEY), "
+        "the same in every file: for output that leaves the team.",
+    )(f)
+    return click.option(
+        "--reveal",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_flag("fraudgraph.reveal"),
+        help="Show identifiers in full (masked by default); writes an audit entry.",
+    )(f)
+
+
+def shower() -> Shower:
+    """How this command shows identifiers (its --reveal / --pseudonymize; masked by default). A
+    pseudonymizing command without a usable key stops here: one line, exit 2."""
+    ctx = click.get_current_context()
+    if "fraudgraph.shower" not in ctx.meta:
+        try:
+            ctx.meta["fraudgraph.shower"] = Shower.from_flags(
+                reveal=bool(ctx.meta.get("fraudgraph.reveal")),
+                pseudonymize=bool(ctx.meta.get("fraudgraph.pseudonymize")),
+            )
+        except MaskingError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(2)
+    return ctx.meta["fraudgraph.shower"]
+
+
+def analyst_name() -> str:
+    """Who is at the keyboard: $FRAUDGRAPH_ANALYST, else the OS user (as for verdicts)."""
+    return os.environ.get("FRAUDGRAPH_ANALYST") or os.environ.get("USER") or "analyst"
+
+
+def audit_reveal(obj, account_ids, what: str) -> None:
+    """With --reveal: one audit entry per account whose identifiers this command showed in full."""
+    if not shower().reveals:
+        return
+    from fraudgraph.app.investigate import record_reveal
+
+    ids = [str(a) for a in account_ids]
+    n = record_reveal(obj.workspace(), ids, actor=analyst_name(), command=f"fraudgraph {what} --reveal")
+    click.echo(f"Note: identifiers shown in full; {n:,} audit entr{'y' if n == 1 else 'ies'} written.", err=True)
+
+
+__all__ = ["shown_identifiers", "shown_reasons"]

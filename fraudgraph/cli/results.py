@@ -3,9 +3,23 @@
 import json
 
 import click
+import pandas as pd
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import cell, echo_reason, emit, format_option, page, paging_options
+from fraudgraph.cli.render import (
+    audit_reveal,
+    cell,
+    echo_reason,
+    echo_wrapped,
+    emit,
+    format_option,
+    identifier_options,
+    page,
+    paging_options,
+    shower,
+    shown_identifiers,
+    shown_reasons,
+)
 from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
 from fraudgraph.outputs.report import MEMBER_COLUMNS
@@ -15,6 +29,7 @@ from fraudgraph.outputs.report import MEMBER_COLUMNS
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Only rings scoring at least this.")
 @paging_options(20)
 @format_option
+@identifier_options
 @click.pass_obj
 def rings(obj, min_score, limit, offset, fmt):
     """Rings of the last sweep, highest score first.
@@ -30,6 +45,13 @@ def rings(obj, min_score, limit, offset, fmt):
     df = page(df, limit, offset, fmt, "rings")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
+    else:  # the reasons' texts and evidence name identifiers
+        from fraudgraph.app.investigate import ring_identifier_refs_by_ring
+
+        ws = obj.workspace()
+        df = shown_reasons(df, shower(), by_ring=ring_identifier_refs_by_ring(ws, df["ring_id"].tolist()))
+        members = ws.table("ring_members", ring_id=df["ring_id"].tolist()) if len(df) else None
+        audit_reveal(obj, [] if members is None else members["account_id"], "rings --format json")
     cols = ["ring_id", "size", "score", "exposure", "reasons"] + (["features"] if fmt == "json" else [])
     emit(df, fmt, columns=cols)
 
@@ -37,20 +59,26 @@ def rings(obj, min_score, limit, offset, fmt):
 @cli.command()
 @click.argument("ring_id")
 @format_option
+@identifier_options
 @click.pass_obj
 def ring(obj, ring_id, fmt):
-    """One ring: members, shared identifiers with their raw spellings, features, reasons.
+    """One ring: members, shared identifiers (masked unless --reveal), features, reasons.
 
     \b
     Example:
       fraudgraph ring R-000004
     """
-    from fraudgraph.app.investigate import ring_view
+    from fraudgraph.app.investigate import ring_identifier_refs, ring_view
 
+    sh = shower()
     view = ring_view(obj.workspace(), ring_id)
-    r = view["ring"]
     members = view["members"][MEMBER_COLUMNS]
-    ident = view["identifiers"]
+    r = {
+        **view["ring"],
+        "reasons": sh.reasons(view["ring"].get("reasons"), ring_identifier_refs(obj.workspace(), [ring_id])),
+    }
+    ident = shown_identifiers(view["identifiers"], sh)
+    audit_reveal(obj, members["account_id"], f"ring {ring_id}")
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -83,6 +111,7 @@ def ring(obj, ring_id, fmt):
 @cli.command()
 @click.argument("account_id")
 @format_option
+@identifier_options
 @click.pass_obj
 def account(obj, account_id, fmt):
     """One account: profile, identifiers, ring, score, decision, reasons, nearest flagged accounts.
@@ -93,8 +122,12 @@ def account(obj, account_id, fmt):
     """
     from fraudgraph.app.investigate import account_view
 
+    sh = shower()
     v = account_view(obj.workspace(), account_id, hub_threshold=obj.hub_cap())
     ident = v["identifiers"][["kind", "value", "key", "first_seen", "n_accounts", "is_hub", "no_identity"]]
+    v = {**v, **shown_account(obj, v, sh)}
+    ident = shown_identifiers(ident, sh)
+    audit_reveal(obj, [account_id], f"account {account_id}")
     dec = v["decision"] or {}
     state = v["state"] or {}
     data = {
@@ -139,9 +172,26 @@ def account(obj, account_id, fmt):
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
         echo_reason(x["code"], x["text"])
     click.echo("\nidentifiers:")
-    emit(ident, "table")
+    emit(ident if sh.reveals else ident.drop(columns=["key"]), "table")  # masked: the key repeats the value
     click.echo("\nnearest flagged accounts:")
     emit(v["nearest_flagged"], "table")
+
+
+def shown_account(obj, v: dict, sh) -> dict:
+    """The reasons of an account view as ``sh`` shows them: texts may quote the ring's top reason,
+    so the ring's identifiers and the account's own are known spellings."""
+    from fraudgraph.app.investigate import ring_identifier_refs
+
+    if sh.reveals:
+        return {}
+    ids = v["identifiers"]
+    refs = ring_identifier_refs(obj.workspace(), [v["ring_id"]] if v["ring_id"] else [])
+    refs += [(str(k), str(key), [str(val)]) for k, key, val in zip(ids["kind"], ids["key"], ids["value"]) if key]
+    dec = v["decision"]
+    out: dict = {"reasons": sh.reasons(v["reasons"], refs)}
+    if dec:
+        out["decision"] = {**dec, "reasons": sh.reasons(dec.get("reasons"), refs)}
+    return out
 
 
 @cli.command()
@@ -149,6 +199,7 @@ def account(obj, account_id, fmt):
 @click.argument("account_b")
 @click.option("--max-hops", type=click.IntRange(1, 12), default=6, show_default=True)
 @format_option
+@identifier_options
 @click.pass_obj
 def path(obj, account_a, account_b, max_hops, fmt):
     """The shortest chain of shared identifiers linking two accounts (hubs never count).
@@ -159,6 +210,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
     """
     from fraudgraph.app.investigate import path as find_path
 
+    sh = shower()
     chain = find_path(obj.workspace(), account_a, account_b, max_hops=max_hops, hub_threshold=obj.hub_cap())
     if chain is None:
         if fmt == "table":
@@ -166,6 +218,8 @@ def path(obj, account_a, account_b, max_hops, fmt):
         else:  # machine formats stay parseable: no rows
             emit([], fmt, columns=["step", "type", "account_id", "kind", "key", "raw_values"])
         return
+    chain = [n if n["type"] == "account" else shown_identifiers(pd.DataFrame([n]), sh).iloc[0].to_dict() for n in chain]
+    audit_reveal(obj, [n["account_id"] for n in chain if n["type"] == "account"], f"path {account_a} {account_b}")
     steps = [
         {
             "step": i,
@@ -187,7 +241,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
         else:
             raw = " | ".join(n.get("raw_values") or [])
             parts.append(f"--[{n['kind']} {n['key']}" + (f" ({raw})" if raw else "") + "]--")
-    click.echo(" ".join(parts))
+    echo_wrapped(" ".join(parts))
     click.echo(f"{(len(chain) - 1) // 2} hop(s)")
 
 
@@ -196,6 +250,7 @@ def path(obj, account_a, account_b, max_hops, fmt):
 @click.option("--all", "show_all", is_flag=True, help="Include accounts whose action is none.")
 @paging_options(None)
 @format_option
+@identifier_options
 @click.pass_obj
 def decisions(obj, action, show_all, limit, offset, fmt):
     """The current decision per account (account_id, action, trigger, score, ring_id, reasons).
@@ -218,8 +273,33 @@ def decisions(obj, action, show_all, limit, offset, fmt):
     df = page(df, limit, offset, fmt, "decisions")
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
+    else:
+        df = shown_page_reasons(obj, df, "decisions --format json")
     emit(
         df,
         fmt,
         columns=["account_id", "action", "trigger", "score", "ring_id", "new_credit_limit", "reasons"],
     )
+
+
+def shown_page_reasons(obj, df, what: str):
+    """A page of accounts with their reasons (JSON) as this command shows identifiers."""
+    sh = shower()
+    audit_reveal(obj, df["account_id"].tolist(), what)
+    if sh.reveals:
+        return df
+    return shown_reasons(df, sh, by_ring=quoted_ring_refs(obj, df))
+
+
+def quoted_ring_refs(obj, df) -> dict:
+    """Ring id -> the identifiers of every ring a frame's rows belong to or whose reasons they
+    quote (an account's IN_SUSPECT_RING text repeats its ring's top reason, identifier and all)."""
+    from fraudgraph.app.investigate import ring_identifier_refs_by_ring
+    from fraudgraph.outputs.shown import reason_ring_ids
+
+    ring_ids = set(df["ring_id"].dropna()) if "ring_id" in df else set()
+    for reasons in df.get("reasons", []):
+        if isinstance(reasons, str) and reasons.strip():
+            reasons = json.loads(reasons)
+        ring_ids |= reason_ring_ids(reasons)
+    return ring_identifier_refs_by_ring(obj.workspace(), sorted(ring_ids))

@@ -82,6 +82,7 @@ class Dataset:
     transactions: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    config: dict[str, str] | None = None  # the workspace configuration it was read under (path, text)
 
 
 @dataclass

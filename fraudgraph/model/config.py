@@ -127,6 +127,13 @@ class WorkspaceConfig:
     detection: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     limits: InputLimits = field(default_factory=InputLimits)
+    text: str | None = None  # the file as read, so a workspace can remember it
+
+    def remembered(self) -> dict[str, str] | None:
+        """What a load records of this configuration (its path and text); None for the defaults."""
+        if self.text is None:
+            return None
+        return {"path": str(Path(self.source).resolve()) if self.source else "", "text": self.text}
 
     def detection_config(self):
         """The ``DetectionConfig`` these settings describe (defaults for what they leave out)."""
@@ -213,10 +220,18 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"configuration file {p} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    return config_from_text(text, p)
+
+
+def config_from_text(text: str, p: Path) -> WorkspaceConfig:
+    """A configuration from its TOML ``text`` (as read from ``p``, or as a workspace remembers it)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: not valid TOML: {e}") from None
     try:
         top = _ConfigFile.model_validate(data)
@@ -238,4 +253,6 @@ def load_config(path: str | Path | None) -> WorkspaceConfig:
         limits = _LIMITS.validate_python(top.limits)
     except ValidationError as e:
         raise _config_error(p, text, e, "limits", limits_keys) from None
-    return WorkspaceConfig(extra_kinds=dict(top.kinds), detection=dict(top.detection), source=str(p), limits=limits)
+    return WorkspaceConfig(
+        extra_kinds=dict(top.kinds), detection=dict(top.detection), source=str(p), limits=limits, text=text
+    )

@@ -4,9 +4,10 @@ Identifiers are personal data. Every place that shows one to a person (the comma
 workbench, exports, case reports, ``check`` answers) passes it through a :class:`Shower`, so
 the same value reads the same way everywhere:
 
-- ``mask`` (default): enough to recognise and compare, not enough to use. A card keeps its last
-  four digits, an email its first letter and domain, a phone its last three digits, an IP its
-  network half, an address its street words (house and flat numbers hidden). Two different
+- ``mask`` (default): enough to recognise and compare, not enough to use. A card, bank account,
+  phone or national id keeps its last four digits (``•••• 4242``, ``•••-••-6789``), an email its
+  first letter and domain (``r•••@outlook.com``), an IP its network half, an address its street
+  words (house and flat numbers hidden). Two different
   values can mask alike (two cards ending 1111), so masked views also carry a short stable tag
   derived from the identifier's canonical key, which tells them apart without revealing either.
 - ``reveal``: the raw spelling, for an investigator who asked for it (and is audited).
@@ -21,6 +22,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +30,16 @@ from fraudgraph.model.values import is_missing
 
 MODES = ("mask", "reveal", "pseudonymize")
 KEY_ENV = "FRAUDGRAPH_PSEUDONYM_KEY"
-HIDDEN = "*"
+HIDDEN = "•"
 
 _DIGIT = re.compile(r"\d")
 _IPV4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+# Spellings a text may carry that no evidence names (a ring's top reason quoted in an account's):
+# e-mail addresses and IPv4 addresses are unmistakable, so they are masked wherever they appear.
+_LOOSE_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_LOOSE_IPV4 = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])")
+# Evidence fields that list keys of one kind without naming it (NEW_SHARED_PAYOUT's bank accounts).
+_KEY_LISTS = {"bank_accounts": "bank_account"}
 
 
 class MaskingError(ValueError):
@@ -39,11 +47,19 @@ class MaskingError(ValueError):
 
 
 def _tail(text: str, keep: int) -> str:
-    """Digits and letters hidden but the last ``keep``; separators kept so the shape reads."""
+    """Digits and letters hidden but the last ``keep`` (``•••• 4242``)."""
     chars = [c for c in text if c.isalnum()]
     if len(chars) <= keep:
         return HIDDEN * max(len(chars), 1)
-    return HIDDEN * 4 + "".join(chars[-keep:])
+    return f"{HIDDEN * 4} {''.join(chars[-keep:])}"
+
+
+def _national_id(value: str) -> str:
+    """The last four digits in the shape people know (``•••-••-6789``)."""
+    chars = [c for c in value if c.isalnum()]
+    if len(chars) <= 4:
+        return HIDDEN * max(len(chars), 1)
+    return f"{HIDDEN * 3}-{HIDDEN * 2}-{''.join(chars[-4:])}"
 
 
 def _email(value: str) -> str:
@@ -55,10 +71,9 @@ def _email(value: str) -> str:
 
 def _phone(value: str) -> str:
     digits = "".join(_DIGIT.findall(value))
-    if len(digits) <= 3:
-        return HIDDEN * 3
-    prefix = "+" if value.strip().startswith("+") else ""
-    return f"{prefix}{HIDDEN * 3}{digits[-3:]}"
+    if len(digits) <= 4:
+        return HIDDEN * 4
+    return f"{HIDDEN * 4} {digits[-4:]}"
 
 
 def _ip(value: str) -> str:
@@ -94,7 +109,7 @@ def _other(value: str) -> str:
 _MASKERS = {
     "card": lambda v: _tail(v, 4),
     "bank_account": lambda v: _tail(v, 4),
-    "national_id": lambda v: _tail(v, 2),
+    "national_id": _national_id,
     "email": _email,
     "phone": _phone,
     "ip": _ip,
@@ -113,9 +128,11 @@ def mask(kind: str, value: Any) -> str:
 
 def tag(kind: str, key: Any, secret: bytes = b"fraudgraph") -> str:
     """A short stable tag for one identifier (from its canonical key): masked views use it to tell
-    two values that mask alike apart. Four hex digits: a hint, not a pseudonym."""
+    two values that mask alike apart. Two hex digits: a hint, not a pseudonym. The secret is public,
+    so a longer tag next to the last four digits would let anyone recover a card or national id by
+    trying the hundred thousand numbers that end alike; 256 tags leave hundreds of candidates."""
     digest = hmac.new(secret, f"{kind}\x1f{key}".encode(), hashlib.sha256).hexdigest()
-    return digest[:4]
+    return digest[:2]
 
 
 def pseudonym(kind: str, key: Any, secret: bytes) -> str:
@@ -134,6 +151,37 @@ def pseudonym_key(environ: dict[str, str] | None = None) -> bytes:
             + (" (it is shorter)" if key else " (it is not set)")
         )
     return key.encode()
+
+
+# (kind, canonical key, raw spellings) of one identifier a text may quote.
+IdentifierRef = tuple[str, str, list[str]]
+
+
+def identifier_refs(value: Any) -> list[IdentifierRef]:
+    """Every identifier reason evidence (or any nest of dicts and lists) names, as IdentifierRefs."""
+    found: list[IdentifierRef] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, list):
+            for x in v:
+                walk(x)
+            return
+        if not isinstance(v, dict):
+            return
+        kind = v.get("kind")
+        key = v.get("key", v.get("value"))
+        if isinstance(kind, str) and isinstance(key, str):
+            spellings = v.get("values")
+            listed = spellings if isinstance(spellings, list) else []
+            found.append((kind, key, [s for s in listed if isinstance(s, str)]))
+        for name, x in v.items():
+            if name in _KEY_LISTS and isinstance(x, list):
+                found.extend((_KEY_LISTS[name], k, []) for k in x if isinstance(k, str))
+            else:
+                walk(x)
+
+    walk(value)
+    return found
 
 
 @dataclass(frozen=True)
@@ -173,8 +221,90 @@ class Shower:
             return pseudonym(kind, basis, self.secret)
         return mask(kind, value)
 
+    def key(self, kind: str, key: Any) -> str:
+        """A canonical key as a key column shows it: tagged when masked, so two keys never look alike."""
+        return self.show_tagged(kind, key, key)
+
+    def values(self, kind: str, values: Any, key: Any = None) -> list[str]:
+        """Raw spellings shown in this mode (one pseudonym for all of them when pseudonymized)."""
+        if not isinstance(values, (list, tuple)):
+            return []
+        shown = [self.show(kind, v, key) for v in values if not is_missing(v)]
+        return list(dict.fromkeys(shown))
+
+    def text(self, text: Any, refs: Sequence[IdentifierRef] = ()) -> Any:
+        """``text`` with every spelling of the identifiers ``refs`` names (kind, key, raw spellings)
+        shown in this mode, and any e-mail or IPv4 address it quotes from elsewhere masked too."""
+        if self.reveals or not isinstance(text, str) or not text:
+            return text
+        return self._text_masker(refs)(text)
+
+    def _text_masker(self, refs: Sequence[IdentifierRef]) -> Callable[[str], str]:
+        """One compiled substitution for many texts that may quote the identifiers ``refs`` names."""
+        swaps: dict[str, str] = {}
+        for kind, key, spellings in refs:
+            for spelling in [key, *spellings]:
+                if isinstance(spelling, str) and len(spelling.strip()) >= 3:
+                    swaps.setdefault(spelling.casefold(), self.show(kind, spelling, key))
+        pattern = (
+            re.compile("|".join(re.escape(s) for s in sorted(swaps, key=len, reverse=True)), re.IGNORECASE)
+            if swaps
+            else None
+        )
+
+        def masked(text: str) -> str:
+            if pattern is not None:
+                text = pattern.sub(lambda m: swaps[m.group(0).casefold()], text)
+            text = _LOOSE_EMAIL.sub(lambda m: self.show("email", m.group(0), m.group(0).casefold()), text)
+            return _LOOSE_IPV4.sub(lambda m: self.show("ip", m.group(0)), text)
+
+        return masked
+
+    def evidence(self, value: Any) -> Any:
+        """A copy of reason evidence with every identifier it names (``kind`` + ``key``/``value``/
+        ``values``, and lists of keys such as ``bank_accounts``) shown in this mode."""
+        if self.reveals:
+            return value
+        if isinstance(value, list):
+            return [self.evidence(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        kind = value.get("kind")
+        out: dict[str, Any] = {}
+        for name, v in value.items():
+            if isinstance(kind, str) and name == "key" and isinstance(v, str):
+                out[name] = self.key(kind, v)
+            elif isinstance(kind, str) and name == "value" and isinstance(v, str):
+                out[name] = self.show(kind, v, value.get("key"))
+            elif isinstance(kind, str) and name == "values":
+                out[name] = self.values(kind, v, value.get("key"))
+            elif name in _KEY_LISTS and isinstance(v, list):
+                out[name] = [self.key(_KEY_LISTS[name], k) for k in v]
+            else:
+                out[name] = self.evidence(v)
+        return out
+
+    def reasons(self, reasons: Any, refs: Sequence[IdentifierRef] = ()) -> Any:
+        """Stored reasons (code, text, evidence) as shown: texts and evidence in this mode. The
+        identifiers a reason's own evidence names are known without ``refs``; ``refs`` adds those
+        of the view around it (a ring's identifiers for a text quoting the ring's top reason)."""
+        if self.reveals or not isinstance(reasons, list):
+            return reasons
+        masked = self._text_masker([*refs, *identifier_refs(reasons)])
+        out = []
+        for r in reasons:
+            if isinstance(r, dict):
+                text = r.get("text")
+                r = {
+                    **r,
+                    "text": masked(text) if isinstance(text, str) and text else text,
+                    "evidence": self.evidence(r.get("evidence")),
+                }
+            out.append(r)
+        return out
+
     def show_tagged(self, kind: str, value: Any, key: Any = None) -> str:
-        """Like ``show``, with the short tag after a masked value (``**** 1111 ·3fa2``)."""
+        """Like ``show``, with the short tag after a masked value (``•••• 1111 ·3f``)."""
         shown = self.show(kind, value, key)
         if self.mode != "mask" or not shown:
             return shown

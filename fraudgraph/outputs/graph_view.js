@@ -89,7 +89,8 @@
     return p.d.score_known === false ? "#b0bec5" : riskColour(p.d.score);
   }
   function radiusOf(p) {             // in screen pixels: zooming spreads nodes apart, it does not inflate them
-    if (p.d.node_type === "identifier") return p.d.is_hub ? 8 : 6;
+    // shared identifiers are what the picture is about: large, and larger the more accounts share them
+    if (p.d.node_type === "identifier") return Math.min(16, 8 + 2 * Math.sqrt(p.d.n_in_picture || 1));
     return p.d.seed ? 9 : 7;
   }
 
@@ -154,6 +155,7 @@
       if (!(showAll || p === focus || near.has(p) || p.labelled)) return;
       if (focus && !near.has(p)) return;
       var y = p.y + (radiusOf(p) + 2) / view.k;
+      ctx.font = (p.d.node_type === "identifier" ? "bold " + (12 / view.k) : (11 / view.k)) + "px system-ui, sans-serif";
       ctx.strokeText(labelOf(p), p.x, y); ctx.fillText(labelOf(p), p.x, y);
     });
   }
@@ -202,7 +204,9 @@
     document.getElementById("title").textContent = data.title || "fraudgraph subgraph";
     document.getElementById("center").textContent = data.center || "";
     var na = nodes.filter(function (p) { return p.d.node_type === "account"; }).length;
-    document.getElementById("counts").textContent = na + " accounts, " + (nodes.length - na) + " identifiers, " + links.length + " edges";
+    var own = data.private_identifiers || 0;
+    document.getElementById("counts").textContent = na + " accounts, " + (nodes.length - na) + " shared identifiers" +
+      (own ? "; " + own + " identifiers used by one account only are counted in its label (+N own)" : "");
     var reasons = document.getElementById("reasons");
     (data.reasons || []).forEach(function (r) {
       var li = el("li");
@@ -275,7 +279,7 @@
     if (p !== hovered) { hovered = p; draw(); }
     if (p) {
       tooltip.hidden = false;
-      tooltip.textContent = (p.d.node_type === "account" ? "account " + p.d.account_id + "\nscore " + (p.d.score_known === false ? "unknown" : (+p.d.score).toFixed(2)) + ", " + p.d.action
+      tooltip.textContent = (p.d.node_type === "account" ? "account " + p.d.account_id + "\nscore " + (p.d.score_known === false ? "unknown" : (+p.d.score).toFixed(2)) + ", " + p.d.action + (p.d.private_identifiers ? "\n" + p.d.private_identifiers + " identifiers of its own" : "")
         : p.d.kind + " " + p.d.key + "\nshared by " + p.d.n_accounts + " accounts" + (p.d.is_hub ? " (hub)" : ""));
       tooltip.style.left = Math.min(w.sx + 14, width - 200) + "px"; tooltip.style.top = (w.sy + 14) + "px";
     } else { tooltip.hidden = true; }

@@ -25,6 +25,7 @@ from fraudgraph.outputs.subgraph import (
     kind_colours,
     labelled_nodes,
     node_label_text,
+    shared_first,
     to_text,
 )
 
@@ -131,7 +132,9 @@ def graph_to_html(H: nx.DiGraph, G: nx.Graph | None = None, *, ticks: int = 300)
     Content-Security-Policy with ``default-src 'none'`` forbids it; only this page's own script and
     style, pinned by hash, may run). The layout is computed synchronously (``ticks`` steps of the force
     simulation) before the first paint, from a deterministic start, so screenshots are reproducible."""
-    data = view_data(H, G)
+    picture = shared_first(H)  # the same shared-identifier-first picture as the PNG
+    data = view_data(picture, G)
+    data["private_identifiers"] = int(picture.graph.get("private_identifiers", 0))
     data["ticks"] = int(ticks)
     js = graph_view_js()
     csp = (

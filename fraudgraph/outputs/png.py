@@ -26,6 +26,7 @@ from fraudgraph.outputs.subgraph import (
     node_label_text,
     plain_label,
     prepare_graph,
+    shared_first,
 )
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,9 @@ def _layout(H: nx.DiGraph, seed: int) -> dict[str, np.ndarray]:
     if n == 0:
         return {}
     # a larger spacing than networkx's default 1/sqrt(n) keeps the dense core of a ring readable
-    k = (3.0 if n <= 100 else 1.6) / math.sqrt(n)
+    k = (4.5 if n <= 100 else 1.6) / math.sqrt(n)
     if n < 500 or n > 2500:
-        return nx.spring_layout(U, seed=seed, k=k, iterations=100)
+        return nx.spring_layout(U, seed=seed, k=k, iterations=200 if n <= 100 else 100)
     # From 500 nodes networkx switches to its sparse per-node loop (9 s at 500 nodes here, 14 s with
     # its default energy method); the same algorithm vectorized over an n x n array takes 0.3 s.
     return dense_spring_layout(U, seed=seed, k=k, iterations=100)
@@ -77,10 +78,12 @@ def render_png(
     seed: int = 7,
     dpi: int = 100,
 ) -> None:
-    """Draw the subgraph as a PNG: accounts as circles coloured by risk score, identifiers as squares
-    coloured by kind (hubs with a dashed outline), seed accounts larger, confirmed fraud outlined
-    black, money flows as purple arrows; seeded layout, legend and title. The figure grows with the
-    node count; labels follow ``labelled_nodes`` (the same rule as the HTML view).
+    """Draw the subgraph as a PNG, shared identifiers first (``shared_first``): accounts as circles
+    coloured by risk score, each labelled with how many identifiers only it uses; identifiers two or
+    more accounts share as large squares coloured by kind and labelled (hubs with a dashed outline);
+    seed accounts larger, confirmed fraud outlined black, money flows as purple arrows; seeded
+    layout, legend and title. The figure grows with the node count; labels follow
+    ``labelled_nodes`` (the same rule as the HTML view).
 
     Uses matplotlib's Agg canvas directly (never pyplot), so it changes no global backend state.
     """
@@ -91,9 +94,10 @@ def render_png(
     except ImportError:
         raise ExportError("PNG pictures need matplotlib, an optional part: pip install 'fraudgraph[png]'") from None
 
-    H = prepare_graph(G)  # idempotent, so an already prepared graph passes through unchanged
+    full = prepare_graph(G)  # idempotent, so an already prepared graph passes through unchanged
+    H = shared_first(full)
     n = H.number_of_nodes()
-    side = float(np.clip(5.0 + 0.55 * math.sqrt(n), 6.0, 20.0))
+    side = float(np.clip(5.0 + 0.8 * math.sqrt(n), 7.0, 20.0))
     fig = Figure(figsize=(side + 3.2, side), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -111,7 +115,10 @@ def render_png(
     _draw_labels(ax, H, pos, node_size)
     title = plain_label(H.graph.get("title") or "fraudgraph subgraph", 90)
     center = plain_label(H.graph.get("center") or "", 90)
-    counts = f"{len(accounts)} accounts, {len(identifiers)} identifiers, {H.number_of_edges()} edges"
+    private = H.graph.get("private_identifiers", 0)
+    counts = f"{len(accounts)} accounts, {len(identifiers)} shared identifiers" + (
+        f", {private} used by one account only (counted as +N own)" if private else ""
+    )
     ax.set_title(f"{title}\n{center + ' | ' if center else ''}{counts}", fontsize=12, loc="left").set_parse_math(False)
     _draw_legend(fig, ax, colours, risk_cmap)
     _fit_view(ax, pos)
@@ -162,13 +169,13 @@ def _draw_identifiers(
         if not group:
             continue
         xy = np.array([pos[v] for v, _ in group])
-        # identifiers many accounts in the picture share are drawn larger: they are what links the ring
+        # shared identifiers are what links the ring: large, and larger the more accounts share them
         degree = np.array([H.degree(v) for v, _ in group], dtype=float)
         ax.scatter(
             xy[:, 0],
             xy[:, 1],
             marker="s",
-            s=node_size * np.clip(0.7 + 0.25 * np.sqrt(degree), 1.0, 3.0),
+            s=node_size * np.clip(1.2 + 0.45 * np.sqrt(degree), 1.8, 4.0),
             c=[colours[d["kind"]] for _, d in group],
             edgecolors="#222" if hub else "white",
             linewidths=1.4 if hub else 0.6,
@@ -212,14 +219,16 @@ def _draw_labels(ax: Any, H: nx.DiGraph, pos: dict[str, np.ndarray], node_size: 
     for v, d in H.nodes(data=True):
         if v in labelled:
             x, y = pos[v]
+            shared = d["node_type"] == "identifier"
             ax.annotate(
                 node_label_text(d["label"]),
                 (x, y),
-                xytext=(0, -9 - math.sqrt(node_size) / 2),
+                xytext=(0, -9 - math.sqrt(node_size * (2.2 if shared else 1.0)) / 2),
                 textcoords="offset points",
                 ha="center",
                 va="top",
-                fontsize=font_size,
+                fontsize=font_size + (1 if shared else 0),
+                fontweight="bold" if shared else "normal",
                 color="#263238",
                 zorder=5,
                 annotation_clip=False,
@@ -251,6 +260,7 @@ def _draw_legend(fig: Any, ax: Any, colours: dict[str, str], risk_cmap: Any) -> 
         ],
         Line2D([], [], marker="s", ls="", ms=9, mfc="white", mec="#222", label="hub (not expanded)"),
         Line2D([], [], color=USES_EDGE_COLOUR, lw=1.2, label="uses identifier"),
+        Line2D([], [], ls="", label="+N own: identifiers only that account uses"),
         Line2D([], [], color=PAID_EDGE_COLOUR, lw=2, marker=">", ms=6, label="paid (width = amount)"),
     ]
     ax.legend(

@@ -163,10 +163,11 @@ class LoadSummary:
     transactions_updated: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    config: dict[str, Any] | None = None  # the workspace configuration the data was read under
 
     def as_dict(self) -> dict[str, Any]:
-        """The counts and time, as recorded in the workspace's load history."""
-        return {
+        """The counts and time (and configuration), as recorded in the workspace's load history."""
+        return ({"config": self.config} if self.config else {}) | {
             "accounts_new": self.accounts_new,
             "accounts_updated": self.accounts_updated,
             "links_new": self.links_new,
@@ -227,6 +228,10 @@ class Workspace(abc.ABC):
     @abc.abstractmethod
     def status(self) -> dict[str, Any]:
         """Counts per table and per identifier kind, distinct identifiers, last load, last sweep."""
+
+    def last_load(self) -> dict[str, Any] | None:
+        """The last load's record (at, source, counts, config), or None before the first load."""
+        return self.status().get("last_load")
 
     # -- reading the loaded data -----------------------------------------------------------
     @abc.abstractmethod

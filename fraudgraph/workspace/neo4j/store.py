@@ -398,7 +398,7 @@ class Neo4jWorkspace(Workspace):
         """
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset))
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
         summary.warnings = list(getattr(dataset, "warnings", []) or [])
         accounts = dataset.accounts
         links = dataset.links

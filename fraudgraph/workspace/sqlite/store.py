@@ -171,7 +171,7 @@ class SqliteWorkspace(Workspace):
     def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset))
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
         summary.warnings = list(getattr(dataset, "warnings", []))
         # Rows in primary-key order append to the B-trees instead of splitting pages at random.
         acc = dataset.accounts.sort_values("account_id", kind="stable")
@@ -282,6 +282,10 @@ class SqliteWorkspace(Workspace):
         self._write_snapshot(
             "transactions", _merged_snapshot(txns[TRANSACTION_COLUMNS], old["transactions"], ["txn_id"])
         )
+
+    def last_load(self) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT at, source, summary FROM loads ORDER BY load_id DESC LIMIT 1").fetchone()
+        return None if row is None else {"at": row[0], "source": row[1], **json.loads(row[2])}
 
     def status(self) -> dict[str, Any]:
         counts = {t: self._count(t) for t in ("accounts", "links", "transactions")}
