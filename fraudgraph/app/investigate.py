@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from fraudgraph.app.analyst import latest_verdict, proposal_of
+from fraudgraph.app.analyst import latest_verdict, proposal_of, state_token
 from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.errors import NotFoundError
 from fraudgraph.workspace.base import Neighbourhood, Workspace
@@ -100,6 +100,7 @@ def account_view(
     # The latest analyst verdict and what is in force because of it; a sweep's pending proposal.
     out["verdict"] = latest_verdict(ws, account_id)
     out["proposal"] = proposal_of(out["state"])
+    out["state_token"] = state_token(ws, account_id)
     hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=hub_threshold)
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]

@@ -90,7 +90,6 @@ def _echo_verdict(verdict, proposal) -> None:
             f"  in force: {force['action']}, {force['status']}, credit limit {cell(force['credit_limit'])}; "
             f"{force['because']}"
         )
-        click.echo(f"  state token: {verdict['token']}")
     if proposal:
         echo_wrapped(f"\nproposed reinstatement ({proposal}): the sweep would lower it; an analyst decides")
 
@@ -125,6 +124,7 @@ def account(obj, account_id, fmt):
         "nearest_flagged": v["nearest_flagged"].to_dict("records"),
         "verdict": v["verdict"],
         "proposal": v["proposal"],
+        "state_token": v["state_token"],
     }
     if state.get("status"):
         data["status"] = state["status"]
@@ -153,6 +153,7 @@ def account(obj, account_id, fmt):
     }
     emit(head, "table")
     _echo_verdict(data["verdict"], data["proposal"])
+    click.echo(f"\nstate token: {data['state_token']} (review --expect TOKEN refuses if it changed since)")
     click.echo("\nreasons:")
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
         echo_reason(x["code"], x["text"])
