@@ -9,6 +9,7 @@ Every function that changes an account takes an optional ``expected`` state toke
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -137,13 +138,16 @@ def _require_note(text: str, what: str) -> str:
 
 
 def state_token(ws: Workspace, account_id: str) -> str:
-    """What an analyst saw of an account, as a short token: how many audit rows it has and when the
-    latest was written (``0`` when none). Pass it back as ``expected`` and a verdict or action is
-    refused if anyone changed the account since (another analyst, a sweep)."""
+    """What an analyst saw of an account, as a short token: how many audit rows it has and a digest
+    of the latest (what changed, by whom, to what; ``0`` when none). The audit is append-only, so any
+    change since (another analyst, a sweep) changes the token. Pass it back as ``expected`` and a
+    verdict or action is refused if the account changed since the analyst looked."""
     rows = ws.audit(account_id)
     if rows.empty:
         return "0"
-    return f"{len(rows)}@{pd.Timestamp(rows['at'].iloc[-1]).isoformat(timespec='seconds')}"
+    last = rows.iloc[-1]
+    fields = ["" if pd.isna(last[c]) else str(last[c]) for c in ("event", "actor", "sweep_id", "new_action", "note")]
+    return f"{len(rows)}-{hashlib.sha256(chr(31).join(fields).encode()).hexdigest()[:8]}"
 
 
 def _check_expected(ws: Workspace, account_id: str, expected: str | None) -> None:
