@@ -31,6 +31,7 @@ from fraudgraph.decisions.verdicts import (
     decode_snapshot,
     describe_new,
     dismissal_token,
+    identifiers_by_account,
     new_evidence,
     snapshots,
 )
@@ -993,9 +994,10 @@ def _apply_dismissals(c: _Columns, policy: Policy, accounts: pd.DataFrame, data:
         c.suppressed[legacy[same], col] = True
     held = {i: snap for i, snap in then.items() if snap is not None}
     now = snapshots(accounts.iloc[list(held)], data) if held and data is not None else {}
+    pairs = identifiers_by_account(data.links, {str(c.ids[i]) for i in held}) if held and data is not None else {}
     for i, snap in held.items():
         current = now.get(str(c.ids[i]))
-        items = [] if current is None else new_evidence(snap, current, _links_of(data, c.ids[i]))
+        items = [] if current is None else new_evidence(snap, current, pairs.get(str(c.ids[i]), set()))
         items += _worse_credit(c, i, snap)
         c.news[i] = items
         if any(item["new"] != "credit" for item in items):
@@ -1004,12 +1006,6 @@ def _apply_dismissals(c: _Columns, policy: Policy, accounts: pd.DataFrame, data:
         for col in (_FRAUD, _OVERDUE, _UTILIZATION):
             c.suppressed[i, col] = c.cand[i, col] > dismissed_cap and col not in worse
     c.cand[c.suppressed] = dismissed_cap
-
-
-def _links_of(data: AccountData | None, account_id: Any) -> pd.DataFrame:
-    if data is None:
-        return pd.DataFrame(columns=["kind", "key"])
-    return data.links.loc[data.links["account_id"] == account_id]
 
 
 def _worse_credit(c: _Columns, i: int, snap: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1046,7 +1042,9 @@ def _final_actions(c: _Columns, policy: Policy) -> None:
     evidence = np.where(final == 0, "", evidence).astype(object)
     c.any_suppressed = c.suppressed.any(axis=1)
     # A dismissed account keeps the evidence it was dismissed with, so the next sweep still matches.
-    held = c.suppressed[np.arange(n), winner] | (c.any_suppressed & (final == 0))
+    snapshot_dismissal = np.zeros(n, dtype=bool)
+    snapshot_dismissal[list(c.news)] = True
+    held = c.suppressed[np.arange(n), winner] | ((c.any_suppressed | snapshot_dismissal) & (final == 0))
     for i in np.flatnonzero(held).tolist():
         snap = c.review_hash[i]
         evidence[i] = dismissal_token(snap) if decode_snapshot(snap) is not None else snap

@@ -56,7 +56,8 @@ def _tag(kind: str, key: Any) -> str:
     return hashlib.sha256(f"{kind}\x1f{key}".encode()).hexdigest()[:12]
 
 
-def _pairs_by_account(links: pd.DataFrame, account_ids: set[str]) -> dict[str, set[tuple[str, str]]]:
+def identifiers_by_account(links: pd.DataFrame, account_ids: set[str]) -> dict[str, set[tuple[str, str]]]:
+    """The (kind, key) pairs of each of ``account_ids`` (one pass over the links)."""
     rows = links.loc[links["account_id"].isin(account_ids) & links["key"].notna(), ["account_id", "kind", "key"]]
     out: dict[str, set[tuple[str, str]]] = {a: set() for a in account_ids}
     for account_id, kind, key in rows.itertuples(index=False, name=None):
@@ -74,11 +75,14 @@ def _transactions_of(transactions: pd.DataFrame, account_ids: set[str]) -> dict[
     got = got.loc[got["counterparty"].isin(account_ids), ["txn_id", "counterparty", "timestamp"]]
     both = pd.concat([paid, got.rename(columns={"counterparty": "account_id"})], ignore_index=True)
     out: dict[str, list] = {a: [0, "", None] for a in account_ids}
-    for account_id, group in both.groupby("account_id", sort=False):
-        ids = sorted(map(str, group["txn_id"]))
-        latest = pd.to_datetime(group["timestamp"]).max()
-        digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-        out[str(account_id)] = [len(ids), digest, None if pd.isna(latest) else latest.isoformat()]
+    if both.empty:
+        return out
+    both = both.assign(txn_id=both["txn_id"].astype(str), timestamp=pd.to_datetime(both["timestamp"]))
+    latest = both.groupby("account_id", sort=False)["timestamp"].max()
+    for account_id, ids in both.sort_values("txn_id").groupby("account_id", sort=False)["txn_id"]:
+        digest = hashlib.sha256("\n".join(ids.tolist()).encode()).hexdigest()[:16]
+        when = latest[account_id]
+        out[str(account_id)] = [len(ids), digest, None if pd.isna(when) else when.isoformat()]
     return out
 
 
@@ -88,13 +92,12 @@ def snapshots(accounts: pd.DataFrame, data: AccountData) -> dict[str, dict[str, 
     share an identifier with it, and its overdue days and utilization."""
     ids = {str(a) for a in accounts["account_id"]}
     members = data.ring_members
-    ring_of = dict(zip(members["account_id"].astype(str), members["ring_id"])) if len(members) else {}
-    mates_of: dict[str, set[str]] = {}
-    for account_id in ids:
-        rid = ring_of.get(account_id)
-        mates = set(members.loc[members["ring_id"] == rid, "account_id"].astype(str)) if rid is not None else set()
-        mates_of[account_id] = mates - {account_id}
-    pairs = _pairs_by_account(data.links, ids | set().union(*mates_of.values()))
+    mine = members.loc[members["account_id"].astype(str).isin(ids)] if len(members) else members
+    ring_of = dict(zip(mine["account_id"].astype(str), mine["ring_id"])) if len(mine) else {}
+    rings = members.loc[members["ring_id"].isin(set(ring_of.values()))] if ring_of else members.iloc[:0]
+    in_ring = rings.groupby("ring_id")["account_id"].agg(lambda x: set(map(str, x))).to_dict() if len(rings) else {}
+    mates_of = {a: in_ring.get(ring_of.get(a), set()) - {a} for a in ids}
+    pairs = identifiers_by_account(data.links, ids | set().union(*mates_of.values()))
     tx = _transactions_of(data.transactions, ids)
     out = {}
     for row in accounts.itertuples(index=False):
@@ -134,14 +137,17 @@ def dismissal_token(text: Any) -> str:
     return "dismissed:" + hashlib.sha256(str(text).encode()).hexdigest()[:16]
 
 
-def new_evidence(then: dict[str, Any], now: dict[str, Any], links: pd.DataFrame) -> list[dict[str, Any]]:
+def new_evidence(
+    then: dict[str, Any], now: dict[str, Any], identifiers: Iterable[tuple[str, str]]
+) -> list[dict[str, Any]]:
     """What is new about an account since a dismissal (``then``), as evidence items: identifiers
     (kind and key, shown masked like every identifier), transactions, ring mates sharing an
-    identifier. ``links``: the account's links now, to name the new identifiers. Empty: nothing new."""
+    identifier. ``identifiers``: the account's (kind, key) pairs now, to name the new ones. Empty:
+    nothing new."""
     items: list[dict[str, Any]] = []
     known = set(then.get("identifiers", []))
     seen: set[str] = set()
-    for kind, key in links.loc[links["key"].notna(), ["kind", "key"]].itertuples(index=False, name=None):
+    for kind, key in sorted(identifiers):
         tagged = f"{kind}:{_tag(kind, key)}"
         if tagged not in known and tagged not in seen:
             seen.add(tagged)
