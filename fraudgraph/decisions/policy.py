@@ -1422,8 +1422,16 @@ def _hold_de_escalations(p: _Columns, skip: np.ndarray) -> None:
     credit = np.isin(p.prev_trigger, _CREDIT_TRIGGERS)
     left_ring = (p.prev_trigger == "fraud_ring") & pd.isna(p.ring)
     p.lift_why = np.full(len(p.ids), None, dtype=object)
-    p.lift_why[lowered & credit] = "the credit rule that imposed it no longer applies"
-    p.lift_why[lowered & left_ring] = "the account is no longer in a ring"
+    for i in np.flatnonzero(lowered & credit).tolist():
+        now = (
+            f"overdue now {p.overdue[i]:.0f} days"
+            if p.prev_trigger[i] == "overdue" and not np.isnan(p.overdue[i])
+            else f"balance now {p.balance[i]:,.2f}"
+            if not np.isnan(p.balance[i])
+            else "the data changed"
+        )
+        p.lift_why[i] = f"the {p.prev_trigger[i]} rule that imposed it no longer applies: {now}"
+    p.lift_why[lowered & left_ring] = "the account is no longer in a ring (the ring dissolved or it left)"
     held = lowered & ~credit & ~left_ring
     p.new_action, p.new_trigger, p.new_evidence = (
         np.array(x, dtype=object) for x in (p.new_action, p.new_trigger, p.new_evidence)
