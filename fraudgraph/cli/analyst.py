@@ -74,13 +74,17 @@ def _review_ids(account_ids, ring, ids_from, ws) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _money(value) -> str:
+    return "-" if value is None or value != value else f"{float(value):,.2f}"
+
+
 def _echo_preview(preview: dict) -> None:
     verdict = preview["verdict"].replace("_", " ")
     for row in preview["accounts"]:
         b, a = row["before"], row["after"]
         click.echo(
-            f"{row['account_id']}: {verdict}: {b['action']}/{b['status']}/{cell(b['credit_limit'])} -> "
-            f"{a['action']}/{a['status']}/{cell(a['credit_limit'])}"
+            f"{row['account_id']}: {verdict}: {b['action']}, {b['status']}, limit {_money(b['credit_limit'])} -> "
+            f"{a['action']}, {a['status']}, limit {_money(a['credit_limit'])}"
         )
     mates = preview["ring_mates"]
     if mates:
