@@ -1,7 +1,10 @@
 """What is in force for an account: the applied state (a sweep's action as applied, or an
 analyst's verdict or manual action) wherever there is one, else the latest decision or the
 source's own value. Every view (``account``, ``decisions``, the ring view, exports) shows this,
-so an analyst's dismissal or suspension is what everyone sees, whatever the policy proposes."""
+so an analyst's dismissal or suspension is what everyone sees, whatever the policy proposes.
+
+Also what a verdict remembers (``snapshots``): the account's own data at review time, against
+which a sweep decides whether new evidence about a dismissed account has arrived."""
 
 from __future__ import annotations
 
