@@ -933,3 +933,73 @@ def test_exempt_frame_can_allow_list_identifiers_and_accounts():
     exempt = pd.DataFrame({"account_id": [None, "solo"], "kind": ["device", None], "value": ["DEV-SHARED", None]})
     d = decide(specs, [{"ring_id": "R-1", "size": 3}], exempt=exempt)
     assert set(d["action"]) == {"none"}
+
+
+# ------------------------------------------------------------------------------------------
+# Verdicts that hold (issue 10): dismissals remember data, sweeps propose reinstatements
+# ------------------------------------------------------------------------------------------
+
+
+def _ring_specs(score: float, overdue: int = 0) -> list[dict]:
+    tie = shared("card", "4111")
+    return [{"id": f"m{i}", "score": score, "ring": "R1", "reasons": [tie], "overdue": overdue} for i in range(4)]
+
+
+def test_a_lowering_caused_by_scores_is_proposed_not_applied_and_a_repaid_overdue_lifts_itself():
+    from fraudgraph.decisions.policy import PROPOSAL_PREFIX
+
+    policy = Policy.default()
+    rings = [{"ring_id": "R1", "size": 4}]
+    accounts, scores, ring_frame = world(_ring_specs(0.9), rings)
+    first = plan_changes(
+        empty_state(), evaluate(accounts, scores, ring_frame, policy), policy, sweep_id="S1", at=SWEEP_AT
+    )
+    current = apply(empty_state(), first)
+    accounts2, scores2, ring_frame2 = world(_ring_specs(0.55), rings)  # the ring's scores fell
+    decisions2 = evaluate(accounts2, scores2, ring_frame2, policy)
+    second = plan_changes(current, decisions2, policy, sweep_id="S2", at=SWEEP_AT)
+    assert set(second.audit["event"]) == {"propose_reinstate"}
+    state = second.state.set_index("account_id")
+    assert (state["action"] == "suspend").all() and (state["status"] == "suspended").all()
+    assert state["evidence"].str.startswith(f"{PROPOSAL_PREFIX}review:").all()
+    assert plan_changes(apply(current, second), decisions2, policy, sweep_id="S3", at=SWEEP_AT).empty
+
+    late = world([{"id": "late", "overdue": 120, "balance": 500.0}])
+    before = apply(
+        empty_state(),
+        plan_changes(empty_state(), evaluate(*late, policy), policy, sweep_id="S1", at=SWEEP_AT, accounts=late[0]),
+    )
+    repaid = world([{"id": "late", "overdue": 0, "balance": 0.0}])
+    lifted = plan_changes(before, evaluate(*repaid, policy), policy, sweep_id="S2", at=SWEEP_AT, accounts=repaid[0])
+    row = lifted.audit.iloc[0]
+    assert (row["event"], row["new_status"]) == ("de_escalate", "active")
+    assert "no longer applies" in row["note"]
+
+
+def test_a_dismissal_holds_until_new_data_about_the_account_and_then_says_what_is_new():
+    from fraudgraph.decisions.verdicts import AccountData, encode_snapshot, snapshots
+
+    policy = Policy.default()
+    rings = [{"ring_id": "R1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING"}]}]
+    accounts, scores, ring_frame = world(_ring_specs(0.9), rings)
+    links = pd.DataFrame(
+        {"account_id": [f"m{i}" for i in range(4)], "kind": "card", "value": "4111", "key": "4111", "first_seen": None}
+    )
+    tx = pd.DataFrame(columns=["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"])
+    members = pd.DataFrame({"ring_id": "R1", "account_id": [f"m{i}" for i in range(4)]})
+    data = AccountData(links, tx, members)
+    snap = encode_snapshot(snapshots(accounts[accounts["account_id"] == "m0"], data)["m0"])
+    reviews = pd.DataFrame(
+        [{"account_id": "m0", "verdict": "dismiss", "evidence": snap, "at": pd.Timestamp("2025-02-01")}]
+    )
+    # The dismissal's own label and a ring mate's confirmed fraud are not new evidence.
+    labelled = accounts.assign(label=["legit", "fraud", None, None])
+    held = evaluate(labelled, scores, ring_frame, policy, reviews=reviews, data=data).set_index("account_id")
+    assert held.loc["m0", "action"] == "none"
+    assert "REVIEWED_DISMISSED" in codes(held.loc["m0", "reasons"])
+    # A new identifier on the account is.
+    more = AccountData(pd.concat([links, links.iloc[:1].assign(kind="device", value="d9", key="d9")]), tx, members)
+    fresh = evaluate(labelled, scores, ring_frame, policy, reviews=reviews, data=more).set_index("account_id")
+    assert fresh.loc["m0", "action"] == "suspend"
+    new = next(r for r in fresh.loc["m0", "reasons"] if r["code"] == "REVIEWED_NEW_EVIDENCE")
+    assert "1 new identifier(s) (device)" in new["text"]

@@ -1,12 +1,15 @@
 """Analyst actions: review verdicts, manual suspend / reinstate, and the review queue.
 
 An analyst's word is final for the sweep: every state it writes is ``manual``, which sweeps
-never override, except a dismissal, which hands the account back to the policy with its
-evidence remembered so the same evidence does not flag it again.
+never override, except a dismissal, which hands the account back to the policy with the account's
+data remembered (``decisions.verdicts``), so it is flagged again only on new evidence about it.
+Every function that changes an account takes an optional ``expected`` state token
+(``state_token``): the change is refused if someone changed the account since the analyst looked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -14,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fraudgraph.decisions.policy import PROPOSAL_PREFIX
+from fraudgraph.decisions.verdicts import AccountData, dismissal_token, encode_snapshot, snapshots
 from fraudgraph.errors import FraudGraphError, NotFoundError
 from fraudgraph.model.values import utc_now
 from fraudgraph.workspace.base import AUDIT_COLUMNS, STATE_COLUMNS, Workspace
@@ -132,46 +137,96 @@ def _require_note(text: str, what: str) -> str:
     return text.strip()
 
 
-def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: str) -> dict:
+def state_token(ws: Workspace, account_id: str) -> str:
+    """What an analyst saw of an account, as a short token: how many audit rows it has and a digest
+    of the latest (what changed, by whom, to what; ``0`` when none). The audit is append-only, so any
+    change since (another analyst, a sweep) changes the token. Pass it back as ``expected`` and a
+    verdict or action is refused if the account changed since the analyst looked."""
+    rows = ws.audit(account_id)
+    if rows.empty:
+        return "0"
+    last = rows.iloc[-1]
+    fields = ["" if pd.isna(last[c]) else str(last[c]) for c in ("event", "actor", "sweep_id", "new_action", "note")]
+    return f"{len(rows)}-{hashlib.sha256(chr(31).join(fields).encode()).hexdigest()[:8]}"
+
+
+def _check_expected(ws: Workspace, account_id: str, expected: str | None) -> None:
+    if expected is None:
+        return
+    now = state_token(ws, account_id)
+    if now != expected:
+        rows = ws.audit(account_id)
+        who = ""
+        if len(rows):
+            last = rows.iloc[-1]
+            who = f" ({last['event']} by {last['actor']} at {pd.Timestamp(last['at']).isoformat(timespec='seconds')})"
+        raise FraudGraphError(
+            f"account {account_id} changed since you looked at it{who}: "
+            f"expected state {expected}, it is now {now}; look again before deciding",
+            setting="expected",
+        )
+
+
+def _snapshot_texts(ws: Workspace, account_ids: list[str]) -> dict[str, str]:
+    """What a verdict on each account remembers (decisions.verdicts.snapshots), as stored text."""
+    accounts = ws.accounts(account_ids)
+    members = ws.table("ring_members", account_id=account_ids)
+    ring_members = ws.table("ring_members", ring_id=sorted(set(members["ring_id"]))) if len(members) else members
+    concerned = sorted(set(account_ids) | set(ring_members["account_id"]))
+    data = AccountData(ws.links(concerned), ws.transactions(account_ids), ring_members)
+    return {a: encode_snapshot(snap) for a, snap in snapshots(accounts, data).items()}
+
+
+def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: str, expected: str | None = None) -> dict:
     """Record an analyst's verdict on an account.
 
     ``confirm_fraud`` labels the account fraud (the next sweep uses the label) and suspends it.
-    ``dismiss`` labels it legit, reinstates it (status active, original credit limit) and keeps
-    it from being flagged again on the same evidence.
+    ``dismiss`` labels it legit, reinstates it (status active, original credit limit) and keeps it
+    from being flagged again until new evidence about it arrives (a new identifier, a new
+    transaction, a new ring mate sharing its identifiers, worse credit). ``expected``: the
+    ``state_token`` the analyst saw; refused if the account changed since.
     """
+    return review_many(ws, [account_id], verdict, note=note, actor=actor, expected={account_id: expected})[0]
+
+
+def review_many(
+    ws: Workspace,
+    account_ids: list[str],
+    verdict: str,
+    *,
+    note: str,
+    actor: str,
+    expected: dict[str, str | None] | None = None,
+) -> list[dict]:
+    """The same verdict on several accounts (a ring, a list), one review and audit row each. Every
+    account is checked (it exists, it is unchanged since ``expected``) before any is written."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
     note = _require_note(note, "note")
-    account, state, decision = _current(ws, account_id)
+    ids = list(dict.fromkeys(account_ids))
+    if not ids:
+        raise FraudGraphError("no account to review: expected at least one account id", setting="accounts")
+    current = {a: _current(ws, a) for a in ids}
+    for a in ids:
+        _check_expected(ws, a, (expected or {}).get(a))
+    texts = _snapshot_texts(ws, ids)
+    return [_record_review(ws, a, verdict, current[a], texts[a], note=note, actor=actor) for a in ids]
+
+
+def _record_review(ws: Workspace, account_id: str, verdict: str, current, snapshot: str, *, note, actor) -> dict:
+    account, state, decision = current
     at = utc_now()
-    evidence = (decision or {}).get("evidence") or state.get("evidence")
     score = (decision or {}).get("score")
     reasons = (decision or {}).get("reasons")
     if verdict == "confirm_fraud":
-        new_state, audit = _change(
-            state,
-            **_SUSPENDED_BY_HAND,
-            actor=actor,
-            event="review_confirm_fraud",
-            note=note,
-            at=at,
-            score=score,
-            reasons=reasons,
-        )
+        change: dict[str, Any] = dict(_SUSPENDED_BY_HAND)
         label = (account_id, "fraud")
     else:
-        new_state, audit = _change(
-            state,
-            **_reinstated(state, account, manual=False),
-            actor=actor,
-            event="review_dismiss",
-            note=note,
-            at=at,
-            evidence=evidence,
-            score=score,
-            reasons=reasons,
-        )
+        change = dict(_reinstated(state, account, manual=False), evidence=dismissal_token(snapshot))
         label = (account_id, "legit")
+    new_state, audit = _change(
+        state, **change, actor=actor, event=f"review_{verdict}", note=note, at=at, score=score, reasons=reasons
+    )
     ws.apply_manual(
         state=new_state,
         audit=audit,
@@ -181,17 +236,26 @@ def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: st
             "note": note,
             "actor": actor,
             "at": at.isoformat(timespec="seconds"),
-            "evidence": evidence,
+            "evidence": snapshot,
         },
         label=label,
     )
     return new_state.iloc[0].to_dict()
 
 
-def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
+def ring_accounts(ws: Workspace, ring_id: str) -> list[str]:
+    """The members of a ring of the last sweep."""
+    members = ws.table("ring_members", ring_id=ring_id)
+    if members.empty:
+        raise NotFoundError(f"no ring {ring_id!r} in the last sweep")
+    return sorted(members["account_id"].astype(str))
+
+
+def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str, expected: str | None = None) -> dict:
     """Suspend an account by hand. Sweeps never lift a manual suspension."""
     reason = _require_note(reason, "reason")
     _, state, decision = _current(ws, account_id)
+    _check_expected(ws, account_id, expected)
     if state["status"] == "suspended" and state["action"] == "suspend" and state["manual"]:
         raise FraudGraphError(f"account {account_id} is already suspended by an analyst")
     new_state, audit = _change(
@@ -207,10 +271,14 @@ def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
     return new_state.iloc[0].to_dict()
 
 
-def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dict:
-    """Reinstate an account by hand: active, original credit limit; sweeps keep it so."""
+def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str, expected: str | None = None) -> dict:
+    """Reinstate an account by hand: active, original credit limit; sweeps keep it so. This is how
+    an analyst accepts a sweep's proposed reinstatement (see ``queue``)."""
     reason = _require_note(reason, "reason")
     account, state, decision = _current(ws, account_id)
+    _check_expected(ws, account_id, expected)
+    if proposal_of(state):
+        reason = f"{reason} (accepts the sweep's proposal: {proposal_of(state)})"
     new_state, audit = _change(
         state,
         **_reinstated(state, account, manual=True),
@@ -224,17 +292,118 @@ def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str) -> dic
     return new_state.iloc[0].to_dict()
 
 
+def proposal_of(state: dict | None) -> str | None:
+    """The reinstatement a sweep proposes for an account it restricted or suspended (``suspend ->
+    review``), or None. The restriction stays in force until an analyst decides."""
+    evidence = (state or {}).get("evidence")
+    if state is None or state.get("manual") or not isinstance(evidence, str):
+        return None
+    if not evidence.startswith(PROPOSAL_PREFIX):
+        return None
+    return f"{state['action']} -> {evidence[len(PROPOSAL_PREFIX) :].split(':', 1)[0]}"
+
+
 def queue(ws: Workspace) -> pd.DataFrame:
-    """Accounts awaiting review (action ``review`` in force, no analyst decision yet), highest risk first."""
+    """Accounts awaiting an analyst, highest risk first: those at ``review`` with no verdict yet, and
+    those a sweep restricted or suspended and now proposes to reinstate (``proposal``: what from,
+    what to; the reasons say why)."""
     state = ws.account_state()
-    waiting = state[(state["action"] == "review") & ~state["manual"]]
-    cols = ["account_id", "score", "ring_id", "trigger", "reasons", "since"]
+    proposals = state["evidence"].fillna("").astype(str).str.startswith(PROPOSAL_PREFIX)
+    waiting = state[((state["action"] == "review") | proposals) & ~state["manual"].astype(bool)]
+    cols = ["account_id", "score", "ring_id", "trigger", "proposal", "reasons", "since"]
     if waiting.empty:
         return pd.DataFrame(columns=cols)
     dec = ws.table("decisions", account_id=waiting["account_id"].tolist())
     out = waiting[["account_id", "updated_at"]].merge(
         dec[["account_id", "score", "ring_id", "trigger", "reasons"]], on="account_id", how="left"
     )
+    by_id = waiting.set_index("account_id")
+    out["proposal"] = [proposal_of(by_id.loc[a].to_dict() | {"account_id": a}) or "" for a in out["account_id"]]
     out = out.rename(columns={"updated_at": "since"})
     out["score"] = out["score"].astype("float64")
     return out.sort_values(["score", "account_id"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
+def _in_force(state: dict) -> dict[str, Any]:
+    return {"action": state["action"], "status": state["status"], "credit_limit": state["credit_limit"]}
+
+
+def preview_review(ws: Workspace, account_ids: list[str], verdict: str, *, policy=None) -> dict[str, Any]:
+    """What a verdict on ``account_ids`` would change, before it is applied (nothing is written).
+
+    ``accounts``: each account's state in force now and after the verdict, with its state token.
+    ``ring_mates``: the other members of their rings, whose evidence the verdict touches: a
+    confirmed member puts the ring under the ring rule (mates not dismissed may be raised at the
+    next sweep); a dismissed member makes the ring look less like fraud (a sweep will not lift a
+    mate's restriction for that; it proposes a reinstatement in the queue instead).
+    """
+    from fraudgraph.decisions.policy import SEVERITY, Policy
+
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
+    ids = list(dict.fromkeys(account_ids))
+    rows = []
+    for a in ids:
+        account, state, _ = _current(ws, a)
+        change = _SUSPENDED_BY_HAND if verdict == "confirm_fraud" else _reinstated(state, account, manual=False)
+        after = {"action": change["action"], "status": change["status"], "credit_limit": change["limit"]}
+        rows.append({"account_id": a, "before": _in_force(state), "after": after, "token": state_token(ws, a)})
+    members = ws.table("ring_members", account_id=ids)
+    mates = ws.table("ring_members", ring_id=sorted(set(members["ring_id"]))) if len(members) else members
+    mates = mates[~mates["account_id"].isin(ids)]
+    pol = policy or Policy.default()
+    ring_action = pol.data["rings"]["confirmed_fraud_action"]
+    latest = _latest_verdicts(ws, mates["account_id"].tolist())
+    states = ws.account_state(mates["account_id"].tolist()).set_index("account_id") if len(mates) else None
+    out_mates = []
+    for rid, mate in mates[["ring_id", "account_id"]].itertuples(index=False, name=None):
+        mate_state: dict[str, Any] = states.loc[mate].to_dict() if states is not None and mate in states.index else {}
+        action = mate_state.get("action") or "none"
+        mate_verdict = latest.get(mate, {}).get("verdict")
+        if mate_verdict == "dismiss":
+            effect = "dismissed by an analyst: the dismissal holds (no new evidence about it)"
+        elif mate_state.get("manual"):
+            effect = f"decided by an analyst ({action}): sweeps do not change it"
+        elif verdict == "confirm_fraud" and SEVERITY[action] < SEVERITY[ring_action]:
+            effect = f"the ring now holds confirmed fraud: the next sweep may raise it to {ring_action}"
+        elif verdict == "dismiss" and action in ("restrict", "suspend"):
+            effect = f"ring evidence weakens; its {action} stays (any lowering is proposed in the queue)"
+        else:
+            effect = "ring evidence touched; its action follows the next sweep"
+        out_mates.append({"account_id": mate, "ring_id": rid, "in_force": action, "effect": effect})
+    return {"verdict": verdict, "accounts": rows, "ring_mates": out_mates}
+
+
+def _latest_verdicts(ws: Workspace, account_ids: list[str]) -> dict[str, dict]:
+    reviews = ws.reviews()
+    if reviews.empty or not account_ids:
+        return {}
+    mine = reviews[reviews["account_id"].isin(account_ids)]
+    return {str(r["account_id"]): r for r in mine.to_dict("records")}  # oldest first: the last wins
+
+
+def latest_verdict(ws: Workspace, account_id: str) -> dict[str, Any] | None:
+    """The latest analyst verdict on an account: who, when, the note, and what is in force because
+    of it (the state now, whether a dismissal still holds or new evidence has re-flagged it)."""
+    review = _latest_verdicts(ws, [account_id]).get(account_id)
+    if review is None:
+        return None
+    _, state, decision = _current(ws, account_id)
+    codes = {r.get("code") for r in (decision or {}).get("reasons") or [] if isinstance(r, dict)}
+    if review["verdict"] == "confirm_fraud":
+        holds = "labelled fraud and suspended by hand; sweeps do not change it"
+    elif decision is not None and "REVIEWED_NEW_EVIDENCE" in codes:
+        new = next(r for r in decision["reasons"] if isinstance(r, dict) and r.get("code") == "REVIEWED_NEW_EVIDENCE")
+        holds = f"re-flagged on new evidence: {new['text']}"
+    else:
+        holds = "labelled legit; not flagged again until new evidence about the account arrives"
+    if state.get("manual") and review["verdict"] == "dismiss":
+        holds = f"an analyst acted since: {state['action']} by hand"
+    return {
+        "verdict": review["verdict"],
+        "actor": review["actor"],
+        "at": pd.Timestamp(review["at"]).isoformat(timespec="seconds"),
+        "note": review["note"],
+        "in_force": {**_in_force(state), "because": holds},
+        "token": state_token(ws, account_id),
+    }

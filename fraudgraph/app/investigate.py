@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from fraudgraph.app.analyst import latest_verdict, proposal_of, state_token
 from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.errors import NotFoundError
 from fraudgraph.model.masking import IdentifierRef
@@ -68,7 +69,8 @@ def account_view(
     ws: Workspace, account_id: str, *, nearest: int = 5, hub_threshold: int = DEFAULT_HUB_THRESHOLD
 ) -> dict[str, Any]:
     """One account: profile, identifiers (with how many share each), ring, score, decision, reasons,
-    and the nearest flagged accounts (within two hops, through non-hub identifiers)."""
+    the latest analyst verdict, a sweep's proposed reinstatement, and the nearest flagged accounts
+    (within two hops, through non-hub identifiers)."""
     acc = ws.accounts([account_id])
     if acc.empty:
         raise NotFoundError(f"no account {account_id!r} in the workspace")
@@ -97,6 +99,10 @@ def account_view(
         "decision": decision.iloc[0].to_dict() if len(decision) else None,
         "state": state.iloc[0].to_dict() if len(state) else None,
     }
+    # The latest analyst verdict and what is in force because of it; a sweep's pending proposal.
+    out["verdict"] = latest_verdict(ws, account_id)
+    out["proposal"] = proposal_of(out["state"])
+    out["state_token"] = state_token(ws, account_id)
     hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=hub_threshold)
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]

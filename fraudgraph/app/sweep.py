@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from fraudgraph.decisions.verdicts import AccountData
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.workspace.base import RING_IDENTIFIER_COLUMNS, SweepRecord, Workspace
 
@@ -156,6 +157,8 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
         reviews=ws.reviews(),
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=as_of_ts if as_of is not None else None,
+        # What a dismissal is checked against: the account's own data, not the scores it moved.
+        data=AccountData(links, transactions, detection.ring_members),
     )
     sweep_id = _next_sweep_id(ws)
     changes = policy_mod.plan_changes(

@@ -9,6 +9,7 @@ from fraudgraph.cli.render import (
     audit_reveal,
     cell,
     decoded,
+    echo_wrapped,
     emit,
     format_option,
     identifier_options,
@@ -48,7 +49,10 @@ def notices(obj, since, limit, offset, fmt):
 @identifier_options
 @click.pass_obj
 def queue(obj, limit, offset, fmt):
-    """Accounts awaiting review, highest risk first.
+    """Accounts awaiting an analyst, highest risk first: reviews, and proposed reinstatements.
+
+    A sweep never lifts a restriction or suspension because scores moved; it proposes the
+    reinstatement here (column proposal) and the analyst decides with `reinstate`.
 
     \b
     Example:
@@ -70,35 +74,94 @@ def _actor() -> str:
     return os.environ.get("FRAUDGRAPH_ANALYST") or os.environ.get("USER") or "analyst"
 
 
+def _review_ids(account_ids, ring, ids_from, ws) -> list[str]:
+    """The accounts a review names: arguments, a ring's members, and/or ids read from a file."""
+    from fraudgraph.app.analyst import ring_accounts
+
+    ids = list(account_ids)
+    if ring:
+        ids += ring_accounts(ws, ring)
+    if ids_from is not None:
+        for line in ids_from.read().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                ids.append(line)
+    if not ids:
+        raise click.UsageError("name the accounts: ACCOUNT_ID..., --ring RING_ID or --ids-from FILE ('-' for stdin)")
+    return list(dict.fromkeys(ids))
+
+
+def _money(value) -> str:
+    return "-" if value is None or value != value else f"{float(value):,.2f}"
+
+
+def _echo_preview(preview: dict) -> None:
+    verdict = preview["verdict"].replace("_", " ")
+    for row in preview["accounts"]:
+        b, a = row["before"], row["after"]
+        click.echo(
+            f"{row['account_id']}: {verdict}: {b['action']}, {b['status']}, limit {_money(b['credit_limit'])} -> "
+            f"{a['action']}, {a['status']}, limit {_money(a['credit_limit'])}"
+        )
+    mates = preview["ring_mates"]
+    if mates:
+        click.echo(f"ring mates whose evidence this verdict touches ({len(mates)}):")
+        for m in mates:
+            echo_wrapped(f"  {m['account_id']} ({m['ring_id']}, {m['in_force']}): {m['effect']}")
+    else:
+        click.echo("no ring mate is touched.")
+
+
 @cli.command()
-@click.argument("account_id")
+@click.argument("account_ids", nargs=-1, metavar="[ACCOUNT_ID]...")
+@click.option("--ring", "ring", default=None, metavar="RING_ID", help="Every member of this ring (last sweep).")
+@click.option(
+    "--ids-from", "ids_from", type=click.File("r"), default=None, help="Account ids, one a line ('-': stdin)."
+)
 @click.option("--confirm-fraud", is_flag=True, help="Confirm: label fraud, suspend.")
-@click.option("--dismiss", is_flag=True, help="Dismiss: label legit, reinstate, do not re-flag on the same evidence.")
+@click.option("--dismiss", is_flag=True, help="Dismiss: label legit, reinstate; re-flagged only on new evidence.")
 @click.option("--note", required=True, help="Why (goes into the audit trail).")
+@click.option("--dry-run", is_flag=True, help="Show what the verdict would change; apply nothing.")
+@click.option(
+    "--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since this state token."
+)
 @click.option("--analyst", default=None, help="Analyst name (default: $FRAUDGRAPH_ANALYST or $USER).")
 @click.pass_obj
-def review(obj, account_id, confirm_fraud, dismiss, note, analyst):
-    """Record an analyst's verdict on an account.
+def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_run, expect, analyst):
+    """Record an analyst's verdict on accounts; shows first what else it changes.
 
     \b
     Example:
       fraudgraph review A0001234 --dismiss --note "verified ID in branch"
+      fraudgraph review --ring R-000012 --confirm-fraud --note "same card" --dry-run
+      fraudgraph review --ids-from cleared.txt --dismiss --note "household, verified"
     """
-    from fraudgraph.app.analyst import review as record_review
+    from fraudgraph.app.analyst import preview_review, review_many
 
     if confirm_fraud == dismiss:
         raise click.UsageError("give exactly one of --confirm-fraud or --dismiss")
     verdict = "confirm_fraud" if confirm_fraud else "dismiss"
-    st = record_review(obj.workspace(), account_id, verdict, note=note, actor=analyst or _actor())
-    click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
+    ws = obj.workspace()
+    ids = _review_ids(account_ids, ring, ids_from, ws)
+    if expect is not None and len(ids) != 1:
+        raise click.UsageError("--expect applies to one account; name exactly one")
+    _echo_preview(preview_review(ws, ids, verdict))
+    if dry_run:
+        click.echo("dry run: nothing recorded.")
+        return
+    expected = {ids[0]: expect} if expect is not None else None
+    states = review_many(ws, ids, verdict, note=note, actor=analyst or _actor(), expected=expected)
+    for account_id, st in zip(ids, states):
+        click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
 
 @cli.command()
 @click.argument("account_id")
 @click.option("--reason", required=True, help="Why (goes into the audit trail).")
+@click.option("--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since.")
 @click.option("--analyst", default=None)
 @click.pass_obj
-def suspend(obj, account_id, reason, analyst):
+def suspend(obj, account_id, reason, expect, analyst):
     """Suspend an account by hand; sweeps never lift it.
 
     \b
@@ -107,17 +170,20 @@ def suspend(obj, account_id, reason, analyst):
     """
     from fraudgraph.app.analyst import suspend as do_suspend
 
-    do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or _actor())
+    do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or _actor(), expected=expect)
     click.echo(f"{account_id}: suspended.")
 
 
 @cli.command()
 @click.argument("account_id")
 @click.option("--reason", required=True, help="Why (goes into the audit trail).")
+@click.option("--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since.")
 @click.option("--analyst", default=None)
 @click.pass_obj
-def reinstate(obj, account_id, reason, analyst):
+def reinstate(obj, account_id, reason, expect, analyst):
     """Reinstate an account by hand (active, original credit limit); sweeps keep it so.
+
+    This is also how a sweep's proposed reinstatement (see `queue`) is accepted.
 
     \b
     Example:
@@ -125,7 +191,7 @@ def reinstate(obj, account_id, reason, analyst):
     """
     from fraudgraph.app.analyst import reinstate as do_reinstate
 
-    st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or _actor())
+    st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or _actor(), expected=expect)
     click.echo(f"{account_id}: reinstated (credit limit {cell(st['credit_limit'])}).")
 
 

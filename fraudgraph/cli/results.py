@@ -108,6 +108,20 @@ def ring(obj, ring_id, fmt):
         click.echo(f"  {k}: {cell(v)}")
 
 
+def _echo_verdict(verdict, proposal) -> None:
+    """The latest analyst verdict (who, when, the note, what is in force) and a pending proposal."""
+    if verdict:
+        force = verdict["in_force"]
+        click.echo(f"\nlatest verdict: {verdict['verdict'].replace('_', ' ')} by {verdict['actor']} at {verdict['at']}")
+        echo_wrapped(f"  note: {verdict['note']}")
+        echo_wrapped(
+            f"  in force: {force['action']}, {force['status']}, credit limit {cell(force['credit_limit'])}; "
+            f"{force['because']}"
+        )
+    if proposal:
+        echo_wrapped(f"\nproposed reinstatement ({proposal}): the sweep would lower it; an analyst decides")
+
+
 @cli.command()
 @click.argument("account_id")
 @format_option
@@ -141,6 +155,9 @@ def account(obj, account_id, fmt):
         "reasons": dec.get("reasons") or v["reasons"],
         "identifiers": ident.to_dict("records"),
         "nearest_flagged": v["nearest_flagged"].to_dict("records"),
+        "verdict": v["verdict"],
+        "proposal": v["proposal"],
+        "state_token": v["state_token"],
     }
     if state.get("status"):
         data["status"] = state["status"]
@@ -168,6 +185,8 @@ def account(obj, account_id, fmt):
         )
     }
     emit(head, "table")
+    _echo_verdict(data["verdict"], data["proposal"])
+    click.echo(f"\nstate token: {data['state_token']} (review --expect TOKEN refuses if it changed since)")
     click.echo("\nreasons:")
     for x in data["reasons"] or [{"code": "-", "text": "nothing notable"}]:
         echo_reason(x["code"], x["text"])

@@ -26,6 +26,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, cr
 
 from fraudgraph.decisions.evidence import evidence_items as evidence_items, format_money as format_money
 from fraudgraph.decisions.notices import build_notice
+from fraudgraph.decisions.verdicts import (
+    AccountData,
+    decode_snapshot,
+    describe_new,
+    dismissal_token,
+    identifiers_by_account,
+    new_evidence,
+    snapshots,
+)
 from fraudgraph.errors import PolicyError
 from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.frames import (
@@ -673,6 +682,7 @@ def evaluate(
     reviews: pd.DataFrame | None = None,
     exempt: pd.DataFrame | Iterable[str] | None = None,
     as_of: Any = None,
+    data: AccountData | None = None,
 ) -> pd.DataFrame:
     """One decision per row of ``accounts`` (same order): the most severe action over all triggers.
 
@@ -681,7 +691,9 @@ def evaluate(
     reviews: account_id, verdict (confirm_fraud | dismiss), evidence, at; only the latest review per
     account counts, and only reviews at or before ``as_of`` when given. exempt: extra allow-listed
     accounts (an iterable of ids, or a frame with ``account_id`` and/or ``kind``+``value`` columns),
-    added to the policy's exemptions.
+    added to the policy's exemptions. data: the loaded links and transactions and this sweep's
+    ring members, which say whether a dismissed account has new evidence; without it a dismissal
+    recorded with a snapshot holds on every trigger but a worse credit tier.
 
     Returns frames.DECISION_COLUMNS + ``evidence``: a 16-hex hash of the evidence behind the action
     (ring members, shared identifier keys, reason codes; or the credit rule that fired), "" when
@@ -704,7 +716,7 @@ def evaluate(
     exempt_ids = _exempt_identifier_set(policy, exempt if isinstance(exempt, pd.DataFrame) else None)
     _fraud_pass(c, policy, exempt_ids)
     _rule_hashes(c)
-    _apply_dismissals(c, policy)
+    _apply_dismissals(c, policy, accounts, data)
     _final_actions(c, policy)
     _policy_reasons(c, policy)
     return _decision_frame(c)
@@ -962,17 +974,57 @@ def _rule_hashes(c: _Columns) -> None:
     c.hashes[:, _UTILIZATION] = _rule_hash("utilization", c.cand[:, _UTILIZATION])
 
 
-def _apply_dismissals(c: _Columns, policy: Policy) -> None:
-    """Dismissed reviews: a trigger whose evidence is unchanged since the review is capped."""
+def _apply_dismissals(c: _Columns, policy: Policy, accounts: pd.DataFrame, data: AccountData | None) -> None:
+    """Dismissed reviews hold until new evidence about the account arrives.
+
+    A review recorded with a snapshot (``decisions.verdicts``): every trigger is capped at
+    ``reviews.dismissed_action`` unless the account has a new identifier, a new transaction or a
+    new ring mate sharing its identifiers (then nothing is capped, and the reasons say what is
+    new), or its credit is worse than at the review (then that credit trigger is not capped). A
+    review recorded before snapshots (a bare hash) caps the triggers whose hash still matches it.
+    """
     dismissed_cap = SEVERITY[policy.data["reviews"]["dismissed_action"]]
     c.suppressed = np.zeros((c.n, 4), dtype=bool)
+    c.news = {}
     dismissed_rows = np.flatnonzero(c.dismissed)
+    then = {int(i): decode_snapshot(c.review_hash[i]) for i in dismissed_rows.tolist()}
+    legacy = np.array([i for i, snap in then.items() if snap is None], dtype=np.int64)
     for col in (_FRAUD, _OVERDUE, _UTILIZATION):
-        same = (c.hashes[dismissed_rows, col] == c.review_hash[dismissed_rows]) & (
-            c.cand[dismissed_rows, col] > dismissed_cap
-        )
-        c.suppressed[dismissed_rows[same], col] = True
-        c.cand[dismissed_rows[same], col] = dismissed_cap
+        same = (c.hashes[legacy, col] == c.review_hash[legacy]) & (c.cand[legacy, col] > dismissed_cap)
+        c.suppressed[legacy[same], col] = True
+    held = {i: snap for i, snap in then.items() if snap is not None}
+    now = snapshots(accounts.iloc[list(held)], data) if held and data is not None else {}
+    pairs = identifiers_by_account(data.links, {str(c.ids[i]) for i in held}) if held and data is not None else {}
+    for i, snap in held.items():
+        current = now.get(str(c.ids[i]))
+        items = [] if current is None else new_evidence(snap, current, pairs.get(str(c.ids[i]), set()))
+        items += _worse_credit(c, i, snap)
+        c.news[i] = items
+        if any(item["new"] != "credit" for item in items):
+            continue  # new evidence about the account: the policy judges it afresh
+        worse = {item["column"] for item in items}
+        for col in (_FRAUD, _OVERDUE, _UTILIZATION):
+            c.suppressed[i, col] = c.cand[i, col] > dismissed_cap and col not in worse
+    c.cand[c.suppressed] = dismissed_cap
+
+
+def _worse_credit(c: _Columns, i: int, snap: dict[str, Any]) -> list[dict[str, Any]]:
+    """Credit triggers whose tier is above the one the account was at when it was dismissed."""
+    items = []
+    for col, name, tiers, value_then in (
+        (_OVERDUE, "overdue", c.overdue_tiers, snap.get("overdue_days")),
+        (_UTILIZATION, "utilization", c.util_tiers, snap.get("utilization")),
+    ):
+        level_then = _levels(np.array([np.nan if value_then is None else value_then]), tiers, strict=True)[0]
+        if c.cand[i, col] > level_then:
+            now = c.overdue_days[i] if col == _OVERDUE else c.utilization[i]
+            text = (
+                f"overdue now {int(now)} days (was {'none' if value_then is None else int(value_then)})"
+                if col == _OVERDUE
+                else f"utilization now {now:.0%} (was {'unknown' if value_then is None else f'{value_then:.0%}'})"
+            )
+            items.append({"new": "credit", "column": col, "trigger": name, "text": text})
+    return items
 
 
 def _final_actions(c: _Columns, policy: Policy) -> None:
@@ -989,8 +1041,16 @@ def _final_actions(c: _Columns, policy: Policy) -> None:
     evidence = c.hashes[np.arange(n), winner]
     evidence = np.where(final == 0, "", evidence).astype(object)
     c.any_suppressed = c.suppressed.any(axis=1)
-    # A dismissed account keeps the hash it was dismissed with, so the next sweep still matches.
-    evidence[c.any_suppressed & (final == 0)] = c.review_hash[c.any_suppressed & (final == 0)]
+    # A dismissed account keeps the evidence it was dismissed with, so the next sweep still matches.
+    snapshot_dismissal = np.zeros(n, dtype=bool)
+    snapshot_dismissal[list(c.news)] = True
+    held = c.suppressed[np.arange(n), winner] | ((c.any_suppressed | snapshot_dismissal) & (final == 0))
+    for i in np.flatnonzero(held).tolist():
+        snap = c.review_hash[i]
+        evidence[i] = dismissal_token(snap) if decode_snapshot(snap) is not None else snap
+    c.news_of = np.full(n, None, dtype=object)
+    for i, items in c.news.items():
+        c.news_of[i] = items or None
     c.evidence = np.where(pd.isna(evidence), "", evidence).astype(object)
 
     c.new_limit = np.full(n, np.nan)
@@ -1022,6 +1082,7 @@ _REASON_COLUMNS = (
     "utilization",
     "credit_limit",
     "any_suppressed",
+    "news_of",
     "review_at",
     "review_hash",
 )
@@ -1031,7 +1092,7 @@ def _policy_reasons(c: _Columns, policy: Policy) -> None:
     """Reasons: the score's reasons plus the policy's, for every account something fired for."""
     c.out_reasons = c.score_reasons.copy()
     c.confirmed_fires = c.cand[:, _CONFIRMED] > 0
-    touched = np.flatnonzero(c.raw_fired | c.any_suppressed)
+    touched = np.flatnonzero(c.raw_fired | c.any_suppressed | pd.notna(c.news_of))
     rcfg = policy.data["rings"]
     ctx = {
         "currency": policy.data["notices"]["currency"],
@@ -1124,14 +1185,25 @@ def _credit_reasons(row: dict[str, Any], ctx: dict[str, Any]) -> list[dict]:
                 utilization=round(ratio_i, 4),
             )
         )
+    review_at_i = row["review_at"]
+    when = pd.Timestamp(review_at_i).date().isoformat() if review_at_i is not None else "earlier"
+    news = list(row["news_of"] or [])
     if row["any_suppressed"]:
-        review_at_i = row["review_at"]
-        when = pd.Timestamp(review_at_i).date().isoformat() if review_at_i is not None else "earlier"
         extra.append(
             _reason(
                 "REVIEWED_DISMISSED",
-                f"An analyst dismissed this alert on {when} and the evidence has not changed",
-                review_evidence=str(row["review_hash"]),
+                f"An analyst dismissed this alert on {when}; it holds for the evidence seen then",
+                dismissed_at=when,
+            )
+        )
+    if news:
+        shown = [{k: v for k, v in item.items() if k != "column"} for item in news]
+        extra.append(
+            _reason(
+                "REVIEWED_NEW_EVIDENCE",
+                f"Dismissed by an analyst on {when}; new since then: {describe_new(news)}",
+                dismissed_at=when,
+                new=shown,
             )
         )
     return extra
@@ -1238,11 +1310,13 @@ def plan_changes(
     p = _change_columns(current, _could_change(current, decisions), accounts)
     _new_limits_and_status(p, policy)
     skip = p.manual | (p.prev_status == "closed") | (p.source_status == "closed")
+    _hold_de_escalations(p, skip)
+    # A dismissal leaves trigger "manual" on action none; the sweep's "none" is the same state.
+    same_trigger = (p.new_trigger == p.prev_trigger) | (
+        (p.prev_trigger == "manual") & (p.new_action == "none") & (p.prev_action == "none")
+    )
     changed = ~skip & (
-        (p.new_action != p.prev_action)
-        | (p.new_trigger != p.prev_trigger)
-        | (p.new_evidence != p.prev_evidence)
-        | p.limit_changed
+        (p.new_action != p.prev_action) | ~same_trigger | (p.new_evidence != p.prev_evidence) | p.limit_changed
     )
     rows = np.flatnonzero(changed)
     audit_rows, notice_rows = [], []
@@ -1279,6 +1353,11 @@ def _change_columns(current: pd.DataFrame, decisions: pd.DataFrame, accounts: pd
         new_trigger=decisions["trigger"].astype(object).to_numpy(),
         new_evidence=decisions["evidence"].astype(object).fillna("").to_numpy(),
         source_limit=decisions["credit_limit"].to_numpy(dtype=np.float64, na_value=np.nan),
+        ring=(
+            decisions["ring_id"].astype(object).to_numpy()
+            if "ring_id" in decisions.columns
+            else np.full(len(ids), None, dtype=object)
+        ),
         prev_action=_column(current, cpos, "action", "none"),
         prev_trigger=_column(current, cpos, "trigger", "none"),
         prev_evidence=_column(current, cpos, "evidence", ""),
@@ -1327,6 +1406,50 @@ def _new_limits_and_status(p: _Columns, policy: Policy) -> None:
     p.new_status[p.lifted] = "active"
 
 
+PROPOSAL_PREFIX = "propose:"
+_CREDIT_TRIGGERS = ("overdue", "utilization")
+
+
+def _hold_de_escalations(p: _Columns, skip: np.ndarray) -> None:
+    """A sweep lifts a restriction or suspension only because the data changed: the credit rule
+    that imposed it no longer applies (overdue repaid, balance paid down), or the account is no
+    longer in any ring (the ring dissolved). Any other lowering (scores or ring rules moving, for
+    instance because a ring mate was reviewed) is held: the action, status and limit stay, and the
+    state's evidence records a proposed reinstatement (``propose:<action>:<hash>``) for the review
+    queue; an analyst decides (``reinstate``, or a verdict)."""
+    lower = np.array([SEVERITY.get(a, 0) for a in p.new_action]) < np.array([SEVERITY.get(a, 0) for a in p.prev_action])
+    lowered = ~skip & p.prev_limited & lower
+    credit = np.isin(p.prev_trigger, _CREDIT_TRIGGERS)
+    left_ring = (p.prev_trigger == "fraud_ring") & pd.isna(p.ring)
+    p.lift_why = np.full(len(p.ids), None, dtype=object)
+    for i in np.flatnonzero(lowered & credit).tolist():
+        now = (
+            f"overdue now {p.overdue[i]:.0f} days"
+            if p.prev_trigger[i] == "overdue" and not np.isnan(p.overdue[i])
+            else f"balance now {p.balance[i]:,.2f}"
+            if not np.isnan(p.balance[i])
+            else "the data changed"
+        )
+        p.lift_why[i] = f"the {p.prev_trigger[i]} rule that imposed it no longer applies: {now}"
+    p.lift_why[lowered & left_ring] = "the account is no longer in a ring (the ring dissolved or it left)"
+    held = lowered & ~credit & ~left_ring
+    p.new_action, p.new_trigger, p.new_evidence = (
+        np.array(x, dtype=object) for x in (p.new_action, p.new_trigger, p.new_evidence)
+    )
+    p.proposed = np.full(len(p.ids), None, dtype=object)
+    p.proposed[held] = p.new_action[held]
+    for i in np.flatnonzero(held).tolist():
+        p.new_evidence[i] = f"{PROPOSAL_PREFIX}{p.new_action[i]}:{p.new_evidence[i]}"
+    p.new_action[held] = p.prev_action[held]
+    p.new_trigger[held] = p.prev_trigger[held]
+    p.new_limit[held] = p.prev_limit[held]
+    p.new_status[held] = p.prev_status[held]
+    p.lifted[held] = False
+    p.limit_changed[held] = False
+    p.new_limited[held] = p.prev_limited[held]
+    p.base[held] = np.where(np.isnan(p.stored_original[held]), p.base[held], p.stored_original[held])
+
+
 def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_id: str, actor: str) -> dict:
     """The audit row of one account's change: the event, before and after, and why."""
     before, after = SEVERITY.get(p.prev_action[i], 0), SEVERITY.get(p.new_action[i], 0)
@@ -1336,11 +1459,20 @@ def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_i
         event = "de_escalate"
     elif p.limit_changed[i]:
         event = "limit_change"
+    elif p.proposed[i] is not None:
+        event = "propose_reinstate"
     else:
         event = "update"
     note = f"trigger {p.new_trigger[i]}"
+    if p.proposed[i] is not None:
+        note = (
+            f"sweep proposes {p.proposed[i]} instead of {p.prev_action[i]}; {p.prev_action[i]} stays until an "
+            "analyst decides (reinstate, or a verdict)"
+        )
     if p.lifted[i]:
         note = "suspension lifted by sweep; status active"
+    if p.lift_why[i] is not None:
+        note += f" ({p.lift_why[i]})"
     if p.prev_limited[i] and not p.new_limited[i] and not np.isnan(p.new_limit[i]):
         note += f"; limit restored to {p.new_limit[i]:,.2f}"
     elif p.limit_changed[i]:
