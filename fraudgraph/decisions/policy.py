@@ -195,6 +195,7 @@ _SCHEMA: dict[str, Any] = {
         "small_ring_cap": _one_of(*ACTIONS),
         "confirmed_fraud_action": _one_of(*ACTIONS),
         "confirmed_fraud_min_score": _number(0.0, 1.0),
+        "confirmed_fraud_member_floor": _one_of(*ACTIONS),
         "weak_kinds": _kind_list,
         "weak_only_cap": _one_of(*ACTIONS),
         "strong_codes": _text_list,
@@ -836,8 +837,13 @@ def _candidates(c: _Columns, policy: Policy) -> None:
     c.tier_level = _levels(c.score, c.tiers, strict=False)
     ring_rule = c.big_ring & c.ring_has_fraud & (c.ring_score_of >= rcfg["confirmed_fraud_min_score"])
     ring_rule &= rcfg["confirmed_fraud_action"] != "none"
+    floor = SEVERITY[rcfg["confirmed_fraud_member_floor"]]
+    ring_rule &= c.tier_level >= floor
     c.ring_rule = ring_rule
-    ring_rule_level = np.where(ring_rule, SEVERITY[rcfg["confirmed_fraud_action"]], 0).astype(np.int8)
+    action = SEVERITY[rcfg["confirmed_fraud_action"]]
+    loose = (floor > 0) & (c.tier_level < SEVERITY["review"])
+    member_action = np.where(loose, min(action, SEVERITY["review"]), action)
+    ring_rule_level = np.where(ring_rule, member_action, 0).astype(np.int8)
     fraud = np.maximum(c.tier_level, ring_rule_level)
     c.small_ring = c.in_ring & ~c.big_ring
     c.fraud_uncapped = fraud.copy()
