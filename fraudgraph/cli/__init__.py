@@ -1,7 +1,7 @@
 """The command line: the root group (main.py), output rendering (render.py), and one module per
 command family. Importing the package registers every command on the root group."""
 
-from fraudgraph.cli import analyst, data, outputs, quality, results, sweeps  # noqa: F401 - registers commands
+from fraudgraph.cli import analyst, check, data, outputs, quality, results, sweeps  # noqa: F401 - registers commands
 from fraudgraph.cli.main import cli, main
 
 __all__ = ["cli", "main"]

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from fraudgraph.errors import WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
+    ACTIONS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
@@ -36,6 +37,7 @@ from fraudgraph.workspace.base import (
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
+    CheckLookup,
     LoadSummary,
     Progress,
     SweepRecord,
@@ -47,7 +49,19 @@ from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite.lock import file_lock
-from fraudgraph.workspace.sqlite.schema import LINK_UPSERT, SCHEMA, SCHEMA_VERSION, SECONDARY_INDEXES, upsert_sql
+from fraudgraph.workspace.sqlite.schema import (
+    CHECK_ACCOUNT,
+    CHECK_COUNT,
+    CHECK_COUNT_ALL,
+    CHECK_HUB,
+    CHECK_RING,
+    CHECK_SHARING,
+    LINK_UPSERT,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SECONDARY_INDEXES,
+    upsert_sql,
+)
 
 _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
@@ -599,6 +613,45 @@ class SqliteWorkspace(Workspace):
         df["last_ts"] = _from_ns(df["last_ts"].tolist())
         return df[cols]
 
+    # -- real-time check -------------------------------------------------------------------
+    def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
+        # A handful of indexed point queries, compiled once per connection (sqlite3 caches
+        # statements by text), in one read transaction so a sweep committing meanwhile is seen
+        # whole or not at all.
+        out = CheckLookup()
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for kind, key in dict.fromkeys(pairs):
+                hub = db.execute(CHECK_HUB, (kind, key)).fetchone()
+                if hub is not None:
+                    out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(hub[0]), "hub_reason": hub[1]})
+                    continue
+                n = db.execute(CHECK_COUNT, (kind, key, limit + 1)).fetchone()[0]
+                if n > limit:
+                    n = db.execute(CHECK_COUNT_ALL, (kind, key)).fetchone()[0]
+                if n:
+                    out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(n), "hub_reason": None})
+                if 0 < n <= limit:
+                    out.accounts += [_check_account(r, kind, key) for r in db.execute(CHECK_SHARING, (kind, key))]
+            for account_id in dict.fromkeys(account_ids):
+                out.accounts += [_check_account(r, None, None) for r in db.execute(CHECK_ACCOUNT, (account_id,))]
+            for ring_id in dict.fromkeys(a["ring_id"] for a in out.accounts if a["ring_id"] is not None):
+                row = db.execute(CHECK_RING, (ring_id,)).fetchone()
+                if row is not None:
+                    out.rings.append(
+                        {
+                            "ring_id": row[0],
+                            "size": int(row[1]),
+                            "score": float(row[2]),
+                            "codes": [c for c in json.loads(row[3] or "[]") if c],
+                            "action": ACTIONS[int(row[4] or 0)],
+                        }
+                    )
+        finally:
+            db.execute("COMMIT")
+        return out
+
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     """A column as plain Python values for sqlite3, vectorized where the dtype allows."""
@@ -623,3 +676,17 @@ def _account_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["overdue_days"] = df["overdue_days"].fillna(0).astype("int64")
     df["label"] = df["label"].astype(object).where(df["label"].notna() & (df["label"] != ""), None)
     return df[ACCOUNT_COLUMNS].reset_index(drop=True)
+
+
+def _check_account(row: tuple, kind: str | None, key: str | None) -> dict[str, Any]:
+    account_id, ring_id, score, action, status, trigger = row
+    return {
+        "account_id": account_id,
+        "kind": kind,
+        "key": key,
+        "ring_id": ring_id,
+        "score": 0.0 if score is None else float(score),
+        "action": action,
+        "status": status,
+        "trigger": trigger,
+    }
