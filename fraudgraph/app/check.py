@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from fraudgraph.decisions.policy import SEVERITY, Policy, plan_changes
@@ -30,9 +32,10 @@ from fraudgraph.errors import FraudGraphError, InputError, Problem
 from fraudgraph.ingest.contract import TABLE_COLUMNS, Dataset, validate_records
 from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.config import WorkspaceConfig
-from fraudgraph.model.frames import ACTIONS
+from fraudgraph.model.frames import ACCOUNT_STATUSES, ACTIONS, IDENTIFIER_KINDS, LABELS
+from fraudgraph.model.limits import InputLimits
 from fraudgraph.model.masking import MASKED, Shower
-from fraudgraph.model.values import utc_now
+from fraudgraph.model.values import is_missing, utc_now
 from fraudgraph.workspace.base import AUDIT_COLUMNS, CheckLookup, Workspace
 
 HELD = ("review", "restrict", "suspend")  # actions that stop an application until someone decides
@@ -147,6 +150,113 @@ def _event_error(error: InputError, account_id: str) -> EventError:
     return EventError("; ".join(parts), account_id=account_id)
 
 
+# -- the plain-value fast path -------------------------------------------------------------------
+# ``validate_records`` costs ~10 ms of pandas calls per event whatever its size. Most events hold
+# only plainly valid values: printable ids and identifier values within the length limits, ISO
+# dates within the date limits, JSON numbers within the money limits, exact enumeration values.
+# Those events are built here without pandas (keys still come from ``normalize``); any other
+# value, valid or not, goes through ``validate_records``, which alone rejects events and words
+# the errors. tests/test_check.py checks both paths build the same frames.
+_ISO = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?)?")
+_ACCOUNT_FIELDS = {"account_id", "created_at", "credit_limit", "balance", "overdue_days", "status", "label"}
+
+
+def _plain_id(v: Any, limit: int) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= limit and v.isprintable() and bool(v.strip())
+
+
+def _plain_date(v: Any, bounds: tuple[pd.Timestamp, pd.Timestamp]) -> datetime | None:
+    """A naive UTC datetime for a plainly valid ISO date within ``bounds``, else None."""
+    if not isinstance(v, str) or not _ISO.fullmatch(v):
+        return None
+    try:
+        t = datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC).replace(tzinfo=None)
+    return t if bounds[0] <= t <= bounds[1] else None
+
+
+def _plain_money(v: Any, limits: InputLimits, minimum: float | None) -> bool:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= limits.max_money and v == v
+    return ok and (minimum is None or v >= minimum)
+
+
+def _plain_account(account: dict[str, Any], limits: InputLimits, bounds) -> str | None:
+    """The status of a plainly valid account row, else None."""
+    if set(account) - _ACCOUNT_FIELDS:
+        return None  # extra fields become properties: the contract's spelling of them
+    money = {c: account.get(c) for c in ("credit_limit", "balance")}
+    days = account.get("overdue_days", 0)
+    status, label = account.get("status", "active"), account.get("label")
+    if _plain_date(account.get("created_at"), bounds) is None:
+        return None
+    if not all(v is None or _plain_money(v, limits, 0.0 if c == "credit_limit" else None) for c, v in money.items()):
+        return None
+    if not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days < 2**53):
+        return None
+    if status not in ACCOUNT_STATUSES or (label is not None and label not in LABELS):
+        return None
+    return status
+
+
+def _plain_links(event: _Event, kinds: set[str], limits: InputLimits, bounds) -> list[tuple] | None:
+    """(kind, value, key) of plainly valid links, else None."""
+    rows, seen = [], set()
+    for link in event.links:
+        kind, value, first_seen = link.get("kind"), link.get("value"), link.get("first_seen")
+        if set(link) - {"account_id", "kind", "value", "first_seen"} or kind not in kinds:
+            return None
+        if not _plain_id(value, limits.max_value_length) or (kind, value) in seen:
+            return None  # a repeated observation is merged by the contract
+        if first_seen is not None and _plain_date(first_seen, bounds) is None:
+            return None
+        seen.add((kind, value))
+        rows.append((kind, value, _key(kind, value)))
+    return rows
+
+
+@lru_cache(maxsize=1 << 16)
+def _key(kind: str, value: str) -> str | None:
+    """``normalize.canonical_key``, remembered: a stream meets the same devices and addresses often."""
+    return canonical_key(kind, value)
+
+
+@dataclass
+class _Checked:
+    """A valid event: its (kind, value, key) links and account status; the frames when built."""
+
+    links: list[tuple]
+    status: str | None
+    dataset: Dataset | None = None
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _Checked:
+        links = list(zip(dataset.links["kind"], dataset.links["value"], dataset.links["key"]))
+        status = dataset.accounts["status"].iloc[0] if len(dataset.accounts) else None
+        return cls(links, status, dataset)
+
+
+def _plainly_valid(event: _Event, own: dict | None, kinds: set[str], limits: InputLimits) -> _Checked | None:
+    """The event's links and status when every value is plainly valid (see above); None to ask
+    the contract."""
+    if event.transactions or not _plain_id(event.account_id, limits.max_id_length):
+        return None
+    low, high = limits.date_range()
+    bounds = (low.to_pydatetime(), high.to_pydatetime())
+    if own is None:
+        status = _plain_account(event.account, limits, bounds)
+        if status is None:
+            return None
+    elif set(event.account) == {"account_id"}:
+        status = None
+    else:
+        return None  # a change of an existing account's fields: merged with its stored row
+    links = _plain_links(event, kinds, limits, bounds)
+    return None if links is None else _Checked(links, status)
+
+
 @dataclass
 class Checker:
     """Checks events against one open workspace; keep it for a stream (one workspace, one policy)."""
@@ -156,8 +266,10 @@ class Checker:
     config: WorkspaceConfig = field(default_factory=WorkspaceConfig)
     shower: Shower = MASKED
     actor: str = "check"
+    strict: bool = False  # True: every event through validate_records (no plain-value fast path)
 
     def __post_init__(self) -> None:
+        self.kinds = set(IDENTIFIER_KINDS) | set(self.config.extra_kinds)
         rings = self.policy.data["rings"]
         self.weak_kinds = set(rings["weak_kinds"])
         self.tiers = self.policy.tier_thresholds("tiers")
@@ -175,17 +287,12 @@ class Checker:
         counterparties = self._counterparties(parsed)
         known = self.ws.check_lookup([], [parsed.account_id, *counterparties], limit=self.hub_cap)
         own = next((a for a in known.accounts if a["account_id"] == parsed.account_id), None)
-        dataset = self._validated(parsed, own, {a["account_id"] for a in known.accounts})
-        links = dataset.links
-        pairs = [
-            (k, v)
-            for k, v in zip(links["kind"], links["key"])
-            if v is not None and (k, v) not in self.exempt_identifiers
-        ]
+        checked = self._validated(parsed, own, {a["account_id"] for a in known.accounts}, full=apply)
+        pairs = [(k, v) for k, _, v in checked.links if v is not None and (k, v) not in self.exempt_identifiers]
         found = self.ws.check_lookup(list(dict.fromkeys(pairs)), [], limit=self.hub_cap)
-        answer, event_action = self._decide(parsed, dataset, own, known, found)
-        if apply:
-            self._record(parsed, dataset, own, answer, event_action)
+        answer, event_action = self._decide(parsed, checked, own, known, found)
+        if checked.dataset is not None and apply:
+            self._record(parsed, checked.dataset, own, answer, event_action)
         answer["applied"] = apply
         answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
@@ -218,15 +325,15 @@ class Checker:
         if not given:
             return None
         stored = self.ws.accounts([event.account_id]).iloc[0].to_dict()
-        row = {c: stored[c] for c in TABLE_COLUMNS["accounts"] if c in stored}
-        row["created_at"] = pd.Timestamp(row["created_at"]).isoformat() if not pd.isna(row["created_at"]) else None
-        row["properties"] = None
-        row.update(json.loads(stored.get("properties") or "{}"))
-        row.update({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in given.items()})
-        row.pop("properties", None)
+        row: dict[str, Any] = json.loads(stored.get("properties") or "{}")  # extra columns, as loaded
+        for c in TABLE_COLUMNS["accounts"]:
+            v = stored.get(c)
+            row[c] = None if is_missing(v) else (pd.Timestamp(v).isoformat() if c == "created_at" else v)
+        row.update(given)
         return {"account_id": event.account_id, **{k: v for k, v in row.items() if k != "account_id"}}
 
-    def _validated(self, event: _Event, own: dict | None, stored: set[str]) -> Dataset:
+    def _validated(self, event: _Event, own: dict | None, stored: set[str], *, full: bool) -> _Checked:
+        """The event checked by the contract's rules; ``full``: with the frames a load needs."""
         aid = event.account_id
         for i, link in enumerate(event.links):
             if link.get("account_id", aid) != aid:
@@ -239,6 +346,9 @@ class Checker:
                     f"transactions[{i}]: neither account_id nor counterparty is the event's account {aid!r}",
                     account_id=aid,
                 )
+        fast = None if self.strict or full else _plainly_valid(event, own, self.kinds, self.config.limits)
+        if fast is not None:
+            return fast
         records = {}
         row = self._account_row(event, own)
         if row is not None:
@@ -247,7 +357,7 @@ class Checker:
         if event.transactions:
             records["transactions"] = _frame(event.transactions, "transactions", {"account_id": aid}, aid)
         try:
-            return validate_records(
+            dataset = validate_records(
                 records,
                 known_accounts=sorted(stored),
                 extra_kinds=self.config.extra_kinds,
@@ -255,6 +365,7 @@ class Checker:
             )
         except InputError as e:
             raise _event_error(e, aid) from None
+        return _Checked.of(dataset)
 
     # -- deciding ------------------------------------------------------------------------------
     def _tier(self, score: float) -> str:
@@ -265,7 +376,7 @@ class Checker:
                 action = name
         return action
 
-    def _ties(self, event: _Event, dataset: Dataset, own: dict | None, known: CheckLookup, found: CheckLookup):
+    def _ties(self, event: _Event, own: dict | None, known: CheckLookup, found: CheckLookup):
         """Rings and lone flagged accounts the event touches, and how; plus the shared identifiers."""
         aid = event.account_id
         rings: dict[str, _Ring] = {}
@@ -294,11 +405,11 @@ class Checker:
                 lone.setdefault(a["account_id"], {**a, "kinds": set()})["kinds"].add("payment")
         return rings, lone, by_pair
 
-    def _shared(self, dataset: Dataset, found: CheckLookup, by_pair: dict) -> list[dict[str, Any]]:
+    def _shared(self, links: list[tuple], found: CheckLookup, by_pair: dict) -> list[dict[str, Any]]:
         """The event's identifiers that other accounts use (or that are hubs), shown per the shower."""
         info = {(i["kind"], i["key"]): i for i in found.identifiers}
         out = []
-        for kind, value, key in zip(dataset.links["kind"], dataset.links["value"], dataset.links["key"]):
+        for kind, value, key in links:
             ident = info.get((kind, key))
             others = by_pair.get((kind, key), [])
             hub = self._hub_reason(ident)
@@ -348,9 +459,9 @@ class Checker:
             action = _lower(action, rules["small_ring_cap"])
         return action, "strong" if strong else "weak", f"{text}; action {action}"
 
-    def _decide(self, event: _Event, dataset: Dataset, own: dict | None, known: CheckLookup, found: CheckLookup):
-        ties, lone, by_pair = self._ties(event, dataset, own, known, found)
-        ring_info = {r["ring_id"]: r for r in [*known.rings, *found.rings]}
+    def _proposals(self, ties: dict[str, _Ring], lone: dict[str, dict], rings: dict[str, dict]):
+        """What each ring and lone flagged account touched proposes: (rings shown, reasons, best
+        proposal as {action, trigger, score})."""
         reasons: list[dict[str, str]] = []
         best: dict[str, Any] = {"action": "none", "trigger": "none", "score": 0.0}
 
@@ -358,40 +469,43 @@ class Checker:
             if _severity(action) > _severity(best["action"]):
                 best.update(action=action, trigger=trigger, score=score)
 
-        rings_out = []
+        shown = []
         for ring_id, tie in sorted(ties.items()):
-            ring = ring_info.get(ring_id)
+            ring = rings.get(ring_id)
             if ring is None:
                 continue
             proposal, strength, text = self._ring_proposal(tie, ring)
-            ring_via = sorted(tie.kinds) + (["payment"] if tie.money else [])
-            rings_out.append(
+            via = sorted(tie.kinds) + (["payment"] if tie.money else [])
+            shown.append(
                 {
                     **{k: ring[k] for k in ("ring_id", "size", "score", "action")},
                     "tie": strength,
-                    "via": ring_via,
+                    "via": via,
                     "proposes": proposal,
                 }
             )
             if proposal != "none" or ring["action"] != "none" or strength == "member":
-                reasons.append(
-                    {"code": f"RING_{strength.upper()}_TIE" if strength != "member" else "RING_MEMBER", "text": text}
-                )
+                code = "RING_MEMBER" if strength == "member" else f"RING_{strength.upper()}_TIE"
+                reasons.append({"code": code, "text": text})
             propose(proposal, "fraud_ring", ring["score"])
         cap = self.policy.data["rings"]["small_ring_cap"]
         for a in lone.values():
             proposal = _lower(a["action"], cap)
-            via = " and ".join(sorted(a["kinds"]))
-            reasons.append(
-                {
-                    "code": "FLAGGED_ACCOUNT_TIE",
-                    "text": f"shares {via} with account {a['account_id']}, {a['action']} now (outside any ring; two accounts are not a ring: {proposal} at most)",
-                }
+            text = (
+                f"shares {' and '.join(sorted(a['kinds']))} with account {a['account_id']}, {a['action']} now "
+                f"(outside any ring; two accounts are not a ring: {proposal} at most)"
             )
+            reasons.append({"code": "FLAGGED_ACCOUNT_TIE", "text": text})
             propose(proposal, "account_risk", a["score"])
-        shared = self._shared(dataset, found, by_pair)
+        return shown, reasons, best
+
+    def _decide(self, event: _Event, checked: _Checked, own: dict | None, known: CheckLookup, found: CheckLookup):
+        """The answer (without applied and elapsed_ms) and the action the event itself calls for."""
+        ties, lone, by_pair = self._ties(event, own, known, found)
+        rings_out, reasons, best = self._proposals(ties, lone, {r["ring_id"]: r for r in [*known.rings, *found.rings]})
+        shared = self._shared(checked.links, found, by_pair)
         info = {(i["kind"], i["key"]): i for i in found.identifiers}
-        for kind, value, key in zip(dataset.links["kind"], dataset.links["value"], dataset.links["key"]):
+        for kind, value, key in checked.links:
             hub = self._hub_reason(info.get((kind, key)))
             if hub is not None:
                 reasons.append(
@@ -419,7 +533,7 @@ class Checker:
             )
             if _severity(own["action"]) >= _severity(best["action"]):
                 best.update(action=own["action"], trigger=own["trigger"], score=own["score"])
-        status = dataset.accounts["status"].iloc[0] if len(dataset.accounts) else (own or {}).get("status")
+        status = checked.status or (own or {}).get("status")
         if status == "closed" and best["action"] != "none":
             reasons.append({"code": "CLOSED", "text": "the account is closed: closed accounts are never acted on"})
             best.update(action="none", trigger="none")
@@ -454,49 +568,34 @@ class Checker:
     def _record(
         self, event: _Event, dataset: Dataset, own: dict | None, answer: dict[str, Any], event_action: str
     ) -> None:
-        """Load the event as ``load`` merges it, then record the decision and an audit entry."""
-        self.ws.load(dataset)
+        """Load the event as ``load`` merges it, then record the decision and an audit entry.
+
+        An event that calls for more than the account's action in force changes its state as a
+        sweep would (``plan_changes``: status, credit limit; never a manual state), not manual,
+        so the next sweep takes over; otherwise the audit entry records the check alone."""
         aid = event.account_id
+        before = self.ws.accounts([aid])
+        self.ws.load(dataset)
         at = utc_now()
         account = self.ws.accounts([aid])
         current = self.ws.account_state([aid])
-        state = current.iloc[0:0]
-        audit = pd.DataFrame(columns=AUDIT_COLUMNS)
+        state, audit = current.iloc[0:0], pd.DataFrame(columns=AUDIT_COLUMNS)
         previous = current["action"].iloc[0] if len(current) else "none"
         if _severity(event_action) > _severity(previous):
-            evidence = hashlib.sha256(
-                json.dumps(
-                    [answer["rings"], answer["accounts"], sorted(r["code"] for r in answer["reasons"])],
-                    sort_keys=True,
-                    default=str,
-                ).encode()
-            ).hexdigest()[:16]
-            decision = pd.DataFrame(
-                [
-                    {
-                        "account_id": aid,
-                        "action": event_action,
-                        "trigger": answer["trigger"],
-                        "score": answer["score"],
-                        "ring_id": None,
-                        "reasons": answer["reasons"],
-                        "credit_limit": account["credit_limit"].iloc[0],
-                        "evidence": evidence,
-                    }
-                ]
-            )
+            decision = pd.DataFrame([self._decision_row(aid, answer, event_action, account)])
             changes = plan_changes(
                 current, decision, self.policy, sweep_id="check", actor=self.actor, at=at, accounts=account
             )
             state, audit = changes.state.assign(sweep_id=None), changes.audit.assign(sweep_id=None)
         if audit.empty:
-            status = current["status"].iloc[0] if len(current) else account["status"].iloc[0]
-            limit = current["credit_limit"].iloc[0] if len(current) else account["credit_limit"].iloc[0]
+            row = current if len(current) else account
+            old_limit = current["credit_limit"].iloc[0] if len(current) else before["credit_limit"].iloc[0]
+            new_limit = current["credit_limit"].iloc[0] if len(current) else account["credit_limit"].iloc[0]
+            status = row["status"].iloc[0]
             audit = pd.DataFrame(
                 [
                     {
                         "at": at.isoformat(timespec="seconds"),
-                        "sweep_id": None,
                         "actor": self.actor,
                         "account_id": aid,
                         "event": "check",
@@ -504,18 +603,35 @@ class Checker:
                         "new_action": previous,
                         "previous_status": status,
                         "new_status": status,
-                        "previous_limit": limit,
-                        "new_limit": limit,
+                        "previous_limit": None if len(before) == 0 else old_limit,
+                        "new_limit": new_limit,
                         "score": answer["score"],
                         "reasons": json.dumps(answer["reasons"], ensure_ascii=False),
                         "policy_hash": self.policy.hash,
-                        "note": "",
                     }
                 ],
                 columns=AUDIT_COLUMNS,
             )
         audit["note"] = f"real-time check ({'new account' if own is None else 'account change'}): {answer['action']}"
         self.ws.apply_manual(state=state, audit=audit)
+
+    def _decision_row(self, aid: str, answer: dict[str, Any], action: str, account: pd.DataFrame) -> dict[str, Any]:
+        """The event's decision as ``policy.evaluate`` would write it, for ``plan_changes``."""
+        evidence = json.dumps(
+            [answer["rings"], answer["accounts"], sorted(r["code"] for r in answer["reasons"])],
+            sort_keys=True,
+            default=str,
+        )
+        return {
+            "account_id": aid,
+            "action": action,
+            "trigger": answer["trigger"],
+            "score": answer["score"],
+            "ring_id": None,
+            "reasons": answer["reasons"],
+            "credit_limit": account["credit_limit"].iloc[0],
+            "evidence": hashlib.sha256(evidence.encode()).hexdigest()[:16],
+        }
 
 
 def check(

@@ -33,7 +33,7 @@ def _echo_answer(answer: dict, fmt: str) -> None:
     for s in answer["shared"]:
         what = "hub, " if s["hub"] else ""
         rings = f", rings {', '.join(s['rings'])}" if s["rings"] else ""
-        echo_wrapped(f"  shared {s['kind']} {s['value']}  ({what}{s['n_accounts']:,} other account(s){rings})")
+        echo_wrapped(f"  shared {s['kind']} {s['value']}  ({what}used by {s['n_accounts']:,} account(s){rings})")
     for reason in answer["reasons"]:
         echo_reason(reason["code"], reason["text"])
 
