@@ -29,7 +29,7 @@ import pandas as pd
 
 from fraudgraph.decisions.policy import SEVERITY, Policy, plan_changes
 from fraudgraph.errors import FraudGraphError, InputError, Problem
-from fraudgraph.ingest.contract import TABLE_COLUMNS, Dataset, validate_records
+from fraudgraph.ingest.contract import REQUIRED_COLUMNS, TABLE_COLUMNS, Dataset, validate_records
 from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.config import WorkspaceConfig
 from fraudgraph.model.frames import ACCOUNT_STATUSES, ACTIONS, IDENTIFIER_KINDS, LABELS
@@ -352,10 +352,11 @@ class Checker:
         records = {}
         row = self._account_row(event, own)
         if row is not None:
-            records["accounts"] = _frame([row], "accounts", {"account_id": aid}, aid)
+            records["accounts"] = _frame([row], "accounts", {"account_id": aid, "created_at": None}, aid)
         records["links"] = _frame(event.links, "links", {"account_id": aid, "kind": "", "value": ""}, aid)
         if event.transactions:
-            records["transactions"] = _frame(event.transactions, "transactions", {"account_id": aid}, aid)
+            required = dict.fromkeys(REQUIRED_COLUMNS["transactions"]) | {"account_id": aid}
+            records["transactions"] = _frame(event.transactions, "transactions", required, aid)
         try:
             dataset = validate_records(
                 records,

@@ -1,6 +1,7 @@
 """The real-time check command: one event, or a stream of JSON lines, one answer each."""
 
 import json
+import sys
 
 import click
 
@@ -101,7 +102,7 @@ def check(obj, event_json, apply, policy_file, fmt):
         _echo_answer(checker.check(event_json, apply=apply), fmt)
         return
     bad = 0
-    for answer in checker.check_lines(click.get_text_stream("stdin"), apply=apply):
+    for answer in checker.check_lines(sys.stdin, apply=apply):
         if "error" in answer:
             bad += 1
             _echo_error(answer, fmt)
