@@ -153,6 +153,14 @@ def test_the_fast_path_answers_as_the_contract_does(db_copy):
             "account": {**NEW, "label": "legit"},
             "links": [{"kind": "address", "value": "12 Oak St. Apt 4", "first_seen": "2026-01-02"}],
         },
+        {"account": NEW, "transactions": [_payment(account)]},
+        {
+            "account": NEW,
+            "transactions": [
+                _payment(account),
+                {**_payment("shop-9"), "txn_id": "T-2", "counterparty_kind": "merchant"},
+            ],
+        },
     ]
     with SqliteWorkspace(db_copy) as ws:
         fast, strict = Checker(ws), Checker(ws, strict=True)
@@ -160,6 +168,31 @@ def test_the_fast_path_answers_as_the_contract_does(db_copy):
             a, b = fast.check(event), strict.check(event)
             a.pop("elapsed_ms"), b.pop("elapsed_ms")
             assert a == b
+
+
+def _payment(counterparty: str) -> dict:
+    return {
+        "txn_id": "T-1",
+        "counterparty": counterparty,
+        "counterparty_kind": "account",
+        "amount": 250.0,
+        "timestamp": "2026-11-01T09:00:00",
+    }
+
+
+def test_a_payment_to_a_suspended_ring_member_is_a_strong_tie(db_copy):
+    account, ring, _, _ = _suspended_strong_link(db_copy)
+    with SqliteWorkspace(db_copy) as ws:
+        answer = check(ws, {"account": NEW, "transactions": [_payment(account)]})
+        assert answer["action"] == "suspend" and answer["held"]
+        (touched,) = answer["rings"]
+        assert touched["ring_id"] == ring and touched["tie"] == "strong" and touched["via"] == ["payment"]
+        with pytest.raises(
+            EventError, match=r"transactions\[0\]\.counterparty: counterparty 'NOBODY' has counterparty_kind account"
+        ):
+            check(ws, {"account": NEW, "transactions": [_payment("NOBODY")]})
+        with pytest.raises(EventError, match=r"transactions\[0\]\.amount: amount -3 is not > 0"):
+            check(ws, {"account": NEW, "transactions": [{**_payment(account), "amount": -3}]})
 
 
 def _cli(db, *args, input=None):

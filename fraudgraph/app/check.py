@@ -32,7 +32,15 @@ from fraudgraph.errors import FraudGraphError, InputError, Problem
 from fraudgraph.ingest.contract import REQUIRED_COLUMNS, TABLE_COLUMNS, Dataset, validate_records
 from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.config import WorkspaceConfig
-from fraudgraph.model.frames import ACCOUNT_STATUSES, ACTIONS, IDENTIFIER_KINDS, LABELS
+from fraudgraph.model.frames import (
+    ACCOUNT_STATUSES,
+    ACTIONS,
+    COUNTERPARTY_KINDS,
+    IDENTIFIER_KINDS,
+    LABELS,
+    TRANSACTION_COLUMNS,
+    TRANSACTION_STATUSES,
+)
 from fraudgraph.model.limits import InputLimits
 from fraudgraph.model.masking import MASKED, Shower
 from fraudgraph.model.values import is_missing, utc_now
@@ -128,7 +136,7 @@ def parse_event(event: str | bytes | dict[str, Any]) -> _Event:
     return _Event(account_id, account, lists["links"], lists["transactions"])
 
 
-def _frame(rows: list[dict[str, Any]], table: str, defaults: dict[str, str], account_id: str) -> pd.DataFrame:
+def _frame(rows: list[dict[str, Any]], table: str, defaults: dict[str, Any], account_id: str) -> pd.DataFrame:
     """Rows of one table as text columns, as the loader reads a CSV file."""
     columns = list(dict.fromkeys([*defaults, *(c for r in rows for c in r)]))
     data = {
@@ -238,10 +246,37 @@ class _Checked:
         return cls(links, status, dataset)
 
 
-def _plainly_valid(event: _Event, own: dict | None, kinds: set[str], limits: InputLimits) -> _Checked | None:
+def _plain_transactions(event: _Event, stored: set[str], limits: InputLimits, bounds) -> bool:
+    """Whether every transaction is plainly valid, its accounts the event's own or stored ones."""
+    known = stored | {event.account_id}
+    seen: set[str] = set()
+    for t in event.transactions:
+        payer, counterparty, kind = (
+            t.get("account_id", event.account_id),
+            t.get("counterparty"),
+            t.get("counterparty_kind"),
+        )
+        if set(t) - set(TRANSACTION_COLUMNS) or t.get("txn_id") in seen:
+            return False
+        seen.add(str(t.get("txn_id")))
+        ids = (t.get("txn_id"), payer, counterparty)
+        if not all(_plain_id(v, limits.max_id_length) for v in ids) or payer not in known:
+            return False
+        if kind not in COUNTERPARTY_KINDS or (kind == "account" and counterparty not in known):
+            return False
+        if not _plain_money(t.get("amount"), limits, None) or not t["amount"] > 0:
+            return False
+        if _plain_date(t.get("timestamp"), bounds) is None or t.get("status", "settled") not in TRANSACTION_STATUSES:
+            return False
+    return True
+
+
+def _plainly_valid(
+    event: _Event, own: dict | None, stored: set[str], kinds: set[str], limits: InputLimits
+) -> _Checked | None:
     """The event's links and status when every value is plainly valid (see above); None to ask
     the contract."""
-    if event.transactions or not _plain_id(event.account_id, limits.max_id_length):
+    if not _plain_id(event.account_id, limits.max_id_length):
         return None
     low, high = limits.date_range()
     bounds = (low.to_pydatetime(), high.to_pydatetime())
@@ -254,7 +289,9 @@ def _plainly_valid(event: _Event, own: dict | None, kinds: set[str], limits: Inp
     else:
         return None  # a change of an existing account's fields: merged with its stored row
     links = _plain_links(event, kinds, limits, bounds)
-    return None if links is None else _Checked(links, status)
+    if links is None or not _plain_transactions(event, stored, limits, bounds):
+        return None
+    return _Checked(links, status)
 
 
 @dataclass
@@ -346,7 +383,7 @@ class Checker:
                     f"transactions[{i}]: neither account_id nor counterparty is the event's account {aid!r}",
                     account_id=aid,
                 )
-        fast = None if self.strict or full else _plainly_valid(event, own, self.kinds, self.config.limits)
+        fast = None if self.strict or full else _plainly_valid(event, own, stored, self.kinds, self.config.limits)
         if fast is not None:
             return fast
         records = {}

@@ -97,7 +97,10 @@ def check(obj, event_json, apply, policy_file, fmt):
     from fraudgraph.decisions.policy import Policy, load_policy
 
     policy = load_policy(policy_file) if policy_file else Policy.default()
-    checker = Checker(obj.workspace(), policy=policy, config=obj.config())
+    ws = obj.workspace()
+    if ws.sweeps().empty:
+        click.echo("Warning: no sweep yet: answers know no rings, scores or hubs (run: fraudgraph sweep)", err=True)
+    checker = Checker(ws, policy=policy, config=obj.config())
     if event_json is not None:
         _echo_answer(checker.check(event_json, apply=apply), fmt)
         return
