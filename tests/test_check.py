@@ -278,6 +278,21 @@ def test_apply_records_the_account_its_links_and_the_decision_with_an_audit_entr
         assert len(ws.links(["NEW-1"])) == 2
 
 
+def test_apply_of_an_unrelated_new_account_records_it_and_the_check(db_copy):
+    event = {"account": NEW, "links": [{"kind": "device", "value": "dev-never-seen-4711"}]}
+    with SqliteWorkspace(db_copy) as ws:
+        assert check(ws, event, apply=True)["action"] == "none"
+        assert ws.links(["NEW-1"])["value"].tolist() == ["dev-never-seen-4711"]
+        assert ws.account_state(["NEW-1"]).empty
+        (audit,) = ws.audit("NEW-1").to_dict("records")
+    assert (audit["event"], audit["new_action"], audit["previous_limit"], audit["new_limit"]) == (
+        "check",
+        "none",
+        None,
+        2000.0,
+    )
+
+
 def test_apply_to_an_existing_account_changes_only_the_fields_given(db_copy):
     account_id, created = _rows(
         db_copy, "SELECT account_id, created_at FROM accounts WHERE status = 'active' ORDER BY account_id LIMIT 1"

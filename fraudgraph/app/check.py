@@ -627,8 +627,9 @@ class Checker:
             state, audit = changes.state.assign(sweep_id=None), changes.audit.assign(sweep_id=None)
         if audit.empty:
             row = current if len(current) else account
-            old_limit = current["credit_limit"].iloc[0] if len(current) else before["credit_limit"].iloc[0]
-            new_limit = current["credit_limit"].iloc[0] if len(current) else account["credit_limit"].iloc[0]
+            limits = current if len(current) else account
+            new_limit = limits["credit_limit"].iloc[0]
+            old_limit = new_limit if len(current) else (before["credit_limit"].iloc[0] if len(before) else None)
             status = row["status"].iloc[0]
             audit = pd.DataFrame(
                 [
@@ -641,7 +642,7 @@ class Checker:
                         "new_action": previous,
                         "previous_status": status,
                         "new_status": status,
-                        "previous_limit": None if len(before) == 0 else old_limit,
+                        "previous_limit": old_limit,
                         "new_limit": new_limit,
                         "score": answer["score"],
                         "reasons": json.dumps(answer["reasons"], ensure_ascii=False),
