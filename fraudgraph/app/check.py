@@ -318,7 +318,8 @@ class Checker:
 
     # -- one event -----------------------------------------------------------------------------
     def check(self, event: str | bytes | dict[str, Any], *, apply: bool = False) -> dict[str, Any]:
-        """The answer to one event (see ``answer``); raises ``EventError`` for a bad event."""
+        """The answer to one event (its keys: see the module function ``check``); raises
+        ``EventError`` for a bad event, naming the field."""
         started = time.perf_counter()
         parsed = parse_event(event)
         counterparties = self._counterparties(parsed)
