@@ -200,6 +200,7 @@ _SCHEMA: dict[str, Any] = {
         "weak_only_cap": _one_of(*ACTIONS),
         "strong_codes": _text_list,
     },
+    "realtime": {"strong_tie_cap": _one_of(*ACTIONS)},
     "confirmed_fraud": {"action": _one_of(*ACTIONS)},
     "reviews": {"dismissed_action": _one_of("none", "monitor")},
     "restrict": {

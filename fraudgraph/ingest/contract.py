@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +53,7 @@ from fraudgraph.model.frames import (
 )
 from fraudgraph.model.limits import ID_CONTROL, VALUE_CONTROL, InputLimits
 
-__all__ = ["Dataset", "read_dataset", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
+__all__ = ["Dataset", "read_dataset", "validate_records", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
 #: Columns of each table in the contract, and which of them must be present.
 TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -209,23 +209,73 @@ def read_dataset(
         if table is not None:
             _check_columns(table, log, warnings)
 
+    dataset = _validated(tables, kinds, limits or InputLimits(), as_of, log, warnings, say)
+    say(
+        f"read {len(dataset.accounts):,} accounts, {len(dataset.links):,} links, {len(dataset.transactions):,} transactions"
+    )
+    dataset.files = files
+    return dataset
+
+
+def validate_records(
+    records: Mapping[str, pd.DataFrame],
+    *,
+    known_accounts: Iterable[str] = (),
+    extra_kinds: Mapping[str, float] | None = None,
+    limits: InputLimits | None = None,
+    as_of: object = None,
+) -> Dataset:
+    """Validate tables given in memory (one ``fraudgraph check`` event) by ``read_dataset``'s rules.
+
+    ``records`` maps "accounts", "links" and optionally "transactions" to frames of text values,
+    as a CSV file reads (empty text for a missing value). A problem's ``file`` is the table's
+    name and its ``line`` the row's position (0-based). ``known_accounts`` are stored accounts
+    that links and transactions may name besides the ones given.
+    """
+    log = _ProblemLog()
+    warnings: list[str] = []
+    tables: dict[str, _Table | None] = {}
+    for name, frame in records.items():
+        table = _Table(name, name, frame.reset_index(drop=True), is_parquet=False, lines=np.arange(len(frame)))
+        _check_columns(table, log, warnings)
+        tables[name] = table
+    log.raise_if_any(list(records))
+    kinds = tuple(IDENTIFIER_KINDS) + tuple(k for k in (extra_kinds or {}) if k not in IDENTIFIER_KINDS)
+    return _validated(tables, kinds, limits or InputLimits(), as_of, log, warnings, None, known=known_accounts)
+
+
+def _validated(
+    tables: dict[str, _Table | None],
+    kinds: tuple[str, ...],
+    limits: InputLimits,
+    as_of: object,
+    log: _ProblemLog,
+    warnings: list[str],
+    progress: Callable[[str], None] | None,
+    known: Iterable[str] = (),
+) -> Dataset:
+    """The read tables validated, limits checked and links normalized; raises every problem at once."""
+    say = progress or (lambda message: None)
     say("validating accounts")
-    accounts, account_ids = _validate_accounts(tables["accounts"], log)
+    accounts, account_ids = _validate_accounts(tables.get("accounts"), log)
+    known = list(known)
+    if known:
+        stored = pd.Series(known, dtype="str")
+        account_ids = stored if account_ids is None else pd.concat([account_ids, stored], ignore_index=True)
     say("validating links")
-    links_state = _validate_links(tables["links"], account_ids, kinds, log, warnings)
+    links_state = _validate_links(tables.get("links"), account_ids, kinds, log, warnings)
     transactions = _empty_transactions()
     txn_table = tables.get("transactions")
     if txn_table is not None:
         say("validating transactions")
         transactions = _validate_transactions(txn_table, account_ids, log)
     say("checking limits")
-    _check_limits(tables, accounts, links_state, transactions, limits or InputLimits(), as_of, log)
+    _check_limits(tables, accounts, links_state, transactions, limits, as_of, log)
     log.raise_if_any([t.label for t in tables.values() if t is not None])
 
     say(f"normalizing {len(links_state['frame']):,} identifier observations")
-    links = _finish_links(tables["links"], links_state, warnings)
-    say(f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions")
-    return Dataset(accounts=accounts, links=links, transactions=transactions, warnings=warnings, files=files)
+    links = _finish_links(tables.get("links"), links_state, warnings)
+    return Dataset(accounts=accounts, links=links, transactions=transactions, warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -418,13 +418,21 @@ def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.nda
         seen[row_values] = True
         kind_values = np.flatnonzero(seen)  # the distinct values this kind uses
         work.append((kind, rows, row_values, kind_values))
-    # pyarrow kernels release the GIL: normalize two kinds at a time on a 2-core machine.
-    with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
-        results = pool.map(lambda w: _keys_of_kind(w[0], values.take(pa.array(w[3]))), work)
-        slot = np.zeros(len(values), dtype=np.int64)  # value code -> position among its kind's values
-        for (_kind, rows, row_values, kind_values), kind_keys in zip(work, results):
-            slot[kind_values] = np.arange(len(kind_values))
-            keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
+
+    def keys_of(w: tuple) -> pa.Array:
+        return _keys_of_kind(w[0], values.take(pa.array(w[3])))
+
+    # pyarrow kernels release the GIL: normalize two kinds at a time on a 2-core machine (not for
+    # a handful of values, e.g. one check event, where starting threads costs more than it saves).
+    if len(value_codes) < 10_000:
+        results = list(map(keys_of, work))
+    else:
+        with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
+            results = list(pool.map(keys_of, work))
+    slot = np.zeros(len(values), dtype=np.int64)  # value code -> position among its kind's values
+    for (_kind, rows, row_values, kind_values), kind_keys in zip(work, results):
+        slot[kind_values] = np.arange(len(kind_values))
+        keys[rows] = kind_keys.to_numpy(zero_copy_only=False)[slot[row_values]]
     return keys
 
 

@@ -353,3 +353,34 @@ class Workspace(abc.ABC):
     def account_view(self, account_ids: list[str]) -> pd.DataFrame:
         """These accounts with score, ring_id and effective action/status (built on public reads)."""
         return search.account_view(self, account_ids)
+
+    # -- real-time check -------------------------------------------------------------------
+    @abc.abstractmethod
+    def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
+        """What the identifier index and the last sweep say about one event, read through indexes.
+
+        ``pairs``: the event's identifiers as (kind, canonical key). ``account_ids``: accounts asked
+        for by id (the event's own account, the accounts it pays or is paid by). Accounts using
+        an identifier the last sweep recorded as a hub, or one shared by more than ``limit``
+        accounts, are not listed (the identifier's count says how many there are). The work is
+        proportional to the event, never to the workspace.
+        """
+
+
+@dataclass
+class CheckLookup:
+    """The answer of ``Workspace.check_lookup``: plain rows, no frames (it runs once per event).
+
+    identifiers: one per pair that some account uses or the last sweep recorded as a hub: kind,
+        key, n_accounts (accounts using it now; the sweep's count for a recorded hub), hub_reason
+        (why the sweep made it a hub; None for an ordinary identifier).
+    accounts: account_id, kind, key (None for an account asked for by id), ring_id, score, action
+        and status in force (an applied state wins over the sweep's decision), trigger.
+    rings: one per ring of a listed account: ring_id, size, score, codes (the ring's reason codes),
+        action (the most severe fraud action its members hold now: a credit trigger such as
+        overdue does not make a ring suspended).
+    """
+
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    rings: list[dict[str, Any]] = field(default_factory=list)

@@ -38,6 +38,7 @@ import pandas as pd
 from fraudgraph.errors import NotFoundError, WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
+    ACTIONS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
@@ -50,6 +51,7 @@ from fraudgraph.workspace.base import (
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
+    CheckLookup,
     LoadSummary,
     Progress,
     SweepRecord,
@@ -920,6 +922,47 @@ class Neo4jWorkspace(Workspace):
         df["first_ts"] = _datetimes(df["first_ts"]).to_numpy()
         df["last_ts"] = _datetimes(df["last_ts"]).to_numpy()
         return df
+
+    # -- real-time check -------------------------------------------------------------------
+    def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
+        # Four indexed reads (hubs, identifier counts, accounts, rings), each one statement.
+        out = CheckLookup()
+        wanted = [{"kind": k, "key": v} for k, v in dict.fromkeys(pairs)]
+        hubs = {(r["kind"], r["key"]): r for r in self.run_query("read/check_hubs", pairs=wanted)} if wanted else {}
+        rest = [p for p in wanted if (p["kind"], p["key"]) not in hubs]
+        counts = self.run_query("read/identifier_counts", pairs=rest) if rest else []
+        for p in wanted:
+            hub = hubs.get((p["kind"], p["key"]))
+            if hub is not None:
+                out.identifiers.append({**p, "n_accounts": int(hub["n_accounts"]), "hub_reason": hub["reason"]})
+        few = []
+        for r in counts:
+            out.identifiers.append(
+                {"kind": r["kind"], "key": r["key"], "n_accounts": int(r["n_accounts"]), "hub_reason": None}
+            )
+            if int(r["n_accounts"]) <= limit:
+                few.append({"kind": r["kind"], "key": r["key"]})
+        rows = self.run_query("read/check_sharing", pairs=few) if few else []
+        ids = list(dict.fromkeys(account_ids))
+        rows += self.run_query("read/check_accounts", account_ids=ids) if ids else []
+        out.accounts = [{**r, "score": 0.0 if r["score"] is None else float(r["score"])} for r in rows]
+        ring_ids = list(dict.fromkeys(a["ring_id"] for a in out.accounts if a["ring_id"] is not None))
+        for r in self.run_query("read/check_rings", ring_ids=ring_ids) if ring_ids else []:
+            ranks = [
+                ACTIONS.index(action) if action in ACTIONS else 0
+                for action, trigger in zip(r["actions"], r["triggers"])
+                if trigger not in ("overdue", "utilization")
+            ]
+            out.rings.append(
+                {
+                    "ring_id": r["ring_id"],
+                    "size": int(r["size"]),
+                    "score": float(r["score"]),
+                    "codes": [x.get("code") for x in (_from_json(r["reasons"]) or []) if isinstance(x, dict)],
+                    "action": ACTIONS[max(ranks, default=0)],
+                }
+            )
+        return out
 
 
 def connect(

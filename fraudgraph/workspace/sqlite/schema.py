@@ -3,6 +3,8 @@ upsert statements a load runs."""
 
 from __future__ import annotations
 
+from fraudgraph.model.frames import ACTIONS
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -141,3 +143,37 @@ def upsert_sql(table: str, key: str, columns: list[str]) -> str:
         f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
         f"WHERE {' OR '.join(f'{table}.{c} IS NOT excluded.{c}' for c in rest)}"
     )
+
+
+# The real-time check's point queries (Workspace.check_lookup), each through an index: hubs by
+# (kind, key), links by (kind, key), and the result and state tables by account_id or ring_id.
+# The action and status in force: an applied state row wins over the sweep's decision.
+_SEVERITY = "CASE coalesce(st.action, d.action, 'none') " + " ".join(
+    f"WHEN '{action}' THEN {rank}" for rank, action in enumerate(ACTIONS)
+)
+_ACCOUNT_VIEW = """SELECT a.account_id, s.ring_id, s.score, coalesce(st.action, d.action, 'none'),
+       coalesce(st.status, a.status), coalesce(st.trigger, d.trigger, 'none')
+FROM {source}
+LEFT JOIN account_scores s ON s.account_id = a.account_id
+LEFT JOIN decisions d ON d.account_id = a.account_id
+LEFT JOIN account_state st ON st.account_id = a.account_id"""
+CHECK_HUB = "SELECT n_accounts, reason FROM hubs WHERE kind = ? AND key = ? LIMIT 1"
+CHECK_COUNT = "SELECT count(*) FROM (SELECT DISTINCT account_id FROM links WHERE kind = ? AND key = ? LIMIT ?)"
+CHECK_COUNT_ALL = "SELECT count(DISTINCT account_id) FROM links WHERE kind = ? AND key = ?"
+CHECK_SHARING = (
+    _ACCOUNT_VIEW.format(
+        source="(SELECT DISTINCT account_id FROM links WHERE kind = ? AND key = ?) l "
+        "JOIN accounts a ON a.account_id = l.account_id"
+    )
+    + " ORDER BY a.account_id"
+)
+CHECK_ACCOUNT = _ACCOUNT_VIEW.format(source="accounts a") + " WHERE a.account_id = ?"
+# A ring's action: the most severe one its members hold for fraud (not for a credit trigger).
+CHECK_RING = f"""SELECT r.ring_id, r.size, r.score,
+       (SELECT json_group_array(json_extract(j.value, '$.code')) FROM json_each(r.reasons) j),
+       (SELECT max({_SEVERITY} ELSE 0 END) FROM ring_members m
+          LEFT JOIN decisions d ON d.account_id = m.account_id
+          LEFT JOIN account_state st ON st.account_id = m.account_id
+        WHERE m.ring_id = r.ring_id
+          AND coalesce(st.trigger, d.trigger, 'none') NOT IN ('overdue', 'utilization'))
+FROM rings r WHERE r.ring_id = ?"""

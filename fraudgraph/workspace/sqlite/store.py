@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from fraudgraph.errors import WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
+    ACTIONS,
     LINK_COLUMNS,
     TRANSACTION_COLUMNS,
 )
@@ -36,6 +37,7 @@ from fraudgraph.workspace.base import (
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
+    CheckLookup,
     LoadSummary,
     Progress,
     SweepRecord,
@@ -47,11 +49,30 @@ from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite.lock import file_lock
-from fraudgraph.workspace.sqlite.schema import LINK_UPSERT, SCHEMA, SCHEMA_VERSION, SECONDARY_INDEXES, upsert_sql
+from fraudgraph.workspace.sqlite.schema import (
+    CHECK_ACCOUNT,
+    CHECK_COUNT,
+    CHECK_COUNT_ALL,
+    CHECK_HUB,
+    CHECK_RING,
+    CHECK_SHARING,
+    LINK_UPSERT,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SECONDARY_INDEXES,
+    upsert_sql,
+)
 
 _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
+_SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions": ["txn_id"]}
+# Snapshot parts from this number on hold small loads' rows, merged over the others when read;
+# a load of at most _SMALL_LOAD rows adds one, until the deltas hold _MAX_DELTA_ROWS rows and a
+# load rewrites the snapshot whole (folding them in).
+_DELTA_PART = 1_000_000
+_SMALL_LOAD = 1_000
+_MAX_DELTA_ROWS = 50_000
 
 
 def _load_plans(
@@ -159,6 +180,9 @@ class SqliteWorkspace(Workspace):
         else:
             self._db.execute("COMMIT")
 
+    def _is_empty(self, table: str) -> bool:
+        return self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+
     def _count(self, table: str) -> int:
         return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
@@ -180,12 +204,15 @@ class SqliteWorkspace(Workspace):
         with self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
-            deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._count(table) == 0]
+            deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._is_empty(table)]
             for name, _ in deferred:
                 self._db.execute(f"DROP INDEX IF EXISTS {name}")
             # One plan decides what is new and what changed (model.merge, as on Neo4j), against the
             # columnar snapshot; only those rows are written, and the counts are the plan's.
-            old = {name: self._read_snapshot(name) for name in ("accounts", "links", "transactions")}
+            # A small load (one `check --apply` event) reads only the stored rows it touches, by
+            # key, and adds its rows to the snapshot as a delta part: its work follows its size.
+            small = self._small_load(len(acc) + len(links) + len(txns))
+            old = self._stored_rows(acc, links, txns) if small else {n: self._read_snapshot(n) for n in _SNAPSHOT_KEYS}
             plans = _load_plans(acc, links, txns, old)
             summary.accounts_new, summary.accounts_updated = plans["accounts"].counts
             self._upsert_accounts(acc[plans["accounts"].is_new | plans["accounts"].changed])
@@ -204,7 +231,7 @@ class SqliteWorkspace(Workspace):
                 self._db.execute(sql)
             if not summary.unchanged:
                 say("updating the columnar snapshot")
-                self._refresh_snapshots(acc, plans["links"], txns, old)
+                (self._add_snapshot_deltas if small else self._refresh_snapshots)(acc, plans["links"], txns, old)
             summary.seconds = round(time.perf_counter() - t0, 3)
             self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
@@ -254,11 +281,61 @@ class SqliteWorkspace(Workspace):
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str) -> pd.DataFrame | None:
-        parts = self._db.execute("SELECT data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
+        parts = self._db.execute("SELECT part, data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
         if not parts:
             return None
-        tables = [pq.read_table(pa.BufferReader(p[0])) for p in parts]
-        return pa.concat_tables(tables).to_pandas()
+        whole = [pq.read_table(pa.BufferReader(data)) for part, data in parts if part < _DELTA_PART]
+        df = pa.concat_tables(whole).to_pandas()
+        deltas = [pq.read_table(pa.BufferReader(data)).to_pandas() for part, data in parts if part >= _DELTA_PART]
+        if deltas:  # small loads' rows, oldest first: merged over the rest as their load merged them
+            key = _SNAPSHOT_KEYS[name]
+            new = pd.concat(deltas, ignore_index=True).drop_duplicates(key, keep="last")
+            df = _merged_snapshot(new[list(df.columns)], df, key).reset_index(drop=True)
+        return df
+
+    def _small_load(self, rows: int) -> bool:
+        """Whether a load of ``rows`` rows updates the snapshot by a delta part: a snapshot exists,
+        the load is small, and the deltas so far stay small (else it is rewritten whole)."""
+        if rows > _SMALL_LOAD:
+            return False
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'snapshot_delta_rows'").fetchone()
+        has_snapshot = self._db.execute("SELECT 1 FROM snapshots WHERE name = 'links' LIMIT 1").fetchone()
+        return has_snapshot is not None and int(row[0] if row else 0) + rows <= _MAX_DELTA_ROWS
+
+    def _stored_rows(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """The stored rows with the keys of a small load, as the snapshot holds them (the source's
+        label, not an analyst's)."""
+        ids = sorted(set(acc["account_id"]) | set(links["account_id"]))
+        accounts = self._with_ids(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts", "account_id", ids, "")
+        accounts = accounts if len(accounts) else pd.DataFrame(columns=ACCOUNT_COLUMNS)
+        accounts["created_at"] = _from_ns(accounts["created_at"].tolist())
+        base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
+        stored_txns = self._with_ids(base, "txn_id", sorted(txns["txn_id"]), "")
+        stored_txns = stored_txns if len(stored_txns) else pd.DataFrame(columns=TRANSACTION_COLUMNS)
+        stored_txns["amount"] = stored_txns["amount"].astype("float64")
+        stored_txns["timestamp"] = _from_ns(stored_txns["timestamp"].tolist())
+        return {"accounts": _account_frame(accounts), "links": self.links(ids), "transactions": stored_txns}
+
+    def _add_snapshot_deltas(self, acc: pd.DataFrame, link_plan: LinkMerge, txns: pd.DataFrame, old) -> None:
+        """A small load's rows (merged by its plan) as one more part of each snapshot."""
+        rows = 0
+        for name, df in (
+            ("accounts", acc[ACCOUNT_COLUMNS]),
+            ("links", link_plan.rows[LINK_COLUMNS]),
+            ("transactions", txns[TRANSACTION_COLUMNS]),
+        ):
+            if not len(df):
+                continue
+            last = self._db.execute("SELECT max(part) FROM snapshots WHERE name = ?", (name,)).fetchone()[0]
+            sink = pa.BufferOutputStream()
+            pq.write_table(pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False), sink)
+            part = max(_DELTA_PART, (last or 0) + 1)
+            self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, part, sink.getvalue().to_pybytes()))
+            rows += len(df)
+        self._db.execute(
+            "INSERT INTO meta VALUES ('snapshot_delta_rows', ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
+            (str(rows),),
+        )
 
     def _write_snapshot(self, name: str, df: pd.DataFrame) -> None:
         self._db.execute("DELETE FROM snapshots WHERE name = ?", (name,))
@@ -277,6 +354,7 @@ class SqliteWorkspace(Workspace):
         The frames arrive sorted by key and unique (the contract merges repeated observations);
         a first load writes them as they are, later loads merge with the previous snapshot.
         """
+        self._db.execute("DELETE FROM meta WHERE key = 'snapshot_delta_rows'")  # parts rewritten whole
         self._write_snapshot("accounts", _merged_snapshot(acc[ACCOUNT_COLUMNS], old["accounts"], ["account_id"]))
         self._write_snapshot("links", _merged_snapshot(link_plan.rows[LINK_COLUMNS], old["links"], LINK_KEY))
         self._write_snapshot(
@@ -603,6 +681,45 @@ class SqliteWorkspace(Workspace):
         df["last_ts"] = _from_ns(df["last_ts"].tolist())
         return df[cols]
 
+    # -- real-time check -------------------------------------------------------------------
+    def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
+        # A handful of indexed point queries, compiled once per connection (sqlite3 caches
+        # statements by text), in one read transaction so a sweep committing meanwhile is seen
+        # whole or not at all.
+        out = CheckLookup()
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for kind, key in dict.fromkeys(pairs):
+                hub = db.execute(CHECK_HUB, (kind, key)).fetchone()
+                if hub is not None:
+                    out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(hub[0]), "hub_reason": hub[1]})
+                    continue
+                n = db.execute(CHECK_COUNT, (kind, key, limit + 1)).fetchone()[0]
+                if n > limit:
+                    n = db.execute(CHECK_COUNT_ALL, (kind, key)).fetchone()[0]
+                if n:
+                    out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(n), "hub_reason": None})
+                if 0 < n <= limit:
+                    out.accounts += [_check_account(r, kind, key) for r in db.execute(CHECK_SHARING, (kind, key))]
+            for account_id in dict.fromkeys(account_ids):
+                out.accounts += [_check_account(r, None, None) for r in db.execute(CHECK_ACCOUNT, (account_id,))]
+            for ring_id in dict.fromkeys(a["ring_id"] for a in out.accounts if a["ring_id"] is not None):
+                row = db.execute(CHECK_RING, (ring_id,)).fetchone()
+                if row is not None:
+                    out.rings.append(
+                        {
+                            "ring_id": row[0],
+                            "size": int(row[1]),
+                            "score": float(row[2]),
+                            "codes": [c for c in json.loads(row[3] or "[]") if c],
+                            "action": ACTIONS[int(row[4] or 0)],
+                        }
+                    )
+        finally:
+            db.execute("COMMIT")
+        return out
+
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     """A column as plain Python values for sqlite3, vectorized where the dtype allows."""
@@ -627,3 +744,17 @@ def _account_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["overdue_days"] = df["overdue_days"].fillna(0).astype("int64")
     df["label"] = df["label"].astype(object).where(df["label"].notna() & (df["label"] != ""), None)
     return df[ACCOUNT_COLUMNS].reset_index(drop=True)
+
+
+def _check_account(row: tuple, kind: str | None, key: str | None) -> dict[str, Any]:
+    account_id, ring_id, score, action, status, trigger = row
+    return {
+        "account_id": account_id,
+        "kind": kind,
+        "key": key,
+        "ring_id": ring_id,
+        "score": 0.0 if score is None else float(score),
+        "action": action,
+        "status": status,
+        "trigger": trigger,
+    }
