@@ -394,6 +394,22 @@ def test_ring_with_confirmed_fraud_suspends_strongly_tied_members_and_caps_weak_
     assert "WEAK_LINKS_ONLY" in codes(d.loc["weak", "reasons"])
 
 
+def test_a_ring_mates_conviction_leaves_members_the_detector_does_not_flag_at_their_own_tier():
+    """Only members whose own score reaches the floor (review by default) take the ring's
+    confirmed-fraud action; a neighbour scored at monitor stays at monitor. With the floor at
+    monitor it is reviewed, and with "none" every member takes the action, as before."""
+    rings = [{"ring_id": "R-1", "size": 4, "score": 0.8, "reasons": [{"code": "KNOWN_FRAUD_IN_RING", "text": "t"}]}]
+    specs = ring_specs()
+    specs[0]["score"] = 0.35  # m1: tied by one device, scored at monitor
+    d = decide(specs, rings)
+    assert (d.loc["m1", "action"], d.loc["m2", "action"]) == ("monitor", "suspend")
+    assert "RING_CONFIRMED_FRAUD" not in codes(d.loc["m1", "reasons"])
+    at_monitor = Policy.from_text('[rings]\nconfirmed_fraud_member_floor = "monitor"\n')
+    assert decide(specs, rings, at_monitor).loc["m1", "action"] == "review"
+    everyone = Policy.from_text('[rings]\nconfirmed_fraud_member_floor = "none"\n')
+    assert decide(specs, rings, everyone).loc["m1", "action"] == "suspend"
+
+
 def test_member_labelled_fraud_marks_the_ring_as_confirmed():
     specs = ring_specs()
     specs[0]["label"] = "fraud"
