@@ -77,6 +77,19 @@ def test_identifier_over_the_cap_is_a_hub_that_never_links():
     assert weight_of(graph, "ip", "10.0.0.1") == 0
 
 
+def test_a_place_crowded_by_strangers_is_a_hub_sooner_than_a_card():
+    """Thirty accounts on one parcel-locker address or one café Wi-Fi are a place, not a ring;
+    thirty accounts behind one card are evidence and keep linking."""
+    rows = [(f"a{i}", "address", "locker 7", "locker 7") for i in range(30)]
+    rows += [(f"a{i}", "ip", "10.0.0.1", "10.0.0.1") for i in range(30)]
+    rows += [(f"a{i + 30}", "card", "4111", "4111") for i in range(30)]
+    graph = build_identity_graph(*make_frames(rows, 60), DetectionConfig())
+    assert sorted(graph.hubs["kind"]) == ["address", "ip"]
+    assert "place or network" in graph.hubs["reason"].iloc[0]
+    assert weight_of(graph, "card", "4111") > 0
+    assert build_identity_graph(*make_frames(rows, 60), DetectionConfig(place_hub_cap=40)).hubs.empty
+
+
 def test_anomalously_crowded_identifier_of_its_kind_is_a_hub_below_the_cap():
     rows = []
     for pair in range(30):  # thirty ordinary shared devices, two accounts each

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 # re-exported here for the stages that read them.
 from fraudgraph.model.config import (
     DEFAULT_KIND_WEIGHTS as DEFAULT_KIND_WEIGHTS,
+    PLACE_KINDS as PLACE_KINDS,
     STRONG_KINDS as STRONG_KINDS,
     DetectionConfig as DetectionConfig,
 )
@@ -119,11 +120,13 @@ def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
     """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind."""
     n = identifiers["n_accounts"].to_numpy()
     reason = np.full(len(n), "", dtype=object)
-    over_cap = n > config.hub_cap
-    reason[over_cap] = f"shared by more than {config.hub_cap} accounts (hub cap)"
+    kinds = identifiers["kind"].to_numpy()
+    place = np.isin(kinds, list(PLACE_KINDS))
+    over_cap = n > np.where(place, min(config.place_hub_cap, config.hub_cap), config.hub_cap)
+    reason[over_cap & ~place] = f"shared by more than {config.hub_cap} accounts (hub cap)"
+    reason[over_cap & place] = f"a place or network shared by more than {config.place_hub_cap} accounts (hub cap)"
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
-    kinds = identifiers["kind"].to_numpy()
     for kind in pd.unique(kinds[shared]):
         in_kind = shared & (kinds == kind)
         values = log_n[in_kind]

@@ -41,6 +41,8 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "ip": 0.25,
 }
 STRONG_KINDS = frozenset({"device", "card", "bank_account", "national_id"})
+# Identifier kinds that name a place or a network many strangers may share (DetectionConfig.place_hub_cap).
+PLACE_KINDS = frozenset({"address", "ip"})
 
 
 @dataclass
@@ -50,6 +52,10 @@ class DetectionConfig:
     kind_weights: weight of one shared identifier per kind (before the rarity decay).
     extra_kinds: weights of additional identifier kinds declared by the workspace configuration.
     hub_cap: identifiers shared by more accounts than this never link (they are recorded as hubs).
+    place_hub_cap: the same for places and networks (``PLACE_KINDS``: addresses and IPs), where
+        strangers gather by design: a parcel locker, a café's Wi-Fi, a carrier's NAT. A crowd
+        there glues strangers together long before it reaches ``hub_cap``; a card or a device
+        behind that many accounts is evidence, not a place.
     hub_robust_z / hub_min_accounts: an identifier shared by at least ``hub_min_accounts`` accounts
         whose log-count is more than ``hub_robust_z`` robust standard deviations above the typical
         shared identifier of its kind is also a hub (a kiosk tablet, a carrier NAT address).
@@ -82,6 +88,7 @@ class DetectionConfig:
     kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     extra_kinds: dict[str, float] = field(default_factory=dict)
     hub_cap: int = 40
+    place_hub_cap: int = 25
     hub_robust_z: float = 5.0
     hub_min_accounts: int = 30
     rarity_scale: float = 2.0
