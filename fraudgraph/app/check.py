@@ -42,7 +42,7 @@ from fraudgraph.model.frames import (
     TRANSACTION_STATUSES,
 )
 from fraudgraph.model.limits import InputLimits
-from fraudgraph.model.masking import MASKED, Shower
+from fraudgraph.model.masking import MASKED, Shower, pseudonym, pseudonymize_links
 from fraudgraph.model.values import is_missing, utc_now
 from fraudgraph.workspace.base import AUDIT_COLUMNS, CheckLookup, Workspace
 
@@ -246,6 +246,18 @@ class _Checked:
         return cls(links, status, dataset)
 
 
+def _pseudonymized(checked: _Checked, secret: bytes) -> _Checked:
+    """The event's identifiers as a pseudonymized workspace stores them (keys and values alike)."""
+    links = [
+        (k, pseudonym(k, key, secret), pseudonym(k, key, secret)) if key is not None else (k, None, None)
+        for k, _, key in checked.links
+    ]
+    dataset = checked.dataset
+    if dataset is not None:
+        dataset.links = pseudonymize_links(dataset.links, secret)
+    return _Checked(links, checked.status, dataset)
+
+
 def _plain_transactions(event: _Event, stored: set[str], limits: InputLimits, bounds) -> bool:
     """Whether every transaction is plainly valid, its accounts the event's own or stored ones."""
     known = stored | {event.account_id}
@@ -304,6 +316,7 @@ class Checker:
     shower: Shower = MASKED
     actor: str = "check"
     strict: bool = False  # True: every event through validate_records (no plain-value fast path)
+    secret: bytes | None = None  # the pseudonym key of a pseudonymized workspace (app.privacy)
 
     def __post_init__(self) -> None:
         self.kinds = set(IDENTIFIER_KINDS) | set(self.config.extra_kinds)
@@ -326,6 +339,8 @@ class Checker:
         known = self.ws.check_lookup([], [parsed.account_id, *counterparties], limit=self.hub_cap)
         own = next((a for a in known.accounts if a["account_id"] == parsed.account_id), None)
         checked = self._validated(parsed, own, {a["account_id"] for a in known.accounts}, full=apply)
+        if self.secret is not None:
+            checked = _pseudonymized(checked, self.secret)
         pairs = [(k, v) for k, _, v in checked.links if v is not None and (k, v) not in self.exempt_identifiers]
         found = self.ws.check_lookup(list(dict.fromkeys(pairs)), [], limit=self.hub_cap)
         answer, event_action = self._decide(parsed, checked, own, known, found)

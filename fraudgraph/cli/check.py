@@ -100,7 +100,14 @@ def check(obj, event_json, apply, policy_file, fmt):
     ws = obj.workspace()
     if ws.sweeps().empty:
         click.echo("Warning: no sweep yet: answers know no rings, scores or hubs (run: fraudgraph sweep)", err=True)
-    checker = Checker(ws, policy=policy, config=obj.config())
+    from fraudgraph.app.privacy import check_secret
+    from fraudgraph.model.masking import MaskingError
+
+    try:
+        secret = check_secret(ws)
+    except MaskingError as e:
+        raise click.UsageError(str(e)) from None
+    checker = Checker(ws, policy=policy, config=obj.config(), secret=secret)
     if event_json is not None:
         _echo_answer(checker.check(event_json, apply=apply), fmt)
         return

@@ -76,9 +76,15 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     default=None,
     help="Write every problem of a rejected folder to this CSV (file, line, column, value, message).",
 )
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Store only keyed pseudonyms (HMAC-SHA-256, key in FRAUDGRAPH_PSEUDONYM_KEY) of identifiers, "
+    "never their values; every load into the workspace must use it, with the same key.",
+)
 @format_option
 @click.pass_obj
-def load(obj, data_dir, errors_file, fmt):
+def load(obj, data_dir, errors_file, pseudonymize, fmt):
     """Validate a data folder and load it into the workspace, atomically.
 
     Every bad row is reported (file:line, column, value, what was expected) and nothing is
@@ -89,6 +95,7 @@ def load(obj, data_dir, errors_file, fmt):
     Example:
       fraudgraph --db bank.db load ./extract-2026-11
       fraudgraph --db bank.db load ./extract-2026-11 --errors problems.csv
+      FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph --db private.db load ./extract --pseudonymize
     """
     from fraudgraph.ingest.contract import read_dataset
 
@@ -110,7 +117,15 @@ def load(obj, data_dir, errors_file, fmt):
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     dataset.config = config.remembered()  # later sweeps use it without --config
-    summary = obj.workspace(create=True).load(dataset, progress=say)
+    ws = obj.workspace(create=True)
+    from fraudgraph.app.privacy import prepare_load
+    from fraudgraph.model.masking import MaskingError
+
+    try:
+        prepare_load(ws, dataset, pseudonymize=pseudonymize)
+    except MaskingError as e:
+        raise click.UsageError(str(e)) from None
+    summary = ws.load(dataset, progress=say)
     data = {
         "source": str(data_dir),
         "accounts_new": summary.accounts_new,

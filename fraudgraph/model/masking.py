@@ -31,6 +31,7 @@ from fraudgraph.model.values import is_missing
 MODES = ("mask", "reveal", "pseudonymize")
 KEY_ENV = "FRAUDGRAPH_PSEUDONYM_KEY"
 HIDDEN = "•"
+NO_IDENTITY = "(no identity)"  # what a pseudonymized workspace stores for a value without a key
 
 _DIGIT = re.compile(r"\d")
 _IPV4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
@@ -314,3 +315,29 @@ class Shower:
 
 MASKED = Shower()
 REVEALED = Shower("reveal")
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """A short public fingerprint of a pseudonym key: a workspace records it, so a later load or
+    check under another key is refused instead of silently matching nothing."""
+    return hmac.new(secret, b"fraudgraph key fingerprint", hashlib.sha256).hexdigest()[:12]
+
+
+def pseudonymize_links(links: Any, secret: bytes) -> Any:
+    """``links`` (a frame with kind, value, key) with key and value both replaced by the keyed
+    pseudonym of the canonical key (``pseudonym``); rows with no key (values that carry no
+    identity) keep no value. Equal keys stay equal, so detection is unchanged; the raw spelling
+    is not kept. One HMAC per distinct (kind, key)."""
+    out = links.copy()
+    has_key = out["key"].notna().to_numpy()
+    pairs = list(zip(out["kind"].to_numpy()[has_key], out["key"].to_numpy()[has_key]))
+    memo: dict[tuple[Any, Any], str] = {}
+    shown = [memo.setdefault(p, pseudonym(p[0], p[1], secret)) for p in pairs]
+    key = out["key"].astype(object).to_numpy().copy()
+    key[has_key] = shown
+    out["key"] = key
+    value = out["value"].astype(object).to_numpy().copy()
+    value[has_key] = shown
+    value[~has_key] = NO_IDENTITY
+    out["value"] = value
+    return out

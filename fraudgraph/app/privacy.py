@@ -1,0 +1,73 @@
+"""Keyed pseudonymization at load (``load --pseudonymize``): the workspace stores only
+HMAC-SHA-256 pseudonyms of identifier keys, never a raw spelling or a canonical key.
+
+Detection works unchanged: equal keys give equal pseudonyms. What is lost: the raw spellings an
+investigator reads, finding an account by a phone number typed in, and exports that another team
+can join on real values. Whoever holds the key (``FRAUDGRAPH_PSEUDONYM_KEY``) can still check a new
+event against the workspace (``check`` pseudonymizes the event's keys the same way). The
+workspace records the key's fingerprint with each load, so a load or a check under another key,
+or a plain load into a pseudonymized workspace (and the reverse), is refused: they would match
+nothing and split every ring silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fraudgraph.errors import FraudGraphError
+from fraudgraph.ingest.contract import Dataset
+from fraudgraph.model.masking import key_fingerprint, pseudonym_key, pseudonymize_links
+from fraudgraph.workspace.base import Workspace
+
+MARK = "pseudonymized"
+
+
+def workspace_fingerprint(ws: Workspace) -> str | None:
+    """The pseudonym key fingerprint the workspace's data was loaded under, or None (plain data,
+    or nothing loaded yet)."""
+    last = ws.last_load()
+    config = (last or {}).get("config") or {}
+    return config.get(MARK) if isinstance(config, dict) else None
+
+
+def _has_data(ws: Workspace) -> bool:
+    return ws.last_load() is not None
+
+
+def prepare_load(ws: Workspace, dataset: Dataset, *, pseudonymize: bool, environ: dict[str, str] | None = None) -> None:
+    """Pseudonymize ``dataset``'s links in place when asked (and record the key's fingerprint);
+    refuse a load that would mix plain and pseudonymized data, or two keys."""
+    stored = workspace_fingerprint(ws)
+    if not pseudonymize:
+        if stored:
+            raise FraudGraphError(
+                "this workspace holds pseudonymized identifiers: load with --pseudonymize and the same key"
+            )
+        return
+    secret = pseudonym_key(environ)
+    mark = key_fingerprint(secret)
+    if stored is None and _has_data(ws):
+        raise FraudGraphError("this workspace already holds plain identifiers: --pseudonymize needs a new workspace")
+    if stored is not None and stored != mark:
+        raise FraudGraphError(
+            f"this workspace was pseudonymized under another key (fingerprint {stored}, this key {mark})"
+        )
+    dataset.links = pseudonymize_links(dataset.links, secret)
+    config: dict[str, Any] = dict(dataset.config or {})
+    config[MARK] = mark
+    dataset.config = config
+
+
+def check_secret(ws: Workspace, environ: dict[str, str] | None = None) -> bytes | None:
+    """The key ``check`` must pseudonymize events with (None for a plain workspace); refuses a
+    missing key or another key than the workspace's."""
+    stored = workspace_fingerprint(ws)
+    if stored is None:
+        return None
+    secret = pseudonym_key(environ)
+    if key_fingerprint(secret) != stored:
+        raise FraudGraphError(
+            f"this workspace was pseudonymized under another key (fingerprint {stored}): "
+            "set FRAUDGRAPH_PSEUDONYM_KEY to the key it was loaded with"
+        )
+    return secret

@@ -1,0 +1,103 @@
+"""load --pseudonymize: the workspace stores only keyed pseudonyms of identifiers, detection is
+unchanged, mixing keys or plain data is refused, and check still answers for whoever holds the key."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from fraudgraph.cli import cli
+
+KEY = {"FRAUDGRAPH_PSEUDONYM_KEY": "k" * 32}
+OTHER = {"FRAUDGRAPH_PSEUDONYM_KEY": "z" * 32}
+
+
+def run(*args, env=None, code=0):
+    r = CliRunner().invoke(cli, [str(a) for a in args], env=env or {})
+    assert r.exit_code == code, r.output + r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def two_workspaces(tmp_path_factory, world_dir):
+    base = tmp_path_factory.mktemp("pseudo")
+    plain, private = base / "plain" / "ws.db", base / "private" / "ws.db"
+    plain.parent.mkdir()
+    private.parent.mkdir()
+    run("--db", plain, "-q", "load", world_dir)
+    run("--db", private, "-q", "load", world_dir, "--pseudonymize", env=KEY)
+    for db in (plain, private):
+        run("--db", db, "-q", "sweep")
+    return plain, private
+
+
+def members(db) -> set[tuple[str, ...]]:
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT ring_id, account_id FROM ring_members").fetchall()
+    con.close()
+    rings: dict[str, list[str]] = {}
+    for ring_id, account in rows:
+        rings.setdefault(ring_id, []).append(account)
+    return {tuple(sorted(v)) for v in rings.values()}
+
+
+def test_the_workspace_holds_no_identifier_value_and_detection_is_unchanged(two_workspaces):
+    plain, private = two_workspaces
+    con = sqlite3.connect(plain)
+    rows = con.execute("SELECT value, key FROM links WHERE key IS NOT NULL")  # values with no key carry no identity
+    raw = {v for pair in rows for v in pair if v and len(v) >= 6}
+    con.close()
+    assert raw
+    stored = b"".join(p.read_bytes() for p in private.parent.rglob("*") if p.is_file())
+    leaked = [v for v in raw if v.encode() in stored]
+    assert not leaked, leaked[:3]
+    assert members(private) == members(plain)
+    scores = [
+        {
+            a["account_id"]: round(a["score"], 9)
+            for a in json.loads(run("--db", db, "decisions", "--all", "--format", "json").stdout)
+        }
+        for db in (plain, private)
+    ]
+    assert scores[0] == scores[1]
+
+
+def test_mixing_plain_and_pseudonymized_data_or_two_keys_is_refused(two_workspaces, world_dir):
+    plain, private = two_workspaces
+    for args, env, message in (
+        ((private, world_dir), KEY, "load with --pseudonymize"),
+        ((private, world_dir, "--pseudonymize"), OTHER, "another key"),
+        ((plain, world_dir, "--pseudonymize"), KEY, "plain identifiers"),
+    ):
+        db, folder, *flags = args
+        r = run("--db", db, "load", folder, *flags, env=env, code=1)
+        assert message in r.output + r.stderr
+    r = run("--db", private, "load", world_dir, "--pseudonymize", code=2)
+    assert "FRAUDGRAPH_PSEUDONYM_KEY" in r.output + r.stderr
+
+
+def test_check_answers_on_a_pseudonymized_workspace_for_whoever_holds_the_key(two_workspaces, world_dir):
+    plain, private = two_workspaces
+    con = sqlite3.connect(plain)
+    account, value = con.execute(
+        "SELECT l.account_id, l.value FROM links l JOIN decisions d ON d.account_id = l.account_id "
+        "WHERE l.kind = 'card' AND d.action = 'suspend' AND d.ring_id IS NOT NULL LIMIT 1"
+    ).fetchone()
+    con.close()
+    event = json.dumps(
+        {
+            "account": {"account_id": "NEW-1", "created_at": "2026-11-01T10:00:00", "credit_limit": 2000},
+            "links": [{"kind": "card", "value": value}],
+        }
+    )
+    answers = [
+        json.loads(run("--db", db, "check", "--event", event, "--format", "json", env=env).stdout)
+        for db, env in ((plain, None), (private, KEY))
+    ]
+    assert answers[0]["action"] == answers[1]["action"] != "none"
+    assert [r["ring_id"] for r in answers[0]["rings"]] == [r["ring_id"] for r in answers[1]["rings"]]
+    run("--db", private, "check", "--event", event, code=2)
+    run("--db", private, "check", "--event", event, env=OTHER, code=1)
