@@ -15,6 +15,9 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from fraudgraph.app.check import Checker
+from fraudgraph.decisions.policy import Policy
+from fraudgraph.model.config import WorkspaceConfig
 from fraudgraph.web import data
 from fraudgraph.workspace.base import Workspace
 
@@ -30,12 +33,23 @@ QUEUE_TTL_SECONDS = 60.0
 
 
 class Workbench:
-    """The open workspace, the thread that uses it, and the queue's snapshot."""
+    """The open workspace, the thread that uses it, the queue's snapshot and the real-time checker."""
 
-    def __init__(self, open_workspace: Callable[[], Workspace], *, hub_threshold: int, kinds: tuple[str, ...]):
+    def __init__(
+        self,
+        open_workspace: Callable[[], Workspace],
+        *,
+        hub_threshold: int,
+        kinds: tuple[str, ...],
+        policy: Policy | None = None,
+        config: WorkspaceConfig | None = None,
+    ):
         self.open_workspace = open_workspace
         self.hub_threshold = hub_threshold
         self.kinds = kinds
+        self.policy = policy or Policy.default()
+        self.config = config or WorkspaceConfig()
+        self.checker: Checker | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fraudgraph-workspace")
         self.ws: Workspace | None = None
         self.snapshot: data.QueueSnapshot | None = None
@@ -66,6 +80,17 @@ class Workbench:
         self.snapshot = self.snapshot.refreshed(ws, account_ids)
         if account_ids is None:
             self.snapshot_at = time.monotonic()
+
+    def check(self, ws: Workspace, event: dict[str, Any], *, apply: bool, actor: str) -> dict[str, Any]:
+        """``fraudgraph check`` for one event, through the app's one ``Checker`` (made on first use;
+        the workspace thread is the only one that uses it, so setting its actor per call is safe)."""
+        if self.checker is None:
+            self.checker = Checker(ws, policy=self.policy, config=self.config)
+        self.checker.actor = actor
+        try:
+            return self.checker.check(event, apply=apply)
+        finally:
+            self.checker.actor = "check"
 
     def close(self) -> None:
         def shut(_ws: Workspace) -> None:

@@ -125,7 +125,8 @@ def test_a_ring_action_reviews_every_member_after_a_preview(client, read_ws):
     members = sorted(m["account_id"] for m in answer["members"])
     preview = client.get(f"/api/rings/{ring_id}/preview", params={"action": "dismiss"}).json()
     assert sorted(a["account_id"] for a in preview["accounts"]) == members
-    assert all(a["new_status"] == "active" for a in preview["accounts"])
+    assert all(a["after"]["status"] == "active" for a in preview["accounts"])
+    assert preview["changed"] == sum(a["before"] != a["after"] for a in preview["accounts"]) > 0
 
     form = {"action": "dismiss", "note": "family sharing one device", "analyst": "carol", "expected": answer["token"]}
     done = client.post(f"/rings/{ring_id}/actions", data=form, follow_redirects=False)
