@@ -18,6 +18,7 @@ from starlette.requests import Request
 from fraudgraph.app.check import Checker
 from fraudgraph.decisions.policy import Policy
 from fraudgraph.model.config import WorkspaceConfig
+from fraudgraph.model.masking import MASKED
 from fraudgraph.web import data
 from fraudgraph.workspace.base import Workspace
 
@@ -112,21 +113,25 @@ def analyst_of(request: Request) -> str:
 
 
 def export_bytes(G: Any, fmt: str) -> bytes:
-    """One export of the subgraph ``G`` in ``fmt``, as the file ``outputs.export`` writes."""
+    """One export of the subgraph ``G`` in ``fmt``, as the file ``outputs.export`` writes, with its
+    identifiers masked (as the CLI's export without ``--reveal``)."""
     from fraudgraph.outputs.export import export_graph
+    from fraudgraph.outputs.shown import shown_graph
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"export.{fmt}"
-        export_graph(G, path, fmt)
+        export_graph(shown_graph(G, MASKED), path, fmt)
         return path.read_bytes()
 
 
 def report_bytes(ws: Workspace, ring_id: str, hub_threshold: int) -> bytes:
-    """The ring's case report (HTML, self-contained), as ``outputs.report`` writes it."""
+    """The ring's case report (HTML, self-contained), as ``outputs.report`` writes it, masked."""
     from fraudgraph.app.investigate import case_report_inputs
     from fraudgraph.outputs.report import write_report
+    from fraudgraph.outputs.shown import shown_report_inputs
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"case-{ring_id}.html"
-        write_report(path, **case_report_inputs(ws, ring_id, hub_threshold=hub_threshold))
+        inputs = case_report_inputs(ws, ring_id, hub_threshold=hub_threshold)
+        write_report(path, **shown_report_inputs(inputs, MASKED))
         return path.read_bytes()
