@@ -91,12 +91,12 @@ class Pages:
         self.env = env
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(
-            analyst=analyst_of(request),
-            request_path=request.url.path,
-            done=request.query_params.get("done"),
-            **context,
-        )
+        values = {
+            "analyst": analyst_of(request),
+            "request_path": request.url.path,
+            "done": request.query_params.get("done"),
+        }
+        html = self.env.get_template(name).render(**{**values, **context})
         return HTMLResponse(html, status_code=status)
 
     # -- reading -------------------------------------------------------------------------
@@ -280,7 +280,8 @@ class Pages:
 
     async def account_reveal(self, request: Request) -> Response:
         answer, actor = await self.account_revealed(request)
-        return remember(self.page(request, "account.html", a=answer, revealed=answer["revealed"]), actor)
+        page = self.page(request, "account.html", a=answer, revealed=answer["revealed"], analyst=actor)
+        return remember(page, actor)
 
     async def ring_reveal(self, request: Request) -> Response:
         answer, actor = await self.ring_revealed(request)
@@ -291,6 +292,7 @@ class Pages:
             g=graph.layout(answer),
             formats=list(EXPORT_FORMATS),
             revealed=answer["revealed"],
+            analyst=actor,
         )
         return remember(page, actor)
 
