@@ -364,7 +364,7 @@ def ring(ws: Workspace, ring_id: str, *, shower: Shower = MASKED) -> dict[str, A
         "members": member_rows,
         "shared": shared,
         "flows": records(flows, ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]),
-        "timeline": timeline(members, uses, shared)[:TIMELINE_ROWS],
+        "timeline": timeline(members, shared)[:TIMELINE_ROWS],
         "audit": audit_rows(audit),
         "token": page_token(account_tokens(ws, ids, audit)),
     }
@@ -377,7 +377,13 @@ def split_identifiers(
     many identifiers it uses alone (a count: what matters in a ring is what is shared)."""
     sharing = identifiers[identifiers["n_members"].astype(int) >= 2]
     users = uses.groupby(["kind", "key"])["account_id"].agg(sorted) if len(uses) else pd.Series(dtype=object)
-    firsts = uses.groupby(["kind", "key"])["first_seen"].min() if len(uses) else pd.Series(dtype=object)
+    # Who used each identifier first (the earliest first_seen; the smallest account id on a tie).
+    earliest = uses.dropna(subset=["first_seen"]).sort_values(["first_seen", "account_id"], kind="stable")
+    earliest = earliest.drop_duplicates(["kind", "key"])
+    firsts = {
+        (k, key): (t, a)
+        for k, key, t, a in earliest[["kind", "key", "first_seen", "account_id"]].itertuples(index=False, name=None)
+    }
     shared = []
     for r in sharing.to_dict("records"):
         pair = (r["kind"], r["key"])
@@ -389,7 +395,8 @@ def split_identifiers(
                 "n_members": int(r["n_members"]),
                 "n_accounts": int(r["n_accounts"]),
                 "members": list(users.get(pair, [])),
-                "first_seen": plain(firsts.get(pair)),
+                "first_seen": plain(firsts.get(pair, (None, None))[0]),
+                "first_seen_by": plain(firsts.get(pair, (None, None))[1]),
             }
         )
     shared_pairs = set(zip(sharing["kind"], sharing["key"]))
@@ -400,8 +407,9 @@ def split_identifiers(
     return shared, private
 
 
-def timeline(members: pd.DataFrame, uses: pd.DataFrame, shared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """When each member opened its account and each shared identifier first appeared, oldest first."""
+def timeline(members: pd.DataFrame, shared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """When each member opened its account and each shared identifier first appeared (and with
+    whom), oldest first."""
     events = [
         {"at": plain(pd.Timestamp(r["created_at"])), "what": "account opened", "account_id": r["account_id"]}
         for r in members.to_dict("records")
@@ -410,10 +418,8 @@ def timeline(members: pd.DataFrame, uses: pd.DataFrame, shared: list[dict[str, A
     for s in shared:
         if s["first_seen"] is None:
             continue
-        first = uses[(uses["kind"] == s["kind"]) & uses["account_id"].isin(s["members"])]
-        first = first[first["first_seen"] == pd.Timestamp(s["first_seen"])]
-        who = str(first["account_id"].min()) if len(first) else ""
-        events.append({"at": s["first_seen"], "what": f"{s['kind']} {s['shown'][0]} first seen", "account_id": who})
+        what = f"{s['kind']} {s['shown'][0]} first seen"
+        events.append({"at": s["first_seen"], "what": what, "account_id": str(s["first_seen_by"] or "")})
     return sorted(events, key=lambda e: (e["at"] or "", e["account_id"]))
 
 
