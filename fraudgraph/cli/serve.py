@@ -75,10 +75,9 @@ def serve(ctx, host, port, policy_file):
         ctx.exit(2)
     import uvicorn
 
+    from fraudgraph.decisions.policy import Policy, load_policy
     from fraudgraph.model.frames import IDENTIFIER_KINDS
     from fraudgraph.web.app import create_app
-
-    from fraudgraph.decisions.policy import Policy, load_policy
 
     obj = ctx.obj
     ws = obj.workspace()  # opens (or refuses) now, before the server starts
