@@ -2,10 +2,11 @@
 through ``act`` (and its ``preview``), which call the public functions of ``app.analyst``.
 
 Optimistic check: each page carries ``data.page_token`` of the accounts it shows (built from
-``analyst.state_token``); an action posted with a token that no longer matches (another analyst,
-or a sweep, changed one of the accounts since) is refused with ``ConflictError`` naming who
-changed what, and nothing is written. The analyst functions get the tokens as ``expected`` too,
-so a change made elsewhere between the check and the write (the command line) is refused as well.
+``analyst.state_token`` over their audit, reveals aside); an action posted with a token that no
+longer matches (another analyst, or a sweep, changed one of the accounts since) is refused with
+``ConflictError`` naming who changed what, and nothing is written. The analyst functions get the
+accounts' tokens as ``expected`` too, so a change made elsewhere between the check and the write
+(the command line) is refused as well.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from fraudgraph.app import analyst
 from fraudgraph.decisions.policy import Policy
 from fraudgraph.errors import FraudGraphError
-from fraudgraph.web.data import account_tokens, page_token, plain
+from fraudgraph.web.data import NO_CHANGE_EVENTS, account_tokens, page_token, plain
 from fraudgraph.workspace.base import Workspace
 
 ACTIONS = {
@@ -45,8 +46,9 @@ def check_action(action: str) -> str:
 
 
 def latest_change(ws: Workspace, account_ids: list[str]) -> dict[str, Any] | None:
-    """The newest audit entry of these accounts (who changed what, when), or None."""
+    """The newest audit entry of these accounts that changed something (who, what, when), or None."""
     audit = ws.audit_of(account_ids)
+    audit = audit[~audit["event"].isin(NO_CHANGE_EVENTS)] if len(audit) else audit
     if audit.empty:
         return None
     newest = audit.iloc[-1]
@@ -67,14 +69,14 @@ def conflict(ws: Workspace, account_ids: list[str]) -> ConflictError:
 
 
 def check_unchanged(ws: Workspace, account_ids: list[str], expected: str | None) -> dict[str, str]:
-    """Each account's state token now; ``ConflictError`` when they are not what the page showing
-    ``expected`` saw."""
+    """``ConflictError`` when the accounts changed since the page showing ``expected``; else each
+    account's ``analyst.state_token`` now, for the analyst functions' own check."""
     if not expected:
         raise ConflictError("this form carries no page state; reload the page and try again", setting="expected")
-    tokens = account_tokens(ws, account_ids)
-    if page_token(tokens) != expected:
+    audit = ws.audit_of(account_ids)
+    if page_token(account_tokens(ws, account_ids, audit)) != expected:
         raise conflict(ws, account_ids)
-    return tokens
+    return account_tokens(ws, account_ids, audit, changes_only=False)
 
 
 def check_analyst(name: str | None) -> str:

@@ -117,16 +117,27 @@ class AuditRead:
         return self.by_account.get(account_id, self.empty)
 
 
-def account_tokens(ws: Workspace, account_ids: list[str], audit: pd.DataFrame | None = None) -> dict[str, str]:
-    """Each account's ``analyst.state_token`` (what an analyst saw of it), from one read of their
-    audit (``audit``: that read, when the caller has it already)."""
-    read = AuditRead(ws.audit_of(account_ids) if audit is None else audit)
+# Audit rows that change nothing an analyst decides on: someone seeing identifiers in full is no
+# reason to refuse another analyst's action on the page they opened before.
+NO_CHANGE_EVENTS = ("reveal",)
+
+
+def account_tokens(
+    ws: Workspace, account_ids: list[str], audit: pd.DataFrame | None = None, *, changes_only: bool = True
+) -> dict[str, str]:
+    """Each account's ``analyst.state_token`` from one read of their audit (``audit``: that read,
+    when the caller has it already); ``changes_only``: over the rows that change something (not
+    ``NO_CHANGE_EVENTS``), which is what a page's token is made of."""
+    rows = ws.audit_of(account_ids) if audit is None else audit
+    if changes_only and len(rows):
+        rows = rows[~rows["event"].isin(NO_CHANGE_EVENTS)]
+    read = AuditRead(rows)
     return {a: analyst.state_token(cast(Workspace, read), a) for a in account_ids}
 
 
 def page_token(tokens: dict[str, str]) -> str:
-    """The state a page showed, as one token its forms carry: an account's own ``state_token`` (the
-    CLI's ``--expect`` takes it too), or for several accounts a digest of theirs."""
+    """The state a page showed, as one token its forms carry: an account's token, or for several
+    accounts a digest of theirs."""
     if len(tokens) == 1:
         return next(iter(tokens.values()))
     text = "\x1f".join(f"{a}={t}" for a, t in sorted(tokens.items()))

@@ -282,11 +282,19 @@ def test_a_verdict_preview_says_what_it_does_to_the_ring_mates(client, read_ws):
     assert client.get(f"/api/accounts/{account_id}/preview", params={"action": "nuke"}).status_code == 400
 
 
-def test_the_page_token_of_one_account_is_its_state_token(client, read_ws):
-    from fraudgraph.app.analyst import state_token
-
-    account_id = client.get("/api/queue").json()["rows"][0]["account_id"]
-    assert client.get(f"/api/accounts/{account_id}").json()["token"] == state_token(read_ws(), account_id)
+def test_a_colleague_revealing_identifiers_is_no_conflict(client, read_ws):
+    account_id = client.get("/api/queue", params={"action": "review"}).json()["rows"][0]["account_id"]
+    token = client.get(f"/api/accounts/{account_id}").json()["token"]
+    assert client.post(f"/api/accounts/{account_id}/reveal", json={"analyst": "dana"}).status_code == 200
+    body = {"action": "dismiss", "note": "verified in branch", "analyst": "bob", "expected": token}
+    done = client.post(f"/api/accounts/{account_id}/actions", json=body)
+    assert done.status_code == 200 and done.json()["applied"] == [account_id]
+    # A real change still conflicts, and the message names it, not the reveal.
+    again = client.post(f"/api/accounts/{account_id}/reveal", json={"analyst": "dana"})
+    stale = client.post(f"/api/accounts/{account_id}/actions", json={**body, "action": "suspend"})
+    assert again.status_code == 200 and stale.status_code == 409
+    assert "bob (review dismiss" in stale.json()["error"]
+    assert read_ws().audit(account_id).iloc[-1]["event"] == "reveal"
 
 
 @pytest.fixture
