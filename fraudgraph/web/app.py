@@ -47,7 +47,7 @@ def problem(status: int, message: str, request: Request, wb_env: Environment) ->
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, "status": status}, status_code=status)
     path = request.url.path
-    back = path.removesuffix("/actions") if request.method == "POST" else None
+    back = path.removesuffix("/actions").removesuffix("/reveal") if request.method == "POST" else None
     html = wb_env.get_template("error.html").render(
         status=status, message=message, analyst=analyst_of(request), back=back
     )

@@ -88,6 +88,8 @@ def test_a_reveal_needs_a_name_and_writes_nothing_without_one(client, read_ws, b
     refused = client.post(f"/api/accounts/{account_id}/reveal", json=body)
     assert refused.status_code == 400 and "analyst name" in refused.json()["error"]
     assert (read_ws().audit()["event"] == "reveal").sum() == 0
+    page = client.post(f"/accounts/{account_id}/reveal", data=body)
+    assert page.status_code == 400 and f'href="/accounts/{account_id}"' in page.text
 
 
 def test_a_reveal_from_another_site_or_of_nobody_is_refused(client, read_ws):
