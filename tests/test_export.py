@@ -315,7 +315,35 @@ def test_gexf_round_trip_keeps_nodes_edges_attributes_and_types(tmp_path, graph,
     assert back.graph["name"] == graph.graph["title"]
 
 
-def test_node_link_json_is_strict_json_and_round_trips(tmp_path, graph, prepared):
+def strings_in(value):
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+
+
+def as_json_means_it(prepared: nx.DiGraph) -> nx.DiGraph:
+    """The prepared graph as the JSON export states it: raw_values a list, an unknown number or an
+    absent date, ring, status or label null."""
+    G = prepared.copy()
+    items = [d for _, d in G.nodes(data=True)] + [d for _, _, d in G.edges(data=True)]
+    for data in items:
+        for name, value in list(data.items()):
+            if name == "raw_values":
+                data[name] = json.loads(value)
+            elif name in ("status", "ring_id", "created_at", "fraud_label", "first_seen", "first_ts", "last_ts"):
+                data[name] = value or None
+            elif name.endswith("_known") and value is False:
+                data[name[: -len("_known")]] = None
+    return G
+
+
+def test_node_link_json_is_strict_json_nests_real_values_and_round_trips(tmp_path, graph, prepared):
     (path,) = export_graph(graph, tmp_path / "ring.json")
 
     def no_nan(token):
@@ -325,7 +353,34 @@ def test_node_link_json_is_strict_json_and_round_trips(tmp_path, graph, prepared
     assert set(data) >= {"nodes", "edges", "graph", "directed"} and data["directed"] is True
     assert {"id", "node_type", "label"} <= set(data["nodes"][0])
     assert {"source", "target", "edge_type"} <= set(data["edges"][0])
-    assert_same_graph(prepared, nx.node_link_graph(data, edges="edges"))
+    # Never JSON inside JSON: lists and objects are nested, absent values are null.
+    for text in strings_in(data):
+        if text[:1] in "[{":
+            with pytest.raises(ValueError):
+                json.loads(text)
+    assert data["graph"]["reasons"][0]["code"] == "SHARED_DEVICE"
+    assert data["graph"]["reasons"][0]["evidence"]["gap"] is None  # NaN in evidence -> null
+    assert data["graph"]["notes"] == graph.graph["notes"]
+    identifiers = [n for n in data["nodes"] if n["node_type"] == "identifier"]
+    assert identifiers and all(isinstance(n["raw_values"], list) and len(n["raw_values"]) == 2 for n in identifiers)
+    unknown = next(n for n in data["nodes"] if n["node_type"] == "account" and not n["credit_limit_known"])
+    assert unknown["credit_limit"] is None
+    outside = next(n for n in data["nodes"] if n["node_type"] == "account" and not n["ring_id"])
+    assert outside["ring_id"] is None and outside["credit_limit"] is not None
+    assert_same_graph(as_json_means_it(prepared), nx.node_link_graph(data, edges="edges"), graph_attributes=False)
+
+
+def test_json_export_nests_list_attributes_outside_the_schema(tmp_path):
+    G = build_subgraph(n_ring=3, n_other=1, hostile=False)
+    first = next(iter(G.nodes))
+    G.nodes[first]["aliases"] = ["a", "b"]
+    G.nodes[first]["looks_like_json"] = "[1, 2]"  # a text that happens to read as JSON stays text
+    G.graph["sources"] = {"world": "demo", "rows": [1, 2]}
+    (path,) = export_graph(G, tmp_path / "x.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    node = next(n for n in data["nodes"] if n["id"] == first)
+    assert node["aliases"] == ["a", "b"] and node["looks_like_json"] == "[1, 2]"
+    assert data["graph"]["sources"] == {"world": "demo", "rows": [1, 2]}
 
 
 def read_csv_export(nodes_path, edges_path) -> nx.DiGraph:

@@ -47,8 +47,15 @@ def is_loopback(host: str) -> bool:
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only by default)."
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Policy TOML file for POST /api/check and the previews (default: the packaged policy).",
+)
 @click.pass_context
-def serve(ctx, host, port):
+def serve(ctx, host, port, policy_file):
     """The investigator workbench: queue, rings, accounts, actions and search in a browser.
 
     It has no login: every analyst types a name, which goes into the audit trail. Keep it on
@@ -68,12 +75,14 @@ def serve(ctx, host, port):
         ctx.exit(2)
     import uvicorn
 
+    from fraudgraph.decisions.policy import Policy, load_policy
     from fraudgraph.model.frames import IDENTIFIER_KINDS
     from fraudgraph.web.app import create_app
 
     obj = ctx.obj
     ws = obj.workspace()  # opens (or refuses) now, before the server starts
     config = obj.config()
+    policy = load_policy(policy_file) if policy_file else Policy.default()
     kinds = tuple(dict.fromkeys([*IDENTIFIER_KINDS, *getattr(config, "extra_kinds", {})]))
     if ws.backend == "sqlite":  # a SQLite connection belongs to its thread: the server opens its own
         from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -94,7 +103,9 @@ def serve(ctx, host, port):
     # On this machine only, requests must name it: another site's page cannot reach the workbench
     # by pointing its own name at 127.0.0.1.
     hosts = ["127.0.0.1", "localhost", "[::1]", host] if is_loopback(host) else None
-    app = create_app(open_workspace, hub_threshold=obj.hub_cap(), kinds=kinds, allowed_hosts=hosts)
+    app = create_app(
+        open_workspace, hub_threshold=obj.hub_cap(), kinds=kinds, allowed_hosts=hosts, policy=policy, config=config
+    )
     if not is_loopback(host):
         click.echo(
             f"Warning: listening on {host}: the workbench has no login; anyone who reaches it can act.", err=True

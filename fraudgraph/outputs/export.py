@@ -13,7 +13,10 @@ Missing numbers
     float as ``0.0`` and records whether it was known in a boolean companion attribute
     ``<name>_known``: every account node carries ``score_known``, ``credit_limit_known`` and
     ``balance_known``. ``0.0`` is also what the ring exposure uses for an unknown credit limit.
-    Missing strings become ``""``, missing integers ``0``, missing booleans ``False``.
+    Missing strings become ``""``, missing integers ``0``, missing booleans ``False``. The JSON
+    export says what these stand for instead (``formats.json_graph``): such a number, and an absent
+    date, ring, status or label, is null there, and lists (``raw_values``, ``reasons``, ``notes``)
+    are arrays, never JSON text inside JSON.
 
 This module is the entry point (``export_graph``) and the format dispatch; the work lives in
 ``subgraph`` (the schema and labels), ``paths`` (suffixes, atomic writes), ``formats`` (GraphML,

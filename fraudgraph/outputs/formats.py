@@ -99,9 +99,60 @@ def node_link_data(H: nx.DiGraph) -> dict:
         return nx.node_link_data(H, link="edges")
 
 
+# The prepared graph keeps lists as JSON text and absent values as "" or 0.0 (with a ``_known``
+# flag), as GraphML, GEXF and CSV need; JSON says what they are instead.
+_JSON_LISTS = ("raw_values",)  # schema attributes that hold a JSON list as text
+_ABSENT_WHEN_EMPTY = ("status", "ring_id", "created_at", "fraud_label", "first_seen", "first_ts", "last_ts")
+_NESTED = (list, tuple, set, dict)
+
+
+def _json_list(text: Any) -> list:
+    """A list attribute the schema keeps as JSON text, as the list (a foreign plain text: one item)."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return value if isinstance(value, list) else [value]
+
+
+def _json_attributes(item: dict[str, Any], original: dict[str, Any]) -> None:
+    """One node's or edge's attributes as JSON means them (in place): lists and objects nested,
+    an unknown number, date, ring or label null. ``original``: its attributes before preparing."""
+    for name, value in list(item.items()):
+        if name in _JSON_LISTS:
+            item[name] = _json_list(value)
+        elif isinstance(original.get(name), _NESTED) and isinstance(value, str):
+            item[name] = json.loads(value) if value else None
+        elif name in _ABSENT_WHEN_EMPTY and value == "":
+            item[name] = None
+        elif name.endswith("_known") and value is False and name[: -len("_known")] in item:
+            item[name[: -len("_known")]] = None
+
+
+def json_graph(H: nx.DiGraph, G: nx.Graph) -> dict:
+    """Node-link data (``node_link_data``) of the prepared graph ``H`` (of ``G``) that never
+    double-encodes: ``raw_values`` and the graph's ``reasons`` and ``notes`` are arrays, evidence
+    objects; a number whose ``_known`` flag is false, and an absent date, ring, status or label,
+    are null."""
+    data = node_link_data(H)
+    originals = {to_text(n): d for n, d in G.nodes(data=True)}
+    for node in data["nodes"]:
+        _json_attributes(node, originals.get(node["id"], {}))
+    edge_originals = {(to_text(u), to_text(v)): d for u, v, d in G.edges(data=True)}
+    for edge in data["edges"]:
+        _json_attributes(edge, edge_originals.get((edge["source"], edge["target"]), {}))
+    graph = data["graph"]
+    for name, value in graph.items():
+        if (name in ("reasons", "notes") or isinstance(G.graph.get(name), _NESTED)) and isinstance(value, str):
+            graph[name] = json.loads(value) if value.strip() else []
+    return data
+
+
 def write_json(H: nx.DiGraph, G: nx.Graph, path: Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(node_link_data(H), fh, ensure_ascii=False, indent=1, allow_nan=False)
+        json.dump(json_graph(H, G), fh, ensure_ascii=False, indent=1, allow_nan=False)
         fh.write("\n")
 
 

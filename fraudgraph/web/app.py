@@ -23,7 +23,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from fraudgraph.decisions.policy import Policy
 from fraudgraph.errors import FraudGraphError, NotFoundError
+from fraudgraph.model.config import WorkspaceConfig
 from fraudgraph.model.frames import IDENTIFIER_KINDS
 from fraudgraph.web import actions, routes
 from fraudgraph.web.workbench import Workbench, analyst_of
@@ -45,7 +47,7 @@ def problem(status: int, message: str, request: Request, wb_env: Environment) ->
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, "status": status}, status_code=status)
     path = request.url.path
-    back = path.removesuffix("/actions") if request.method == "POST" else None
+    back = path.removesuffix("/actions").removesuffix("/reveal") if request.method == "POST" else None
     html = wb_env.get_template("error.html").render(
         status=status, message=message, analyst=analyst_of(request), back=back
     )
@@ -74,12 +76,15 @@ def create_app(
     hub_threshold: int,
     kinds: tuple[str, ...] = IDENTIFIER_KINDS,
     allowed_hosts: list[str] | None = None,
+    policy: Policy | None = None,
+    config: WorkspaceConfig | None = None,
 ) -> Starlette:
     """The workbench over the workspace ``open_workspace()`` opens (called once, in the worker thread).
 
     ``allowed_hosts``: the Host names requests may carry (a page of another site that points its
-    own name at 127.0.0.1 is then refused); None accepts any."""
-    wb = Workbench(open_workspace, hub_threshold=hub_threshold, kinds=kinds)
+    own name at 127.0.0.1 is then refused); None accepts any. ``policy`` and ``config``: what
+    ``POST /api/check`` and the previews decide with (default: the packaged policy, default config)."""
+    wb = Workbench(open_workspace, hub_threshold=hub_threshold, kinds=kinds, policy=policy, config=config)
     env = templates()
     pages = routes.Pages(wb, env)
     static = Path(__file__).parent / "static"
@@ -92,17 +97,22 @@ def create_app(
             Route("/rings/{ring_id}/export.{fmt}", pages.ring_export),
             Route("/rings/{ring_id}/report.html", pages.ring_report),
             Route("/rings/{ring_id}/actions", pages.ring_action, methods=["POST"]),
+            Route("/rings/{ring_id}/reveal", pages.ring_reveal, methods=["POST"]),
             Route("/accounts/{account_id}", pages.account),
             Route("/accounts/{account_id}/actions", pages.account_action, methods=["POST"]),
+            Route("/accounts/{account_id}/reveal", pages.account_reveal, methods=["POST"]),
             Route("/search", pages.search),
             Route("/sweeps", pages.sweeps),
             Route("/api/queue", pages.api_queue),
             Route("/api/rings/{ring_id}", pages.api_ring),
             Route("/api/rings/{ring_id}/preview", pages.api_ring_preview),
             Route("/api/rings/{ring_id}/actions", pages.api_ring_action, methods=["POST"]),
+            Route("/api/rings/{ring_id}/reveal", pages.api_ring_reveal, methods=["POST"]),
             Route("/api/accounts/{account_id}", pages.api_account),
             Route("/api/accounts/{account_id}/preview", pages.api_account_preview),
             Route("/api/accounts/{account_id}/actions", pages.api_account_action, methods=["POST"]),
+            Route("/api/accounts/{account_id}/reveal", pages.api_account_reveal, methods=["POST"]),
+            Route("/api/check", pages.api_check, methods=["POST"]),
             Route("/api/search", pages.api_search),
             Route("/api/sweeps", pages.api_sweeps),
             Mount("/static", StaticFiles(directory=static), name="static"),

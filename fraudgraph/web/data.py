@@ -11,11 +11,12 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from fraudgraph.app import analyst
 from fraudgraph.app.investigate import account_view, ring_view
 from fraudgraph.errors import NotFoundError
 from fraudgraph.ingest.normalize import canonical_key
@@ -104,30 +105,66 @@ def reason_list(value: Any, shower: Shower = MASKED) -> list[dict[str, Any]]:
 
 
 # -- the optimistic check ------------------------------------------------------------------
+class AuditRead:
+    """The audit of some accounts, read once (``Workspace.audit_of``), answering ``audit(account_id)``
+    as the workspace would: ``analyst.state_token`` then fingerprints many accounts from one read."""
+
+    def __init__(self, audit: pd.DataFrame):
+        self.empty = audit.iloc[:0]
+        self.by_account = {str(a): rows for a, rows in audit.groupby("account_id", sort=False)} if len(audit) else {}
+
+    def audit(self, account_id: str) -> pd.DataFrame:
+        return self.by_account.get(account_id, self.empty)
+
+
+# Audit rows that change nothing an analyst decides on: someone seeing identifiers in full is no
+# reason to refuse another analyst's action on the page they opened before.
+NO_CHANGE_EVENTS = ("reveal",)
+
+
+def account_tokens(
+    ws: Workspace, account_ids: list[str], audit: pd.DataFrame | None = None, *, changes_only: bool = True
+) -> dict[str, str]:
+    """Each account's ``analyst.state_token`` from one read of their audit (``audit``: that read,
+    when the caller has it already); ``changes_only``: over the rows that change something (not
+    ``NO_CHANGE_EVENTS``), which is what a page's token is made of."""
+    rows = ws.audit_of(account_ids) if audit is None else audit
+    if changes_only and len(rows):
+        rows = rows[~rows["event"].isin(NO_CHANGE_EVENTS)]
+    read = AuditRead(rows)
+    return {a: analyst.state_token(cast(Workspace, read), a) for a in account_ids}
+
+
+def page_token(tokens: dict[str, str]) -> str:
+    """The state a page showed, as one token its forms carry: an account's token, or for several
+    accounts a digest of theirs."""
+    if len(tokens) == 1:
+        return next(iter(tokens.values()))
+    text = "\x1f".join(f"{a}={t}" for a, t in sorted(tokens.items()))
+    return f"{len(tokens)}-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def state_token(ws: Workspace, account_ids: list[str]) -> str:
-    """A short fingerprint of the accounts' current state rows: the page carries it, and an
-    action posted with an older fingerprint is refused (someone else changed the accounts)."""
-    state = ws.account_state(sorted(account_ids))
-    cols = ["account_id", "action", "status", "manual", "credit_limit", "updated_at", "sweep_id"]
-    rows = state.sort_values("account_id")[cols].astype(str).to_numpy().tolist() if len(state) else []
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+    """The page token of these accounts now (``page_token`` of their ``account_tokens``)."""
+    return page_token(account_tokens(ws, account_ids))
 
 
 # -- the queue -----------------------------------------------------------------------------
 def waiting_accounts(ws: Workspace, account_ids: list[str] | None = None) -> pd.DataFrame:
     """Every account (or those of ``account_ids``) whose flag (review / restrict / suspend) waits for
-    an analyst's word: account_id, action, trigger, score, ring_id, exposure, since, reasons."""
+    an analyst's word: account_id, action, trigger, score, ring_id, exposure, since, reasons, and
+    proposal (the reinstatement a sweep proposes, ``suspend -> review``; None when it proposes none)."""
     state = ws.account_state(account_ids)
-    cols = ["account_id", "action", "trigger", "score", "ring_id", "exposure", "since", "reasons"]
+    cols = ["account_id", "action", "trigger", "score", "ring_id", "exposure", "since", "reasons", "proposal"]
     waiting = state[state["action"].isin(FLAGGED) & ~state["manual"].astype(bool)]
     if waiting.empty:
         return pd.DataFrame(columns=cols)
     ids = waiting["account_id"].tolist()
     dec = ws.table("decisions", account_id=ids)[["account_id", "score", "ring_id", "reasons"]]
     acc = ws.accounts(ids)[["account_id", "balance"]]
-    out = waiting[["account_id", "action", "trigger", "updated_at", "original_credit_limit"]].merge(
-        dec, on="account_id", how="left"
-    )
+    proposals = [analyst.proposal_of(row) for row in waiting.to_dict("records")]
+    out = waiting[["account_id", "action", "trigger", "updated_at", "original_credit_limit"]].assign(proposal=proposals)
+    out = out.merge(dec, on="account_id", how="left")
     out = out.merge(acc, on="account_id", how="left")
     limit = pd.to_numeric(out["original_credit_limit"], errors="coerce").fillna(0.0)
     balance = pd.to_numeric(out["balance"], errors="coerce").fillna(0.0)
@@ -228,6 +265,7 @@ def queue(
     action: str | None = None,
     trigger: str | None = None,
     ring: str | None = None,
+    proposal: bool = False,
     offset: Any = 0,
     limit: Any = PAGE_SIZE,
     snapshot: QueueSnapshot | None = None,
@@ -246,6 +284,8 @@ def queue(
         df = df[df["trigger"] == trigger]
     if ring:
         df = df[df["ring_id"] == ring]
+    if proposal:
+        df = df[df["proposal"].notna()]
     if view == "rings":
         df = snap.ring_rows(df)
         total_all = int(everything["ring_id"].nunique())
@@ -256,11 +296,16 @@ def queue(
     rows = records(page)
     for row in rows:
         row["reasons"] = reason_list(row.get("reasons"))[:3]
+    proposed = [r["account_id"] for r in rows if r.get("proposal")]
+    tokens = account_tokens(ws, proposed) if proposed and view == "accounts" else {}
+    for row in rows:  # a proposed reinstatement is accepted from the queue: its form needs the state seen
+        if row.get("account_id") in tokens:
+            row["token"] = tokens[row["account_id"]]
     return {
         "view": view,
         "sort": sort,
         "descending": descending,
-        "filters": {"action": action, "trigger": trigger, "ring": ring},
+        "filters": {"action": action, "trigger": trigger, "ring": ring, "proposal": bool(proposal)},
         "offset": off,
         "limit": lim,
         "total": int(len(df)),
@@ -268,6 +313,7 @@ def queue(
         "counts": {
             "action": {str(k): int(v) for k, v in everything["action"].value_counts().sort_index().items()},
             "trigger": {str(k): int(v) for k, v in everything["trigger"].value_counts().sort_index().items()},
+            "proposals": int(everything["proposal"].notna().sum()),
         },
         "rows": rows,
     }
@@ -314,7 +360,7 @@ def ring(ws: Workspace, ring_id: str, *, shower: Shower = MASKED) -> dict[str, A
     uses = ws.identifiers_of(ids)
     shared, private = split_identifiers(view["identifiers"], uses, ids, shower)
     flows = ws.paid_between(ids)
-    audit = member_audit(ws, ids)
+    audit = ws.audit_of(ids)
     member_rows = records(
         members,
         ["account_id", "created_at", "status", "action", "trigger", "score", "credit_limit", "balance", "label"],
@@ -329,9 +375,9 @@ def ring(ws: Workspace, ring_id: str, *, shower: Shower = MASKED) -> dict[str, A
         "members": member_rows,
         "shared": shared,
         "flows": records(flows, ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]),
-        "timeline": timeline(members, uses, shared)[:TIMELINE_ROWS],
+        "timeline": timeline(members, shared)[:TIMELINE_ROWS],
         "audit": audit_rows(audit),
-        "token": state_token(ws, ids),
+        "token": page_token(account_tokens(ws, ids, audit)),
     }
 
 
@@ -342,7 +388,13 @@ def split_identifiers(
     many identifiers it uses alone (a count: what matters in a ring is what is shared)."""
     sharing = identifiers[identifiers["n_members"].astype(int) >= 2]
     users = uses.groupby(["kind", "key"])["account_id"].agg(sorted) if len(uses) else pd.Series(dtype=object)
-    firsts = uses.groupby(["kind", "key"])["first_seen"].min() if len(uses) else pd.Series(dtype=object)
+    # Who used each identifier first (the earliest first_seen; the smallest account id on a tie).
+    earliest = uses.dropna(subset=["first_seen"]).sort_values(["first_seen", "account_id"], kind="stable")
+    earliest = earliest.drop_duplicates(["kind", "key"])
+    firsts = {
+        (k, key): (t, a)
+        for k, key, t, a in earliest[["kind", "key", "first_seen", "account_id"]].itertuples(index=False, name=None)
+    }
     shared = []
     for r in sharing.to_dict("records"):
         pair = (r["kind"], r["key"])
@@ -354,7 +406,8 @@ def split_identifiers(
                 "n_members": int(r["n_members"]),
                 "n_accounts": int(r["n_accounts"]),
                 "members": list(users.get(pair, [])),
-                "first_seen": plain(firsts.get(pair)),
+                "first_seen": plain(firsts.get(pair, (None, None))[0]),
+                "first_seen_by": plain(firsts.get(pair, (None, None))[1]),
             }
         )
     shared_pairs = set(zip(sharing["kind"], sharing["key"]))
@@ -365,8 +418,9 @@ def split_identifiers(
     return shared, private
 
 
-def timeline(members: pd.DataFrame, uses: pd.DataFrame, shared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """When each member opened its account and each shared identifier first appeared, oldest first."""
+def timeline(members: pd.DataFrame, shared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """When each member opened its account and each shared identifier first appeared (and with
+    whom), oldest first."""
     events = [
         {"at": plain(pd.Timestamp(r["created_at"])), "what": "account opened", "account_id": r["account_id"]}
         for r in members.to_dict("records")
@@ -375,22 +429,9 @@ def timeline(members: pd.DataFrame, uses: pd.DataFrame, shared: list[dict[str, A
     for s in shared:
         if s["first_seen"] is None:
             continue
-        first = uses[(uses["kind"] == s["kind"]) & uses["account_id"].isin(s["members"])]
-        first = first[first["first_seen"] == pd.Timestamp(s["first_seen"])]
-        who = str(first["account_id"].min()) if len(first) else ""
-        events.append({"at": s["first_seen"], "what": f"{s['kind']} {s['shown'][0]} first seen", "account_id": who})
+        what = f"{s['kind']} {s['shown'][0]} first seen"
+        events.append({"at": s["first_seen"], "what": what, "account_id": str(s["first_seen_by"] or "")})
     return sorted(events, key=lambda e: (e["at"] or "", e["account_id"]))
-
-
-def member_audit(ws: Workspace, ids: list[str]) -> pd.DataFrame:
-    """The audit entries of these accounts, oldest first (one indexed read each for a usual ring)."""
-    if len(ids) > 200:
-        audit = ws.audit()
-        return audit[audit["account_id"].isin(set(ids))]
-    frames = [f for f in (ws.audit(a) for a in ids) if len(f)]
-    if not frames:
-        return ws.audit(ids[0]) if ids else pd.DataFrame()
-    return pd.concat(frames).sort_values("at", kind="stable")
 
 
 def audit_rows(audit: pd.DataFrame, newest_first: bool = True) -> list[dict[str, Any]]:
@@ -421,6 +462,7 @@ def account(ws: Workspace, account_id: str, *, hub_threshold: int, shower: Showe
     reviews = ws.reviews()
     mine = reviews[reviews["account_id"] == account_id]
     verdict = records(mine.tail(1), ["verdict", "actor", "at", "note"])
+    audit = ws.audit(account_id)
     state = view["state"]
     decision = view["decision"]
     return {
@@ -435,8 +477,8 @@ def account(ws: Workspace, account_id: str, *, hub_threshold: int, shower: Showe
         else {k: plain(state.get(k)) for k in ("action", "trigger", "status", "credit_limit", "manual", "updated_at")},
         "nearest_flagged": records(view["nearest_flagged"]),
         "verdict": verdict[0] if verdict else None,
-        "audit": audit_rows(ws.audit(account_id)),
-        "token": state_token(ws, [account_id]),
+        "audit": audit_rows(audit),
+        "token": page_token(account_tokens(ws, [account_id], audit)),
     }
 
 

@@ -3,9 +3,10 @@ answer; the page renders it through a template, the API returns it as JSON."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from jinja2 import Environment
 from starlette.background import BackgroundTask
@@ -14,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fraudgraph.app.check import EventError
+from fraudgraph.app.investigate import record_reveal
 from fraudgraph.errors import FraudGraphError, NotFoundError
+from fraudgraph.model.masking import REVEALED
+from fraudgraph.model.values import jsonable
 from fraudgraph.web import actions, data, graph
 from fraudgraph.web.actions import ForbiddenError
 from fraudgraph.web.workbench import (
@@ -28,6 +33,7 @@ from fraudgraph.web.workbench import (
 )
 
 COOKIE_AGE = 180 * 24 * 3600
+ACTION_FIELDS = ("action", "note", "analyst", "expected", "back")
 
 
 class ServerTiming:
@@ -60,6 +66,7 @@ def queue_args(request: Request) -> dict[str, Any]:
         "action": q.get("action") or None,
         "trigger": q.get("trigger") or None,
         "ring": q.get("ring") or None,
+        "proposal": (q.get("proposal") or "") not in ("", "0", "no"),
         "offset": q.get("offset") or 0,
         "limit": q.get("limit") or data.PAGE_SIZE,
     }
@@ -71,9 +78,9 @@ async def action_fields(request: Request) -> dict[str, str]:
         body = await request.json()
         if not isinstance(body, dict):
             raise FraudGraphError("the request body must be a JSON object with action, note, analyst, expected")
-        return {k: str(body.get(k) or "") for k in ("action", "note", "analyst", "expected")}
+        return {k: str(body.get(k) or "") for k in ACTION_FIELDS}
     form: FormData = await request.form()
-    return {k: str(form.get(k) or "") for k in ("action", "note", "analyst", "expected")}
+    return {k: str(form.get(k) or "") for k in ACTION_FIELDS}
 
 
 class Pages:
@@ -84,12 +91,12 @@ class Pages:
         self.env = env
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(
-            analyst=analyst_of(request),
-            request_path=request.url.path,
-            done=request.query_params.get("done"),
-            **context,
-        )
+        values = {
+            "analyst": analyst_of(request),
+            "request_path": request.url.path,
+            "done": request.query_params.get("done"),
+        }
+        html = self.env.get_template(name).render(**{**values, **context})
         return HTMLResponse(html, status_code=status)
 
     # -- reading -------------------------------------------------------------------------
@@ -188,14 +195,17 @@ class Pages:
         action = request.query_params.get("action", "")
 
         def run(ws):
-            return actions.preview(ws, data.require_ring(ws, request.path_params["ring_id"]), action)
+            ids = data.require_ring(ws, request.path_params["ring_id"])
+            return actions.preview(ws, ids, action, policy=self.wb.policy)
 
         return JSONResponse(await self.wb.run(run))
 
     async def api_account_preview(self, request: Request) -> Response:
         action = request.query_params.get("action", "")
         account_id = request.path_params["account_id"]
-        return JSONResponse(await self.wb.run(lambda ws: actions.preview(ws, [account_id], action)))
+        return JSONResponse(
+            await self.wb.run(lambda ws: actions.preview(ws, [account_id], action, policy=self.wb.policy))
+        )
 
     async def apply(self, request: Request, ids_of) -> tuple[dict[str, Any], dict[str, str]]:
         check_origin(request)
@@ -237,6 +247,103 @@ class Pages:
         result, _ = await self.apply(request, lambda ws: [account_id])
         return JSONResponse(result)
 
+    # -- identifiers in full, on purpose --------------------------------------------------------
+    async def reveal_fields(self, request: Request) -> str:
+        """The analyst who asked to see identifiers in full (refused without a name)."""
+        check_origin(request)
+        fields = await action_fields(request)
+        return actions.check_analyst(fields["analyst"])
+
+    async def account_revealed(self, request: Request) -> tuple[dict[str, Any], str]:
+        account_id = request.path_params["account_id"]
+        actor = await self.reveal_fields(request)
+
+        def run(ws):
+            if ws.accounts([account_id]).empty:  # before any audit row is written
+                raise NotFoundError(f"no account {account_id!r} in the workspace")
+            n = record_reveal(ws, [account_id], actor=actor, command=f"workbench account page {account_id}")
+            answer = data.account(ws, account_id, hub_threshold=self.wb.hub_threshold, shower=REVEALED)
+            return {**answer, "revealed": {"by": actor, "audit_entries": n}}
+
+        return await self.wb.run(run), actor
+
+    async def ring_revealed(self, request: Request) -> tuple[dict[str, Any], str]:
+        ring_id = request.path_params["ring_id"]
+        actor = await self.reveal_fields(request)
+
+        def run(ws):
+            ids = data.require_ring(ws, ring_id)
+            n = record_reveal(ws, ids, actor=actor, command=f"workbench ring page {ring_id}")
+            return {**data.ring(ws, ring_id, shower=REVEALED), "revealed": {"by": actor, "audit_entries": n}}
+
+        return await self.wb.run(run), actor
+
+    async def account_reveal(self, request: Request) -> Response:
+        answer, actor = await self.account_revealed(request)
+        page = self.page(request, "account.html", a=answer, revealed=answer["revealed"], analyst=actor)
+        return remember(page, actor)
+
+    async def ring_reveal(self, request: Request) -> Response:
+        answer, actor = await self.ring_revealed(request)
+        page = self.page(
+            request,
+            "ring.html",
+            r=answer,
+            g=graph.layout(answer),
+            formats=list(EXPORT_FORMATS),
+            revealed=answer["revealed"],
+            analyst=actor,
+        )
+        return remember(page, actor)
+
+    async def api_account_reveal(self, request: Request) -> Response:
+        return JSONResponse((await self.account_revealed(request))[0])
+
+    async def api_ring_reveal(self, request: Request) -> Response:
+        return JSONResponse((await self.ring_revealed(request))[0])
+
+    # -- the real-time check -------------------------------------------------------------------
+    async def api_check(self, request: Request) -> Response:
+        """``fraudgraph check`` over HTTP: a JSON event in, the answer out (masked identifiers);
+        ``"apply": true`` records it, by ``"analyst"``."""
+        check_origin(request)
+        event, apply, actor = check_fields(await request.body())
+
+        def run(ws):
+            answer = self.wb.check(ws, event, apply=apply, actor=actor or "check")
+            if apply:  # the queue shows what it recorded at once
+                self.wb.refresh_queue(ws, [answer["account_id"]])
+            return answer
+
+        return JSONResponse(jsonable(await self.wb.run(run)))
+
+
+def check_fields(body: bytes) -> tuple[dict[str, Any], bool, str]:
+    """The event of a ``POST /api/check`` body, its ``apply`` flag and its ``analyst`` (required
+    to apply). Raises ``EventError`` / ``FraudGraphError`` naming the field."""
+    try:
+        event = json.loads(body or b"null")
+    except ValueError as e:
+        raise EventError(f"event: not valid JSON ({e})") from None
+    if not isinstance(event, dict):
+        raise EventError("event: expected a JSON object with account, links, transactions (and apply, analyst)")
+    apply = event.pop("apply", False)
+    analyst = event.pop("analyst", None)
+    if not isinstance(apply, bool):
+        raise FraudGraphError(f"apply: expected true or false, got {json.dumps(apply)}", setting="apply")
+    if analyst is not None and not isinstance(analyst, str):
+        raise FraudGraphError("analyst: expected the analyst's name as text", setting="analyst")
+    actor = (analyst or "").strip()
+    if apply:
+        actor = actions.check_analyst(actor)
+    return event, apply, actor
+
+
+def remember(response: Response, analyst: str) -> Response:
+    """The response, with the analyst's name remembered for the next form."""
+    response.set_cookie(ANALYST_COOKIE, analyst.strip(), max_age=COOKIE_AGE, httponly=True, samesite="strict")
+    return response
+
 
 def check_origin(request: Request) -> None:
     """Refuse an action posted from a page of another site (the browser names it in Origin)."""
@@ -256,6 +363,9 @@ def done(path: str, result: dict[str, Any], fields: dict[str, str]) -> Response:
     said = f"{actions.ACTIONS[result['action']]}: {len(result['applied'])} account(s) changed"
     if result["skipped"]:
         said += f", {len(result['skipped'])} unchanged ({result['skipped'][0]['reason']})"
-    response = RedirectResponse(query_url(path, {}, done=said), status_code=303)
-    response.set_cookie(ANALYST_COOKIE, fields["analyst"].strip(), max_age=COOKIE_AGE, httponly=True, samesite="strict")
-    return response
+    back = fields.get("back") or ""
+    if back.startswith("/queue") and not back.startswith("//"):  # accepted from the queue: back there
+        base, _, query = back.partition("?")
+        params = {k: v for k, v in parse_qsl(query) if k != "done"}
+        return remember(RedirectResponse(query_url(base, params, done=said), status_code=303), fields["analyst"])
+    return remember(RedirectResponse(query_url(path, {}, done=said), status_code=303), fields["analyst"])

@@ -15,6 +15,10 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from fraudgraph.app.check import Checker
+from fraudgraph.decisions.policy import Policy
+from fraudgraph.model.config import WorkspaceConfig
+from fraudgraph.model.masking import MASKED
 from fraudgraph.web import data
 from fraudgraph.workspace.base import Workspace
 
@@ -30,12 +34,23 @@ QUEUE_TTL_SECONDS = 60.0
 
 
 class Workbench:
-    """The open workspace, the thread that uses it, and the queue's snapshot."""
+    """The open workspace, the thread that uses it, the queue's snapshot and the real-time checker."""
 
-    def __init__(self, open_workspace: Callable[[], Workspace], *, hub_threshold: int, kinds: tuple[str, ...]):
+    def __init__(
+        self,
+        open_workspace: Callable[[], Workspace],
+        *,
+        hub_threshold: int,
+        kinds: tuple[str, ...],
+        policy: Policy | None = None,
+        config: WorkspaceConfig | None = None,
+    ):
         self.open_workspace = open_workspace
         self.hub_threshold = hub_threshold
         self.kinds = kinds
+        self.policy = policy or Policy.default()
+        self.config = config or WorkspaceConfig()
+        self.checker: Checker | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fraudgraph-workspace")
         self.ws: Workspace | None = None
         self.snapshot: data.QueueSnapshot | None = None
@@ -67,6 +82,17 @@ class Workbench:
         if account_ids is None:
             self.snapshot_at = time.monotonic()
 
+    def check(self, ws: Workspace, event: dict[str, Any], *, apply: bool, actor: str) -> dict[str, Any]:
+        """``fraudgraph check`` for one event, through the app's one ``Checker`` (made on first use;
+        the workspace thread is the only one that uses it, so setting its actor per call is safe)."""
+        if self.checker is None:
+            self.checker = Checker(ws, policy=self.policy, config=self.config)
+        self.checker.actor = actor
+        try:
+            return self.checker.check(event, apply=apply)
+        finally:
+            self.checker.actor = "check"
+
     def close(self) -> None:
         def shut(_ws: Workspace) -> None:
             _ws.close()
@@ -87,21 +113,25 @@ def analyst_of(request: Request) -> str:
 
 
 def export_bytes(G: Any, fmt: str) -> bytes:
-    """One export of the subgraph ``G`` in ``fmt``, as the file ``outputs.export`` writes."""
+    """One export of the subgraph ``G`` in ``fmt``, as the file ``outputs.export`` writes, with its
+    identifiers masked (as the CLI's export without ``--reveal``)."""
     from fraudgraph.outputs.export import export_graph
+    from fraudgraph.outputs.shown import shown_graph
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"export.{fmt}"
-        export_graph(G, path, fmt)
+        export_graph(shown_graph(G, MASKED), path, fmt)
         return path.read_bytes()
 
 
 def report_bytes(ws: Workspace, ring_id: str, hub_threshold: int) -> bytes:
-    """The ring's case report (HTML, self-contained), as ``outputs.report`` writes it."""
+    """The ring's case report (HTML, self-contained), as ``outputs.report`` writes it, masked."""
     from fraudgraph.app.investigate import case_report_inputs
     from fraudgraph.outputs.report import write_report
+    from fraudgraph.outputs.shown import shown_report_inputs
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"case-{ring_id}.html"
-        write_report(path, **case_report_inputs(ws, ring_id, hub_threshold=hub_threshold))
+        inputs = case_report_inputs(ws, ring_id, hub_threshold=hub_threshold)
+        write_report(path, **shown_report_inputs(inputs, MASKED))
         return path.read_bytes()

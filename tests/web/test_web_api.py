@@ -125,7 +125,8 @@ def test_a_ring_action_reviews_every_member_after_a_preview(client, read_ws):
     members = sorted(m["account_id"] for m in answer["members"])
     preview = client.get(f"/api/rings/{ring_id}/preview", params={"action": "dismiss"}).json()
     assert sorted(a["account_id"] for a in preview["accounts"]) == members
-    assert all(a["new_status"] == "active" for a in preview["accounts"])
+    assert all(a["after"]["status"] == "active" for a in preview["accounts"])
+    assert preview["changed"] == sum(a["before"] != a["after"] for a in preview["accounts"]) > 0
 
     form = {"action": "dismiss", "note": "family sharing one device", "analyst": "carol", "expected": answer["token"]}
     done = client.post(f"/rings/{ring_id}/actions", data=form, follow_redirects=False)
@@ -263,3 +264,101 @@ def test_only_this_machine_s_names_are_served_when_asked(db_copy):
         assert local.get("/api/queue").status_code == 200
     with TestClient(app, base_url="http://rebound.example") as other:
         assert other.get("/api/queue").status_code == 400
+
+
+def test_a_verdict_preview_says_what_it_does_to_the_ring_mates(client, read_ws):
+    rows = client.get("/api/queue", params={"action": "review", "limit": 500}).json()["rows"]
+    row = next(r for r in rows if r["ring_id"])
+    account_id, ring_id = row["account_id"], row["ring_id"]
+    preview = client.get(f"/api/accounts/{account_id}/preview", params={"action": "confirm_fraud"}).json()
+    (only,) = preview["accounts"]
+    assert only["account_id"] == account_id and only["changes"]
+    assert only["after"] == {"action": "suspend", "status": "suspended", "credit_limit": 0.0}
+    members = set(read_ws().table("ring_members", ring_id=ring_id)["account_id"]) - {account_id}
+    mates = {m["account_id"] for m in preview["ring_mates"] if m["ring_id"] == ring_id}
+    assert mates == members and all(m["effect"] for m in preview["ring_mates"])
+    suspend = client.get(f"/api/accounts/{account_id}/preview", params={"action": "suspend"}).json()
+    assert suspend["ring_mates"] == [] and suspend["accounts"][0]["after"]["status"] == "suspended"
+    assert client.get(f"/api/accounts/{account_id}/preview", params={"action": "nuke"}).status_code == 400
+
+
+def test_a_colleague_revealing_identifiers_is_no_conflict(client, read_ws):
+    account_id = client.get("/api/queue", params={"action": "review"}).json()["rows"][0]["account_id"]
+    token = client.get(f"/api/accounts/{account_id}").json()["token"]
+    assert client.post(f"/api/accounts/{account_id}/reveal", json={"analyst": "dana"}).status_code == 200
+    body = {"action": "dismiss", "note": "verified in branch", "analyst": "bob", "expected": token}
+    done = client.post(f"/api/accounts/{account_id}/actions", json=body)
+    assert done.status_code == 200 and done.json()["applied"] == [account_id]
+    # A real change still conflicts, and the message names it, not the reveal.
+    again = client.post(f"/api/accounts/{account_id}/reveal", json={"analyst": "dana"})
+    stale = client.post(f"/api/accounts/{account_id}/actions", json={**body, "action": "suspend"})
+    assert again.status_code == 200 and stale.status_code == 409
+    assert "bob (review dismiss" in stale.json()["error"]
+    assert read_ws().audit(account_id).iloc[-1]["event"] == "reveal"
+
+
+@pytest.fixture
+def proposals_client(db_copy):
+    """The workbench after a sweep that proposes reinstatements: one restricted or suspended member
+    of each ring was dismissed, so the sweep finds its mates less suspicious but keeps their
+    restriction until an analyst accepts the proposal."""
+    from starlette.testclient import TestClient
+    from web_fixtures import make_app
+
+    from fraudgraph.app.analyst import review_many
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    with SqliteWorkspace(db_copy, create=False) as ws:
+        state = ws.account_state()
+        limited = state[state["action"].isin(["restrict", "suspend"]) & (state["trigger"] == "fraud_ring")]
+        rings = ws.table("decisions", account_id=limited["account_id"].tolist())
+        firsts = rings.dropna(subset=["ring_id"]).groupby("ring_id")["account_id"].min().tolist()
+        review_many(ws, firsts, "dismiss", note="cleared", actor="setup")
+        run_sweep(ws, seed=0)
+    with TestClient(make_app(db_copy)) as c:
+        yield c
+
+
+def test_proposed_reinstatements_show_in_the_queue_and_are_accepted_there(proposals_client, read_ws):
+    from fraudgraph.app.analyst import queue as analyst_queue
+
+    client = proposals_client
+    expected = analyst_queue(read_ws())
+    expected = expected[expected["proposal"] != ""]
+    assert len(expected) > 0, "dismissing one member of each ring proposes reinstatements on this world"
+    answer = client.get("/api/queue", params={"proposal": "yes", "limit": 500}).json()
+    assert answer["counts"]["proposals"] == answer["total"] == len(expected)
+    assert {r["account_id"]: r["proposal"] for r in answer["rows"]} == dict(
+        zip(expected["account_id"], expected["proposal"])
+    )
+    assert all(" -> " in r["proposal"] and r["token"] for r in answer["rows"])
+    plain = client.get("/api/queue", params={"limit": 500}).json()["rows"]
+    assert all(r["proposal"] is None for r in plain if r["account_id"] not in set(expected["account_id"]))
+
+    page = client.get("/queue", params={"proposal": "yes"})
+    assert page.text.count("Accept (reinstate)") == len(expected)
+    row = answer["rows"][0]
+    form = {
+        "action": "reinstate",
+        "expected": row["token"],
+        "note": "accepted from the queue",
+        "analyst": "fay",
+        "back": "/queue?proposal=yes",
+    }
+    done = client.post(f"/accounts/{row['account_id']}/actions", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/queue?proposal=yes&done=")
+    ws = read_ws()
+    state = ws.account_state([row["account_id"]]).iloc[0]
+    assert (state["action"], state["status"], bool(state["manual"])) == ("none", "active", True)
+    last = ws.audit(row["account_id"]).iloc[-1]
+    assert last["actor"] == "fay" and f"accepts the sweep's proposal: {row['proposal']}" in last["note"]
+    after = client.get("/api/queue", params={"proposal": "yes", "limit": 500}).json()
+    assert after["total"] == len(expected) - 1
+    assert client.post(f"/accounts/{row['account_id']}/actions", data=form).status_code == 409  # stale now
+    away = client.post(
+        f"/accounts/{answer['rows'][1]['account_id']}/actions",
+        data={**form, "expected": answer["rows"][1]["token"], "back": "//evil.example/queue"},
+        follow_redirects=False,
+    )
+    assert away.headers["location"].startswith(f"/accounts/{answer['rows'][1]['account_id']}?")

@@ -209,3 +209,30 @@ def test_a_conflicting_second_change_is_refused(browser, server, shots):
     finally:
         first.close()
         second.close()
+
+
+def test_reveal_shows_an_account_s_identifiers_in_full_for_that_view_only(page, server, shots):
+    page.goto(server["url"] + "/queue?action=review")
+    account_id = page.locator("table.queue tbody tr td a").first.inner_text()
+    with read_ws(server) as ws:
+        links = ws.links([account_id]).dropna(subset=["key"])
+    raws = sorted({str(v) for v in links["value"] if len(str(v)) >= 8})
+    assert raws
+    page.goto(f"{server['url']}/accounts/{account_id}")
+    assert not any(raw in page.content() for raw in raws)
+    form = page.locator("form.reveal")
+    if form.locator("input[name=analyst]:not([type=hidden])").count():
+        form.locator("input[name=analyst]").fill("gus")
+    form.get_by_role("button", name="Reveal identifiers").click()
+    page.locator("p.flash.revealed").wait_for()
+    shown = page.locator("td.ident").all_inner_texts()
+    assert set(raws) <= set(shown)
+    page.screenshot(path=str(shots / "workbench-revealed.png"), full_page=True)
+    with read_ws(server) as ws:
+        last = ws.audit(account_id).iloc[-1]
+    assert (last["event"], last["actor"]) == ("reveal", "gus")
+    assert "reveal" in page.locator("table.audit tbody tr").first.inner_text()
+    page.get_by_role("link", name="Mask them again").click()
+    page.wait_for_url(f"{server['url']}/accounts/{account_id}")
+    assert not any(raw in page.content() for raw in raws)
+    assert page.locator("form.reveal input[name=analyst]").input_value() == "gus"  # remembered

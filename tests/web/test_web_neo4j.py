@@ -45,3 +45,19 @@ def test_the_workbench_reads_and_acts_on_neo4j(neo4j_client, neo4j_ws):
     phone = links[(links["kind"] == "phone") & links["key"].notna()].iloc[0]
     found = neo4j_client.get("/api/search", params={"q": f"  {phone['value']} "}).json()
     assert any(phone["account_id"] in i["accounts"] for i in found["identifiers"])
+
+
+def test_reveal_a_ring_action_and_check_on_neo4j(neo4j_client, neo4j_ws):
+    ring_id = neo4j_client.get("/api/queue", params={"view": "rings"}).json()["rows"][0]["ring_id"]
+    members = sorted(neo4j_ws.table("ring_members", ring_id=ring_id)["account_id"])
+    token = neo4j_client.get(f"/api/rings/{ring_id}").json()["token"]
+    shown = neo4j_client.post(f"/api/rings/{ring_id}/reveal", json={"analyst": "dana"}).json()
+    assert shown["revealed"] == {"by": "dana", "audit_entries": len(members)}
+    audit = neo4j_ws.audit_of(members)
+    assert sorted(audit[audit["event"] == "reveal"]["account_id"]) == members
+    body = {"action": "dismiss", "note": "one household", "analyst": "erin", "expected": token}
+    done = neo4j_client.post(f"/api/rings/{ring_id}/actions", json=body)  # the reveal is no conflict
+    assert done.status_code == 200 and sorted(done.json()["applied"]) == members
+    event = {"account": {"account_id": "NEO-NEW", "created_at": "2026-11-01", "credit_limit": 100}, "links": []}
+    answer = neo4j_client.post("/api/check", json={**event, "apply": True, "analyst": "erin"}).json()
+    assert answer["applied"] is True and neo4j_ws.audit("NEO-NEW").iloc[-1]["actor"] == "erin"

@@ -42,10 +42,26 @@ def test_serve_binds_to_this_machine_by_default():
     assert result.exit_code == 0 and "127.0.0.1" in result.output
 
 
-def test_serve_answers_on_its_port(db_copy):
+def test_serve_answers_on_its_port_and_checks_events_under_its_policy(db_copy, tmp_path):
+    from test_web_check import NEW, suspended_strong_link
+
+    _, _, kind, value = suspended_strong_link(db_copy)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[realtime]\nstrong_tie_cap = "review"\n')
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fraudgraph", "--db", str(db_copy), "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "fraudgraph",
+            "--db",
+            str(db_copy),
+            "serve",
+            "--port",
+            str(port),
+            "--policy",
+            str(policy),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -64,10 +80,24 @@ def test_serve_answers_on_its_port(db_copy):
                 time.sleep(0.2)
         assert len(answer["rows"]) == 3 and answer["total"] > 3
         assert timing.startswith("app;dur=")
+        event = json.dumps({"account": NEW, "links": [{"kind": kind, "value": value}]}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/check", data=event, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            checked = json.load(r)
+        assert checked["action"] == "review" and checked["held"]  # the policy given caps a strong tie
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in err
+
+
+def test_serve_refuses_a_bad_policy_file(db_copy, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[realtime]\nstrong_tie_cap = 3\n")
+    result = CliRunner().invoke(cli, ["--db", str(db_copy), "serve", "--port", str(free_port()), "--policy", str(bad)])
+    assert result.exit_code == 1 and "strong_tie_cap" in result.output
 
 
 def test_serve_says_when_its_port_is_taken(db_copy):

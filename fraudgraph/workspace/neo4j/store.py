@@ -964,6 +964,9 @@ class Neo4jWorkspace(Workspace):
             )
         return out
 
+    def audit_of(self, account_ids: list[str]) -> pd.DataFrame:
+        return self._frame("read/audit_of", AUDIT_COLUMNS, account_ids=list(dict.fromkeys(account_ids)))
+
 
 def connect(
     uri: str,

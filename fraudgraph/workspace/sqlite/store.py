@@ -720,6 +720,17 @@ class SqliteWorkspace(Workspace):
             db.execute("COMMIT")
         return out
 
+    def audit_of(self, account_ids: list[str]) -> pd.DataFrame:
+        ids = list(dict.fromkeys(account_ids))
+        frames = []
+        for start in range(0, len(ids), 500):  # below SQLite's limit on bound parameters
+            chunk = ids[start : start + 500]
+            sql = f"SELECT audit_id, {', '.join(AUDIT_COLUMNS)} FROM audit WHERE account_id IN ({', '.join('?' * len(chunk))})"
+            frames.append(self._frame(sql, chunk))
+        if not frames:
+            return self.audit("")
+        return pd.concat(frames).sort_values("audit_id")[AUDIT_COLUMNS].reset_index(drop=True)
+
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     """A column as plain Python values for sqlite3, vectorized where the dtype allows."""
