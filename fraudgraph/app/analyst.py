@@ -137,12 +137,18 @@ def _require_note(text: str, what: str) -> str:
     return text.strip()
 
 
+def _changes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Audit rows that record a change (everything but ``reveal``)."""
+    return rows[rows["event"].astype(str) != "reveal"] if len(rows) and "event" in rows else rows
+
+
 def state_token(ws: Workspace, account_id: str) -> str:
     """What an analyst saw of an account, as a short token: how many audit rows it has and a digest
     of the latest (what changed, by whom, to what; ``0`` when none). The audit is append-only, so any
     change since (another analyst, a sweep) changes the token. Pass it back as ``expected`` and a
-    verdict or action is refused if the account changed since the analyst looked."""
-    rows = ws.audit(account_id)
+    verdict or action is refused if the account changed since the analyst looked. ``reveal`` rows
+    (someone read the identifiers in full) change nothing about the account and are left out."""
+    rows = _changes(ws.audit(account_id))
     if rows.empty:
         return "0"
     last = rows.iloc[-1]
@@ -155,7 +161,7 @@ def _check_expected(ws: Workspace, account_id: str, expected: str | None) -> Non
         return
     now = state_token(ws, account_id)
     if now != expected:
-        rows = ws.audit(account_id)
+        rows = _changes(ws.audit(account_id))
         who = ""
         if len(rows):
             last = rows.iloc[-1]

@@ -86,7 +86,10 @@ class Workbench:
         """``fraudgraph check`` for one event, through the app's one ``Checker`` (made on first use;
         the workspace thread is the only one that uses it, so setting its actor per call is safe)."""
         if self.checker is None:
-            self.checker = Checker(ws, policy=self.policy, config=self.config)
+            from fraudgraph.app.privacy import check_secret
+
+            # A pseudonymized workspace: events are pseudonymized with the operator's key.
+            self.checker = Checker(ws, policy=self.policy, config=self.config, secret=check_secret(ws))
         self.checker.actor = actor
         try:
             return self.checker.check(event, apply=apply)
