@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
@@ -73,7 +73,7 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     if "status" in tx:
         mask = mask & (tx["status"] != "declined").to_numpy()
     tx = tx.loc[mask]
-    pos = account_ids.get_indexer(tx["account_id"].astype(str))
+    pos = positions(tx["account_id"], account_ids)
     ok = pos >= 0
     pos = pos[ok].astype(np.int64)
     day = epoch_days(tx["timestamp"])[ok]
@@ -648,7 +648,7 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         collector = per_payee >= 2
         f["n_collectors"] = np.bincount(mc, weights=collector[members], minlength=k)
     if transactions is not None and len(transactions) and "status" in transactions:
-        pos = graph.account_ids.get_indexer(transactions["account_id"].astype(str))
+        pos = positions(transactions["account_id"], graph.account_ids)
         cb = (transactions["status"] == "chargeback").to_numpy()
         ok = pos >= 0
         tc = cluster_of[pos[ok]]

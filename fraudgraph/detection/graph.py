@@ -58,21 +58,37 @@ class IdentityGraph:
         return self.identifiers["weight"].to_numpy()
 
     def raw_spellings(self, identifier_codes: np.ndarray, limit: int = 5) -> pd.Series:
-        """The distinct raw values observed for each identifier code (up to ``limit``), as lists."""
+        """The distinct raw values observed for each identifier code (up to ``limit``, in sorted
+        order, a missing value last), as lists."""
         codes = np.asarray(identifier_codes)
         wanted = np.zeros(len(self.identifiers), dtype=bool)
         wanted[codes] = True
-        sub = self.links.loc[wanted[self.links["identifier"].to_numpy()], ["identifier", "value"]]
-        sub = sub.drop_duplicates().sort_values(["identifier", "value"])
-        sub = sub.groupby("identifier", sort=False).head(limit)
-        ids = sub["identifier"].to_numpy()
-        values = sub["value"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
-        lists = [list(chunk) for chunk in np.split(values, starts[1:])] if len(ids) else []
+        link_ident = self.links["identifier"].to_numpy()
+        picked = np.flatnonzero(wanted[link_ident])
+        ids = link_ident[picked]
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        values = self.links["value"].to_numpy(dtype=object)[picked[order]]
+        if not len(ids):
+            return pd.Series([np.nan] * len(codes), index=codes, dtype=object)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        stops = np.r_[starts[1:], len(ids)]
+        missing = pd.isna(values)
+        lists = []
+        # A Python loop over the identifiers, not the links: most have one or two spellings.
+        for start, stop in zip(starts.tolist(), stops.tolist()):
+            chunk = values[start:stop]
+            gaps = missing[start:stop]
+            if gaps.any():
+                distinct = sorted(set(chunk[~gaps].tolist()))
+                distinct.append(chunk[gaps][0])
+            else:
+                distinct = sorted(set(chunk.tolist()))
+            lists.append(distinct[:limit])
         spellings = pd.Series(lists, index=ids[starts], dtype=object)
         return spellings.reindex(codes)
 
-
+    
 def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
     """How much an identifier shared by ``n`` accounts says, relative to one shared by two.
 
@@ -91,9 +107,10 @@ def epoch_days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 when absent), hashed in Arrow: several times
-    faster than Index.get_indexer on millions of Python strings."""
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 when absent), as strings, hashed in Arrow:
+    several times faster than Index.get_indexer on millions of Python strings. ``index`` must
+    be unique (the first position is returned)."""
     found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(index))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
@@ -115,17 +132,20 @@ def _arrow_strings(values) -> pa.Array:
         return pa.array([str(v) for v in objects], type=pa.large_string())
 
 
-def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
-    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind."""
+def _find_hubs(
+    identifiers: pd.DataFrame, config: DetectionConfig, kind_code: np.ndarray, kind_names: np.ndarray
+) -> pd.Series:
+    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind.
+    ``kind_code``: per identifier, its kind's position in ``kind_names``."""
     n = identifiers["n_accounts"].to_numpy()
     reason = np.full(len(n), "", dtype=object)
     over_cap = n > config.hub_cap
     reason[over_cap] = f"shared by more than {config.hub_cap} accounts (hub cap)"
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
-    kinds = identifiers["kind"].to_numpy()
-    for kind in pd.unique(kinds[shared]):
-        in_kind = shared & (kinds == kind)
+    for code in np.unique(kind_code[shared]):
+        kind = kind_names[code]
+        in_kind = shared & (kind_code == code)
         values = log_n[in_kind]
         median = np.median(values)
         # Most shared identifiers are pairs, so the MAD is often 0: floor it at a factor of ~1.3,
@@ -144,7 +164,7 @@ def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
     used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
     first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
     used["first_seen"] = epoch_days(first_seen)
-    account_pos = _positions(used["account_id"], account_ids)
+    account_pos = positions(used["account_id"], account_ids)
     if (account_pos < 0).any():
         bad = used["account_id"].to_numpy()[account_pos < 0][0]
         raise ValueError(
@@ -154,9 +174,10 @@ def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
     return used
 
 
-def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Number the (kind, key) identifiers of ``used`` (sets its ``identifier`` column); returns
-    the kind and key of each identifier number."""
+    the kind and key of each identifier number, the kind code of each identifier and the kind
+    names (kind code -> name)."""
     # Factorize kind and key once each, then the integer pair: the same key under two kinds is
     # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
     kind_codes, kind_names = pd.factorize(used["kind"])
@@ -164,9 +185,11 @@ def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
     ident_codes, ident_pairs = pd.factorize(pair)
     used["identifier"] = ident_codes.astype(np.int32)
-    ident_kind = np.asarray(kind_names, dtype=object)[ident_pairs // max(len(key_names), 1)]
+    kind_names = np.asarray(kind_names, dtype=object)
+    ident_kind_code = (ident_pairs // max(len(key_names), 1)).astype(np.int64)
+    ident_kind = kind_names[ident_kind_code]
     ident_key = np.asarray(key_names, dtype=object)[ident_pairs % max(len(key_names), 1)]
-    return ident_kind, ident_key
+    return ident_kind, ident_key, ident_kind_code, kind_names
 
 
 def _incidence(
@@ -175,23 +198,45 @@ def _incidence(
     """The account x identifier incidence and first-use matrices of ``used``, and the identifier
     and first use (days) of each of their entries."""
     # Duplicated observations (same account, same identifier, different spelling) collapse to one
-    # entry; first_seen keeps the earliest.
-    pair = used["account_pos"].to_numpy(np.int64) * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
-    order = np.lexsort((np.nan_to_num(used["first_seen"].to_numpy(), nan=np.inf), pair))
+    # entry; first_seen keeps the earliest (NaN only when none is known). One sort by (account,
+    # identifier) puts the entries in CSR order, so the matrices need no sorting of their own.
+    account_pos = used["account_pos"].to_numpy(np.int64)
+    pair = account_pos * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
+    order = np.argsort(pair, kind="stable")
     pair_sorted = pair[order]
     first_of_pair = np.ones(len(pair_sorted), dtype=bool)
     first_of_pair[1:] = pair_sorted[1:] != pair_sorted[:-1]
-    keep = order[first_of_pair]
-    rows = used["account_pos"].to_numpy()[keep]
-    cols = used["identifier"].to_numpy()[keep]
-    fs = used["first_seen"].to_numpy()[keep]
+    starts = np.flatnonzero(first_of_pair)
+    fs_sorted = used["first_seen"].to_numpy(np.float64)[order]
+    if len(starts) == len(pair_sorted):
+        fs = fs_sorted
+    else:
+        fs = np.fmin.reduceat(fs_sorted, starts) if len(starts) else fs_sorted[:0]
+    kept = pair_sorted[starts]
+    rows = (kept // max(n_ident, 1)).astype(np.int32)
+    cols = (kept % max(n_ident, 1)).astype(np.int32)
+    indptr = np.zeros(n_acc + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_acc), out=indptr[1:])
+    index_dtype = np.int32 if max(len(cols), n_ident) < 2**31 else np.int64
+    indptr = indptr.astype(index_dtype)
+    indices = cols.astype(index_dtype)
 
-    incidence = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident))
-    # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
-    link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
-    link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
-
+    incidence = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), indices, indptr), shape=(n_acc, n_ident))
+    link_first_seen = sp.csr_matrix((fs.copy(), indices.copy(), indptr.copy()), shape=(n_acc, n_ident))
+    incidence.has_sorted_indices = True
+    link_first_seen.has_sorted_indices = True
     return cols, fs, incidence, link_first_seen
+
+
+def _first_and_last(link_first_seen: sp.csr_matrix, n_ident: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per identifier (column): the earliest and latest first use by any account (NaN when no
+    account's is known)."""
+    by_identifier = link_first_seen.tocsc()
+    starts = by_identifier.indptr[:-1]
+    if n_ident == 0 or by_identifier.nnz == 0:
+        return np.full(n_ident, np.nan), np.full(n_ident, np.nan)
+    # Every identifier has at least one entry (identifiers are numbered from the links).
+    return np.fmin.reduceat(by_identifier.data, starts), np.fmax.reduceat(by_identifier.data, starts)
 
 
 def build_identity_graph(
@@ -217,18 +262,15 @@ def build_identity_graph(
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
     used = _used_links(links, account_ids)
-    kinds = pd.unique(used["kind"])
-    for kind in kinds:
-        config.weight_of(kind)  # unknown kinds fail here, with the list of known ones
-    ident_kind, ident_key = _factorize_identifiers(used)
+    ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(used)
+    # Unknown kinds fail here, with the list of known ones.
+    kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
     n_ident = len(ident_kind)
     n_acc = len(account_ids)
 
     cols, fs, incidence, link_first_seen = _incidence(used, n_acc, n_ident)
     n_accounts = np.bincount(cols, minlength=n_ident).astype(np.int64)
-    fs_series = pd.Series(fs)
-    first = fs_series.groupby(cols).min().reindex(range(n_ident)).to_numpy()
-    last = fs_series.groupby(cols).max().reindex(range(n_ident)).to_numpy()
+    first, last = _first_and_last(link_first_seen, n_ident)
     identifiers = pd.DataFrame(
         {
             "kind": pd.Series(ident_kind, dtype=object),
@@ -238,9 +280,9 @@ def build_identity_graph(
             "last_first_seen": last,
         }
     )
-    hub_reason = _find_hubs(identifiers, config)
+    hub_reason = _find_hubs(identifiers, config, ident_kind_code, kind_names)
     is_hub = (hub_reason != "").to_numpy()
-    base = identifiers["kind"].map({k: config.weight_of(k) for k in kinds}).to_numpy(np.float64)
+    base = kind_weight[ident_kind_code] if n_ident else np.zeros(0)
     weight = base * rarity_decay(n_accounts, config.rarity_scale)
     weight[(n_accounts < 2) | is_hub] = 0.0
     identifiers["weight"] = weight
