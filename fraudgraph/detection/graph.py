@@ -88,7 +88,7 @@ class IdentityGraph:
         spellings = pd.Series(lists, index=ids[starts], dtype=object)
         return spellings.reindex(codes)
 
-    
+
 def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
     """How much an identifier shared by ``n`` accounts says, relative to one shared by two.
 
