@@ -55,3 +55,22 @@ def test_positions_match_index_lookup_for_strings_and_numbers():
     index = pd.Index(["7", "x", "12"])
     assert positions(pd.Series(["12", "nope", "7"]), index).tolist() == [2, -1, 0]
     assert positions(pd.Series([12, 7, 3]), index).tolist() == [2, 0, -1]
+
+
+def test_identifier_numbers_do_not_depend_on_the_string_storage():
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c"]})
+    frames = {}
+    for dtype in (object, "str"):
+        links = pd.DataFrame(
+            {
+                "account_id": pd.Series(["c", "a", "b", "a"], dtype=dtype),
+                "kind": pd.Series(["phone", "device", "phone", "phone"], dtype=dtype),
+                "value": pd.Series(["2", "x", "1", "2"], dtype=dtype),
+                "key": pd.Series(["2", "x", "1", "2"], dtype=dtype),
+                "first_seen": pd.NaT,
+            }
+        )
+        frames[str(dtype)] = build_identity_graph(accounts, links).identifiers
+    for frame in frames.values():
+        assert list(zip(frame["kind"], frame["key"])) == [("phone", "2"), ("device", "x"), ("phone", "1")]
+        assert frame["n_accounts"].tolist() == [2, 1, 1]
