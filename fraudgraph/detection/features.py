@@ -364,14 +364,22 @@ def personalized_pagerank(
     inv = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
     transition = (sp.diags(inv) @ adjacency).T.tocsr()  # column-stochastic where degree > 0
     restart = seeds.astype(np.float64) / n_seeds
-    dangling = degree == 0
+    dangling = np.flatnonzero(degree == 0)
+    teleport = (1 - alpha) * restart
     x = restart.copy()
+    change = np.empty(n)
+    # x_new = alpha * (T x + mass on dangling nodes * restart) + (1 - alpha) * restart, in place
+    # (the same operations in the same order, without five temporaries of n per iteration).
     for _ in range(max_iter):
-        x_new = alpha * (transition @ x + x[dangling].sum() * restart) + (1 - alpha) * restart
-        if np.abs(x_new - x).sum() < tol:
-            x = x_new
-            break
+        x_new = transition @ x
+        x_new += x[dangling].sum() * restart
+        x_new *= alpha
+        x_new += teleport
+        np.subtract(x_new, x, out=change)
+        np.abs(change, out=change)
         x = x_new
+        if change.sum() < tol:
+            break
     return x * n_seeds
 
 

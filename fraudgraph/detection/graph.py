@@ -38,8 +38,8 @@ class IdentityGraph:
     link_first_seen: CSR float64 of the same shape: the account's first use of the identifier in
         days since the epoch (NaN where unknown; an explicit stored value, so the pattern matches).
     hubs: the ``hubs`` frame (kind, key, n_accounts, reason).
-    links: the input links that carry identity, with ``account_pos`` and ``identifier`` codes
-        (used for evidence: raw spellings of an identifier).
+    links: the input links that carry identity: ``account_pos``, ``identifier`` (codes) and the
+        raw ``value`` (used for evidence: raw spellings of an identifier).
     """
 
     account_ids: pd.Index
@@ -68,7 +68,8 @@ class IdentityGraph:
         ids = link_ident[picked]
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
-        values = self.links["value"].to_numpy(dtype=object)[picked[order]]
+        # Only the picked values become Python objects (an Arrow string column makes every one).
+        values = self.links["value"].take(picked[order]).to_numpy(dtype=object)
         if not len(ids):
             return pd.Series([np.nan] * len(codes), index=codes, dtype=object)
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
@@ -134,12 +135,14 @@ def _arrow_strings(values) -> pa.Array:
 
 def _find_hubs(
     identifiers: pd.DataFrame, config: DetectionConfig, kind_code: np.ndarray, kind_names: np.ndarray
-) -> pd.Series:
-    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind.
-    ``kind_code``: per identifier, its kind's position in ``kind_names``."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind;
+    and which identifiers are hubs. ``kind_code``: per identifier, its kind's position in
+    ``kind_names``."""
     n = identifiers["n_accounts"].to_numpy()
     reason = np.full(len(n), "", dtype=object)
     over_cap = n > config.hub_cap
+    is_hub = over_cap.copy()
     reason[over_cap] = f"shared by more than {config.hub_cap} accounts (hub cap)"
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
@@ -154,15 +157,26 @@ def _find_hubs(
         z = (log_n - median) / mad
         anomalous = in_kind & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
         reason[anomalous] = f"anomalously many accounts for a {kind} (robust z > {config.hub_robust_z:g})"
-    return pd.Series(reason, index=identifiers.index)
+        is_hub |= anomalous
+    return reason, is_hub
 
 
 def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
     """The links that carry an identity (``key`` not None), with first_seen in days and the
     account's row; a link to an unknown account is an error."""
     has_key = links["key"].notna().to_numpy()
-    used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
-    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    every = bool(has_key.all())
+    # Column by column, each keeping its own storage: a frame-wide .loc copy of mixed string
+    # columns is several times slower (and builds no new strings either).
+    columns = {}
+    for name in ("account_id", "kind", "value", "key"):
+        column = links[name].array if every else links[name].array[has_key]
+        columns[name] = pd.Series(column, dtype=column.dtype, copy=False)
+    used = pd.DataFrame(columns, copy=False)
+    if "first_seen" in links:
+        first_seen = links["first_seen"] if every else links["first_seen"][has_key]
+    else:
+        first_seen = pd.Series(pd.NaT, index=used.index)
     used["first_seen"] = epoch_days(first_seen)
     account_pos = positions(used["account_id"], account_ids)
     if (account_pos < 0).any():
@@ -280,8 +294,7 @@ def build_identity_graph(
             "last_first_seen": last,
         }
     )
-    hub_reason = _find_hubs(identifiers, config, ident_kind_code, kind_names)
-    is_hub = (hub_reason != "").to_numpy()
+    hub_reason, is_hub = _find_hubs(identifiers, config, ident_kind_code, kind_names)
     base = kind_weight[ident_kind_code] if n_ident else np.zeros(0)
     weight = base * rarity_decay(n_accounts, config.rarity_scale)
     weight[(n_accounts < 2) | is_hub] = 0.0
@@ -289,7 +302,7 @@ def build_identity_graph(
     identifiers["is_hub"] = is_hub
 
     hubs = identifiers.loc[is_hub, ["kind", "key", "n_accounts"]].copy()
-    hubs["reason"] = hub_reason[is_hub].to_numpy()
+    hubs["reason"] = hub_reason[is_hub]
     hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True])
     hubs = hubs.reset_index(drop=True)[HUB_COLUMNS]
 
@@ -299,7 +312,7 @@ def build_identity_graph(
         incidence=incidence,
         link_first_seen=link_first_seen,
         hubs=hubs,
-        links=used[["account_pos", "identifier", "kind", "value", "key"]].reset_index(drop=True),
+        links=used[["account_pos", "identifier", "value"]].reset_index(drop=True),
     )
 
 
