@@ -147,8 +147,10 @@ def shared_identifiers(
     frame["key"] = idents["key"].to_numpy()[frame["identifier"]]
     frame["n_accounts"] = idents["n_accounts"].to_numpy()[frame["identifier"]]
     frame["weight"] = weights[frame["identifier"]]
-    keep_pair = pd.MultiIndex.from_arrays([clusters, cols]).isin(
-        pd.MultiIndex.from_arrays([frame["cluster"], frame["identifier"]])
+    n_ident = max(len(idents), 1)
+    keep_pair = np.isin(
+        clusters.astype(np.int64) * n_ident + cols.astype(np.int64),
+        frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64),
     )
     member_rows, member_idents, member_fs = rows[keep_pair], cols[keep_pair], first[keep_pair]
     # Link synchrony: a member who picked up a shared identifier within days of the ring's median
@@ -257,11 +259,10 @@ def identity_conflicts(
 def _identity_codes(graph: IdentityGraph) -> np.ndarray:
     """Kind code of every identifier: 0..2 personal (``PERSONAL_KINDS``), 3 same-person, -1
     ignored; hubs carry no identity."""
-    kinds = graph.identifiers["kind"].to_numpy()
-    code = np.full(len(kinds), -1, dtype=np.int8)
+    code = np.full(len(graph.identifiers), -1, dtype=np.int8)
     for i, kind in enumerate(PERSONAL_KINDS):
-        code[kinds == kind] = i
-    code[np.isin(kinds, SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
+        code[graph.kind_mask(kind)] = i
+    code[graph.kind_mask(SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
     code[graph.identifiers["is_hub"].to_numpy(bool)] = -1
     return code
 
@@ -441,7 +442,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     """Shared identifiers by kind, how much of the ring one identifier covers, recombined identities."""
     sf = shared.frame
     f["n_shared_identifiers"] = np.bincount(sf["cluster"], minlength=k)
-    for kind in sorted(set(graph.identifiers["kind"].unique())):
+    for kind in graph.kinds():
         sel = (sf["kind"] == kind).to_numpy()
         f[f"n_shared_{kind}"] = np.bincount(sf["cluster"][sel], minlength=k)
     strong = sf["kind"].isin(STRONG_KINDS).to_numpy()
@@ -461,7 +462,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     )
     # Members on some shared strong identifier: a device farm puts everybody on one.
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
-    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    strong_ident = graph.kind_mask(STRONG_KINDS)
     strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
     _recombined_features(f, sf, shared, mc, members, graph.n_accounts, k)
@@ -511,7 +512,7 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_da
     w_all = np.bincount(sf["cluster"], weights=sf["weight"], minlength=k)
     w_prior = np.bincount(sf["cluster"][prior], weights=sf["weight"][prior], minlength=k)
     f["prior_link_share"] = np.divide(w_prior, w_all, out=np.zeros(k), where=w_all > 0)
-    bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
+    bank_ident = graph.kind_mask("bank_account")
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
     f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
@@ -723,7 +724,7 @@ def account_features(
     _ring_tie_features(f, candidates)
     # Members on the ring's shared strong identifiers, and ring identifiers first seen recently.
     f["on_shared_strong"] = False
-    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    strong_ident = graph.kind_mask(STRONG_KINDS)
     on_strong = np.zeros(n, dtype=bool)
     on_strong[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["on_shared_strong"] = on_strong

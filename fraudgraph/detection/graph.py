@@ -48,10 +48,26 @@ class IdentityGraph:
     link_first_seen: sp.csr_matrix
     hubs: pd.DataFrame
     links: pd.DataFrame
+    kind_code: np.ndarray | None = None  # per identifier: its kind's position in kind_names
+    kind_names: np.ndarray | None = None
 
     @property
     def n_accounts(self) -> int:
         return len(self.account_ids)
+
+    def kind_mask(self, kinds) -> np.ndarray:
+        """Per identifier: is its kind one of ``kinds`` (from the kind codes, no string compares
+        over millions of identifiers)."""
+        wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+        if self.kind_code is None or self.kind_names is None:
+            return self.identifiers["kind"].isin(wanted).to_numpy(bool)
+        return np.isin(self.kind_names, wanted).astype(bool)[self.kind_code]
+
+    def kinds(self) -> list[str]:
+        """The identifier kinds present, sorted."""
+        if self.kind_names is None:
+            return sorted(set(self.identifiers["kind"].unique()))
+        return sorted(set(self.kind_names.tolist()))
 
     def linking_weights(self) -> np.ndarray:
         """Per identifier: the weight it contributes to a shared link (0 = never links)."""
@@ -313,6 +329,8 @@ def build_identity_graph(
         link_first_seen=link_first_seen,
         hubs=hubs,
         links=used[["account_pos", "identifier", "value"]].reset_index(drop=True),
+        kind_code=ident_kind_code,
+        kind_names=kind_names,
     )
 
 
