@@ -74,3 +74,16 @@ def test_identifier_numbers_do_not_depend_on_the_string_storage():
     for frame in frames.values():
         assert list(zip(frame["kind"], frame["key"])) == [("phone", "2"), ("device", "x"), ("phone", "1")]
         assert frame["n_accounts"].tolist() == [2, 1, 1]
+
+
+def test_kind_masks_agree_with_the_identifier_table():
+    import dataclasses
+
+    g = _graph()
+    plain = dataclasses.replace(g, kind_code=None, kind_names=None)
+    for kinds in ("device", ("phone", "email"), ()):
+        wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+        expected = g.identifiers["kind"].isin(wanted).tolist()
+        assert g.kind_mask(kinds).tolist() == expected
+        assert plain.kind_mask(kinds).tolist() == expected
+    assert g.kinds() == plain.kinds() == ["device", "phone"]
