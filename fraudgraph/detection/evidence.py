@@ -352,16 +352,17 @@ def _explain_shared(facts: RingFacts) -> Explained:
     ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
     top = ident.groupby("cluster", sort=False).head(facts.max_identifiers)
     rows = facts.row_of_cluster.reindex(top["cluster"]).to_numpy()
+    # Plain Python numbers (tolist): numpy scalars make each comparison and format slower.
     for row, kind, key, n_mem, n_acc, weight, values in zip(
-        rows,
-        top["kind"].to_numpy(),
-        top["key"].to_numpy(),
-        top["n_members"].to_numpy(),
-        top["n_accounts"].to_numpy(),
-        top["weight"].to_numpy(),
-        top["values"].to_numpy(),
+        rows.tolist(),
+        top["kind"].tolist(),
+        top["key"].tolist(),
+        top["n_members"].tolist(),
+        top["n_accounts"].tolist(),
+        top["weight"].tolist(),
+        top["values"].tolist(),
     ):
-        if row < 0 or np.isnan(row):
+        if row < 0 or row != row:  # absent (NaN)
             continue
         text = f"{n_mem} accounts {VERBS.get(kind, 'share')} {kind.replace('_', ' ')} {key}"
         if n_acc > n_mem:

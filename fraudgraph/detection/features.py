@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
@@ -73,7 +73,7 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     if "status" in tx:
         mask = mask & (tx["status"] != "declined").to_numpy()
     tx = tx.loc[mask]
-    pos = account_ids.get_indexer(tx["account_id"].astype(str))
+    pos = positions(tx["account_id"], account_ids)
     ok = pos >= 0
     pos = pos[ok].astype(np.int64)
     day = epoch_days(tx["timestamp"])[ok]
@@ -147,8 +147,10 @@ def shared_identifiers(
     frame["key"] = idents["key"].to_numpy()[frame["identifier"]]
     frame["n_accounts"] = idents["n_accounts"].to_numpy()[frame["identifier"]]
     frame["weight"] = weights[frame["identifier"]]
-    keep_pair = pd.MultiIndex.from_arrays([clusters, cols]).isin(
-        pd.MultiIndex.from_arrays([frame["cluster"], frame["identifier"]])
+    n_ident = max(len(idents), 1)
+    keep_pair = np.isin(
+        clusters.astype(np.int64) * n_ident + cols.astype(np.int64),
+        frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64),
     )
     member_rows, member_idents, member_fs = rows[keep_pair], cols[keep_pair], first[keep_pair]
     # Link synchrony: a member who picked up a shared identifier within days of the ring's median
@@ -257,11 +259,10 @@ def identity_conflicts(
 def _identity_codes(graph: IdentityGraph) -> np.ndarray:
     """Kind code of every identifier: 0..2 personal (``PERSONAL_KINDS``), 3 same-person, -1
     ignored; hubs carry no identity."""
-    kinds = graph.identifiers["kind"].to_numpy()
-    code = np.full(len(kinds), -1, dtype=np.int8)
+    code = np.full(len(graph.identifiers), -1, dtype=np.int8)
     for i, kind in enumerate(PERSONAL_KINDS):
-        code[kinds == kind] = i
-    code[np.isin(kinds, SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
+        code[graph.kind_mask(kind)] = i
+    code[graph.kind_mask(SAME_PERSON_KINDS)] = len(PERSONAL_KINDS)
     code[graph.identifiers["is_hub"].to_numpy(bool)] = -1
     return code
 
@@ -364,14 +365,22 @@ def personalized_pagerank(
     inv = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
     transition = (sp.diags(inv) @ adjacency).T.tocsr()  # column-stochastic where degree > 0
     restart = seeds.astype(np.float64) / n_seeds
-    dangling = degree == 0
+    dangling = np.flatnonzero(degree == 0)
+    teleport = (1 - alpha) * restart
     x = restart.copy()
+    change = np.empty(n)
+    # x_new = alpha * (T x + mass on dangling nodes * restart) + (1 - alpha) * restart, in place
+    # (the same operations in the same order, without five temporaries of n per iteration).
     for _ in range(max_iter):
-        x_new = alpha * (transition @ x + x[dangling].sum() * restart) + (1 - alpha) * restart
-        if np.abs(x_new - x).sum() < tol:
-            x = x_new
-            break
+        x_new = transition @ x
+        x_new += x[dangling].sum() * restart
+        x_new *= alpha
+        x_new += teleport
+        np.subtract(x_new, x, out=change)
+        np.abs(change, out=change)
         x = x_new
+        if change.sum() < tol:
+            break
     return x * n_seeds
 
 
@@ -433,7 +442,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     """Shared identifiers by kind, how much of the ring one identifier covers, recombined identities."""
     sf = shared.frame
     f["n_shared_identifiers"] = np.bincount(sf["cluster"], minlength=k)
-    for kind in sorted(set(graph.identifiers["kind"].unique())):
+    for kind in graph.kinds():
         sel = (sf["kind"] == kind).to_numpy()
         f[f"n_shared_{kind}"] = np.bincount(sf["cluster"][sel], minlength=k)
     strong = sf["kind"].isin(STRONG_KINDS).to_numpy()
@@ -453,7 +462,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     )
     # Members on some shared strong identifier: a device farm puts everybody on one.
     strong_member = np.zeros(graph.n_accounts, dtype=bool)
-    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    strong_ident = graph.kind_mask(STRONG_KINDS)
     strong_member[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["strong_member_share"] = np.bincount(mc, weights=strong_member[members], minlength=k) / np.maximum(size, 1)
     _recombined_features(f, sf, shared, mc, members, graph.n_accounts, k)
@@ -503,7 +512,7 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_da
     w_all = np.bincount(sf["cluster"], weights=sf["weight"], minlength=k)
     w_prior = np.bincount(sf["cluster"][prior], weights=sf["weight"][prior], minlength=k)
     f["prior_link_share"] = np.divide(w_prior, w_all, out=np.zeros(k), where=w_all > 0)
-    bank_ident = (graph.identifiers["kind"] == "bank_account").to_numpy()
+    bank_ident = graph.kind_mask("bank_account")
     recent_payout = np.zeros(graph.n_accounts, dtype=bool)
     recent_payout[shared.member_rows[recent_pair & bank_ident[shared.member_identifiers]]] = True
     f["new_shared_payout_share"] = np.bincount(mc, weights=recent_payout[members], minlength=k) / np.maximum(size, 1)
@@ -648,7 +657,7 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         collector = per_payee >= 2
         f["n_collectors"] = np.bincount(mc, weights=collector[members], minlength=k)
     if transactions is not None and len(transactions) and "status" in transactions:
-        pos = graph.account_ids.get_indexer(transactions["account_id"].astype(str))
+        pos = positions(transactions["account_id"], graph.account_ids)
         cb = (transactions["status"] == "chargeback").to_numpy()
         ok = pos >= 0
         tc = cluster_of[pos[ok]]
@@ -715,7 +724,7 @@ def account_features(
     _ring_tie_features(f, candidates)
     # Members on the ring's shared strong identifiers, and ring identifiers first seen recently.
     f["on_shared_strong"] = False
-    strong_ident = graph.identifiers["kind"].isin(STRONG_KINDS).to_numpy()
+    strong_ident = graph.kind_mask(STRONG_KINDS)
     on_strong = np.zeros(n, dtype=bool)
     on_strong[shared.member_rows[strong_ident[shared.member_identifiers]]] = True
     f["on_shared_strong"] = on_strong

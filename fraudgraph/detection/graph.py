@@ -39,8 +39,8 @@ class IdentityGraph:
     link_first_seen: CSR float64 of the same shape: the account's first use of the identifier in
         days since the epoch (NaN where unknown; an explicit stored value, so the pattern matches).
     hubs: the ``hubs`` frame (kind, key, n_accounts, reason).
-    links: the input links that carry identity, with ``account_pos`` and ``identifier`` codes
-        (used for evidence: raw spellings of an identifier).
+    links: the input links that carry identity: ``account_pos``, ``identifier`` (codes) and the
+        raw ``value`` (used for evidence: raw spellings of an identifier).
     """
 
     account_ids: pd.Index
@@ -49,27 +49,60 @@ class IdentityGraph:
     link_first_seen: sp.csr_matrix
     hubs: pd.DataFrame
     links: pd.DataFrame
+    kind_code: np.ndarray | None = None  # per identifier: its kind's position in kind_names
+    kind_names: np.ndarray | None = None
 
     @property
     def n_accounts(self) -> int:
         return len(self.account_ids)
+
+    def kind_mask(self, kinds) -> np.ndarray:
+        """Per identifier: is its kind one of ``kinds`` (from the kind codes, no string compares
+        over millions of identifiers)."""
+        wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+        if self.kind_code is None or self.kind_names is None:
+            return self.identifiers["kind"].isin(wanted).to_numpy(bool)
+        return np.isin(self.kind_names, wanted).astype(bool)[self.kind_code]
+
+    def kinds(self) -> list[str]:
+        """The identifier kinds present, sorted."""
+        if self.kind_names is None:
+            return sorted(set(self.identifiers["kind"].unique()))
+        return sorted(set(self.kind_names.tolist()))
 
     def linking_weights(self) -> np.ndarray:
         """Per identifier: the weight it contributes to a shared link (0 = never links)."""
         return self.identifiers["weight"].to_numpy()
 
     def raw_spellings(self, identifier_codes: np.ndarray, limit: int = 5) -> pd.Series:
-        """The distinct raw values observed for each identifier code (up to ``limit``), as lists."""
+        """The distinct raw values observed for each identifier code (up to ``limit``, in sorted
+        order, a missing value last), as lists."""
         codes = np.asarray(identifier_codes)
         wanted = np.zeros(len(self.identifiers), dtype=bool)
         wanted[codes] = True
-        sub = self.links.loc[wanted[self.links["identifier"].to_numpy()], ["identifier", "value"]]
-        sub = sub.drop_duplicates().sort_values(["identifier", "value"])
-        sub = sub.groupby("identifier", sort=False).head(limit)
-        ids = sub["identifier"].to_numpy()
-        values = sub["value"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
-        lists = [list(chunk) for chunk in np.split(values, starts[1:])] if len(ids) else []
+        link_ident = self.links["identifier"].to_numpy()
+        picked = np.flatnonzero(wanted[link_ident])
+        ids = link_ident[picked]
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        # Only the picked values become Python objects (an Arrow string column makes every one).
+        values = self.links["value"].take(picked[order]).to_numpy(dtype=object)
+        if not len(ids):
+            return pd.Series([np.nan] * len(codes), index=codes, dtype=object)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        stops = np.r_[starts[1:], len(ids)]
+        missing = pd.isna(values)
+        lists = []
+        # A Python loop over the identifiers, not the links: most have one or two spellings.
+        for start, stop in zip(starts.tolist(), stops.tolist()):
+            chunk = values[start:stop]
+            gaps = missing[start:stop]
+            if gaps.any():
+                distinct = sorted(set(chunk[~gaps].tolist()))
+                distinct.append(chunk[gaps][0])
+            else:
+                distinct = sorted(set(chunk.tolist()))
+            lists.append(distinct[:limit])
         spellings = pd.Series(lists, index=ids[starts], dtype=object)
         return spellings.reindex(codes)
 
@@ -92,9 +125,10 @@ def epoch_days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 when absent), hashed in Arrow: several times
-    faster than Index.get_indexer on millions of Python strings."""
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 when absent), as strings, hashed in Arrow:
+    several times faster than Index.get_indexer on millions of Python strings. ``index`` must
+    be unique (the first position is returned)."""
     found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(index))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
@@ -116,19 +150,24 @@ def _arrow_strings(values) -> pa.Array:
         return pa.array([str(v) for v in objects], type=pa.large_string())
 
 
-def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
-    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind."""
+def _find_hubs(
+    identifiers: pd.DataFrame, config: DetectionConfig, kind_code: np.ndarray, kind_names: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind;
+    and which identifiers are hubs. ``kind_code``: per identifier, its kind's position in
+    ``kind_names``."""
     n = identifiers["n_accounts"].to_numpy()
     reason = np.full(len(n), "", dtype=object)
-    kinds = identifiers["kind"].to_numpy()
-    place = np.isin(kinds, list(PLACE_KINDS))
+    place = np.isin(kind_names[kind_code], list(PLACE_KINDS)) if len(kind_code) else np.zeros(0, dtype=bool)
     over_cap = n > np.where(place, min(config.place_hub_cap, config.hub_cap), config.hub_cap)
+    is_hub = over_cap.copy()
     reason[over_cap & ~place] = f"shared by more than {config.hub_cap} accounts (hub cap)"
     reason[over_cap & place] = f"a place or network shared by more than {config.place_hub_cap} accounts (hub cap)"
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
-    for kind in pd.unique(kinds[shared]):
-        in_kind = shared & (kinds == kind)
+    for code in np.unique(kind_code[shared]):
+        kind = kind_names[code]
+        in_kind = shared & (kind_code == code)
         values = log_n[in_kind]
         median = np.median(values)
         # Most shared identifiers are pairs, so the MAD is often 0: floor it at a factor of ~1.3,
@@ -137,17 +176,28 @@ def _find_hubs(identifiers: pd.DataFrame, config: DetectionConfig) -> pd.Series:
         z = (log_n - median) / mad
         anomalous = in_kind & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
         reason[anomalous] = f"anomalously many accounts for a {kind} (robust z > {config.hub_robust_z:g})"
-    return pd.Series(reason, index=identifiers.index)
+        is_hub |= anomalous
+    return reason, is_hub
 
 
 def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
     """The links that carry an identity (``key`` not None), with first_seen in days and the
     account's row; a link to an unknown account is an error."""
     has_key = links["key"].notna().to_numpy()
-    used = links.loc[has_key, ["account_id", "kind", "value", "key"]].copy()
-    first_seen = links.loc[has_key, "first_seen"] if "first_seen" in links else pd.Series(pd.NaT, index=used.index)
+    every = bool(has_key.all())
+    # Column by column, each keeping its own storage: a frame-wide .loc copy of mixed string
+    # columns is several times slower (and builds no new strings either).
+    columns = {}
+    for name in ("account_id", "kind", "value", "key"):
+        column = links[name].array if every else links[name].array[has_key]
+        columns[name] = pd.Series(column, dtype=column.dtype, copy=False)
+    used = pd.DataFrame(columns, copy=False)
+    if "first_seen" in links:
+        first_seen = links["first_seen"] if every else links["first_seen"][has_key]
+    else:
+        first_seen = pd.Series(pd.NaT, index=used.index)
     used["first_seen"] = epoch_days(first_seen)
-    account_pos = _positions(used["account_id"], account_ids)
+    account_pos = positions(used["account_id"], account_ids)
     if (account_pos < 0).any():
         bad = used["account_id"].to_numpy()[account_pos < 0][0]
         raise ValueError(
@@ -157,9 +207,10 @@ def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
     return used
 
 
-def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Number the (kind, key) identifiers of ``used`` (sets its ``identifier`` column); returns
-    the kind and key of each identifier number."""
+    the kind and key of each identifier number, the kind code of each identifier and the kind
+    names (kind code -> name)."""
     # Factorize kind and key once each, then the integer pair: the same key under two kinds is
     # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
     kind_codes, kind_names = pd.factorize(used["kind"])
@@ -167,9 +218,11 @@ def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
     ident_codes, ident_pairs = pd.factorize(pair)
     used["identifier"] = ident_codes.astype(np.int32)
-    ident_kind = np.asarray(kind_names, dtype=object)[ident_pairs // max(len(key_names), 1)]
+    kind_names = np.asarray(kind_names, dtype=object)
+    ident_kind_code = (ident_pairs // max(len(key_names), 1)).astype(np.int64)
+    ident_kind = kind_names[ident_kind_code]
     ident_key = np.asarray(key_names, dtype=object)[ident_pairs % max(len(key_names), 1)]
-    return ident_kind, ident_key
+    return ident_kind, ident_key, ident_kind_code, kind_names
 
 
 def _incidence(
@@ -178,23 +231,45 @@ def _incidence(
     """The account x identifier incidence and first-use matrices of ``used``, and the identifier
     and first use (days) of each of their entries."""
     # Duplicated observations (same account, same identifier, different spelling) collapse to one
-    # entry; first_seen keeps the earliest.
-    pair = used["account_pos"].to_numpy(np.int64) * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
-    order = np.lexsort((np.nan_to_num(used["first_seen"].to_numpy(), nan=np.inf), pair))
+    # entry; first_seen keeps the earliest (NaN only when none is known). One sort by (account,
+    # identifier) puts the entries in CSR order, so the matrices need no sorting of their own.
+    account_pos = used["account_pos"].to_numpy(np.int64)
+    pair = account_pos * max(n_ident, 1) + used["identifier"].to_numpy(np.int64)
+    order = np.argsort(pair, kind="stable")
     pair_sorted = pair[order]
     first_of_pair = np.ones(len(pair_sorted), dtype=bool)
     first_of_pair[1:] = pair_sorted[1:] != pair_sorted[:-1]
-    keep = order[first_of_pair]
-    rows = used["account_pos"].to_numpy()[keep]
-    cols = used["identifier"].to_numpy()[keep]
-    fs = used["first_seen"].to_numpy()[keep]
+    starts = np.flatnonzero(first_of_pair)
+    fs_sorted = used["first_seen"].to_numpy(np.float64)[order]
+    if len(starts) == len(pair_sorted):
+        fs = fs_sorted
+    else:
+        fs = np.fmin.reduceat(fs_sorted, starts) if len(starts) else fs_sorted[:0]
+    kept = pair_sorted[starts]
+    rows = (kept // max(n_ident, 1)).astype(np.int32)
+    cols = (kept % max(n_ident, 1)).astype(np.int32)
+    indptr = np.zeros(n_acc + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_acc), out=indptr[1:])
+    index_dtype = np.int32 if max(len(cols), n_ident) < 2**31 else np.int64
+    indptr = indptr.astype(index_dtype)
+    indices = cols.astype(index_dtype)
 
-    incidence = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_acc, n_ident))
-    # Store NaN explicitly (as a sentinel shift) so the sparsity pattern equals the incidence's.
-    link_first_seen = sp.csr_matrix((np.where(np.isnan(fs), -1e12, fs), (rows, cols)), shape=(n_acc, n_ident))
-    link_first_seen.data[link_first_seen.data <= -1e11] = np.nan
-
+    incidence = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), indices, indptr), shape=(n_acc, n_ident))
+    link_first_seen = sp.csr_matrix((fs.copy(), indices.copy(), indptr.copy()), shape=(n_acc, n_ident))
+    incidence.has_sorted_indices = True
+    link_first_seen.has_sorted_indices = True
     return cols, fs, incidence, link_first_seen
+
+
+def _first_and_last(link_first_seen: sp.csr_matrix, n_ident: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per identifier (column): the earliest and latest first use by any account (NaN when no
+    account's is known)."""
+    by_identifier = link_first_seen.tocsc()
+    starts = by_identifier.indptr[:-1]
+    if n_ident == 0 or by_identifier.nnz == 0:
+        return np.full(n_ident, np.nan), np.full(n_ident, np.nan)
+    # Every identifier has at least one entry (identifiers are numbered from the links).
+    return np.fmin.reduceat(by_identifier.data, starts), np.fmax.reduceat(by_identifier.data, starts)
 
 
 def build_identity_graph(
@@ -220,18 +295,15 @@ def build_identity_graph(
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
     used = _used_links(links, account_ids)
-    kinds = pd.unique(used["kind"])
-    for kind in kinds:
-        config.weight_of(kind)  # unknown kinds fail here, with the list of known ones
-    ident_kind, ident_key = _factorize_identifiers(used)
+    ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(used)
+    # Unknown kinds fail here, with the list of known ones.
+    kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
     n_ident = len(ident_kind)
     n_acc = len(account_ids)
 
     cols, fs, incidence, link_first_seen = _incidence(used, n_acc, n_ident)
     n_accounts = np.bincount(cols, minlength=n_ident).astype(np.int64)
-    fs_series = pd.Series(fs)
-    first = fs_series.groupby(cols).min().reindex(range(n_ident)).to_numpy()
-    last = fs_series.groupby(cols).max().reindex(range(n_ident)).to_numpy()
+    first, last = _first_and_last(link_first_seen, n_ident)
     identifiers = pd.DataFrame(
         {
             "kind": pd.Series(ident_kind, dtype=object),
@@ -241,16 +313,15 @@ def build_identity_graph(
             "last_first_seen": last,
         }
     )
-    hub_reason = _find_hubs(identifiers, config)
-    is_hub = (hub_reason != "").to_numpy()
-    base = identifiers["kind"].map({k: config.weight_of(k) for k in kinds}).to_numpy(np.float64)
+    hub_reason, is_hub = _find_hubs(identifiers, config, ident_kind_code, kind_names)
+    base = kind_weight[ident_kind_code] if n_ident else np.zeros(0)
     weight = base * rarity_decay(n_accounts, config.rarity_scale)
     weight[(n_accounts < 2) | is_hub] = 0.0
     identifiers["weight"] = weight
     identifiers["is_hub"] = is_hub
 
     hubs = identifiers.loc[is_hub, ["kind", "key", "n_accounts"]].copy()
-    hubs["reason"] = hub_reason[is_hub].to_numpy()
+    hubs["reason"] = hub_reason[is_hub]
     hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True])
     hubs = hubs.reset_index(drop=True)[HUB_COLUMNS]
 
@@ -260,7 +331,9 @@ def build_identity_graph(
         incidence=incidence,
         link_first_seen=link_first_seen,
         hubs=hubs,
-        links=used[["account_pos", "identifier", "kind", "value", "key"]].reset_index(drop=True),
+        links=used[["account_pos", "identifier", "value"]].reset_index(drop=True),
+        kind_code=ident_kind_code,
+        kind_names=kind_names,
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fraudgraph.detection.graph import DetectionConfig, IdentityGraph
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, positions
 
 
 @dataclass
@@ -89,8 +89,8 @@ def money_flow(transactions: pd.DataFrame | None, account_ids: pd.Index, config:
     if "status" in tx:
         mask = mask & (tx["status"] != "declined").to_numpy()
     tx = tx.loc[mask, ["account_id", "counterparty", "amount"]]
-    payer = account_ids.get_indexer(tx["account_id"].astype(str))
-    payee = account_ids.get_indexer(tx["counterparty"].astype(str))
+    payer = positions(tx["account_id"], account_ids)
+    payee = positions(tx["counterparty"], account_ids)
     ok = (payer >= 0) & (payee >= 0) & (payer != payee)
     payer, payee = payer[ok], payee[ok]
     amount = tx["amount"].to_numpy(np.float64)[ok]
