@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import matplotlib.image
 import numpy as np
 import pytest
+from browser import CHROMIUM, HEADLESS_ARGS
 
 from fraudgraph.outputs.export import KIND_COLOURS, RISK_STOPS, export_graph
 
@@ -17,7 +17,6 @@ try:
 except ImportError:  # tests/ made a package
     from tests.test_export import build_subgraph
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 WIDTH, HEIGHT, PANEL = 1200, 800, 360  # the side panel is 360 CSS px wide
@@ -27,14 +26,7 @@ def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS_ARGS,
             "--force-device-scale-factor=1",
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--window-size={WIDTH},{HEIGHT}",

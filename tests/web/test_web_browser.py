@@ -7,29 +7,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, HEADLESS_ARGS
 
 pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:
@@ -67,7 +56,7 @@ def server(tmp_path_factory, swept_db):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_ARGS)
         yield b
         b.close()
 
