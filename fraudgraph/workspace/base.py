@@ -226,6 +226,12 @@ class Workspace(abc.ABC):
         """
 
     @abc.abstractmethod
+    def data_version(self) -> str:
+        """A token that changes whenever the data a detection reads changes: a load (or
+        ``check --apply``) or an analyst's label. Equal tokens mean the same accounts, links,
+        transactions and labels, so a sweep may reuse the last sweep's detection."""
+
+    @abc.abstractmethod
     def status(self) -> dict[str, Any]:
         """Counts per table and per identifier kind, distinct identifiers, last load, last sweep."""
 
