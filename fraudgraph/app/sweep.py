@@ -187,7 +187,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
             "summary": summary,
             "diff": diff,
         }
-        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes))
+        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes, stored=mode == "reused"))
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
     return SweepResult(
@@ -307,21 +307,24 @@ def _summary(accounts, links, transactions, detection, decisions, changes, diff:
     return summary
 
 
-def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes) -> SweepRecord:
-    """Everything one sweep writes, in one record the workspace saves in one transaction."""
+def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, stored: bool = False) -> SweepRecord:
+    """Everything one sweep writes, in one record the workspace saves in one transaction.
+
+    ``stored``: the detection is the stored one (nothing changed), so its tables are not
+    written again; only the decisions, state, audit and notices are."""
     ring_identifiers = getattr(detection, "ring_identifiers", None)
     if ring_identifiers is None:
         ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
+    tables = {
+        "rings": detection.rings,
+        "ring_members": detection.ring_members,
+        "ring_identifiers": ring_identifiers,
+        "account_scores": detection.account_scores,
+        "hubs": detection.hubs,
+    }
     return SweepRecord(
         sweep=sweep,
-        tables={
-            "rings": detection.rings,
-            "ring_members": detection.ring_members,
-            "ring_identifiers": ring_identifiers,
-            "account_scores": detection.account_scores,
-            "hubs": detection.hubs,
-            "decisions": decisions,
-        },
+        tables={"decisions": decisions} if stored else tables | {"decisions": decisions},
         state=changes.state,
         audit=changes.audit,
         notices=changes.notices,

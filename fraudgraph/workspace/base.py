@@ -194,7 +194,7 @@ class SweepRecord:
     """Everything one sweep writes, in one transaction."""
 
     sweep: dict[str, Any]  # the SWEEP_COLUMNS of this sweep
-    tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one
+    tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one (one left out stays)
     state: pd.DataFrame  # STATE_COLUMNS rows to upsert
     audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
     notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
