@@ -102,8 +102,9 @@ def load(obj, data_dir, errors_file, delta, fmt):
 
     say = progress_of(obj)
     config = obj.config()
-    ws = obj.workspace(create=not delta)
-    known = _stored_accounts_named(ws, Path(data_dir)) if delta else []
+    # A delta reads the workspace first (its stored accounts); a full load opens (or creates) it
+    # only once the folder is valid, so a rejected folder leaves no empty workspace behind.
+    known = _stored_accounts_named(obj.workspace(), Path(data_dir)) if delta else []
     try:
         dataset = read_dataset(
             data_dir,
@@ -121,7 +122,7 @@ def load(obj, data_dir, errors_file, delta, fmt):
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     dataset.config = config.remembered()  # later sweeps use it without --config
-    summary = ws.load(dataset, progress=say)
+    summary = obj.workspace(create=True).load(dataset, progress=say)
     data = {
         "source": str(data_dir),
         "accounts_new": summary.accounts_new,
