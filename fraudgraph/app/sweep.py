@@ -101,11 +101,17 @@ def run_sweep(
     config=None,
     owner: str = "fraudgraph sweep",
     progress: Progress | None = None,
+    full: bool = False,
 ) -> SweepResult:
     """Run one detection + decision pass over the workspace.
 
     Holds the workspace's sweep lock for the whole pass (``LockedError`` if another sweep
     runs). With ``dry_run`` nothing is written: the result says what would change.
+
+    Incremental by default: when nothing detection reads changed since the last sweep (no
+    load, no analyst label; same as_of, seed, settings and engine), its rings and scores are
+    reused and only the policy runs again; ``full`` always recomputes. Either way the result
+    is the one a full sweep gives.
     """
     with ws.sweep_lock(owner):
         return _run_locked(
@@ -117,13 +123,14 @@ def run_sweep(
             engine=engine,
             config=config,
             progress=progress,
+            full=full,
         )
 
 
-def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -> SweepResult:
-    from fraudgraph.app.engine import cluster_function, resolve_engine
+def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full) -> SweepResult:
+    from fraudgraph.app.engine import resolve_engine
     from fraudgraph.decisions import policy as policy_mod
-    from fraudgraph.detection.pipeline import detect
+    from fraudgraph.detection.pipeline import detection_key
 
     say = progress or (lambda msg: None)
     times: dict[str, float] = {}
@@ -131,19 +138,13 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
     pol = policy if policy is not None else policy_mod.Policy.default()
 
     engine_used = resolve_engine(ws, engine)  # before the long read: a missing GDS fails at once
+    # The data's version before the read: a load during the read makes the next sweep recompute.
+    data_version = ws.data_version()
     accounts, links, transactions = _read_inputs(ws, config, say, times)
     previous = ws.table("ring_members")
-    detection = detect(
-        accounts,
-        links,
-        transactions,
-        as_of=as_of,
-        seed=seed,
-        config=config,
-        previous_members=previous,
-        next_ring_number=ws.next_ring_number(),
-        progress=lambda stage: say(f"detect: {stage} ..."),
-        cluster_fn=cluster_function(ws, engine_used, seed=seed, config=config),
+    key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
+    detection, mode = _detect(
+        ws, (accounts, links, transactions), previous, key, full=full, as_of=as_of, seed=seed, config=config, say=say
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     as_of_ts = pd.Timestamp(detection.as_of)
@@ -168,6 +169,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
 
     diff = _sweep_diff(previous, detection, changes)
     summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
+    summary["detection"] = {"mode": mode, "key": key}
     finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
     summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
@@ -185,7 +187,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress) -
             "summary": summary,
             "diff": diff,
         }
-        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes))
+        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes, stored=mode == "reused"))
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
     return SweepResult(
@@ -217,6 +219,60 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
         f"({times['read']:.1f}s)"
     )
     return accounts, links, transactions
+
+
+def _detect(ws, frames, previous: pd.DataFrame, key: dict, *, full: bool, as_of, seed, config, say):
+    """The detection of this sweep and how it was had: computed, reused (nothing changed since
+    the last sweep) or full (computed because ``full`` was asked)."""
+    from fraudgraph.app.engine import cluster_function
+    from fraudgraph.detection.pipeline import detect_incremental
+
+    last = _last_detection(ws)
+    detection, mode = detect_incremental(
+        *frames,
+        key=key,
+        previous_key=None if full or last is None else last.get("key"),
+        previous=lambda: _stored_detection(ws, previous),
+        as_of=as_of,
+        seed=seed,
+        config=config,
+        previous_members=previous,
+        next_ring_number=ws.next_ring_number(),
+        progress=lambda stage: say(f"detect: {stage} ..."),
+        cluster_fn=cluster_function(ws, key["engine"], seed=seed, config=config),
+    )
+    if mode == "reused":
+        say("detect: nothing changed since the last sweep; its rings and scores stand")
+    return detection, "full" if full else mode
+
+
+def _last_detection(ws) -> dict | None:
+    """The detection part of the last sweep's summary (mode and key), None before any sweep."""
+    history = ws.sweeps()
+    if history.empty:
+        return None
+    summary = history["summary"].iloc[0]
+    found = summary.get("detection") if isinstance(summary, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+def _stored_detection(ws, ring_members: pd.DataFrame):
+    """The last sweep's detection as stored: what ``detect`` returns for unchanged inputs."""
+    from fraudgraph.detection.pipeline import Detection
+
+    t = time.perf_counter()
+    last = ws.sweeps().iloc[0]
+    return Detection(
+        rings=ws.table("rings"),
+        ring_members=ring_members,
+        account_scores=ws.table("account_scores"),
+        hubs=ws.table("hubs"),
+        ring_identifiers=ws.table("ring_identifiers"),
+        account_features=pd.DataFrame(),
+        next_ring_number=ws.next_ring_number(),
+        as_of=pd.Timestamp(last["as_of"]),
+        stage_seconds={"reused": round(time.perf_counter() - t, 4)},
+    )
 
 
 def _sweep_diff(previous: pd.DataFrame, detection, changes) -> dict:
@@ -251,21 +307,24 @@ def _summary(accounts, links, transactions, detection, decisions, changes, diff:
     return summary
 
 
-def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes) -> SweepRecord:
-    """Everything one sweep writes, in one record the workspace saves in one transaction."""
+def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, stored: bool = False) -> SweepRecord:
+    """Everything one sweep writes, in one record the workspace saves in one transaction.
+
+    ``stored``: the detection is the stored one (nothing changed), so its tables are not
+    written again; only the decisions, state, audit and notices are."""
     ring_identifiers = getattr(detection, "ring_identifiers", None)
     if ring_identifiers is None:
         ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
+    tables = {
+        "rings": detection.rings,
+        "ring_members": detection.ring_members,
+        "ring_identifiers": ring_identifiers,
+        "account_scores": detection.account_scores,
+        "hubs": detection.hubs,
+    }
     return SweepRecord(
         sweep=sweep,
-        tables={
-            "rings": detection.rings,
-            "ring_members": detection.ring_members,
-            "ring_identifiers": ring_identifiers,
-            "account_scores": detection.account_scores,
-            "hubs": detection.hubs,
-            "decisions": decisions,
-        },
+        tables={"decisions": decisions} if stored else tables | {"decisions": decisions},
         state=changes.state,
         audit=changes.audit,
         notices=changes.notices,

@@ -77,6 +77,12 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     help="Write every problem of a rejected folder to this CSV (file, line, column, value, message).",
 )
 @click.option(
+    "--delta",
+    is_flag=True,
+    help="The folder holds only new and changed rows: links and transactions may name accounts "
+    "already in the workspace (other unknown accounts are still refused).",
+)
+@click.option(
     "--pseudonymize",
     is_flag=True,
     help="Store only keyed pseudonyms (HMAC-SHA-256, key in FRAUDGRAPH_PSEUDONYM_KEY) of identifiers, "
@@ -84,23 +90,28 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
 )
 @format_option
 @click.pass_obj
-def load(obj, data_dir, errors_file, pseudonymize, fmt):
+def load(obj, data_dir, errors_file, delta, pseudonymize, fmt):
     """Validate a data folder and load it into the workspace, atomically.
 
     Every bad row is reported (file:line, column, value, what was expected) and nothing is
     written. Loading the same folder twice changes nothing; a newer extract updates accounts
-    and adds new observations.
+    and adds new observations. With --delta the folder holds only new and changed rows (same
+    files and columns; the accounts table may be empty); the next sweep picks them up.
 
     \b
     Example:
       fraudgraph --db bank.db load ./extract-2026-11
       fraudgraph --db bank.db load ./extract-2026-11 --errors problems.csv
+      fraudgraph --db bank.db load --delta ./changes-2026-11-02
       FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph --db private.db load ./extract --pseudonymize
     """
     from fraudgraph.ingest.contract import read_dataset
 
     say = progress_of(obj)
     config = obj.config()
+    # A delta reads the workspace first (its stored accounts); a full load opens (or creates) it
+    # only once the folder is valid, so a rejected folder leaves no empty workspace behind.
+    known = _stored_accounts_named(obj.workspace(), Path(data_dir)) if delta else []
     try:
         dataset = read_dataset(
             data_dir,
@@ -108,6 +119,7 @@ def load(obj, data_dir, errors_file, pseudonymize, fmt):
             limits=config.limits,
             progress=say,
             every_problem=errors_file is not None,
+            known_accounts=known,
         )
     except InputError as e:
         if errors_file is not None:
@@ -176,6 +188,32 @@ def status(obj, fmt):
     click.echo(
         f"last sweep            {ls['sweep_id'] + ' at ' + ls['at'] + ' (as of ' + ls['as_of'] + ')' if ls else 'never'}"
     )
+
+
+def _stored_accounts_named(ws, folder: Path) -> list[str]:
+    """The workspace's accounts among those a delta folder's links and transactions name."""
+    import pandas as pd
+
+    named: set[str] = set()
+    for name, columns in (("links", ["account_id"]), ("transactions", ["account_id", "counterparty"])):
+        for suffix in (".csv", ".csv.gz", ".parquet"):
+            file = folder / f"{name}{suffix}"
+            if not file.is_file():
+                continue
+            try:
+                if suffix == ".parquet":
+                    frame = pd.read_parquet(file)
+                else:
+                    frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+            except Exception:  # unreadable: the contract reads it again and says why
+                continue
+            for column in columns:
+                if column in frame:
+                    named.update(frame[column].dropna().astype(str).str.strip())
+    named.discard("")
+    if not named:
+        return []
+    return ws.accounts(account_ids=sorted(named))["account_id"].astype(str).tolist()
 
 
 def write_problems(problems: list, path: str) -> None:

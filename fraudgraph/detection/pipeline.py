@@ -6,7 +6,9 @@ structure is built once and handed to the next stage; nothing here reads or writ
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -245,6 +247,47 @@ def detect(
     return detection
 
 
+def detection_key(
+    *, data_version: str, as_of: object, seed: int, config: DetectionConfig | None, engine: str
+) -> dict[str, object]:
+    """What a detection's result depends on besides the stored rings: the data (its version
+    token), the requested as_of, the seed, the detection settings and the engine. Two sweeps
+    with the same key compute the same detection (``detect_incremental``)."""
+    settings = repr(sorted(dataclasses.asdict(config or DetectionConfig()).items()))
+    return {
+        "data_version": str(data_version),
+        "as_of": None if as_of is None else pd.Timestamp(as_of).isoformat(),
+        "seed": int(seed),
+        "settings": hashlib.sha256(settings.encode()).hexdigest()[:16],
+        "engine": str(engine),
+    }
+
+
+def detect_incremental(
+    accounts: pd.DataFrame,
+    links: pd.DataFrame,
+    transactions: pd.DataFrame | None,
+    *,
+    key: dict[str, object],
+    previous_key: dict[str, object] | None,
+    previous: Callable[[], Detection] | None,
+    **options,
+) -> tuple[Detection, str]:
+    """The incremental entry point: ``detect``'s result, computed only when something it
+    depends on changed since the last sweep. Returns (detection, mode): ``"reused"`` when
+    ``key`` equals the last sweep's ``previous_key`` (``previous()`` then rebuilds its stored
+    result, which ``detect`` would reproduce exactly), ``"computed"`` otherwise.
+
+    Any change to the data is recomputed whole: ring scores come from models fitted over every
+    ring (the IsolationForest) and every account (the proximity scale), so one new ring moves
+    every ring's score and reasons, and only a whole computation is exact (see README, Delta
+    loads and incremental sweeps).
+    """
+    if previous is not None and previous_key is not None and previous_key == key:
+        return previous(), "reused"
+    return detect(accounts, links, transactions, **options), "computed"
+
+
 def _until(
     as_of: pd.Timestamp, links: pd.DataFrame, transactions: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -447,4 +490,4 @@ def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series
     return group_lists(per["cluster"].to_numpy(), per["payee_id"].to_numpy(), limit=10)
 
 
-__all__ = ["DEFAULT_TIERS", "Detection", "detect", "latest_timestamp"]
+__all__ = ["DEFAULT_TIERS", "Detection", "detect", "detect_incremental", "detection_key", "latest_timestamp"]

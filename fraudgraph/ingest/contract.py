@@ -178,6 +178,7 @@ def read_dataset(
     limits: InputLimits | None = None,
     as_of: object = None,
     every_problem: bool = False,
+    known_accounts: Iterable[str] = (),
 ) -> Dataset:
     """Read and validate the data folder at ``path``; raise ``InputError`` listing every problem.
 
@@ -186,7 +187,8 @@ def read_dataset(
     short line per stage. ``limits`` bound lengths, money and dates (``InputLimits()`` when not
     given); dates after ``as_of`` (default: now) plus ``limits.future_days`` are errors.
     ``every_problem`` lists every failing row in the ``InputError`` (for an errors file), not the
-    first 50 of each rule.
+    first 50 of each rule. ``known_accounts`` are stored accounts that links and transactions
+    may name besides the folder's own (a delta folder).
 
     >>> ds = read_dataset("data/")                       # doctest: +SKIP
     >>> ds.links[["kind", "value", "key"]].head(1)       # doctest: +SKIP
@@ -209,7 +211,7 @@ def read_dataset(
         if table is not None:
             _check_columns(table, log, warnings)
 
-    dataset = _validated(tables, kinds, limits or InputLimits(), as_of, log, warnings, say)
+    dataset = _validated(tables, kinds, limits or InputLimits(), as_of, log, warnings, say, known=known_accounts)
     say(
         f"read {len(dataset.accounts):,} accounts, {len(dataset.links):,} links, {len(dataset.transactions):,} transactions"
     )

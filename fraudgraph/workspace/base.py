@@ -194,7 +194,7 @@ class SweepRecord:
     """Everything one sweep writes, in one transaction."""
 
     sweep: dict[str, Any]  # the SWEEP_COLUMNS of this sweep
-    tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one
+    tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one (one left out stays)
     state: pd.DataFrame  # STATE_COLUMNS rows to upsert
     audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
     notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
@@ -224,6 +224,12 @@ class Workspace(abc.ABC):
         Accounts are upserted (a newer extract updates fields), link observations are added
         (``first_seen`` keeps the earliest), transactions are upserted by ``txn_id``.
         """
+
+    @abc.abstractmethod
+    def data_version(self) -> str:
+        """A token that changes whenever the data a detection reads changes: a load (or
+        ``check --apply``) or an analyst's label. Equal tokens mean the same accounts, links,
+        transactions and labels, so a sweep may reuse the last sweep's detection."""
 
     @abc.abstractmethod
     def status(self) -> dict[str, Any]:

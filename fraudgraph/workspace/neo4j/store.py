@@ -739,6 +739,13 @@ class Neo4jWorkspace(Workspace):
         """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``)."""
         return node_lock(self.run_query, owner, ttl=self.lock_ttl, location=self.location)
 
+    def data_version(self) -> str:
+        versions = []
+        for key in ("seq.load", "seq.labels"):
+            rows = self.run_query("read/meta_value", key=key)
+            versions.append(int(rows[0]["value"]) if rows and rows[0]["value"] is not None else 0)
+        return f"{versions[0]}/{versions[1]}"
+
     def next_ring_number(self) -> int:
         rows = self.run_query("read/meta_value", key="next_ring_number")
         return int(rows[0]["value"]) if rows and rows[0]["value"] is not None else 1
@@ -858,6 +865,8 @@ class Neo4jWorkspace(Workspace):
                 self._append(run, "reviews", pd.DataFrame([review]), REVIEW_COLUMNS)
             if label is not None:
                 run("write/analyst_label", account_id=label[0], label=label[1])
+                # A label is data detection reads: the next sweep must not reuse the last detection.
+                self._reserve(run, "seq.labels", 1)
 
     # -- investigation -----------------------------------------------------------------------
     def hub_keys(self) -> set[tuple[str, str]]:

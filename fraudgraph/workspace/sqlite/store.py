@@ -361,6 +361,11 @@ class SqliteWorkspace(Workspace):
             "transactions", _merged_snapshot(txns[TRANSACTION_COLUMNS], old["transactions"], ["txn_id"])
         )
 
+    def data_version(self) -> str:
+        load = self._db.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
+        labels = self._db.execute("SELECT value FROM meta WHERE key='labels_version'").fetchone()
+        return f"{int(load)}/{int(labels[0]) if labels else 0}"
+
     def last_load(self) -> dict[str, Any] | None:
         row = self._db.execute("SELECT at, source, summary FROM loads ORDER BY load_id DESC LIMIT 1").fetchone()
         return None if row is None else {"at": row[0], "source": row[1], **json.loads(row[2])}
@@ -609,6 +614,11 @@ class SqliteWorkspace(Workspace):
                 self._db.execute(
                     "UPDATE accounts SET analyst_label = ?, analyst_label_set = 1 WHERE account_id = ?",
                     (label[1], label[0]),
+                )
+                # A label is data detection reads: the next sweep must not reuse the last detection.
+                self._db.execute(
+                    "INSERT INTO meta VALUES ('labels_version', '1') ON CONFLICT(key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
                 )
 
     # -- investigation -----------------------------------------------------------------------

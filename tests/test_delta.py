@@ -1,0 +1,167 @@
+"""Delta loads (`load --delta`) and incremental sweeps: the same results as full sweeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fraudgraph.app.sweep import run_sweep
+from fraudgraph.cli.main import cli
+from fraudgraph.ingest.contract import read_dataset
+from fraudgraph.synthetic.world import generate_world
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+
+def run(*args, ok=True):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, result.output + str(result.exception)
+    return result
+
+
+def _write(folder: Path, accounts: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    accounts.to_csv(folder / "accounts.csv", index=False)
+    links.to_csv(folder / "links.csv", index=False)
+    txns.to_csv(folder / "transactions.csv", index=False)
+    return folder
+
+
+def _stages(world, n_deltas: int, rng: np.random.Generator) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """The world cut into a base and ``n_deltas`` deltas: new accounts, new links of new and old
+    accounts, transactions once both ends are loaded, and changed balances of loaded accounts."""
+    acc, links, txns = world.accounts, world.links, world.transactions
+    stage_of = pd.Series(np.where(rng.random(len(acc)) < 0.6, 0, rng.integers(1, n_deltas + 1, len(acc))))
+    stage_of.index = acc["account_id"].astype(str).to_numpy()
+    link_stage = stage_of.reindex(links["account_id"].astype(str)).to_numpy()
+    link_stage = np.maximum(
+        link_stage, np.where(rng.random(len(links)) < 0.1, rng.integers(0, n_deltas + 1, len(links)), 0)
+    )
+    payee = txns["counterparty"].astype(str).map(stage_of).fillna(0).to_numpy().astype(int)
+    txn_stage = np.maximum(stage_of.reindex(txns["account_id"].astype(str)).to_numpy(), payee)
+    out = []
+    for k in range(n_deltas + 1):
+        new_acc = acc[(stage_of == k).to_numpy()]
+        if k:  # a few loaded accounts change (a newer extract of the same rows)
+            old = acc[(stage_of < k).to_numpy()].sample(n=3, random_state=int(rng.integers(1 << 30)))
+            old = old.assign(balance=old["balance"] + 10.0)
+            new_acc = pd.concat([new_acc, old])
+        out.append((new_acc, links[link_stage == k], txns[txn_stage == k]))
+    return out
+
+
+def _results(ws) -> dict[str, pd.DataFrame]:
+    """What a user reads after a sweep, without wall-clock times."""
+    members = ws.table("ring_members").sort_values(["ring_id", "account_id"]).reset_index(drop=True)
+    rings = ws.table("rings").sort_values("ring_id").reset_index(drop=True)
+    scores = ws.table("account_scores").sort_values("account_id").reset_index(drop=True)
+    decisions = ws.table("decisions").sort_values("account_id").reset_index(drop=True)
+    audit = ws.audit().drop(columns=["at"]).reset_index(drop=True)
+    state = ws.account_state().drop(columns=[c for c in ("since", "updated_at") if c in ws.account_state()])
+    return {
+        "members": members,
+        "rings": rings,
+        "scores": scores,
+        "decisions": decisions,
+        "audit": audit,
+        "state": state.sort_values("account_id").reset_index(drop=True),
+    }
+
+
+def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) -> None:
+    pd.testing.assert_frame_equal(inc["members"], full["members"])
+    assert inc["rings"]["ring_id"].tolist() == full["rings"]["ring_id"].tolist()
+    np.testing.assert_allclose(inc["rings"]["score"].astype(float), full["rings"]["score"].astype(float), atol=1e-9)
+    assert inc["rings"]["reasons"].tolist() == full["rings"]["reasons"].tolist()
+    np.testing.assert_allclose(inc["scores"]["score"].astype(float), full["scores"]["score"].astype(float), atol=1e-9)
+    assert inc["scores"]["ring_id"].fillna("").tolist() == full["scores"]["ring_id"].fillna("").tolist()
+    assert inc["scores"]["reasons"].tolist() == full["scores"]["reasons"].tolist()
+    for name in ("decisions", "audit", "state"):
+        pd.testing.assert_frame_equal(inc[name], full[name], check_dtype=False)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    world = generate_world(400, seed)
+    inc = SqliteWorkspace(tmp_path / "inc.db")
+    full = SqliteWorkspace(tmp_path / "full.db")
+    modes = []
+    for k, (acc, links, txns) in enumerate(_stages(world, 4, rng)):
+        folder = _write(tmp_path / f"stage{k}", acc, links, txns)
+        known = inc.accounts()["account_id"].tolist() if k else []
+        for ws in (inc, full):
+            ws.load(read_dataset(folder, known_accounts=known))
+        # Each stage sweeps once or twice: the second finds nothing changed.
+        for _ in range(1 + int(rng.integers(0, 2))):
+            a = run_sweep(inc, seed=seed)
+            run_sweep(full, seed=seed, full=True)
+            modes.append(a.summary["detection"]["mode"])
+            _assert_same(_results(inc), _results(full))
+    assert "computed" in modes
+    assert full.next_ring_number() == inc.next_ring_number()
+    assert len(inc.table("ring_members")) > 0
+
+
+def test_a_sweep_with_nothing_changed_reuses_the_detection_and_a_label_or_load_does_not(tmp_path):
+    world = generate_world(300, 5)
+    folder = _write(tmp_path / "w", world.accounts, world.links, world.transactions)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(read_dataset(folder))
+    assert run_sweep(ws).summary["detection"]["mode"] == "computed"
+    assert run_sweep(ws).summary["detection"]["mode"] == "reused"
+    assert run_sweep(ws, full=True).summary["detection"]["mode"] == "full"
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"  # another seed: other rings
+    account = world.accounts["account_id"].iloc[0]
+    ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(account, "fraud"))
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"
+    ws.load(read_dataset(folder))  # a reload, even an unchanged one, is not trusted to be unchanged
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"
+
+
+def test_load_delta_takes_rows_naming_stored_accounts_and_refuses_unknown_ones(tmp_path):
+    world = generate_world(200, 2)
+    acc, links = world.accounts, world.links
+    base_ids = acc["account_id"].iloc[:150]
+    base = _write(
+        tmp_path / "base", acc.iloc[:150], links[links["account_id"].isin(base_ids)], world.transactions.iloc[:0]
+    )
+    db = tmp_path / "ws.db"
+    run("--db", db, "load", base)
+    new_acc = acc.iloc[150:160]
+    old_link = links[links["account_id"] == base_ids.iloc[0]].head(1).assign(value="delta-device-1", kind="device")
+    new_link = links[links["account_id"].isin(new_acc["account_id"])]
+    delta = _write(tmp_path / "delta", new_acc, pd.concat([new_link, old_link]), world.transactions.iloc[:0])
+    # Without --delta the link of a stored account is refused: the folder's accounts table lacks it.
+    bad = run("--db", db, "load", delta, ok=False)
+    assert bad.exit_code != 0 and "is not in the accounts table" in bad.output
+    out = json.loads(run("--db", db, "load", "--delta", delta, "--format", "json").stdout)
+    assert out["accounts_new"] == 10 and out["links_new"] == len(new_link) + 1
+    # A delta naming an account neither stored nor in its accounts table is refused whole.
+    stranger = old_link.assign(account_id="NOBODY-1", value="delta-device-2")
+    refused = _write(tmp_path / "refused", acc.iloc[160:161], stranger, world.transactions.iloc[:0])
+    result = run("--db", db, "load", "--delta", refused, ok=False)
+    assert result.exit_code != 0 and "NOBODY-1" in result.output
+    ws = SqliteWorkspace(db)
+    assert len(ws.accounts()) == 160  # nothing of the refused delta landed
+    ws.close()
+
+
+def test_load_delta_needs_an_existing_workspace_and_sweep_full_says_so(tmp_path):
+    world = generate_world(200, 4)
+    folder = _write(tmp_path / "w", world.accounts, world.links, world.transactions)
+    missing = run("--db", tmp_path / "none.db", "load", "--delta", folder, ok=False)
+    assert missing.exit_code != 0
+    db = tmp_path / "ws.db"
+    run("--db", db, "load", folder)
+    first = run("--db", db, "sweep").output
+    assert "detection: computed" in first
+    assert "detection: reused (nothing changed since the last sweep)" in run("--db", db, "sweep").output
+    assert "detection: full" in run("--db", db, "sweep", "--full").output
+    log = run("--db", db, "schedule", "--every", "1s", "--max-runs", "2", "--full-every", "2")
+    assert "detection reused" in log.output and "detection full" in log.output
