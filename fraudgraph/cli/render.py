@@ -179,11 +179,15 @@ def paging_options(default_limit: int | None) -> Callable:
     return add
 
 
-def page(df, limit: int | None, offset: int, fmt: str, what: str):
+def page(df, limit: int | None, offset: int, fmt: str, what: str, total: int | None = None):
     """Rows ``offset`` .. ``offset + limit`` of ``df``; says "N of M <what> shown" on stderr, so a
-    cut list is never silent (for tables always; for json and csv when rows were left out)."""
-    total = len(df)
-    shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
+    cut list is never silent (for tables always; for json and csv when rows were left out).
+    With ``total``, ``df`` is already the page (the workspace cut it) and ``total`` the whole count."""
+    if total is None:
+        total = len(df)
+        shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
+    else:
+        shown = df
     if fmt == "table" or len(shown) < total:
         more = f" (--offset {offset + len(shown)} for the next)" if offset + len(shown) < total else ""
         click.echo(f"{len(shown):,} of {total:,} {what} shown{more}", err=True)

@@ -38,11 +38,8 @@ def rings(obj, min_score, limit, offset, fmt):
     Example:
       fraudgraph rings --min-score 0.8 --format csv
     """
-    df = obj.workspace().table("rings")
-    if min_score is not None:
-        df = df[df["score"] >= min_score]
-    df = df.sort_values(["score", "exposure", "ring_id"], ascending=[False, False, True])
-    df = page(df, limit, offset, fmt, "rings")
+    df, total = obj.workspace().top_rings(min_score, limit, offset)
+    df = page(df, limit, offset, fmt, "rings", total=total)
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     else:  # the reasons' texts and evidence name identifiers

@@ -280,6 +280,17 @@ class Workspace(abc.ABC):
         ``where`` values may be a scalar or a list (membership). Unknown names raise ValueError.
         """
 
+    def top_rings(self, min_score: float | None, limit: int | None, offset: int = 0) -> tuple[pd.DataFrame, int]:
+        """Rings of the last sweep, highest score first (then exposure, then ring id), rows
+        ``offset`` .. ``offset + limit`` of those scoring at least ``min_score``; and how many
+        there are in all. This reads the whole table; a backend may answer from an index."""
+        df = self.table("rings")
+        if min_score is not None:
+            df = df[df["score"] >= min_score]
+        df = df.sort_values(["score", "exposure", "ring_id"], ascending=[False, False, True])
+        shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
+        return shown.reset_index(drop=True), len(df)
+
     @abc.abstractmethod
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         """STATE_COLUMNS frame."""

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS rings (
     ring_id TEXT PRIMARY KEY, size INTEGER, score REAL, exposure REAL, features TEXT, reasons TEXT
 );
 CREATE TABLE IF NOT EXISTS ring_members (ring_id TEXT NOT NULL, account_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rings_by_score ON rings (score DESC, exposure DESC, ring_id);
 CREATE INDEX IF NOT EXISTS ring_members_by_ring ON ring_members (ring_id);
 CREATE INDEX IF NOT EXISTS ring_members_by_account ON ring_members (account_id);
 CREATE TABLE IF NOT EXISTS ring_identifiers (

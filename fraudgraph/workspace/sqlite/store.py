@@ -561,6 +561,21 @@ class SqliteWorkspace(Workspace):
                 df[c] = [_from_json(v) for v in df[c]]
         return df
 
+    def top_rings(self, min_score: float | None, limit: int | None, offset: int = 0) -> tuple[pd.DataFrame, int]:
+        # From the score index: only the rows shown are read and decoded (a 1M-account workspace
+        # has about 100k rings, and decoding their features and reasons took seconds).
+        cols, _ = result_filters("rings", {})
+        where, params = ("WHERE score >= ?", [float(min_score)]) if min_score is not None else ("", [])
+        total = int(self._db.execute(f"SELECT count(*) FROM rings {where}", params).fetchone()[0])
+        sql = (
+            f"SELECT {', '.join(cols)} FROM rings {where} ORDER BY score DESC, exposure DESC, ring_id LIMIT ? OFFSET ?"
+        )
+        df = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
+        for c in cols:
+            if c in _JSON_COLUMNS:
+                df[c] = [_from_json(v) for v in df[c]]
+        return df, total
+
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         df = self._with_ids(
             f"SELECT {', '.join(STATE_COLUMNS)} FROM account_state",
