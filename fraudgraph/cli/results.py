@@ -20,7 +20,6 @@ from fraudgraph.cli.render import (
     shown_identifiers,
     shown_reasons,
 )
-from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.model.values import jsonable
 from fraudgraph.outputs.report import MEMBER_COLUMNS
 
@@ -277,16 +276,8 @@ def decisions(obj, action, show_all, limit, offset, fmt):
     Example:
       fraudgraph decisions --action suspend --format csv
     """
-    ws = obj.workspace()
-    df = ws.table("decisions")
-    df = in_force(df, ws.account_state(), ("action", "trigger"))
-    if action:
-        df = df[df["action"] == action]
-    elif not show_all:
-        df = df[df["action"] != "none"]
-    order = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
-    df = df.assign(_o=df["action"].map(order)).sort_values(["_o", "score", "account_id"], ascending=[True, False, True])
-    df = page(df, limit, offset, fmt, "decisions")
+    df, total = obj.workspace().decision_page(action, show_all, limit, offset)
+    df = page(df, limit, offset, fmt, "decisions", total=total)
     if fmt != "json":
         df = df.assign(reasons=[[r["code"] for r in (x or [])] for x in df["reasons"]])
     else:

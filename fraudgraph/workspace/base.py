@@ -119,6 +119,10 @@ def from_json(v: Any) -> Any:
     return json.loads(v)
 
 
+# Most severe first: the order decision lists are shown in.
+ACTION_ORDER = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
+
+
 @dataclass(frozen=True)
 class ColumnFilter:
     """One ``Workspace.table`` filter: the column is one of ``values``, or NULL when ``values`` is None."""
@@ -288,6 +292,26 @@ class Workspace(abc.ABC):
         if min_score is not None:
             df = df[df["score"] >= min_score]
         df = df.sort_values(["score", "exposure", "ring_id"], ascending=[False, False, True])
+        shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
+        return shown.reset_index(drop=True), len(df)
+
+    def decision_page(
+        self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
+    ) -> tuple[pd.DataFrame, int]:
+        """The decisions in force (an analyst's or applied action and trigger over the policy's),
+        most severe action first, then highest score, then account id: those with ``action``, or
+        every one (``show_all``), or all but "none"; rows ``offset`` .. ``offset + limit`` and how
+        many there are in all. This reads the whole table; a backend may do it in its query."""
+        from fraudgraph.decisions.verdicts import in_force
+
+        df = in_force(self.table("decisions"), self.account_state(), ("action", "trigger"))
+        if action:
+            df = df[df["action"] == action]
+        elif not show_all:
+            df = df[df["action"] != "none"]
+        order = df["action"].map(ACTION_ORDER).fillna(len(ACTION_ORDER))
+        df = df.assign(_o=order).sort_values(["_o", "score", "account_id"], ascending=[True, False, True])
+        df = df.drop(columns="_o")
         shown = df.iloc[offset : offset + limit] if limit is not None else df.iloc[offset:]
         return shown.reset_index(drop=True), len(df)
 

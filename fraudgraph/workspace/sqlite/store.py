@@ -31,6 +31,7 @@ from fraudgraph.model.frames import (
 from fraudgraph.model.merge import LINK_KEY, LinkMerge, merge_links, merge_rows
 from fraudgraph.model.values import utc_now_text
 from fraudgraph.workspace.base import (
+    ACTION_ORDER,
     AUDIT_COLUMNS,
     NOTICE_COLUMNS,
     RESULT_COLUMNS as _RESULT_COLUMNS,
@@ -569,6 +570,33 @@ class SqliteWorkspace(Workspace):
         total = int(self._db.execute(f"SELECT count(*) FROM rings {where}", params).fetchone()[0])
         sql = (
             f"SELECT {', '.join(cols)} FROM rings {where} ORDER BY score DESC, exposure DESC, ring_id LIMIT ? OFFSET ?"
+        )
+        df = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
+        for c in cols:
+            if c in _JSON_COLUMNS:
+                df[c] = [_from_json(v) for v in df[c]]
+        return df, total
+
+    def decision_page(
+        self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
+    ) -> tuple[pd.DataFrame, int]:
+        # In force = the state's action / trigger where there is one (decisions.verdicts.in_force),
+        # filtered, ordered and cut in the query: only the rows shown are decoded.
+        cols, _ = result_filters("decisions", {})
+        shown = [f"COALESCE(s.{c}, d.{c}) AS {c}" if c in ("action", "trigger") else f"d.{c} AS {c}" for c in cols]
+        body = "FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id"
+        params: list[Any] = []
+        if action:
+            body += " WHERE COALESCE(s.action, d.action) = ?"
+            params.append(action)
+        elif not show_all:
+            body += " WHERE COALESCE(s.action, d.action) IS NOT 'none'"
+        total = int(self._db.execute(f"SELECT count(*) {body}", params).fetchone()[0])
+        rank = " ".join(f"WHEN '{a}' THEN {i}" for a, i in ACTION_ORDER.items())
+        sql = (
+            f"SELECT {', '.join(shown)} {body} "
+            f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, "
+            "d.score DESC, d.account_id LIMIT ? OFFSET ?"
         )
         df = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
         for c in cols:
