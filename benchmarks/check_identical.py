@@ -20,9 +20,9 @@ import sys
 
 import numpy as np
 import pandas as pd
+from quality import contract_frames  # benchmarks/quality.py, beside this script
 
 from fraudgraph.detection.pipeline import Detection, detect
-from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.second import generate_city
 from fraudgraph.synthetic.world import generate_world
 
@@ -77,13 +77,7 @@ def detection_digests(det: Detection) -> dict[str, str]:
 
 def world_frames(generator: str, n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     world = generate_world(n, seed) if generator == "world" else generate_city(n, seed)
-    accounts = world.accounts.copy()
-    label = accounts["label"].astype(object)
-    accounts["label"] = label.where(label.isin(["fraud", "legit"]), None).astype(object)
-    accounts["properties"] = "{}"
-    links = world.links.copy()
-    links["key"] = canonical_keys(links["kind"], links["value"])
-    return accounts, links, world.transactions
+    return contract_frames(world)
 
 
 def digests(worlds=DEFAULT_WORLDS) -> dict[str, dict[str, str]]:

@@ -248,10 +248,10 @@ class _Checked:
 
 def _pseudonymized(checked: _Checked, secret: bytes) -> _Checked:
     """The event's identifiers as a pseudonymized workspace stores them (keys and values alike)."""
-    links = [
-        (k, pseudonym(k, key, secret), pseudonym(k, key, secret)) if key is not None else (k, None, None)
-        for k, _, key in checked.links
-    ]
+    links = []
+    for kind, _, key in checked.links:
+        shown = pseudonym(kind, key, secret) if key is not None else None
+        links.append((kind, shown, shown))
     dataset = checked.dataset
     if dataset is not None:
         dataset.links = pseudonymize_links(dataset.links, secret)

@@ -22,22 +22,22 @@ from fraudgraph.workspace.base import Workspace
 MARK = "pseudonymized"
 
 
-def workspace_fingerprint(ws: Workspace) -> str | None:
-    """The pseudonym key fingerprint the workspace's data was loaded under, or None (plain data,
-    or nothing loaded yet)."""
-    last = ws.last_load()
-    config = (last or {}).get("config") or {}
+def _fingerprint_of(last_load: dict[str, Any] | None) -> str | None:
+    config = (last_load or {}).get("config") or {}
     return config.get(MARK) if isinstance(config, dict) else None
 
 
-def _has_data(ws: Workspace) -> bool:
-    return ws.last_load() is not None
+def workspace_fingerprint(ws: Workspace) -> str | None:
+    """The pseudonym key fingerprint the workspace's data was loaded under, or None (plain data,
+    or nothing loaded yet)."""
+    return _fingerprint_of(ws.last_load())
 
 
 def prepare_load(ws: Workspace, dataset: Dataset, *, pseudonymize: bool, environ: dict[str, str] | None = None) -> None:
     """Pseudonymize ``dataset``'s links in place when asked (and record the key's fingerprint);
     refuse a load that would mix plain and pseudonymized data, or two keys."""
-    stored = workspace_fingerprint(ws)
+    last_load = ws.last_load()
+    stored = _fingerprint_of(last_load)
     if not pseudonymize:
         if stored:
             raise FraudGraphError(
@@ -46,7 +46,7 @@ def prepare_load(ws: Workspace, dataset: Dataset, *, pseudonymize: bool, environ
         return
     secret = pseudonym_key(environ)
     mark = key_fingerprint(secret)
-    if stored is None and _has_data(ws):
+    if stored is None and last_load is not None:
         raise FraudGraphError("this workspace already holds plain identifiers: --pseudonymize needs a new workspace")
     if stored is not None and stored != mark:
         raise FraudGraphError(

@@ -1,11 +1,10 @@
 """The analyst loop: notices, queue, review, suspend, reinstate, audit."""
 
-import os
-
 import click
 
 from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import (
+    analyst_name,
     audit_reveal,
     cell,
     decoded,
@@ -68,10 +67,6 @@ def queue(obj, limit, offset, fmt):
 
         df = shown_page_reasons(obj, df, "queue --format json")
     emit(df, fmt)
-
-
-def _actor() -> str:
-    return os.environ.get("FRAUDGRAPH_ANALYST") or os.environ.get("USER") or "analyst"
 
 
 def _review_ids(account_ids, ring, ids_from, ws) -> list[str]:
@@ -150,7 +145,7 @@ def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_r
         click.echo("dry run: nothing recorded.")
         return
     expected = {ids[0]: expect} if expect is not None else None
-    states = review_many(ws, ids, verdict, note=note, actor=analyst or _actor(), expected=expected)
+    states = review_many(ws, ids, verdict, note=note, actor=analyst or analyst_name(), expected=expected)
     for account_id, st in zip(ids, states):
         click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
@@ -170,7 +165,7 @@ def suspend(obj, account_id, reason, expect, analyst):
     """
     from fraudgraph.app.analyst import suspend as do_suspend
 
-    do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or _actor(), expected=expect)
+    do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or analyst_name(), expected=expect)
     click.echo(f"{account_id}: suspended.")
 
 
@@ -191,7 +186,7 @@ def reinstate(obj, account_id, reason, expect, analyst):
     """
     from fraudgraph.app.analyst import reinstate as do_reinstate
 
-    st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or _actor(), expected=expect)
+    st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or analyst_name(), expected=expect)
     click.echo(f"{account_id}: reinstated (credit limit {cell(st['credit_limit'])}).")
 
 

@@ -6,7 +6,7 @@ import sys
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import echo_reason, echo_wrapped
+from fraudgraph.cli.render import echo_reason, echo_wrapped, policy_from
 from fraudgraph.model.values import jsonable
 
 
@@ -94,9 +94,8 @@ def check(obj, event_json, apply, policy_file, fmt):
       consumer | fraudgraph check --format json --apply
     """
     from fraudgraph.app.check import Checker
-    from fraudgraph.decisions.policy import Policy, load_policy
 
-    policy = load_policy(policy_file) if policy_file else Policy.default()
+    policy = policy_from(policy_file)
     ws = obj.workspace()
     if ws.sweeps().empty:
         click.echo("Warning: no sweep yet: answers know no rings, scores or hubs (run: fraudgraph sweep)", err=True)

@@ -247,6 +247,13 @@ def shower() -> Shower:
     return ctx.meta["fraudgraph.shower"]
 
 
+def policy_from(path):
+    """The policy in the TOML file at ``path``, or the packaged default when there is none."""
+    from fraudgraph.decisions.policy import Policy, load_policy
+
+    return load_policy(path) if path else Policy.default()
+
+
 def analyst_name() -> str:
     """Who is at the keyboard: $FRAUDGRAPH_ANALYST, else the OS user (as for verdicts)."""
     return os.environ.get("FRAUDGRAPH_ANALYST") or os.environ.get("USER") or "analyst"

@@ -9,6 +9,7 @@ import socket
 import click
 
 from fraudgraph.cli.main import cli
+from fraudgraph.cli.render import policy_from
 
 WEB_MODULES = ("starlette", "jinja2", "uvicorn", "multipart")
 
@@ -75,14 +76,13 @@ def serve(ctx, host, port, policy_file):
         ctx.exit(2)
     import uvicorn
 
-    from fraudgraph.decisions.policy import Policy, load_policy
     from fraudgraph.model.frames import IDENTIFIER_KINDS
     from fraudgraph.web.app import create_app
 
     obj = ctx.obj
     ws = obj.workspace()  # opens (or refuses) now, before the server starts
     config = obj.config()
-    policy = load_policy(policy_file) if policy_file else Policy.default()
+    policy = policy_from(policy_file)
     kinds = tuple(dict.fromkeys([*IDENTIFIER_KINDS, *getattr(config, "extra_kinds", {})]))
     if ws.backend == "sqlite":  # a SQLite connection belongs to its thread: the server opens its own
         from fraudgraph.workspace.sqlite.store import SqliteWorkspace

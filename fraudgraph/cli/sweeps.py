@@ -8,15 +8,9 @@ from datetime import datetime
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import echo_wrapped, emit, format_option, page, paging_options, progress_of
+from fraudgraph.cli.render import echo_wrapped, emit, format_option, page, paging_options, policy_from, progress_of
 from fraudgraph.errors import FraudGraphError, LockedError
 from fraudgraph.model.values import jsonable
-
-
-def _load_policy(path):
-    from fraudgraph.decisions.policy import Policy, load_policy
-
-    return load_policy(path) if path else Policy.default()
 
 
 def _print_sweep(result, fmt: str) -> None:
@@ -125,7 +119,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, fmt):
     """
     from fraudgraph.app.sweep import run_sweep
 
-    pol = _load_policy(policy_file)
+    pol = policy_from(policy_file)
     result = run_sweep(
         obj.workspace(),
         as_of=as_of,
@@ -204,7 +198,7 @@ def schedule(obj, every, policy_file, seed, max_runs, full_every):
     from fraudgraph.app.sweep import run_sweep
 
     interval = _parse_duration(every)
-    pol = _load_policy(policy_file)
+    pol = policy_from(policy_file)
     stop = {"now": False}
 
     def _stop(signum, frame):

@@ -127,19 +127,22 @@ def mask(kind: str, value: Any) -> str:
     return _MASKERS.get(kind, _other)(text)
 
 
+def _keyed_digest(secret: bytes, kind: str, key: Any) -> str:
+    """HMAC-SHA-256 (hex) of one identifier: its kind and canonical key under ``secret``."""
+    return hmac.new(secret, f"{kind}\x1f{key}".encode(), hashlib.sha256).hexdigest()
+
+
 def tag(kind: str, key: Any, secret: bytes = b"fraudgraph") -> str:
     """A short stable tag for one identifier (from its canonical key): masked views use it to tell
     two values that mask alike apart. Two hex digits: a hint, not a pseudonym. The secret is public,
     so a longer tag next to the last four digits would let anyone recover a card or national id by
     trying the hundred thousand numbers that end alike; 256 tags leave hundreds of candidates."""
-    digest = hmac.new(secret, f"{kind}\x1f{key}".encode(), hashlib.sha256).hexdigest()
-    return digest[:2]
+    return _keyed_digest(secret, kind, key)[:2]
 
 
 def pseudonym(kind: str, key: Any, secret: bytes) -> str:
     """``kind:`` and 16 hex digits of HMAC-SHA-256(secret, kind + canonical key)."""
-    digest = hmac.new(secret, f"{kind}\x1f{key}".encode(), hashlib.sha256).hexdigest()
-    return f"{kind}:{digest[:16]}"
+    return f"{kind}:{_keyed_digest(secret, kind, key)[:16]}"
 
 
 def pseudonym_key(environ: dict[str, str] | None = None) -> bytes:

@@ -43,6 +43,7 @@ import pandas as pd
 
 from fraudgraph.model.frames import (  # noqa: F401
     ACCOUNT_SCORE_COLUMNS,
+    ACTIONS,
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
     HUB_COLUMNS,
@@ -119,8 +120,8 @@ def from_json(v: Any) -> Any:
     return json.loads(v)
 
 
-# Most severe first: the order decision lists are shown in.
-ACTION_ORDER = {"suspend": 0, "restrict": 1, "review": 2, "monitor": 3, "none": 4}
+# Most severe first: the order decision lists are shown in (ACTIONS runs from the mildest).
+ACTION_ORDER = {action: rank for rank, action in enumerate(reversed(ACTIONS))}
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,14 @@ _SMALL_LOAD = 1_000
 _MAX_DELTA_ROWS = 50_000
 
 
+def _decoded_json(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame read from SQL with its JSON text columns (``_JSON_COLUMNS``) decoded."""
+    for c in df.columns:
+        if c in _JSON_COLUMNS:
+            df[c] = [_from_json(v) for v in df[c]]
+    return df
+
+
 def _load_plans(
     acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame, old: dict[str, pd.DataFrame | None]
 ) -> dict[str, Any]:
@@ -556,11 +564,7 @@ class SqliteWorkspace(Workspace):
         sql = f"SELECT {', '.join(cols)} FROM {name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        df = self._frame(sql, params)
-        for c in cols:
-            if c in _JSON_COLUMNS:
-                df[c] = [_from_json(v) for v in df[c]]
-        return df
+        return _decoded_json(self._frame(sql, params))
 
     def top_rings(self, min_score: float | None, limit: int | None, offset: int = 0) -> tuple[pd.DataFrame, int]:
         # From the score index: only the rows shown are read and decoded (a 1M-account workspace
@@ -571,11 +575,7 @@ class SqliteWorkspace(Workspace):
         sql = (
             f"SELECT {', '.join(cols)} FROM rings {where} ORDER BY score DESC, exposure DESC, ring_id LIMIT ? OFFSET ?"
         )
-        df = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
-        for c in cols:
-            if c in _JSON_COLUMNS:
-                df[c] = [_from_json(v) for v in df[c]]
-        return df, total
+        return _decoded_json(self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])), total
 
     def decision_page(
         self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
@@ -598,11 +598,7 @@ class SqliteWorkspace(Workspace):
             f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, "
             "d.score DESC, d.account_id LIMIT ? OFFSET ?"
         )
-        df = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
-        for c in cols:
-            if c in _JSON_COLUMNS:
-                df[c] = [_from_json(v) for v in df[c]]
-        return df, total
+        return _decoded_json(self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])), total
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         df = self._with_ids(
