@@ -1,16 +1,26 @@
-"""End-to-end time and peak memory per stage: generate, read + validate, load into SQLite, sweep.
+"""Load + sweep as a user runs them, against the time pandas needs to read the same CSVs.
 
-Each size runs in a fresh interpreter so its peak RSS is its own.
+For each size: generate a world (in shards of at most 1M accounts above that, so a 10M world
+never has to fit in memory at once), time the read floor (pandas reads the three CSVs as
+strings, the C engine; pyarrow's reader for comparison), then run `fraudgraph load` and
+`fraudgraph sweep` as separate processes, each with its own peak resident memory. Every step
+runs in a fresh process, so each peak is its own.
 
-    python benchmarks/bench_pipeline.py                    # 100k and 1M accounts
-    python benchmarks/bench_pipeline.py 20000 --keep /tmp/bench
+    python benchmarks/bench_pipeline.py                         # 1M accounts
+    python benchmarks/bench_pipeline.py 1000000 2000000 5000000 10000000 --keep /work/bench/scale
+    python benchmarks/bench_pipeline.py 100000 --markdown       # also print a table row per size
+
+The sharded worlds: shard k is ``generate_world(<=1M, seed + k)`` with account and transaction
+ids prefixed by the shard number (``A03...``, ``T03...``); identifier values are left as the
+generator draws them, so shards share only what random values happen to share (an address, an
+e-mail), as unrelated customers of one lender do. Merchants are common to all shards.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
@@ -18,80 +28,172 @@ import tempfile
 import time
 from pathlib import Path
 
+SHARD = 1_000_000
+_TABLES = ("accounts", "links", "transactions")
 
-def _rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+def _timed(cmd: list[str], *, env: dict | None = None, stdout=subprocess.PIPE) -> tuple[float, float, str]:
+    """Run ``cmd`` under a fresh wrapper process; return (wall seconds, peak RSS MB of cmd, stdout)."""
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
+        "wall = time.perf_counter() - t\n"
+        "sys.stdout.write(p.stdout)\n"
+        "sys.stderr.write(f'\\n@@bench {wall} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')\n"
+        "sys.exit(p.returncode)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env
+    )
+    tail = [line for line in proc.stderr.splitlines() if line.startswith("@@bench ")]
+    if proc.returncode != 0 or not tail:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    _, wall, rss_kb = tail[-1].split()
+    return float(wall), round(int(rss_kb) / 1024, 1), proc.stdout or ""
 
 
-def measure(n_accounts: int, seed: int, folder: Path) -> dict:
-    from fraudgraph.app.sweep import run_sweep
-    from fraudgraph.ingest.contract import read_dataset
-    from fraudgraph.synthetic.world import generate_world, write_world
-    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
-
-    out: dict = {"accounts": n_accounts}
-    world_dir = folder / "world"
-    t = time.perf_counter()
-    world = generate_world(n_accounts, seed)
-    write_world(world, world_dir)
-    out["links"] = len(world.links)
-    out["transactions"] = len(world.transactions)
-    del world
-    out["generate_write_s"] = round(time.perf_counter() - t, 1)
-    out["rss_after_generate_mb"] = _rss_mb()
-
+def generate(n_accounts: int, seed: int, out: Path, shard: int = SHARD) -> dict:
+    """Write a world of ``n_accounts`` to ``out`` (CSV), in shards above 1M; in this process."""
     import pandas as pd
 
-    t = time.perf_counter()
-    pd.read_csv(world_dir / "links.csv", dtype=str, keep_default_na=False, na_filter=False)
-    out["read_links_csv_only_s"] = round(time.perf_counter() - t, 1)
+    from fraudgraph.synthetic.world import generate_world, write_world
 
+    out.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(("accounts", "links", "transactions", "truth"), 0)
+    shards = max(1, -(-n_accounts // shard))
+    for k in range(shards):
+        size = min(shard, n_accounts - k * shard)
+        world = generate_world(size, seed + k)
+        if shards > 1:
+            _prefix_ids(world, k)
+        with tempfile.TemporaryDirectory(dir=out) as tmp:
+            for name, path in write_world(world, tmp).items():
+                counts[name] = counts.get(name, 0) + len(getattr(world, name))
+                target = out / path.name
+                with open(path, "rb") as src, open(target, "ab" if k else "wb") as dst:
+                    if k:
+                        src.readline()  # the header, written once
+                    shutil.copyfileobj(src, dst, 16 << 20)
+        del world
+    del pd
+    return counts
+
+
+def _prefix_ids(world, k: int) -> None:
+    """Shard ``k``'s account ids ``A...`` -> ``A{k:02d}...``, transaction ids likewise."""
+    tag = f"{k:02d}"
+
+    def acc(s):
+        return "A" + tag + s.str.slice(1)
+
+    world.accounts["account_id"] = acc(world.accounts["account_id"].astype(str))
+    world.links["account_id"] = acc(world.links["account_id"].astype(str))
+    world.truth["account_id"] = acc(world.truth["account_id"].astype(str))
+    t = world.transactions
+    if len(t):
+        t["txn_id"] = "T" + tag + t["txn_id"].astype(str).str.slice(1)
+        t["account_id"] = acc(t["account_id"].astype(str))
+        is_account = t["counterparty_kind"].astype(str) == "account"
+        cp = t["counterparty"].astype(str)
+        t["counterparty"] = cp.where(~is_account, acc(cp))
+    for col in ("ring_id", "group_id"):  # rings and groups of different shards are different
+        if col in world.truth.columns:
+            value = world.truth[col].astype(object)
+            empty = value.isna() | (value.astype(str) == "")
+            world.truth[col] = value.where(empty, tag + "-" + value.astype(str))
+
+
+def read_floor(world_dir: Path) -> dict:
+    """pandas (C engine, strings) and pyarrow reading the three CSVs; in this process."""
+    import pandas as pd
+    import pyarrow.csv as pacsv
+
+    out = {}
     t = time.perf_counter()
-    ds = read_dataset(world_dir)
-    out["read_validate_normalize_s"] = round(time.perf_counter() - t, 1)
-    db = folder / "bench.db"
+    for name in _TABLES:
+        pd.read_csv(world_dir / f"{name}.csv", dtype=str, keep_default_na=False, na_filter=False)
+    out["pandas_s"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
-    with SqliteWorkspace(db) as ws:
-        ws.load(ds)
-        out["load_sqlite_s"] = round(time.perf_counter() - t, 1)
-        del ds
-        t = time.perf_counter()
-        result = run_sweep(ws, seed=0)
-        out["sweep_s"] = round(time.perf_counter() - t, 1)
-        out["sweep_stages_s"] = {k: round(v, 1) for k, v in result.summary["seconds"].items()}
-        out["rings"] = result.summary["rings"]
-        out["actions"] = result.summary["actions"]
-    out["db_mb"] = round(db.stat().st_size / 1e6, 1)
-    out["peak_rss_mb"] = _rss_mb()
+    for name in _TABLES:
+        pacsv.read_csv(world_dir / f"{name}.csv")
+    out["pyarrow_s"] = round(time.perf_counter() - t, 1)
     return out
+
+
+def measure(n_accounts: int, seed: int, folder: Path, shard: int = SHARD) -> dict:
+    """One size, every step in its own process."""
+    world_dir, db = folder / "world", folder / "bench.db"
+    here = str(Path(__file__).resolve())
+    row: dict = {"accounts": n_accounts}
+    if not (world_dir / "transactions.csv").exists():
+        wall, rss, out = _timed([sys.executable, here, "--step", "generate", str(n_accounts), "--seed", str(seed),
+                                 "--keep", str(folder), "--shard", str(shard)])  # fmt: skip
+        row.update(json.loads(out.strip().splitlines()[-1]))
+        row["generate_s"], row["generate_peak_mb"] = round(wall, 1), rss
+    row["csv_mb"] = round(sum((world_dir / f"{n}.csv").stat().st_size for n in _TABLES) / 1e6)
+    _, _, out = _timed([sys.executable, here, "--step", "read", "0", "--keep", str(folder)])
+    floor = json.loads(out.strip().splitlines()[-1])
+    row["read_floor_pandas_s"], row["read_pyarrow_s"] = floor["pandas_s"], floor["pyarrow_s"]
+    for f in folder.glob("bench.db*"):
+        f.unlink()
+    fg = [sys.executable, "-m", "fraudgraph", "--db", str(db), "-q"]
+    wall, rss, _ = _timed([*fg, "load", str(world_dir)])
+    row["load_s"], row["load_peak_mb"] = round(wall, 1), rss
+    wall, rss, out = _timed([*fg, "sweep", "--format", "json"])
+    row["sweep_s"], row["sweep_peak_mb"] = round(wall, 1), rss
+    summary = json.loads(out)
+    summary = summary.get("summary", summary)
+    row["sweep_stages_s"] = {k: round(v, 1) for k, v in (summary.get("seconds") or {}).items()}
+    row["rings"] = summary.get("rings")
+    row["db_mb"] = round(db.stat().st_size / 1e6)
+    row["load_plus_sweep_s"] = round(row["load_s"] + row["sweep_s"], 1)
+    row["x_read_floor"] = round(row["load_plus_sweep_s"] / max(row["read_floor_pandas_s"], 0.1), 1)
+    return row
+
+
+def _markdown(rows: list[dict]) -> str:
+    head = "| accounts | links | read floor | load | sweep | load+sweep | x floor | peak load / sweep | db |"
+    lines = [head, "|" + "---|" * 9]
+    for r in rows:
+        lines.append(
+            f"| {r['accounts']:,} | {r.get('links', 0):,} | {r['read_floor_pandas_s']} s | {r['load_s']} s "
+            f"| {r['sweep_s']} s | {r['load_plus_sweep_s']} s | {r['x_read_floor']} "
+            f"| {r['load_peak_mb'] / 1024:.1f} / {r['sweep_peak_mb'] / 1024:.1f} GB | {r['db_mb'] / 1024:.1f} GB |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder.")
-    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--shard", type=int, default=SHARD, help="Accounts per generated shard.")
+    parser.add_argument("--markdown", action="store_true", help="Also print a Markdown table.")
+    parser.add_argument("--step", choices=["generate", "read"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.in_process:
-        folder = args.keep
-        folder.mkdir(parents=True, exist_ok=True)
-        print(json.dumps(measure(args.sizes[0], args.seed, folder)))
+    if args.step == "generate":
+        print(json.dumps(generate(args.sizes[0], args.seed, args.keep / "world", args.shard)))
         return 0
+    if args.step == "read":
+        print(json.dumps(read_floor(args.keep / "world")))
+        return 0
+    rows = []
     for size in args.sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"fraudgraph-bench-{size}-"))
         folder = (args.keep / str(size)) if args.keep else tmp
+        folder.mkdir(parents=True, exist_ok=True)
         try:
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), str(size), "--seed", str(args.seed),
-                 "--keep", str(folder), "--in-process"],
-                check=True, capture_output=True, text=True,
-            )  # fmt: skip
-            print(json.dumps(json.loads(proc.stdout.strip().splitlines()[-1]), indent=2), flush=True)
+            rows.append(measure(size, args.seed, folder, args.shard))
+            print(json.dumps(rows[-1]), flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    if args.markdown:
+        print(_markdown(rows))
     return 0
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())
