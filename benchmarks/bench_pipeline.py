@@ -32,24 +32,52 @@ SHARD = 1_000_000
 _TABLES = ("accounts", "links", "transactions")
 
 
-def _timed(cmd: list[str], *, env: dict | None = None, stdout=subprocess.PIPE) -> tuple[float, float, str]:
-    """Run ``cmd`` under a fresh wrapper process; return (wall seconds, peak RSS MB of cmd, stdout)."""
-    wrapper = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
-        "wall = time.perf_counter() - t\n"
-        "sys.stdout.write(p.stdout)\n"
-        "sys.stderr.write(f'\\n@@bench {wall} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')\n"
-        "sys.exit(p.returncode)\n"
-    )
+_WRAPPER = """
+import resource, subprocess, sys, tempfile, time
+limit_kb = int(sys.argv[1]) * 1024 * 1024
+t = time.perf_counter()
+sink = tempfile.TemporaryFile(mode="w+")  # not a pipe: a long answer must not block the command
+p = subprocess.Popen(sys.argv[2:], stdout=sink, text=True)
+killed = 0
+while p.poll() is None:
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        rss = 0
+    if limit_kb and rss > limit_kb:
+        p.kill()
+        killed = rss
+        break
+    time.sleep(0.2)
+p.wait()
+wall = time.perf_counter() - t
+sink.seek(0)
+out = sink.read()
+sys.stdout.write(out)
+sys.stderr.write(f"\\n@@bench {wall} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {killed}\\n")
+sys.exit(p.returncode)
+"""
+
+
+class OverMemory(Exception):
+    """A step went over ``--max-rss-gb`` and was stopped (so the machine's other work survives)."""
+
+
+def _timed(cmd: list[str], *, max_rss_gb: int = 0) -> tuple[float, float, str]:
+    """Run ``cmd`` under a fresh wrapper process; return (wall seconds, peak RSS MB of cmd, stdout).
+
+    With ``max_rss_gb``, the wrapper polls the command's resident memory and kills it above that."""
     proc = subprocess.run(
-        [sys.executable, "-c", wrapper, *cmd], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env
-    )
+        [sys.executable, "-c", _WRAPPER, str(max_rss_gb), *cmd], capture_output=True, text=True,
+    )  # fmt: skip
     tail = [line for line in proc.stderr.splitlines() if line.startswith("@@bench ")]
+    if tail and int(tail[-1].split()[3]):
+        step = next((c for c in cmd if c in ("generate", "read", "load", "sweep")), cmd[-1])
+        raise OverMemory(f"{step}: over {max_rss_gb} GB after {float(tail[-1].split()[1]):.0f} s")
     if proc.returncode != 0 or not tail:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    _, wall, rss_kb = tail[-1].split()
+    _, wall, rss_kb, _ = tail[-1].split()
     return float(wall), round(int(rss_kb) / 1024, 1), proc.stdout or ""
 
 
@@ -121,26 +149,38 @@ def read_floor(world_dir: Path) -> dict:
     return out
 
 
-def measure(n_accounts: int, seed: int, folder: Path, shard: int = SHARD) -> dict:
-    """One size, every step in its own process."""
+def measure(n_accounts: int, seed: int, folder: Path, shard: int = SHARD, max_rss_gb: int = 0) -> dict:
+    """One size, every step in its own process; a step over ``max_rss_gb`` ends the size there."""
+    row: dict = {"accounts": n_accounts}
+    try:
+        _steps(row, n_accounts, seed, folder, shard, max_rss_gb)
+    except OverMemory as e:
+        row["stopped"] = str(e)
+    return row
+
+
+def _steps(row: dict, n_accounts: int, seed: int, folder: Path, shard: int, max_rss_gb: int) -> None:
     world_dir, db = folder / "world", folder / "bench.db"
     here = str(Path(__file__).resolve())
-    row: dict = {"accounts": n_accounts}
     if not (world_dir / "transactions.csv").exists():
-        wall, rss, out = _timed([sys.executable, here, "--step", "generate", str(n_accounts), "--seed", str(seed),
-                                 "--keep", str(folder), "--shard", str(shard)])  # fmt: skip
+        cmd = [sys.executable, here, "--step", "generate", str(n_accounts), "--seed", str(seed), "--keep", str(folder)]
+        wall, rss, out = _timed([*cmd, "--shard", str(shard)], max_rss_gb=max_rss_gb)
         row.update(json.loads(out.strip().splitlines()[-1]))
         row["generate_s"], row["generate_peak_mb"] = round(wall, 1), rss
+    if "links" not in row:  # a kept world: count its rows (lines less the header)
+        for name in _TABLES:
+            with open(world_dir / f"{name}.csv", "rb") as f:
+                row[name] = sum(chunk.count(b"\n") for chunk in iter(lambda f=f: f.read(1 << 24), b"")) - 1
     row["csv_mb"] = round(sum((world_dir / f"{n}.csv").stat().st_size for n in _TABLES) / 1e6)
-    _, _, out = _timed([sys.executable, here, "--step", "read", "0", "--keep", str(folder)])
+    _, _, out = _timed([sys.executable, here, "--step", "read", "0", "--keep", str(folder)], max_rss_gb=max_rss_gb)
     floor = json.loads(out.strip().splitlines()[-1])
     row["read_floor_pandas_s"], row["read_pyarrow_s"] = floor["pandas_s"], floor["pyarrow_s"]
     for f in folder.glob("bench.db*"):
         f.unlink()
     fg = [sys.executable, "-m", "fraudgraph", "--db", str(db), "-q"]
-    wall, rss, _ = _timed([*fg, "load", str(world_dir)])
+    wall, rss, _ = _timed([*fg, "load", str(world_dir)], max_rss_gb=max_rss_gb)
     row["load_s"], row["load_peak_mb"] = round(wall, 1), rss
-    wall, rss, out = _timed([*fg, "sweep", "--format", "json"])
+    wall, rss, out = _timed([*fg, "sweep", "--format", "json"], max_rss_gb=max_rss_gb)
     row["sweep_s"], row["sweep_peak_mb"] = round(wall, 1), rss
     summary = json.loads(out)
     summary = summary.get("summary", summary)
@@ -149,13 +189,15 @@ def measure(n_accounts: int, seed: int, folder: Path, shard: int = SHARD) -> dic
     row["db_mb"] = round(db.stat().st_size / 1e6)
     row["load_plus_sweep_s"] = round(row["load_s"] + row["sweep_s"], 1)
     row["x_read_floor"] = round(row["load_plus_sweep_s"] / max(row["read_floor_pandas_s"], 0.1), 1)
-    return row
 
 
 def _markdown(rows: list[dict]) -> str:
     head = "| accounts | links | read floor | load | sweep | load+sweep | x floor | peak load / sweep | db |"
     lines = [head, "|" + "---|" * 9]
     for r in rows:
+        if "stopped" in r:
+            lines.append(f"| {r['accounts']:,} | {r.get('links', 0):,} | stopped: {r['stopped']} |" + " |" * 6)
+            continue
         lines.append(
             f"| {r['accounts']:,} | {r.get('links', 0):,} | {r['read_floor_pandas_s']} s | {r['load_s']} s "
             f"| {r['sweep_s']} s | {r['load_plus_sweep_s']} s | {r['x_read_floor']} "
@@ -170,6 +212,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="Keep worlds and workspaces under this folder.")
     parser.add_argument("--shard", type=int, default=SHARD, help="Accounts per generated shard.")
+    parser.add_argument("--max-rss-gb", type=int, default=0, help="Stop a step whose memory goes above this.")
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown table.")
     parser.add_argument("--step", choices=["generate", "read"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,7 +228,7 @@ def main() -> int:
         folder = (args.keep / str(size)) if args.keep else tmp
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            rows.append(measure(size, args.seed, folder, args.shard))
+            rows.append(measure(size, args.seed, folder, args.shard, args.max_rss_gb))
             print(json.dumps(rows[-1]), flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
