@@ -75,7 +75,10 @@ def _prefixed(world, prefix: str) -> SimpleNamespace:
 def test_alone_a_components_cut_does_not_depend_on_the_rest_of_the_graph():
     one, other = generate_world(2000, 4), _prefixed(generate_world(2000, 5), "x")
     both = SimpleNamespace(
-        **{name: pd.concat([getattr(one, name), getattr(other, name)]) for name in ("accounts", "links", "transactions")}
+        **{
+            name: pd.concat([getattr(one, name), getattr(other, name)])
+            for name in ("accounts", "links", "transactions")
+        }
     )
     alone = _candidates(one, EACH)
     together = _candidates(both, EACH)

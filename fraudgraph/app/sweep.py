@@ -144,16 +144,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     previous = ws.table("ring_members")
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
     detection, mode = _detect(
-        ws,
-        (accounts, links, transactions),
-        previous,
-        key,
-        full=full,
-        as_of=as_of,
-        seed=seed,
-        config=config,
-        say=say,
-        dry_run=dry_run,
+        ws, (accounts, links, transactions), previous, key, (full, dry_run), as_of, seed=seed, config=config, say=say
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     as_of_ts = pd.Timestamp(detection.as_of)
@@ -230,11 +221,12 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
     return accounts, links, transactions
 
 
-def _detect(ws, frames, previous: pd.DataFrame, key: dict, *, full: bool, as_of, seed, config, say, dry_run=False):
+def _detect(ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool], as_of, *, seed, config, say):
     """The detection of this sweep and how it was had: computed, incremental (community
     detection reused for the components that did not change), reused (nothing changed since
-    the last sweep) or full (computed because ``full`` was asked). The memo of Leiden answers
-    is read unless ``full`` and written unless ``dry_run``."""
+    the last sweep) or full (computed because ``full`` was asked). ``how`` is (full, dry_run):
+    the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``."""
+    full, dry_run = how
     from fraudgraph.app.engine import cluster_function
     from fraudgraph.app.incremental import load_memo, memo_note, save_memo
     from fraudgraph.detection.pipeline import detect_incremental
