@@ -127,33 +127,47 @@ def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
 
 def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
     """One seeded Leiden (CPM) call; the membership of each of the ``n_nodes`` nodes."""
-    g = ig.Graph(n=n_nodes, edges=edges)
     previous_rng = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
-        parts = g.community_leiden(
-            objective_function="CPM",
-            weights=weights,
-            resolution=config.resolution,
-            n_iterations=-1,
-        )
+        return _community_leiden(n_nodes, edges, weights, config)
     finally:
         ig.set_random_number_generator(random)
         random.setstate(previous_rng)
+
+
+def _community_leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Leiden (CPM) with igraph's random numbers as they are set."""
+    parts = ig.Graph(n=n_nodes, edges=edges).community_leiden(
+        objective_function="CPM",
+        weights=weights,
+        resolution=config.resolution,
+        n_iterations=-1,
+    )
     return np.asarray(parts.membership, dtype=np.int64)
 
 
 def _remembered_leiden(
-    n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig, seed: int, memo: CommunityMemo | None
+    n_nodes: int,
+    edges: np.ndarray,
+    weights: np.ndarray,
+    config: DetectionConfig,
+    seed: int,
+    memo: CommunityMemo | None,
+    rng: random.Random | None = None,
 ) -> np.ndarray:
-    """``_leiden``, or its remembered answer for the very same input (``memo``)."""
-    if memo is None:
-        return _leiden(n_nodes, edges, weights, config, seed)
-    key = leiden_digest(n_nodes, edges, weights, config.resolution, seed)
-    found = memo.get(key)
+    """``_leiden``, or its remembered answer for the very same input (``memo``). ``rng``: the
+    generator igraph already uses, reseeded here (as ``random.Random(seed)`` would start)."""
+    key = None if memo is None else leiden_digest(n_nodes, edges, weights, config.resolution, seed)
+    found = None if memo is None or key is None else memo.get(key)
     if found is None:
-        found = _leiden(n_nodes, edges, weights, config, seed)
-        memo.put(key, found)
+        if rng is None:
+            found = _leiden(n_nodes, edges, weights, config, seed)
+        else:
+            rng.seed(seed)
+            found = _community_leiden(n_nodes, edges, weights, config)
+        if memo is not None and key is not None:
+            memo.put(key, found)
     return found
 
 
@@ -208,11 +222,20 @@ def _refine_each_component(
     entry_start, entry_stop = sub.indptr[starts], sub.indptr[stops]
     labels = np.empty(len(grouped), dtype=np.int64)
     offset = 0
-    for start, stop, e0, e1 in zip(starts.tolist(), stops.tolist(), entry_start.tolist(), entry_stop.tolist()):
-        keep = upper[e0:e1]
-        membership = _remembered_leiden(stop - start, local[e0:e1][keep], weights[e0:e1][keep], config, seed, memo)
-        labels[start:stop] = membership + offset
-        offset += int(membership.max()) + 1
+    # One generator for all calls, reseeded before each: every call starts where a fresh
+    # random.Random(seed) would.
+    previous_rng, rng = random.getstate(), random.Random(seed)
+    ig.set_random_number_generator(rng)
+    try:
+        for start, stop, e0, e1 in zip(starts.tolist(), stops.tolist(), entry_start.tolist(), entry_stop.tolist()):
+            keep = upper[e0:e1]
+            edges, w = local[e0:e1][keep], weights[e0:e1][keep]
+            membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng)
+            labels[start:stop] = membership + offset
+            offset += int(membership.max()) + 1
+    finally:
+        ig.set_random_number_generator(random)
+        random.setstate(previous_rng)
     out = np.empty(len(nodes), dtype=np.int64)
     out[order] = labels
     return out
