@@ -174,3 +174,21 @@ def test_load_delta_needs_an_existing_workspace_and_sweep_full_says_so(tmp_path)
     assert "detection: full" in run("--db", db, "sweep", "--full").output
     log = run("--db", db, "schedule", "--every", "1s", "--max-runs", "2", "--full-every", "2")
     assert "detection reused" in log.output and "detection full" in log.output
+
+
+def test_a_dry_run_sweep_writes_no_memo_table_into_the_workspace_file(tmp_path):
+    import sqlite3
+
+    world = generate_world(300, 5)
+    folder = _write(tmp_path / "w", world.accounts, world.links, world.transactions)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(read_dataset(folder))
+
+    def tables() -> set[str]:
+        with sqlite3.connect(tmp_path / "ws.db") as db:
+            return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    run_sweep(ws, dry_run=True)
+    assert "detection_cache" not in tables()
+    run_sweep(ws)
+    assert "detection_cache" in tables()

@@ -18,8 +18,11 @@ _TABLE = "CREATE TABLE IF NOT EXISTS detection_cache (name TEXT PRIMARY KEY, val
 def read_blob(ws: Any, name: str) -> bytes | None:
     """The blob stored under ``name``, None when there is none (or the backend keeps none)."""
     if getattr(ws, "backend", None) == "sqlite":
-        with _connect(ws) as db:
-            row = db.execute("SELECT value FROM detection_cache WHERE name = ?", (name,)).fetchone()
+        with _connect(ws, create=False) as db:
+            try:
+                row = db.execute("SELECT value FROM detection_cache WHERE name = ?", (name,)).fetchone()
+            except sqlite3.OperationalError:  # no table yet: nothing was ever stored (reading makes none)
+                return None
         return None if row is None else bytes(row[0])
     if getattr(ws, "backend", None) == "neo4j":
         rows = ws.run_query("read/meta_value", key=f"detection_cache.{name}")
@@ -40,13 +43,15 @@ def write_blob(ws: Any, name: str, blob: bytes) -> None:
 
 
 class _connect:
-    """A short-lived connection of our own to the workspace file, table made on first use."""
+    """A short-lived connection of our own to the workspace file; ``create`` makes the table."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, *, create: bool = True) -> None:
         self.db = sqlite3.connect(ws.path, timeout=30.0)
+        self.create = create
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute(_TABLE)
+        if self.create:
+            self.db.execute(_TABLE)
         return self.db
 
     def __exit__(self, kind, *rest) -> None:
