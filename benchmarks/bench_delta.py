@@ -2,6 +2,11 @@
 
 Usage:
     python benchmarks/bench_delta.py --accounts 100000 [--delta 1000] [--seed 1] [--folder /tmp/bench-delta]
+        [--per-component]
+
+``--per-component`` loads the workspace with ``[detection] community_per_component = true``
+(Leiden on each big component alone, so the sweep after the delta reuses the cut of every
+component the delta did not touch); without it, the default one-call cut.
 
 A synthetic world of ``accounts + delta`` accounts is cut in two: the delta is ``delta`` accounts
 drawn at random, with their links and every transaction they pay or receive; the base is the
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -55,13 +61,26 @@ def cut(accounts: int, delta: int, seed: int, folder: Path) -> tuple[Path, Path]
     return out["base"], out["delta"]
 
 
+NOTES: list[str] = []  # progress lines worth printing (how much community detection was reused)
+
+
+CPU: dict[str, float] = {}  # CPU seconds of each step's process (less noisy than wall time on a shared machine)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def step(db: Path, *args: str) -> tuple[float, dict]:
-    """Run one command (JSON output); its wall time and parsed answer."""
-    t = time.perf_counter()
+    """Run one command (JSON output); its wall time and parsed answer (its CPU time goes to CPU)."""
+    t, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run([*FG, "--db", str(db), *args, "--format", "json"], capture_output=True, text=True)
     wall = time.perf_counter() - t
+    CPU[" ".join(args)] = _children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()[-400:]}")
+    NOTES.extend(f"{' '.join(args)}: {line.strip()}" for line in done.stderr.splitlines() if "Leiden calls" in line)
     return wall, json.loads(done.stdout)
 
 
@@ -71,40 +90,59 @@ def main() -> None:
     parser.add_argument("--delta", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/bench-delta"))
+    parser.add_argument("--per-component", action="store_true", help="community_per_component = true")
     args = parser.parse_args()
     folder = args.folder / f"w{args.accounts}"
     base, delta = cut(args.accounts, args.delta, args.seed, folder)
-    db = folder / "bench.db"
-    db.unlink(missing_ok=True)
+    db = folder / ("bench-each.db" if args.per_component else "bench.db")
+    for old in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        old.unlink(missing_ok=True)
+    config: list[str] = []
+    if args.per_component:
+        (folder / "each.toml").write_text("[detection]\ncommunity_per_component = true\n", encoding="utf-8")
+        config = ["--config", str(folder / "each.toml")]
     rows = []
-    load_s, _ = step(db, "load", str(base))
-    rows.append(("load (base)", load_s, None))
+    load_s, _ = step(db, *config, "load", str(base))
+    rows.append(("load (base)", load_s, None, CPU.popitem()[1]))
     full_s, full = step(db, "sweep", "--full")
-    rows.append(("sweep --full", full_s, full["summary"]["detection"]["mode"]))
+    rows.append(("sweep --full", full_s, full["summary"]["detection"]["mode"], CPU.popitem()[1]))
     dload_s, dl = step(db, "load", "--delta", str(delta))
-    rows.append((f"load --delta ({dl['accounts_new']:,} accounts, {dl['links_new']:,} links)", dload_s, None))
+    dload_cpu = CPU.popitem()[1]
+    rows.append(
+        (f"load --delta ({dl['accounts_new']:,} accounts, {dl['links_new']:,} links)", dload_s, None, dload_cpu)
+    )
     inc_s, inc = step(db, "sweep")
-    rows.append(("sweep after the delta", inc_s, inc["summary"]["detection"]["mode"]))
+    inc_cpu = CPU.popitem()[1]
+    rows.append(("sweep after the delta", inc_s, inc["summary"]["detection"]["mode"], inc_cpu))
     full_s, full = step(db, "sweep", "--full")
-    rows.append(("sweep --full (same data)", full_s, full["summary"]["detection"]["mode"]))
+    full_cpu = CPU.popitem()[1]
+    rows.append(("sweep --full (same data)", full_s, full["summary"]["detection"]["mode"], full_cpu))
     again_s, again = step(db, "sweep")
-    rows.append(("sweep, nothing changed", again_s, again["summary"]["detection"]["mode"]))
-    print(f"{args.accounts:,} accounts + a delta of {args.delta:,} (seed {args.seed}); wall time per step")
+    rows.append(("sweep, nothing changed", again_s, again["summary"]["detection"]["mode"], CPU.popitem()[1]))
+    cutting = "Leiden per component" if args.per_component else "one Leiden call"
+    print(f"{args.accounts:,} accounts + a delta of {args.delta:,} (seed {args.seed}, {cutting}); wall time per step")
     table = pd.DataFrame(
         [
             {
                 "step": name,
                 "seconds": round(s, 1),
+                "cpu_s": round(c, 1),
                 "detection": mode or "",
                 "ratio": round(s / (load_s if name.startswith("load") else full_s), 3),
+                "cpu_ratio": round(c / (rows[0][3] if name.startswith("load") else full_cpu), 3),
             }
-            for name, s, mode in rows
+            for name, s, mode, c in rows
         ]
     )
     print(table.to_string(index=False))
     print("sweep stages after the delta:", inc["summary"]["seconds"])
     print("sweep --full stages:", full["summary"]["seconds"])
     print("sweep stages, nothing changed:", again["summary"]["seconds"])
+    total_delta, total_cpu = dload_s + inc_s, dload_cpu + inc_cpu
+    print(f"delta load + sweep: {total_delta:.1f}s = {total_delta / full_s:.3f} of a full sweep ({full_s:.1f}s)")
+    print(f"  in CPU seconds: {total_cpu:.1f} = {total_cpu / full_cpu:.3f} of a full sweep ({full_cpu:.1f})")
+    for note in NOTES:
+        print(note)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from fraudgraph.app.sweep import run_sweep
 from fraudgraph.cli.main import cli
+from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.synthetic.world import generate_world
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -85,8 +86,13 @@ def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) ->
         pd.testing.assert_frame_equal(inc[name], full[name], check_dtype=False)
 
 
-@pytest.mark.parametrize("seed", [3, 11])
-def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed):
+@pytest.mark.parametrize(
+    ("seed", "per_component"), [(3, False), (11, False), (3, True), (11, True)], ids=["3", "11", "3-each", "11-each"]
+)
+def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed, per_component):
+    """Also with ``community_per_component``, where a delta sweep reuses the Leiden cut of
+    every big component the delta did not touch."""
+    config = DetectionConfig(community_per_component=per_component)
     rng = np.random.default_rng(seed)
     world = generate_world(400, seed)
     inc = SqliteWorkspace(tmp_path / "inc.db")
@@ -99,11 +105,13 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed)
             ws.load(read_dataset(folder, known_accounts=known))
         # Each stage sweeps once or twice: the second finds nothing changed.
         for _ in range(1 + int(rng.integers(0, 2))):
-            a = run_sweep(inc, seed=seed)
-            run_sweep(full, seed=seed, full=True)
+            a = run_sweep(inc, seed=seed, config=config)
+            run_sweep(full, seed=seed, full=True, config=config)
             modes.append(a.summary["detection"]["mode"])
             _assert_same(_results(inc), _results(full))
-    assert "computed" in modes
+    assert "computed" in modes and "reused" in modes
+    if per_component:  # most deltas leave some big component alone
+        assert modes.count("incremental") >= 2
     assert full.next_ring_number() == inc.next_ring_number()
     assert len(inc.table("ring_members")) > 0
 
@@ -119,9 +127,10 @@ def test_a_sweep_with_nothing_changed_reuses_the_detection_and_a_label_or_load_d
     assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"  # another seed: other rings
     account = world.accounts["account_id"].iloc[0]
     ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(account, "fraud"))
-    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"
+    # A label moves scores, not links: detection is computed again, the community cut reused.
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "incremental"
     ws.load(read_dataset(folder))  # a reload, even an unchanged one, is not trusted to be unchanged
-    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "incremental"
 
 
 def test_load_delta_takes_rows_naming_stored_accounts_and_refuses_unknown_ones(tmp_path):
@@ -165,3 +174,21 @@ def test_load_delta_needs_an_existing_workspace_and_sweep_full_says_so(tmp_path)
     assert "detection: full" in run("--db", db, "sweep", "--full").output
     log = run("--db", db, "schedule", "--every", "1s", "--max-runs", "2", "--full-every", "2")
     assert "detection reused" in log.output and "detection full" in log.output
+
+
+def test_a_dry_run_sweep_writes_no_memo_table_into_the_workspace_file(tmp_path):
+    import sqlite3
+
+    world = generate_world(300, 5)
+    folder = _write(tmp_path / "w", world.accounts, world.links, world.transactions)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(read_dataset(folder))
+
+    def tables() -> set[str]:
+        with sqlite3.connect(tmp_path / "ws.db") as db:
+            return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    run_sweep(ws, dry_run=True)
+    assert "detection_cache" not in tables()
+    run_sweep(ws)
+    assert "detection_cache" in tables()

@@ -144,7 +144,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     previous = ws.table("ring_members")
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
     detection, mode = _detect(
-        ws, (accounts, links, transactions), previous, key, full=full, as_of=as_of, seed=seed, config=config, say=say
+        ws, (accounts, links, transactions), previous, key, (full, dry_run), as_of, seed=seed, config=config, say=say
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     as_of_ts = pd.Timestamp(detection.as_of)
@@ -221,18 +221,26 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
     return accounts, links, transactions
 
 
-def _detect(ws, frames, previous: pd.DataFrame, key: dict, *, full: bool, as_of, seed, config, say):
-    """The detection of this sweep and how it was had: computed, reused (nothing changed since
-    the last sweep) or full (computed because ``full`` was asked)."""
+def _detect(ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool], as_of, *, seed, config, say):
+    """The detection of this sweep and how it was had: computed, incremental (community
+    detection reused for the components that did not change), reused (nothing changed since
+    the last sweep) or full (computed because ``full`` was asked). ``how`` is (full, dry_run):
+    the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``."""
+    full, dry_run = how
     from fraudgraph.app.engine import cluster_function
+    from fraudgraph.app.incremental import load_memo, memo_note, save_memo
     from fraudgraph.detection.pipeline import detect_incremental
 
     last = _last_detection(ws)
+    reused = not full and last is not None and last.get("key") == key
+    # GDS clusters in the database: there is no Leiden call to remember.
+    memo = load_memo(ws, reuse=not full) if key["engine"] == "python" and not reused else None
     detection, mode = detect_incremental(
         *frames,
         key=key,
         previous_key=None if full or last is None else last.get("key"),
         previous=lambda: _stored_detection(ws, previous),
+        memo=memo,
         as_of=as_of,
         seed=seed,
         config=config,
@@ -243,6 +251,10 @@ def _detect(ws, frames, previous: pd.DataFrame, key: dict, *, full: bool, as_of,
     )
     if mode == "reused":
         say("detect: nothing changed since the last sweep; its rings and scores stand")
+    elif memo is not None:
+        say(memo_note(memo))
+        if not dry_run:
+            save_memo(ws, memo)
     return detection, "full" if full else mode
 
 

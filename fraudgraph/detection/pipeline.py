@@ -27,6 +27,7 @@ from fraudgraph.detection.features import (
     shared_identifiers,
 )
 from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
+from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
     ACCOUNT_PATTERN_CODES,
@@ -181,6 +182,7 @@ def detect(
     next_ring_number: int = 1,
     progress: Callable[[str], None] | None = None,
     cluster_fn: Callable[[sp.csr_matrix], np.ndarray] | None = None,
+    memo: CommunityMemo | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
@@ -193,6 +195,9 @@ def detect(
     cluster_fn: replaces components + Leiden (e.g. Neo4j GDS): given the symmetric weighted
         account adjacency (CSR, rows in ``accounts`` order), returns a cluster label per row
         (int array, -1 = in no ring). Clusters of one account are dropped.
+    memo: Leiden answers by their exact input (``fraudgraph.detection.memo``), reused and
+        recorded: the result is the same with or without it, only faster when components kept
+        their links since the memo was made.
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
@@ -207,7 +212,7 @@ def detect(
     clock.stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     clock.stage("rings")
-    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn)
+    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo)
     if candidates.clusters.empty:
         clock.stage(None)
         accounts = accounts.assign(account_id=graph.account_ids)
@@ -271,21 +276,30 @@ def detect_incremental(
     key: dict[str, object],
     previous_key: dict[str, object] | None,
     previous: Callable[[], Detection] | None,
+    memo: CommunityMemo | None = None,
     **options,
 ) -> tuple[Detection, str]:
-    """The incremental entry point: ``detect``'s result, computed only when something it
-    depends on changed since the last sweep. Returns (detection, mode): ``"reused"`` when
-    ``key`` equals the last sweep's ``previous_key`` (``previous()`` then rebuilds its stored
-    result, which ``detect`` would reproduce exactly), ``"computed"`` otherwise.
+    """The incremental entry point: ``detect``'s result, computing only what changed since the
+    last sweep. Returns (detection, mode):
 
-    Any change to the data is recomputed whole: ring scores come from models fitted over every
-    ring (the IsolationForest) and every account (the proximity scale), so one new ring moves
-    every ring's score and reasons, and only a whole computation is exact (see README, Delta
-    loads and incremental sweeps).
+    - ``"reused"`` when ``key`` equals the last sweep's ``previous_key`` (``previous()`` then
+      rebuilds its stored result, which ``detect`` would reproduce exactly);
+    - ``"incremental"`` when community detection reused answers of ``memo`` (components whose
+      links did not change; with ``community_per_component`` that is every untouched one);
+    - ``"computed"`` otherwise.
+
+    What stays global, and why (see README, Delta loads and incremental sweeps): hub status is
+    judged against each kind's median over all identifiers, so the identity graph is rebuilt
+    whole (vectorized); ring scores come from models fitted over every ring (the
+    IsolationForest) and every account (the proximity scale), and reasons quote them, so one
+    new ring moves every ring's score and reasons: features, scoring and reasons are
+    recomputed whole. Only community detection, the one stage whose answer for a component is
+    a pure function of that component's input, is reused.
     """
     if previous is not None and previous_key is not None and previous_key == key:
         return previous(), "reused"
-    return detect(accounts, links, transactions, **options), "computed"
+    detection = detect(accounts, links, transactions, memo=memo, **options)
+    return detection, "incremental" if memo is not None and memo.reused else "computed"
 
 
 def _until(

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, positions
+from fraudgraph.detection.memo import CommunityMemo, leiden_digest
 
 
 @dataclass
@@ -124,31 +125,120 @@ def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     return edges
 
 
-def _refine_components(adjacency: sp.csr_matrix, nodes: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
+def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
+    """One seeded Leiden (CPM) call; the membership of each of the ``n_nodes`` nodes."""
+    previous_rng = random.getstate()
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        return _community_leiden(n_nodes, edges, weights, config)
+    finally:
+        ig.set_random_number_generator(random)
+        random.setstate(previous_rng)
+
+
+def _community_leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Leiden (CPM) with igraph's random numbers as they are set."""
+    parts = ig.Graph(n=n_nodes, edges=edges).community_leiden(
+        objective_function="CPM",
+        weights=weights,
+        resolution=config.resolution,
+        n_iterations=-1,
+    )
+    return np.asarray(parts.membership, dtype=np.int64)
+
+
+def _remembered_leiden(
+    n_nodes: int,
+    edges: np.ndarray,
+    weights: np.ndarray,
+    config: DetectionConfig,
+    seed: int,
+    memo: CommunityMemo | None,
+    rng: random.Random | None = None,
+) -> np.ndarray:
+    """``_leiden``, or its remembered answer for the very same input (``memo``). ``rng``: the
+    generator igraph already uses, reseeded here (as ``random.Random(seed)`` would start)."""
+    key = None if memo is None else leiden_digest(n_nodes, edges, weights, config.resolution, seed)
+    found = None if memo is None or key is None else memo.get(key)
+    if found is None:
+        if rng is None:
+            found = _leiden(n_nodes, edges, weights, config, seed)
+        else:
+            rng.seed(seed)
+            found = _community_leiden(n_nodes, edges, weights, config)
+        if memo is not None and key is not None:
+            memo.put(key, found)
+    return found
+
+
+def _refine_components(
+    adjacency: sp.csr_matrix, nodes: np.ndarray, config: DetectionConfig, seed: int, memo: CommunityMemo | None = None
+) -> np.ndarray:
     """Seeded Leiden over the accounts of all components above the size bound, in one call.
 
     The objective is the constant Potts model (CPM): a group stays together when its internal
     link weight beats ``resolution`` per pair of members. Unlike modularity it has no resolution
     limit, so a ring bridged to a family by one shared Wi-Fi address is cut there however big
     the rest of the graph is, and one call serves every component (communities never cross
-    components). Returns a community label per node in ``nodes``.
+    components). Returns a community label per node in ``nodes``. The call's random numbers
+    are shared by all components, so its answer can be reused (``memo``) only when none of
+    them changed.
     """
     sub = adjacency[nodes][:, nodes].tocoo()
     upper = sub.row < sub.col
-    g = ig.Graph(n=len(nodes), edges=np.column_stack([sub.row[upper], sub.col[upper]]))
-    previous_rng = random.getstate()
-    ig.set_random_number_generator(random.Random(seed))
+    edges = np.column_stack([sub.row[upper], sub.col[upper]])
+    return _remembered_leiden(len(nodes), edges, sub.data[upper].astype(np.float64), config, seed, memo)
+
+
+def _refine_each_component(
+    adjacency: sp.csr_matrix,
+    nodes: np.ndarray,
+    component: np.ndarray,
+    config: DetectionConfig,
+    seed: int,
+    memo: CommunityMemo | None = None,
+) -> np.ndarray:
+    """Seeded Leiden on each component above the size bound on its own (``community_per_component``).
+
+    ``nodes``: the accounts of those components (ascending), ``component``: the component of
+    each. Each call sees one component, with its accounts numbered in row order, and the same
+    seed, so its answer depends on that component only: a sweep after a delta reuses (``memo``)
+    the answer of every component whose links did not change. Returns a community label per
+    node, unique across components.
+    """
+    order = np.argsort(component, kind="stable")  # grouped by component, rows ascending inside
+    grouped = nodes[order]
+    comp = component[order]
+    starts = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]])
+    stops = np.r_[starts[1:], len(comp)]
+    sub = adjacency[grouped][:, grouped].tocsr()
+    sub.sort_indices()
+    start_of_row = np.repeat(starts, stops - starts)
+    rows = np.repeat(np.arange(len(grouped)), np.diff(sub.indptr))
+    upper = rows < sub.indices
+    local = np.column_stack([rows - start_of_row[rows], sub.indices - start_of_row[rows]])
+    weights = sub.data.astype(np.float64)
+    # Entry range of each component (rows are contiguous, so its entries are too).
+    entry_start, entry_stop = sub.indptr[starts], sub.indptr[stops]
+    labels = np.empty(len(grouped), dtype=np.int64)
+    offset = 0
+    # One generator for all calls, reseeded before each: every call starts where a fresh
+    # random.Random(seed) would.
+    previous_rng, rng = random.getstate(), random.Random(seed)
+    ig.set_random_number_generator(rng)
     try:
-        parts = g.community_leiden(
-            objective_function="CPM",
-            weights=sub.data[upper].astype(np.float64),
-            resolution=config.resolution,
-            n_iterations=-1,
-        )
+        for start, stop, e0, e1 in zip(starts.tolist(), stops.tolist(), entry_start.tolist(), entry_stop.tolist()):
+            keep = upper[e0:e1]
+            edges, w = local[e0:e1][keep], weights[e0:e1][keep]
+            membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng)
+            labels[start:stop] = membership + offset
+            offset += int(membership.max()) + 1
     finally:
         ig.set_random_number_generator(random)
         random.setstate(previous_rng)
-    return np.asarray(parts.membership, dtype=np.int64)
+    out = np.empty(len(nodes), dtype=np.int64)
+    out[order] = labels
+    return out
 
 
 def find_candidate_rings(
@@ -158,6 +248,7 @@ def find_candidate_rings(
     *,
     seed: int = 0,
     cluster_fn=None,
+    memo: CommunityMemo | None = None,
 ) -> CandidateRings:
     """Group accounts into candidate rings.
 
@@ -167,6 +258,8 @@ def find_candidate_rings(
 
     ``cluster_fn`` (adjacency CSR -> label per account, -1 = none) replaces components and
     Leiden, so another engine (Neo4j GDS) can do the clustering on the same projection.
+    ``memo`` remembers Leiden answers by their exact input (``fraudgraph.detection.memo``): the
+    same labels, without the calls whose input did not change.
     """
     config = config or DetectionConfig()
     n = graph.n_accounts
@@ -195,7 +288,10 @@ def find_candidate_rings(
         cluster_of[small] = labels[small]
         big = np.flatnonzero(sizes[labels] > config.max_community_size)
         if len(big):
-            community = _refine_components(adjacency, big, config, seed)
+            if config.community_per_component:
+                community = _refine_each_component(adjacency, big, labels[big], config, seed, memo)
+            else:
+                community = _refine_components(adjacency, big, config, seed, memo)
             community_sizes = np.bincount(community)
             keep = community_sizes[community] >= 2
             cluster_of[big[keep]] = n_comp + community[keep]

@@ -68,6 +68,12 @@ class DetectionConfig:
         (families and rings are small; a bigger component is usually groups bridged by a weak link).
     resolution: Leiden CPM resolution: a group stays together when its link weight beats this
         per pair of members.
+    community_per_component: run Leiden on each component above ``max_community_size`` on its
+        own (seeded alike) instead of in one call over all of them. One call shares its random
+        numbers between components, so a change anywhere can move the cut of any of them; alone,
+        a component's cut depends on its own links only, and a sweep after a delta reuses the
+        cuts of the components it did not touch. Off by default: on, some big components are
+        cut differently (equally valid cuts, other ring ids) than the one-call results.
     pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
         distinct accounts that passes at least this share of what it received on to other
         accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
@@ -95,6 +101,7 @@ class DetectionConfig:
     link_threshold: float = 0.1
     max_community_size: int = 3
     resolution: float = 0.03
+    community_per_component: bool = False
     pass_through_min_payers: int = 3
     pass_through_min_forward: float = 0.5
     money_weight: float = 1.0

@@ -1,0 +1,93 @@
+"""Leiden answers remembered by their input (detection/memo.py) and the per-component cut."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
+from fraudgraph.detection.memo import CommunityMemo
+from fraudgraph.detection.rings import find_candidate_rings, money_flow
+from fraudgraph.ingest.normalize import canonical_keys
+from fraudgraph.synthetic.world import generate_world
+
+EACH = DetectionConfig(community_per_component=True)
+
+
+def _candidates(world, config, memo=None, seed=0):
+    links = world.links.assign(key=canonical_keys(world.links["kind"], world.links["value"]))
+    graph = build_identity_graph(world.accounts, links, config)
+    flow = money_flow(world.transactions, graph.account_ids, config)
+    return find_candidate_rings(graph, flow, config, seed=seed, memo=memo)
+
+
+def _groups(clusters: pd.DataFrame) -> set[frozenset]:
+    return {frozenset(g) for g in clusters.groupby("cluster")["account_id"].agg(list)}
+
+
+def test_remembered_answers_give_the_same_rings_and_skip_every_call_the_second_time():
+    world = generate_world(3000, 4)
+    for config in (DetectionConfig(), EACH):
+        first = CommunityMemo()
+        plain = _candidates(world, config)
+        recorded = _candidates(world, config, first)
+        assert first.computed >= 1 and first.reused == 0
+        again = CommunityMemo.from_bytes(first.kept().to_bytes())
+        reused = _candidates(world, config, again)
+        assert again.reused == first.computed and again.computed == 0
+        for other in (recorded, reused):
+            np.testing.assert_array_equal(other.cluster_of, plain.cluster_of)
+    assert first.computed > 10  # one call per big component
+
+
+def test_a_full_sweeps_memo_records_without_reusing_and_another_seed_misses():
+    world = generate_world(2000, 6)
+    memo = CommunityMemo()
+    _candidates(world, EACH, memo)
+    full = CommunityMemo(memo.kept().entries, reuse=False)
+    _candidates(world, EACH, full)
+    assert full.reused == 0 and full.computed == memo.computed
+    other_seed = CommunityMemo(memo.kept().entries)
+    _candidates(world, EACH, other_seed, seed=1)
+    assert other_seed.reused == 0
+
+
+def _prefixed(world, prefix: str) -> SimpleNamespace:
+    """The world with every account id and identifier value renamed: no account or identifier
+    in common with the original."""
+    tx = world.transactions
+    to_account = tx["counterparty_kind"] == "account"
+    return SimpleNamespace(
+        accounts=world.accounts.assign(account_id=prefix + world.accounts["account_id"].astype(str)),
+        links=world.links.assign(
+            account_id=prefix + world.links["account_id"].astype(str), value=prefix + world.links["value"].astype(str)
+        ),
+        transactions=tx.assign(
+            txn_id=prefix + tx["txn_id"].astype(str),
+            account_id=prefix + tx["account_id"].astype(str),
+            counterparty=tx["counterparty"].astype(str).where(~to_account, prefix + tx["counterparty"].astype(str)),
+        ),
+    )
+
+
+def test_alone_a_components_cut_does_not_depend_on_the_rest_of_the_graph():
+    one, other = generate_world(2000, 4), _prefixed(generate_world(2000, 5), "x")
+    both = SimpleNamespace(
+        **{
+            name: pd.concat([getattr(one, name), getattr(other, name)])
+            for name in ("accounts", "links", "transactions")
+        }
+    )
+    alone = _candidates(one, EACH)
+    together = _candidates(both, EACH)
+    mine = set(one.accounts["account_id"].astype(str))
+    assert _groups(alone.clusters) == {g for g in _groups(together.clusters) if g <= mine}
+
+
+def test_a_blob_it_cannot_read_is_an_empty_memo():
+    assert CommunityMemo.from_bytes(b"not a memo").entries == {}
+    assert CommunityMemo.from_bytes(None).entries == {}
+    memo = CommunityMemo({b"k" * 32: np.array([0, 0, 1])})
+    assert CommunityMemo.from_bytes(memo.to_bytes()).entries[b"k" * 32].tolist() == [0, 0, 1]
