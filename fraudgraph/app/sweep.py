@@ -329,4 +329,5 @@ def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, s
         audit=changes.audit,
         notices=changes.notices,
         next_ring_number=detection.next_ring_number,
+        account_scores=detection.account_scores,
     )

@@ -25,6 +25,24 @@ Append-only logs:
     reviews          account_id, verdict (confirm_fraud | dismiss), note, actor, at, evidence
     sweeps           sweep_id, started_at, finished_at, as_of, seed, engine, policy_hash,
                      dry_run (bool), summary (dict), diff (dict)
+
+Implied rows. ``account_scores`` and ``decisions`` hold one row per account of the sweep (the
+accounts it read), and most of them say nothing: at 1M accounts over half the accounts score 0
+with no ring and no reason, and nine in ten decisions are "none". A backend may leave such
+*default* rows out of storage, as long as ``table`` (and every other read) gives them back
+exactly as they were written (see ``implied_rows``, which says which rows are default):
+
+- an ``account_scores`` row is default when its score is 0.0 (not NaN, not -0.0), its ring_id is
+  missing and its reasons are an empty list;
+- a ``decisions`` row is default when its action and trigger are "none", its evidence is "", its
+  new_credit_limit is missing, and its score, ring_id and reasons are those of the account's
+  ``account_scores`` row (the very same reasons list: the policy added nothing). Its
+  credit_limit is the account's at the sweep, which a later load may change: a backend that
+  implies decisions keeps the credit limits of the sweep's accounts (and so which accounts
+  the sweep had: an account loaded after the sweep has no row until the next sweep).
+
+The SQLite workspace stores only the rows that are not default (``sqlite/results.py``); the
+Neo4j workspace stores every row.
 """
 
 from __future__ import annotations
@@ -204,6 +222,70 @@ class SweepRecord:
     audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
     notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
     next_ring_number: int
+    # The account scores the decisions were made from, also when ``tables`` leaves them out (a
+    # reused detection): what says whether a decision row is default (``implied_rows``).
+    account_scores: pd.DataFrame | None = None
+
+
+def _empty_reasons(values: Iterable) -> np.ndarray:
+    return np.fromiter(
+        (
+            (isinstance(r, (list, tuple, np.ndarray)) and len(r) == 0) or (isinstance(r, str) and r == "[]")
+            for r in values
+        ),
+        dtype=bool,
+    )
+
+
+def _zero(values: pd.Series) -> np.ndarray:
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return (x == 0.0) & ~np.signbit(x)
+
+
+def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a sweep's ``account_scores`` and ``decisions`` are default (see the module
+    docstring): boolean masks, True for a row a backend may leave out. A row is only ever called
+    default when reading it back from the defaults gives the very same values; when in doubt
+    (an unusual type, reasons equal but not the same list) it is not."""
+    scores_default = np.zeros(0, dtype=bool)
+    if account_scores is not None:
+        scores_default = (
+            _zero(account_scores["score"])
+            & pd.isna(account_scores["ring_id"]).to_numpy(dtype=bool)
+            & _empty_reasons(account_scores["reasons"])
+        )
+    if decisions is None:
+        return scores_default, np.zeros(0, dtype=bool)
+    d = decisions
+    plain = (
+        (d["action"] == "none").to_numpy(dtype=bool)
+        & (d["trigger"] == "none").to_numpy(dtype=bool)
+        & d["evidence"].map(lambda v: isinstance(v, str) and v == "").to_numpy(dtype=bool)
+        & pd.isna(d["new_credit_limit"]).to_numpy(dtype=bool)
+    )
+    if account_scores is None:
+        return scores_default, np.zeros(len(d), dtype=bool)
+    # The decision's score, ring and reasons against the account's score row (or the default one).
+    pos = pd.Index(account_scores["account_id"]).get_indexer(d["account_id"])
+    has = pos >= 0
+    s_score = np.zeros(len(d))
+    s_score[has] = pd.to_numeric(account_scores["score"], errors="coerce").to_numpy(np.float64, na_value=np.nan)[
+        pos[has]
+    ]
+    d_score = pd.to_numeric(d["score"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    same_score = (d_score == s_score) & (np.signbit(d_score) == np.signbit(s_score))
+    s_ring = np.full(len(d), None, dtype=object)
+    s_ring[has] = account_scores["ring_id"].to_numpy(dtype=object)[pos[has]]
+    d_ring = d["ring_id"].to_numpy(dtype=object)
+    ring_missing = pd.isna(d_ring)
+    same_ring = np.where(ring_missing, pd.isna(s_ring), d_ring == s_ring).astype(bool)
+    s_reasons = np.empty(len(d), dtype=object)
+    s_reasons[has] = account_scores["reasons"].to_numpy(dtype=object)[pos[has]]
+    s_reasons[~has] = [[] for _ in range(int((~has).sum()))]
+    d_reasons = d["reasons"].to_numpy(dtype=object)
+    same_reasons = np.fromiter((a is b for a, b in zip(d_reasons, s_reasons)), dtype=bool, count=len(d))
+    same_reasons |= _empty_reasons(d_reasons) & _empty_reasons(s_reasons)
+    return scores_default, plain & same_score & same_ring & same_reasons
 
 
 class Workspace(abc.ABC):

@@ -1,16 +1,30 @@
 """The SQLite workspace's sweep results, logs and analyst actions: what a sweep writes (rings,
 scores, decisions, state, audit, notices) and how the result tables are read back.
 
+Implied rows (``workspace.base``: which rows are default). ``account_scores`` and ``decisions``
+store only the rows that are not default; ``swept_accounts`` keeps, in compressed parts of
+``_PART`` accounts sorted by id, the ids and credit limits of every account of the last sweep.
+A read gives back, for each account of the sweep without a stored row, the row the sweep would
+have stored: ``account_scores`` (id, 0.0, NULL, '[]') and ``decisions`` (id, 'none', 'none',
+and the account's score, ring and reasons as ``account_scores`` has them, its credit limit at
+the sweep, NULL, ''), as SQL returns them, so the frames are the very ones a full table gave.
+The meta key ``implied_rows`` says the parts describe the current results (a workspace swept
+before implied rows has full tables and no parts: nothing is implied).
+
 A mixin of ``SqliteWorkspace`` (``store.py``, which holds the loaded data tables): it uses the
 workspace's connection (``self._db``), ``_transaction``, ``_frame`` and ``_with_ids``.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
+import zlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from fraudgraph.workspace.base import (
@@ -21,22 +35,55 @@ from fraudgraph.workspace.base import (
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
+    ColumnFilter,
     SweepRecord,
     from_json as _from_json,
+    implied_rows,
     result_filters,
     stored_value,
     to_json as _to_json,
 )
 
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
+_IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are left out
+_PART = 8192  # accounts per part of ``swept_accounts``
+_SWEPT_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
+    "n INTEGER NOT NULL, ids BLOB NOT NULL, credit_limits BLOB NOT NULL)"
+)
 
 
 def _decoded_json(df: pd.DataFrame) -> pd.DataFrame:
     """A frame read from SQL with its JSON text columns (``_JSON_COLUMNS``) decoded."""
     for c in df.columns:
         if c in _JSON_COLUMNS:
-            df[c] = [_from_json(v) for v in df[c]]
+            df[c] = [[] if v == "[]" else _from_json(v) for v in df[c]]
     return df
+
+
+def _records(rows: list, cols: list[str]) -> pd.DataFrame:
+    """Rows as ``_frame`` makes them (the same dtypes), JSON columns decoded."""
+    return _decoded_json(pd.DataFrame.from_records(rows, columns=cols))
+
+
+def _matcher(cols: list[str], filters: list[ColumnFilter]):
+    """Whether a row passes ``table``'s filters, as SQL's ``IN`` / ``IS NULL`` would."""
+    tests = [(cols.index(f.column), None if f.values is None else {stored_value(x) for x in f.values}) for f in filters]
+
+    def matches(row: tuple) -> bool:
+        for i, values in tests:
+            v = row[i]
+            if (v is not None) if values is None else (v is None or v not in values):
+                return False
+        return True
+
+    return matches
+
+
+def _page_key(row: tuple) -> tuple:
+    """decision_page's order: most severe action in force, highest score, account id (NULL last)."""
+    score = row[3]
+    return (ACTION_ORDER.get(row[1], len(ACTION_ORDER)), float("inf") if score is None else -score, row[0])
 
 
 class SqliteResults:
@@ -58,14 +105,17 @@ class SqliteResults:
         return int(row[0]) if row else 1
 
     def save_sweep(self, record: SweepRecord) -> None:
+        tables, swept = _sparse_tables(record)
         with self._transaction():
             for name in _RESULT_COLUMNS:
-                df = record.tables.get(name)
+                df = tables.get(name)
                 if df is None:
                     continue
                 cols = _RESULT_COLUMNS[name]
                 self._db.execute(f"DELETE FROM {name}")
                 self._insert(name, df, cols)
+            if swept is not None:
+                self._write_swept(swept)
             self._upsert_state(record.state)
             self._append("audit", record.audit, AUDIT_COLUMNS)
             self._append_notices(record.notices)
@@ -78,6 +128,85 @@ class SqliteResults:
                 "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
                 (str(int(record.next_ring_number)),),
             )
+
+    def _write_swept(self, swept: pd.DataFrame) -> None:
+        """The sweep's accounts (sorted ids and credit limits) in compressed parts; marks the
+        result tables as holding only the rows that are not default."""
+        self._db.execute(_SWEPT_SCHEMA)
+        self._db.execute("DELETE FROM swept_accounts")
+        ids = swept["account_id"].tolist()
+        limits = pd.to_numeric(swept["credit_limit"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        rows = [
+            (
+                part,
+                ids[start],
+                len(ids[start : start + _PART]),
+                zlib.compress(json.dumps(ids[start : start + _PART], ensure_ascii=False).encode(), 1),
+                zlib.compress(limits[start : start + _PART].tobytes(), 1),
+            )
+            for part, start in enumerate(range(0, len(ids), _PART))
+        ]
+        self._db.executemany("INSERT INTO swept_accounts VALUES (?, ?, ?, ?, ?)", rows)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('implied_rows', '1')")
+
+    def _implies(self) -> bool:
+        return self._db.execute("SELECT 1 FROM meta WHERE key = 'implied_rows'").fetchone() is not None
+
+    def _swept_part(self, part: int) -> tuple[list[str], list[float | None]]:
+        ids, limits = self._db.execute(
+            "SELECT ids, credit_limits FROM swept_accounts WHERE part = ?", (part,)
+        ).fetchone()
+        values = np.frombuffer(zlib.decompress(limits), dtype=np.float64)
+        return json.loads(zlib.decompress(ids)), [None if v != v else v for v in values.tolist()]
+
+    def _swept(self, account_ids: list[str] | None) -> dict[str, float | None]:
+        """Account id -> credit limit of the accounts of the last sweep (``account_ids``: only
+        these), in account id order; only the parts holding the asked ids are read."""
+        firsts = [r[0] for r in self._db.execute("SELECT first_id FROM swept_accounts ORDER BY part")]
+        if account_ids is None:
+            wanted: dict[int, list[str] | None] = dict.fromkeys(range(len(firsts)))
+        else:
+            wanted = {}
+            for a in sorted(set(account_ids)):
+                part = bisect.bisect_right(firsts, a) - 1
+                if part >= 0:
+                    wanted.setdefault(part, []).append(a)  # type: ignore[union-attr]
+        out: dict[str, float | None] = {}
+        for part, asked in wanted.items():
+            ids, limits = self._swept_part(part)
+            if asked is None:
+                out.update(zip(ids, limits))
+            else:
+                at = {a: i for i, a in enumerate(ids)}
+                out.update((a, limits[at[a]]) for a in asked if a in at)
+        return out
+
+    def _rows(self, sql: str, account_ids: list[str] | None) -> list[tuple]:
+        """Raw rows of ``sql`` (a SELECT with no WHERE), for these account ids only unless None."""
+        if account_ids is None:
+            return self._db.execute(sql).fetchall()
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM _ids")
+        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        return self._db.execute(f"{sql} WHERE account_id IN (SELECT id FROM _ids)").fetchall()
+
+    def _stored_ids(self, name: str, account_ids: list[str] | None) -> set[str]:
+        return {r[0] for r in self._rows(f"SELECT account_id FROM {name}", account_ids)}
+
+    def _implied(self, name: str, account_ids: list[str] | None) -> list[tuple]:
+        """The rows of ``name`` (account_scores or decisions) left out as default for the sweep's
+        accounts ``account_ids`` (None: all), as SQL returns stored rows, by account id."""
+        if not self._implies():
+            return []
+        swept = self._swept(account_ids)
+        stored = self._stored_ids(name, None if account_ids is None else list(swept))
+        missing = [a for a in swept if a not in stored]
+        if name == "account_scores":
+            return [(a, 0.0, None, "[]") for a in missing]
+        sql = "SELECT account_id, score, ring_id, reasons FROM account_scores"
+        scores = {r[0]: r[1:] for r in self._rows(sql, None if account_ids is None else missing)}
+        default = (0.0, None, "[]")
+        return [(a, "none", "none", *scores.get(a, default), swept[a], None, "") for a in missing]
 
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         if df is None or df.empty:
@@ -130,7 +259,18 @@ class SqliteResults:
         sql = f"SELECT {', '.join(cols)} FROM {name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        return _decoded_json(self._frame(sql, params))
+        if name not in _IMPLIED:
+            return _decoded_json(self._frame(sql, params))
+        rows = self._db.execute(sql, params).fetchall()
+        by_id = next((f for f in filters if f.column == "account_id"), None)
+        if by_id is not None and by_id.values is None:
+            return _records(rows, cols)  # account_id IS NULL: no account
+        ids = None if by_id is None else [str(stored_value(v)) for v in by_id.values]
+        matches = _matcher(cols, [f for f in filters if f.column != "account_id"])
+        implied = [r for r in self._implied(name, ids) if matches(r)]
+        if implied:
+            rows = sorted(rows + implied, key=lambda r: r[0])  # the order of the full table
+        return _records(rows, cols)
 
     def top_rings(self, min_score: float | None, limit: int | None, offset: int = 0) -> tuple[pd.DataFrame, int]:
         # From the score index: only the rows shown are read and decoded (a 1M-account workspace
@@ -147,24 +287,73 @@ class SqliteResults:
         self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
     ) -> tuple[pd.DataFrame, int]:
         # In force = the state's action / trigger where there is one (decisions.verdicts.in_force),
-        # filtered, ordered and cut in the query: only the rows shown are decoded.
+        # filtered, ordered and cut in the query: only the rows shown are decoded. The implied
+        # decisions ("none", see the module docstring) are only read when the page reaches them.
         cols, _ = result_filters("decisions", {})
+        end = None if limit is None else offset + int(limit)
+        if action and action != "none" or not (action or show_all):
+            rows, total = self._in_force(cols, action, end)
+        elif not self._implies():
+            rows, total = self._in_force(cols, action, end, flagged=False)
+        else:
+            rows, total = self._flagged_then_none(cols, action, end)
+        cut = rows[offset:] if end is None else rows[offset:end]
+        return _records(cut, cols), total
+
+    def _in_force(
+        self, cols: list[str], action: str | None, end: int | None, *, flagged: bool = True, held: bool = True
+    ) -> tuple[list[tuple], int]:
+        """Stored decisions in force (action ``action``, else all but "none" when ``flagged``), the
+        first ``end`` in page order, and how many there are; with the accounts whose state holds
+        an action over an implied decision (unless not ``held``)."""
         shown = [f"COALESCE(s.{c}, d.{c}) AS {c}" if c in ("action", "trigger") else f"d.{c} AS {c}" for c in cols]
         body = "FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id"
         params: list[Any] = []
         if action:
             body += " WHERE COALESCE(s.action, d.action) = ?"
             params.append(action)
-        elif not show_all:
+        elif flagged:
             body += " WHERE COALESCE(s.action, d.action) IS NOT 'none'"
         total = int(self._db.execute(f"SELECT count(*) {body}", params).fetchone()[0])
         rank = " ".join(f"WHEN '{a}' THEN {i}" for a, i in ACTION_ORDER.items())
         sql = (
             f"SELECT {', '.join(shown)} {body} "
             f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, "
-            "d.score DESC, d.account_id LIMIT ? OFFSET ?"
+            "d.score DESC, d.account_id LIMIT ?"
         )
-        return _decoded_json(self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])), total
+        rows = self._db.execute(sql, [*params, -1 if end is None else end]).fetchall()
+        if not self._implies() or not held:
+            return rows, total
+        # Accounts whose decision is implied ("none") but whose state holds an action: in force.
+        state = self._db.execute(
+            "SELECT account_id, COALESCE(action, 'none'), COALESCE(trigger, 'none') FROM account_state s "
+            "WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.account_id = s.account_id)"
+        ).fetchall()
+        force = {
+            a: (act, trig) for a, act, trig in state if (act == action if action else act != "none" or not flagged)
+        }
+        extra = [(r[0], *force[r[0]], *r[3:]) for r in self._implied("decisions", list(force))]
+        rows = sorted(rows + extra, key=_page_key)
+        return rows[:end] if end is not None else rows, total + len(extra)
+
+    def _flagged_then_none(self, cols: list[str], action: str | None, end: int | None):
+        """The page of ``decisions --all`` (``action`` None) or ``--action none``: the flagged
+        decisions first, then those whose action in force is "none", stored or implied."""
+        n_swept = int(self._db.execute("SELECT coalesce(sum(n), 0) FROM swept_accounts").fetchone()[0])
+        if action is None and end is not None:
+            rows, flagged = self._in_force(cols, None, end)
+            if flagged >= end:  # the page holds flagged decisions only
+                return rows, n_swept
+        stored, _ = self._in_force(cols, action, None, flagged=False, held=False)
+        state = {
+            a: (act, trig)
+            for a, act, trig in self._db.execute(
+                "SELECT account_id, COALESCE(action, 'none'), COALESCE(trigger, 'none') FROM account_state"
+            )
+        }
+        implied = [(r[0], *state.get(r[0], r[1:3]), *r[3:]) for r in self._implied("decisions", None)]
+        rows = sorted(stored + [r for r in implied if not action or r[1] == action], key=_page_key)
+        return (rows if end is None else rows[:end]), len(rows)
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         df = self._with_ids(
@@ -241,3 +430,22 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     if pd.api.types.is_datetime64_any_dtype(col):
         return [None if pd.isna(v) else v.isoformat() for v in col]
     return [stored_value(v) for v in col.tolist()]
+
+
+def _sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """The record's result tables without their default rows (``base.implied_rows``), and the
+    sweep's accounts (account_id, credit_limit, by id) that imply them; the tables as they are
+    (and None) when the record has no per-account decisions to say which accounts it swept."""
+    tables = dict(record.tables)
+    dec = tables.get("decisions")
+    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns) or dec["account_id"].duplicated().any():
+        return tables, None
+    swept = dec[["account_id", "credit_limit"]].sort_values("account_id", kind="stable")
+    scores = tables.get("account_scores")
+    basis = record.account_scores if record.account_scores is not None else scores
+    if basis is not None:
+        tables["decisions"] = dec[~implied_rows(basis, dec)[1]]
+    if scores is not None:
+        default = implied_rows(scores, None)[0] & scores["account_id"].isin(swept["account_id"]).to_numpy()
+        tables["account_scores"] = scores[~default]
+    return tables, swept
