@@ -228,18 +228,21 @@ class SweepRecord:
 
 
 def _empty_reasons(values: Iterable) -> np.ndarray:
-    return np.fromiter(
-        (
-            (isinstance(r, (list, tuple, np.ndarray)) and len(r) == 0) or (isinstance(r, str) and r == "[]")
-            for r in values
-        ),
-        dtype=bool,
-    )
+    """True where reasons are an empty list (or their stored text, "[]"); anything else is not."""
+    return np.fromiter(((r.__class__ is list and not r) or (r.__class__ is str and r == "[]") for r in values), bool)
 
 
-def _zero(values: pd.Series) -> np.ndarray:
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return (x == 0.0) & ~np.signbit(x)
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _aligned(account_scores: pd.DataFrame, decisions: pd.DataFrame) -> np.ndarray:
+    """The position in ``account_scores`` of each decision's account (-1: none)."""
+    a = account_scores["account_id"].to_numpy(dtype=object)
+    b = decisions["account_id"].to_numpy(dtype=object)
+    if len(a) == len(b) and bool((a == b).all()):  # the same accounts in the same order: the usual case
+        return np.arange(len(b))
+    return pd.Index(a).get_indexer(b)
 
 
 def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
@@ -247,45 +250,44 @@ def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | 
     docstring): boolean masks, True for a row a backend may leave out. A row is only ever called
     default when reading it back from the defaults gives the very same values; when in doubt
     (an unusual type, reasons equal but not the same list) it is not."""
-    scores_default = np.zeros(0, dtype=bool)
+    n_scores = 0 if account_scores is None else len(account_scores)
+    scores_default = np.zeros(n_scores, dtype=bool)
     if account_scores is not None:
-        scores_default = (
-            _zero(account_scores["score"])
-            & pd.isna(account_scores["ring_id"]).to_numpy(dtype=bool)
-            & _empty_reasons(account_scores["reasons"])
-        )
+        score = _floats(account_scores["score"])
+        scores_default = (score == 0.0) & ~np.signbit(score) & pd.isna(account_scores["ring_id"]).to_numpy(dtype=bool)
+        s_reasons_all = account_scores["reasons"].to_numpy(dtype=object)
+        scores_default[scores_default] = _empty_reasons(s_reasons_all[scores_default])
     if decisions is None:
         return scores_default, np.zeros(0, dtype=bool)
     d = decisions
     plain = (
-        (d["action"] == "none").to_numpy(dtype=bool)
-        & (d["trigger"] == "none").to_numpy(dtype=bool)
-        & d["evidence"].map(lambda v: isinstance(v, str) and v == "").to_numpy(dtype=bool)
+        (d["action"].to_numpy(dtype=object) == "none")
+        & (d["trigger"].to_numpy(dtype=object) == "none")
+        & (d["evidence"].to_numpy(dtype=object) == "")
         & pd.isna(d["new_credit_limit"]).to_numpy(dtype=bool)
     )
     if account_scores is None:
         return scores_default, np.zeros(len(d), dtype=bool)
     # The decision's score, ring and reasons against the account's score row (or the default one).
-    pos = pd.Index(account_scores["account_id"]).get_indexer(d["account_id"])
+    pos = _aligned(account_scores, d)
     has = pos >= 0
     s_score = np.zeros(len(d))
-    s_score[has] = pd.to_numeric(account_scores["score"], errors="coerce").to_numpy(np.float64, na_value=np.nan)[
-        pos[has]
-    ]
-    d_score = pd.to_numeric(d["score"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    s_score[has] = score[pos[has]]
+    d_score = _floats(d["score"])
     same_score = (d_score == s_score) & (np.signbit(d_score) == np.signbit(s_score))
     s_ring = np.full(len(d), None, dtype=object)
     s_ring[has] = account_scores["ring_id"].to_numpy(dtype=object)[pos[has]]
     d_ring = d["ring_id"].to_numpy(dtype=object)
-    ring_missing = pd.isna(d_ring)
-    same_ring = np.where(ring_missing, pd.isna(s_ring), d_ring == s_ring).astype(bool)
-    s_reasons = np.empty(len(d), dtype=object)
-    s_reasons[has] = account_scores["reasons"].to_numpy(dtype=object)[pos[has]]
-    s_reasons[~has] = [[] for _ in range(int((~has).sum()))]
-    d_reasons = d["reasons"].to_numpy(dtype=object)
-    same_reasons = np.fromiter((a is b for a, b in zip(d_reasons, s_reasons)), dtype=bool, count=len(d))
-    same_reasons |= _empty_reasons(d_reasons) & _empty_reasons(s_reasons)
-    return scores_default, plain & same_score & same_ring & same_reasons
+    same_ring = np.where(pd.isna(d_ring), pd.isna(s_ring), d_ring == s_ring).astype(bool)
+    out = plain & same_score & same_ring
+    at = np.flatnonzero(out)  # the reasons are compared only where all else is default
+    s_reasons = np.empty(len(at), dtype=object)
+    s_reasons[has[at]] = s_reasons_all[pos[at][has[at]]]
+    s_reasons[~has[at]] = "[]"  # an account without a score row has no reasons
+    d_reasons = d["reasons"].to_numpy(dtype=object)[at]
+    same = np.fromiter((a is b for a, b in zip(d_reasons, s_reasons)), dtype=bool, count=len(at))
+    out[at] = same | (_empty_reasons(d_reasons) & _empty_reasons(s_reasons))
+    return scores_default, out
 
 
 class Workspace(abc.ABC):

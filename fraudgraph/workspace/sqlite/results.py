@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
+import time
 import zlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fraudgraph.model.values import is_missing
 from fraudgraph.workspace.base import (
     ACTION_ORDER,
     AUDIT_COLUMNS,
@@ -44,6 +47,7 @@ from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 
+log = logging.getLogger("fraudgraph")
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 _IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are left out
 _PART = 8192  # accounts per part of ``swept_accounts``
@@ -105,17 +109,24 @@ class SqliteResults:
         return int(row[0]) if row else 1
 
     def save_sweep(self, record: SweepRecord) -> None:
+        t = time.perf_counter()
         tables, swept = _sparse_tables(record)
+        log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
         with self._transaction():
             for name in _RESULT_COLUMNS:
                 df = tables.get(name)
                 if df is None:
                     continue
+                t = time.perf_counter()
                 cols = _RESULT_COLUMNS[name]
                 self._db.execute(f"DELETE FROM {name}")
                 self._insert(name, df, cols)
+                log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
             if swept is not None:
+                t = time.perf_counter()
                 self._write_swept(swept)
+                log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
+            t = time.perf_counter()
             self._upsert_state(record.state)
             self._append("audit", record.audit, AUDIT_COLUMNS)
             self._append_notices(record.notices)
@@ -128,6 +139,7 @@ class SqliteResults:
                 "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
                 (str(int(record.next_ring_number)),),
             )
+            log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
 
     def _write_swept(self, swept: pd.DataFrame) -> None:
         """The sweep's accounts (sorted ids and credit limits) in compressed parts; marks the
@@ -265,7 +277,7 @@ class SqliteResults:
         by_id = next((f for f in filters if f.column == "account_id"), None)
         if by_id is not None and by_id.values is None:
             return _records(rows, cols)  # account_id IS NULL: no account
-        ids = None if by_id is None else [str(stored_value(v)) for v in by_id.values]
+        ids = None if by_id is None else [str(stored_value(v)) for v in by_id.values if not is_missing(v)]
         matches = _matcher(cols, [f for f in filters if f.column != "account_id"])
         implied = [r for r in self._implied(name, ids) if matches(r)]
         if implied:
@@ -438,14 +450,24 @@ def _sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.Dat
     (and None) when the record has no per-account decisions to say which accounts it swept."""
     tables = dict(record.tables)
     dec = tables.get("decisions")
-    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns) or dec["account_id"].duplicated().any():
+    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns):
         return tables, None
-    swept = dec[["account_id", "credit_limit"]].sort_values("account_id", kind="stable")
+    ids = dec["account_id"].to_numpy(dtype=object)
+    if not bool((ids[1:] > ids[:-1]).all()):  # decisions come in account id order: sort only if not
+        if dec["account_id"].duplicated().any():
+            return tables, None
+        dec = dec.sort_values("account_id", kind="stable")
+    swept = dec[["account_id", "credit_limit"]]
     scores = tables.get("account_scores")
     basis = record.account_scores if record.account_scores is not None else scores
     if basis is not None:
-        tables["decisions"] = dec[~implied_rows(basis, dec)[1]]
+        scores_default, decision_default = implied_rows(basis, dec)
+        tables["decisions"] = dec[~decision_default]
     if scores is not None:
-        default = implied_rows(scores, None)[0] & scores["account_id"].isin(swept["account_id"]).to_numpy()
-        tables["account_scores"] = scores[~default]
+        if scores is not basis:
+            scores_default = implied_rows(scores, None)[0]
+        a = scores["account_id"].to_numpy(dtype=object)
+        if not (len(a) == len(ids) and bool((a == swept["account_id"].to_numpy(dtype=object)).all())):
+            scores_default &= scores["account_id"].isin(swept["account_id"]).to_numpy()
+        tables["account_scores"] = scores[~scores_default]
     return tables, swept
