@@ -187,7 +187,9 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
             "summary": summary,
             "diff": diff,
         }
-        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes, stored=mode == "reused"))
+        record = _sweep_record(sweep, detection, decisions, changes, stored=mode == "reused")
+        record.data_version = data_version
+        ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
     return SweepResult(

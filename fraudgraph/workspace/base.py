@@ -225,6 +225,8 @@ class SweepRecord:
     # The account scores the decisions were made from, also when ``tables`` leaves them out (a
     # reused detection): what says whether a decision row is default (``implied_rows``).
     account_scores: pd.DataFrame | None = None
+    # The ``data_version`` the sweep read its data at (before reading it).
+    data_version: str | None = None
 
 
 def _empty_reasons(values: Iterable) -> np.ndarray:

@@ -50,7 +50,7 @@ from fraudgraph.workspace.base import (
 log = logging.getLogger("fraudgraph")
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 _IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are left out
-_PART = 8192  # accounts per part of ``swept_accounts``
+_PART = 2048  # accounts per part of ``swept_accounts``
 _SWEPT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
     "n INTEGER NOT NULL, ids BLOB NOT NULL, credit_limits BLOB NOT NULL)"
@@ -124,7 +124,7 @@ class SqliteResults:
                 log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
             if swept is not None:
                 t = time.perf_counter()
-                self._write_swept(swept)
+                self._write_swept(swept, record.data_version)
                 log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
             t = time.perf_counter()
             self._upsert_state(record.state)
@@ -141,9 +141,10 @@ class SqliteResults:
             )
             log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
 
-    def _write_swept(self, swept: pd.DataFrame) -> None:
+    def _write_swept(self, swept: pd.DataFrame, data_version: str | None) -> None:
         """The sweep's accounts (sorted ids and credit limits) in compressed parts; marks the
-        result tables as holding only the rows that are not default."""
+        result tables as holding only the rows that are not default, with the data version the
+        sweep read (while it holds, the accounts table says the same as the parts)."""
         self._db.execute(_SWEPT_SCHEMA)
         self._db.execute("DELETE FROM swept_accounts")
         ids = swept["account_id"].tolist()
@@ -159,10 +160,16 @@ class SqliteResults:
             for part, start in enumerate(range(0, len(ids), _PART))
         ]
         self._db.executemany("INSERT INTO swept_accounts VALUES (?, ?, ?, ?, ?)", rows)
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('implied_rows', '1')")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('implied_rows', ?)", (data_version or "",))
 
     def _implies(self) -> bool:
         return self._db.execute("SELECT 1 FROM meta WHERE key = 'implied_rows'").fetchone() is not None
+
+    def _accounts_as_swept(self) -> bool:
+        """True while no load (nor label) came after the last sweep: its accounts and their credit
+        limits are then the accounts table's, read by key instead of from the parts."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'implied_rows'").fetchone()
+        return row is not None and bool(row[0]) and row[0] == self.data_version()
 
     def _swept_part(self, part: int) -> tuple[list[str], list[float | None]]:
         ids, limits = self._db.execute(
@@ -174,6 +181,8 @@ class SqliteResults:
     def _swept(self, account_ids: list[str] | None) -> dict[str, float | None]:
         """Account id -> credit limit of the accounts of the last sweep (``account_ids``: only
         these), in account id order; only the parts holding the asked ids are read."""
+        if account_ids is not None and self._accounts_as_swept():
+            return dict(sorted(self._rows("SELECT account_id, credit_limit FROM accounts", account_ids)))
         firsts = [r[0] for r in self._db.execute("SELECT first_id FROM swept_accounts ORDER BY part")]
         if account_ids is None:
             wanted: dict[int, list[str] | None] = dict.fromkeys(range(len(firsts)))
@@ -210,8 +219,8 @@ class SqliteResults:
         accounts ``account_ids`` (None: all), as SQL returns stored rows, by account id."""
         if not self._implies():
             return []
-        swept = self._swept(account_ids)
-        stored = self._stored_ids(name, None if account_ids is None else list(swept))
+        stored = self._stored_ids(name, account_ids)
+        swept = self._swept(None if account_ids is None else [a for a in account_ids if a not in stored])
         missing = [a for a in swept if a not in stored]
         if name == "account_scores":
             return [(a, 0.0, None, "[]") for a in missing]
