@@ -1,12 +1,12 @@
 """Investigation commands as a user runs them: each one a whole `fraudgraph` process over an
 existing (loaded and swept) workspace, timed from outside.
 
-For every command it reports:
-    wall_s     the whole process, best of ``--repeat`` runs;
-    start_s    the part that is not the query: the interpreter's own start-up (``python -c pass``)
-               plus the module imports the command does (measured with ``python -X importtime``,
-               run separately because that flag slows the run it measures);
-    query_s    wall_s - start_s: what the command itself spends reading and answering.
+For every command it reports (best of ``--repeat`` runs each):
+    wall_s     the whole process: interpreter start-up, imports, the command;
+    query_s    the command itself once its modules are imported: a fresh process imports the
+               command line, runs the command once (which imports whatever it imports lazily),
+               then times a second run of it (a new workspace connection, as a process opens);
+    start_s    wall_s - query_s: what Python start-up and the imports cost.
 
     python benchmarks/bench_investigate.py --db ws.db
     python benchmarks/bench_investigate.py --db ws.db --profile account   # + cProfile's top entries
@@ -68,29 +68,47 @@ def _wall(argv: list[str]) -> float:
     return wall
 
 
-def _import_seconds(argv: list[str]) -> float:
-    """Seconds spent importing modules (top-level entries of ``-X importtime``, cumulative)."""
-    p = subprocess.run(
-        [argv[0], "-X", "importtime", *argv[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    total_us = 0
-    for line in p.stderr.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\S.*)$", line)
-        if m and not m.group(3).startswith(" "):  # a top-level import: its cumulative time
-            total_us += int(m.group(2))
-    return total_us / 1e6
+_TIMED = """
+import contextlib, io, sys, time
+from fraudgraph.cli import cli
+
+def once():
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            cli.main(args=sys.argv[1:], prog_name="fraudgraph", standalone_mode=False)
+        except SystemExit:
+            pass
+
+once()
+t = time.perf_counter()
+once()
+print(f"@@query {time.perf_counter() - t}", file=sys.stderr)
+"""
+
+
+def _query_seconds(py: str, tail: list[str]) -> float:
+    """The second run of the command in one process: its time once every module is imported."""
+    p = subprocess.run([py, "-c", _TIMED, *tail], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    found = re.findall(r"@@query (\S+)", p.stderr)
+    if p.returncode != 0 or not found:
+        raise SystemExit(f"fraudgraph {' '.join(tail)} failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+    return float(found[-1])
 
 
 def _profile(argv_tail: list[str], top: int) -> str:
     """cProfile of one command in this interpreter (``fraudgraph.cli`` run as the console script does)."""
     from fraudgraph.cli import cli
 
+    def once() -> None:
+        try:
+            cli.main(args=argv_tail, prog_name="fraudgraph", standalone_mode=False)
+        except SystemExit:
+            pass
+
+    once()  # imports what the command imports lazily: the profile is of the command itself
     prof = cProfile.Profile()
     prof.enable()
-    try:
-        cli.main(args=argv_tail, prog_name="fraudgraph", standalone_mode=False)
-    except SystemExit:
-        pass
+    once()
     prof.disable()
     out = Path(tempfile.mkstemp(suffix=".txt")[1])
     with out.open("w") as fh:
@@ -112,23 +130,20 @@ def main() -> None:
     account, ring = _pick(args.db)
     account, ring = args.account or account, args.ring or ring
     py = sys.executable
-    bare = min(_wall([py, "-c", "pass"]) for _ in range(3))
-    bare_imports = _import_seconds([py, "-c", "pass"])  # site and encodings: already in ``bare``
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cmds = _commands(args.db, account, ring, Path(tmp))
         for name, tail in cmds.items():
             if args.only and name not in args.only:
                 continue
-            argv = [py, "-m", "fraudgraph", *tail]
-            wall = min(_wall(argv) for _ in range(max(1, args.repeat)))
-            start = bare + max(0.0, _import_seconds(argv) - bare_imports)
+            wall = min(_wall([py, "-m", "fraudgraph", *tail]) for _ in range(max(1, args.repeat)))
+            query = min(_query_seconds(py, tail) for _ in range(max(1, args.repeat)))
             rows.append(
                 {
                     "command": name,
                     "wall_s": round(wall, 3),
-                    "start_s": round(start, 3),
-                    "query_s": round(wall - start, 3),
+                    "start_s": round(wall - query, 3),
+                    "query_s": round(query, 3),
                 }
             )
         for name in args.profile or []:
@@ -136,7 +151,7 @@ def main() -> None:
     if args.json:
         print(json.dumps({"db": args.db, "account": account, "ring": ring, "commands": rows}, indent=2))
         return
-    print(f"workspace {args.db}: account {account}, ring {ring}; python start-up {bare:.3f}s")
+    print(f"workspace {args.db}: account {account}, ring {ring}")
     print(f"{'command':<18}{'wall_s':>9}{'start_s':>9}{'query_s':>9}")
     for r in rows:
         print(f"{r['command']:<18}{r['wall_s']:>9.3f}{r['start_s']:>9.3f}{r['query_s']:>9.3f}")

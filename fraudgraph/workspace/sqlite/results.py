@@ -104,6 +104,8 @@ class SqliteResults:
 
         def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame: ...
 
+        def data_version(self) -> str: ...
+
     def next_ring_number(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
         return int(row[0]) if row else 1
@@ -284,9 +286,11 @@ class SqliteResults:
             return _decoded_json(self._frame(sql, params))
         rows = self._db.execute(sql, params).fetchall()
         by_id = next((f for f in filters if f.column == "account_id"), None)
-        if by_id is not None and by_id.values is None:
-            return _records(rows, cols)  # account_id IS NULL: no account
-        ids = None if by_id is None else [str(stored_value(v)) for v in by_id.values if not is_missing(v)]
+        ids: list[str] | None = None
+        if by_id is not None:
+            if by_id.values is None:
+                return _records(rows, cols)  # account_id IS NULL: no account
+            ids = [str(stored_value(v)) for v in by_id.values if not is_missing(v)]
         matches = _matcher(cols, [f for f in filters if f.column != "account_id"])
         implied = [r for r in self._implied(name, ids) if matches(r)]
         if implied:
