@@ -6,6 +6,7 @@ For every command it reports (best of ``--repeat`` runs each):
     query_s    the command itself once its modules are imported: a fresh process imports the
                command line, runs the command once (which imports whatever it imports lazily),
                then times a second run of it (a new workspace connection, as a process opens);
+    query_cpu_s  the CPU seconds of that run (steadier than wall time on a busy machine);
     start_s    wall_s - query_s: what Python start-up and the imports cost.
 
     python benchmarks/bench_investigate.py --db ws.db
@@ -80,19 +81,20 @@ def once():
             pass
 
 once()
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 once()
-print(f"@@query {time.perf_counter() - t}", file=sys.stderr)
+print(f"@@query {time.perf_counter() - t} {time.process_time() - c}", file=sys.stderr)
 """
 
 
-def _query_seconds(py: str, tail: list[str]) -> float:
-    """The second run of the command in one process: its time once every module is imported."""
+def _query_seconds(py: str, tail: list[str]) -> tuple[float, float]:
+    """The second run of the command in one process, once every module is imported: wall and CPU
+    seconds (on a busy machine the CPU time is the steadier figure)."""
     p = subprocess.run([py, "-c", _TIMED, *tail], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    found = re.findall(r"@@query (\S+)", p.stderr)
+    found = re.findall(r"@@query (\S+) (\S+)", p.stderr)
     if p.returncode != 0 or not found:
         raise SystemExit(f"fraudgraph {' '.join(tail)} failed ({p.returncode}): {p.stderr.strip()[-400:]}")
-    return float(found[-1])
+    return float(found[-1][0]), float(found[-1][1])
 
 
 def _profile(argv_tail: list[str], top: int) -> str:
@@ -137,13 +139,14 @@ def main() -> None:
             if args.only and name not in args.only:
                 continue
             wall = min(_wall([py, "-m", "fraudgraph", *tail]) for _ in range(max(1, args.repeat)))
-            query = min(_query_seconds(py, tail) for _ in range(max(1, args.repeat)))
+            query, cpu = min(_query_seconds(py, tail) for _ in range(max(1, args.repeat)))
             rows.append(
                 {
                     "command": name,
                     "wall_s": round(wall, 3),
                     "start_s": round(wall - query, 3),
                     "query_s": round(query, 3),
+                    "query_cpu_s": round(cpu, 3),
                 }
             )
         for name in args.profile or []:
@@ -152,9 +155,9 @@ def main() -> None:
         print(json.dumps({"db": args.db, "account": account, "ring": ring, "commands": rows}, indent=2))
         return
     print(f"workspace {args.db}: account {account}, ring {ring}")
-    print(f"{'command':<18}{'wall_s':>9}{'start_s':>9}{'query_s':>9}")
+    print(f"{'command':<18}{'wall_s':>9}{'start_s':>9}{'query_s':>9}{'query_cpu_s':>13}")
     for r in rows:
-        print(f"{r['command']:<18}{r['wall_s']:>9.3f}{r['start_s']:>9.3f}{r['query_s']:>9.3f}")
+        print(f"{r['command']:<18}{r['wall_s']:>9.3f}{r['start_s']:>9.3f}{r['query_s']:>9.3f}{r['query_cpu_s']:>13.3f}")
 
 
 if __name__ == "__main__":

@@ -341,12 +341,16 @@ class SqliteResults:
             body += " WHERE COALESCE(s.action, d.action) IS NOT 'none'"
         total = int(self._db.execute(f"SELECT count(*) {body}", params).fetchone()[0])
         rank = " ".join(f"WHEN '{a}' THEN {i}" for a, i in ACTION_ORDER.items())
-        sql = (
-            f"SELECT {', '.join(shown)} {body} "
-            f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, "
-            "d.score DESC, d.account_id LIMIT ?"
-        )
-        rows = self._db.execute(sql, [*params, -1 if end is None else end]).fetchall()
+        order = f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, d.score DESC, d.account_id"
+        if end is None:
+            rows = self._db.execute(f"SELECT {', '.join(shown)} {body} {order}", params).fetchall()
+        else:  # the page's accounts from the keys alone, then only their rows (reasons and all)
+            page = f"SELECT d.account_id {body} {order} LIMIT ?"
+            sql = (
+                f"SELECT {', '.join(shown)} FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id "
+                f"WHERE d.account_id IN ({page}) {order}"
+            )
+            rows = self._db.execute(sql, [*params, end]).fetchall()
         if not self._implies() or not held:
             return rows, total
         # Accounts whose decision is implied ("none") but whose state holds an action: in force.
