@@ -308,3 +308,24 @@ def test_the_workspace_gives_every_row_back(pair, name, where):
     assert len(frames[1]) > 0
     pd.testing.assert_frame_equal(frames[0], frames[1])
     assert frames[0].to_json() == frames[1].to_json()
+
+
+def test_a_big_result_table_gets_its_indexes_back(db_copy, monkeypatch):
+    """A sweep rebuilds a big table's indexes after its rows are in: the same indexes, from
+    their own definitions, and the answers read through them unchanged."""
+    import fraudgraph.workspace.sqlite.results as results
+
+    def indexes():
+        con = sqlite3.connect(db_copy)
+        try:
+            return sorted(con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").fetchall())
+        finally:
+            con.close()
+
+    before = indexes()
+    ring = json.loads(run("--db", db_copy, "rings", "--limit", "1", "--format", "json").stdout)[0]["ring_id"]
+    shown = run("--db", db_copy, "ring", ring, "--format", "json").stdout
+    monkeypatch.setattr(results, "_REBUILD_INDEXES_FROM", 0)
+    run("--db", db_copy, "-q", "sweep", "--full")
+    assert indexes() == before
+    assert run("--db", db_copy, "ring", ring, "--format", "json").stdout == shown
