@@ -120,6 +120,12 @@ def pair(request, tmp_path_factory, world_dir, frozen_clock):
         run("--db", db, "-q", "review", quiet[2], "--dismiss", "--note", "ID verified in branch")
         run("--db", db, "-q", "sweep")  # nothing changed: the stored detection is reused
         run("--db", db, "-q", "reinstate", quiet[0], "--reason", "identity restored")
+        # By hand over the policy: a quiet account suspended, a monitored one suspended too.
+        run("--db", db, "-q", "suspend", quiet[4], "--reason", "mule confessed")
+        monitored = csv.DictReader(
+            run("--db", db, "decisions", "--action", "monitor", "--format", "csv").stdout.splitlines()
+        )
+        run("--db", db, "-q", "suspend", next(monitored)["account_id"], "--reason", "card skimming ring")
         if loaded_since:
             run("--db", db, "-q", "load", later)  # new accounts and a new credit limit, not swept yet
         mp.undo()

@@ -51,6 +51,8 @@ log = logging.getLogger("fraudgraph")
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
 _IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are left out
 _PART = 2048  # accounts per part of ``swept_accounts``
+# The decisions of each action in page order (decision_page reads a page from it, not every row).
+_DECISIONS_IN_ORDER = "CREATE INDEX IF NOT EXISTS decisions_in_order ON decisions (action, score DESC, account_id)"
 _REBUILD_INDEXES_FROM = 50_000  # rows: a result table this big gets its indexes rebuilt, not updated
 _SWEPT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
@@ -123,6 +125,7 @@ class SqliteResults:
                 t = time.perf_counter()
                 self._replace(name, df)
                 log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
+            self._db.execute(_DECISIONS_IN_ORDER)
             if swept is not None:
                 t = time.perf_counter()
                 self._write_swept(swept, record.data_version)
@@ -222,10 +225,13 @@ class SqliteResults:
         """Raw rows of ``sql`` (a SELECT with no WHERE), for these account ids only unless None."""
         if account_ids is None:
             return self._db.execute(sql).fetchall()
+        return self._rows_where(sql, "account_id", account_ids)
+
+    def _rows_where(self, sql: str, column: str, account_ids: list[str]) -> list[tuple]:
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
         self._db.execute("DELETE FROM _ids")
         self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
-        return self._db.execute(f"{sql} WHERE account_id IN (SELECT id FROM _ids)").fetchall()
+        return self._db.execute(f"{sql} WHERE {column} IN (SELECT id FROM _ids)").fetchall()
 
     def _stored_ids(self, name: str, account_ids: list[str] | None) -> set[str]:
         return {r[0] for r in self._rows(f"SELECT account_id FROM {name}", account_ids)}
@@ -298,7 +304,7 @@ class SqliteResults:
             sql += " WHERE " + " AND ".join(clauses)
         if name not in _IMPLIED:
             return _decoded_json(self._frame(sql, params))
-        rows = self._db.execute(sql, params).fetchall()
+        rows = self._db.execute(sql + " ORDER BY account_id", params).fetchall()  # as the full table had them
         by_id = next((f for f in filters if f.column == "account_id"), None)
         ids: list[str] | None = None
         if by_id is not None:
@@ -331,7 +337,7 @@ class SqliteResults:
         cols, _ = result_filters("decisions", {})
         end = None if limit is None else offset + int(limit)
         if action and action != "none" or not (action or show_all):
-            rows, total = self._in_force(cols, action, end)
+            rows, total = self._flagged(cols, action, end)
         elif not self._implies():
             rows, total = self._in_force(cols, action, end, flagged=False)
         else:
@@ -379,12 +385,53 @@ class SqliteResults:
         rows = sorted(rows + extra, key=_page_key)
         return rows[:end] if end is not None else rows, total + len(extra)
 
+    def _flagged(self, cols: list[str], action: str | None, end: int | None) -> tuple[list[tuple], int]:
+        """``_in_force`` for the flagged actions (or one action but "none"), from the index of
+        decisions by action and score: the accounts whose state holds another action than their
+        decision (few: holds, analysts' actions) are the only ones looked at one by one."""
+        known = ", ".join(f"'{a}'" for a in ACTION_ORDER)
+        n_all, n_known = self._db.execute(
+            f"SELECT count(*), coalesce(sum(action IN ({known})), 0) FROM decisions"
+        ).fetchone()
+        if not self._implies() or n_all != n_known:  # an action of another kind: the general query
+            return self._in_force(cols, action, end)
+        acts = [action] if action else [a for a in ACTION_ORDER if a != "none"]
+        marks = ", ".join("?" * len(acts))
+        total = int(self._db.execute(f"SELECT count(*) FROM decisions WHERE action IN ({marks})", acts).fetchone()[0])
+        moved = self._db.execute(
+            "SELECT s.account_id, COALESCE(s.action, 'none'), COALESCE(s.trigger, 'none'), d.action, d.score "
+            "FROM account_state s LEFT JOIN decisions d ON d.account_id = s.account_id "
+            "WHERE d.account_id IS NULL OR (s.action IS NOT NULL AND s.action IS NOT d.action)"
+        ).fetchall()
+        total -= sum(1 for m in moved if m[3] in acts)
+        changed = {m[0]: m for m in moved if m[3] is not None and m[1] in acts}
+        held = {m[0]: m for m in moved if m[3] is None and m[1] in acts}
+        extra = [(r[0], *held[r[0]][1:3], *r[3:]) for r in self._implied("decisions", list(held))]
+        keys = [_page_key((a, m[1], None, m[4])) for a, m in changed.items()] + [_page_key(r) for r in extra]
+        skip = {m[0] for m in moved}
+        for act in acts:  # each action's decisions in page order, from the index
+            walk = "SELECT account_id, score FROM decisions WHERE action = ? ORDER BY score DESC, account_id"
+            limit = sum(1 for m in moved if m[3] == act) + (end or 0)
+            found = self._db.execute(walk + " LIMIT ?", [act, -1 if end is None else limit])
+            keys += [_page_key((a, act, None, score)) for a, score in found if a not in skip][: end or None]
+        keys.sort()
+        page = [k[2] for k in (keys if end is None else keys[:end])]
+        shown = [f"COALESCE(s.{c}, d.{c}) AS {c}" if c in ("action", "trigger") else f"d.{c} AS {c}" for c in cols]
+        stored = self._rows_where(
+            f"SELECT {', '.join(shown)} FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id",
+            "d.account_id",
+            [a for a in page if a not in held],
+        )
+        shown_ids = set(page)
+        rows = sorted(stored + [r for r in extra if r[0] in shown_ids], key=_page_key)
+        return rows, total + len(changed) + len(extra)
+
     def _flagged_then_none(self, cols: list[str], action: str | None, end: int | None):
         """The page of ``decisions --all`` (``action`` None) or ``--action none``: the flagged
         decisions first, then those whose action in force is "none", stored or implied."""
         n_swept = int(self._db.execute("SELECT coalesce(sum(n), 0) FROM swept_accounts").fetchone()[0])
         if action is None and end is not None:
-            rows, flagged = self._in_force(cols, None, end)
+            rows, flagged = self._flagged(cols, None, end)
             if flagged >= end:  # the page holds flagged decisions only
                 return rows, n_swept
         stored, _ = self._in_force(cols, action, None, flagged=False, held=False)
