@@ -140,13 +140,17 @@ def pair(request, tmp_path_factory, world_dir, frozen_clock):
 
 
 def _same(pair, *args, files: tuple[str, ...] = ()):
+    """Run ``fraudgraph ARGS`` on both workspaces ("{out}": a folder of each, of the same length):
+    exit code, stdout, stderr and the files written must be the same."""
     sparse, dense, _, tmp = pair
     out = []
     for db in (sparse, dense):
-        r = run("--db", db, *[str(a).replace("{out}", str(tmp / db.stem)) for a in args], ok=False)
-        texts = [r.exit_code, r.stdout]
+        folder = tmp / f"out-{db.stem[0]}"
+        folder.mkdir(exist_ok=True)
+        r = run("--db", db, *[str(a).replace("{out}", str(folder)) for a in args], ok=False)
+        texts = [r.exit_code, *(t.replace(str(db), "DB").replace(folder.name, "out-x") for t in (r.stdout, r.stderr))]
         for name in files:
-            path = tmp / db.stem / name
+            path = folder / name
             texts.append(path.read_bytes() if path.exists() else None)
         out.append(texts)
     assert out[0] == out[1], f"fraudgraph {' '.join(map(str, args))} differs on a workspace with implied rows"
@@ -175,12 +179,12 @@ def test_the_sparse_workspace_stores_far_fewer_rows(pair):
 @pytest.mark.parametrize("fmt", ["table", "json"])
 def test_account_of_an_implied_account(pair, which, fmt):
     quiet = pair[2]
-    code, out = _same(pair, "account", quiet[which], "--format", fmt)
+    code, out, _ = _same(pair, "account", quiet[which], "--format", fmt)
     assert code == 0 and quiet[which] in out
 
 
 def test_account_loaded_after_the_sweep(pair):
-    code, out = _same(pair, "account", "Z0000001", "--format", "json")
+    code, out, _ = _same(pair, "account", "Z0000001", "--format", "json")
     if code == 0:  # not swept yet: no score, as before
         assert json.loads(out)["score"] is None
 
@@ -210,12 +214,12 @@ def test_account_loaded_after_the_sweep(pair):
     ids=lambda a: " ".join(a) if isinstance(a, tuple) else str(a),
 )
 def test_listings(pair, args):
-    code, _ = _same(pair, *args)
+    code, _, _ = _same(pair, *args)
     assert code == 0
 
 
 def test_decisions_all_lists_every_swept_account_once(pair):
-    _, out = _same(pair, "decisions", "--all", "--format", "csv")
+    _, out, _ = _same(pair, "decisions", "--all", "--format", "csv")
     ids = [r["account_id"] for r in csv.DictReader(out.splitlines())]
     assert len(ids) == len(set(ids)) == 3000 and "Z0000001" not in ids
 
@@ -228,9 +232,13 @@ def test_evaluate_status_ring_export_report_check(pair):
     ring = json.loads(run("--db", sparse, "rings", "--limit", "1", "--format", "json").stdout)[0]["ring_id"]
     _same(pair, "ring", ring, "--format", "json")
     _same(pair, "ring", ring)
-    _same(pair, "export", "--account", quiet[10], "--hops", "2", "-o", "{out}/hood.json", files=("hood.json",))
-    _same(pair, "export", "--ring", ring, "-o", "{out}/ring.csv", files=("ring.csv",))
-    _same(pair, "report", "--ring", ring, "-o", "{out}/case.md", files=("case.md",))
+    for args, name, written in (
+        (("export", "--account", quiet[10], "--hops", "2"), "hood.json", ("hood.json",)),
+        (("export", "--ring", ring), "ring.csv", ("ring.nodes.csv", "ring.edges.csv")),
+        (("report", "--ring", ring), "case.md", ("case.md",)),
+    ):
+        code, _, _, *files = _same(pair, *args, "-o", f"{{out}}/{name}", files=written)
+        assert code == 0 and all(files)
     for account in (quiet[0], quiet[10], "Z0000002"):
         event = json.dumps({"account": {"account_id": account}, "links": []})
         results = [run("--db", db, "check", "--event", event, "--format", "json", ok=False) for db in (sparse, dense)]
