@@ -187,7 +187,9 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
             "summary": summary,
             "diff": diff,
         }
-        ws.save_sweep(_sweep_record(sweep, detection, decisions, changes, stored=mode == "reused"))
+        record = _sweep_record(sweep, detection, decisions, changes, stored=mode == "reused")
+        record.data_version = data_version
+        ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
     return SweepResult(
@@ -341,4 +343,5 @@ def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, s
         audit=changes.audit,
         notices=changes.notices,
         next_ring_number=detection.next_ring_number,
+        account_scores=detection.account_scores,
     )

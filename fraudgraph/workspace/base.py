@@ -25,6 +25,24 @@ Append-only logs:
     reviews          account_id, verdict (confirm_fraud | dismiss), note, actor, at, evidence
     sweeps           sweep_id, started_at, finished_at, as_of, seed, engine, policy_hash,
                      dry_run (bool), summary (dict), diff (dict)
+
+Implied rows. ``account_scores`` and ``decisions`` hold one row per account of the sweep (the
+accounts it read), and most of them say nothing: at 1M accounts over half the accounts score 0
+with no ring and no reason, and nine in ten decisions are "none". A backend may leave such
+*default* rows out of storage, as long as ``table`` (and every other read) gives them back
+exactly as they were written (see ``implied_rows``, which says which rows are default):
+
+- an ``account_scores`` row is default when its score is 0.0 (not NaN, not -0.0), its ring_id is
+  missing and its reasons are an empty list;
+- a ``decisions`` row is default when its action and trigger are "none", its evidence is "", its
+  new_credit_limit is missing, and its score, ring_id and reasons are those of the account's
+  ``account_scores`` row (the very same reasons list: the policy added nothing). Its
+  credit_limit is the account's at the sweep, which a later load may change: a backend that
+  implies decisions keeps the credit limits of the sweep's accounts (and so which accounts
+  the sweep had: an account loaded after the sweep has no row until the next sweep).
+
+The SQLite workspace stores only the rows that are not default (``sqlite/results.py``); the
+Neo4j workspace stores every row.
 """
 
 from __future__ import annotations
@@ -91,9 +109,14 @@ def json_default(o: Any):
     return str(o)
 
 
+_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, sort_keys=True)
+
+
 def to_json(v: Any) -> str:
-    """Reasons, features and summaries as stored text: stable key order, unicode kept."""
-    return json.dumps(v, default=json_default, ensure_ascii=False, sort_keys=True)
+    """Reasons, features and summaries as stored text: stable key order, unicode kept. (One
+    encoder for every call: ``json.dumps`` with options builds a new one each time, which at
+    a sweep's hundreds of thousands of rings and reasons cost seconds.)"""
+    return _ENCODER.encode(v)
 
 
 def dataset_source(dataset) -> str:
@@ -204,6 +227,74 @@ class SweepRecord:
     audit: pd.DataFrame  # AUDIT_COLUMNS rows to append
     notices: pd.DataFrame  # NOTICE_COLUMNS rows to append
     next_ring_number: int
+    # The account scores the decisions were made from, also when ``tables`` leaves them out (a
+    # reused detection): what says whether a decision row is default (``implied_rows``).
+    account_scores: pd.DataFrame | None = None
+    # The ``data_version`` the sweep read its data at (before reading it).
+    data_version: str | None = None
+
+
+def _empty_reasons(values: Iterable) -> np.ndarray:
+    """True where reasons are an empty list (or their stored text, "[]"); anything else is not."""
+    return np.fromiter(((r.__class__ is list and not r) or (r.__class__ is str and r == "[]") for r in values), bool)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _aligned(account_scores: pd.DataFrame, decisions: pd.DataFrame) -> np.ndarray:
+    """The position in ``account_scores`` of each decision's account (-1: none)."""
+    a = account_scores["account_id"].to_numpy(dtype=object)
+    b = decisions["account_id"].to_numpy(dtype=object)
+    if len(a) == len(b) and bool((a == b).all()):  # the same accounts in the same order: the usual case
+        return np.arange(len(b))
+    return pd.Index(a).get_indexer(b)
+
+
+def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a sweep's ``account_scores`` and ``decisions`` are default (see the module
+    docstring): boolean masks, True for a row a backend may leave out. A row is only ever called
+    default when reading it back from the defaults gives the very same values; when in doubt
+    (an unusual type, reasons equal but not the same list) it is not."""
+    n_scores = 0 if account_scores is None else len(account_scores)
+    scores_default = np.zeros(n_scores, dtype=bool)
+    if account_scores is not None:
+        score = _floats(account_scores["score"])
+        scores_default = (score == 0.0) & ~np.signbit(score) & pd.isna(account_scores["ring_id"]).to_numpy(dtype=bool)
+        s_reasons_all = account_scores["reasons"].to_numpy(dtype=object)
+        scores_default[scores_default] = _empty_reasons(s_reasons_all[scores_default])
+    if decisions is None:
+        return scores_default, np.zeros(0, dtype=bool)
+    d = decisions
+    plain = (
+        (d["action"].to_numpy(dtype=object) == "none")
+        & (d["trigger"].to_numpy(dtype=object) == "none")
+        & (d["evidence"].to_numpy(dtype=object) == "")
+        & pd.isna(d["new_credit_limit"]).to_numpy(dtype=bool)
+    )
+    if account_scores is None:
+        return scores_default, np.zeros(len(d), dtype=bool)
+    # The decision's score, ring and reasons against the account's score row (or the default one).
+    pos = _aligned(account_scores, d)
+    has = pos >= 0
+    s_score = np.zeros(len(d))
+    s_score[has] = score[pos[has]]
+    d_score = _floats(d["score"])
+    same_score = (d_score == s_score) & (np.signbit(d_score) == np.signbit(s_score))
+    s_ring = np.full(len(d), None, dtype=object)
+    s_ring[has] = account_scores["ring_id"].to_numpy(dtype=object)[pos[has]]
+    d_ring = d["ring_id"].to_numpy(dtype=object)
+    same_ring = np.where(pd.isna(d_ring), pd.isna(s_ring), d_ring == s_ring).astype(bool)
+    out = plain & same_score & same_ring
+    at = np.flatnonzero(out)  # the reasons are compared only where all else is default
+    s_reasons = np.empty(len(at), dtype=object)
+    s_reasons[has[at]] = s_reasons_all[pos[at][has[at]]]
+    s_reasons[~has[at]] = "[]"  # an account without a score row has no reasons
+    d_reasons = d["reasons"].to_numpy(dtype=object)[at]
+    same = np.fromiter((a is b for a, b in zip(d_reasons, s_reasons)), dtype=bool, count=len(at))
+    out[at] = same | (_empty_reasons(d_reasons) & _empty_reasons(s_reasons))
+    return scores_default, out
 
 
 class Workspace(abc.ABC):

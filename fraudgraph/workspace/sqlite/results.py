@@ -1,18 +1,35 @@
 """The SQLite workspace's sweep results, logs and analyst actions: what a sweep writes (rings,
 scores, decisions, state, audit, notices) and how the result tables are read back.
 
+Implied rows (``workspace.base``: which rows are default). ``account_scores`` and ``decisions``
+store only the rows that are not default; ``swept_accounts`` keeps, in compressed parts of
+``_PART`` accounts sorted by id, the ids and credit limits of every account of the last sweep.
+A read gives back, for each account of the sweep without a stored row, the row the sweep would
+have stored: ``account_scores`` (id, 0.0, NULL, '[]') and ``decisions`` (id, 'none', 'none',
+and the account's score, ring and reasons as ``account_scores`` has them, its credit limit at
+the sweep, NULL, ''), as SQL returns them, so the frames are the very ones a full table gave.
+The meta key ``implied_rows`` says the parts describe the current results (a workspace swept
+before implied rows has full tables and no parts: nothing is implied).
+
 A mixin of ``SqliteWorkspace`` (``store.py``, which holds the loaded data tables): it uses the
 workspace's connection (``self._db``), ``_transaction``, ``_frame`` and ``_with_ids``.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
+import logging
+import time
+import zlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from fraudgraph.model.values import is_missing
 from fraudgraph.workspace.base import (
     ACTION_ORDER,
     AUDIT_COLUMNS,
@@ -21,22 +38,59 @@ from fraudgraph.workspace.base import (
     REVIEW_COLUMNS,
     STATE_COLUMNS,
     SWEEP_COLUMNS,
+    ColumnFilter,
     SweepRecord,
     from_json as _from_json,
+    implied_rows,
     result_filters,
     stored_value,
     to_json as _to_json,
 )
 
+log = logging.getLogger("fraudgraph")
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
+_IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are left out
+_PART = 2048  # accounts per part of ``swept_accounts``
+# The decisions of each action in page order (decision_page reads a page from it, not every row).
+_DECISIONS_IN_ORDER = "CREATE INDEX IF NOT EXISTS decisions_in_order ON decisions (action, score DESC, account_id)"
+_REBUILD_INDEXES_FROM = 50_000  # rows: a result table this big gets its indexes rebuilt, not updated
+_SWEPT_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
+    "n INTEGER NOT NULL, ids BLOB NOT NULL, credit_limits BLOB NOT NULL)"
+)
 
 
 def _decoded_json(df: pd.DataFrame) -> pd.DataFrame:
     """A frame read from SQL with its JSON text columns (``_JSON_COLUMNS``) decoded."""
     for c in df.columns:
         if c in _JSON_COLUMNS:
-            df[c] = [_from_json(v) for v in df[c]]
+            df[c] = [[] if v == "[]" else _from_json(v) for v in df[c]]
     return df
+
+
+def _records(rows: list, cols: list[str]) -> pd.DataFrame:
+    """Rows as ``_frame`` makes them (the same dtypes), JSON columns decoded."""
+    return _decoded_json(pd.DataFrame.from_records(rows, columns=cols))
+
+
+def _matcher(cols: list[str], filters: list[ColumnFilter]):
+    """Whether a row passes ``table``'s filters, as SQL's ``IN`` / ``IS NULL`` would."""
+    tests = [(cols.index(f.column), None if f.values is None else {stored_value(x) for x in f.values}) for f in filters]
+
+    def matches(row: tuple) -> bool:
+        for i, values in tests:
+            v = row[i]
+            if (v is not None) if values is None else (v is None or v not in values):
+                return False
+        return True
+
+    return matches
+
+
+def _page_key(row: tuple) -> tuple:
+    """decision_page's order: most severe action in force, highest score, account id (NULL last)."""
+    score = row[3]
+    return (ACTION_ORDER.get(row[1], len(ACTION_ORDER)), float("inf") if score is None else -score, row[0])
 
 
 class SqliteResults:
@@ -53,19 +107,30 @@ class SqliteResults:
 
         def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame: ...
 
+        def data_version(self) -> str: ...
+
     def next_ring_number(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
         return int(row[0]) if row else 1
 
     def save_sweep(self, record: SweepRecord) -> None:
+        t = time.perf_counter()
+        tables, swept = _sparse_tables(record)
+        log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
         with self._transaction():
             for name in _RESULT_COLUMNS:
-                df = record.tables.get(name)
+                df = tables.get(name)
                 if df is None:
                     continue
-                cols = _RESULT_COLUMNS[name]
-                self._db.execute(f"DELETE FROM {name}")
-                self._insert(name, df, cols)
+                t = time.perf_counter()
+                self._replace(name, df)
+                log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
+            self._db.execute(_DECISIONS_IN_ORDER)
+            if swept is not None:
+                t = time.perf_counter()
+                self._write_swept(swept, record.data_version)
+                log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
+            t = time.perf_counter()
             self._upsert_state(record.state)
             self._append("audit", record.audit, AUDIT_COLUMNS)
             self._append_notices(record.notices)
@@ -78,6 +143,113 @@ class SqliteResults:
                 "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
                 (str(int(record.next_ring_number)),),
             )
+            log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
+
+    def _replace(self, name: str, df: pd.DataFrame) -> None:
+        """Replace a result table's rows; a big table's secondary indexes are built once after
+        the rows are in (a sorted build instead of random B-tree inserts), from their own DDL."""
+        indexes = []
+        if len(df) > _REBUILD_INDEXES_FROM:
+            indexes = self._db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (name,)
+            ).fetchall()
+        for index, _ in indexes:
+            self._db.execute(f"DROP INDEX {index}")
+        self._db.execute(f"DELETE FROM {name}")
+        self._insert(name, df, _RESULT_COLUMNS[name])
+        for _, sql in indexes:
+            self._db.execute(sql)
+
+    def _write_swept(self, swept: pd.DataFrame, data_version: str | None) -> None:
+        """The sweep's accounts (sorted ids and credit limits) in compressed parts; marks the
+        result tables as holding only the rows that are not default, with the data version the
+        sweep read (while it holds, the accounts table says the same as the parts)."""
+        self._db.execute(_SWEPT_SCHEMA)
+        self._db.execute("DELETE FROM swept_accounts")
+        ids = swept["account_id"].tolist()
+        limits = pd.to_numeric(swept["credit_limit"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        rows = [
+            (
+                part,
+                ids[start],
+                len(ids[start : start + _PART]),
+                zlib.compress(json.dumps(ids[start : start + _PART], ensure_ascii=False).encode(), 1),
+                zlib.compress(limits[start : start + _PART].tobytes(), 1),
+            )
+            for part, start in enumerate(range(0, len(ids), _PART))
+        ]
+        self._db.executemany("INSERT INTO swept_accounts VALUES (?, ?, ?, ?, ?)", rows)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('implied_rows', ?)", (data_version or "",))
+
+    def _implies(self) -> bool:
+        return self._db.execute("SELECT 1 FROM meta WHERE key = 'implied_rows'").fetchone() is not None
+
+    def _accounts_as_swept(self) -> bool:
+        """True while no load (nor label) came after the last sweep: its accounts and their credit
+        limits are then the accounts table's, read by key instead of from the parts."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'implied_rows'").fetchone()
+        return row is not None and bool(row[0]) and row[0] == self.data_version()
+
+    def _swept_part(self, part: int) -> tuple[list[str], list[float | None]]:
+        ids, limits = self._db.execute(
+            "SELECT ids, credit_limits FROM swept_accounts WHERE part = ?", (part,)
+        ).fetchone()
+        values = np.frombuffer(zlib.decompress(limits), dtype=np.float64)
+        return json.loads(zlib.decompress(ids)), [None if v != v else v for v in values.tolist()]
+
+    def _swept(self, account_ids: list[str] | None) -> dict[str, float | None]:
+        """Account id -> credit limit of the accounts of the last sweep (``account_ids``: only
+        these), in account id order; only the parts holding the asked ids are read."""
+        if account_ids is not None and self._accounts_as_swept():
+            return dict(sorted(self._rows("SELECT account_id, credit_limit FROM accounts", account_ids)))
+        firsts = [r[0] for r in self._db.execute("SELECT first_id FROM swept_accounts ORDER BY part")]
+        if account_ids is None:
+            wanted: dict[int, list[str] | None] = dict.fromkeys(range(len(firsts)))
+        else:
+            wanted = {}
+            for a in sorted(set(account_ids)):
+                part = bisect.bisect_right(firsts, a) - 1
+                if part >= 0:
+                    wanted.setdefault(part, []).append(a)  # type: ignore[union-attr]
+        out: dict[str, float | None] = {}
+        for part, asked in wanted.items():
+            ids, limits = self._swept_part(part)
+            if asked is None:
+                out.update(zip(ids, limits))
+            else:
+                at = {a: i for i, a in enumerate(ids)}
+                out.update((a, limits[at[a]]) for a in asked if a in at)
+        return out
+
+    def _rows(self, sql: str, account_ids: list[str] | None) -> list[tuple]:
+        """Raw rows of ``sql`` (a SELECT with no WHERE), for these account ids only unless None."""
+        if account_ids is None:
+            return self._db.execute(sql).fetchall()
+        return self._rows_where(sql, "account_id", account_ids)
+
+    def _rows_where(self, sql: str, column: str, account_ids: list[str]) -> list[tuple]:
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM _ids")
+        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        return self._db.execute(f"{sql} WHERE {column} IN (SELECT id FROM _ids)").fetchall()
+
+    def _stored_ids(self, name: str, account_ids: list[str] | None) -> set[str]:
+        return {r[0] for r in self._rows(f"SELECT account_id FROM {name}", account_ids)}
+
+    def _implied(self, name: str, account_ids: list[str] | None) -> list[tuple]:
+        """The rows of ``name`` (account_scores or decisions) left out as default for the sweep's
+        accounts ``account_ids`` (None: all), as SQL returns stored rows, by account id."""
+        if not self._implies():
+            return []
+        stored = self._stored_ids(name, account_ids)
+        swept = self._swept(None if account_ids is None else [a for a in account_ids if a not in stored])
+        missing = [a for a in swept if a not in stored]
+        if name == "account_scores":
+            return [(a, 0.0, None, "[]") for a in missing]
+        sql = "SELECT account_id, score, ring_id, reasons FROM account_scores"
+        scores = {r[0]: r[1:] for r in self._rows(sql, None if account_ids is None else missing)}
+        default = (0.0, None, "[]")
+        return [(a, "none", "none", *scores.get(a, default), swept[a], None, "") for a in missing]
 
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         if df is None or df.empty:
@@ -130,7 +302,20 @@ class SqliteResults:
         sql = f"SELECT {', '.join(cols)} FROM {name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        return _decoded_json(self._frame(sql, params))
+        if name not in _IMPLIED:
+            return _decoded_json(self._frame(sql, params))
+        rows = self._db.execute(sql + " ORDER BY account_id", params).fetchall()  # as the full table had them
+        by_id = next((f for f in filters if f.column == "account_id"), None)
+        ids: list[str] | None = None
+        if by_id is not None:
+            if by_id.values is None:
+                return _records(rows, cols)  # account_id IS NULL: no account
+            ids = [str(stored_value(v)) for v in by_id.values if not is_missing(v)]
+        matches = _matcher(cols, [f for f in filters if f.column != "account_id"])
+        implied = [r for r in self._implied(name, ids) if matches(r)]
+        if implied:
+            rows = sorted(rows + implied, key=lambda r: r[0])  # the order of the full table
+        return _records(rows, cols)
 
     def top_rings(self, min_score: float | None, limit: int | None, offset: int = 0) -> tuple[pd.DataFrame, int]:
         # From the score index: only the rows shown are read and decoded (a 1M-account workspace
@@ -147,24 +332,118 @@ class SqliteResults:
         self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
     ) -> tuple[pd.DataFrame, int]:
         # In force = the state's action / trigger where there is one (decisions.verdicts.in_force),
-        # filtered, ordered and cut in the query: only the rows shown are decoded.
+        # filtered, ordered and cut in the query: only the rows shown are decoded. The implied
+        # decisions ("none", see the module docstring) are only read when the page reaches them.
         cols, _ = result_filters("decisions", {})
+        end = None if limit is None else offset + int(limit)
+        if action and action != "none" or not (action or show_all):
+            rows, total = self._flagged(cols, action, end)
+        elif not self._implies():
+            rows, total = self._in_force(cols, action, end, flagged=False)
+        else:
+            rows, total = self._flagged_then_none(cols, action, end)
+        cut = rows[offset:] if end is None else rows[offset:end]
+        return _records(cut, cols), total
+
+    def _in_force(
+        self, cols: list[str], action: str | None, end: int | None, *, flagged: bool = True, held: bool = True
+    ) -> tuple[list[tuple], int]:
+        """Stored decisions in force (action ``action``, else all but "none" when ``flagged``), the
+        first ``end`` in page order, and how many there are; with the accounts whose state holds
+        an action over an implied decision (unless not ``held``)."""
         shown = [f"COALESCE(s.{c}, d.{c}) AS {c}" if c in ("action", "trigger") else f"d.{c} AS {c}" for c in cols]
         body = "FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id"
         params: list[Any] = []
         if action:
             body += " WHERE COALESCE(s.action, d.action) = ?"
             params.append(action)
-        elif not show_all:
+        elif flagged:
             body += " WHERE COALESCE(s.action, d.action) IS NOT 'none'"
         total = int(self._db.execute(f"SELECT count(*) {body}", params).fetchone()[0])
         rank = " ".join(f"WHEN '{a}' THEN {i}" for a, i in ACTION_ORDER.items())
-        sql = (
-            f"SELECT {', '.join(shown)} {body} "
-            f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, "
-            "d.score DESC, d.account_id LIMIT ? OFFSET ?"
+        order = f"ORDER BY CASE COALESCE(s.action, d.action) {rank} ELSE {len(ACTION_ORDER)} END, d.score DESC, d.account_id"
+        if end is None:
+            rows = self._db.execute(f"SELECT {', '.join(shown)} {body} {order}", params).fetchall()
+        else:  # the page's accounts from the keys alone, then only their rows (reasons and all)
+            page = f"SELECT d.account_id {body} {order} LIMIT ?"
+            sql = (
+                f"SELECT {', '.join(shown)} FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id "
+                f"WHERE d.account_id IN ({page}) {order}"
+            )
+            rows = self._db.execute(sql, [*params, end]).fetchall()
+        if not self._implies() or not held:
+            return rows, total
+        # Accounts whose decision is implied ("none") but whose state holds an action: in force.
+        state = self._db.execute(
+            "SELECT account_id, COALESCE(action, 'none'), COALESCE(trigger, 'none') FROM account_state s "
+            "WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.account_id = s.account_id)"
+        ).fetchall()
+        force = {
+            a: (act, trig) for a, act, trig in state if (act == action if action else act != "none" or not flagged)
+        }
+        extra = [(r[0], *force[r[0]], *r[3:]) for r in self._implied("decisions", list(force))]
+        rows = sorted(rows + extra, key=_page_key)
+        return rows[:end] if end is not None else rows, total + len(extra)
+
+    def _flagged(self, cols: list[str], action: str | None, end: int | None) -> tuple[list[tuple], int]:
+        """``_in_force`` for the flagged actions (or one action but "none"), from the index of
+        decisions by action and score: the accounts whose state holds another action than their
+        decision (few: holds, analysts' actions) are the only ones looked at one by one."""
+        known = ", ".join(f"'{a}'" for a in ACTION_ORDER)
+        n_all, n_known = self._db.execute(
+            f"SELECT count(*), coalesce(sum(action IN ({known})), 0) FROM decisions"
+        ).fetchone()
+        if not self._implies() or n_all != n_known:  # an action of another kind: the general query
+            return self._in_force(cols, action, end)
+        acts = [action] if action else [a for a in ACTION_ORDER if a != "none"]
+        marks = ", ".join("?" * len(acts))
+        total = int(self._db.execute(f"SELECT count(*) FROM decisions WHERE action IN ({marks})", acts).fetchone()[0])
+        moved = self._db.execute(
+            "SELECT s.account_id, COALESCE(s.action, 'none'), COALESCE(s.trigger, 'none'), d.action, d.score "
+            "FROM account_state s LEFT JOIN decisions d ON d.account_id = s.account_id "
+            "WHERE d.account_id IS NULL OR (s.action IS NOT NULL AND s.action IS NOT d.action)"
+        ).fetchall()
+        total -= sum(1 for m in moved if m[3] in acts)
+        changed = {m[0]: m for m in moved if m[3] is not None and m[1] in acts}
+        held = {m[0]: m for m in moved if m[3] is None and m[1] in acts}
+        extra = [(r[0], *held[r[0]][1:3], *r[3:]) for r in self._implied("decisions", list(held))]
+        keys = [_page_key((a, m[1], None, m[4])) for a, m in changed.items()] + [_page_key(r) for r in extra]
+        skip = {m[0] for m in moved}
+        for act in acts:  # each action's decisions in page order, from the index
+            walk = "SELECT account_id, score FROM decisions WHERE action = ? ORDER BY score DESC, account_id"
+            limit = sum(1 for m in moved if m[3] == act) + (end or 0)
+            found = self._db.execute(walk + " LIMIT ?", [act, -1 if end is None else limit])
+            keys += [_page_key((a, act, None, score)) for a, score in found if a not in skip][: end or None]
+        keys.sort()
+        page = [k[2] for k in (keys if end is None else keys[:end])]
+        shown = [f"COALESCE(s.{c}, d.{c}) AS {c}" if c in ("action", "trigger") else f"d.{c} AS {c}" for c in cols]
+        stored = self._rows_where(
+            f"SELECT {', '.join(shown)} FROM decisions d LEFT JOIN account_state s ON s.account_id = d.account_id",
+            "d.account_id",
+            [a for a in page if a not in held],
         )
-        return _decoded_json(self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])), total
+        shown_ids = set(page)
+        rows = sorted(stored + [r for r in extra if r[0] in shown_ids], key=_page_key)
+        return rows, total + len(changed) + len(extra)
+
+    def _flagged_then_none(self, cols: list[str], action: str | None, end: int | None):
+        """The page of ``decisions --all`` (``action`` None) or ``--action none``: the flagged
+        decisions first, then those whose action in force is "none", stored or implied."""
+        n_swept = int(self._db.execute("SELECT coalesce(sum(n), 0) FROM swept_accounts").fetchone()[0])
+        if action is None and end is not None:
+            rows, flagged = self._flagged(cols, None, end)
+            if flagged >= end:  # the page holds flagged decisions only
+                return rows, n_swept
+        stored, _ = self._in_force(cols, action, None, flagged=False, held=False)
+        state = {
+            a: (act, trig)
+            for a, act, trig in self._db.execute(
+                "SELECT account_id, COALESCE(action, 'none'), COALESCE(trigger, 'none') FROM account_state"
+            )
+        }
+        implied = [(r[0], *state.get(r[0], r[1:3]), *r[3:]) for r in self._implied("decisions", None)]
+        rows = sorted(stored + [r for r in implied if not action or r[1] == action], key=_page_key)
+        return (rows if end is None else rows[:end]), len(rows)
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         df = self._with_ids(
@@ -241,3 +520,32 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     if pd.api.types.is_datetime64_any_dtype(col):
         return [None if pd.isna(v) else v.isoformat() for v in col]
     return [stored_value(v) for v in col.tolist()]
+
+
+def _sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """The record's result tables without their default rows (``base.implied_rows``), and the
+    sweep's accounts (account_id, credit_limit, by id) that imply them; the tables as they are
+    (and None) when the record has no per-account decisions to say which accounts it swept."""
+    tables = dict(record.tables)
+    dec = tables.get("decisions")
+    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns):
+        return tables, None
+    ids = dec["account_id"].to_numpy(dtype=object)
+    if not bool((ids[1:] > ids[:-1]).all()):  # decisions come in account id order: sort only if not
+        if dec["account_id"].duplicated().any():
+            return tables, None
+        dec = dec.sort_values("account_id", kind="stable")
+    swept = dec[["account_id", "credit_limit"]]
+    scores = tables.get("account_scores")
+    basis = record.account_scores if record.account_scores is not None else scores
+    if basis is not None:
+        scores_default, decision_default = implied_rows(basis, dec)
+        tables["decisions"] = dec[~decision_default]
+    if scores is not None:
+        if scores is not basis:
+            scores_default = implied_rows(scores, None)[0]
+        a = scores["account_id"].to_numpy(dtype=object)
+        if not (len(a) == len(ids) and bool((a == swept["account_id"].to_numpy(dtype=object)).all())):
+            scores_default &= scores["account_id"].isin(swept["account_id"]).to_numpy()
+        tables["account_scores"] = scores[~scores_default]
+    return tables, swept
