@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fraudgraph.model.frames import ACTIONS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -158,6 +158,8 @@ FROM {source}
 LEFT JOIN account_scores s ON s.account_id = a.account_id
 LEFT JOIN decisions d ON d.account_id = a.account_id
 LEFT JOIN account_state st ON st.account_id = a.account_id"""
+# Whether some link holds an identifier (a load keeps the counts status shows).
+IDENTIFIER_USED = "SELECT 1 FROM links WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_HUB = "SELECT n_accounts, reason FROM hubs WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_COUNT = "SELECT count(*) FROM (SELECT DISTINCT account_id FROM links WHERE kind = ? AND key = ? LIMIT ?)"
 CHECK_COUNT_ALL = "SELECT count(DISTINCT account_id) FROM links WHERE kind = ? AND key = ?"
