@@ -127,6 +127,106 @@ def child_duckdb(folder: str, db: str) -> dict:
     return {"steps": steps.intervals(), "db_mb": _size_mb(db)}
 
 
+# Other ways to store the links in SQLite, each timed on the same rows (a loaded workspace's
+# snapshot): the table and the index(es) the point queries need, then the commit.
+LINK_SCHEMAS = {
+    "today: links (account_id, kind, value) + index (kind, key)": [
+        "CREATE TABLE links (account_id TEXT, kind TEXT, value TEXT, key TEXT, first_seen INTEGER, "
+        "PRIMARY KEY (account_id, kind, value)) WITHOUT ROWID",
+        "INSERT links",
+        "CREATE INDEX links_by_identifier ON links (kind, key)",
+    ],
+    "identifiers table (integer id) + links (account_id, identifier_id, value) + index": [
+        "CREATE TABLE identifiers (identifier_id INTEGER PRIMARY KEY, kind TEXT, key TEXT)",
+        "CREATE TABLE links (account_id TEXT, identifier_id INTEGER, value TEXT, first_seen INTEGER, "
+        "PRIMARY KEY (account_id, identifier_id, value)) WITHOUT ROWID",
+        "INSERT identifiers",
+        "INSERT links by identifier_id",
+        "CREATE UNIQUE INDEX identifiers_by_key ON identifiers (kind, key)",
+        "CREATE INDEX links_by_identifier ON links (identifier_id)",
+    ],
+    "rowid links + index (kind, key) + index (account_id)": [
+        "CREATE TABLE links (account_id TEXT, kind TEXT, value TEXT, key TEXT, first_seen INTEGER)",
+        "INSERT links",
+        "CREATE INDEX links_by_identifier ON links (kind, key)",
+        "CREATE INDEX links_by_account ON links (account_id)",
+    ],
+    "today's links + a (kind, key, account_id, value) table inserted sorted, no index": [
+        "CREATE TABLE links (account_id TEXT, kind TEXT, value TEXT, key TEXT, first_seen INTEGER, "
+        "PRIMARY KEY (account_id, kind, value)) WITHOUT ROWID",
+        "CREATE TABLE link_keys (kind TEXT, key TEXT, account_id TEXT, value TEXT, "
+        "PRIMARY KEY (kind, key, account_id, value)) WITHOUT ROWID",
+        "INSERT links",
+        "INSERT link_keys sorted",
+    ],
+}
+
+
+def child_schema(source_db: str, db: str, schema: str) -> dict:
+    """One of LINK_SCHEMAS, on the links of the workspace ``source_db`` (its columnar snapshot)."""
+    import sqlite3
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    with SqliteWorkspace(source_db, create=False) as ws:
+        links = pa.Table.from_pandas(ws.links(), preserve_index=False)
+    text = pa.schema(
+        [pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type) for f in links.schema]
+    )
+    links = links.cast(text)
+    links = links.set_column(4, "first_seen", pc.cast(links.column("first_seen"), pa.int64()))
+    con = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "temp_store=MEMORY", "cache_size=-262144"):
+        con.execute(f"PRAGMA {pragma}")
+    steps = Steps()
+    con.execute("BEGIN")
+
+    def columns(table: pa.Table, names: list[str]):
+        return zip(*(table.column(n).to_pylist() for n in names))
+
+    for statement in LINK_SCHEMAS[schema]:
+        if statement == "INSERT links":
+            names = ["account_id", "kind", "value", "key", "first_seen"]
+            con.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?)", columns(links, names))
+        elif statement == "INSERT identifiers":
+            joined = pc.binary_join_element_wise(links.column("kind"), pc.fill_null(links.column("key"), ""), "\x1f")
+            encoded = joined.combine_chunks().dictionary_encode()
+            order = pc.sort_indices(encoded.dictionary).to_numpy()
+            rank = np.empty(len(order), np.int64)
+            rank[order] = np.arange(1, len(order) + 1)
+            identifier = rank[encoded.indices.to_numpy()]
+            first = np.zeros(len(order), np.int64)
+            first[encoded.indices.to_numpy()[::-1]] = np.arange(links.num_rows)[::-1]
+            distinct = links.select(["kind", "key"]).take(pa.array(first[order]))
+            ids = range(1, len(order) + 1)
+            con.executemany(
+                "INSERT INTO identifiers VALUES (?, ?, ?)",
+                ((i, *row) for i, row in zip(ids, columns(distinct, ["kind", "key"]))),
+            )
+        elif statement == "INSERT links by identifier_id":
+            rows = zip(*(links.column(n).to_pylist() for n in ("account_id",)), identifier.tolist())
+            values = zip(rows, links.column("value").to_pylist(), links.column("first_seen").to_pylist())
+            con.executemany("INSERT INTO links VALUES (?, ?, ?, ?)", ((a, i, v, f) for (a, i), v, f in values))
+        elif statement == "INSERT link_keys sorted":
+            keyed = links.filter(pc.is_valid(links.column("key")))
+            names = ["kind", "key", "account_id", "value"]
+            keyed = keyed.take(pc.sort_indices(keyed, sort_keys=[(n, "ascending") for n in names]))
+            con.executemany("INSERT INTO link_keys VALUES (?, ?, ?, ?)", columns(keyed, names))
+        else:
+            con.execute(statement)
+        steps.mark(statement.split(" (")[0] if statement.startswith("CREATE TABLE") else statement.split(" ON ")[0])
+    con.execute("COMMIT")
+    steps.mark("commit")
+    con.close()
+    intervals = steps.intervals()
+    total = [round(sum(v[i] for v in intervals.values()), 1) for i in (0, 1)]
+    return {"steps": intervals, "total": total, "db_mb": _size_mb(db)}
+
+
 def child_floor(folder: str) -> dict:
     import pandas as pd
     import pyarrow as pa
@@ -174,7 +274,7 @@ def run(args: list[str], src: Path | None = None) -> tuple[float, float, str]:
     return time.perf_counter() - start, usage.ru_maxrss / 1024, out
 
 
-def variant(name: str, folder: str, work: Path, src: Path) -> dict:
+def variant(name: str, folder: str, work: Path, src: Path, keep: bool = False) -> dict:
     db = work / f"{name}.{'duckdb' if name == 'duckdb' else 'db'}"
     _fresh(db)
     kind = "sqlite" if name in ("sqlite", "baseline") else name
@@ -182,8 +282,23 @@ def variant(name: str, folder: str, work: Path, src: Path) -> dict:
     wall, rss, out = run(cmd, src)
     result = json.loads(out.strip().splitlines()[-1])
     result.update(wall_s=round(wall, 1), peak_rss_mb=round(rss))
-    _fresh(db)
+    if not keep:
+        _fresh(db)
     return result
+
+
+def schemas(work: Path) -> dict:
+    """LINK_SCHEMAS, each in a fresh process, on the links of the ``sqlite`` variant's workspace."""
+    out = {}
+    for schema in LINK_SCHEMAS:
+        db = work / "schema.db"
+        _fresh(db)
+        cmd = [sys.executable, str(HERE), "--child", "schema", "--schema", schema, "--db", str(db)]
+        _, rss, text = run([*cmd, "--folder", "-", "--source-db", str(work / "sqlite.db")], SRC)
+        out[schema] = {**json.loads(text.strip().splitlines()[-1]), "peak_rss_mb": round(rss)}
+        _fresh(db)
+    _fresh(work / "sqlite.db")
+    return out
 
 
 def cli(folder: str, work: Path) -> dict:
@@ -210,6 +325,10 @@ def report(results: dict) -> None:
             print(f"  {step:32} {wall:8.1f} {cpu:8.1f}")
         if "status_query_s" in r:
             print(f"  status query: {r['status_query_s']} s")
+    for schema, r in results.get("schemas", {}).items():
+        print(f"\nlinks as {schema}: {r['total'][0]} s wall, {r['total'][1]} s CPU, file {r['db_mb']:,} MB")
+        for step, (wall, cpu) in r["steps"].items():
+            print(f"  {step:60} {wall:8.1f} {cpu:8.1f}")
     if results.get("cli"):
         c = results["cli"]
         print(
@@ -223,6 +342,9 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/bench-load")
     parser.add_argument("--baseline-src", default=None, help="another checkout whose fraudgraph is the baseline")
     parser.add_argument("--only", default="floor,baseline,sqlite,duckdb,cli")
+    parser.add_argument("--schemas", action="store_true", help="also time LINK_SCHEMAS on the loaded links")
+    parser.add_argument("--schema", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--source-db", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
@@ -232,6 +354,7 @@ def main() -> None:
             "sqlite": lambda: child_sqlite(args.folder, args.db),
             "duckdb": lambda: child_duckdb(args.folder, args.db),
             "floor": lambda: child_floor(args.folder),
+            "schema": lambda: child_schema(args.source_db, args.db, args.schema),
         }[args.child]()
         print(json.dumps(out))
         return
@@ -251,7 +374,9 @@ def main() -> None:
             results[name] = cli(args.folder, work)
         else:
             src = Path(args.baseline_src) if name == "baseline" else SRC
-            results[name] = variant(name, args.folder, work, src)
+            results[name] = variant(name, args.folder, work, src, keep=args.schemas and name == "sqlite")
+            if args.schemas and name == "sqlite":
+                results["schemas"] = schemas(work)
         print(f"{name}: done", file=sys.stderr, flush=True)
     report(results)
     if args.json:
