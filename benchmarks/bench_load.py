@@ -38,21 +38,29 @@ def _clock():
     return lambda: (time.perf_counter() - start, time.process_time() - cpu)
 
 
+def _peak_mb() -> float:
+    """This process's peak resident memory so far (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 class Steps:
-    """Progress messages turned into (step, wall, cpu) intervals."""
+    """Progress messages turned into (step, wall, cpu, peak memory at its end) intervals."""
 
     def __init__(self) -> None:
         self.clock = _clock()
-        self.events: list[tuple[str, float, float]] = [("start", 0.0, 0.0)]
+        self.events: list[tuple[str, float, float, float]] = [("start", 0.0, 0.0, _peak_mb())]
 
     def mark(self, name: str) -> None:
-        self.events.append((name, *self.clock()))
+        self.events.append((name, *self.clock(), _peak_mb()))
 
     def intervals(self) -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
-        for (_, w0, c0), (name, w1, c1) in zip(self.events, self.events[1:]):
-            wall, cpu = out.get(name, [0.0, 0.0])
-            out[name] = [round(wall + w1 - w0, 2), round(cpu + c1 - c0, 2)]
+        for (_, w0, c0, _), (name, w1, c1, peak) in zip(self.events, self.events[1:]):
+            wall, cpu, _ = out.get(name, [0.0, 0.0, 0.0])
+            out[name] = [round(wall + w1 - w0, 2), round(cpu + c1 - c0, 2), round(peak)]
         return out
 
 
@@ -122,9 +130,12 @@ def child_duckdb(folder: str, db: str) -> dict:
     con.execute("CREATE INDEX transactions_by_counterparty ON transactions (counterparty)")
     steps.mark("indexes")
     con.execute("CHECKPOINT")
-    con.close()
     steps.mark("checkpoint")
-    return {"steps": steps.intervals(), "db_mb": _size_mb(db)}
+    # The workspace must serve an analyst (another process) while a sweep writes: can it be read?
+    reader = "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True).execute('SELECT count(*) FROM accounts')"
+    read = subprocess.run([sys.executable, "-c", reader, db], capture_output=True, text=True)
+    con.close()
+    return {"steps": steps.intervals(), "db_mb": _size_mb(db), "readable_while_writer_open": read.returncode == 0}
 
 
 # Other ways to store the links in SQLite, each timed on the same rows (a loaded workspace's
@@ -320,14 +331,16 @@ def report(results: dict) -> None:
         if not r:
             continue
         print(f"\n{name}: {r['wall_s']} s wall, peak {r['peak_rss_mb']:,} MB, file {r['db_mb']:,} MB")
-        print(f"  {'step':32} {'wall s':>8} {'cpu s':>8}")
-        for step, (wall, cpu) in r["steps"].items():
-            print(f"  {step:32} {wall:8.1f} {cpu:8.1f}")
+        print(f"  {'step':32} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for step, (wall, cpu, peak) in r["steps"].items():
+            print(f"  {step:32} {wall:8.1f} {cpu:8.1f} {peak:8,}")
+        if "readable_while_writer_open" in r:
+            print(f"  another process can read while the writer is open: {r['readable_while_writer_open']}")
         if "status_query_s" in r:
             print(f"  status query: {r['status_query_s']} s")
     for schema, r in results.get("schemas", {}).items():
         print(f"\nlinks as {schema}: {r['total'][0]} s wall, {r['total'][1]} s CPU, file {r['db_mb']:,} MB")
-        for step, (wall, cpu) in r["steps"].items():
+        for step, (wall, cpu, _) in r["steps"].items():
             print(f"  {step:60} {wall:8.1f} {cpu:8.1f}")
     if results.get("cli"):
         c = results["cli"]
