@@ -102,8 +102,11 @@ CREATE TABLE IF NOT EXISTS notices (
     category TEXT, action TEXT, subject TEXT, body TEXT, customer_actions TEXT, repayment_plan TEXT,
     seq INTEGER
 );
--- Columnar copies (Parquet, in parts) of the three data tables, rewritten by each load in the
--- same transaction: a sweep reads millions of links in a second instead of a minute of rows.
+-- Columnar copies (Parquet, in parts) of the three data tables, kept by each load in the same
+-- transaction: a sweep reads millions of links in a second instead of a minute of rows. Parts
+-- numbered from 1000000 hold later loads' rows (merged over the others when read) until a load
+-- rewrites the copy whole. The counts `status` shows are kept by the loads too (meta
+-- 'status_counts'), so it never counts millions of links.
 CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (name, part));
 CREATE TABLE IF NOT EXISTS reviews (

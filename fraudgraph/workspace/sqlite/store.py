@@ -3,6 +3,11 @@
 Data tables keep times as integer nanoseconds since the epoch (fast to write and read back as
 datetime64 for millions of links); the small result and log tables keep ISO-8601 text so the
 file stays readable with the sqlite3 shell. A load or a sweep is one transaction.
+
+A load writes only the rows its plan (``fraudgraph.model.merge``) marks new or changed, in
+primary-key order, builds the secondary indexes of empty tables once after the rows are in,
+adds its rows to the columnar snapshot as delta parts (rewriting it whole only once the deltas
+outgrow a quarter of it), and keeps the counts ``status`` shows.
 """
 
 from __future__ import annotations
