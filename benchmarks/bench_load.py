@@ -70,7 +70,8 @@ def _load_step(message: str) -> str | None:
         ("accounts:", "plan + accounts"),
         ("transactions:", "transactions"),
         ("indexing", None),
-        ("updating the columnar snapshot", "indexes"),
+        ("counting identifiers", "indexes"),
+        ("updating the columnar snapshot", "status counts"),
     ):
         if message.startswith(prefix):
             return step

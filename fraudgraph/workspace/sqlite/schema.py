@@ -161,7 +161,10 @@ FROM {source}
 LEFT JOIN account_scores s ON s.account_id = a.account_id
 LEFT JOIN decisions d ON d.account_id = a.account_id
 LEFT JOIN account_state st ON st.account_id = a.account_id"""
-# Whether some link holds an identifier (a load keeps the counts status shows).
+# The counts status shows, kept by the loads: per kind, links, distinct identifiers and links
+# that carry no identity (a big load counts them once; a small one asks whether an identifier it
+# touched is used).
+KIND_COUNTS = "SELECT kind, count(*), count(DISTINCT key), sum(key IS NULL) FROM links GROUP BY kind"
 IDENTIFIER_USED = "SELECT 1 FROM links WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_HUB = "SELECT n_accounts, reason FROM hubs WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_COUNT = "SELECT count(*) FROM (SELECT DISTINCT account_id FROM links WHERE kind = ? AND key = ? LIMIT ?)"

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import WorkspaceError
@@ -41,7 +40,6 @@ from fraudgraph.model.merge import (
     merge_links,
     merge_rows,
     merged_over,
-    not_replaced,
 )
 from fraudgraph.model.values import utc_now_text
 from fraudgraph.workspace.base import (
@@ -63,6 +61,7 @@ from fraudgraph.workspace.sqlite.schema import (
     CHECK_RING,
     CHECK_SHARING,
     IDENTIFIER_USED,
+    KIND_COUNTS,
     LINK_UPSERT,
     SCHEMA,
     SCHEMA_VERSION,
@@ -100,34 +99,6 @@ def _load_plans(
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """``frame`` in ``key`` order (rows in primary-key order append to the B-trees)."""
     return frame.take(key_order(frame, key)) if len(frame) > 1 else frame
-
-
-def _kind_counts(parts: list[pd.DataFrame]) -> dict[str, list[int]]:
-    """Per kind of identifier: [links, distinct identifiers, links that carry no identity], what
-    ``status`` shows, counted once by a load instead of by every ``status`` over millions of links."""
-    table = pa.concat_tables(
-        pa.table(
-            {
-                "kind": pa.array(part["kind"], from_pandas=True, type=pa.string()),
-                "key": pa.array(part["key"], from_pandas=True, type=pa.string()),
-            }
-        )
-        for part in parts
-    )
-    if not table.num_rows:
-        return {}
-    grouped = table.group_by("kind").aggregate(
-        [([], "count_all"), ("key", "count_distinct"), ("key", "count", pc.CountOptions(mode="only_null"))]
-    )
-    rows = zip(*(grouped.column(c).to_pylist() for c in ("kind", "count_all", "key_count_distinct", "key_count")))
-    return {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in rows}
-
-
-def _links_after(plan: LinkMerge, stored: pd.DataFrame | None) -> list[pd.DataFrame]:
-    """Every link once the plan is written: its rows and the stored ones it keeps."""
-    if stored is None or not len(stored):
-        return [plan.rows]
-    return [plan.rows, stored.loc[not_replaced(stored, plan.rows, LINK_KEY)]]
 
 
 def _touched_identifiers(plan: LinkMerge) -> list[tuple[str, str]]:
@@ -277,8 +248,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 say("indexing")
             for _, sql in deferred:
                 self._db.execute(sql)
-            whole = None if small else old["links"]
-            self._count_loaded(summary, plans["links"], whole, small, (present, self._identifiers_present(touched)))
+            if not small:
+                say("counting identifiers")
+            self._count_loaded(summary, plans["links"], small, (present, self._identifiers_present(touched)))
             if not summary.unchanged:
                 say("updating the columnar snapshot")
                 # A small load's rows go in whole (a few); a big one's only where its plan wrote.
@@ -318,23 +290,18 @@ class SqliteWorkspace(SqliteResults, Workspace):
         row = self._db.execute("SELECT value FROM meta WHERE key = 'status_counts'").fetchone()
         return json.loads(row[0]) if row else {"accounts": 0, "links": 0, "transactions": 0, "kinds": {}}
 
-    def _count_loaded(
-        self,
-        summary: LoadSummary,
-        plan: LinkMerge,
-        whole: pd.DataFrame | None,
-        small: bool,
-        present: tuple[dict, dict],
-    ) -> None:
-        """The counts ``status`` shows after this load. A load that read the whole snapshot counts
-        the merged links per kind (vectorized); a small one moves the stored counts by its rows,
-        and by the identifiers it touched that gained their first link or lost their last."""
+    def _count_loaded(self, summary: LoadSummary, plan: LinkMerge, small: bool, present: tuple[dict, dict]) -> None:
+        """The counts ``status`` shows after this load. A big load counts the links per kind once,
+        through the (kind, key) index (a streaming scan: no memory for millions of keys); a small
+        one moves the stored counts by its rows, and by the identifiers it touched that gained
+        their first link or lost their last."""
         counts = self._stored_counts()
         counts["accounts"] += summary.accounts_new
         counts["links"] += summary.links_new
         counts["transactions"] += summary.transactions_new
         if not small:
-            kinds = _kind_counts(_links_after(plan, whole))
+            rows = self._db.execute(KIND_COUNTS).fetchall()
+            kinds = {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in rows}
         else:
             kinds = counts["kinds"]
             written = plan.to_write
@@ -348,10 +315,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             for kind in set(before) | set(after):
                 kinds[kind][1] += after.get(kind, 0) - before.get(kind, 0)
         counts["kinds"] = kinds
-        self._db.execute(
-            "INSERT INTO meta VALUES ('status_counts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (json.dumps(counts),),
-        )
+        self._set_meta("status_counts", json.dumps(counts))
 
     def _upsert_accounts(self, acc: pd.DataFrame) -> None:
         rows = zip(
