@@ -129,6 +129,10 @@ def _written_rows(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFrame) 
     }
 
 
+def _chunks(frame: pd.DataFrame) -> Iterable[pd.DataFrame]:
+    return (frame.iloc[start : start + _CHUNK] for start in range(0, len(frame), _CHUNK))
+
+
 def _to_ns(s: pd.Series) -> list:
     """datetime64 column -> Python ints (ns since epoch) or None, for SQLite."""
     values = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]").astype("int64")
@@ -317,7 +321,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         counts["kinds"] = kinds
         self._set_meta("status_counts", json.dumps(counts))
 
-    def _upsert_accounts(self, acc: pd.DataFrame) -> None:
+    def _upsert_accounts(self, accounts: pd.DataFrame) -> None:
+        for acc in _chunks(accounts):  # Python rows for a chunk at a time, not for millions
+            self._upsert_account_rows(acc)
+
+    def _upsert_account_rows(self, acc: pd.DataFrame) -> None:
         rows = zip(
             acc["account_id"].tolist(),
             _to_ns(acc["created_at"]),
@@ -345,7 +353,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
             if n > _CHUNK:
                 say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
 
-    def _upsert_transactions(self, txns: pd.DataFrame) -> None:
+    def _upsert_transactions(self, transactions: pd.DataFrame) -> None:
+        for txns in _chunks(transactions):
+            self._upsert_transaction_rows(txns)
+
+    def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
         rows = zip(
             txns["txn_id"].tolist(),
             txns["account_id"].tolist(),
