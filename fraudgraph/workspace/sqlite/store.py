@@ -97,8 +97,12 @@ def _load_plans(
 
 
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """``frame`` in ``key`` order (rows in primary-key order append to the B-trees)."""
-    return frame.take(key_order(frame, key)) if len(frame) > 1 else frame
+    """``frame`` in ``key`` order (rows in primary-key order append to the B-trees); not copied when
+    it is already (a data folder's links are: ``read_dataset`` sorts them)."""
+    if len(frame) < 2:
+        return frame
+    order = key_order(frame, key)
+    return frame if (order[1:] > order[:-1]).all() else frame.take(order)
 
 
 def _touched_identifiers(plan: LinkMerge) -> list[tuple[str, str]]:
@@ -248,6 +252,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             touched = _touched_identifiers(plans["links"]) if small else []
             present = self._identifiers_present(touched)
             self._write_rows(acc, txns, plans, summary, say)
+            pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
             if deferred:
                 say("indexing")
             for _, sql in deferred:
@@ -441,10 +446,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         self._set_meta("snapshot_delta_rows", self._meta_int("snapshot_delta_rows") + rows)
 
     def _write_parts(self, name: str, df: pd.DataFrame, first: int) -> None:
-        table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
         for i, start in enumerate(range(0, max(len(df), 1), _SNAPSHOT_ROWS)):
+            # One part at a time into Arrow: not a second copy of millions of links at once.
+            part = df.iloc[start : start + _SNAPSHOT_ROWS].reset_index(drop=True)
             sink = pa.BufferOutputStream()
-            pq.write_table(table.slice(start, _SNAPSHOT_ROWS), sink, compression="zstd")
+            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), sink, compression="zstd")
             self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, first + i, sink.getvalue().to_pybytes()))
 
     def _refresh_snapshots(self, written: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame | None]) -> None:
