@@ -52,8 +52,9 @@ from fraudgraph.model.frames import (
     TRANSACTION_STATUSES,
 )
 from fraudgraph.model.limits import ID_CONTROL, VALUE_CONTROL, InputLimits
+from fraudgraph.model.merge import LINK_KEY, key_order
 
-__all__ = ["Dataset", "read_dataset", "validate_records", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
+__all__ = ["Dataset", "read_dataset", "validate_records", "release_memory", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
 #: Columns of each table in the contract, and which of them must be present.
 TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -211,7 +212,9 @@ def read_dataset(
         if table is not None:
             _check_columns(table, log, warnings)
 
-    dataset = _validated(tables, kinds, limits or InputLimits(), as_of, log, warnings, say, known=known_accounts)
+    dataset = _validated(
+        tables, kinds, limits or InputLimits(), as_of, log, warnings, say, known=known_accounts, in_key_order=True
+    )
     say(
         f"read {len(dataset.accounts):,} accounts, {len(dataset.links):,} links, {len(dataset.transactions):,} transactions"
     )
@@ -255,8 +258,10 @@ def _validated(
     warnings: list[str],
     progress: Callable[[str], None] | None,
     known: Iterable[str] = (),
+    in_key_order: bool = False,
 ) -> Dataset:
-    """The read tables validated, limits checked and links normalized; raises every problem at once."""
+    """The read tables validated, limits checked and links normalized; raises every problem at once.
+    ``in_key_order``: the links sorted by (account_id, kind, value), as a workspace stores them."""
     say = progress or (lambda message: None)
     say("validating accounts")
     accounts, account_ids = _validate_accounts(tables.get("accounts"), log)
@@ -276,8 +281,26 @@ def _validated(
     log.raise_if_any([t.label for t in tables.values() if t is not None])
 
     say(f"normalizing {len(links_state['frame']):,} identifier observations")
-    links = _finish_links(tables.get("links"), links_state, warnings)
+    _drop_raw_text(tables, links_state)
+    links = _finish_links(tables.get("links"), links_state, warnings, in_key_order=in_key_order)
+    release_memory()
     return Dataset(accounts=accounts, links=links, transactions=transactions, warnings=warnings)
+
+
+def _drop_raw_text(tables: dict[str, _Table | None], links_state: dict) -> None:
+    """Let go of the raw text the valid frames do not share (dates, amounts as read, the raw links
+    frame) before normalizing, the step that needs the most memory."""
+    for table in tables.values():
+        if table is not None:
+            table.frame = table.frame.iloc[:0]
+    links_state["frame"] = None
+    release_memory()
+
+
+def release_memory() -> None:
+    """Hand the memory pyarrow's allocator keeps after frees back to the system, so the next step
+    starts from what is really in use (a quarter less resident memory after reading a folder)."""
+    pa.default_memory_pool().release_unused()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -864,8 +887,12 @@ def _validate_links(
     }
 
 
-def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.DataFrame:
-    """Drop repeated observations (keeping the earliest first_seen) and add the canonical keys."""
+_LINK_TEXT = {"account_id": "account_text", "kind": "kind_text", "value": "value_text"}  # the text of LINK_KEY
+
+
+def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key_order: bool = False) -> pd.DataFrame:
+    """Drop repeated observations (keeping the earliest first_seen) and add the canonical keys;
+    ``in_key_order``: sorted by (account_id, kind, value)."""
     if "value_text" not in state:
         return _empty_links()
     value_codes, value_dict = encode_strings(state["value_text"])
@@ -892,20 +919,27 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str]) -> pd.
     else:
         first_seen = first_seen[keep]
     keys = keys_from_codes(kind_codes[keep], state["kind_dict"], value_codes[keep], value_dict)
+    # In (account_id, kind, value) order, the order a workspace stores them in: it then needs no
+    # sorted copy of millions of links. Each raw column is let go once its rows are taken.
+    order = None
+    if in_key_order:
+        kept = {c: state[t].iloc[keep] if n_repeated else state[t] for c, t in _LINK_TEXT.items()}
+        order = key_order(pd.DataFrame(kept), LINK_KEY)
+        order = None if (order[1:] > order[:-1]).all() else order
+    rows = keep if order is None else keep[order]
+    columns = {c: _rows(state.pop(t), rows, bool(n_repeated) or order is not None) for c, t in _LINK_TEXT.items()}
     links = pd.DataFrame(
         {
-            "account_id": _rows(state["account_text"], keep, n_repeated),
-            "kind": _rows(state["kind_text"], keep, n_repeated),
-            "value": _rows(state["value_text"], keep, n_repeated),
-            "key": pd.Series(keys, dtype=object),
-            "first_seen": pd.Series(first_seen, dtype="datetime64[ns]"),
+            **columns,
+            "key": pd.Series(keys if order is None else keys[order], dtype=object),
+            "first_seen": pd.Series(first_seen if order is None else first_seen[order], dtype="datetime64[ns]"),
         }
     )
     return links[LINK_COLUMNS]
 
 
-def _rows(column: pd.Series, keep: np.ndarray, n_dropped: int) -> pd.Series:
-    column = column.iloc[keep] if n_dropped else column
+def _rows(column: pd.Series, rows: np.ndarray, taken: bool) -> pd.Series:
+    column = column.iloc[rows] if taken else column
     return column.reset_index(drop=True)
 
 

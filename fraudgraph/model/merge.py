@@ -35,7 +35,8 @@ class LinkMerge:
 
     @property
     def to_write(self) -> pd.DataFrame:
-        return self.rows[self.is_new | self.changed]
+        written = self.is_new | self.changed
+        return self.rows if written.all() else self.rows[written]  # a first load: no copy of millions
 
     @property
     def counts(self) -> tuple[int, int]:
@@ -62,20 +63,48 @@ def earliest(first: pd.Series, other: pd.Series) -> pd.Series:
     return first.where(other.isna() | (first.notna() & (first < other)), other)
 
 
+def _joined(frame: pd.DataFrame, key: list[str]) -> pa.Array:
+    """The key columns joined into one text per row (pyarrow joins the columns in C)."""
+    columns = [pc.fill_null(pa.array(frame[c], from_pandas=True).cast(pa.string()), "") for c in key]
+    joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, "\x1f")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
 def _positions(new: pd.DataFrame, stored: pd.DataFrame, key: list[str]) -> np.ndarray:
     """For each row of ``new``, the position of the stored row with the same key, or -1.
 
-    One hashed lookup on a joined text key (pyarrow joins the columns in C), several times
-    faster than a pandas merge on three text columns at a million rows."""
-
-    def joined(frame: pd.DataFrame) -> pd.Index:
-        columns = [pc.fill_null(pa.array(frame[c], from_pandas=True).cast(pa.string()), "") for c in key]
-        joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, "\x1f")
-        return pd.Index(joined.to_numpy(zero_copy_only=False))
-
+    One hashed lookup on a joined text key, several times faster than a pandas merge on three
+    text columns at a million rows."""
     if not len(stored):
         return np.full(len(new), -1, dtype=np.int64)
-    return joined(stored).get_indexer(joined(new))
+    return pd.Index(_joined(stored, key).to_numpy(zero_copy_only=False)).get_indexer(
+        pd.Index(_joined(new, key).to_numpy(zero_copy_only=False))
+    )
+
+
+def not_replaced(stored: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Which stored rows keep their place once ``new`` is merged over them (no new row has their key)."""
+    if not len(new):
+        return np.ones(len(stored), dtype=bool)
+    found = pc.is_in(_joined(stored, key), value_set=_joined(new, key))
+    return ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def key_order(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Positions that sort ``frame`` by ``key`` as ``sort_values(key, kind="stable")`` does (text in
+    code-point order, ties in their order), with pyarrow's sort: seconds instead of tens of seconds
+    for pandas' lexsort of three text columns at 8M rows."""
+    table = pa.table({c: pa.array(frame[c], from_pandas=True) for c in key})
+    return pc.sort_indices(table, sort_keys=[(c, "ascending") for c in key]).to_numpy()
+
+
+def merged_over(new: pd.DataFrame, stored: pd.DataFrame | None, key: list[str]) -> pd.DataFrame:
+    """``new`` (rows already merged by a plan) and the ``stored`` rows it does not replace, sorted by
+    ``key``: what a table holds after a load that wrote ``new``."""
+    if stored is None:
+        return new
+    both = pd.concat([new, stored.loc[not_replaced(stored, new, key), new.columns]], ignore_index=True)
+    return both.take(key_order(both, key))
 
 
 def _aligned(stored: pd.Series, pos: np.ndarray) -> pd.Series:

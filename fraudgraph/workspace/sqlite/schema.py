@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fraudgraph.model.frames import ACTIONS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,8 +102,11 @@ CREATE TABLE IF NOT EXISTS notices (
     category TEXT, action TEXT, subject TEXT, body TEXT, customer_actions TEXT, repayment_plan TEXT,
     seq INTEGER
 );
--- Columnar copies (Parquet, in parts) of the three data tables, rewritten by each load in the
--- same transaction: a sweep reads millions of links in a second instead of a minute of rows.
+-- Columnar copies (Parquet, in parts) of the three data tables, kept by each load in the same
+-- transaction: a sweep reads millions of links in a second instead of a minute of rows. Parts
+-- numbered from 1000000 hold later loads' rows (merged over the others when read) until a load
+-- rewrites the copy whole. The counts `status` shows are kept by the loads too (meta
+-- 'status_counts'), so it never counts millions of links.
 CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (name, part));
 CREATE TABLE IF NOT EXISTS reviews (
@@ -158,6 +161,11 @@ FROM {source}
 LEFT JOIN account_scores s ON s.account_id = a.account_id
 LEFT JOIN decisions d ON d.account_id = a.account_id
 LEFT JOIN account_state st ON st.account_id = a.account_id"""
+# The counts status shows, kept by the loads: per kind, links, distinct identifiers and links
+# that carry no identity (a big load counts them once; a small one asks whether an identifier it
+# touched is used).
+KIND_COUNTS = "SELECT kind, count(*), count(DISTINCT key), sum(key IS NULL) FROM links GROUP BY kind"
+IDENTIFIER_USED = "SELECT 1 FROM links WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_HUB = "SELECT n_accounts, reason FROM hubs WHERE kind = ? AND key = ? LIMIT 1"
 CHECK_COUNT = "SELECT count(*) FROM (SELECT DISTINCT account_id FROM links WHERE kind = ? AND key = ? LIMIT ?)"
 CHECK_COUNT_ALL = "SELECT count(DISTINCT account_id) FROM links WHERE kind = ? AND key = ?"
