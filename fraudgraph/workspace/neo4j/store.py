@@ -242,6 +242,63 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
+def _cuts(keys: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Row ranges of about ``size`` rows over sorted ``keys``, never splitting a run of equal keys."""
+    out: list[tuple[int, int]] = []
+    start, n = 0, len(keys)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            end = int(np.searchsorted(keys, keys[end - 1], side="right"))
+        out.append((start, end))
+        start = end
+    return out
+
+
+def _by_account(df: pd.DataFrame, size: int, phase: str) -> list[tuple[str, pd.DataFrame]]:
+    """Batches of about ``size`` rows of ``df``, all rows of one account_id in the same batch."""
+    df = df.sort_values("account_id", kind="stable").reset_index(drop=True)
+    keys = df["account_id"].astype(str).to_numpy()
+    return [(phase, df.iloc[a:b]) for a, b in _cuts(keys, size)]
+
+
+def _batch_plan(
+    accounts: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame, size: int
+) -> list[tuple[str, pd.DataFrame]]:
+    """A batched load's batches, in order: accounts, then links and transactions by account.
+
+    Transactions are deduplicated by txn_id over the whole extract first (the last row wins,
+    as in a one-transaction load), so no id is in two batches."""
+    plan = [("accounts", accounts.iloc[a : a + size]) for a in range(0, len(accounts), size)]
+    plan += _by_account(links, size, "links")
+    if len(txns):
+        plan += _by_account(txns.drop_duplicates("txn_id", keep="last"), size, "transactions")
+    return plan
+
+
+_COUNTS = (
+    "accounts_new",
+    "accounts_updated",
+    "links_new",
+    "links_updated",
+    "transactions_new",
+    "transactions_updated",
+)
+
+
+def _added(total: LoadSummary, part: LoadSummary, *, into: bool = False) -> LoadSummary:
+    """``total`` plus the counts of ``part``: a copy, or ``total`` itself with ``into``."""
+    out = total if into else LoadSummary(source=total.source, config=total.config, seconds=total.seconds)
+    for name in _COUNTS:
+        setattr(out, name, getattr(total, name) + getattr(part, name))
+    return out
+
+
+def _batched_summary(summary: LoadSummary, batches: int, done: int, *, complete: bool = False) -> str:
+    """A batched load's record: its counts so far and how many of its batches committed."""
+    return _to_json(summary.as_dict() | {"batched": {"batches": batches, "committed": done, "complete": complete}})
+
+
 class Neo4jWorkspace(Workspace):
     """A workspace in a Neo4j 5 database (or any server speaking Bolt and Neo4j 5 Cypher).
 
@@ -407,23 +464,145 @@ class Neo4jWorkspace(Workspace):
         transactions = getattr(dataset, "transactions", None)
         if transactions is None:
             transactions = _empty(TRANSACTION_COLUMNS)
-        with self._transaction() as run:
-            # Taking the load's sequence number first write-locks its (:Meta) node, so a second
-            # load at the same time waits for this one (Neo4j) or fails at commit (optimistic
-            # servers) instead of interleaving with it: loads have a single writer.
-            seq = self._reserve(run, "seq.load", 1)
-            self._load_accounts(run, accounts, summary, say)
-            self._load_links(run, links, summary, say)
-            self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
+        try:
+            with self._transaction() as run:
+                # Taking the load's sequence number first write-locks its (:Meta) node, so a second
+                # load at the same time waits for this one (Neo4j) or fails at commit (optimistic
+                # servers) instead of interleaving with it: loads have a single writer.
+                seq = self._reserve(run, "seq.load", 1)
+                self._load_accounts(run, accounts, summary, say)
+                self._load_links(run, links, summary, say)
+                self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
+                summary.seconds = round(time.perf_counter() - t0, 3)
+                run(
+                    "load/record_load",
+                    seq=seq,
+                    at=utc_now_text(),
+                    source=summary.source,
+                    summary=_to_json(summary.as_dict()),
+                )
+                # Finishing the folder an interrupted batched load was loading completes it.
+                run("load/clear_incomplete_load", source=summary.source)
+        except WorkspaceError as e:
+            if "OutOfMemory" in str(e) or "MemoryLimit" in str(e):
+                raise WorkspaceError(
+                    f"{e}; the server could not hold the whole load in one transaction: "
+                    "load it in batches with `fraudgraph load --batched`"
+                ) from e
+            raise
+        return summary
+
+    def load_batched(
+        self,
+        dataset,
+        *,
+        progress: Progress | None = None,
+        batch_rows: int = 20_000,
+        owner: str = "fraudgraph load",
+    ) -> LoadSummary:
+        """Store a validated dataset in batches of about ``batch_rows`` rows, each batch its own
+        write transaction, for first loads too big for one transaction.
+
+        The stored graph is the one ``load`` gives. Accounts go first, then links (all of an
+        account's in one batch, with the identifiers they touch refreshed in that batch), then
+        transactions (by payer). Each batch reads what is stored and writes only the rest, so a
+        load interrupted anywhere is finished by running it again. Until a load of the same
+        source finishes, the workspace is marked incomplete and sweeps refuse to run. Batched
+        loads hold the ``(:Lock {name: 'load'})`` node: one at a time.
+        """
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        transactions = getattr(dataset, "transactions", None)
+        plan = _batch_plan(
+            dataset.accounts,
+            dataset.links,
+            _empty(TRANSACTION_COLUMNS) if transactions is None else transactions,
+            batch_rows,
+        )
+        loaded = set(dataset.accounts["account_id"])
+        with node_lock(
+            self.run_query, owner, ttl=self.lock_ttl, location=self.location, name="load", what="batched load"
+        ):
+            seq, stored_before = self._begin_batched(summary, len(plan))
+            for i, (phase, part) in enumerate(plan, 1):
+                self._load_batch(seq, phase, part, loaded, stored_before, summary, (i, len(plan)))
+                say(f"batch {i:,} / {len(plan):,} ({phase}, {len(part):,} rows) committed")
             summary.seconds = round(time.perf_counter() - t0, 3)
+            with self._transaction() as run:
+                done = _batched_summary(summary, len(plan), len(plan), complete=True)
+                run("load/finish_batched_load", seq=seq, summary=done)
+                run("load/clear_incomplete_load", source=summary.source)
+        say(
+            f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated; "
+            f"links: {summary.links_new:,} new, {summary.links_updated:,} updated; "
+            f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated"
+        )
+        return summary
+
+    def _begin_batched(self, summary: LoadSummary, batches: int) -> tuple[int, bool]:
+        """Record the load as started (incomplete); its sequence number, and whether transactions
+        were stored before this source's first attempt (then a transaction not found through
+        its payer may be stored under another payer, and is looked up by id)."""
+        unfinished = self.incomplete_load()
+        if unfinished is not None and unfinished["source"] != summary.source:
+            log.warning(
+                "%s: the batched load of %s did not finish; loading %s now (sweeps stay refused until %s is loaded)",
+                self.location,
+                unfinished["source"],
+                summary.source,
+                unfinished["source"],
+            )
+        with self._transaction() as run:
+            seq = self._reserve(run, "seq.load", 1)
+            before = int(run("read/transaction_count")[0]["n"])
             run(
-                "load/record_load",
+                "load/begin_batched_load",
                 seq=seq,
                 at=utc_now_text(),
                 source=summary.source,
-                summary=_to_json(summary.as_dict()),
+                summary=_batched_summary(summary, batches, 0),
+                batches=batches,
+                transactions_before=before,
             )
-        return summary
+            rows = run("read/incomplete_load")
+        return seq, int(rows[0]["transactions_before"] or 0) > 0
+
+    def _load_batch(self, seq, phase, part, loaded, stored_before, summary, position) -> None:
+        """One batch of a batched load, in its own transaction, with its progress record."""
+        counts = LoadSummary(source=summary.source)
+        quiet: Progress = lambda msg: None  # noqa: E731
+        with self._transaction() as run:
+            if phase == "accounts":
+                self._load_accounts(run, part, counts, quiet)
+            elif phase == "links":
+                self._load_links(run, part, counts, quiet)
+            else:
+                self._load_transactions(run, part, loaded, counts, quiet, by_txn_id=stored_before)
+            total = _added(summary, counts)
+            run(
+                "load/batch_done",
+                seq=seq,
+                batches_done=position[0],
+                summary=_batched_summary(total, position[1], position[0]),
+            )
+        _added(summary, counts, into=True)
+
+    def incomplete_load(self) -> dict[str, Any] | None:
+        """The batched load that has not finished (source, started_at, batches, batches_done), or None."""
+        rows = self.run_query("read/incomplete_load")
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "source": row["source"],
+            "started_at": row["started_at"],
+            "batches": int(row["batches"] or 0),
+            "batches_done": int(row["batches_done"] or 0),
+        }
 
     def _reserve(self, run, key: str, count: int) -> int:
         """The first of ``count`` new sequence numbers of a log."""
@@ -539,7 +718,9 @@ class Neo4jWorkspace(Workspace):
             run("load/refresh_identifiers", pairs=list(chunk))
         say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
 
-    def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
+    def _load_transactions(
+        self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress, by_txn_id: bool | None = None
+    ) -> None:
         if len(txns) == 0:
             return
         fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
@@ -555,7 +736,7 @@ class Neo4jWorkspace(Workspace):
             }
         )
         new = new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
-        existing = self._stored_payments(run, new)
+        existing = self._stored_payments(run, new, by_txn_id)
         stored = pd.DataFrame.from_records(
             [
                 (
@@ -599,11 +780,12 @@ class Neo4jWorkspace(Workspace):
         )
         say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
 
-    def _stored_payments(self, run, new: pd.DataFrame) -> dict[str, dict]:
+    def _stored_payments(self, run, new: pd.DataFrame, by_txn_id: bool | None = None) -> dict[str, dict]:
         """The stored transactions with the txn_ids of ``new``, by txn_id.
 
         Looked up through their payer first (an index seek per account); only ids not found
-        there, when transactions are stored at all, are looked up by txn_id (a payer changed).
+        there, when transactions are stored at all (or ``by_txn_id`` says so), are looked up by
+        txn_id (a payer changed).
         """
         wanted = set(new["txn_id"])
         found = {
@@ -612,7 +794,9 @@ class Neo4jWorkspace(Workspace):
             if r["txn_id"] in wanted
         }
         missing = sorted(wanted - found.keys())
-        if missing and int(run("read/transaction_count")[0]["n"]) > 0:
+        if by_txn_id is None:
+            by_txn_id = bool(missing) and int(run("read/transaction_count")[0]["n"]) > 0
+        if missing and by_txn_id:
             found.update((r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing))
         return found
 
@@ -736,7 +920,17 @@ class Neo4jWorkspace(Workspace):
 
     # -- sweeps ------------------------------------------------------------------------------
     def sweep_lock(self, owner: str):
-        """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``)."""
+        """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``).
+
+        Refused while a batched load has not finished: a sweep of part of an extract would
+        act on rings and scores of data that is not all there."""
+        unfinished = self.incomplete_load()
+        if unfinished is not None:
+            raise WorkspaceError(
+                f"{self.location}: the batched load of {unfinished['source']} (started {unfinished['started_at']}) "
+                f"did not finish ({unfinished['batches_done']:,} of {unfinished['batches']:,} batches committed); "
+                "run the same load again to finish it, then sweep"
+            )
         return node_lock(self.run_query, owner, ttl=self.lock_ttl, location=self.location)
 
     def data_version(self) -> str:
