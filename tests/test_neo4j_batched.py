@@ -233,3 +233,75 @@ def test_cli_load_batched(bolt_server, neo4j_database, world_dir, tmp_path):
     assert swept.exit_code == 0, swept.output
     on_sqlite = runner.invoke(cli, ["--db", str(tmp_path / "w.db"), "load", str(world_dir), "--batched"])
     assert on_sqlite.exit_code == 2 and "for a Neo4j workspace" in on_sqlite.output
+
+
+# -- a first load through files the server reads (LOAD CSV ... IN TRANSACTIONS) -----------------
+def test_the_server_read_file_statements_take_only_a_url_and_a_batch_size():
+    from fraudgraph.workspace.neo4j.queries import load_queries
+    from fraudgraph.workspace.neo4j.store import _CSV_STEPS
+
+    library = load_queries()
+    for name, _ in _CSV_STEPS:
+        query = library[name]
+        assert query.parameters == frozenset({"url", "batch"}), name
+        assert query.text.startswith("LOAD CSV WITH HEADERS FROM $url AS row"), name
+        assert query.text.rstrip().endswith("} IN TRANSACTIONS OF $batch ROWS"), name
+
+
+@pytest.fixture
+def arcadedb(bolt_server):
+    if not bolt_server.is_arcadedb:
+        pytest.skip("the test writes the files where the server reads them: only on the local ArcadeDB")
+
+
+@pytest.mark.neo4j
+def test_a_first_load_through_server_read_files_stores_the_same_graph(
+    neo4j_driver, neo4j_database, world_dir, tmp_path, arcadedb
+):
+    first, _ = _extracts(world_dir)
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database)
+    one = ws.load(first)
+    expected = graph_of(neo4j_driver, neo4j_database)
+    assert any(n[0] == ("ExternalAccount",) for n in expected["nodes"])
+    _wipe(neo4j_driver, neo4j_database)
+
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database)
+    said: list[str] = []
+    got = ws.load_csv(first, tmp_path / "for-the-server", batch_rows=300, progress=said.append)
+    assert graph_of(neo4j_driver, neo4j_database) == expected
+    assert dataclasses.replace(got, seconds=0) == dataclasses.replace(one, seconds=0)
+    assert (tmp_path / "for-the-server" / "uses.csv").is_file() and "step 8 / 8" in said[-1]
+    assert ws.incomplete_load() is None and ws.status()["last_load"]["batched"]["complete"]
+    with pytest.raises(WorkspaceError, match="only for a first load into an empty workspace"):
+        ws.load_csv(first, tmp_path / "again")
+
+
+@pytest.mark.neo4j
+def test_an_interrupted_load_through_server_read_files_is_finished_by_running_it_again(
+    neo4j_driver, neo4j_database, world_dir, tmp_path, monkeypatch, arcadedb
+):
+    data = read_dataset(world_dir)
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database)
+    ws.load(data)
+    expected = graph_of(neo4j_driver, neo4j_database)
+    _wipe(neo4j_driver, neo4j_database)
+
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database)
+    real = Neo4jWorkspace._run_in_transactions
+
+    def dies_in_the_links(self, name, /, **params):
+        if name == "load/csv_uses":
+            real(self, "load/csv_uses", **{**params, "batch": 50})  # some batches commit...
+            raise KeyboardInterrupt  # ...then the process dies
+        return real(self, name, **params)
+
+    monkeypatch.setattr(Neo4jWorkspace, "_run_in_transactions", dies_in_the_links)
+    with pytest.raises(KeyboardInterrupt):
+        ws.load_csv(data, tmp_path / "files", batch_rows=100)
+    monkeypatch.undo()
+    assert ws.incomplete_load()["batches_done"] == 2
+    with pytest.raises(WorkspaceError, match="did not finish"):
+        ws.sweep_lock("test")
+    ws.load_csv(data, tmp_path / "files", batch_rows=100)
+    assert graph_of(neo4j_driver, neo4j_database) == expected
+    assert ws.incomplete_load() is None

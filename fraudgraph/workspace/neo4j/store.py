@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -242,6 +243,102 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
+def _account_rows(acc: pd.DataFrame) -> pd.DataFrame:
+    """The extract's accounts as the (:Account) properties a load stores."""
+    return pd.DataFrame(
+        {
+            "account_id": acc["account_id"].astype(str).to_numpy(),
+            "created_at": _naive_us(acc["created_at"]),
+            "credit_limit": acc["credit_limit"].astype("float64").to_numpy(),
+            "balance": acc["balance"].astype("float64").to_numpy(),
+            "overdue_days": acc["overdue_days"].fillna(0).astype("int64").to_numpy(),
+            "status": acc["status"].astype(object).to_numpy(),
+            "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
+            "properties": acc["properties"].to_numpy() if "properties" in acc else ["{}"] * len(acc),
+        },
+        columns=ACCOUNT_COLUMNS,
+    )
+
+
+def _observations(links: pd.DataFrame) -> pd.DataFrame:
+    """The extract's link observations, one per (account_id, kind, value) with its earliest sighting."""
+    new = links[LINK_COLUMNS].copy()
+    new["key"] = [None if _is_missing(k) else k for k in new["key"].tolist()]
+    new["first_seen"] = pd.to_datetime(new["first_seen"]).astype("datetime64[ns]").dt.floor("us")
+    # The same observation twice in one extract: keep its earliest sighting.
+    new = (
+        new.groupby(["account_id", "kind", "value"], sort=False, dropna=False)
+        .agg(key=("key", "last"), first_seen=("first_seen", "min"))
+        .reset_index()
+    )
+    new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
+    return new
+
+
+def _payment_rows(txns: pd.DataFrame) -> pd.DataFrame:
+    """The extract's transactions as PAID properties, one per txn_id (the last row wins)."""
+    new = pd.DataFrame(
+        {
+            "txn_id": txns["txn_id"].astype(str).to_numpy(),
+            "account_id": txns["account_id"].astype(str).to_numpy(),
+            "counterparty": txns["counterparty"].astype(str).to_numpy(),
+            "counterparty_kind": txns["counterparty_kind"].astype(object).to_numpy(),
+            "amount": txns["amount"].astype("float64").to_numpy(),
+            "ts": _naive_us(txns["timestamp"]),
+            "status": txns["status"].astype(object).to_numpy(),
+        }
+    )
+    return new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
+
+
+# A first load through server-read files: each statement and the file it reads, in order.
+_CSV_STEPS = (
+    ("load/csv_accounts", "accounts.csv"),
+    ("load/csv_identifiers", "identifiers.csv"),
+    ("load/csv_uses", "uses.csv"),
+    ("load/csv_unlinked_values", "unlinked.csv"),
+    ("load/csv_refresh_identifiers", "identifiers.csv"),
+    ("load/csv_payments_to_accounts", "payments_accounts.csv"),
+    ("load/csv_payments_to_merchants", "payments_merchants.csv"),
+    ("load/csv_payments_to_external_accounts", "payments_external_accounts.csv"),
+)
+
+
+def _csv(df: pd.DataFrame, path: Path) -> int:
+    """Write ``df`` as a load-ready CSV: times as ISO local date-times to the microsecond, a
+    missing value as an empty field, floats as their shortest exact text."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    out.to_csv(path, index=False, encoding="utf-8")
+    return len(out)
+
+
+def _write_load_csvs(dataset, folder: Path, summary: LoadSummary) -> dict[str, int]:
+    """The extract as the files ``_CSV_STEPS`` read; rows per file. Fills in the summary's counts
+    (a first load: every row is new)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    accounts = _account_rows(dataset.accounts)
+    obs = _observations(dataset.links) if len(dataset.links) else _empty([*LINK_COLUMNS])
+    keyed, unlinked = obs[obs["key"].notna()], obs[obs["key"].isna()]
+    txns = getattr(dataset, "transactions", None)
+    pay = _payment_rows(txns) if txns is not None and len(txns) else _payment_rows(_empty(TRANSACTION_COLUMNS))
+    to_account = (pay["counterparty_kind"] == "account").to_numpy()
+    known = to_account & pay["counterparty"].isin(set(accounts["account_id"])).to_numpy()
+    files = {
+        "accounts.csv": _csv(accounts, folder / "accounts.csv"),
+        "identifiers.csv": _csv(keyed[["kind", "key"]].drop_duplicates(), folder / "identifiers.csv"),
+        "uses.csv": _csv(keyed[["account_id", "kind", "key", "value", "first_seen"]], folder / "uses.csv"),
+        "unlinked.csv": _csv(unlinked[["account_id", "kind", "value", "first_seen"]], folder / "unlinked.csv"),
+        "payments_accounts.csv": _csv(pay[known], folder / "payments_accounts.csv"),
+        "payments_merchants.csv": _csv(pay[~to_account], folder / "payments_merchants.csv"),
+        "payments_external_accounts.csv": _csv(pay[to_account & ~known], folder / "payments_external_accounts.csv"),
+    }
+    summary.accounts_new, summary.links_new, summary.transactions_new = len(accounts), len(obs), len(pay)
+    return files
+
+
 def _cuts(keys: np.ndarray, size: int) -> list[tuple[int, int]]:
     """Row ranges of about ``size`` rows over sorted ``keys``, never splitting a run of equal keys."""
     out: list[tuple[int, int]] = []
@@ -375,7 +472,22 @@ class Neo4jWorkspace(Workspace):
         return [dict(zip(result.keys, record.values())) for record in result.records]
 
     def _frame(self, name: str, columns: Sequence[str] | None = None, /, **params: Any) -> pd.DataFrame:
-        rows = self.run_query(name, **params)
+        return self._frame_of(self.run_query(name, **params), columns)
+
+    def _paged(self, name: str, key: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Every row of a keyset-paged read (``WHERE key > $after ... ORDER BY key LIMIT $limit``),
+        ``batch_size`` rows a statement, so no result holds a whole table."""
+        rows: list[dict[str, Any]] = []
+        after: Any = -1 if key == "seq" else ""
+        while True:
+            page = self.run_query(name, after=after, limit=self.batch_size, **params)
+            rows.extend(page)
+            if len(page) < self.batch_size:
+                return rows
+            after = page[-1][key]
+
+    @staticmethod
+    def _frame_of(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
         if not rows:
             return _empty(columns or [])
         df = pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=list(rows[0]))
@@ -591,6 +703,73 @@ class Neo4jWorkspace(Workspace):
             )
         _added(summary, counts, into=True)
 
+    def load_csv(
+        self,
+        dataset,
+        folder,
+        *,
+        url: str | None = None,
+        batch_rows: int = 20_000,
+        progress: Progress | None = None,
+        owner: str = "fraudgraph load",
+    ) -> LoadSummary:
+        """A first load into an empty workspace through files the server reads: the extract is
+        written to ``folder`` as load-ready CSV files, and the server reads them itself with
+        ``LOAD CSV ... CALL { ... } IN TRANSACTIONS OF batch_rows ROWS`` (``cypher/load/csv_*``).
+
+        ``url`` is how the server names ``folder`` (default its ``file://`` URL; on Neo4j a URL
+        under its import directory, e.g. ``file:///fraudgraph``). The stored graph is the one
+        ``load`` gives. Every statement MERGEs, so an interrupted load is finished by running it
+        again; until then the workspace is marked incomplete and sweeps refuse to run.
+        """
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        base = (url or Path(folder).resolve().as_uri()).rstrip("/")
+        with node_lock(
+            self.run_query, owner, ttl=self.lock_ttl, location=self.location, name="load", what="batched load"
+        ):
+            self._refuse_unless_first_load(summary.source)
+            files = _write_load_csvs(dataset, Path(folder), summary)
+            say(f"wrote {sum(files.values()):,} rows to {folder} for the server to read")
+            seq, _ = self._begin_batched(summary, len(_CSV_STEPS))
+            for i, (name, file) in enumerate(_CSV_STEPS, 1):
+                if files[file]:
+                    self._run_in_transactions(name, url=f"{base}/{file}", batch=int(batch_rows))
+                done = _batched_summary(summary, len(_CSV_STEPS), i)
+                self.run_query("load/batch_done", write=True, seq=seq, batches_done=i, summary=done)
+                say(f"step {i} / {len(_CSV_STEPS)} ({name}, {files[file]:,} rows) committed")
+            summary.seconds = round(time.perf_counter() - t0, 3)
+            with self._transaction() as run:
+                done = _batched_summary(summary, len(_CSV_STEPS), len(_CSV_STEPS), complete=True)
+                run("load/finish_batched_load", seq=seq, summary=done)
+                run("load/clear_incomplete_load", source=summary.source)
+        return summary
+
+    def _refuse_unless_first_load(self, source: str) -> None:
+        unfinished = self.incomplete_load()
+        if unfinished is not None and unfinished["source"] == source:
+            return  # finishing an interrupted load of the same folder
+        if int(self.run_query("read/account_count")[0]["n"]) > 0:
+            raise WorkspaceError(
+                f"{self.location} already holds accounts: a load through server-read files is only for a first "
+                "load into an empty workspace; load later extracts with `fraudgraph load` (or --batched)"
+            )
+
+    def _run_in_transactions(self, name: str, /, **params: Any) -> None:
+        """Run one ``CALL { ... } IN TRANSACTIONS`` statement: it needs an auto-commit transaction."""
+        import neo4j.exceptions as nx
+
+        query, checked = self._query(name, params)
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.run(query.text, checked).consume()
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise self._fail(name, e) from e
+
     def incomplete_load(self) -> dict[str, Any] | None:
         """The batched load that has not finished (source, started_at, batches, batches_done), or None."""
         rows = self.run_query("read/incomplete_load")
@@ -622,19 +801,7 @@ class Neo4jWorkspace(Workspace):
                 say(f"{what}: {min((i + 1) * self.batch_size, len(rows)):,} / {len(rows):,}")
 
     def _load_accounts(self, run, acc: pd.DataFrame, summary: LoadSummary, say: Progress) -> None:
-        new = pd.DataFrame(
-            {
-                "account_id": acc["account_id"].astype(str).to_numpy(),
-                "created_at": _naive_us(acc["created_at"]),
-                "credit_limit": acc["credit_limit"].astype("float64").to_numpy(),
-                "balance": acc["balance"].astype("float64").to_numpy(),
-                "overdue_days": acc["overdue_days"].fillna(0).astype("int64").to_numpy(),
-                "status": acc["status"].astype(object).to_numpy(),
-                "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
-                "properties": acc["properties"].to_numpy() if "properties" in acc else ["{}"] * len(acc),
-            },
-            columns=ACCOUNT_COLUMNS,
-        )
+        new = _account_rows(acc)
         existing = self._fetch(run, "read/loaded_fields_by_id", "account_ids", new["account_id"].tolist())
         stored = pd.DataFrame.from_records(
             [tuple(r[c] for c in ACCOUNT_COLUMNS) for r in existing], columns=ACCOUNT_COLUMNS
@@ -667,16 +834,7 @@ class Neo4jWorkspace(Workspace):
         if len(links) == 0:
             say("links: 0 new, 0 updated")
             return
-        new = links[LINK_COLUMNS].copy()
-        new["key"] = [None if _is_missing(k) else k for k in new["key"].tolist()]
-        new["first_seen"] = pd.to_datetime(new["first_seen"]).astype("datetime64[ns]").dt.floor("us")
-        # The same observation twice in one extract: keep its earliest sighting.
-        new = (
-            new.groupby(["account_id", "kind", "value"], sort=False, dropna=False)
-            .agg(key=("key", "last"), first_seen=("first_seen", "min"))
-            .reset_index()
-        )
-        new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
+        new = _observations(links)
         stored = self._stored_links(run, sorted(set(new["account_id"])))
         plan = merge_links(new, stored)
         merged, is_new, changed = plan.rows, plan.is_new, plan.changed
@@ -724,18 +882,7 @@ class Neo4jWorkspace(Workspace):
         if len(txns) == 0:
             return
         fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
-        new = pd.DataFrame(
-            {
-                "txn_id": txns["txn_id"].astype(str).to_numpy(),
-                "account_id": txns["account_id"].astype(str).to_numpy(),
-                "counterparty": txns["counterparty"].astype(str).to_numpy(),
-                "counterparty_kind": txns["counterparty_kind"].astype(object).to_numpy(),
-                "amount": txns["amount"].astype("float64").to_numpy(),
-                "ts": _naive_us(txns["timestamp"]),
-                "status": txns["status"].astype(object).to_numpy(),
-            }
-        )
-        new = new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
+        new = _payment_rows(txns)
         existing = self._stored_payments(run, new, by_txn_id)
         stored = pd.DataFrame.from_records(
             [
@@ -1003,7 +1150,8 @@ class Neo4jWorkspace(Workspace):
             else {"column": f.column, "values": [_coerce(v, types[f.column]) for v in f.values], "is_null": False}
             for f in parsed
         ]
-        df = self._frame(f"read/{name}", cols, filters=filters)
+        key = "seq" if name in _SEQUENCED else "account_id"
+        df = self._frame_of(self._paged(f"read/{name}", key, filters=filters), cols)
         for c in cols:
             if types[c] == "json":
                 df[c] = [_from_json(v) for v in df[c]]
@@ -1013,7 +1161,7 @@ class Neo4jWorkspace(Workspace):
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         if account_ids is None:
-            df = self._frame("read/account_state", STATE_COLUMNS)
+            df = self._frame_of(self._paged("read/account_state", "account_id"), STATE_COLUMNS)
         else:
             parts = [
                 self._frame("read/account_state_by_id", STATE_COLUMNS, account_ids=chunk)
