@@ -233,6 +233,11 @@ def test_cli_load_batched(bolt_server, neo4j_database, world_dir, tmp_path):
     assert swept.exit_code == 0, swept.output
     on_sqlite = runner.invoke(cli, ["--db", str(tmp_path / "w.db"), "load", str(world_dir), "--batched"])
     assert on_sqlite.exit_code == 2 and "for a Neo4j workspace" in on_sqlite.output
+    # Through files the server reads: only into an empty database (one line, exit 1).
+    again = runner.invoke(cli, ["load", str(world_dir), "--server-folder", str(tmp_path / "files")], env=env)
+    assert again.exit_code == 1 and "only for a first load into an empty workspace" in again.output
+    url_only = runner.invoke(cli, ["load", str(world_dir), "--server-url", "file:///fg"], env=env)
+    assert url_only.exit_code == 2 and "give both" in url_only.output
 
 
 # -- a first load through files the server reads (LOAD CSV ... IN TRANSACTIONS) -----------------

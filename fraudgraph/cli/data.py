@@ -100,9 +100,22 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     default=None,
     help="Rows per transaction of a batched load (implies --batched).  [default: 20000]",
 )
+@click.option(
+    "--server-folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Neo4j, first load into an empty database: write load-ready CSV files here and have the server "
+    "read them (LOAD CSV ... IN TRANSACTIONS); the folder must be one the server can read.",
+)
+@click.option(
+    "--server-url",
+    default=None,
+    help="How the server names --server-folder (default its file:// URL; Neo4j: under its import "
+    "directory, e.g. file:///fraudgraph).",
+)
 @format_option
 @click.pass_obj
-def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, fmt):
+def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, server_folder, server_url, fmt):
     """Validate a data folder and load it into the workspace, atomically.
 
     Every bad row is reported (file:line, column, value, what was expected) and nothing is
@@ -117,6 +130,8 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, f
       fraudgraph --db bank.db load --delta ./changes-2026-11-02
       FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph --db private.db load ./extract --pseudonymize
       fraudgraph --neo4j bolt://db:7687 load --batched ./first-extract
+      fraudgraph --neo4j bolt://db:7687 load ./first-extract \\
+          --server-folder /var/lib/neo4j/import/fg --server-url file:///fg
     """
     from fraudgraph.ingest.contract import read_dataset
 
@@ -150,12 +165,18 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, f
         prepare_load(ws, dataset, pseudonymize=pseudonymize)
     except MaskingError as e:
         raise click.UsageError(str(e)) from None
-    if batched or batch_rows is not None:
+    if batched or batch_rows is not None or server_folder is not None or server_url is not None:
         from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
 
         if not isinstance(ws, Neo4jWorkspace):
-            raise click.UsageError("--batched and --batch-rows are for a Neo4j workspace (--neo4j)")
-        summary = ws.load_batched(dataset, progress=say, batch_rows=batch_rows or 20_000)
+            raise click.UsageError("--batched, --batch-rows and --server-folder are for a Neo4j workspace (--neo4j)")
+        if server_url is not None and server_folder is None:
+            raise click.UsageError("--server-url names --server-folder: give both")
+        rows = batch_rows or 20_000
+        if server_folder is not None:
+            summary = ws.load_csv(dataset, server_folder, url=server_url, batch_rows=rows, progress=say)
+        else:
+            summary = ws.load_batched(dataset, progress=say, batch_rows=rows)
     else:
         summary = ws.load(dataset, progress=say)
     data = {
