@@ -1,8 +1,9 @@
 """Load rate of the Neo4j workspace on the local Bolt server (ArcadeDB): one transaction against
-batches (``load --batched``), and a sweep of what was loaded.
+batches (``load --batched``) and files the server reads (``load --server-folder``: LOAD CSV ...
+IN TRANSACTIONS), and a sweep of what was loaded.
 
 Usage:
-    python benchmarks/bench_neo4j_load.py [--accounts 10000 100000] [--modes one batched]
+    python benchmarks/bench_neo4j_load.py [--accounts 10000 100000] [--modes one batched csv]
         [--batch-rows 20000] [--heap 1g] [--seed 3] [--no-sweep] [--json out.json]
 
 For each size, a synthetic world (``generate_world(N, seed)``) is written as CSV and read and
@@ -91,6 +92,9 @@ def run_one(dataset, mode: str, batch_rows: int, heap: str, sweep: bool) -> dict
             try:
                 if mode == "batched":
                     ws.load_batched(dataset, batch_rows=batch_rows)
+                elif mode == "csv":
+                    with tempfile.TemporaryDirectory(prefix="fraudgraph-bench-files-") as folder:
+                        ws.load_csv(dataset, folder, batch_rows=batch_rows)
                 else:
                     ws.load(dataset)
             except WorkspaceError as e:
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--modes", nargs="+", choices=["one", "batched"], default=["one", "batched"])
+    parser.add_argument("--modes", nargs="+", choices=["one", "batched", "csv"], default=["one", "batched", "csv"])
     parser.add_argument("--batch-rows", type=int, default=20_000)
     parser.add_argument("--heap", default="1g", help="the server's Java heap (BOLT_HEAP)")
     parser.add_argument("--seed", type=int, default=3)
