@@ -1,8 +1,10 @@
 """The Neo4j workspace: the same frames as the SQLite workspace, stored as a property graph over Bolt.
 
 Every statement is a named file under ``cypher/`` (see ``fraudgraph.workspace.neo4j.queries``); values travel only
-as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction. The driver is
-created by the caller (``connect`` for the CLI) and injected.
+as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction (``load``), or in
+batches that each commit (``load_batched``), or read by the server from files (``load_csv``,
+``LOAD CSV ... CALL { } IN TRANSACTIONS``). Bulk reads are keyset pages. The driver is created by
+the caller (``connect`` for the CLI) and injected.
 
 Graph model::
 
