@@ -104,14 +104,21 @@ def run_one(dataset, mode: str, batch_rows: int, heap: str, sweep: bool) -> dict
                 out["rows_per_s"] = round(rows / out["load_s"])
                 out["accounts_per_s"] = round(len(dataset.accounts) / out["load_s"])
             out["server_peak_gb_after_load"] = round(_vm(server.pid, "VmHWM"), 2)
+            print(json.dumps(out), flush=True)  # the load's figures, whatever the sweep does
             if sweep and "error" not in out:
                 t = time.perf_counter()
-                result = run_sweep(ws, as_of="2026-11-01")
+                try:
+                    result = run_sweep(ws, as_of="2026-11-01")
+                    out["rings"] = int(result.summary.get("rings", 0))
+                except WorkspaceError as e:
+                    out["sweep_error"] = str(e)[:300]
                 out["sweep_s"] = round(time.perf_counter() - t, 1)
-                out["rings"] = int(result.summary.get("rings", 0)) if hasattr(result, "summary") else None
                 out["server_peak_gb"] = round(_vm(server.pid, "VmHWM"), 2)
         finally:
             ws.close()
+            if "error" in out or "sweep_error" in out:
+                log = (server.state / "server.log").read_text(errors="replace").splitlines()
+                out["server_log_tail"] = log[-15:]
     out["client_peak_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
     return out
 
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {r['accounts']:,} | {r['rows']:,} | {load} | {r['load_s']} | {r.get('rows_per_s', '-')} | "
             f"{r.get('accounts_per_s', '-')} | {r.get('server_peak_gb', r['server_peak_gb_after_load'])} | "
-            f"{r.get('sweep_s', '-')} |"
+            f"{r.get('sweep_s', '-')}{' (failed)' if 'sweep_error' in r else ''} |"
         )
     return 0
 
