@@ -18,7 +18,7 @@ from neo4j_fixtures import FakeDriver, fake_driver  # noqa: F401 - fixture
 
 from fraudgraph.errors import CypherError, LockedError, WorkspaceError
 from fraudgraph.model.frames import ACCOUNT_COLUMNS, LINK_COLUMNS, TRANSACTION_COLUMNS
-from fraudgraph.workspace.base import SweepRecord
+from fraudgraph.workspace.base import STATE_COLUMNS, SweepRecord
 from fraudgraph.workspace.neo4j.store import SCHEMA_VERSION, Neo4jWorkspace, connect
 
 
@@ -223,13 +223,33 @@ def test_table_filters_are_parameters(fake_driver):
             {"column": "action", "values": ["suspend", "review"], "is_null": False},
             {"column": "ring_id", "values": [], "is_null": True},
             {"column": "score", "values": [1.0], "is_null": False},  # a real column: compared as a float
-        ]
+        ],
+        "after": "",
+        "limit": 5000,
     }
     assert ws.table("rings", ring_id=[]).empty and not fake_driver.calls_to("read/rings")
     with pytest.raises(ValueError, match="unknown result table 'nope'"):
         ws.table("nope")
     with pytest.raises(ValueError, match="table rings has no column 'owner'"):
         ws.table("rings", owner="x")
+
+
+def test_result_tables_and_states_are_read_in_keyset_pages(fake_driver):
+    rings = [
+        {"ring_id": f"R{i}", "size": 3, "score": 1.0, "exposure": 0.0, "features": "{}", "reasons": "[]", "seq": i}
+        for i in range(5)
+    ]
+    fake_driver.answers["read/rings"] = lambda p: [r for r in rings if r["seq"] > p["after"]][: p["limit"]]
+    states = [{c: None for c in STATE_COLUMNS} | {"account_id": f"A{i}", "manual": False} for i in range(3)]
+    fake_driver.answers["read/account_state"] = lambda p: [s for s in states if s["account_id"] > p["after"]][
+        : p["limit"]
+    ]
+    ws = Neo4jWorkspace(fake_driver, batch_size=2)
+    assert ws.table("rings")["ring_id"].tolist() == ["R0", "R1", "R2", "R3", "R4"]
+    assert [c.params["after"] for c in fake_driver.calls_to("read/rings")] == [-1, 1, 3]
+    assert ws.account_state()["account_id"].tolist() == ["A0", "A1", "A2"]
+    assert [c.params["after"] for c in fake_driver.calls_to("read/account_state")] == ["", "A1"]
+    assert {c.params["limit"] for c in fake_driver.calls if c.name in ("read/rings", "read/account_state")} == {2}
 
 
 # -- sweeps ------------------------------------------------------------------------------------

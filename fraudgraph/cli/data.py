@@ -88,9 +88,34 @@ def generate(obj, out_dir, n_accounts, seed, parquet, no_transactions, generator
     help="Store only keyed pseudonyms (HMAC-SHA-256, key in FRAUDGRAPH_PSEUDONYM_KEY) of identifiers, "
     "never their values; every load into the workspace must use it, with the same key.",
 )
+@click.option(
+    "--batched",
+    is_flag=True,
+    help="Neo4j: commit in batches of --batch-rows rows, each its own transaction, for first loads "
+    "too big for one; an interrupted load is finished by running it again (sweeps refuse until then).",
+)
+@click.option(
+    "--batch-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows per transaction of a batched load (implies --batched).  [default: 20000]",
+)
+@click.option(
+    "--server-folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Neo4j, first load into an empty database: write load-ready CSV files here and have the server "
+    "read them (LOAD CSV ... IN TRANSACTIONS); the folder must be one the server can read.",
+)
+@click.option(
+    "--server-url",
+    default=None,
+    help="How the server names --server-folder (default its file:// URL; Neo4j: under its import "
+    "directory, e.g. file:///fraudgraph).",
+)
 @format_option
 @click.pass_obj
-def load(obj, data_dir, errors_file, delta, pseudonymize, fmt):
+def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, server_folder, server_url, fmt):
     """Validate a data folder and load it into the workspace, atomically.
 
     Every bad row is reported (file:line, column, value, what was expected) and nothing is
@@ -104,6 +129,9 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, fmt):
       fraudgraph --db bank.db load ./extract-2026-11 --errors problems.csv
       fraudgraph --db bank.db load --delta ./changes-2026-11-02
       FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph --db private.db load ./extract --pseudonymize
+      fraudgraph --neo4j bolt://db:7687 load --batched ./first-extract
+      fraudgraph --neo4j bolt://db:7687 load ./first-extract \\
+          --server-folder /var/lib/neo4j/import/fg --server-url file:///fg
     """
     from fraudgraph.ingest.contract import read_dataset
 
@@ -137,7 +165,20 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, fmt):
         prepare_load(ws, dataset, pseudonymize=pseudonymize)
     except MaskingError as e:
         raise click.UsageError(str(e)) from None
-    summary = ws.load(dataset, progress=say)
+    if batched or batch_rows is not None or server_folder is not None or server_url is not None:
+        from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
+
+        if not isinstance(ws, Neo4jWorkspace):
+            raise click.UsageError("--batched, --batch-rows and --server-folder are for a Neo4j workspace (--neo4j)")
+        if server_url is not None and server_folder is None:
+            raise click.UsageError("--server-url names --server-folder: give both")
+        rows = batch_rows or 20_000
+        if server_folder is not None:
+            summary = ws.load_csv(dataset, server_folder, url=server_url, batch_rows=rows, progress=say)
+        else:
+            summary = ws.load_batched(dataset, progress=say, batch_rows=rows)
+    else:
+        summary = ws.load(dataset, progress=say)
     data = {
         "source": str(data_dir),
         "accounts_new": summary.accounts_new,

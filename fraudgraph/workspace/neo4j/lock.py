@@ -1,6 +1,7 @@
-"""The Neo4j workspace's sweep lock: a ``(:Lock {name: 'sweep'})`` node taken with a conditional
-MERGE/SET, renewed by a heartbeat thread while held, and taken over once expired, so a crashed
-sweep never blocks the next one for longer than the lock's time to live."""
+"""The Neo4j workspace's locks: a ``(:Lock {name: 'sweep'})`` node (one sweep at a time; a
+batched load holds ``(:Lock {name: 'load'})``) taken with a conditional MERGE/SET, renewed by a
+heartbeat thread while held, and taken over once expired, so a crashed holder never blocks the
+next one for longer than the lock's time to live."""
 
 from __future__ import annotations
 
@@ -38,12 +39,15 @@ def native(v: Any) -> Any:
 
 
 @contextmanager
-def node_lock(run_query: RunQuery, owner: str, *, ttl: float, location: str) -> Iterator[None]:
-    """Hold the ``(:Lock {name: 'sweep'})`` node: taken with a conditional MERGE/SET, renewed by
-    a heartbeat while held, taken over once expired (a crashed sweep never blocks forever)."""
+def node_lock(
+    run_query: RunQuery, owner: str, *, ttl: float, location: str, name: str = LOCK_NAME, what: str = "sweep"
+) -> Iterator[None]:
+    """Hold the ``(:Lock {name: name})`` node: taken with a conditional MERGE/SET, renewed by
+    a heartbeat while held, taken over once expired (a crashed holder never blocks forever).
+    ``what`` names the holder's kind of work in messages ("sweep", "batched load")."""
     token = uuid.uuid4().hex
     holder = f"{owner}, pid {os.getpid()} on {socket.gethostname()}"
-    got = _acquire(run_query, token, holder, ttl)
+    got = _acquire(run_query, token, holder, ttl, name)
     if not got["acquired"]:
         since = native(got.get("since"))
         until = native(got.get("expires_at"))
@@ -52,12 +56,15 @@ def node_lock(run_query: RunQuery, owner: str, *, ttl: float, location: str) -> 
             f"; its lock expires at {until.isoformat(timespec='seconds')} UTC" if isinstance(until, datetime) else ""
         )
         raise LockedError(
-            f"another sweep is running on {location} ({got['owner'] or 'unknown holder'}{when}){expiry}; "
+            f"another {what} is running on {location} ({got['owner'] or 'unknown holder'}{when}){expiry}; "
             "try again later"
         )
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(run_query, token, stop, ttl, location), name="fraudgraph-lock-heartbeat", daemon=True
+        target=_heartbeat,
+        args=(run_query, token, stop, ttl, location, name),
+        name="fraudgraph-lock-heartbeat",
+        daemon=True,
     )
     beat.start()
     try:
@@ -66,12 +73,14 @@ def node_lock(run_query: RunQuery, owner: str, *, ttl: float, location: str) -> 
         stop.set()
         beat.join(timeout=10)
         try:
-            run_query("write/lock_release", write=True, name=LOCK_NAME, token=token)
+            run_query("write/lock_release", write=True, name=name, token=token)
         except WorkspaceError as e:  # the lock then expires on its own
-            log.warning("could not release the sweep lock on %s: %s", location, e)
+            log.warning("could not release the %s lock on %s: %s", name, location, e)
 
 
-def _acquire(run_query: RunQuery, token: str, holder: str, ttl: float, attempts: int = 3) -> dict[str, Any]:
+def _acquire(
+    run_query: RunQuery, token: str, holder: str, ttl: float, name: str = LOCK_NAME, attempts: int = 3
+) -> dict[str, Any]:
     """Run write/lock_acquire; returns its row (acquired, owner, since, expires_at)."""
     import neo4j.exceptions as nx
 
@@ -82,7 +91,7 @@ def _acquire(run_query: RunQuery, token: str, holder: str, ttl: float, attempts:
             rows = run_query(
                 "write/lock_acquire",
                 write=True,
-                name=LOCK_NAME,
+                name=name,
                 owner=holder,
                 token=token,
                 now=now,
@@ -100,18 +109,20 @@ def _acquire(run_query: RunQuery, token: str, holder: str, ttl: float, attempts:
         return rows[0] if rows else {"acquired": False, "owner": None, "since": None, "expires_at": None}
 
 
-def _heartbeat(run_query: RunQuery, token: str, stop: threading.Event, ttl: float, location: str) -> None:
+def _heartbeat(
+    run_query: RunQuery, token: str, stop: threading.Event, ttl: float, location: str, name: str = LOCK_NAME
+) -> None:
     while not stop.wait(ttl / 3):
         try:
             rows = run_query(
                 "write/lock_renew",
                 write=True,
-                name=LOCK_NAME,
+                name=name,
                 token=token,
                 expires_at=_now() + timedelta(seconds=ttl),
             )
             if not rows or not rows[0]["renewed"]:
-                log.warning("the sweep lock on %s expired and was taken by another process", location)
+                log.warning("the %s lock on %s expired and was taken by another process", name, location)
                 return
         except WorkspaceError as e:
-            log.warning("could not renew the sweep lock on %s: %s", location, e)
+            log.warning("could not renew the %s lock on %s: %s", name, location, e)

@@ -1,8 +1,10 @@
 """The Neo4j workspace: the same frames as the SQLite workspace, stored as a property graph over Bolt.
 
 Every statement is a named file under ``cypher/`` (see ``fraudgraph.workspace.neo4j.queries``); values travel only
-as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction. The driver is
-created by the caller (``connect`` for the CLI) and injected.
+as parameters, bulk writes as ``UNWIND $rows`` batches inside one transaction (``load``), or in
+batches that each commit (``load_batched``), or read by the server from files (``load_csv``,
+``LOAD CSV ... CALL { } IN TRANSACTIONS``). Bulk reads are keyset pages. The driver is created by
+the caller (``connect`` for the CLI) and injected.
 
 Graph model::
 
@@ -30,6 +32,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -242,6 +245,159 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
+def _account_rows(acc: pd.DataFrame) -> pd.DataFrame:
+    """The extract's accounts as the (:Account) properties a load stores."""
+    return pd.DataFrame(
+        {
+            "account_id": acc["account_id"].astype(str).to_numpy(),
+            "created_at": _naive_us(acc["created_at"]),
+            "credit_limit": acc["credit_limit"].astype("float64").to_numpy(),
+            "balance": acc["balance"].astype("float64").to_numpy(),
+            "overdue_days": acc["overdue_days"].fillna(0).astype("int64").to_numpy(),
+            "status": acc["status"].astype(object).to_numpy(),
+            "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
+            "properties": acc["properties"].to_numpy() if "properties" in acc else ["{}"] * len(acc),
+        },
+        columns=ACCOUNT_COLUMNS,
+    )
+
+
+def _observations(links: pd.DataFrame) -> pd.DataFrame:
+    """The extract's link observations, one per (account_id, kind, value) with its earliest sighting."""
+    new = links[LINK_COLUMNS].copy()
+    new["key"] = [None if _is_missing(k) else k for k in new["key"].tolist()]
+    new["first_seen"] = pd.to_datetime(new["first_seen"]).astype("datetime64[ns]").dt.floor("us")
+    # The same observation twice in one extract: keep its earliest sighting.
+    new = (
+        new.groupby(["account_id", "kind", "value"], sort=False, dropna=False)
+        .agg(key=("key", "last"), first_seen=("first_seen", "min"))
+        .reset_index()
+    )
+    new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
+    return new
+
+
+def _payment_rows(txns: pd.DataFrame) -> pd.DataFrame:
+    """The extract's transactions as PAID properties, one per txn_id (the last row wins)."""
+    new = pd.DataFrame(
+        {
+            "txn_id": txns["txn_id"].astype(str).to_numpy(),
+            "account_id": txns["account_id"].astype(str).to_numpy(),
+            "counterparty": txns["counterparty"].astype(str).to_numpy(),
+            "counterparty_kind": txns["counterparty_kind"].astype(object).to_numpy(),
+            "amount": txns["amount"].astype("float64").to_numpy(),
+            "ts": _naive_us(txns["timestamp"]),
+            "status": txns["status"].astype(object).to_numpy(),
+        }
+    )
+    return new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
+
+
+# A first load through server-read files: each statement and the file it reads, in order.
+_CSV_STEPS = (
+    ("load/csv_accounts", "accounts.csv"),
+    ("load/csv_identifiers", "identifiers.csv"),
+    ("load/csv_uses", "uses.csv"),
+    ("load/csv_unlinked_values", "unlinked.csv"),
+    ("load/csv_refresh_identifiers", "identifiers.csv"),
+    ("load/csv_payments_to_accounts", "payments_accounts.csv"),
+    ("load/csv_payments_to_merchants", "payments_merchants.csv"),
+    ("load/csv_payments_to_external_accounts", "payments_external_accounts.csv"),
+)
+
+
+def _csv(df: pd.DataFrame, path: Path) -> int:
+    """Write ``df`` as a load-ready CSV: times as ISO local date-times to the microsecond, a
+    missing value as an empty field, floats as their shortest exact text."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    out.to_csv(path, index=False, encoding="utf-8")
+    return len(out)
+
+
+def _write_load_csvs(dataset, folder: Path, summary: LoadSummary) -> dict[str, int]:
+    """The extract as the files ``_CSV_STEPS`` read; rows per file. Fills in the summary's counts
+    (a first load: every row is new)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    accounts = _account_rows(dataset.accounts)
+    obs = _observations(dataset.links) if len(dataset.links) else _empty([*LINK_COLUMNS])
+    keyed, unlinked = obs[obs["key"].notna()], obs[obs["key"].isna()]
+    txns = getattr(dataset, "transactions", None)
+    pay = _payment_rows(txns) if txns is not None and len(txns) else _payment_rows(_empty(TRANSACTION_COLUMNS))
+    to_account = (pay["counterparty_kind"] == "account").to_numpy()
+    known = to_account & pay["counterparty"].isin(set(accounts["account_id"])).to_numpy()
+    files = {
+        "accounts.csv": _csv(accounts, folder / "accounts.csv"),
+        "identifiers.csv": _csv(keyed[["kind", "key"]].drop_duplicates(), folder / "identifiers.csv"),
+        "uses.csv": _csv(keyed[["account_id", "kind", "key", "value", "first_seen"]], folder / "uses.csv"),
+        "unlinked.csv": _csv(unlinked[["account_id", "kind", "value", "first_seen"]], folder / "unlinked.csv"),
+        "payments_accounts.csv": _csv(pay[known], folder / "payments_accounts.csv"),
+        "payments_merchants.csv": _csv(pay[~to_account], folder / "payments_merchants.csv"),
+        "payments_external_accounts.csv": _csv(pay[to_account & ~known], folder / "payments_external_accounts.csv"),
+    }
+    summary.accounts_new, summary.links_new, summary.transactions_new = len(accounts), len(obs), len(pay)
+    return files
+
+
+def _cuts(keys: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Row ranges of about ``size`` rows over sorted ``keys``, never splitting a run of equal keys."""
+    out: list[tuple[int, int]] = []
+    start, n = 0, len(keys)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            end = int(np.searchsorted(keys, keys[end - 1], side="right"))
+        out.append((start, end))
+        start = end
+    return out
+
+
+def _by_account(df: pd.DataFrame, size: int, phase: str) -> list[tuple[str, pd.DataFrame]]:
+    """Batches of about ``size`` rows of ``df``, all rows of one account_id in the same batch."""
+    df = df.sort_values("account_id", kind="stable").reset_index(drop=True)
+    keys = df["account_id"].astype(str).to_numpy()
+    return [(phase, df.iloc[a:b]) for a, b in _cuts(keys, size)]
+
+
+def _batch_plan(
+    accounts: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame, size: int
+) -> list[tuple[str, pd.DataFrame]]:
+    """A batched load's batches, in order: accounts, then links and transactions by account.
+
+    Transactions are deduplicated by txn_id over the whole extract first (the last row wins,
+    as in a one-transaction load), so no id is in two batches."""
+    plan = [("accounts", accounts.iloc[a : a + size]) for a in range(0, len(accounts), size)]
+    plan += _by_account(links, size, "links")
+    if len(txns):
+        plan += _by_account(txns.drop_duplicates("txn_id", keep="last"), size, "transactions")
+    return plan
+
+
+_COUNTS = (
+    "accounts_new",
+    "accounts_updated",
+    "links_new",
+    "links_updated",
+    "transactions_new",
+    "transactions_updated",
+)
+
+
+def _added(total: LoadSummary, part: LoadSummary, *, into: bool = False) -> LoadSummary:
+    """``total`` plus the counts of ``part``: a copy, or ``total`` itself with ``into``."""
+    out = total if into else LoadSummary(source=total.source, config=total.config, seconds=total.seconds)
+    for name in _COUNTS:
+        setattr(out, name, getattr(total, name) + getattr(part, name))
+    return out
+
+
+def _batched_summary(summary: LoadSummary, batches: int, done: int, *, complete: bool = False) -> str:
+    """A batched load's record: its counts so far and how many of its batches committed."""
+    return _to_json(summary.as_dict() | {"batched": {"batches": batches, "committed": done, "complete": complete}})
+
+
 class Neo4jWorkspace(Workspace):
     """A workspace in a Neo4j 5 database (or any server speaking Bolt and Neo4j 5 Cypher).
 
@@ -318,7 +474,22 @@ class Neo4jWorkspace(Workspace):
         return [dict(zip(result.keys, record.values())) for record in result.records]
 
     def _frame(self, name: str, columns: Sequence[str] | None = None, /, **params: Any) -> pd.DataFrame:
-        rows = self.run_query(name, **params)
+        return self._frame_of(self.run_query(name, **params), columns)
+
+    def _paged(self, name: str, key: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Every row of a keyset-paged read (``WHERE key > $after ... ORDER BY key LIMIT $limit``),
+        ``batch_size`` rows a statement, so no result holds a whole table."""
+        rows: list[dict[str, Any]] = []
+        after: Any = -1 if key == "seq" else ""
+        while True:
+            page = self.run_query(name, after=after, limit=self.batch_size, **params)
+            rows.extend(page)
+            if len(page) < self.batch_size:
+                return rows
+            after = page[-1][key]
+
+    @staticmethod
+    def _frame_of(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
         if not rows:
             return _empty(columns or [])
         df = pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=list(rows[0]))
@@ -407,23 +578,212 @@ class Neo4jWorkspace(Workspace):
         transactions = getattr(dataset, "transactions", None)
         if transactions is None:
             transactions = _empty(TRANSACTION_COLUMNS)
-        with self._transaction() as run:
-            # Taking the load's sequence number first write-locks its (:Meta) node, so a second
-            # load at the same time waits for this one (Neo4j) or fails at commit (optimistic
-            # servers) instead of interleaving with it: loads have a single writer.
-            seq = self._reserve(run, "seq.load", 1)
-            self._load_accounts(run, accounts, summary, say)
-            self._load_links(run, links, summary, say)
-            self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
+        try:
+            with self._transaction() as run:
+                # Taking the load's sequence number first write-locks its (:Meta) node, so a second
+                # load at the same time waits for this one (Neo4j) or fails at commit (optimistic
+                # servers) instead of interleaving with it: loads have a single writer.
+                seq = self._reserve(run, "seq.load", 1)
+                self._load_accounts(run, accounts, summary, say)
+                self._load_links(run, links, summary, say)
+                self._load_transactions(run, transactions, set(accounts["account_id"]), summary, say)
+                summary.seconds = round(time.perf_counter() - t0, 3)
+                run(
+                    "load/record_load",
+                    seq=seq,
+                    at=utc_now_text(),
+                    source=summary.source,
+                    summary=_to_json(summary.as_dict()),
+                )
+                # Finishing the folder an interrupted batched load was loading completes it.
+                run("load/clear_incomplete_load", source=summary.source)
+        except WorkspaceError as e:
+            if "OutOfMemory" in str(e) or "MemoryLimit" in str(e):
+                raise WorkspaceError(
+                    f"{e}; the server could not hold the whole load in one transaction: "
+                    "load it in batches with `fraudgraph load --batched`"
+                ) from e
+            raise
+        return summary
+
+    def load_batched(
+        self,
+        dataset,
+        *,
+        progress: Progress | None = None,
+        batch_rows: int = 20_000,
+        owner: str = "fraudgraph load",
+    ) -> LoadSummary:
+        """Store a validated dataset in batches of about ``batch_rows`` rows, each batch its own
+        write transaction, for first loads too big for one transaction.
+
+        The stored graph is the one ``load`` gives. Accounts go first, then links (all of an
+        account's in one batch, with the identifiers they touch refreshed in that batch), then
+        transactions (by payer). Each batch reads what is stored and writes only the rest, so a
+        load interrupted anywhere is finished by running it again. Until a load of the same
+        source finishes, the workspace is marked incomplete and sweeps refuse to run. Batched
+        loads hold the ``(:Lock {name: 'load'})`` node: one at a time.
+        """
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        transactions = getattr(dataset, "transactions", None)
+        plan = _batch_plan(
+            dataset.accounts,
+            dataset.links,
+            _empty(TRANSACTION_COLUMNS) if transactions is None else transactions,
+            batch_rows,
+        )
+        loaded = set(dataset.accounts["account_id"])
+        with node_lock(
+            self.run_query, owner, ttl=self.lock_ttl, location=self.location, name="load", what="batched load"
+        ):
+            seq, stored_before = self._begin_batched(summary, len(plan))
+            for i, (phase, part) in enumerate(plan, 1):
+                self._load_batch(seq, phase, part, loaded, stored_before, summary, (i, len(plan)))
+                say(f"batch {i:,} / {len(plan):,} ({phase}, {len(part):,} rows) committed")
             summary.seconds = round(time.perf_counter() - t0, 3)
+            with self._transaction() as run:
+                done = _batched_summary(summary, len(plan), len(plan), complete=True)
+                run("load/finish_batched_load", seq=seq, summary=done)
+                run("load/clear_incomplete_load", source=summary.source)
+        say(
+            f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated; "
+            f"links: {summary.links_new:,} new, {summary.links_updated:,} updated; "
+            f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated"
+        )
+        return summary
+
+    def _begin_batched(self, summary: LoadSummary, batches: int) -> tuple[int, bool]:
+        """Record the load as started (incomplete); its sequence number, and whether transactions
+        were stored before this source's first attempt (then a transaction not found through
+        its payer may be stored under another payer, and is looked up by id)."""
+        unfinished = self.incomplete_load()
+        if unfinished is not None and unfinished["source"] != summary.source:
+            log.warning(
+                "%s: the batched load of %s did not finish; loading %s now (sweeps stay refused until %s is loaded)",
+                self.location,
+                unfinished["source"],
+                summary.source,
+                unfinished["source"],
+            )
+        with self._transaction() as run:
+            seq = self._reserve(run, "seq.load", 1)
+            before = int(run("read/transaction_count")[0]["n"])
             run(
-                "load/record_load",
+                "load/begin_batched_load",
                 seq=seq,
                 at=utc_now_text(),
                 source=summary.source,
-                summary=_to_json(summary.as_dict()),
+                summary=_batched_summary(summary, batches, 0),
+                batches=batches,
+                transactions_before=before,
             )
+            rows = run("read/incomplete_load")
+        return seq, int(rows[0]["transactions_before"] or 0) > 0
+
+    def _load_batch(self, seq, phase, part, loaded, stored_before, summary, position) -> None:
+        """One batch of a batched load, in its own transaction, with its progress record."""
+        counts = LoadSummary(source=summary.source)
+        quiet: Progress = lambda msg: None  # noqa: E731
+        with self._transaction() as run:
+            if phase == "accounts":
+                self._load_accounts(run, part, counts, quiet)
+            elif phase == "links":
+                self._load_links(run, part, counts, quiet)
+            else:
+                self._load_transactions(run, part, loaded, counts, quiet, by_txn_id=stored_before)
+            total = _added(summary, counts)
+            run(
+                "load/batch_done",
+                seq=seq,
+                batches_done=position[0],
+                summary=_batched_summary(total, position[1], position[0]),
+            )
+        _added(summary, counts, into=True)
+
+    def load_csv(
+        self,
+        dataset,
+        folder,
+        *,
+        url: str | None = None,
+        batch_rows: int = 20_000,
+        progress: Progress | None = None,
+        owner: str = "fraudgraph load",
+    ) -> LoadSummary:
+        """A first load into an empty workspace through files the server reads: the extract is
+        written to ``folder`` as load-ready CSV files, and the server reads them itself with
+        ``LOAD CSV ... CALL { ... } IN TRANSACTIONS OF batch_rows ROWS`` (``cypher/load/csv_*``).
+
+        ``url`` is how the server names ``folder`` (default its ``file://`` URL; on Neo4j a URL
+        under its import directory, e.g. ``file:///fraudgraph``). The stored graph is the one
+        ``load`` gives. Every statement MERGEs, so an interrupted load is finished by running it
+        again; until then the workspace is marked incomplete and sweeps refuse to run.
+        """
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
+        say = progress or (lambda msg: None)
+        t0 = time.perf_counter()
+        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        base = (url or Path(folder).resolve().as_uri()).rstrip("/")
+        with node_lock(
+            self.run_query, owner, ttl=self.lock_ttl, location=self.location, name="load", what="batched load"
+        ):
+            self._refuse_unless_first_load(summary.source)
+            files = _write_load_csvs(dataset, Path(folder), summary)
+            say(f"wrote {sum(files.values()):,} rows to {folder} for the server to read")
+            seq, _ = self._begin_batched(summary, len(_CSV_STEPS))
+            for i, (name, file) in enumerate(_CSV_STEPS, 1):
+                if files[file]:
+                    self._run_in_transactions(name, url=f"{base}/{file}", batch=int(batch_rows))
+                done = _batched_summary(summary, len(_CSV_STEPS), i)
+                self.run_query("load/batch_done", write=True, seq=seq, batches_done=i, summary=done)
+                say(f"step {i} / {len(_CSV_STEPS)} ({name}, {files[file]:,} rows) committed")
+            summary.seconds = round(time.perf_counter() - t0, 3)
+            with self._transaction() as run:
+                done = _batched_summary(summary, len(_CSV_STEPS), len(_CSV_STEPS), complete=True)
+                run("load/finish_batched_load", seq=seq, summary=done)
+                run("load/clear_incomplete_load", source=summary.source)
         return summary
+
+    def _refuse_unless_first_load(self, source: str) -> None:
+        unfinished = self.incomplete_load()
+        if unfinished is not None and unfinished["source"] == source:
+            return  # finishing an interrupted load of the same folder
+        if int(self.run_query("read/account_count")[0]["n"]) > 0:
+            raise WorkspaceError(
+                f"{self.location} already holds accounts: a load through server-read files is only for a first "
+                "load into an empty workspace; load later extracts with `fraudgraph load` (or --batched)"
+            )
+
+    def _run_in_transactions(self, name: str, /, **params: Any) -> None:
+        """Run one ``CALL { ... } IN TRANSACTIONS`` statement: it needs an auto-commit transaction."""
+        import neo4j.exceptions as nx
+
+        query, checked = self._query(name, params)
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.run(query.text, checked).consume()
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise self._fail(name, e) from e
+
+    def incomplete_load(self) -> dict[str, Any] | None:
+        """The batched load that has not finished (source, started_at, batches, batches_done), or None."""
+        rows = self.run_query("read/incomplete_load")
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "source": row["source"],
+            "started_at": row["started_at"],
+            "batches": int(row["batches"] or 0),
+            "batches_done": int(row["batches_done"] or 0),
+        }
 
     def _reserve(self, run, key: str, count: int) -> int:
         """The first of ``count`` new sequence numbers of a log."""
@@ -443,19 +803,7 @@ class Neo4jWorkspace(Workspace):
                 say(f"{what}: {min((i + 1) * self.batch_size, len(rows)):,} / {len(rows):,}")
 
     def _load_accounts(self, run, acc: pd.DataFrame, summary: LoadSummary, say: Progress) -> None:
-        new = pd.DataFrame(
-            {
-                "account_id": acc["account_id"].astype(str).to_numpy(),
-                "created_at": _naive_us(acc["created_at"]),
-                "credit_limit": acc["credit_limit"].astype("float64").to_numpy(),
-                "balance": acc["balance"].astype("float64").to_numpy(),
-                "overdue_days": acc["overdue_days"].fillna(0).astype("int64").to_numpy(),
-                "status": acc["status"].astype(object).to_numpy(),
-                "label": [None if (_is_missing(v) or v == "") else v for v in acc["label"].tolist()],
-                "properties": acc["properties"].to_numpy() if "properties" in acc else ["{}"] * len(acc),
-            },
-            columns=ACCOUNT_COLUMNS,
-        )
+        new = _account_rows(acc)
         existing = self._fetch(run, "read/loaded_fields_by_id", "account_ids", new["account_id"].tolist())
         stored = pd.DataFrame.from_records(
             [tuple(r[c] for c in ACCOUNT_COLUMNS) for r in existing], columns=ACCOUNT_COLUMNS
@@ -488,16 +836,7 @@ class Neo4jWorkspace(Workspace):
         if len(links) == 0:
             say("links: 0 new, 0 updated")
             return
-        new = links[LINK_COLUMNS].copy()
-        new["key"] = [None if _is_missing(k) else k for k in new["key"].tolist()]
-        new["first_seen"] = pd.to_datetime(new["first_seen"]).astype("datetime64[ns]").dt.floor("us")
-        # The same observation twice in one extract: keep its earliest sighting.
-        new = (
-            new.groupby(["account_id", "kind", "value"], sort=False, dropna=False)
-            .agg(key=("key", "last"), first_seen=("first_seen", "min"))
-            .reset_index()
-        )
-        new["key"] = new["key"].astype(object).where(new["key"].notna(), None)
+        new = _observations(links)
         stored = self._stored_links(run, sorted(set(new["account_id"])))
         plan = merge_links(new, stored)
         merged, is_new, changed = plan.rows, plan.is_new, plan.changed
@@ -539,23 +878,14 @@ class Neo4jWorkspace(Workspace):
             run("load/refresh_identifiers", pairs=list(chunk))
         say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
 
-    def _load_transactions(self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress) -> None:
+    def _load_transactions(
+        self, run, txns: pd.DataFrame, loaded: set, summary: LoadSummary, say: Progress, by_txn_id: bool | None = None
+    ) -> None:
         if len(txns) == 0:
             return
         fields = ["account_id", "counterparty", "counterparty_kind", "amount", "ts", "status"]
-        new = pd.DataFrame(
-            {
-                "txn_id": txns["txn_id"].astype(str).to_numpy(),
-                "account_id": txns["account_id"].astype(str).to_numpy(),
-                "counterparty": txns["counterparty"].astype(str).to_numpy(),
-                "counterparty_kind": txns["counterparty_kind"].astype(object).to_numpy(),
-                "amount": txns["amount"].astype("float64").to_numpy(),
-                "ts": _naive_us(txns["timestamp"]),
-                "status": txns["status"].astype(object).to_numpy(),
-            }
-        )
-        new = new.drop_duplicates("txn_id", keep="last").reset_index(drop=True)
-        existing = self._stored_payments(run, new)
+        new = _payment_rows(txns)
+        existing = self._stored_payments(run, new, by_txn_id)
         stored = pd.DataFrame.from_records(
             [
                 (
@@ -599,11 +929,12 @@ class Neo4jWorkspace(Workspace):
         )
         say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
 
-    def _stored_payments(self, run, new: pd.DataFrame) -> dict[str, dict]:
+    def _stored_payments(self, run, new: pd.DataFrame, by_txn_id: bool | None = None) -> dict[str, dict]:
         """The stored transactions with the txn_ids of ``new``, by txn_id.
 
         Looked up through their payer first (an index seek per account); only ids not found
-        there, when transactions are stored at all, are looked up by txn_id (a payer changed).
+        there, when transactions are stored at all (or ``by_txn_id`` says so), are looked up by
+        txn_id (a payer changed).
         """
         wanted = set(new["txn_id"])
         found = {
@@ -612,7 +943,9 @@ class Neo4jWorkspace(Workspace):
             if r["txn_id"] in wanted
         }
         missing = sorted(wanted - found.keys())
-        if missing and int(run("read/transaction_count")[0]["n"]) > 0:
+        if by_txn_id is None:
+            by_txn_id = bool(missing) and int(run("read/transaction_count")[0]["n"]) > 0
+        if missing and by_txn_id:
             found.update((r["txn_id"], r) for r in self._fetch(run, "read/payments_by_txn_id", "txn_ids", missing))
         return found
 
@@ -736,7 +1069,17 @@ class Neo4jWorkspace(Workspace):
 
     # -- sweeps ------------------------------------------------------------------------------
     def sweep_lock(self, owner: str):
-        """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``)."""
+        """Hold the ``(:Lock {name: 'sweep'})`` node (see ``workspace/neo4j/lock.py``).
+
+        Refused while a batched load has not finished: a sweep of part of an extract would
+        act on rings and scores of data that is not all there."""
+        unfinished = self.incomplete_load()
+        if unfinished is not None:
+            raise WorkspaceError(
+                f"{self.location}: the batched load of {unfinished['source']} (started {unfinished['started_at']}) "
+                f"did not finish ({unfinished['batches_done']:,} of {unfinished['batches']:,} batches committed); "
+                "run the same load again to finish it, then sweep"
+            )
         return node_lock(self.run_query, owner, ttl=self.lock_ttl, location=self.location)
 
     def data_version(self) -> str:
@@ -809,7 +1152,8 @@ class Neo4jWorkspace(Workspace):
             else {"column": f.column, "values": [_coerce(v, types[f.column]) for v in f.values], "is_null": False}
             for f in parsed
         ]
-        df = self._frame(f"read/{name}", cols, filters=filters)
+        key = "seq" if name in _SEQUENCED else "account_id"
+        df = self._frame_of(self._paged(f"read/{name}", key, filters=filters), cols)
         for c in cols:
             if types[c] == "json":
                 df[c] = [_from_json(v) for v in df[c]]
@@ -819,7 +1163,7 @@ class Neo4jWorkspace(Workspace):
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         if account_ids is None:
-            df = self._frame("read/account_state", STATE_COLUMNS)
+            df = self._frame_of(self._paged("read/account_state", "account_id"), STATE_COLUMNS)
         else:
             parts = [
                 self._frame("read/account_state_by_id", STATE_COLUMNS, account_ids=chunk)

@@ -1,5 +1,7 @@
 // Every account's state (the action in force), by account_id.
+// Keyset paged: the rows after account_id $after, at most $limit of them (never the whole table in one result).
 MATCH (s:AccountState)
+WHERE s.account_id > $after
 RETURN s.account_id AS account_id,
        s.action AS action,
        s.trigger AS trigger,
@@ -11,3 +13,4 @@ RETURN s.account_id AS account_id,
        s.updated_at AS updated_at,
        s.sweep_id AS sweep_id
 ORDER BY s.account_id
+LIMIT $limit

@@ -1,7 +1,8 @@
 // The current sweep's decisions, by account_id (reasons is JSON text).
 // $filters: list of {column, values, is_null}; a row is kept when every filter matches.
+// Keyset paged: the rows after account_id $after, at most $limit of them (never the whole table in one result).
 MATCH (d:Decision)
-WHERE all(f IN $filters WHERE CASE WHEN f.is_null THEN d[f.column] IS NULL ELSE d[f.column] IN f.values END)
+WHERE d.account_id > $after AND all(f IN $filters WHERE CASE WHEN f.is_null THEN d[f.column] IS NULL ELSE d[f.column] IN f.values END)
 RETURN d.account_id AS account_id,
        d.action AS action,
        d.trigger AS trigger,
@@ -12,3 +13,4 @@ RETURN d.account_id AS account_id,
        d.new_credit_limit AS new_credit_limit,
        d.evidence AS evidence
 ORDER BY d.account_id
+LIMIT $limit
