@@ -240,6 +240,35 @@ def test_cli_load_batched(bolt_server, neo4j_database, world_dir, tmp_path):
     assert url_only.exit_code == 2 and "give both" in url_only.output
 
 
+@pytest.mark.neo4j
+def test_status_says_the_last_load_is_unfinished(bolt_server, neo4j_database, neo4j_driver):
+    from click.testing import CliRunner
+
+    from fraudgraph.cli.main import cli
+
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database)
+    ws.run_query(
+        "load/begin_batched_load",
+        write=True,
+        seq=1,
+        at="2026-12-01T00:00:00",
+        source="extract-1",  # as a batched load records itself before its first batch commits
+        summary=json.dumps({"batched": {"batches": 5, "committed": 0, "complete": False}}),
+        batches=5,
+        transactions_before=0,
+    )
+    env = {
+        "FRAUDGRAPH_NEO4J_URI": bolt_server.uri,
+        "FRAUDGRAPH_NEO4J_USER": bolt_server.user,
+        "FRAUDGRAPH_NEO4J_PASSWORD": bolt_server.password,
+        "FRAUDGRAPH_NEO4J_DATABASE": neo4j_database,
+    }
+    out = CliRunner().invoke(cli, ["status"], env=env)
+    assert out.exit_code == 0, out.output
+    line = next(x for x in out.stdout.splitlines() if x.startswith("last load"))
+    assert "from extract-1 (unfinished: 0 of 5 batches committed)" in line
+
+
 # -- a first load through files the server reads (LOAD CSV ... IN TRANSACTIONS) -----------------
 def test_the_server_read_file_statements_take_only_a_url_and_a_batch_size():
     from fraudgraph.workspace.neo4j.queries import load_queries

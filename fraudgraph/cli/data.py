@@ -222,7 +222,13 @@ def status(obj, fmt):
     click.echo(f"\ndistinct identifiers  {st['distinct_identifiers']:,}")
     click.echo(f"rings                 {st['rings']:,}")
     ll = st.get("last_load")
-    click.echo(f"last load             {ll['at'] + ' from ' + ll['source'] if ll else 'never'}")
+    batched = (ll or {}).get("batched") or {}
+    unfinished = (
+        f" (unfinished: {batched.get('committed', 0)} of {batched.get('batches', '?')} batches committed)"
+        if batched and not batched.get("complete", True)
+        else ""
+    )
+    click.echo(f"last load             {ll['at'] + ' from ' + ll['source'] + unfinished if ll else 'never'}")
     remembered = (ll or {}).get("config") or {}
     click.echo(f"configuration         {remembered.get('path') or 'defaults'}")
     ls = st.get("last_sweep")
