@@ -254,7 +254,8 @@ def _detect(ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool
     if mode == "reused":
         say("detect: nothing changed since the last sweep; its rings and scores stand")
     elif memo is not None:
-        say(memo_note(memo))
+        if memo.reused:  # a first sweep, or one after changes everywhere, has nothing to say here
+            say(memo_note(memo))
         if not dry_run:
             save_memo(ws, memo)
     return detection, "full" if full else mode
