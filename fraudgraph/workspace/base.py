@@ -193,6 +193,13 @@ class LoadSummary:
     warnings: list[str] = field(default_factory=list)
     config: dict[str, Any] | None = None  # the workspace configuration the data was read under
 
+    @classmethod
+    def of(cls, dataset) -> LoadSummary:
+        """An empty summary of a load of ``dataset``: its source, configuration and warnings."""
+        summary = cls(source=dataset_source(dataset), config=getattr(dataset, "config", None))
+        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        return summary
+
     def as_dict(self) -> dict[str, Any]:
         """The counts and time (and configuration), as recorded in the workspace's load history."""
         return ({"config": self.config} if self.config else {}) | {

@@ -59,7 +59,6 @@ from fraudgraph.workspace.base import (
     Progress,
     SweepRecord,
     Workspace,
-    dataset_source,
     from_json as _from_json,
     result_filters,
     stored_value,
@@ -571,8 +570,7 @@ class Neo4jWorkspace(Workspace):
         """
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
-        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        summary = LoadSummary.of(dataset)
         accounts = dataset.accounts
         links = dataset.links
         transactions = getattr(dataset, "transactions", None)
@@ -628,8 +626,7 @@ class Neo4jWorkspace(Workspace):
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
-        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        summary = LoadSummary.of(dataset)
         transactions = getattr(dataset, "transactions", None)
         plan = _batch_plan(
             dataset.accounts,
@@ -728,8 +725,7 @@ class Neo4jWorkspace(Workspace):
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows!r}")
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
-        summary.warnings = list(getattr(dataset, "warnings", []) or [])
+        summary = LoadSummary.of(dataset)
         base = (url or Path(folder).resolve().as_uri()).rstrip("/")
         with node_lock(
             self.run_query, owner, ttl=self.lock_ttl, location=self.location, name="load", what="batched load"
