@@ -109,6 +109,8 @@ class SqliteResults:
 
         def data_version(self) -> str: ...
 
+        def _fill_ids(self, ids: Iterable[str]) -> None: ...
+
     def next_ring_number(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
         return int(row[0]) if row else 1
@@ -228,9 +230,7 @@ class SqliteResults:
         return self._rows_where(sql, "account_id", account_ids)
 
     def _rows_where(self, sql: str, column: str, account_ids: list[str]) -> list[tuple]:
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
-        self._db.execute("DELETE FROM _ids")
-        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        self._fill_ids(account_ids)
         return self._db.execute(f"{sql} WHERE {column} IN (SELECT id FROM _ids)").fetchall()
 
     def _stored_ids(self, name: str, account_ids: list[str] | None) -> set[str]:

@@ -48,7 +48,6 @@ from fraudgraph.workspace.base import (
     LoadSummary,
     Progress,
     Workspace,
-    dataset_source,
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite.lock import file_lock
@@ -230,8 +229,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
     def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
-        summary = LoadSummary(source=dataset_source(dataset), config=getattr(dataset, "config", None))
-        summary.warnings = list(getattr(dataset, "warnings", []))
+        summary = LoadSummary.of(dataset)
         # Rows in primary-key order append to the B-trees instead of splitting pages at random.
         acc = _sorted(dataset.accounts, ["account_id"])
         links = _sorted(dataset.links, LINK_KEY)
@@ -504,12 +502,22 @@ class SqliteWorkspace(SqliteResults, Workspace):
         }
 
     # -- reading the loaded data ---------------------------------------------------------------
+    def _fill_ids(self, ids: Iterable[str]) -> None:
+        """The temporary table ``_ids`` (id) holds exactly ``ids``: a query filters by joining it."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM _ids")
+        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in ids])
+
+    def _fill_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """The temporary table ``_pairs`` (kind, key) holds exactly ``pairs``."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+        self._db.execute("DELETE FROM _pairs")
+        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
+
     def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame:
         if account_ids is None:
             return self._frame(f"{sql} {order}")
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
-        self._db.execute("DELETE FROM _ids")
-        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        self._fill_ids(account_ids)
         where = " AND " if " WHERE " in sql else " WHERE "
         return self._frame(f"{sql}{where}{column} IN (SELECT id FROM _ids) {order}")
 
@@ -589,12 +597,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         cols = ["kind", "key", "n_accounts", "raw_values"]
         if pairs is None or len(pairs) == 0:
             return pd.DataFrame(columns=cols)
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
-        self._db.execute("DELETE FROM _pairs")
-        self._db.executemany(
-            "INSERT OR IGNORE INTO _pairs VALUES (?, ?)",
-            pairs[["kind", "key"]].itertuples(index=False, name=None),
-        )
+        self._fill_pairs(pairs[["kind", "key"]].itertuples(index=False, name=None))
         df = self._frame(
             """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts,
                       json_group_array(DISTINCT l.value) AS raw_values
@@ -619,9 +622,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
     def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
-        self._db.execute("DELETE FROM _pairs")
-        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
+        self._fill_pairs(pairs)
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
         return self._frame(
             """SELECT DISTINCT l.account_id, l.kind, l.key FROM _pairs p
@@ -634,9 +635,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
         if not account_ids:
             return pd.DataFrame(columns=cols)
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
-        self._db.execute("DELETE FROM _ids")
-        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in account_ids])
+        self._fill_ids(account_ids)
         df = self._frame(
             """SELECT account_id, counterparty, sum(amount) AS amount, count(*) AS count,
                       min(timestamp) AS first_ts, max(timestamp) AS last_ts
