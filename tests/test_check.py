@@ -7,6 +7,7 @@ import json
 import sqlite3
 
 import pytest
+from check_data import suspended_strong_link
 from click.testing import CliRunner
 
 from fraudgraph.app.check import Checker, EventError, check
@@ -15,7 +16,6 @@ from fraudgraph.decisions.policy import Policy
 from fraudgraph.model.frames import ACTIONS
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
-STRONG = ("card", "device", "bank_account", "national_id")
 NEW = {"account_id": "NEW-1", "created_at": "2026-11-01T10:00:00", "credit_limit": 2000}
 
 
@@ -25,22 +25,6 @@ def _rows(db, sql, *params):
         return con.execute(sql, params).fetchall()
     finally:
         con.close()
-
-
-def _suspended_strong_link(db) -> tuple[str, str, str, str]:
-    """(account, ring, kind, value) of a suspended ring member's strong identifier that is no hub."""
-    rows = _rows(
-        db,
-        f"""SELECT d.account_id, d.ring_id, l.kind, l.value FROM decisions d
-            JOIN links l ON l.account_id = d.account_id
-            WHERE d.action = 'suspend' AND d.ring_id IS NOT NULL AND l.key IS NOT NULL
-              AND l.kind IN ({", ".join("?" * len(STRONG))})
-              AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.kind = l.kind AND h.key = l.key)
-            ORDER BY d.account_id, l.kind, l.value LIMIT 1""",
-        *STRONG,
-    )
-    assert rows, "the test world has no suspended ring"
-    return rows[0]
 
 
 def _hub(db) -> tuple[str, str, int]:
@@ -55,7 +39,7 @@ def _digest(path) -> str:
 
 
 def test_a_new_account_joining_a_suspended_ring_by_card_is_held(db_copy):
-    account, ring, kind, value = _suspended_strong_link(db_copy)
+    account, ring, kind, value = suspended_strong_link(db_copy)
     with SqliteWorkspace(db_copy) as ws:
         answer = check(ws, {"account": NEW, "links": [{"kind": kind, "value": value}]})
     assert answer["action"] == "suspend" and answer["held"] and answer["new_account"]
@@ -71,7 +55,7 @@ def test_a_new_account_joining_a_suspended_ring_by_card_is_held(db_copy):
 
 
 def test_a_review_cap_in_the_policy_holds_for_review_instead(db_copy):
-    _, _, kind, value = _suspended_strong_link(db_copy)
+    _, _, kind, value = suspended_strong_link(db_copy)
     policy = Policy.from_text('[realtime]\nstrong_tie_cap = "review"\n')
     with SqliteWorkspace(db_copy) as ws:
         answer = check(ws, {"account": NEW, "links": [{"kind": kind, "value": value}]}, policy=policy)
@@ -146,7 +130,7 @@ def test_a_bad_event_names_the_field(db_copy):
 
 def test_the_fast_path_answers_as_the_contract_does(db_copy):
     """Events with plainly valid values skip pandas; the answers equal those of the full contract."""
-    account, _, kind, value = _suspended_strong_link(db_copy)
+    account, _, kind, value = suspended_strong_link(db_copy)
     hub_kind, hub_value, _ = _hub(db_copy)
     events = [
         {"account": NEW, "links": [{"kind": kind, "value": value}, {"kind": hub_kind, "value": hub_value}]},
@@ -184,7 +168,7 @@ def _payment(counterparty: str) -> dict:
 
 
 def test_a_payment_to_a_suspended_ring_member_is_a_strong_tie(db_copy):
-    account, ring, _, _ = _suspended_strong_link(db_copy)
+    account, ring, _, _ = suspended_strong_link(db_copy)
     with SqliteWorkspace(db_copy) as ws:
         answer = check(ws, {"account": NEW, "transactions": [_payment(account)]})
         assert answer["action"] == "suspend" and answer["held"]
@@ -203,7 +187,7 @@ def _cli(db, *args, input=None):
 
 
 def test_a_stream_answers_every_line_and_goes_on_after_a_bad_one(db_copy):
-    _, ring, kind, value = _suspended_strong_link(db_copy)
+    _, ring, kind, value = suspended_strong_link(db_copy)
     lines = [
         json.dumps({"account": NEW, "links": [{"kind": kind, "value": value}]}),
         json.dumps({"account": {**NEW, "account_id": "NEW-2"}, "links": [{"kind": "cardd", "value": "1"}]}),
@@ -224,7 +208,7 @@ def test_a_stream_answers_every_line_and_goes_on_after_a_bad_one(db_copy):
 
 
 def test_one_event_as_text_fits_100_columns(db_copy):
-    _, ring, kind, value = _suspended_strong_link(db_copy)
+    _, ring, kind, value = suspended_strong_link(db_copy)
     hub_kind, hub_value, _ = _hub(db_copy)
     event = {"account": NEW, "links": [{"kind": kind, "value": value}, {"kind": hub_kind, "value": hub_value}]}
     r = _cli(db_copy, "--event", json.dumps(event))
@@ -242,7 +226,7 @@ def test_a_bad_event_on_the_command_line_is_one_error_line(db_copy):
 
 
 def test_without_apply_nothing_is_written(db_copy):
-    _, _, kind, value = _suspended_strong_link(db_copy)
+    _, _, kind, value = suspended_strong_link(db_copy)
     before = _digest(db_copy)
     event = json.dumps({"account": NEW, "links": [{"kind": kind, "value": value}]})
     assert _cli(db_copy, "--event", event).exit_code == 0
@@ -252,7 +236,7 @@ def test_without_apply_nothing_is_written(db_copy):
 
 
 def test_apply_records_the_account_its_links_and_the_decision_with_an_audit_entry(db_copy):
-    _, ring, kind, value = _suspended_strong_link(db_copy)
+    _, ring, kind, value = suspended_strong_link(db_copy)
     event = {"account": NEW, "links": [{"kind": kind, "value": value}, {"kind": "email", "value": "new1@example.org"}]}
     r = _cli(db_copy, "--apply", "--format", "json", "--event", json.dumps(event))
     assert r.exit_code == 0, r.output

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+
+from check_data import suspended_strong_link
 
 from fraudgraph.app.check import check
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
 NEW = {"account_id": "NEW-W1", "created_at": "2026-11-01T10:00:00", "credit_limit": 2000}
-STRONG = ("card", "device", "bank_account", "national_id")
-
-
-def suspended_strong_link(db) -> tuple[str, str, str, str]:
-    """(account, ring, kind, raw value) of a suspended ring member's strong identifier (no hub)."""
-    con = sqlite3.connect(db)
-    try:
-        row = con.execute(
-            f"""SELECT d.account_id, d.ring_id, l.kind, l.value FROM decisions d
-                JOIN links l ON l.account_id = d.account_id
-                WHERE d.action = 'suspend' AND d.ring_id IS NOT NULL AND l.key IS NOT NULL
-                  AND l.kind IN ({", ".join("?" * len(STRONG))})
-                  AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.kind = l.kind AND h.key = l.key)
-                ORDER BY d.account_id, l.kind, l.value LIMIT 1""",
-            STRONG,
-        ).fetchone()
-    finally:
-        con.close()
-    assert row, "the test world has no suspended ring"
-    return row
 
 
 def test_the_check_api_answers_as_the_command_does_masked(client, db_copy):
