@@ -72,10 +72,12 @@ _CHUNK = 200_000
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
 _SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions": ["txn_id"]}
 # Snapshot parts from this number on hold small loads' rows, merged over the others when read;
-# a load of at most _SMALL_LOAD rows adds one, until the deltas hold _MAX_DELTA_ROWS rows and a
-# load rewrites the snapshot whole (folding them in).
+# a load of at most _SMALL_LOAD rows (a `check --apply` event, or a daily delta of some thousand
+# accounts with their links and transactions) reads only the stored rows it touches and adds one,
+# until the deltas hold a quarter of the snapshot (at least _MAX_DELTA_ROWS rows) and a load
+# rewrites it whole (folding them in).
 _DELTA_PART = 1_000_000
-_SMALL_LOAD = 1_000
+_SMALL_LOAD = 100_000
 _MAX_DELTA_ROWS = 50_000
 
 
@@ -393,7 +395,12 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if rows > _SMALL_LOAD:
             return False
         has_snapshot = self._db.execute("SELECT 1 FROM snapshots WHERE name = 'links' LIMIT 1").fetchone()
-        return has_snapshot is not None and self._meta_int("snapshot_delta_rows") + rows <= _MAX_DELTA_ROWS
+        return has_snapshot is not None and self._meta_int("snapshot_delta_rows") + rows <= self._delta_room()
+
+    def _delta_room(self) -> int:
+        """How many rows the snapshot's delta parts may hold before a load rewrites it whole: a
+        quarter of the snapshot, or _MAX_DELTA_ROWS, whichever is more."""
+        return max(_MAX_DELTA_ROWS, self._meta_int("snapshot_base_rows") // 4)
 
     def _stored_rows(self, acc: pd.DataFrame, links: pd.DataFrame, txns: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """The stored rows with the keys of a small load, as the snapshot holds them (the source's
@@ -427,7 +434,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         whole, folding them in: reads stay fast, and the rewrites' cost is spread over many loads."""
         rows = sum(len(df) for df in written.values())
         has_snapshot = self._db.execute("SELECT 1 FROM snapshots WHERE name = 'accounts' LIMIT 1").fetchone()
-        room = max(_MAX_DELTA_ROWS, self._meta_int("snapshot_base_rows") // 4)
+        room = self._delta_room()
         if small or (has_snapshot is not None and self._meta_int("snapshot_delta_rows") + rows <= room):
             self._add_snapshot_deltas(written)
         else:
