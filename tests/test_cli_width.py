@@ -36,9 +36,29 @@ def test_every_table_fits_100_columns_and_wide_does_not_cut(db_copy, world_dir):
         lines = lines_of("--db", db, *command)
         too_long = [line for line in lines if len(line) > 100]
         assert not too_long, f"{command}: {too_long[:2]}"
-    cut = "\n".join(lines_of("--db", db, "audit"))
-    full = "\n".join(lines_of("--db", db, "audit", "--wide"))
+    cut = "\n".join(lines_of("--db", db, "rings"))
+    full = "\n".join(lines_of("--db", db, "rings", "--wide"))
     assert "…" in cut and "…" not in full and max(len(x) for x in full.splitlines()) > 100
+
+
+def test_audit_and_sweeps_keep_times_and_ids_whole_and_say_why_in_full(db_copy):
+    """The columns an investigator reads a trail by (when, who, which account, what changed) are
+    never cut to a few letters at 100 columns; the reason is a wrapped line under its row."""
+    db = db_copy
+    rows = json.loads(CliRunner().invoke(cli, ["--db", str(db), "audit", "--format", "json"]).stdout)
+    table = lines_of("--db", db, "audit")
+    first = rows[0]
+    row = next(line for line in table if first["account_id"] in line)
+    assert first["at"][:19].replace("T", " ") in row and "…" not in row
+    assert f"{first['previous_action']} → {first['new_action']}" in row
+    why = table[table.index(row) + 1]
+    assert why.startswith("    ") and why.strip() and first["reasons"][0]["text"].startswith(why.strip()[:40])
+    assert all(len(line) <= 100 for line in table)
+    history = lines_of("--db", db, "sweeps")
+    sweep = json.loads(CliRunner().invoke(cli, ["--db", str(db), "sweeps", "--format", "json"]).stdout)[0]
+    line = next(x for x in history if sweep["sweep_id"] in x)
+    assert sweep["finished_at"][:16].replace("T", " ") in line and "…" not in line
+    assert f"{sweep['escalated']:,} / {sweep['de_escalated']:,}" in line
 
 
 def test_table_timestamps_read_to_the_second(db_copy):

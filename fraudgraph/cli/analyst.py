@@ -204,27 +204,46 @@ def audit(obj, account_id, limit, offset, fmt):
       fraudgraph audit A0001234 --format json
     """
     df = page(obj.workspace().audit(account_id), limit, offset, fmt, "audit rows")
-    if fmt != "table":  # reason texts and evidence name identifiers: masked unless --reveal
-        from fraudgraph.cli.results import quoted_ring_refs
+    # Reason texts and evidence name identifiers: masked unless --reveal.
+    from fraudgraph.cli.results import quoted_ring_refs
 
-        audit_reveal(obj, df["account_id"].tolist(), "audit")
-        df = shown_reasons(df, shower(), by_ring=None if shower().reveals else quoted_ring_refs(obj, df))
+    audit_reveal(obj, df["account_id"].tolist(), "audit")
+    df = shown_reasons(df, shower(), by_ring=None if shower().reveals else quoted_ring_refs(obj, df))
+    if fmt == "table":  # one line per change, and under it why it happened
+        rows = [_audit_line(r) for r in decoded(df, ("reasons",)).to_dict("records")]
+        emit(rows, fmt, columns=["at", "by", "account_id", "event", "action", "credit_limit"], detail="why")
+        return
     if fmt == "json":
         df = decoded(df, ("reasons",))
-    cols = (
-        list(df.columns)
-        if fmt != "table"
-        else [
-            "at",
-            "sweep_id",
-            "actor",
-            "account_id",
-            "event",
-            "previous_action",
-            "new_action",
-            "new_status",
-            "new_limit",
-            "note",
-        ]
-    )
-    emit(df, fmt, columns=cols)
+    emit(df, fmt, columns=list(df.columns))
+
+
+def _money(v) -> str:
+    """A credit limit as the audit table shows it: whole units with separators (0, not 0.000)."""
+    return f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else cell(v)
+
+
+def _audit_line(r: dict) -> dict:
+    """One audit row as the table shows it: who changed what, and why (a sentence, not a column)."""
+    at = str(r.get("at") or "")[:19].replace("T", " ")
+    sweep = r.get("sweep_id")
+    by = f"sweep {sweep}" if r.get("actor") == "sweep" and isinstance(sweep, str) else str(r.get("actor") or "")
+
+    def moved(before, after, show=str) -> str:
+        if before is None or (isinstance(before, float) and before != before) or before == after:
+            return "" if after is None else show(after)
+        return f"{show(before)} → {show(after)}"
+
+    reasons = r.get("reasons") if isinstance(r.get("reasons"), list) else []
+    top = next((x.get("text") for x in reasons if isinstance(x, dict) and x.get("text")), None)
+    note = r.get("note") or ""
+    why = top if r.get("actor") == "sweep" and top else note
+    return {
+        "at": at,
+        "by": by,
+        "account_id": r.get("account_id"),
+        "event": r.get("event"),
+        "action": moved(r.get("previous_action"), r.get("new_action")),
+        "credit_limit": moved(r.get("previous_limit"), r.get("new_limit"), _money),
+        "why": why,
+    }

@@ -27,9 +27,9 @@ def cell(v: Any, width: int = 60) -> str:
         return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
     if isinstance(v, list):
         if v and all(isinstance(x, dict) and "code" in x for x in v):
-            v = ", ".join(x["code"] for x in v)
+            v = ", ".join(dict.fromkeys(x["code"] for x in v))  # each code once, in order
         else:
-            v = ", ".join(str(x) for x in v)
+            v = ", ".join(dict.fromkeys(str(x) for x in v))
     if isinstance(v, dict):
         v = json.dumps(v, ensure_ascii=False)
     s = SUBSECOND.sub(r"\1", str(v).replace("\n", " "))  # tables read to the second
@@ -46,9 +46,18 @@ def table_is_wide() -> bool:
     return bool(ctx and ctx.meta.get("fraudgraph.wide"))
 
 
-def fit_widths(widths: list[int], room: int, floor: int = 6) -> list[int]:
-    """Column widths summing to at most `room`: the widest column gives way first, down to `floor`."""
+def fit_widths(widths: list[int], room: int, floor: int = 6, prose: list[bool] | None = None) -> list[int]:
+    """Column widths summing to at most `room`: the widest column gives way first, down to `floor`.
+
+    ``prose`` marks the columns of running text (reasons, notes): they give way first, down to a
+    wider floor, so ids, times and amounts stay whole as long as the text can shrink instead."""
     widths = list(widths)
+    if prose and any(prose):
+        text = [w if p else 0 for w, p in zip(widths, prose)]
+        fixed = sum(widths) - sum(text)
+        shrunk = fit_widths([w for w in text if w], max(room - fixed, 0), floor=max(floor, 12))
+        it = iter(shrunk)
+        widths = [next(it) if p and w else w for w, p in zip(widths, prose)]
     while sum(widths) > room:
         i = max(range(len(widths)), key=lambda k: widths[k])
         if widths[i] <= floor:
@@ -57,12 +66,23 @@ def fit_widths(widths: list[int], room: int, floor: int = 6) -> list[int]:
     return widths
 
 
+def is_prose(values: list[str]) -> bool:
+    """Whether a column's cells are running text (words, lists) rather than one token each."""
+    return any(" " in v.strip() for v in values)
+
+
 def echo_wrapped(line: str, *, err: bool = False) -> None:
     """A prose line wrapped to the terminal (continuation lines indented) unless --wide."""
     if table_is_wide():
         click.echo(line, err=err)
         return
-    click.echo(textwrap.fill(line, width=terminal_width(), subsequent_indent="    ", break_long_words=True), err=err)
+    text = line.lstrip()
+    lead = len(line) - len(text)
+    # A bullet's continuation lines up under its text; anything else indents at least four.
+    indent = lead + 2 if text.startswith("- ") else max(4, lead)
+    click.echo(
+        textwrap.fill(line, width=terminal_width(), subsequent_indent=" " * indent, break_long_words=True), err=err
+    )
 
 
 def echo_reason(code: str, text: str) -> None:
@@ -70,8 +90,11 @@ def echo_reason(code: str, text: str) -> None:
     echo_wrapped(f"  {code}: {text}")
 
 
-def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
-    """Write records (a DataFrame, a list of dicts or one dict) in table, json or csv."""
+def emit(data, fmt: str, *, columns: list[str] | None = None, detail: str | None = None) -> None:
+    """Write records (a DataFrame, a list of dicts or one dict) in table, json or csv.
+
+    ``detail``: a table prints this field of each record (a sentence: why the row happened) on
+    its own line under the row, wrapped, instead of a column cut to a few letters."""
     import pandas as pd
 
     single = isinstance(data, dict)
@@ -114,13 +137,17 @@ def emit(data, fmt: str, *, columns: list[str] | None = None) -> None:
         cells = [[cell(r.get(c), 10_000 if wide else 60) for c in columns] for r in records]
         widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
         if not wide:
-            widths = fit_widths(widths, terminal_width() - 2 * (len(widths) - 1))
+            prose = [is_prose([row[i] for row in cells]) for i in range(len(columns))]
+            widths = fit_widths(widths, terminal_width() - 2 * (len(widths) - 1), prose=prose)
             cells = [[v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(row, widths)] for row in cells]
             columns = [c[:w] for c, w in zip(columns, widths)]
         click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
         click.echo("  ".join("-" * w for w in widths))
-        for row in cells:
+        for record, row in zip(records, cells):
             click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+            text = cell(record.get(detail), 10_000) if detail else ""
+            if text:
+                echo_wrapped(f"    {text}")
 
 
 def remember_wide(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:

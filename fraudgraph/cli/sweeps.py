@@ -268,6 +268,9 @@ def sweeps(obj, limit, offset, fmt):
                 "diff": d if fmt == "json" else None,
             }
         )
+    if fmt == "table":  # 100 columns: times to the minute, the diff in words (json and csv keep every field)
+        emit([_sweep_line(r) for r in rows], fmt)
+        return
     cols = [
         "sweep_id",
         "finished_at",
@@ -283,3 +286,28 @@ def sweeps(obj, limit, offset, fmt):
         "de_escalated",
     ]
     emit(rows, fmt, columns=cols + (["diff"] if fmt == "json" else []))
+
+
+def _minute(stamp) -> str:
+    """An ISO time as a table shows it: ``2026-12-04 11:01``."""
+    text = str(stamp or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
+
+
+def _sweep_line(r: dict) -> dict:
+    """One sweep as the history table shows it: what changed, in words."""
+    changed = [
+        f"{r[k]:,} {word}"
+        for k, word in (("rings_new", "new"), ("rings_grown", "grown"), ("rings_shrunk", "shrunk"))
+        if r[k]
+    ]
+    if r["rings_dissolved"]:
+        changed.append(f"{r['rings_dissolved']:,} dissolved")
+    return {
+        "sweep_id": r["sweep_id"],
+        "finished": _minute(r["finished_at"]),
+        "as_of": _minute(r["as_of"]),
+        "rings": f"{r['rings']:,}" if isinstance(r["rings"], int) else r["rings"],
+        "rings changed": ", ".join(changed) or "none",
+        "escalated / de-escalated": f"{r['escalated']:,} / {r['de_escalated']:,}",
+    }
