@@ -66,3 +66,17 @@ def test_table_timestamps_read_to_the_second(db_copy):
     raw = CliRunner().invoke(cli, ["--db", str(db_copy), "queue", "--limit", "1", "--format", "json"]).stdout
     at = json.loads(raw)[0]["since"]
     assert "." in at and at.split(".")[0] in table and at not in table
+
+
+def test_member_rows_keep_their_values_whole_and_amounts_read_as_money(db_copy):
+    """At 100 columns a header wider than its values gives way before any value is cut, and
+    amounts read as money (``1,498``, ``0``) rather than ``0.000``."""
+    db = db_copy
+    rid = json.loads(CliRunner().invoke(cli, ["--db", str(db), "rings", "--format", "json"]).stdout)[0]["ring_id"]
+    ring = json.loads(CliRunner().invoke(cli, ["--db", str(db), "ring", rid, "--format", "json"]).stdout)
+    table = lines_of("--db", db, "ring", rid)
+    for member in ring["members"]:
+        row = next(line for line in table if line.startswith(member["account_id"]))
+        assert member["created_at"][:19] in row, row
+        assert f"{member['credit_limit']:,.0f}" in row.split(), row
+        assert "0.000" not in row.split()[3:5], row

@@ -46,11 +46,15 @@ def table_is_wide() -> bool:
     return bool(ctx and ctx.meta.get("fraudgraph.wide"))
 
 
-def fit_widths(widths: list[int], room: int, floor: int = 6, prose: list[bool] | None = None) -> list[int]:
+def fit_widths(
+    widths: list[int], room: int, floor: int = 6, prose: list[bool] | None = None, values: list[int] | None = None
+) -> list[int]:
     """Column widths summing to at most `room`: the widest column gives way first, down to `floor`.
 
     ``prose`` marks the columns of running text (reasons, notes): they give way first, down to a
-    wider floor, so ids, times and amounts stay whole as long as the text can shrink instead."""
+    wider floor, so ids, times and amounts stay whole as long as the text can shrink instead.
+    ``values``: the widest value of each column; a header wider than its values is cut next
+    (``overdue_d…``), before any value is."""
     widths = list(widths)
     if prose and any(prose):
         text = [w if p else 0 for w, p in zip(widths, prose)]
@@ -58,12 +62,30 @@ def fit_widths(widths: list[int], room: int, floor: int = 6, prose: list[bool] |
         shrunk = fit_widths([w for w in text if w], max(room - fixed, 0), floor=max(floor, 12))
         it = iter(shrunk)
         widths = [next(it) if p and w else w for w, p in zip(widths, prose)]
+    if values:  # headers wider than their values, the most slack first
+        slack = sorted(range(len(widths)), key=lambda k: max(values[k], floor) - widths[k])
+        for i in slack:
+            over = sum(widths) - room
+            if over <= 0:
+                break
+            widths[i] -= max(0, min(over, widths[i] - max(values[i], floor)))
     while sum(widths) > room:
         i = max(range(len(widths)), key=lambda k: widths[k])
         if widths[i] <= floor:
             break
         widths[i] = max(floor, widths[i] - (sum(widths) - room))
     return widths
+
+
+def _is_amount(values: list) -> bool:
+    """Whether a column holds amounts (a float of 100 or more among them): a table shows them
+    whole (``1,498``, and ``0``, not ``0.000``), as money reads."""
+    numbers = [v for v in values if isinstance(v, float) and v == v]
+    return bool(numbers) and any(abs(v) >= 100 for v in numbers)
+
+
+def _whole(v) -> str:
+    return f"{v:,.0f}" if isinstance(v, float) and v == v else cell(v)
 
 
 def is_prose(values: list[str]) -> bool:
@@ -134,13 +156,21 @@ def emit(data, fmt: str, *, columns: list[str] | None = None, detail: str | None
             click.echo("(none)")
             return
         wide = table_is_wide()
-        cells = [[cell(r.get(c), 10_000 if wide else 60) for c in columns] for r in records]
+        amounts = [_is_amount([r.get(c) for r in records]) for c in columns]
+        cells = [
+            [
+                _whole(r.get(c)) if amount else cell(r.get(c), 10_000 if wide else 60)
+                for c, amount in zip(columns, amounts)
+            ]
+            for r in records
+        ]
         widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
         if not wide:
             prose = [is_prose([row[i] for row in cells]) for i in range(len(columns))]
-            widths = fit_widths(widths, terminal_width() - 2 * (len(widths) - 1), prose=prose)
+            values = [max((len(row[i]) for row in cells), default=0) for i in range(len(columns))]
+            widths = fit_widths(widths, terminal_width() - 2 * (len(widths) - 1), prose=prose, values=values)
             cells = [[v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(row, widths)] for row in cells]
-            columns = [c[:w] for c, w in zip(columns, widths)]
+            columns = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(columns, widths)]
         click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
         click.echo("  ".join("-" * w for w in widths))
         for record, row in zip(records, cells):
