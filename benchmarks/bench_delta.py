@@ -2,11 +2,12 @@
 
 Usage:
     python benchmarks/bench_delta.py --accounts 100000 [--delta 1000] [--seed 1] [--folder /tmp/bench-delta]
-        [--per-component]
+        [--one-call]
 
-``--per-component`` loads the workspace with ``[detection] community_per_component = true``
-(Leiden on each big component alone, so the sweep after the delta reuses the cut of every
-component the delta did not touch); without it, the default one-call cut.
+By default Leiden cuts each big component alone (``[detection] community_per_component``, the
+default), so the sweep after the delta reuses the cut of every component the delta did not touch;
+``--one-call`` loads the workspace with ``community_per_component = false`` (one seeded Leiden
+call over all components) for comparison.
 
 A synthetic world of ``accounts + delta`` accounts is cut in two: the delta is ``delta`` accounts
 drawn at random, with their links and every transaction they pay or receive; the base is the
@@ -90,17 +91,17 @@ def main() -> None:
     parser.add_argument("--delta", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/bench-delta"))
-    parser.add_argument("--per-component", action="store_true", help="community_per_component = true")
+    parser.add_argument("--one-call", action="store_true", help="community_per_component = false")
     args = parser.parse_args()
     folder = args.folder / f"w{args.accounts}"
     base, delta = cut(args.accounts, args.delta, args.seed, folder)
-    db = folder / ("bench-each.db" if args.per_component else "bench.db")
+    db = folder / ("bench-one-call.db" if args.one_call else "bench.db")
     for old in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         old.unlink(missing_ok=True)
     config: list[str] = []
-    if args.per_component:
-        (folder / "each.toml").write_text("[detection]\ncommunity_per_component = true\n", encoding="utf-8")
-        config = ["--config", str(folder / "each.toml")]
+    if args.one_call:
+        (folder / "one-call.toml").write_text("[detection]\ncommunity_per_component = false\n", encoding="utf-8")
+        config = ["--config", str(folder / "one-call.toml")]
     rows = []
     load_s, _ = step(db, *config, "load", str(base))
     rows.append(("load (base)", load_s, None, CPU.popitem()[1]))
@@ -119,7 +120,7 @@ def main() -> None:
     rows.append(("sweep --full (same data)", full_s, full["summary"]["detection"]["mode"], full_cpu))
     again_s, again = step(db, "sweep")
     rows.append(("sweep, nothing changed", again_s, again["summary"]["detection"]["mode"], CPU.popitem()[1]))
-    cutting = "Leiden per component" if args.per_component else "one Leiden call"
+    cutting = "one Leiden call" if args.one_call else "Leiden per component"
     print(f"{args.accounts:,} accounts + a delta of {args.delta:,} (seed {args.seed}, {cutting}); wall time per step")
     table = pd.DataFrame(
         [

@@ -315,8 +315,8 @@ def test_save_sweep_replaces_results_in_one_transaction(fake_driver):
         "size": 2,
         "score": 0.5,
         "exposure": 10.0,
-        "features": '{"size": 2}',
-        "reasons": '[{"code": "X"}]',
+        "features": '{"size":2}',
+        "reasons": '[{"code":"X"}]',
         "seq": 0,
     }
     members = fake_driver.calls_to("write/ring_members")[0].params["rows"]

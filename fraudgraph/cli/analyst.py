@@ -218,7 +218,7 @@ def audit(obj, account_id, limit, offset, fmt):
     emit(df, fmt, columns=list(df.columns))
 
 
-def _money(v) -> str:
+def _limit(v) -> str:
     """A credit limit as the audit table shows it: whole units with separators (0, not 0.000)."""
     return f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else cell(v)
 
@@ -234,7 +234,9 @@ def _audit_line(r: dict) -> dict:
             return "" if after is None else show(after)
         return f"{show(before)} → {show(after)}"
 
-    reasons = r.get("reasons") if isinstance(r.get("reasons"), list) else []
+    reasons = r.get("reasons")
+    if not isinstance(reasons, list):
+        reasons = []
     top = next((x.get("text") for x in reasons if isinstance(x, dict) and x.get("text")), None)
     note = r.get("note") or ""
     why = top if r.get("actor") == "sweep" and top else note
@@ -244,6 +246,6 @@ def _audit_line(r: dict) -> dict:
         "account_id": r.get("account_id"),
         "event": r.get("event"),
         "action": moved(r.get("previous_action"), r.get("new_action")),
-        "credit_limit": moved(r.get("previous_limit"), r.get("new_limit"), _money),
+        "credit_limit": moved(r.get("previous_limit"), r.get("new_limit"), _limit),
         "why": why,
     }

@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from fraudgraph.model.frames import (  # noqa: F401
@@ -109,14 +110,18 @@ def json_default(o: Any):
     return str(o)
 
 
-_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, sort_keys=True)
+# orjson writes and reads the stored JSON (reasons, features, evidence, summaries) 4-5x faster
+# than the standard library: at a million accounts a sweep stores some 700k such texts and a
+# reused sweep reads them back. Times go through ``json_default`` (ISO text, nanoseconds kept).
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTHROUGH_DATETIME
+)
 
 
 def to_json(v: Any) -> str:
-    """Reasons, features and summaries as stored text: stable key order, unicode kept. (One
-    encoder for every call: ``json.dumps`` with options builds a new one each time, which at
-    a sweep's hundreds of thousands of rings and reasons cost seconds.)"""
-    return _ENCODER.encode(v)
+    """Reasons, features and summaries as stored text: stable key order, unicode kept, compact;
+    a NaN is stored as null (the standard library wrote ``NaN``, which is not JSON)."""
+    return orjson.dumps(v, default=json_default, option=_ORJSON_OPTIONS).decode()
 
 
 def dataset_source(dataset) -> str:
@@ -140,7 +145,10 @@ def stored_value(v: Any) -> Any:
 def from_json(v: Any) -> Any:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
-    return json.loads(v)
+    try:
+        return orjson.loads(v)
+    except orjson.JSONDecodeError:  # text an earlier version wrote with NaN or Infinity in it
+        return json.loads(v)
 
 
 # Most severe first: the order decision lists are shown in (ACTIONS runs from the mildest).
