@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from fraudgraph.decisions.notices import build_notice, notice_category, repayment_plan
+from fraudgraph.decisions.notices import build_notice, change_notice, notice_category, repayment_plan
 from fraudgraph.decisions.policy import Policy, load_policy
+from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +126,7 @@ def test_credit_risk_notice_for_account_risk_and_utilization(policy):
 
 
 def test_notice_refuses_actions_that_send_no_notice(policy):
-    with pytest.raises(ValueError, match="only sent for restrict or suspend, got action 'review'"):
+    with pytest.raises(ValueError, match="only sent for restrict, suspend or lift, got action 'review'"):
         build_notice({"account_id": "A"}, {"action": "review", "trigger": "fraud_ring"}, policy)
 
 
@@ -187,3 +190,84 @@ def test_repayment_plan_accepts_numpy_numbers(policy):
 
     assert repayment_plan(np.float64(300.0), policy)["months"] == 12
     assert repayment_plan(np.int64(300), policy)["total"] == 300.0
+
+
+def _change(before: tuple[str, str], after: tuple[str, str], limit=0.0) -> dict:
+    """The audit row of a change outside a sweep: (action, status) before and after."""
+    return {
+        "account_id": "ACC-ME",
+        "previous_action": before[0],
+        "previous_status": before[1],
+        "new_action": after[0],
+        "new_status": after[1],
+        "new_limit": limit,
+    }
+
+
+AT = datetime(2026, 12, 1, 9, 30, 0, 250000)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "action"),
+    [
+        (("none", "active"), ("suspend", "suspended"), "suspend"),
+        (("monitor", "active"), ("restrict", "active"), "restrict"),
+        (("restrict", "active"), ("suspend", "suspended"), "suspend"),
+        (("suspend", "suspended"), ("none", "active"), "lift"),
+        (("restrict", "active"), ("none", "active"), "lift"),
+        (("none", "suspended"), ("none", "active"), "lift"),  # the source's suspension, lifted by hand
+    ],
+)
+def test_a_change_the_customer_lives_with_gets_a_notice(policy, before, after, action):
+    row = change_notice(_change(before, after, 1500.0), policy, made_by="review-3", at=AT, trigger="manual")
+    assert row is not None and list(row) == NOTICE_COLUMNS
+    assert row["action"] == action and row["notice_id"] == "review-3:ACC-ME" and row["sweep_id"] is None
+    assert row["created_at"] == AT and json.loads(row["customer_actions"])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (("none", "active"), ("review", "active")),
+        (("review", "active"), ("none", "active")),
+        (("monitor", "active"), ("none", "active")),
+        (("suspend", "suspended"), ("suspend", "suspended")),  # confirmed fraud on a suspended account
+        (("suspend", "suspended"), ("restrict", "active")),  # lowered but still limited: as a sweep, none
+        (("none", "active"), ("none", "active")),
+    ],
+)
+def test_a_change_the_customer_does_not_see_gets_no_notice(policy, before, after):
+    assert change_notice(_change(before, after), policy, made_by="check-1", at=AT, trigger="fraud_ring") is None
+
+
+def test_the_lifting_notice_says_what_was_lifted_and_the_limit_restored(policy):
+    suspension = change_notice(
+        _change(("suspend", "suspended"), ("none", "active"), 9300.0), policy, made_by="x", at=AT, trigger="manual"
+    )
+    assert suspension is not None and suspension["category"] == "lifted"
+    assert suspension["subject"] == "Your account is back to normal"
+    assert "we have lifted the suspension on your account, so you can make purchases" in suspension["body"]
+    assert "Your credit limit is $9,300.00." in suspension["body"]
+    restriction = build_notice({"account_id": "ACC-ME"}, {"action": "lift", "lifted": "restrict"}, policy)
+    assert "we have lifted the restriction on new spending on your account" in restriction["body"]
+    assert restriction["repayment_plan"] is None and "\n\n\n" not in restriction["body"]
+    restored = build_notice({}, {"action": "lift", "lifted": "restrict", "new_credit_limit": 2500}, policy)
+    assert "we have restored the credit limit on your account to $2,500.00" in restored["body"]
+    with pytest.raises(ValueError, match="lifts restrict or suspend"):
+        build_notice({}, {"action": "lift", "lifted": "monitor"}, policy)
+
+
+def test_a_notice_outside_a_sweep_reveals_only_the_kind_of_detail_shared(policy):
+    reasons = ring_decision()["reasons"]
+    row = change_notice(
+        _change(("none", "active"), ("suspend", "suspended")),
+        policy,
+        made_by="check-1",
+        at=AT,
+        trigger="fraud_ring",
+        reasons=reasons,
+    )
+    assert row is not None and row["category"] == "fraud_ring"
+    for secret in ("ACC-OTHER-1", "dev-9f8e7d", "4111000011112222", "R-000042", "0.87"):
+        assert secret not in row["body"] + row["subject"]
+    assert "shares a device or payment details with accounts we are investigating" in row["body"]

@@ -5,6 +5,9 @@ never override, except a dismissal, which hands the account back to the policy w
 data remembered (``decisions.verdicts``), so it is flagged again only on new evidence about it.
 Every function that changes an account takes an optional ``expected`` state token
 (``state_token``): the change is refused if someone changed the account since the analyst looked.
+A change the customer lives with (suspended, or a restriction or suspension lifted) writes the
+customer's notice with the state and audit rows (``decisions.notices.change_notice``), in the
+words of ``policy`` (default: the packaged policy); the analyst's note never goes into it.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudgraph.decisions.policy import PROPOSAL_PREFIX
+from fraudgraph.decisions.notices import change_notice
+from fraudgraph.decisions.policy import PROPOSAL_PREFIX, Policy
 from fraudgraph.decisions.verdicts import AccountData, dismissal_token, encode_snapshot, snapshots
 from fraudgraph.errors import FraudGraphError, NotFoundError
 from fraudgraph.model.values import utc_now
-from fraudgraph.workspace.base import AUDIT_COLUMNS, STATE_COLUMNS, Workspace
+from fraudgraph.workspace.base import AUDIT_COLUMNS, NOTICE_COLUMNS, STATE_COLUMNS, Workspace
 
 VERDICTS = ("confirm_fraud", "dismiss")
 
@@ -131,6 +135,32 @@ def _original_limit(state: dict, account: dict) -> Any:
     return original
 
 
+def action_notices(
+    ws: Workspace,
+    audit: pd.DataFrame,
+    policy: Policy,
+    *,
+    made_by: str,
+    at: datetime,
+    trigger: str,
+    reasons: Any = None,
+    account: dict | None = None,
+) -> pd.DataFrame:
+    """NOTICE_COLUMNS: the customer notice of the one-account change ``audit`` records, made outside
+    a sweep by ``made_by`` (check, suspend, reinstate, review); no row when the customer sees no
+    change. Its id numbers the account's audit entry it goes with: ``suspend-3:A1``."""
+    rows = []
+    for change in audit.to_dict("records"):
+        n = len(ws.audit(str(change["account_id"]))) + 1
+        row = change_notice(
+            change, policy, made_by=f"{made_by}-{n}", at=at, trigger=trigger, reasons=reasons, account=account
+        )
+        rows += [row] if row is not None else []
+    notices = pd.DataFrame(rows, columns=NOTICE_COLUMNS)
+    notices["created_at"] = notices["created_at"].astype("datetime64[ns]")
+    return notices
+
+
 def _require_note(text: str, what: str) -> str:
     if not text or not text.strip():
         raise FraudGraphError(f"{what} must not be empty: say why, it goes into the audit trail", setting=what)
@@ -183,16 +213,29 @@ def _snapshot_texts(ws: Workspace, account_ids: list[str]) -> dict[str, str]:
     return {a: encode_snapshot(snap) for a, snap in snapshots(accounts, data).items()}
 
 
-def review(ws: Workspace, account_id: str, verdict: str, *, note: str, actor: str, expected: str | None = None) -> dict:
+def review(
+    ws: Workspace,
+    account_id: str,
+    verdict: str,
+    *,
+    note: str,
+    actor: str,
+    expected: str | None = None,
+    policy: Policy | None = None,
+) -> dict:
     """Record an analyst's verdict on an account.
 
     ``confirm_fraud`` labels the account fraud (the next sweep uses the label) and suspends it.
     ``dismiss`` labels it legit, reinstates it (status active, original credit limit) and keeps it
     from being flagged again until new evidence about it arrives (a new identifier, a new
     transaction, a new ring mate sharing its identifiers, worse credit). ``expected``: the
-    ``state_token`` the analyst saw; refused if the account changed since.
+    ``state_token`` the analyst saw; refused if the account changed since. A verdict that suspends
+    the account, or lifts its restriction or suspension, writes the customer's notice (``policy``'s
+    words); one that changes nothing the customer sees (a review or monitor cleared) writes none.
     """
-    return review_many(ws, [account_id], verdict, note=note, actor=actor, expected={account_id: expected})[0]
+    return review_many(
+        ws, [account_id], verdict, note=note, actor=actor, expected={account_id: expected}, policy=policy
+    )[0]
 
 
 def review_many(
@@ -203,9 +246,11 @@ def review_many(
     note: str,
     actor: str,
     expected: dict[str, str | None] | None = None,
+    policy: Policy | None = None,
 ) -> list[dict]:
-    """The same verdict on several accounts (a ring, a list), one review and audit row each. Every
-    account is checked (it exists, it is unchanged since ``expected``) before any is written."""
+    """The same verdict on several accounts (a ring, a list), one review and audit row each (and a
+    notice where the customer sees a change; see ``review``). Every account is checked (it exists,
+    it is unchanged since ``expected``) before any is written."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
     note = _require_note(note, "note")
@@ -216,10 +261,13 @@ def review_many(
     for a in ids:
         _check_expected(ws, a, (expected or {}).get(a))
     texts = _snapshot_texts(ws, ids)
-    return [_record_review(ws, a, verdict, current[a], texts[a], note=note, actor=actor) for a in ids]
+    pol = policy or Policy.default()
+    return [_record_review(ws, a, verdict, current[a], texts[a], note=note, actor=actor, policy=pol) for a in ids]
 
 
-def _record_review(ws: Workspace, account_id: str, verdict: str, current, snapshot: str, *, note, actor) -> dict:
+def _record_review(
+    ws: Workspace, account_id: str, verdict: str, current, snapshot: str, *, note, actor, policy: Policy
+) -> dict:
     account, state, decision = current
     at = utc_now()
     score = (decision or {}).get("score")
@@ -233,9 +281,11 @@ def _record_review(ws: Workspace, account_id: str, verdict: str, current, snapsh
     new_state, audit = _change(
         state, **change, actor=actor, event=f"review_{verdict}", note=note, at=at, score=score, reasons=reasons
     )
+    notices = action_notices(ws, audit, policy, made_by="review", at=at, trigger=change["trigger"], account=account)
     ws.apply_manual(
         state=new_state,
         audit=audit,
+        notices=notices,
         review={
             "account_id": account_id,
             "verdict": verdict,
@@ -257,44 +307,68 @@ def ring_accounts(ws: Workspace, ring_id: str) -> list[str]:
     return sorted(members["account_id"].astype(str))
 
 
-def suspend(ws: Workspace, account_id: str, *, reason: str, actor: str, expected: str | None = None) -> dict:
-    """Suspend an account by hand. Sweeps never lift a manual suspension."""
+def suspend(
+    ws: Workspace,
+    account_id: str,
+    *,
+    reason: str,
+    actor: str,
+    expected: str | None = None,
+    policy: Policy | None = None,
+) -> dict:
+    """Suspend an account by hand. Sweeps never lift a manual suspension. An account not suspended
+    before gets the suspension notice (``policy``'s words, never the analyst's ``reason``)."""
     reason = _require_note(reason, "reason")
-    _, state, decision = _current(ws, account_id)
+    account, state, decision = _current(ws, account_id)
     _check_expected(ws, account_id, expected)
     if state["status"] == "suspended" and state["action"] == "suspend" and state["manual"]:
         raise FraudGraphError(f"account {account_id} is already suspended by an analyst")
+    at = utc_now()
     new_state, audit = _change(
         state,
         **_SUSPENDED_BY_HAND,
         actor=actor,
         event="manual_suspend",
         note=reason,
-        at=utc_now(),
+        at=at,
         score=(decision or {}).get("score"),
     )
-    ws.apply_manual(state=new_state, audit=audit)
+    pol = policy or Policy.default()
+    notices = action_notices(ws, audit, pol, made_by="suspend", at=at, trigger="manual", account=account)
+    ws.apply_manual(state=new_state, audit=audit, notices=notices)
     return new_state.iloc[0].to_dict()
 
 
-def reinstate(ws: Workspace, account_id: str, *, reason: str, actor: str, expected: str | None = None) -> dict:
+def reinstate(
+    ws: Workspace,
+    account_id: str,
+    *,
+    reason: str,
+    actor: str,
+    expected: str | None = None,
+    policy: Policy | None = None,
+) -> dict:
     """Reinstate an account by hand: active, original credit limit; sweeps keep it so. This is how
-    an analyst accepts a sweep's proposed reinstatement (see ``queue``)."""
+    an analyst accepts a sweep's proposed reinstatement (see ``queue``). An account that was
+    restricted or suspended gets the lifting notice (``policy``'s words)."""
     reason = _require_note(reason, "reason")
     account, state, decision = _current(ws, account_id)
     _check_expected(ws, account_id, expected)
     if proposal_of(state):
         reason = f"{reason} (accepts the sweep's proposal: {proposal_of(state)})"
+    at = utc_now()
     new_state, audit = _change(
         state,
         **_reinstated(state, account, manual=True),
         actor=actor,
         event="manual_reinstate",
         note=reason,
-        at=utc_now(),
+        at=at,
         score=(decision or {}).get("score"),
     )
-    ws.apply_manual(state=new_state, audit=audit)
+    pol = policy or Policy.default()
+    notices = action_notices(ws, audit, pol, made_by="reinstate", at=at, trigger="manual", account=account)
+    ws.apply_manual(state=new_state, audit=audit, notices=notices)
     return new_state.iloc[0].to_dict()
 
 

@@ -5,7 +5,8 @@ Nothing is recomputed: the event's identifiers are validated and keyed by the lo
 (``ingest.contract.validate_records``), looked up in one ``Workspace.check_lookup``, and the
 policy's tiers decide (``[realtime]`` in the policy says how a tie to a ring maps to an action).
 With ``apply`` the event is loaded exactly as ``load`` would merge it, and the decision is
-recorded with an audit entry; without it nothing is written.
+recorded with an audit entry, and with the customer's notice when it restricts or suspends the
+account (as a sweep's would, in the policy's words); without it nothing is written.
 
 >>> with SqliteWorkspace("bank.db") as ws:                        # doctest: +SKIP
 ...     check(ws, {"account": {"account_id": "A9", "created_at": "2026-11-01"},
@@ -27,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from fraudgraph.app.analyst import action_notices
 from fraudgraph.decisions.policy import SEVERITY, Policy, plan_changes
 from fraudgraph.errors import FraudGraphError, InputError, Problem
 from fraudgraph.ingest.contract import REQUIRED_COLUMNS, TABLE_COLUMNS, Dataset, validate_records
@@ -626,7 +628,9 @@ class Checker:
 
         An event that calls for more than the account's action in force changes its state as a
         sweep would (``plan_changes``: status, credit limit; never a manual state), not manual,
-        so the next sweep takes over; otherwise the audit entry records the check alone."""
+        so the next sweep takes over, and writes the customer's notice when that restricts or
+        suspends the account (``check-<n>:<account>``, in the same transaction); otherwise the
+        audit entry records the check alone."""
         aid = event.account_id
         before = self.ws.accounts([aid])
         self.ws.load(dataset)
@@ -634,6 +638,7 @@ class Checker:
         account = self.ws.accounts([aid])
         current = self.ws.account_state([aid])
         state, audit = current.iloc[0:0], pd.DataFrame(columns=AUDIT_COLUMNS)
+        notices = None
         previous = current["action"].iloc[0] if len(current) else "none"
         if _severity(event_action) > _severity(previous):
             decision = pd.DataFrame([self._decision_row(aid, answer, event_action, account)])
@@ -641,6 +646,16 @@ class Checker:
                 current, decision, self.policy, sweep_id="check", actor=self.actor, at=at, accounts=account
             )
             state, audit = changes.state.assign(sweep_id=None), changes.audit.assign(sweep_id=None)
+            notices = action_notices(
+                self.ws,
+                audit,
+                self.policy,
+                made_by="check",
+                at=at,
+                trigger=answer["trigger"],
+                reasons=_tie_kinds(answer, event_action),
+                account=account.iloc[0].to_dict() if len(account) else None,
+            )
         if audit.empty:
             row = current if len(current) else account
             limits = current if len(current) else account
@@ -668,7 +683,7 @@ class Checker:
                 columns=AUDIT_COLUMNS,
             )
         audit["note"] = f"real-time check ({'new account' if own is None else 'account change'}): {answer['action']}"
-        self.ws.apply_manual(state=state, audit=audit)
+        self.ws.apply_manual(state=state, audit=audit, notices=notices)
 
     def _decision_row(self, aid: str, answer: dict[str, Any], action: str, account: pd.DataFrame) -> dict[str, Any]:
         """The event's decision as ``policy.evaluate`` would write it, for ``plan_changes``."""
@@ -687,6 +702,13 @@ class Checker:
             "credit_limit": account["credit_limit"].iloc[0],
             "evidence": hashlib.sha256(evidence.encode()).hexdigest()[:16],
         }
+
+
+def _tie_kinds(answer: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    """The kinds of identifier that tie the account to the rings that call for ``action``, as
+    reason evidence a notice names (by kind only: "payment details", never a value or a ring)."""
+    kinds = sorted({k for r in answer["rings"] if r["proposes"] == action for k in r["via"]})
+    return [{"evidence": {"kind": kind}} for kind in kinds]
 
 
 def check(

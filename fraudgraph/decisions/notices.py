@@ -1,17 +1,21 @@
-"""Customer notices for newly restricted or suspended accounts, and the repayment plans offered
-with overdue ones. Plain language only: never a score, a reason code or anything about another customer.
+"""Customer notices for newly restricted or suspended accounts, for restrictions and suspensions
+lifted by hand, and the repayment plans offered with overdue ones. Plain language only: never a
+score, a reason code, an analyst's note or anything about another customer.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from fraudgraph.decisions.evidence import evidence_items, format_money
+from fraudgraph.model.frames import NOTICE_COLUMNS
 
 if TYPE_CHECKING:
     from fraudgraph.decisions.policy import Policy
@@ -121,16 +125,21 @@ def _plan_sentence(plan: dict[str, Any], currency: str) -> str:
 
 
 def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
-    """The customer notice for one newly restricted or suspended account.
+    """The customer notice for one newly restricted or suspended account, or one whose restriction
+    or suspension was lifted.
 
     account: ``account_id`` and, when known, ``balance`` and ``overdue_days`` (otherwise read from
-    the decision's overdue reason evidence). decision: ``action`` (restrict | suspend), ``trigger``,
-    ``new_credit_limit``, ``reasons``. Returns ``{"category", "action", "subject", "body",
-    "customer_actions" (list[str]), "repayment_plan" (dict or None)}``.
+    the decision's overdue reason evidence). decision: ``action`` (restrict | suspend | lift),
+    ``trigger``, ``new_credit_limit``, ``reasons``; for ``lift``, ``lifted`` (restrict | suspend:
+    what was lifted) and the restored ``new_credit_limit``. Returns ``{"category" (fraud_ring |
+    overdue | credit_risk | lifted), "action", "subject", "body", "customer_actions" (list[str]),
+    "repayment_plan" (dict or None)}``.
     """
     action = decision.get("action")
+    if action == "lift":
+        return _lifting_notice(decision, policy)
     if action not in ("restrict", "suspend"):
-        raise ValueError(f"notices are only sent for restrict or suspend, got action {action!r}")
+        raise ValueError(f"notices are only sent for restrict, suspend or lift, got action {action!r}")
     category = notice_category(str(decision.get("trigger")))
     cfg = policy.data["notices"]
     currency = cfg["currency"]
@@ -178,3 +187,105 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
         "customer_actions": list(template["customer_actions"]),
         "repayment_plan": plan,
     }
+
+
+# The notice of a restriction or suspension lifted (an analyst reinstated the account or cleared it
+# after review): what changed for the customer, in the same plain words as the other notices.
+_LIFTED = {
+    "subject": "Your account is back to normal",
+    "body": """Dear customer,
+
+Good news: {action_taken}.
+
+Thank you for your patience while we checked your account. If you have any questions, \
+{support_contact}.
+""",
+    "customer_actions": [
+        "No action is needed: you can use your account as usual",
+        "Contact support if anything on your account does not work as expected",
+    ],
+}
+
+
+def _lifting_notice(decision: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    """The notice of a lifted restriction (``lifted`` restrict) or suspension (``lifted`` suspend)."""
+    lifted = decision.get("lifted")
+    if lifted not in ("restrict", "suspend"):
+        raise ValueError(f"a lifting notice lifts restrict or suspend, got {lifted!r}")
+    cfg = policy.data["notices"]
+    limit = _number(decision.get("new_credit_limit"))
+    money = format_money(limit, cfg["currency"]) if limit is not None else None
+    if lifted == "suspend":
+        action_taken = (
+            "we have lifted the suspension on your account, so you can make purchases, withdrawals and transfers again"
+        )
+        if money is not None:
+            action_taken += f". Your credit limit is {money}"
+    elif money is not None:
+        action_taken = f"we have restored the credit limit on your account to {money}"
+    else:
+        action_taken = "we have lifted the restriction on new spending on your account"
+    values = {"action_taken": action_taken, "support_contact": cfg["support_contact"]}
+    return {
+        "category": "lifted",
+        "action": "lift",
+        "subject": _LIFTED["subject"],
+        "body": str(_LIFTED["body"]).format_map(values).strip() + "\n",
+        "customer_actions": list(_LIFTED["customer_actions"]),
+        "repayment_plan": None,
+    }
+
+
+def _limited(action: Any, status: Any) -> str | None:
+    """What the customer lives with: suspend (blocked), restrict (limit cut) or None."""
+    if action == "suspend" or status == "suspended":
+        return "suspend"
+    return "restrict" if action == "restrict" else None
+
+
+_RANK = {None: 0, "restrict": 1, "suspend": 2}
+
+
+def change_notice(
+    change: Mapping[str, Any],
+    policy: Policy,
+    *,
+    made_by: str,
+    at: datetime,
+    trigger: str,
+    reasons: Any = None,
+    account: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The NOTICE_COLUMNS row for one change made outside a sweep (a real-time check applied, an
+    analyst's suspend, reinstate or verdict), or None when the customer sees no change.
+
+    change: the change's audit row (account_id, previous_action, new_action, previous_status,
+    new_status, new_limit). The rules are the sweep's: a notice when the account goes into restrict
+    or suspend, or into suspend from restrict (``build_notice`` with ``trigger`` and ``reasons``);
+    and, since only an analyst lifts a restriction or suspension outside a sweep, a lifting notice
+    when it leaves both (active again, its limit restored). Nothing else (an account already
+    suspended suspended again, a review or monitor cleared) writes a notice.
+    ``notice_id`` is ``<made_by>:<account_id>``, as a sweep's is ``<sweep_id>:<account_id>``;
+    ``sweep_id`` is empty. ``account``: balance and overdue days, for an overdue notice.
+    """
+    aid = str(change["account_id"])
+    before = _limited(change.get("previous_action"), change.get("previous_status"))
+    after = _limited(change.get("new_action"), change.get("new_status"))
+    decision: dict[str, Any] = {"trigger": trigger, "new_credit_limit": change.get("new_limit"), "reasons": reasons}
+    if _RANK[after] > _RANK[before]:
+        decision["action"] = after
+    elif before is not None and after is None:
+        decision.update(action="lift", lifted=before)
+    else:
+        return None
+    notice = build_notice({**(account or {}), "account_id": aid}, decision, policy)
+    row = {
+        "notice_id": f"{made_by}:{aid}",
+        "sweep_id": None,
+        "account_id": aid,
+        "created_at": at,
+        **{k: notice[k] for k in ("category", "action", "subject", "body")},
+        "customer_actions": json.dumps(notice["customer_actions"]),
+        "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
+    }
+    return {c: row[c] for c in NOTICE_COLUMNS}

@@ -433,7 +433,15 @@ class Workspace(abc.ABC):
 
     @abc.abstractmethod
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
-        """NOTICE_COLUMNS, oldest first; ``since_sweep``: only notices of later sweeps."""
+        """NOTICE_COLUMNS, oldest first (in the order written).
+
+        A sweep's notice has its ``sweep_id`` and the id ``<sweep_id>:<account_id>``; a notice
+        written outside a sweep (``apply_manual``: a real-time check applied, an analyst's suspend,
+        reinstate or verdict) has no ``sweep_id`` and the id ``<action>-<n>:<account_id>``, n being
+        the account's audit entry it goes with (``check-2``, ``suspend-3``, ``reinstate-4``,
+        ``review-5``). ``since_sweep``: only the notices of later sweeps and those written outside a
+        sweep after it finished (to its second: one written in that second is included, so a
+        messaging system that asks after each sweep may see it twice; the notice_id tells)."""
 
     @abc.abstractmethod
     def reviews(self) -> pd.DataFrame:
@@ -448,8 +456,10 @@ class Workspace(abc.ABC):
         audit: pd.DataFrame,
         review: dict[str, Any] | None = None,
         label: tuple[str, str | None] | None = None,
+        notices: pd.DataFrame | None = None,
     ) -> None:
-        """In one transaction: upsert state rows, append audit rows, record a review, set a label.
+        """In one transaction: upsert state rows, append audit rows, record a review, set a label,
+        append customer notices (NOTICE_COLUMNS rows; see ``notices`` for their ids).
 
         ``label`` is (account_id, "fraud" | "legit" | None) and overrides the loaded label;
         a later load does not undo an analyst's label.

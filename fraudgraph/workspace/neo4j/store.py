@@ -1197,10 +1197,11 @@ class Neo4jWorkspace(Workspace):
         return self._frame("read/reviews", REVIEW_COLUMNS)
 
     # -- analyst actions -------------------------------------------------------------------
-    def apply_manual(self, *, state, audit, review=None, label=None) -> None:
+    def apply_manual(self, *, state, audit, review=None, label=None, notices=None) -> None:
         with self._transaction() as run:
             self._upsert_state(run, state)
             self._append(run, "audit", audit, AUDIT_COLUMNS)
+            self._append(run, "notices", notices, NOTICE_COLUMNS)
             if review is not None:
                 self._append(run, "reviews", pd.DataFrame([review]), REVIEW_COLUMNS)
             if label is not None:

@@ -477,18 +477,22 @@ class SqliteResults:
                 from fraudgraph.errors import NotFoundError
 
                 raise NotFoundError(f"no sweep {since_sweep!r} in {self.path}; see `fraudgraph sweeps`")
-            sql += " WHERE sweep_id IN (SELECT sweep_id FROM sweeps WHERE finished_at > ? OR (finished_at = ? AND sweep_id > ?))"
-            params = (row[0], row[0], since_sweep)
+            sql += (
+                " WHERE sweep_id IN (SELECT sweep_id FROM sweeps WHERE finished_at > ? OR (finished_at = ? AND sweep_id > ?))"
+                " OR (sweep_id IS NULL AND created_at > ?)"
+            )
+            params = (row[0], row[0], since_sweep, row[0])
         return self._frame(sql + " ORDER BY seq", params)
 
     def reviews(self) -> pd.DataFrame:
         return self._frame(f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews ORDER BY review_id")
 
     # -- analyst actions -------------------------------------------------------------------
-    def apply_manual(self, *, state, audit, review=None, label=None) -> None:
+    def apply_manual(self, *, state, audit, review=None, label=None, notices=None) -> None:
         with self._transaction():
             self._upsert_state(state)
             self._append("audit", audit, AUDIT_COLUMNS)
+            self._append_notices(notices)
             if review is not None:
                 self._db.execute(
                     f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",

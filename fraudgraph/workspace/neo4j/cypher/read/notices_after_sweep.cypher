@@ -1,7 +1,10 @@
-// Customer notices of the sweeps that finished after the given one ($finished_at, $sweep_id), oldest first.
+// Customer notices of the sweeps that finished after the given one ($finished_at, $sweep_id), and
+// those written outside a sweep (no sweep_id) since it finished, oldest first.
 MATCH (n:Notice)
-MATCH (s:Sweep {sweep_id: n.sweep_id})
-WHERE s.finished_at > $finished_at OR (s.finished_at = $finished_at AND s.sweep_id > $sweep_id)
+OPTIONAL MATCH (s:Sweep {sweep_id: n.sweep_id})
+WITH n, s
+WHERE (s IS NOT NULL AND (s.finished_at > $finished_at OR (s.finished_at = $finished_at AND s.sweep_id > $sweep_id)))
+   OR (n.sweep_id IS NULL AND n.created_at > $finished_at)
 RETURN n.notice_id AS notice_id,
        n.sweep_id AS sweep_id,
        n.account_id AS account_id,
