@@ -798,7 +798,11 @@ def test_de_escalation_from_suspend_reinstates_and_restores_limit():
         1000.0,
     )
     assert audit.loc["B", "event"] == "de_escalate"
-    assert changes.notices.empty  # de-escalation never sends a notice
+    # A lifted whole: the customer is told (as when an analyst lifts it); B is still limited: nothing.
+    assert changes.notices["account_id"].tolist() == ["A"]
+    lift = changes.notices.iloc[0]
+    assert (lift["action"], lift["category"], lift["sweep_id"]) == ("lift", "lifted", lift["notice_id"].split(":")[0])
+    assert "2,500.00" in lift["body"]
 
 
 def test_a_sweep_never_lifts_a_suspension_the_source_system_reports():

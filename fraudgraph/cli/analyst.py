@@ -21,12 +21,18 @@ from fraudgraph.model.frames import NOTICE_COLUMNS
 
 
 @cli.command()
-@click.option("--since", "since", default=None, metavar="SWEEP", help="Only notices of sweeps after this one.")
+@click.option(
+    "--since",
+    "since",
+    default=None,
+    metavar="SWEEP",
+    help="Only notices of sweeps after this one, and those written outside a sweep since it finished.",
+)
 @paging_options(None)
 @format_option
 @click.pass_obj
 def notices(obj, since, limit, offset, fmt):
-    """Customer notices to send (restrictions and suspensions), for a messaging system.
+    """Customer notices to send (restrictions, suspensions, and their lifting), for a messaging system.
 
     \b
     Example:

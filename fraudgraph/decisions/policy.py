@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
 from fraudgraph.decisions.evidence import evidence_items as evidence_items, format_money as format_money
-from fraudgraph.decisions.notices import build_notice
+from fraudgraph.decisions.notices import build_notice, change_notice
 from fraudgraph.decisions.verdicts import (
     AccountData,
     decode_snapshot,
@@ -1298,7 +1298,10 @@ def plan_changes(
     never changed. suspend -> status suspended, limit 0 (or frozen, per ``suspend.credit_limit``);
     restrict -> limit ``restricted_limit(original_credit_limit)``; leaving restrict/suspend restores
     the original limit, and a sweep lifts only a suspension a sweep imposed (status back to active).
-    A notice is written only when an account escalates into restrict or suspend.
+    A notice is written when an account escalates into restrict or suspend, and when a sweep
+    lifts a restriction or suspension whole (the account active again at its original limit: the
+    customer is told, as when an analyst lifts one); a lowering that still limits the account, or
+    one to and from monitor or review, tells the customer nothing.
     """
     _require(
         decisions,
@@ -1331,6 +1334,10 @@ def plan_changes(
         audit_rows.append(_audit_row(p, i, policy, ts=ts, sweep_id=sweep_id, actor=actor))
         if audit_rows[-1]["event"] == "escalate" and p.new_action[i] in _LIMITING:
             notice_rows.append(_notice_row(p, i, policy, ts=ts, sweep_id=sweep_id))
+        elif audit_rows[-1]["event"] == "de_escalate":
+            lifted = _lift_notice_row(audit_rows[-1], policy, ts=ts, sweep_id=sweep_id)
+            if lifted is not None:
+                notice_rows.append(lifted)
     audit = pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
     audit["at"] = audit["at"].astype("datetime64[ns]")
     notices = pd.DataFrame(notice_rows, columns=NOTICE_COLUMNS)
@@ -1502,6 +1509,14 @@ def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_i
         "policy_hash": policy.hash,
         "note": note,
     }
+
+
+def _lift_notice_row(audit_row: dict, policy: Policy, *, ts: pd.Timestamp, sweep_id: str) -> dict | None:
+    """The customer notice of a restriction or suspension a sweep lifted whole (None otherwise)."""
+    row = change_notice(audit_row, policy, made_by=sweep_id, at=ts, trigger=str(audit_row.get("trigger") or ""))
+    if row is None or row["action"] != "lift":
+        return None
+    return {**row, "sweep_id": sweep_id}
 
 
 def _notice_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_id: str) -> dict:
