@@ -523,6 +523,9 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
         return col.astype(object).where(col.notna(), None).tolist()
     if pd.api.types.is_datetime64_any_dtype(col):
         return [None if pd.isna(v) else v.isoformat() for v in col]
+    if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        # Ids and codes: text as it is, missing as NULL (what stored_value gives, without a call per value).
+        return col.astype(object).where(col.notna(), None).tolist()
     return [stored_value(v) for v in col.tolist()]
 
 
