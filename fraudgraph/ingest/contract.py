@@ -40,7 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import InputError, Problem
-from fraudgraph.ingest.normalize import encode_strings, keys_from_codes
+from fraudgraph.ingest.normalize import encode_strings, keys_from_codes, keys_of_rows
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     ACCOUNT_STATUSES,
@@ -895,6 +895,8 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key
     ``in_key_order``: sorted by (account_id, kind, value)."""
     if "value_text" not in state:
         return _empty_links()
+    if in_key_order:
+        return _finish_links_in_key_order(table, state, warnings)
     value_codes, value_dict = encode_strings(state["value_text"])
     account_codes, kind_codes = state["account_codes"], state["kind_codes"]
     n_kinds, n_values = max(len(state["kind_dict"]), 1), max(len(value_dict), 1)
@@ -936,6 +938,49 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key
         }
     )
     return links[LINK_COLUMNS]
+
+
+def _finish_links_in_key_order(table: _Table | None, state: dict, warnings: list[str]) -> pd.DataFrame:
+    """``_finish_links`` for a workspace load: sorted by (account_id, kind, value) first, so repeated
+    observations are neighbours and merge without hashing millions of values; each raw column
+    is let go once its sorted copy is taken."""
+    text = {c: state.pop(t) for c, t in _LINK_TEXT.items()}
+    order = key_order(pd.DataFrame(text), LINK_KEY)
+    taken = pa.array(order)
+    arrays = {c: _large_text(text.pop(c)).take(taken) for c in LINK_KEY}
+    first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")[order]
+    n = len(order)
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for arr in arrays.values():  # a row repeats the one before when all three texts are equal
+        later, earlier = arr.slice(1), arr.slice(0, max(n - 1, 0))
+        equal = pc.or_(pc.equal(later, earlier).fill_null(False), pc.and_(pc.is_null(later), pc.is_null(earlier)))
+        same &= equal.to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate(([True], ~same))) if n else np.zeros(0, dtype=np.int64)
+    n_repeated = n - len(starts)
+    if n_repeated:
+        never = np.iinfo(np.int64).max  # NaT sorts after every date: a known date wins
+        seen_ns = np.where(np.isnat(first_seen), never, first_seen.view(np.int64))
+        earliest = np.minimum.reduceat(seen_ns, starts)
+        first_seen = np.where(earliest == never, np.datetime64("NaT"), earliest.view("datetime64[ns]"))
+        arrays = {c: arr.take(pa.array(starts)) for c, arr in arrays.items()}
+        warnings.append(
+            f"{table.label if table is not None else 'links'}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
+            "merged, keeping the earliest first_seen"
+        )
+    keys = keys_of_rows(arrays["kind"], arrays["value"])
+    links = pd.DataFrame({c: pd.Series(arrays.pop(c).to_pandas(), dtype="str") for c in LINK_KEY})
+    links["key"] = pd.Series(keys, dtype=object)
+    links["first_seen"] = pd.Series(first_seen, dtype="datetime64[ns]")
+    return links[LINK_COLUMNS]
+
+
+def _large_text(column: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array (Arrow-backed columns are not copied; 64-bit offsets,
+    so tens of millions of values fit)."""
+    arr = pa.array(column.array, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if pa.types.is_large_string(arr.type) or pa.types.is_string(arr.type) else arr.cast(pa.large_string())
 
 
 def _rows(column: pd.Series, rows: np.ndarray, taken: bool) -> pd.Series:

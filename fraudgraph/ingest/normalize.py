@@ -436,6 +436,35 @@ def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.nda
     return keys
 
 
+def keys_of_rows(kinds: pa.Array, values: pa.Array) -> np.ndarray:
+    """Canonical keys (object array, ``None`` = no identity) of rows given as Arrow text arrays.
+
+    Each kind's rows are normalized in one pass of pyarrow kernels, row by row: when most values
+    are distinct (a bank's links: 7.4M distinct among 8.5M), finding the distinct ones first costs
+    more (a hash table of millions of strings) than normalizing the few repeats again.
+    """
+    kind_codes, kind_names = encode_strings(pd.Series(kinds.to_pandas()) if len(kinds) else pd.Series([], dtype="str"))
+    keys = np.full(len(values), None, dtype=object)
+    present = ~values.is_null().to_numpy(zero_copy_only=False) if len(values) else np.zeros(0, dtype=bool)
+    work = []
+    for kind_index, kind in enumerate(kind_names.to_pylist()):
+        rows = np.flatnonzero((kind_codes == kind_index) & present)
+        if len(rows) and kind is not None:
+            work.append((kind, rows))
+
+    def keys_of(w: tuple) -> pa.Array:
+        return _keys_of_kind(w[0], values.take(pa.array(w[1])))
+
+    if len(values) < 10_000:
+        results = list(map(keys_of, work))
+    else:  # pyarrow kernels release the GIL: two kinds at a time on a 2-core machine
+        with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
+            results = list(pool.map(keys_of, work))
+    for (_kind, rows), kind_keys in zip(work, results):
+        keys[rows] = kind_keys.to_numpy(zero_copy_only=False)
+    return keys
+
+
 def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
     """Canonical keys of many (kind, value) pairs, aligned with ``values``; ``None`` = no identity.
 
