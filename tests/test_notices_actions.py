@@ -218,3 +218,17 @@ def test_a_failed_notice_write_leaves_the_state_and_audit_unchanged(db_copy, mon
         analyst.suspend(ws, account, reason="stolen identity", actor="erin")
     with SqliteWorkspace(db_copy) as ws:
         assert ws.account_state([account]).empty and ws.audit(account).empty
+
+
+def test_the_analyst_commands_take_the_policy_whose_words_the_customer_gets(db_copy, tmp_path):
+    policy = tmp_path / "bank.toml"
+    policy.write_text('[notices]\nsupport_contact = "write to help@bank.example"\ncurrency = "EUR "\n')
+    account, limit = quiet(db_copy)
+    run(db_copy, "suspend", account, "--reason", "stolen identity", "--policy", str(policy))
+    run(db_copy, "reinstate", account, "--reason", "restored", "--policy", str(policy))
+    suspended, lifted = notices_of(db_copy, account)
+    assert "To talk to us, write to help@bank.example." in suspended["body"]
+    assert f"Your credit limit is EUR {limit:,.2f}." in lifted["body"]
+    other, _ = restricted(db_copy)
+    run(db_copy, "review", other, "--dismiss", "--note", "verified", "--policy", str(policy))
+    assert "EUR" in notices_of(db_copy, other)[-1]["body"]

@@ -14,10 +14,22 @@ from fraudgraph.cli.render import (
     identifier_options,
     page,
     paging_options,
+    policy_from,
     shower,
     shown_reasons,
 )
 from fraudgraph.model.frames import NOTICE_COLUMNS
+
+
+def _policy_option(f):
+    """``--policy FILE``: the policy whose words the customer's notice uses."""
+    return click.option(
+        "--policy",
+        "policy_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Policy TOML whose notice wording the customer gets (default: the packaged policy).",
+    )(f)
 
 
 @cli.command()
@@ -127,8 +139,9 @@ def _echo_preview(preview: dict) -> None:
     "--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since this state token."
 )
 @click.option("--analyst", default=None, help="Analyst name (default: $FRAUDGRAPH_ANALYST or $USER).")
+@_policy_option
 @click.pass_obj
-def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_run, expect, analyst):
+def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_run, expect, analyst, policy_file):
     """Record an analyst's verdict on accounts; shows first what else it changes.
 
     \b
@@ -146,12 +159,13 @@ def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_r
     ids = _review_ids(account_ids, ring, ids_from, ws)
     if expect is not None and len(ids) != 1:
         raise click.UsageError("--expect applies to one account; name exactly one")
-    _echo_preview(preview_review(ws, ids, verdict))
+    pol = policy_from(policy_file)
+    _echo_preview(preview_review(ws, ids, verdict, policy=pol))
     if dry_run:
         click.echo("dry run: nothing recorded.")
         return
     expected = {ids[0]: expect} if expect is not None else None
-    states = review_many(ws, ids, verdict, note=note, actor=analyst or analyst_name(), expected=expected)
+    states = review_many(ws, ids, verdict, note=note, actor=analyst or analyst_name(), expected=expected, policy=pol)
     for account_id, st in zip(ids, states):
         click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
@@ -161,8 +175,9 @@ def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_r
 @click.option("--reason", required=True, help="Why (goes into the audit trail).")
 @click.option("--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since.")
 @click.option("--analyst", default=None)
+@_policy_option
 @click.pass_obj
-def suspend(obj, account_id, reason, expect, analyst):
+def suspend(obj, account_id, reason, expect, analyst, policy_file):
     """Suspend an account by hand; sweeps never lift it.
 
     \b
@@ -171,7 +186,14 @@ def suspend(obj, account_id, reason, expect, analyst):
     """
     from fraudgraph.app.analyst import suspend as do_suspend
 
-    do_suspend(obj.workspace(), account_id, reason=reason, actor=analyst or analyst_name(), expected=expect)
+    do_suspend(
+        obj.workspace(),
+        account_id,
+        reason=reason,
+        actor=analyst or analyst_name(),
+        expected=expect,
+        policy=policy_from(policy_file),
+    )
     click.echo(f"{account_id}: suspended.")
 
 
@@ -180,8 +202,9 @@ def suspend(obj, account_id, reason, expect, analyst):
 @click.option("--reason", required=True, help="Why (goes into the audit trail).")
 @click.option("--expect", "expect", default=None, metavar="TOKEN", help="Refuse if the account changed since.")
 @click.option("--analyst", default=None)
+@_policy_option
 @click.pass_obj
-def reinstate(obj, account_id, reason, expect, analyst):
+def reinstate(obj, account_id, reason, expect, analyst, policy_file):
     """Reinstate an account by hand (active, original credit limit); sweeps keep it so.
 
     This is also how a sweep's proposed reinstatement (see `queue`) is accepted.
@@ -192,7 +215,14 @@ def reinstate(obj, account_id, reason, expect, analyst):
     """
     from fraudgraph.app.analyst import reinstate as do_reinstate
 
-    st = do_reinstate(obj.workspace(), account_id, reason=reason, actor=analyst or analyst_name(), expected=expect)
+    st = do_reinstate(
+        obj.workspace(),
+        account_id,
+        reason=reason,
+        actor=analyst or analyst_name(),
+        expected=expect,
+        policy=policy_from(policy_file),
+    )
     click.echo(f"{account_id}: reinstated (credit limit {cell(st['credit_limit'])}).")
 
 
