@@ -351,7 +351,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 part["account_id"].tolist(),
                 part["kind"].tolist(),
                 part["value"].tolist(),
-                [None if (k is None or k is pd.NA or (isinstance(k, float))) else k for k in part["key"].tolist()],
+                part["key"].astype(object).where(part["key"].notna(), None).tolist(),  # missing -> NULL
                 _to_ns(part["first_seen"]),
             )
             self._db.executemany(LINK_UPSERT, rows)
