@@ -208,7 +208,16 @@ def test_export_and_report(db_copy, tmp_path):
 def test_evaluate_against_truth(db_copy, world_dir):
     out = json.loads(run("--db", db_copy, "evaluate", world_dir / "truth.csv", "--format", "json").stdout)
     assert out  # metrics present
-    run("--db", db_copy, "evaluate", world_dir / "truth.csv")
+    table = run("--db", db_copy, "evaluate", world_dir / "truth.csv").stdout.splitlines()
+    # A reader's view: one row per population and flag, the figures as the JSON has them.
+    m = out["accounts"]["review_or_worse"]
+    row = next(line for line in table if line.startswith("all ") and "review or worse" in line)
+    assert row.split()[4:7] == [f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}"]
+    assert any(line.startswith(f"Rings: {out['rings']['n_found']} of {out['rings']['n_planted']}") for line in table)
+    assert "Innocent groups that share identifiers (flagged = review or worse):" in table
+    assert all(len(line) <= 100 for line in table) and len(table) < 60
+    csv_rows = run("--db", db_copy, "evaluate", world_dir / "truth.csv", "--format", "csv").stdout.splitlines()
+    assert csv_rows[0] == "metric,value" and any(r.startswith("accounts.review_or_worse.precision,") for r in csv_rows)
 
 
 def test_generate_is_deterministic(tmp_path):

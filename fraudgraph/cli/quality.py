@@ -30,8 +30,99 @@ def evaluate(obj, truth_file, fmt):
     if fmt == "json":
         click.echo(json.dumps(jsonable(result), indent=2))
         return
-    rows = [{"metric": k, "value": v} for k, v in _flatten(result).items()]
-    emit(rows, fmt)
+    if fmt == "csv":  # one metric a row, for spreadsheets and scripts
+        emit([{"metric": k, "value": v} for k, v in _flatten(result).items()], fmt)
+        return
+    _print_quality(result)
+
+
+def _print_quality(result: dict) -> None:
+    """The evaluation as a reader takes it in: a few short tables, each with a line saying what it counts."""
+    acc = result.get("accounts", {})
+    over = "fraud in rings" if acc.get("recall_over") == "ring_fraud" else "all fraud"
+    echo_wrapped(
+        f"Accounts: {acc.get('n_accounts', 0):,}, of them {acc.get('n_fraud', 0):,} fraud "
+        f"({acc.get('n_ring_fraud', 0):,} in rings, {acc.get('n_lone', 0):,} alone); "
+        f"{result.get('closed_excluded', 0):,} closed accounts left out. Recall is over {over}; "
+        "'unlabelled' leaves out the accounts whose label the workspace already had."
+    )
+    rows = []
+    for population in ("accounts", "unlabelled"):
+        for measure, label in (("review_or_worse", "review or worse"), ("suspend", "suspend")):
+            m = result.get(population, {}).get(measure)
+            if m:
+                rows.append(
+                    {
+                        "accounts": "all" if population == "accounts" else population,
+                        "flagged as": label,
+                        "precision": m["precision"],
+                        "recall": m["recall"],
+                        "f1": m["f1"],
+                        "tp": m["tp"],
+                        "fp": m["fp"],
+                        "fn": m["fn"],
+                        "all-fraud recall": m["all_fraud_recall"],
+                    }
+                )
+    emit(rows, "table")
+    _print_quality_notes(result)
+    kinds = result.get("ring_kinds") or {}
+    if kinds:
+        click.echo("")
+        click.echo("Planted rings by kind:")
+        emit(
+            [
+                {
+                    "kind": k,
+                    "accounts": v.get("n_accounts"),
+                    "account recall": v.get("account_recall"),
+                    "rings": v.get("n_rings"),
+                    "ring recall": v.get("ring_recall"),
+                }
+                for k, v in kinds.items()
+            ],
+            "table",
+        )
+    groups = result.get("false_flags") or {}
+    if groups:
+        click.echo("")
+        click.echo("Innocent groups that share identifiers (flagged = review or worse):")
+        emit(
+            [
+                {
+                    "group": k,
+                    "accounts": v.get("n_accounts"),
+                    "flagged": v.get("flagged"),
+                    "rate": v.get("rate"),
+                    "suspended": v.get("suspended"),
+                    "suspend rate": v.get("suspend_rate"),
+                }
+                for k, v in groups.items()
+            ],
+            "table",
+        )
+
+
+def _print_quality_notes(result: dict) -> None:
+    """Rings, early-stage rings and lone fraud, one sentence each."""
+    rings, early, lone = result.get("rings"), result.get("early_stage"), result.get("lone")
+    click.echo("")
+    if rings:
+        echo_wrapped(
+            f"Rings: {rings['n_found']:,} of {rings['n_planted']:,} planted rings found (recall {rings['recall']:.3f}); "
+            f"{rings['n_correct']:,} of the {rings['n_flagged']:,} flagged detected rings are fraud "
+            f"(precision {rings['precision']:.3f}; {rings['n_detected']:,} rings detected in all)."
+        )
+    if early and early.get("n_accounts"):
+        echo_wrapped(
+            f"Early stage: {early['flagged']:,} of {early['n_accounts']:,} members of rings nobody in which is "
+            f"past due yet are flagged (recall {early['recall']:.3f})."
+        )
+    if lone and lone.get("n_accounts"):
+        echo_wrapped(
+            f"Lone fraud (shares nothing with other fraud, out of a graph's reach): {lone['flagged']:,} of "
+            f"{lone['n_accounts']:,} flagged, {lone['suspended']:,} suspended."
+        )
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
