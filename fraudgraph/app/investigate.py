@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
 from fraudgraph.app.analyst import latest_verdict, proposal_of, state_token
+from fraudgraph.app.privacy import LookupKey, lookup_key
 from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.errors import NotFoundError
-from fraudgraph.model.masking import IdentifierRef
+from fraudgraph.ingest.normalize import canonical_key
+from fraudgraph.model.masking import IdentifierRef, pseudonym
 from fraudgraph.model.values import utc_now
 from fraudgraph.workspace.base import AUDIT_COLUMNS, STATE_COLUMNS, Neighbourhood, Workspace
 
@@ -115,6 +118,55 @@ def account_view(
         .head(nearest)[["account_id", "hops", "action", "score", "ring_id"]]
         .reset_index(drop=True)
     )
+    return out
+
+
+# -- finding accounts by what an investigator holds ---------------------------------------------
+def typed_keys(query: str, kinds: Sequence[str], secret: bytes | None = None) -> list[tuple[str, str]]:
+    """The (kind, stored key) pairs an identifier typed in may be stored under, for each kind: its
+    canonical key (``normalize.canonical_key``, the rule a load applies) or, in a workspace
+    pseudonymized under ``secret``, that key's pseudonym (``masking.pseudonym``, as a load stores
+    it); and the text as typed (a canonical key, or a pseudonym copied from a pseudonymized export)."""
+    pairs: set[tuple[str, str]] = set()
+    for kind in kinds:
+        key = canonical_key(kind, query)
+        if key is not None:
+            pairs.add((kind, key if secret is None else pseudonym(kind, key, secret)))
+        pairs.add((kind, query))
+    return sorted(pairs)
+
+
+def find(
+    ws: Workspace, query: str, kinds: Sequence[str], *, lookup: LookupKey | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """What an investigator's ``query`` names: an account id, a ring id, or an identifier typed as
+    spelled anywhere (``+1 555 123 4567`` finds ``(555) 123-4567``), in a plain workspace and in a
+    pseudonymized one when the operator's key is at hand (``lookup``: read from the environment
+    when None). Identifiers come back as stored (kind, key, raw_values, accounts, n_accounts), for
+    the caller to show masked; ``notice``: why typed identifiers cannot be found (else None)."""
+    q = (query or "").strip()
+    look = lookup_key(ws) if lookup is None else lookup
+    out: dict[str, Any] = {"query": q, "accounts": [], "rings": [], "identifiers": [], "truncated": False}
+    out["notice"] = look.notice
+    if not q:
+        return out
+    if len(ws.accounts([q])):
+        out["accounts"].append(q)
+    if len(ws.table("rings", ring_id=q)):
+        out["rings"].append(q)
+    hits = ws.accounts_of(typed_keys(q, kinds, look.secret), limit + 1)
+    for (kind, key), group in hits.groupby(["kind", "key"], sort=True):
+        counts = ws.identifier_counts(pd.DataFrame([{"kind": kind, "key": key}]))
+        out["identifiers"].append(
+            {
+                "kind": str(kind),
+                "key": str(key),
+                "raw_values": counts.iloc[0]["raw_values"] if len(counts) else [key],
+                "accounts": sorted(group["account_id"].astype(str).tolist())[:limit],
+                "n_accounts": int(counts.iloc[0]["n_accounts"]) if len(counts) else len(group),
+            }
+        )
+    out["truncated"] = len(hits) > limit
     return out
 
 

@@ -12,14 +12,24 @@ nothing and split every ring silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.ingest.contract import Dataset
-from fraudgraph.model.masking import key_fingerprint, pseudonym_key, pseudonymize_links
+from fraudgraph.model.masking import KEY_ENV, MaskingError, key_fingerprint, pseudonym_key, pseudonymize_links
 from fraudgraph.workspace.base import Workspace
 
 MARK = "pseudonymized"
+NO_KEY = (
+    "This workspace holds identifiers only as keyed pseudonyms: to find accounts by a phone, e-mail, card "
+    f"or other identifier typed in, set {KEY_ENV} to the key it was loaded with where this runs "
+    "(account and ring ids are found without it)."
+)
+OTHER_KEY = (
+    f"This workspace was pseudonymized under another key than {KEY_ENV} holds: identifiers typed in "
+    "cannot be found until it holds the key the workspace was loaded with (account and ring ids are found)."
+)
 
 
 def _fingerprint_of(last_load: dict[str, Any] | None) -> str | None:
@@ -71,3 +81,33 @@ def check_secret(ws: Workspace, environ: dict[str, str] | None = None) -> bytes 
             "set FRAUDGRAPH_PSEUDONYM_KEY to the key it was loaded with"
         )
     return secret
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """How identifiers an investigator types are looked up in a workspace: ``secret`` pseudonymizes
+    them (a pseudonymized workspace, the operator's key at hand; None for plain data), ``notice``
+    says in one line why they cannot be found (pseudonymized, and no key or another key)."""
+
+    secret: bytes | None = None
+    notice: str | None = None
+
+    @property
+    def blind(self) -> bool:
+        """Whether typed identifiers cannot be looked up at all (a notice says why)."""
+        return self.notice is not None
+
+
+def lookup_key(ws: Workspace, environ: dict[str, str] | None = None) -> LookupKey:
+    """The ``LookupKey`` for searching ``ws`` by typed identifiers: never raises for a missing or
+    wrong key (an investigator can still find accounts by id), it says so instead."""
+    stored = workspace_fingerprint(ws)
+    if stored is None:
+        return LookupKey()
+    try:
+        secret = pseudonym_key(environ)
+    except MaskingError:
+        return LookupKey(notice=NO_KEY)
+    if key_fingerprint(secret) != stored:
+        return LookupKey(notice=OTHER_KEY)
+    return LookupKey(secret=secret)

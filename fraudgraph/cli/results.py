@@ -310,3 +310,51 @@ def quoted_ring_refs(obj, df) -> dict:
             reasons = json.loads(reasons)
         ring_ids |= reason_ring_ids(reasons)
     return ring_identifier_refs_by_ring(obj.workspace(), sorted(ring_ids))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Accounts listed per match.")
+@format_option
+@click.pass_obj
+def search(obj, query, limit, fmt):
+    """Find accounts by an account id, a ring id, or an identifier as you hold it (a phone, e-mail,
+    card ... in any spelling), as the workbench's search does; identifiers are shown masked. In a
+    pseudonymized workspace, typed identifiers are pseudonymized with $FRAUDGRAPH_PSEUDONYM_KEY
+    (without it, only ids are found, and a note says so).
+
+    \b
+    Example:
+      fraudgraph search "+1 (555) 123-4567"
+      FRAUDGRAPH_PSEUDONYM_KEY=... fraudgraph --db private.db search "Ann.Lee@Example.com" --format json
+    """
+    from fraudgraph.app.investigate import find
+    from fraudgraph.model.frames import IDENTIFIER_KINDS
+    from fraudgraph.model.masking import MASKED
+
+    kinds = tuple(dict.fromkeys([*IDENTIFIER_KINDS, *getattr(obj.config(), "extra_kinds", {})]))
+    found = find(obj.workspace(), query, kinds, limit=limit)
+    if found["notice"]:
+        echo_wrapped(f"Note: {found['notice']}", err=True)
+    rows = [{"match": "account id", "account_id": a} for a in found["accounts"]]
+    rows += [{"match": "ring id", "ring_id": r} for r in found["rings"]]
+    for i in found["identifiers"]:
+        raws = sorted(str(v) for v in (i["raw_values"] or [i["key"]]))
+        shown = " | ".join(dict.fromkeys(MASKED.show_tagged(i["kind"], v, i["key"]) for v in raws))
+        rows += [
+            {
+                "match": "identifier",
+                "kind": i["kind"],
+                "identifier": shown,
+                "account_id": a,
+                "n_accounts": i["n_accounts"],
+            }
+            for a in i["accounts"]
+        ]
+    columns = ["match", "kind", "identifier", "account_id", "ring_id", "n_accounts"]
+    if fmt == "table" and not rows:
+        click.echo("No account, ring or identifier matches.")
+        return
+    emit(rows, fmt, columns=columns)
+    if found["truncated"] and fmt == "table":
+        click.echo(f"More accounts match; the first {limit} per identifier are shown.")

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.app import analyst
-from fraudgraph.app.investigate import account_view, ring_view
+from fraudgraph.app.investigate import account_view, find, ring_view
+from fraudgraph.app.privacy import LookupKey
 from fraudgraph.errors import NotFoundError
-from fraudgraph.ingest.normalize import canonical_key
 from fraudgraph.model.masking import MASKED, Shower
 from fraudgraph.workspace.base import Workspace
 
@@ -483,36 +483,37 @@ def account(ws: Workspace, account_id: str, *, hub_threshold: int, shower: Showe
 
 
 # -- search --------------------------------------------------------------------------------
-def search(ws: Workspace, query: str, *, kinds: tuple[str, ...], shower: Shower = MASKED, limit: int = 50) -> dict:
+def search(
+    ws: Workspace,
+    query: str,
+    *,
+    kinds: tuple[str, ...],
+    shower: Shower = MASKED,
+    limit: int = 50,
+    lookup: LookupKey | None = None,
+) -> dict:
     """Accounts and rings matching ``query``: an account id, a ring id, or any identifier typed as
-    it was spelled in the data or as its canonical key (``+1 555 123 4567`` finds ``5551234567``)."""
-    q = (query or "").strip()
-    out: dict[str, Any] = {"query": q, "accounts": [], "rings": [], "identifiers": []}
-    if not q:
+    it was spelled in the data or as its canonical key (``+1 555 123 4567`` finds ``5551234567``),
+    in a pseudonymized workspace too when the operator's key is set (``investigate.find``); there,
+    without the key, ``notice`` says that typed identifiers need it."""
+    found = find(ws, query, kinds, lookup=lookup, limit=limit)
+    out: dict[str, Any] = {"query": found["query"], "accounts": [], "rings": [], "identifiers": []}
+    if found["notice"]:
+        out["notice"] = found["notice"]
+    if not found["query"]:
         return out
-    if len(ws.accounts([q])):
-        out["accounts"].append({"account_id": q, "matched": "account id"})
-    if len(ws.table("rings", ring_id=q)):
-        out["rings"].append({"ring_id": q})
-    pairs = set()
-    for kind in kinds:
-        key = canonical_key(kind, q)
-        if key is not None:
-            pairs.add((kind, key))
-        pairs.add((kind, q))
-    hits = ws.accounts_of(sorted(pairs), limit + 1)
-    for (kind, key), group in hits.groupby(["kind", "key"], sort=True):
-        counts = ws.identifier_counts(pd.DataFrame([{"kind": kind, "key": key}]))
-        raw = counts.iloc[0]["raw_values"] if len(counts) else [key]
-        out["identifiers"].append(
-            {
-                "kind": str(kind),
-                "shown": shown_raw(str(kind), raw, key, shower),
-                "accounts": sorted(group["account_id"].astype(str).tolist())[:limit],
-                "n_accounts": int(counts.iloc[0]["n_accounts"]) if len(counts) else len(group),
-            }
-        )
-    out["truncated"] = len(hits) > limit
+    out["accounts"] = [{"account_id": a, "matched": "account id"} for a in found["accounts"]]
+    out["rings"] = [{"ring_id": r} for r in found["rings"]]
+    out["identifiers"] = [
+        {
+            "kind": i["kind"],
+            "shown": shown_raw(i["kind"], i["raw_values"], i["key"], shower),
+            "accounts": i["accounts"],
+            "n_accounts": i["n_accounts"],
+        }
+        for i in found["identifiers"]
+    ]
+    out["truncated"] = found["truncated"]
     return out
 
 
