@@ -142,12 +142,19 @@ def preview(ws: Workspace, account_ids: list[str], action: str, *, policy: Polic
 
 # -- applying it -----------------------------------------------------------------------------
 def act(
-    ws: Workspace, account_ids: list[str], action: str, *, note: str, actor: str, expected: str | None
+    ws: Workspace,
+    account_ids: list[str],
+    action: str,
+    *,
+    note: str,
+    actor: str,
+    expected: str | None,
+    policy: Policy | None = None,
 ) -> dict[str, Any]:
     """Apply ``action`` to each account (one audit entry each, by ``actor``), after the optimistic
     check. A verdict is written for every account or for none (``analyst.review_many``); a
     suspension or reinstatement an account does not take (already suspended by hand) is skipped
-    and said."""
+    and said. ``policy``: whose words the customer's notice uses (the workbench's ``--policy``)."""
     check_action(action)
     actor = check_analyst(actor)
     if not (note or "").strip():
@@ -157,7 +164,7 @@ def act(
     skipped: list[dict[str, str]] = []
     if action in analyst.VERDICTS:
         try:
-            analyst.review_many(ws, account_ids, action, note=note, actor=actor, expected=dict(tokens))
+            analyst.review_many(ws, account_ids, action, note=note, actor=actor, expected=dict(tokens), policy=policy)
         except FraudGraphError as e:
             if e.setting == "expected":  # changed elsewhere since the check above
                 raise conflict(ws, account_ids) from None
@@ -167,7 +174,7 @@ def act(
         change = analyst.suspend if action == "suspend" else analyst.reinstate
         for account_id in account_ids:
             try:
-                change(ws, account_id, reason=note, actor=actor, expected=tokens[account_id])
+                change(ws, account_id, reason=note, actor=actor, expected=tokens[account_id], policy=policy)
                 applied.append(account_id)
             except FraudGraphError as e:
                 skipped.append({"account_id": account_id, "reason": str(e)})

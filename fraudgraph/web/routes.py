@@ -221,6 +221,7 @@ class Pages:
                     note=fields["note"],
                     actor=fields["analyst"],
                     expected=fields["expected"],
+                    policy=self.wb.policy,
                 )
             finally:  # the queue shows the change at once
                 self.wb.refresh_queue(ws, ids)

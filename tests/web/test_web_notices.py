@@ -44,3 +44,20 @@ def test_the_action_buttons_write_the_notices(client, read_ws):
         (f"reinstate-2:{quiet}", "lift"),
     ]
     assert all("stolen card" not in n["body"] and "card replaced" not in n["body"] for n in notices)
+
+
+def test_the_buttons_write_the_notice_in_the_workbench_policys_words(db_copy, read_ws):
+    from starlette.testclient import TestClient
+    from web_fixtures import make_app
+
+    from fraudgraph.decisions.policy import Policy
+
+    policy = Policy.from_text('[notices]\nsupport_contact = "write to help@bank.example"\n')
+    state = read_ws().account_state()
+    quiet = sorted(set(read_ws().accounts()["account_id"]) - set(state["account_id"]))[0]
+    with TestClient(make_app(db_copy, policy=policy)) as client:
+        token = client.get(f"/api/accounts/{quiet}").json()["token"]
+        body = {"action": "suspend", "note": "stolen card", "analyst": "alice", "expected": token}
+        assert client.post(f"/api/accounts/{quiet}/actions", json=body).status_code == 200
+    (notice,) = _notices(read_ws, quiet)
+    assert "To talk to us, write to help@bank.example." in notice["body"]
