@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from fraudgraph.app.sweep import run_sweep
 from fraudgraph.cli.main import cli
+from fraudgraph.decisions.policy import Policy
 from fraudgraph.detection.graph import DetectionConfig
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.synthetic.world import generate_world
@@ -109,7 +110,7 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed,
             run_sweep(full, seed=seed, full=True, config=config)
             modes.append(a.summary["detection"]["mode"])
             _assert_same(_results(inc), _results(full))
-    assert "computed" in modes and "reused" in modes
+    assert "computed" in modes and "unchanged" in modes
     if per_component:  # most deltas leave some big component alone
         assert modes.count("incremental") >= 2
     assert full.next_ring_number() == inc.next_ring_number()
@@ -122,7 +123,7 @@ def test_a_sweep_with_nothing_changed_reuses_the_detection_and_a_label_or_load_d
     ws = SqliteWorkspace(tmp_path / "ws.db")
     ws.load(read_dataset(folder))
     assert run_sweep(ws).summary["detection"]["mode"] == "computed"
-    assert run_sweep(ws).summary["detection"]["mode"] == "reused"
+    assert run_sweep(ws).summary["detection"]["mode"] == "unchanged"
     assert run_sweep(ws, full=True).summary["detection"]["mode"] == "full"
     assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"  # another seed: other rings
     account = world.accounts["account_id"].iloc[0]
@@ -170,10 +171,44 @@ def test_load_delta_needs_an_existing_workspace_and_sweep_full_says_so(tmp_path)
     run("--db", db, "load", folder)
     first = run("--db", db, "sweep").output
     assert "detection: computed" in first
-    assert "detection: reused (nothing changed since the last sweep)" in run("--db", db, "sweep").output
+    assert "detection: unchanged (nothing changed since the last sweep" in run("--db", db, "sweep").output
     assert "detection: full" in run("--db", db, "sweep", "--full").output
     log = run("--db", db, "schedule", "--every", "1s", "--max-runs", "2", "--full-every", "2")
-    assert "detection reused" in log.output and "detection full" in log.output
+    assert "detection unchanged" in log.output and "detection full" in log.output
+
+
+def test_a_sweep_with_nothing_changed_reads_nothing_and_one_after_an_action_reruns_the_policy(tmp_path, monkeypatch):
+    """Nothing changed (data, labels, reviews, account states, policy, settings): the last sweep's
+    results stand and only a history row is written, without reading the data. An analyst's
+    action changes what the policy reads: the next sweep reuses detection and runs the policy."""
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    world = generate_world(300, 5)
+    folder = _write(tmp_path / "w", world.accounts, world.links, world.transactions)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(read_dataset(folder))
+    assert run_sweep(ws).summary["detection"]["mode"] == "computed"
+    before = (ws.table("decisions"), ws.account_state(), ws.audit(), ws.notices())
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("an unchanged sweep read the data")
+
+    with monkeypatch.context() as m:
+        m.setattr(SqliteWorkspace, "links", no_read)
+        m.setattr(SqliteWorkspace, "accounts", no_read)
+        again = run_sweep(ws)
+    assert again.summary["detection"]["mode"] == "unchanged" and again.summary["events"] == {}
+    assert ws.sweeps()["sweep_id"].tolist() == [again.sweep_id, "S-000001"]
+    after = (ws.table("decisions"), ws.account_state(), ws.audit(), ws.notices())
+    for b, a in zip(before, after):
+        pd.testing.assert_frame_equal(b, a)
+    quiet = sorted(set(ws.accounts()["account_id"]) - set(ws.account_state()["account_id"]))[0]
+    from fraudgraph.app.analyst import suspend
+
+    suspend(ws, quiet, reason="stolen identity", actor="erin")
+    assert run_sweep(ws).summary["detection"]["mode"] == "reused"
+    assert run_sweep(ws, policy=Policy.from_text("[tiers]\nmonitor = 0.31\n")).summary["detection"]["mode"] == "reused"
+    assert run_sweep(ws, dry_run=True).summary["detection"]["mode"] != "unchanged"  # a dry run always computes
 
 
 def test_a_dry_run_sweep_writes_no_memo_table_into_the_workspace_file(tmp_path):

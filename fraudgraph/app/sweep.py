@@ -16,6 +16,7 @@ import pandas as pd
 
 from fraudgraph.decisions.verdicts import AccountData
 from fraudgraph.errors import FraudGraphError
+from fraudgraph.model.frames import AUDIT_COLUMNS, NOTICE_COLUMNS, STATE_COLUMNS
 from fraudgraph.workspace.base import RING_IDENTIFIER_COLUMNS, SweepRecord, Workspace
 
 Progress = Callable[[str], None]
@@ -140,9 +141,13 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     engine_used = resolve_engine(ws, engine)  # before the long read: a missing GDS fails at once
     # The data's version before the read: a load during the read makes the next sweep recompute.
     data_version = ws.data_version()
+    key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
+    standing = None if full or dry_run else _standing(ws, key, pol, started, say)
+    if standing is not None:
+        return standing
+    n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
     accounts, links, transactions = _read_inputs(ws, config, say, times)
     previous = ws.table("ring_members")
-    key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
     detection, mode = _detect(
         ws, (accounts, links, transactions), previous, key, (full, dry_run), as_of, seed=seed, config=config, say=say
     )
@@ -169,7 +174,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
 
     diff = _sweep_diff(previous, detection, changes)
     summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
-    summary["detection"] = {"mode": mode, "key": key}
+    summary["detection"] = {"mode": mode, "key": key, "inputs": _inputs_mark(pol, n_audit + len(changes.audit))}
     finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
     summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
@@ -203,6 +208,67 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         audit=changes.audit,
         notices=changes.notices,
         stage_seconds=times,
+    )
+
+
+def _inputs_mark(pol, n_audit: int) -> str:
+    """What the policy reads besides the data and the detection, as a mark: the policy itself and
+    the length of the audit trail, which every change of an account's state extends (a sweep's, a
+    review, a manual suspend or reinstate, an applied check); a reveal extends it too, which only
+    costs a recomputation."""
+    return f"{pol.hash}:{int(n_audit)}"
+
+
+def _standing(ws, key: dict, pol, started: datetime, say: Progress) -> SweepResult | None:
+    """The result of a sweep when nothing it reads changed since the last one (the data and labels,
+    as_of, seed, settings, engine, the policy, reviews and account states): the last sweep's
+    rings, scores and decisions stand, so it writes only its history row ("changed: none")
+    without reading the workspace or running the policy. None when something changed."""
+    history = ws.sweeps()
+    if history.empty:
+        return None
+    last = history.iloc[0]
+    summary: dict[str, Any] = last["summary"] if isinstance(last["summary"], dict) else {}
+    found = summary.get("detection")
+    detection: dict[str, Any] = found if isinstance(found, dict) else {}
+    if detection.get("key") != key or detection.get("inputs") != _inputs_mark(pol, len(ws.audit())):
+        return None
+    say("nothing changed since the last sweep (data, labels, reviews, account states, policy, settings): it stands")
+    sweep_id = _next_sweep_id(ws)
+    diff: dict[str, Any] = {k: [] for k in ("new", "grown", "shrunk", "changed", "dissolved")}
+    diff |= {"accounts_escalated": [], "accounts_de_escalated": []}
+    kept = {
+        k: summary[k]
+        for k in ("accounts", "links", "transactions", "rings", "hubs", "actions", "engine")
+        if k in summary
+    }
+    rings = {f"rings_{k}": 0 for k in ("new", "grown", "shrunk", "changed", "dissolved")}
+    out = kept | rings | {"events": {}, "notices": 0, "detection": {**detection, "mode": "unchanged"}}
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    out["seconds"] = {"total": round((finished - started).total_seconds(), 3)}
+    record = SweepRecord(
+        sweep={
+            "sweep_id": sweep_id,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "as_of": last["as_of"],
+            "seed": int(last["seed"]),
+            "engine": last["engine"],
+            "policy_hash": pol.hash,
+            "dry_run": False,
+            "summary": out,
+            "diff": diff,
+        },
+        tables={},
+        state=pd.DataFrame(columns=STATE_COLUMNS),
+        audit=pd.DataFrame(columns=AUDIT_COLUMNS),
+        notices=pd.DataFrame(columns=NOTICE_COLUMNS),
+        next_ring_number=ws.next_ring_number(),
+    )
+    ws.save_sweep(record)
+    empty = pd.DataFrame()
+    return SweepResult(
+        sweep_id, pd.Timestamp(last["as_of"]), False, str(last["engine"]), out, diff, empty, empty, empty
     )
 
 

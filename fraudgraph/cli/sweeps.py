@@ -62,14 +62,22 @@ def _print_sweep(result, fmt: str) -> None:
         f"  rings: {s['rings']:,} found; {s['rings_new']} new, {s['rings_grown']} grown, "
         f"{s['rings_shrunk']} shrunk, {s['rings_changed']} changed, {s['rings_dissolved']} dissolved"
     )
-    acts = ", ".join(f"{k} {v:,}" for k, v in s["actions"].items())
+    order = ("none", "monitor", "review", "restrict", "suspend")  # as stored, the keys are sorted
+    acts = ", ".join(
+        f"{k} {s['actions'][k]:,}"
+        for k in sorted(s["actions"], key=lambda a: (a not in order, order.index(a) if a in order else 0, a))
+    )
     echo_wrapped(f"  accounts per action: {acts}")
     ev = ", ".join(f"{k} {v:,}" for k, v in sorted(s["events"].items())) or "none"
     verb = "would change" if result.dry_run else "changed"
     echo_wrapped(f"  {verb}: {ev}; notices {s['notices']:,}")
     if "detection" in s:
         mode = s["detection"]["mode"]
-        echo_wrapped(f"  detection: {mode}" + (" (nothing changed since the last sweep)" if mode == "reused" else ""))
+        note = {
+            "reused": " (nothing detection reads changed since the last sweep)",
+            "unchanged": " (nothing changed since the last sweep: its rings, scores and decisions stand)",
+        }
+        echo_wrapped(f"  detection: {mode}{note.get(mode, '')}")
     times = ", ".join(f"{k} {v:.1f}s" for k, v in s["seconds"].items())
     echo_wrapped(f"  time: {times}")
 
