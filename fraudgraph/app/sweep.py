@@ -142,8 +142,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     # The data's version before the read: a load during the read makes the next sweep recompute.
     data_version = ws.data_version()
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
-    standing = None if full or dry_run else _standing(ws, key, pol, started, say)
-    if standing is not None:
+    if not (full or dry_run) and (standing := _standing(ws, key, pol, started, say)) is not None:
         return standing
     n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
     accounts, links, transactions = _read_inputs(ws, config, say, times)
@@ -180,18 +179,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
     if not dry_run:
         t = time.perf_counter()
-        sweep = {
-            "sweep_id": sweep_id,
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "as_of": as_of_ts.isoformat(),
-            "seed": int(seed),
-            "engine": engine_used,
-            "policy_hash": pol.hash,
-            "dry_run": False,
-            "summary": summary,
-            "diff": diff,
-        }
+        sweep = _sweep_row(sweep_id, (started, finished), as_of_ts.isoformat(), seed, engine_used, pol, summary, diff)
         record = _sweep_record(sweep, detection, decisions, changes, stored=mode == "reused")
         record.data_version = data_version
         ws.save_sweep(record)
@@ -209,6 +197,23 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         notices=changes.notices,
         stage_seconds=times,
     )
+
+
+def _sweep_row(sweep_id: str, times: tuple[datetime, datetime], as_of, seed, engine, pol, summary, diff) -> dict:
+    """The sweep history row (SWEEP_COLUMNS) of a sweep that is written."""
+    started, finished = times
+    return {
+        "sweep_id": sweep_id,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "as_of": as_of,
+        "seed": int(seed),
+        "engine": str(engine),
+        "policy_hash": pol.hash,
+        "dry_run": False,
+        "summary": summary,
+        "diff": diff,
+    }
 
 
 def _inputs_mark(pol, n_audit: int) -> str:
@@ -247,18 +252,7 @@ def _standing(ws, key: dict, pol, started: datetime, say: Progress) -> SweepResu
     finished = datetime.now(UTC).replace(tzinfo=None)
     out["seconds"] = {"total": round((finished - started).total_seconds(), 3)}
     record = SweepRecord(
-        sweep={
-            "sweep_id": sweep_id,
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "as_of": last["as_of"],
-            "seed": int(last["seed"]),
-            "engine": last["engine"],
-            "policy_hash": pol.hash,
-            "dry_run": False,
-            "summary": out,
-            "diff": diff,
-        },
+        sweep=_sweep_row(sweep_id, (started, finished), last["as_of"], last["seed"], last["engine"], pol, out, diff),
         tables={},
         state=pd.DataFrame(columns=STATE_COLUMNS),
         audit=pd.DataFrame(columns=AUDIT_COLUMNS),
