@@ -97,6 +97,8 @@ class IdentityGraph:
         picked = picked[order]
         if "row" in self.links:
             picked = self.links["row"].to_numpy()[picked]
+        if self.link_values is None:
+            raise ValueError("raw_spellings: this identity graph holds no raw values of its links")
         # Only the picked values become Python objects (an Arrow string column makes every one).
         values = self.link_values.take(picked).to_numpy(dtype=object)
         if not len(ids):
