@@ -238,7 +238,6 @@ def detect(
     clock.stage("scoring")
     scores = score(found, seed)
     clock.stage("reasons")
-    _release_for_reasons(found)
     # Millions of small dicts: the cyclic garbage collector would rescan them again and again
     # while they are built (none of them forms a cycle).
     gc_was_enabled = gc.isenabled()
@@ -371,7 +370,8 @@ def score(found: Found, seed: int) -> Scores:
 
 
 def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
-    """The reasons stage and the output frames."""
+    """The reasons stage and the output frames (``found``'s matrices are freed first)."""
+    _release_for_reasons(found)
     graph = found.graph
     ident = found.shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
