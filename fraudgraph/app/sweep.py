@@ -173,6 +173,8 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
 
     diff = _sweep_diff(previous, detection, changes)
     summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
+    # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
+    del links, transactions
     summary["detection"] = {"mode": mode, "key": key, "inputs": _inputs_mark(pol, n_audit + len(changes.audit))}
     finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
@@ -270,7 +272,9 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
     """The loaded accounts, links and transactions; an empty workspace or an undeclared kind fails here."""
     t = time.perf_counter()
     accounts = ws.accounts()
-    links = ws.links()
+    # A workspace may read the links leaner for a sweep (no Python string per identifier key).
+    read_links = getattr(ws, "detection_links", None)
+    links = read_links() if read_links is not None else ws.links()
     transactions = ws.transactions()
     times["read"] = time.perf_counter() - t
     if accounts.empty:

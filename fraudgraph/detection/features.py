@@ -143,7 +143,7 @@ def shared_identifiers(
     frame = frame[frame["n_members"] >= 2].reset_index(drop=True)
     idents = graph.identifiers
     frame["kind"] = idents["kind"].to_numpy()[frame["identifier"]]
-    frame["key"] = idents["key"].to_numpy()[frame["identifier"]]
+    frame["key"] = graph.keys_of(frame["identifier"].to_numpy())
     frame["n_accounts"] = idents["n_accounts"].to_numpy()[frame["identifier"]]
     frame["weight"] = weights[frame["identifier"]]
     n_ident = max(len(idents), 1)

@@ -39,8 +39,10 @@ class IdentityGraph:
     link_first_seen: CSR float64 of the same shape: the account's first use of the identifier in
         days since the epoch (NaN where unknown; an explicit stored value, so the pattern matches).
     hubs: the ``hubs`` frame (kind, key, n_accounts, reason).
-    links: the input links that carry identity: ``account_pos``, ``identifier`` (codes) and the
-        raw ``value`` (used for evidence: raw spellings of an identifier).
+    links: the input links that carry identity: ``identifier`` (code), and ``row`` (the link's
+        position in the input links) when some input links carry none.
+    link_values: the raw ``value`` column of the input links, as given (not copied): evidence
+        reads the raw spellings of the few identifiers in rings from it.
     """
 
     account_ids: pd.Index
@@ -51,6 +53,7 @@ class IdentityGraph:
     links: pd.DataFrame
     kind_code: np.ndarray | None = None  # per identifier: its kind's position in kind_names
     kind_names: np.ndarray | None = None
+    link_values: pd.Series | None = None
 
     @property
     def n_accounts(self) -> int:
@@ -70,6 +73,12 @@ class IdentityGraph:
             return sorted(set(self.identifiers["kind"].unique()))
         return sorted(set(self.kind_names.tolist()))
 
+    def keys_of(self, identifier_codes) -> np.ndarray:
+        """The keys of some identifiers, as Python strings (only theirs: the ``key`` column may be
+        Arrow-backed, and millions of Python strings would cost more than the column)."""
+        codes = np.asarray(identifier_codes, dtype=np.int64)
+        return self.identifiers["key"].take(codes).to_numpy(dtype=object)
+
     def linking_weights(self) -> np.ndarray:
         """Per identifier: the weight it contributes to a shared link (0 = never links)."""
         return self.identifiers["weight"].to_numpy()
@@ -85,8 +94,13 @@ class IdentityGraph:
         ids = link_ident[picked]
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
+        picked = picked[order]
+        if "row" in self.links:
+            picked = self.links["row"].to_numpy()[picked]
+        if self.link_values is None:
+            raise ValueError("raw_spellings: this identity graph holds no raw values of its links")
         # Only the picked values become Python objects (an Arrow string column makes every one).
-        values = self.links["value"].take(picked[order]).to_numpy(dtype=object)
+        values = self.link_values.take(picked).to_numpy(dtype=object)
         if not len(ids):
             return pd.Series([np.nan] * len(codes), index=codes, dtype=object)
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
@@ -181,50 +195,63 @@ def _find_hubs(
     return reason, is_hub
 
 
-def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> pd.DataFrame:
-    """The links that carry an identity (``key`` not None), with first_seen in days and the
-    account's row; a link to an unknown account is an error."""
+def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The links that carry an identity (``key`` not None), as numbers: the account's row
+    (``account_pos``), first_seen in days and, when some links carry no identity, ``row`` (the
+    link's position in ``links``); and those positions (None when every link is used). A link to
+    an unknown account is an error.
+
+    No string column is copied: at 1M accounts a copy of the links' strings is a gigabyte."""
     has_key = links["key"].notna().to_numpy()
-    every = bool(has_key.all())
-    # Column by column, each keeping its own storage: a frame-wide .loc copy of mixed string
-    # columns is several times slower (and builds no new strings either).
-    columns = {}
-    for name in ("account_id", "kind", "value", "key"):
-        column = links[name].array if every else links[name].array[has_key]
-        columns[name] = pd.Series(column, dtype=column.dtype, copy=False)
-    used = pd.DataFrame(columns, copy=False)
-    if "first_seen" in links:
-        first_seen = links["first_seen"] if every else links["first_seen"][has_key]
-    else:
-        first_seen = pd.Series(pd.NaT, index=used.index)
-    used["first_seen"] = epoch_days(first_seen)
-    account_pos = positions(used["account_id"], account_ids)
+    rows = None if bool(has_key.all()) else np.flatnonzero(has_key)
+    account_pos = positions(links["account_id"], account_ids)
+    if rows is not None:
+        account_pos = account_pos[rows]
     if (account_pos < 0).any():
-        bad = used["account_id"].to_numpy()[account_pos < 0][0]
+        ids = links["account_id"] if rows is None else links["account_id"].take(rows)
+        bad = ids.to_numpy()[account_pos < 0][0]
         raise ValueError(
             f"links frame: account_id {bad!r} is not in the accounts frame; expected every link to name a known account"
         )
-    used["account_pos"] = account_pos.astype(np.int32)
-    return used
+    used = pd.DataFrame({"account_pos": account_pos.astype(np.int32)})
+    if "first_seen" in links:
+        used["first_seen"] = epoch_days(links["first_seen"] if rows is None else links["first_seen"].take(rows))
+    else:
+        used["first_seen"] = np.nan
+    if rows is not None:
+        used["row"] = rows.astype(np.int32) if len(links) < 2**31 else rows
+    return used, rows
 
 
-def _factorize_identifiers(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Number the (kind, key) identifiers of ``used`` (sets its ``identifier`` column); returns
-    the kind and key of each identifier number, the kind code of each identifier and the kind
-    names (kind code -> name)."""
+def _factorize_identifiers(
+    links: pd.DataFrame, rows: np.ndarray | None, used: pd.DataFrame
+) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """Number the (kind, key) identifiers of the links at ``rows`` (all when None; sets
+    ``used["identifier"]``); returns the kind and key of each identifier number, the kind code
+    of each identifier and the kind names (kind code -> name)."""
     # Factorize kind and key once each, then the integer pair: the same key under two kinds is
     # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
-    # (Arrow's dictionary_encode takes ~30% less CPU on 8.4M keys, but its copy of the strings and
-    # hash table add ~0.8 GB to the peak at 1M accounts: memory is the tighter bound here.)
-    kind_codes, kind_names = pd.factorize(used["kind"])
-    key_codes, key_names = pd.factorize(used["key"])
-    pair = kind_codes.astype(np.int64) * max(len(key_names), 1) + key_codes
+    # Over the whole columns, then the used rows' codes: a missing key has no code, and the
+    # kinds are renumbered by their first use, so the numbering is the used links' own.
+    kind_codes, kind_names = pd.factorize(links["kind"])
+    key_codes, key_names = pd.factorize(links["key"])
+    if rows is not None:
+        key_codes = key_codes[rows]
+        kind_codes, seen = pd.factorize(kind_codes[rows])
+        kind_names = np.asarray(kind_names, dtype=object)[seen]
+    n_keys = max(len(key_names), 1)
+    pair = kind_codes.astype(np.int64) * n_keys + key_codes
+    del kind_codes, key_codes
     ident_codes, ident_pairs = pd.factorize(pair)
+    del pair
     used["identifier"] = ident_codes.astype(np.int32)
     kind_names = np.asarray(kind_names, dtype=object)
-    ident_kind_code = (ident_pairs // max(len(key_names), 1)).astype(np.int64)
+    ident_kind_code = (ident_pairs // n_keys).astype(np.int64)
     ident_kind = kind_names[ident_kind_code]
-    ident_key = np.asarray(key_names, dtype=object)[ident_pairs % max(len(key_names), 1)]
+    # In the keys' own storage: Arrow-backed keys stay Arrow strings (a Python string per
+    # identifier is ~0.5 GB at 1M accounts); object keys stay the links' own objects.
+    key_index = pd.Index(key_names, dtype=key_names.dtype, copy=False)  # object stays object
+    ident_key = pd.Series(key_index.take(ident_pairs % n_keys), copy=False)
     return ident_kind, ident_key, ident_kind_code, kind_names
 
 
@@ -297,8 +324,8 @@ def build_identity_graph(
     if not account_ids.is_unique:
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
-    used = _used_links(links, account_ids)
-    ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(used)
+    used, rows = _used_links(links, account_ids)
+    ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(links, rows, used)
     # Unknown kinds fail here, with the list of known ones.
     kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
     n_ident = len(ident_kind)
@@ -310,7 +337,7 @@ def build_identity_graph(
     identifiers = pd.DataFrame(
         {
             "kind": pd.Series(ident_kind, dtype=object),
-            "key": pd.Series(ident_key, dtype=object),
+            "key": ident_key,
             "n_accounts": n_accounts,
             "first_seen": first,
             "last_first_seen": last,
@@ -323,7 +350,7 @@ def build_identity_graph(
     identifiers["weight"] = weight
     identifiers["is_hub"] = is_hub
 
-    hubs = identifiers.loc[is_hub, ["kind", "key", "n_accounts"]].copy()
+    hubs = identifiers.loc[is_hub, ["kind", "key", "n_accounts"]].astype({"key": object})
     hubs["reason"] = hub_reason[is_hub]
     hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True])
     hubs = hubs.reset_index(drop=True)[HUB_COLUMNS]
@@ -334,9 +361,10 @@ def build_identity_graph(
         incidence=incidence,
         link_first_seen=link_first_seen,
         hubs=hubs,
-        links=used[["account_pos", "identifier", "value"]].reset_index(drop=True),
+        links=used.drop(columns=["account_pos", "first_seen"]),
         kind_code=ident_kind_code,
         kind_names=kind_names,
+        link_values=links["value"].reset_index(drop=True),
     )
 
 

@@ -252,6 +252,20 @@ def detect(
     return detection
 
 
+def _release_for_reasons(found: Found) -> None:
+    """Free what the reasons stage does not read (the incidence and first-use matrices, the
+    identity and combined adjacencies, the identifiers' counts, weights and dates): at 1M
+    accounts it is several hundred MB, and the reasons build millions of dicts on top of
+    everything still held. (The reasons read the identifiers' kind and key only.)"""
+    graph, candidates = found.graph, found.candidates
+    graph.identifiers = graph.identifiers[["kind", "key"]]
+    n_acc, n_ident = graph.incidence.shape
+    graph.incidence = sp.csr_matrix((n_acc, n_ident), dtype=np.float32)
+    graph.link_first_seen = sp.csr_matrix((n_acc, n_ident), dtype=np.float64)
+    candidates.identity_edges = sp.csr_matrix((n_acc, n_acc))
+    candidates.adjacency = sp.csr_matrix((n_acc, n_acc))
+
+
 def detection_key(
     *, data_version: str, as_of: object, seed: int, config: DetectionConfig | None, engine: str
 ) -> dict[str, object]:
@@ -305,11 +319,16 @@ def detect_incremental(
 def _until(
     as_of: pd.Timestamp, links: pd.DataFrame, transactions: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Links and transactions without what happened after ``as_of``."""
+    """Links and transactions without what happened after ``as_of`` (the frames themselves, not
+    copies, when nothing did: at 1M accounts a copy of the links is a gigabyte)."""
     if "first_seen" in links and len(links):
-        links = links[~(links["first_seen"] > as_of).to_numpy()]
+        later = (links["first_seen"] > as_of).to_numpy()
+        if later.any():
+            links = links[~later]
     if transactions is not None and len(transactions):
-        transactions = transactions[~(transactions["timestamp"] > as_of).to_numpy()]
+        later = (transactions["timestamp"] > as_of).to_numpy()
+        if later.any():
+            transactions = transactions[~later]
     return links, transactions
 
 
@@ -351,7 +370,8 @@ def score(found: Found, seed: int) -> Scores:
 
 
 def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
-    """The reasons stage and the output frames."""
+    """The reasons stage and the output frames (``found``'s matrices are freed first)."""
+    _release_for_reasons(found)
     graph = found.graph
     ident = found.shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
@@ -449,9 +469,7 @@ def _shared_with_ring(found: Found, explained: np.ndarray) -> pd.Series:
     pairs = wanted[shared.member_rows]
     pair_ident = shared.member_identifiers[pairs]
     pair_values = np.empty(len(pair_ident), dtype=object)
-    pair_values[:] = list(
-        zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.identifiers["key"].to_numpy()[pair_ident])
-    )
+    pair_values[:] = list(zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.keys_of(pair_ident)))
     return group_lists(shared.member_rows[pairs], pair_values, limit=10).reindex(explained)
 
 

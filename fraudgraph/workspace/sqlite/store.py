@@ -573,6 +573,18 @@ class SqliteWorkspace(SqliteResults, Workspace):
         df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
         return df[LINK_COLUMNS]
 
+    def detection_links(self) -> pd.DataFrame:
+        """Every link, as a sweep reads them: ``links()`` of the snapshot, but a missing key is NaN
+        and every key keeps its Arrow-backed string (``links()`` makes a Python string of each, and
+        None of a missing one: about 0.6 GB at 1M accounts that detection does not need), and the
+        kind is categorical."""
+        snap = self._read_snapshot("links")
+        if snap is None:
+            return self.links()
+        snap["first_seen"] = snap["first_seen"].astype("datetime64[ns]")
+        snap["kind"] = snap["kind"].astype("category")  # a handful of kinds over millions of links
+        return snap[LINK_COLUMNS]
+
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
         if account_ids is None:
