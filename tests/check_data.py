@@ -24,3 +24,12 @@ def suspended_strong_link(db) -> tuple[str, str, str, str]:
         con.close()
     assert row, "the test world has no suspended ring"
     return row
+
+
+def sql_rows(db, sql: str, *params) -> list[tuple]:
+    """Rows of one query against a workspace file, read outside the workspace API."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()

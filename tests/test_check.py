@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 
 import pytest
-from check_data import suspended_strong_link
+from check_data import sql_rows, suspended_strong_link
 from click.testing import CliRunner
 
 from fraudgraph.app.check import Checker, EventError, check
@@ -19,12 +18,7 @@ from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 NEW = {"account_id": "NEW-1", "created_at": "2026-11-01T10:00:00", "credit_limit": 2000}
 
 
-def _rows(db, sql, *params):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+_rows = sql_rows
 
 
 def _hub(db) -> tuple[str, str, int]:

@@ -8,7 +8,7 @@ import json
 import sqlite3
 
 import pytest
-from check_data import suspended_strong_link
+from check_data import sql_rows, suspended_strong_link
 from click.testing import CliRunner
 
 from fraudgraph.app import analyst
@@ -38,12 +38,7 @@ def notices_of(db, account_id: str) -> list[dict]:
     return [n for n in notices(db) if n["account_id"] == account_id]
 
 
-def _rows(db, sql, *params):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+_rows = sql_rows
 
 
 def _account(db, sql: str) -> tuple:

@@ -215,3 +215,13 @@ HUB_PAYMENTS = [("p1", "H0", "H1", "account", 10.0, "2024-02-01T00:00:00", "sett
 
 def hub_dataset():
     return make_dataset(HUB_ACCOUNTS, HUB_LINKS, HUB_PAYMENTS)
+
+
+def swept_with(ws, folder):
+    """``ws`` with ``folder`` loaded and swept once (seed 3)."""
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.ingest.contract import read_dataset
+
+    ws.load(read_dataset(folder))
+    run_sweep(ws, seed=3)
+    return ws

@@ -170,6 +170,19 @@ def review(obj, account_ids, ring, ids_from, confirm_fraud, dismiss, note, dry_r
         click.echo(f"{account_id}: {verdict.replace('_', ' ')} recorded; now {st['status']}, action {st['action']}.")
 
 
+def _by_hand(obj, change, account_id: str, reason: str, how: tuple) -> dict:
+    """A manual suspend or reinstate: ``how`` is (--expect, --analyst, --policy) as given."""
+    expect, analyst, policy_file = how
+    return change(
+        obj.workspace(),
+        account_id,
+        reason=reason,
+        actor=analyst or analyst_name(),
+        expected=expect,
+        policy=policy_from(policy_file),
+    )
+
+
 @cli.command()
 @click.argument("account_id")
 @click.option("--reason", required=True, help="Why (goes into the audit trail).")
@@ -186,14 +199,7 @@ def suspend(obj, account_id, reason, expect, analyst, policy_file):
     """
     from fraudgraph.app.analyst import suspend as do_suspend
 
-    do_suspend(
-        obj.workspace(),
-        account_id,
-        reason=reason,
-        actor=analyst or analyst_name(),
-        expected=expect,
-        policy=policy_from(policy_file),
-    )
+    _by_hand(obj, do_suspend, account_id, reason, (expect, analyst, policy_file))
     click.echo(f"{account_id}: suspended.")
 
 
@@ -215,14 +221,7 @@ def reinstate(obj, account_id, reason, expect, analyst, policy_file):
     """
     from fraudgraph.app.analyst import reinstate as do_reinstate
 
-    st = do_reinstate(
-        obj.workspace(),
-        account_id,
-        reason=reason,
-        actor=analyst or analyst_name(),
-        expected=expect,
-        policy=policy_from(policy_file),
-    )
+    st = _by_hand(obj, do_reinstate, account_id, reason, (expect, analyst, policy_file))
     click.echo(f"{account_id}: reinstated (credit limit {cell(st['credit_limit'])}).")
 
 

@@ -66,41 +66,41 @@ def _print_quality(result: dict) -> None:
                 )
     emit(rows, "table")
     _print_quality_notes(result)
-    kinds = result.get("ring_kinds") or {}
-    if kinds:
+    _section(
+        "Planted rings by kind:",
+        [
+            {
+                "kind": k,
+                "accounts": v.get("n_accounts"),
+                "account recall": v.get("account_recall"),
+                "rings": v.get("n_rings"),
+                "ring recall": v.get("ring_recall"),
+            }
+            for k, v in (result.get("ring_kinds") or {}).items()
+        ],
+    )
+    _section(
+        "Innocent groups that share identifiers (flagged = review or worse):",
+        [
+            {
+                "group": k,
+                "accounts": v.get("n_accounts"),
+                "flagged": v.get("flagged"),
+                "rate": v.get("rate"),
+                "suspended": v.get("suspended"),
+                "suspend rate": v.get("suspend_rate"),
+            }
+            for k, v in (result.get("false_flags") or {}).items()
+        ],
+    )
+
+
+def _section(title: str, rows: list[dict]) -> None:
+    """A titled table after a blank line; nothing when there are no rows."""
+    if rows:
         click.echo("")
-        click.echo("Planted rings by kind:")
-        emit(
-            [
-                {
-                    "kind": k,
-                    "accounts": v.get("n_accounts"),
-                    "account recall": v.get("account_recall"),
-                    "rings": v.get("n_rings"),
-                    "ring recall": v.get("ring_recall"),
-                }
-                for k, v in kinds.items()
-            ],
-            "table",
-        )
-    groups = result.get("false_flags") or {}
-    if groups:
-        click.echo("")
-        click.echo("Innocent groups that share identifiers (flagged = review or worse):")
-        emit(
-            [
-                {
-                    "group": k,
-                    "accounts": v.get("n_accounts"),
-                    "flagged": v.get("flagged"),
-                    "rate": v.get("rate"),
-                    "suspended": v.get("suspended"),
-                    "suspend rate": v.get("suspend_rate"),
-                }
-                for k, v in groups.items()
-            ],
-            "table",
-        )
+        click.echo(title)
+        emit(rows, "table")
 
 
 def _print_quality_notes(result: dict) -> None:

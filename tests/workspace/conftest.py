@@ -230,3 +230,13 @@ def load_failure(backend, monkeypatch):
         return ds, RuntimeError
 
     return failure
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory):
+    """A generated 300-account world (seed 11) as a data folder, for the tests that sweep real data."""
+    from fraudgraph.synthetic.world import generate_world, write_world
+
+    folder = tmp_path_factory.mktemp("world")
+    write_world(generate_world(300, seed=11), folder)
+    return folder

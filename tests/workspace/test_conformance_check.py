@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from workspace_data import swept_with
 
 from fraudgraph.app.check import Checker
 from fraudgraph.model.frames import ACTIONS, IDENTIFIER_KINDS
@@ -14,31 +15,13 @@ NEW = {"account_id": "NEW-1", "created_at": "2026-11-01T10:00:00", "credit_limit
 
 
 @pytest.fixture(scope="module")
-def small_world(tmp_path_factory):
-    from fraudgraph.synthetic.world import generate_world, write_world
-
-    folder = tmp_path_factory.mktemp("world")
-    write_world(generate_world(300, seed=11), folder)
-    return folder
-
-
-def _swept(ws, folder):
-    from fraudgraph.app.sweep import run_sweep
-    from fraudgraph.ingest.contract import read_dataset
-
-    ws.load(read_dataset(folder))
-    run_sweep(ws, seed=3)
-    return ws
-
-
-@pytest.fixture(scope="module")
 def reference_ws(reference, small_world):
-    return _swept(reference(), small_world)
+    return swept_with(reference(), small_world)
 
 
 @pytest.fixture(scope="module")
 def swept(stores, small_world):
-    return _swept(stores.open(stores.new_store()), small_world)
+    return swept_with(stores.open(stores.new_store()), small_world)
 
 
 def _events(ws) -> list[dict]:
@@ -92,8 +75,8 @@ def test_check_answers_as_the_reference_does(swept, reference_ws):
 
 
 def test_check_apply_records_like_the_reference(store_maker, reference, small_world):
-    ws = _swept(store_maker.open(store_maker.new_store()), small_world)
-    ref = _swept(reference(), small_world)
+    ws = swept_with(store_maker.open(store_maker.new_store()), small_world)
+    ref = swept_with(reference(), small_world)
     event = _events(ref)[0]
     mine, theirs = _answers(ws, [event], apply=True)[0], _answers(ref, [event], apply=True)[0]
     assert mine == theirs and mine["applied"]

@@ -13,15 +13,6 @@ TABLES = ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs",
 _TIME_COLUMNS = {"audit": ["at"], "notices": ["created_at"], "account_state": ["updated_at"]}
 
 
-@pytest.fixture(scope="module")
-def small_world(tmp_path_factory):
-    from fraudgraph.synthetic.world import generate_world, write_world
-
-    folder = tmp_path_factory.mktemp("world")
-    write_world(generate_world(300, seed=11), folder)
-    return folder
-
-
 def _sweep_twice(ws, folder):
     from fraudgraph.app.sweep import run_sweep
     from fraudgraph.ingest.contract import read_dataset

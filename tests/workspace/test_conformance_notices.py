@@ -9,7 +9,7 @@ import json
 
 import pandas as pd
 import pytest
-from workspace_data import hand_made_dataset, record
+from workspace_data import hand_made_dataset, record, swept_with
 
 from fraudgraph.app import analyst
 from fraudgraph.app.check import Checker
@@ -107,24 +107,6 @@ def test_a_notice_that_cannot_be_written_leaves_state_and_audit_unwritten(worksp
     assert ws.notices()["notice_id"].tolist() == ["S-000001-007"]
 
 
-@pytest.fixture(scope="module")
-def small_world(tmp_path_factory):
-    from fraudgraph.synthetic.world import generate_world, write_world
-
-    folder = tmp_path_factory.mktemp("world")
-    write_world(generate_world(300, seed=11), folder)
-    return folder
-
-
-def _swept(ws, folder):
-    from fraudgraph.app.sweep import run_sweep
-    from fraudgraph.ingest.contract import read_dataset
-
-    ws.load(read_dataset(folder))
-    run_sweep(ws, seed=3)
-    return ws
-
-
 def _choose(ref) -> tuple[dict, list[str]]:
     """On the swept reference: an event that joins a suspended ring by a strong identifier, an
     account nothing was done to, one a sweep restricted or suspended, one it only monitors."""
@@ -158,8 +140,8 @@ def _act(ws, event: dict, accounts: list[str]) -> None:
 
 
 def test_check_and_analyst_notices_are_those_of_the_reference(store_maker, reference, small_world):
-    ws = _swept(store_maker.open(store_maker.new_store()), small_world)
-    ref = _swept(reference(), small_world)
+    ws = swept_with(store_maker.open(store_maker.new_store()), small_world)
+    ref = swept_with(reference(), small_world)
     swept = len(ref.notices())
     assert len(ws.notices()) == swept
     event, accounts = _choose(ref)
