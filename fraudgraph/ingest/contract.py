@@ -890,9 +890,27 @@ def _validate_links(
 _LINK_TEXT = {"account_id": "account_text", "kind": "kind_text", "value": "value_text"}  # the text of LINK_KEY
 
 
+_NEVER = np.iinfo(np.int64).max  # NaT sorts after every date: a known date wins
+
+
+def _earliest_seen(first_seen: np.ndarray, earliest: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The earliest known first_seen of each merged observation: ``earliest`` takes the rows' dates
+    as int64 nanoseconds (NaT as _NEVER) and returns the least of each observation's rows."""
+    least = earliest(np.where(np.isnat(first_seen), _NEVER, first_seen.view(np.int64)))
+    return np.where(least == _NEVER, np.datetime64("NaT"), least.view("datetime64[ns]"))
+
+
+def _note_repeats(table: _Table | None, n_repeated: int, warnings: list[str]) -> None:
+    warnings.append(
+        f"{table.label if table is not None else 'links'}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
+        "merged, keeping the earliest first_seen"
+    )
+
+
 def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key_order: bool = False) -> pd.DataFrame:
     """Drop repeated observations (keeping the earliest first_seen) and add the canonical keys;
-    ``in_key_order``: sorted by (account_id, kind, value)."""
+    ``in_key_order``: sorted by (account_id, kind, value) (``_finish_links_in_key_order``);
+    otherwise in the order the rows came (one ``check`` event: hashing a few values is nothing)."""
     if "value_text" not in state:
         return _empty_links()
     if in_key_order:
@@ -909,32 +927,23 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key
     keep = np.flatnonzero(codes > running_max)
     n_repeated = len(codes) - len(keep)
     if n_repeated:
-        never = np.iinfo(np.int64).max  # NaT sorts after every date: a known date wins
-        seen_ns = np.where(np.isnat(first_seen), never, first_seen.view(np.int64))
-        earliest = np.full(len(keep), never, dtype=np.int64)
-        np.minimum.at(earliest, codes, seen_ns)
-        first_seen = np.where(earliest == never, np.datetime64("NaT"), earliest.view("datetime64[ns]"))
-        warnings.append(
-            f"{table.label if table is not None else 'links'}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
-            "merged, keeping the earliest first_seen"
-        )
+
+        def earliest_by_code(seen_ns: np.ndarray) -> np.ndarray:
+            earliest = np.full(len(keep), _NEVER, dtype=np.int64)
+            np.minimum.at(earliest, codes, seen_ns)
+            return earliest
+
+        first_seen = _earliest_seen(first_seen, earliest_by_code)
+        _note_repeats(table, n_repeated, warnings)
     else:
         first_seen = first_seen[keep]
     keys = keys_from_codes(kind_codes[keep], state["kind_dict"], value_codes[keep], value_dict)
-    # In (account_id, kind, value) order, the order a workspace stores them in: it then needs no
-    # sorted copy of millions of links. Each raw column is let go once its rows are taken.
-    order = None
-    if in_key_order:
-        kept = {c: state[t].iloc[keep] if n_repeated else state[t] for c, t in _LINK_TEXT.items()}
-        order = key_order(pd.DataFrame(kept), LINK_KEY)
-        order = None if (order[1:] > order[:-1]).all() else order
-    rows = keep if order is None else keep[order]
-    columns = {c: _rows(state.pop(t), rows, bool(n_repeated) or order is not None) for c, t in _LINK_TEXT.items()}
+    columns = {c: _rows(state.pop(t), keep, bool(n_repeated)) for c, t in _LINK_TEXT.items()}
     links = pd.DataFrame(
         {
             **columns,
-            "key": pd.Series(keys if order is None else keys[order], dtype=object),
-            "first_seen": pd.Series(first_seen if order is None else first_seen[order], dtype="datetime64[ns]"),
+            "key": pd.Series(keys, dtype=object),
+            "first_seen": pd.Series(first_seen, dtype="datetime64[ns]"),
         }
     )
     return links[LINK_COLUMNS]
@@ -958,15 +967,9 @@ def _finish_links_in_key_order(table: _Table | None, state: dict, warnings: list
     starts = np.flatnonzero(np.concatenate(([True], ~same))) if n else np.zeros(0, dtype=np.int64)
     n_repeated = n - len(starts)
     if n_repeated:
-        never = np.iinfo(np.int64).max  # NaT sorts after every date: a known date wins
-        seen_ns = np.where(np.isnat(first_seen), never, first_seen.view(np.int64))
-        earliest = np.minimum.reduceat(seen_ns, starts)
-        first_seen = np.where(earliest == never, np.datetime64("NaT"), earliest.view("datetime64[ns]"))
+        first_seen = _earliest_seen(first_seen, lambda seen_ns: np.minimum.reduceat(seen_ns, starts))
         arrays = {c: arr.take(pa.array(starts)) for c, arr in arrays.items()}
-        warnings.append(
-            f"{table.label if table is not None else 'links'}: {n_repeated:,} repeated (account_id, kind, value) observation(s) "
-            "merged, keeping the earliest first_seen"
-        )
+        _note_repeats(table, n_repeated, warnings)
     keys = keys_of_rows(arrays["kind"], arrays["value"])
     links = pd.DataFrame({c: pd.Series(arrays.pop(c).to_pandas(), dtype="str") for c in LINK_KEY})
     links["key"] = pd.Series(keys, dtype=object)

@@ -419,16 +419,7 @@ def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.nda
         kind_values = np.flatnonzero(seen)  # the distinct values this kind uses
         work.append((kind, rows, row_values, kind_values))
 
-    def keys_of(w: tuple) -> pa.Array:
-        return _keys_of_kind(w[0], values.take(pa.array(w[3])))
-
-    # pyarrow kernels release the GIL: normalize two kinds at a time on a 2-core machine (not for
-    # a handful of values, e.g. one check event, where starting threads costs more than it saves).
-    if len(value_codes) < 10_000:
-        results = list(map(keys_of, work))
-    else:
-        with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
-            results = list(pool.map(keys_of, work))
+    results = _keys_per_kind([(w[0], w[3]) for w in work], values, many=len(value_codes) >= 10_000)
     slot = np.zeros(len(values), dtype=np.int64)  # value code -> position among its kind's values
     for (_kind, rows, row_values, kind_values), kind_keys in zip(work, results):
         slot[kind_values] = np.arange(len(kind_values))
@@ -443,26 +434,32 @@ def keys_of_rows(kinds: pa.Array, values: pa.Array) -> np.ndarray:
     are distinct (a bank's links: 7.4M distinct among 8.5M), finding the distinct ones first costs
     more (a hash table of millions of strings) than normalizing the few repeats again.
     """
-    kind_codes, kind_names = encode_strings(pd.Series(kinds.to_pandas()) if len(kinds) else pd.Series([], dtype="str"))
-    keys = np.full(len(values), None, dtype=object)
-    present = ~values.is_null().to_numpy(zero_copy_only=False) if len(values) else np.zeros(0, dtype=bool)
+    encoded = kinds.dictionary_encode()
+    kind_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    present = ~values.is_null().to_numpy(zero_copy_only=False)
     work = []
-    for kind_index, kind in enumerate(kind_names.to_pylist()):
+    for kind_index, kind in enumerate(encoded.dictionary.to_pylist()):
         rows = np.flatnonzero((kind_codes == kind_index) & present)
         if len(rows) and kind is not None:
             work.append((kind, rows))
-
-    def keys_of(w: tuple) -> pa.Array:
-        return _keys_of_kind(w[0], values.take(pa.array(w[1])))
-
-    if len(values) < 10_000:
-        results = list(map(keys_of, work))
-    else:  # pyarrow kernels release the GIL: two kinds at a time on a 2-core machine
-        with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
-            results = list(pool.map(keys_of, work))
-    for (_kind, rows), kind_keys in zip(work, results):
+    keys = np.full(len(values), None, dtype=object)
+    for (_kind, rows), kind_keys in zip(work, _keys_per_kind(work, values, many=len(values) >= 10_000)):
         keys[rows] = kind_keys.to_numpy(zero_copy_only=False)
     return keys
+
+
+def _keys_per_kind(work: list[tuple[str, np.ndarray]], values: pa.Array, *, many: bool) -> list[pa.Array]:
+    """``_keys_of_kind`` of the ``values`` at each (kind, positions) of ``work``. pyarrow kernels
+    release the GIL: with ``many`` values two kinds are normalized at a time on a 2-core machine
+    (not for a handful, e.g. one check event, where starting threads costs more than it saves)."""
+
+    def keys_of(w: tuple[str, np.ndarray]) -> pa.Array:
+        return _keys_of_kind(w[0], values.take(pa.array(w[1])))
+
+    if not many:
+        return list(map(keys_of, work))
+    with ThreadPoolExecutor(max_workers=min(2, max(1, len(work)))) as pool:
+        return list(pool.map(keys_of, work))
 
 
 def canonical_keys(kinds: pd.Series, values: pd.Series) -> pd.Series:
