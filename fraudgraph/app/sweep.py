@@ -142,9 +142,9 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     # The data's version before the read: a load during the read makes the next sweep recompute.
     data_version = ws.data_version()
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
-    if not (full or dry_run) and (standing := _standing(ws, key, pol, started, say)) is not None:
-        return standing
     n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
+    if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
+        return standing
     accounts, links, transactions = _read_inputs(ws, config, say, times)
     previous = ws.table("ring_members")
     detection, mode = _detect(
@@ -226,11 +226,12 @@ def _inputs_mark(pol, n_audit: int) -> str:
     return f"{pol.hash}:{int(n_audit)}"
 
 
-def _standing(ws, key: dict, pol, started: datetime, say: Progress) -> SweepResult | None:
+def _standing(ws, marks: tuple[dict, str], pol, started: datetime, say: Progress) -> SweepResult | None:
     """The result of a sweep when nothing it reads changed since the last one (the data and labels,
     as_of, seed, settings, engine, the policy, reviews and account states): the last sweep's
     rings, scores and decisions stand, so it writes only its history row ("changed: none")
-    without reading the workspace or running the policy. None when something changed."""
+    without reading the workspace or running the policy. ``marks``: this sweep's detection key
+    and inputs mark, compared with the last sweep's. None when something changed."""
     history = ws.sweeps()
     if history.empty:
         return None
@@ -238,7 +239,7 @@ def _standing(ws, key: dict, pol, started: datetime, say: Progress) -> SweepResu
     summary: dict[str, Any] = last["summary"] if isinstance(last["summary"], dict) else {}
     found = summary.get("detection")
     detection: dict[str, Any] = found if isinstance(found, dict) else {}
-    if detection.get("key") != key or detection.get("inputs") != _inputs_mark(pol, len(ws.audit())):
+    if (detection.get("key"), detection.get("inputs")) != marks:
         return None
     say("nothing changed since the last sweep (data, labels, reviews, account states, policy, settings): it stands")
     sweep_id = _next_sweep_id(ws)
