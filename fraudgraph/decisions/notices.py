@@ -190,7 +190,8 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
 
 
 # The notice of a restriction or suspension lifted (an analyst reinstated the account or cleared it
-# after review): what changed for the customer, in the same plain words as the other notices.
+# after review, or a sweep lifted it): what changed for the customer, in the same plain words as
+# the other notices.
 _LIFTED = {
     "subject": "Your account is back to normal",
     "body": """Dear customer,
@@ -262,9 +263,9 @@ def change_notice(
     change: the change's audit row (account_id, previous_action, new_action, previous_status,
     new_status, new_limit). The rules are the sweep's: a notice when the account goes into restrict
     or suspend, or into suspend from restrict (``build_notice`` with ``trigger`` and ``reasons``);
-    and, since only an analyst lifts a restriction or suspension outside a sweep, a lifting notice
-    when it leaves both (active again, its limit restored). Nothing else (an account already
-    suspended suspended again, a review or monitor cleared) writes a notice.
+    and a lifting notice when it leaves both (active again, its limit restored; a sweep's lift
+    gets the same one, ``policy._lift_notice_row``). Nothing else (an account already suspended
+    suspended again, a review or monitor cleared) writes a notice.
     ``notice_id`` is ``<made_by>:<account_id>``, as a sweep's is ``<sweep_id>:<account_id>``;
     ``sweep_id`` is empty. ``account``: balance and overdue days, for an overdue notice.
     """
@@ -279,10 +280,16 @@ def change_notice(
     else:
         return None
     notice = build_notice({**(account or {}), "account_id": aid}, decision, policy)
+    return notice_row(notice, notice_id=f"{made_by}:{aid}", sweep_id=None, account_id=aid, at=at)
+
+
+def notice_row(notice: Mapping[str, Any], *, notice_id: str, sweep_id: str | None, account_id: str, at: Any) -> dict:
+    """A ``build_notice`` notice as the row the workspace stores (NOTICE_COLUMNS; the customer's
+    actions and the repayment plan as JSON text)."""
     row = {
-        "notice_id": f"{made_by}:{aid}",
-        "sweep_id": None,
-        "account_id": aid,
+        "notice_id": notice_id,
+        "sweep_id": sweep_id,
+        "account_id": account_id,
         "created_at": at,
         **{k: notice[k] for k in ("category", "action", "subject", "body")},
         "customer_actions": json.dumps(notice["customer_actions"]),

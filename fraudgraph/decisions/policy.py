@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
 from fraudgraph.decisions.evidence import evidence_items as evidence_items, format_money as format_money
-from fraudgraph.decisions.notices import build_notice, change_notice
+from fraudgraph.decisions.notices import build_notice, change_notice, notice_row
 from fraudgraph.decisions.verdicts import (
     AccountData,
     decode_snapshot,
@@ -1513,7 +1513,8 @@ def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_i
 
 def _lift_notice_row(audit_row: dict, policy: Policy, *, ts: pd.Timestamp, sweep_id: str) -> dict | None:
     """The customer notice of a restriction or suspension a sweep lifted whole (None otherwise)."""
-    row = change_notice(audit_row, policy, made_by=sweep_id, at=ts, trigger=str(audit_row.get("trigger") or ""))
+    # A lifting notice names no trigger (an audit row has none to give).
+    row = change_notice(audit_row, policy, made_by=sweep_id, at=ts, trigger="")
     if row is None or row["action"] != "lift":
         return None
     return {**row, "sweep_id": sweep_id}
@@ -1531,18 +1532,7 @@ def _notice_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_
         },
         policy,
     )
-    return {
-        "notice_id": f"{sweep_id}:{p.ids[i]}",
-        "sweep_id": sweep_id,
-        "account_id": p.ids[i],
-        "created_at": ts,
-        "category": notice["category"],
-        "action": notice["action"],
-        "subject": notice["subject"],
-        "body": notice["body"],
-        "customer_actions": json.dumps(notice["customer_actions"]),
-        "repayment_plan": json.dumps(notice["repayment_plan"]) if notice["repayment_plan"] else "",
-    }
+    return notice_row(notice, notice_id=f"{sweep_id}:{p.ids[i]}", sweep_id=sweep_id, account_id=p.ids[i], at=ts)
 
 
 def _state_frame(p: _Columns, rows: np.ndarray, ts: pd.Timestamp, sweep_id: str) -> pd.DataFrame:
