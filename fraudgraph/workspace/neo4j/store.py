@@ -642,17 +642,22 @@ class Neo4jWorkspace(Workspace):
             for i, (phase, part) in enumerate(plan, 1):
                 self._load_batch(seq, phase, part, loaded, stored_before, summary, (i, len(plan)))
                 say(f"batch {i:,} / {len(plan):,} ({phase}, {len(part):,} rows) committed")
-            summary.seconds = round(time.perf_counter() - t0, 3)
-            with self._transaction() as run:
-                done = _batched_summary(summary, len(plan), len(plan), complete=True)
-                run("load/finish_batched_load", seq=seq, summary=done)
-                run("load/clear_incomplete_load", source=summary.source)
+            self._finish_batched(seq, summary, len(plan), t0)
         say(
             f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated; "
             f"links: {summary.links_new:,} new, {summary.links_updated:,} updated; "
             f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated"
         )
         return summary
+
+    def _finish_batched(self, seq: int, summary: LoadSummary, batches: int, t0: float) -> None:
+        """Mark a batched load (``seq``, started at ``t0``) complete with its final counts, and
+        drop the record of an earlier unfinished attempt of the same source, in one transaction."""
+        summary.seconds = round(time.perf_counter() - t0, 3)
+        with self._transaction() as run:
+            done = _batched_summary(summary, batches, batches, complete=True)
+            run("load/finish_batched_load", seq=seq, summary=done)
+            run("load/clear_incomplete_load", source=summary.source)
 
     def _begin_batched(self, summary: LoadSummary, batches: int) -> tuple[int, bool]:
         """Record the load as started (incomplete); its sequence number, and whether transactions
@@ -740,11 +745,7 @@ class Neo4jWorkspace(Workspace):
                 done = _batched_summary(summary, len(_CSV_STEPS), i)
                 self.run_query("load/batch_done", write=True, seq=seq, batches_done=i, summary=done)
                 say(f"step {i} / {len(_CSV_STEPS)} ({name}, {files[file]:,} rows) committed")
-            summary.seconds = round(time.perf_counter() - t0, 3)
-            with self._transaction() as run:
-                done = _batched_summary(summary, len(_CSV_STEPS), len(_CSV_STEPS), complete=True)
-                run("load/finish_batched_load", seq=seq, summary=done)
-                run("load/clear_incomplete_load", source=summary.source)
+            self._finish_batched(seq, summary, len(_CSV_STEPS), t0)
         return summary
 
     def _refuse_unless_first_load(self, source: str) -> None:
