@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.workspace.detection_cache import read_blob, write_blob
 
 MEMO_NAME = "communities"
+BASELINE_NAME = "baseline"
 
 
 def load_memo(ws: Any, *, reuse: bool) -> CommunityMemo:
@@ -31,3 +33,30 @@ def memo_note(memo: CommunityMemo) -> str:
     """One line for the progress output: how many community cuts were reused."""
     total = memo.reused + memo.computed
     return f"detect: community detection reused for {memo.reused:,} of {total:,} Leiden calls"
+
+
+def fitted_for(key: dict) -> str:
+    """What a baseline is fitted under: the seed, the detection settings and the engine of the
+    sweep's detection key. A sweep with other ones fits its own."""
+    return f"seed={key['seed']} settings={key['settings']} engine={key['engine']}"
+
+
+def load_baseline(ws: Any, key: dict, *, refit: bool) -> Baseline | None:
+    """The workspace's kept baseline when it fits this sweep (same seed, settings and engine);
+    None when the sweep must fit one (``refit``, the first sweep, other settings, or a stored
+    blob that is not a baseline)."""
+    if refit:
+        return None
+    blob = read_blob(ws, BASELINE_NAME)
+    if blob is None:
+        return None
+    try:
+        kept = Baseline.from_bytes(blob)
+    except ValueError:
+        return None
+    return kept if kept.fitted_for == fitted_for(key) else None
+
+
+def save_baseline(ws: Any, baseline: Baseline) -> None:
+    """Keep the baseline a sweep fitted, for the sweeps after it."""
+    write_blob(ws, BASELINE_NAME, baseline.to_bytes())

@@ -103,6 +103,7 @@ def run_sweep(
     owner: str = "fraudgraph sweep",
     progress: Progress | None = None,
     full: bool = False,
+    refit: bool = False,
 ) -> SweepResult:
     """Run one detection + decision pass over the workspace.
 
@@ -113,6 +114,10 @@ def run_sweep(
     load, no analyst label; same as_of, seed, settings and engine), its rings and scores are
     reused and only the policy runs again; ``full`` always recomputes. Either way the result
     is the one a full sweep gives.
+
+    Rings are judged against the workspace's baseline (``fraudgraph.detection.baseline``), fitted
+    by the first sweep and kept; ``refit`` fits a new one on this sweep's data (and recomputes
+    everything, as ``full`` does).
     """
     with ws.sweep_lock(owner):
         return _run_locked(
@@ -124,12 +129,14 @@ def run_sweep(
             engine=engine,
             config=config,
             progress=progress,
-            full=full,
+            full=full or refit,
+            refit=refit,
         )
 
 
-def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full) -> SweepResult:
+def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full, refit) -> SweepResult:
     from fraudgraph.app.engine import resolve_engine
+    from fraudgraph.app.incremental import load_baseline
     from fraudgraph.decisions import policy as policy_mod
     from fraudgraph.detection.pipeline import detection_key
 
@@ -142,13 +149,24 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     # The data's version before the read: a load during the read makes the next sweep recompute.
     data_version = ws.data_version()
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
+    baseline = load_baseline(ws, key, refit=refit)
+    key["baseline"] = baseline.digest if baseline is not None else "fit"
     n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
     if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
         return standing
     accounts, links, transactions = _read_inputs(ws, config, say, times)
     previous = ws.table("ring_members")
     detection, mode = _detect(
-        ws, (accounts, links, transactions), previous, key, (full, dry_run), as_of, seed=seed, config=config, say=say
+        ws,
+        (accounts, links, transactions),
+        previous,
+        key,
+        (full, dry_run),
+        as_of,
+        seed=seed,
+        config=config,
+        say=say,
+        baseline=baseline,
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     as_of_ts = pd.Timestamp(detection.as_of)
@@ -175,7 +193,12 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
     # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
     del links, transactions
-    summary["detection"] = {"mode": mode, "key": key, "inputs": _inputs_mark(pol, n_audit + len(changes.audit))}
+    summary["detection"] = {
+        "mode": mode,
+        "key": key,
+        "inputs": _inputs_mark(pol, n_audit + len(changes.audit)),
+        "baseline": {**detection.baseline.summary(), "fitted": baseline is None},
+    }
     finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
     summary["seconds"] = {k: round(v, 3) for k, v in times.items()}
@@ -288,14 +311,18 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
     return accounts, links, transactions
 
 
-def _detect(ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool], as_of, *, seed, config, say):
+def _detect(
+    ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool], as_of, *, seed, config, say, baseline
+):
     """The detection of this sweep and how it was had: computed, incremental (community
     detection reused for the components that did not change), reused (nothing changed since
     the last sweep) or full (computed because ``full`` was asked). ``how`` is (full, dry_run):
-    the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``."""
+    the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``. Judged
+    against ``baseline``; without one, the sweep fits one (kept unless ``dry_run``, and
+    ``key["baseline"]`` becomes its digest)."""
     full, dry_run = how
     from fraudgraph.app.engine import cluster_function
-    from fraudgraph.app.incremental import load_memo, memo_note, save_memo
+    from fraudgraph.app.incremental import fitted_for, load_memo, memo_note, save_baseline, save_memo
     from fraudgraph.detection.pipeline import detect_incremental
 
     last = _last_detection(ws)
@@ -315,7 +342,17 @@ def _detect(ws, frames, previous: pd.DataFrame, key: dict, how: tuple[bool, bool
         next_ring_number=ws.next_ring_number(),
         progress=lambda stage: say(f"detect: {stage} ..."),
         cluster_fn=cluster_function(ws, key["engine"], seed=seed, config=config),
+        baseline=baseline,
     )
+    if baseline is None:
+        assert detection.baseline is not None  # detect fitted one
+        detection.baseline = detection.baseline.fitted(fitted_for(key))
+        key["baseline"] = detection.baseline.digest
+        say(f"detect: fitted the baseline over {len(detection.baseline.ring_matrix):,} rings")
+        if not dry_run:
+            save_baseline(ws, detection.baseline)
+    else:
+        detection.baseline = baseline
     if mode == "reused":
         say("detect: nothing changed since the last sweep; its rings and scores stand")
     elif memo is not None:

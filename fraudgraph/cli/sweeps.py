@@ -78,6 +78,10 @@ def _print_sweep(result, fmt: str) -> None:
             "unchanged": " (nothing changed since the last sweep: its rings, scores and decisions stand)",
         }
         echo_wrapped(f"  detection: {mode}{note.get(mode, '')}")
+        kept = s["detection"].get("baseline")
+        if isinstance(kept, dict):
+            how = "fitted on this sweep's" if kept.get("fitted") else "kept, fitted on"
+            echo_wrapped(f"  baseline {kept.get('digest')}: {how} {int(kept.get('rings', 0)):,} rings")
     times = ", ".join(f"{k} {v:.1f}s" for k, v in s["seconds"].items())
     echo_wrapped(f"  time: {times}")
 
@@ -112,13 +116,20 @@ def _print_sweep(result, fmt: str) -> None:
     is_flag=True,
     help="Recompute detection even when nothing changed since the last sweep (the default reuses it).",
 )
+@click.option(
+    "--refit",
+    is_flag=True,
+    help="Fit a new baseline (what ordinary rings and hubs look like) on today's data; implies --full.",
+)
 @format_option
 @click.pass_obj
-def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, fmt):
+def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, refit, fmt):
     """One detection + decision pass: rings, scores, decisions, notices, audit.
 
     Incremental by default: when no load or label changed the data since the last sweep, its
     rings and scores stand and only the policy runs again (same result as --full).
+    Rings are judged against the workspace's baseline, fitted by its first sweep and kept
+    until --refit, so a ring's score moves only when the ring or its data does.
     Safe under cron: while one sweep runs, another exits at once with code 75.
 
     \b
@@ -138,6 +149,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, fmt):
         config=obj.config().detection_config(),
         progress=progress_of(obj),
         full=full,
+        refit=refit,
     )
     _print_sweep(result, fmt)
 
@@ -189,13 +201,15 @@ def _parse_duration(text: str) -> float:
     type=click.IntRange(min=1),
     default=24,
     show_default=True,
-    help="Every Nth sweep recomputes detection whole (sweep --full); the others are incremental.",
+    help="Every Nth sweep recomputes detection whole and refits the baseline (sweep --refit); the others "
+    "are incremental.",
 )
 @click.pass_obj
 def schedule(obj, every, policy_file, seed, max_runs, full_every):
     """Run sweeps in a loop, logging each; a sweep that finds the lock held is skipped, not fatal.
 
-    Sweeps are incremental (see sweep), with a full one every --full-every runs.
+    Sweeps are incremental (see sweep), with a full one that refits the baseline every
+    --full-every runs.
 
     Stops cleanly on Ctrl-C or SIGTERM (between sweeps).
 
@@ -224,7 +238,7 @@ def schedule(obj, every, policy_file, seed, max_runs, full_every):
                 config=obj.config().detection_config(),
                 progress=None,
                 owner="fraudgraph schedule",
-                full=(runs + 1) % full_every == 0,
+                refit=(runs + 1) % full_every == 0,
             )
             s = result.summary
             click.echo(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow
@@ -121,10 +122,42 @@ def account_table(
     return out
 
 
+def ring_clocks(graph: IdentityGraph, table: pd.DataFrame, cluster_of: np.ndarray, as_of_day: float) -> np.ndarray:
+    """Per account, the day its story ends: the latest account opening or identifier first use
+    among its ring's members (its own, for an account in no ring), at most ``as_of``; ``as_of``
+    itself when there is no date at all.
+
+    Time features count back from it, not from the calendar: "opened within 180 days", "picked
+    up the ring's identifiers in a burst" describe what the ring did, so a ring nobody touched
+    keeps its features whenever it is swept, and a sweep after a delta elsewhere gives it the
+    same result as before (what lets a sweep recompute only what the delta reaches).
+    """
+    created = table["created_day"].to_numpy(np.float64)
+    seen = graph.link_first_seen.tocsr()
+    last_seen = np.full(graph.n_accounts, np.nan)
+    rows = np.flatnonzero(np.diff(seen.indptr) > 0)
+    if len(rows):
+        last_seen[rows] = np.fmax.reduceat(seen.data, seen.indptr[rows])
+    own = np.nan_to_num(np.fmax(created, last_seen), nan=-np.inf)
+    clock = own.copy()
+    in_ring = np.flatnonzero(cluster_of >= 0)
+    if len(in_ring):
+        latest = np.full(int(cluster_of[in_ring].max()) + 1, -np.inf)
+        np.maximum.at(latest, cluster_of[in_ring], own[in_ring])
+        clock[in_ring] = latest[cluster_of[in_ring]]
+    return np.where(np.isfinite(clock), np.minimum(clock, as_of_day), as_of_day)
+
+
+def _per_account(clock: np.ndarray | float, n: int) -> np.ndarray:
+    """``clock`` per account row: an array as it is, one day (a plain as_of) for everybody."""
+    return np.broadcast_to(np.asarray(clock, dtype=np.float64), (n,))
+
+
 def shared_identifiers(
-    graph: IdentityGraph, cluster_of: np.ndarray, as_of_day: float, config: DetectionConfig
+    graph: IdentityGraph, cluster_of: np.ndarray, clock: np.ndarray | float, config: DetectionConfig
 ) -> SharedIdentifiers:
     """Which linking identifiers each ring's members share (used by two or more members)."""
+    clock = _per_account(clock, graph.n_accounts)
     inc = graph.incidence.tocoo()
     fs = graph.link_first_seen.tocoo()
     weights = graph.linking_weights()
@@ -132,7 +165,7 @@ def shared_identifiers(
     rows, cols, first = inc.row[in_ring], inc.col[in_ring], fs.data[in_ring]
     clusters = cluster_of[rows]
     pairs = pd.DataFrame({"cluster": clusters, "identifier": cols, "first_seen": first})
-    pairs["recent"] = pairs["first_seen"] >= as_of_day - config.burst_days
+    pairs["recent"] = pairs["first_seen"] >= clock[rows] - config.burst_days
     grouped = pairs.groupby(["cluster", "identifier"], sort=True)
     frame = grouped.agg(
         n_members=("first_seen", "size"),
@@ -350,37 +383,44 @@ def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: 
 def personalized_pagerank(
     adjacency: sp.csr_matrix, seeds: np.ndarray, *, alpha: float, tol: float, max_iter: int
 ) -> np.ndarray:
-    """Personalized PageRank from ``seeds`` (bool mask) by power iteration, scaled per seed.
+    """Personalized PageRank from ``seeds`` (bool mask) by power iteration, in units of one seed's
+    walk mass (each seed restarts one unit): comparable across sweeps with few or many confirmed
+    fraud accounts.
 
-    The result is multiplied by the number of seeds, so a value reads as "share of one seed's
-    walk mass": comparable across sweeps with few or many confirmed fraud accounts. Dangling
-    nodes return their mass to the seeds. Iterates until the L1 change is below ``tol``.
+    Each connected component walks on its own: a component without a seed holds no mass, a
+    dangling node (no edge) keeps its own, and a component stops iterating when its own L1
+    change is below ``tol``. So an account's value depends on its component only, exactly: a
+    delta elsewhere cannot move it.
     """
     n = adjacency.shape[0]
-    n_seeds = int(seeds.sum())
-    if n_seeds == 0 or adjacency.nnz == 0:
-        return np.where(seeds, 1.0 - alpha, 0.0) if n_seeds else np.zeros(n)
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
-    inv = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
-    transition = (sp.diags(inv) @ adjacency).T.tocsr()  # column-stochastic where degree > 0
-    restart = seeds.astype(np.float64) / n_seeds
+    out = np.zeros(n)
+    seeds = np.asarray(seeds, dtype=bool)
+    if not seeds.any():
+        return out
+    _, component = connected_components(adjacency, directed=False)
+    # Only components that hold a seed carry walk mass: walk on those alone.
+    nodes = np.flatnonzero(np.isin(component, np.unique(component[seeds])))
+    sub = adjacency[nodes][:, nodes].tocsr()
+    local = np.unique(component[nodes], return_inverse=True)[1]
+    degree = np.asarray(sub.sum(axis=1)).ravel()
+    inv = np.divide(1.0, degree, out=np.zeros(len(nodes)), where=degree > 0)
+    transition = (sp.diags(inv) @ sub).T.tocsr()  # column-stochastic where degree > 0
     dangling = np.flatnonzero(degree == 0)
-    teleport = (1 - alpha) * restart
-    x = restart.copy()
-    change = np.empty(n)
-    # x_new = alpha * (T x + mass on dangling nodes * restart) + (1 - alpha) * restart, in place
-    # (the same operations in the same order, without five temporaries of n per iteration).
+    teleport = (1 - alpha) * seeds[nodes].astype(np.float64)
+    x = seeds[nodes].astype(np.float64)
+    walking = np.ones(len(nodes), dtype=bool)
     for _ in range(max_iter):
         x_new = transition @ x
-        x_new += x[dangling].sum() * restart
+        x_new[dangling] += x[dangling]
         x_new *= alpha
         x_new += teleport
-        np.subtract(x_new, x, out=change)
-        np.abs(change, out=change)
-        x = x_new
-        if change.sum() < tol:
+        change = np.bincount(local, weights=np.abs(x_new - x), minlength=int(local.max()) + 1)
+        x = np.where(walking, x_new, x)
+        walking &= change[local] >= tol
+        if not walking.any():
             break
-    return x * n_seeds
+    out[nodes] = x
+    return out
 
 
 def ring_features(
@@ -390,10 +430,12 @@ def ring_features(
     shared: SharedIdentifiers,
     flow: MoneyFlow,
     transactions: pd.DataFrame | None,
-    as_of_day: float,
+    clock: np.ndarray | float,
     config: DetectionConfig,
 ) -> pd.DataFrame:
-    """One row per cluster (index = cluster number) of numeric ring features."""
+    """One row per cluster (index = cluster number) of numeric ring features; time is counted
+    back from each ring's ``clock`` (``ring_clocks``)."""
+    clock = _per_account(clock, graph.n_accounts)
     cluster_of = candidates.cluster_of
     members = np.flatnonzero(cluster_of >= 0)
     mc = cluster_of[members]
@@ -403,9 +445,9 @@ def ring_features(
     f["size"] = size.astype(np.int64)
     _structure_features(f, candidates, k, size)
     _identifier_features(f, graph, shared, members, mc, k, size)
-    in_core = _opening_features(f, table, members, mc, k, size, as_of_day, config)
-    _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_day, config)
-    _credit_features(f, table, members, mc, k, size, in_core, as_of_day, config)
+    in_core = _opening_features(f, table, members, mc, k, size, clock, config)
+    _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, config)
+    _credit_features(f, table, members, mc, k, size, in_core, clock, config)
     # Known outcomes.
     f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(
         np.int64
@@ -473,7 +515,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     )
 
 
-def _opening_features(f, table, members, mc, k, size, as_of_day, config) -> np.ndarray:
+def _opening_features(f, table, members, mc, k, size, clock, config) -> np.ndarray:
     """Synchrony of account opening; returns which members are in their ring's opening core."""
     created = table["created_day"].to_numpy()[members]
     f["created_span_days"] = _per_cluster(created, mc, k, "max") - _per_cluster(created, mc, k, "min")
@@ -481,20 +523,21 @@ def _opening_features(f, table, members, mc, k, size, as_of_day, config) -> np.n
     in_core = opening_core(created, mc, k, config.opened_together_days)
     core_size = np.bincount(mc, weights=in_core, minlength=k)
     f["opened_together_share"] = core_size / np.maximum(size, 1)
-    f["median_age_days"] = as_of_day - median_created
-    f["new_account_share"] = np.bincount(mc, weights=(as_of_day - created) <= 180, minlength=k) / np.maximum(size, 1)
+    f["median_age_days"] = _per_cluster(clock[members], mc, k, "max") - median_created
+    new = (clock[members] - created) <= 180
+    f["new_account_share"] = np.bincount(mc, weights=new, minlength=k) / np.maximum(size, 1)
     return in_core
 
 
-def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_day, config) -> None:
-    """Recent link burst (members whose shared identifiers first appeared just before as_of),
+def _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, config) -> None:
+    """Recent link burst (members whose shared identifiers first appeared just before the ring's clock),
     what the ring shared before it, and link synchrony."""
     sf = shared.frame
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
     fs_of_pair = shared.member_first_seen
-    recent_pair = fs_of_pair >= as_of_day - config.burst_days
+    recent_pair = fs_of_pair >= clock[shared.member_rows] - config.burst_days
     recent_member[shared.member_rows[recent_pair]] = True
-    old_account = (as_of_day - table["created_day"].to_numpy()) > config.burst_days * 6
+    old_account = (clock - table["created_day"].to_numpy()) > config.burst_days * 6
     f["recent_link_share"] = np.bincount(mc, weights=recent_member[members], minlength=k) / np.maximum(size, 1)
     # Takeover victims are strangers: everything they share with the ring is new. A family on a
     # new router still shares its old address, tablet or card.
@@ -507,7 +550,8 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_da
     # What the ring shared before the burst window: takeover victims are strangers with nothing
     # in common until the fraudster's device and payout account arrive; a family sharing a new
     # router also shares an old address, tablet or card.
-    prior = sf["first_seen_min"].to_numpy() < as_of_day - 3 * config.burst_days
+    ring_clock = _per_cluster(clock[members], mc, k, "max")
+    prior = sf["first_seen_min"].to_numpy() < ring_clock[sf["cluster"].to_numpy()] - 3 * config.burst_days
     w_all = np.bincount(sf["cluster"], weights=sf["weight"], minlength=k)
     w_prior = np.bincount(sf["cluster"][prior], weights=sf["weight"][prior], minlength=k)
     f["prior_link_share"] = np.divide(w_prior, w_all, out=np.zeros(k), where=w_all > 0)
@@ -523,7 +567,7 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, as_of_da
     f["link_sync_share"] = np.bincount(mc, weights=sync_member[members], minlength=k) / np.maximum(size, 1)
 
 
-def _credit_features(f, table, members, mc, k, size, in_core, as_of_day, config) -> None:
+def _credit_features(f, table, members, mc, k, size, in_core, clock, config) -> None:
     """Credit behaviour of the ring and of its opening core."""
     util = table["utilization"].to_numpy()[members]
     f["mean_utilization"] = _per_cluster(util, mc, k, "mean")
@@ -562,7 +606,8 @@ def _credit_features(f, table, members, mc, k, size, in_core, as_of_day, config)
     if np.isnan(table["spend_burst"].to_numpy()).all():
         f["core_spend_burst_share"] = np.nan
     created = table["created_day"].to_numpy()[members]
-    f["core_median_age_days"] = as_of_day - _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
+    core_created = _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
+    f["core_median_age_days"] = _per_cluster(clock[members], mc, k, "max") - core_created
 
 
 def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
@@ -707,11 +752,13 @@ def account_features(
     table: pd.DataFrame,
     shared: SharedIdentifiers,
     flow: MoneyFlow,
-    as_of_day: float,
+    clock: np.ndarray | float,
     config: DetectionConfig,
 ) -> pd.DataFrame:
     """One row per account (identity-graph order): its own links, its tie to its ring, proximity
-    to confirmed fraud. Ring features are joined by the scorer through ``cluster``."""
+    to confirmed fraud. Ring features are joined by the scorer through ``cluster``. Time is
+    counted back from ``clock`` (``ring_clocks``)."""
+    clock = _per_account(clock, graph.n_accounts)
     n = graph.n_accounts
     cluster_of = candidates.cluster_of
     f = pd.DataFrame(index=pd.RangeIndex(n, name="account_pos"))
@@ -733,7 +780,7 @@ def account_features(
     f["on_recombined_identity"] = on_recombined
     n_ring_idents = np.bincount(shared.member_rows, minlength=n)
     f["n_ring_identifiers"] = n_ring_idents
-    recent = shared.member_first_seen >= as_of_day - config.burst_days
+    recent = shared.member_first_seen >= clock[shared.member_rows] - config.burst_days
     f["n_recent_ring_identifiers"] = np.bincount(shared.member_rows[recent], minlength=n)
     sync = np.zeros(n, dtype=bool)
     sync[shared.member_rows[shared.member_in_sync]] = True
@@ -750,7 +797,7 @@ def account_features(
         core[in_ring] = opening_core(created[in_ring], cluster_of[in_ring], k, config.opened_together_days)
     f["opened_with_ring"] = core
     f["ring_payers"], f["ring_payees"] = _ring_payments(flow, cluster_of)
-    f["age_days"] = as_of_day - created
+    f["age_days"] = clock - created
     f["utilization"] = table["utilization"].to_numpy()
     f["spend_burst"] = table["spend_burst"].to_numpy()
     f["overdue_days"] = table["overdue_days"].to_numpy()

@@ -7,7 +7,7 @@ for the hot path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -54,6 +54,7 @@ class IdentityGraph:
     kind_code: np.ndarray | None = None  # per identifier: its kind's position in kind_names
     kind_names: np.ndarray | None = None
     link_values: pd.Series | None = None
+    hub_centres: dict[str, tuple[float, float]] = field(default_factory=dict)  # (``baseline``)
 
     @property
     def n_accounts(self) -> int:
@@ -165,11 +166,16 @@ def _arrow_strings(values) -> pa.Array:
 
 
 def _find_hubs(
-    identifiers: pd.DataFrame, config: DetectionConfig, kind_code: np.ndarray, kind_names: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    identifiers: pd.DataFrame,
+    config: DetectionConfig,
+    kind_code: np.ndarray,
+    kind_names: np.ndarray,
+    centres: dict[str, tuple[float, float]] | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[float, float]]]:
     """Reason per identifier that is a hub ('' otherwise): over the cap, or anomalous for its kind;
-    and which identifiers are hubs. ``kind_code``: per identifier, its kind's position in
-    ``kind_names``."""
+    which identifiers are hubs; and each kind's centre (median, MAD of log counts of its shared
+    identifiers): ``centres`` when given (a kept baseline), else fitted here. ``kind_code``: per
+    identifier, its kind's position in ``kind_names``."""
     n = identifiers["n_accounts"].to_numpy()
     reason = np.full(len(n), "", dtype=object)
     # Per kind, then per identifier (no string compares over millions of identifiers).
@@ -180,19 +186,33 @@ def _find_hubs(
     reason[over_cap & place] = f"a place or network shared by more than {config.place_hub_cap} accounts (hub cap)"
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
-    for code in np.unique(kind_code[shared]):
-        kind = kind_names[code]
+    fitted = dict(centres) if centres is not None else _hub_centres(log_n, shared, kind_code, kind_names)
+    for code, kind in enumerate(kind_names):
+        if str(kind) not in fitted:  # a kind the baseline never saw shared: only the cap applies
+            continue
+        median, mad = fitted[str(kind)]
         in_kind = shared & (kind_code == code)
-        values = log_n[in_kind]
-        median = np.median(values)
-        # Most shared identifiers are pairs, so the MAD is often 0: floor it at a factor of ~1.3,
-        # which keeps small families and rings well below any sensible z.
-        mad = max(np.median(np.abs(values - median)) * 1.4826, 0.25)
         z = (log_n - median) / mad
         anomalous = in_kind & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
         reason[anomalous] = f"anomalously many accounts for a {kind} (robust z > {config.hub_robust_z:g})"
         is_hub |= anomalous
-    return reason, is_hub
+    return reason, is_hub, fitted
+
+
+def _hub_centres(
+    log_n: np.ndarray, shared: np.ndarray, kind_code: np.ndarray, kind_names: np.ndarray
+) -> dict[str, tuple[float, float]]:
+    """Median and MAD (scaled to a standard deviation) of log account counts per kind, over its
+    shared identifiers."""
+    centres: dict[str, tuple[float, float]] = {}
+    for code in np.unique(kind_code[shared]):
+        values = log_n[shared & (kind_code == code)]
+        median = float(np.median(values))
+        # Most shared identifiers are pairs, so the MAD is often 0: floor it at a factor of ~1.3,
+        # which keeps small families and rings well below any sensible z.
+        mad = max(float(np.median(np.abs(values - median))) * 1.4826, 0.25)
+        centres[str(kind_names[code])] = (median, mad)
+    return centres
 
 
 def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -303,10 +323,15 @@ def _first_and_last(link_first_seen: sp.csr_matrix, n_ident: int) -> tuple[np.nd
 
 
 def build_identity_graph(
-    accounts: pd.DataFrame, links: pd.DataFrame, config: DetectionConfig | None = None
+    accounts: pd.DataFrame,
+    links: pd.DataFrame,
+    config: DetectionConfig | None = None,
+    hub_centres: dict[str, tuple[float, float]] | None = None,
 ) -> IdentityGraph:
     """Factorize canonical identifiers once and build the weighted account x identifier matrix.
 
+    hub_centres: each kind's typical count (a kept ``Baseline``'s); fitted on these links when
+    not given (the graph's ``hub_centres`` say which were used).
     Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
     ``accounts`` are an error (the contract stage should have rejected them).
 
@@ -343,7 +368,7 @@ def build_identity_graph(
             "last_first_seen": last,
         }
     )
-    hub_reason, is_hub = _find_hubs(identifiers, config, ident_kind_code, kind_names)
+    hub_reason, is_hub, centres = _find_hubs(identifiers, config, ident_kind_code, kind_names, hub_centres)
     base = kind_weight[ident_kind_code] if n_ident else np.zeros(0)
     weight = base * rarity_decay(n_accounts, config.rarity_scale)
     weight[(n_accounts < 2) | is_hub] = 0.0
@@ -365,6 +390,7 @@ def build_identity_graph(
         kind_code=ident_kind_code,
         kind_names=kind_names,
         link_values=links["value"].reset_index(drop=True),
+        hub_centres=centres,
     )
 
 

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.evidence import account_reasons, ring_reasons
 from fraudgraph.detection.features import (
     SharedIdentifiers,
     account_features,
     account_table,
     group_lists,
+    ring_clocks,
     ring_features,
     shared_identifiers,
 )
@@ -64,6 +66,7 @@ class Detection:
     next_ring_number: the counter to pass to the next sweep.
     as_of: the time the detection describes.
     stage_seconds: wall time per stage.
+    baseline: what the rings were judged against (``fraudgraph.detection.baseline``).
     """
 
     rings: pd.DataFrame
@@ -75,6 +78,7 @@ class Detection:
     next_ring_number: int
     as_of: pd.Timestamp
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    baseline: Baseline | None = None
 
 
 def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.Timestamp:
@@ -147,6 +151,14 @@ class Scores:
     account_score: np.ndarray
     tie: np.ndarray  # per account: how much of its ring's score it takes
 
+    def fitted_baseline(self, graph: IdentityGraph) -> Baseline:
+        """The baseline these scores were judged against (hub centres from ``graph``)."""
+        return Baseline(
+            hub_centres=dict(graph.hub_centres),
+            ring_matrix=self.ring_scorer.training_rows_,
+            proximity_scale=self.account_scorer.proximity_scale_,
+        )
+
 
 def _empty_detection(accounts, hubs, next_ring_number, as_of, stages) -> Detection:
     scores = pd.DataFrame(
@@ -183,6 +195,7 @@ def detect(
     progress: Callable[[str], None] | None = None,
     cluster_fn: Callable[[sp.csr_matrix], np.ndarray] | None = None,
     memo: CommunityMemo | None = None,
+    baseline: Baseline | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
@@ -198,6 +211,9 @@ def detect(
     memo: Leiden answers by their exact input (``fraudgraph.detection.memo``), reused and
         recorded: the result is the same with or without it, only faster when components kept
         their links since the memo was made.
+    baseline: what ordinary looks like (``fraudgraph.detection.baseline``: hub centres, the
+        rings the IsolationForest learns from, the proximity scale); fitted on this data when
+        not given. The result's ``baseline`` is the one used.
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
@@ -205,10 +221,9 @@ def detect(
     if when.tzinfo is not None:
         when = when.tz_convert("UTC").tz_localize(None)
     links, transactions = _until(when, links, transactions)
-    as_of_day = float(when.value) / 86_400e9
 
     clock.stage("graph")
-    graph = build_identity_graph(accounts, links, config)
+    graph = build_identity_graph(accounts, links, config, None if baseline is None else baseline.hub_centres)
     clock.stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     clock.stage("rings")
@@ -216,27 +231,15 @@ def detect(
     if candidates.clusters.empty:
         clock.stage(None)
         accounts = accounts.assign(account_id=graph.account_ids)
-        return _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, when, clock.seconds)
+        empty = _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, when, clock.seconds)
+        empty.baseline = baseline if baseline is not None else Baseline(hub_centres=graph.hub_centres)
+        return empty
     clock.stage("ring_ids")
-    ring_members, next_number = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
-    ring_of_cluster = _ring_of_cluster(candidates, ring_members)
+    numbered = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
     clock.stage("features")
-    table = account_table(accounts, graph, transactions)
-    shared = shared_identifiers(graph, candidates.cluster_of, as_of_day, config)
-    found = Found(
-        graph=graph,
-        candidates=candidates,
-        flow=flow,
-        config=config,
-        ring_members=ring_members,
-        next_number=next_number,
-        ring_of_cluster=ring_of_cluster,
-        shared=shared,
-        ring_features=ring_features(graph, candidates, table, shared, flow, transactions, as_of_day, config),
-        account_features=account_features(graph, candidates, table, shared, flow, as_of_day, config),
-    )
+    found = _features(graph, flow, candidates, numbered, (accounts, transactions, when), config)
     clock.stage("scoring")
-    scores = score(found, seed)
+    scores = score(found, seed, baseline)
     clock.stage("reasons")
     # Millions of small dicts: the cyclic garbage collector would rescan them again and again
     # while they are built (none of them forms a cycle).
@@ -249,7 +252,31 @@ def detect(
             gc.enable()
     clock.stage(None)
     detection.stage_seconds = clock.seconds
+    detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     return detection
+
+
+def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frames, config) -> Found:
+    """The features stage: ring and account features, time counted back from each ring's clock.
+    ``numbered``: ring members and the next ring number (``assign_ring_ids``); ``frames``:
+    accounts, transactions and the sweep's as_of."""
+    accounts, transactions, when = frames
+    ring_members, next_number = numbered
+    table = account_table(accounts, graph, transactions)
+    day_ends = ring_clocks(graph, table, candidates.cluster_of, float(when.value) / 86_400e9)
+    shared = shared_identifiers(graph, candidates.cluster_of, day_ends, config)
+    return Found(
+        graph=graph,
+        candidates=candidates,
+        flow=flow,
+        config=config,
+        ring_members=ring_members,
+        next_number=next_number,
+        ring_of_cluster=_ring_of_cluster(candidates, ring_members),
+        shared=shared,
+        ring_features=ring_features(graph, candidates, table, shared, flow, transactions, day_ends, config),
+        account_features=account_features(graph, candidates, table, shared, flow, day_ends, config),
+    )
 
 
 def _release_for_reasons(found: Found) -> None:
@@ -339,13 +366,18 @@ def _ring_of_cluster(candidates: CandidateRings, ring_members: pd.DataFrame) -> 
     return clusters.assign(ring_id=ring_id).drop_duplicates("cluster").set_index("cluster")["ring_id"]
 
 
-def score(found: Found, seed: int) -> Scores:
-    """Score the rings, then each account from its ring's score and how well it fits its patterns."""
+def score(found: Found, seed: int, baseline: Baseline | None = None) -> Scores:
+    """Score the rings, then each account from its ring's score and how well it fits its patterns;
+    ordinary rings and the proximity scale are the ``baseline``'s when given, else these rings'."""
     rf, af, config = found.ring_features, found.account_features, found.config
-    ring_scorer = RingScorer(n_estimators=config.isolation_estimators, random_state=seed).fit(rf)
+    ring_scorer = RingScorer(n_estimators=config.isolation_estimators, random_state=seed).fit(
+        rf, reference=None if baseline is None else baseline.ring_matrix
+    )
     ring_score = ring_scorer.score_samples(rf)
     evidence = ring_scorer.evidence(rf)
-    account_scorer = AccountScorer(random_state=seed).fit(af)
+    account_scorer = AccountScorer(random_state=seed).fit(
+        af, proximity_scale=None if baseline is None else baseline.proximity_scale
+    )
     cluster, in_ring = found.cluster, found.in_ring
     score_of_ring = np.zeros(len(af))
     score_of_ring[in_ring] = ring_score[cluster[in_ring]]

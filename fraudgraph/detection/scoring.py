@@ -64,6 +64,12 @@ ANOMALY_FEATURES = (
 _LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd", "median_age_days"}
 
 
+def anomaly_rows(features: pd.DataFrame) -> np.ndarray:
+    """The IsolationForest's view of ring features: one float32 row per ring (the forest reads
+    float32 whatever it is given, so a kept copy in float32 refits the same forest)."""
+    return _anomaly_matrix(features).astype(np.float32)
+
+
 def _anomaly_matrix(features: pd.DataFrame) -> np.ndarray:
     cols = []
     for name in ANOMALY_FEATURES:
@@ -105,8 +111,11 @@ class RingScorer(BaseEstimator):
         self.generic_cap = generic_cap
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y=None) -> RingScorer:
-        """Learn what ordinary candidate rings look like (unsupervised); returns self."""
+    def fit(self, X: pd.DataFrame, y=None, *, reference: np.ndarray | None = None) -> RingScorer:
+        """Learn what ordinary candidate rings look like (unsupervised); returns self.
+
+        reference: the anomaly rows (``anomaly_rows``) of the rings that define ordinary, e.g. a
+        kept ``Baseline``'s; X's own rows when not given."""
         weights = dict(DEFAULT_EVIDENCE_WEIGHTS)
         unknown = set(self.evidence_weights or {}) - set(weights)
         if unknown:
@@ -126,9 +135,10 @@ class RingScorer(BaseEstimator):
             raise ValueError(f"RingScorer.fit: ring features lack column(s) {missing}")
         self.evidence_weights_ = weights
         self.feature_names_in_ = np.asarray(ANOMALY_FEATURES, dtype=object)
-        matrix = _anomaly_matrix(X)
-        self.n_features_in_ = matrix.shape[1]
-        if len(X) >= 8:
+        matrix = anomaly_rows(X) if reference is None else np.asarray(reference, dtype=np.float32)
+        self.n_features_in_ = len(ANOMALY_FEATURES)
+        self.training_rows_ = matrix
+        if len(matrix) >= 8:
             self.isolation_forest_ = IsolationForest(
                 n_estimators=self.n_estimators, random_state=self.random_state
             ).fit(matrix)
@@ -210,8 +220,9 @@ class AccountScorer(BaseEstimator):
         self.proximity_weight = proximity_weight
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y=None) -> AccountScorer:
-        """Learn the scale of fraud proximity among accounts that are not confirmed fraud."""
+    def fit(self, X: pd.DataFrame, y=None, *, proximity_scale: float | None = None) -> AccountScorer:
+        """Learn the scale of fraud proximity among accounts that are not confirmed fraud (or take
+        ``proximity_scale``, a kept ``Baseline``'s)."""
         for name in ("unfit_factor", "loose_tie_factor", "proximity_weight"):
             v = getattr(self, name)
             if not 0 <= v <= 1:
@@ -219,10 +230,12 @@ class AccountScorer(BaseEstimator):
         missing = [c for c in ACCOUNT_FEATURES if c not in X.columns]
         if missing:
             raise ValueError(f"AccountScorer.fit: account features lack column(s) {missing}")
-        prox = X["fraud_proximity"].to_numpy(np.float64)[~X["is_known_fraud"].to_numpy(bool)]
-        prox = prox[prox > 0]
-        # Scale so the 99th percentile of walk mass on accounts that are not seeds reads as "close".
-        self.proximity_scale_ = float(np.quantile(prox, 0.99)) if len(prox) else 1.0
+        if proximity_scale is None:
+            prox = X["fraud_proximity"].to_numpy(np.float64)[~X["is_known_fraud"].to_numpy(bool)]
+            prox = prox[prox > 0]
+            # Scale so the 99th percentile of walk mass on accounts that are not seeds reads as "close".
+            proximity_scale = float(np.quantile(prox, 0.99)) if len(prox) else 1.0
+        self.proximity_scale_ = float(proximity_scale)
         self.n_features_in_ = X.shape[1]
         return self
 
