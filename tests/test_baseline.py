@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
 from fraudgraph.detection.pipeline import detect
-from fraudgraph.detection.rings import _money_edges, identity_projection, money_flow
+from fraudgraph.detection.rings import money_edges, identity_projection, money_flow
 from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.world import generate_world
 
@@ -64,7 +64,7 @@ def _touched(accounts, links, transactions, seeds: set[str]) -> set[str]:
     config = DetectionConfig()
     graph = build_identity_graph(accounts, links, config)
     flow = money_flow(transactions, graph.account_ids, config)
-    _, component = connected_components(identity_projection(graph, config) + _money_edges(flow, config))
+    _, component = connected_components(identity_projection(graph, config) + money_edges(flow, config))
     ids = graph.account_ids.to_numpy()
     hit = np.isin(component, component[np.isin(ids, list(seeds))])
     return set(ids[hit])

@@ -57,6 +57,17 @@ def _stages(world, n_deltas: int, rng: np.random.Generator) -> list[tuple[pd.Dat
     return out
 
 
+def _act(inc, full, rng: np.random.Generator) -> None:
+    """The same analyst actions on both workspaces: suspend one account, label another fraud."""
+    from fraudgraph.app.analyst import suspend
+
+    ids = sorted(inc.accounts()["account_id"])
+    suspended, labelled = (ids[int(i)] for i in rng.choice(len(ids), 2, replace=False))
+    for ws in (inc, full):
+        suspend(ws, suspended, reason="customer reported a stolen card", actor="erin")
+        ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(labelled, "fraud"))
+
+
 def _results(ws) -> dict[str, pd.DataFrame]:
     """What a user reads after a sweep, without wall-clock times."""
     members = ws.table("ring_members").sort_values(["ring_id", "account_id"]).reset_index(drop=True)
@@ -88,7 +99,9 @@ def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) ->
 
 
 @pytest.mark.parametrize(
-    ("seed", "per_component"), [(3, False), (11, False), (3, True), (11, True)], ids=["3", "11", "3-each", "11-each"]
+    ("seed", "per_component"),
+    [(3, False), (11, False), (3, True), (11, True), (29, True)],
+    ids=["3", "11", "3-each", "11-each", "29-each"],
 )
 def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed, per_component):
     """Also with ``community_per_component``, where a delta sweep reuses the Leiden cut of
@@ -104,6 +117,8 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed,
         known = inc.accounts()["account_id"].tolist() if k else []
         for ws in (inc, full):
             ws.load(read_dataset(folder, known_accounts=known))
+        if k >= 2:  # an analyst acts between sweeps: a suspension and a label
+            _act(inc, full, rng)
         # Each stage sweeps once or twice: the second finds nothing changed.
         for _ in range(1 + int(rng.integers(0, 2))):
             a = run_sweep(inc, seed=seed, config=config)
@@ -111,8 +126,10 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed,
             modes.append(a.summary["detection"]["mode"])
             _assert_same(_results(inc), _results(full))
     assert "computed" in modes and "unchanged" in modes
-    if per_component:  # most deltas leave some big component alone
-        assert modes.count("incremental") >= 2
+    if per_component:  # a sweep after a delta recomputes only what the delta reaches
+        assert modes.count("delta") >= 2
+    else:  # one Leiden call over every big component: the sweep recomputes whole
+        assert "delta" not in modes
     assert full.next_ring_number() == inc.next_ring_number()
     assert len(inc.table("ring_members")) > 0
 
@@ -128,10 +145,10 @@ def test_a_sweep_with_nothing_changed_reuses_the_detection_and_a_label_or_load_d
     assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "computed"  # another seed: other rings
     account = world.accounts["account_id"].iloc[0]
     ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(account, "fraud"))
-    # A label moves scores, not links: detection is computed again, the community cut reused.
-    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "incremental"
-    ws.load(read_dataset(folder))  # a reload, even an unchanged one, is not trusted to be unchanged
-    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "incremental"
+    # A label is a recorded change: the sweep recomputes what the labelled account reaches.
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "delta"
+    ws.load(read_dataset(folder))  # an unchanged reload records that it changed nothing
+    assert run_sweep(ws, seed=1).summary["detection"]["mode"] == "delta"
 
 
 def test_load_delta_takes_rows_naming_stored_accounts_and_refuses_unknown_ones(tmp_path):

@@ -29,6 +29,12 @@ def save_memo(ws: Any, memo: CommunityMemo) -> None:
     write_blob(ws, MEMO_NAME, memo.kept().to_bytes())
 
 
+def save_memo_merged(ws: Any, memo: CommunityMemo) -> None:
+    """Keep the answers the memo was read with and this sweep's (a delta sweep saw only part of
+    the world; stale answers are harmless, and the next full sweep keeps only its own)."""
+    write_blob(ws, MEMO_NAME, CommunityMemo({**memo.entries, **memo.used}).to_bytes())
+
+
 def memo_note(memo: CommunityMemo) -> str:
     """One line for the progress output: how many community cuts were reused."""
     total = memo.reused + memo.computed

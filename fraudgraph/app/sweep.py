@@ -134,6 +134,19 @@ def run_sweep(
         )
 
 
+@dataclass
+class _Outcome:
+    """What a sweep computed, before it is written: its detection (and how it was had), decisions
+    and changes, the ring members before it, and the data's size."""
+
+    detection: Any
+    mode: str
+    decisions: pd.DataFrame
+    changes: Any
+    previous: pd.DataFrame
+    counts: tuple[int, int, int]
+
+
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full, refit) -> SweepResult:
     from fraudgraph.app.engine import resolve_engine
     from fraudgraph.app.incremental import load_baseline
@@ -154,47 +167,22 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
     if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
         return standing
-    accounts, links, transactions = _read_inputs(ws, config, say, times)
-    previous = ws.table("ring_members")
-    detection, mode = _detect(
-        ws,
-        (accounts, links, transactions),
-        previous,
-        key,
-        (full, dry_run),
-        as_of,
-        seed=seed,
-        config=config,
-        say=say,
-        baseline=baseline,
-    )
-    times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
-    as_of_ts = pd.Timestamp(detection.as_of)
-
-    t = time.perf_counter()
-    decisions = policy_mod.evaluate(
-        accounts,
-        detection.account_scores,
-        detection.rings,
-        pol,
-        reviews=ws.reviews(),
-        # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
-        as_of=as_of_ts if as_of is not None else None,
-        # What a dismissal is checked against: the account's own data, not the scores it moved.
-        data=AccountData(links, transactions, detection.ring_members),
-    )
     sweep_id = _next_sweep_id(ws)
-    changes = policy_mod.plan_changes(
-        ws.account_state(), decisions, pol, sweep_id=sweep_id, actor="sweep", at=started, accounts=accounts
-    )
-    times["policy"] = time.perf_counter() - t
-
-    diff = _sweep_diff(previous, detection, changes)
-    summary = _summary(accounts, links, transactions, detection, decisions, changes, diff, engine_used)
-    # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
-    del links, transactions
+    context = {"pol": pol, "sweep_id": sweep_id, "started": started, "say": say, "times": times}
+    plan = None if full or as_of is not None else _delta_plan(ws, key, pol, config)
+    if plan is not None:
+        outcome = _delta_outcome(ws, plan, key, context, seed=seed, config=config, baseline=baseline, dry_run=dry_run)
+    else:
+        frames = _read_inputs(ws, config, say, times)
+        outcome = _full_outcome(
+            ws, frames, key, (full, dry_run), as_of, context, seed=seed, config=config, baseline=baseline
+        )
+    detection, changes = outcome.detection, outcome.changes
+    as_of_ts = pd.Timestamp(detection.as_of)
+    diff = _sweep_diff(outcome.previous, detection, changes)
+    summary = _summary(outcome.counts, detection, outcome.decisions, changes, diff, engine_used)
     summary["detection"] = {
-        "mode": mode,
+        "mode": outcome.mode,
         "key": key,
         "inputs": _inputs_mark(pol, n_audit + len(changes.audit)),
         "baseline": {**detection.baseline.summary(), "fitted": baseline is None},
@@ -205,7 +193,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     if not dry_run:
         t = time.perf_counter()
         sweep = _sweep_row(sweep_id, (started, finished), as_of_ts.isoformat(), seed, engine_used, pol, summary, diff)
-        record = _sweep_record(sweep, detection, decisions, changes, stored=mode == "reused")
+        record = _sweep_record(sweep, detection, outcome.decisions, changes, stored=outcome.mode == "reused")
         record.data_version = data_version
         ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
@@ -217,11 +205,158 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         engine=engine_used,
         summary=summary,
         diff=diff,
-        decisions=decisions,
+        decisions=outcome.decisions,
         audit=changes.audit,
         notices=changes.notices,
         stage_seconds=times,
     )
+
+
+def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baseline) -> _Outcome:
+    """A sweep over the whole world: every account read, detected (or the stored detection
+    reused) and decided."""
+    from fraudgraph.decisions import policy as policy_mod
+
+    accounts, links, transactions = frames
+    say, times, pol = context["say"], context["times"], context["pol"]
+    previous = ws.table("ring_members")
+    detection, mode = _detect(
+        ws, frames, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
+    )
+    times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
+    t = time.perf_counter()
+    decisions = policy_mod.evaluate(
+        accounts,
+        detection.account_scores,
+        detection.rings,
+        pol,
+        reviews=ws.reviews(),
+        # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
+        as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
+        # What a dismissal is checked against: the account's own data, not the scores it moved.
+        data=AccountData(links, transactions, detection.ring_members),
+    )
+    changes = policy_mod.plan_changes(
+        ws.account_state(),
+        decisions,
+        pol,
+        sweep_id=context["sweep_id"],
+        actor="sweep",
+        at=context["started"],
+        accounts=accounts,
+    )
+    times["policy"] = time.perf_counter() - t
+    counts = (len(accounts), len(links), len(transactions))
+    # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
+    del accounts, links, transactions, frames
+    return _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
+
+
+def _delta_plan(ws, key: dict, pol, config) -> tuple[dict, tuple[set, set]] | None:
+    """The last sweep's detection key and what changed since it, when this sweep may recompute
+    only what the changes reach (``fraudgraph.app.delta``): the in-process engine with Leiden per
+    component, the same seed, settings and kept baseline as the last sweep, the same policy, and
+    every change since it recorded. None otherwise (the sweep recomputes whole)."""
+    from fraudgraph.detection.graph import DetectionConfig
+
+    if key["engine"] != "python" or key["baseline"] == "fit":
+        return None
+    if not (config or DetectionConfig()).community_per_component:
+        return None
+    changes_since = getattr(ws, "changes_since", None)
+    last = _last_detection(ws)
+    if changes_since is None or last is None or not isinstance(last.get("key"), dict):
+        return None
+    last_key = last["key"]
+    if {k: v for k, v in last_key.items() if k != "data_version"} != {
+        k: v for k, v in key.items() if k != "data_version"
+    }:
+        return None
+    if str(ws.sweeps().iloc[0]["policy_hash"]) != pol.hash or last_key["data_version"] == key["data_version"]:
+        return None  # another policy decides everybody again; no data change reuses the detection
+    changed = changes_since(str(last_key["data_version"]))
+    return None if changed is None else (last, changed)
+
+
+def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline, dry_run) -> _Outcome:
+    """A sweep that recomputes only what the changes since the last one reach."""
+    from fraudgraph.app.delta import detect_reach, find_reach, splice
+    from fraudgraph.app.incremental import load_memo, save_memo_merged
+    from fraudgraph.detection.graph import DetectionConfig
+
+    say, times = context["say"], context["times"]
+    cfg = config or DetectionConfig()
+    t = time.perf_counter()
+    _, changed = plan
+    reach = find_reach(ws, changed, baseline, cfg)
+    times["reach"] = time.perf_counter() - t
+    say(f"delta: {len(changed[0]):,} accounts changed; they reach {len(reach.accounts):,} accounts")
+    previous = ws.table("ring_members")
+    memo = load_memo(ws, reuse=True)
+    when = ws.latest_timestamp()
+    part = None
+    if reach.accounts:
+        part = detect_reach(
+            ws,
+            reach,
+            as_of=when,
+            seed=seed,
+            config=cfg,
+            baseline=baseline,
+            memo=memo,
+            previous=previous,
+            next_number=ws.next_ring_number(),
+        )
+        times.update({f"detect.{k}": v for k, v in part.stage_seconds.items()})
+        if not dry_run:
+            save_memo_merged(ws, memo)
+    t = time.perf_counter()
+    detection = splice(ws, previous, part, reach, baseline, cfg, as_of=when)
+    times["splice"] = time.perf_counter() - t
+    decisions, changes = _delta_policy(ws, detection, reach, context)
+    counts = ws.status()["counts"]
+    n = (int(counts["accounts"]), int(counts["links"]), int(counts["transactions"]))
+    return _Outcome(detection, "delta", decisions, changes, previous, n)
+
+
+def _delta_policy(ws, detection, reach, context: dict):
+    """The policy for the accounts a delta reached and those an analyst acted on since the last
+    sweep (every other account's inputs are as the last sweep left them, so is its decision):
+    all decisions (the stored ones with those replaced) and the changes."""
+    from fraudgraph.decisions import policy as policy_mod
+
+    t = time.perf_counter()
+    pol = context["pol"]
+    last = ws.sweeps().iloc[0]
+    audit = ws.audit()
+    # Changes made since the last sweep started (a review while it ran included), not by it.
+    at = pd.to_datetime(audit["at"], format="ISO8601")
+    since = (at >= pd.Timestamp(last["started_at"])) & (audit["sweep_id"] != last["sweep_id"])
+    acted = audit.loc[since, "account_id"] if len(audit) else []
+    ids = sorted(set(reach.accounts) | {str(a) for a in acted})
+    accounts = ws.accounts(ids)
+    mine = policy_mod.evaluate(
+        accounts,
+        detection.account_scores[detection.account_scores["account_id"].isin(ids)],
+        detection.rings,
+        pol,
+        reviews=ws.reviews(),
+        data=AccountData(ws.links(ids), ws.transactions(ids), detection.ring_members),
+    )
+    changes = policy_mod.plan_changes(
+        ws.account_state(ids),
+        mine,
+        pol,
+        sweep_id=context["sweep_id"],
+        actor="sweep",
+        at=context["started"],
+        accounts=accounts,
+    )
+    stored = ws.table("decisions")
+    decisions = pd.concat([stored[~stored["account_id"].isin(ids)], mine[stored.columns.intersection(mine.columns)]])
+    decisions = decisions.sort_values("account_id", kind="stable").reset_index(drop=True)
+    context["times"]["policy"] = time.perf_counter() - t
+    return decisions, changes
 
 
 def _sweep_row(sweep_id: str, times: tuple[datetime, datetime], as_of, seed, engine, pol, summary, diff) -> dict:
@@ -401,14 +536,14 @@ def _sweep_diff(previous: pd.DataFrame, detection, changes) -> dict:
     return diff
 
 
-def _summary(accounts, links, transactions, detection, decisions, changes, diff: dict, engine_used: str) -> dict:
+def _summary(counts: tuple[int, int, int], detection, decisions, changes, diff: dict, engine_used: str) -> dict:
     """The sweep's summary as stored in its history and printed by the CLI."""
     events = changes.audit["event"].value_counts().to_dict() if len(changes.audit) else {}
     actions = decisions["action"].value_counts().to_dict()
     summary: dict[str, Any] = {
-        "accounts": int(len(accounts)),
-        "links": int(len(links)),
-        "transactions": int(len(transactions)),
+        "accounts": int(counts[0]),
+        "links": int(counts[1]),
+        "transactions": int(counts[2]),
         "rings": int(len(detection.rings)),
         "hubs": int(len(detection.hubs)),
         "rings_new": len(diff["new"]),

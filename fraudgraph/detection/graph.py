@@ -215,6 +215,17 @@ def _hub_centres(
     return centres
 
 
+def hub_rows(counts: pd.DataFrame, config: DetectionConfig, centres: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """The ``hubs`` rows (kind, key, n_accounts, reason) of the identifiers in ``counts`` (kind, key,
+    n_accounts, counted over the whole world) that are hubs against ``centres``."""
+    kinds = counts["kind"].astype(str).to_numpy()
+    kind_names, kind_code = np.unique(kinds, return_inverse=True)
+    frame = counts[["kind", "key", "n_accounts"]].reset_index(drop=True).astype({"n_accounts": np.int64})
+    reason, is_hub, _ = _find_hubs(frame, config, kind_code, kind_names, centres)
+    hubs = frame[is_hub].astype({"key": object}).assign(reason=reason[is_hub])
+    return hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True]).reset_index(drop=True)
+
+
 def _used_links(links: pd.DataFrame, account_ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The links that carry an identity (``key`` not None), as numbers: the account's row
     (``account_pos``), first_seen in days and, when some links carry no identity, ``row`` (the
@@ -322,16 +333,27 @@ def _first_and_last(link_first_seen: sp.csr_matrix, n_ident: int) -> tuple[np.nd
     return np.fmin.reduceat(by_identifier.data, starts), np.fmax.reduceat(by_identifier.data, starts)
 
 
+def _known_counts(n_accounts: np.ndarray, kinds, keys, counts: pd.DataFrame) -> np.ndarray:
+    """``n_accounts`` with the counts ``counts`` gives (kind, key, n_accounts) where it has one."""
+    known = counts.drop_duplicates(["kind", "key"]).set_index(["kind", "key"])["n_accounts"]
+    wanted = pd.MultiIndex.from_arrays([np.asarray(kinds, dtype=object), np.asarray(keys, dtype=object)])
+    found = known.reindex(wanted).to_numpy(dtype=np.float64)
+    return np.where(np.isnan(found), n_accounts, found).astype(np.int64)
+
+
 def build_identity_graph(
     accounts: pd.DataFrame,
     links: pd.DataFrame,
     config: DetectionConfig | None = None,
     hub_centres: dict[str, tuple[float, float]] | None = None,
+    counts: pd.DataFrame | None = None,
 ) -> IdentityGraph:
     """Factorize canonical identifiers once and build the weighted account x identifier matrix.
 
     hub_centres: each kind's typical count (a kept ``Baseline``'s); fitted on these links when
     not given (the graph's ``hub_centres`` say which were used).
+    counts: kind, key, n_accounts of identifiers whose holders are not all in ``links`` (a delta
+    sweep reads part of the world): their account counts, which weights and hubs are judged by.
     Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
     ``accounts`` are an error (the contract stage should have rejected them).
 
@@ -358,6 +380,8 @@ def build_identity_graph(
 
     cols, fs, incidence, link_first_seen = _incidence(used, n_acc, n_ident)
     n_accounts = np.bincount(cols, minlength=n_ident).astype(np.int64)
+    if counts is not None and len(counts) and n_ident:
+        n_accounts = _known_counts(n_accounts, ident_kind, ident_key, counts)
     first, last = _first_and_last(link_first_seen, n_ident)
     identifiers = pd.DataFrame(
         {

@@ -114,6 +114,17 @@ class StageClock:
 
 
 @dataclass
+class Focus:
+    """A part of the world to detect in: ``accounts`` may form rings (whole components of the
+    world's graph); the other accounts of the frames are context (holders of the same identifiers,
+    counterparties), read for what they add to counts and payments. ``counts``: kind, key,
+    n_accounts of every identifier in the frames, as counted over the whole world."""
+
+    accounts: list[str]
+    counts: pd.DataFrame
+
+
+@dataclass
 class Found:
     """What the graph, money-flow, ring and feature stages found: the input of scoring and reasons."""
 
@@ -196,6 +207,7 @@ def detect(
     cluster_fn: Callable[[sp.csr_matrix], np.ndarray] | None = None,
     memo: CommunityMemo | None = None,
     baseline: Baseline | None = None,
+    focus: Focus | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
@@ -214,6 +226,8 @@ def detect(
     baseline: what ordinary looks like (``fraudgraph.detection.baseline``: hub centres, the
         rings the IsolationForest learns from, the proximity scale); fitted on this data when
         not given. The result's ``baseline`` is the one used.
+    focus: a part of the world (``Focus``): rings only among its accounts, identifiers counted
+        as the whole world counts them. A delta sweep's (``fraudgraph.app.delta``).
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
@@ -223,11 +237,13 @@ def detect(
     links, transactions = _until(when, links, transactions)
 
     clock.stage("graph")
-    graph = build_identity_graph(accounts, links, config, None if baseline is None else baseline.hub_centres)
+    centres = None if baseline is None else baseline.hub_centres
+    graph = build_identity_graph(accounts, links, config, centres, None if focus is None else focus.counts)
     clock.stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     clock.stage("rings")
-    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo)
+    inside = None if focus is None else graph.account_ids.isin(focus.accounts)
+    candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo, focus=inside)
     if candidates.clusters.empty:
         clock.stage(None)
         accounts = accounts.assign(account_id=graph.account_ids)
@@ -549,9 +565,10 @@ def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series
     pay = pd.DataFrame({"cluster": c, "payee": t.col})
     pay = pay[pay["cluster"] >= 0]
     per = pay.groupby(["cluster", "payee"]).size().rename("n").reset_index()
-    per = per[per["n"] >= 2].sort_values(["cluster", "n"], ascending=[True, False])
+    # Ties by payee (rows in account id order): the same list whatever else the frame holds.
+    per = per[per["n"] >= 2].sort_values(["cluster", "n", "payee"], ascending=[True, False, True], kind="stable")
     per["payee_id"] = graph.account_ids.to_numpy()[per["payee"].to_numpy()]
     return group_lists(per["cluster"].to_numpy(), per["payee_id"].to_numpy(), limit=10)
 
 
-__all__ = ["DEFAULT_TIERS", "Detection", "detect", "detect_incremental", "detection_key", "latest_timestamp"]
+__all__ = ["DEFAULT_TIERS", "Detection", "Focus", "detect", "detect_incremental", "detection_key", "latest_timestamp"]

@@ -108,7 +108,7 @@ def money_flow(transactions: pd.DataFrame | None, account_ids: pd.Index, config:
     return MoneyFlow(transfers, counts, n_payers, amount_in, amount_out, pass_through)
 
 
-def _money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
+def money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     """Symmetric account-account weights: transfers from pass-through accounts to collectors
     (accounts paid by two or more pass-through accounts). A mule's one-off payment to a friend
     does not glue the friend to the network."""
@@ -249,6 +249,7 @@ def find_candidate_rings(
     seed: int = 0,
     cluster_fn=None,
     memo: CommunityMemo | None = None,
+    focus: np.ndarray | None = None,
 ) -> CandidateRings:
     """Group accounts into candidate rings.
 
@@ -260,15 +261,24 @@ def find_candidate_rings(
     Leiden, so another engine (Neo4j GDS) can do the clustering on the same projection.
     ``memo`` remembers Leiden answers by their exact input (``fraudgraph.detection.memo``): the
     same labels, without the calls whose input did not change.
+    ``focus`` (bool per account): the accounts that may form rings (a delta sweep's reached
+    accounts: whole components of the world's graph, so no edge of the world leaves them); the
+    others are context, read for their counts and payments, and keep no edge.
     """
     config = config or DetectionConfig()
     n = graph.n_accounts
     identity = identity_projection(graph, config)
     adjacency = identity
     if flow is not None and flow.counts.nnz:
-        money = _money_edges(flow, config)
+        money = money_edges(flow, config)
         adjacency = (identity + money).tocsr()
         adjacency.data[adjacency.data < config.link_threshold - 1e-6] = 0
+        adjacency.eliminate_zeros()
+    if focus is not None:
+        inside = sp.diags(np.asarray(focus, dtype=np.float64))
+        identity = (inside @ identity @ inside).tocsr()
+        adjacency = (inside @ adjacency @ inside).tocsr()
+        identity.eliminate_zeros()
         adjacency.eliminate_zeros()
     cluster_of = np.full(n, -1, dtype=np.int64)
     if cluster_fn is not None:

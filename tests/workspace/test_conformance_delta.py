@@ -48,7 +48,9 @@ def test_a_delta_and_incremental_sweeps_give_the_full_sweeps_results(workspace, 
         summary = ws.load(delta)  # links of the stored 007, a payment to it
         assert (summary.accounts_new, summary.links_new, summary.transactions_new) == (1, 3, 1)
         modes.append(run_sweep(ws, full=full).summary["detection"]["mode"])
-    assert modes == ["computed", "unchanged", "computed", "full", "full", "full"]
+    # A workspace that logs its changes recomputes only what the delta reaches (SQLite).
+    after = "delta" if workspace.backend == "sqlite" else "computed"
+    assert modes == ["computed", "unchanged", after, "full", "full", "full"]
     assert set(workspace.links(["007"])["value"]) >= {"DEV-1", "DEV-9"}
     mine, theirs = _results(workspace), _results(ref)
     pd.testing.assert_frame_equal(mine[0], theirs[0])

@@ -46,6 +46,7 @@ from fraudgraph.workspace.base import (
     stored_value,
     to_json as _to_json,
 )
+from fraudgraph.workspace.sqlite import changes
 
 log = logging.getLogger("fraudgraph")
 _JSON_COLUMNS = {"features", "reasons", "raw_values", "summary", "diff"}
@@ -508,6 +509,8 @@ class SqliteResults:
                     "INSERT INTO meta VALUES ('labels_version', '1') ON CONFLICT(key) "
                     "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
                 )
+                version = self._db.execute("SELECT value FROM meta WHERE key = 'labels_version'").fetchone()[0]
+                changes.record(self._db, "label", int(version), [label[0]], [])
 
 
 def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:

@@ -50,6 +50,7 @@ from fraudgraph.workspace.base import (
     Workspace,
     to_json as _to_json,
 )
+from fraudgraph.workspace.sqlite import changes
 from fraudgraph.workspace.sqlite.lock import file_lock
 from fraudgraph.workspace.sqlite.results import SqliteResults
 from fraudgraph.workspace.sqlite.schema import (
@@ -132,6 +133,18 @@ def _written_rows(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFrame) 
         "links": plans["links"].to_write[LINK_COLUMNS],
         "transactions": _changed(txns, plans["transactions"])[TRANSACTION_COLUMNS],
     }
+
+
+def _changed_accounts(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFrame) -> set[str]:
+    """The accounts whose rows a load wrote: an account row, a link, a transaction (as payer, or
+    as the account paid)."""
+    out = set(_changed(acc, plans["accounts"])["account_id"].astype(str))
+    out |= set(plans["links"].to_write["account_id"].astype(str))
+    if len(txns):
+        paid = _changed(txns, plans["transactions"])
+        out |= set(paid["account_id"].astype(str))
+        out |= set(paid.loc[paid["counterparty_kind"] == "account", "counterparty"].astype(str))
+    return out
 
 
 def _chunks(frame: pd.DataFrame) -> Iterable[pd.DataFrame]:
@@ -266,10 +279,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 rows = _load_rows(acc, plans, txns) if small else _written_rows(acc, plans, txns)
                 self._update_snapshots(rows, old, small)
             summary.seconds = round(time.perf_counter() - t0, 3)
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
                 (utc_now_text(), summary.source, _to_json(summary.as_dict())),
             )
+            if small:  # what a delta sweep recomputes (a big load leaves it to a full one)
+                changes.record(
+                    self._db, "load", int(cursor.lastrowid or 0), _changed_accounts(acc, plans, txns), touched
+                )
         return summary
 
     def _write_rows(self, acc, txns, plans: dict[str, Any], summary: LoadSummary, say: Callable[[str], None]) -> None:
@@ -470,6 +487,20 @@ class SqliteWorkspace(SqliteResults, Workspace):
             total += len(merged)
         self._set_meta("snapshot_delta_rows", 0)
         self._set_meta("snapshot_base_rows", total)
+
+    def changes_since(self, data_version: str) -> tuple[set[str], set[tuple[str, str]]] | None:
+        """The accounts and identifiers whose data changed since ``data_version`` (``changes``);
+        None when that is not known (a big load since)."""
+        return changes.since(self._db, data_version, self.data_version())
+
+    def latest_timestamp(self) -> pd.Timestamp | None:
+        """The latest created_at, first_seen or transaction timestamp (a sweep's default as_of)."""
+        values = [
+            self._db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+            for table, column in (("accounts", "created_at"), ("links", "first_seen"), ("transactions", "timestamp"))
+        ]
+        found = [v for v in values if v is not None]
+        return pd.Timestamp(max(int(v) for v in found)) if found else None
 
     def data_version(self) -> str:
         load = self._db.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]

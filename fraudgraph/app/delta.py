@@ -1,0 +1,265 @@
+"""A delta sweep: detection recomputed only where the changes since the last sweep reach.
+
+A ring's result depends only on its own component's data and the kept baseline
+(``fraudgraph.detection.baseline``). So after a small delta a sweep:
+
+1. reads what changed since the last sweep from the workspace's change log: the accounts whose
+   rows were written and the identifiers a written link holds or held;
+2. finds what that reaches, by keyed reads: every account on a changed identifier whose weight
+   or hub status the change moves, then whole components around them (identity edges as
+   detection draws them, with a margin, and money edges from pass-through accounts);
+3. detects in that part of the world alone (``detect(focus=...)``): rings only among the reached
+   accounts, identifiers counted over the whole world, holders and counterparties read as context;
+4. splices the result into the stored one: the rows of reached accounts, of their old and new
+   rings and of the identifiers they use are replaced; every other row is kept.
+
+The result is the one a full sweep with the same baseline gives (``tests/test_delta.py``
+compares them after random deltas, ring ids included).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from fraudgraph.detection.baseline import Baseline
+from fraudgraph.detection.graph import DetectionConfig, build_identity_graph, hub_rows
+from fraudgraph.detection.pipeline import Detection, Focus, detect
+from fraudgraph.detection.rings import money_edges, identity_projection, money_flow
+from fraudgraph.model.frames import HUB_COLUMNS
+
+# Identity edges within this much of the threshold count as edges while the reach is drawn: the
+# reach may hold a little more than the components (harmless), never less (the float32 sums
+# of a pair's weights may be added in another order than a full sweep adds them).
+_MARGIN = 1e-3
+_NO_LIMIT = 1 << 62
+
+
+@dataclass
+class Reach:
+    """What a delta reaches: ``accounts`` (whole components; detection reruns for them),
+    ``counts`` (kind, key, n_accounts over the whole world) of every identifier they use or the
+    delta touched, and the touched identifiers themselves (``pairs``)."""
+
+    accounts: list[str]
+    counts: pd.DataFrame
+    pairs: set[tuple[str, str]]
+
+
+class _Counts:
+    """Account counts of identifiers over the whole world, read once each."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.known = pd.DataFrame(columns=["kind", "key", "n_accounts"])
+
+    def of(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        pairs = pairs[["kind", "key"]].drop_duplicates()
+        have = pd.MultiIndex.from_frame(self.known[["kind", "key"]]) if len(self.known) else None
+        wanted = pd.MultiIndex.from_frame(pairs)
+        missing = pairs[~wanted.isin(have)] if have is not None else pairs
+        if len(missing):
+            found = self.ws.identifier_counts(missing)[["kind", "key", "n_accounts"]]
+            # An identifier no link holds any more (a key changed away from it) counts 0.
+            gone = missing.merge(found[["kind", "key"]], how="left", indicator=True)
+            gone = gone[gone["_merge"] == "left_only"][["kind", "key"]].assign(n_accounts=0)
+            self.known = pd.concat([self.known, found, gone], ignore_index=True)
+        return self.known.merge(pairs, on=["kind", "key"])
+
+
+def find_reach(
+    ws, changed: tuple[set[str], set[tuple[str, str]]], baseline: Baseline, config: DetectionConfig
+) -> Reach:
+    """The accounts a delta reaches (see the module's docstring), from its changed accounts and
+    identifiers. ``ws.table('hubs')`` says which identifiers were hubs at the last sweep."""
+    accounts, pairs = changed
+    counts = _Counts(ws)
+    seeds = set(accounts)
+    if pairs:
+        touched = counts.of(pd.DataFrame(sorted(pairs), columns=["kind", "key"]))
+        before = ws.table("hubs")
+        was_hub = pd.MultiIndex.from_frame(touched[["kind", "key"]]).isin(
+            pd.MultiIndex.from_frame(before[["kind", "key"]].astype(str))
+        )
+        now_hub = pd.MultiIndex.from_frame(touched[["kind", "key"]]).isin(
+            pd.MultiIndex.from_frame(hub_rows(touched, config, baseline.hub_centres)[["kind", "key"]])
+        )
+        # A hub before and after links nobody either way; any other change moves its holders' weights.
+        moved = touched[~(was_hub & now_hub)]
+        if len(moved):
+            holders = ws.accounts_of(list(moved[["kind", "key"]].itertuples(index=False, name=None)), _NO_LIMIT)
+            seeds |= set(holders["account_id"].astype(str))
+    reached = _components(ws, seeds, counts, baseline, config)
+    used = ws.identifiers_of(sorted(reached))[["kind", "key"]]
+    everything = pd.concat([used, pd.DataFrame(sorted(pairs), columns=["kind", "key"])], ignore_index=True)
+    return Reach(accounts=sorted(reached), counts=counts.of(everything), pairs=set(pairs))
+
+
+def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config: DetectionConfig) -> set[str]:
+    """Every account connected to ``seeds`` by an identity or money edge, hop by hop."""
+    reached: set[str] = set()
+    frontier = set(seeds)
+    loose = dataclasses.replace(config, link_threshold=config.link_threshold - _MARGIN)
+    while frontier:
+        ids = sorted(frontier)
+        near = _identity_neighbours(ws, ids, counts, baseline, loose) | _money_neighbours(ws, ids, config)
+        reached |= frontier
+        frontier = near - reached
+    return reached
+
+
+def _identity_neighbours(ws, ids: list[str], counts: _Counts, baseline: Baseline, loose: DetectionConfig) -> set[str]:
+    """Accounts whose shared identifiers with one of ``ids`` weigh (nearly) a link: the pair's
+    weight is summed over the identifiers of ``ids``, which are all the pair shares."""
+    own = ws.identifiers_of(ids)
+    if own.empty:
+        return set()
+    known = counts.of(own)
+    linking = known.merge(hub_rows(known, loose, baseline.hub_centres)[["kind", "key"]], how="left", indicator=True)
+    linking = linking[(linking["_merge"] == "left_only") & (linking["n_accounts"] >= 2)]
+    if linking.empty:
+        return set()
+    holders = ws.accounts_of(list(linking[["kind", "key"]].itertuples(index=False, name=None)), _NO_LIMIT)
+    holders = holders.assign(account_id=holders["account_id"].astype(str), value=holders["key"], first_seen=pd.NaT)
+    accounts = pd.DataFrame({"account_id": sorted(set(holders["account_id"]) | set(ids))})
+    graph = build_identity_graph(accounts, holders, loose, baseline.hub_centres, known)
+    projection = identity_projection(graph, loose).tocsr()
+    rows = np.flatnonzero(graph.account_ids.isin(ids))
+    return set(graph.account_ids.to_numpy()[projection[rows].indices])
+
+
+def _money_neighbours(ws, ids: list[str], config: DetectionConfig) -> set[str]:
+    """Accounts a money edge may join to one of ``ids``: a pass-through account's payees (any
+    could be a collector), and the pass-through payers of a collector among ``ids``. Pass-through
+    is judged on every transaction of the account (its counterparties' are read too)."""
+    first = ws.transactions(ids)
+    paid = first[(first["counterparty_kind"] == "account") & (first["status"] != "declined")]
+    if paid.empty:
+        return set()
+    others = sorted((set(paid["account_id"].astype(str)) | set(paid["counterparty"].astype(str))) - set(ids))
+    both = pd.concat([first, ws.transactions(others)], ignore_index=True).drop_duplicates("txn_id")
+    people = set(both["account_id"].astype(str))
+    people |= set(both.loc[both["counterparty_kind"] == "account", "counterparty"].astype(str))
+    index = pd.Index(sorted(people | set(ids)))
+    flow = money_flow(both, index, config)
+    mine = index.isin(ids)
+    edges = money_edges(flow, config).tocsr()
+    near = set(index[edges[np.flatnonzero(mine)].indices])
+    spreading = sp.diags((flow.pass_through & mine).astype(np.float64)) @ flow.counts
+    return near | set(index[spreading.tocsr().indices])
+
+
+def detect_reach(
+    ws, reach: Reach, *, as_of, seed: int, config, baseline: Baseline, memo, previous, next_number
+) -> Detection:
+    """Detection in the reached part of the world (``detect(focus=...)``)."""
+    accounts, links, transactions = _reach_frames(ws, reach, config, baseline)
+    members = previous[previous["account_id"].isin(reach.accounts)]
+    return detect(
+        accounts,
+        links,
+        transactions,
+        as_of=as_of,
+        seed=seed,
+        config=config,
+        previous_members=members,
+        next_ring_number=next_number,
+        memo=memo,
+        baseline=baseline,
+        focus=Focus(accounts=reach.accounts, counts=reach.counts),
+    )
+
+
+def _reach_frames(ws, reach: Reach, config, baseline: Baseline) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The reached accounts with their links and transactions, and as context: the other holders
+    of their linking identifiers (with their links on those only: raw spellings), and their
+    account counterparties with every transaction of theirs (whether a payer passes money
+    through is judged on all its payments), whose own counterparties are rows too (counted as
+    payers)."""
+    accounts = ws.accounts(reach.accounts)
+    links = ws.links(reach.accounts)
+    transactions = ws.transactions(reach.accounts)
+    hubs = hub_rows(reach.counts, config, baseline.hub_centres)[["kind", "key"]].assign(hub=True)
+    used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates().merge(hubs, how="left")
+    used = used[used["hub"].isna()][["kind", "key"]]
+    inside = set(reach.accounts)
+    holders = ws.accounts_of(list(used.itertuples(index=False, name=None)), _NO_LIMIT) if len(used) else None
+    context = set() if holders is None else set(holders["account_id"].astype(str)) - inside
+    payers = _parties(transactions) - inside
+    if payers:
+        transactions = pd.concat([transactions, ws.transactions(sorted(payers))], ignore_index=True)
+        transactions = transactions.drop_duplicates("txn_id").sort_values("txn_id", kind="stable")
+    context |= _parties(transactions) - inside
+    if context:
+        ids = sorted(context)
+        theirs = ws.links(ids).merge(used, on=["kind", "key"])
+        accounts = pd.concat([accounts, ws.accounts(ids)], ignore_index=True)
+        links = pd.concat([links, theirs[links.columns]], ignore_index=True)
+    accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
+    links = links.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)
+    return accounts, links, transactions.reset_index(drop=True)
+
+
+def _parties(transactions: pd.DataFrame) -> set[str]:
+    """Every account on either side of ``transactions``."""
+    account_paid = transactions["counterparty_kind"] == "account"
+    return set(transactions["account_id"].astype(str)) | set(transactions.loc[account_paid, "counterparty"].astype(str))
+
+
+def splice(
+    ws, stored_members: pd.DataFrame, part: Detection | None, reach: Reach, baseline: Baseline, config, *, as_of
+) -> Detection:
+    """The stored detection with the reached part replaced by ``part`` (see the module docstring;
+    None when the changes reached no account: the stored detection, its hubs counted again)."""
+    if part is None:
+        part = Detection(
+            rings=ws.table("rings").iloc[:0],
+            ring_members=stored_members.iloc[:0],
+            account_scores=ws.table("account_scores").iloc[:0],
+            hubs=ws.table("hubs").iloc[:0],
+            ring_identifiers=ws.table("ring_identifiers").iloc[:0],
+            account_features=pd.DataFrame(),
+            next_ring_number=ws.next_ring_number(),
+            as_of=as_of,
+        )
+    inside = set(reach.accounts)
+    old_rings = set(stored_members.loc[stored_members["account_id"].isin(inside), "ring_id"])
+    new_rings = set(part.ring_members["ring_id"])
+    replaced = old_rings | new_rings
+
+    def keep(frame: pd.DataFrame, column: str, drop: set) -> pd.DataFrame:
+        return frame[~frame[column].isin(drop)]
+
+    members = pd.concat([keep(stored_members, "account_id", inside), part.ring_members], ignore_index=True)
+    rings = pd.concat([keep(ws.table("rings"), "ring_id", replaced), part.rings], ignore_index=True)
+    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    idents = pd.concat([keep(ws.table("ring_identifiers"), "ring_id", replaced), part.ring_identifiers])
+    scores = ws.table("account_scores")
+    mine = part.account_scores[part.account_scores["account_id"].isin(inside)]
+    scores = pd.concat([keep(scores, "account_id", inside), mine], ignore_index=True)
+    scores = scores.sort_values("account_id", kind="stable").reset_index(drop=True)
+    return Detection(
+        rings=rings,
+        ring_members=members.sort_values(["ring_id", "account_id"], kind="stable").reset_index(drop=True),
+        account_scores=scores,
+        hubs=_hubs(ws.table("hubs"), reach, baseline, config),
+        ring_identifiers=idents.reset_index(drop=True),
+        account_features=pd.DataFrame(),
+        next_ring_number=part.next_ring_number,
+        as_of=pd.Timestamp(as_of),
+        baseline=baseline,
+    )
+
+
+def _hubs(stored: pd.DataFrame, reach: Reach, baseline: Baseline, config) -> pd.DataFrame:
+    """The stored hubs with every identifier the reach counted judged again on its count now."""
+    counted = pd.MultiIndex.from_frame(reach.counts[["kind", "key"]])
+    kept = stored[~pd.MultiIndex.from_frame(stored[["kind", "key"]].astype(str)).isin(counted)]
+    fresh = hub_rows(reach.counts, config, baseline.hub_centres)
+    hubs = pd.concat([kept, fresh], ignore_index=True)
+    hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True], kind="stable")
+    return hubs.reset_index(drop=True)[HUB_COLUMNS]
