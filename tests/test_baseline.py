@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph
 from fraudgraph.detection.pipeline import detect
-from fraudgraph.detection.rings import money_edges, identity_projection, money_flow
+from fraudgraph.detection.rings import identity_projection, money_edges, money_flow
 from fraudgraph.ingest.normalize import canonical_keys
 from fraudgraph.synthetic.world import generate_world
 

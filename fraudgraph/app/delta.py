@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph, hub_rows
 from fraudgraph.detection.pipeline import Detection, Focus, detect
-from fraudgraph.detection.rings import money_edges, identity_projection, money_flow
+from fraudgraph.detection.rings import identity_projection, money_edges, money_flow
 from fraudgraph.model.frames import HUB_COLUMNS
 
 # Identity edges within this much of the threshold count as edges while the reach is drawn: the
@@ -37,6 +37,15 @@ from fraudgraph.model.frames import HUB_COLUMNS
 # of a pair's weights may be added in another order than a full sweep adds them).
 _MARGIN = 1e-3
 _NO_LIMIT = 1 << 62
+_CHUNK = 5_000
+
+
+def rows_of(ws, name: str, column: str, values) -> pd.DataFrame:
+    """``ws.table(name)`` rows whose ``column`` is one of ``values``, asked in chunks (a query
+    names at most a few thousand values)."""
+    values = sorted(set(values))
+    chunks = [ws.table(name, **{column: values[i : i + _CHUNK]}) for i in range(0, len(values), _CHUNK)]
+    return pd.concat(chunks, ignore_index=True) if chunks else ws.table(name, **{column: []})
 
 
 @dataclass
@@ -63,7 +72,9 @@ class _Counts:
         wanted = pd.MultiIndex.from_frame(pairs)
         missing = pairs[~wanted.isin(have)] if have is not None else pairs
         if len(missing):
-            found = self.ws.identifier_counts(missing)[["kind", "key", "n_accounts"]]
+            # The count alone where the workspace can give it (SQLite: on the identifier index).
+            count = getattr(self.ws, "identifier_account_counts", None) or self.ws.identifier_counts
+            found = count(missing)[["kind", "key", "n_accounts"]]
             # An identifier no link holds any more (a key changed away from it) counts 0.
             gone = missing.merge(found[["kind", "key"]], how="left", indicator=True)
             gone = gone[gone["_merge"] == "left_only"][["kind", "key"]].assign(n_accounts=0)
@@ -210,56 +221,37 @@ def _parties(transactions: pd.DataFrame) -> set[str]:
     return set(transactions["account_id"].astype(str)) | set(transactions.loc[account_paid, "counterparty"].astype(str))
 
 
-def splice(
+def scoped(
     ws, stored_members: pd.DataFrame, part: Detection | None, reach: Reach, baseline: Baseline, config, *, as_of
-) -> Detection:
-    """The stored detection with the reached part replaced by ``part`` (see the module docstring;
-    None when the changes reached no account: the stored detection, its hubs counted again)."""
-    if part is None:
+) -> tuple[Detection, pd.DataFrame, list[str]]:
+    """What a delta sweep writes in place of the reached part of the stored results: the reached
+    accounts' rings, members, identifiers and scores (``part``'s; default rows included) and the
+    hub rows of every identifier the reach counted; with the reached accounts' ring members before
+    it, and the ids of the rings it replaces (their old rings and their new ones)."""
+    inside = set(reach.accounts)
+    previous = stored_members[stored_members["account_id"].isin(inside)]
+    if part is None:  # the changes reached no account (an unchanged reload): nothing but hubs
         part = Detection(
-            rings=ws.table("rings").iloc[:0],
+            rings=rows_of(ws, "rings", "ring_id", []),
             ring_members=stored_members.iloc[:0],
-            account_scores=ws.table("account_scores").iloc[:0],
-            hubs=ws.table("hubs").iloc[:0],
-            ring_identifiers=ws.table("ring_identifiers").iloc[:0],
+            account_scores=pd.DataFrame(columns=["account_id", "score", "ring_id", "reasons"]),
+            hubs=pd.DataFrame(columns=HUB_COLUMNS),
+            ring_identifiers=rows_of(ws, "ring_identifiers", "ring_id", []),
             account_features=pd.DataFrame(),
             next_ring_number=ws.next_ring_number(),
-            as_of=as_of,
+            as_of=pd.Timestamp(as_of),
         )
-    inside = set(reach.accounts)
-    old_rings = set(stored_members.loc[stored_members["account_id"].isin(inside), "ring_id"])
-    new_rings = set(part.ring_members["ring_id"])
-    replaced = old_rings | new_rings
-
-    def keep(frame: pd.DataFrame, column: str, drop: set) -> pd.DataFrame:
-        return frame[~frame[column].isin(drop)]
-
-    members = pd.concat([keep(stored_members, "account_id", inside), part.ring_members], ignore_index=True)
-    rings = pd.concat([keep(ws.table("rings"), "ring_id", replaced), part.rings], ignore_index=True)
-    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    idents = pd.concat([keep(ws.table("ring_identifiers"), "ring_id", replaced), part.ring_identifiers])
-    scores = ws.table("account_scores")
-    mine = part.account_scores[part.account_scores["account_id"].isin(inside)]
-    scores = pd.concat([keep(scores, "account_id", inside), mine], ignore_index=True)
-    scores = scores.sort_values("account_id", kind="stable").reset_index(drop=True)
-    return Detection(
-        rings=rings,
-        ring_members=members.sort_values(["ring_id", "account_id"], kind="stable").reset_index(drop=True),
+    scores = part.account_scores[part.account_scores["account_id"].isin(inside)].reset_index(drop=True)
+    detection = Detection(
+        rings=part.rings,
+        ring_members=part.ring_members,
         account_scores=scores,
-        hubs=_hubs(ws.table("hubs"), reach, baseline, config),
-        ring_identifiers=idents.reset_index(drop=True),
+        hubs=hub_rows(reach.counts, config, baseline.hub_centres)[HUB_COLUMNS],
+        ring_identifiers=part.ring_identifiers,
         account_features=pd.DataFrame(),
         next_ring_number=part.next_ring_number,
         as_of=pd.Timestamp(as_of),
         baseline=baseline,
     )
-
-
-def _hubs(stored: pd.DataFrame, reach: Reach, baseline: Baseline, config) -> pd.DataFrame:
-    """The stored hubs with every identifier the reach counted judged again on its count now."""
-    counted = pd.MultiIndex.from_frame(reach.counts[["kind", "key"]])
-    kept = stored[~pd.MultiIndex.from_frame(stored[["kind", "key"]].astype(str)).isin(counted)]
-    fresh = hub_rows(reach.counts, config, baseline.hub_centres)
-    hubs = pd.concat([kept, fresh], ignore_index=True)
-    hubs = hubs.sort_values(["n_accounts", "kind", "key"], ascending=[False, True, True], kind="stable")
-    return hubs.reset_index(drop=True)[HUB_COLUMNS]
+    replaced = sorted(set(previous["ring_id"]) | set(part.ring_members["ring_id"]))
+    return detection, previous, replaced

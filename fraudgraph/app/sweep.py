@@ -145,6 +145,9 @@ class _Outcome:
     changes: Any
     previous: pd.DataFrame
     counts: tuple[int, int, int]
+    extra: dict[str, Any] = field(default_factory=dict)  # more for the summary's "detection"
+    scope: Any = None  # a delta sweep's SweepScope: the part of the results it replaces
+    score_basis: pd.DataFrame | None = None  # the score rows a delta sweep's decisions were made from
 
 
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full, refit) -> SweepResult:
@@ -181,11 +184,13 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     as_of_ts = pd.Timestamp(detection.as_of)
     diff = _sweep_diff(outcome.previous, detection, changes)
     summary = _summary(outcome.counts, detection, outcome.decisions, changes, diff, engine_used)
+    summary.update(outcome.extra.pop("totals", {}))  # a delta sweep's counts are the workspace's
     summary["detection"] = {
         "mode": outcome.mode,
         "key": key,
         "inputs": _inputs_mark(pol, n_audit + len(changes.audit)),
         "baseline": {**detection.baseline.summary(), "fitted": baseline is None},
+        **outcome.extra,
     }
     finished = datetime.now(UTC).replace(tzinfo=None)
     times["total"] = (finished - started).total_seconds()
@@ -195,6 +200,8 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         sweep = _sweep_row(sweep_id, (started, finished), as_of_ts.isoformat(), seed, engine_used, pol, summary, diff)
         record = _sweep_record(sweep, detection, outcome.decisions, changes, stored=outcome.mode == "reused")
         record.data_version = data_version
+        if outcome.scope is not None:
+            record.scope, record.account_scores = outcome.scope, outcome.score_basis
         ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
@@ -279,19 +286,21 @@ def _delta_plan(ws, key: dict, pol, config) -> tuple[dict, tuple[set, set]] | No
 
 
 def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline, dry_run) -> _Outcome:
-    """A sweep that recomputes only what the changes since the last one reach."""
-    from fraudgraph.app.delta import detect_reach, find_reach, splice
+    """A sweep that recomputes only what the changes since the last one reach, and writes only
+    that part of the results (``SweepScope``)."""
+    from fraudgraph.app.delta import detect_reach, find_reach, rows_of, scoped
     from fraudgraph.app.incremental import load_memo, save_memo_merged
     from fraudgraph.detection.graph import DetectionConfig
+    from fraudgraph.workspace.base import SweepScope
 
     say, times = context["say"], context["times"]
     cfg = config or DetectionConfig()
     t = time.perf_counter()
-    _, changed = plan
+    last, changed = plan
     reach = find_reach(ws, changed, baseline, cfg)
     times["reach"] = time.perf_counter() - t
     say(f"delta: {len(changed[0]):,} accounts changed; they reach {len(reach.accounts):,} accounts")
-    previous = ws.table("ring_members")
+    stored_members = rows_of(ws, "ring_members", "account_id", reach.accounts)
     memo = load_memo(ws, reuse=True)
     when = ws.latest_timestamp()
     part = None
@@ -304,25 +313,29 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
             config=cfg,
             baseline=baseline,
             memo=memo,
-            previous=previous,
+            previous=stored_members,
             next_number=ws.next_ring_number(),
         )
         times.update({f"detect.{k}": v for k, v in part.stage_seconds.items()})
         if not dry_run:
             save_memo_merged(ws, memo)
-    t = time.perf_counter()
-    detection = splice(ws, previous, part, reach, baseline, cfg, as_of=when)
-    times["splice"] = time.perf_counter() - t
-    decisions, changes = _delta_policy(ws, detection, reach, context)
+    detection, previous, replaced = scoped(ws, stored_members, part, reach, baseline, cfg, as_of=when)
+    decisions, changes, basis, totals = _delta_policy(ws, detection, reach, context, (previous, replaced))
+    scope = SweepScope(
+        accounts=reach.accounts, decided=sorted(decisions["account_id"]), rings=replaced, identifiers=reach.counts
+    )
     counts = ws.status()["counts"]
     n = (int(counts["accounts"]), int(counts["links"]), int(counts["transactions"]))
-    return _Outcome(detection, "delta", decisions, changes, previous, n)
+    extra = {"changed": len(changed[0]), "reached": len(reach.accounts), "totals": totals}
+    return _Outcome(detection, "delta", decisions, changes, previous, n, extra, scope, basis)
 
 
-def _delta_policy(ws, detection, reach, context: dict):
+def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFrame, list[str]]):
     """The policy for the accounts a delta reached and those an analyst acted on since the last
-    sweep (every other account's inputs are as the last sweep left them, so is its decision):
-    all decisions (the stored ones with those replaced) and the changes."""
+    sweep (every other account's inputs are as the last sweep left them, so is its decision).
+    Returns their decisions and changes, the score rows the decisions were made from, and the
+    workspace's totals after the sweep (rings, hubs, accounts per action)."""
+    from fraudgraph.app.delta import rows_of
     from fraudgraph.decisions import policy as policy_mod
 
     t = time.perf_counter()
@@ -335,28 +348,55 @@ def _delta_policy(ws, detection, reach, context: dict):
     acted = audit.loc[since, "account_id"] if len(audit) else []
     ids = sorted(set(reach.accounts) | {str(a) for a in acted})
     accounts = ws.accounts(ids)
-    mine = policy_mod.evaluate(
+    outside = sorted(set(ids) - set(reach.accounts))
+    scores = pd.concat(
+        [detection.account_scores, rows_of(ws, "account_scores", "account_id", outside)], ignore_index=True
+    )
+    scores = scores.sort_values("account_id", kind="stable").reset_index(drop=True)
+    members = pd.concat([detection.ring_members, rows_of(ws, "ring_members", "account_id", outside)], ignore_index=True)
+    others = set(members["ring_id"]) - set(detection.rings["ring_id"])
+    rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
+    decisions = policy_mod.evaluate(
         accounts,
-        detection.account_scores[detection.account_scores["account_id"].isin(ids)],
-        detection.rings,
+        scores,
+        rings,
         pol,
         reviews=ws.reviews(),
-        data=AccountData(ws.links(ids), ws.transactions(ids), detection.ring_members),
+        data=AccountData(ws.links(ids), ws.transactions(ids), members),
     )
     changes = policy_mod.plan_changes(
         ws.account_state(ids),
-        mine,
+        decisions,
         pol,
         sweep_id=context["sweep_id"],
         actor="sweep",
         at=context["started"],
         accounts=accounts,
     )
-    stored = ws.table("decisions")
-    decisions = pd.concat([stored[~stored["account_id"].isin(ids)], mine[stored.columns.intersection(mine.columns)]])
-    decisions = decisions.sort_values("account_id", kind="stable").reset_index(drop=True)
+    totals = _delta_totals(ws, last, detection, decisions, before)
     context["times"]["policy"] = time.perf_counter() - t
-    return decisions, changes
+    return decisions, changes, scores, totals
+
+
+def _delta_totals(ws, last, detection, decisions: pd.DataFrame, before: tuple[pd.DataFrame, list[str]]) -> dict:
+    """Rings, hubs and accounts per action in the whole workspace after a delta sweep: the last
+    sweep's, with the replaced part's taken out and the new part's put in."""
+    from fraudgraph.app.delta import rows_of
+
+    previous, _ = before
+    summary = last["summary"] if isinstance(last["summary"], dict) else {}
+    actions = {a: int(n) for a, n in (summary.get("actions") or {}).items()}
+    for a, n in rows_of(ws, "decisions", "account_id", decisions["account_id"])["action"].value_counts().items():
+        actions[a] = actions.get(a, 0) - int(n)
+    for a, n in decisions["action"].value_counts().items():
+        actions[a] = actions.get(a, 0) + int(n)
+    hubs = ws.table("hubs")
+    counted = pd.MultiIndex.from_frame(detection.hubs[["kind", "key"]])
+    n_hubs = len(hubs) - int(pd.MultiIndex.from_frame(hubs[["kind", "key"]].astype(str)).isin(counted).sum())
+    n_rings = int(ws.status()["rings"]) - len(set(previous["ring_id"])) + len(detection.rings)
+    order = ("none", "monitor", "review", "restrict", "suspend")
+    actions = {a: actions.get(a, 0) for a in order} | {a: n for a, n in actions.items() if a not in order}
+    return {"rings": n_rings, "hubs": n_hubs + len(detection.hubs), "actions": actions}
 
 
 def _sweep_row(sweep_id: str, times: tuple[datetime, datetime], as_of, seed, engine, pol, summary, diff) -> dict:

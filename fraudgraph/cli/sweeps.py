@@ -77,6 +77,12 @@ def _print_sweep(result, fmt: str) -> None:
             "reused": " (nothing detection reads changed since the last sweep)",
             "unchanged": " (nothing changed since the last sweep: its rings, scores and decisions stand)",
         }
+        if mode == "delta":
+            d = s["detection"]
+            note["delta"] = (
+                f" (recomputed {d.get('reached', 0):,} accounts: what the {d.get('changed', 0):,} accounts changed "
+                "since the last sweep reach; everything else stands)"
+            )
         echo_wrapped(f"  detection: {mode}{note.get(mode, '')}")
         kept = s["detection"].get("baseline")
         if isinstance(kept, dict):

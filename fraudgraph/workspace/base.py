@@ -247,6 +247,22 @@ class SweepRecord:
     account_scores: pd.DataFrame | None = None
     # The ``data_version`` the sweep read its data at (before reading it).
     data_version: str | None = None
+    # A delta sweep's: the rows its tables replace (the others stand).
+    scope: SweepScope | None = None
+
+
+@dataclass
+class SweepScope:
+    """The part of the results a delta sweep replaces (``fraudgraph.app.delta``): the rows of
+    ``accounts`` in ring_members and account_scores, of ``decided`` in decisions, of ``rings`` in
+    rings and ring_identifiers, and of ``identifiers`` (kind, key) in hubs. The record's tables
+    hold the new rows of exactly those (account_scores and decisions with their default rows,
+    which the backend may leave out as it does for a full sweep); every other row stands."""
+
+    accounts: list[str]
+    decided: list[str]
+    rings: list[str]
+    identifiers: pd.DataFrame
 
 
 def _empty_reasons(values: Iterable) -> np.ndarray:

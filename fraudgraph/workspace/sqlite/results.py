@@ -112,11 +112,16 @@ class SqliteResults:
 
         def _fill_ids(self, ids: Iterable[str]) -> None: ...
 
+        def _fill_pairs(self, pairs: Iterable[tuple[str, str]]) -> None: ...
+
     def next_ring_number(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='next_ring_number'").fetchone()
         return int(row[0]) if row else 1
 
     def save_sweep(self, record: SweepRecord) -> None:
+        if record.scope is not None:
+            self._save_scoped(record)
+            return
         t = time.perf_counter()
         tables, swept = _sparse_tables(record)
         log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
@@ -133,20 +138,61 @@ class SqliteResults:
                 t = time.perf_counter()
                 self._write_swept(swept, record.data_version)
                 log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
-            t = time.perf_counter()
-            self._upsert_state(record.state)
-            self._append("audit", record.audit, AUDIT_COLUMNS)
-            self._append_notices(record.notices)
-            s = dict(record.sweep)
-            self._db.execute(
-                f"INSERT INTO sweeps ({', '.join(SWEEP_COLUMNS)}) VALUES ({', '.join('?' * len(SWEEP_COLUMNS))})",
-                [_to_json(s.get(c)) if c in _JSON_COLUMNS else stored_value(s.get(c)) for c in SWEEP_COLUMNS],
-            )
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
-                (str(int(record.next_ring_number)),),
-            )
-            log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
+            self._save_logs(record)
+
+    def _save_logs(self, record: SweepRecord) -> None:
+        """A sweep's state changes, audit rows, notices, history row and ring counter."""
+        t = time.perf_counter()
+        self._upsert_state(record.state)
+        self._append("audit", record.audit, AUDIT_COLUMNS)
+        self._append_notices(record.notices)
+        s = dict(record.sweep)
+        self._db.execute(
+            f"INSERT INTO sweeps ({', '.join(SWEEP_COLUMNS)}) VALUES ({', '.join('?' * len(SWEEP_COLUMNS))})",
+            [_to_json(s.get(c)) if c in _JSON_COLUMNS else stored_value(s.get(c)) for c in SWEEP_COLUMNS],
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
+            (str(int(record.next_ring_number)),),
+        )
+        log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
+
+    def _save_scoped(self, record: SweepRecord) -> None:
+        """A delta sweep's write: the rows of its scope replaced, every other row kept; default
+        score and decision rows left out as a full sweep leaves them (the accounts they are
+        implied for are written again from the accounts table, new ones included)."""
+        scope = record.scope
+        assert scope is not None
+        t = time.perf_counter()
+        tables = record.tables
+        with self._transaction():
+            for name, column, keys in (
+                ("ring_members", "account_id", scope.accounts),
+                ("rings", "ring_id", scope.rings),
+                ("ring_identifiers", "ring_id", scope.rings),
+                ("account_scores", "account_id", scope.accounts),
+                ("decisions", "account_id", scope.decided),
+            ):
+                self._fill_ids(keys)
+                self._db.execute(f"DELETE FROM {name} WHERE {column} IN (SELECT id FROM _ids)")
+            self._fill_pairs(scope.identifiers[["kind", "key"]].itertuples(index=False, name=None))
+            self._db.execute("DELETE FROM hubs WHERE (kind, key) IN (SELECT kind, key FROM _pairs)")
+            scores = tables["account_scores"]
+            decisions = tables["decisions"]
+            basis = record.account_scores if record.account_scores is not None else scores
+            decision_default = implied_rows(basis, decisions)[1]
+            sparse = {
+                **tables,
+                "account_scores": scores[~implied_rows(scores, None)[0]],
+                "decisions": decisions[~decision_default],
+            }
+            for name in ("ring_members", "rings", "ring_identifiers", "hubs", "account_scores", "decisions"):
+                self._insert(name, sparse[name], _RESULT_COLUMNS[name])
+            self._db.execute(_DECISIONS_IN_ORDER)
+            swept = self._frame("SELECT account_id, credit_limit FROM accounts ORDER BY account_id")
+            self._write_swept(swept, record.data_version)
+            self._save_logs(record)
+        log.debug("write: delta sweep (%.1fs)", time.perf_counter() - t)
 
     def _replace(self, name: str, df: pd.DataFrame) -> None:
         """Replace a result table's rows; a big table's secondary indexes are built once after

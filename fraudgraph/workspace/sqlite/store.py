@@ -659,6 +659,17 @@ class SqliteWorkspace(SqliteResults, Workspace):
         df["raw_values"] = [sorted(json.loads(v)) for v in df["raw_values"]]
         return df[cols]
 
+    def identifier_account_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """kind, key, n_accounts of the identifiers ``pairs`` (kind, key) some link holds: the
+        accounts using each, counted on the identifier index alone (no raw values)."""
+        self._fill_pairs(pairs[["kind", "key"]].itertuples(index=False, name=None))
+        return self._frame(
+            """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts
+               FROM _pairs p CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key
+               GROUP BY l.kind, l.key ORDER BY l.kind, l.key""",
+            columns=["kind", "key", "n_accounts"],
+        )
+
     def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         uses = self._with_ids(
             "SELECT account_id, kind, key, min(first_seen) AS first_seen FROM links WHERE key IS NOT NULL",
