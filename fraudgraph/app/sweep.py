@@ -142,7 +142,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     # The data's version before the read: a load during the read makes the next sweep recompute.
     data_version = ws.data_version()
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
-    n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
+    n_audit = ws.audit_count()  # before this sweep's changes (see _inputs_mark)
     if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
         return standing
     accounts, links, transactions = _read_inputs(ws, config, say, times)

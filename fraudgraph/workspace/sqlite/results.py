@@ -468,6 +468,9 @@ class SqliteResults:
             params = (account_id,)
         return self._frame(sql + " ORDER BY audit_id", params)
 
+    def audit_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
+
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
         sql = f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices"
         params: tuple = ()
