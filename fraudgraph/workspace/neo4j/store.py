@@ -628,9 +628,10 @@ class Neo4jWorkspace(Workspace):
                     f"{self.location} has fraudgraph schema version {found}, this fraudgraph expects {SCHEMA_VERSION}"
                 )
             return
-        # Constraints and indexes are schema commands: each runs in its own transaction.
+        # Constraints and indexes are schema commands: each runs in its own transaction. A
+        # database emptied of its nodes keeps its schema: schema 1's constraints go first.
         for name in self._queries:
-            if name.startswith("schema/"):
+            if name.startswith(("migrate/drop_", "schema/")):
                 self.run_query(name, write=True)
         self.run_query("write/meta_value", write=True, key="schema_version", value=SCHEMA_VERSION)
 
