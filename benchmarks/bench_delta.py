@@ -85,7 +85,11 @@ def step(db: Path, *args: str) -> tuple[float, dict]:
     CPU[" ".join(args)] = _children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()[-400:]}")
-    NOTES.extend(f"{' '.join(args)}: {line.strip()}" for line in done.stderr.splitlines() if "Leiden calls" in line or "delta:" in line)
+    NOTES.extend(
+        f"{' '.join(args)}: {line.strip()}"
+        for line in done.stderr.splitlines()
+        if "Leiden calls" in line or "delta:" in line
+    )
     return wall, json.loads(done.stdout)
 
 

@@ -296,11 +296,25 @@ def fake_driver():
     """A FakeDriver whose store already has the current schema (no schema statements sent)."""
     from fraudgraph.workspace.neo4j.store import SCHEMA_VERSION
 
+    # (:Meta) values as the statements set them: the schema version, the result generations.
+    meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+
+    def set_meta(p):
+        meta[p["key"]] = p["value"]
+        return []
+
+    def switch(p):
+        meta.update({f"results.{k}": p["gen"] for k in p["keys"]} | {"results.stale": p["stale"]})
+        return [{"switched": len(p["keys"])}]
+
     answers: dict[str, Any] = {
-        "read/meta_value": lambda p: [{"value": SCHEMA_VERSION}] if p["key"] == "schema_version" else [],
+        "read/meta_value": lambda p: [{"value": meta[p["key"]]}] if p["key"] in meta else [],
+        "write/meta_value": set_meta,
+        "read/result_gens": lambda p: [{"key": k[8:], "value": v} for k, v in meta.items() if k.startswith("results.")],
+        "write/switch_results": switch,
         "read/transaction_count": [{"n": 0}],
         "write/next_sequence": lambda p: [{"last_used": 0}],
     }
-    for table in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
-        answers[f"write/clear_{table}"] = [{"deleted": 0}]
+    for key in ("rings", "account_scores", "hubs", "decisions", "swept"):
+        answers[f"write/drop_{key}"] = [{"deleted": 0}]
     return FakeDriver(answers=answers)

@@ -36,7 +36,7 @@ def test_packaged_queries_load_by_name_with_doc_and_parameters():
     assert accounts.path == cypher_root() / "load" / "accounts.cypher"
     assert not accounts.text.startswith("//")  # the doc is not sent to the server
     groups = {name.split("/")[0] for name in library}
-    assert groups == {"schema", "load", "read", "write", "gds"}
+    assert groups == {"schema", "migrate", "load", "read", "write", "gds"}
     # Every statement uses at least one parameter or is a schema/status statement without any.
     for name in library:
         query = library[name]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 from neo4j_fixtures import *  # noqa: F403 - the Bolt fixtures
 from workspace_data import ACCOUNTS, LINKS, make_dataset
@@ -135,3 +136,44 @@ def test_cli_names_missing_gds_and_hides_a_wrong_password(bolt_server, neo4j_dat
     assert gds.exit_code == 1 and "GDS procedures not available" in gds.output
     wrong = runner.invoke(cli, [*on_neo4j, "status"], env={**env, "FRAUDGRAPH_NEO4J_PASSWORD": "wrong-pass-123"})
     assert wrong.exit_code == 1 and "wrong-pass-123" not in wrong.output
+
+
+# -- the schema of results in generations ------------------------------------------------------
+def test_a_schema_1_workspace_is_upgraded_and_reads_as_it_did(neo4j_driver, neo4j_database, monkeypatch, tmp_path):
+    """A workspace of fraudgraph schema 1 (every result row stored, one per account and ring, no
+    generations) reads the same after the upgrade, and its next sweep replaces its results."""
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.synthetic.world import generate_world, write_world
+    from fraudgraph.workspace.neo4j import store
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    write_world(generate_world(120, seed=5), tmp_path / "world")
+    from fraudgraph.ingest.contract import read_dataset
+
+    ws = Neo4jWorkspace(neo4j_driver, neo4j_database, batch_size=50)
+    ws.load(read_dataset(tmp_path / "world"))
+    with monkeypatch.context() as mp:  # schema 1 stored every row
+        mp.setattr(store, "sparse_tables", lambda record: (dict(record.tables), None))
+        run_sweep(ws, seed=3)
+    ref = SqliteWorkspace(tmp_path / "ref.db")
+    ref.load(read_dataset(tmp_path / "world"))
+    run_sweep(ref, seed=3)
+    # Back to schema 1: no generations, one row per account / ring, the unique constraints.
+    run = lambda q: neo4j_driver.execute_query(q, database_=neo4j_database).records  # noqa: E731
+    run("MATCH (n) WHERE n:Ring OR n:AccountScore OR n:Decision OR n:Hub REMOVE n.gen")
+    run("MATCH (m:Meta) WHERE m.key STARTS WITH 'results.' DELETE m")
+    run("MATCH (m:Meta {key: 'schema_version'}) SET m.value = 1")
+    run("CREATE CONSTRAINT fg_decision IF NOT EXISTS FOR (d:Decision) REQUIRE d.account_id IS UNIQUE")
+    run("CREATE CONSTRAINT fg_ring_id IF NOT EXISTS FOR (r:Ring) REQUIRE r.ring_id IS UNIQUE")
+
+    upgraded = Neo4jWorkspace(neo4j_driver, neo4j_database, batch_size=50)
+    assert int(upgraded.run_query("read/meta_value", key="schema_version")[0]["value"]) == store.SCHEMA_VERSION
+    for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
+        pd.testing.assert_frame_equal(upgraded.table(name), ref.table(name), obj=name)
+    run_sweep(upgraded, seed=3, full=True)  # two generations coexist: the old constraints are gone
+    run_sweep(ref, seed=3, full=True)
+    for name in ("rings", "account_scores", "decisions"):
+        pd.testing.assert_frame_equal(upgraded.table(name), ref.table(name), obj=name)
+    left = run("MATCH (n) WHERE (n:Ring OR n:Decision OR n:AccountScore) AND n.gen = 0 RETURN count(n) AS n")
+    assert left[0]["n"] == 0  # the schema-1 rows went after the switch
+    ref.close()

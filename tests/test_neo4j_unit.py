@@ -226,6 +226,7 @@ def test_table_filters_are_parameters(fake_driver):
         ],
         "after": "",
         "limit": 5000,
+        "gen": -1,  # no sweep yet: no generation of results (no row has it)
     }
     assert ws.table("rings", ring_id=[]).empty and not fake_driver.calls_to("read/rings")
     with pytest.raises(ValueError, match="unknown result table 'nope'"):
@@ -291,24 +292,33 @@ def _record():
     )
 
 
-def test_save_sweep_replaces_results_in_one_transaction(fake_driver):
-    fake_driver.answers["write/clear_rings"] = [{"deleted": 0}]
+def test_save_sweep_writes_a_new_generation_in_batches_then_switches_in_one_small_transaction(fake_driver):
     fake_driver.answers["write/next_sequence"] = [{"last_used": 41}]
     ws = Neo4jWorkspace(fake_driver)
     fake_driver.calls.clear()
     ws.save_sweep(_record())
-    assert fake_driver.names() == [
-        "write/clear_rings",
-        "write/rings",
-        "write/clear_ring_members",
-        "write/ring_members",
-        "write/account_state",
-        "write/next_sequence",
-        "write/audit",
-        "write/sweep",
-        "write/meta_value",
+    writes = [c for c in fake_driver.calls if c.routing == "tx" and c.name.startswith("write/")]
+    by_tx: dict[int, list[str]] = {}
+    for c in writes:
+        by_tx.setdefault(c.tx, []).append(c.name)
+    assert list(by_tx.values()) == [
+        ["write/next_sequence", "write/meta_value"],  # the new generation, marked stale until switched
+        ["write/rings"],
+        ["write/ring_members"],
+        [
+            "write/account_state",
+            "write/next_sequence",
+            "write/audit",
+            "write/sweep",
+            "write/meta_value",
+            "write/switch_results",
+        ],
     ]
-    assert fake_driver.committed == [1]
+    assert sorted(fake_driver.committed) == sorted(by_tx)
+    assert json.loads(fake_driver.calls_to("write/meta_value")[0].params["value"])[0] == ["rings", 42]
+    assert fake_driver.calls_to("write/rings")[0].params["gen"] == 42
+    switch = fake_driver.calls_to("write/switch_results")[0].params
+    assert switch == {"keys": ["rings"], "gen": 42, "stale": "[]"}  # the first sweep: nothing to delete
     ring = fake_driver.calls_to("write/rings")[0].params["rows"][0]
     assert ring == {
         "ring_id": "R-000001",
@@ -327,24 +337,41 @@ def test_save_sweep_replaces_results_in_one_transaction(fake_driver):
     assert audit["seq"] == 42 and audit["at"] == "2026-01-01T00:00:00" and audit["new_limit"] == 5.0
     sweep = fake_driver.calls_to("write/sweep")[0].params["row"]
     assert sweep["seed"] == 3 and json.loads(sweep["summary"]) == {"rings": 1}
-    assert fake_driver.calls_to("write/meta_value")[0].params == {"key": "next_ring_number", "value": 2}
+    assert fake_driver.calls_to("write/meta_value")[1].params == {"key": "next_ring_number", "value": 2}
 
 
-def test_clearing_a_big_table_loops_in_batches(fake_driver):
+def test_a_big_table_is_written_in_bounded_batches_and_the_old_generation_deleted_after(fake_driver):
     answers = iter([[{"deleted": 2}], [{"deleted": 2}], [{"deleted": 1}]])
-    fake_driver.answers["write/clear_hubs"] = lambda params: next(answers)
+    fake_driver.answers["write/drop_hubs"] = lambda params: next(answers)
+    numbers = iter(range(0, 1000, 10))
+    fake_driver.answers["write/next_sequence"] = lambda params: [{"last_used": next(numbers)}]
+    hubs = pd.DataFrame({"kind": ["ip"] * 5, "key": [f"10.0.0.{i}" for i in range(5)], "n_accounts": 9, "reason": "x"})
     ws = Neo4jWorkspace(fake_driver, batch_size=2)
-    ws.save_sweep(
-        SweepRecord(
-            sweep={"sweep_id": "S-1"},
-            tables={"hubs": pd.DataFrame(columns=["kind", "key", "n_accounts", "reason"])},
-            state=pd.DataFrame(),
-            audit=pd.DataFrame(),
-            notices=pd.DataFrame(),
-            next_ring_number=1,
+
+    def sweep(sweep_id):
+        ws.save_sweep(
+            SweepRecord(
+                sweep={"sweep_id": sweep_id},
+                tables={"hubs": hubs},
+                state=pd.DataFrame(),
+                audit=pd.DataFrame(),
+                notices=pd.DataFrame(),
+                next_ring_number=1,
+            )
         )
-    )
-    assert [c.params for c in fake_driver.calls_to("write/clear_hubs")] == [{"limit": 2}] * 3
+
+    sweep("S-1")
+    first = fake_driver.calls_to("write/hubs")
+    assert [len(c.params["rows"]) for c in first] == [2, 2, 1]  # never more than batch_size a transaction
+    assert len({c.tx for c in first}) == 3
+    assert [r["seq"] for c in first for r in c.params["rows"]] == [0, 1, 2, 3, 4]
+    gen = first[0].params["gen"]
+    fake_driver.calls.clear()
+    sweep("S-2")
+    assert fake_driver.calls_to("write/hubs")[0].params["gen"] > gen
+    switched = fake_driver.names().index("write/switch_results")
+    drops = [i for i, n in enumerate(fake_driver.names()) if n == "write/drop_hubs" and i > switched]
+    assert [fake_driver.calls[i].params for i in drops] == [{"gen": gen, "limit": 2}] * 3  # after the switch
 
 
 # -- the lock ----------------------------------------------------------------------------------

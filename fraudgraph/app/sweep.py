@@ -167,7 +167,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     key = detection_key(data_version=data_version, as_of=as_of, seed=seed, config=config, engine=engine_used)
     baseline = load_baseline(ws, key, refit=refit)
     key["baseline"] = baseline.digest if baseline is not None else "fit"
-    n_audit = len(ws.audit())  # before this sweep's changes (see _inputs_mark)
+    n_audit = ws.audit_count()  # before this sweep's changes (see _inputs_mark)
     if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
         return standing
     sweep_id = _next_sweep_id(ws)
@@ -341,11 +341,7 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     t = time.perf_counter()
     pol = context["pol"]
     last = ws.sweeps().iloc[0]
-    audit = ws.audit()
-    # Changes made since the last sweep started (a review while it ran included), not by it.
-    at = pd.to_datetime(audit["at"], format="ISO8601")
-    since = (at >= pd.Timestamp(last["started_at"])) & (audit["sweep_id"] != last["sweep_id"])
-    acted = audit.loc[since, "account_id"] if len(audit) else []
+    acted = _acted_since(ws, last)
     ids = sorted(set(reach.accounts) | {str(a) for a in acted})
     accounts = ws.accounts(ids)
     outside = sorted(set(ids) - set(reach.accounts))
@@ -376,6 +372,20 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     totals = _delta_totals(ws, last, detection, decisions, before)
     context["times"]["policy"] = time.perf_counter() - t
     return decisions, changes, scores, totals
+
+
+def _acted_since(ws, last) -> list[str]:
+    """Accounts changed since the last sweep started (a review while it ran included), not by it:
+    by an analyst, or an applied check."""
+    ask = getattr(ws, "accounts_acted_since", None)
+    if ask is not None:
+        return ask(str(last["started_at"]), str(last["sweep_id"]))
+    audit = ws.audit()
+    if audit.empty:
+        return []
+    at = pd.to_datetime(audit["at"], format="ISO8601")
+    since = (at >= pd.Timestamp(last["started_at"])) & (audit["sweep_id"] != last["sweep_id"])
+    return sorted({str(a) for a in audit.loc[since, "account_id"]})
 
 
 def _delta_totals(ws, last, detection, decisions: pd.DataFrame, before: tuple[pd.DataFrame, list[str]]) -> dict:

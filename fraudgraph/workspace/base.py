@@ -41,8 +41,8 @@ exactly as they were written (see ``implied_rows``, which says which rows are de
   implies decisions keeps the credit limits of the sweep's accounts (and so which accounts
   the sweep had: an account loaded after the sweep has no row until the next sweep).
 
-The SQLite workspace stores only the rows that are not default (``sqlite/results.py``); the
-Neo4j workspace stores every row.
+Both workspaces store only the rows that are not default (``sparse_tables`` says which, and
+which accounts the sweep had): SQLite in ``sqlite/results.py``, Neo4j in ``neo4j/store.py``.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class LoadSummary:
 
 @dataclass
 class SweepRecord:
-    """Everything one sweep writes, in one transaction."""
+    """Everything one sweep writes (``Workspace.save_sweep``: all of it or none of it)."""
 
     sweep: dict[str, Any]  # the SWEEP_COLUMNS of this sweep
     tables: dict[str, pd.DataFrame]  # RESULT_TABLES, each replacing the current one (one left out stays)
@@ -328,6 +328,35 @@ def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | 
     return scores_default, out
 
 
+def sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """The record's result tables without their default rows (``implied_rows``), and the sweep's
+    accounts (account_id, credit_limit, by id) that imply them; the tables as they are (and None)
+    when the record has no per-account decisions to say which accounts it swept."""
+    tables = dict(record.tables)
+    dec = tables.get("decisions")
+    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns):
+        return tables, None
+    ids = dec["account_id"].to_numpy(dtype=object)
+    if not bool((ids[1:] > ids[:-1]).all()):  # decisions come in account id order: sort only if not
+        if dec["account_id"].duplicated().any():
+            return tables, None
+        dec = dec.sort_values("account_id", kind="stable")
+    swept = dec[["account_id", "credit_limit"]]
+    scores = tables.get("account_scores")
+    basis = record.account_scores if record.account_scores is not None else scores
+    if basis is not None:
+        scores_default, decision_default = implied_rows(basis, dec)
+        tables["decisions"] = dec[~decision_default]
+    if scores is not None:
+        if scores is not basis:
+            scores_default = implied_rows(scores, None)[0]
+        a = scores["account_id"].to_numpy(dtype=object)
+        if not (len(a) == len(ids) and bool((a == swept["account_id"].to_numpy(dtype=object)).all())):
+            scores_default &= scores["account_id"].isin(swept["account_id"]).to_numpy()
+        tables["account_scores"] = scores[~scores_default]
+    return tables, swept
+
+
 class Workspace(abc.ABC):
     """Storage for loaded data, sweep results, account state and the audit trail."""
 
@@ -393,7 +422,9 @@ class Workspace(abc.ABC):
 
     @abc.abstractmethod
     def save_sweep(self, record: SweepRecord) -> None:
-        """Write a whole sweep in one transaction (see ``SweepRecord``)."""
+        """Write a whole sweep (see ``SweepRecord``) so that a reader sees either the previous
+        sweep's results or all of this one's, never a mix, and a failed write leaves the previous
+        sweep's (SQLite: one transaction; Neo4j: batches, then one small switching transaction)."""
 
     @abc.abstractmethod
     def sweeps(self) -> pd.DataFrame:
@@ -446,6 +477,11 @@ class Workspace(abc.ABC):
     @abc.abstractmethod
     def audit(self, account_id: str | None = None) -> pd.DataFrame:
         """AUDIT_COLUMNS, oldest first."""
+
+    def audit_count(self) -> int:
+        """How many audit rows there are (every account's), without reading them. Backends
+        override it with a count where the rows are."""
+        return len(self.audit())
 
     @abc.abstractmethod
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:

@@ -57,6 +57,11 @@ def test_notices_and_audit_by_sweep_and_account(swept_workspace):
     assert ws.reviews().empty
 
 
+def test_audit_count_counts_the_audit_trail_without_reading_it(swept_workspace, workspace):
+    assert swept_workspace.audit_count() == len(swept_workspace.audit()) == 2
+    assert workspace.audit_count() == 0
+
+
 def test_status_counts_identifiers_and_the_last_sweep(swept_workspace):
     st = swept_workspace.status()
     assert st["backend"] == swept_workspace.backend

@@ -14,10 +14,26 @@ Graph model::
     (:Account)-[:OBSERVED]->(:UnlinkedValue {account_id, kind, value, first_seen})   key is None
     (:Account)-[:PAID {txn_id, account_id, counterparty, counterparty_kind, amount, ts, status}]
         ->(:Account | :Merchant {merchant_id} | :ExternalAccount {account_id})
-    (:Account)-[:MEMBER_OF {seq}]->(:Ring {ring_id, seq, size, score, exposure, features, reasons})
+    (:Account)-[:MEMBER_OF {seq}]->(:Ring {gen, ring_id, seq, size, score, exposure, features, reasons})
     (:Ring)-[:SHARES {seq, n_members, n_accounts, raw_values}]->(:Identifier)
-    (:AccountScore) (:Hub) (:Decision) (:AccountState) (:AuditEntry) (:Notice) (:Review)
+    (:AccountScore {gen, ...}) (:Hub {gen, ...}) (:Decision {gen, ...}) (:SweptPart {gen, part, first_id,
+    n, ids, credit_limits}) (:AccountState) (:AuditEntry) (:Notice) (:Review)
     (:Sweep) (:Load) (:Meta {key, value}) (:Lock {name, owner, token, since, expires_at})
+
+Sweep results are generations. Every result row carries the generation (``gen``) of the sweep
+that wrote it, and ``(:Meta {key: 'results.<table>'})`` says which generation each table reads
+(tables: rings, with their MEMBER_OF and SHARES; account_scores; hubs; decisions; swept, the
+accounts of the sweep). A sweep writes its rows in batches, each its own transaction, under a new
+generation no read looks at, then switches the pointers in one last small transaction (with the
+state, audit, notices and sweep record); the previous generation's rows are deleted after that,
+in batches (``results.stale`` lists what is left to delete). A reader sees one sweep or the
+other, and a write that fails half-way leaves the previous sweep current.
+
+Implied rows (``workspace.base``): ``account_scores`` and ``decisions`` store only the rows that
+are not default; the sweep's accounts and their credit limits at the sweep are kept in
+``(:SweptPart)`` nodes of ``_SWEPT_PART`` accounts sorted by id (ids as JSON text, limits as
+the base64 of their float64 bytes), and every read gives back the default rows of the accounts
+without a stored row, so the frames are those a full table gave.
 
 A value that carries no identity gets its own ``UnlinkedValue`` node per account, so it can
 never connect two accounts. Lists and dicts of result rows are JSON text, as in SQLite.
@@ -25,6 +41,8 @@ never connect two accounts. Lists and dicts of result rows are JSON text, as in 
 
 from __future__ import annotations
 
+import base64
+import bisect
 import json
 import logging
 import math
@@ -55,12 +73,14 @@ from fraudgraph.workspace.base import (
     STATE_COLUMNS,
     SWEEP_COLUMNS,
     CheckLookup,
+    ColumnFilter,
     LoadSummary,
     Progress,
     SweepRecord,
     Workspace,
     from_json as _from_json,
     result_filters,
+    sparse_tables,
     stored_value,
     to_json as _to_json,
 )
@@ -71,7 +91,7 @@ __all__ = ["Neo4jWorkspace", "connect", "SCHEMA_VERSION"]
 
 log = logging.getLogger("fraudgraph")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: result rows in generations (1: one set of rows, unique per account / ring)
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 # Column types of the stored result and log tables, the same affinities as the SQLite tables,
@@ -144,6 +164,56 @@ _TYPES: dict[str, dict[str, str]] = {
 # Tables whose rows keep the order the sweep wrote them in (a seq property); the others are
 # keyed and read back by account_id.
 _SEQUENCED = {"rings", "ring_members", "ring_identifiers", "hubs"}
+# The tables whose rows are generations (see the module docstring), as Meta results.<key> names
+# them; the ring group (rings, ring_members, ring_identifiers) is one: memberships hang off rings.
+_GEN_KEYS = ("rings", "account_scores", "hubs", "decisions", "swept")
+_RING_GROUP = ("rings", "ring_members", "ring_identifiers")
+_NO_GEN = -1  # no generation: no sweep wrote the table yet (no row has it)
+_SWEPT_PART = 2048  # accounts per (:SweptPart)
+# The values every default row has (workspace.base): a filter they fail implies no row.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "account_scores": {"score": 0.0, "ring_id": None, "reasons": "[]"},
+    "decisions": {"action": "none", "trigger": "none", "new_credit_limit": None, "evidence": ""},
+}
+
+
+def _gen_key(name: str) -> str:
+    return "rings" if name in _RING_GROUP else name
+
+
+def _swept_rows(swept: pd.DataFrame) -> list[dict[str, Any]]:
+    """The sweep's accounts (by id) as (:SweptPart) rows."""
+    ids = swept["account_id"].astype(str).tolist()
+    limits = pd.to_numeric(swept["credit_limit"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return [
+        {
+            "part": part,
+            "first_id": ids[start],
+            "n": len(ids[start : start + _SWEPT_PART]),
+            "ids": _to_json(ids[start : start + _SWEPT_PART]),
+            "credit_limits": base64.b64encode(limits[start : start + _SWEPT_PART].tobytes()).decode(),
+        }
+        for part, start in enumerate(range(0, len(ids), _SWEPT_PART))
+    ]
+
+
+def _swept_part(row: dict[str, Any]) -> tuple[list[str], list[float | None]]:
+    values = np.frombuffer(base64.b64decode(row["credit_limits"]), dtype=np.float64)
+    return json.loads(row["ids"]), [None if v != v else v for v in values.tolist()]
+
+
+def _matcher(filters: list[ColumnFilter], types: dict[str, str]):
+    """Whether a row (a dict as a read returns it) passes ``table``'s filters, as the query would."""
+    tests = [(f.column, None if f.values is None else [_coerce(v, types[f.column]) for v in f.values]) for f in filters]
+
+    def matches(row: dict[str, Any]) -> bool:
+        for column, values in tests:
+            v = row[column]
+            if (v is not None) if values is None else (v is None or v not in values):
+                return False
+        return True
+
+    return matches
 
 
 # -- value conversion ------------------------------------------------------------------------
@@ -550,15 +620,40 @@ class Neo4jWorkspace(Workspace):
         rows = self.run_query("read/meta_value", key="schema_version")
         if rows:
             found = rows[0]["value"]
+            if int(found) == 1:
+                self._migrate_from_1()
+                return
             if int(found) != SCHEMA_VERSION:
                 raise WorkspaceError(
                     f"{self.location} has fraudgraph schema version {found}, this fraudgraph expects {SCHEMA_VERSION}"
                 )
             return
-        # Constraints and indexes are schema commands: each runs in its own transaction.
+        # Constraints and indexes are schema commands: each runs in its own transaction. A
+        # database emptied of its nodes keeps its schema: schema 1's constraints go first.
+        for name in self._queries:
+            if name.startswith(("migrate/drop_", "schema/")):
+                self.run_query(name, write=True)
+        self.run_query("write/meta_value", write=True, key="schema_version", value=SCHEMA_VERSION)
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 -> 2: the per-account and per-ring constraints go (two generations of results
+        coexist while a sweep writes), the stored results become generation 0 (every row stored:
+        nothing implied), and the new indexes are made."""
+        log.info("%s: upgrading the fraudgraph schema from version 1 to %d", self.location, SCHEMA_VERSION)
+        for name in self._queries:
+            if name.startswith("migrate/drop_"):
+                self.run_query(name, write=True)
         for name in self._queries:
             if name.startswith("schema/"):
                 self.run_query(name, write=True)
+        for key in ("rings", "account_scores", "hubs", "decisions"):
+            while (
+                int(self.run_query(f"migrate/gen_{key}", write=True, limit=self.batch_size)[0]["updated"])
+                == self.batch_size
+            ):
+                pass
+        keys = ["rings", "account_scores", "hubs", "decisions"]
+        self.run_query("write/switch_results", write=True, keys=keys, gen=0, stale="[]")
         self.run_query("write/meta_value", write=True, key="schema_version", value=SCHEMA_VERSION)
 
     # -- loading -----------------------------------------------------------------------------
@@ -969,7 +1064,7 @@ class Neo4jWorkspace(Workspace):
             },
             "kinds": kinds,
             "distinct_identifiers": sum(k["identifiers"] for k in kinds),
-            "rings": int(self.run_query("read/ring_count")[0]["n"]),
+            "rings": int(self.run_query("read/ring_count", gen=self._gens()["rings"])[0]["n"]),
             "last_load": None
             if not last_load
             else {
@@ -1091,31 +1186,110 @@ class Neo4jWorkspace(Workspace):
         return int(rows[0]["value"]) if rows and rows[0]["value"] is not None else 1
 
     def save_sweep(self, record: SweepRecord) -> None:
+        """Write the sweep's result rows in transactions of ``batch_size`` rows under a new
+        generation, then, in one last small transaction, the state, audit, notices, sweep record
+        and ring counter, and the switch of the tables it replaced to the new generation; then
+        delete the replaced generation in batches (see the module docstring). Only the result
+        rows that are not default are written (``base.sparse_tables``). A failure before the switch
+        leaves the previous sweep's results current; its rows go now or at the next sweep."""
+        if record.scope is not None:  # no change log here, so no delta sweep writes a part of the results
+            raise NotImplementedError("a Neo4j workspace writes whole sweeps only (SweepRecord.scope)")
+        tables, swept = sparse_tables(record)
+        self._drop_stale()
         with self._transaction() as run:
-            tables = record.tables
-            for name in ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions"):
-                df = tables.get(name)
-                if df is None:
-                    continue
-                self._clear(run, name)
-                rows = _rows(df, _TYPES[name], _RESULT_COLUMNS[name])
-                if name in _SEQUENCED:
-                    for i, row in enumerate(rows):
-                        row["seq"] = i
-                self._write(run, f"write/{name}", rows)
+            gen = self._reserve(run, "seq.results", 1)
+            # Until the switch, the new generation's rows are stale: a crash leaves them to delete.
+            pending = self._stale(run) + [[key, gen] for key in _GEN_KEYS]
+            run("write/meta_value", key="results.stale", value=_to_json(pending))
+        try:
+            keys = self._write_generation(gen, tables, swept)
+        except BaseException:
+            self._drop_stale(quiet=True)
+            raise
+        with self._transaction() as run:
             self._upsert_state(run, record.state)
             self._append(run, "audit", record.audit, AUDIT_COLUMNS)
             self._append(run, "notices", record.notices, NOTICE_COLUMNS)
             sweep = _rows(pd.DataFrame([record.sweep]), _TYPES["sweeps"], SWEEP_COLUMNS)[0]
             run("write/sweep", row={k: v for k, v in sweep.items() if v is not None})
             run("write/meta_value", key="next_ring_number", value=int(record.next_ring_number))
+            current = self._gens(run)
+            stale = [e for e in self._stale(run) if e[1] != gen]  # nothing else was written under gen
+            stale += [[key, current[key]] for key in keys if current.get(key, _NO_GEN) != _NO_GEN]
+            run("write/switch_results", keys=list(keys), gen=gen, stale=_to_json(stale))
+        self._drop_stale(quiet=True)
 
-    def _clear(self, run, name: str) -> None:
-        query = f"write/clear_{name}"
+    def _write_generation(self, gen: int, tables: dict[str, pd.DataFrame], swept: pd.DataFrame | None) -> list[str]:
+        """The result rows of ``tables`` (and the sweep's accounts) under generation ``gen``, each
+        batch its own transaction; the result keys (``_GEN_KEYS``) written."""
+        keys = []
+        if any(name in tables for name in _RING_GROUP):
+            for name in _RING_GROUP:  # one of the group left out stays as it is: copied
+                df = tables.get(name)
+                self._write_rows(name, gen, self.table(name) if df is None else df)
+            keys.append("rings")
+        for name in ("account_scores", "hubs", "decisions"):
+            if name in tables:
+                self._write_rows(name, gen, tables[name])
+                keys.append(name)
+        if swept is not None:
+            parts = _swept_rows(swept)
+            for chunk in _batches(parts, max(1, self.batch_size // 100)):
+                with self._transaction() as run:
+                    run("write/swept_parts", rows=list(chunk), gen=gen)
+            keys.append("swept")
+        return keys
+
+    def _write_rows(self, name: str, gen: int, df: pd.DataFrame) -> None:
+        """One result table's rows under generation ``gen``, ``batch_size`` rows a transaction
+        (made into parameter rows a batch at a time: never the whole table at once)."""
+        for start in range(0, len(df), self.batch_size):
+            rows = _rows(df.iloc[start : start + self.batch_size], _TYPES[name], _RESULT_COLUMNS[name])
+            if name in _SEQUENCED:
+                for i, row in enumerate(rows, start):
+                    row["seq"] = i
+            with self._transaction() as run:
+                run(f"write/{name}", rows=rows, gen=gen)
+
+    def _drop(self, name: str, **params: Any) -> None:
+        """Run a delete of at most ``batch_size`` rows (each call its own transaction) until one
+        deletes fewer."""
         while True:
-            deleted = run(query, limit=self.batch_size)
+            deleted = self.run_query(name, write=True, limit=self.batch_size, **params)
             if not deleted or int(deleted[0]["deleted"]) < self.batch_size:
                 return
+
+    def _gens(self, run=None) -> dict[str, int]:
+        """The current generation of each result key (``_NO_GEN`` when none yet)."""
+        rows = (run or self.run_query)("read/result_gens")
+        found = {r["key"]: r["value"] for r in rows if r["key"] in _GEN_KEYS and r["value"] is not None}
+        return {key: int(found.get(key, _NO_GEN)) for key in _GEN_KEYS}
+
+    def _stale(self, run=None) -> list[list]:
+        """The [key, generation] pairs whose rows are left to delete."""
+        rows = (run or self.run_query)("read/meta_value", key="results.stale")
+        return [list(e) for e in (_from_json(rows[0]["value"]) or [])] if rows and rows[0]["value"] else []
+
+    def _drop_stale(self, *, quiet: bool = False) -> None:
+        """Delete the rows of the stale generations (never a current one), ``batch_size`` rows a
+        transaction, and strike them off the list. ``quiet``: a failure is logged, not raised (the
+        next sweep deletes what is left)."""
+        try:
+            stale, current = self._stale(), self._gens()
+            for key, gen in stale:
+                if current.get(key) == gen:
+                    continue
+                self._drop(f"write/drop_{key}", gen=gen)
+            if stale:
+                with self._transaction() as run:
+                    left = [e for e in self._stale(run) if e not in stale]
+                    run("write/meta_value", key="results.stale", value=_to_json(left))
+        except (WorkspaceError, OSError) as e:
+            if not quiet:
+                raise
+            log.warning(
+                "%s: could not delete the results of earlier sweeps yet (%s); the next sweep will", self.location, e
+            )
 
     def _upsert_state(self, run, df: pd.DataFrame | None) -> None:
         rows = _rows(df, _TYPES["account_state"], STATE_COLUMNS)
@@ -1142,6 +1316,25 @@ class Neo4jWorkspace(Workspace):
         cols, parsed = result_filters(name, where)
         if parsed is None:
             return _empty(cols)
+        # Read at the current generations; read again if a sweep switched them meanwhile (the
+        # pages read may then miss rows of the generation it deletes).
+        for _ in range(3):
+            gens = self._gens()
+            rows = self._table_rows(name, parsed, gens)
+            if self._gens() == gens:
+                break
+        types = _TYPES[name]
+        df = self._frame_of(rows, cols)
+        for c in cols:
+            if types[c] == "json":
+                df[c] = [_from_json(v) for v in df[c]]
+            elif types[c] == "list":
+                df[c] = [list(v) if v is not None else None for v in df[c]]
+        return df
+
+    def _table_rows(self, name: str, parsed: list[ColumnFilter], gens: dict[str, int]) -> list[dict[str, Any]]:
+        """The rows of a result table at the generations ``gens``, as the read query returns
+        them, with the implied rows of ``account_scores`` and ``decisions`` in their places."""
         types = _TYPES[name]
         filters = [
             {"column": f.column, "values": [], "is_null": True}
@@ -1150,13 +1343,69 @@ class Neo4jWorkspace(Workspace):
             for f in parsed
         ]
         key = "seq" if name in _SEQUENCED else "account_id"
-        df = self._frame_of(self._paged(f"read/{name}", key, filters=filters), cols)
-        for c in cols:
-            if types[c] == "json":
-                df[c] = [_from_json(v) for v in df[c]]
-            elif types[c] == "list":
-                df[c] = [list(v) if v is not None else None for v in df[c]]
-        return df
+        rows = self._paged(f"read/{name}", key, filters=filters, gen=gens[_gen_key(name)])
+        if name not in _DEFAULTS or gens["swept"] == _NO_GEN:
+            return rows
+        by_id = next((f for f in parsed if f.column == "account_id"), None)
+        others = [f for f in parsed if f.column != "account_id"]
+        if (by_id is not None and by_id.values is None) or not _matcher(
+            [f for f in others if f.column in _DEFAULTS[name]], types
+        )(_DEFAULTS[name]):
+            return rows  # no account, or a filter no default row passes
+        ids = None if by_id is None else [_coerce(v, "text") for v in by_id.values or () if not _is_missing(v)]
+        if others:  # the stored rows that did not pass the filters are not implied either
+            id_filter = [] if ids is None else [{"column": "account_id", "values": ids, "is_null": False}]
+            stored = {r["account_id"] for r in self._paged(f"read/{name}", key, filters=id_filter, gen=gens[name])}
+        else:
+            stored = {r["account_id"] for r in rows}
+        swept = self._swept(gens["swept"], None if ids is None else [a for a in ids if a not in stored])
+        implied = [r for r in self._implied(name, gens, swept, stored, ids is None) if _matcher(others, types)(r)]
+        return sorted(rows + implied, key=lambda r: r["account_id"]) if implied else rows
+
+    def _swept(self, gen: int, account_ids: list[str] | None) -> dict[str, float | None]:
+        """Account id -> credit limit at the sweep of the accounts of the sweep of generation
+        ``gen`` (``account_ids``: only these), by id; only the parts holding them are read."""
+        firsts = [r["first_id"] for r in self.run_query("read/swept_firsts", gen=gen)]
+        wanted: dict[int, list[str] | None] = {}
+        if account_ids is None:
+            wanted = dict.fromkeys(range(len(firsts)))
+        else:
+            for a in sorted(set(account_ids)):
+                part = bisect.bisect_right(firsts, a) - 1
+                if part >= 0:
+                    wanted.setdefault(part, []).append(a)  # type: ignore[union-attr]
+        out: dict[str, float | None] = {}
+        for chunk in _batches(list(wanted), 32):
+            for row in self.run_query("read/swept_parts", gen=gen, parts=list(chunk)):
+                ids, limits = _swept_part(row)
+                asked = wanted[int(row["part"])]
+                if asked is None:
+                    out.update(zip(ids, limits))
+                else:
+                    at = {a: i for i, a in enumerate(ids)}
+                    out.update((a, limits[at[a]]) for a in asked if a in at)
+        return out
+
+    def _implied(
+        self, name: str, gens: dict[str, int], swept: dict[str, float | None], stored: set[str], every: bool
+    ) -> list[dict[str, Any]]:
+        """The default rows of ``name`` for the accounts of ``swept`` without a stored row, as the
+        read query returns rows; ``every``: ``swept`` is every account of the sweep."""
+        missing = [a for a in swept if a not in stored]
+        if name == "account_scores":
+            return [{"account_id": a, "score": 0.0, "ring_id": None, "reasons": "[]"} for a in missing]
+        if not missing:
+            return []
+        asked = [] if every else [{"column": "account_id", "values": missing, "is_null": False}]
+        found = self._paged("read/account_scores", "account_id", filters=asked, gen=gens["account_scores"])
+        scores = {r["account_id"]: r for r in found}
+        default = {"score": 0.0, "ring_id": None, "reasons": "[]"}
+        return [
+            {"account_id": a, "action": "none", "trigger": "none"}
+            | {c: scores.get(a, default)[c] for c in ("score", "ring_id", "reasons")}
+            | {"credit_limit": swept[a], "new_credit_limit": None, "evidence": ""}
+            for a in missing
+        ]
 
     def account_state(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         if account_ids is None:
@@ -1180,6 +1429,9 @@ class Neo4jWorkspace(Workspace):
     # -- logs --------------------------------------------------------------------------------
     def audit(self, account_id: str | None = None) -> pd.DataFrame:
         return self._frame("read/audit", AUDIT_COLUMNS, account_id=account_id)
+
+    def audit_count(self) -> int:
+        return int(self.run_query("read/audit_count")[0]["n"])
 
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
         if since_sweep is None:
@@ -1212,7 +1464,7 @@ class Neo4jWorkspace(Workspace):
 
     # -- investigation -----------------------------------------------------------------------
     def hub_keys(self) -> set[tuple[str, str]]:
-        return {(r["kind"], r["key"]) for r in self.run_query("read/hub_keys")}
+        return {(r["kind"], r["key"]) for r in self.run_query("read/hub_keys", gen=self._gens()["hubs"])}
 
     def identifier_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
         cols = ["kind", "key", "n_accounts", "raw_values"]
@@ -1278,8 +1530,14 @@ class Neo4jWorkspace(Workspace):
     def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
         # Four indexed reads (hubs, identifier counts, accounts, rings), each one statement.
         out = CheckLookup()
+        gens = self._gens()
+        at: dict[str, Any] = {"scores_gen": gens["account_scores"], "decisions_gen": gens["decisions"]}
         wanted = [{"kind": k, "key": v} for k, v in dict.fromkeys(pairs)]
-        hubs = {(r["kind"], r["key"]): r for r in self.run_query("read/check_hubs", pairs=wanted)} if wanted else {}
+        hubs = (
+            {(r["kind"], r["key"]): r for r in self.run_query("read/check_hubs", pairs=wanted, hubs_gen=gens["hubs"])}
+            if wanted
+            else {}
+        )
         rest = [p for p in wanted if (p["kind"], p["key"]) not in hubs]
         counts = self.run_query("read/identifier_counts", pairs=rest) if rest else []
         for p in wanted:
@@ -1293,12 +1551,18 @@ class Neo4jWorkspace(Workspace):
             )
             if int(r["n_accounts"]) <= limit:
                 few.append({"kind": r["kind"], "key": r["key"]})
-        rows = self.run_query("read/check_sharing", pairs=few) if few else []
+        rows = self.run_query("read/check_sharing", pairs=few, **at) if few else []
         ids = list(dict.fromkeys(account_ids))
-        rows += self.run_query("read/check_accounts", account_ids=ids) if ids else []
+        rows += self.run_query("read/check_accounts", account_ids=ids, **at) if ids else []
         out.accounts = [{**r, "score": 0.0 if r["score"] is None else float(r["score"])} for r in rows]
         ring_ids = list(dict.fromkeys(a["ring_id"] for a in out.accounts if a["ring_id"] is not None))
-        for r in self.run_query("read/check_rings", ring_ids=ring_ids) if ring_ids else []:
+        for r in (
+            self.run_query(
+                "read/check_rings", ring_ids=ring_ids, rings_gen=gens["rings"], decisions_gen=gens["decisions"]
+            )
+            if ring_ids
+            else []
+        ):
             ranks = [
                 ACTIONS.index(action) if action in ACTIONS else 0
                 for action, trigger in zip(r["actions"], r["triggers"])

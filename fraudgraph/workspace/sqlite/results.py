@@ -43,6 +43,7 @@ from fraudgraph.workspace.base import (
     from_json as _from_json,
     implied_rows,
     result_filters,
+    sparse_tables,
     stored_value,
     to_json as _to_json,
 )
@@ -123,7 +124,7 @@ class SqliteResults:
             self._save_scoped(record)
             return
         t = time.perf_counter()
-        tables, swept = _sparse_tables(record)
+        tables, swept = sparse_tables(record)
         log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
         with self._transaction():
             for name in _RESULT_COLUMNS:
@@ -515,6 +516,18 @@ class SqliteResults:
             params = (account_id,)
         return self._frame(sql + " ORDER BY audit_id", params)
 
+    def audit_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+    def accounts_acted_since(self, at: str, sweep_id: str) -> list[str]:
+        """Accounts with an audit row at or after ``at`` (ISO time) not written by sweep ``sweep_id``:
+        what analysts and applied checks changed since that sweep started."""
+        rows = self._db.execute(
+            "SELECT DISTINCT account_id FROM audit WHERE at >= ? AND coalesce(sweep_id, '') != ?",
+            (str(pd.Timestamp(at).isoformat()), str(sweep_id)),
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
         sql = f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices"
         params: tuple = ()
@@ -576,32 +589,3 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
         # Ids and codes: text as it is, missing as NULL (what stored_value gives, without a call per value).
         return col.astype(object).where(col.notna(), None).tolist()
     return [stored_value(v) for v in col.tolist()]
-
-
-def _sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
-    """The record's result tables without their default rows (``base.implied_rows``), and the
-    sweep's accounts (account_id, credit_limit, by id) that imply them; the tables as they are
-    (and None) when the record has no per-account decisions to say which accounts it swept."""
-    tables = dict(record.tables)
-    dec = tables.get("decisions")
-    if dec is None or not {"credit_limit", "evidence"} <= set(dec.columns):
-        return tables, None
-    ids = dec["account_id"].to_numpy(dtype=object)
-    if not bool((ids[1:] > ids[:-1]).all()):  # decisions come in account id order: sort only if not
-        if dec["account_id"].duplicated().any():
-            return tables, None
-        dec = dec.sort_values("account_id", kind="stable")
-    swept = dec[["account_id", "credit_limit"]]
-    scores = tables.get("account_scores")
-    basis = record.account_scores if record.account_scores is not None else scores
-    if basis is not None:
-        scores_default, decision_default = implied_rows(basis, dec)
-        tables["decisions"] = dec[~decision_default]
-    if scores is not None:
-        if scores is not basis:
-            scores_default = implied_rows(scores, None)[0]
-        a = scores["account_id"].to_numpy(dtype=object)
-        if not (len(a) == len(ids) and bool((a == swept["account_id"].to_numpy(dtype=object)).all())):
-            scores_default &= scores["account_id"].isin(swept["account_id"]).to_numpy()
-        tables["account_scores"] = scores[~scores_default]
-    return tables, swept

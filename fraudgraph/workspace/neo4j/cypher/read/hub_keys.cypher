@@ -1,3 +1,4 @@
-// The (kind, key) of every identifier the current sweep recorded as a hub.
-MATCH (h:Hub)
+// The (kind, key) of every identifier the sweep of generation $gen (the
+// current: results.hubs) recorded as a hub.
+MATCH (h:Hub {gen: $gen})
 RETURN h.kind AS kind, h.key AS key

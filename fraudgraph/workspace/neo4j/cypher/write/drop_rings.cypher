@@ -1,0 +1,7 @@
+// Delete up to $limit of the rings of generation $gen and their relationships (one no longer current, or one whose
+// write did not finish); returns how many went. Called in a loop, each call its own transaction.
+MATCH (n:Ring {gen: $gen})
+WITH n
+LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS deleted
