@@ -329,7 +329,6 @@ def test_the_workspace_gives_every_row_back(pair, name, where):
 def test_a_big_result_table_gets_its_indexes_back(db_copy, monkeypatch):
     """A sweep rebuilds a big table's indexes after its rows are in: the same indexes, from
     their own definitions, and the answers read through them unchanged."""
-    import fraudgraph.workspace.base as base
     import fraudgraph.workspace.sqlite.results as results
 
     def indexes():
