@@ -58,11 +58,18 @@ def _stages(world, n_deltas: int, rng: np.random.Generator) -> list[tuple[pd.Dat
 
 
 def _act(inc, full, rng: np.random.Generator) -> None:
-    """The same analyst actions on both workspaces: suspend one account, label another fraud."""
+    """The same analyst actions on both workspaces: suspend a ring member (its ring is decided
+    again with it, wherever the delta lands), label another account fraud."""
     from fraudgraph.app.analyst import suspend
 
     ids = sorted(inc.accounts()["account_id"])
-    suspended, labelled = (ids[int(i)] for i in rng.choice(len(ids), 2, replace=False))
+    state = inc.account_state()
+    held = set(state.loc[state["status"] != "active", "account_id"]) | set(
+        state.loc[state["manual"].astype(bool), "account_id"]
+    )
+    members = sorted(set(inc.table("ring_members")["account_id"]) - held)
+    suspended = members[int(rng.integers(len(members)))]
+    labelled = ids[int(rng.integers(len(ids)))]
     for ws in (inc, full):
         suspend(ws, suspended, reason="customer reported a stolen card", actor="erin")
         ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(labelled, "fraud"))

@@ -341,15 +341,18 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     t = time.perf_counter()
     pol = context["pol"]
     last = ws.sweeps().iloc[0]
-    acted = _acted_since(ws, last)
-    ids = sorted(set(reach.accounts) | {str(a) for a in acted})
+    # An acted-on account outside the reach is decided with its whole ring (a decision's evidence
+    # names the ring's members); the reach holds whole rings already.
+    acted = sorted(set(_acted_since(ws, last)) - set(reach.accounts))
+    their_rings = rows_of(ws, "ring_members", "ring_id", rows_of(ws, "ring_members", "account_id", acted)["ring_id"])
+    outside = sorted(set(acted) | set(their_rings["account_id"].astype(str)))
+    ids = sorted(set(reach.accounts) | set(outside))
     accounts = ws.accounts(ids)
-    outside = sorted(set(ids) - set(reach.accounts))
     scores = pd.concat(
         [detection.account_scores, rows_of(ws, "account_scores", "account_id", outside)], ignore_index=True
     )
     scores = scores.sort_values("account_id", kind="stable").reset_index(drop=True)
-    members = pd.concat([detection.ring_members, rows_of(ws, "ring_members", "account_id", outside)], ignore_index=True)
+    members = pd.concat([detection.ring_members, their_rings], ignore_index=True)
     others = set(members["ring_id"]) - set(detection.rings["ring_id"])
     rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
     decisions = policy_mod.evaluate(
