@@ -131,7 +131,8 @@ def merged_in_order(new: pd.DataFrame, stored: pd.DataFrame, key: list[str]) -> 
     columns are text or integers with no missing value, and each column has the same dtype in both
     (then concatenating them keeps it). The new rows, sorted among themselves, find their places
     in ``stored`` by binary search; the stored rows they replace are dropped and they are inserted
-    there: one take per column, from one contiguous array."""
+    there: each column is joined from slices (Arrow-backed text uncopied), or, past _MAX_PIECES
+    runs, taken in one go."""
     columns = list(new.columns)
     if not len(new) or len(new) * _SEARCH_SHARE > len(stored) or not set(columns) <= set(stored.columns):
         return None
@@ -162,7 +163,7 @@ def _frame(columns: dict) -> pd.DataFrame:
 
 
 # Up to this many runs (of stored rows, or of new rows between two stored ones) the merged columns
-# are joined from slices (one copy); past it, one take per column.
+# are joined from slices (Arrow-backed text keeps them as its chunks); past it, one take per column.
 _MAX_PIECES = 10_000
 
 
