@@ -222,35 +222,24 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
 def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baseline) -> _Outcome:
     """A sweep over the whole world: every account read, detected (or the stored detection
     reused) and decided."""
-    from fraudgraph.decisions import policy as policy_mod
 
     accounts, links, transactions = frames
-    say, times, pol = context["say"], context["times"], context["pol"]
+    say, times = context["say"], context["times"]
     previous = ws.table("ring_members")
     detection, mode = _detect(
         ws, frames, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
     )
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     t = time.perf_counter()
-    decisions = policy_mod.evaluate(
-        accounts,
-        detection.account_scores,
-        detection.rings,
-        pol,
-        reviews=ws.reviews(),
+    decisions, changes = _decide(
+        ws,
+        (accounts, detection.account_scores, detection.rings),
+        # What a dismissal is checked against: the account's own data, not the scores it moved.
+        AccountData(links, transactions, detection.ring_members),
+        ws.account_state(),
+        context,
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
-        # What a dismissal is checked against: the account's own data, not the scores it moved.
-        data=AccountData(links, transactions, detection.ring_members),
-    )
-    changes = policy_mod.plan_changes(
-        ws.account_state(),
-        decisions,
-        pol,
-        sweep_id=context["sweep_id"],
-        actor="sweep",
-        at=context["started"],
-        accounts=accounts,
     )
     times["policy"] = time.perf_counter() - t
     counts = (len(accounts), len(links), len(transactions))
@@ -336,10 +325,8 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     Returns their decisions and changes, the score rows the decisions were made from, and the
     workspace's totals after the sweep (rings, hubs, accounts per action)."""
     from fraudgraph.app.delta import rows_of
-    from fraudgraph.decisions import policy as policy_mod
 
     t = time.perf_counter()
-    pol = context["pol"]
     last = ws.sweeps().iloc[0]
     # An acted-on account outside the reach is decided with its whole ring (a decision's evidence
     # names the ring's members); the reach holds whole rings already.
@@ -355,26 +342,25 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     members = pd.concat([detection.ring_members, their_rings], ignore_index=True)
     others = set(members["ring_id"]) - set(detection.rings["ring_id"])
     rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
-    decisions = policy_mod.evaluate(
-        accounts,
-        scores,
-        rings,
-        pol,
-        reviews=ws.reviews(),
-        data=AccountData(ws.links(ids), ws.transactions(ids), members),
-    )
-    changes = policy_mod.plan_changes(
-        ws.account_state(ids),
-        decisions,
-        pol,
-        sweep_id=context["sweep_id"],
-        actor="sweep",
-        at=context["started"],
-        accounts=accounts,
-    )
+    data = AccountData(ws.links(ids), ws.transactions(ids), members)
+    decisions, changes = _decide(ws, (accounts, scores, rings), data, ws.account_state(ids), context)
     totals = _delta_totals(ws, last, detection, decisions, before)
     context["times"]["policy"] = time.perf_counter() - t
     return decisions, changes, scores, totals
+
+
+def _decide(ws, inputs: tuple, data: AccountData, state: pd.DataFrame, context: dict, *, as_of=None):
+    """The policy's decisions for ``inputs`` (accounts, their score rows, their rings) and the
+    changes they make to ``state``, as a sweep makes them."""
+    from fraudgraph.decisions import policy as policy_mod
+
+    accounts, scores, rings = inputs
+    pol = context["pol"]
+    decisions = policy_mod.evaluate(accounts, scores, rings, pol, reviews=ws.reviews(), as_of=as_of, data=data)
+    changes = policy_mod.plan_changes(
+        state, decisions, pol, sweep_id=context["sweep_id"], actor="sweep", at=context["started"], accounts=accounts
+    )
+    return decisions, changes
 
 
 def _acted_since(ws, last) -> list[str]:
