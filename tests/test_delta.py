@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,28 @@ def test_load_delta_needs_an_existing_workspace_and_sweep_full_says_so(tmp_path)
     assert "detection: full" in run("--db", db, "sweep", "--full").output
     log = run("--db", db, "schedule", "--every", "1s", "--max-runs", "2", "--full-every", "2")
     assert "detection unchanged" in log.output and "detection full" in log.output
+
+
+def test_the_command_line_says_what_a_delta_sweep_recomputed_and_which_baseline_it_kept(tmp_path):
+    world = generate_world(300, 6)
+    db = tmp_path / "ws.db"
+    run("--db", db, "load", _write(tmp_path / "w", world.accounts, world.links, world.transactions))
+    first = run("--db", db, "sweep").output
+    assert "fitted on this sweep's" in first
+    digest = re.search(r"baseline ([0-9a-f]{16}): fitted", first).group(1)
+    device = world.links.loc[world.links["kind"] == "device", "value"].iloc[0]
+    event = json.dumps(
+        {
+            "account": {"account_id": "NEW-1", "created_at": "2026-11-20T10:00:00", "credit_limit": 1500},
+            "links": [{"kind": "device", "value": device}],
+        }
+    )
+    run("--db", db, "check", "--apply", "--event", event)
+    after = run("--db", db, "sweep").output
+    assert "detection: delta (1 account changed since the last sweep;" in after
+    assert f"baseline {digest}: kept" in after
+    refit = run("--db", db, "sweep", "--refit").output
+    assert "detection: full" in refit and "fitted on this sweep's" in refit
 
 
 def test_a_sweep_with_nothing_changed_reads_nothing_and_one_after_an_action_reruns_the_policy(tmp_path, monkeypatch):

@@ -288,7 +288,7 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     last, changed = plan
     reach = find_reach(ws, changed, baseline, cfg)
     times["reach"] = time.perf_counter() - t
-    say(f"delta: {len(changed[0]):,} accounts changed; they reach {len(reach.accounts):,} accounts")
+    say(f"delta: {len(changed[0]):,} changed account(s) reach {len(reach.accounts):,} account(s)")
     stored_members = rows_of(ws, "ring_members", "account_id", reach.accounts)
     memo = load_memo(ws, reuse=True)
     when = ws.latest_timestamp()

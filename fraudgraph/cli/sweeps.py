@@ -79,9 +79,13 @@ def _print_sweep(result, fmt: str) -> None:
         }
         if mode == "delta":
             d = s["detection"]
+
+            def accounts(n: int) -> str:
+                return f"{n:,} account{'' if n == 1 else 's'}"
+
             note["delta"] = (
-                f" (recomputed {d.get('reached', 0):,} accounts: what the {d.get('changed', 0):,} accounts changed "
-                "since the last sweep reach; everything else stands)"
+                f" ({accounts(d.get('changed', 0))} changed since the last sweep; {accounts(d.get('reached', 0))} "
+                "in their components recomputed, everything else stands)"
             )
         echo_wrapped(f"  detection: {mode}{note.get(mode, '')}")
         kept = s["detection"].get("baseline")
