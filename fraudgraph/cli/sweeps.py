@@ -72,28 +72,31 @@ def _print_sweep(result, fmt: str) -> None:
     verb = "would change" if result.dry_run else "changed"
     echo_wrapped(f"  {verb}: {ev}; notices {s['notices']:,}")
     if "detection" in s:
-        mode = s["detection"]["mode"]
-        note = {
-            "reused": " (nothing detection reads changed since the last sweep)",
-            "unchanged": " (nothing changed since the last sweep: its rings, scores and decisions stand)",
-        }
-        if mode == "delta":
-            d = s["detection"]
-
-            def accounts(n: int) -> str:
-                return f"{n:,} account{'' if n == 1 else 's'}"
-
-            note["delta"] = (
-                f" ({accounts(d.get('changed', 0))} changed since the last sweep; {accounts(d.get('reached', 0))} "
-                "in their components recomputed, everything else stands)"
-            )
-        echo_wrapped(f"  detection: {mode}{note.get(mode, '')}")
-        kept = s["detection"].get("baseline")
-        if isinstance(kept, dict):
-            how = "fitted on this sweep's" if kept.get("fitted") else "kept, fitted on"
-            echo_wrapped(f"  baseline {kept.get('digest')}: {how} {int(kept.get('rings', 0)):,} rings")
+        for line in _detection_lines(s["detection"]):
+            echo_wrapped(line)
     times = ", ".join(f"{k} {v:.1f}s" for k, v in s["seconds"].items())
     echo_wrapped(f"  time: {times}")
+
+
+def _detection_lines(d: dict) -> list[str]:
+    """How a sweep had its detection (computed, delta, reused, unchanged...) and its baseline."""
+    mode = d["mode"]
+
+    def accounts(n: int) -> str:
+        return f"{n:,} account{'' if n == 1 else 's'}"
+
+    note = {
+        "reused": " (nothing detection reads changed since the last sweep)",
+        "unchanged": " (nothing changed since the last sweep: its rings, scores and decisions stand)",
+        "delta": f" ({accounts(d.get('changed', 0))} changed since the last sweep; "
+        f"{accounts(d.get('reached', 0))} in their components recomputed, everything else stands)",
+    }
+    lines = [f"  detection: {mode}{note.get(mode, '')}"]
+    kept = d.get("baseline")
+    if isinstance(kept, dict):
+        how = "fitted on this sweep's" if kept.get("fitted") else "kept, fitted on"
+        lines.append(f"  baseline {kept.get('digest')}: {how} {int(kept.get('rings', 0)):,} rings")
+    return lines
 
 
 @cli.command()
