@@ -222,6 +222,17 @@ def test_the_command_line_says_what_a_delta_sweep_recomputed_and_which_baseline_
     assert f"baseline {digest}: kept" in after
     refit = run("--db", db, "sweep", "--refit").output
     assert "detection: full" in refit and "fitted on this sweep's" in refit
+    # The change log holds only what came after the last sweep.
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM data_changes").fetchone()[0] == 0
+    con.close()
+    run("--db", db, "check", "--apply", "--event", event.replace("NEW-1", "NEW-2"))
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(DISTINCT seq) FROM data_changes").fetchone()[0] == 1
+    con.close()
+    assert "detection: delta (1 account changed" in run("--db", db, "sweep").output
 
 
 def test_a_sweep_with_nothing_changed_reads_nothing_and_one_after_an_action_reruns_the_policy(tmp_path, monkeypatch):

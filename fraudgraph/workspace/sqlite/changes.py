@@ -7,7 +7,8 @@ the same transaction as the rows. A big load records nothing: a sweep after it r
 
 The log is one table, created on first use (a workspace from before it has none: its next sweep
 recomputes whole, as after a big load). Each recorded change set has a marker row (no account,
-no identifier) so a missing set is told from an empty one.
+no identifier) so a missing set is told from an empty one. A written sweep forgets the sets it
+has taken in, so the log holds only what came after the last sweep.
 """
 
 from __future__ import annotations
@@ -67,3 +68,17 @@ def since(db: sqlite3.Connection, before: str, now: str) -> tuple[set[str], set[
     accounts = {a for a, _, _ in rows if a is not None}
     pairs = {(k, v) for _, k, v in rows if k is not None}
     return accounts, pairs
+
+
+def prune(db: sqlite3.Connection, version: str | None) -> None:
+    """Forget the change sets a sweep at data version ``version`` has taken in (the next sweep asks
+    only for what came after it), inside the caller's transaction."""
+    at = parse_version(version) if version else None
+    if at is None:
+        return
+    try:
+        db.execute(
+            "DELETE FROM data_changes WHERE (source = 'load' AND seq <= ?) OR (source = 'label' AND seq <= ?)", at
+        )
+    except sqlite3.OperationalError:  # no log yet
+        pass

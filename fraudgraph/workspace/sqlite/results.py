@@ -142,8 +142,10 @@ class SqliteResults:
             self._save_logs(record)
 
     def _save_logs(self, record: SweepRecord) -> None:
-        """A sweep's state changes, audit rows, notices, history row and ring counter."""
+        """A sweep's state changes, audit rows, notices, history row and ring counter; the change
+        log forgets what this sweep took in."""
         t = time.perf_counter()
+        changes.prune(self._db, record.data_version)
         self._upsert_state(record.state)
         self._append("audit", record.audit, AUDIT_COLUMNS)
         self._append_notices(record.notices)
