@@ -381,7 +381,13 @@ def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int, how: 
 
 
 def personalized_pagerank(
-    adjacency: sp.csr_matrix, seeds: np.ndarray, *, alpha: float, tol: float, max_iter: int
+    adjacency: sp.csr_matrix,
+    seeds: np.ndarray,
+    *,
+    alpha: float,
+    tol: float,
+    max_iter: int,
+    component: np.ndarray | None = None,
 ) -> np.ndarray:
     """Personalized PageRank from ``seeds`` (bool mask) by power iteration, in units of one seed's
     walk mass (each seed restarts one unit): comparable across sweeps with few or many confirmed
@@ -390,14 +396,16 @@ def personalized_pagerank(
     Each connected component walks on its own: a component without a seed holds no mass, a
     dangling node (no edge) keeps its own, and a component stops iterating when its own L1
     change is below ``tol``. So an account's value depends on its component only, exactly: a
-    delta elsewhere cannot move it.
+    delta elsewhere cannot move it. ``component``: each node's connected component in
+    ``adjacency``, when the caller has them (taken here otherwise).
     """
     n = adjacency.shape[0]
     out = np.zeros(n)
     seeds = np.asarray(seeds, dtype=bool)
     if not seeds.any():
         return out
-    _, component = connected_components(adjacency, directed=False)
+    if component is None:
+        _, component = connected_components(adjacency, directed=False)
     # Only components that hold a seed carry walk mass: walk on those alone.
     nodes = np.flatnonzero(np.isin(component, np.unique(component[seeds])))
     sub = adjacency[nodes][:, nodes].tocsr()
@@ -445,9 +453,11 @@ def ring_features(
     f["size"] = size.astype(np.int64)
     _structure_features(f, candidates, k, size)
     _identifier_features(f, graph, shared, members, mc, k, size)
-    in_core = _opening_features(f, table, members, mc, k, size, clock, config)
-    _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, config)
-    _credit_features(f, table, members, mc, k, size, in_core, clock, config)
+    # Each ring's clock (its members share it), for the features that count back from it.
+    clocks = (clock, _per_cluster(clock[members], mc, k, "max"))
+    in_core = _opening_features(f, table, members, mc, k, size, clocks, config)
+    _link_burst_features(f, graph, table, shared, members, mc, k, size, clocks, config)
+    _credit_features(f, table, members, mc, k, size, in_core, clocks[1], config)
     # Known outcomes.
     f["known_fraud"] = np.bincount(mc, weights=table["is_known_fraud"].to_numpy()[members], minlength=k).astype(
         np.int64
@@ -515,7 +525,7 @@ def _identifier_features(f, graph, shared, members, mc, k, size) -> None:
     )
 
 
-def _opening_features(f, table, members, mc, k, size, clock, config) -> np.ndarray:
+def _opening_features(f, table, members, mc, k, size, clocks, config) -> np.ndarray:
     """Synchrony of account opening; returns which members are in their ring's opening core."""
     created = table["created_day"].to_numpy()[members]
     f["created_span_days"] = _per_cluster(created, mc, k, "max") - _per_cluster(created, mc, k, "min")
@@ -523,16 +533,18 @@ def _opening_features(f, table, members, mc, k, size, clock, config) -> np.ndarr
     in_core = opening_core(created, mc, k, config.opened_together_days)
     core_size = np.bincount(mc, weights=in_core, minlength=k)
     f["opened_together_share"] = core_size / np.maximum(size, 1)
-    f["median_age_days"] = _per_cluster(clock[members], mc, k, "max") - median_created
+    clock, ring_clock = clocks
+    f["median_age_days"] = ring_clock - median_created
     new = (clock[members] - created) <= 180
     f["new_account_share"] = np.bincount(mc, weights=new, minlength=k) / np.maximum(size, 1)
     return in_core
 
 
-def _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, config) -> None:
+def _link_burst_features(f, graph, table, shared, members, mc, k, size, clocks, config) -> None:
     """Recent link burst (members whose shared identifiers first appeared just before the ring's clock),
     what the ring shared before it, and link synchrony."""
     sf = shared.frame
+    clock, ring_clock = clocks
     recent_member = np.zeros(graph.n_accounts, dtype=bool)
     fs_of_pair = shared.member_first_seen
     recent_pair = fs_of_pair >= clock[shared.member_rows] - config.burst_days
@@ -550,7 +562,6 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, c
     # What the ring shared before the burst window: takeover victims are strangers with nothing
     # in common until the fraudster's device and payout account arrive; a family sharing a new
     # router also shares an old address, tablet or card.
-    ring_clock = _per_cluster(clock[members], mc, k, "max")
     prior = sf["first_seen_min"].to_numpy() < ring_clock[sf["cluster"].to_numpy()] - 3 * config.burst_days
     w_all = np.bincount(sf["cluster"], weights=sf["weight"], minlength=k)
     w_prior = np.bincount(sf["cluster"][prior], weights=sf["weight"][prior], minlength=k)
@@ -567,7 +578,7 @@ def _link_burst_features(f, graph, table, shared, members, mc, k, size, clock, c
     f["link_sync_share"] = np.bincount(mc, weights=sync_member[members], minlength=k) / np.maximum(size, 1)
 
 
-def _credit_features(f, table, members, mc, k, size, in_core, clock, config) -> None:
+def _credit_features(f, table, members, mc, k, size, in_core, ring_clock, config) -> None:
     """Credit behaviour of the ring and of its opening core."""
     util = table["utilization"].to_numpy()[members]
     f["mean_utilization"] = _per_cluster(util, mc, k, "mean")
@@ -607,7 +618,7 @@ def _credit_features(f, table, members, mc, k, size, in_core, clock, config) -> 
         f["core_spend_burst_share"] = np.nan
     created = table["created_day"].to_numpy()[members]
     core_created = _per_cluster(np.where(in_core, created, np.nan), mc, k, "median")
-    f["core_median_age_days"] = _per_cluster(clock[members], mc, k, "max") - core_created
+    f["core_median_age_days"] = ring_clock - core_created
 
 
 def _recombined_features(f, sf, shared, mc, members, n_accounts, k) -> None:
@@ -810,5 +821,6 @@ def account_features(
         alpha=config.pagerank_alpha,
         tol=config.pagerank_tol,
         max_iter=config.pagerank_max_iter,
+        component=candidates.component,
     )
     return f

@@ -345,13 +345,9 @@ def detect_incremental(
       links did not change; with ``community_per_component`` that is every untouched one);
     - ``"computed"`` otherwise.
 
-    What stays global, and why (see README, Delta loads and incremental sweeps): hub status is
-    judged against each kind's median over all identifiers, so the identity graph is rebuilt
-    whole (vectorized); ring scores come from models fitted over every ring (the
-    IsolationForest) and every account (the proximity scale), and reasons quote them, so one
-    new ring moves every ring's score and reasons: features, scoring and reasons are
-    recomputed whole. Only community detection, the one stage whose answer for a component is
-    a pure function of that component's input, is reused.
+    This entry point reads the whole world; it reuses what a whole-world pass can (the stored
+    result, remembered Leiden cuts). A sweep that reads only what a delta reaches, which a kept
+    ``Baseline`` makes exact, is ``fraudgraph.app.delta`` (``detect(focus=...)``).
     """
     if previous is not None and previous_key is not None and previous_key == key:
         return previous(), "reused"

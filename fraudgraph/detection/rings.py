@@ -51,12 +51,14 @@ class CandidateRings:
     identity_edges: symmetric CSR of summed shared-identifier weights (after hub pruning),
         thresholded at ``link_threshold``.
     adjacency: identity edges plus money-flow edges: the graph components were taken on.
+    component: the component of each account, unless another engine clustered (``cluster_fn``).
     """
 
     clusters: pd.DataFrame
     cluster_of: np.ndarray
     identity_edges: sp.csr_matrix
     adjacency: sp.csr_matrix
+    component: np.ndarray | None = None  # per account, its connected component in ``adjacency`` (when taken)
 
 
 def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr_matrix:
@@ -281,15 +283,16 @@ def find_candidate_rings(
         identity.eliminate_zeros()
         adjacency.eliminate_zeros()
     cluster_of = np.full(n, -1, dtype=np.int64)
+    labels = None
     if cluster_fn is not None:
-        labels = np.asarray(cluster_fn(adjacency), dtype=np.int64)
-        if labels.shape != (n,):
-            raise ValueError(f"cluster_fn returned {labels.shape} labels; expected one per account ({n})")
-        labelled = labels >= 0
-        sizes = np.bincount(labels[labelled]) if labelled.any() else np.zeros(0, np.int64)
+        found = np.asarray(cluster_fn(adjacency), dtype=np.int64)
+        if found.shape != (n,):
+            raise ValueError(f"cluster_fn returned {found.shape} labels; expected one per account ({n})")
+        labelled = found >= 0
+        sizes = np.bincount(found[labelled]) if labelled.any() else np.zeros(0, np.int64)
         keep = labelled.copy()
-        keep[labelled] = sizes[labels[labelled]] >= 2
-        cluster_of[keep] = labels[keep]
+        keep[labelled] = sizes[found[labelled]] >= 2
+        cluster_of[keep] = found[keep]
     else:
         n_comp, labels = connected_components(adjacency, directed=False)
         sizes = np.bincount(labels, minlength=n_comp)
@@ -311,7 +314,9 @@ def find_candidate_rings(
     _, dense = np.unique(cluster_of[in_ring], return_inverse=True)
     cluster_of[in_ring] = dense
     clusters = pd.DataFrame({"cluster": dense.astype(np.int64), "account_id": graph.account_ids[in_ring].to_numpy()})
-    return CandidateRings(clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency)
+    return CandidateRings(
+        clusters=clusters, cluster_of=cluster_of, identity_edges=identity, adjacency=adjacency, component=labels
+    )
 
 
 def _format_ring_id(number: int) -> str:
