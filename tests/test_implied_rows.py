@@ -93,12 +93,11 @@ def pair(request, tmp_path_factory, world_dir, frozen_clock):
     actions, or after a later load (new accounts, a changed credit limit) not swept yet."""
     loaded_since = request.param == "loaded since"
     import fraudgraph.workspace.base as base
-    import fraudgraph.workspace.sqlite.results as results
 
     tmp = tmp_path_factory.mktemp("implied")
     later = None
     sparse, dense = tmp / "sparse.db", tmp / "dense.db"
-    real = results.implied_rows
+    real = base.implied_rows
 
     def every_row_stored(scores, decisions):
         a, b = real(scores, decisions)
@@ -108,7 +107,6 @@ def pair(request, tmp_path_factory, world_dir, frozen_clock):
     for db, is_dense in ((sparse, False), (dense, True)):
         mp = pytest.MonkeyPatch()
         if is_dense:
-            mp.setattr(results, "implied_rows", every_row_stored)
             mp.setattr(base, "implied_rows", every_row_stored)  # what sparse_tables asks
         run("--db", db, "-q", "load", world_dir)
         run("--db", db, "-q", "sweep")

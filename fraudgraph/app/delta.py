@@ -30,7 +30,7 @@ from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.graph import DetectionConfig, build_identity_graph, hub_rows
 from fraudgraph.detection.pipeline import Detection, Focus, detect
 from fraudgraph.detection.rings import identity_projection, money_edges, money_flow
-from fraudgraph.model.frames import HUB_COLUMNS
+from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS
 
 # Identity edges within this much of the threshold count as edges while the reach is drawn: the
 # reach may hold a little more than the components (harmless), never less (the float32 sums
@@ -52,11 +52,11 @@ def rows_of(ws, name: str, column: str, values) -> pd.DataFrame:
 class Reach:
     """What a delta reaches: ``accounts`` (whole components; detection reruns for them),
     ``counts`` (kind, key, n_accounts over the whole world) of every identifier they use or the
-    delta touched, and the touched identifiers themselves (``pairs``)."""
+    delta touched, and which of those are hubs against the baseline."""
 
     accounts: list[str]
     counts: pd.DataFrame
-    pairs: set[tuple[str, str]]
+    hubs: pd.DataFrame  # the hub rows (``hub_rows``) of the identifiers in ``counts``
 
 
 class _Counts:
@@ -107,7 +107,8 @@ def find_reach(
     reached = _components(ws, seeds, counts, baseline, config)
     used = ws.identifiers_of(sorted(reached))[["kind", "key"]]
     everything = pd.concat([used, pd.DataFrame(sorted(pairs), columns=["kind", "key"])], ignore_index=True)
-    return Reach(accounts=sorted(reached), counts=counts.of(everything), pairs=set(pairs))
+    known = counts.of(everything)
+    return Reach(accounts=sorted(reached), counts=known, hubs=hub_rows(known, config, baseline.hub_centres))
 
 
 def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config: DetectionConfig) -> set[str]:
@@ -151,11 +152,9 @@ def _money_neighbours(ws, ids: list[str], config: DetectionConfig) -> set[str]:
     paid = first[(first["counterparty_kind"] == "account") & (first["status"] != "declined")]
     if paid.empty:
         return set()
-    others = sorted((set(paid["account_id"].astype(str)) | set(paid["counterparty"].astype(str))) - set(ids))
+    others = sorted(_parties(paid) - set(ids))
     both = pd.concat([first, ws.transactions(others)], ignore_index=True).drop_duplicates("txn_id")
-    people = set(both["account_id"].astype(str))
-    people |= set(both.loc[both["counterparty_kind"] == "account", "counterparty"].astype(str))
-    index = pd.Index(sorted(people | set(ids)))
+    index = pd.Index(sorted(_parties(both) | set(ids)))
     flow = money_flow(both, index, config)
     mine = index.isin(ids)
     edges = money_edges(flow, config).tocsr()
@@ -167,9 +166,9 @@ def _money_neighbours(ws, ids: list[str], config: DetectionConfig) -> set[str]:
 def detect_reach(
     ws, reach: Reach, *, as_of, seed: int, config, baseline: Baseline, memo, previous, next_number
 ) -> Detection:
-    """Detection in the reached part of the world (``detect(focus=...)``)."""
-    accounts, links, transactions = _reach_frames(ws, reach, config, baseline)
-    members = previous[previous["account_id"].isin(reach.accounts)]
+    """Detection in the reached part of the world (``detect(focus=...)``); ``previous``: the
+    reached accounts' ring members before it (whole rings: a ring lies in one component)."""
+    accounts, links, transactions = _reach_frames(ws, reach)
     return detect(
         accounts,
         links,
@@ -177,7 +176,7 @@ def detect_reach(
         as_of=as_of,
         seed=seed,
         config=config,
-        previous_members=members,
+        previous_members=previous,
         next_ring_number=next_number,
         memo=memo,
         baseline=baseline,
@@ -185,7 +184,7 @@ def detect_reach(
     )
 
 
-def _reach_frames(ws, reach: Reach, config, baseline: Baseline) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The reached accounts with their links and transactions, and as context: the other holders
     of their linking identifiers (with their links on those only: raw spellings), and their
     account counterparties with every transaction of theirs (whether a payer passes money
@@ -194,7 +193,7 @@ def _reach_frames(ws, reach: Reach, config, baseline: Baseline) -> tuple[pd.Data
     accounts = ws.accounts(reach.accounts)
     links = ws.links(reach.accounts)
     transactions = ws.transactions(reach.accounts)
-    hubs = hub_rows(reach.counts, config, baseline.hub_centres)[["kind", "key"]].assign(hub=True)
+    hubs = reach.hubs[["kind", "key"]].assign(hub=True)
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates().merge(hubs, how="left")
     used = used[used["hub"].isna()][["kind", "key"]]
     inside = set(reach.accounts)
@@ -222,19 +221,18 @@ def _parties(transactions: pd.DataFrame) -> set[str]:
 
 
 def scoped(
-    ws, stored_members: pd.DataFrame, part: Detection | None, reach: Reach, baseline: Baseline, config, *, as_of
-) -> tuple[Detection, pd.DataFrame, list[str]]:
+    ws, stored_members: pd.DataFrame, part: Detection | None, reach: Reach, baseline: Baseline, *, as_of
+) -> tuple[Detection, list[str]]:
     """What a delta sweep writes in place of the reached part of the stored results: the reached
     accounts' rings, members, identifiers and scores (``part``'s; default rows included) and the
-    hub rows of every identifier the reach counted; with the reached accounts' ring members before
-    it, and the ids of the rings it replaces (their old rings and their new ones)."""
+    hub rows of every identifier the reach counted; and the ids of the rings it replaces (the old
+    rings of ``stored_members``, the reached accounts' ring members before it, and the new ones)."""
     inside = set(reach.accounts)
-    previous = stored_members[stored_members["account_id"].isin(inside)]
     if part is None:  # the changes reached no account (an unchanged reload): nothing but hubs
         part = Detection(
             rings=rows_of(ws, "rings", "ring_id", []),
             ring_members=stored_members.iloc[:0],
-            account_scores=pd.DataFrame(columns=["account_id", "score", "ring_id", "reasons"]),
+            account_scores=pd.DataFrame(columns=ACCOUNT_SCORE_COLUMNS),
             hubs=pd.DataFrame(columns=HUB_COLUMNS),
             ring_identifiers=rows_of(ws, "ring_identifiers", "ring_id", []),
             account_features=pd.DataFrame(),
@@ -246,12 +244,12 @@ def scoped(
         rings=part.rings,
         ring_members=part.ring_members,
         account_scores=scores,
-        hubs=hub_rows(reach.counts, config, baseline.hub_centres)[HUB_COLUMNS],
+        hubs=reach.hubs[HUB_COLUMNS],
         ring_identifiers=part.ring_identifiers,
         account_features=pd.DataFrame(),
         next_ring_number=part.next_ring_number,
         as_of=pd.Timestamp(as_of),
         baseline=baseline,
     )
-    replaced = sorted(set(previous["ring_id"]) | set(part.ring_members["ring_id"]))
-    return detection, previous, replaced
+    replaced = sorted(set(stored_members["ring_id"]) | set(part.ring_members["ring_id"]))
+    return detection, replaced

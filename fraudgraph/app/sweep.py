@@ -248,8 +248,8 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     return _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
 
 
-def _delta_plan(ws, key: dict, pol, config) -> tuple[dict, tuple[set, set]] | None:
-    """The last sweep's detection key and what changed since it, when this sweep may recompute
+def _delta_plan(ws, key: dict, pol, config) -> tuple[pd.Series, tuple[set, set]] | None:
+    """The last sweep's history row and what changed since it, when this sweep may recompute
     only what the changes reach (``fraudgraph.app.delta``): the in-process engine with Leiden per
     component, the same seed, settings and kept baseline as the last sweep, the same policy, and
     every change since it recorded. None otherwise (the sweep recomputes whole)."""
@@ -260,15 +260,19 @@ def _delta_plan(ws, key: dict, pol, config) -> tuple[dict, tuple[set, set]] | No
     if not (config or DetectionConfig()).community_per_component:
         return None
     changes_since = getattr(ws, "changes_since", None)
-    last = _last_detection(ws)
-    if changes_since is None or last is None or not isinstance(last.get("key"), dict):
+    history = ws.sweeps()
+    if changes_since is None or history.empty:
         return None
-    last_key = last["key"]
+    last = history.iloc[0]
+    found = last["summary"].get("detection") if isinstance(last["summary"], dict) else None
+    last_key = found.get("key") if isinstance(found, dict) else None
+    if not isinstance(last_key, dict):
+        return None
     if {k: v for k, v in last_key.items() if k != "data_version"} != {
         k: v for k, v in key.items() if k != "data_version"
     }:
         return None
-    if str(ws.sweeps().iloc[0]["policy_hash"]) != pol.hash or last_key["data_version"] == key["data_version"]:
+    if str(last["policy_hash"]) != pol.hash or last_key["data_version"] == key["data_version"]:
         return None  # another policy decides everybody again; no data change reuses the detection
     changed = changes_since(str(last_key["data_version"]))
     return None if changed is None else (last, changed)
@@ -308,26 +312,27 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
         times.update({f"detect.{k}": v for k, v in part.stage_seconds.items()})
         if not dry_run:
             save_memo_merged(ws, memo)
-    detection, previous, replaced = scoped(ws, stored_members, part, reach, baseline, cfg, as_of=when)
-    decisions, changes, basis, totals = _delta_policy(ws, detection, reach, context, (previous, replaced))
+    detection, replaced = scoped(ws, stored_members, part, reach, baseline, as_of=when)
+    status = ws.status()
+    decisions, changes, basis = _delta_policy(ws, detection, reach, last, context)
     scope = SweepScope(
         accounts=reach.accounts, decided=sorted(decisions["account_id"]), rings=replaced, identifiers=reach.counts
     )
-    counts = ws.status()["counts"]
+    counts = status["counts"]
     n = (int(counts["accounts"]), int(counts["links"]), int(counts["transactions"]))
+    totals = _delta_totals(ws, (last, status), detection, decisions, stored_members)
     extra = {"changed": len(changed[0]), "reached": len(reach.accounts), "totals": totals}
-    return _Outcome(detection, "delta", decisions, changes, previous, n, extra, scope, basis)
+    return _Outcome(detection, "delta", decisions, changes, stored_members, n, extra, scope, basis)
 
 
-def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFrame, list[str]]):
+def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):
     """The policy for the accounts a delta reached and those an analyst acted on since the last
-    sweep (every other account's inputs are as the last sweep left them, so is its decision).
-    Returns their decisions and changes, the score rows the decisions were made from, and the
-    workspace's totals after the sweep (rings, hubs, accounts per action)."""
+    sweep (``last``: its history row; every other account's inputs are as that sweep left them,
+    so is its decision). Returns their decisions and changes, and the score rows the decisions
+    were made from."""
     from fraudgraph.app.delta import rows_of
 
     t = time.perf_counter()
-    last = ws.sweeps().iloc[0]
     # An acted-on account outside the reach is decided with its whole ring (a decision's evidence
     # names the ring's members); the reach holds whole rings already.
     acted = sorted(set(_acted_since(ws, last)) - set(reach.accounts))
@@ -344,9 +349,8 @@ def _delta_policy(ws, detection, reach, context: dict, before: tuple[pd.DataFram
     rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
     data = AccountData(ws.links(ids), ws.transactions(ids), members)
     decisions, changes = _decide(ws, (accounts, scores, rings), data, ws.account_state(ids), context)
-    totals = _delta_totals(ws, last, detection, decisions, before)
     context["times"]["policy"] = time.perf_counter() - t
-    return decisions, changes, scores, totals
+    return decisions, changes, scores
 
 
 def _decide(ws, inputs: tuple, data: AccountData, state: pd.DataFrame, context: dict, *, as_of=None):
@@ -377,12 +381,15 @@ def _acted_since(ws, last) -> list[str]:
     return sorted({str(a) for a in audit.loc[since, "account_id"]})
 
 
-def _delta_totals(ws, last, detection, decisions: pd.DataFrame, before: tuple[pd.DataFrame, list[str]]) -> dict:
+def _delta_totals(
+    ws, before: tuple[pd.Series, dict], detection, decisions: pd.DataFrame, previous: pd.DataFrame
+) -> dict:
     """Rings, hubs and accounts per action in the whole workspace after a delta sweep: the last
-    sweep's, with the replaced part's taken out and the new part's put in."""
+    sweep's (``before``: its history row and the workspace's status before this one writes),
+    with the replaced part's (``previous``: its ring members) taken out and the new part's put in."""
     from fraudgraph.app.delta import rows_of
 
-    previous, _ = before
+    last, status = before
     summary = last["summary"] if isinstance(last["summary"], dict) else {}
     actions = {a: int(n) for a, n in (summary.get("actions") or {}).items()}
     for a, n in rows_of(ws, "decisions", "account_id", decisions["account_id"])["action"].value_counts().items():
@@ -392,7 +399,7 @@ def _delta_totals(ws, last, detection, decisions: pd.DataFrame, before: tuple[pd
     hubs = ws.table("hubs")
     counted = pd.MultiIndex.from_frame(detection.hubs[["kind", "key"]])
     n_hubs = len(hubs) - int(pd.MultiIndex.from_frame(hubs[["kind", "key"]].astype(str)).isin(counted).sum())
-    n_rings = int(ws.status()["rings"]) - len(set(previous["ring_id"])) + len(detection.rings)
+    n_rings = int(status["rings"]) - len(set(previous["ring_id"])) + len(detection.rings)
     order = ("none", "monitor", "review", "restrict", "suspend")
     actions = {a: actions.get(a, 0) for a in order} | {a: n for a, n in actions.items() if a not in order}
     return {"rings": n_rings, "hubs": n_hubs + len(detection.hubs), "actions": actions}

@@ -41,7 +41,6 @@ from fraudgraph.workspace.base import (
     ColumnFilter,
     SweepRecord,
     from_json as _from_json,
-    implied_rows,
     result_filters,
     sparse_tables,
     stored_value,
@@ -167,7 +166,6 @@ class SqliteResults:
         scope = record.scope
         assert scope is not None
         t = time.perf_counter()
-        tables = record.tables
         with self._transaction():
             for name, column, keys in (
                 ("ring_members", "account_id", scope.accounts),
@@ -180,15 +178,9 @@ class SqliteResults:
                 self._db.execute(f"DELETE FROM {name} WHERE {column} IN (SELECT id FROM _ids)")
             self._fill_pairs(scope.identifiers[["kind", "key"]].itertuples(index=False, name=None))
             self._db.execute("DELETE FROM hubs WHERE (kind, key) IN (SELECT kind, key FROM _pairs)")
-            scores = tables["account_scores"]
-            decisions = tables["decisions"]
-            basis = record.account_scores if record.account_scores is not None else scores
-            decision_default = implied_rows(basis, decisions)[1]
-            sparse = {
-                **tables,
-                "account_scores": scores[~implied_rows(scores, None)[0]],
-                "decisions": decisions[~decision_default],
-            }
+            # Default rows left out as a full sweep leaves them; the accounts that imply them are
+            # every account's (below), not the decided ones sparse_tables would list.
+            sparse, _ = sparse_tables(record)
             for name in ("ring_members", "rings", "ring_identifiers", "hubs", "account_scores", "decisions"):
                 self._insert(name, sparse[name], _RESULT_COLUMNS[name])
             self._db.execute(_DECISIONS_IN_ORDER)
