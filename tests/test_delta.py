@@ -84,7 +84,10 @@ def _results(ws) -> dict[str, pd.DataFrame]:
     decisions = ws.table("decisions").sort_values("account_id").reset_index(drop=True)
     audit = ws.audit().drop(columns=["at"]).reset_index(drop=True)
     state = ws.account_state().drop(columns=[c for c in ("since", "updated_at") if c in ws.account_state()])
+    # The map of components the next delta sweep reads: a delta sweep's splice equals a full sweep's.
+    components = ws.components_of(ws.accounts()["account_id"].astype(str).tolist())
     return {
+        "components": components,
         "members": members,
         "rings": rings,
         "scores": scores,
@@ -102,7 +105,7 @@ def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) ->
     np.testing.assert_allclose(inc["scores"]["score"].astype(float), full["scores"]["score"].astype(float), atol=1e-9)
     assert inc["scores"]["ring_id"].fillna("").tolist() == full["scores"]["ring_id"].fillna("").tolist()
     assert inc["scores"]["reasons"].tolist() == full["scores"]["reasons"].tolist()
-    for name in ("decisions", "audit", "state"):
+    for name in ("components", "decisions", "audit", "state"):
         pd.testing.assert_frame_equal(inc[name], full[name], check_dtype=False)
 
 
@@ -285,3 +288,68 @@ def test_a_dry_run_sweep_writes_no_memo_table_into_the_workspace_file(tmp_path):
     assert "detection_cache" not in tables()
     run_sweep(ws)
     assert "detection_cache" in tables()
+
+
+def _mule_world() -> tuple[tuple, tuple]:
+    """A base and a delta in which money alone joins three accounts the delta does not name.
+
+    q1 passes money on (paid by three, forwards most of it) to c; x pays c too but is paid by one
+    account only. The delta's two new accounts pay x: x now passes money on, so c collects from
+    two pass-through accounts, and q1, x and c become one component (money edges only). The
+    change log names the new accounts and x (paid), not c or q1."""
+
+    def accounts(ids):
+        return pd.DataFrame(
+            {
+                "account_id": ids,
+                "created_at": "2026-01-05T10:00:00",
+                "credit_limit": 1000.0,
+                "balance": 100.0,
+                "overdue_days": 0,
+                "status": "active",
+                "label": "",
+            }
+        )
+
+    def links(ids):
+        return pd.DataFrame(
+            {
+                "account_id": ids,
+                "kind": "device",
+                "value": [f"dev-{a}" for a in ids],
+                "first_seen": "2026-01-06T10:00:00",
+            }
+        )
+
+    def pays(rows, start):
+        return pd.DataFrame(
+            [
+                (f"T{start + i:04d}", payer, payee, "account", amount, f"2026-02-{1 + i:02d}T10:00:00", "settled")
+                for i, (payer, payee, amount) in enumerate(rows)
+            ],
+            columns=["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"],
+        )
+
+    base_ids = ["a1", "a2", "a3", "b1", "c", "q1", "x", "z1", "z2"]
+    base_tx = pays([("a1", "q1", 100), ("a2", "q1", 100), ("a3", "q1", 100), ("q1", "c", 200), ("b1", "x", 100)], 0)
+    base_tx = pd.concat([base_tx, pays([("x", "c", 200), ("z1", "z2", 50)], 10)], ignore_index=True)
+    delta_tx = pays([("y1", "x", 100), ("y2", "x", 100)], 20)
+    return (accounts(base_ids), links(base_ids), base_tx), (accounts(["y1", "y2"]), links(["y1", "y2"]), delta_tx)
+
+
+def test_a_delta_sweep_finds_accounts_joined_by_money_through_an_account_it_only_pays(tmp_path):
+    """The delta names neither q1 nor c, and q1 was in no component before: the reach must take
+    the accounts the changed ones pay and their money neighbours, or the ring loses q1."""
+    base, delta = _mule_world()
+    inc, full = SqliteWorkspace(tmp_path / "inc.db"), SqliteWorkspace(tmp_path / "full.db")
+    for k, frames in enumerate((base, delta)):
+        folder = _write(tmp_path / f"stage{k}", *frames)
+        known = inc.accounts()["account_id"].tolist() if k else []
+        for ws in (inc, full):
+            ws.load(read_dataset(folder, known_accounts=known))
+        mode = run_sweep(inc, seed=1).summary["detection"]["mode"]
+        run_sweep(full, seed=1, full=True)
+        _assert_same(_results(inc), _results(full))
+    assert mode == "delta"
+    members = inc.table("ring_members")
+    assert sorted(members["account_id"]) == ["c", "q1", "x"]

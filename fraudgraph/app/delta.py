@@ -6,8 +6,9 @@ A ring's result depends only on its own component's data and the kept baseline
 1. reads what changed since the last sweep from the workspace's change log: the accounts whose
    rows were written and the identifiers a written link holds or held;
 2. finds what that reaches, by keyed reads: every account on a changed identifier whose weight
-   or hub status the change moves, then whole components around them (identity edges as
-   detection draws them, with a margin, and money edges from pass-through accounts);
+   or hub status the change moves, the accounts they pay, their neighbours (identity edges as
+   detection draws them, with a margin, and money edges from pass-through accounts), and the
+   whole components of the last sweep that hold any of them (``components_of``);
 3. detects in that part of the world alone (``detect(focus=...)``): rings only among the reached
    accounts, identifiers counted over the whole world, holders and counterparties read as context;
 4. splices the result into the stored one: the rows of reached accounts, of their old and new
@@ -86,7 +87,8 @@ def find_reach(
     ws, changed: tuple[set[str], set[tuple[str, str]]], baseline: Baseline, config: DetectionConfig
 ) -> Reach:
     """The accounts a delta reaches (see the module's docstring), from its changed accounts and
-    identifiers. ``ws.table('hubs')`` says which identifiers were hubs at the last sweep."""
+    identifiers. ``ws.table('hubs')`` says which identifiers were hubs at the last sweep, and
+    ``ws.components_of`` which accounts its components held."""
     accounts, pairs = changed
     counts = _Counts(ws)
     seeds = set(accounts)
@@ -112,16 +114,29 @@ def find_reach(
 
 
 def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config: DetectionConfig) -> set[str]:
-    """Every account connected to ``seeds`` by an identity or money edge, hop by hop."""
-    reached: set[str] = set()
-    frontier = set(seeds)
+    """Every account connected to ``seeds`` by an identity or money edge now.
+
+    Only the edges of ``seeds`` and of the accounts they pay can have changed since the last
+    sweep: an identifier's weight moves only with its count (its holders are seeds), an
+    account's money edges only with its own payments (it is a seed) or, for a collector, with
+    whether its payers pass money on (it is paid by a seed). Every other edge joins two
+    accounts of one of the last sweep's components. So the accounts joined now are those
+    accounts, their neighbours, and whole components of the last sweep around them: one hop,
+    then one keyed read (``ws.components_of``), however far the components stretch."""
+    paid = _payees(ws, sorted(seeds))
+    changed = sorted(seeds | paid)
     loose = dataclasses.replace(config, link_threshold=config.link_threshold - _MARGIN)
-    while frontier:
-        ids = sorted(frontier)
-        near = _identity_neighbours(ws, ids, counts, baseline, loose) | _money_neighbours(ws, ids, config)
-        reached |= frontier
-        frontier = near - reached
-    return reached
+    near = set(changed) | _identity_neighbours(ws, changed, counts, baseline, loose)
+    near |= _money_neighbours(ws, changed, config)
+    stored = ws.components_of(sorted(near))
+    return near | set(stored["account_id"].astype(str))
+
+
+def _payees(ws, ids: list[str]) -> set[str]:
+    """The accounts ``ids`` pay."""
+    paid = ws.transactions(ids)
+    paid = paid[(paid["counterparty_kind"] == "account") & paid["account_id"].astype(str).isin(ids)]
+    return set(paid["counterparty"].astype(str))
 
 
 def _identity_neighbours(ws, ids: list[str], counts: _Counts, baseline: Baseline, loose: DetectionConfig) -> set[str]:
@@ -250,6 +265,9 @@ def scoped(
         next_ring_number=part.next_ring_number,
         as_of=pd.Timestamp(as_of),
         baseline=baseline,
+        components=part.components
+        if part.components is not None
+        else pd.DataFrame(columns=["account_id", "component"]),
     )
     replaced = sorted(set(stored_members["ring_id"]) | set(part.ring_members["ring_id"]))
     return detection, replaced

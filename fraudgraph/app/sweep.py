@@ -261,8 +261,8 @@ def _delta_plan(ws, key: dict, pol, config) -> tuple[pd.Series, tuple[set, set]]
         return None
     changes_since = getattr(ws, "changes_since", None)
     history = ws.sweeps()
-    if changes_since is None or history.empty:
-        return None
+    if changes_since is None or history.empty or getattr(ws, "components_of", lambda ids: None)([]) is None:
+        return None  # no change log, or no map of the last sweep's components
     last = history.iloc[0]
     found = last["summary"].get("detection") if isinstance(last["summary"], dict) else None
     last_key = found.get("key") if isinstance(found, dict) else None
@@ -295,7 +295,7 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     say(f"delta: {len(changed[0]):,} changed account(s) reach {len(reach.accounts):,} account(s)")
     stored_members = rows_of(ws, "ring_members", "account_id", reach.accounts)
     memo = load_memo(ws, reuse=True)
-    when = ws.latest_timestamp()
+    when = _latest_timestamp(ws, last, changed[0])
     part = None
     if reach.accounts:
         part = detect_reach(
@@ -323,6 +323,18 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     totals = _delta_totals(ws, (last, status), detection, decisions, stored_members)
     extra = {"changed": len(changed[0]), "reached": len(reach.accounts), "totals": totals}
     return _Outcome(detection, "delta", decisions, changes, stored_members, n, extra, scope, basis)
+
+
+def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> pd.Timestamp | None:
+    """The data's latest timestamp (the sweep's as_of) after a delta: the last sweep's as_of (it
+    took the latest timestamp then), unless a changed account's rows hold a later one. When a
+    changed row may have held the old latest and now holds less, the whole data is asked."""
+    before = pd.Timestamp(last["as_of"])
+    mine = getattr(ws, "latest_timestamp_of", None)
+    theirs = mine(sorted(changed)) if mine is not None and changed else None
+    if theirs is not None and theirs >= before:
+        return theirs
+    return ws.latest_timestamp()
 
 
 def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):
@@ -628,4 +640,5 @@ def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, s
         notices=changes.notices,
         next_ring_number=detection.next_ring_number,
         account_scores=detection.account_scores,
+        components=getattr(detection, "components", None),
     )

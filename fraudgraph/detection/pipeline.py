@@ -67,6 +67,10 @@ class Detection:
     as_of: the time the detection describes.
     stage_seconds: wall time per stage.
     baseline: what the rings were judged against (``fraudgraph.detection.baseline``).
+    components: account_id, component of every account whose component (identity and money
+        edges, before Leiden) holds another account; a component is named by its smallest
+        account id. None when another engine clustered. A delta sweep reads it back to find
+        what a change reaches (``fraudgraph.app.delta``).
     """
 
     rings: pd.DataFrame
@@ -79,6 +83,23 @@ class Detection:
     as_of: pd.Timestamp
     stage_seconds: dict[str, float] = field(default_factory=dict)
     baseline: Baseline | None = None
+    components: pd.DataFrame | None = None
+
+
+def component_frame(account_ids: pd.Index, labels: np.ndarray | None, inside: np.ndarray | None) -> pd.DataFrame | None:
+    """account_id, component of every account (of ``inside``, when given) whose component
+    ``labels`` holds another account, the component named by its smallest account id."""
+    if labels is None:
+        return None
+    ids = account_ids.to_numpy(dtype=object)
+    order = np.arange(len(ids)) if account_ids.is_monotonic_increasing else np.argsort(ids, kind="stable")
+    found, first = np.unique(labels[order], return_index=True)  # first in id order: the smallest id
+    name = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=object)
+    name[found] = ids[order][first]
+    keep = np.bincount(labels)[labels] >= 2 if len(labels) else np.zeros(0, bool)
+    if inside is not None:
+        keep &= np.asarray(inside, dtype=bool)
+    return pd.DataFrame({"account_id": ids[keep], "component": name[labels[keep]]})
 
 
 def latest_timestamp(accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.Timestamp:
@@ -244,11 +265,13 @@ def detect(
     clock.stage("rings")
     inside = None if focus is None else graph.account_ids.isin(focus.accounts)
     candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo, focus=inside)
+    components = component_frame(graph.account_ids, candidates.component, inside)
     if candidates.clusters.empty:
         clock.stage(None)
         accounts = accounts.assign(account_id=graph.account_ids)
         empty = _empty_detection(accounts, graph.hubs[HUB_COLUMNS], next_ring_number, when, clock.seconds)
         empty.baseline = baseline if baseline is not None else Baseline(hub_centres=graph.hub_centres)
+        empty.components = components
         return empty
     clock.stage("ring_ids")
     numbered = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
@@ -269,6 +292,7 @@ def detect(
     clock.stage(None)
     detection.stage_seconds = clock.seconds
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
+    detection.components = components
     return detection
 
 

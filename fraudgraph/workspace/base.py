@@ -249,6 +249,8 @@ class SweepRecord:
     data_version: str | None = None
     # A delta sweep's: the rows its tables replace (the others stand).
     scope: SweepScope | None = None
+    # The detection's components (``Detection.components``; a delta sweep's: of its accounts).
+    components: pd.DataFrame | None = None
 
 
 @dataclass

@@ -55,6 +55,12 @@ _PART = 2048  # accounts per part of ``swept_accounts``
 # The decisions of each action in page order (decision_page reads a page from it, not every row).
 _DECISIONS_IN_ORDER = "CREATE INDEX IF NOT EXISTS decisions_in_order ON decisions (action, score DESC, account_id)"
 _REBUILD_INDEXES_FROM = 50_000  # rows: a result table this big gets its indexes rebuilt, not updated
+# The last sweep's components (``Detection.components``): a delta sweep takes whole components
+# from it. The table exists only while it describes the last written sweep.
+_COMPONENTS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS components (account_id TEXT PRIMARY KEY, component TEXT NOT NULL) WITHOUT ROWID"
+)
+_COMPONENTS_INDEX = "CREATE INDEX IF NOT EXISTS components_by_component ON components (component)"
 _SWEPT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
     "n INTEGER NOT NULL, ids BLOB NOT NULL, credit_limits BLOB NOT NULL)"
@@ -134,6 +140,8 @@ class SqliteResults:
                 self._replace(name, df)
                 log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
             self._db.execute(_DECISIONS_IN_ORDER)
+            if "rings" in record.tables:  # the detection was computed, not the stored one reused
+                self._replace_components(record.components)
             if swept is not None:
                 t = time.perf_counter()
                 self._write_swept(swept, record.data_version)
@@ -184,10 +192,37 @@ class SqliteResults:
             for name in ("ring_members", "rings", "ring_identifiers", "hubs", "account_scores", "decisions"):
                 self._insert(name, sparse[name], _RESULT_COLUMNS[name])
             self._db.execute(_DECISIONS_IN_ORDER)
+            self._fill_ids(scope.accounts)
+            self._db.execute(_COMPONENTS_SCHEMA)
+            self._db.execute("DELETE FROM components WHERE account_id IN (SELECT id FROM _ids)")
+            self._insert("components", record.components, ["account_id", "component"])
             swept = self._frame("SELECT account_id, credit_limit FROM accounts ORDER BY account_id")
             self._write_swept(swept, record.data_version)
             self._save_logs(record)
         log.debug("write: delta sweep (%.1fs)", time.perf_counter() - t)
+
+    def _replace_components(self, components: pd.DataFrame | None) -> None:
+        """The components table of a full sweep: its map, its index built after the rows are in;
+        none when the sweep made no map (another engine clustered)."""
+        self._db.execute("DROP TABLE IF EXISTS components")
+        if components is None:
+            return
+        self._db.execute(_COMPONENTS_SCHEMA)
+        self._insert("components", components.sort_values("account_id"), ["account_id", "component"])
+        self._db.execute(_COMPONENTS_INDEX)
+
+    def components_of(self, account_ids: list[str]) -> pd.DataFrame | None:
+        """account_id, component of every account in the last sweep's components of
+        ``account_ids`` (an account in none is alone in its own); None when the workspace keeps
+        no map of the last sweep's components."""
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'components'").fetchone():
+            return None
+        self._fill_ids(account_ids)
+        return self._frame(
+            "SELECT c.account_id, c.component FROM components c WHERE c.component IN "
+            "(SELECT component FROM components WHERE account_id IN (SELECT id FROM _ids)) ORDER BY c.account_id",
+            columns=["account_id", "component"],
+        )
 
     def _replace(self, name: str, df: pd.DataFrame) -> None:
         """Replace a result table's rows; a big table's secondary indexes are built once after

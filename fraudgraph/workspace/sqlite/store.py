@@ -502,6 +502,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
         found = [v for v in values if v is not None]
         return pd.Timestamp(max(int(v) for v in found)) if found else None
 
+    def latest_timestamp_of(self, account_ids: list[str]) -> pd.Timestamp | None:
+        """The latest created_at, first_seen or transaction timestamp among these accounts' rows
+        (their transactions as payer or as the account paid), by key."""
+        self._fill_ids(account_ids)
+        found = [
+            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {key} IN (SELECT id FROM _ids)").fetchone()[0]
+            for table, column, key in (
+                ("accounts", "created_at", "account_id"),
+                ("links", "first_seen", "account_id"),
+                ("transactions", "timestamp", "account_id"),
+                ("transactions", "timestamp", "counterparty"),
+            )
+        ]
+        return max((pd.Timestamp(int(v)) for v in found if v is not None), default=None)
+
     def data_version(self) -> str:
         load = self._db.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
         labels = self._db.execute("SELECT value FROM meta WHERE key='labels_version'").fetchone()
