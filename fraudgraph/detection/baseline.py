@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fraudgraph.detection.forest import KeptForest
+
+_FOREST = ("feature", "threshold", "left", "right", "value", "offsets")
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -35,19 +39,29 @@ class Baseline:
     ring_matrix: the IsolationForest's training rows (``scoring._anomaly_matrix`` of every
         candidate ring at fit time; float32, as the forest reads them).
     proximity_scale: what ``AccountScorer`` divides walk mass by.
+    forest: the IsolationForest fitted on ``ring_matrix`` (``KeptForest``), so later sweeps judge
+        with it instead of fitting it again; None in a baseline kept before it was (the forest is
+        then fitted again from the rows, the same forest).
     """
 
     hub_centres: dict[str, tuple[float, float]] = field(default_factory=dict)
     ring_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     proximity_scale: float = 1.0
     fitted_for: str = ""  # what it was fitted under (seed, settings, engine): see app.incremental
+    forest: KeptForest | None = None
 
     def to_bytes(self) -> bytes:
         """The baseline as an ``.npz`` archive of plain arrays (the same baseline, the same bytes)."""
         kinds = sorted(self.hub_centres)
         buffer = io.BytesIO()
+        forest = {}
+        if self.forest is not None:
+            kept = self.forest.arrays()
+            forest = {f"forest_{k}": kept[k] for k in _FOREST}
+            forest["forest_scale"] = np.asarray([kept["denominator"], *kept["anomaly_range"]], dtype=np.float64)
         np.savez_compressed(
             buffer,
+            **forest,
             kinds=np.asarray(kinds, dtype=np.str_),
             centres=np.asarray([self.hub_centres[k] for k in kinds], dtype=np.float64).reshape(-1, 2),
             ring_matrix=np.ascontiguousarray(self.ring_matrix, dtype=np.float32),
@@ -68,6 +82,7 @@ class Baseline:
                     ring_matrix=data["ring_matrix"].astype(np.float32, copy=False),
                     proximity_scale=float(data["proximity_scale"][0]),
                     fitted_for=str(data["fitted_for"][0]),
+                    forest=_forest(data),
                 )
         except (OSError, KeyError, ValueError, IndexError) as exc:
             raise ValueError(f"not a detection baseline ({exc})") from exc
@@ -91,3 +106,12 @@ class Baseline:
     def fitted(self, fitted_for: str) -> Baseline:
         """The same baseline, marked with what it was fitted under."""
         return dataclasses.replace(self, fitted_for=fitted_for)
+
+
+def _forest(data) -> KeptForest | None:
+    """The kept forest of a baseline archive, if it holds one."""
+    if "forest_scale" not in data:
+        return None
+    denominator, low, high = (float(v) for v in data["forest_scale"])
+    arrays = {k: data[f"forest_{k}"] for k in _FOREST}
+    return KeptForest(**arrays, denominator=denominator, anomaly_range=(low, high))

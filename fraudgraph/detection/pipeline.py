@@ -189,6 +189,7 @@ class Scores:
             hub_centres=dict(graph.hub_centres),
             ring_matrix=self.ring_scorer.training_rows_,
             proximity_scale=self.account_scorer.proximity_scale_,
+            forest=self.ring_scorer.forest_,
         )
 
 
@@ -407,7 +408,9 @@ def score(found: Found, seed: int, baseline: Baseline | None = None) -> Scores:
     ordinary rings and the proximity scale are the ``baseline``'s when given, else these rings'."""
     rf, af, config = found.ring_features, found.account_features, found.config
     ring_scorer = RingScorer(n_estimators=config.isolation_estimators, random_state=seed).fit(
-        rf, reference=None if baseline is None else baseline.ring_matrix
+        rf,
+        reference=None if baseline is None else baseline.ring_matrix,
+        forest=None if baseline is None else baseline.forest,
     )
     ring_score = ring_scorer.score_samples(rf)
     evidence = ring_scorer.evidence(rf)

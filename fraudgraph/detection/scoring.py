@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import IsolationForest
 from sklearn.utils.validation import check_is_fitted
 
 from fraudgraph.detection.evidence import (
@@ -21,6 +20,7 @@ from fraudgraph.detection.evidence import (
     clip01,
     ring_evidence,
 )
+from fraudgraph.detection.forest import KeptForest
 
 # Score thresholds of the default actions (a score at or above the threshold gets the action).
 # Calibrated on generated worlds (benchmarks/quality.py); examples/policy.toml uses the same.
@@ -61,6 +61,9 @@ ANOMALY_FEATURES = (
     "chargeback_member_share",
     "identifier_crowd",
 )
+# Up to this many rings are scored by walking the kept forest; more by scikit-learn's walk of
+# the same forest fitted again (the same scores, bit for bit: ``fraudgraph.detection.forest``).
+_KEPT_WALK_ROWS = 20_000
 _LOG_FEATURES = {"size", "created_span_days", "fan_in_per_member", "identifier_crowd", "median_age_days"}
 
 
@@ -111,11 +114,15 @@ class RingScorer(BaseEstimator):
         self.generic_cap = generic_cap
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y=None, *, reference: np.ndarray | None = None) -> RingScorer:
+    def fit(
+        self, X: pd.DataFrame, y=None, *, reference: np.ndarray | None = None, forest: KeptForest | None = None
+    ) -> RingScorer:
         """Learn what ordinary candidate rings look like (unsupervised); returns self.
 
         reference: the anomaly rows (``anomaly_rows``) of the rings that define ordinary, e.g. a
-        kept ``Baseline``'s; X's own rows when not given."""
+        kept ``Baseline``'s; X's own rows when not given. forest: the forest fitted on them
+        before (a kept ``Baseline``'s), used instead of fitting it again. ``forest_`` is the
+        forest the scorer judges with (``KeptForest``; None with fewer than 8 rings)."""
         weights = dict(DEFAULT_EVIDENCE_WEIGHTS)
         unknown = set(self.evidence_weights or {}) - set(weights)
         if unknown:
@@ -138,26 +145,38 @@ class RingScorer(BaseEstimator):
         matrix = anomaly_rows(X) if reference is None else np.asarray(reference, dtype=np.float32)
         self.n_features_in_ = len(ANOMALY_FEATURES)
         self.training_rows_ = matrix
-        if len(matrix) >= 8:
-            self.isolation_forest_ = IsolationForest(
-                n_estimators=self.n_estimators, random_state=self.random_state
-            ).fit(matrix)
-            raw = -self.isolation_forest_.score_samples(matrix)
-            # Map the typical ring to 0 and the most unusual 1% to 1.
-            self.anomaly_low_, self.anomaly_high_ = np.quantile(raw, [0.5, 0.99])
+        self.isolation_forest_ = None
+        if len(matrix) < 8:
+            self.forest_ = None  # too few rings to say what is ordinary
+        elif forest is not None:
+            self.forest_ = forest
         else:
-            self.isolation_forest_ = None  # too few rings to say what is ordinary
-            self.anomaly_low_, self.anomaly_high_ = 0.0, 1.0
+            fitted = self._fitted_forest()
+            # Map the typical ring to 0 and the most unusual 1% to 1.
+            self.forest_ = KeptForest.of(fitted).with_range(-fitted.score_samples(matrix))
         return self
+
+    def _fitted_forest(self):
+        """scikit-learn's IsolationForest fitted on the training rows (once per scorer): the
+        forest ``forest_`` keeps, whose compiled walk scores many rings faster."""
+        if getattr(self, "isolation_forest_", None) is None:
+            from sklearn.ensemble import IsolationForest  # only a sweep that fits or scores many rings
+
+            self.isolation_forest_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.random_state)
+            self.isolation_forest_.fit(self.training_rows_)
+        return self.isolation_forest_
 
     def anomaly(self, X: pd.DataFrame) -> np.ndarray:
         """IsolationForest anomaly in [0, 1] (0 = as ordinary as the median ring)."""
         check_is_fitted(self, "evidence_weights_")
-        if self.isolation_forest_ is None or len(X) == 0:
+        if self.forest_ is None or len(X) == 0:
             return np.zeros(len(X))
-        raw = -self.isolation_forest_.score_samples(_anomaly_matrix(X))
-        span = max(self.anomaly_high_ - self.anomaly_low_, 1e-9)
-        return clip01((raw - self.anomaly_low_) / span)
+        rows = _anomaly_matrix(X)
+        forest = self._fitted_forest() if len(rows) > _KEPT_WALK_ROWS else self.forest_
+        raw = -forest.score_samples(rows)
+        low, high = self.forest_.anomaly_range
+        span = max(high - low, 1e-9)
+        return clip01((raw - low) / span)
 
     def evidence(self, X: pd.DataFrame) -> pd.DataFrame:
         """Rule evidence strengths per code, in [0, 1] (before weighting)."""
