@@ -404,7 +404,12 @@ def _delta_totals(
     last, status = before
     summary = last["summary"] if isinstance(last["summary"], dict) else {}
     actions = {a: int(n) for a, n in (summary.get("actions") or {}).items()}
-    for a, n in rows_of(ws, "decisions", "account_id", decisions["account_id"])["action"].value_counts().items():
+    decided = sorted(decisions["account_id"].astype(str))
+    if hasattr(ws, "action_counts"):  # counted by the workspace, implied rows included
+        before_counts = ws.action_counts(decided)
+    else:
+        before_counts = rows_of(ws, "decisions", "account_id", decided)["action"].value_counts().to_dict()
+    for a, n in before_counts.items():
         actions[a] = actions.get(a, 0) - int(n)
     for a, n in decisions["action"].value_counts().items():
         actions[a] = actions.get(a, 0) + int(n)

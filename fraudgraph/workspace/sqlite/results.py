@@ -300,15 +300,26 @@ class SqliteResults:
                 out.update((a, limits[at[a]]) for a in asked if a in at)
         return out
 
+    def action_counts(self, account_ids: list[str]) -> dict[str, int]:
+        """How many of these accounts the last sweep decided each action for (an account of that
+        sweep with no stored decision row: 'none'; an account it did not see: not counted)."""
+        counts = dict(
+            self._rows_where("SELECT action, count(*) FROM decisions", "account_id", account_ids, "GROUP BY action")
+        )
+        if self._implies():
+            implied = len(self._swept(account_ids)) - sum(counts.values())
+            counts["none"] = counts.get("none", 0) + implied
+        return {a: int(n) for a, n in counts.items() if n}
+
     def _rows(self, sql: str, account_ids: list[str] | None) -> list[tuple]:
         """Raw rows of ``sql`` (a SELECT with no WHERE), for these account ids only unless None."""
         if account_ids is None:
             return self._db.execute(sql).fetchall()
         return self._rows_where(sql, "account_id", account_ids)
 
-    def _rows_where(self, sql: str, column: str, account_ids: list[str]) -> list[tuple]:
+    def _rows_where(self, sql: str, column: str, account_ids: list[str], tail: str = "") -> list[tuple]:
         self._fill_ids(account_ids)
-        return self._db.execute(f"{sql} WHERE {column} IN (SELECT id FROM _ids)").fetchall()
+        return self._db.execute(f"{sql} WHERE {column} IN (SELECT id FROM _ids) {tail}").fetchall()
 
     def _stored_ids(self, name: str, account_ids: list[str] | None) -> set[str]:
         return {r[0] for r in self._rows(f"SELECT account_id FROM {name}", account_ids)}
