@@ -136,6 +136,7 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed,
             b = run_sweep(full, seed=seed, full=True, config=config)
             modes.append(a.summary["detection"]["mode"])
             _assert_same(_results(inc), _results(full))
+            assert a.as_of == b.as_of  # the data's latest timestamp, found by key after a delta
             # What the command line prints: the whole workspace's totals, however the sweep ran.
             assert {k: a.summary[k] for k in ("rings", "hubs", "actions")} == {
                 k: b.summary[k] for k in ("rings", "hubs", "actions")
@@ -357,3 +358,49 @@ def test_a_delta_sweep_finds_accounts_joined_by_money_through_an_account_it_only
     assert mode == "delta"
     members = inc.table("ring_members")
     assert sorted(members["account_id"]) == ["c", "q1", "x"]
+
+
+def test_a_delta_sweep_takes_as_of_from_the_changed_rows_and_asks_everything_when_the_latest_row_moved_back(tmp_path):
+    """as_of after a delta: a later row of a changed account; the last as_of while an unchanged
+    account still holds it; the whole data's latest when the row that held it moved back."""
+    world = generate_world(300, 5)
+    acc, links, txns = world.accounts, world.links, world.transactions
+    txns = txns.assign(timestamp=pd.to_datetime(txns["timestamp"]))
+    last = txns.loc[txns["timestamp"].idxmax()]
+    ts = pd.Timestamp(last["timestamp"])
+    # A later and an earlier newcomer (paying the latest payer), and the latest row moved back.
+    newcomers = acc.iloc[:0]
+    steps = []
+    for k, (when, tag) in enumerate(((ts + pd.Timedelta(days=2), "N1"), (ts - pd.Timedelta(days=40), "N2"))):
+        row = acc.iloc[[k]].assign(account_id=tag, created_at=str(when - pd.Timedelta(days=10)))
+        pay = txns.iloc[[k]].assign(
+            txn_id=f"T-{tag}",
+            account_id=tag,
+            counterparty=last["account_id"],
+            counterparty_kind="account",
+            timestamp=when,
+        )
+        newcomers = pd.concat([newcomers, row])
+        steps.append((row, links.iloc[:0], pay))
+    moved_back = txns[txns["txn_id"] == last["txn_id"]].assign(timestamp=ts - pd.Timedelta(days=400))
+    latest_payment = steps[0][2]
+    steps.append((acc.iloc[:0], links.iloc[:0], latest_payment.assign(timestamp=ts - pd.Timedelta(days=300))))
+    steps.append((acc.iloc[:0], links.iloc[:0], moved_back))
+    inc, full = SqliteWorkspace(tmp_path / "inc.db"), SqliteWorkspace(tmp_path / "full.db")
+    seen = []
+    for k, frames in enumerate([(acc, links, txns), *steps]):
+        folder = _write(tmp_path / f"stage{k}", *frames)
+        known = inc.accounts()["account_id"].tolist() if k else []
+        for ws in (inc, full):
+            ws.load(read_dataset(folder, known_accounts=known))
+        a = run_sweep(inc, seed=2)
+        b = run_sweep(full, seed=2, full=True)
+        assert a.as_of == b.as_of
+        _assert_same(_results(inc), _results(full))
+        seen.append((a.summary["detection"]["mode"], a.as_of))
+    assert [mode for mode, _ in seen[1:]] == ["delta"] * 4
+    # later newcomer; earlier newcomer (an unchanged holder keeps the latest); the newcomer's
+    # late payment moved back, then the world's own latest payment: the latest is asked again.
+    assert seen[1][1] == seen[2][1] == ts + pd.Timedelta(days=2)
+    assert seen[3][1] == ts
+    assert seen[4][1] < ts

@@ -147,6 +147,7 @@ class _Outcome:
     counts: tuple[int, int, int]
     extra: dict[str, Any] = field(default_factory=dict)  # more for the summary's "detection"
     scope: Any = None  # a delta sweep's SweepScope: the part of the results it replaces
+    latest: tuple[pd.Timestamp, list[str]] | None = None  # as_of and accounts holding it (``SweepRecord``)
     score_basis: pd.DataFrame | None = None  # the score rows a delta sweep's decisions were made from
 
 
@@ -200,6 +201,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         sweep = _sweep_row(sweep_id, (started, finished), as_of_ts.isoformat(), seed, engine_used, pol, summary, diff)
         record = _sweep_record(sweep, detection, outcome.decisions, changes, stored=outcome.mode == "reused")
         record.data_version = data_version
+        record.latest = outcome.latest
         if outcome.scope is not None:
             record.scope, record.account_scores = outcome.scope, outcome.score_basis
         ws.save_sweep(record)
@@ -243,9 +245,13 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     )
     times["policy"] = time.perf_counter() - t
     counts = (len(accounts), len(links), len(transactions))
+    when = pd.Timestamp(detection.as_of)
+    latest = None if as_of is not None else (when, _latest_holders((accounts, links, transactions), when))
     # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
     del accounts, links, transactions, frames
-    return _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
+    outcome = _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
+    outcome.latest = latest
+    return outcome
 
 
 def _delta_plan(ws, key: dict, pol, config) -> tuple[pd.Series, tuple[set, set]] | None:
@@ -295,7 +301,7 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     say(f"delta: {len(changed[0]):,} changed account(s) reach {len(reach.accounts):,} account(s)")
     stored_members = rows_of(ws, "ring_members", "account_id", reach.accounts)
     memo = load_memo(ws, reuse=True)
-    when = _latest_timestamp(ws, last, changed[0])
+    when, holders = _latest_timestamp(ws, last, changed[0])
     part = None
     if reach.accounts:
         part = detect_reach(
@@ -322,19 +328,39 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     n = (int(counts["accounts"]), int(counts["links"]), int(counts["transactions"]))
     totals = _delta_totals(ws, (last, status), detection, decisions, stored_members)
     extra = {"changed": len(changed[0]), "reached": len(reach.accounts), "totals": totals}
-    return _Outcome(detection, "delta", decisions, changes, stored_members, n, extra, scope, basis)
+    outcome = _Outcome(detection, "delta", decisions, changes, stored_members, n, extra, scope, basis)
+    outcome.latest = None if holders is None or when is None else (when, holders)
+    return outcome
 
 
-def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> pd.Timestamp | None:
-    """The data's latest timestamp (the sweep's as_of) after a delta: the last sweep's as_of (it
-    took the latest timestamp then), unless a changed account's rows hold a later one. When a
-    changed row may have held the old latest and now holds less, the whole data is asked."""
+def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> tuple[pd.Timestamp | None, list[str] | None]:
+    """The data's latest timestamp after a delta (the sweep's as_of) and accounts holding it.
+
+    The last sweep's as_of was the latest timestamp then, and it kept some accounts whose rows
+    held it (``latest_holders``). Rows of unchanged accounts are as they were; so the latest is a
+    changed account's row when one is as late, else the last as_of while a kept holder is
+    unchanged. Otherwise (a changed row may have held it and hold less now) the whole data is
+    asked, and no holder is known."""
     before = pd.Timestamp(last["as_of"])
-    mine = getattr(ws, "latest_timestamp_of", None)
-    theirs = mine(sorted(changed)) if mine is not None and changed else None
+    theirs, who = ws.latest_timestamp_of(sorted(changed)) if changed else (None, [])
     if theirs is not None and theirs >= before:
-        return theirs
-    return ws.latest_timestamp()
+        return theirs, who
+    kept = ws.latest_holders()
+    if kept is not None and kept[0] == before and (still := sorted(set(kept[1]) - changed)):
+        return before, still
+    return ws.latest_timestamp(), None
+
+
+def _latest_holders(frames: tuple, as_of: pd.Timestamp) -> list[str]:
+    """Accounts whose rows in ``frames`` (accounts, links, transactions) hold ``as_of``."""
+    accounts, links, transactions = frames
+    found = set(accounts.loc[accounts["created_at"] == as_of, "account_id"].astype(str))
+    if "first_seen" in links:
+        found |= set(links.loc[links["first_seen"] == as_of, "account_id"].astype(str))
+    if transactions is not None and len(transactions):
+        at = transactions[transactions["timestamp"] == as_of]
+        found |= set(at["account_id"].astype(str)) | set(at["counterparty"].astype(str))
+    return sorted(found)
 
 
 def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):

@@ -251,6 +251,9 @@ class SweepRecord:
     scope: SweepScope | None = None
     # The detection's components (``Detection.components``; a delta sweep's: of its accounts).
     components: pd.DataFrame | None = None
+    # The data's latest timestamp (the sweep's default as_of) and accounts whose rows hold it
+    # (some, not necessarily all): a delta sweep's as_of is read from them by key.
+    latest: tuple[pd.Timestamp, list[str]] | None = None
 
 
 @dataclass

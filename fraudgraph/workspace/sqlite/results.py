@@ -54,6 +54,8 @@ _IMPLIED = ("account_scores", "decisions")  # the tables whose default rows are 
 _PART = 2048  # accounts per part of ``swept_accounts``
 # The decisions of each action in page order (decision_page reads a page from it, not every row).
 _DECISIONS_IN_ORDER = "CREATE INDEX IF NOT EXISTS decisions_in_order ON decisions (action, score DESC, account_id)"
+# Created by the first sweep a workspace writes (one made before it had none).
+_AUDIT_BY_TIME = "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at)"
 _REBUILD_INDEXES_FROM = 50_000  # rows: a result table this big gets its indexes rebuilt, not updated
 # The last sweep's components (``Detection.components``): a delta sweep takes whole components
 # from it. The table exists only while it describes the last written sweep.
@@ -155,6 +157,8 @@ class SqliteResults:
         changes.prune(self._db, record.data_version)
         self._upsert_state(record.state)
         self._append("audit", record.audit, AUDIT_COLUMNS)
+        # What the next delta sweep asks: who acted since this sweep (``accounts_acted_since``).
+        self._db.execute(_AUDIT_BY_TIME)
         self._append_notices(record.notices)
         s = dict(record.sweep)
         self._db.execute(
@@ -165,6 +169,12 @@ class SqliteResults:
             "INSERT OR REPLACE INTO meta VALUES ('next_ring_number', ?)",
             (str(int(record.next_ring_number)),),
         )
+        if record.latest is not None:
+            as_of, holders = record.latest
+            kept = json.dumps({"as_of": pd.Timestamp(as_of).isoformat(), "accounts": sorted(holders)})
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('latest_holders', ?)", (kept,))
+        elif "rings" in record.tables:  # a new detection that did not say: forget the old answer
+            self._db.execute("DELETE FROM meta WHERE key = 'latest_holders'")
         log.debug("write: state, audit, notices, sweep (%.1fs)", time.perf_counter() - t)
 
     def _save_scoped(self, record: SweepRecord) -> None:

@@ -502,20 +502,40 @@ class SqliteWorkspace(SqliteResults, Workspace):
         found = [v for v in values if v is not None]
         return pd.Timestamp(max(int(v) for v in found)) if found else None
 
-    def latest_timestamp_of(self, account_ids: list[str]) -> pd.Timestamp | None:
+    _LATEST_ROWS = (
+        ("accounts", "created_at", "account_id"),
+        ("links", "first_seen", "account_id"),
+        ("transactions", "timestamp", "account_id"),
+        ("transactions", "timestamp", "counterparty"),
+    )
+
+    def latest_timestamp_of(self, account_ids: list[str]) -> tuple[pd.Timestamp | None, list[str]]:
         """The latest created_at, first_seen or transaction timestamp among these accounts' rows
-        (their transactions as payer or as the account paid), by key."""
+        (their transactions as payer or as the account paid), and which of them hold it; by key."""
         self._fill_ids(account_ids)
+        where = "{key} IN (SELECT id FROM _ids)"
         found = [
-            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {key} IN (SELECT id FROM _ids)").fetchone()[0]
-            for table, column, key in (
-                ("accounts", "created_at", "account_id"),
-                ("links", "first_seen", "account_id"),
-                ("transactions", "timestamp", "account_id"),
-                ("transactions", "timestamp", "counterparty"),
-            )
+            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {where.format(key=key)}").fetchone()[0]
+            for table, column, key in self._LATEST_ROWS
         ]
-        return max((pd.Timestamp(int(v)) for v in found if v is not None), default=None)
+        values = [int(v) for v in found if v is not None]
+        if not values:
+            return None, []
+        latest = max(values)
+        holders: set[str] = set()
+        for table, column, key in self._LATEST_ROWS:
+            sql = f"SELECT DISTINCT {key} FROM {table} WHERE {where.format(key=key)} AND {column} = ?"
+            holders |= {r[0] for r in self._db.execute(sql, (latest,))}
+        return pd.Timestamp(latest), sorted(holders)
+
+    def latest_holders(self) -> tuple[pd.Timestamp, list[str]] | None:
+        """Accounts whose rows held the latest timestamp at the last written sweep, and that
+        timestamp (``SweepRecord.latest``); None when the sweep did not say."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'latest_holders'").fetchone()
+        if row is None:
+            return None
+        kept = json.loads(row[0])
+        return pd.Timestamp(kept["as_of"]), list(kept["accounts"])
 
     def data_version(self) -> str:
         load = self._db.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
