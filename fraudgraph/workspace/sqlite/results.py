@@ -206,8 +206,7 @@ class SqliteResults:
             self._db.execute(_COMPONENTS_SCHEMA)
             self._db.execute("DELETE FROM components WHERE account_id IN (SELECT id FROM _ids)")
             self._insert("components", record.components, ["account_id", "component"])
-            swept = self._frame("SELECT account_id, credit_limit FROM accounts ORDER BY account_id")
-            self._write_swept(swept, record.data_version)
+            self._write_swept(self._swept_after(scope.accounts), record.data_version)
             self._save_logs(record)
         log.debug("write: delta sweep (%.1fs)", time.perf_counter() - t)
 
@@ -233,6 +232,25 @@ class SqliteResults:
             "(SELECT component FROM components WHERE account_id IN (SELECT id FROM _ids)) ORDER BY c.account_id",
             columns=["account_id", "component"],
         )
+
+    def _swept_after(self, account_ids: list[str]) -> pd.DataFrame:
+        """The accounts of a delta sweep (id, credit limit, by id): the last sweep's, with the rows
+        of ``account_ids`` (every account whose row changed since, new ones included) read again."""
+        fresh = self._rows("SELECT account_id, credit_limit FROM accounts", account_ids)
+        if not self._implies() or not fresh:
+            return self._frame("SELECT account_id, credit_limit FROM accounts ORDER BY account_id")
+        kept = self._swept(None)
+        ids = np.fromiter(kept.keys(), dtype=object, count=len(kept))
+        limits = np.fromiter((np.nan if v is None else v for v in kept.values()), dtype=np.float64, count=len(kept))
+        new_ids = np.array(sorted(r[0] for r in fresh), dtype=object)
+        new_limits = dict(fresh)
+        at = np.searchsorted(ids, new_ids)
+        there = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == new_ids)
+        limits[at[there]] = [np.nan if new_limits[a] is None else new_limits[a] for a in new_ids[there]]
+        added = new_ids[~there]
+        ids = np.insert(ids, at[~there], added)
+        limits = np.insert(limits, at[~there], [np.nan if new_limits[a] is None else new_limits[a] for a in added])
+        return pd.DataFrame({"account_id": ids, "credit_limit": limits})
 
     def _replace(self, name: str, df: pd.DataFrame) -> None:
         """Replace a result table's rows; a big table's secondary indexes are built once after
