@@ -180,10 +180,11 @@ def _money_neighbours(ws, ids: list[str], config: DetectionConfig) -> set[str]:
 
 def detect_reach(
     ws, reach: Reach, *, as_of, seed: int, config, baseline: Baseline, memo, previous, next_number
-) -> Detection:
+) -> tuple[Detection, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """Detection in the reached part of the world (``detect(focus=...)``); ``previous``: the
-    reached accounts' ring members before it (whole rings: a ring lies in one component)."""
-    accounts, links, transactions = _reach_frames(ws, reach)
+    reached accounts' ring members before it (whole rings: a ring lies in one component). Also
+    returns the frames it read (``decided_frames`` takes the reached accounts' rows from them)."""
+    accounts, links, transactions = frames = _reach_frames(ws, reach)
     return detect(
         accounts,
         links,
@@ -196,7 +197,30 @@ def detect_reach(
         memo=memo,
         baseline=baseline,
         focus=Focus(accounts=reach.accounts, counts=reach.counts),
-    )
+    ), frames
+
+
+def decided_frames(
+    ws, frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None, inside: list[str], outside: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The accounts, links and transactions of the accounts a delta sweep decides: of the reached
+    ones (``inside``) taken from the ``frames`` detection read (their own rows are all there; the
+    context accounts' are not, and are left out), of the others read now."""
+    if frames is None:
+        ids = sorted(set(inside) | set(outside))
+        return ws.accounts(ids), ws.links(ids), ws.transactions(ids)
+    accounts, links, transactions = frames
+    mine = set(inside)
+    accounts = accounts[accounts["account_id"].astype(str).isin(mine)]
+    links = links[links["account_id"].astype(str).isin(mine)]
+    if outside:
+        accounts = pd.concat([accounts, ws.accounts(outside)], ignore_index=True)
+        links = pd.concat([links, ws.links(outside)], ignore_index=True)
+        transactions = pd.concat([transactions, ws.transactions(outside)], ignore_index=True)
+        transactions = transactions.drop_duplicates("txn_id")
+    accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
+    links = links.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)
+    return accounts, links, transactions.sort_values("txn_id", kind="stable").reset_index(drop=True)
 
 
 def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -302,9 +302,9 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
     stored_members = rows_of(ws, "ring_members", "account_id", reach.accounts)
     memo = load_memo(ws, reuse=True)
     when, holders = _latest_timestamp(ws, last, changed[0])
-    part = None
+    part = frames = None
     if reach.accounts:
-        part = detect_reach(
+        part, frames = detect_reach(
             ws,
             reach,
             as_of=when,
@@ -320,7 +320,7 @@ def _delta_outcome(ws, plan, key: dict, context: dict, *, seed, config, baseline
             save_memo_merged(ws, memo)
     detection, replaced = scoped(ws, stored_members, part, reach, baseline, as_of=when)
     status = ws.status()
-    decisions, changes, basis = _delta_policy(ws, detection, reach, last, context)
+    decisions, changes, basis = _delta_policy(ws, (detection, frames), reach, last, context)
     scope = SweepScope(
         accounts=reach.accounts, decided=sorted(decisions["account_id"]), rings=replaced, identifiers=reach.counts
     )
@@ -363,12 +363,15 @@ def _latest_holders(frames: tuple, as_of: pd.Timestamp) -> list[str]:
     return sorted(found)
 
 
-def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):
+def _delta_policy(ws, found: tuple, reach, last: pd.Series, context: dict):
     """The policy for the accounts a delta reached and those an analyst acted on since the last
     sweep (``last``: its history row; every other account's inputs are as that sweep left them,
-    so is its decision). Returns their decisions and changes, and the score rows the decisions
-    were made from."""
-    from fraudgraph.app.delta import rows_of
+    so is its decision). ``found``: the scoped detection and the frames detection read (None when
+    the delta reached nobody). Returns their decisions and changes, and the score rows the
+    decisions were made from."""
+    from fraudgraph.app.delta import decided_frames, rows_of
+
+    detection, frames = found
 
     t = time.perf_counter()
     # An acted-on account outside the reach is decided with its whole ring (a decision's evidence
@@ -377,7 +380,9 @@ def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):
     their_rings = rows_of(ws, "ring_members", "ring_id", rows_of(ws, "ring_members", "account_id", acted)["ring_id"])
     outside = sorted(set(acted) | set(their_rings["account_id"].astype(str)))
     ids = sorted(set(reach.accounts) | set(outside))
-    accounts = ws.accounts(ids)
+    accounts, links, transactions = decided_frames(
+        ws, frames, reach.accounts, sorted(set(outside) - set(reach.accounts))
+    )
     scores = pd.concat(
         [detection.account_scores, rows_of(ws, "account_scores", "account_id", outside)], ignore_index=True
     )
@@ -385,7 +390,7 @@ def _delta_policy(ws, detection, reach, last: pd.Series, context: dict):
     members = pd.concat([detection.ring_members, their_rings], ignore_index=True)
     others = set(members["ring_id"]) - set(detection.rings["ring_id"])
     rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
-    data = AccountData(ws.links(ids), ws.transactions(ids), members)
+    data = AccountData(links, transactions, members)
     decisions, changes = _decide(ws, (accounts, scores, rings), data, ws.account_state(ids), context)
     context["times"]["policy"] = time.perf_counter() - t
     return decisions, changes, scores
