@@ -5,9 +5,9 @@ big components split by community detection; stable ring ids across sweeps.
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -127,8 +127,17 @@ def money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     return edges
 
 
+def _igraph():
+    """igraph, imported when Leiden first runs: its import also imports matplotlib when that is
+    installed (about a second), which a sweep whose Leiden answers are all remembered skips."""
+    import igraph
+
+    return igraph
+
+
 def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
     """One seeded Leiden (CPM) call; the membership of each of the ``n_nodes`` nodes."""
+    ig = _igraph()
     previous_rng = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
@@ -140,11 +149,15 @@ def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: Detect
 
 def _community_leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig) -> np.ndarray:
     """Leiden (CPM) with igraph's random numbers as they are set."""
-    parts = ig.Graph(n=n_nodes, edges=edges).community_leiden(
-        objective_function="CPM",
-        weights=weights,
-        resolution=config.resolution,
-        n_iterations=-1,
+    parts = (
+        _igraph()
+        .Graph(n=n_nodes, edges=edges)
+        .community_leiden(
+            objective_function="CPM",
+            weights=weights,
+            resolution=config.resolution,
+            n_iterations=-1,
+        )
     )
     return np.asarray(parts.membership, dtype=np.int64)
 
@@ -166,6 +179,7 @@ def _remembered_leiden(
         if rng is None:
             found = _leiden(n_nodes, edges, weights, config, seed)
         else:
+            _igraph().set_random_number_generator(rng)
             rng.seed(seed)
             found = _community_leiden(n_nodes, edges, weights, config)
         if memo is not None and key is not None:
@@ -227,7 +241,6 @@ def _refine_each_component(
     # One generator for all calls, reseeded before each: every call starts where a fresh
     # random.Random(seed) would.
     previous_rng, rng = random.getstate(), random.Random(seed)
-    ig.set_random_number_generator(rng)
     try:
         for start, stop, e0, e1 in zip(starts.tolist(), stops.tolist(), entry_start.tolist(), entry_stop.tolist()):
             keep = upper[e0:e1]
@@ -236,7 +249,8 @@ def _refine_each_component(
             labels[start:stop] = membership + offset
             offset += int(membership.max()) + 1
     finally:
-        ig.set_random_number_generator(random)
+        if "igraph" in sys.modules:  # a call ran (and set igraph's generator to rng)
+            sys.modules["igraph"].set_random_number_generator(random)
         random.setstate(previous_rng)
     out = np.empty(len(nodes), dtype=np.int64)
     out[order] = labels
