@@ -58,6 +58,8 @@ class Reach:
     accounts: list[str]
     counts: pd.DataFrame
     hubs: pd.DataFrame  # the hub rows (``hub_rows``) of the identifiers in ``counts``
+    links: pd.DataFrame  # the links of ``accounts``
+    holders: pd.DataFrame  # every link on an identifier they use that is not a hub (any account's)
 
 
 class _Counts:
@@ -106,11 +108,34 @@ def find_reach(
         if len(moved):
             holders = ws.accounts_of(list(moved[["kind", "key"]].itertuples(index=False, name=None)), _NO_LIMIT)
             seeds |= set(holders["account_id"].astype(str))
-    reached = _components(ws, seeds, counts, baseline, config)
-    used = ws.identifiers_of(sorted(reached))[["kind", "key"]]
+    reached = sorted(_components(ws, seeds, counts, baseline, config))
+    links = ws.links(reached)
+    used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates()
+    holders = _count_used(ws, used, counts, pairs, baseline, config)
     everything = pd.concat([used, pd.DataFrame(sorted(pairs), columns=["kind", "key"])], ignore_index=True)
     known = counts.of(everything)
-    return Reach(accounts=sorted(reached), counts=known, hubs=hub_rows(known, config, baseline.hub_centres))
+    hubs = hub_rows(known, config, baseline.hub_centres)
+    return Reach(accounts=reached, counts=known, hubs=hubs, links=links, holders=holders)
+
+
+def _count_used(ws, used: pd.DataFrame, counts: _Counts, changed: set, baseline: Baseline, config) -> pd.DataFrame:
+    """Count the identifiers ``used`` (by the reached accounts) and read every link on those that
+    are not hubs (returned: detection reads their holders as context). An identifier the delta did
+    not touch (not in ``changed``) has the count it had at the last sweep, so it is a hub now
+    exactly when it was then: those are counted on the index, the others counted from the links
+    read anyway (one pass over the identifier index, not two)."""
+    before = ws.table("hubs")[["kind", "key"]].astype(str).assign(hub=True)
+    fresh = used.merge(counts.known[["kind", "key"]].assign(counted=True), how="left").merge(before, how="left")
+    untouched = ~pd.MultiIndex.from_frame(fresh[["kind", "key"]]).isin(list(changed))
+    counts.of(fresh[fresh["counted"].isna() & fresh["hub"].notna() & untouched])  # the last sweep's hubs
+    uncounted = fresh[fresh["counted"].isna() & ~(fresh["hub"].notna() & untouched)][["kind", "key"]]
+    counted = counts.known.merge(used, on=["kind", "key"])
+    hubs_now = hub_rows(counted, config, baseline.hub_centres)[["kind", "key"]].assign(hub=True)
+    read = pd.concat([uncounted, counted.merge(hubs_now, how="left").query("hub.isna()")[["kind", "key"]]])
+    holders = ws.links_on(list(read.drop_duplicates().itertuples(index=False, name=None)))
+    found = holders.groupby(["kind", "key"], sort=False)["account_id"].nunique().rename("n_accounts").reset_index()
+    counts.known = pd.concat([counts.known, found.merge(uncounted, on=["kind", "key"])], ignore_index=True)
+    return holders
 
 
 def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config: DetectionConfig) -> set[str]:
@@ -230,14 +255,14 @@ def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     through is judged on all its payments), whose own counterparties are rows too (counted as
     payers)."""
     accounts = ws.accounts(reach.accounts)
-    links = ws.links(reach.accounts)
+    links = reach.links
     transactions = ws.transactions(reach.accounts)
     hubs = reach.hubs[["kind", "key"]].assign(hub=True)
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates().merge(hubs, how="left")
     used = used[used["hub"].isna()][["kind", "key"]]
     inside = set(reach.accounts)
-    holders = ws.accounts_of(list(used.itertuples(index=False, name=None)), _NO_LIMIT) if len(used) else None
-    context = set() if holders is None else set(holders["account_id"].astype(str)) - inside
+    holders = reach.holders.merge(used, on=["kind", "key"])
+    context = set(holders["account_id"].astype(str)) - inside
     payers = _parties(transactions) - inside
     if payers:
         transactions = pd.concat([transactions, ws.transactions(sorted(payers))], ignore_index=True)
@@ -245,7 +270,7 @@ def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     context |= _parties(transactions) - inside
     if context:
         ids = sorted(context)
-        theirs = ws.links(ids).merge(used, on=["kind", "key"])
+        theirs = holders[holders["account_id"].astype(str).isin(context)]
         accounts = pd.concat([accounts, ws.accounts(ids)], ignore_index=True)
         links = pd.concat([links, theirs[links.columns]], ignore_index=True)
     accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
