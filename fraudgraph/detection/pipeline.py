@@ -28,7 +28,7 @@ from fraudgraph.detection.features import (
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph, release_arrow_memory
 from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
@@ -104,10 +104,12 @@ class StageClock:
         self.started = time.perf_counter()
 
     def stage(self, name: str | None) -> None:
-        """Close the running stage's clock and start ``name`` (None = finished)."""
+        """Close the running stage's clock and start ``name`` (None = finished). What Arrow's
+        allocator kept of the stage's temporaries goes back to the system first."""
         now = time.perf_counter()
         if self.running is not None:
             self.seconds[self.running] = round(now - self.started, 4)
+        release_arrow_memory()
         self.running, self.started = name, now
         if name is not None and self.progress is not None:
             self.progress(name)
