@@ -50,6 +50,7 @@ class SharedIdentifiers:
         and whether that first use is within ``sync_days`` of the ring's median first use.
     member_recombined / member_varied: per entry, whether that shared identifier is recombined /
         varied.
+    member_frame_rows: per entry, its row of ``frame`` (its identifier's kind and key there).
     """
 
     frame: pd.DataFrame
@@ -59,6 +60,7 @@ class SharedIdentifiers:
     member_in_sync: np.ndarray
     member_recombined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     member_varied: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    member_frame_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, window_days: float = 7.0) -> np.ndarray:
@@ -202,6 +204,7 @@ def shared_identifiers(
         member_in_sync=in_sync,
         member_recombined=frame["recombined"].to_numpy(bool)[row_of_member],
         member_varied=frame["varied"].to_numpy(bool)[row_of_member],
+        member_frame_rows=row_of_member,
     )
 
 

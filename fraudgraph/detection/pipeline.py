@@ -299,11 +299,13 @@ def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frame
 
 def _release_for_reasons(found: Found) -> None:
     """Free what the reasons stage does not read (the incidence and first-use matrices, the
-    identity and combined adjacencies, the identifiers' counts, weights and dates): at 1M
-    accounts it is several hundred MB, and the reasons build millions of dicts on top of
-    everything still held. (The reasons read the identifiers' kind and key only.)"""
+    identity and combined adjacencies, every column of the identifiers: kind, key, counts,
+    weights and dates): at 1M accounts it is several hundred MB, and the reasons build millions
+    of dicts on top of everything still held. (The reasons read the kind and key of the
+    identifiers rings share, which ``found.shared.frame`` holds; the identifiers' number stays.)"""
     graph, candidates = found.graph, found.candidates
-    graph.identifiers = graph.identifiers[["kind", "key"]]
+    graph.identifiers = graph.identifiers[[]]
+    graph.kind_code = None
     n_acc, n_ident = graph.incidence.shape
     graph.incidence = sp.csr_matrix((n_acc, n_ident), dtype=np.float32)
     graph.link_first_seen = sp.csr_matrix((n_acc, n_ident), dtype=np.float64)
@@ -421,6 +423,7 @@ def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
     graph = found.graph
     ident = found.shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
+    graph.links, graph.link_values = graph.links.iloc[:0], None  # read for the spellings only
     reasons = _ring_reason_lists(found, scores, ident)
     ring_ids = found.ring_of_cluster.reindex(found.ring_features.index).to_numpy()
     rf = found.ring_features
@@ -509,13 +512,13 @@ def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons:
 
 def _shared_with_ring(found: Found, explained: np.ndarray) -> pd.Series:
     """Per explained account (aligned with ``explained``): the (kind, key) it shares with its ring."""
-    shared, graph = found.shared, found.graph
+    shared = found.shared
     wanted = np.zeros(len(found.account_features), dtype=bool)
     wanted[explained] = True
     pairs = wanted[shared.member_rows]
-    pair_ident = shared.member_identifiers[pairs]
-    pair_values = np.empty(len(pair_ident), dtype=object)
-    pair_values[:] = list(zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.keys_of(pair_ident)))
+    rows = shared.member_frame_rows[pairs]
+    pair_values = np.empty(len(rows), dtype=object)
+    pair_values[:] = list(zip(shared.frame["kind"].to_numpy()[rows], shared.frame["key"].to_numpy()[rows]))
     return group_lists(shared.member_rows[pairs], pair_values, limit=10).reindex(explained)
 
 
