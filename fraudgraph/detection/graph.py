@@ -7,6 +7,9 @@ for the hot path.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sys
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -318,6 +321,25 @@ def release_arrow_memory() -> None:
     """Give the memory Arrow's allocator holds for reuse back to the system (mimalloc and
     jemalloc keep freed pages; numpy's arrays, allocated elsewhere, cannot use them)."""
     pa.default_memory_pool().release_unused()
+
+
+def release_memory() -> None:
+    """``release_arrow_memory``, and the C library's free heap pages back to the system (glibc's
+    ``malloc_trim``; elsewhere nothing): a stage's freed temporaries otherwise stay resident, and
+    the next stage's Python objects come on top of them."""
+    release_arrow_memory()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
 
 
 def _incidence(

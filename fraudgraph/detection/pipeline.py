@@ -28,7 +28,7 @@ from fraudgraph.detection.features import (
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph, release_arrow_memory
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph, release_memory
 from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
@@ -104,12 +104,12 @@ class StageClock:
         self.started = time.perf_counter()
 
     def stage(self, name: str | None) -> None:
-        """Close the running stage's clock and start ``name`` (None = finished). What Arrow's
-        allocator kept of the stage's temporaries goes back to the system first."""
+        """Close the running stage's clock and start ``name`` (None = finished). The memory
+        the allocators kept of the stage's temporaries goes back to the system first."""
         now = time.perf_counter()
         if self.running is not None:
             self.seconds[self.running] = round(now - self.started, 4)
-        release_arrow_memory()
+        release_memory()
         self.running, self.started = name, now
         if name is not None and self.progress is not None:
             self.progress(name)
@@ -268,9 +268,11 @@ def detect(
     finally:
         if gc_was_enabled:
             gc.enable()
+    detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
+    # The stages' structures go before the clock stops, so that it gives back the pages they used.
+    del found, scores, graph, flow, candidates
     clock.stage(None)
     detection.stage_seconds = clock.seconds
-    detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     return detection
 
 
