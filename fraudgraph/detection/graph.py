@@ -7,6 +7,9 @@ for the hot path.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sys
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -258,32 +261,85 @@ def _factorize_identifiers(
     links: pd.DataFrame, rows: np.ndarray | None, used: pd.DataFrame
 ) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
     """Number the (kind, key) identifiers of the links at ``rows`` (all when None; sets
-    ``used["identifier"]``); returns the kind and key of each identifier number, the kind code
-    of each identifier and the kind names (kind code -> name)."""
-    # Factorize kind and key once each, then the integer pair: the same key under two kinds is
-    # two identifiers. (MultiIndex.factorize goes through categoricals and is ~10x slower.)
-    # Over the whole columns, then the used rows' codes: a missing key has no code, and the
-    # kinds are renumbered by their first use, so the numbering is the used links' own.
+    ``used["identifier"]``) by first use; returns the kind and key of each identifier number,
+    the kind code of each identifier and the kind names (kind code -> name)."""
+    # Factorize kind and key once each, then the pairs: the same key under two kinds is two
+    # identifiers. Over the whole columns, then the used rows' codes: a missing key has no code,
+    # and the kinds are renumbered by their first use, so the numbering is the used links' own.
     kind_codes, kind_names = pd.factorize(links["kind"])
     key_codes, key_names = pd.factorize(links["key"])
+    # The string hash table is let go at once (Arrow's allocator keeps freed pages otherwise,
+    # and the pairs' numbering below would come on top of them: ~0.8 GB at 1M accounts).
+    release_arrow_memory()
     if rows is not None:
         key_codes = key_codes[rows]
         kind_codes, seen = pd.factorize(kind_codes[rows])
         kind_names = np.asarray(kind_names, dtype=object)[seen]
-    n_keys = max(len(key_names), 1)
-    pair = kind_codes.astype(np.int64) * n_keys + key_codes
-    del kind_codes, key_codes
-    ident_codes, ident_pairs = pd.factorize(pair)
-    del pair
-    used["identifier"] = ident_codes.astype(np.int32)
     kind_names = np.asarray(kind_names, dtype=object)
-    ident_kind_code = (ident_pairs // n_keys).astype(np.int64)
+    ident_codes, ident_kind_code, ident_key_code = _number_pairs(kind_codes, key_codes, len(key_names))
+    del kind_codes, key_codes
+    used["identifier"] = ident_codes.astype(np.int32)
+    del ident_codes
     ident_kind = kind_names[ident_kind_code]
     # In the keys' own storage: Arrow-backed keys stay Arrow strings (a Python string per
     # identifier is ~0.5 GB at 1M accounts); object keys stay the links' own objects.
     key_index = pd.Index(key_names, dtype=key_names.dtype, copy=False)  # object stays object
-    ident_key = pd.Series(key_index.take(ident_pairs % n_keys), copy=False)
+    if ident_key_code is None:
+        ident_key = pd.Series(key_index, copy=False)  # one identifier per key, numbered alike
+    else:
+        ident_key = pd.Series(key_index.take(ident_key_code), copy=False)
     return ident_kind, ident_key, ident_kind_code, kind_names
+
+
+def _number_pairs(
+    kind_codes: np.ndarray, key_codes: np.ndarray, n_keys: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Number the (kind code, key code) pairs of the used links by first use (``pd.factorize``'s
+    numbering); returns each link's pair number and each pair's kind code and key code (None
+    when pair i is key i). ``key_codes`` number the keys by first use (``pd.factorize``), none
+    missing.
+
+    When every key is used under one kind only (the usual case: a phone number is not also a
+    device id), the pairs are the keys, numbered alike: no hash table of millions of pairs and
+    no copy of the keys."""
+    if not len(key_codes):
+        return key_codes.astype(np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # A key's first use is where its code exceeds every code before it (codes are by first use).
+    first_use = np.empty(len(key_codes), dtype=bool)
+    first_use[0] = True
+    np.greater(key_codes[1:], np.maximum.accumulate(key_codes[:-1]), out=first_use[1:])
+    kind_of_key = kind_codes[np.flatnonzero(first_use)].astype(np.int64)
+    del first_use
+    if len(kind_of_key) == n_keys and np.array_equal(kind_of_key[key_codes], kind_codes):
+        return key_codes.astype(np.int64, copy=False), kind_of_key, None
+    pair = kind_codes.astype(np.int64) * max(n_keys, 1) + key_codes
+    ident_codes, ident_pairs = pd.factorize(pair)
+    return ident_codes, ident_pairs // max(n_keys, 1), ident_pairs % max(n_keys, 1)
+
+
+def release_arrow_memory() -> None:
+    """Give the memory Arrow's allocator holds for reuse back to the system (mimalloc and
+    jemalloc keep freed pages; numpy's arrays, allocated elsewhere, cannot use them)."""
+    pa.default_memory_pool().release_unused()
+
+
+def release_memory() -> None:
+    """``release_arrow_memory``, and the C library's free heap pages back to the system (glibc's
+    ``malloc_trim``; elsewhere nothing): a stage's freed temporaries otherwise stay resident, and
+    the next stage's Python objects come on top of them."""
+    release_arrow_memory()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
 
 
 def _incidence(

@@ -28,7 +28,7 @@ from fraudgraph.detection.features import (
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph
+from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph, release_memory
 from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
 from fraudgraph.detection.scoring import (
@@ -125,10 +125,12 @@ class StageClock:
         self.started = time.perf_counter()
 
     def stage(self, name: str | None) -> None:
-        """Close the running stage's clock and start ``name`` (None = finished)."""
+        """Close the running stage's clock and start ``name`` (None = finished). The memory
+        the allocators kept of the stage's temporaries goes back to the system first."""
         now = time.perf_counter()
         if self.running is not None:
             self.seconds[self.running] = round(now - self.started, 4)
+        release_memory()
         self.running, self.started = name, now
         if name is not None and self.progress is not None:
             self.progress(name)
@@ -290,10 +292,12 @@ def detect(
     finally:
         if gc_was_enabled:
             gc.enable()
-    clock.stage(None)
-    detection.stage_seconds = clock.seconds
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     detection.components = components
+    # The stages' structures go before the clock stops, so that it gives back the pages they used.
+    del found, scores, graph, flow, candidates
+    clock.stage(None)
+    detection.stage_seconds = clock.seconds
     return detection
 
 
@@ -322,11 +326,13 @@ def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frame
 
 def _release_for_reasons(found: Found) -> None:
     """Free what the reasons stage does not read (the incidence and first-use matrices, the
-    identity and combined adjacencies, the identifiers' counts, weights and dates): at 1M
-    accounts it is several hundred MB, and the reasons build millions of dicts on top of
-    everything still held. (The reasons read the identifiers' kind and key only.)"""
+    identity and combined adjacencies, every column of the identifiers: kind, key, counts,
+    weights and dates): at 1M accounts it is several hundred MB, and the reasons build millions
+    of dicts on top of everything still held. (The reasons read the kind and key of the
+    identifiers rings share, which ``found.shared.frame`` holds; the identifiers' number stays.)"""
     graph, candidates = found.graph, found.candidates
-    graph.identifiers = graph.identifiers[["kind", "key"]]
+    graph.identifiers = graph.identifiers[[]]
+    graph.kind_code = None
     n_acc, n_ident = graph.incidence.shape
     graph.incidence = sp.csr_matrix((n_acc, n_ident), dtype=np.float32)
     graph.link_first_seen = sp.csr_matrix((n_acc, n_ident), dtype=np.float64)
@@ -446,6 +452,7 @@ def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
     graph = found.graph
     ident = found.shared.frame.copy()
     ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
+    graph.links, graph.link_values = graph.links.iloc[:0], None  # read for the spellings only
     reasons = _ring_reason_lists(found, scores, ident)
     ring_ids = found.ring_of_cluster.reindex(found.ring_features.index).to_numpy()
     rf = found.ring_features
@@ -534,13 +541,13 @@ def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons:
 
 def _shared_with_ring(found: Found, explained: np.ndarray) -> pd.Series:
     """Per explained account (aligned with ``explained``): the (kind, key) it shares with its ring."""
-    shared, graph = found.shared, found.graph
+    shared = found.shared
     wanted = np.zeros(len(found.account_features), dtype=bool)
     wanted[explained] = True
     pairs = wanted[shared.member_rows]
-    pair_ident = shared.member_identifiers[pairs]
-    pair_values = np.empty(len(pair_ident), dtype=object)
-    pair_values[:] = list(zip(graph.identifiers["kind"].to_numpy()[pair_ident], graph.keys_of(pair_ident)))
+    rows = shared.member_frame_rows[pairs]
+    pair_values = np.empty(len(rows), dtype=object)
+    pair_values[:] = list(zip(shared.frame["kind"].to_numpy()[rows], shared.frame["key"].to_numpy()[rows]))
     return group_lists(shared.member_rows[pairs], pair_values, limit=10).reindex(explained)
 
 
@@ -564,17 +571,24 @@ def _ring_identifier_frame(found: Found, ident: pd.DataFrame) -> pd.DataFrame:
 
 
 def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
-    """Ring features as plain JSON-friendly dicts (ints stay ints, NaN becomes None)."""
+    """Ring features as plain JSON-friendly dicts (ints stay ints, NaN becomes None).
+
+    Equal values share one Python object (a column of shares holds a few distinct values over
+    100k rings: at 1M accounts, millions of float objects less)."""
     columns = []
     for c in rf.columns:
         v = rf[c].to_numpy()
         if pd.api.types.is_integer_dtype(v) or pd.api.types.is_bool_dtype(v):
-            columns.append(v.astype(np.int64).tolist())
+            v = v.astype(np.int64)
         else:
             v = np.round(v.astype(np.float64), 6)
-            obj = v.astype(object)
-            obj[np.isnan(v)] = None
-            columns.append(obj.tolist())
+        # By bit pattern: -0.0 stays apart from 0.0, as its JSON does.
+        inverse, bits = pd.factorize(v.view(np.int64))
+        distinct = bits.view(v.dtype)
+        objects = np.array(distinct.tolist() + [None], dtype=object)[:-1]  # Python ints / floats
+        if distinct.dtype.kind == "f":
+            objects[np.isnan(distinct)] = None
+        columns.append(objects[inverse].tolist())
     names = list(rf.columns)
     return [dict(zip(names, row)) for row in zip(*columns)]
 
