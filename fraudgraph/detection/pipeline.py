@@ -283,15 +283,7 @@ def detect(
     clock.stage("scoring")
     scores = score(found, seed, baseline)
     clock.stage("reasons")
-    # Millions of small dicts: the cyclic garbage collector would rescan them again and again
-    # while they are built (none of them forms a cycle).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        detection = explain(found, scores, when)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    detection = _explained(found, scores, when)
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     detection.components = components
     # The stages' structures go before the clock stops, so that it gives back the pages they used.
@@ -299,6 +291,18 @@ def detect(
     clock.stage(None)
     detection.stage_seconds = clock.seconds
     return detection
+
+
+def _explained(found: Found, scores: Scores, when: pd.Timestamp) -> Detection:
+    """``explain`` with the cyclic garbage collector off: it builds millions of small dicts, which
+    it would rescan again and again (none of them forms a cycle)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return explain(found, scores, when)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frames, config) -> Found:
