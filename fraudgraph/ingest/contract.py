@@ -972,7 +972,7 @@ def _finish_links_in_key_order(table: _Table | None, state: dict, warnings: list
         _note_repeats(table, n_repeated, warnings)
     keys = keys_of_rows(arrays["kind"], arrays["value"])
     links = pd.DataFrame({c: pd.Series(arrays.pop(c).to_pandas(), dtype="str") for c in LINK_KEY})
-    links["key"] = pd.Series(keys, dtype=object)
+    links["key"] = pd.Series(keys.to_pandas(), dtype="str")  # Arrow text, NaN = no identity
     links["first_seen"] = pd.Series(first_seen, dtype="datetime64[ns]")
     return links[LINK_COLUMNS]
 
