@@ -427,14 +427,23 @@ def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.nda
     return keys
 
 
-def keys_of_rows(kinds: pa.Array, values: pa.Array) -> pa.Array:
-    """Canonical keys (an Arrow text array, null = no identity) of rows given as Arrow text arrays.
+_KEY_ROWS = 1_000_000  # rows normalized at a time by keys_of_rows
+
+
+def keys_of_rows(kinds: pa.Array, values: pa.Array) -> pa.Array | pa.ChunkedArray:
+    """Canonical keys (Arrow text, null = no identity) of rows given as Arrow text arrays.
 
     Each kind's rows are normalized in one pass of pyarrow kernels, row by row: when most values
     are distinct (a bank's links: 7.4M distinct among 8.5M), finding the distinct ones first costs
     more (a hash table of millions of strings) than normalizing the few repeats again. The keys
     stay Arrow text (64-bit offsets): a Python string per key is about three times the memory.
+    Rows are taken _KEY_ROWS at a time (one chunk of the result each), so the kernels' working
+    copies stay the size of a slice, not of every link.
     """
+    if len(values) > _KEY_ROWS:
+        starts = range(0, len(values), _KEY_ROWS)
+        pieces = [keys_of_rows(kinds.slice(i, _KEY_ROWS), values.slice(i, _KEY_ROWS)) for i in starts]
+        return pa.chunked_array(pieces, pa.large_string())
     encoded = kinds.dictionary_encode()
     kind_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     present = ~values.is_null().to_numpy(zero_copy_only=False)
