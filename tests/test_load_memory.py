@@ -13,6 +13,7 @@ from fraudgraph.errors import InputError
 from fraudgraph.ingest import contract, normalize
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.synthetic.world import generate_world, write_world
+from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
 
@@ -72,9 +73,21 @@ def test_problems_of_every_table_are_reported_at_once_and_links_are_not_normaliz
     assert not any("normalizing" in s for s in seen)  # refused anyway: the keys are not worked out
 
 
-def test_big_load_sorts_on_disk_and_gives_back_memory_sorts(world_folder, tmp_path):
+@pytest.mark.parametrize("small_load", [100_000, 0], ids=["small-world", "counted-as-big"])
+def test_big_load_sorts_on_disk_and_gives_back_memory_sorts(world_folder, tmp_path, monkeypatch, small_load):
+    monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
     ws = SqliteWorkspace(tmp_path / "ws.db")
-    ws.load(read_dataset(world_folder))
+    while_indexing: list[int] = []
+
+    def say(message: str) -> None:
+        if message == "indexing":
+            while_indexing.append(ws._db.execute("PRAGMA temp_store").fetchone()[0])
+
+    dataset = read_dataset(world_folder)
+    ws.load(dataset, progress=say)
+    assert while_indexing == [1 if small_load == 0 else 2]  # FILE for a big load's sorts, else MEMORY
+    ws._fill_ids(["x"])  # a temporary table, then a second big load: the setting still changes
+    ws.load(dataset, progress=say)
     assert ws._db.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY again for later queries
     ws.close()
     db = sqlite3.connect(tmp_path / "ws.db")

@@ -249,7 +249,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         acc = _sorted(dataset.accounts, ["account_id"])
         links = _sorted(dataset.links, LINK_KEY)
         txns = _sorted(dataset.transactions, ["txn_id"])
-        with self._transaction():
+        with self._sorts_on_disk(len(acc) + len(links) + len(txns) > _SMALL_LOAD), self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
             deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._is_empty(table)]
@@ -266,14 +266,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
             present = self._identifiers_present(touched)
             self._write_rows(acc, txns, plans, summary, say)
             pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
-            with self._sorts_on_disk(not small):
-                if deferred:
-                    say("indexing")
-                for _, sql in deferred:
-                    self._db.execute(sql)
-                if not small:
-                    say("counting identifiers")
-                self._count_loaded(summary, plans["links"], small, (present, self._identifiers_present(touched)))
+            if deferred:
+                say("indexing")
+            for _, sql in deferred:
+                self._db.execute(sql)
+            if not small:
+                say("counting identifiers")
+            self._count_loaded(summary, plans["links"], small, (present, self._identifiers_present(touched)))
             if not summary.unchanged:
                 say("updating the columnar snapshot")
                 # A small load's rows go in whole (a few); a big one's only where its plan wrote.
@@ -294,7 +293,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
     def _sorts_on_disk(self, big: bool):
         """A big load's index builds and its count of distinct identifiers sort millions of keys:
         SQLite's sorter spills those to temporary files instead of memory (``temp_store=MEMORY``
-        would hold them all: about 0.3 GB per million accounts at the load's peak)."""
+        would hold them all: about 0.3 GB per million accounts at the load's peak). Set outside
+        the load's transaction: SQLite refuses the change inside one once temporary tables exist."""
         if not big:
             yield
             return
