@@ -427,13 +427,23 @@ def keys_from_codes(kind_codes: np.ndarray, kinds: pa.Array, value_codes: np.nda
     return keys
 
 
-def keys_of_rows(kinds: pa.Array, values: pa.Array) -> np.ndarray:
-    """Canonical keys (object array, ``None`` = no identity) of rows given as Arrow text arrays.
+_KEY_ROWS = 1_000_000  # rows normalized at a time by keys_of_rows
+
+
+def keys_of_rows(kinds: pa.Array, values: pa.Array) -> pa.Array | pa.ChunkedArray:
+    """Canonical keys (Arrow text, null = no identity) of rows given as Arrow text arrays.
 
     Each kind's rows are normalized in one pass of pyarrow kernels, row by row: when most values
     are distinct (a bank's links: 7.4M distinct among 8.5M), finding the distinct ones first costs
-    more (a hash table of millions of strings) than normalizing the few repeats again.
+    more (a hash table of millions of strings) than normalizing the few repeats again. The keys
+    stay Arrow text (64-bit offsets): a Python string per key is about three times the memory.
+    Rows are taken _KEY_ROWS at a time (one chunk of the result each), so the kernels' working
+    copies stay the size of a slice, not of every link.
     """
+    if len(values) > _KEY_ROWS:
+        starts = range(0, len(values), _KEY_ROWS)
+        pieces = [keys_of_rows(kinds.slice(i, _KEY_ROWS), values.slice(i, _KEY_ROWS)) for i in starts]
+        return pa.chunked_array(pieces, pa.large_string())
     encoded = kinds.dictionary_encode()
     kind_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     present = ~values.is_null().to_numpy(zero_copy_only=False)
@@ -442,10 +452,16 @@ def keys_of_rows(kinds: pa.Array, values: pa.Array) -> np.ndarray:
         rows = np.flatnonzero((kind_codes == kind_index) & present)
         if len(rows) and kind is not None:
             work.append((kind, rows))
-    keys = np.full(len(values), None, dtype=object)
-    for (_kind, rows), kind_keys in zip(work, _keys_per_kind(work, values, many=len(values) >= 10_000)):
-        keys[rows] = kind_keys.to_numpy(zero_copy_only=False)
-    return keys
+    # Each kind's keys after the others, then one take puts every row's key in its place (rows
+    # of no kind or no value point at a null after the last key).
+    pieces = [k.cast(pa.large_string()) for k in _keys_per_kind(work, values, many=len(values) >= 10_000)]
+    pieces.append(pa.nulls(1, pa.large_string()))
+    slot = np.full(len(values), sum(len(rows) for _kind, rows in work), dtype=np.int64)
+    start = 0
+    for _kind, rows in work:
+        slot[rows] = np.arange(start, start + len(rows))
+        start += len(rows)
+    return pa.concat_arrays(pieces).take(pa.array(slot))
 
 
 def _keys_per_kind(work: list[tuple[str, np.ndarray]], values: pa.Array, *, many: bool) -> list[pa.Array]:

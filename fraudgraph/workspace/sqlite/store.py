@@ -249,7 +249,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         acc = _sorted(dataset.accounts, ["account_id"])
         links = _sorted(dataset.links, LINK_KEY)
         txns = _sorted(dataset.transactions, ["txn_id"])
-        with self._transaction():
+        with self._sorts_on_disk(len(acc) + len(links) + len(txns) > _SMALL_LOAD), self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
             deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._is_empty(table)]
@@ -288,6 +288,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     self._db, "load", int(cursor.lastrowid or 0), _changed_accounts(acc, plans, txns), touched
                 )
         return summary
+
+    @contextmanager
+    def _sorts_on_disk(self, big: bool):
+        """A big load's index builds and its count of distinct identifiers sort millions of keys:
+        SQLite's sorter spills those to temporary files instead of memory (``temp_store=MEMORY``
+        would hold them all: about 0.3 GB per million accounts at the load's peak). Set outside
+        the load's transaction: SQLite refuses the change inside one once temporary tables exist."""
+        if not big:
+            yield
+            return
+        self._db.execute("PRAGMA temp_store=FILE")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA temp_store=MEMORY")
 
     def _write_rows(self, acc, txns, plans: dict[str, Any], summary: LoadSummary, say: Callable[[str], None]) -> None:
         """The rows the plans mark new or changed, into the three data tables."""
