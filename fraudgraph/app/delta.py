@@ -94,9 +94,9 @@ def find_reach(
     accounts, pairs = changed
     counts = _Counts(ws)
     seeds = set(accounts)
+    before = ws.table("hubs")  # the hubs of the last sweep
     if pairs:
         touched = counts.of(pd.DataFrame(sorted(pairs), columns=["kind", "key"]))
-        before = ws.table("hubs")
         was_hub = pd.MultiIndex.from_frame(touched[["kind", "key"]]).isin(
             pd.MultiIndex.from_frame(before[["kind", "key"]].astype(str))
         )
@@ -111,20 +111,22 @@ def find_reach(
     reached = sorted(_components(ws, seeds, counts, baseline, config))
     links = ws.links(reached)
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates()
-    holders = _count_used(ws, used, counts, pairs, baseline, config)
+    holders = _count_used(ws, (used, before), counts, pairs, baseline, config)
     everything = pd.concat([used, pd.DataFrame(sorted(pairs), columns=["kind", "key"])], ignore_index=True)
     known = counts.of(everything)
     hubs = hub_rows(known, config, baseline.hub_centres)
     return Reach(accounts=reached, counts=known, hubs=hubs, links=links, holders=holders)
 
 
-def _count_used(ws, used: pd.DataFrame, counts: _Counts, changed: set, baseline: Baseline, config) -> pd.DataFrame:
-    """Count the identifiers ``used`` (by the reached accounts) and read every link on those that
-    are not hubs (returned: detection reads their holders as context). An identifier the delta did
+def _count_used(ws, identifiers: tuple, counts: _Counts, changed: set, baseline: Baseline, config) -> pd.DataFrame:
+    """Count the identifiers ``used`` by the reached accounts (``identifiers``: them and the last
+    sweep's hub rows) and read every link on those that are not hubs (returned: detection reads
+    their holders as context). An identifier the delta did
     not touch (not in ``changed``) has the count it had at the last sweep, so it is a hub now
     exactly when it was then: those are counted on the index, the others counted from the links
     read anyway (one pass over the identifier index, not two)."""
-    before = ws.table("hubs")[["kind", "key"]].astype(str).assign(hub=True)
+    used, hubs_before = identifiers
+    before = hubs_before[["kind", "key"]].astype(str).assign(hub=True)
     fresh = used.merge(counts.known[["kind", "key"]].assign(counted=True), how="left").merge(before, how="left")
     untouched = ~pd.MultiIndex.from_frame(fresh[["kind", "key"]]).isin(list(changed))
     counts.of(fresh[fresh["counted"].isna() & fresh["hub"].notna() & untouched])  # the last sweep's hubs
@@ -148,18 +150,22 @@ def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config
     accounts of one of the last sweep's components. So the accounts joined now are those
     accounts, their neighbours, and whole components of the last sweep around them: one hop,
     then one keyed read (``ws.components_of``), however far the components stretch."""
-    paid = _payees(ws, sorted(seeds))
+    theirs = ws.transactions(sorted(seeds))
+    paid = _payees(theirs, seeds)
     changed = sorted(seeds | paid)
+    # The transactions of every changed account: the seeds' read once, their payees' added.
+    first = pd.concat([theirs, ws.transactions(sorted(paid - seeds))], ignore_index=True)
+    first = first.drop_duplicates("txn_id").sort_values("txn_id", kind="stable").reset_index(drop=True)
     loose = dataclasses.replace(config, link_threshold=config.link_threshold - _MARGIN)
     near = set(changed) | _identity_neighbours(ws, changed, counts, baseline, loose)
-    near |= _money_neighbours(ws, changed, config)
+    near |= _money_neighbours(ws, changed, config, first)
     stored = ws.components_of(sorted(near))
     return near | set(stored["account_id"].astype(str))
 
 
-def _payees(ws, ids: list[str]) -> set[str]:
-    """The accounts ``ids`` pay."""
-    paid = ws.transactions(ids)
+def _payees(transactions: pd.DataFrame, ids: set[str]) -> set[str]:
+    """The accounts ``ids`` pay in ``transactions``."""
+    paid = transactions
     paid = paid[(paid["counterparty_kind"] == "account") & paid["account_id"].astype(str).isin(ids)]
     return set(paid["counterparty"].astype(str))
 
@@ -184,11 +190,11 @@ def _identity_neighbours(ws, ids: list[str], counts: _Counts, baseline: Baseline
     return set(graph.account_ids.to_numpy()[projection[rows].indices])
 
 
-def _money_neighbours(ws, ids: list[str], config: DetectionConfig) -> set[str]:
+def _money_neighbours(ws, ids: list[str], config: DetectionConfig, first: pd.DataFrame) -> set[str]:
     """Accounts a money edge may join to one of ``ids``: a pass-through account's payees (any
     could be a collector), and the pass-through payers of a collector among ``ids``. Pass-through
-    is judged on every transaction of the account (its counterparties' are read too)."""
-    first = ws.transactions(ids)
+    is judged on every transaction of the account (its counterparties' are read too).
+    ``first``: the transactions of ``ids`` (``ws.transactions(ids)``)."""
     paid = first[(first["counterparty_kind"] == "account") & (first["status"] != "declined")]
     if paid.empty:
         return set()

@@ -430,17 +430,12 @@ def _delta_totals(
     """Rings, hubs and accounts per action in the whole workspace after a delta sweep: the last
     sweep's (``before``: its history row and the workspace's status before this one writes),
     with the replaced part's (``previous``: its ring members) taken out and the new part's put in."""
-    from fraudgraph.app.delta import rows_of
 
     last, status = before
     summary = last["summary"] if isinstance(last["summary"], dict) else {}
     actions = {a: int(n) for a, n in (summary.get("actions") or {}).items()}
-    decided = sorted(decisions["account_id"].astype(str))
-    if hasattr(ws, "action_counts"):  # counted by the workspace, implied rows included
-        before_counts = ws.action_counts(decided)
-    else:
-        before_counts = rows_of(ws, "decisions", "account_id", decided)["action"].value_counts().to_dict()
-    for a, n in before_counts.items():
+    # Counted by the workspace, implied rows included (a delta sweep runs on SQLite only).
+    for a, n in ws.action_counts(sorted(decisions["account_id"].astype(str))).items():
         actions[a] = actions.get(a, 0) - int(n)
     for a, n in decisions["action"].value_counts().items():
         actions[a] = actions.get(a, 0) + int(n)

@@ -73,16 +73,10 @@ class KeptForest:
             offsets.append(start)
             start += tree.node_count
         denominator = len(forest.estimators_) * _average_path_length(np.asarray([forest._max_samples]))[0]
-        arrays = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
-        return cls(
-            feature=arrays["feature"].astype(np.int64),
-            threshold=arrays["threshold"].astype(np.float64),
-            left=arrays["left"].astype(np.int64),
-            right=arrays["right"].astype(np.int64),
-            value=arrays["value"].astype(np.float64),
-            offsets=np.asarray(offsets, dtype=np.int64),
-            denominator=float(denominator),
-        )
+        # Each part is typed above; a fitted forest has at least one tree.
+        feature, threshold, left, right, value = (np.concatenate(parts[k]) for k in parts)
+        offsets_ = np.asarray(offsets, dtype=np.int64)
+        return cls(feature, threshold, left, right, value, offsets_, float(denominator))
 
     def with_range(self, raw: np.ndarray) -> KeptForest:
         """The same forest with its anomaly range taken from the raw anomaly (minus the score) of

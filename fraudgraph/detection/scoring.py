@@ -159,7 +159,7 @@ class RingScorer(BaseEstimator):
     def _fitted_forest(self):
         """scikit-learn's IsolationForest fitted on the training rows (once per scorer): the
         forest ``forest_`` keeps, whose compiled walk scores many rings faster."""
-        if getattr(self, "isolation_forest_", None) is None:
+        if self.isolation_forest_ is None:
             from sklearn.ensemble import IsolationForest  # only a sweep that fits or scores many rings
 
             self.isolation_forest_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.random_state)

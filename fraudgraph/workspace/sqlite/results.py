@@ -242,14 +242,13 @@ class SqliteResults:
         kept = self._swept(None)
         ids = np.fromiter(kept.keys(), dtype=object, count=len(kept))
         limits = np.fromiter((np.nan if v is None else v for v in kept.values()), dtype=np.float64, count=len(kept))
-        new_ids = np.array(sorted(r[0] for r in fresh), dtype=object)
-        new_limits = dict(fresh)
+        new_limits = {a: np.nan if v is None else v for a, v in fresh}
+        new_ids = np.array(sorted(new_limits), dtype=object)
         at = np.searchsorted(ids, new_ids)
         there = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == new_ids)
-        limits[at[there]] = [np.nan if new_limits[a] is None else new_limits[a] for a in new_ids[there]]
-        added = new_ids[~there]
-        ids = np.insert(ids, at[~there], added)
-        limits = np.insert(limits, at[~there], [np.nan if new_limits[a] is None else new_limits[a] for a in added])
+        limits[at[there]] = [new_limits[a] for a in new_ids[there]]
+        ids = np.insert(ids, at[~there], new_ids[~there])
+        limits = np.insert(limits, at[~there], [new_limits[a] for a in new_ids[~there]])
         return pd.DataFrame({"account_id": ids, "credit_limit": limits})
 
     def _replace(self, name: str, df: pd.DataFrame) -> None:

@@ -510,10 +510,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def latest_timestamp(self) -> pd.Timestamp | None:
         """The latest created_at, first_seen or transaction timestamp (a sweep's default as_of)."""
-        values = [
-            self._db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
-            for table, column in (("accounts", "created_at"), ("links", "first_seen"), ("transactions", "timestamp"))
-        ]
+        columns = dict.fromkeys((table, column) for table, column, _ in self._LATEST_ROWS)
+        values = [self._db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0] for table, column in columns]
         found = [v for v in values if v is not None]
         return pd.Timestamp(max(int(v) for v in found)) if found else None
 
