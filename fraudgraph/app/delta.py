@@ -59,7 +59,8 @@ class Reach:
     counts: pd.DataFrame
     hubs: pd.DataFrame  # the hub rows (``hub_rows``) of the identifiers in ``counts``
     links: pd.DataFrame  # the links of ``accounts``
-    holders: pd.DataFrame  # every link on an identifier they use that is not a hub (any account's)
+    holders: pd.DataFrame  # other accounts' links on an identifier they use that is not a hub
+    paid: _Transactions  # the transactions read so far, by account
 
 
 class _Counts:
@@ -85,6 +86,32 @@ class _Counts:
         return self.known.merge(pairs, on=["kind", "key"])
 
 
+class _Transactions:
+    """Transactions of accounts (either side), each account's read from the workspace once: the
+    reach and the detection frames ask for overlapping sets of accounts."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.rows: pd.DataFrame | None = None
+        self.read: set[str] = set()
+
+    def of(self, ids) -> pd.DataFrame:
+        """``ws.transactions(ids)``: every transaction paid or received by one of ``ids``, by txn_id."""
+        ids = set(ids)
+        missing = sorted(ids - self.read)
+        if missing or self.rows is None:
+            fresh = self.ws.transactions(missing)
+            if self.rows is None or self.rows.empty:
+                self.rows = fresh
+            elif len(fresh):
+                both = pd.concat([self.rows, fresh], ignore_index=True)
+                self.rows = both.drop_duplicates("txn_id").reset_index(drop=True)
+            self.read |= set(missing)
+        rows = self.rows
+        mine = rows["account_id"].astype(str).isin(ids) | rows["counterparty"].astype(str).isin(ids)
+        return rows[mine].sort_values("txn_id").reset_index(drop=True)
+
+
 def find_reach(
     ws, changed: tuple[set[str], set[tuple[str, str]]], baseline: Baseline, config: DetectionConfig
 ) -> Reach:
@@ -108,24 +135,25 @@ def find_reach(
         if len(moved):
             holders = ws.accounts_of(list(moved[["kind", "key"]].itertuples(index=False, name=None)), _NO_LIMIT)
             seeds |= set(holders["account_id"].astype(str))
-    reached = sorted(_components(ws, seeds, counts, baseline, config))
+    paid = _Transactions(ws)
+    reached = sorted(_components(ws, seeds, (counts, paid), baseline, config))
     links = ws.links(reached)
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates()
-    holders = _count_used(ws, (used, before), counts, pairs, baseline, config)
+    holders = _count_used(ws, (used, before, set(reached)), counts, pairs, baseline, config)
     everything = pd.concat([used, pd.DataFrame(sorted(pairs), columns=["kind", "key"])], ignore_index=True)
     known = counts.of(everything)
     hubs = hub_rows(known, config, baseline.hub_centres)
-    return Reach(accounts=reached, counts=known, hubs=hubs, links=links, holders=holders)
+    return Reach(accounts=reached, counts=known, hubs=hubs, links=links, holders=holders, paid=paid)
 
 
 def _count_used(ws, identifiers: tuple, counts: _Counts, changed: set, baseline: Baseline, config) -> pd.DataFrame:
-    """Count the identifiers ``used`` by the reached accounts (``identifiers``: them and the last
-    sweep's hub rows) and read every link on those that are not hubs (returned: detection reads
-    their holders as context). An identifier the delta did
-    not touch (not in ``changed``) has the count it had at the last sweep, so it is a hub now
-    exactly when it was then: those are counted on the index, the others counted from the links
-    read anyway (one pass over the identifier index, not two)."""
-    used, hubs_before = identifiers
+    """Count the identifiers ``used`` by the reached accounts (``identifiers``: them, the last
+    sweep's hub rows and the reached accounts) and read the other accounts' links on those that
+    are not hubs (returned: detection reads those holders as context; the reached accounts' own
+    links are read already). An identifier the delta did not touch (not in ``changed``) has the
+    count it had at the last sweep, so it is a hub now exactly when it was then: those are
+    counted on the index, the others from their holders (one pass over the index, not two)."""
+    used, hubs_before, inside = identifiers
     before = hubs_before[["kind", "key"]].astype(str).assign(hub=True)
     fresh = used.merge(counts.known[["kind", "key"]].assign(counted=True), how="left").merge(before, how="left")
     untouched = ~pd.MultiIndex.from_frame(fresh[["kind", "key"]]).isin(list(changed))
@@ -134,13 +162,17 @@ def _count_used(ws, identifiers: tuple, counts: _Counts, changed: set, baseline:
     counted = counts.known.merge(used, on=["kind", "key"])
     hubs_now = hub_rows(counted, config, baseline.hub_centres)[["kind", "key"]].assign(hub=True)
     read = pd.concat([uncounted, counted.merge(hubs_now, how="left").query("hub.isna()")[["kind", "key"]]])
-    holders = ws.links_on(list(read.drop_duplicates().itertuples(index=False, name=None)))
-    found = holders.groupby(["kind", "key"], sort=False)["account_id"].nunique().rename("n_accounts").reset_index()
+    read = read.drop_duplicates()
+    # Who holds each (the identifier index alone: no link row is read for it).
+    on = ws.accounts_of(list(read.itertuples(index=False, name=None)), _NO_LIMIT)
+    found = on.groupby(["kind", "key"], sort=False)["account_id"].nunique().rename("n_accounts").reset_index()
     counts.known = pd.concat([counts.known, found.merge(uncounted, on=["kind", "key"])], ignore_index=True)
-    return holders
+    outside = sorted(set(on["account_id"].astype(str)) - inside)
+    theirs = ws.links(outside)  # by account: their rows lie together
+    return theirs.merge(read.astype({"kind": str}), on=["kind", "key"])
 
 
-def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config: DetectionConfig) -> set[str]:
+def _components(ws, seeds: set[str], read: tuple, baseline: Baseline, config: DetectionConfig) -> set[str]:
     """Every account connected to ``seeds`` by an identity or money edge now.
 
     Only the edges of ``seeds`` and of the accounts they pay can have changed since the last
@@ -150,15 +182,13 @@ def _components(ws, seeds: set[str], counts: _Counts, baseline: Baseline, config
     accounts of one of the last sweep's components. So the accounts joined now are those
     accounts, their neighbours, and whole components of the last sweep around them: one hop,
     then one keyed read (``ws.components_of``), however far the components stretch."""
-    theirs = ws.transactions(sorted(seeds))
-    paid = _payees(theirs, seeds)
+    counts, txns = read  # the identifier counts and transactions read so far (``_Counts``, ``_Transactions``)
+    paid = _payees(txns.of(seeds), seeds)
     changed = sorted(seeds | paid)
-    # The transactions of every changed account: the seeds' read once, their payees' added.
-    first = pd.concat([theirs, ws.transactions(sorted(paid - seeds))], ignore_index=True)
-    first = first.drop_duplicates("txn_id").sort_values("txn_id", kind="stable").reset_index(drop=True)
+    first = txns.of(changed)  # the transactions of every changed account
     loose = dataclasses.replace(config, link_threshold=config.link_threshold - _MARGIN)
     near = set(changed) | _identity_neighbours(ws, changed, counts, baseline, loose)
-    near |= _money_neighbours(ws, changed, config, first)
+    near |= _money_neighbours(txns, changed, config, first)
     stored = ws.components_of(sorted(near))
     return near | set(stored["account_id"].astype(str))
 
@@ -190,16 +220,16 @@ def _identity_neighbours(ws, ids: list[str], counts: _Counts, baseline: Baseline
     return set(graph.account_ids.to_numpy()[projection[rows].indices])
 
 
-def _money_neighbours(ws, ids: list[str], config: DetectionConfig, first: pd.DataFrame) -> set[str]:
+def _money_neighbours(txns: _Transactions, ids: list[str], config: DetectionConfig, first: pd.DataFrame) -> set[str]:
     """Accounts a money edge may join to one of ``ids``: a pass-through account's payees (any
     could be a collector), and the pass-through payers of a collector among ``ids``. Pass-through
     is judged on every transaction of the account (its counterparties' are read too).
-    ``first``: the transactions of ``ids`` (``ws.transactions(ids)``)."""
+    ``first``: the transactions of ``ids`` (``txns.of(ids)``)."""
     paid = first[(first["counterparty_kind"] == "account") & (first["status"] != "declined")]
     if paid.empty:
         return set()
     others = sorted(_parties(paid) - set(ids))
-    both = pd.concat([first, ws.transactions(others)], ignore_index=True).drop_duplicates("txn_id")
+    both = pd.concat([first, txns.of(others)], ignore_index=True).drop_duplicates("txn_id")
     index = pd.Index(sorted(_parties(both) | set(ids)))
     flow = money_flow(both, index, config)
     mine = index.isin(ids)
@@ -262,7 +292,7 @@ def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     payers)."""
     accounts = ws.accounts(reach.accounts)
     links = reach.links
-    transactions = ws.transactions(reach.accounts)
+    transactions = reach.paid.of(reach.accounts)
     hubs = reach.hubs[["kind", "key"]].assign(hub=True)
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates().merge(hubs, how="left")
     used = used[used["hub"].isna()][["kind", "key"]]
@@ -271,8 +301,7 @@ def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     context = set(holders["account_id"].astype(str)) - inside
     payers = _parties(transactions) - inside
     if payers:
-        transactions = pd.concat([transactions, ws.transactions(sorted(payers))], ignore_index=True)
-        transactions = transactions.drop_duplicates("txn_id").sort_values("txn_id", kind="stable")
+        transactions = reach.paid.of(inside | payers)
     context |= _parties(transactions) - inside
     if context:
         ids = sorted(context)

@@ -78,6 +78,7 @@ _SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions":
 # until the deltas hold a quarter of the snapshot (at least _MAX_DELTA_ROWS rows) and a load
 # rewrites it whole (folding them in).
 _DELTA_PART = 1_000_000
+_UNCAPPED = 1 << 40  # accounts_of: a limit this high asks for every holder
 _SMALL_LOAD = 100_000
 _MAX_DELTA_ROWS = 50_000
 
@@ -726,10 +727,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """kind, key, n_accounts of the identifiers ``pairs`` (kind, key) some link holds: the
         accounts using each, counted on the identifier index alone (no raw values)."""
         self._fill_pairs(pairs[["kind", "key"]].itertuples(index=False, name=None))
+        # One count per pair on its own index range (2-3x faster than grouping the joined rows).
         return self._frame(
-            """SELECT l.kind, l.key, count(DISTINCT l.account_id) AS n_accounts
-               FROM _pairs p CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key
-               GROUP BY l.kind, l.key ORDER BY l.kind, l.key""",
+            """SELECT kind, key, n_accounts FROM (
+                   SELECT p.kind, p.key, (SELECT count(DISTINCT l.account_id) FROM links l
+                                          WHERE l.kind = p.kind AND l.key = p.key) AS n_accounts
+                   FROM _pairs p)
+               WHERE n_accounts > 0 ORDER BY kind, key""",
             columns=["kind", "key", "n_accounts"],
         )
 
@@ -747,6 +751,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if not pairs:
             return pd.DataFrame(columns=["account_id", "kind", "key"])
         self._fill_pairs(pairs)
+        if limit >= _UNCAPPED:  # every holder: read off the index as it lies, ordered here (3x faster)
+            df = self._frame(
+                "SELECT l.account_id, l.kind, l.key FROM _pairs p CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key",
+                columns=["account_id", "kind", "key"],
+            )
+            df = df.drop_duplicates().sort_values(["kind", "key", "account_id"], kind="stable")
+            return df.reset_index(drop=True)
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
         return self._frame(
             """SELECT DISTINCT l.account_id, l.kind, l.key FROM _pairs p
