@@ -110,14 +110,16 @@ def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) ->
 
 
 @pytest.mark.parametrize(
-    ("seed", "per_component"),
-    [(3, False), (11, False), (3, True), (11, True), (29, True)],
-    ids=["3", "11", "3-each", "11-each", "29-each"],
+    ("seed", "per_component", "threshold"),
+    [(3, False, 0.1), (11, False, 0.1), (3, True, 0.1), (11, True, 0.1), (29, True, 0.1), (5, True, 0.5)],
+    ids=["3", "11", "3-each", "11-each", "29-each", "5-each-strict"],
 )
-def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed, per_component):
+def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed, per_component, threshold):
     """Also with ``community_per_component``, where a delta sweep reuses the Leiden cut of
-    every big component the delta did not touch."""
-    config = DetectionConfig(community_per_component=per_component)
+    every big component the delta did not touch; and with a link threshold that some shared
+    identifiers do not reach, so accounts outside a delta's components hold identifiers of
+    accounts inside (detection reads them as context)."""
+    config = DetectionConfig(community_per_component=per_component, link_threshold=threshold)
     rng = np.random.default_rng(seed)
     world = generate_world(400, seed)
     inc = SqliteWorkspace(tmp_path / "inc.db")
