@@ -318,6 +318,22 @@ def test_ragged_rows_and_bad_utf8_are_problems_with_their_line(tmp_path):
     assert any(p.startswith("links.csv:7: column kind: 'kind?'") for p in found)
 
 
+def test_a_ragged_row_that_is_not_utf8_either_is_one_problem_with_its_line_and_no_traceback(tmp_path, capfd):
+    """pyarrow cannot hand such a row to its ragged-row handler (it decodes the row first)."""
+    folder = write_folder(tmp_path / "data", good_tables())
+    (folder / "links.csv").write_bytes(
+        b"account_id,kind,value,first_seen\n"
+        b"007,email,a@b.com,2024-01-01\n"
+        b"A2,device,d1,2024-01-01,\xff\xfe\n"
+        b'A3,device,"two\nlines",2024-01-01\n'
+        b"A3,phone\n"
+    )
+    found = problems_of(folder)
+    assert "links.csv:3: row has 5 field(s), the header has 4" in found
+    assert "links.csv:6: row has 2 field(s), the header has 4" in found
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
 def test_values_keep_their_spelling(tmp_path):
     tables = good_tables()
     tables["links"]["value"][4] = "007"

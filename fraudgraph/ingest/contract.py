@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -507,6 +509,38 @@ def _read_csv_header(file: Path, label: str, log: _ProblemLog) -> list[str] | No
     return next(csv.reader(io.StringIO(text)))
 
 
+@contextmanager
+def _quiet_undecodable_rows() -> Iterator[None]:
+    """pyarrow decodes a ragged row's text as UTF-8 before it calls ``invalid_row_handler``; when
+    the row is not UTF-8 either, the decode error would be printed as an "Exception ignored"
+    traceback, and the row fails the read instead (``_report_ragged_rows`` then finds it)."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _report_ragged_rows(file: Path, label: str, expected: int, log: _ProblemLog) -> None:
+    """Every row of ``file`` whose number of fields is not the header's, with its line, read by
+    Python's csv module (the slow path, for a file pyarrow could not hand a ragged row of)."""
+    with pa.input_stream(str(file), compression="detect") as stream:
+        reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""))
+        next(reader, None)
+        line = reader.line_num + 1
+        for fields in reader:
+            if fields and len(fields) != expected:
+                message = f"row has {len(fields)} field(s), the header has {expected}"
+                log.file_problem(label, line, None, ",".join(fields), message)
+            line = reader.line_num + 1
+
+
 def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
     label = file.name
     header = _read_csv_header(file, label, log)
@@ -540,11 +574,15 @@ def _read_csv(name: str, file: Path, log: _ProblemLog) -> _Table | None:
 
     undecodable = False
     try:
-        table, ragged = attempt(pa.string(), use_threads=True)
-        # Threaded parsing does not know the line of a ragged row; parse again in one thread.
-        if ragged and any(row.number is None for row in ragged):
-            table, ragged = attempt(pa.string(), use_threads=False)
+        with _quiet_undecodable_rows():
+            table, ragged = attempt(pa.string(), use_threads=True)
+            # Threaded parsing does not know the line of a ragged row; parse again in one thread.
+            if ragged and any(row.number is None for row in ragged):
+                table, ragged = attempt(pa.string(), use_threads=False)
     except pa.ArrowInvalid as exc:
+        if "Expected" in str(exc) and "columns" in str(exc):  # a ragged row pyarrow could not hand over
+            _report_ragged_rows(file, label, len(names), log)
+            return None
         if "UTF8" not in str(exc):
             log.file_problem(label, None, None, None, f"cannot parse CSV: {exc}")
             return None
