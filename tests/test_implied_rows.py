@@ -33,7 +33,10 @@ class _FrozenDatetime(datetime):
 
 
 @pytest.fixture(scope="module")
-def frozen_clock():
+def frozen_clock(swept_db):
+    """The clock stands still for this module's pairs. ``swept_db`` (the session's shared
+    workspace) is made first, on the real clock: made under this one, its times would have no
+    fraction of a second, which other modules' tests read."""
     mp = pytest.MonkeyPatch()
     mp.setattr("fraudgraph.app.sweep.datetime", _FrozenDatetime)
     for where in ("fraudgraph.app.analyst", "fraudgraph.app.investigate", "fraudgraph.app.check"):
