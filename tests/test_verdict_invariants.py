@@ -241,6 +241,33 @@ def test_new_evidence_re_flags_a_dismissed_account_and_says_what_is_new(worlds, 
     check_all(c)
 
 
+def test_a_new_ring_mate_sharing_its_identifiers_re_flags_a_dismissed_account(worlds, tmp_path):
+    """The account itself is unchanged; a new account opens on its identifiers and joins its ring.
+    (The full sweep hands the policy only the reviewed accounts' data and every link on their
+    identifiers; a mate counts when it shares one.)"""
+    folder = tmp_path / "world"
+    shutil.copytree(worlds["standard"], folder)
+    c = swept(Cli(["--db", str(tmp_path / "ws.db")], {}), folder)
+    _, suspended = ring_of_suspended(c)
+    dismissed = suspended[0]
+    c.run("review", dismissed, "--dismiss", "--note", "looks like a household")
+    c.run("sweep", "--seed", "3")
+    assert c.state().loc[dismissed, "action"] == "none"
+    clone = f"{dismissed}-NEW"
+    for name in ("accounts", "links"):
+        with open(folder / f"{name}.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        theirs = [dict(r, account_id=clone) for r in rows if r["account_id"] == dismissed]
+        with open(folder / f"{name}.csv", "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=list(rows[0])).writerows(theirs)
+    c.run("load", folder)
+    c.run("sweep", "--seed", "3", "--full")
+    reasons = {r["code"]: r for r in c.state().loc[dismissed, "reasons"]}
+    assert "REVIEWED_NEW_EVIDENCE" in reasons, reasons
+    assert f"new ring mate(s) sharing its identifiers: {clone}" in reasons["REVIEWED_NEW_EVIDENCE"]["text"]
+    check_all(c)
+
+
 def review_previews_takes_a_ring_or_a_list_and_refuses_a_stale_view(c: Cli) -> None:
     state = c.state()
     rid = state.loc[state["action"] == "suspend", "ring_id"].dropna().iloc[0]
