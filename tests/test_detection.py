@@ -171,19 +171,6 @@ def test_same_seed_same_result(world, detection):
     assert again.rings["reasons"].tolist() == detection.rings["reasons"].tolist()
 
 
-@pytest.mark.parametrize("as_of", [None, AS_OF - pd.Timedelta(days=100)], ids=["latest", "earlier"])
-def test_consume_empties_the_given_frames_and_changes_no_result(world, as_of):
-    """A sweep gives its loaded links and transactions up (``consume``): detection empties them
-    once read, the accounts are left alone, and the result is the one a copy gives."""
-    accounts, links, tx = (frame.copy() for frame in world)
-    kept = detect(*world, seed=0, as_of=as_of)
-    given = detect(accounts, links, tx, seed=0, as_of=as_of, consume=True)
-    assert links.columns.empty and tx.columns.empty
-    assert len(accounts.columns) == len(world[0].columns)
-    for name in ("rings", "ring_members", "account_scores", "hubs", "ring_identifiers"):
-        pd.testing.assert_frame_equal(getattr(given, name), getattr(kept, name))
-
-
 def test_as_of_defaults_to_latest_timestamp_and_hides_later_links(world):
     accounts, links, tx = world
     latest = max(accounts["created_at"].max(), links["first_seen"].max(), tx["timestamp"].max())

@@ -225,36 +225,30 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     """A sweep over the whole world: every account read, detected (or the stored detection
     reused) and decided."""
 
-    from fraudgraph.detection.pipeline import latest_timestamp
-
     accounts, links, transactions = frames
     say, times = context["say"], context["times"]
     previous = ws.table("ring_members")
-    # Taken before detection, which empties the loaded links and transactions once it has read
-    # them (``consume``): the counts, who holds the data's latest timestamp, and what the
-    # dismissal check reads of the reviewed accounts (their own data, not the scores it moved).
-    counts = (len(accounts), len(links), len(transactions))
-    latest_then = latest_timestamp(accounts, links, transactions) if as_of is None else None
-    holders = None if latest_then is None else _latest_holders(frames, latest_then)
-    reviewed = _reviewed_data(ws.reviews(), links, transactions)
     detection, mode = _detect(
         ws, frames, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
     )
-    del links, transactions, frames
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     t = time.perf_counter()
     decisions, changes = _decide(
         ws,
         (accounts, detection.account_scores, detection.rings),
-        AccountData(reviewed[0], reviewed[1], detection.ring_members),
+        # What a dismissal is checked against: the account's own data, not the scores it moved.
+        AccountData(links, transactions, detection.ring_members),
         ws.account_state(),
         context,
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
     )
     times["policy"] = time.perf_counter() - t
+    counts = (len(accounts), len(links), len(transactions))
     when = pd.Timestamp(detection.as_of)
-    latest = (when, holders) if holders is not None and when == latest_then else None
+    latest = None if as_of is not None else (when, _latest_holders((accounts, links, transactions), when))
+    # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
+    del accounts, links, transactions, frames
     outcome = _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
     outcome.latest = latest
     return outcome
@@ -355,24 +349,6 @@ def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> tuple[pd.Timest
     if kept is not None and kept[0] == before and (still := sorted(set(kept[1]) - changed)):
         return before, still
     return ws.latest_timestamp(), None
-
-
-def _reviewed_data(
-    reviews: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The links and transactions the policy's dismissal check reads (``verdicts.snapshots``):
-    every link and transaction of a reviewed account, and every link on an identifier of one (a
-    ring mate counts when it shares an identifier with the account)."""
-    ids = set(reviews["account_id"].astype(str)) if len(reviews) else set()
-    if not ids:
-        return links.iloc[:0].copy(), transactions.iloc[:0].copy()
-    own = links[links["account_id"].isin(ids) & links["key"].notna()]
-    theirs = links[links["key"].isin(set(own["key"]))]  # by key first, a cheap pass; then the kind
-    pairs = pd.MultiIndex.from_arrays([own["kind"].astype(str), own["key"].astype(str)])
-    on = pd.MultiIndex.from_arrays([theirs["kind"].astype(str), theirs["key"].astype(str)]).isin(pairs)
-    kept = pd.concat([links[links["account_id"].isin(ids)], theirs[on]]).drop_duplicates()
-    paid = transactions["account_id"].isin(ids) | transactions["counterparty"].isin(ids)
-    return kept.reset_index(drop=True), transactions[paid].reset_index(drop=True)
 
 
 def _latest_holders(frames: tuple, as_of: pd.Timestamp) -> list[str]:
@@ -591,7 +567,6 @@ def _detect(
         progress=lambda stage: say(f"detect: {stage} ..."),
         cluster_fn=cluster_function(ws, key["engine"], seed=seed, config=config),
         baseline=baseline,
-        consume=True,  # the sweep reads the loaded links and transactions no more (``_full_outcome``)
     )
     if baseline is None:
         assert detection.baseline is not None  # detect fitted one

@@ -232,7 +232,6 @@ def detect(
     memo: CommunityMemo | None = None,
     baseline: Baseline | None = None,
     focus: Focus | None = None,
-    consume: bool = False,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
@@ -253,20 +252,17 @@ def detect(
         not given. The result's ``baseline`` is the one used.
     focus: a part of the world (``Focus``): rings only among its accounts, identifiers counted
         as the whole world counts them. A delta sweep's (``fraudgraph.app.delta``).
-    consume: the caller gives ``links`` and ``transactions`` up: each is emptied in place once
-        read, before the features and reasons are built (at 1M accounts the links are a gigabyte).
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
-    when = _moment(as_of, accounts, links, transactions)
-    given = (links, transactions) if consume else (None, None)
+    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
+    if when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
     links, transactions = _until(when, links, transactions)
 
     clock.stage("graph")
     centres = None if baseline is None else baseline.hub_centres
     graph = build_identity_graph(accounts, links, config, centres, None if focus is None else focus.counts)
-    del links  # the graph keeps the raw values it needs (``link_values``) until the reasons read them
-    _empty(given[0])
     clock.stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     clock.stage("rings")
@@ -284,8 +280,6 @@ def detect(
     numbered = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
     clock.stage("features")
     found = _features(graph, flow, candidates, numbered, (accounts, transactions, when), config)
-    del transactions
-    _empty(given[1])
     clock.stage("scoring")
     scores = score(found, seed, baseline)
     clock.stage("reasons")
@@ -394,21 +388,6 @@ def detect_incremental(
         return previous(), "reused"
     detection = detect(accounts, links, transactions, memo=memo, **options)
     return detection, "incremental" if memo is not None and memo.reused else "computed"
-
-
-def _moment(as_of, accounts: pd.DataFrame, links: pd.DataFrame, transactions) -> pd.Timestamp:
-    """The moment a detection describes: ``as_of``, or the data's latest timestamp; naive UTC."""
-    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
-    return when.tz_convert("UTC").tz_localize(None) if when.tzinfo is not None else when
-
-
-def _empty(frame: pd.DataFrame | None) -> None:
-    """Drop every column of ``frame`` in place (``detect(consume=True)``), releasing its data."""
-    if frame is None:
-        return
-    for column in list(frame.columns):
-        del frame[column]
-    release_memory()
 
 
 def _until(
