@@ -72,13 +72,14 @@ def _string_hashes(chunk: pa.Array) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     buffers = chunk.buffers()
     offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=chunk.offset + n + 1)[chunk.offset :]
-    offsets = offsets.astype(np.int64)
+    found = np.frombuffer(buffers[1], dtype=offset_type, count=chunk.offset + n + 1)[chunk.offset :]
+    offsets = found.astype(np.int64)
     start, end = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(buffers[2], dtype=np.uint8, count=end)[start:] if end > start else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     # Each byte weighs a power of the multiplier by its place in its string (arithmetic mod 2^64).
-    place = np.arange(end - start, dtype=np.int64) - np.repeat(offsets[:-1] - start, lengths)
+    starts = (offsets[:-1] - start).astype(np.int64)
+    place = np.arange(end - start, dtype=np.int64) - np.repeat(starts, lengths)
     powers = _powers(int(lengths.max()))
     with np.errstate(over="ignore"):
         terms = (data.astype(np.uint64) + np.uint64(1)) * powers[place]
@@ -86,7 +87,7 @@ def _string_hashes(chunk: pa.Array) -> np.ndarray:
         hashes = np.zeros(n, dtype=np.uint64)
         nonempty = lengths > 0
         if nonempty.any():  # an empty string has no bytes: the sums run from one nonempty start to the next
-            hashes[nonempty] = np.add.reduceat(terms, (offsets[:-1] - start)[nonempty])
+            hashes[nonempty] = np.add.reduceat(terms, starts[nonempty].astype(np.intp))
         hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
     return hashes
 
