@@ -399,12 +399,21 @@ def _known_counts(n_accounts: np.ndarray, kinds, keys, counts: pd.DataFrame) -> 
     return np.where(np.isnan(found), n_accounts, found).astype(np.int64)
 
 
+def _let_go(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Remove ``columns`` from ``frame`` itself (their arrays go with them when nothing else holds them)."""
+    for column in columns:
+        if column in frame:
+            del frame[column]
+
+
 def build_identity_graph(
     accounts: pd.DataFrame,
     links: pd.DataFrame,
     config: DetectionConfig | None = None,
     hub_centres: dict[str, tuple[float, float]] | None = None,
     counts: pd.DataFrame | None = None,
+    *,
+    consume: bool = False,
 ) -> IdentityGraph:
     """Factorize canonical identifiers once and build the weighted account x identifier matrix.
 
@@ -412,6 +421,9 @@ def build_identity_graph(
     not given (the graph's ``hub_centres`` say which were used).
     counts: kind, key, n_accounts of identifiers whose holders are not all in ``links`` (a delta
     sweep reads part of the world): their account counts, which weights and hubs are judged by.
+    consume: ``links`` is the caller's to give up: each column goes from it once read (the
+    account ids and dates after the numbering of accounts, the kinds and keys after that of
+    identifiers: at 1M accounts about 0.4 GB less at the graph's height); only ``value`` stays.
     Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
     ``accounts`` are an error (the contract stage should have rejected them).
 
@@ -430,7 +442,12 @@ def build_identity_graph(
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
     used, rows = _used_links(links, account_ids)
+    if consume:
+        _let_go(links, ("account_id", "first_seen"))
     ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(links, rows, used)
+    if consume:
+        _let_go(links, ("kind", "key"))
+        release_arrow_memory()
     # Unknown kinds fail here, with the list of known ones.
     kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
     n_ident = len(ident_kind)
