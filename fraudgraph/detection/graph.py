@@ -406,6 +406,21 @@ def _let_go(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
             del frame[column]
 
 
+def _numbered_links(links: pd.DataFrame, account_ids: pd.Index, consume: bool) -> tuple[pd.DataFrame, tuple]:
+    """``_used_links`` and ``_factorize_identifiers`` of ``links``. With ``consume``, each column
+    goes from ``links`` once read (the account ids and dates after the numbering of accounts, the
+    kinds and keys after that of identifiers: at 1M accounts about 0.4 GB less at the graph's
+    height); only ``value`` stays."""
+    used, rows = _used_links(links, account_ids)
+    if consume:
+        _let_go(links, ("account_id", "first_seen"))
+    identifiers = _factorize_identifiers(links, rows, used)
+    if consume:
+        _let_go(links, ("kind", "key"))
+        release_arrow_memory()
+    return used, identifiers
+
+
 def build_identity_graph(
     accounts: pd.DataFrame,
     links: pd.DataFrame,
@@ -421,9 +436,7 @@ def build_identity_graph(
     not given (the graph's ``hub_centres`` say which were used).
     counts: kind, key, n_accounts of identifiers whose holders are not all in ``links`` (a delta
     sweep reads part of the world): their account counts, which weights and hubs are judged by.
-    consume: ``links`` is the caller's to give up: each column goes from it once read (the
-    account ids and dates after the numbering of accounts, the kinds and keys after that of
-    identifiers: at 1M accounts about 0.4 GB less at the graph's height); only ``value`` stays.
+    consume: ``links`` is the caller's to give up: each column goes once read (``_numbered_links``).
     Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
     ``accounts`` are an error (the contract stage should have rejected them).
 
@@ -441,13 +454,7 @@ def build_identity_graph(
     if not account_ids.is_unique:
         dup = account_ids[account_ids.duplicated()][0]
         raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
-    used, rows = _used_links(links, account_ids)
-    if consume:
-        _let_go(links, ("account_id", "first_seen"))
-    ident_kind, ident_key, ident_kind_code, kind_names = _factorize_identifiers(links, rows, used)
-    if consume:
-        _let_go(links, ("kind", "key"))
-        release_arrow_memory()
+    used, (ident_kind, ident_key, ident_kind_code, kind_names) = _numbered_links(links, account_ids, consume)
     # Unknown kinds fail here, with the list of known ones.
     kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
     n_ident = len(ident_kind)

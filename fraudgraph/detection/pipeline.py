@@ -265,9 +265,8 @@ def detect(
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
-    given = callable(links)
-    if given:
-        links = links()
+    given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
+    links = links() if callable(links) else links
     when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
     if when.tzinfo is not None:
         when = when.tz_convert("UTC").tz_localize(None)
@@ -276,7 +275,6 @@ def detect(
     clock.stage("graph")
     centres = None if baseline is None else baseline.hub_centres
     counts = None if focus is None else focus.counts
-    # Links handed over are this call's own: the graph lets each column go once it has read it.
     graph = build_identity_graph(accounts, links, config, centres, counts, consume=given)
     del links  # the graph keeps what it reads of them (numbers, and the raw values until the reasons)
     clock.stage("money_flow")
