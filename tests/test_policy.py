@@ -1023,3 +1023,41 @@ def test_a_dismissal_holds_until_new_data_about_the_account_and_then_says_what_i
     assert fresh.loc["m0", "action"] == "suspend"
     new = next(r for r in fresh.loc["m0", "reasons"] if r["code"] == "REVIEWED_NEW_EVIDENCE")
     assert "1 new identifier(s) (device)" in new["text"]
+
+
+def test_a_dismissal_is_judged_alike_when_the_links_come_from_a_reader():
+    # A whole-world sweep gives the policy the workspace's links reader (account ids -> their
+    # links) instead of every link: the dismissal check must read the same evidence from it.
+    from fraudgraph.decisions.verdicts import AccountData, encode_snapshot, snapshots
+
+    policy = Policy.default()
+    rings = [{"ring_id": "R1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING"}]}]
+    accounts, scores, ring_frame = world(_ring_specs(0.9), rings)
+    links = pd.DataFrame(
+        {"account_id": [f"m{i}" for i in range(4)], "kind": "card", "value": "4111", "key": "4111", "first_seen": None}
+    )
+    tx = pd.DataFrame(columns=["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"])
+    members = pd.DataFrame({"ring_id": "R1", "account_id": [f"m{i}" for i in range(4)]})
+    snap = encode_snapshot(snapshots(accounts[accounts["account_id"] == "m0"], AccountData(links, tx, members))["m0"])
+    reviews = pd.DataFrame(
+        [{"account_id": "m0", "verdict": "dismiss", "evidence": snap, "at": pd.Timestamp("2025-02-01")}]
+    )
+    asked: list[list[str]] = []
+
+    def reader_of(frame):
+        def read(ids):
+            asked.append(ids)
+            return frame[frame["account_id"].isin(ids)]
+
+        return read
+
+    more = pd.concat([links, links.iloc[:1].assign(kind="device", value="d9", key="d9")])
+    for given, action in ((links, "none"), (more, "suspend")):
+        by_frame = evaluate(accounts, scores, ring_frame, policy, reviews=reviews, data=AccountData(given, tx, members))
+        read = evaluate(
+            accounts, scores, ring_frame, policy, reviews=reviews, data=AccountData(reader_of(given), tx, members)
+        )
+        pd.testing.assert_frame_equal(read, by_frame)
+        assert read.set_index("account_id").loc["m0", "action"] == action
+    # Only the dismissed account and its ring mates are read, never the whole world.
+    assert asked and all(set(ids) <= {f"m{i}" for i in range(4)} for ids in asked)

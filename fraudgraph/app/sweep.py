@@ -225,30 +225,38 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     """A sweep over the whole world: every account read, detected (or the stored detection
     reused) and decided."""
 
+    from fraudgraph.detection.pipeline import handover
+
     accounts, links, transactions = frames
+    frames.clear()  # detection holds the only reference to the links, and lets them go after the graph
     say, times = context["say"], context["times"]
     previous = ws.table("ring_members")
+    counts = (len(accounts), len(links), len(transactions))
+    link_latest = _latest_links(links)
+    given = (accounts, handover(links), transactions)
+    del links
     detection, mode = _detect(
-        ws, frames, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
+        ws, given, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
     )
+    del given
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     t = time.perf_counter()
     decisions, changes = _decide(
         ws,
         (accounts, detection.account_scores, detection.rings),
         # What a dismissal is checked against: the account's own data, not the scores it moved.
-        AccountData(links, transactions, detection.ring_members),
+        # Read again for the few accounts the check reads (``AccountData.links`` as a reader).
+        AccountData(ws.links, transactions, detection.ring_members),
         ws.account_state(),
         context,
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
     )
     times["policy"] = time.perf_counter() - t
-    counts = (len(accounts), len(links), len(transactions))
     when = pd.Timestamp(detection.as_of)
-    latest = None if as_of is not None else (when, _latest_holders((accounts, links, transactions), when))
+    latest = None if as_of is not None else (when, _latest_holders((accounts, link_latest, transactions), when))
     # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
-    del accounts, links, transactions, frames
+    del accounts, transactions
     outcome = _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
     outcome.latest = latest
     return outcome
@@ -351,12 +359,21 @@ def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> tuple[pd.Timest
     return ws.latest_timestamp(), None
 
 
+def _latest_links(links: pd.DataFrame) -> tuple[pd.Timestamp | None, set[str]]:
+    """The links' latest first_seen and the accounts whose links hold it (None and none when no
+    link has a date): what ``_latest_holders`` needs of the links, taken before they go."""
+    if "first_seen" not in links or not len(links) or pd.isna(latest := links["first_seen"].max()):
+        return None, set()
+    return pd.Timestamp(latest), set(links.loc[links["first_seen"] == latest, "account_id"].astype(str))
+
+
 def _latest_holders(frames: tuple, as_of: pd.Timestamp) -> list[str]:
-    """Accounts whose rows in ``frames`` (accounts, links, transactions) hold ``as_of``."""
-    accounts, links, transactions = frames
+    """Accounts whose rows in ``frames`` (accounts, the links' ``_latest_links``, transactions)
+    hold ``as_of``."""
+    accounts, (links_latest, link_holders), transactions = frames
     found = set(accounts.loc[accounts["created_at"] == as_of, "account_id"].astype(str))
-    if "first_seen" in links:
-        found |= set(links.loc[links["first_seen"] == as_of, "account_id"].astype(str))
+    if links_latest is not None and links_latest == as_of:
+        found |= link_holders
     if transactions is not None and len(transactions):
         at = transactions[transactions["timestamp"] == as_of]
         found |= set(at["account_id"].astype(str)) | set(at["counterparty"].astype(str))
@@ -516,8 +533,9 @@ def _standing(ws, marks: tuple[dict, str], pol, started: datetime, say: Progress
     )
 
 
-def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The loaded accounts, links and transactions; an empty workspace or an undeclared kind fails here."""
+def _read_inputs(ws, config, say, times: dict[str, float]) -> list[pd.DataFrame]:
+    """The loaded accounts, links and transactions (a list, which ``_full_outcome`` empties);
+    an empty workspace or an undeclared kind fails here."""
     t = time.perf_counter()
     accounts = ws.accounts()
     # A workspace may read the links leaner for a sweep (no Python string per identifier key).
@@ -532,7 +550,7 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> tuple[pd.DataFrame
         f"read {len(accounts):,} accounts, {len(links):,} links, {len(transactions):,} transactions "
         f"({times['read']:.1f}s)"
     )
-    return accounts, links, transactions
+    return [accounts, links, transactions]
 
 
 def _detect(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +48,11 @@ SNAPSHOT_VERSION = 2
 @dataclass(frozen=True)
 class AccountData:
     """The loaded data a sweep (or a review) reads evidence from: LINK_COLUMNS, TRANSACTION_COLUMNS
-    (those of the accounts concerned are enough) and the ring_members of the sweep."""
+    (those of the accounts concerned are enough) and the ring_members of the sweep. ``links`` may
+    be a reader instead (``Workspace.links``: account ids -> their LINK_COLUMNS rows), asked only
+    for the accounts the evidence concerns, so that a whole-world sweep need not hold every link."""
 
-    links: pd.DataFrame
+    links: pd.DataFrame | Callable[[list[str]], pd.DataFrame]
     transactions: pd.DataFrame
     ring_members: pd.DataFrame
 
@@ -59,8 +61,13 @@ def _tag(kind: str, key: Any) -> str:
     return hashlib.sha256(f"{kind}\x1f{key}".encode()).hexdigest()[:12]
 
 
-def identifiers_by_account(links: pd.DataFrame, account_ids: set[str]) -> dict[str, set[tuple[str, str]]]:
-    """The (kind, key) pairs of each of ``account_ids`` (one pass over the links)."""
+def identifiers_by_account(
+    links: pd.DataFrame | Callable[[list[str]], pd.DataFrame], account_ids: set[str]
+) -> dict[str, set[tuple[str, str]]]:
+    """The (kind, key) pairs of each of ``account_ids`` (one pass over the links, or one read of
+    theirs when ``links`` is a reader, as ``AccountData.links`` may be)."""
+    if callable(links):
+        links = links(sorted(account_ids)) if account_ids else pd.DataFrame(columns=["account_id", "kind", "key"])
     rows = links.loc[links["account_id"].isin(account_ids) & links["key"].notna(), ["account_id", "kind", "key"]]
     out: dict[str, set[tuple[str, str]]] = {a: set() for a in account_ids}
     for account_id, kind, key in rows.itertuples(index=False, name=None):

@@ -217,9 +217,17 @@ def _empty_detection(accounts, hubs, next_ring_number, as_of, stages) -> Detecti
     )
 
 
+def handover(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    """``frame`` as ``detect`` may take its links: a one-shot reader that keeps no reference once
+    called, so that ``detect`` holds the only one and lets the links go after the identity graph
+    (at 1M accounts the loaded links are about a gigabyte the later stages do not read). The
+    caller drops its own reference after this call."""
+    return [frame].pop
+
+
 def detect(
     accounts: pd.DataFrame,
-    links: pd.DataFrame,
+    links: pd.DataFrame | Callable[[], pd.DataFrame],
     transactions: pd.DataFrame | None = None,
     *,
     as_of: pd.Timestamp | str | None = None,
@@ -234,6 +242,8 @@ def detect(
     focus: Focus | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
+
+    links: the links frame, or a reader of it (``handover``) to let it go after the graph.
 
     as_of: the moment the sweep describes; defaults to the latest timestamp in the data. Links
         first seen and transactions made after it are ignored (they had not happened yet).
@@ -255,6 +265,8 @@ def detect(
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
+    given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
+    links = links() if callable(links) else links
     when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
     if when.tzinfo is not None:
         when = when.tz_convert("UTC").tz_localize(None)
@@ -262,7 +274,9 @@ def detect(
 
     clock.stage("graph")
     centres = None if baseline is None else baseline.hub_centres
-    graph = build_identity_graph(accounts, links, config, centres, None if focus is None else focus.counts)
+    counts = None if focus is None else focus.counts
+    graph = build_identity_graph(accounts, links, config, centres, counts, consume=given)
+    del links  # the graph keeps what it reads of them (numbers, and the raw values until the reasons)
     clock.stage("money_flow")
     flow = money_flow(transactions, graph.account_ids, config)
     clock.stage("rings")
@@ -362,7 +376,7 @@ def detection_key(
 
 def detect_incremental(
     accounts: pd.DataFrame,
-    links: pd.DataFrame,
+    links: pd.DataFrame | Callable[[], pd.DataFrame],
     transactions: pd.DataFrame | None,
     *,
     key: dict[str, object],

@@ -1,0 +1,121 @@
+"""Numbering identifier keys without a hash table of every key string.
+
+``pd.factorize`` of 8.5M Arrow string keys (1M accounts) builds Arrow's table of 7.4M distinct
+strings, about a gigabyte at its height: the sweep's peak. ``factorize_keys`` numbers the keys as
+``pd.factorize`` does (by first use, -1 for a missing key, the distinct keys in the column's own
+storage) from a 64-bit hash of each key computed on Arrow's buffers, then checks every key against
+its number's key, so a hash collision cannot merge two identifiers: it falls back to
+``pd.factorize``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def factorize_keys(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(keys)``: a code per row by first use (-1 where the key is missing) and the
+    distinct keys in that order. Arrow-backed string keys are numbered by their hashes (checked);
+    any other column by ``pd.factorize`` itself."""
+    chunks = _arrow_chunks(keys)
+    if chunks is None or not len(keys):
+        return pd.factorize(keys)
+    valid = keys.notna().to_numpy()
+    hashes = np.concatenate([_string_hashes(c) for c in chunks]) if chunks else np.zeros(0, np.uint64)
+    rows = None if bool(valid.all()) else np.flatnonzero(valid)
+    found, _ = pd.factorize(hashes if rows is None else hashes[rows])
+    del hashes
+    first_use = np.empty(len(found), dtype=bool)
+    if len(found):
+        first_use[0] = True
+        np.greater(found[1:], np.maximum.accumulate(found[:-1]), out=first_use[1:])
+    first_rows = np.flatnonzero(first_use)
+    del first_use
+    if rows is not None:
+        first_rows = rows[first_rows]
+        codes = np.full(len(keys), -1, dtype=np.intp)
+        codes[rows] = found
+        del found
+    else:
+        codes = found.astype(np.intp, copy=False)
+    uniques = keys.array.take(first_rows)
+    if not _same_keys(chunks, codes, uniques):
+        return pd.factorize(keys)  # two keys share a hash: number them the slow way
+    return codes, pd.Index(uniques, dtype=uniques.dtype, copy=False)
+
+
+def _arrow_chunks(keys: pd.Series) -> list[pa.Array] | None:
+    """The Arrow string chunks behind ``keys``; None when it is not an Arrow-backed string column."""
+    dtype = keys.dtype
+    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)
+    )
+    if not arrow:
+        return None
+    data = keys.array.__arrow_array__()
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return chunks
+
+
+def _string_hashes(chunk: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string of one Arrow (large_)string chunk, computed on its offsets and
+    bytes (no Python object per string). A missing string's hash is meaningless (it gets no code)."""
+    n = len(chunk)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    buffers = chunk.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    found = np.frombuffer(buffers[1], dtype=offset_type, count=chunk.offset + n + 1)[chunk.offset :]
+    offsets = found.astype(np.int64)
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(buffers[2], dtype=np.uint8, count=end)[start:] if end > start else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    # Each byte weighs a power of the multiplier by its place in its string (arithmetic mod 2^64).
+    starts = (offsets[:-1] - start).astype(np.int64)
+    place = np.arange(end - start, dtype=np.int64) - np.repeat(starts, lengths)
+    powers = _powers(int(lengths.max()))
+    with np.errstate(over="ignore"):
+        terms = (data.astype(np.uint64) + np.uint64(1)) * powers[place]
+        del place, data
+        hashes = np.zeros(n, dtype=np.uint64)
+        nonempty = lengths > 0
+        if nonempty.any():  # an empty string has no bytes: the sums run from one nonempty start to the next
+            hashes[nonempty] = np.add.reduceat(terms, starts[nonempty].astype(np.intp))
+        hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
+    return hashes
+
+
+def _powers(longest: int) -> np.ndarray:
+    """The multiplier's powers 0 .. ``longest`` - 1 (mod 2^64)."""
+    powers = np.ones(max(longest, 1), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, len(powers)):
+            powers[i] = powers[i - 1] * _MULTIPLIER
+    return powers
+
+
+def _same_keys(chunks: list[pa.Array], codes: np.ndarray, uniques) -> bool:
+    """Whether every numbered row's key equals the key of its number (no two keys shared a hash),
+    compared chunk by chunk."""
+    distinct = uniques.__arrow_array__()  # the taken keys themselves, not a copy
+    if isinstance(distinct, pa.ChunkedArray):
+        distinct = distinct.combine_chunks()
+    at = 0
+    for chunk in chunks:
+        mine = codes[at : at + len(chunk)]
+        at += len(chunk)
+        numbered = mine >= 0
+        if not numbered.any():
+            continue
+        theirs = distinct.take(pa.array(mine[numbered]))
+        own = chunk if bool(numbered.all()) else chunk.filter(pa.array(numbered))
+        if not pc.all(pc.equal(own.cast(theirs.type), theirs)).as_py():
+            return False
+    return True
