@@ -996,22 +996,32 @@ def test_a_lowering_caused_by_scores_is_proposed_not_applied_and_a_repaid_overdu
     assert "no longer applies" in row["note"]
 
 
-def test_a_dismissal_holds_until_new_data_about_the_account_and_then_says_what_is_new():
+def _dismissed_ring():
+    """A four-account ring sharing one card whose member m0 was dismissed with a snapshot:
+    (accounts, scores, rings), its links, transactions and members, and the review."""
     from fraudgraph.decisions.verdicts import AccountData, encode_snapshot, snapshots
 
-    policy = Policy.default()
     rings = [{"ring_id": "R1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING"}]}]
-    accounts, scores, ring_frame = world(_ring_specs(0.9), rings)
+    frames = world(_ring_specs(0.9), rings)
     links = pd.DataFrame(
         {"account_id": [f"m{i}" for i in range(4)], "kind": "card", "value": "4111", "key": "4111", "first_seen": None}
     )
     tx = pd.DataFrame(columns=["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"])
     members = pd.DataFrame({"ring_id": "R1", "account_id": [f"m{i}" for i in range(4)]})
-    data = AccountData(links, tx, members)
-    snap = encode_snapshot(snapshots(accounts[accounts["account_id"] == "m0"], data)["m0"])
+    accounts = frames[0]
+    snap = encode_snapshot(snapshots(accounts[accounts["account_id"] == "m0"], AccountData(links, tx, members))["m0"])
     reviews = pd.DataFrame(
         [{"account_id": "m0", "verdict": "dismiss", "evidence": snap, "at": pd.Timestamp("2025-02-01")}]
     )
+    return frames, (links, tx, members), reviews
+
+
+def test_a_dismissal_holds_until_new_data_about_the_account_and_then_says_what_is_new():
+    from fraudgraph.decisions.verdicts import AccountData
+
+    policy = Policy.default()
+    (accounts, scores, ring_frame), (links, tx, members), reviews = _dismissed_ring()
+    data = AccountData(links, tx, members)
     # The dismissal's own label and a ring mate's confirmed fraud are not new evidence.
     labelled = accounts.assign(label=["legit", "fraud", None, None])
     held = evaluate(labelled, scores, ring_frame, policy, reviews=reviews, data=data).set_index("account_id")
@@ -1028,20 +1038,10 @@ def test_a_dismissal_holds_until_new_data_about_the_account_and_then_says_what_i
 def test_a_dismissal_is_judged_alike_when_the_links_come_from_a_reader():
     # A whole-world sweep gives the policy the workspace's links reader (account ids -> their
     # links) instead of every link: the dismissal check must read the same evidence from it.
-    from fraudgraph.decisions.verdicts import AccountData, encode_snapshot, snapshots
+    from fraudgraph.decisions.verdicts import AccountData
 
     policy = Policy.default()
-    rings = [{"ring_id": "R1", "size": 4, "score": 0.9, "reasons": [{"code": "KNOWN_FRAUD_IN_RING"}]}]
-    accounts, scores, ring_frame = world(_ring_specs(0.9), rings)
-    links = pd.DataFrame(
-        {"account_id": [f"m{i}" for i in range(4)], "kind": "card", "value": "4111", "key": "4111", "first_seen": None}
-    )
-    tx = pd.DataFrame(columns=["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"])
-    members = pd.DataFrame({"ring_id": "R1", "account_id": [f"m{i}" for i in range(4)]})
-    snap = encode_snapshot(snapshots(accounts[accounts["account_id"] == "m0"], AccountData(links, tx, members))["m0"])
-    reviews = pd.DataFrame(
-        [{"account_id": "m0", "verdict": "dismiss", "evidence": snap, "at": pd.Timestamp("2025-02-01")}]
-    )
+    (accounts, scores, ring_frame), (links, tx, members), reviews = _dismissed_ring()
     asked: list[list[str]] = []
 
     def reader_of(frame):
