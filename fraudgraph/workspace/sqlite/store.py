@@ -542,21 +542,6 @@ class SqliteWorkspace(SqliteResults, Workspace):
             holders |= {r[0] for r in self._db.execute(sql, (latest,))}
         return pd.Timestamp(latest), sorted(holders)
 
-    def links_on(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
-        """Every link (rows as ``links`` gives them) whose identifier is one of ``pairs``."""
-        if not pairs:
-            return pd.DataFrame(columns=LINK_COLUMNS)
-        self._fill_pairs(pairs)
-        df = self._frame(
-            """SELECT l.account_id, l.kind, l.value, l.key, l.first_seen FROM _pairs p
-               CROSS JOIN links l ON l.kind = p.kind AND l.key = p.key ORDER BY l.account_id, l.kind, l.value""",
-            columns=LINK_COLUMNS,
-        )
-        if df.empty:
-            return pd.DataFrame(columns=LINK_COLUMNS)
-        df["first_seen"] = _from_ns(df["first_seen"].tolist())
-        return df[LINK_COLUMNS]
-
     def latest_holders(self) -> tuple[pd.Timestamp, list[str]] | None:
         """Accounts whose rows held the latest timestamp at the last written sweep, and that
         timestamp (``SweepRecord.latest``); None when the sweep did not say."""
