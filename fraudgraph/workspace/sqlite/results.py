@@ -23,7 +23,7 @@ import logging
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -217,12 +217,7 @@ class SqliteResults:
         column, keys = scope
         cols = ["account_id", "component"] if name == "components" else _RESULT_COLUMNS[name]
         at = cols.index(column)
-        new: list[tuple] = []
-        if df is not None and not df.empty:
-            data = [
-                _sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df) for c in cols
-            ]
-            new = list(zip(*data))
+        new = list(_sql_rows(df, cols))
         self._fill_ids(set(keys) | {r[at] for r in new})
         where = f"{column} IN (SELECT id FROM _ids)"
         old = self._db.execute(f"SELECT {', '.join(cols)} FROM {name} WHERE {where}").fetchall()
@@ -230,9 +225,7 @@ class SqliteResults:
         changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
         self._fill_ids(changed)
         self._db.execute(f"DELETE FROM {name} WHERE {where}")
-        rows = [r for r in new if r[at] in changed]
-        if rows:
-            self._db.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+        self._insert_rows(name, cols, [r for r in new if r[at] in changed])
 
     def _replace_components(self, components: pd.DataFrame | None) -> None:
         """The components table of a full sweep: its map, its index built after the rows are in;
@@ -267,8 +260,7 @@ class SqliteResults:
         ids = np.array(kept, dtype=object)
         new_limits = {a: np.nan if v is None else v for a, v in fresh}
         new_ids = np.array(sorted(new_limits), dtype=object)
-        at = np.searchsorted(ids, new_ids)
-        there = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == new_ids)
+        at, there = _found_at(ids, new_ids)
         limits[at[there]] = [new_limits[a] for a in new_ids[there]]
         ids = np.insert(ids, at[~there], new_ids[~there])
         limits = np.insert(limits, at[~there], [new_limits[a] for a in new_ids[~there]])
@@ -344,9 +336,7 @@ class SqliteResults:
             asked = np.array(sorted(set(account_ids)), dtype=object)
             parts = sorted({bisect.bisect_right(firsts, a) - 1 for a in asked} - {-1})
             kept, limits = self._swept_parts(parts)
-            held = np.array(kept, dtype=object)
-            at = np.searchsorted(held, asked)
-            there = (at < len(held)) & (held[np.minimum(at, max(len(held) - 1, 0))] == asked) if len(held) else at < 0
+            at, there = _found_at(np.array(kept, dtype=object), asked)
             ids, limits = asked[there].tolist(), limits[at[there]]
         return dict(zip(ids, [None if v != v else v for v in limits.tolist()]))
 
@@ -390,12 +380,10 @@ class SqliteResults:
         return [(a, "none", "none", *scores.get(a, default), swept[a], None, "") for a in missing]
 
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
-        if df is None or df.empty:
-            return
-        data = [_sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df) for c in cols]
-        self._db.executemany(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", zip(*data)
-        )
+        self._insert_rows(table, cols, _sql_rows(df, cols))
+
+    def _insert_rows(self, table: str, cols: list[str], rows: Iterable[tuple]) -> None:
+        self._db.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
 
     def _append(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         self._insert(table, df, cols)
@@ -660,6 +648,23 @@ class SqliteResults:
                 )
                 version = self._db.execute("SELECT value FROM meta WHERE key = 'labels_version'").fetchone()[0]
                 changes.record(self._db, "label", int(version), [label[0]], [])
+
+
+def _found_at(held: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``wanted`` is or would go in the sorted ``held`` (``np.searchsorted``), and
+    whether it is there."""
+    at = np.searchsorted(held, wanted)
+    if not len(held):
+        return at, np.zeros(len(wanted), dtype=bool)
+    return at, (at < len(held)) & (held[np.minimum(at, len(held) - 1)] == wanted)
+
+
+def _sql_rows(df: pd.DataFrame | None, cols: list[str]) -> Iterator[tuple]:
+    """``df``'s rows as sqlite3 values in the order of ``cols`` (a column ``df`` lacks is NULL)."""
+    if df is None or df.empty:
+        return iter(())
+    data = [_sql_values(df[c], json_text=c in _JSON_COLUMNS) if c in df.columns else [None] * len(df) for c in cols]
+    return zip(*data)
 
 
 def _by_key(rows: list[tuple], at: int) -> dict[Any, Counter]:
