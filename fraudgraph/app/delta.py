@@ -278,10 +278,8 @@ def decided_frames(
         accounts = pd.concat([accounts, ws.accounts(outside)], ignore_index=True)
         links = pd.concat([links, ws.links(outside)], ignore_index=True)
         transactions = pd.concat([transactions, ws.transactions(outside)], ignore_index=True)
-        transactions = transactions.drop_duplicates("txn_id")
-    accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
-    links = links.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)
-    return accounts, links, transactions.sort_values("txn_id", kind="stable").reset_index(drop=True)
+        transactions = transactions.drop_duplicates("txn_id").sort_values("txn_id", kind="stable")
+    return _in_order(accounts, links, transactions)
 
 
 def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -297,17 +295,23 @@ def _reach_frames(ws, reach: Reach) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     used = links.loc[links["key"].notna(), ["kind", "key"]].drop_duplicates().merge(hubs, how="left")
     used = used[used["hub"].isna()][["kind", "key"]]
     inside = set(reach.accounts)
-    holders = reach.holders.merge(used, on=["kind", "key"])
-    context = set(holders["account_id"].astype(str)) - inside
+    holders = reach.holders.merge(used, on=["kind", "key"])  # other accounts' links: all context
+    context = set(holders["account_id"].astype(str))
     payers = _parties(transactions) - inside
     if payers:
         transactions = reach.paid.of(inside | payers)
     context |= _parties(transactions) - inside
     if context:
-        ids = sorted(context)
-        theirs = holders[holders["account_id"].astype(str).isin(context)]
-        accounts = pd.concat([accounts, ws.accounts(ids)], ignore_index=True)
-        links = pd.concat([links, theirs[links.columns]], ignore_index=True)
+        accounts = pd.concat([accounts, ws.accounts(sorted(context))], ignore_index=True)
+        links = pd.concat([links, holders[links.columns]], ignore_index=True)
+    return _in_order(accounts, links, transactions)
+
+
+def _in_order(
+    accounts: pd.DataFrame, links: pd.DataFrame, transactions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The frames as the workspace gives them: accounts by id, links by (account, kind, value),
+    transactions (sorted by txn_id already) indexed from 0."""
     accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
     links = links.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)
     return accounts, links, transactions.reset_index(drop=True)
