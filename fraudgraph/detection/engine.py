@@ -85,7 +85,9 @@ def _local_components(adjacency: sp.csr_matrix) -> list[np.ndarray]:
 
 
 def _local_louvain(adjacency: sp.csr_matrix, seed: int) -> Callable[[np.ndarray], list[np.ndarray]]:
-    import igraph as ig
+    from fraudgraph.detection.rings import import_igraph
+
+    ig = import_igraph()
 
     def split(members: np.ndarray) -> list[np.ndarray]:
         sub = sp.triu(adjacency[members][:, members], k=1).tocoo()

@@ -127,17 +127,27 @@ def money_edges(flow: MoneyFlow, config: DetectionConfig) -> sp.csr_matrix:
     return edges
 
 
-def _igraph():
-    """igraph, imported when Leiden first runs: its import also imports matplotlib when that is
-    installed (about a second), which a sweep whose Leiden answers are all remembered skips."""
-    import igraph
+def import_igraph():
+    """igraph, imported when community detection first runs (a sweep whose Leiden answers are all
+    remembered never imports it). igraph's own import also imports matplotlib and pyplot when they
+    are installed, for its plotting, which fraudgraph never uses (the PNG export draws with
+    matplotlib directly): about 0.3 s of every sweep. So unless matplotlib is imported already,
+    igraph is imported with it hidden; matplotlib itself stays importable afterwards."""
+    if "igraph" in sys.modules or "matplotlib" in sys.modules:
+        import igraph
 
+        return igraph
+    sys.modules["matplotlib"] = None  # `import matplotlib` raises ImportError while this holds
+    try:
+        import igraph
+    finally:
+        del sys.modules["matplotlib"]
     return igraph
 
 
 def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig, seed: int) -> np.ndarray:
     """One seeded Leiden (CPM) call; the membership of each of the ``n_nodes`` nodes."""
-    ig = _igraph()
+    ig = import_igraph()
     previous_rng = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
@@ -150,7 +160,7 @@ def _leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: Detect
 def _community_leiden(n_nodes: int, edges: np.ndarray, weights: np.ndarray, config: DetectionConfig) -> np.ndarray:
     """Leiden (CPM) with igraph's random numbers as they are set."""
     parts = (
-        _igraph()
+        import_igraph()
         .Graph(n=n_nodes, edges=edges)
         .community_leiden(
             objective_function="CPM",
@@ -179,7 +189,7 @@ def _remembered_leiden(
         if rng is None:
             found = _leiden(n_nodes, edges, weights, config, seed)
         else:
-            _igraph().set_random_number_generator(rng)
+            import_igraph().set_random_number_generator(rng)
             rng.seed(seed)
             found = _community_leiden(n_nodes, edges, weights, config)
         if memo is not None and key is not None:
