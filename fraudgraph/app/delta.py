@@ -108,7 +108,7 @@ class _Transactions:
                 self.rows = both.drop_duplicates("txn_id").reset_index(drop=True)
             self.read |= set(missing)
         rows = self.rows
-        mine = rows["account_id"].astype(str).isin(ids) | rows["counterparty"].astype(str).isin(ids)
+        mine = _among(rows["account_id"], ids) | _among(rows["counterparty"], ids)
         return rows[mine].sort_values("txn_id").reset_index(drop=True)
 
 
@@ -196,7 +196,7 @@ def _components(ws, seeds: set[str], read: tuple, baseline: Baseline, config: De
 def _payees(transactions: pd.DataFrame, ids: set[str]) -> set[str]:
     """The accounts ``ids`` pay in ``transactions``."""
     paid = transactions
-    paid = paid[(paid["counterparty_kind"] == "account") & paid["account_id"].astype(str).isin(ids)]
+    paid = paid[(paid["counterparty_kind"] == "account") & _among(paid["account_id"], ids)]
     return set(paid["counterparty"].astype(str))
 
 
@@ -272,8 +272,8 @@ def decided_frames(
         return ws.accounts(ids), ws.links(ids), ws.transactions(ids)
     accounts, links, transactions = frames
     mine = set(inside)
-    accounts = accounts[accounts["account_id"].astype(str).isin(mine)]
-    links = links[links["account_id"].astype(str).isin(mine)]
+    accounts = accounts[_among(accounts["account_id"], mine)]
+    links = links[_among(links["account_id"], mine)]
     if outside:
         accounts = pd.concat([accounts, ws.accounts(outside)], ignore_index=True)
         links = pd.concat([links, ws.links(outside)], ignore_index=True)
@@ -315,6 +315,12 @@ def _in_order(
     accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
     links = links.sort_values(["account_id", "kind", "value"], kind="stable").reset_index(drop=True)
     return accounts, links, transactions.reset_index(drop=True)
+
+
+def _among(values: pd.Series, ids: set[str]) -> np.ndarray:
+    """Which of ``values`` (account ids) are in ``ids``: a set lookup per value, 3-4x faster than
+    ``Series.isin`` on Arrow-backed strings, which converts the set to an Arrow array per call."""
+    return np.fromiter((v in ids for v in values.tolist()), dtype=bool, count=len(values))
 
 
 def _parties(transactions: pd.DataFrame) -> set[str]:
