@@ -69,6 +69,36 @@ def test_bad_input_is_one_line_error_and_nothing_loaded(tmp_path, world_dir):
     assert r.exit_code == 1 and "does not exist" in error_line(r)
 
 
+def test_a_full_disk_is_a_one_line_error_and_the_load_is_rolled_back(tmp_path, world_dir, monkeypatch):
+    from fraudgraph.synthetic.world import generate_world, write_world
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    db = tmp_path / "ws.db"
+    run("--db", db, "-q", "load", world_dir)
+    before = json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"]
+    more = tmp_path / "more"
+    write_world(generate_world(2000, seed=12), more)  # other ids: all of it new rows
+    opened = SqliteWorkspace._migrate
+
+    def nearly_full(self):  # the file may grow by a few pages only, as on a nearly full disk
+        opened(self)
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        self._db.execute(f"PRAGMA max_page_count = {pages + 20}")
+
+    monkeypatch.setattr(SqliteWorkspace, "_migrate", nearly_full)
+    r = run("--db", db, "-q", "load", more, ok=False)
+    assert r.exit_code == 1
+    err = error_line(r)
+    assert "no space left" in err and str(db) in err and "nothing of this change was written" in err
+    assert "internal error" not in err
+    monkeypatch.undo()
+    after = json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"]
+    assert after == before
+    assert run("--db", db, "-q", "load", more).exit_code == 0  # with room again, the same load goes in
+    grown = json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"]
+    assert grown["accounts"] > before["accounts"]
+
+
 def test_missing_folder_is_a_usage_error(tmp_path):
     r = run("--db", tmp_path / "ws.db", "load", tmp_path / "nope", ok=False)
     assert r.exit_code == 2

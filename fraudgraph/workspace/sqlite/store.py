@@ -99,6 +99,11 @@ def _load_plans(
     }
 
 
+def _disk_full(error: sqlite3.OperationalError) -> bool:
+    """SQLite's SQLITE_FULL: the database or a temporary file could not grow."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+
+
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """``frame`` in ``key`` order (rows in primary-key order append to the B-trees); not copied when
     it is already (a data folder's links are: ``read_dataset`` sorts them)."""
@@ -221,14 +226,23 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     @contextmanager
     def _transaction(self, immediate: bool = True):
+        """One write transaction: committed whole or rolled back whole. A full disk (the
+        workspace's, or the temporary folder's where a big load sorts) is a one-line error
+        that says nothing was written, not an internal error."""
         self._db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
             self._db.execute("COMMIT")
+        except BaseException as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and _disk_full(e):
+                raise WorkspaceError(
+                    f"no space left on the disk of workspace {self.path} ({e}): nothing of this change was "
+                    "written; free some space there (a big load needs room for about as much again as it "
+                    "adds, until it commits) and run it again"
+                ) from None
+            raise
 
     def _is_empty(self, table: str) -> bool:
         return self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
