@@ -378,3 +378,28 @@ def test_lone_fraudsters_are_not_told_apart_by_artefacts(world):
     assert age_legit.quantile(0.2) < age_lone.median() < age_legit.quantile(0.8)
     assert legit["credit_limit"].quantile(0.2) < lone["credit_limit"].median() < legit["credit_limit"].quantile(0.8)
     assert lone["account_id"].str.fullmatch(r"A\d{7}").all()
+
+
+def test_spellings_rendered_in_chunks_are_coded_as_when_rendered_whole(monkeypatch):
+    # Above about a million accounts Arrow hands some renders back as chunked arrays; a 2M-account
+    # `generate` failed on them ("ChunkedArray has no attribute indices").
+    import pyarrow as pa
+
+    from fraudgraph.synthetic.kinds import CARD, DEVICE
+    from fraudgraph.synthetic.people import Spellings
+
+    kind = np.array([DEVICE] * 6 + [CARD] * 4, dtype=np.int64)
+    entity = np.array([1, 2, 2, 3, 1, 4, 7, 8, 7, 9], dtype=np.int64)
+    variant = np.zeros(10, dtype=np.int64)
+    whole = Spellings(5, [], []).render_values(kind, entity, variant)
+    render = Spellings.render_devices
+
+    def in_chunks(self, ent, var):
+        text = render(self, ent, var)
+        return pa.chunked_array([text.slice(0, 1), text.slice(1)])
+
+    monkeypatch.setattr(Spellings, "render_devices", in_chunks)
+    chunked = Spellings(5, [], []).render_values(kind, entity, variant)
+    assert chunked[0].to_pylist() == whole[0].to_pylist()
+    assert chunked[1].tolist() == whole[1].tolist()
+    assert chunked[1][0] == chunked[1][4] and chunked[1][1] == chunked[1][2]  # same entity, same code

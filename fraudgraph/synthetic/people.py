@@ -702,7 +702,8 @@ class Spellings:
             if junk.any():
                 junk_text = coded_names(JUNK_VALUES[code], ent[junk] - JUNK_BASE)
                 text = in_row_order(len(unique), [(real, text), (np.flatnonzero(junk), junk_text)])
-            encoded = text.dictionary_encode()
+            # Big worlds (above about a million accounts) render some kinds as chunked arrays.
+            encoded = concat([text]).dictionary_encode()
             codes[rows] = offset + encoded.indices.to_numpy()[inverse]
             dictionary.append(encoded.dictionary)
             offset += len(encoded.dictionary)
