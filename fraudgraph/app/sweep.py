@@ -235,7 +235,7 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     previous = ws.table("ring_members")
     counts = (len(accounts), len(links), len(transactions))
     latest_rows = (_latest_links(links), _latest_transactions(transactions))
-    given = (accounts, handover(links), handover(transactions))
+    given = (accounts, handover(links), handover(transactions), _link_values(ws, links))
     del links, transactions
     detection, mode = _detect(
         ws, given, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
@@ -362,6 +362,12 @@ def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> tuple[pd.Timest
     if kept is not None and kept[0] == before and (still := sorted(set(kept[1]) - changed)):
         return before, still
     return ws.latest_timestamp(), None
+
+
+def _link_values(ws, links: pd.DataFrame):
+    """A reader of the links' raw values by position when the sweep read the links without them
+    (``detection_links(values=False)``): detection asks it for the spellings it shows."""
+    return getattr(ws, "link_values", None) if "value" not in links.columns else None
 
 
 def _latest_links(links: pd.DataFrame) -> tuple[pd.Timestamp | None, set[str]]:
@@ -552,9 +558,13 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> list[pd.DataFrame]
     an empty workspace or an undeclared kind fails here."""
     t = time.perf_counter()
     accounts = ws.accounts()
-    # A workspace may read the links leaner for a sweep (no Python string per identifier key).
+    # A workspace may read the links leaner for a sweep (no Python string per identifier key), and
+    # without their raw values when it can read those again by position (``_link_values``).
     read_links = getattr(ws, "detection_links", None)
-    links = read_links() if read_links is not None else ws.links()
+    if read_links is None:
+        links = ws.links()
+    else:
+        links = read_links() if getattr(ws, "link_values", None) is None else read_links(values=False)
     transactions = ws.transactions()
     times["read"] = time.perf_counter() - t
     if accounts.empty:
@@ -572,7 +582,9 @@ def _detect(
 ):
     """The detection of this sweep and how it was had: computed, incremental (community
     detection reused for the components that did not change), reused (nothing changed since
-    the last sweep) or full (computed because ``full`` was asked). ``how`` is (full, dry_run):
+    the last sweep) or full (computed because ``full`` was asked). ``frames``: the accounts,
+    links and transactions (or their readers) and a reader of the links' raw values by position
+    (None when the links hold them). ``how`` is (full, dry_run):
     the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``. Judged
     against ``baseline``; without one, the sweep fits one (kept unless ``dry_run``, and
     ``key["baseline"]`` becomes its digest)."""
@@ -585,8 +597,12 @@ def _detect(
     reused = not full and last is not None and last.get("key") == key
     # GDS clusters in the database: there is no Leiden call to remember.
     memo = load_memo(ws, reuse=not full) if key["engine"] == "python" and not reused else None
+    accounts, links, transactions, values = frames
     detection, mode = detect_incremental(
-        *frames,
+        accounts,
+        links,
+        transactions,
+        values=values,
         key=key,
         previous_key=None if full or last is None else last.get("key"),
         previous=lambda: _stored_detection(ws, previous),

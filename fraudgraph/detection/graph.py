@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -89,16 +90,19 @@ class IdentityGraph:
         """Per identifier: the weight it contributes to a shared link (0 = never links)."""
         return self.identifiers["weight"].to_numpy()
 
-    def drop_unread(self) -> None:
+    def drop_unread(self, values: Callable[[np.ndarray], pd.Series] | None = None) -> None:
         """Let go of what no stage after the graph reads (at 1M accounts about 0.4 GB): the raw
         values of the links to identifiers that link no two accounts (the reasons read the
         spellings of identifiers a ring's members share, which link), the identifiers' dates, and
-        their kinds as objects (a category of the kind codes instead, which are narrowed)."""
+        their kinds as objects (a category of the kind codes instead, which are narrowed).
+        ``values``: when the graph was built from links without their ``value`` column, a reader
+        of the values at some positions of those links (ascending), asked for the ones kept."""
         ident = self.links["identifier"].to_numpy()
         keep = self.linking_weights()[ident] > 0
-        if self.link_values is not None:
+        if self.link_values is not None or values is not None:
             rows = self.links["row"].to_numpy()[keep] if "row" in self.links else np.flatnonzero(keep)
-            self.link_values = self.link_values.take(rows).reset_index(drop=True)
+            found = self.link_values.take(rows) if self.link_values is not None else values(rows)  # type: ignore[misc]
+            self.link_values = found.reset_index(drop=True)
         self.links = pd.DataFrame({"identifier": ident[keep]})
         _let_go(self.identifiers, ("first_seen", "last_first_seen"))
         if self.kind_code is not None and self.kind_names is not None and len(self.kind_names) < 2**7:
@@ -158,7 +162,7 @@ def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
 def epoch_days(values: pd.Series) -> np.ndarray:
     """datetime64 -> float days since the epoch, NaN for NaT."""
     v = pd.to_datetime(values)
-    out = v.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64) / 86_400e9
+    out = v.to_numpy(dtype="datetime64[ns]").view("int64").astype(np.float64) / 86_400e9
     out[v.isna().to_numpy()] = np.nan
     return out
 
@@ -167,18 +171,25 @@ def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in ``index`` (-1 when absent), as strings, hashed in Arrow:
     several times faster than Index.get_indexer on millions of Python strings. ``index`` must
     be unique (the first position is returned)."""
-    found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(index))
+    found, wanted = _arrow_strings(values, cast=False), _arrow_strings(index)
+    if found.type != wanted.type:  # the index takes the values' type: no copy of millions of values
+        try:
+            wanted = wanted.cast(found.type)
+        except pa.ArrowInvalid:  # over 2 GB of index strings: the values take large_string after all
+            found = found.cast(wanted.type)
+    found = pc.index_in(found, value_set=wanted)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _arrow_strings(values) -> pa.Array:
-    """A pandas column or index of strings as an Arrow large_string array; zero-copy when the
-    column already is Arrow-backed (pandas' ``str`` dtype), so no Python string is created."""
+def _arrow_strings(values, *, cast: bool = True) -> pa.Array | pa.ChunkedArray:
+    """A pandas column or index of strings as an Arrow large_string array (or, without ``cast``,
+    string or large_string as it is stored); zero-copy when the column already is Arrow-backed
+    (pandas' ``str`` dtype) and needs no cast, so no Python string is created."""
     if values.dtype != object:
         try:
             arr = pa.array(values)
             if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-                return arr.cast(pa.large_string())
+                return arr.cast(pa.large_string()) if cast else arr
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             pass
     objects = np.asarray(values, dtype=object)
@@ -525,7 +536,7 @@ def build_identity_graph(
         links=used,
         kind_code=ident_kind_code,
         kind_names=kind_names,
-        link_values=links["value"].reset_index(drop=True),
+        link_values=links["value"].reset_index(drop=True) if "value" in links else None,
         hub_centres=centres,
     )
 

@@ -247,12 +247,12 @@ def detect(
     memo: CommunityMemo | None = None,
     baseline: Baseline | None = None,
     focus: Focus | None = None,
+    values: Callable[[np.ndarray], pd.Series] | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
     links: the links frame, or a reader of it (``handover``) to let it go after the graph.
-    transactions: the transactions frame, or a reader of it (``handover``): detection reads what
-        it needs of them (``features.Ledger``) before the graph, and holds them no longer.
+    transactions: the transactions frame, or a reader of it (``handover``), let go once read (``Ledger``).
 
     as_of: the moment the sweep describes; defaults to the latest timestamp in the data. Links
         first seen and transactions made after it are ignored (they had not happened yet).
@@ -271,18 +271,21 @@ def detect(
         not given. The result's ``baseline`` is the one used.
     focus: a part of the world (``Focus``): rings only among its accounts, identifiers counted
         as the whole world counts them. A delta sweep's (``fraudgraph.app.delta``).
+    values: when ``links`` come without their raw ``value`` column, a reader of the values at
+        some positions of those links (ascending; ``SqliteWorkspace.link_values``): asked after
+        the graph, for the links of linking identifiers only, whose spellings the reasons show.
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
     given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
-    when, links, account_ids, ledger = _taken(accounts, (links, transactions), as_of, config, clock)
+    when, links, values, account_ids, ledger = _taken(accounts, (links, transactions, values), as_of, config, clock)
     flow = ledger.flow
     clock.stage("graph")
     centres = None if baseline is None else baseline.hub_centres
     counts = None if focus is None else focus.counts
     graph = build_identity_graph(accounts, links, config, centres, counts, consume=given, ids=account_ids)
     del links, account_ids  # the graph keeps what it reads of them (numbers, and some raw values)
-    graph.drop_unread()
+    graph.drop_unread(values)
     clock.stage("rings")
     inside = None if focus is None else graph.account_ids.isin(focus.accounts)
     candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo, focus=inside)
@@ -313,19 +316,32 @@ def detect(
 
 def _taken(
     accounts: pd.DataFrame, given: tuple, as_of, config: DetectionConfig, clock: StageClock
-) -> tuple[pd.Timestamp, pd.DataFrame, pd.Index, Ledger]:
+) -> tuple[pd.Timestamp, pd.DataFrame, Callable | None, pd.Index, Ledger]:
     """What ``detect`` reads of its inputs (``given``: the links and transactions, each a frame or
-    a reader): the as_of (the latest timestamp when not given), the links until then, the
+    a reader, and the reader of the links' values): the as_of (the latest timestamp when not
+    given), the links until then and the reader of their values (``_values_until``), the
     accounts' index (the graph's rows) and the ``Ledger`` of the transactions until then, which
     are let go here (the "money_flow" stage)."""
-    links, transactions = (frame() if callable(frame) else frame for frame in given)
+    links, transactions = (frame() if callable(frame) else frame for frame in given[:2])
     when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
     if when.tzinfo is not None:
         when = when.tz_convert("UTC").tz_localize(None)
     links, transactions = _until(when, links, transactions)
     clock.stage("money_flow")
     account_ids = account_index(accounts)
-    return when, links, account_ids, Ledger.of(transactions, account_ids, config)
+    return when, links, _values_until(given[2], links), account_ids, Ledger.of(transactions, account_ids, config)
+
+
+def _values_until(values: Callable[[np.ndarray], pd.Series] | None, links: pd.DataFrame):
+    """``values`` (a reader of the raw values of the given links by position) for the rows of
+    ``links`` (those links until as_of, ``_until``: their positions among the given ones are
+    ``links.index``); None when not needed."""
+    if values is None or "value" in links:
+        return None
+    if isinstance(links.index, pd.RangeIndex) and links.index.start == 0 and links.index.step == 1:
+        return values
+    given = links.index.to_numpy(dtype=np.int64)
+    return lambda rows: values(given[rows])
 
 
 def _explained(found: Found, scores: Scores, when: pd.Timestamp) -> Detection:
