@@ -228,25 +228,30 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     from fraudgraph.detection.pipeline import handover
 
     accounts, links, transactions = frames
-    frames.clear()  # detection holds the only reference to the links, and lets them go after the graph
+    # Detection holds the only reference to the links and transactions: it lets the transactions
+    # go once it has read what it needs of them, and the links after the graph.
+    frames.clear()
     say, times = context["say"], context["times"]
     previous = ws.table("ring_members")
     counts = (len(accounts), len(links), len(transactions))
-    link_latest = _latest_links(links)
-    given = (accounts, handover(links), transactions)
-    del links
+    latest_rows = (_latest_links(links), _latest_transactions(transactions))
+    given = (accounts, handover(links), handover(transactions), _link_values(ws, links))
+    del links, transactions
     detection, mode = _detect(
         ws, given, previous, key, how, as_of, seed=seed, config=config, say=say, baseline=baseline
     )
     del given
+    # The account features are for a view of a few accounts; a sweep neither decides by them nor
+    # stores them (at 1M accounts over 0.1 GB through the policy and the write).
+    detection.account_features = pd.DataFrame()
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     t = time.perf_counter()
     decisions, changes = _decide(
         ws,
         (accounts, detection.account_scores, detection.rings),
         # What a dismissal is checked against: the account's own data, not the scores it moved.
-        # Read again for the few accounts the check reads (``AccountData.links`` as a reader).
-        AccountData(ws.links, transactions, detection.ring_members),
+        # Read again for the few accounts the check reads (``AccountData`` with readers).
+        AccountData(ws.links, ws.transactions, detection.ring_members),
         ws.account_state(),
         context,
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
@@ -254,9 +259,9 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     )
     times["policy"] = time.perf_counter() - t
     when = pd.Timestamp(detection.as_of)
-    latest = None if as_of is not None else (when, _latest_holders((accounts, link_latest, transactions), when))
-    # The loaded rows are not needed past here: the write does not hold them (a gigabyte at 1M).
-    del accounts, transactions
+    latest = None if as_of is not None else (when, _latest_holders((accounts, *latest_rows), when))
+    # The loaded accounts are not needed past here: the write does not hold them.
+    del accounts
     outcome = _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
     outcome.latest = latest
     return outcome
@@ -359,6 +364,12 @@ def _latest_timestamp(ws, last: pd.Series, changed: set[str]) -> tuple[pd.Timest
     return ws.latest_timestamp(), None
 
 
+def _link_values(ws, links: pd.DataFrame):
+    """A reader of the links' raw values by position when the sweep read the links without them
+    (``detection_links(values=False)``): detection asks it for the spellings it shows."""
+    return getattr(ws, "link_values", None) if "value" not in links.columns else None
+
+
 def _latest_links(links: pd.DataFrame) -> tuple[pd.Timestamp | None, set[str]]:
     """The links' latest first_seen and the accounts whose links hold it (None and none when no
     link has a date): what ``_latest_holders`` needs of the links, taken before they go."""
@@ -367,16 +378,25 @@ def _latest_links(links: pd.DataFrame) -> tuple[pd.Timestamp | None, set[str]]:
     return pd.Timestamp(latest), set(links.loc[links["first_seen"] == latest, "account_id"].astype(str))
 
 
+def _latest_transactions(transactions: pd.DataFrame | None) -> tuple[pd.Timestamp | None, set[str]]:
+    """The transactions' latest timestamp and the accounts on either side of those that hold it
+    (None and none without a dated transaction): what ``_latest_holders`` needs of them, taken
+    before they go."""
+    if transactions is None or not len(transactions) or pd.isna(latest := transactions["timestamp"].max()):
+        return None, set()
+    at = transactions[transactions["timestamp"] == latest]
+    return pd.Timestamp(latest), set(at["account_id"].astype(str)) | set(at["counterparty"].astype(str))
+
+
 def _latest_holders(frames: tuple, as_of: pd.Timestamp) -> list[str]:
-    """Accounts whose rows in ``frames`` (accounts, the links' ``_latest_links``, transactions)
-    hold ``as_of``."""
-    accounts, (links_latest, link_holders), transactions = frames
+    """Accounts whose rows in ``frames`` (accounts, the links' ``_latest_links``, the transactions'
+    ``_latest_transactions``) hold ``as_of``."""
+    accounts, (links_latest, link_holders), (transactions_latest, transaction_holders) = frames
     found = set(accounts.loc[accounts["created_at"] == as_of, "account_id"].astype(str))
     if links_latest is not None and links_latest == as_of:
         found |= link_holders
-    if transactions is not None and len(transactions):
-        at = transactions[transactions["timestamp"] == as_of]
-        found |= set(at["account_id"].astype(str)) | set(at["counterparty"].astype(str))
+    if transactions_latest is not None and transactions_latest == as_of:
+        found |= transaction_holders
     return sorted(found)
 
 
@@ -538,9 +558,13 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> list[pd.DataFrame]
     an empty workspace or an undeclared kind fails here."""
     t = time.perf_counter()
     accounts = ws.accounts()
-    # A workspace may read the links leaner for a sweep (no Python string per identifier key).
+    # A workspace may read the links leaner for a sweep (no Python string per identifier key), and
+    # without their raw values when it can read those again by position (``_link_values``).
     read_links = getattr(ws, "detection_links", None)
-    links = read_links() if read_links is not None else ws.links()
+    if read_links is None:
+        links = ws.links()
+    else:
+        links = read_links() if getattr(ws, "link_values", None) is None else read_links(values=False)
     transactions = ws.transactions()
     times["read"] = time.perf_counter() - t
     if accounts.empty:
@@ -558,7 +582,9 @@ def _detect(
 ):
     """The detection of this sweep and how it was had: computed, incremental (community
     detection reused for the components that did not change), reused (nothing changed since
-    the last sweep) or full (computed because ``full`` was asked). ``how`` is (full, dry_run):
+    the last sweep) or full (computed because ``full`` was asked). ``frames``: the accounts,
+    links and transactions (or their readers) and a reader of the links' raw values by position
+    (None when the links hold them). ``how`` is (full, dry_run):
     the memo of Leiden answers is read unless ``full`` and written unless ``dry_run``. Judged
     against ``baseline``; without one, the sweep fits one (kept unless ``dry_run``, and
     ``key["baseline"]`` becomes its digest)."""
@@ -571,8 +597,12 @@ def _detect(
     reused = not full and last is not None and last.get("key") == key
     # GDS clusters in the database: there is no Leiden call to remember.
     memo = load_memo(ws, reuse=not full) if key["engine"] == "python" and not reused else None
+    accounts, links, transactions, values = frames
     detection, mode = detect_incremental(
-        *frames,
+        accounts,
+        links,
+        transactions,
+        values=values,
         key=key,
         previous_key=None if full or last is None else last.get("key"),
         previous=lambda: _stored_detection(ws, previous),

@@ -865,7 +865,8 @@ def _candidates(c: _Columns, policy: Policy) -> None:
     c.raw_fired = (cand > 0).any(axis=1) | (c.fraud_uncapped > 0)
     cand[c.closed] = 0
     c.cand = cand
-    c.fraud_trigger = np.where(c.in_ring, "fraud_ring", "account_risk")
+    # Two shared strings, not a numpy string (and later a new str object) per account.
+    c.fraud_trigger = np.array(["account_risk", "fraud_ring"], dtype=object)[c.in_ring.astype(np.intp)]
 
 
 def _ring_digests(c: _Columns, fraud_rows: np.ndarray) -> dict[Any, str]:
@@ -1262,12 +1263,12 @@ def _column(frame: pd.DataFrame, pos: np.ndarray, name: str, default: Any, dtype
     out = np.full(len(pos), default, dtype=dtype)
     if name in frame.columns and len(frame):
         has = pos >= 0
-        column = frame[name]
+        column = frame[name].take(pos[has]).reset_index(drop=True)  # only these rows become objects
         if dtype is object:
             values = column.astype(object).where(column.notna(), default).to_numpy()
         else:
             values = column.to_numpy(dtype=dtype, na_value=default)
-        out[has] = values[pos[has]]
+        out[has] = values
     return out
 
 
@@ -1383,6 +1384,8 @@ def _change_columns(current: pd.DataFrame, decisions: pd.DataFrame, accounts: pd
         overdue=np.full(len(ids), np.nan),
     )
     if accounts is not None and len(accounts):
+        # The candidates' rows only (a few percent): no index over every account's id.
+        accounts = accounts.loc[accounts["account_id"].isin(ids).to_numpy(dtype=bool)]
         apos = _align(ids, accounts["account_id"], "accounts")
         p.source_status = _column(accounts, apos, "status", "active")
         p.balance = _column(accounts, apos, "balance", np.nan, np.float64)

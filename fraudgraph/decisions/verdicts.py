@@ -48,12 +48,13 @@ SNAPSHOT_VERSION = 2
 @dataclass(frozen=True)
 class AccountData:
     """The loaded data a sweep (or a review) reads evidence from: LINK_COLUMNS, TRANSACTION_COLUMNS
-    (those of the accounts concerned are enough) and the ring_members of the sweep. ``links`` may
-    be a reader instead (``Workspace.links``: account ids -> their LINK_COLUMNS rows), asked only
-    for the accounts the evidence concerns, so that a whole-world sweep need not hold every link."""
+    (those of the accounts concerned are enough) and the ring_members of the sweep. ``links`` and
+    ``transactions`` may be readers instead (``Workspace.links``, ``Workspace.transactions``: account
+    ids -> their rows), asked only for the accounts the evidence concerns, so that a whole-world
+    sweep need not hold every link and transaction."""
 
     links: pd.DataFrame | Callable[[list[str]], pd.DataFrame]
-    transactions: pd.DataFrame
+    transactions: pd.DataFrame | Callable[[list[str]], pd.DataFrame]
     ring_members: pd.DataFrame
 
 
@@ -75,10 +76,12 @@ def identifiers_by_account(
     return out
 
 
-def _transactions_of(transactions: pd.DataFrame, account_ids: set[str]) -> dict[str, list]:
+def _transactions_of(
+    transactions: pd.DataFrame | Callable[[list[str]], pd.DataFrame], account_ids: set[str]
+) -> dict[str, list]:
     """Per account: [count, digest of the sorted ids, latest timestamp] of the transactions it paid
-    or received (a counterparty account receives)."""
-    tx = transactions
+    or received (a counterparty account receives); ``transactions`` may be a reader (``AccountData``)."""
+    tx = transactions(sorted(account_ids)) if callable(transactions) else transactions
     cols = ["txn_id", "account_id", "timestamp"]
     paid = tx.loc[tx["account_id"].isin(account_ids), cols]
     got = tx.loc[tx.get("counterparty_kind", pd.Series(dtype=object)).eq("account"), cols + ["counterparty"]]

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
-from fraudgraph.detection.rings import CandidateRings, MoneyFlow
+from fraudgraph.detection.rings import CandidateRings, MoneyFlow, money_flow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
 # The elements that make up a person's identity on an application. Accounts sharing some of them
@@ -94,10 +94,44 @@ def spend_bursts(transactions: pd.DataFrame | None, account_ids: pd.Index, windo
     return best
 
 
+def chargeback_counts(transactions: pd.DataFrame | None, account_ids: pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per account: the transactions it paid and the chargebacks among them (float counts); None
+    when there are no transactions or no status to tell a chargeback by."""
+    if transactions is None or not len(transactions) or "status" not in transactions:
+        return None
+    pos = positions(transactions["account_id"], account_ids)
+    ok = pos >= 0
+    cb = (transactions["status"] == "chargeback").to_numpy()
+    n = len(account_ids)
+    return np.bincount(pos[ok], minlength=n).astype(np.float64), np.bincount(pos[ok], weights=cb[ok], minlength=n)
+
+
+@dataclass
+class Ledger:
+    """What detection reads of the transactions, per account (rows in ``account_ids`` order, the
+    identity graph's): the money flow, each account's spend burst (``spend_bursts``) and its
+    transaction and chargeback counts (``chargeback_counts``). Taken once, before the graph, so
+    that the transactions themselves need not be held through detection (29M rows at 10M
+    accounts)."""
+
+    flow: MoneyFlow
+    spend: np.ndarray
+    chargebacks: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig) -> Ledger:
+        return cls(
+            money_flow(transactions, account_ids, config),
+            spend_bursts(transactions, account_ids),
+            chargeback_counts(transactions, account_ids),
+        )
+
+
 def account_table(
-    accounts: pd.DataFrame, graph: IdentityGraph, transactions: pd.DataFrame | None = None
+    accounts: pd.DataFrame, graph: IdentityGraph, transactions: pd.DataFrame | Ledger | None = None
 ) -> pd.DataFrame:
-    """The accounts frame in identity-graph row order with the numeric columns features need."""
+    """The accounts frame in identity-graph row order with the numeric columns features need
+    (``transactions``: the frame, or its ``Ledger``)."""
     # Only the columns read here are reordered (not the ids or the properties' JSON texts).
     wanted = [c for c in ("created_at", "credit_limit", "balance", "overdue_days", "label", "status") if c in accounts]
     acc = accounts[wanted].set_axis(accounts["account_id"].astype(str)).reindex(graph.account_ids)
@@ -121,7 +155,7 @@ def account_table(
     out["utilization"] = util
     out["exposure"] = np.fmax(np.nan_to_num(lim, nan=0.0), np.nan_to_num(bal, nan=0.0))
     out["exposure"] = out["exposure"].clip(lower=0)
-    spend = spend_bursts(transactions, graph.account_ids)
+    spend = transactions.spend if isinstance(transactions, Ledger) else spend_bursts(transactions, graph.account_ids)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["spend_burst"] = np.where(lim > 0, spend / lim, np.where(np.isnan(spend), np.nan, 0.0))
     return out
@@ -443,12 +477,12 @@ def ring_features(
     table: pd.DataFrame,
     shared: SharedIdentifiers,
     flow: MoneyFlow,
-    transactions: pd.DataFrame | None,
+    transactions: pd.DataFrame | Ledger | None,
     clock: np.ndarray | float,
     config: DetectionConfig,
 ) -> pd.DataFrame:
     """One row per cluster (index = cluster number) of numeric ring features; time is counted
-    back from each ring's ``clock`` (``ring_clocks``)."""
+    back from each ring's ``clock`` (``ring_clocks``). ``transactions``: the frame, or its ``Ledger``."""
     clock = _per_account(clock, graph.n_accounts)
     cluster_of = candidates.cluster_of
     members = np.flatnonzero(cluster_of >= 0)
@@ -717,17 +751,18 @@ def _money_features(f, flow, transactions, graph, cluster_of, members, mc, k, si
         per_payee = np.bincount(t.col[from_mule], minlength=graph.n_accounts)
         collector = per_payee >= 2
         f["n_collectors"] = np.bincount(mc, weights=collector[members], minlength=k)
-    if transactions is not None and len(transactions) and "status" in transactions:
-        pos = positions(transactions["account_id"], graph.account_ids)
-        cb = (transactions["status"] == "chargeback").to_numpy()
-        ok = pos >= 0
-        tc = cluster_of[pos[ok]]
-        inr = tc >= 0
-        n_tx = np.bincount(tc[inr], minlength=k)
-        n_cb = np.bincount(tc[inr], weights=cb[ok][inr], minlength=k)
+    found = (
+        transactions.chargebacks
+        if isinstance(transactions, Ledger)
+        else chargeback_counts(transactions, graph.account_ids)
+    )
+    if found is not None:
+        # Per ring, from its members' counts (whole numbers: the sums are exact in any order).
+        n_tx_of, n_cb_of = found
+        n_tx = np.bincount(mc, weights=n_tx_of[members], minlength=k)
+        n_cb = np.bincount(mc, weights=n_cb_of[members], minlength=k)
         f["chargeback_share"] = np.divide(n_cb, n_tx, out=np.zeros(k), where=n_tx > 0)
-        cb_acc = np.zeros(graph.n_accounts, dtype=bool)
-        cb_acc[pos[ok][cb[ok]]] = True
+        cb_acc = n_cb_of > 0
         f["chargeback_member_share"] = np.bincount(mc, weights=cb_acc[members], minlength=k) / np.maximum(size, 1)
 
 

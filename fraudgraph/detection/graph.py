@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -89,9 +90,30 @@ class IdentityGraph:
         """Per identifier: the weight it contributes to a shared link (0 = never links)."""
         return self.identifiers["weight"].to_numpy()
 
+    def drop_unread(self, values: Callable[[np.ndarray], pd.Series] | None = None) -> None:
+        """Let go of what no stage after the graph reads (at 1M accounts about 0.4 GB): the raw
+        values of the links to identifiers that link no two accounts (the reasons read the
+        spellings of identifiers a ring's members share, which link), the identifiers' dates, and
+        their kinds as objects (a category of the kind codes instead, which are narrowed).
+        ``values``: when the graph was built from links without their ``value`` column, a reader
+        of the values at some positions of those links (ascending), asked for the ones kept."""
+        ident = self.links["identifier"].to_numpy()
+        keep = self.linking_weights()[ident] > 0
+        if self.link_values is not None or values is not None:
+            rows = self.links["row"].to_numpy()[keep] if "row" in self.links else np.flatnonzero(keep)
+            found = self.link_values.take(rows) if self.link_values is not None else values(rows)  # type: ignore[misc]
+            self.link_values = found.reset_index(drop=True)
+        self.links = pd.DataFrame({"identifier": ident[keep]})
+        _let_go(self.identifiers, ("first_seen", "last_first_seen"))
+        if self.kind_code is not None and self.kind_names is not None and len(self.kind_names) < 2**7:
+            self.kind_code = self.kind_code.astype(np.int8)
+            kinds = pd.Categorical.from_codes(self.kind_code, categories=pd.Index(self.kind_names, dtype=object))
+            self.identifiers["kind"] = kinds
+        release_memory()
+
     def raw_spellings(self, identifier_codes: np.ndarray, limit: int = 5) -> pd.Series:
         """The distinct raw values observed for each identifier code (up to ``limit``, in sorted
-        order, a missing value last), as lists."""
+        order, a missing value last), as lists (after ``drop_unread``, of linking identifiers only)."""
         codes = np.asarray(identifier_codes)
         wanted = np.zeros(len(self.identifiers), dtype=bool)
         wanted[codes] = True
@@ -140,7 +162,7 @@ def rarity_decay(n_accounts: np.ndarray, scale: float) -> np.ndarray:
 def epoch_days(values: pd.Series) -> np.ndarray:
     """datetime64 -> float days since the epoch, NaN for NaT."""
     v = pd.to_datetime(values)
-    out = v.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64) / 86_400e9
+    out = v.to_numpy(dtype="datetime64[ns]").view("int64").astype(np.float64) / 86_400e9
     out[v.isna().to_numpy()] = np.nan
     return out
 
@@ -149,18 +171,25 @@ def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in ``index`` (-1 when absent), as strings, hashed in Arrow:
     several times faster than Index.get_indexer on millions of Python strings. ``index`` must
     be unique (the first position is returned)."""
-    found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(index))
+    found, wanted = _arrow_strings(values, cast=False), _arrow_strings(index)
+    if found.type != wanted.type:  # the index takes the values' type: no copy of millions of values
+        try:
+            wanted = wanted.cast(found.type)
+        except pa.ArrowInvalid:  # over 2 GB of index strings: the values take large_string after all
+            found = found.cast(wanted.type)
+    found = pc.index_in(found, value_set=wanted)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _arrow_strings(values) -> pa.Array:
-    """A pandas column or index of strings as an Arrow large_string array; zero-copy when the
-    column already is Arrow-backed (pandas' ``str`` dtype), so no Python string is created."""
+def _arrow_strings(values, *, cast: bool = True) -> pa.Array | pa.ChunkedArray:
+    """A pandas column or index of strings as an Arrow large_string array (or, without ``cast``,
+    string or large_string as it is stored); zero-copy when the column already is Arrow-backed
+    (pandas' ``str`` dtype) and needs no cast, so no Python string is created."""
     if values.dtype != object:
         try:
             arr = pa.array(values)
             if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-                return arr.cast(pa.large_string())
+                return arr.cast(pa.large_string()) if cast else arr
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             pass
     objects = np.asarray(values, dtype=object)
@@ -421,6 +450,16 @@ def _numbered_links(links: pd.DataFrame, account_ids: pd.Index, consume: bool) -
     return used, identifiers
 
 
+def account_index(accounts: pd.DataFrame) -> pd.Index:
+    """The account ids of ``accounts`` as strings, in their order: the identity graph's rows. A
+    duplicated id is an error."""
+    account_ids = pd.Index(accounts["account_id"].astype(str).to_numpy(), name="account_id")
+    if not account_ids.is_unique:
+        dup = account_ids[account_ids.duplicated()][0]
+        raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
+    return account_ids
+
+
 def build_identity_graph(
     accounts: pd.DataFrame,
     links: pd.DataFrame,
@@ -429,6 +468,7 @@ def build_identity_graph(
     counts: pd.DataFrame | None = None,
     *,
     consume: bool = False,
+    ids: pd.Index | None = None,
 ) -> IdentityGraph:
     """Factorize canonical identifiers once and build the weighted account x identifier matrix.
 
@@ -437,6 +477,7 @@ def build_identity_graph(
     counts: kind, key, n_accounts of identifiers whose holders are not all in ``links`` (a delta
     sweep reads part of the world): their account counts, which weights and hubs are judged by.
     consume: ``links`` is the caller's to give up: each column goes once read (``_numbered_links``).
+    ids: ``account_index(accounts)``, when the caller has it already.
     Links whose ``key`` is None carry no identity and are dropped. Links to accounts missing from
     ``accounts`` are an error (the contract stage should have rejected them).
 
@@ -450,10 +491,7 @@ def build_identity_graph(
     ((3, 1), 2)
     """
     config = config or DetectionConfig()
-    account_ids = pd.Index(accounts["account_id"].astype(str).to_numpy(), name="account_id")
-    if not account_ids.is_unique:
-        dup = account_ids[account_ids.duplicated()][0]
-        raise ValueError(f"accounts frame: account_id {dup!r} appears more than once; expected unique ids")
+    account_ids = account_index(accounts) if ids is None else ids
     used, (ident_kind, ident_key, ident_kind_code, kind_names) = _numbered_links(links, account_ids, consume)
     # Unknown kinds fail here, with the list of known ones.
     kind_weight = np.array([config.weight_of(k) for k in kind_names], dtype=np.float64)
@@ -498,7 +536,7 @@ def build_identity_graph(
         links=used,
         kind_code=ident_kind_code,
         kind_names=kind_names,
-        link_values=links["value"].reset_index(drop=True),
+        link_values=links["value"].reset_index(drop=True) if "value" in links else None,
         hub_centres=centres,
     )
 

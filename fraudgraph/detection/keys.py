@@ -64,9 +64,22 @@ def _arrow_chunks(keys: pd.Series) -> list[pa.Array] | None:
     return chunks
 
 
+# Strings hashed at a time: the hash takes several 8-byte numbers per byte of the strings, so a
+# chunk of a million keys (a snapshot part) would take about half a gigabyte at once.
+_HASH_ROWS = 1 << 17
+
+
 def _string_hashes(chunk: pa.Array) -> np.ndarray:
     """A 64-bit hash of each string of one Arrow (large_)string chunk, computed on its offsets and
-    bytes (no Python object per string). A missing string's hash is meaningless (it gets no code)."""
+    bytes (no Python object per string), ``_HASH_ROWS`` strings at a time. A missing string's
+    hash is meaningless (it gets no code)."""
+    if len(chunk) <= _HASH_ROWS:
+        return _slice_hashes(chunk)
+    return np.concatenate([_slice_hashes(chunk.slice(at, _HASH_ROWS)) for at in range(0, len(chunk), _HASH_ROWS)])
+
+
+def _slice_hashes(chunk: pa.Array) -> np.ndarray:
+    """``_string_hashes`` of one slice."""
     n = len(chunk)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from fraudgraph.detection.baseline import Baseline
 from fraudgraph.detection.evidence import account_reasons, ring_reasons
 from fraudgraph.detection.features import (
+    Ledger,
     SharedIdentifiers,
     account_features,
     account_table,
@@ -28,9 +29,15 @@ from fraudgraph.detection.features import (
     ring_features,
     shared_identifiers,
 )
-from fraudgraph.detection.graph import DetectionConfig, IdentityGraph, build_identity_graph, release_memory
+from fraudgraph.detection.graph import (
+    DetectionConfig,
+    IdentityGraph,
+    account_index,
+    build_identity_graph,
+    release_memory,
+)
 from fraudgraph.detection.memo import CommunityMemo
-from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings, money_flow
+from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings
 from fraudgraph.detection.scoring import (
     ACCOUNT_PATTERN_CODES,
     DEFAULT_TIERS,
@@ -228,7 +235,7 @@ def handover(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
 def detect(
     accounts: pd.DataFrame,
     links: pd.DataFrame | Callable[[], pd.DataFrame],
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
     *,
     as_of: pd.Timestamp | str | None = None,
     seed: int = 0,
@@ -240,10 +247,12 @@ def detect(
     memo: CommunityMemo | None = None,
     baseline: Baseline | None = None,
     focus: Focus | None = None,
+    values: Callable[[np.ndarray], pd.Series] | None = None,
 ) -> Detection:
     """Find, score and explain fraud rings in normalized frames (see ``fraudgraph.model.frames``).
 
     links: the links frame, or a reader of it (``handover``) to let it go after the graph.
+    transactions: the transactions frame, or a reader of it (``handover``), let go once read (``Ledger``).
 
     as_of: the moment the sweep describes; defaults to the latest timestamp in the data. Links
         first seen and transactions made after it are ignored (they had not happened yet).
@@ -262,23 +271,21 @@ def detect(
         not given. The result's ``baseline`` is the one used.
     focus: a part of the world (``Focus``): rings only among its accounts, identifiers counted
         as the whole world counts them. A delta sweep's (``fraudgraph.app.delta``).
+    values: when ``links`` come without their raw ``value`` column, a reader of the values at
+        some positions of those links (ascending; ``SqliteWorkspace.link_values``): asked after
+        the graph, for the links of linking identifiers only, whose spellings the reasons show.
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
     given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
-    links = links() if callable(links) else links
-    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
-    if when.tzinfo is not None:
-        when = when.tz_convert("UTC").tz_localize(None)
-    links, transactions = _until(when, links, transactions)
-
+    when, links, values, account_ids, ledger = _taken(accounts, (links, transactions, values), as_of, config, clock)
+    flow = ledger.flow
     clock.stage("graph")
     centres = None if baseline is None else baseline.hub_centres
     counts = None if focus is None else focus.counts
-    graph = build_identity_graph(accounts, links, config, centres, counts, consume=given)
-    del links  # the graph keeps what it reads of them (numbers, and the raw values until the reasons)
-    clock.stage("money_flow")
-    flow = money_flow(transactions, graph.account_ids, config)
+    graph = build_identity_graph(accounts, links, config, centres, counts, consume=given, ids=account_ids)
+    del links, account_ids  # the graph keeps what it reads of them (numbers, and some raw values)
+    graph.drop_unread(values)
     clock.stage("rings")
     inside = None if focus is None else graph.account_ids.isin(focus.accounts)
     candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo, focus=inside)
@@ -293,7 +300,7 @@ def detect(
     clock.stage("ring_ids")
     numbered = assign_ring_ids(candidates.clusters, previous_members, next_ring_number)
     clock.stage("features")
-    found = _features(graph, flow, candidates, numbered, (accounts, transactions, when), config)
+    found = _features(graph, ledger, candidates, numbered, (accounts, when), config)
     clock.stage("scoring")
     scores = score(found, seed, baseline)
     clock.stage("reasons")
@@ -301,10 +308,40 @@ def detect(
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     detection.components = components
     # The stages' structures go before the clock stops, so that it gives back the pages they used.
-    del found, scores, graph, flow, candidates
+    del found, scores, graph, flow, ledger, candidates
     clock.stage(None)
     detection.stage_seconds = clock.seconds
     return detection
+
+
+def _taken(
+    accounts: pd.DataFrame, given: tuple, as_of, config: DetectionConfig, clock: StageClock
+) -> tuple[pd.Timestamp, pd.DataFrame, Callable | None, pd.Index, Ledger]:
+    """What ``detect`` reads of its inputs (``given``: the links and transactions, each a frame or
+    a reader, and the reader of the links' values): the as_of (the latest timestamp when not
+    given), the links until then and the reader of their values (``_values_until``), the
+    accounts' index (the graph's rows) and the ``Ledger`` of the transactions until then, which
+    are let go here (the "money_flow" stage)."""
+    links, transactions = (frame() if callable(frame) else frame for frame in given[:2])
+    when = pd.Timestamp(as_of) if as_of is not None else latest_timestamp(accounts, links, transactions)
+    if when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
+    links, transactions = _until(when, links, transactions)
+    clock.stage("money_flow")
+    account_ids = account_index(accounts)
+    return when, links, _values_until(given[2], links), account_ids, Ledger.of(transactions, account_ids, config)
+
+
+def _values_until(values: Callable[[np.ndarray], pd.Series] | None, links: pd.DataFrame):
+    """``values`` (a reader of the raw values of the given links by position) for the rows of
+    ``links`` (those links until as_of, ``_until``: their positions among the given ones are
+    ``links.index``); None when not needed."""
+    if values is None or "value" in links:
+        return None
+    if isinstance(links.index, pd.RangeIndex) and links.index.start == 0 and links.index.step == 1:
+        return values
+    given = links.index.to_numpy(dtype=np.int64)
+    return lambda rows: values(given[rows])
 
 
 def _explained(found: Found, scores: Scores, when: pd.Timestamp) -> Detection:
@@ -319,13 +356,14 @@ def _explained(found: Found, scores: Scores, when: pd.Timestamp) -> Detection:
             gc.enable()
 
 
-def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frames, config) -> Found:
+def _features(graph, ledger: Ledger, candidates, numbered: tuple[pd.DataFrame, int], frames, config) -> Found:
     """The features stage: ring and account features, time counted back from each ring's clock.
     ``numbered``: ring members and the next ring number (``assign_ring_ids``); ``frames``:
-    accounts, transactions and the sweep's as_of."""
-    accounts, transactions, when = frames
+    accounts and the sweep's as_of."""
+    accounts, when = frames
+    flow = ledger.flow
     ring_members, next_number = numbered
-    table = account_table(accounts, graph, transactions)
+    table = account_table(accounts, graph, ledger)
     day_ends = ring_clocks(graph, table, candidates.cluster_of, float(when.value) / 86_400e9)
     shared = shared_identifiers(graph, candidates.cluster_of, day_ends, config)
     return Found(
@@ -337,7 +375,7 @@ def _features(graph, flow, candidates, numbered: tuple[pd.DataFrame, int], frame
         next_number=next_number,
         ring_of_cluster=_ring_of_cluster(candidates, ring_members),
         shared=shared,
-        ring_features=ring_features(graph, candidates, table, shared, flow, transactions, day_ends, config),
+        ring_features=ring_features(graph, candidates, table, shared, flow, ledger, day_ends, config),
         account_features=account_features(graph, candidates, table, shared, flow, day_ends, config),
     )
 

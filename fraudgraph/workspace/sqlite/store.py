@@ -422,11 +422,15 @@ class SqliteWorkspace(SqliteResults, Workspace):
         self._db.executemany(upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS), rows)
 
     # -- the columnar snapshot -----------------------------------------------------------------
-    def _read_snapshot(self, name: str) -> pd.DataFrame | None:
+    def _read_snapshot(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """Snapshot ``name`` with its delta parts merged in; only ``columns`` (all when None) of a
+        snapshot without delta parts (a merge needs the key columns)."""
         parts = self._db.execute("SELECT part, data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
         if not parts:
             return None
-        whole = [pq.read_table(pa.BufferReader(data)) for part, data in parts if part < _DELTA_PART]
+        if any(part >= _DELTA_PART for part, _ in parts):
+            columns = None
+        whole = [pq.read_table(pa.BufferReader(data), columns=columns) for part, data in parts if part < _DELTA_PART]
         df = pa.concat_tables(whole).to_pandas()
         deltas = [pq.read_table(pa.BufferReader(data)).to_pandas() for part, data in parts if part >= _DELTA_PART]
         if deltas:  # small loads' rows, oldest first: merged over the rest as their load merged them
@@ -667,17 +671,42 @@ class SqliteWorkspace(SqliteResults, Workspace):
         df["key"] = df["key"].astype(object).where(df["key"].notna(), None)
         return df[LINK_COLUMNS]
 
-    def detection_links(self) -> pd.DataFrame:
+    def detection_links(self, *, values: bool = True) -> pd.DataFrame:
         """Every link, as a sweep reads them: ``links()`` of the snapshot, but a missing key is NaN
         and every key keeps its Arrow-backed string (``links()`` makes a Python string of each, and
         None of a missing one: about 0.6 GB at 1M accounts that detection does not need), and the
-        kind is categorical."""
-        snap = self._read_snapshot("links")
+        kind is categorical. ``values=False``: without the raw ``value`` column when the snapshot
+        has no delta parts (``link_values`` reads it later, for the rows wanted)."""
+        lean = not values and self._snapshot_parts("links", delta=True) == 0
+        snap = self._read_snapshot("links", [c for c in LINK_COLUMNS if c != "value"] if lean else None)
         if snap is None:
             return self.links()
         snap["first_seen"] = snap["first_seen"].astype("datetime64[ns]")
         snap["kind"] = snap["kind"].astype("category")  # a handful of kinds over millions of links
-        return snap[LINK_COLUMNS]
+        return snap[[c for c in LINK_COLUMNS if c in snap.columns]]
+
+    def link_values(self, rows: np.ndarray) -> pd.Series:
+        """The raw ``value`` of the links at positions ``rows`` (ascending) of ``detection_links``,
+        read one snapshot part at a time (only the rows wanted are kept)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._snapshot_parts("links", delta=True):
+            return self.detection_links()["value"].take(rows).reset_index(drop=True)
+        found, start = [], 0
+        for (data,) in self._db.execute(
+            "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
+        ):
+            column = pq.read_table(pa.BufferReader(data), columns=["value"]).column("value")
+            lo, hi = np.searchsorted(rows, [start, start + len(column)])
+            found.extend(column.take(pa.array(rows[lo:hi] - start)).chunks)
+            start += len(column)
+        values = pa.chunked_array(found, type=found[0].type) if found else pa.chunked_array([], pa.string())
+        return values.to_pandas().reset_index(drop=True)
+
+    def _snapshot_parts(self, name: str, *, delta: bool) -> int:
+        """How many parts of snapshot ``name`` there are (the delta parts only, with ``delta``)."""
+        op = ">=" if delta else "<"
+        sql = f"SELECT count(*) FROM snapshots WHERE name = ? AND part {op} ?"
+        return int(self._db.execute(sql, (name, _DELTA_PART)).fetchone()[0])
 
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
