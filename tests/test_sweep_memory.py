@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 import fraudgraph.detection.graph as graph_mod
 import fraudgraph.detection.keys as keys_mod
@@ -155,3 +156,55 @@ def test_the_dismissal_check_reads_transactions_by_account_as_the_frame_gives_th
     assert got == want
     assert asked == [sorted(accounts["account_id"].astype(str))]  # one read, of those accounts only
     assert any(s["transactions"][0] > 0 for s in got.values())
+
+
+def _one_more_account(folder, account_id: str, card: str) -> None:
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        f"account_id,created_at,credit_limit\n{account_id},2026-11-01T10:00:00,1000\n", encoding="utf-8"
+    )
+    (folder / "links.csv").write_text(f"account_id,kind,value\n{account_id},card,{card}\n", encoding="utf-8")
+    (folder / "transactions.csv").write_text(
+        "txn_id,account_id,counterparty,counterparty_kind,amount,timestamp\n", encoding="utf-8"
+    )
+
+
+def test_a_load_during_a_sweep_leaves_the_spellings_it_shows_right_or_stops_it(world_dir, tmp_path, monkeypatch):
+    # The sweep reads the spellings of ring identifiers by position, after the graph; a load in
+    # between (a `check --apply`, a small delta; its account sorts first) must not shift them, and one that rewrote the
+    # snapshot stops the sweep before it writes anything.
+    from fraudgraph.app.sweep import run_sweep
+    from fraudgraph.errors import WorkspaceError
+    from fraudgraph.ingest.contract import read_dataset
+
+    db = tmp_path / "ws.db"
+    with SqliteWorkspace(db) as ws:
+        ws.load(read_dataset(world_dir))
+    small = tmp_path / "small"
+    _one_more_account(small, "0-first-1", "4111 1111 1111 1111")
+    original = SqliteWorkspace.link_values
+
+    def after_a_load(self, rows):
+        with SqliteWorkspace(db) as other:
+            other.load(read_dataset(small))
+        return original(self, rows)
+
+    monkeypatch.setattr(SqliteWorkspace, "link_values", after_a_load)
+    with SqliteWorkspace(db) as ws:
+        run_sweep(ws, seed=0)
+        found = ws.table("ring_identifiers")
+    assert len(found)
+    for row in found.itertuples(index=False):
+        spelled = pd.Series([row.kind] * len(row.raw_values)), pd.Series(row.raw_values)
+        assert set(canonical_keys(*spelled)) == {row.key}, row  # each spelling is its identifier's
+
+    # A load that rewrites the snapshot (a big one, or one that folds the delta parts in).
+    db = tmp_path / "other.db"
+    with SqliteWorkspace(db) as ws:
+        ws.load(read_dataset(world_dir))
+    monkeypatch.setattr(store_mod, "_SMALL_LOAD", 0)
+    monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: 0)
+    with SqliteWorkspace(db) as ws:
+        with pytest.raises(WorkspaceError, match="while this sweep ran"):
+            run_sweep(ws, seed=0)
+        assert ws.sweeps().empty  # nothing of the sweep was written

@@ -514,6 +514,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         over them, exactly as the plan merged them into the tables. A first load writes its rows as
         they are (sorted by key, unique: the contract merges repeated observations)."""
         self._db.execute("DELETE FROM snapshots")
+        # Positions in the snapshot hold until it is rewritten (``link_values`` checks this).
+        self._set_meta("snapshot_generation", self._meta_int("snapshot_generation") + 1)
         total = 0
         for name, key in _SNAPSHOT_KEYS.items():
             merged = merged_over(written[name], old[name], key)
@@ -677,8 +679,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         None of a missing one: about 0.6 GB at 1M accounts that detection does not need), and the
         kind is categorical. ``values=False``: without the raw ``value`` column when the snapshot
         has no delta parts (``link_values`` reads it later, for the rows wanted)."""
-        lean = not values and self._snapshot_parts("links", delta=True) == 0
-        snap = self._read_snapshot("links", [c for c in LINK_COLUMNS if c != "value"] if lean else None)
+        with self._reading():  # the parts and their generation as one load left them
+            lean = not values and self._snapshot_parts("links", delta=True) == 0
+            snap = self._read_snapshot("links", [c for c in LINK_COLUMNS if c != "value"] if lean else None)
+            if lean:
+                self._lean_generation = self._meta_int("snapshot_generation")
         if snap is None:
             return self.links()
         snap["first_seen"] = snap["first_seen"].astype("datetime64[ns]")
@@ -689,18 +694,38 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """The raw ``value`` of the links at positions ``rows`` (ascending) of ``detection_links``,
         read one snapshot part at a time (only the rows wanted are kept)."""
         rows = np.asarray(rows, dtype=np.int64)
-        if self._snapshot_parts("links", delta=True):
-            return self.detection_links()["value"].take(rows).reset_index(drop=True)
         found, start = [], 0
-        for (data,) in self._db.execute(
-            "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
-        ):
-            column = pq.read_table(pa.BufferReader(data), columns=["value"]).column("value")
-            lo, hi = np.searchsorted(rows, [start, start + len(column)])
-            found.extend(column.take(pa.array(rows[lo:hi] - start)).chunks)
-            start += len(column)
+        with self._reading():
+            # A load since the lean read may have added delta parts (``check --apply``, a small
+            # delta): the base parts, where those positions point, are as they were. One that
+            # rewrote the snapshot moved every position: the spellings can no longer be told.
+            lean = getattr(self, "_lean_generation", None)
+            if lean is not None and lean != self._meta_int("snapshot_generation"):
+                raise WorkspaceError(
+                    f"a load rewrote the data of workspace {self.path} while this sweep ran; "
+                    "nothing of the sweep was written: run it again"
+                )
+            for (data,) in self._db.execute(
+                "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
+            ):
+                column = pq.read_table(pa.BufferReader(data), columns=["value"]).column("value")
+                lo, hi = np.searchsorted(rows, [start, start + len(column)])
+                found.extend(column.take(pa.array(rows[lo:hi] - start)).chunks)
+                start += len(column)
         values = pa.chunked_array(found, type=found[0].type) if found else pa.chunked_array([], pa.string())
         return values.to_pandas().reset_index(drop=True)
+
+    @contextmanager
+    def _reading(self):
+        """A read transaction (one consistent view of the file) unless one is open already."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     def _snapshot_parts(self, name: str, *, delta: bool) -> int:
         """How many parts of snapshot ``name`` there are (the delta parts only, with ``delta``)."""
