@@ -183,6 +183,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = Path(path)
+        # The snapshot's generation when the links were last read without their values
+        # (``detection_links(values=False)``): ``link_values`` reads them by position in it.
+        self._lean_generation: int | None = None
         if not create and not self.path.exists():
             raise WorkspaceError(f"workspace {self.path} does not exist; load data first (fraudgraph load DIR)")
         if self.path.parent and not self.path.parent.exists():
@@ -679,8 +682,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         None of a missing one: about 0.6 GB at 1M accounts that detection does not need), and the
         kind is categorical. ``values=False``: without the raw ``value`` column when the snapshot
         has no delta parts (``link_values`` reads it later, for the rows wanted)."""
-        with self._reading():  # the parts and their generation as one load left them
-            lean = not values and self._snapshot_parts("links", delta=True) == 0
+        with self._transaction(immediate=False):  # the parts and their generation as one load left them
+            lean = not values and self._delta_parts("links") == 0
             snap = self._read_snapshot("links", [c for c in LINK_COLUMNS if c != "value"] if lean else None)
             if lean:
                 self._lean_generation = self._meta_int("snapshot_generation")
@@ -695,11 +698,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         read one snapshot part at a time (only the rows wanted are kept)."""
         rows = np.asarray(rows, dtype=np.int64)
         found, start = [], 0
-        with self._reading():
+        with self._transaction(immediate=False):
             # A load since the lean read may have added delta parts (``check --apply``, a small
             # delta): the base parts, where those positions point, are as they were. One that
             # rewrote the snapshot moved every position: the spellings can no longer be told.
-            lean = getattr(self, "_lean_generation", None)
+            lean = self._lean_generation
             if lean is not None and lean != self._meta_int("snapshot_generation"):
                 raise WorkspaceError(
                     f"a load rewrote the data of workspace {self.path} while this sweep ran; "
@@ -715,22 +718,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         values = pa.chunked_array(found, type=found[0].type) if found else pa.chunked_array([], pa.string())
         return values.to_pandas().reset_index(drop=True)
 
-    @contextmanager
-    def _reading(self):
-        """A read transaction (one consistent view of the file) unless one is open already."""
-        if self._db.in_transaction:
-            yield
-            return
-        self._db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self._db.execute("COMMIT")
-
-    def _snapshot_parts(self, name: str, *, delta: bool) -> int:
-        """How many parts of snapshot ``name`` there are (the delta parts only, with ``delta``)."""
-        op = ">=" if delta else "<"
-        sql = f"SELECT count(*) FROM snapshots WHERE name = ? AND part {op} ?"
+    def _delta_parts(self, name: str) -> int:
+        """How many delta parts (small loads' rows) snapshot ``name`` has."""
+        sql = "SELECT count(*) FROM snapshots WHERE name = ? AND part >= ?"
         return int(self._db.execute(sql, (name, _DELTA_PART)).fetchone()[0])
 
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
