@@ -7,6 +7,7 @@ the lock (temporary failure, as in sysexits: schedulers retry).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -244,6 +245,11 @@ def error_lines(error: FraudGraphError) -> list[str]:
 
 
 def main() -> None:
+    # A load or a sweep holds millions of Python objects (ids, reason and feature dicts). CPython's
+    # default collects the young generation every 700 new container objects, and each third level
+    # of those walks the older ones: 2,100 collections, 8 s of a 55 s sweep at 1M accounts (5 s of
+    # the load). Every 100,000: cycles are still collected, results and peak memory are the same.
+    gc.set_threshold(100_000, 50, 100)
     cli(prog_name="fraudgraph")
 
 
