@@ -99,6 +99,39 @@ def test_a_full_disk_is_a_one_line_error_and_the_load_is_rolled_back(tmp_path, w
     assert grown["accounts"] > before["accounts"]
 
 
+def test_a_full_disk_while_the_snapshot_spools_rolls_the_load_back(tmp_path, world_dir, monkeypatch):
+    """A big load encodes its snapshot parts in a background thread, into a temporary file: no
+    room there is the same one-line error, and nothing of the load is kept."""
+    import errno
+
+    from fraudgraph.synthetic.world import generate_world, write_world
+    from fraudgraph.workspace.sqlite import parts, store
+
+    db = tmp_path / "ws.db"
+    run("--db", db, "-q", "load", world_dir)
+    before = json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"]
+    more = tmp_path / "more"
+    write_world(generate_world(2000, seed=12), more)
+    monkeypatch.setattr(store, "_SMALL_LOAD", 10)  # this load is a big one: its parts spool in the background
+    encoded = []
+
+    def no_room(part):
+        encoded.append(len(part))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parts, "encode", no_room)
+    r = run("--db", db, "-q", "load", more, ok=False)
+    assert encoded, "the snapshot was not encoded"
+    assert r.exit_code == 1
+    err = error_line(r)
+    assert "no space left" in err and "nothing of this change was written" in err and "internal error" not in err
+    monkeypatch.undo()
+    assert json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"] == before
+    assert run("--db", db, "-q", "load", more).exit_code == 0
+    after = json.loads(run("--db", db, "status", "--format", "json").stdout)["counts"]
+    assert after["accounts"] > before["accounts"]
+
+
 def test_missing_folder_is_a_usage_error(tmp_path):
     r = run("--db", tmp_path / "ws.db", "load", tmp_path / "nope", ok=False)
     assert r.exit_code == 2
