@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from fraudgraph.errors import InputError
 from fraudgraph.ingest.contract import read_dataset
@@ -404,3 +406,56 @@ def test_empty_file_and_duplicate_header_are_problems(tmp_path):
     found = problems_of(folder)
     assert any(p.startswith("transactions.csv:1:") and "no header row" in p for p in found)
     assert any(p.startswith("links.csv:1: column kind:") and "more than once" in p for p in found)
+
+
+# -- dates: Arrow's fast cast and pandas' parser read every value alike -----------------------
+_DATE_PIECES = st.tuples(
+    st.sampled_from(["", "+", " "]),
+    st.sampled_from(["2024", "1677", "2262", "2300", "1600", "99", "20240301"]),
+    st.sampled_from(["", "-03", "-3", "-12", "-13", "-02"]),
+    st.sampled_from(["", "-01", "-29", "-30", "-31", "-1"]),
+    st.sampled_from(["", "T", " ", "t"]),
+    st.sampled_from(["", "14", "24", "00:00", "14:30", "14:30:00", "23:59:60", "14:30:00.5", "14:30:00.123456789"]),
+    st.sampled_from(["", "Z", "z", "+02:00", "-0500", " "]),
+)
+
+
+def _date_text(pieces) -> str:
+    return "".join(pieces)
+
+
+_NAIVE = st.builds(
+    lambda moment, sep, spec: moment.date().isoformat() if spec == "date" else moment.isoformat(sep, spec),
+    st.datetimes(min_value=datetime(1678, 1, 1), max_value=datetime(2262, 4, 10)),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["date", "hours", "minutes", "seconds", "milliseconds", "microseconds", "auto"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_NAIVE, min_size=1, max_size=6) | st.lists(_NAIVE | _DATE_PIECES.map(_date_text), min_size=1, max_size=6)
+)
+def test_dates_read_by_arrow_are_read_as_pandas_reads_them(values):
+    from fraudgraph.ingest.contract import _parse_iso, _parse_iso_by_pandas
+
+    for dtype in ("str", "string[pyarrow]"):
+        text = pd.Series(values, dtype=dtype)
+        fast, slow = _parse_iso(text), _parse_iso_by_pandas(text)
+        for a, b in zip(fast, slow):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_naive_date_times_take_the_arrow_cast_and_a_zone_offset_does_not():
+    from fraudgraph.ingest.contract import _parse_iso_by_arrow
+
+    naive = pd.Series(["2026-06-04T19:27:39", "2026-06-04", "2026-06-04 19:27:39.5"], dtype="string[pyarrow]")
+    parsed = _parse_iso_by_arrow(naive)
+    assert parsed is not None
+    assert [str(v) for v in parsed[0]] == [
+        "2026-06-04T19:27:39.000000000",
+        "2026-06-04T00:00:00.000000000",
+        "2026-06-04T19:27:39.500000000",
+    ]
+    assert _parse_iso_by_arrow(pd.Series(["2026-06-04T19:27:39Z"])) is None  # pandas reads the offset
+    assert _parse_iso_by_arrow(pd.Series(["2026-06-04", ""])) is None  # pandas reports the blank

@@ -777,6 +777,27 @@ def _parse_iso(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(text) > _PARSE_ROWS:
         slices = [_parse_iso(text.iloc[start : start + _PARSE_ROWS]) for start in range(0, len(text), _PARSE_ROWS)]
         return tuple(np.concatenate(part) for part in zip(*slices))  # type: ignore[return-value]
+    fast = _parse_iso_by_arrow(text)
+    return fast if fast is not None else _parse_iso_by_pandas(text)
+
+
+def _parse_iso_by_arrow(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``_parse_iso`` by Arrow's ISO-8601 cast (8.5M date-times in 0.2 s; pandas takes 1.5 s) when
+    it takes every value: naive dates and date-times in the nanosecond range, none blank. A value
+    it takes it reads as pandas does (``tests/test_contract.py`` compares them); anything else (a
+    zone offset, a blank, a bad or far date) fails the cast, and pandas parses the slice and finds
+    the problems (None)."""
+    try:
+        arr = _arrow_text(text)
+        if arr.null_count:
+            return None
+        ns = pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return ns, np.zeros(len(ns), dtype=bool), np.zeros(len(ns), dtype=bool)
+
+
+def _parse_iso_by_pandas(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     missing = _blank(text)
     parsed = pd.to_datetime(text.where(~missing), format="ISO8601", utc=True, errors="coerce")
     ns, out_of_range = _to_ns(parsed.dt.tz_convert(None).to_numpy())
