@@ -572,7 +572,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
             yield update
 
     def _snapshot_jobs(
-        self, written: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame | None], whole: bool, update
+        self,
+        written: dict[str, pd.DataFrame],
+        old: dict[str, pd.DataFrame | None],
+        whole: bool,
+        update: _SnapshotUpdate,
     ) -> list[snapshot_parts.Job]:
         """The snapshot parts to encode. Rewritten whole: the stored rows (deltas folded in) with the
         load's merged over them, exactly as the plan merged them into the tables (a first load's rows
