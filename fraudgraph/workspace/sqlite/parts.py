@@ -46,12 +46,15 @@ class Spooled:
 
     def __init__(self, jobs: list[Job], rows_per_part: int):
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__, after the thread
+        self._stopping = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-snapshot")
         self._future = self._pool.submit(self._spool, jobs, rows_per_part)
 
     def _spool(self, jobs: list[Job], rows_per_part: int) -> list[tuple[str, int, int, int, int]]:
         index = []
         for name, part, n_rows, data in encoded(jobs, rows_per_part):
+            if self._stopping:  # the load failed or was interrupted: no use encoding the rest
+                break
             index.append((name, part, n_rows, self._file.tell(), len(data)))
             self._file.write(data)
         self._file.flush()
@@ -66,5 +69,6 @@ class Spooled:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stopping = True  # parts() has read them all by now, unless the load failed
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._file.close()
