@@ -54,7 +54,7 @@ def _by_id(ws: SqliteWorkspace) -> tuple[pd.DataFrame, pd.DataFrame]:
     ids=["small-loads", "whole-snapshot-loads", "snapshot-rewritten-every-load"],
 )
 def test_status_counts_and_snapshot_agree_with_the_tables_after_every_load(tmp_path, monkeypatch, small_load, rewrite):
-    """Rewritten every load, the snapshot's encoding thread counts the links per kind (not SQL)."""
+    """Also with the snapshot rewritten whole by every load (its parts encoded in the background)."""
     monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
     if rewrite:
         monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: -1)

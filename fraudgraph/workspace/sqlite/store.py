@@ -188,40 +188,6 @@ def _nullable(values: Iterable) -> list:
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
 
 
-def kind_counts(links: pd.DataFrame) -> dict[str, list[int]]:
-    """kind -> [links, distinct keys, links without a key], kinds in order: what ``KIND_COUNTS``
-    counts in SQL, from a frame of every link."""
-    by_kind = links.groupby("kind", sort=True, observed=True)["key"]
-    n, n_keyed, n_keys = by_kind.size(), by_kind.count(), by_kind.nunique()
-    return {str(k): [int(n[k]), int(n_keys[k]), int(n[k] - n_keyed[k])] for k in n.index}
-
-
-class _SnapshotUpdate:
-    """A load's change to the columnar snapshot: ``parts`` gives the encoded parts, ``store()``
-    inserts them; ``kinds``, once stored, the links counted per kind by the encoding thread (a
-    whole rewrite), else None."""
-
-    def __init__(self, ws: SqliteWorkspace, whole: bool, rows: int):
-        self._ws, self._whole, self._rows = ws, whole, rows
-        self.parts: Callable[[], Iterable[tuple[str, int, int, bytes]]] = lambda: ()
-        self._counted: dict[str, list[int]] | None = None
-        self.kinds: dict[str, list[int]] | None = None
-
-    def counting(self, rows: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
-        """``rows`` that also count the links it gives per kind (in the thread that calls it)."""
-
-        def counted() -> pd.DataFrame:
-            links = rows()
-            self._counted = kind_counts(links)
-            return links
-
-        return counted
-
-    def store(self) -> None:
-        self._ws._store_snapshot(self.parts(), self._whole, self._rows)
-        self.kinds = self._counted
-
-
 class SqliteWorkspace(SqliteResults, Workspace):
     """A workspace in one SQLite file. Safe for many readers while one sweep writes."""
 
@@ -329,19 +295,18 @@ class SqliteWorkspace(SqliteResults, Workspace):
             plans = _load_plans(acc, links, txns, old)
             touched = _touched_identifiers(plans["links"]) if small else []
             present = self._identifiers_present(touched)
-            with self._snapshot_update(acc, plans, txns, old, small) as snapshot:
+            with self._snapshot_update(acc, plans, txns, old, small) as store_snapshot:
                 self._write_rows(acc, txns, plans, summary, say)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
                 if deferred:
                     say("indexing")
                     self._build_indexes([sql for _, sql in deferred])
+                if not small:
+                    say("counting identifiers")
+                self._count_loaded(summary, plans["links"], small, (present, self._identifiers_present(touched)))
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
-                    snapshot.store()
-                if not small and snapshot.kinds is None:
-                    say("counting identifiers")
-                touched_now = self._identifiers_present(touched)
-                self._count_loaded(summary, plans["links"], small, (present, touched_now), snapshot.kinds)
+                    store_snapshot()
             summary.seconds = round(time.perf_counter() - t0, 3)
             cursor = self._db.execute(
                 "INSERT INTO loads (at, source, summary) VALUES (?, ?, ?)",
@@ -409,22 +374,18 @@ class SqliteWorkspace(SqliteResults, Workspace):
         row = self._db.execute("SELECT value FROM meta WHERE key = 'status_counts'").fetchone()
         return json.loads(row[0]) if row else {"accounts": 0, "links": 0, "transactions": 0, "kinds": {}}
 
-    def _count_loaded(
-        self, summary: LoadSummary, plan: LinkMerge, small: bool, present: tuple[dict, dict], kinds: dict | None
-    ) -> None:
-        """The counts ``status`` shows after this load. A big load counts the links per kind once:
-        ``kinds`` when the snapshot's thread counted them (a whole rewrite), else through the
-        (kind, key) index (a streaming scan: no memory for millions of keys); a small one moves the
-        stored counts by its rows, and by the identifiers it touched that gained their first link
-        or lost their last."""
+    def _count_loaded(self, summary: LoadSummary, plan: LinkMerge, small: bool, present: tuple[dict, dict]) -> None:
+        """The counts ``status`` shows after this load. A big load counts the links per kind once,
+        through the (kind, key) index (a streaming scan: no memory for millions of keys); a small
+        one moves the stored counts by its rows, and by the identifiers it touched that gained
+        their first link or lost their last."""
         counts = self._stored_counts()
         counts["accounts"] += summary.accounts_new
         counts["links"] += summary.links_new
         counts["transactions"] += summary.transactions_new
         if not small:
-            if kinds is None:
-                rows = self._db.execute(KIND_COUNTS).fetchall()
-                kinds = {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in rows}
+            rows = self._db.execute(KIND_COUNTS).fetchall()
+            kinds = {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in rows}
         else:
             kinds = counts["kinds"]
             written = plan.to_write
@@ -545,15 +506,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     @contextmanager
     def _snapshot_update(self, acc, plans: dict[str, Any], txns, old: dict[str, pd.DataFrame | None], small: bool):
-        """What the load changes in the columnar snapshot: yields a ``_SnapshotUpdate`` whose
-        ``store()`` stores it.
+        """What the load changes in the columnar snapshot; yields the function that stores it.
 
         A load adds its written rows as delta parts, merged over the rest when read, so it writes what
         it changed, not the whole snapshot again. Once the deltas would hold more than a quarter of
         the snapshot (or _MAX_DELTA_ROWS, whichever is more) the load rewrites it whole, folding them
         in: reads stay fast, and the rewrites' cost is spread over many loads. A big load's parts are
-        encoded in a background thread while SQLite writes and indexes its rows (``parts.Spooled``);
-        a whole rewrite's thread also counts the links per kind, as ``status`` shows them."""
+        encoded in a background thread while SQLite writes and indexes its rows (``parts.Spooled``)."""
         # A small load's rows go in whole (a few); a big one's only where its plan wrote.
         written = _load_rows(acc, plans, txns) if small else _written_rows(acc, plans, txns)
         rows = sum(len(df) for df in written.values())
@@ -561,34 +520,25 @@ class SqliteWorkspace(SqliteResults, Workspace):
         whole = not small and (
             has_snapshot is None or self._meta_int("snapshot_delta_rows") + rows > self._delta_room()
         )
-        update = _SnapshotUpdate(self, whole, rows)
-        jobs = self._snapshot_jobs(written, old, whole, update)
+        jobs = self._snapshot_jobs(written, old, whole)
         if small or not rows:
-            update.parts = lambda: snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS)
-            yield update
+            yield lambda: self._store_snapshot(snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS), whole, rows)
             return
         with snapshot_parts.Spooled(jobs, _SNAPSHOT_ROWS) as spool:
-            update.parts = spool.parts
-            yield update
+            yield lambda: self._store_snapshot(spool.parts(), whole, rows)
 
     def _snapshot_jobs(
-        self,
-        written: dict[str, pd.DataFrame],
-        old: dict[str, pd.DataFrame | None],
-        whole: bool,
-        update: _SnapshotUpdate,
+        self, written: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame | None], whole: bool
     ) -> list[snapshot_parts.Job]:
         """The snapshot parts to encode. Rewritten whole: the stored rows (deltas folded in) with the
         load's merged over them, exactly as the plan merged them into the tables (a first load's rows
-        as they are: sorted by key, unique, since the contract merges repeated observations); the
-        links are counted per kind on the way. Else the load's rows, as more parts of each snapshot
-        after the others."""
+        as they are: sorted by key, unique, since the contract merges repeated observations). Else
+        the load's rows, as more parts of each snapshot after the others."""
         if whole:
-            jobs: list[snapshot_parts.Job] = [
+            return [
                 (name, 0, partial(merged_over, written[name], old[name], key)) for name, key in _SNAPSHOT_KEYS.items()
             ]
-            return [(name, first, update.counting(rows) if name == "links" else rows) for name, first, rows in jobs]
-        jobs = []
+        jobs: list[snapshot_parts.Job] = []
         for name, df in written.items():
             if len(df):
                 last = self._db.execute("SELECT max(part) FROM snapshots WHERE name = ?", (name,)).fetchone()[0]
