@@ -791,7 +791,7 @@ def _parse_iso_by_arrow(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.nda
         arr = _arrow_text(text)
         if arr.null_count:
             return None
-        ns = pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        ns = pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False).astype("datetime64[ns]", copy=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     return ns, np.zeros(len(ns), dtype=bool), np.zeros(len(ns), dtype=bool)

@@ -322,7 +322,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """Build secondary indexes over tables already full. SQLite sorts the keys in runs as big as
         the page cache: the load's 256 MB cache makes few big runs, sorted on one core, cache-unfriendly.
         A small cache (8 MB runs) sorted by worker threads and merged builds the links' index in
-        about half the time (8.5M links: 15 s -> 7 s), with less memory. The cache is set back after."""
+        about half the time (8.5M links: 13.1 s -> 6.4 s, ``benchmarks/bench_settings.py index``), with
+        less memory. The cache is set back after."""
         self._db.execute("PRAGMA cache_size=-8192")
         self._db.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
         try:
