@@ -1,7 +1,8 @@
-"""Two settings the load and the sweep rely on, measured on this machine.
+"""Three settings the load and the sweep rely on, measured on this machine.
 
     python benchmarks/bench_settings.py index --db ws.db          # a loaded workspace (e.g. 1M accounts)
     python benchmarks/bench_settings.py gc --db ws.db -- sweep --full --format json
+    python benchmarks/bench_settings.py journal --folder DIR      # a data folder (e.g. 1M accounts)
 
 ``index``: SQLite's build of the links' (kind, key) index under several page-cache sizes and sorter
 thread counts, each in a transaction that is rolled back (the workspace is left as it was). SQLite
@@ -12,6 +13,14 @@ sorted on one core; a small one sorted by worker threads and merged is what the 
 ``gc``: a ``fraudgraph`` command run on copies of the workspace, once with CPython's default
 collector thresholds (700, 10, 10) and once with the command line's (100,000, 50, 100), each in a
 fresh process: wall and CPU seconds, how many collections ran and how long they took, peak memory.
+
+``journal``: ``fraudgraph load DIR`` into a new workspace, each in a fresh process, once as it runs
+(a first load into an empty workspace is written with a rollback journal, its pages once into the
+file: ``SqliteWorkspace._first_load_unlogged``) and once with another connection open on the
+workspace, which keeps the load in WAL mode (every page into the log, then again into the file at
+the checkpoint after the commit), alternating ``--repeat`` times: wall, user and system CPU
+seconds, bytes the process wrote to the disk (less what was dropped unwritten: the log and the
+temporary files are deleted when done), peak memory and the file's size.
 """
 
 from __future__ import annotations
@@ -98,13 +107,75 @@ def gc_runs(db: str, command: list[str]) -> list[dict]:
     return out
 
 
+_LOAD = """
+import json, resource, sqlite3, sys
+from pathlib import Path
+db, logged = sys.argv[1], sys.argv[2] == "logged"
+if logged:  # another connection open on the workspace: the load keeps the write-ahead log
+    other = sqlite3.connect(db)
+    other.execute("PRAGMA journal_mode=WAL")
+from fraudgraph.cli.main import cli
+sys.argv = ["fraudgraph", "--db", db, "-q", "load", *sys.argv[3:]]
+try:
+    cli(prog_name="fraudgraph", standalone_mode=False)
+finally:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    seen = {"user": use.ru_utime, "sys": use.ru_stime, "peak_kb": use.ru_maxrss, "written": int(io["write_bytes"]) - int(io["cancelled_write_bytes"])}
+    sys.stderr.write("@@load " + json.dumps(seen) + "\\n")
+"""
+
+
+def journal_runs(folder: str, repeat: int, work: str | None) -> list[dict]:
+    out = []
+    for _ in range(repeat):
+        for mode in ("logged", "unlogged"):
+            with tempfile.TemporaryDirectory(dir=work) as tmp:
+                db = os.path.join(tmp, "ws.db")
+                t = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-c", _LOAD, db, mode, folder],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                wall = time.perf_counter() - t
+                if done.returncode:
+                    raise SystemExit(f"fraudgraph load failed: {done.stderr.strip()[-2000:]}")
+                seen = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("@@load "))[7:])
+                size = os.path.getsize(db)
+            out.append(
+                {
+                    "load": mode,
+                    "wall_s": round(wall, 1),
+                    "user_s": round(seen["user"], 1),
+                    "sys_s": round(seen["sys"], 1),
+                    "written_gb": round(seen["written"] / 1e9, 2),
+                    "peak_mb": round(seen["peak_kb"] / 1024),
+                    "file_gb": round(size / 1e9, 2),
+                }
+            )
+            print(json.dumps(out[-1]), flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["index", "gc"])
-    parser.add_argument("--db", required=True, help="a loaded workspace (index); a loaded one to copy (gc)")
+    parser.add_argument("what", choices=["index", "gc", "journal"])
+    parser.add_argument("--db", help="a loaded workspace (index); a loaded one to copy (gc)")
+    parser.add_argument("--folder", help="a data folder to load (journal)")
+    parser.add_argument("--repeat", type=int, default=1, help="journal: runs of each kind, alternating")
+    parser.add_argument("--work", help="journal: where the workspaces go (default: the temporary folder)")
     argv = sys.argv[1:]
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    if args.what == "journal":
+        if not args.folder:
+            parser.error("journal needs --folder")
+        journal_runs(args.folder, args.repeat, args.work)
+        return
+    if not args.db:
+        parser.error(f"{args.what} needs --db")
     if args.what == "index":
         rows = index_builds(args.db, [(256 * 1024, 0), (256 * 1024, 2), (8 * 1024, 0), (8 * 1024, 2), (8 * 1024, 4)])
     else:
