@@ -186,9 +186,11 @@ def _from_ns(values: Iterable) -> pd.Series:
     return pd.to_datetime(arr.astype("float64"), unit="ns").astype("datetime64[ns]")
 
 
-def _nullable(values: Iterable) -> list:
-    """NaN -> None so SQLite stores NULL."""
-    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
+def _nullable(col: pd.Series) -> list:
+    """A numeric column as Python floats, missing -> None so SQLite stores NULL (vectorized: a
+    test per value took 0.5 s per million)."""
+    floats = col.astype("float64")
+    return floats.astype(object).where(floats.notna(), None).tolist()
 
 
 class SqliteWorkspace(SqliteResults, Workspace):
@@ -473,8 +475,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         rows = zip(
             acc["account_id"].tolist(),
             _to_ns(acc["created_at"]),
-            _nullable(acc["credit_limit"].astype("float64").tolist()),
-            _nullable(acc["balance"].astype("float64").tolist()),
+            _nullable(acc["credit_limit"]),
+            _nullable(acc["balance"]),
             acc["overdue_days"].astype("int64").tolist(),
             acc["status"].tolist(),
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
