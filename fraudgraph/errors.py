@@ -61,7 +61,8 @@ class WorkspaceError(FraudGraphError):
 
 
 class LockedError(FraudGraphError):
-    """Another sweep holds the workspace lock; try again later (CLI exit code 75)."""
+    """Another sweep holds the workspace lock, or the workspace is taking its first load; try again
+    later (CLI exit code 75)."""
 
 
 class CypherError(FraudGraphError):

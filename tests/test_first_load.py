@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fraudgraph.errors import WorkspaceError
+from fraudgraph.errors import LockedError
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -88,16 +88,28 @@ def test_a_reader_open_before_the_first_load_reads_on_while_it_runs(tmp_path, wo
 
 
 def test_opening_the_workspace_during_its_first_load_says_why_not(tmp_path, world_dir, big):
+    """A command run meanwhile (a scheduled sweep, ``status``) exits 75, a temporary failure, with
+    one line that says why."""
     refused = []
 
     def try_to_open(ws, msg):
         if msg == "indexing":
-            with pytest.raises(WorkspaceError, match="is taking its first load") as e:
+            with pytest.raises(LockedError, match="is taking its first load") as e:
                 SqliteWorkspace(tmp_path / "ws.db")
             refused.append(str(e.value))
+            done = subprocess.run(
+                [sys.executable, "-m", "fraudgraph", "--db", str(tmp_path / "ws.db"), "status"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            refused.append((done.returncode, done.stdout, done.stderr))
 
     _load_watching(tmp_path / "ws.db", world_dir, try_to_open)
-    assert len(refused) == 1 and "\n" not in refused[0]
+    assert len(refused) == 2 and "\n" not in refused[0]
+    code, out, err = refused[1]
+    assert (code, out) == (75, "")
+    assert err.startswith("Error: workspace ") and "first load" in err and err.count("\n") == 1
     with SqliteWorkspace(tmp_path / "ws.db") as ws:  # and once it has finished, it opens
         assert ws.status()["counts"]["accounts"] == 3000
     assert _journal_mode(tmp_path / "ws.db") == "wal"

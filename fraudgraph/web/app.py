@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from fraudgraph.decisions.policy import Policy
-from fraudgraph.errors import FraudGraphError, NotFoundError
+from fraudgraph.errors import FraudGraphError, LockedError, NotFoundError
 from fraudgraph.model.config import WorkspaceConfig
 from fraudgraph.model.frames import IDENTIFIER_KINDS
 from fraudgraph.web import actions, routes
@@ -121,6 +121,7 @@ def create_app(
             NotFoundError: lambda r, e: problem(404, str(e), r, env),
             actions.ConflictError: lambda r, e: problem(409, str(e), r, env),
             actions.ForbiddenError: lambda r, e: problem(403, str(e), r, env),
+            LockedError: lambda r, e: problem(503, str(e), r, env),  # a first load is writing it: try again
             FraudGraphError: lambda r, e: problem(400, str(e), r, env),
             ValueError: lambda r, e: problem(400, str(e), r, env),
         },

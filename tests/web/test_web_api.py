@@ -3,6 +3,7 @@ script) gets back, what an action writes, and what is refused."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -264,6 +265,38 @@ def test_only_this_machine_s_names_are_served_when_asked(db_copy):
         assert local.get("/api/queue").status_code == 200
     with TestClient(app, base_url="http://rebound.example") as other:
         assert other.get("/api/queue").status_code == 400
+
+
+def test_a_workspace_taking_its_first_load_is_unavailable_for_now_and_opens_once_loaded(
+    tmp_path, world_dir, monkeypatch
+):
+    """The workbench started on a new workspace whose first load is being written: 503 (try again),
+    not a bad request, and the same server answers once the load is in."""
+    from starlette.testclient import TestClient
+
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.web.app import create_app
+    from fraudgraph.workspace.sqlite import store
+
+    monkeypatch.setattr(store, "_SMALL_LOAD", 0)  # the 3,000-account world counts as a big first load
+    path = tmp_path / "ws.db"
+    answers: list = []
+    app = create_app(lambda: store.SqliteWorkspace(path), hub_threshold=40)
+    loading = store.SqliteWorkspace(path)
+    with contextlib.ExitStack() as server:
+        clients = []
+
+        def ask(msg):
+            if msg == "indexing":  # the server starts while the load is being written
+                clients.append(server.enter_context(TestClient(app)))
+                answers.append(clients[0].get("/api/queue"))
+
+        loading.load(read_dataset(world_dir), progress=ask)
+        loading.close()
+        answers.append(clients[0].get("/api/queue"))  # the same server, once the load is in
+    assert answers[0].status_code == 503
+    assert "first load" in answers[0].json()["error"]
+    assert answers[1].status_code == 200 and answers[1].json()["rows"] == []  # loaded, not swept yet
 
 
 def test_a_verdict_preview_says_what_it_does_to_the_ring_mates(client, read_ws):

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fraudgraph.errors import WorkspaceError
+from fraudgraph.errors import LockedError, WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     ACTIONS,
@@ -225,14 +225,15 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _in_wal_mode(self) -> None:
         """Put the workspace in write-ahead-log mode (readers go on while one process writes). It
-        fails only while a first load writes without the log (``_first_load_unlogged``)."""
+        fails only while a first load writes without the log (``_first_load_unlogged``): a
+        ``LockedError``, so that schedulers retry."""
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError as e:
             if "locked" not in str(e):
                 raise
             self._db.close()
-            raise WorkspaceError(
+            raise LockedError(  # a temporary failure (exit 75), as when another sweep holds the lock
                 f"workspace {self.path} is taking its first load, which nobody can read until it is "
                 "written whole; try again when the load has finished"
             ) from None
