@@ -2,7 +2,8 @@
 
 Data goes to stdout; progress, logs and warnings to stderr. Exit codes: 0 success, 1 a
 runtime or data error (one line, no traceback), 2 a usage error, 75 when another sweep holds
-the lock (temporary failure, as in sysexits: schedulers retry).
+the lock or the workspace is taking its first load (temporary failure, as in sysexits:
+schedulers retry).
 """
 
 from __future__ import annotations
