@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fraudgraph.errors import LockedError
+from fraudgraph.errors import LockedError, WorkspaceError
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -153,3 +153,22 @@ def test_a_killed_first_load_is_rolled_back_when_the_workspace_is_next_opened(tm
         assert ws.status()["counts"] == {"accounts": 0, "links": 0, "transactions": 0}
         assert ws._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert _journal_mode(tmp_path / "ws.db") == "wal"
+
+
+def test_a_full_disk_during_a_first_load_is_the_one_line_error_and_leaves_it_empty(tmp_path, world_dir, big):
+    path = tmp_path / "ws.db"
+    ws = SqliteWorkspace(path)
+    pages = ws._db.execute("PRAGMA page_count").fetchone()[0]
+    ws._db.execute(f"PRAGMA max_page_count = {pages + 20}")  # room for a few pages only
+    modes: set[str] = set()
+    with pytest.raises(WorkspaceError) as e:
+        ws.load(
+            read_dataset(world_dir), progress=lambda msg: modes.add(ws._db.execute("PRAGMA journal_mode").fetchone()[0])
+        )
+    ws.close()
+    assert modes == {"delete"}  # it was written without the log when the disk filled up
+    assert "no space left" in str(e.value) and "nothing of this change was written" in str(e.value)
+    assert _journal_mode(path) == "wal" and not (tmp_path / "ws.db-journal").exists()
+    assert all(len(df) == 0 for df in _rows(path).values())
+    _load_watching(path, world_dir, lambda ws, msg: None)
+    assert len(_rows(path)["accounts"]) == 3000
