@@ -77,23 +77,28 @@ def index_builds(db: str, settings: list[tuple[int, int]]) -> list[dict]:
     return out
 
 
+def _measured(script: str, args: list[str], tag: str, what: str) -> tuple[float, dict]:
+    """Run ``script`` in a fresh process: its wall seconds and what it reported on stderr after
+    ``@@tag``; ``what`` names it when it fails."""
+    t = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    wall = time.perf_counter() - t
+    if done.returncode:
+        raise SystemExit(f"{what} failed: {done.stderr.strip()[-2000:]}")
+    mark = f"@@{tag} "
+    return wall, json.loads(next(line for line in done.stderr.splitlines() if line.startswith(mark))[len(mark) :])
+
+
 def gc_runs(db: str, command: list[str]) -> list[dict]:
     out = []
     for name, thresholds in (("default", [700, 10, 10]), ("fraudgraph", [100_000, 50, 100])):
         with tempfile.TemporaryDirectory(dir=Path(db).parent) as tmp:
             copy = os.path.join(tmp, "ws.db")
             shutil.copy(db, copy)
-            t = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-c", _RUN, json.dumps(thresholds), "--db", copy, "-q", *command],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            if done.returncode:
-                raise SystemExit(f"fraudgraph {' '.join(command)} failed: {done.stderr.strip()[-2000:]}")
-            wall = time.perf_counter() - t
-        seen = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("@@gc "))[5:])
+            args = [json.dumps(thresholds), "--db", copy, "-q", *command]
+            wall, seen = _measured(_RUN, args, "gc", f"fraudgraph {' '.join(command)}")
         out.append(
             {
                 "thresholds": name,
@@ -132,17 +137,7 @@ def journal_runs(folder: str, repeat: int, work: str | None) -> list[dict]:
         for mode in ("logged", "unlogged"):
             with tempfile.TemporaryDirectory(dir=work) as tmp:
                 db = os.path.join(tmp, "ws.db")
-                t = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-c", _LOAD, db, mode, folder],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                wall = time.perf_counter() - t
-                if done.returncode:
-                    raise SystemExit(f"fraudgraph load failed: {done.stderr.strip()[-2000:]}")
-                seen = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("@@load "))[7:])
+                wall, seen = _measured(_LOAD, [db, mode, folder], "load", "fraudgraph load")
                 size = os.path.getsize(db)
             out.append(
                 {

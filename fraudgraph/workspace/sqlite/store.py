@@ -75,6 +75,7 @@ from fraudgraph.workspace.sqlite.schema import (
 log = logging.getLogger("fraudgraph")
 
 _CHUNK = 200_000
+_BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another's lock before it gives up
 # 16 KB pages: a load or sweep writes a quarter of the pages (and the WAL frames) 4 KB ones take,
 # and rows of 2-3 KB (a ring's features and reasons) no longer take a page each: the 1M load 66 -> 61 s,
 # its sweep's commit 6.8 -> 4.7 s; `check` and the investigation answer as fast (measured).
@@ -117,6 +118,13 @@ def _disk_full(error: BaseException) -> bool:
     if not isinstance(error, sqlite3.OperationalError):
         return False
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+
+
+def _busy(error: BaseException) -> bool:
+    """SQLite's SQLITE_BUSY ("database is locked"): another connection holds a lock this one needs."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error)
 
 
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -212,7 +220,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             # -shm files the main file's mode.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
             self._db.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file's only: set before its first write
             self._in_wal_mode()
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -230,7 +238,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e):
+            if not _busy(e):
                 raise
             self._db.close()
             raise LockedError(  # a temporary failure (exit 75), as when another sweep holds the lock
@@ -388,13 +396,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """WAL mode again after ``_first_load_unlogged``. Someone who tried to open the workspace
         in the meantime may hold a lock for a moment: retried for the connection's busy timeout; if
         it is still refused, the next process that opens the workspace sets it."""
-        deadline = time.monotonic() + 30.0
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
         while True:
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or time.monotonic() > deadline:
+                if not _busy(e) or time.monotonic() > deadline:
                     log.warning("workspace %s: WAL mode not restored after its first load (%s)", self.path, e)
                     return
                 time.sleep(0.05)
