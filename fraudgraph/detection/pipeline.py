@@ -631,8 +631,9 @@ def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
 
     Equal values share one Python object (a column of shares holds a few distinct values over
     100k rings: at 1M accounts, millions of float objects less)."""
+    names = sorted(rf.columns)  # in the order a reader of the stored JSON always had them
     columns = []
-    for c in rf.columns:
+    for c in names:
         v = rf[c].to_numpy()
         if pd.api.types.is_integer_dtype(v) or pd.api.types.is_bool_dtype(v):
             v = v.astype(np.int64)
@@ -645,7 +646,6 @@ def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
         if distinct.dtype.kind == "f":
             objects[np.isnan(distinct)] = None
         columns.append(objects[inverse].tolist())
-    names = list(rf.columns)
     return [dict(zip(names, row)) for row in zip(*columns)]
 
 

@@ -78,7 +78,18 @@ def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr
     return proj
 
 
-def money_flow(transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig) -> MoneyFlow:
+def payer_positions(transactions: pd.DataFrame, account_ids: pd.Index) -> np.ndarray:
+    """Each transaction's paying account as its position in ``account_ids`` (-1 when unknown)."""
+    return positions(transactions["account_id"], account_ids)
+
+
+def money_flow(
+    transactions: pd.DataFrame | None,
+    account_ids: pd.Index,
+    config: DetectionConfig,
+    *,
+    payer: np.ndarray | None = None,
+) -> MoneyFlow:
     """Account-to-account transfers and the pass-through accounts among them.
 
     Declined transactions moved no money and are ignored; payments to merchants are not flow
@@ -91,8 +102,8 @@ def money_flow(transactions: pd.DataFrame | None, account_ids: pd.Index, config:
     mask = (tx["counterparty_kind"] == "account").to_numpy()
     if "status" in tx:
         mask = mask & (tx["status"] != "declined").to_numpy()
-    tx = tx.loc[mask, ["account_id", "counterparty", "amount"]]
-    payer = positions(tx["account_id"], account_ids)
+    tx = tx.loc[mask, ["counterparty", "amount"]]
+    payer = positions(transactions["account_id"][mask], account_ids) if payer is None else payer[mask]
     payee = positions(tx["counterparty"], account_ids)
     ok = (payer >= 0) & (payee >= 0) & (payer != payee)
     payer, payee = payer[ok], payee[ok]

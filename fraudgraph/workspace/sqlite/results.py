@@ -11,6 +11,11 @@ the sweep, NULL, ''), as SQL returns them, so the frames are the very ones a ful
 The meta key ``implied_rows`` says the parts describe the current results (a workspace swept
 before implied rows has full tables and no parts: nothing is implied).
 
+A ring's features (some 70 named numbers) are stored as a JSON array, ``[names_id, value, ...]``,
+whose names are the row ``names_id`` of ``feature_names``: the names once, not once per ring (at
+1M accounts 34 MB of text instead of 200 MB, which the sweep wrote twice, to the log and to the
+file). A read gives the same dict back; a ring stored as a JSON object (before) reads as it is.
+
 A mixin of ``SqliteWorkspace`` (``store.py``, which holds the loaded data tables): it uses the
 workspace's connection (``self._db``), ``_transaction``, ``_frame`` and ``_with_ids``.
 """
@@ -23,7 +28,7 @@ import logging
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +69,9 @@ _REBUILD_INDEXES_FROM = 50_000  # rows: a result table this big gets its indexes
 _COMPONENTS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS components (account_id TEXT PRIMARY KEY, component TEXT NOT NULL) WITHOUT ROWID"
 )
+_FEATURE_NAMES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS feature_names (names_id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE)"
+)
 _COMPONENTS_INDEX = "CREATE INDEX IF NOT EXISTS components_by_component ON components (component)"
 _SWEPT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
@@ -71,12 +79,23 @@ _SWEPT_SCHEMA = (
 )
 
 
-def _decoded_json(df: pd.DataFrame) -> pd.DataFrame:
-    """A frame read from SQL with its JSON text columns (``_JSON_COLUMNS``) decoded."""
+def _decoded_json(df: pd.DataFrame, names: Callable[[], dict[int, list[str]]] | None = None) -> pd.DataFrame:
+    """A frame read from SQL with its JSON text columns (``_JSON_COLUMNS``) decoded; a ring's
+    features stored as an array take their names from ``names()`` (the ``feature_names`` rows)."""
     for c in df.columns:
         if c in _JSON_COLUMNS:
             df[c] = [[] if v == "[]" else _from_json(v) for v in df[c]]
+    if "features" in df.columns and names is not None:
+        df["features"] = _named_features(df["features"].tolist(), names)
     return df
+
+
+def _named_features(values: list, names: Callable[[], dict[int, list[str]]]) -> list:
+    """Features decoded from ``[names_id, value, ...]`` arrays as dicts (objects stay as they are)."""
+    if not any(isinstance(v, list) and v for v in values):
+        return values
+    known = names()
+    return [dict(zip(known[v[0]], v[1:])) if isinstance(v, list) and v else v for v in values]
 
 
 def _records(rows: list, cols: list[str]) -> pd.DataFrame:
@@ -217,7 +236,7 @@ class SqliteResults:
         column, keys = scope
         cols = ["account_id", "component"] if name == "components" else _RESULT_COLUMNS[name]
         at = cols.index(column)
-        new = list(_sql_rows(df, cols))
+        new = list(_sql_rows(self._compact_features(df), cols))
         self._fill_ids(set(keys) | {r[at] for r in new})
         where = f"{column} IN (SELECT id FROM _ids)"
         old = self._db.execute(f"SELECT {', '.join(cols)} FROM {name} WHERE {where}").fetchall()
@@ -277,7 +296,7 @@ class SqliteResults:
         for index, _ in indexes:
             self._db.execute(f"DROP INDEX {index}")
         self._db.execute(f"DELETE FROM {name}")
-        self._insert(name, df, _RESULT_COLUMNS[name])
+        self._insert(name, self._compact_features(df), _RESULT_COLUMNS[name])
         for _, sql in indexes:
             self._db.execute(sql)
 
@@ -379,6 +398,35 @@ class SqliteResults:
         default = (0.0, None, "[]")
         return [(a, "none", "none", *scores.get(a, default), swept[a], None, "") for a in missing]
 
+    def _compact_features(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        """``df`` with its ``features`` dicts (when it has them) as ``[names_id, value, ...]`` JSON
+        text, each distinct list of names registered once in ``feature_names``."""
+        if df is None or "features" not in df.columns or df.empty:
+            return df
+        ids: dict[tuple[str, ...], int] = {}
+        texts = []
+        for features in df["features"].tolist():
+            if not isinstance(features, dict) or not features:
+                texts.append(features if isinstance(features, str) else _to_json(features))
+                continue
+            names = tuple(features)
+            names_id = ids.get(names)
+            if names_id is None:
+                names_id = ids[names] = self._names_id(names)
+            texts.append(_to_json([names_id, *features.values()]))
+        return df.assign(features=texts)
+
+    def _names_id(self, names: tuple[str, ...]) -> int:
+        """The ``feature_names`` row of this list of names, added when new."""
+        self._db.execute(_FEATURE_NAMES_SCHEMA)
+        text = orjson.dumps(list(names)).decode()
+        self._db.execute("INSERT OR IGNORE INTO feature_names (names) VALUES (?)", (text,))
+        return int(self._db.execute("SELECT names_id FROM feature_names WHERE names = ?", (text,)).fetchone()[0])
+
+    def _feature_names(self) -> dict[int, list[str]]:
+        """Every stored list of feature names by id (a handful: one per set of features a sweep wrote)."""
+        return {int(i): orjson.loads(n) for i, n in self._db.execute("SELECT names_id, names FROM feature_names")}
+
     def _insert(self, table: str, df: pd.DataFrame, cols: list[str]) -> None:
         self._insert_rows(table, cols, _sql_rows(df, cols))
 
@@ -429,7 +477,7 @@ class SqliteResults:
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         if name not in _IMPLIED:
-            return _decoded_json(self._frame(sql, params))
+            return _decoded_json(self._frame(sql, params), self._feature_names)
         rows = self._db.execute(sql + " ORDER BY account_id", params).fetchall()  # as the full table had them
         by_id = next((f for f in filters if f.column == "account_id"), None)
         ids: list[str] | None = None
@@ -452,7 +500,8 @@ class SqliteResults:
         sql = (
             f"SELECT {', '.join(cols)} FROM rings {where} ORDER BY score DESC, exposure DESC, ring_id LIMIT ? OFFSET ?"
         )
-        return _decoded_json(self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])), total
+        frame = self._frame(sql, [*params, -1 if limit is None else int(limit), int(offset)])
+        return _decoded_json(frame, self._feature_names), total
 
     def decision_page(
         self, action: str | None, show_all: bool, limit: int | None, offset: int = 0
