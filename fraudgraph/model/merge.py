@@ -98,6 +98,12 @@ def key_order(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     return pc.sort_indices(table, sort_keys=[(c, "ascending") for c in key]).to_numpy()
 
 
+def in_key_order(frame: pd.DataFrame, key: list[str]) -> bool:
+    """Whether every row's ``key`` comes strictly before the next row's (as ``key_order`` sorts):
+    one comparison of neighbours, not a sort (8.5M links: 0.36 s instead of 0.75 s)."""
+    return _strictly_sorted(pa.table({c: pa.array(frame[c], from_pandas=True) for c in key}))
+
+
 def merged_over(new: pd.DataFrame, stored: pd.DataFrame | None, key: list[str]) -> pd.DataFrame:
     """``new`` (rows already merged by a plan) and the ``stored`` rows it does not replace, sorted by
     ``key``: what a table holds after a load that wrote ``new``.

@@ -39,6 +39,7 @@ from fraudgraph.model.frames import (
 from fraudgraph.model.merge import (
     LINK_KEY,
     LinkMerge,
+    in_key_order,
     key_order,
     merge_links,
     merge_rows,
@@ -130,10 +131,9 @@ def _busy(error: BaseException) -> bool:
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """``frame`` in ``key`` order (rows in primary-key order append to the B-trees); not copied when
     it is already (a data folder's links are: ``read_dataset`` sorts them)."""
-    if len(frame) < 2:
+    if len(frame) < 2 or in_key_order(frame, key):
         return frame
-    order = key_order(frame, key)
-    return frame if (order[1:] > order[:-1]).all() else frame.take(order)
+    return frame.take(key_order(frame, key))
 
 
 def _touched_identifiers(plan: LinkMerge) -> list[tuple[str, str]]:
