@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, money_flow, payer_positions
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
