@@ -19,6 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudgraph.errors import LockedError, WorkspaceError
@@ -201,6 +203,42 @@ def _nullable(col: pd.Series) -> list:
     return floats.astype(object).where(floats.notna(), None).tolist()
 
 
+def kind_counts(links: pd.DataFrame) -> dict[str, list[int]]:
+    """Per kind of ``links``: [links, distinct keys, links without a key], as ``KIND_COUNTS`` counts
+    them in SQL (a missing key is no identifier; keys compare byte by byte). In Arrow, a kind at a
+    time: at most one kind's keys are hashed at once."""
+    kinds = _arrow(links["kind"])
+    keys = _arrow(links["key"])
+    out: dict[str, list[int]] = {}
+    for name in pc.unique(kinds).drop_null().to_pylist():
+        of_kind = keys.filter(pc.equal(kinds, name))
+        if len(of_kind):
+            out[name] = [len(of_kind), pc.count_distinct(of_kind).as_py(), of_kind.null_count]
+    return out
+
+
+def _arrow(col: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow (zero-copy when it is Arrow-backed)."""
+    found = pa.array(col, from_pandas=True)
+    return found if isinstance(found, pa.ChunkedArray) else pa.chunked_array([found])
+
+
+@contextmanager
+def _counted_aside(links: pd.DataFrame | None):
+    """``kind_counts(links)`` in a background thread (Arrow's hashing lets go of the GIL, so on two
+    cores it runs beside SQLite's writes); yields the function that waits for the counts (None
+    without ``links``). Leaving waits for the thread, whatever happened."""
+    if links is None:
+        yield lambda: None
+        return
+    pool = ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-counts")
+    try:
+        future = pool.submit(kind_counts, links)
+        yield future.result
+    finally:
+        pool.shutdown(wait=True)
+
+
 class SqliteWorkspace(SqliteResults, Workspace):
     """A workspace in one SQLite file. Safe for many readers while one sweep writes."""
 
@@ -324,7 +362,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
             plans = _load_plans(acc, links, txns, old)
             touched = _touched_identifiers(plans["links"]) if small else []
             present = self._identifiers_present(touched)
-            with self._snapshot_update(acc, plans, txns, old, small) as store_snapshot:
+            # Into an empty links table, the counts status shows are taken off the links in hand,
+            # in a background thread while SQLite writes, not by a scan of the index after.
+            first_links = None if small or not deferred or not self._is_empty("links") else plans["links"].to_write
+            with (
+                self._snapshot_update(acc, plans, txns, old, small) as store_snapshot,
+                _counted_aside(first_links) as counted,
+            ):
                 self._write_rows(acc, txns, plans, summary, say)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
                 if deferred:
@@ -332,7 +376,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     self._build_indexes([sql for _, sql in deferred])
                 if not small:
                     say("counting identifiers")
-                self._count_loaded(summary, plans["links"], small, (present, self._identifiers_present(touched)))
+                self._count_loaded(
+                    summary, plans["links"], small, (present, self._identifiers_present(touched)), counted()
+                )
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
                     store_snapshot()
@@ -449,16 +495,26 @@ class SqliteWorkspace(SqliteResults, Workspace):
         row = self._db.execute("SELECT value FROM meta WHERE key = 'status_counts'").fetchone()
         return json.loads(row[0]) if row else {"accounts": 0, "links": 0, "transactions": 0, "kinds": {}}
 
-    def _count_loaded(self, summary: LoadSummary, plan: LinkMerge, small: bool, present: tuple[dict, dict]) -> None:
+    def _count_loaded(
+        self,
+        summary: LoadSummary,
+        plan: LinkMerge,
+        small: bool,
+        present: tuple[dict, dict],
+        counted: dict[str, list[int]] | None = None,
+    ) -> None:
         """The counts ``status`` shows after this load. A big load counts the links per kind once,
-        through the (kind, key) index (a streaming scan: no memory for millions of keys); a small
+        through the (kind, key) index (a streaming scan: no memory for millions of keys), unless
+        they were ``counted`` off the links it wrote into an empty table (``kind_counts``); a small
         one moves the stored counts by its rows, and by the identifiers it touched that gained
         their first link or lost their last."""
         counts = self._stored_counts()
         counts["accounts"] += summary.accounts_new
         counts["links"] += summary.links_new
         counts["transactions"] += summary.transactions_new
-        if not small:
+        if counted is not None:
+            kinds = counted
+        elif not small:
             rows = self._db.execute(KIND_COUNTS).fetchall()
             kinds = {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in rows}
         else:
