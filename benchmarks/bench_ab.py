@@ -29,12 +29,12 @@ _VOLATILE = {"seconds", "sweep_id", "started_at", "finished_at"}
 
 
 def _comparable(out: str):
-    """The command's JSON output without what changes from run to run (times, ids); the text when
-    it is not JSON."""
+    """The command's JSON output without what changes from run to run (times, ids); the lines of
+    a text output, less those that start with one of those names."""
     try:
         doc = json.loads(out)
-    except json.JSONDecodeError:
-        return out
+    except json.JSONDecodeError:  # a table: without its lines of times and ids
+        return [line for line in out.splitlines() if line.split(" ", 1)[0] not in _VOLATILE]
 
     def strip(v):
         if isinstance(v, dict):
