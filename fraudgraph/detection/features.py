@@ -14,8 +14,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days
-from fraudgraph.detection.rings import CandidateRings, MoneyFlow, money_flow, payer_positions
+from fraudgraph.detection.graph import STRONG_KINDS, DetectionConfig, IdentityGraph, epoch_days, positions
+from fraudgraph.detection.rings import CandidateRings, MoneyFlow, money_flow
 
 MEDIUM_KINDS = frozenset({"address", "phone", "email"})
 # The elements that make up a person's identity on an application. Accounts sharing some of them
@@ -74,7 +74,7 @@ def spend_bursts(
     the larger of two bucketings offset by half a window). NaN for every account when there are
     no transactions. A bust-out maxes the line in a few days of purchases; a customer who is
     simply deep in debt got there slowly. ``payer``: each transaction's account position in
-    ``account_ids`` when already known (``payer_positions``)."""
+    ``account_ids`` when already known (``positions`` of its ``account_id``)."""
     n = len(account_ids)
     if transactions is None or len(transactions) == 0:
         return np.full(n, np.nan)
@@ -84,7 +84,7 @@ def spend_bursts(
         mask = mask & (tx["status"] != "declined").to_numpy()
     # Column by column, not ``tx.loc[mask]``: that copies every string column (ids, counterparties:
     # a quarter of a gigabyte at 1M accounts) for three numbers per purchase.
-    pos = (payer_positions(tx, account_ids) if payer is None else payer)[mask]
+    pos = (positions(tx["account_id"], account_ids) if payer is None else payer)[mask]
     ok = pos >= 0
     pos = pos[ok].astype(np.int64)
     day = epoch_days(tx["timestamp"])[mask][ok]
@@ -109,7 +109,7 @@ def chargeback_counts(
     ``spend_bursts``."""
     if transactions is None or not len(transactions) or "status" not in transactions:
         return None
-    pos = payer_positions(transactions, account_ids) if payer is None else payer
+    pos = positions(transactions["account_id"], account_ids) if payer is None else payer
     ok = pos >= 0
     cb = (transactions["status"] == "chargeback").to_numpy()
     n = len(account_ids)
@@ -131,8 +131,9 @@ class Ledger:
     @classmethod
     def of(cls, transactions: pd.DataFrame | None, account_ids: pd.Index, config: DetectionConfig) -> Ledger:
         # Each payer's position is hashed once for the three (0.7 s each at 2.9M transactions).
-        has_rows = transactions is not None and len(transactions) > 0
-        payer = payer_positions(transactions, account_ids) if has_rows else None
+        payer = None
+        if transactions is not None and len(transactions):
+            payer = positions(transactions["account_id"], account_ids)
         return cls(
             money_flow(transactions, account_ids, config, payer=payer),
             spend_bursts(transactions, account_ids, payer=payer),

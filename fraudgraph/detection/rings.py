@@ -78,11 +78,6 @@ def identity_projection(graph: IdentityGraph, config: DetectionConfig) -> sp.csr
     return proj
 
 
-def payer_positions(transactions: pd.DataFrame, account_ids: pd.Index) -> np.ndarray:
-    """Each transaction's paying account as its position in ``account_ids`` (-1 when unknown)."""
-    return positions(transactions["account_id"], account_ids)
-
-
 def money_flow(
     transactions: pd.DataFrame | None,
     account_ids: pd.Index,

@@ -364,7 +364,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             present = self._identifiers_present(touched)
             # Into an empty links table, the counts status shows are taken off the links in hand,
             # in a background thread while SQLite writes, not by a scan of the index after.
-            first_links = None if small or not deferred or not self._is_empty("links") else plans["links"].to_write
+            first_links = None if small or not self._is_empty("links") else plans["links"].to_write
             with (
                 self._snapshot_update(acc, plans, txns, old, small) as store_snapshot,
                 _counted_aside(first_links) as counted,
