@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from fraudgraph.detection.keys import factorize_keys
+from fraudgraph.detection.keys import factorize_keys, numbered_keys
 
 # The detection settings live in the model layer (the workspace configuration builds them);
 # re-exported here for the stages that read them.
@@ -298,7 +298,11 @@ def _factorize_identifiers(
     # identifiers. Over the whole columns, then the used rows' codes: a missing key has no code,
     # and the kinds are renumbered by their first use, so the numbering is the used links' own.
     kind_codes, kind_names = pd.factorize(links["kind"])
-    key_codes, key_names = factorize_keys(links["key"])  # pd.factorize's, without its table of every key
+    # pd.factorize's numbering: the load's own (``key_code``) when it has one that fits, else
+    # hashed here, without a table of every key string.
+    given = numbered_keys(links["key"], links["key_code"].to_numpy()) if "key_code" in links else None
+    key_codes, key_names = given if given is not None else factorize_keys(links["key"])
+    del given
     # The string hash table is let go at once (Arrow's allocator keeps freed pages otherwise,
     # and the pairs' numbering below would come on top of them: ~0.8 GB at 1M accounts).
     release_arrow_memory()
@@ -445,7 +449,7 @@ def _numbered_links(links: pd.DataFrame, account_ids: pd.Index, consume: bool) -
         _let_go(links, ("account_id", "first_seen"))
     identifiers = _factorize_identifiers(links, rows, used)
     if consume:
-        _let_go(links, ("kind", "key"))
+        _let_go(links, ("kind", "key", "key_code"))
         release_arrow_memory()
     return used, identifiers
 

@@ -6,6 +6,10 @@ strings, about a gigabyte at its height: the sweep's peak. ``factorize_keys`` nu
 storage) from a 64-bit hash of each key computed on Arrow's buffers, then checks every key against
 its number's key, so a hash collision cannot merge two identifiers: it falls back to
 ``pd.factorize``.
+
+A load numbers the keys of the links it stores whole (the snapshot's ``key_code``, computed in
+the background thread that encodes the snapshot while SQLite writes); ``numbered_keys`` takes those
+numbers instead of hashing the keys again, after checking they can be these keys' numbering.
 """
 
 from __future__ import annotations
@@ -46,6 +50,37 @@ def factorize_keys(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
     uniques = keys.array.take(first_rows)
     if not _same_keys(chunks, codes, uniques):
         return pd.factorize(keys)  # two keys share a hash: number them the slow way
+    return codes, pd.Index(uniques, dtype=uniques.dtype, copy=False)
+
+
+def numbered_keys(
+    keys: pd.Series, codes: np.ndarray, *, checked_rows: int = 4096
+) -> tuple[np.ndarray, pd.Index] | None:
+    """``factorize_keys(keys)`` from ``codes`` a load computed for these keys in this order (the
+    snapshot's ``key_code``), without hashing a key: the codes as they are and the keys of their
+    first uses. None when the codes cannot be theirs: a length that differs, a missing key with a
+    code or a key without one, or codes that are not numbered by first use from 0 (the links were
+    filtered or reordered since). ``checked_rows`` rows spread over the column are also compared
+    with their number's key, so codes of other keys are caught as well."""
+    codes = np.asarray(codes)
+    if len(codes) != len(keys) or not len(keys) or codes.dtype.kind not in "iu":
+        return None
+    codes = codes.astype(np.intp, copy=False)
+    numbered = codes >= 0
+    if not np.array_equal(numbered, keys.notna().to_numpy()):
+        return None
+    first_use = np.empty(len(codes), dtype=bool)
+    first_use[0] = bool(numbered[0])
+    np.greater(codes[1:], np.maximum.accumulate(codes[:-1]), out=first_use[1:])
+    first_rows = np.flatnonzero(first_use)
+    if not np.array_equal(codes[first_rows], np.arange(len(first_rows))):
+        return None  # not numbered by first use from 0
+    uniques = keys.array.take(first_rows)
+    sample = np.flatnonzero(numbered)
+    if len(sample):
+        sample = sample[np.linspace(0, len(sample) - 1, min(checked_rows, len(sample))).astype(np.intp)]
+    if len(sample) and not bool((keys.array.take(sample) == uniques.take(codes[sample])).all()):
+        return None
     return codes, pd.Index(uniques, dtype=uniques.dtype, copy=False)
 
 

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from fraudgraph.detection.keys import factorize_keys
 from fraudgraph.errors import LockedError, WorkspaceError
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
@@ -176,6 +177,30 @@ def _changed_accounts(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFra
         out |= set(paid["account_id"].astype(str))
         out |= set(paid.loc[paid["counterparty_kind"] == "account", "counterparty"].astype(str))
     return out
+
+
+def _part_table(data: bytes, columns: list[str] | None) -> pa.Table:
+    """One stored snapshot part: ``columns`` of it (all but ``key_code`` when None)."""
+    table = pq.read_table(pa.BufferReader(data), columns=columns)
+    if columns is None and "key_code" in table.column_names:
+        table = table.drop_columns(["key_code"])
+    return table
+
+
+def _numbered(name: str, rows: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+    """The rows of snapshot ``name`` stored whole; the links with ``_with_key_codes``."""
+    return partial(_with_key_codes, rows) if name == "links" else rows
+
+
+def _with_key_codes(rows: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The links stored whole, with ``key_code``: their keys numbered by first use, as the sweep's
+    identity graph numbers them (``detection.keys``). Computed where the snapshot is encoded (a
+    big load's background thread, beside SQLite's writes), so the sweep need not hash 8.5M keys at
+    1M accounts; the graph checks the numbers fit the keys before it takes them."""
+    links = rows()
+    codes, _ = factorize_keys(links["key"])
+    pa.default_memory_pool().release_unused()  # the hashing's buffers, before the parts are encoded
+    return links.assign(key_code=codes.astype(np.int32 if len(codes) < 2**31 else np.int64, copy=False))
 
 
 def _chunks(frame: pd.DataFrame) -> Iterable[pd.DataFrame]:
@@ -583,15 +608,17 @@ class SqliteWorkspace(SqliteResults, Workspace):
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """Snapshot ``name`` with its delta parts merged in; only ``columns`` (all when None) of a
-        snapshot without delta parts (a merge needs the key columns)."""
+        snapshot without delta parts (a merge needs the key columns). The links' ``key_code``
+        (``_with_key_codes``) is read only when asked for by name: it numbers the keys of the
+        stored links as a whole, and holds for nothing merged with them."""
         parts = self._db.execute("SELECT part, data FROM snapshots WHERE name = ? ORDER BY part", (name,)).fetchall()
         if not parts:
             return None
         if any(part >= _DELTA_PART for part, _ in parts):
             columns = None
-        whole = [pq.read_table(pa.BufferReader(data), columns=columns) for part, data in parts if part < _DELTA_PART]
+        whole = [_part_table(data, columns) for part, data in parts if part < _DELTA_PART]
         df = pa.concat_tables(whole).to_pandas()
-        deltas = [pq.read_table(pa.BufferReader(data)).to_pandas() for part, data in parts if part >= _DELTA_PART]
+        deltas = [_part_table(data, None).to_pandas() for part, data in parts if part >= _DELTA_PART]
         if deltas:  # small loads' rows, oldest first: merged over the rest as their load merged them
             key = _SNAPSHOT_KEYS[name]
             new = pd.concat(deltas, ignore_index=True).drop_duplicates(key, keep="last")
@@ -667,7 +694,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         the load's rows, as more parts of each snapshot after the others."""
         if whole:
             return [
-                (name, 0, partial(merged_over, written[name], old[name], key)) for name, key in _SNAPSHOT_KEYS.items()
+                (name, 0, _numbered(name, partial(merged_over, written[name], old[name], key)))
+                for name, key in _SNAPSHOT_KEYS.items()
             ]
         jobs: list[snapshot_parts.Job] = []
         for name, df in written.items():
@@ -849,14 +877,25 @@ class SqliteWorkspace(SqliteResults, Workspace):
         has no delta parts (``link_values`` reads it later, for the rows wanted)."""
         with self._transaction(immediate=False):  # the parts and their generation as one load left them
             lean = not values and self._delta_parts("links") == 0
-            snap = self._read_snapshot("links", [c for c in LINK_COLUMNS if c != "value"] if lean else None)
+            # Lean, the links come as the load stored them, with its numbering of their keys when
+            # it made one (``key_code``: the identity graph then hashes no key).
+            columns = [c for c in LINK_COLUMNS if c != "value"] + (["key_code"] if self._key_codes_stored() else [])
+            snap = self._read_snapshot("links", columns if lean else None)
             if lean:
                 self._lean_generation = self._meta_int("snapshot_generation")
         if snap is None:
             return self.links()
         snap["first_seen"] = snap["first_seen"].astype("datetime64[ns]")
         snap["kind"] = snap["kind"].astype("category")  # a handful of kinds over millions of links
-        return snap[[c for c in LINK_COLUMNS if c in snap.columns]]
+        return snap[[c for c in [*LINK_COLUMNS, "key_code"] if c in snap.columns]]
+
+    def _key_codes_stored(self) -> bool:
+        """Whether every base part of the links snapshot holds ``key_code`` (a snapshot stored
+        before there was one has none)."""
+        parts = self._db.execute(
+            "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
+        ).fetchall()
+        return bool(parts) and all("key_code" in pq.read_schema(pa.BufferReader(data)).names for (data,) in parts)
 
     def link_values(self, rows: np.ndarray) -> pd.Series:
         """The raw ``value`` of the links at positions ``rows`` (ascending) of ``detection_links``,
