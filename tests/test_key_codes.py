@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset
 
-from fraudgraph.detection.keys import factorize_keys, numbered_keys
+from fraudgraph.detection import keys as key_numbering
+from fraudgraph.detection.keys import factorize_keys, key_codes, numbered_keys
 from fraudgraph.detection.pipeline import detect
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.model.frames import LINK_COLUMNS
@@ -119,3 +120,16 @@ def test_the_graph_hashes_the_keys_when_the_stored_numbers_do_not_fit(swept_db):
     want = detect(accounts, shuffled.drop(columns=["key_code"]), transactions, seed=0)
     for name in _OUTPUTS:
         pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)
+
+
+def test_the_loads_lean_numbering_is_factorizes_and_survives_a_shared_hash(monkeypatch):
+    keys = pd.Series(["b", None, "a", "b", "c", "a", None, "d"] * 3, dtype="str")
+    want = factorize_keys(keys)[0]
+    got = key_codes(keys)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    monkeypatch.setattr(key_numbering, "_CHECK_ROWS", 5)  # the check, a slice at a time
+    np.testing.assert_array_equal(key_codes(keys), want)
+    # Every key one hash: the check finds different keys under one number and numbers them again.
+    monkeypatch.setattr(key_numbering, "_string_hashes", lambda chunk: np.zeros(len(chunk), np.uint64))
+    np.testing.assert_array_equal(key_codes(keys), want)
