@@ -710,11 +710,15 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._db.execute("DELETE FROM snapshots")
             # Positions in the snapshot hold until it is rewritten (``link_values`` checks this).
             self._set_meta("snapshot_generation", self._meta_int("snapshot_generation") + 1)
-        total = 0
+        total, numbered = 0, True
         for name, part, n_rows, data in encoded:
             self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (name, part, data))
             total += n_rows
+            if whole and name == "links":
+                numbered = numbered and "key_code" in pq.read_schema(pa.BufferReader(data)).names
         if whole:
+            # Which generation's links carry ``key_code`` (``_key_codes_stored``).
+            self._set_meta("snapshot_key_codes", self._meta_int("snapshot_generation") if numbered else 0)
             self._set_meta("snapshot_delta_rows", 0)
             self._set_meta("snapshot_base_rows", total)
         else:
@@ -890,12 +894,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return snap[[c for c in [*LINK_COLUMNS, "key_code"] if c in snap.columns]]
 
     def _key_codes_stored(self) -> bool:
-        """Whether every base part of the links snapshot holds ``key_code`` (a snapshot stored
-        before there was one has none)."""
-        parts = self._db.execute(
-            "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
-        ).fetchall()
-        return bool(parts) and all("key_code" in pq.read_schema(pa.BufferReader(data)).names for (data,) in parts)
+        """Whether every base part of the links snapshot holds ``key_code``, as the load that
+        stored them noted (a snapshot stored before there was one has none)."""
+        generation = self._meta_int("snapshot_generation")
+        return generation > 0 and self._meta_int("snapshot_key_codes") == generation
 
     def link_values(self, rows: np.ndarray) -> pd.Series:
         """The raw ``value`` of the links at positions ``rows`` (ascending) of ``detection_links``,
