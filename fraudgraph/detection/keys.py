@@ -27,47 +27,34 @@ def factorize_keys(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
     distinct keys in that order. Arrow-backed string keys are numbered by their hashes (checked);
     any other column by ``pd.factorize`` itself."""
     chunks = _arrow_chunks(keys)
-    if chunks is None or not len(keys):
-        return pd.factorize(keys)
-    valid = keys.notna().to_numpy()
-    hashes = np.concatenate([_string_hashes(c) for c in chunks]) if chunks else np.zeros(0, np.uint64)
-    rows = None if bool(valid.all()) else np.flatnonzero(valid)
-    found, _ = pd.factorize(hashes if rows is None else hashes[rows])
-    del hashes
-    first_use = np.empty(len(found), dtype=bool)
-    if len(found):
-        first_use[0] = True
-        np.greater(found[1:], np.maximum.accumulate(found[:-1]), out=first_use[1:])
-    first_rows = np.flatnonzero(first_use)
-    del first_use
-    if rows is not None:
-        first_rows = rows[first_rows]
-        codes = np.full(len(keys), -1, dtype=np.intp)
-        codes[rows] = found
-        del found
-    else:
-        codes = found.astype(np.intp, copy=False)
+    numbered = _hash_numbers(chunks) if chunks and len(keys) else None
+    if numbered is None:
+        return pd.factorize(keys)  # not Arrow strings, or two keys share a hash: the slow way
+    codes, first_rows = numbered
     uniques = keys.array.take(first_rows)
-    if not _same_keys(chunks, codes, uniques):
-        return pd.factorize(keys)  # two keys share a hash: number them the slow way
-    return codes, pd.Index(uniques, dtype=uniques.dtype, copy=False)
+    return codes.astype(np.intp, copy=False), pd.Index(uniques, dtype=uniques.dtype, copy=False)
 
 
 def key_codes(keys: pd.Series) -> np.ndarray:
-    """The codes of ``factorize_keys(keys)`` alone (int32 while they fit), with less memory at once:
-    no column of the distinct keys, and the check that no two keys share a hash made a slice of
-    rows at a time. What a load stores beside its links (``key_code``) while SQLite writes."""
+    """The codes of ``factorize_keys(keys)`` alone, int32 while they fit: what a load stores beside
+    its links (``key_code``) while SQLite writes, without the column of distinct keys."""
     chunks = _arrow_chunks(keys)
-    if chunks is None or not len(keys):
-        return _narrow(pd.factorize(keys)[0])
+    numbered = _hash_numbers(chunks) if chunks and len(keys) else None
+    return _narrow(pd.factorize(keys)[0]) if numbered is None else numbered[0]
+
+
+def _hash_numbers(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The keys of ``chunks`` (one column) numbered by first use from their 64-bit hashes: each
+    row's code (int32 while they fit, -1 for a missing key) and the row of each code's first use.
+    Every numbered key is compared with its code's first key, a slice of rows at a time (no column
+    of the distinct keys): None when two keys share a hash."""
+    column = pa.chunked_array(chunks)
     hashes = np.concatenate([_string_hashes(c) for c in chunks])
-    valid = keys.notna().to_numpy()
-    rows = None if bool(valid.all()) else np.flatnonzero(valid)
+    rows = None if column.null_count == 0 else np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
     if rows is not None:
         hashes = hashes[rows]
-    found, _ = pd.factorize(hashes)
+    found = _narrow(pd.factorize(hashes)[0])
     del hashes
-    found = _narrow(found)
     first_use = np.empty(len(found), dtype=bool)
     if len(found):
         first_use[0] = True
@@ -78,10 +65,9 @@ def key_codes(keys: pd.Series) -> np.ndarray:
         codes = found
     else:
         first_rows = rows[first_rows]
-        codes = np.full(len(keys), -1, dtype=found.dtype)
+        codes = np.full(len(column), -1, dtype=found.dtype)
         codes[rows] = found
     del found, rows
-    column = pa.chunked_array(chunks)
     for at in range(0, len(codes), _CHECK_ROWS):
         mine = codes[at : at + _CHECK_ROWS]
         numbered = mine >= 0
@@ -90,8 +76,8 @@ def key_codes(keys: pd.Series) -> np.ndarray:
             own = own.filter(pa.array(numbered))
         theirs = column.take(pa.array(first_rows[mine[numbered]]))
         if not pc.all(pc.equal(own, theirs)).as_py():
-            return _narrow(pd.factorize(keys)[0])  # two keys share a hash: number them the slow way
-    return codes
+            return None
+    return codes, first_rows
 
 
 # Rows whose keys ``key_codes`` compares with their number's key at a time.
@@ -197,23 +183,3 @@ def _powers(longest: int) -> np.ndarray:
         for i in range(1, len(powers)):
             powers[i] = powers[i - 1] * _MULTIPLIER
     return powers
-
-
-def _same_keys(chunks: list[pa.Array], codes: np.ndarray, uniques) -> bool:
-    """Whether every numbered row's key equals the key of its number (no two keys shared a hash),
-    compared chunk by chunk."""
-    distinct = uniques.__arrow_array__()  # the taken keys themselves, not a copy
-    if isinstance(distinct, pa.ChunkedArray):
-        distinct = distinct.combine_chunks()
-    at = 0
-    for chunk in chunks:
-        mine = codes[at : at + len(chunk)]
-        at += len(chunk)
-        numbered = mine >= 0
-        if not numbered.any():
-            continue
-        theirs = distinct.take(pa.array(mine[numbered]))
-        own = chunk if bool(numbered.all()) else chunk.filter(pa.array(numbered))
-        if not pc.all(pc.equal(own.cast(theirs.type), theirs)).as_py():
-            return False
-    return True
