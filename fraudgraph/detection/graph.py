@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from fraudgraph.detection.keys import factorize_keys, numbered_keys
+from fraudgraph.detection.keys import factorize_keys, first_use_rows, numbered_keys
 
 # The detection settings live in the model layer (the workspace configuration builds them);
 # re-exported here for the stages that read them.
@@ -339,12 +339,7 @@ def _number_pairs(
     no copy of the keys."""
     if not len(key_codes):
         return key_codes.astype(np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # A key's first use is where its code exceeds every code before it (codes are by first use).
-    first_use = np.empty(len(key_codes), dtype=bool)
-    first_use[0] = True
-    np.greater(key_codes[1:], np.maximum.accumulate(key_codes[:-1]), out=first_use[1:])
-    kind_of_key = kind_codes[np.flatnonzero(first_use)].astype(np.int64)
-    del first_use
+    kind_of_key = kind_codes[first_use_rows(key_codes)].astype(np.int64)
     if len(kind_of_key) == n_keys and np.array_equal(kind_of_key[key_codes], kind_codes):
         return key_codes.astype(np.int64, copy=False), kind_of_key, None
     pair = kind_codes.astype(np.int64) * max(n_keys, 1) + key_codes

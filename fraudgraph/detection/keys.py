@@ -26,8 +26,7 @@ def factorize_keys(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(keys)``: a code per row by first use (-1 where the key is missing) and the
     distinct keys in that order. Arrow-backed string keys are numbered by their hashes (checked);
     any other column by ``pd.factorize`` itself."""
-    chunks = _arrow_chunks(keys)
-    numbered = _hash_numbers(chunks) if chunks and len(keys) else None
+    numbered = _hash_numbers(keys)
     if numbered is None:
         return pd.factorize(keys)  # not Arrow strings, or two keys share a hash: the slow way
     codes, first_rows = numbered
@@ -38,16 +37,18 @@ def factorize_keys(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def key_codes(keys: pd.Series) -> np.ndarray:
     """The codes of ``factorize_keys(keys)`` alone, int32 while they fit: what a load stores beside
     its links (``key_code``) while SQLite writes, without the column of distinct keys."""
-    chunks = _arrow_chunks(keys)
-    numbered = _hash_numbers(chunks) if chunks and len(keys) else None
+    numbered = _hash_numbers(keys)
     return _narrow(pd.factorize(keys)[0]) if numbered is None else numbered[0]
 
 
-def _hash_numbers(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The keys of ``chunks`` (one column) numbered by first use from their 64-bit hashes: each
-    row's code (int32 while they fit, -1 for a missing key) and the row of each code's first use.
-    Every numbered key is compared with its code's first key, a slice of rows at a time (no column
-    of the distinct keys): None when two keys share a hash."""
+def _hash_numbers(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Arrow-backed string ``keys`` numbered by first use from their 64-bit hashes: each row's code
+    (int32 while they fit, -1 for a missing key) and the row of each code's first use. Every
+    numbered key is compared with its code's first key, a slice of rows at a time (no column of
+    the distinct keys). None when two keys share a hash, or ``keys`` are empty or not Arrow strings."""
+    chunks = _arrow_chunks(keys)
+    if not chunks or not len(keys):
+        return None
     column = pa.chunked_array(chunks)
     hashes = np.concatenate([_string_hashes(c) for c in chunks])
     rows = None if column.null_count == 0 else np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
@@ -55,12 +56,7 @@ def _hash_numbers(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray] | Non
         hashes = hashes[rows]
     found = _narrow(pd.factorize(hashes)[0])
     del hashes
-    first_use = np.empty(len(found), dtype=bool)
-    if len(found):
-        first_use[0] = True
-        np.greater(found[1:], np.maximum.accumulate(found[:-1]), out=first_use[1:])
-    first_rows = np.flatnonzero(first_use)
-    del first_use
+    first_rows = first_use_rows(found)
     if rows is None:
         codes = found
     else:
@@ -78,6 +74,16 @@ def _hash_numbers(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray] | Non
         if not pc.all(pc.equal(own, theirs)).as_py():
             return None
     return codes, first_rows
+
+
+def first_use_rows(codes: np.ndarray) -> np.ndarray:
+    """The rows where codes numbered by first use (-1: no code) meet each code the first time: where
+    a code exceeds every code before it."""
+    first_use = np.empty(len(codes), dtype=bool)
+    if len(codes):
+        first_use[0] = codes[0] >= 0
+        np.greater(codes[1:], np.maximum.accumulate(codes[:-1]), out=first_use[1:])
+    return np.flatnonzero(first_use)
 
 
 # Rows whose keys ``key_codes`` compares with their number's key at a time.
@@ -105,10 +111,7 @@ def numbered_keys(
     numbered = codes >= 0
     if not np.array_equal(numbered, keys.notna().to_numpy()):
         return None
-    first_use = np.empty(len(codes), dtype=bool)
-    first_use[0] = bool(numbered[0])
-    np.greater(codes[1:], np.maximum.accumulate(codes[:-1]), out=first_use[1:])
-    first_rows = np.flatnonzero(first_use)
+    first_rows = first_use_rows(codes)
     if not np.array_equal(codes[first_rows], np.arange(len(first_rows))):
         return None  # not numbered by first use from 0
     uniques = keys.array.take(first_rows)

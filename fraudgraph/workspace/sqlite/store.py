@@ -881,10 +881,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
         has no delta parts (``link_values`` reads it later, for the rows wanted)."""
         with self._transaction(immediate=False):  # the parts and their generation as one load left them
             lean = not values and self._delta_parts("links") == 0
-            # Lean, the links come as the load stored them, with its numbering of their keys when
-            # it made one (``key_code``: the identity graph then hashes no key).
-            columns = [c for c in LINK_COLUMNS if c != "value"] + (["key_code"] if self._key_codes_stored() else [])
-            snap = self._read_snapshot("links", columns if lean else None)
+            columns = None
+            if lean:  # as the load stored them, with its numbering of their keys when it made one
+                columns = [c for c in LINK_COLUMNS if c != "value"] + (["key_code"] if self._key_codes_stored() else [])
+            snap = self._read_snapshot("links", columns)
             if lean:
                 self._lean_generation = self._meta_int("snapshot_generation")
         if snap is None:
