@@ -133,18 +133,21 @@ SECONDARY_INDEXES = [
 
 
 # A load writes the rows its plan (fraudgraph.model.merge) merged: key and first_seen are already
-# decided, so a stored observation simply takes them.
-LINK_UPSERT = """INSERT INTO links (account_id, kind, value, key, first_seen) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (account_id, kind, value) DO UPDATE SET key = excluded.key, first_seen = excluded.first_seen"""
+# decided, so a stored observation simply takes them. Heads and conflict clauses of the load's
+# INSERTs, many rows to a statement between them (``bulk.insert_columns``).
+LINK_INSERT = "INSERT INTO links (account_id, kind, value, key, first_seen)"
+LINK_CONFLICT = (
+    " ON CONFLICT (account_id, kind, value) DO UPDATE SET key = excluded.key, first_seen = excluded.first_seen"
+)
 
 
-def upsert_sql(table: str, key: str, columns: list[str]) -> str:
-    """INSERT of ``columns`` that updates an existing row only where a value really changed, so
-    ``total_changes`` counts real updates and an identical reload changes nothing."""
+def upsert_clause(table: str, key: str, columns: list[str]) -> str:
+    """The ``ON CONFLICT`` clause of an INSERT of ``columns`` that updates an existing row only
+    where a value really changed, so ``total_changes`` counts real updates and an identical
+    reload changes nothing."""
     rest = [c for c in columns if c != key]
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
+        f" ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)} "
         f"WHERE {' OR '.join(f'{table}.{c} IS NOT excluded.{c}' for c in rest)}"
     )
 

@@ -58,6 +58,7 @@ from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite import changes, parts as snapshot_parts
+from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_rows
 from fraudgraph.workspace.sqlite.lock import file_lock
 from fraudgraph.workspace.sqlite.results import SqliteResults
 from fraudgraph.workspace.sqlite.schema import (
@@ -69,11 +70,12 @@ from fraudgraph.workspace.sqlite.schema import (
     CHECK_SHARING,
     IDENTIFIER_USED,
     KIND_COUNTS,
-    LINK_UPSERT,
+    LINK_CONFLICT,
+    LINK_INSERT,
     SCHEMA,
     SCHEMA_VERSION,
     SECONDARY_INDEXES,
-    upsert_sql,
+    upsert_clause,
 )
 
 log = logging.getLogger("fraudgraph")
@@ -96,6 +98,8 @@ _DELTA_PART = 1_000_000
 _UNCAPPED = 1 << 40  # accounts_of: a limit this high asks for every holder
 _SMALL_LOAD = 100_000
 _MAX_DELTA_ROWS = 50_000
+_ACCOUNT_CONFLICT = upsert_clause("accounts", "account_id", ACCOUNT_COLUMNS)
+_TRANSACTION_CONFLICT = upsert_clause("transactions", "txn_id", TRANSACTION_COLUMNS)
 
 
 def _load_plans(
@@ -112,6 +116,10 @@ def _load_plans(
         "links": link_plan,
         "transactions": merge_rows(txns[TRANSACTION_COLUMNS], old["transactions"], "txn_id", TRANSACTION_COLUMNS[1:]),
     }
+
+
+def _insert_head(table: str, columns: list[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)})"
 
 
 def _disk_full(error: BaseException) -> bool:
@@ -562,7 +570,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._upsert_account_rows(acc)
 
     def _upsert_account_rows(self, acc: pd.DataFrame) -> None:
-        rows = zip(
+        columns = [
             acc["account_id"].tolist(),
             _to_ns(acc["created_at"]),
             _nullable(acc["credit_limit"]),
@@ -571,21 +579,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
             acc["status"].tolist(),
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
             acc["properties"].tolist(),
-        )
-        self._db.executemany(upsert_sql("accounts", "account_id", ACCOUNT_COLUMNS), rows)
+        ]
+        insert_columns(self._db, _insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
 
     def _upsert_links(self, links: pd.DataFrame, say: Callable[[str], None]) -> None:
         n = len(links)
         for start in range(0, n, _CHUNK):
             part = links.iloc[start : start + _CHUNK]
-            rows = zip(
+            columns = [
                 part["account_id"].tolist(),
                 part["kind"].tolist(),
                 part["value"].tolist(),
                 part["key"].astype(object).where(part["key"].notna(), None).tolist(),  # missing -> NULL
                 _to_ns(part["first_seen"]),
-            )
-            self._db.executemany(LINK_UPSERT, rows)
+            ]
+            insert_columns(self._db, LINK_INSERT, columns, LINK_CONFLICT)
             if n > _CHUNK:
                 say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
 
@@ -594,7 +602,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._upsert_transaction_rows(txns)
 
     def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
-        rows = zip(
+        columns = [
             txns["txn_id"].tolist(),
             txns["account_id"].tolist(),
             txns["counterparty"].tolist(),
@@ -602,8 +610,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
             txns["amount"].astype("float64").tolist(),
             _to_ns(txns["timestamp"]),
             txns["status"].tolist(),
-        )
-        self._db.executemany(upsert_sql("transactions", "txn_id", TRANSACTION_COLUMNS), rows)
+        ]
+        insert_columns(self._db, _insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
@@ -813,13 +821,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """The temporary table ``_ids`` (id) holds exactly ``ids``: a query filters by joining it."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
         self._db.execute("DELETE FROM _ids")
-        self._db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(a,) for a in ids])
+        insert_columns(self._db, "INSERT OR IGNORE INTO _ids (id)", [list(ids)])
 
     def _fill_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
         """The temporary table ``_pairs`` (kind, key) holds exactly ``pairs``."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
         self._db.execute("DELETE FROM _pairs")
-        self._db.executemany("INSERT OR IGNORE INTO _pairs VALUES (?, ?)", pairs)
+        insert_rows(self._db, "INSERT OR IGNORE INTO _pairs (kind, key)", 2, pairs)
 
     def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame:
         if account_ids is None:
