@@ -22,6 +22,12 @@ _MAX_PARAMS = 999
 _ROWS_AT_A_TIME = 50_000
 
 
+def insert_head(table: str, columns: Sequence[str], verb: str = "INSERT") -> str:
+    """``verb INTO table (columns)``: the head of the statements ``insert_columns`` and
+    ``insert_rows`` write (``verb`` e.g. ``INSERT OR IGNORE``)."""
+    return f"{verb} INTO {table} ({', '.join(columns)})"
+
+
 def _values(width: int, rows: int) -> str:
     one = "(" + ", ".join("?" * width) + ")"
     return ", ".join([one] * rows)
@@ -54,8 +60,8 @@ def _write_flat(db: sqlite3.Connection, head: str, width: int, flat: list, tail:
 
 def insert_columns(db: sqlite3.Connection, head: str, columns: Sequence[Sequence], tail: str = "") -> None:
     """``head VALUES (...), ... tail`` of the rows whose values are ``columns`` (equal-length
-    lists of Python values, as ``Series.tolist()`` gives them: one per ``?`` of a row, in order). ``head``: ``INSERT INTO t (a, b)``; ``tail``:
-    an ``ON CONFLICT`` clause, or nothing."""
+    lists of Python values, as ``Series.tolist()`` gives them: one per ``?`` of a row, in order).
+    ``head``: ``insert_head``'s; ``tail``: an ``ON CONFLICT`` clause, or nothing."""
     width = len(columns)
     if width == 0:
         return

@@ -16,7 +16,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from fraudgraph.workspace.sqlite.bulk import insert_rows
+from fraudgraph.workspace.sqlite.bulk import insert_head, insert_rows
+
+_COLUMNS = ["source", "seq", "account_id", "kind", "key"]
 
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS data_changes (source TEXT NOT NULL, seq INTEGER NOT NULL, "
@@ -33,7 +35,7 @@ def record(db: sqlite3.Connection, source: str, seq: int, accounts: Iterable[str
     rows: list[tuple[str, int, str | None, str | None, str | None]] = [(source, seq, None, None, None)]
     rows += [(source, seq, str(a), None, None) for a in sorted(set(accounts))]
     rows += [(source, seq, None, str(k), str(v)) for k, v in sorted(set(pairs)) if isinstance(v, str)]
-    insert_rows(db, "INSERT INTO data_changes (source, seq, account_id, kind, key)", 5, rows)
+    insert_rows(db, insert_head("data_changes", _COLUMNS), len(_COLUMNS), rows)
 
 
 def parse_version(version: str) -> tuple[int, int] | None:

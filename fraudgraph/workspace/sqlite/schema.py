@@ -133,9 +133,8 @@ SECONDARY_INDEXES = [
 
 
 # A load writes the rows its plan (fraudgraph.model.merge) merged: key and first_seen are already
-# decided, so a stored observation simply takes them. Heads and conflict clauses of the load's
-# INSERTs, many rows to a statement between them (``bulk.insert_columns``).
-LINK_INSERT = "INSERT INTO links (account_id, kind, value, key, first_seen)"
+# decided, so a stored observation simply takes them. The conflict clauses of the load's INSERTs
+# (many rows to a statement before them: ``bulk.insert_columns``).
 LINK_CONFLICT = (
     " ON CONFLICT (account_id, kind, value) DO UPDATE SET key = excluded.key, first_seen = excluded.first_seen"
 )

@@ -58,7 +58,7 @@ from fraudgraph.workspace.base import (
     to_json as _to_json,
 )
 from fraudgraph.workspace.sqlite import changes, parts as snapshot_parts
-from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_rows
+from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_head, insert_rows
 from fraudgraph.workspace.sqlite.lock import file_lock
 from fraudgraph.workspace.sqlite.results import SqliteResults
 from fraudgraph.workspace.sqlite.schema import (
@@ -71,7 +71,6 @@ from fraudgraph.workspace.sqlite.schema import (
     IDENTIFIER_USED,
     KIND_COUNTS,
     LINK_CONFLICT,
-    LINK_INSERT,
     SCHEMA,
     SCHEMA_VERSION,
     SECONDARY_INDEXES,
@@ -116,10 +115,6 @@ def _load_plans(
         "links": link_plan,
         "transactions": merge_rows(txns[TRANSACTION_COLUMNS], old["transactions"], "txn_id", TRANSACTION_COLUMNS[1:]),
     }
-
-
-def _insert_head(table: str, columns: list[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)})"
 
 
 def _disk_full(error: BaseException) -> bool:
@@ -580,7 +575,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
             acc["properties"].tolist(),
         ]
-        insert_columns(self._db, _insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
+        insert_columns(self._db, insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
 
     def _upsert_links(self, links: pd.DataFrame, say: Callable[[str], None]) -> None:
         n = len(links)
@@ -593,7 +588,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 part["key"].astype(object).where(part["key"].notna(), None).tolist(),  # missing -> NULL
                 _to_ns(part["first_seen"]),
             ]
-            insert_columns(self._db, LINK_INSERT, columns, LINK_CONFLICT)
+            insert_columns(self._db, insert_head("links", LINK_COLUMNS), columns, LINK_CONFLICT)
             if n > _CHUNK:
                 say(f"links: {min(start + _CHUNK, n):,} / {n:,}")
 
@@ -611,7 +606,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             _to_ns(txns["timestamp"]),
             txns["status"].tolist(),
         ]
-        insert_columns(self._db, _insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
+        insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
@@ -821,13 +816,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """The temporary table ``_ids`` (id) holds exactly ``ids``: a query filters by joining it."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
         self._db.execute("DELETE FROM _ids")
-        insert_columns(self._db, "INSERT OR IGNORE INTO _ids (id)", [list(ids)])
+        insert_columns(self._db, insert_head("_ids", ["id"], "INSERT OR IGNORE"), [list(ids)])
 
     def _fill_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
         """The temporary table ``_pairs`` (kind, key) holds exactly ``pairs``."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _pairs (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
         self._db.execute("DELETE FROM _pairs")
-        insert_rows(self._db, "INSERT OR IGNORE INTO _pairs (kind, key)", 2, pairs)
+        insert_rows(self._db, insert_head("_pairs", ["kind", "key"], "INSERT OR IGNORE"), 2, pairs)
 
     def _with_ids(self, sql: str, column: str, account_ids: list[str] | None, order: str) -> pd.DataFrame:
         if account_ids is None:
