@@ -55,7 +55,7 @@ from fraudgraph.model.frames import (
     TRANSACTION_STATUSES,
 )
 from fraudgraph.model.limits import ID_CONTROL, VALUE_CONTROL, InputLimits
-from fraudgraph.model.merge import LINK_KEY, key_order
+from fraudgraph.model.merge import LINK_KEY, key_order, sorted_by_key
 
 __all__ = ["Dataset", "read_dataset", "validate_records", "release_memory", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
@@ -820,6 +820,22 @@ def _mostly_distinct(text: pd.Series, sample_size: int = 2000) -> bool:
     return sample.nunique() > len(sample) // 2
 
 
+def _parsed_numbers(text: pd.Series, missing: np.ndarray) -> pd.Series:
+    """``pd.to_numeric(text.where(~missing), errors="coerce")`` as float64 (NaN where missing or
+    not a number). Arrow's cast reads a column of numbers 10x faster than pandas (2.9M amounts:
+    0.05 s, 0.7 s) and gives the same doubles (both round correctly), but refuses the whole column
+    at the first value it cannot read (a space around a number, which pandas takes, or a word):
+    then pandas reads it. A "-0" Arrow reads as -0.0 and pandas as 0: pandas reads those too."""
+    try:
+        arr = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), _arrow_text(text))
+        parsed = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        parsed = None
+    if parsed is None or bool(((parsed == 0) & np.signbit(parsed)).any()):
+        return pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+    return pd.Series(parsed, index=text.index, dtype="float64")
+
+
 def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """Parsed float64 values (NaN where empty or bad), the text shown in problems, which rows were
     not numbers (already reported) and which were empty."""
@@ -832,7 +848,7 @@ def _numbers(table: _Table, column: str, log: _ProblemLog) -> tuple[pd.Series, p
     else:
         text = _text(table, column)
         missing = _blank(text)
-        values = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+        values = _parsed_numbers(text, missing)
         bad = ~missing & ~np.isfinite(values.to_numpy(na_value=np.nan))
         values = values.where(~bad)
     log.row_problems(table, bad, column, text, lambda v, _: f"{v!r} is not a number")
@@ -1067,13 +1083,18 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key
 def _finish_links_in_key_order(table: _Table | None, state: dict, warnings: list[str]) -> pd.DataFrame:
     """``_finish_links`` for a workspace load: sorted by (account_id, kind, value) first, so repeated
     observations are neighbours and merge without hashing millions of values; each raw column
-    is let go once its sorted copy is taken."""
+    is let go once its sorted copy is taken. Links already in that order (an export ordered by
+    account often is: checked, one comparison of neighbours) are neither sorted nor copied."""
     text = {c: state.pop(t) for c, t in _LINK_TEXT.items()}
-    order = key_order(pd.DataFrame(text), LINK_KEY)
-    taken = pa.array(order)
-    arrays = {c: _large_text(text.pop(c)).take(taken) for c in LINK_KEY}
-    first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")[order]
-    n = len(order)
+    first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")
+    if sorted_by_key(text, LINK_KEY):  # 8.5M links: 0.4 s instead of 2.1 s to sort and reorder
+        arrays = {c: _large_text(text.pop(c)) for c in LINK_KEY}
+    else:
+        order = key_order(pd.DataFrame(text), LINK_KEY)
+        taken = pa.array(order)
+        arrays = {c: _large_text(text.pop(c)).take(taken) for c in LINK_KEY}
+        first_seen = first_seen[order]
+    n = len(first_seen)
     same = np.ones(max(n - 1, 0), dtype=bool)
     for arr in arrays.values():  # a row repeats the one before when all three texts are equal
         later, earlier = arr.slice(1), arr.slice(0, max(n - 1, 0))
