@@ -149,3 +149,24 @@ def test_many_spellings_of_numbers_read_as_pandas_reads_them():
     got = _parsed_numbers(text, _blank(text))
     assert got.index.equals(text.index)
     assert _same(got.to_numpy(), _as_pandas(text))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "b", "a", "c", "b", "b", ""],
+        ["x"],
+        [],
+        ["", "", " ", "é", "e\u0301", "é"],
+        ["T1", None, "T2", None, "T1"],  # a missing value: pandas' own answer
+    ],
+)
+def test_repeated_values_are_found_as_pandas_finds_them(values):
+    text = pd.Series(values, dtype="str")
+    assert np.array_equal(contract._repeated(text), text.duplicated(keep="first").to_numpy())
+
+
+def test_repeated_ids_over_many_rows_match_pandas():
+    rng = np.random.default_rng(11)
+    text = pd.Series([f"T{i}" for i in rng.integers(0, 50_000, 200_000)], dtype="str")
+    assert np.array_equal(contract._repeated(text), text.duplicated(keep="first").to_numpy())
