@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fraudgraph.errors import InputError
 from fraudgraph.ingest import contract
 from fraudgraph.ingest.contract import _blank, _parsed_numbers, read_dataset
 from fraudgraph.model.merge import _FIRST_ROWS, key_order, sorted_by_key
@@ -170,3 +171,34 @@ def test_repeated_ids_over_many_rows_match_pandas():
     rng = np.random.default_rng(11)
     text = pd.Series([f"T{i}" for i in rng.integers(0, 50_000, 200_000)], dtype="str")
     assert np.array_equal(contract._repeated(text), text.duplicated(keep="first").to_numpy())
+
+
+def _transactions(path, rows: list[list[str]], extra: bool) -> None:
+    columns = ["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp"]
+    frame = pd.DataFrame(rows, columns=columns)
+    if extra:
+        frame["channel"] = "web"
+    frame.to_csv(path / "transactions.csv", index=False)
+
+
+def test_warnings_keep_the_order_of_the_tables_while_links_are_keyed_beside_the_transactions(tmp_path):
+    links = _links(3000, seed=5)
+    links.loc[3, "value"] = ""  # a warning of the links' validation, before their repeats'
+    folder = _folder(tmp_path / "data", links.sample(frac=1.0, random_state=1))
+    account = links["account_id"].iloc[0]
+    _transactions(folder, [["T1", account, "M1", "merchant", "12.5", "2024-05-01"]], extra=True)
+    data = read_dataset(folder)
+    assert [w.split(":")[0] for w in data.warnings] == ["links.csv", "links.csv", "transactions.csv"]
+    assert "empty value" in data.warnings[0] and "repeated" in data.warnings[1]
+    assert "'channel'" in data.warnings[2]
+    assert len(data.transactions) == 1 and data.links["key"].notna().sum() > 0
+
+
+def test_a_bad_transaction_still_refuses_the_folder_after_the_links_were_keyed(tmp_path):
+    links = _links(3000, seed=6)
+    folder = _folder(tmp_path / "data", links)
+    account = links["account_id"].iloc[0]
+    _transactions(folder, [["T1", account, "M1", "merchant", "twelve", "2024-05-01"]], extra=False)
+    with pytest.raises(InputError) as caught:
+        read_dataset(folder)
+    assert [str(p) for p in caught.value.problems] == ["transactions.csv:2: column amount: 'twelve' is not a number"]
