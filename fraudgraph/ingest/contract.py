@@ -1108,7 +1108,7 @@ def _finish_links_in_key_order(table: _Table | None, state: dict, warnings: list
     """``_finish_links`` for a workspace load: sorted by (account_id, kind, value) first, so repeated
     observations are neighbours and merge without hashing millions of values; each raw column
     is let go once its sorted copy is taken. Links already in that order (an export ordered by
-    account often is: checked, one comparison of neighbours) are neither sorted nor copied."""
+    that key: checked, one comparison of neighbours) are neither sorted nor copied."""
     text = {c: state.pop(t) for c, t in _LINK_TEXT.items()}
     first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")
     if sorted_by_key(text, LINK_KEY):  # 8.5M links: 0.4 s instead of 2.1 s to sort and reorder

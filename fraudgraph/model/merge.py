@@ -113,7 +113,7 @@ _FIRST_ROWS = 4096
 def sorted_by_key(columns: Mapping[str, pd.Series], key: list[str]) -> bool:
     """Whether ``key_order`` of these columns is every row in its place (each row's key not after
     the next row's; equal keys may repeat), so a caller can skip the sort and the reordering
-    copies: an export ordered by account often is. False where a key column has a missing value
+    copies (an export ordered by the key is). False where a key column has a missing value
     (the sort puts those last). The first rows are compared before all of them."""
     arrays = [pa.array(columns[c].array, from_pandas=True) for c in key]
     if any(a.null_count for a in arrays):
