@@ -53,13 +53,16 @@ def test_sorted_by_key_allows_repeats_and_finds_disorder_past_the_first_rows():
     swapped = frame.copy()
     swapped.iloc[[late, late + 1]] = frame.iloc[[late + 1, late]].to_numpy()
     assert not sorted_by_key(swapped, KEY)
-    early = swapped.copy()
-    early.iloc[[0, len(early) - 1]] = swapped.iloc[[len(early) - 1, 0]].to_numpy()
-    assert not sorted_by_key(early, KEY)
+    early = frame.copy()  # out of order in the first rows only
+    early.iloc[[0, len(early) - 1]] = frame.iloc[[len(frame) - 1, 0]].to_numpy()
+    assert not sorted_by_key(early, KEY) and not sorted_by_key(early.head(_FIRST_ROWS), KEY)
     one = frame.head(1)
     assert sorted_by_key(one, KEY) and sorted_by_key(frame.head(0), KEY)
     missing = frame.astype({"value": "str"}).copy()
-    missing.loc[len(missing) - 1, "value"] = None  # the sort puts missing keys last: not "in order"
+    same_group = (frame["account_id"].shift(-1) == frame["account_id"]) & (frame["kind"].shift(-1) == frame["kind"])
+    at = int(np.flatnonzero(same_group.to_numpy() & (frame["value"].shift(-1) != frame["value"]).to_numpy())[0])
+    missing.loc[at, "value"] = None  # the sort moves it after its group's next row: not in its order
+    assert list(key_order(missing, KEY)) != list(range(len(missing)))
     assert not sorted_by_key(missing, KEY)
 
 
@@ -134,6 +137,19 @@ def test_a_number_column_reads_as_pandas_reads_it(value):
         text = pd.Series(column, dtype="str")
         got = _parsed_numbers(text, _blank(text)).to_numpy()
         assert _same(got, _as_pandas(text)), column
+
+
+def test_a_column_of_plain_numbers_is_read_by_arrow_and_pandas_reads_the_rest(monkeypatch):
+    calls = []
+    real = pd.to_numeric
+    monkeypatch.setattr(pd, "to_numeric", lambda *a, **k: calls.append(1) or real(*a, **k))
+    plain = pd.Series(["12", "3.5", "", "-7e2", "1e400"], dtype="str")
+    got = _parsed_numbers(plain, _blank(plain)).to_numpy()
+    assert calls == []  # Arrow read every value
+    assert _same(got, np.array([12.0, 3.5, np.nan, -700.0, np.inf]))
+    spaced = pd.Series(["12", " 3.5"], dtype="str")  # a space around a number: Arrow refuses it
+    assert _same(_parsed_numbers(spaced, _blank(spaced)).to_numpy(), np.array([12.0, 3.5]))
+    assert calls == [1]
 
 
 def test_many_spellings_of_numbers_read_as_pandas_reads_them():
