@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from fraudgraph.detection.keys import factorize_keys, first_use_rows, numbered_keys
+from fraudgraph.detection.keys import factorize_keys, numbered_keys
+from fraudgraph.model.codes import first_use_rows
 
 # The detection settings live in the model layer (the workspace configuration builds them);
 # re-exported here for the stages that read them.

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph.model.codes import first_use_rows
+
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -74,16 +76,6 @@ def _hash_numbers(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
         if not pc.all(pc.equal(own, theirs)).as_py():
             return None
     return codes, first_rows
-
-
-def first_use_rows(codes: np.ndarray) -> np.ndarray:
-    """The rows where codes numbered by first use (-1: no code) meet each code the first time: where
-    a code exceeds every code before it."""
-    first_use = np.empty(len(codes), dtype=bool)
-    if len(codes):
-        first_use[0] = codes[0] >= 0
-        np.greater(codes[1:], np.maximum.accumulate(codes[:-1]), out=first_use[1:])
-    return np.flatnonzero(first_use)
 
 
 # Rows whose keys ``key_codes`` compares with their number's key at a time.

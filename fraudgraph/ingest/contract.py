@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from fraudgraph.errors import InputError, Problem
 from fraudgraph.ingest.normalize import encode_strings, keys_from_codes, keys_of_rows
+from fraudgraph.model.codes import first_use
 from fraudgraph.model.frames import (
     ACCOUNT_COLUMNS,
     ACCOUNT_STATUSES,
@@ -942,12 +943,9 @@ def _repeated(values: pd.Series) -> np.ndarray:
     encoding numbers the values in the order they first appear, so a row is a repeat when its
     number is not above every number before it (2.9M ids: 0.45 s instead of pandas' 0.9 s)."""
     codes, _ = encode_strings(values)
-    if len(codes) == 0 or bool((codes < 0).any()):  # a missing value: pandas decides, as it did
+    if bool((codes < 0).any()):  # a missing value: pandas decides, as it did
         return values.duplicated(keep="first").to_numpy()
-    first = np.empty(len(codes), dtype=bool)
-    first[0] = True
-    np.greater(codes[1:], np.maximum.accumulate(codes[:-1]), out=first[1:])
-    return ~first
+    return ~first_use(codes)
 
 
 def _first_positions(values: pd.Series) -> dict[str, int]:

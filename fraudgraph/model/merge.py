@@ -119,13 +119,7 @@ def sorted_by_key(columns: Mapping[str, pd.Series], key: list[str]) -> bool:
     if any(a.null_count for a in arrays):
         return False
     n = len(arrays[0]) if arrays else 0
-    for rows in (min(n, _FIRST_ROWS), n):
-        if rows < 2:
-            continue
-        earlier, later = [a.slice(0, rows - 1) for a in arrays], [a.slice(1, rows - 1) for a in arrays]
-        if not bool((_compared(earlier, later) <= 0).all()):
-            return False
-    return True
+    return all(_neighbours_in_order(arrays, rows, strict=False) for rows in (min(n, _FIRST_ROWS), n))
 
 
 def merged_over(new: pd.DataFrame, stored: pd.DataFrame | None, key: list[str]) -> pd.DataFrame:
@@ -271,10 +265,16 @@ def _compared(a: list, b: list) -> np.ndarray:
 
 def _strictly_sorted(table: pa.Table) -> bool:
     """Every row's key comes strictly before the next row's."""
-    n = table.num_rows
-    if n < 2:
+    return _neighbours_in_order(table.columns, table.num_rows, strict=True)
+
+
+def _neighbours_in_order(columns: list, rows: int, *, strict: bool) -> bool:
+    """Whether each of the first ``rows`` rows of the key ``columns`` comes before the next one
+    (``strict``) or at least not after it."""
+    if rows < 2:
         return True
-    return bool((_compared([c.slice(0, n - 1) for c in table.columns], [c.slice(1) for c in table.columns]) < 0).all())
+    compared = _compared([c.slice(0, rows - 1) for c in columns], [c.slice(1, rows - 1) for c in columns])
+    return bool((compared < 0 if strict else compared <= 0).all())
 
 
 def _searched(columns: list, queries: list, side: str) -> np.ndarray:
