@@ -92,13 +92,46 @@ def spend_bursts(
     best = np.zeros(n)
     for offset in (0.0, window_days / 2):
         bucket = np.floor((day + offset) / window_days).astype(np.int64)
-        span = bucket.max() - bucket.min() + 1 if len(bucket) else 1
+        span = int(bucket.max() - bucket.min() + 1) if len(bucket) else 1
         key = pos * span + (bucket - (bucket.min() if len(bucket) else 0))
+        if span <= _DENSE_CELLS:
+            _dense_bucket_max(best, key, amount, span)
+            continue
         codes, uniques = pd.factorize(key)
         sums = np.bincount(codes, weights=amount)
         owner = uniques // span  # each (account, bucket) key's account, with no sort
         np.maximum.at(best, owner, sums)
     return best
+
+
+# Cells (account x bucket sums) of one block of ``_dense_bucket_max``: 32 MB of float64.
+_DENSE_CELLS = 1 << 22
+
+
+def _dense_bucket_max(best: np.ndarray, key: np.ndarray, amount: np.ndarray, span: int) -> None:
+    """``best`` raised to each account's largest bucket sum, where ``key`` = account * span +
+    bucket: the sums of a block of accounts at a time in a dense table (``np.bincount``), no
+    hashing of the keys. A bucket sums its amounts in input order, as the hashed way does, so the
+    sums are the same to the bit; an empty bucket's 0 never raises ``best`` (which starts at 0)."""
+    n = len(best)
+    per_block = max(1, _DENSE_CELLS // span)
+    if n <= per_block:
+        sums = np.bincount(key, weights=amount, minlength=n * span)
+        np.maximum(best, sums.reshape(n, span).max(axis=1), out=best)
+        return
+    # The keys block by block, in input order within each (a stable sort of the block numbers).
+    n_blocks = -(-n // per_block)
+    block = key // (per_block * span)
+    # Few block numbers: 16-bit ones take numpy's radix sort (linear) instead of a merge sort.
+    order = np.argsort(block.astype(np.int16) if n_blocks < 1 << 15 else block, kind="stable")
+    ends = np.cumsum(np.bincount(block, minlength=n_blocks))
+    start = 0
+    for b, end in enumerate(ends.tolist()):
+        lo, hi = b * per_block, min(n, (b + 1) * per_block)
+        rows = order[start:end]
+        start = end
+        sums = np.bincount(key[rows] - lo * span, weights=amount[rows], minlength=(hi - lo) * span)
+        np.maximum(best[lo:hi], sums.reshape(hi - lo, span).max(axis=1), out=best[lo:hi])
 
 
 def chargeback_counts(
