@@ -1,8 +1,11 @@
-"""The sweep's fast paths give what the plain ways gave: spend bursts summed in dense blocks."""
+"""The sweep's fast paths give what the plain ways gave: spend bursts summed in dense blocks, the
+Arrow ``isin`` and ring features as shared-name rows."""
 
 from __future__ import annotations
 
+import json
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -10,6 +13,9 @@ import pytest
 
 import fraudgraph.detection.features as features_mod
 from fraudgraph.detection.features import spend_bursts
+from fraudgraph.detection.pipeline import _feature_rows
+from fraudgraph.model.values import NamedRow, isin, jsonable
+from fraudgraph.workspace.base import to_json
 
 # ---------------------------------------------------------------------------- spend bursts
 
@@ -73,3 +79,115 @@ def test_spend_bursts_with_a_span_too_wide_for_a_block_take_the_hashed_way(monke
     hashed = spend_bursts(tx, pd.Index(ids), 1.0)
     np.testing.assert_array_equal(dense.view(np.int64), hashed.view(np.int64))
     np.testing.assert_array_equal(hashed, _bursts_by_hand(tx, ids, 1.0))
+
+
+# ---------------------------------------------------------------------------- isin
+
+
+_COLUMNS = [
+    pd.Series(["a", "b", None, "c", "a", np.nan]),
+    pd.Series(["a", "b", "c"], dtype="str"),
+    pd.Index(["x", "a", None]),
+    pd.Series(["a", "b"], dtype=object),
+    pd.Series([1, 2, 3]),
+    pd.Series([], dtype="str"),
+]
+_VALUES = [
+    ["a"],
+    [],
+    [None],
+    [np.nan],
+    ["a", 1],
+    {"b", "c"},
+    np.array(["a", "zz"], dtype=object),
+    pd.Series(["c"], dtype="str"),
+    pd.Index(["b", None]),
+    ("a",),
+    [1, 2],
+    {"a": 1},
+]
+
+
+@pytest.mark.parametrize("values", _VALUES, ids=repr)
+@pytest.mark.parametrize("column", _COLUMNS, ids=lambda c: f"{type(c).__name__}[{c.dtype}]")
+def test_isin_answers_as_pandas_does(column, values):
+    got = isin(column, values)
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, np.asarray(column.isin(values), dtype=bool))
+
+
+def test_isin_takes_an_iterator_once():
+    got = isin(pd.Series(["a", "b"], dtype="str"), iter(["b"]))
+    np.testing.assert_array_equal(got, [False, True])
+
+
+def test_isin_of_text_hashes_in_arrow_not_value_by_value(monkeypatch):
+    column = pd.Series([f"A{i}" for i in range(1000)], dtype="str")
+    wanted = column.iloc[::3]
+
+    def refused(*_a, **_k):
+        raise AssertionError("pandas' isin was called for a text column")
+
+    monkeypatch.setattr(pd.Series, "isin", refused)
+    got = isin(column, wanted)
+    assert got.sum() == len(wanted) and got[::3].all()
+    assert isin(column, list(wanted) + [None]).sum() == len(wanted)
+
+
+# ---------------------------------------------------------------------------- ring features
+
+
+def _ring_features() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "size": np.array([3, 2, 5], dtype=np.int64),
+            "share": [0.5, np.nan, -0.0],
+            "exposure": [1234.5678912, 0.0, 10.0],
+            "has_fraud": [True, False, True],
+        },
+        index=[7, 8, 9],
+    )
+
+
+def test_ring_features_rows_read_as_the_dicts_they_replace():
+    rows = _feature_rows(_ring_features())
+    assert [dict(r) for r in rows] == [
+        {"exposure": 1234.567891, "has_fraud": 1, "share": 0.5, "size": 3},
+        {"exposure": 0.0, "has_fraud": 0, "share": None, "size": 2},
+        {"exposure": 10.0, "has_fraud": 1, "share": -0.0, "size": 5},
+    ]
+    first = rows[0]
+    assert isinstance(first, NamedRow) and not isinstance(first, dict)
+    as_dict = {"exposure": 1234.567891, "has_fraud": 1, "share": 0.5, "size": 3}
+    assert first == as_dict
+    assert as_dict == first  # dict.__eq__ gives way to the row's
+    assert first != {"size": 3} and first != rows[1] and rows[1] == _feature_rows(_ring_features())[1]
+    assert first["size"] == 3 and first.get("nope", "x") == "x" and "share" in first and "nope" not in first
+    assert list(first) == ["exposure", "has_fraud", "share", "size"] and len(first) == 4
+    assert list(first.values()) == [1234.567891, 1, 0.5, 3] and dict(first.items()) == dict(first)
+    assert repr(first) == repr(dict(first))
+    assert pickle.loads(pickle.dumps(first)) == first
+    with pytest.raises(TypeError):
+        hash(first)
+
+
+def test_ring_features_rows_serialize_as_their_dicts():
+    rows = _feature_rows(_ring_features())
+    for row in rows:
+        assert to_json(row) == to_json(dict(row))
+        assert json.loads(to_json({"features": row})) == {"features": json.loads(to_json(dict(row)))}
+        assert jsonable(row) == jsonable(dict(row))
+    frame = pd.DataFrame({"ring_id": ["R-1", "R-2", "R-3"], "features": rows})
+    assert frame["features"].iloc[1] is rows[1]  # held as they are, not spread into columns
+    assert pd.DataFrame(list(frame["features"])).columns.tolist() == ["exposure", "has_fraud", "share", "size"]
+
+
+def test_stored_ring_features_are_the_same_text_from_rows_or_dicts(tmp_path):
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    rows = _feature_rows(_ring_features())
+    with SqliteWorkspace(tmp_path / "ws.db", create=True) as ws:
+        from_rows = ws._compact_features(pd.DataFrame({"features": rows}))["features"].tolist()
+        from_dicts = ws._compact_features(pd.DataFrame({"features": [dict(r) for r in rows]}))["features"].tolist()
+    assert from_rows == from_dicts
+    assert json.loads(from_rows[1])[1:] == [0.0, 0, None, 2]

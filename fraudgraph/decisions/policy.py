@@ -46,6 +46,7 @@ from fraudgraph.model.frames import (
     NOTICE_COLUMNS,
     STATE_COLUMNS,
 )
+from fraudgraph.model.values import isin
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.toml")
 
@@ -712,9 +713,7 @@ def evaluate(
     _review_columns(c, _latest_reviews(reviews, as_of))
     _ring_columns(c, rings, policy)
     c.exempt_accounts = _exempt_account_set(policy, exempt)
-    c.exempt_account = (
-        accounts["account_id"].isin(c.exempt_accounts).to_numpy() if c.exempt_accounts else np.zeros(c.n, bool)
-    )
+    c.exempt_account = isin(accounts["account_id"], c.exempt_accounts) if c.exempt_accounts else np.zeros(c.n, bool)
     _candidates(c, policy)
     exempt_ids = _exempt_identifier_set(policy, exempt if isinstance(exempt, pd.DataFrame) else None)
     _fraud_pass(c, policy, exempt_ids)
@@ -1354,7 +1353,7 @@ def _could_change(current: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFram
         ""
     ).to_numpy(dtype=bool)
     if len(current):
-        could_change |= decisions["account_id"].isin(current["account_id"]).to_numpy(dtype=bool)
+        could_change |= isin(decisions["account_id"], current["account_id"])
     return decisions.loc[could_change]
 
 
@@ -1386,7 +1385,7 @@ def _change_columns(current: pd.DataFrame, decisions: pd.DataFrame, accounts: pd
     )
     if accounts is not None and len(accounts):
         # The candidates' rows only (a few percent): no index over every account's id.
-        accounts = accounts.loc[accounts["account_id"].isin(ids).to_numpy(dtype=bool)]
+        accounts = accounts.loc[isin(accounts["account_id"], ids)]
         apos = _align(ids, accounts["account_id"], "accounts")
         p.source_status = _column(accounts, apos, "status", "active")
         p.balance = _column(accounts, apos, "balance", np.nan, np.float64)

@@ -45,6 +45,7 @@ from fraudgraph.detection.scoring import (
     RingScorer,
 )
 from fraudgraph.model.frames import ACCOUNT_SCORE_COLUMNS, HUB_COLUMNS, RING_COLUMNS, RING_MEMBER_COLUMNS
+from fraudgraph.model.values import NamedRow, isin
 
 # The workspace stores the first six (fraudgraph.workspace.base.RING_IDENTIFIER_COLUMNS).
 ACCOUNT_REASON_FLOOR = DEFAULT_TIERS["monitor"]  # accounts scoring below this (and unlabelled) get no reasons
@@ -287,7 +288,7 @@ def detect(
     del links, account_ids  # the graph keeps what it reads of them (numbers, and some raw values)
     graph.drop_unread(values)
     clock.stage("rings")
-    inside = None if focus is None else graph.account_ids.isin(focus.accounts)
+    inside = None if focus is None else isin(graph.account_ids, focus.accounts)
     candidates = find_candidate_rings(graph, flow, config, seed=seed, cluster_fn=cluster_fn, memo=memo, focus=inside)
     components = component_frame(graph.account_ids, candidates.component, inside)
     if candidates.clusters.empty:
@@ -518,7 +519,7 @@ def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
             "size": rf["size"].to_numpy(np.int64),
             "score": scores.ring_score,
             "exposure": rf["exposure"].to_numpy(np.float64),
-            "features": _feature_dicts(rf),
+            "features": _feature_rows(rf),
             "reasons": reasons,
         }
     )
@@ -626,12 +627,13 @@ def _ring_identifier_frame(found: Found, ident: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(order, ascending=[True, False, True, True]).reset_index(drop=True)
 
 
-def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
-    """Ring features as plain JSON-friendly dicts (ints stay ints, NaN becomes None).
+def _feature_rows(rf: pd.DataFrame) -> list[NamedRow]:
+    """Ring features as JSON-friendly rows read as dicts (ints stay ints, NaN becomes None),
+    their names in sorted order (as a reader of the stored JSON always had them).
 
     Equal values share one Python object (a column of shares holds a few distinct values over
     100k rings: at 1M accounts, millions of float objects less)."""
-    names = sorted(rf.columns)  # in the order a reader of the stored JSON always had them
+    names = sorted(rf.columns)
     columns = []
     for c in names:
         v = rf[c].to_numpy()
@@ -646,7 +648,7 @@ def _feature_dicts(rf: pd.DataFrame) -> list[dict]:
         if distinct.dtype.kind == "f":
             objects[np.isnan(distinct)] = None
         columns.append(objects[inverse].tolist())
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    return NamedRow.table(names, columns)
 
 
 def _top_payees(flow, cluster_of: np.ndarray, graph: IdentityGraph) -> pd.Series:

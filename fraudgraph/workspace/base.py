@@ -74,7 +74,7 @@ from fraudgraph.model.frames import (  # noqa: F401
     STATE_COLUMNS,
     SWEEP_COLUMNS,
 )
-from fraudgraph.model.values import is_missing, plain
+from fraudgraph.model.values import NamedRow, is_missing, isin, plain
 
 # The column lists live with the other frames; imported here so backends find them in one place.
 from fraudgraph.workspace import search
@@ -107,6 +107,8 @@ def json_default(o: Any):
         return o.tolist()
     if isinstance(o, (set, frozenset)):
         return sorted(o)
+    if isinstance(o, NamedRow):
+        return dict(o)
     return str(o)
 
 
@@ -357,7 +359,7 @@ def sparse_tables(record: SweepRecord) -> tuple[dict[str, pd.DataFrame], pd.Data
             scores_default = implied_rows(scores, None)[0]
         a = scores["account_id"].to_numpy(dtype=object)
         if not (len(a) == len(ids) and bool((a == swept["account_id"].to_numpy(dtype=object)).all())):
-            scores_default &= scores["account_id"].isin(swept["account_id"]).to_numpy()
+            scores_default &= isin(scores["account_id"], swept["account_id"])
         tables["account_scores"] = scores[~scores_default]
     return tables, swept
 

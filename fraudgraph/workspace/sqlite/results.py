@@ -36,7 +36,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from fraudgraph.model.values import is_missing
+from fraudgraph.model.values import NamedRow, is_missing
 from fraudgraph.workspace.base import (
     ACTION_ORDER,
     AUDIT_COLUMNS,
@@ -407,6 +407,12 @@ class SqliteResults:
         ids: dict[tuple[str, ...], int] = {}
         texts = []
         for features in df["features"].tolist():
+            if isinstance(features, NamedRow) and features.names:  # a detection's: names and values as they are
+                names_id = ids.get(features.names)
+                if names_id is None:
+                    names_id = ids[features.names] = self._names_id(features.names)
+                texts.append(_to_json([names_id, *features.cells]))
+                continue
             if not isinstance(features, dict) or not features:
                 texts.append(features if isinstance(features, str) else _to_json(features))
                 continue
