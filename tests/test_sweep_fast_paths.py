@@ -1,5 +1,5 @@
 """The sweep's fast paths give what the plain ways gave: spend bursts summed in dense blocks, the
-Arrow ``isin`` and ring features as shared-name rows."""
+Arrow ``isin``, ring features as shared-name rows, and rings and their identifiers ordered by ranks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 import fraudgraph.detection.features as features_mod
 from fraudgraph.detection.features import spend_bursts
-from fraudgraph.detection.pipeline import _feature_rows
+from fraudgraph.detection.pipeline import _by_score, _feature_rows, _ring_identifier_frame
 from fraudgraph.model.values import NamedRow, isin, jsonable
 from fraudgraph.workspace.base import to_json
 
@@ -191,3 +191,54 @@ def test_stored_ring_features_are_the_same_text_from_rows_or_dicts(tmp_path):
         from_dicts = ws._compact_features(pd.DataFrame({"features": [dict(r) for r in rows]}))["features"].tolist()
     assert from_rows == from_dicts
     assert json.loads(from_rows[1])[1:] == [0.0, 0, None, 2]
+
+
+# ---------------------------------------------------------------------------- orders
+
+
+def _ring_ids(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Ids past R-999999 sort as text, not as numbers: "R-1000000" < "R-200000".
+    numbers = rng.choice(np.arange(1, 3_000_000), n, replace=False)
+    return np.array([f"R-{k:06d}" for k in numbers], dtype=object)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rings_by_score_as_pandas_sorts_them(seed):
+    rng = np.random.default_rng(seed)
+    n = 200
+    score = rng.choice([0.0, -0.0, 0.25, 0.1 + 0.2, 0.3, 1.0, np.nan], n)
+    ids = _ring_ids(rng, n)
+    frame = pd.DataFrame({"score": score, "ring_id": pd.Series(ids, dtype="str"), "row": np.arange(n)})
+    want = frame.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable")["row"].to_numpy()
+    got = frame.take(_by_score(score, ids))["row"].to_numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+class _Found:
+    def __init__(self, ring_of_cluster: pd.Series) -> None:
+        self.ring_of_cluster = ring_of_cluster
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ring_identifiers_in_pandas_order(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    clusters = rng.integers(0, 12, n)
+    ident = pd.DataFrame(
+        {
+            "cluster": clusters,
+            "kind": pd.Series(rng.choice(["email", "phone", "device", "émail"], n), dtype="str"),
+            "key": pd.Series(rng.choice(["a", "b", "B", "ä", "", "a b", None], n), dtype="str"),
+            "n_members": rng.integers(1, 4, n),
+            "n_accounts": rng.integers(2, 9, n),
+            "weight": rng.random(n),
+            "first_seen_max": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(19000, 20000, n)),
+            "values": [[f"v{i}"] for i in range(n)],
+        }
+    )
+    found = _Found(pd.Series(_ring_ids(rng, 12), index=range(12)))
+    got = _ring_identifier_frame(found, ident)
+    want = got.sort_values(["ring_id", "n_members", "kind", "key"], ascending=[True, False, True, True], kind="stable")
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
+    # Every identifier row is there once, with its own values.
+    assert sorted(v[0] for v in got["raw_values"]) == sorted(f"v{i}" for i in range(n))

@@ -461,9 +461,9 @@ def _until(
 
 def _ring_of_cluster(candidates: CandidateRings, ring_members: pd.DataFrame) -> pd.Series:
     """Ring id of each cluster number."""
-    clusters = candidates.clusters
-    ring_id = ring_members.set_index("account_id")["ring_id"].reindex(clusters["account_id"]).to_numpy()
-    return clusters.assign(ring_id=ring_id).drop_duplicates("cluster").set_index("cluster")["ring_id"]
+    first = candidates.clusters.drop_duplicates("cluster")  # a cluster's ring is its first member's
+    ring_id = ring_members.set_index("account_id")["ring_id"].reindex(first["account_id"]).to_numpy()
+    return first.assign(ring_id=ring_id).set_index("cluster")["ring_id"]
 
 
 def score(found: Found, seed: int, baseline: Baseline | None = None) -> Scores:
@@ -523,7 +523,7 @@ def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
             "reasons": reasons,
         }
     )
-    rings = rings.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    rings = rings.take(_by_score(rings["score"].to_numpy(np.float64), ring_ids)).reset_index(drop=True)
     features_by_account = found.account_features.drop(columns=["cluster"]).set_axis(
         pd.Index(graph.account_ids, name="account_id")
     )
@@ -554,6 +554,14 @@ def _ring_reason_lists(found: Found, scores: Scores, ident: pd.DataFrame) -> lis
         top_payees,
         burst_days=found.config.burst_days,
     )
+
+
+def _by_score(score: np.ndarray, ring_ids: np.ndarray) -> np.ndarray:
+    """The order of rings by score, highest first, then by ring id (NaN scores last), as
+    ``sort_values(["score", "ring_id"], ascending=[False, True])`` gives it: one numeric sort of
+    the ids' ranks instead of pandas' sort of 129k strings (at 1M accounts)."""
+    id_rank = pd.factorize(pd.Series(ring_ids, dtype=object), sort=True)[0]
+    return np.lexsort((id_rank, -score))
 
 
 def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons: list[list[dict]]) -> pd.DataFrame:
@@ -623,8 +631,12 @@ def _ring_identifier_frame(found: Found, ident: pd.DataFrame) -> pd.DataFrame:
             "raw_values": ident["values"].to_numpy() if len(ident) else [],
         }
     )[RING_IDENTIFIER_COLUMNS]
-    order = ["ring_id", "n_members", "kind", "key"]
-    return frame.sort_values(order, ascending=[True, False, True, True]).reset_index(drop=True)
+    # By ring, most members first, then kind and key: ``sort_values(["ring_id", "n_members",
+    # "kind", "key"], ascending=[True, False, True, True])``'s order (missing text last), from
+    # the ranks of the text columns (one numeric sort, not pandas' of 364k rows of strings).
+    rank = [pd.factorize(frame[c], sort=True, use_na_sentinel=False)[0] for c in ("ring_id", "kind", "key")]
+    order = np.lexsort((rank[2], rank[1], -frame["n_members"].to_numpy(np.int64), rank[0]))
+    return frame.take(order).reset_index(drop=True)
 
 
 def _feature_rows(rf: pd.DataFrame) -> list[NamedRow]:
