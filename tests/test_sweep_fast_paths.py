@@ -1,5 +1,6 @@
 """The sweep's fast paths give what the plain ways gave: spend bursts summed in dense blocks, the
-Arrow ``isin``, ring features as shared-name rows, and rings and their identifiers ordered by ranks."""
+Arrow ``isin``, ring features as shared-name rows, rings and their identifiers ordered by ranks,
+audit and notice frames made a column at a time, and the rings' codes read in one pass."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 import fraudgraph.detection.features as features_mod
+from fraudgraph.decisions import policy as policy_mod
 from fraudgraph.detection.features import spend_bursts
 from fraudgraph.detection.pipeline import _by_score, _feature_rows, _ring_identifier_frame
 from fraudgraph.model.values import NamedRow, isin, jsonable
@@ -242,3 +244,39 @@ def test_ring_identifiers_in_pandas_order(seed):
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
     # Every identifier row is there once, with its own values.
     assert sorted(v[0] for v in got["raw_values"]) == sorted(f"v{i}" for i in range(n))
+
+
+# ---------------------------------------------------------------------------- policy
+
+
+def test_frames_of_rows_are_the_frames_pandas_makes():
+    stamp = pd.Timestamp("2026-01-02T03:04:05")
+    rows = [
+        {"at": stamp, "account_id": "A1", "score": 0.5, "limit": None, "note": "x", "n": 3},
+        {"at": stamp, "account_id": "A2", "score": np.nan, "limit": 100.0, "note": None, "n": 4},
+    ]
+    columns = ["at", "account_id", "score", "limit", "note", "n"]
+    pd.testing.assert_frame_equal(policy_mod._frame_of_rows(rows, columns), pd.DataFrame(rows, columns=columns))
+    short = [{"account_id": "A1"}, {"account_id": "A2", "note": "y"}]  # a row without a column
+    pd.testing.assert_frame_equal(
+        policy_mod._frame_of_rows(short, ["account_id", "note"]), pd.DataFrame(short, columns=["account_id", "note"])
+    )
+    empty = policy_mod._frame_of_rows([], columns)
+    assert list(empty.columns) == columns and len(empty) == 0
+
+
+def test_rings_with_codes_reads_fraud_and_strong_codes_in_one_pass():
+    reasons = [
+        [{"code": "KNOWN_FRAUD_IN_RING"}, {"code": "OPENED_TOGETHER"}],
+        [{"code": "RECOMBINED_IDENTITY"}],
+        [{"code": "MULE_PATTERN"}, "not a reason", {"text": "no code"}],
+        [],
+        [{"code": None}, {"code": "SHARED_STRONG_IDENTIFIER"}],
+    ]
+    ring_ids = np.array(["R1", "R2", "R3", "R4", "R5"], dtype=object)
+    r_reasons = np.empty(len(reasons), dtype=object)
+    r_reasons[:] = reasons
+    fraud, strong = policy_mod._rings_with_codes(ring_ids, r_reasons, ["RECOMBINED_IDENTITY", "MULE_*", "None"])
+    assert fraud == {"R1"}
+    # "MULE_*" is a prefix; a code None reads as the text "None", as the policy always read it.
+    assert strong == {"R2", "R3", "R5"}
