@@ -596,7 +596,7 @@ def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons:
         acc_reason_lists[pos] = rs
     return pd.DataFrame(
         {
-            "account_id": found.graph.account_ids.to_numpy(),
+            "account_id": found.graph.account_ids.array,  # its Arrow strings, not 1M Python ones
             "score": acc_score,
             "ring_id": pd.Series(ring_id_of_account, dtype=object),
             "reasons": acc_reason_lists,
