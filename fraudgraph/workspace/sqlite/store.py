@@ -214,9 +214,19 @@ def _to_ns(s: pd.Series) -> list:
     """datetime64 column -> Python ints (ns since epoch) or None, for SQLite."""
     values = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]").astype("int64")
     mask = pd.isna(s).to_numpy()
+    if not mask.any():
+        return values.tolist()
     out = values.astype(object)
     out[mask] = None
     return out.tolist()
+
+
+def _texts(col: pd.Series) -> list:
+    """A text column as Python strings, missing -> None (NULL); straight from its Arrow strings
+    when it has them (pandas' ``str``), without the object array ``tolist`` goes through first."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return pa.array(col.array).to_pylist()
+    return col.astype(object).where(col.notna(), None).tolist()
 
 
 def _from_ns(values: Iterable) -> pd.Series:
@@ -566,14 +576,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _upsert_account_rows(self, acc: pd.DataFrame) -> None:
         columns = [
-            acc["account_id"].tolist(),
+            _texts(acc["account_id"]),
             _to_ns(acc["created_at"]),
             _nullable(acc["credit_limit"]),
             _nullable(acc["balance"]),
             acc["overdue_days"].astype("int64").tolist(),
-            acc["status"].tolist(),
+            _texts(acc["status"]),
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
-            acc["properties"].tolist(),
+            _texts(acc["properties"]),
         ]
         insert_columns(self._db, insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
 
@@ -582,10 +592,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
         for start in range(0, n, _CHUNK):
             part = links.iloc[start : start + _CHUNK]
             columns = [
-                part["account_id"].tolist(),
-                part["kind"].tolist(),
-                part["value"].tolist(),
-                part["key"].astype(object).where(part["key"].notna(), None).tolist(),  # missing -> NULL
+                _texts(part["account_id"]),
+                _texts(part["kind"]),
+                _texts(part["value"]),
+                _texts(part["key"]),  # missing -> NULL
                 _to_ns(part["first_seen"]),
             ]
             insert_columns(self._db, insert_head("links", LINK_COLUMNS), columns, LINK_CONFLICT)
@@ -598,13 +608,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
         columns = [
-            txns["txn_id"].tolist(),
-            txns["account_id"].tolist(),
-            txns["counterparty"].tolist(),
-            txns["counterparty_kind"].tolist(),
+            _texts(txns["txn_id"]),
+            _texts(txns["account_id"]),
+            _texts(txns["counterparty"]),
+            _texts(txns["counterparty_kind"]),
             txns["amount"].astype("float64").tolist(),
             _to_ns(txns["timestamp"]),
-            txns["status"].tolist(),
+            _texts(txns["status"]),
         ]
         insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
 
