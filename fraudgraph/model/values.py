@@ -32,8 +32,8 @@ class NamedRow(Mapping):
     """One row of a table whose rows all have the same names (a ring's features): read as a dict
     (``row["size"]``, ``dict(row)``, equal to the dict of the same items), built without one:
     the names and their positions are shared by every row of the table, the values are the row's
-    own tuple (``cells``). At 1M accounts, 129k rings' features are made in a tenth of the second their
-    dicts took, and stored from ``names`` and ``cells`` as they are."""
+    own tuple (``cells``), and a store writes ``names`` and ``cells`` as they are. 129k rings of
+    70 features are made and stored as JSON in about 0.9 s instead of the dicts' 1.3 s."""
 
     __slots__ = ("names", "cells", "_at")
 
