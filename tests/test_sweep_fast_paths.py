@@ -210,6 +210,7 @@ def test_rings_by_score_as_pandas_sorts_them(seed):
     n = 200
     score = rng.choice([0.0, -0.0, 0.25, 0.1 + 0.2, 0.3, 1.0, np.nan], n)
     ids = _ring_ids(rng, n)
+    ids[rng.choice(n, 3, replace=False)] = None  # a ring without an id sorts after those with one
     frame = pd.DataFrame({"score": score, "ring_id": pd.Series(ids, dtype="str"), "row": np.arange(n)})
     want = frame.sort_values(["score", "ring_id"], ascending=[False, True], kind="stable")["row"].to_numpy()
     got = frame.take(_by_score(score, ids))["row"].to_numpy()
