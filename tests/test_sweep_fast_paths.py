@@ -195,6 +195,13 @@ def test_stored_ring_features_are_the_same_text_from_rows_or_dicts(tmp_path):
     assert json.loads(from_rows[1])[1:] == [0.0, 0, None, 2]
 
 
+def test_a_report_shows_the_features_of_a_ring_fresh_from_detection():
+    from fraudgraph.outputs.report import _features
+
+    row = _feature_rows(_ring_features())[0]
+    assert _features(row) == {"exposure": 1234.567891, "has_fraud": 1, "share": 0.5, "size": 3}
+
+
 # ---------------------------------------------------------------------------- orders
 
 

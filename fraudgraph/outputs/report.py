@@ -17,7 +17,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,7 @@ def _features(value: Any) -> dict:
             value = json.loads(value)
         except json.JSONDecodeError:
             return {}
-    return dict(value) if isinstance(value, dict) else {}
+    return dict(value) if isinstance(value, Mapping) else {}  # a dict, or a detection's NamedRow
 
 
 def _evidence_text(evidence: Any) -> str:
