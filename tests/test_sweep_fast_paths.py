@@ -83,6 +83,32 @@ def test_spend_bursts_with_a_span_too_wide_for_a_block_take_the_hashed_way(monke
     np.testing.assert_array_equal(hashed, _bursts_by_hand(tx, ids, 1.0))
 
 
+def test_spend_bursts_with_a_missing_day_go_the_hashed_way_as_before(monkeypatch):
+    # A missing timestamp (NaT: a frame handed to detect() directly) overflows the bucket span:
+    # no crash, and what the hashed way always gave.
+    rng = np.random.default_rng(7)
+    tx, ids = _purchases(rng, 20, 200)
+    tx.loc[[3, 50], "timestamp"] = pd.NaT
+    got = spend_bursts(tx, pd.Index(ids))
+    monkeypatch.setattr(features_mod, "_DENSE_CELLS", 0)
+    np.testing.assert_array_equal(got.view(np.int64), spend_bursts(tx, pd.Index(ids)).view(np.int64))
+
+
+def test_spend_bursts_with_one_purchase_decades_back_stay_hashed(monkeypatch):
+    # One old purchase widens every account's row of buckets: 3,000 accounts x ~3,900 weekly
+    # buckets would be 12M cells for 300 purchases, so the hashed way is taken.
+    rng = np.random.default_rng(8)
+    tx, ids = _purchases(rng, 3000, 300)
+    tx.loc[0, "timestamp"] = pd.Timestamp("1950-06-01")
+    tx.loc[0, ["counterparty_kind", "status"]] = ["merchant", "settled"]
+
+    def refused(*_a, **_k):
+        raise AssertionError("the dense way was taken for a sparse table")
+
+    monkeypatch.setattr(features_mod, "_dense_bucket_max", refused)
+    np.testing.assert_array_equal(spend_bursts(tx, pd.Index(ids)), _bursts_by_hand(tx, ids, 7.0))
+
+
 # ---------------------------------------------------------------------------- isin
 
 

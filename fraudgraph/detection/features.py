@@ -94,7 +94,10 @@ def spend_bursts(
         bucket = np.floor((day + offset) / window_days).astype(np.int64)
         span = int(bucket.max() - bucket.min() + 1) if len(bucket) else 1
         key = pos * span + (bucket - (bucket.min() if len(bucket) else 0))
-        if span <= _DENSE_CELLS:
+        # Dense when the table of every account's buckets is not much more than the purchases
+        # (one purchase decades back widens every account's row); a missing day (NaT) overflows
+        # the span below 1, and goes the hashed way, as it always went.
+        if 0 < span <= _DENSE_CELLS and n * span <= max(_DENSE_CELLS, _CELLS_PER_PURCHASE * len(key)):
             _dense_bucket_max(best, key, amount, span)
             continue
         codes, uniques = pd.factorize(key)
@@ -104,8 +107,11 @@ def spend_bursts(
     return best
 
 
-# Cells (account x bucket sums) of one block of ``_dense_bucket_max``: 32 MB of float64.
+# Cells (account x bucket sums) of one block of ``_dense_bucket_max``: 32 MB of float64. The dense
+# way is taken while the whole table holds at most _CELLS_PER_PURCHASE cells per purchase (1M
+# accounts x 27 weekly buckets: 11 per purchase).
 _DENSE_CELLS = 1 << 22
+_CELLS_PER_PURCHASE = 16
 
 
 def _dense_bucket_max(best: np.ndarray, key: np.ndarray, amount: np.ndarray, span: int) -> None:

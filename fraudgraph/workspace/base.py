@@ -139,7 +139,7 @@ def dataset_source(dataset) -> str:
 def stored_value(v: Any) -> Any:
     """One value as both backends store it: a plain scalar (``model.values.plain``), with lists,
     tuples, arrays and dicts as JSON text."""
-    if isinstance(v, (list, dict, tuple, np.ndarray)):
+    if isinstance(v, (list, dict, NamedRow, tuple, np.ndarray)):
         return to_json(v.tolist() if isinstance(v, np.ndarray) else v)
     return plain(v)
 
