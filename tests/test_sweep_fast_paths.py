@@ -83,6 +83,8 @@ def test_spend_bursts_with_a_span_too_wide_for_a_block_take_the_hashed_way(monke
     np.testing.assert_array_equal(hashed, _bursts_by_hand(tx, ids, 1.0))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the NaT's day, cast as before
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_spend_bursts_with_a_missing_day_go_the_hashed_way_as_before(monkeypatch):
     # A missing timestamp (NaT: a frame handed to detect() directly) overflows the bucket span:
     # no crash, and what the hashed way always gave.
