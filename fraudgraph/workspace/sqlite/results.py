@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 
 from fraudgraph.model.values import NamedRow, is_missing
 from fraudgraph.workspace.base import (
@@ -749,5 +750,14 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
         return [None if pd.isna(v) else v.isoformat() for v in col]
     if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
         # Ids and codes: text as it is, missing as NULL (what stored_value gives, without a call per value).
-        return col.astype(object).where(col.notna(), None).tolist()
+        return sql_texts(col)
     return [stored_value(v) for v in col.tolist()]
+
+
+def sql_texts(col: pd.Series) -> list:
+    """A text column as Python strings, missing -> None (NULL); straight from its Arrow strings
+    when it has them (pandas' ``str``), without the object array ``tolist`` goes through first.
+    The load's text columns and the sweep's result columns both go to SQLite through it."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return pa.array(col.array).to_pylist()
+    return col.astype(object).where(col.notna(), None).tolist()

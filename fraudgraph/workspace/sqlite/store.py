@@ -60,7 +60,7 @@ from fraudgraph.workspace.base import (
 from fraudgraph.workspace.sqlite import changes, parts as snapshot_parts
 from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_head, insert_rows
 from fraudgraph.workspace.sqlite.lock import file_lock
-from fraudgraph.workspace.sqlite.results import SqliteResults
+from fraudgraph.workspace.sqlite.results import SqliteResults, sql_texts
 from fraudgraph.workspace.sqlite.schema import (
     CHECK_ACCOUNT,
     CHECK_COUNT,
@@ -219,14 +219,6 @@ def _to_ns(s: pd.Series) -> list:
     out = values.astype(object)
     out[mask] = None
     return out.tolist()
-
-
-def _texts(col: pd.Series) -> list:
-    """A text column as Python strings, missing -> None (NULL); straight from its Arrow strings
-    when it has them (pandas' ``str``), without the object array ``tolist`` goes through first."""
-    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
-        return pa.array(col.array).to_pylist()
-    return col.astype(object).where(col.notna(), None).tolist()
 
 
 def _from_ns(values: Iterable) -> pd.Series:
@@ -576,14 +568,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _upsert_account_rows(self, acc: pd.DataFrame) -> None:
         columns = [
-            _texts(acc["account_id"]),
+            sql_texts(acc["account_id"]),
             _to_ns(acc["created_at"]),
             _nullable(acc["credit_limit"]),
             _nullable(acc["balance"]),
             acc["overdue_days"].astype("int64").tolist(),
-            _texts(acc["status"]),
+            sql_texts(acc["status"]),
             [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
-            _texts(acc["properties"]),
+            sql_texts(acc["properties"]),
         ]
         insert_columns(self._db, insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
 
@@ -592,10 +584,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
         for start in range(0, n, _CHUNK):
             part = links.iloc[start : start + _CHUNK]
             columns = [
-                _texts(part["account_id"]),
-                _texts(part["kind"]),
-                _texts(part["value"]),
-                _texts(part["key"]),  # missing -> NULL
+                sql_texts(part["account_id"]),
+                sql_texts(part["kind"]),
+                sql_texts(part["value"]),
+                sql_texts(part["key"]),  # missing -> NULL
                 _to_ns(part["first_seen"]),
             ]
             insert_columns(self._db, insert_head("links", LINK_COLUMNS), columns, LINK_CONFLICT)
@@ -608,13 +600,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
         columns = [
-            _texts(txns["txn_id"]),
-            _texts(txns["account_id"]),
-            _texts(txns["counterparty"]),
-            _texts(txns["counterparty_kind"]),
+            sql_texts(txns["txn_id"]),
+            sql_texts(txns["account_id"]),
+            sql_texts(txns["counterparty"]),
+            sql_texts(txns["counterparty_kind"]),
             txns["amount"].astype("float64").tolist(),
             _to_ns(txns["timestamp"]),
-            _texts(txns["status"]),
+            sql_texts(txns["status"]),
         ]
         insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
 
