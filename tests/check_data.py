@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+
+import pandas as pd
 
 STRONG = ("card", "device", "bank_account", "national_id")
 
 
+def links_table(con: sqlite3.Connection, db) -> sqlite3.Connection:
+    """``con`` with a temporary table ``links`` (account_id, kind, value, key, first_seen in ns) of
+    every link the workspace ``db`` holds, as the workspace API reads them (schema 3 keeps no row
+    per link in SQLite), so that tests can ask SQL about them. Refilled on every call."""
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    with SqliteWorkspace(db, create=False) as ws:
+        links = ws.links()
+    ns = links["first_seen"].astype("datetime64[ns]")
+    rows = zip(
+        links["account_id"].astype(object),
+        links["kind"].astype(object),
+        links["value"].astype(object),
+        links["key"].astype(object).where(links["key"].notna(), None),
+        [None if pd.isna(t) else int(t.value) for t in ns],
+        strict=True,
+    )
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS links (account_id, kind, value, key, first_seen)")
+    con.execute("DELETE FROM temp.links")
+    con.executemany("INSERT INTO temp.links VALUES (?, ?, ?, ?, ?)", rows)
+    return con
+
+
+def connect_with_links(db) -> sqlite3.Connection:
+    """A connection to the workspace file ``db`` with its links as a table (``links_table``)."""
+    return links_table(sqlite3.connect(db), db)
+
+
 def suspended_strong_link(db) -> tuple[str, str, str, str]:
     """(account, ring, kind, raw value) of a suspended ring member's strong identifier (no hub)."""
-    con = sqlite3.connect(db)
+    con = connect_with_links(db)
     try:
         row = con.execute(
             f"""SELECT d.account_id, d.ring_id, l.kind, l.value FROM decisions d
@@ -27,8 +58,9 @@ def suspended_strong_link(db) -> tuple[str, str, str, str]:
 
 
 def sql_rows(db, sql: str, *params) -> list[tuple]:
-    """Rows of one query against a workspace file, read outside the workspace API."""
-    con = sqlite3.connect(db)
+    """Rows of one query against a workspace file, read outside the workspace API (its links as
+    ``links_table`` gives them, when the query reads them)."""
+    con = connect_with_links(db) if re.search(r"\blinks\b", sql) else sqlite3.connect(db)
     try:
         return con.execute(sql, params).fetchall()
     finally:

@@ -19,7 +19,13 @@ from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
-TABLES = {"accounts": "account_id", "links": "account_id, kind, value", "transactions": "txn_id"}
+# The data tables (the links themselves are in the snapshot; who holds an identifier is a table).
+TABLES = {
+    "accounts": "account_id",
+    "identifier_accounts": "h, account_id, value",
+    "transactions": "txn_id",
+    "snapshots": "name, part",
+}
 
 
 @pytest.fixture

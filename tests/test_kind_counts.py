@@ -8,15 +8,18 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from check_data import connect_with_links
 
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
-from fraudgraph.workspace.sqlite.schema import KIND_COUNTS
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace, kind_counts
 
+# What SQL counts over the links (a table in the first test; the workspace's links as a table after).
+KIND_COUNTS = "SELECT kind, count(*), count(DISTINCT key), sum(key IS NULL) FROM links GROUP BY kind"
 
-def _sql_counts(db) -> dict[str, list[int]]:
-    con = sqlite3.connect(db)
+
+def _sql_counts(db, *, workspace: bool = True) -> dict[str, list[int]]:
+    con = connect_with_links(db) if workspace else sqlite3.connect(db)
     try:
         return {kind: [int(n), int(ids), int(none)] for kind, n, ids, none in con.execute(KIND_COUNTS)}
     finally:
@@ -41,7 +44,7 @@ def test_kind_counts_are_what_sql_counts(tmp_path, storage):
     con.executemany("INSERT INTO links VALUES (?, ?)", zip(kinds, keys))
     con.commit()
     con.close()
-    expected = _sql_counts(tmp_path / "t.db")
+    expected = _sql_counts(tmp_path / "t.db", workspace=False)
     assert expected["email"] == [3, 1, 1] and expected["phone"] == [3, 3, 0]
     assert kind_counts(links) == expected
 
@@ -57,10 +60,10 @@ def test_a_first_big_load_counts_aside_as_sql_counts(tmp_path, world_dir, monkey
         ws.load(dataset)
         assert counted == [len(dataset.links)]  # counted off the links in hand
         assert _status_kinds(ws) == _sql_counts(db)
-        # A second big load into links already stored counts in SQL, over old and new alike.
+        # A second big load counts every link after it (old and new alike), off the links in hand.
         extra = dataset.links.head(5_000).assign(value=lambda d: d["value"] + "-2", key=lambda d: d["key"] + "-2")
         ws.load(
             dataset.__class__(accounts=dataset.accounts.head(0), links=extra, transactions=dataset.transactions.head(0))
         )
-        assert counted == [len(dataset.links)]
+        assert counted == [len(dataset.links), len(dataset.links) + len(extra)]
         assert _status_kinds(ws) == _sql_counts(db)

@@ -8,6 +8,7 @@ import re
 import sqlite3
 
 import pytest
+from check_data import connect_with_links
 from click.testing import CliRunner
 
 from fraudgraph.cli.main import cli
@@ -25,7 +26,7 @@ def run(*args, env=None, ok=True):
 
 def raw_spellings(db, account_ids) -> set[str]:
     """Raw spellings and canonical keys of the accounts' identifiers (long enough to be telling)."""
-    con = sqlite3.connect(db)
+    con = connect_with_links(db)
     marks = ",".join("?" * len(account_ids))
     rows = con.execute(f"SELECT value, key FROM links WHERE account_id IN ({marks})", list(account_ids)).fetchall()
     con.close()

@@ -7,6 +7,7 @@ import json
 import sqlite3
 
 import pytest
+from check_data import connect_with_links
 from click.testing import CliRunner
 
 from fraudgraph.cli import cli
@@ -46,7 +47,7 @@ def members(db) -> set[tuple[str, ...]]:
 
 def test_the_workspace_holds_no_identifier_value_and_detection_is_unchanged(two_workspaces):
     plain, private = two_workspaces
-    con = sqlite3.connect(plain)
+    con = connect_with_links(plain)
     rows = con.execute("SELECT value, key FROM links WHERE key IS NOT NULL")  # values with no key carry no identity
     raw = {v for pair in rows for v in pair if v and len(v) >= 6}
     con.close()
@@ -81,7 +82,7 @@ def test_mixing_plain_and_pseudonymized_data_or_two_keys_is_refused(two_workspac
 
 def test_check_answers_on_a_pseudonymized_workspace_for_whoever_holds_the_key(two_workspaces, world_dir):
     plain, private = two_workspaces
-    con = sqlite3.connect(plain)
+    con = connect_with_links(plain)
     account, value = con.execute(
         "SELECT l.account_id, l.value FROM links l JOIN decisions d ON d.account_id = l.account_id "
         "WHERE l.kind = 'card' AND d.action = 'suspend' AND d.ring_id IS NOT NULL LIMIT 1"

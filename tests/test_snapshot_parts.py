@@ -30,17 +30,37 @@ def test_spooled_parts_are_the_in_line_parts_in_order():
     with parts.Spooled(JOBS, rows_per_part=10) as spool:
         spooled = list(spool.parts())
     assert spooled == list(parts.encoded(JOBS, rows_per_part=10))
-    assert [(name, part, rows) for name, part, rows, _ in spooled] == [
-        ("accounts", 0, 10),
-        ("accounts", 1, 10),
-        ("accounts", 2, 5),
-        ("links", 0, 0),
-        ("transactions", 1_000_000, 7),
+    assert [(name, part, rows, first, last) for name, part, rows, _, first, last in spooled] == [
+        ("accounts", 0, 10, None, None),
+        ("accounts", 1, 10, None, None),
+        ("accounts", 2, 5, None, None),
+        ("links", 0, 0, None, None),  # a part read by account knows its first and last one (none here)
+        ("transactions", 1_000_000, 7, None, None),
     ]
     back = pd.concat(
-        pq.read_table(pa.BufferReader(data)).to_pandas() for name, _, _, data in spooled if name == "accounts"
+        pq.read_table(pa.BufferReader(data)).to_pandas() for name, _, _, data, *_ in spooled if name == "accounts"
     )
     pd.testing.assert_frame_equal(back.reset_index(drop=True), _frame(25, "A"))
+
+
+def test_links_parts_are_small_and_know_their_first_and_last_account():
+    jobs = [("links", 0, partial(_frame, 5, "L"))]
+    found = list(parts.encoded(jobs, rows_per_part=1_000_000))  # links: parts.ROWS_PER_PART, not this
+    assert [(rows, first, last) for _, _, rows, _, first, last in found] == [(5, "L0000", "L0004")]
+    old = parts.ROWS_PER_PART
+    try:
+        parts.ROWS_PER_PART = {"links": 2}
+        found = list(parts.encoded(jobs, rows_per_part=1_000_000))
+    finally:
+        parts.ROWS_PER_PART = old
+    assert [(part, first, last) for _, part, _, _, first, last in found] == [
+        (0, "L0000", "L0001"),
+        (1, "L0002", "L0003"),
+        (2, "L0004", "L0004"),
+    ]
+    table = parts.rows_of(found[1][3], "account_id", ["L0003", "L9999"])
+    assert table is not None and table.column("account_id").to_pylist() == ["L0003"]
+    assert parts.rows_of(found[1][3], "account_id", ["L0000"]) is None
 
 
 def test_a_failure_in_the_thread_surfaces_when_the_parts_are_read(monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from check_data import links_table
 from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset
 
 from fraudgraph.workspace.sqlite import store
@@ -24,6 +25,7 @@ LATER_LOADS = [
 
 def _counted_by_sql(ws: SqliteWorkspace) -> dict:
     """What status showed when it counted the links table on every call (the reference)."""
+    links_table(ws._db, ws.path)
     kinds = [
         {"kind": k, "links": n, "identifiers": ids, "no_identity": none}
         for k, n, ids, none in ws._db.execute(
@@ -32,7 +34,8 @@ def _counted_by_sql(ws: SqliteWorkspace) -> dict:
     ]
     distinct = ws._db.execute("SELECT count(*) FROM (SELECT DISTINCT kind, key FROM links WHERE key IS NOT NULL)")
     counts = {
-        t: ws._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("accounts", "links", "transactions")
+        t.removeprefix("temp."): ws._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("accounts", "temp.links", "transactions")
     }
     return {"counts": counts, "kinds": kinds, "distinct_identifiers": distinct.fetchone()[0]}
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # A snapshot's rows to encode: its name, the number of its first part, and a function giving the
@@ -22,20 +23,51 @@ import pyarrow.parquet as pq
 Job = tuple[str, int, Callable[[], pd.DataFrame]]
 
 
+# Rows per part of a snapshot whose parts are also read by account (each part knows its first and
+# last account): an account's links are one part of 16k rows, read and decoded in about 2 ms,
+# where a part of a million rows took 120 ms. A sweep reads the 520 parts of the 1M links as fast.
+ROWS_PER_PART = {"links": 16_384}
+
+
 def encode(part: pd.DataFrame) -> bytes:
+    return encode_table(pa.Table.from_pandas(part, preserve_index=False))
+
+
+def encode_table(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(part, preserve_index=False), sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
-def encoded(jobs: list[Job], rows_per_part: int) -> Iterator[tuple[str, int, int, bytes]]:
-    """(name, part, rows, Parquet bytes) for every part of every job, in order; an empty frame is
-    one empty part (the snapshot then says "no rows", not "no snapshot")."""
+def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
+    """The rows of one part whose text ``column`` is one of ``wanted``; None when there are none."""
+    # One thread, no dataset layer: 3.5 ms for 16k rows (13.5 ms with threads) and 65 ms for the
+    # first read of a process (270 ms through ``pq.read_table``).
+    table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
+    table = table.filter(pc.is_in(table.column(column), value_set=pa.array(wanted, pa.string())))
+    return table if table.num_rows else None
+
+
+# A part as the workspace stores it: snapshot name, part number, rows, Parquet bytes, and the
+# first and last account of a snapshot read by account (else None).
+Part = tuple[str, int, int, bytes, str | None, str | None]
+
+
+def encoded(jobs: list[Job], rows_per_part: int) -> Iterator[Part]:
+    """Every part of every job, in order (``Part``); an empty frame is one empty part (the snapshot
+    then says "no rows", not "no snapshot")."""
     for name, first, rows in jobs:
         df = rows()
-        for i, start in enumerate(range(0, max(len(df), 1), rows_per_part)):
-            part = df.iloc[start : start + rows_per_part].reset_index(drop=True)
-            yield name, first + i, len(part), encode(part)
+        size = ROWS_PER_PART.get(name, rows_per_part)
+        by_account = name in ROWS_PER_PART and "account_id" in df.columns
+        for i, start in enumerate(range(0, max(len(df), 1), size)):
+            part = df.iloc[start : start + size].reset_index(drop=True)
+            ends = (
+                (str(part["account_id"].iloc[0]), str(part["account_id"].iloc[-1]))
+                if by_account and len(part)
+                else (None, None)
+            )
+            yield name, first + i, len(part), encode(part), *ends
         del df
 
 
@@ -50,20 +82,20 @@ class Spooled:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-snapshot")
         self._future = self._pool.submit(self._spool, jobs, rows_per_part)
 
-    def _spool(self, jobs: list[Job], rows_per_part: int) -> list[tuple[str, int, int, int, int]]:
+    def _spool(self, jobs: list[Job], rows_per_part: int) -> list[tuple]:
         index = []
-        for name, part, n_rows, data in encoded(jobs, rows_per_part):
+        for name, part, n_rows, data, first, last in encoded(jobs, rows_per_part):
             if self._stopping:  # the load failed or was interrupted: no use encoding the rest
                 break
-            index.append((name, part, n_rows, self._file.tell(), len(data)))
+            index.append((name, part, n_rows, self._file.tell(), len(data), first, last))
             self._file.write(data)
         self._file.flush()
         return index
 
-    def parts(self) -> Iterator[tuple[str, int, int, bytes]]:
-        for name, part, n_rows, offset, size in self._future.result():
+    def parts(self) -> Iterator[Part]:
+        for name, part, n_rows, offset, size, first, last in self._future.result():
             self._file.seek(offset)
-            yield name, part, n_rows, self._file.read(size)
+            yield name, part, n_rows, self._file.read(size), first, last
 
     def __enter__(self) -> Spooled:
         return self

@@ -1,0 +1,101 @@
+"""How the SQLite workspace finds links without a text row per link.
+
+8.5M link rows (1M accounts) and their (kind, key) index were most of SQLite's work in a load:
+9.5 s of rows and 7.3 s of index, for data the columnar snapshot holds anyway. Now:
+
+- an account's links are read from the snapshot's Parquet parts: the links' parts are small
+  (``parts.ROWS_PER_PART``) and each knows its first and last account, so a point query reads only
+  the parts that can hold its accounts;
+- who holds an identifier is ``identifier_accounts``: one row per link that carries an identity,
+  (h, account_id, value), h a 64-bit hash of the identifier's kind and key, written in key order.
+  Asking for an identifier reads its holders and their raw spellings off this index alone.
+- Two identifiers that share a hash would mix there, so every load looks for them: among its own
+  identifiers (``colliding``), and between each new one and the identifier already stored under
+  its hash. A hash found shared is remembered (meta ``identifier_collisions``); the holders found
+  under it are then checked against their links in the snapshot, one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph.detection.keys import string_hashes
+
+IDENTIFIER_ACCOUNTS = "identifier_accounts"
+
+_KIND_MIX = np.uint64(0xD6E8FEB86659FD93)
+
+
+def _text(values) -> pa.Array:
+    """A column (pandas or Arrow) as one Arrow string array; missing values null."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        if hasattr(values.array, "__arrow_array__"):
+            arr = pa.array(values.array)
+        else:
+            arr = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
+    else:
+        arr = values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def identifier_hashes(kinds, keys) -> np.ndarray:
+    """The index's 64-bit number (int64, as SQLite stores it) of each (kind, key): the key's string
+    hash mixed with its kind's. A row without a key gets a number that means nothing
+    (``index_rows`` leaves those out)."""
+    keys = _text(keys)
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    kinds = pc.dictionary_encode(_text(kinds))
+    kind_hashes = string_hashes(kinds.dictionary)
+    with np.errstate(over="ignore"):
+        mixed = string_hashes(keys) ^ (kind_hashes[kinds.indices.to_numpy(zero_copy_only=False)] * _KIND_MIX)
+    return mixed.view(np.int64)
+
+
+def pair_hashes(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """``identifier_hashes`` of (kind, key) pairs."""
+    return identifier_hashes(pa.array([p[0] for p in pairs], pa.string()), pa.array([p[1] for p in pairs], pa.string()))
+
+
+def index_rows(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ``identifier_accounts`` rows of ``links`` (unique by account, kind and value, as links
+    are): their hashes and the positions of their links, ordered by hash (ties in the links' order,
+    so a load's links, sorted by account and value, go in in the table's key order). Links without
+    a key make none."""
+    keyed = np.flatnonzero(links["key"].notna().to_numpy())
+    if not len(keyed):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    h = identifier_hashes(links["kind"], links["key"])  # over every row: no copy of the frame
+    rows = keyed[np.argsort(h[keyed], kind="stable")]
+    return h[rows], rows
+
+
+def colliding(h: np.ndarray, rows: np.ndarray, kinds, keys) -> list[int]:
+    """The hashes that two different identifiers share, among index rows sorted by hash (``h``, and
+    ``rows``: their links' positions in ``kinds`` and ``keys``): wherever two neighbours have the
+    same hash, their identifiers are compared."""
+    if len(h) < 2:
+        return []
+    same = np.flatnonzero(h[1:] == h[:-1])
+    if not len(same):
+        return []
+    kinds, keys = _text(kinds), _text(keys)
+    at, nxt = pa.array(rows[same]), pa.array(rows[same + 1])
+    differ = pc.or_(
+        pc.not_equal(kinds.take(at), kinds.take(nxt)), pc.not_equal(keys.take(at), keys.take(nxt))
+    ).to_numpy(zero_copy_only=False)
+    return sorted({int(x) for x in h[same[np.asarray(differ, dtype=bool)]]})
+
+
+__all__ = ["IDENTIFIER_ACCOUNTS", "colliding", "identifier_hashes", "index_rows", "pair_hashes"]

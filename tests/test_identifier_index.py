@@ -1,0 +1,202 @@
+"""Schema 3 of the SQLite workspace: no text row per link. An account's links come from the
+columnar snapshot's small parts, who holds an identifier from ``identifier_accounts`` (a hash of
+the identifier, the account, the raw spelling). Whatever the loads did, the index must be what the
+links make, and what it answers must be what the links say, even when two identifiers share a
+hash; and a workspace of schema 2 is rewritten to it when first opened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset
+
+from fraudgraph.workspace.sqlite import linkrows, store
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+MORE = ACCOUNTS + [
+    ("A5", "2024-01-05", 10.0, 0.0, 0, "active", None),
+    ("A6", "2024-01-06", 5.0, 0.0, 0, "active", None),
+]
+# Loads after the first: a new account on a known phone and a new device, a re-keyed identifier,
+# a value that gains a key, a second spelling of a known device, a key that is lost.
+LATER = [
+    (MORE, [("A5", "phone", "555.123.4567", "5551234567", "2024-04-01"), ("A6", "device", "D9", "d9", None)]),
+    (ACCOUNTS, [("A4", "ip", "10.0.0.1", "10.0.0.2", None), ("A2", "email", "N/A", "n/a@x.com", None)]),
+    (ACCOUNTS, [("A3", "device", "DEV-1.", "dev-1", "2024-06-01")]),
+    (ACCOUNTS, [("A3", "phone", "(555) 123-4567", None, None)]),
+]
+
+
+def _index(ws: SqliteWorkspace) -> set[tuple]:
+    return set(ws._db.execute("SELECT h, account_id, value FROM identifier_accounts"))
+
+
+def _index_from_links(ws: SqliteWorkspace) -> set[tuple]:
+    """The index rows the links make, computed from scratch."""
+    links = ws.links()
+    keyed = links[links["key"].notna()]
+    h = linkrows.identifier_hashes(keyed["kind"], keyed["key"])
+    return set(zip(h.tolist(), keyed["account_id"], keyed["value"], strict=True))
+
+
+def _answers(ws: SqliteWorkspace, *, nobody: bool = True) -> dict:
+    """What the identifier queries answer for every identifier there is (and one nobody holds)."""
+    links = ws.links()
+    pairs = sorted({(k, v) for k, v in zip(links["kind"], links["key"], strict=True) if v is not None})
+    if nobody:
+        pairs.append(("device", "nobody"))
+    frame = pd.DataFrame(pairs, columns=["kind", "key"])
+    checks = {p: ws.check_lookup([p], [], limit=10) for p in pairs}
+    return {
+        "accounts_of": ws.accounts_of(pairs, limit=1 << 40).values.tolist(),
+        "counts": ws.identifier_counts(frame).values.tolist(),
+        "account_counts": ws.identifier_account_counts(frame).values.tolist(),
+        "check": {p: (c.identifiers, sorted(a["account_id"] for a in c.accounts)) for p, c in checks.items()},
+    }
+
+
+def _expected(ws: SqliteWorkspace, *, nobody: bool = True) -> dict:
+    """The same answers, worked out from the links alone."""
+    links = ws.links()
+    keyed = links[links["key"].notna()]
+    groups = keyed.groupby(["kind", "key"], sort=True)
+    counts = [[k, v, g["account_id"].nunique(), sorted(set(g["value"]))] for (k, v), g in groups]
+    holders = keyed[["account_id", "kind", "key"]].drop_duplicates().sort_values(["kind", "key", "account_id"])
+    check = {
+        (k, v): ([{"kind": k, "key": v, "n_accounts": n, "hub_reason": None}], sorted(set(g["account_id"])))
+        for (k, v), g in groups
+        for n in [g["account_id"].nunique()]
+    }
+    if nobody:
+        check[("device", "nobody")] = ([], [])
+    return {
+        "accounts_of": holders.values.tolist(),
+        "counts": counts,
+        "account_counts": [c[:3] for c in counts],
+        "check": check,
+    }
+
+
+@pytest.mark.parametrize("small_load", [100_000, 0], ids=["small-loads", "big-loads"])
+def test_the_index_is_what_the_links_make_after_every_load(tmp_path, monkeypatch, small_load):
+    monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    assert _index(ws) == _index_from_links(ws)
+    extract = {row[:3]: row for row in LINKS}
+    for accounts, links in LATER:
+        if small_load == 0:  # the whole extract again, with these rows changed or added
+            extract.update({row[:3]: row for row in links})
+            links = list(extract.values())
+        ws.load(make_dataset(accounts, links, TXNS))
+        assert _index(ws) == _index_from_links(ws)
+        assert _answers(ws) == _expected(ws)
+    assert ws._collisions() == set()
+    # The re-keyed ip's old identifier is held by nobody now; the new device spelling is A3's.
+    assert ws.identifier_account_counts(pd.DataFrame([("ip", "10.0.0.1")], columns=["kind", "key"])).empty
+    assert sorted(ws.accounts_of([("device", "dev-1")], limit=10)["account_id"]) == ["007", "A2", "A3"]
+    ws.close()
+
+
+def _weak_hash(kinds, keys):
+    """Every identifier under one of three hashes (its key's length mod 3): collisions everywhere."""
+    keys = pa.array(pd.Series(keys).astype(object).where(pd.Series(keys).notna(), None).tolist(), pa.string())
+    lengths = np.asarray(pc.utf8_length(pc.fill_null(keys, "")).to_numpy(zero_copy_only=False))
+    return (lengths % 3).astype(np.int64)
+
+
+@pytest.mark.parametrize("small_load", [100_000, 0], ids=["small-loads", "big-loads"])
+def test_identifiers_that_share_a_hash_never_mix(tmp_path, monkeypatch, small_load):
+    monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
+    monkeypatch.setattr(linkrows, "identifier_hashes", _weak_hash)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(make_dataset(ACCOUNTS, LINKS[:4], TXNS))  # dev-1 (5), n/a: no key
+    # Only identifiers some account holds are asked for: one nobody holds that shares a stored
+    # identifier's hash would be answered with that identifier's holders (with a real 64-bit hash,
+    # a chance of about one in 2^64 per identifier stored).
+    assert _answers(ws, nobody=False) == _expected(ws, nobody=False)
+    for accounts, links in [(ACCOUNTS, LINKS[4:]), *LATER]:
+        ws.load(make_dataset(accounts, links, TXNS))  # 10.0.0.1, 10.0.0.2 and d9 share dev-1's hash
+        assert _answers(ws, nobody=False) == _expected(ws, nobody=False)
+        assert _index(ws) == _index_from_links(ws)
+    # Found shared against the identifier stored under the hash (dev-1, loaded first).
+    assert ws._collisions() == {2}
+    ws.close()
+
+
+def test_the_identifier_hash_does_not_change():
+    """The workspace stores these numbers: a changed hash would make every stored index wrong."""
+    assert linkrows.pair_hashes([("device", "dev-1"), ("phone", "5551234567"), ("phone", "dev-1")]).tolist() == [
+        4364497702351943839,
+        7752794121158828200,
+        3671309479090849484,
+    ]
+
+
+def test_an_account_s_links_come_from_the_parts_that_can_hold_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(store.snapshot_parts, "ROWS_PER_PART", {"links": 2})  # 7 links: 4 parts
+    monkeypatch.setattr(store, "_SMALL_LOAD", 0)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    ranges = ws._db.execute("SELECT part, first_id, last_id FROM snapshots WHERE name = 'links' ORDER BY part")
+    assert [r[1:] for r in ranges] == [("007", "A2"), ("A2", "A3"), ("A3", "A4"), ("A4", "A4")]
+    read = []
+    real = store.snapshot_parts.rows_of
+    monkeypatch.setattr(store.snapshot_parts, "rows_of", lambda data, *a: read.append(data) or real(data, *a))
+    a2 = ws.links(["A2"])
+    assert a2[["kind", "value"]].values.tolist() == [["device", "dev-1 "], ["email", "N/A"]]
+    assert len(read) == 2  # the two parts A2 spans, of four
+    read.clear()
+    assert ws.links(["A5"]).empty and read == []  # nobody's part
+    ws.close()
+
+
+def test_a_schema_2_workspace_is_rewritten_when_first_opened(tmp_path):
+    path = tmp_path / "ws.db"
+    ws = SqliteWorkspace(path)
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    links, index, answers = ws.links(), _index(ws), _answers(ws)
+    ws.close()
+    # Schema 2: a text row per link and its (kind, key) index; no identifier index, parts without ranges.
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE links (account_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, key TEXT,
+            first_seen INTEGER, PRIMARY KEY (account_id, kind, value)) WITHOUT ROWID;
+        CREATE INDEX links_by_identifier ON links (kind, key);
+        DROP TABLE identifier_accounts;
+        DROP INDEX snapshot_ranges;
+        ALTER TABLE snapshots DROP COLUMN first_id;
+        ALTER TABLE snapshots DROP COLUMN last_id;
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';
+        """
+    )
+    ns = links["first_seen"].astype("datetime64[ns]")
+    db.executemany(
+        "INSERT INTO links VALUES (?, ?, ?, ?, ?)",
+        zip(
+            links["account_id"],
+            links["kind"],
+            links["value"],
+            links["key"],
+            [None if pd.isna(t) else int(t.value) for t in ns],
+            strict=True,
+        ),
+    )
+    db.commit()
+    db.close()
+    ws = SqliteWorkspace(path)
+    assert ws._meta_int("schema_version") == 3
+    tables = {r[0] for r in ws._db.execute("SELECT name FROM sqlite_master")}
+    assert "links" not in tables and "links_by_identifier" not in tables and "snapshot_ranges" in tables
+    pd.testing.assert_frame_equal(ws.links(), links)
+    assert _index(ws) == index
+    assert _answers(ws) == answers
+    assert ws.links(["A2"])["value"].tolist() == ["dev-1 ", "N/A"]
+    ws.close()
+    SqliteWorkspace(path).close()  # opened again: nothing left to rewrite
