@@ -66,17 +66,19 @@ class Steps:
 
 def _load_step(message: str) -> str | None:
     """The stage a SqliteWorkspace.load progress message ends (None: a message inside a stage)."""
+    # Schema 3's order: accounts, transactions, then who holds which identifier (the links' only
+    # SQLite rows), the transactions' indexes, the snapshot, the status counts.
     for prefix, step in (
         ("accounts:", "plan + accounts"),
         ("transactions:", "transactions"),
         ("indexing", None),
-        ("counting identifiers", "indexes"),
-        ("updating the columnar snapshot", "status counts"),
+        ("updating the columnar snapshot", "indexes"),
+        ("counting identifiers", "snapshot"),
     ):
         if message.startswith(prefix):
             return step
-    if message.startswith("links:") and "/" not in message:
-        return "links"
+    if message.startswith("links:") and "indexed" in message:
+        return "links (identifier index)"
     return None
 
 
@@ -94,10 +96,8 @@ def child_sqlite(folder: str, db: str) -> dict:
         step = _load_step(message)
         if step is not None:
             steps.mark(step)
-        if message.startswith("transactions:"):
-            last["step"] = "indexes"
-        if message.startswith("updating the columnar snapshot"):
-            last["step"] = "snapshot + commit"
+        if message.startswith("counting identifiers"):
+            last["step"] = "status counts + commit"
 
     ws.load(dataset, progress=say)
     steps.mark(last["step"])

@@ -4,8 +4,10 @@
     python benchmarks/bench_settings.py gc --db ws.db -- sweep --full --format json
     python benchmarks/bench_settings.py journal --folder DIR      # a data folder (e.g. 1M accounts)
 
-``index``: SQLite's build of the links' (kind, key) index under several page-cache sizes and sorter
-thread counts, each in a transaction that is rolled back (the workspace is left as it was). SQLite
+``index``: SQLite's build of a secondary index after a bulk load (the transactions' by account:
+since workspace schema 3 the links have no table and no index in SQLite) under several page-cache
+sizes and sorter thread counts, each in a transaction that is rolled back (the workspace is left as
+it was). SQLite
 sorts the keys in runs as big as the page cache: the load's own 256 MB cache makes few big runs
 sorted on one core; a small one sorted by worker threads and merged is what the load now uses
 (``SqliteWorkspace._build_indexes``).
@@ -67,9 +69,9 @@ def index_builds(db: str, settings: list[tuple[int, int]]) -> list[dict]:
         con.execute("PRAGMA temp_store=FILE")
         con.execute("BEGIN IMMEDIATE")
         try:
-            con.execute("DROP INDEX IF EXISTS links_by_identifier")
+            con.execute("DROP INDEX IF EXISTS transactions_by_account")
             t = time.perf_counter()
-            con.execute("CREATE INDEX links_by_identifier ON links (kind, key)")
+            con.execute("CREATE INDEX transactions_by_account ON transactions (account_id)")
             out.append({"cache_mb": cache_kb // 1024, "threads": threads, "seconds": round(time.perf_counter() - t, 2)})
         finally:
             con.execute("ROLLBACK")
