@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -196,13 +197,20 @@ def _numbered(name: str, rows: Callable[[], pd.DataFrame]) -> Callable[[], pd.Da
     return partial(_with_key_codes, rows) if name == "links" else rows
 
 
+# Held by a load's two threads that hash every link key (the snapshot's key numbers, the
+# identifier index), so that their memory peaks come one after the other: at 10M accounts the two
+# at once took the load over 21 GB.
+_HASHING = threading.Lock()
+
+
 def _with_key_codes(rows: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """The links stored whole, with ``key_code``: their keys numbered by first use, as the sweep's
     identity graph numbers them (``detection.keys``). Computed where the snapshot is encoded (a
     big load's background thread, beside SQLite's writes), so the sweep need not hash 8.5M keys at
     1M accounts; the graph checks the numbers fit the keys before it takes them."""
     links = rows()
-    codes = key_codes(links["key"])  # factorize_keys' numbers, with a third of its memory
+    with _HASHING:  # not beside the identifier index's hashing: at 10M each holds gigabytes
+        codes = key_codes(links["key"])  # factorize_keys' numbers, with a third of its memory
     pa.default_memory_pool().release_unused()  # the hashing's buffers, before the parts are encoded
     return links.assign(key_code=codes)
 
@@ -319,8 +327,9 @@ def _index_changes(written: pd.DataFrame, old_links: pd.DataFrame | None) -> _In
         touched = written["account_id"].unique()
         before = old_links.loc[isin(old_links["account_id"], touched), LINK_COLUMNS].reset_index(drop=True)
         after = merged_over(written, before, LINK_KEY)
-    new = _index_rows_of(after)
-    collisions = linkrows.colliding(new.h, new.rows, after["kind"], after["key"])
+    with _HASHING:  # not beside the snapshot's key numbering (``_with_key_codes``)
+        new = _index_rows_of(after)
+        collisions = linkrows.colliding(new.h, new.rows, after["kind"], after["key"])
     if old_links is None:  # a first load: nothing stored, the table is empty
         return _IndexChanges(_no_index_rows(), new, "INSERT", collisions)
     gone, came, verb = _no_index_rows(), new.frame(), "INSERT"
