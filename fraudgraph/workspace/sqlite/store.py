@@ -485,6 +485,20 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._set_meta("schema_version", SCHEMA_VERSION)
 
     @contextmanager
+    def _reading(self):
+        """Several reads that must see one state of the workspace (a load may commit between two
+        statements): a read transaction, unless one is open already."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")
+
+    @contextmanager
     def _transaction(self, immediate: bool = True):
         """One write transaction: committed whole or rolled back whole. A full disk (the
         workspace's, or the temporary folder's where a big load sorts) is a one-line error
@@ -1086,6 +1100,29 @@ class SqliteWorkspace(SqliteResults, Workspace):
             return _link_frame(pd.DataFrame(columns=LINK_COLUMNS))
         return _link_frame(self._snapshot_rows_of("links", account_ids))
 
+    def _parts_holding(self, name: str, ids: np.ndarray) -> list[tuple[int, pa.Table]]:
+        """(part, its rows of ``ids``) for every part of snapshot ``name`` whose account range holds
+        one of ``ids`` (sorted) and that has rows of them."""
+        ranges = self._db.execute(
+            "SELECT part, first_id, last_id FROM snapshots WHERE name = ? ORDER BY part", (name,)
+        ).fetchall()
+        parts = np.array([r[0] for r in ranges], dtype=np.int64)
+        bounded = np.array([r[1] is not None and r[2] is not None for r in ranges], dtype=bool)
+        firsts = np.array([r[1] or "" for r in ranges], dtype=object)
+        lasts = np.array([r[2] or "" for r in ranges], dtype=object)
+        holds = np.searchsorted(ids, lasts, "right") > np.searchsorted(ids, firsts, "left")
+        wanted = parts[~bounded | holds].tolist()
+        listed = ids.tolist()
+        found = []
+        for at in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
+            chunk = wanted[at : at + 500]
+            sql = f"SELECT part, data FROM snapshots WHERE name = ? AND part IN ({', '.join('?' * len(chunk))})"
+            for part, data in self._db.execute(sql, (name, *chunk)).fetchall():
+                table = snapshot_parts.rows_of(data, "account_id", listed)
+                if table is not None:
+                    found.append((part, table))
+        return found
+
     def _snapshot_rows_of(self, name: str, account_ids: Iterable[str]) -> pd.DataFrame:
         """The rows of snapshot ``name`` (its parts sorted by account, each knowing its first and last
         one) of ``account_ids``, with its delta parts merged in: only the parts whose account range
@@ -1093,23 +1130,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ids = np.array(sorted(set(account_ids)), dtype=object)
         found: list[tuple[int, pa.Table]] = []
         if len(ids):
-            ranges = self._db.execute(
-                "SELECT part, first_id, last_id FROM snapshots WHERE name = ? ORDER BY part", (name,)
-            ).fetchall()
-            parts = np.array([r[0] for r in ranges], dtype=np.int64)
-            bounded = np.array([r[1] is not None and r[2] is not None for r in ranges], dtype=bool)
-            firsts = np.array([r[1] or "" for r in ranges], dtype=object)
-            lasts = np.array([r[2] or "" for r in ranges], dtype=object)
-            holds = np.searchsorted(ids, lasts, "right") > np.searchsorted(ids, firsts, "left")
-            wanted = parts[~bounded | holds].tolist()
-            listed = ids.tolist()
-            for at in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
-                chunk = wanted[at : at + 500]
-                sql = f"SELECT part, data FROM snapshots WHERE name = ? AND part IN ({', '.join('?' * len(chunk))})"
-                for part, data in self._db.execute(sql, (name, *chunk)).fetchall():
-                    table = snapshot_parts.rows_of(data, "account_id", listed)
-                    if table is not None:
-                        found.append((part, table))
+            with self._reading():  # the parts' ranges and their data as one load left them
+                found = self._parts_holding(name, ids)
         found.sort(key=lambda p: p[0])
         base = [t for part, t in found if part < _DELTA_PART]
         deltas = [t for part, t in found if part >= _DELTA_PART]
@@ -1144,6 +1166,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
         columns = ["account_id", "kind", "key", "value"]
         if not pairs:
             return pd.DataFrame(columns=columns)
+        with self._reading():  # the index and, under a shared hash, the links it is checked against
+            return self._holders_read(pairs, columns)
+
+    def _holders_read(self, pairs: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
         self._fill_hashes(pairs)
         held = self._frame(
             f"""SELECT i.account_id, x.kind, x.key, i.value, i.h FROM _hashes x
