@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset
+from workspace_data import ACCOUNTS, LINKS, TXNS, each_load, make_dataset
 
 from fraudgraph.workspace.sqlite import linkrows, store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -86,14 +86,7 @@ def _expected(ws: SqliteWorkspace, *, nobody: bool = True) -> dict:
 def test_the_index_is_what_the_links_make_after_every_load(tmp_path, monkeypatch, small_load):
     monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
     ws = SqliteWorkspace(tmp_path / "ws.db")
-    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
-    assert _index(ws) == _index_from_links(ws)
-    extract = {row[:3]: row for row in LINKS}
-    for accounts, links in LATER:
-        if small_load == 0:  # the whole extract again, with these rows changed or added
-            extract.update({row[:3]: row for row in links})
-            links = list(extract.values())
-        ws.load(make_dataset(accounts, links, TXNS))
+    for _ in each_load(ws, LATER, whole=small_load == 0):
         assert _index(ws) == _index_from_links(ws)
         assert _answers(ws) == _expected(ws)
     assert ws._collisions() == set()

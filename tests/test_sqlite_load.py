@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from check_data import links_table
-from workspace_data import ACCOUNTS, LINKS, TXNS, make_dataset
+from workspace_data import ACCOUNTS, LINKS, TXNS, each_load, make_dataset
 
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -62,14 +62,7 @@ def test_status_counts_and_snapshot_agree_with_the_tables_after_every_load(tmp_p
     if rewrite:
         monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: -1)
     ws = SqliteWorkspace(tmp_path / "ws.db")
-    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
-    assert _shown(ws) == _counted_by_sql(ws)
-    extract = {row[:3]: row for row in LINKS}
-    for accounts, links in LATER_LOADS:
-        if small_load == 0:  # the whole extract again, with these rows changed or added
-            extract.update({row[:3]: row for row in links})
-            links = list(extract.values())
-        ws.load(make_dataset(accounts, links, TXNS))
+    for _ in each_load(ws, LATER_LOADS, whole=small_load == 0):
         assert _shown(ws) == _counted_by_sql(ws)
         accounts_by_id, links_by_id = _by_id(ws)
         pd.testing.assert_frame_equal(ws.accounts(), accounts_by_id, check_dtype=False)

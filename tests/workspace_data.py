@@ -51,6 +51,21 @@ TXNS = [
 ]
 
 
+def each_load(ws, loads, *, whole: bool):
+    """Load ACCOUNTS, LINKS and TXNS into ``ws``, then each of ``loads`` ((accounts, links) rows):
+    its own rows, or (``whole``) the whole extract again with them changed or added. Yields after
+    every load, the first included."""
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    yield
+    extract = {row[:3]: row for row in LINKS}
+    for accounts, links in loads:
+        if whole:
+            extract.update({row[:3]: row for row in links})
+            links = list(extract.values())
+        ws.load(make_dataset(accounts, links, TXNS))
+        yield
+
+
 def sweep_record(sweep_id="S-000001", ring_members=None):
     """A small but complete SweepRecord over the ACCOUNTS above: one ring, scores, decisions, state, logs."""
     members = (
