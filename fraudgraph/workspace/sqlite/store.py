@@ -1360,15 +1360,17 @@ class SqliteWorkspace(SqliteResults, Workspace):
         # whole or not at all.
         out = CheckLookup()
         db = self._db
+        wanted = list(dict.fromkeys(pairs))
+        hashes = linkrows.pair_hashes(wanted).tolist() if wanted else []  # at once: 0.2 ms a call
         db.execute("BEGIN")
         try:
-            for kind, key in dict.fromkeys(pairs):
+            shared = self._collisions() if wanted else set()
+            for (kind, key), h in zip(wanted, hashes, strict=True):
                 hub = db.execute(CHECK_HUB, (kind, key)).fetchone()
                 if hub is not None:
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(hub[0]), "hub_reason": hub[1]})
                     continue
-                h = int(linkrows.pair_hashes([(kind, key)])[0])
-                if h in self._collisions():  # two identifiers share the hash: holders checked one by one
+                if h in shared:  # two identifiers share the hash: holders checked one by one
                     holders = sorted(set(self._holders([(kind, key)])["account_id"]))
                     n = len(holders)
                 else:
