@@ -52,7 +52,7 @@ def _hash_numbers(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     if not chunks or not len(keys):
         return None
     column = pa.chunked_array(chunks)
-    hashes = np.concatenate([_string_hashes(c) for c in chunks])
+    hashes = string_hashes(column)
     rows = None if column.null_count == 0 else np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
     if rows is not None:
         hashes = hashes[rows]
@@ -130,15 +130,13 @@ def _arrow_chunks(keys: pd.Series) -> list[pa.Array] | None:
     return chunks
 
 
-def string_hashes(strings: pa.Array | pa.ChunkedArray, multiplier: np.uint64 | None = None) -> np.ndarray:
-    """The 64-bit hash (uint64) of each string of an Arrow string array, chunked or not, under
-    ``multiplier`` (odd; this module's own when None: two multipliers give two independent
-    hashes). The SQLite workspace stores these numbers (its identifier index): changing the hash
-    changes the format."""
+def string_hashes(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The 64-bit hash (uint64) of each string of an Arrow string array, chunked or not. The SQLite
+    workspace stores these numbers (its identifier index): changing the hash changes the format."""
     chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
     if not chunks:
         return np.zeros(0, dtype=np.uint64)
-    return np.concatenate([_string_hashes(c, multiplier or _MULTIPLIER) for c in chunks])
+    return np.concatenate([_string_hashes(c) for c in chunks])
 
 
 # Strings hashed at a time: the hash takes several 8-byte numbers per byte of the strings, so a
@@ -146,18 +144,16 @@ def string_hashes(strings: pa.Array | pa.ChunkedArray, multiplier: np.uint64 | N
 _HASH_ROWS = 1 << 17
 
 
-def _string_hashes(chunk: pa.Array, multiplier: np.uint64 = _MULTIPLIER) -> np.ndarray:
+def _string_hashes(chunk: pa.Array) -> np.ndarray:
     """A 64-bit hash of each string of one Arrow (large_)string chunk, computed on its offsets and
     bytes (no Python object per string), ``_HASH_ROWS`` strings at a time. A missing string's
     hash is meaningless (it gets no code)."""
     if len(chunk) <= _HASH_ROWS:
-        return _slice_hashes(chunk, multiplier)
-    return np.concatenate(
-        [_slice_hashes(chunk.slice(at, _HASH_ROWS), multiplier) for at in range(0, len(chunk), _HASH_ROWS)]
-    )
+        return _slice_hashes(chunk)
+    return np.concatenate([_slice_hashes(chunk.slice(at, _HASH_ROWS)) for at in range(0, len(chunk), _HASH_ROWS)])
 
 
-def _slice_hashes(chunk: pa.Array, multiplier: np.uint64 = _MULTIPLIER) -> np.ndarray:
+def _slice_hashes(chunk: pa.Array) -> np.ndarray:
     """``_string_hashes`` of one slice."""
     n = len(chunk)
     if n == 0:
@@ -172,7 +168,7 @@ def _slice_hashes(chunk: pa.Array, multiplier: np.uint64 = _MULTIPLIER) -> np.nd
     # Each byte weighs a power of the multiplier by its place in its string (arithmetic mod 2^64).
     starts = (offsets[:-1] - start).astype(np.int64)
     place = np.arange(end - start, dtype=np.int64) - np.repeat(starts, lengths)
-    powers = _powers(int(lengths.max()), multiplier)
+    powers = _powers(int(lengths.max()))
     with np.errstate(over="ignore"):
         terms = (data.astype(np.uint64) + np.uint64(1)) * powers[place]
         del place, data
@@ -180,14 +176,14 @@ def _slice_hashes(chunk: pa.Array, multiplier: np.uint64 = _MULTIPLIER) -> np.nd
         nonempty = lengths > 0
         if nonempty.any():  # an empty string has no bytes: the sums run from one nonempty start to the next
             hashes[nonempty] = np.add.reduceat(terms, starts[nonempty].astype(np.intp))
-        hashes = (hashes ^ (hashes >> np.uint64(29))) * multiplier + lengths.astype(np.uint64)
+        hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
     return hashes
 
 
-def _powers(longest: int, multiplier: np.uint64 = _MULTIPLIER) -> np.ndarray:
+def _powers(longest: int) -> np.ndarray:
     """The multiplier's powers 0 .. ``longest`` - 1 (mod 2^64)."""
     powers = np.ones(max(longest, 1), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for i in range(1, len(powers)):
-            powers[i] = powers[i - 1] * multiplier
+            powers[i] = powers[i - 1] * _MULTIPLIER
     return powers

@@ -819,19 +819,22 @@ class SqliteWorkspace(SqliteResults, Workspace):
         snapshot without delta parts (a merge needs the key columns). The links' ``key_code``
         (``_with_key_codes``) is read only when asked for by name: it numbers the keys of the
         stored links as a whole, and holds for nothing merged with them."""
-        numbers = [r[0] for r in self._db.execute("SELECT part FROM snapshots WHERE name = ? ORDER BY part", (name,))]
-        if not numbers:
-            return None
-        if numbers[-1] >= _DELTA_PART:
-            columns = None
-        whole, deltas = [], []
-        # A part at a time (its bytes dropped once decoded), into one chunk per column: the 517
-        # small parts of the 1M links as a few big arrays, as the sweep used to get them.
-        for part, data in self._db.execute("SELECT part, data FROM snapshots WHERE name = ? ORDER BY part", (name,)):
-            if part < _DELTA_PART:
-                whole.append(_part_table(data, columns))
-            else:
-                deltas.append(_part_table(data, None).to_pandas())
+        with self._reading():  # the part numbers and the parts, as one load left them
+            sql = "SELECT part FROM snapshots WHERE name = ? ORDER BY part"
+            numbers = [r[0] for r in self._db.execute(sql, (name,))]
+            if not numbers:
+                return None
+            if numbers[-1] >= _DELTA_PART:
+                columns = None
+            whole, deltas = [], []
+            # A part at a time (its bytes dropped once decoded), into one chunk per column: the 517
+            # small parts of the 1M links as a few big arrays, as the sweep used to get them.
+            sql = "SELECT part, data FROM snapshots WHERE name = ? ORDER BY part"
+            for part, data in self._db.execute(sql, (name,)):
+                if part < _DELTA_PART:
+                    whole.append(_part_table(data, columns))
+                else:
+                    deltas.append(_part_table(data, None).to_pandas())
         table = pa.concat_tables(whole)
         if len(whole) > 1:
             table = table.combine_chunks()
@@ -960,7 +963,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _latest_first_seen(self) -> int | None:
         """The latest first_seen of any link (ns), off the snapshot's first_seen column."""
-        snap = self._read_snapshot("links", ["first_seen"])  # one statement reads every part
+        snap = self._read_snapshot("links", ["first_seen"])
         if snap is None:
             return None
         seen = pd.to_datetime(snap["first_seen"]).astype("datetime64[ns]").dropna()
