@@ -1,6 +1,5 @@
 """Commands that run and list sweeps: sweep, schedule, sweeps."""
 
-import json
 import signal
 import time
 from datetime import datetime
@@ -8,27 +7,31 @@ from datetime import datetime
 import click
 
 from fraudgraph.cli.main import cli
-from fraudgraph.cli.render import echo_wrapped, emit, format_option, page, paging_options, policy_from, progress_of
+from fraudgraph.cli.render import (
+    echo_wrapped,
+    emit,
+    format_option,
+    json_text,
+    page,
+    paging_options,
+    policy_from,
+    progress_of,
+)
 from fraudgraph.errors import FraudGraphError, LockedError
-from fraudgraph.model.values import jsonable
 
 
 def _print_sweep(result, fmt: str) -> None:
     s = result.summary
     if fmt == "json":
         click.echo(
-            json.dumps(
-                jsonable(
-                    {
-                        "sweep_id": result.sweep_id,
-                        "as_of": result.as_of,
-                        "dry_run": result.dry_run,
-                        "summary": s,
-                        "diff": result.diff,
-                    }
-                ),
-                indent=2,
-                ensure_ascii=False,
+            json_text(
+                {
+                    "sweep_id": result.sweep_id,
+                    "as_of": result.as_of,
+                    "dry_run": result.dry_run,
+                    "summary": s,
+                    "diff": result.diff,
+                }
             )
         )
         return
