@@ -89,3 +89,30 @@ def test_leaving_early_stops_the_encoding(monkeypatch):
             threading.Timer(0.2, release.set).start()
             raise RuntimeError("the load failed")
     assert len(calls) == 1  # 33 parts to encode; the one under way when the load failed, no more
+
+
+def test_parts_decoded_two_at_a_time_come_back_in_order_with_their_columns():
+    blobs = [(i, parts.encode(_frame(50 + i, f"P{i}-"))) for i in range(30)]
+    pulled = []
+
+    def stream():
+        for item in blobs:
+            pulled.append(item[0])
+            yield item
+
+    out = parts.decoded(stream(), lambda part: ["account_id"] if part % 2 else None)
+    first_part, first = next(out)
+    # A few parts ahead at most: the bytes of a big snapshot are not all held at once.
+    assert first_part == 0 and len(pulled) <= 8
+    got = [(first_part, first), *out]
+    assert [p for p, _ in got] == list(range(30))
+    for part, table in got:
+        assert table.num_rows == 50 + part
+        assert table.column_names == (["account_id"] if part % 2 else ["account_id", "amount"])
+        assert table.column("account_id")[0].as_py() == f"P{part}-0000"
+
+
+def test_a_part_that_cannot_be_decoded_fails_the_read():
+    blobs = [(0, parts.encode(_frame(5, "A"))), (1, b"not parquet"), (2, parts.encode(_frame(5, "B")))]
+    with pytest.raises(pa.ArrowInvalid):
+        list(parts.decoded(iter(blobs), lambda part: None))

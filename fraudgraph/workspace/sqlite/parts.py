@@ -10,8 +10,9 @@ inserts them into the workspace afterwards, on its own connection.
 from __future__ import annotations
 
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,8 @@ Job = tuple[str, int, Callable[[], pd.DataFrame]]
 # Rows per part of a snapshot whose parts are also read by account (each part knows its first and
 # last account): an account's links are one part of 16k rows, read and decoded in about 3.5 ms,
 # where a part of a million rows took 120 ms. The sweep pays for it: the 517 parts of the 1M links
-# read in 3.2-3.3 s with its other snapshots, against 1.7-2.2 s as 9 parts.
+# read in 3.2-3.3 s with its other snapshots, one part after the other, against 1.7-2.2 s as 9
+# parts; decoded two at a time (``decoded``), 3.1-3.2 s against 4.2-5.1 the same evening.
 ROWS_PER_PART = {"links": 16_384}
 
 
@@ -43,6 +45,39 @@ def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
     table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
     table = table.filter(pc.is_in(table.column(column), value_set=pa.array(wanted, pa.string())))
     return table if table.num_rows else None
+
+
+def read(data: bytes, columns: list[str] | None = None, *, threads: bool = False) -> pa.Table:
+    """One part's ``columns`` (all when None). ``threads``: Arrow decodes its columns in its own
+    threads (for a big part; a small one decodes faster on one)."""
+    return pq.ParquetFile(pa.BufferReader(data)).read(columns=columns, use_threads=threads)
+
+
+def decoded(
+    blobs: Iterator[tuple[int, bytes]], columns: Callable[[int], list[str] | None]
+) -> Iterator[tuple[int, pa.Table]]:
+    """``(part, bytes)`` in order as ``(part, table)`` in the same order, ``columns(part)`` of each,
+    decoded two at a time (Arrow's decoder releases the GIL): the 517 small parts of the 1M links
+    decode in 0.5 s instead of 0.95 on this 2-core machine, their raw values in 0.8 s instead of
+    1.7. At most ``_AHEAD`` parts are in flight, so memory holds a few parts' bytes, not all."""
+    pending: deque[tuple[int, Future]] = deque()
+    with ThreadPoolExecutor(_DECODERS, thread_name_prefix="fraudgraph-decode") as pool:
+        try:
+            for part, data in blobs:
+                pending.append((part, pool.submit(read, data, columns(part))))
+                if len(pending) >= _AHEAD:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _, future in pending:  # a reader that stopped early, or a part that failed
+                future.cancel()
+
+
+_DECODERS = 2
+_AHEAD = 8
 
 
 # A part as the workspace stores it: snapshot name, part number, rows, Parquet bytes, and the

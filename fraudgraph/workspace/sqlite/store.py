@@ -182,11 +182,15 @@ def _changed_accounts(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFra
     return out
 
 
-def _part_table(data: bytes, columns: list[str] | None) -> pa.Table:
+def _part_table(data: bytes, columns: list[str] | None, *, threads: bool = False) -> pa.Table:
     """One stored snapshot part: ``columns`` of it (all but ``key_code`` when None)."""
-    # One thread per part: the links' parts are small (16k rows), and Arrow's threads and dataset
-    # layer cost more than they save there (the 517 parts of the 1M links read in 1.55 s).
-    table = pq.ParquetFile(pa.BufferReader(data)).read(columns=columns, use_threads=False)
+    # One thread per part unless asked: the links' parts are small (16k rows), and Arrow's threads
+    # and dataset layer cost more than they save there (``parts.decoded`` runs two parts at once).
+    return _without_key_codes(snapshot_parts.read(data, columns, threads=threads), columns)
+
+
+def _without_key_codes(table: pa.Table, columns: list[str] | None) -> pa.Table:
+    """A part read whole without the links' ``key_code`` (read only when asked for by name)."""
     if columns is None and "key_code" in table.column_names:
         table = table.drop_columns(["key_code"])
     return table
@@ -827,14 +831,19 @@ class SqliteWorkspace(SqliteResults, Workspace):
             if numbers[-1] >= _DELTA_PART:
                 columns = None
             whole, deltas = [], []
-            # A part at a time (its bytes dropped once decoded), into one chunk per column: the 517
-            # small parts of the 1M links as a few big arrays, as the sweep used to get them.
+            # A few parts at a time (their bytes dropped once decoded), into one chunk per column:
+            # the 517 small parts of the 1M links as a few big arrays, as the sweep used to get them.
             sql = "SELECT part, data FROM snapshots WHERE name = ? ORDER BY part"
-            for part, data in self._db.execute(sql, (name,)):
+            blobs = self._db.execute(sql, (name,))
+            if len(numbers) <= 2:  # big parts (the accounts): Arrow's threads decode each one
+                tables = ((part, _part_table(data, columns, threads=True)) for part, data in blobs)
+            else:
+                tables = snapshot_parts.decoded(blobs, lambda part: columns if part < _DELTA_PART else None)
+            for part, table in tables:
                 if part < _DELTA_PART:
-                    whole.append(_part_table(data, columns))
+                    whole.append(_without_key_codes(table, columns))
                 else:
-                    deltas.append(_part_table(data, None).to_pandas())
+                    deltas.append(_without_key_codes(table, None).to_pandas())
         table = pa.concat_tables(whole)
         if len(whole) > 1:
             table = table.combine_chunks()
@@ -1233,12 +1242,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     f"a load rewrote the data of workspace {self.path} while this sweep ran; "
                     "nothing of the sweep was written: run it again"
                 )
-            for (data,) in self._db.execute(
-                "SELECT data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
-            ):
-                column = (
-                    pq.ParquetFile(pa.BufferReader(data)).read(columns=["value"], use_threads=False).column("value")
-                )
+            blobs = self._db.execute(
+                "SELECT part, data FROM snapshots WHERE name = 'links' AND part < ? ORDER BY part", (_DELTA_PART,)
+            )
+            for _, table in snapshot_parts.decoded(blobs, lambda part: ["value"]):
+                column = table.column("value")
                 lo, hi = np.searchsorted(rows, [start, start + len(column)])
                 found.extend(column.take(pa.array(rows[lo:hi] - start)).chunks)
                 start += len(column)
