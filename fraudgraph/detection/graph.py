@@ -128,15 +128,16 @@ class IdentityGraph:
             picked = self.links["row"].to_numpy()[picked]
         if self.link_values is None:
             raise ValueError("raw_spellings: this identity graph holds no raw values of its links")
-        # Only the picked values become Python objects (an Arrow string column makes every one).
-        values = self.link_values.take(picked).to_numpy(dtype=object)
+        values = self.link_values.take(picked).reset_index(drop=True)
         if not len(ids):
             return pd.Series([np.nan] * len(codes), index=codes, dtype=object)
         # Distinct (identifier, spelling) pairs in one sort: the spellings numbered in sorted
         # order (a missing one after them all), the pairs' numbers sorted and deduplicated, the
-        # first ``limit`` of each identifier kept. Python only makes the lists (364k identifiers
-        # at 1M accounts: 0.3 s where a loop over each one's links took 0.9).
+        # first ``limit`` of each identifier kept. Arrow numbers and sorts the spellings (UTF-8's
+        # byte order is Python's order of code points): 0.1 s for the 1M picked at 1M accounts,
+        # where Python's sort of 600k distinct strings took 1 s. Python only makes the lists.
         spelling, distinct = pd.factorize(values, sort=True, use_na_sentinel=True)
+        distinct = np.asarray(distinct, dtype=object)
         missing = spelling < 0
         spelling[missing] = len(distinct)
         pairs = np.unique(ids.astype(np.int64) * (len(distinct) + 1) + spelling)
@@ -154,7 +155,7 @@ class IdentityGraph:
         kept_ids, kept = pair_ids[keep], pair_spellings[keep]
         objects = shown[kept]
         gap = kept == len(distinct)
-        objects[gap] = values[first_missing[kept_ids[gap]]]
+        objects[gap] = values.take(first_missing[kept_ids[gap]]).to_numpy(dtype=object)
         bounds = np.flatnonzero(np.r_[True, kept_ids[1:] != kept_ids[:-1], True])
         flat = objects.tolist()
         lists = [flat[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
