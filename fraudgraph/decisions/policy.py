@@ -1362,10 +1362,19 @@ def _frame_of_rows(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     every column (the same frame: 86k audit rows at 1M accounts in a fifth of the time)."""
     if rows:
         try:
-            return pd.DataFrame({c: [row[c] for row in rows] for c in columns}, columns=columns)
+            return pd.DataFrame({c: _kept_text([row[c] for row in rows]) for c in columns}, columns=columns)
         except KeyError:
             pass
     return pd.DataFrame(rows, columns=columns)
+
+
+def _kept_text(values: list) -> list | pd.Series:
+    """A column of text (or None) as the Python strings it holds: pandas would copy them into an
+    Arrow string column, which the workspace turns back into Python strings to write (86k audit
+    rows and 45k notices at 1M accounts: 0.3 s each way)."""
+    if all(v is None or type(v) is str for v in values):
+        return pd.Series(values, dtype=object)
+    return values
 
 
 def _could_change(current: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
