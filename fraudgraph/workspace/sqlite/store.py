@@ -835,6 +835,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             # the 517 small parts of the 1M links as a few big arrays, as the sweep used to get them.
             sql = "SELECT part, data FROM snapshots WHERE name = ? ORDER BY part"
             blobs = self._db.execute(sql, (name,))
+            tables: Iterator[tuple[int, pa.Table]]
             if len(numbers) <= 2:  # big parts (the accounts): Arrow's threads decode each one
                 tables = ((part, _part_table(data, columns, threads=True)) for part, data in blobs)
             else:
