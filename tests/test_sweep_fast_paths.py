@@ -292,7 +292,14 @@ def test_frames_of_rows_are_the_frames_pandas_makes():
         {"at": stamp, "account_id": "A2", "score": np.nan, "limit": 100.0, "note": None, "n": 4},
     ]
     columns = ["at", "account_id", "score", "limit", "note", "n"]
-    pd.testing.assert_frame_equal(policy_mod._frame_of_rows(rows, columns), pd.DataFrame(rows, columns=columns))
+    got = policy_mod._frame_of_rows(rows, columns)
+    # The values pandas makes; text columns keep the Python strings they were made of (object),
+    # which the workspace writes as they are, instead of pandas' Arrow strings.
+    as_text = got.astype({"account_id": "str", "note": "str"})
+    pd.testing.assert_frame_equal(as_text, pd.DataFrame(rows, columns=columns))
+    assert got["account_id"].dtype == object and got["note"].dtype == object
+    assert got["account_id"].tolist() == ["A1", "A2"] and got["note"].tolist() == ["x", None]
+    assert got["score"].dtype == np.float64 and got["n"].dtype == np.int64
     short = [{"account_id": "A1"}, {"account_id": "A2", "note": "y"}]  # a row without a column
     pd.testing.assert_frame_equal(
         policy_mod._frame_of_rows(short, ["account_id", "note"]), pd.DataFrame(short, columns=["account_id", "note"])
