@@ -151,7 +151,7 @@ class IdentityGraph:
         holders, first = np.unique(ids[at], return_index=True)
         first_missing[holders] = at[first]
         shown = np.empty(len(distinct) + 1, dtype=object)
-        shown[: len(distinct)] = np.asarray(distinct, dtype=object)
+        shown[: len(distinct)] = distinct
         kept_ids, kept = pair_ids[keep], pair_spellings[keep]
         objects = shown[kept]
         gap = kept == len(distinct)

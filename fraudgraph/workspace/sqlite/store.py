@@ -182,13 +182,6 @@ def _changed_accounts(acc: pd.DataFrame, plans: dict[str, Any], txns: pd.DataFra
     return out
 
 
-def _part_table(data: bytes, columns: list[str] | None, *, threads: bool = False) -> pa.Table:
-    """One stored snapshot part: ``columns`` of it (all but ``key_code`` when None)."""
-    # One thread per part unless asked: the links' parts are small (16k rows), and Arrow's threads
-    # and dataset layer cost more than they save there (``parts.decoded`` runs two parts at once).
-    return _without_key_codes(snapshot_parts.read(data, columns, threads=threads), columns)
-
-
 def _without_key_codes(table: pa.Table, columns: list[str] | None) -> pa.Table:
     """A part read whole without the links' ``key_code`` (read only when asked for by name)."""
     if columns is None and "key_code" in table.column_names:
@@ -837,7 +830,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             blobs = self._db.execute(sql, (name,))
             tables: Iterator[tuple[int, pa.Table]]
             if len(numbers) <= 2:  # big parts (the accounts): Arrow's threads decode each one
-                tables = ((part, _part_table(data, columns, threads=True)) for part, data in blobs)
+                tables = ((part, snapshot_parts.read(data, columns, threads=True)) for part, data in blobs)
             else:
                 tables = snapshot_parts.decoded(blobs, lambda part: columns if part < _DELTA_PART else None)
             for part, table in tables:
