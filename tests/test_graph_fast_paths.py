@@ -51,6 +51,27 @@ def test_raw_spellings_are_distinct_sorted_and_limited():
     assert g.raw_spellings(np.array([device]), limit=2).tolist() == [["D-1", "D1 "]]
 
 
+def test_raw_spellings_sort_as_python_sorts_text_with_a_missing_one_last():
+    # Arrow sorts the spellings by their UTF-8 bytes; Python's sort of the same strings (by code
+    # point) must come out: accents, a sharp s, CJK and an emoji after the ASCII letters.
+    spellings = ["é", "e", "Z", "ß", None, "😀", "z", "中", "e", "É"]
+    accounts = pd.DataFrame({"account_id": ["a", "b"]})
+    links = pd.DataFrame(
+        {
+            "account_id": ["a", "b"] * 5,
+            "kind": ["device"] * 10,
+            "value": pd.Series(spellings, dtype="str"),
+            "key": ["k"] * 10,
+            "first_seen": pd.NaT,
+        }
+    )
+    g = build_identity_graph(accounts, links)
+    (got,) = g.raw_spellings(np.array([0]), limit=10).tolist()
+    present = sorted({v for v in spellings if v is not None})
+    assert got[:-1] == present and got[-1] != got[-1]  # the missing one (NaN) last
+    assert g.raw_spellings(np.array([0]), limit=3).tolist() == [present[:3]]
+
+
 def test_positions_match_index_lookup_for_strings_and_numbers():
     index = pd.Index(["7", "x", "12"])
     assert positions(pd.Series(["12", "nope", "7"]), index).tolist() == [2, -1, 0]
