@@ -387,7 +387,7 @@ def _explain_shared(facts: RingFacts) -> Explained:
             "n_accounts": n_acc,
             "weight": round(weight, 4),
         }
-        yield int(row), strength, {"code": code, "text": text, "evidence": evidence}
+        yield int(row), strength, reason(code, text, evidence)
 
 
 def _explain_known_fraud(facts: RingFacts) -> Explained:

@@ -240,9 +240,9 @@ def _nullable(col: pd.Series) -> list:
 
 
 def kind_counts(links: pd.DataFrame) -> dict[str, list[int]]:
-    """Per kind of ``links``: [links, distinct keys, links without a key], as ``KIND_COUNTS`` counts
-    them in SQL (a missing key is no identifier; keys compare byte by byte). In Arrow, a kind at a
-    time: at most one kind's keys are hashed at once."""
+    """Per kind of ``links``: [links, distinct keys, links without a key] (a missing key is no
+    identifier; keys compare byte by byte). In Arrow, a kind at a time: at most one kind's keys
+    are hashed at once."""
     kinds = _arrow(links["kind"])
     keys = _arrow(links["key"])
     out: dict[str, list[int]] = {}
@@ -990,8 +990,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ]
         values = [int(v) for v in found if v is not None]
         links = self.links(account_ids)
-        seen = links["first_seen"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        known = ~np.isnat(links["first_seen"].to_numpy(dtype="datetime64[ns]"))
+        first_seen = links["first_seen"].to_numpy(dtype="datetime64[ns]")
+        seen, known = first_seen.view(np.int64), ~np.isnat(first_seen)
         if known.any():
             values.append(int(seen[known].max()))
         if not values:
@@ -1155,13 +1155,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
         assert df is not None
         return df.reset_index(drop=True)
 
-    def _fill_hashes(self, pairs: list[tuple[str, str]]) -> None:
-        """The temporary table ``_hashes`` (h, kind, key) holds exactly ``pairs`` with their hashes."""
+    def _fill_hashes(self, pairs: list[tuple[str, str]], hashes: list[int] | None = None) -> None:
+        """The temporary table ``_hashes`` (h, kind, key) holds exactly ``pairs`` with their hashes
+        (``hashes``, when the caller has them: ``linkrows.pair_hashes`` of ``pairs``)."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _hashes (h INTEGER, kind TEXT, key TEXT)")
         self._db.execute("DELETE FROM _hashes")
         if pairs:
             head = insert_head("_hashes", ["h", "kind", "key"])
-            hashes = linkrows.pair_hashes(pairs).tolist()
+            hashes = linkrows.pair_hashes(pairs).tolist() if hashes is None else hashes
             insert_columns(self._db, head, [hashes, [p[0] for p in pairs], [p[1] for p in pairs]])
 
     def _holders(self, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
@@ -1284,10 +1285,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if pairs is None or len(pairs) == 0:
             return pd.DataFrame(columns=cols)
         wanted = list(dict.fromkeys(pairs[["kind", "key"]].itertuples(index=False, name=None)))
-        hashes = linkrows.pair_hashes(wanted)
+        hashes = linkrows.pair_hashes(wanted).tolist()
         shared = self._collisions()
-        doubtful = [p for p, h in zip(wanted, hashes.tolist(), strict=True) if h in shared]
-        self._fill_hashes([p for p, h in zip(wanted, hashes.tolist(), strict=True) if h not in shared])
+        doubtful = [p for p, h in zip(wanted, hashes, strict=True) if h in shared]
+        sure = [(p, h) for p, h in zip(wanted, hashes, strict=True) if h not in shared]
+        self._fill_hashes([p for p, _ in sure], [h for _, h in sure])  # hashed once, above
         # Counted and spelled in SQLite, on the identifier index alone.
         df = self._frame(
             f"""SELECT x.kind, x.key, count(DISTINCT i.account_id) AS n_accounts,
