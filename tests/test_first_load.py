@@ -19,10 +19,9 @@ from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
-# The data tables (the links themselves are in the snapshot; who holds an identifier is a table).
+# The data tables (the links and who holds each identifier are in the snapshot's parts).
 TABLES = {
     "accounts": "account_id",
-    "identifier_accounts": "h, account_id, value",
     "transactions": "txn_id",
     "snapshots": "name, part",
 }
@@ -146,7 +145,7 @@ def test_a_killed_first_load_is_rolled_back_when_the_workspace_is_next_opened(tm
         store._CACHE_KB = 64  # pages, not KiB: a tiny cache, so the rows spill into the file
         ws = store.SqliteWorkspace({str(tmp_path / "ws.db")!r})
         def die(msg):
-            if msg == "indexing":
+            if msg == "counting identifiers":  # every row and part written, not committed
                 os._exit(9)
         ws.load(read_dataset({str(world_dir)!r}), progress=die)
         """

@@ -15,7 +15,8 @@ import pyarrow.compute as pc
 import pytest
 from workspace_data import ACCOUNTS, LINKS, TXNS, each_load, make_dataset
 
-from fraudgraph.workspace.sqlite import linkrows, store
+from fraudgraph.workspace.sqlite import holders, linkrows, store
+from fraudgraph.workspace.sqlite.schema import SCHEMA_VERSION
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
 MORE = ACCOUNTS + [
@@ -33,7 +34,8 @@ LATER = [
 
 
 def _index(ws: SqliteWorkspace) -> set[tuple]:
-    return set(ws._db.execute("SELECT h, account_id, value FROM identifier_accounts"))
+    """Every holder row the workspace keeps: its parts' rows less those gone, with those added."""
+    return set(holders.all_rows(ws._db).itertuples(index=False, name=None))
 
 
 def _index_from_links(ws: SqliteWorkspace) -> set[tuple]:
@@ -163,6 +165,9 @@ def test_a_schema_2_workspace_is_rewritten_when_first_opened(tmp_path):
             first_seen INTEGER, PRIMARY KEY (account_id, kind, value)) WITHOUT ROWID;
         CREATE INDEX links_by_identifier ON links (kind, key);
         DROP TABLE identifier_accounts;
+        DROP TABLE identifier_gone;
+        DROP INDEX snapshot_starts;
+        DELETE FROM snapshots WHERE name = 'holders';
         DROP INDEX snapshot_ranges;
         ALTER TABLE snapshots DROP COLUMN first_id;
         ALTER TABLE snapshots DROP COLUMN last_id;
@@ -184,7 +189,7 @@ def test_a_schema_2_workspace_is_rewritten_when_first_opened(tmp_path):
     db.commit()
     db.close()
     ws = SqliteWorkspace(path)
-    assert ws._meta_int("schema_version") == 3
+    assert ws._meta_int("schema_version") == SCHEMA_VERSION
     tables = {r[0] for r in ws._db.execute("SELECT name FROM sqlite_master")}
     assert "links" not in tables and "links_by_identifier" not in tables and "snapshot_ranges" in tables
     pd.testing.assert_frame_equal(ws.links(), links)
@@ -193,3 +198,58 @@ def test_a_schema_2_workspace_is_rewritten_when_first_opened(tmp_path):
     assert ws.links(["A2"])["value"].tolist() == ["dev-1 ", "N/A"]
     ws.close()
     SqliteWorkspace(path).close()  # opened again: nothing left to rewrite
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["rewritten-whole", "rows-added-and-gone"])
+def test_holders_are_parts_of_whole_hashes_and_loads_keep_them(tmp_path, monkeypatch, whole):
+    """A whole rewrite stores every holder as parts sorted by hash, one hash never split between two
+    parts (so one part answers for an identifier); a load that does not rewrite adds and removes
+    rows beside them. Every answer stays what the links say."""
+    monkeypatch.setattr(linkrows, "identifier_hashes", _weak_hash)  # three hashes: parts of many rows
+    monkeypatch.setattr(holders, "ROWS_PER_PART", 1)
+    if whole:  # no room for delta rows: every load rewrites the snapshot whole
+        monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: -1)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    gone_seen = False
+    for _ in each_load(ws, LATER, whole=whole):
+        ranges = ws._db.execute("SELECT part, first_id, last_id FROM snapshots WHERE name = 'holders' ORDER BY part")
+        ranges = ranges.fetchall()
+        assert [first for _, first, last in ranges] == sorted({first for _, first, _ in ranges})
+        assert all(first == last for _, first, last in ranges)  # a part per hash, each whole
+        assert _index(ws) == _index_from_links(ws)
+        assert _answers(ws, nobody=False) == _expected(ws, nobody=False)
+        added, gone = (ws._count(t) for t in ("identifier_accounts", "identifier_gone"))
+        if whole:
+            assert (added, gone) == (0, 0)  # all in the parts
+        gone_seen = gone_seen or gone > 0
+    assert gone_seen == (not whole)  # the re-keyed ip's holder, gone from a part
+    ws.close()
+
+
+def test_a_schema_3_workspace_answers_the_same_and_its_next_rewrite_makes_parts(tmp_path, monkeypatch):
+    path = tmp_path / "ws.db"
+    ws = SqliteWorkspace(path)
+    ws.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    index, answers = _index(ws), _answers(ws)
+    ws.close()
+    # Schema 3: every holder a row of identifier_accounts; no holder parts, no gone rows.
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO identifier_accounts VALUES (?, ?, ?)", sorted(index))
+    db.executescript(
+        """
+        DELETE FROM snapshots WHERE name = 'holders';
+        DROP TABLE identifier_gone;
+        DROP INDEX snapshot_starts;
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';
+        """
+    )
+    db.commit()
+    db.close()
+    ws = SqliteWorkspace(path)
+    assert ws._meta_int("schema_version") == SCHEMA_VERSION
+    assert _index(ws) == index and _answers(ws) == answers
+    monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: -1)  # the next load rewrites it whole
+    ws.load(make_dataset(ACCOUNTS, LINKS + [("A3", "device", "D9", "d9", None)], TXNS))
+    assert ws._count("identifier_accounts") == 0 and ws._count("snapshots WHERE name = 'holders'") > 0
+    assert _index(ws) == _index_from_links(ws) and _answers(ws) == _expected(ws)
+    ws.close()

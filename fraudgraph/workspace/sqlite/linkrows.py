@@ -6,9 +6,10 @@
 - an account's links are read from the snapshot's Parquet parts: the links' parts are small
   (``parts.ROWS_PER_PART``) and each knows its first and last account, so a point query reads only
   the parts that can hold its accounts;
-- who holds an identifier is ``identifier_accounts``: one row per link that carries an identity,
-  (h, account_id, value), h a 64-bit hash of the identifier's kind and key, written in key order.
-  Asking for an identifier reads its holders and their raw spellings off this index alone.
+- who holds an identifier is one holder row per link that carries an identity, (h, account_id,
+  value), h a 64-bit hash of the identifier's kind and key (``identifier_hashes``), kept sorted by
+  hash as columnar parts with the rows added and gone since (``holders``). Asking for an
+  identifier reads its holders and their raw spellings off them alone.
 - Two identifiers that share a hash would mix there, so every load looks for them: among its own
   identifiers (``colliding``), and between each new one and the identifier already stored under
   its hash. A hash found shared is remembered (meta ``identifier_collisions``); the holders found
@@ -31,7 +32,7 @@ IDENTIFIER_ACCOUNTS = "identifier_accounts"
 _KIND_MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
-def _text(values) -> pa.Array:
+def text_array(values) -> pa.Array:
     """A column (pandas or Arrow) as one Arrow string array; missing values null."""
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.CategoricalDtype):
@@ -53,10 +54,10 @@ def identifier_hashes(kinds, keys) -> np.ndarray:
     """The index's 64-bit number (int64, as SQLite stores it) of each (kind, key): the key's string
     hash mixed with its kind's. A row without a key gets a number that means nothing
     (``index_rows`` leaves those out)."""
-    keys = _text(keys)
+    keys = text_array(keys)
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
-    kinds = pc.dictionary_encode(_text(kinds))
+    kinds = pc.dictionary_encode(text_array(kinds))
     codes = kinds.indices.to_numpy(zero_copy_only=False)
     with np.errstate(over="ignore"):
         kind_hashes = string_hashes(kinds.dictionary) * _KIND_MIX
@@ -101,7 +102,7 @@ def colliding(h: np.ndarray, rows: np.ndarray, kinds, keys) -> list[int]:
     same = np.flatnonzero(h[1:] == h[:-1])
     if not len(same):
         return []
-    kinds, keys = _text(kinds), _text(keys)
+    kinds, keys = text_array(kinds), text_array(keys)
     at, nxt = pa.array(rows[same]), pa.array(rows[same + 1])
     differ = pc.or_(
         pc.not_equal(kinds.take(at), kinds.take(nxt)), pc.not_equal(keys.take(at), keys.take(nxt))
@@ -109,4 +110,4 @@ def colliding(h: np.ndarray, rows: np.ndarray, kinds, keys) -> list[int]:
     return sorted({int(x) for x in h[same[np.asarray(differ, dtype=bool)]]})
 
 
-__all__ = ["IDENTIFIER_ACCOUNTS", "colliding", "identifier_hashes", "index_rows", "pair_hashes"]
+__all__ = ["IDENTIFIER_ACCOUNTS", "colliding", "identifier_hashes", "index_rows", "pair_hashes", "text_array"]

@@ -13,6 +13,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import pandas as pd
 import pyarrow as pa
@@ -108,15 +109,24 @@ class Spooled:
     back in order once it is done (re-raising what failed there). Use it as a context manager:
     leaving it waits for the thread and deletes the file, whatever happened."""
 
-    def __init__(self, jobs: list[Job], rows_per_part: int):
+    def __init__(
+        self,
+        jobs: list[Job],
+        rows_per_part: int,
+        *,
+        produce: Callable[[], Iterator[Part]] | None = None,
+        thread: str = "fraudgraph-snapshot",
+    ):
+        """``produce``: where the parts come from instead of ``encoded(jobs, rows_per_part)``."""
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__, after the thread
         self._stopping = False
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-snapshot")
-        self._future = self._pool.submit(self._spool, jobs, rows_per_part)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=thread)
+        made = produce if produce is not None else partial(encoded, jobs, rows_per_part)
+        self._future = self._pool.submit(self._spool, made)
 
-    def _spool(self, jobs: list[Job], rows_per_part: int) -> list[tuple]:
+    def _spool(self, made: Callable[[], Iterator[Part]]) -> list[tuple]:
         index = []
-        for name, part, n_rows, data, first, last in encoded(jobs, rows_per_part):
+        for name, part, n_rows, data, first, last in made():
             if self._stopping:  # the load failed or was interrupted: no use encoding the rest
                 break
             index.append((name, part, n_rows, self._file.tell(), len(data), first, last))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fraudgraph.model.frames import ACTIONS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Who holds an identifier: one row per link that carries an identity, under a 64-bit hash of its
 # kind and key, with the account and the raw spelling. The links themselves are in the columnar
@@ -15,6 +15,17 @@ LINK_TABLES = """
 CREATE TABLE IF NOT EXISTS identifier_accounts (
     h INTEGER NOT NULL, account_id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (h, account_id, value)
 ) WITHOUT ROWID;
+"""
+
+# Schema 4: the holders are the ``holders`` snapshot's parts, sorted by hash (sqlite/holders.py);
+# ``identifier_accounts`` holds those added since it was written, this table those gone, and
+# ``snapshot_starts`` finds the one part that can hold a hash. Schema 3 had every holder in
+# ``identifier_accounts`` (read the same way: no part, nothing gone).
+HOLDER_TABLES = """
+CREATE TABLE IF NOT EXISTS identifier_gone (
+    h INTEGER NOT NULL, account_id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (h, account_id, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS snapshot_starts ON snapshots (name, first_id);
 """
 
 # Which accounts each snapshot part holds, read without touching its data: the columns after a
@@ -119,6 +130,7 @@ CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL,
     first_id TEXT, last_id TEXT, PRIMARY KEY (name, part));
 """
     + SNAPSHOT_RANGES
+    + HOLDER_TABLES
     + """
 CREATE TABLE IF NOT EXISTS reviews (
     review_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -165,9 +177,6 @@ LEFT JOIN account_scores s ON s.account_id = a.account_id
 LEFT JOIN decisions d ON d.account_id = a.account_id
 LEFT JOIN account_state st ON st.account_id = a.account_id"""
 CHECK_HUB = "SELECT n_accounts, reason FROM hubs WHERE kind = ? AND key = ? LIMIT 1"
-# Who holds an identifier (by its hashes, ``linkrows``): up to a limit, or how many.
-CHECK_HOLDERS = "SELECT DISTINCT account_id FROM identifier_accounts WHERE h = ? ORDER BY account_id LIMIT ?"
-CHECK_HOLDERS_ALL = "SELECT count(DISTINCT account_id) FROM identifier_accounts WHERE h = ?"
 CHECK_ACCOUNT = _ACCOUNT_VIEW.format(source="accounts a") + " WHERE a.account_id = ?"
 # A ring's action: the most severe one its members hold for fraud (not for a credit trigger).
 CHECK_RING = f"""SELECT r.ring_id, r.size, r.score,

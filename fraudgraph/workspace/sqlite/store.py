@@ -59,16 +59,15 @@ from fraudgraph.workspace.base import (
     Workspace,
     to_json as _to_json,
 )
-from fraudgraph.workspace.sqlite import changes, linkrows, parts as snapshot_parts
+from fraudgraph.workspace.sqlite import changes, holders, linkrows, parts as snapshot_parts
 from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_head, insert_rows
 from fraudgraph.workspace.sqlite.lock import file_lock
 from fraudgraph.workspace.sqlite.results import SqliteResults, sql_texts
 from fraudgraph.workspace.sqlite.schema import (
     CHECK_ACCOUNT,
-    CHECK_HOLDERS,
-    CHECK_HOLDERS_ALL,
     CHECK_HUB,
     CHECK_RING,
+    HOLDER_TABLES,
     LINK_TABLES,
     SCHEMA,
     SCHEMA_VERSION,
@@ -359,6 +358,29 @@ def _links_after(plan: LinkMerge, old: pd.DataFrame | None) -> pd.DataFrame:
     return written if old is None else merged_over(written[LINK_COLUMNS], old[LINK_COLUMNS], LINK_KEY)
 
 
+@dataclass
+class _SnapshotUpdate:
+    """What a load does to the columnar snapshot (``_snapshot_update``): whether it rewrites it
+    ``whole``, and the function that stores it."""
+
+    whole: bool
+    store: Callable[[], None]
+
+
+@contextmanager
+def _holders_aside(links: pd.DataFrame | None):
+    """The ``holders`` parts of every link (``links``: all of them after the load) encoded in a
+    background thread while SQLite writes, for a load that rewrites the snapshot whole; yields
+    (the spool, the parts) for ``_store_holders``, or None without ``links``. Their hashing waits
+    for the snapshot's key numbering (``_HASHING``): at 10M accounts each holds gigabytes."""
+    if links is None:
+        yield None
+        return
+    parts = holders.Parts(links, lock=_HASHING)
+    with snapshot_parts.Spooled([], 0, produce=parts.encoded, thread="fraudgraph-holders") as spool:
+        yield spool, parts
+
+
 @contextmanager
 def _counted_aside(links: pd.DataFrame | None):
     """``kind_counts(links)`` in a background thread (Arrow's hashing lets go of the GIL, so on two
@@ -433,6 +455,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if row is not None and int(row[0]) == 2:
             self._links_from_v2()
             return
+        if row is not None and int(row[0]) == 3:
+            self._holders_from_v3()
+            return
         if row is not None and int(row[0]) != SCHEMA_VERSION:
             raise WorkspaceError(
                 f"workspace {self.path} has schema version {row[0]}, this fraudgraph expects {SCHEMA_VERSION}"
@@ -459,6 +484,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._db.execute("ALTER TABLE snapshots ADD COLUMN first_id TEXT")
             self._db.execute("ALTER TABLE snapshots ADD COLUMN last_id TEXT")
             self._db.execute(SNAPSHOT_RANGES)
+            for statement in HOLDER_TABLES.split(";"):
+                self._db.execute(statement)
             links = self._read_snapshot("links")  # its delta parts folded in
             if links is None:  # loaded before there was a snapshot: the table's rows become it
                 links = self._frame(
@@ -479,6 +506,16 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 self._write_links(_index_changes(links, None), lambda message: None)
             self._db.execute("DROP INDEX IF EXISTS links_by_identifier")
             self._db.execute("DROP TABLE links")
+            self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _holders_from_v3(self) -> None:
+        """Schema 3 kept every holder in ``identifier_accounts``; schema 4 keeps them as the
+        ``holders`` snapshot's parts, with the holders added and gone since (``holders``). A
+        workspace of schema 3 is one with no parts and everything added: it needs only the new
+        table and index (its next whole rewrite moves the holders into parts)."""
+        with self._transaction():
+            for statement in HOLDER_TABLES.split(";"):
+                self._db.execute(statement)
             self._set_meta("schema_version", SCHEMA_VERSION)
 
     @contextmanager
@@ -555,17 +592,20 @@ class SqliteWorkspace(SqliteResults, Workspace):
             # load), in a background thread while SQLite writes; a small one moves them by its rows.
             all_links = None if small else _links_after(plans["links"], old["links"])
             with (
-                self._snapshot_update(acc, plans, txns, old, small) as store_snapshot,
+                self._snapshot_update(acc, plans, txns, old, small) as snapshot,
                 _counted_aside(all_links) as counted,
+                _holders_aside(all_links if snapshot.whole else None) as holder_parts,
             ):
-                self._write_rows(acc, txns, plans, old["links"], summary, say)
+                self._write_rows(acc, txns, plans, old["links"], summary, say, whole=snapshot.whole)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
                 if deferred:
                     say("indexing")
                     self._build_indexes([sql for _, sql in deferred])
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
-                    store_snapshot()
+                    snapshot.store()
+                    if holder_parts is not None:
+                        self._store_holders(*holder_parts)
                 if not small:
                     say("counting identifiers")
                 # After the snapshot: who holds a touched identifier now is read from its links there.
@@ -659,15 +699,24 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._db.execute("PRAGMA temp_store=MEMORY")
 
     def _write_rows(
-        self, acc, txns, plans: dict[str, Any], old_links, summary: LoadSummary, say: Callable[[str], None]
+        self,
+        acc,
+        txns,
+        plans: dict[str, Any],
+        old_links,
+        summary: LoadSummary,
+        say: Callable[[str], None],
+        *,
+        whole: bool = False,
     ) -> None:
         """The rows the plans mark new or changed, into the data tables (``old_links``: the stored
         links the load read, at least those of every account it writes links of). Who holds which
-        identifier is worked out in a thread meanwhile (hashes, their order: about 4.5 s at 1M
-        accounts) and written last, once SQLite has written the accounts and transactions."""
+        identifier is worked out in a thread meanwhile and written last, once SQLite has written
+        the accounts and transactions: the holders the load adds and removes, or nothing when the
+        snapshot is rewritten ``whole`` (its holder parts are made beside it: ``_holders_aside``)."""
         link_plan = plans["links"]
         with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-index") as pool:
-            index = pool.submit(_index_changes, link_plan.to_write[LINK_COLUMNS], old_links)
+            index = None if whole else pool.submit(_index_changes, link_plan.to_write[LINK_COLUMNS], old_links)
             summary.accounts_new, summary.accounts_updated = plans["accounts"].counts
             self._upsert_accounts(_changed(acc, plans["accounts"]))
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
@@ -676,7 +725,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 self._upsert_transactions(_changed(txns, plans["transactions"]))
                 say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             summary.links_new, summary.links_updated = link_plan.counts
-            self._write_links(index.result(), say)
+            if index is not None:
+                self._write_links(index.result(), say)
         say(f"links: {summary.links_new:,} new, {summary.links_updated:,} updated")
 
     # -- the counts status shows, kept by each load ----------------------------------------------
@@ -750,14 +800,28 @@ class SqliteWorkspace(SqliteResults, Workspace):
         self._note_collisions(changes)
         where = " AND ".join(f"{c} = ?" for c in _INDEX_COLUMNS)
         gone = changes.gone
-        self._db.executemany(
-            f"DELETE FROM {linkrows.IDENTIFIER_ACCOUNTS} WHERE {where}",
-            zip(gone["h"].tolist(), gone["account_id"].tolist(), gone["value"].tolist(), strict=True),
-        )
-        head = insert_head(linkrows.IDENTIFIER_ACCOUNTS, _INDEX_COLUMNS, changes.verb)
+        gone_rows = list(zip(gone["h"].tolist(), gone["account_id"].tolist(), gone["value"].tolist(), strict=True))
+        self._db.executemany(f"DELETE FROM {holders.ADDED} WHERE {where}", gone_rows)
+        if gone_rows and holders.has_parts(self._db):  # rows of the parts, gone until they are rewritten
+            insert_rows(self._db, insert_head(holders.GONE, _INDEX_COLUMNS, "INSERT OR IGNORE"), 3, gone_rows)
+        head = insert_head(holders.ADDED, _INDEX_COLUMNS, changes.verb)
+        forget = f"DELETE FROM {holders.GONE} WHERE {where}"
         for values in changes.new.values():  # Python values for a chunk at a time, not for millions
             insert_columns(self._db, head, values)
+            if not self._is_empty(holders.GONE):  # a holder gone earlier that comes back
+                self._db.executemany(forget, zip(*values, strict=True))
         say(f"links: {len(changes.new):,} identifier holders indexed")
+
+    def _store_holders(self, spool: snapshot_parts.Spooled, parts: holders.Parts) -> None:
+        """The ``holders`` parts of a snapshot rewritten whole (``_holders_aside``), in place of the
+        holders stored before, added or gone since; and the hashes found shared among them."""
+        holders.clear(self._db)
+        for name, part, _, data, first, last in spool.parts():
+            self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", (name, part, data, first, last))
+        found = set(parts.collisions)
+        known = self._collisions()
+        if found - known:
+            self._set_meta("identifier_collisions", json.dumps(sorted(found | known)))
 
     def _note_collisions(self, changes: _IndexChanges) -> None:
         """Remember every hash two identifiers share (meta ``identifier_collisions``): those among
@@ -768,13 +832,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         came = changes.identities
         if came is not None and len(came):
             hashes = linkrows.identifier_hashes(came["kind"], came["key"]).tolist()
-            stored = {}
-            for h in dict.fromkeys(hashes):
-                row = self._db.execute(
-                    f"SELECT account_id, value FROM {linkrows.IDENTIFIER_ACCOUNTS} WHERE h = ? LIMIT 1", (h,)
-                ).fetchone()
-                if row is not None:
-                    stored[h] = row
+            held = holders.rows(self._db, hashes).drop_duplicates("h")
+            stored = {h: (a, v) for h, a, v in zip(held["h"].tolist(), held["account_id"], held["value"], strict=True)}
             if stored:
                 links = self.links(sorted({a for a, _ in stored.values()}))
                 identity: dict[tuple[str, str], set] = {}
@@ -906,10 +965,12 @@ class SqliteWorkspace(SqliteResults, Workspace):
         )
         jobs = self._snapshot_jobs(written, old, whole)
         if small or not rows:
-            yield lambda: self._store_snapshot(snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS), whole, rows)
+            yield _SnapshotUpdate(
+                whole, lambda: self._store_snapshot(snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS), whole, rows)
+            )
             return
         with snapshot_parts.Spooled(jobs, _SNAPSHOT_ROWS) as spool:
-            yield lambda: self._store_snapshot(spool.parts(), whole, rows)
+            yield _SnapshotUpdate(whole, lambda: self._store_snapshot(spool.parts(), whole, rows))
 
     def _snapshot_jobs(
         self, written: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame | None], whole: bool
@@ -997,11 +1058,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if not values:
             return None, []
         latest = max(values)
-        holders: set[str] = set(links.loc[known & (seen == latest), "account_id"])
+        holding: set[str] = set(links.loc[known & (seen == latest), "account_id"])
         for table, column, key in self._LATEST_ROWS:
             sql = f"SELECT DISTINCT {key} FROM {table} WHERE {where.format(key=key)} AND {column} = ?"
-            holders |= {r[0] for r in self._db.execute(sql, (latest,))}
-        return pd.Timestamp(latest), sorted(holders)
+            holding |= {r[0] for r in self._db.execute(sql, (latest,))}
+        return pd.Timestamp(latest), sorted(holding)
 
     def latest_holders(self) -> tuple[pd.Timestamp, list[str]] | None:
         """Accounts whose rows held the latest timestamp at the last written sweep, and that
@@ -1155,19 +1216,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         assert df is not None
         return df.reset_index(drop=True)
 
-    def _fill_hashes(self, pairs: list[tuple[str, str]], hashes: list[int] | None = None) -> None:
-        """The temporary table ``_hashes`` (h, kind, key) holds exactly ``pairs`` with their hashes
-        (``hashes``, when the caller has them: ``linkrows.pair_hashes`` of ``pairs``)."""
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS _hashes (h INTEGER, kind TEXT, key TEXT)")
-        self._db.execute("DELETE FROM _hashes")
-        if pairs:
-            head = insert_head("_hashes", ["h", "kind", "key"])
-            hashes = linkrows.pair_hashes(pairs).tolist() if hashes is None else hashes
-            insert_columns(self._db, head, [hashes, [p[0] for p in pairs], [p[1] for p in pairs]])
-
     def _holders(self, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
         """account_id, kind, key, value of every link that holds one of the identifiers ``pairs``
-        (kind, key), read off ``identifier_accounts`` by the pairs' hashes. Under a hash two
+        (kind, key), read off the holders (``holders.rows``) by the pairs' hashes. Under a hash two
         identifiers share (``_collisions``), each holder is checked against its links."""
         pairs = list(dict.fromkeys((str(k), str(v)) for k, v in pairs))
         columns = ["account_id", "kind", "key", "value"]
@@ -1177,12 +1228,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
             return self._holders_read(pairs, columns)
 
     def _holders_read(self, pairs: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
-        self._fill_hashes(pairs)
-        held = self._frame(
-            f"""SELECT i.account_id, x.kind, x.key, i.value, i.h FROM _hashes x
-                CROSS JOIN {linkrows.IDENTIFIER_ACCOUNTS} i ON i.h = x.h""",
-            columns=[*columns, "h"],
-        )
+        hashes = linkrows.pair_hashes(pairs)
+        asked = pd.DataFrame({"h": hashes, "kind": [p[0] for p in pairs], "key": [p[1] for p in pairs]})
+        held = asked.merge(holders.rows(self._db, hashes.tolist()), on="h")[[*columns, "h"]]
         shared = self._collisions()
         doubtful = held["h"].isin(shared).to_numpy(dtype=bool) if shared and len(held) else None
         if doubtful is not None and doubtful.any():  # checked against the holders' own links
@@ -1284,45 +1332,29 @@ class SqliteWorkspace(SqliteResults, Workspace):
         cols = ["kind", "key", "n_accounts", "raw_values"]
         if pairs is None or len(pairs) == 0:
             return pd.DataFrame(columns=cols)
-        wanted = list(dict.fromkeys(pairs[["kind", "key"]].itertuples(index=False, name=None)))
-        hashes = linkrows.pair_hashes(wanted).tolist()
-        shared = self._collisions()
-        doubtful = [p for p, h in zip(wanted, hashes, strict=True) if h in shared]
-        sure = [(p, h) for p, h in zip(wanted, hashes, strict=True) if h not in shared]
-        self._fill_hashes([p for p, _ in sure], [h for _, h in sure])  # hashed once, above
-        # Counted and spelled in SQLite, on the identifier index alone.
-        df = self._frame(
-            f"""SELECT x.kind, x.key, count(DISTINCT i.account_id) AS n_accounts,
-                       json_group_array(DISTINCT i.value) AS raw_values
-                FROM _hashes x CROSS JOIN {linkrows.IDENTIFIER_ACCOUNTS} i ON i.h = x.h
-                GROUP BY x.kind, x.key""",
-            columns=cols,
-        )
-        df["raw_values"] = [sorted(json.loads(v)) for v in df["raw_values"]]
-        if doubtful:  # a hash two identifiers share: their holders checked one by one
-            held = self._holders(doubtful)
-            for (kind, key), group in held.groupby(["kind", "key"], sort=False):
-                row = {"kind": kind, "key": key, "n_accounts": group["account_id"].nunique()}
-                df = pd.concat([df, pd.DataFrame([{**row, "raw_values": sorted(set(group["value"]))}])])
-        if df.empty:
+        # Counted and spelled off the holders alone (under a hash two identifiers share, each
+        # holder checked against its links: ``_holders``).
+        held = self._holders(pairs[["kind", "key"]].itertuples(index=False, name=None))
+        if held.empty:
             return pd.DataFrame(columns=cols)
-        return df.sort_values(["kind", "key"], kind="stable")[cols].reset_index(drop=True)
+        found: dict[tuple[str, str], tuple[set, set]] = {}
+        for kind, key, account_id, value in zip(
+            held["kind"], held["key"], held["account_id"], held["value"], strict=True
+        ):
+            accounts, values = found.setdefault((kind, key), (set(), set()))
+            accounts.add(account_id)
+            values.add(value)
+        rows = [(kind, key, len(a), sorted(v)) for (kind, key), (a, v) in sorted(found.items())]
+        return pd.DataFrame(rows, columns=cols)
 
     def identifier_account_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
         """kind, key, n_accounts of the identifiers ``pairs`` (kind, key) some link holds: the
         accounts using each, counted on the identifier index (no raw values)."""
-        self._fill_pairs(pairs[["kind", "key"]].itertuples(index=False, name=None))
-        wanted = list(self._db.execute("SELECT kind, key FROM _pairs ORDER BY kind, key"))
-        shared = self._collisions()
-        counts = []
-        hashes = linkrows.pair_hashes(wanted).tolist() if wanted else []
-        for (kind, key), h in zip(wanted, hashes, strict=True):
-            if h in shared:
-                n = self._holders([(kind, key)])["account_id"].nunique()
-            else:  # one count per pair on its own index range
-                n = self._db.execute(CHECK_HOLDERS_ALL, (h,)).fetchone()[0]
-            if n:
-                counts.append((kind, key, int(n)))
+        held = self._holders(pairs[["kind", "key"]].itertuples(index=False, name=None))
+        found: dict[tuple[str, str], set] = {}
+        for kind, key, account_id in zip(held["kind"], held["key"], held["account_id"], strict=True):
+            found.setdefault((kind, key), set()).add(account_id)
+        counts = [(kind, key, len(accounts)) for (kind, key), accounts in sorted(found.items())]
         return pd.DataFrame(counts, columns=["kind", "key", "n_accounts"])
 
     def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
@@ -1378,17 +1410,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(hub[0]), "hub_reason": hub[1]})
                     continue
                 if h in shared:  # two identifiers share the hash: holders checked one by one
-                    holders = sorted(set(self._holders([(kind, key)])["account_id"]))
-                    n = len(holders)
+                    held = sorted(set(self._holders([(kind, key)])["account_id"]))
                 else:
-                    holders = [r[0] for r in db.execute(CHECK_HOLDERS, (h, limit + 1))]
-                    n = len(holders)
-                    if n > limit:  # too many to list: counted
-                        n = db.execute(CHECK_HOLDERS_ALL, (h,)).fetchone()[0]
+                    held = sorted(set(holders.rows(db, [h])["account_id"]))
+                n = len(held)
                 if n:
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(n), "hub_reason": None})
                 if 0 < n <= limit:
-                    for account_id in holders:
+                    for account_id in held:
                         out.accounts += [_check_account(r, kind, key) for r in db.execute(CHECK_ACCOUNT, (account_id,))]
             for account_id in dict.fromkeys(account_ids):
                 out.accounts += [_check_account(r, None, None) for r in db.execute(CHECK_ACCOUNT, (account_id,))]
