@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pytest
 from workspace_data import ACCOUNTS, LINKS, TXNS, each_load, make_dataset
 
+from fraudgraph.detection import keys as key_numbering
 from fraudgraph.workspace.sqlite import holders, linkrows, store
 from fraudgraph.workspace.sqlite.schema import SCHEMA_VERSION
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
@@ -253,3 +254,35 @@ def test_a_schema_3_workspace_answers_the_same_and_its_next_rewrite_makes_parts(
     assert ws._count("identifier_accounts") == 0 and ws._count("snapshots WHERE name = 'holders'") > 0
     assert _index(ws) == _index_from_links(ws) and _answers(ws) == _expected(ws)
     ws.close()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("categorical", [True, False], ids=["categorical-kinds", "text-kinds"])
+def test_the_holder_order_numbers_keys_and_counts_kinds_as_hashing_them_again_would(seed, categorical):
+    """A whole load takes the snapshot's key numbers and the status counts off the holders' ordered
+    hashes (``holders.numbered``) instead of hashing every key again: they must be exactly what
+    ``key_codes`` and ``kind_counts`` make, with keys under several kinds, missing keys, accents."""
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    words = np.array(
+        ["dev-1", "5551234567", "café", "ß", "東京", "", "x@y.z", "10.0.0.1"] + [f"k{i}" for i in range(400)]
+    )
+    keys = pd.Series(words[rng.integers(0, len(words), n)], dtype=object)
+    keys[rng.random(n) < 0.1] = None
+    kinds = pd.Series(np.array(["phone", "device", "email", "ip"])[rng.integers(0, 4, n)])
+    links = pd.DataFrame(
+        {
+            "account_id": [f"A{i:05d}" for i in range(n)],
+            "kind": kinds.astype("category") if categorical else kinds.astype(object),
+            "value": keys.fillna("n/a"),
+            "key": keys.astype("string[pyarrow]"),
+        }
+    )
+    h, rows = linkrows.index_rows(links)
+    assert linkrows.colliding(h, rows, links["kind"], links["key"]) == []
+    found = holders.numbered(links, h, rows)
+    assert found is not None
+    codes, counts = found
+    np.testing.assert_array_equal(codes, key_numbering.key_codes(links["key"]))
+    assert codes.dtype == np.int32
+    assert list(counts.items()) == list(store.kind_counts(links).items())

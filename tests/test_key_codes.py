@@ -71,7 +71,7 @@ def test_the_numbers_go_with_the_snapshot_they_number(tmp_path, monkeypatch):
 
 def test_a_workspace_stored_before_the_numbers_is_swept_as_before(world_dir, tmp_path, monkeypatch):
     """Snapshot parts written without ``key_code`` (an older fraudgraph) read as they are."""
-    monkeypatch.setattr(store, "_numbered", lambda name, rows: rows)
+    monkeypatch.setattr(store, "_with_key_codes", lambda rows, given=None: rows())
     with SqliteWorkspace(tmp_path / "old.db") as ws:
         ws.load(read_dataset(world_dir))
         assert not ws._key_codes_stored()

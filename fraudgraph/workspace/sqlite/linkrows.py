@@ -50,6 +50,21 @@ def text_array(values) -> pa.Array:
     return arr
 
 
+def kind_codes(kinds) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's kind as a code (int, -1 for none) and each code's 64-bit kind number (uint64,
+    its name's string hash times a constant): a categorical column's own codes, else its names
+    dictionary-encoded."""
+    if isinstance(kinds, pd.Series) and isinstance(kinds.dtype, pd.CategoricalDtype):
+        names = pa.array(kinds.cat.categories.astype(object).tolist(), pa.string())
+        codes = kinds.cat.codes.to_numpy()
+    else:
+        encoded = pc.dictionary_encode(text_array(kinds))
+        names = encoded.dictionary
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+    with np.errstate(over="ignore"):
+        return codes, string_hashes(names) * _KIND_MIX
+
+
 def identifier_hashes(kinds, keys) -> np.ndarray:
     """The index's 64-bit number (int64, as SQLite stores it) of each (kind, key): the key's string
     hash mixed with its kind's. A row without a key gets a number that means nothing
@@ -57,13 +72,10 @@ def identifier_hashes(kinds, keys) -> np.ndarray:
     keys = text_array(keys)
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
-    kinds = pc.dictionary_encode(text_array(kinds))
-    codes = kinds.indices.to_numpy(zero_copy_only=False)
-    with np.errstate(over="ignore"):
-        kind_hashes = string_hashes(kinds.dictionary) * _KIND_MIX
-        mixed = string_hashes(keys)
-        for at in range(0, len(mixed), _MIX_ROWS):  # in place, a slice at a time: one array of 8 bytes a row
-            mixed[at : at + _MIX_ROWS] ^= kind_hashes[codes[at : at + _MIX_ROWS]]
+    codes, kind_hashes = kind_codes(kinds)
+    mixed = string_hashes(keys)
+    for at in range(0, len(mixed), _MIX_ROWS):  # in place, a slice at a time: one array of 8 bytes a row
+        mixed[at : at + _MIX_ROWS] ^= kind_hashes[codes[at : at + _MIX_ROWS]]
     return mixed.view(np.int64)
 
 
@@ -110,4 +122,12 @@ def colliding(h: np.ndarray, rows: np.ndarray, kinds, keys) -> list[int]:
     return sorted({int(x) for x in h[same[np.asarray(differ, dtype=bool)]]})
 
 
-__all__ = ["IDENTIFIER_ACCOUNTS", "colliding", "identifier_hashes", "index_rows", "pair_hashes", "text_array"]
+__all__ = [
+    "IDENTIFIER_ACCOUNTS",
+    "colliding",
+    "identifier_hashes",
+    "index_rows",
+    "kind_codes",
+    "pair_hashes",
+    "text_array",
+]

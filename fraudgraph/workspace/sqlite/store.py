@@ -199,14 +199,18 @@ def _numbered(name: str, rows: Callable[[], pd.DataFrame]) -> Callable[[], pd.Da
 _HASHING = threading.Lock()
 
 
-def _with_key_codes(rows: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def _with_key_codes(
+    rows: Callable[[], pd.DataFrame], given: Callable[[], np.ndarray | None] | None = None
+) -> pd.DataFrame:
     """The links stored whole, with ``key_code``: their keys numbered by first use, as the sweep's
     identity graph numbers them (``detection.keys``). Computed where the snapshot is encoded (a
     big load's background thread, beside SQLite's writes), so the sweep need not hash 8.5M keys at
     1M accounts; the graph checks the numbers fit the keys before it takes them."""
     links = rows()
-    with _HASHING:  # not beside the identifier index's hashing: at 10M each holds gigabytes
-        codes = key_codes(links["key"])  # factorize_keys' numbers, with a third of its memory
+    codes = None if given is None else given()  # worked out by the holder parts (``holders.numbered``)
+    if codes is None:
+        with _HASHING:  # not beside the identifier index's hashing: at 10M each holds gigabytes
+            codes = key_codes(links["key"])  # factorize_keys' numbers, with a third of its memory
     pa.default_memory_pool().release_unused()  # the hashing's buffers, before the parts are encoded
     return links.assign(key_code=codes)
 
@@ -361,31 +365,34 @@ def _links_after(plan: LinkMerge, old: pd.DataFrame | None) -> pd.DataFrame:
 @dataclass
 class _SnapshotUpdate:
     """What a load does to the columnar snapshot (``_snapshot_update``): whether it rewrites it
-    ``whole``, and the function that stores it."""
+    ``whole``, the function that stores it, and (rewritten whole by a big load) the holder parts
+    made beside it, whose ordered hashes also number the links' keys (``holders.Parts``)."""
 
     whole: bool
     store: Callable[[], None]
+    holders: holders.Parts | None = None
 
 
 @contextmanager
-def _holders_aside(links: pd.DataFrame | None):
-    """The ``holders`` parts of every link (``links``: all of them after the load) encoded in a
-    background thread while SQLite writes, for a load that rewrites the snapshot whole; yields
-    (the spool, the parts) for ``_store_holders``, or None without ``links``. Their hashing waits
-    for the snapshot's key numbering (``_HASHING``): at 10M accounts each holds gigabytes."""
-    if links is None:
+def _holders_aside(parts: holders.Parts | None):
+    """The ``holders`` parts (``parts``: of every link after the load) encoded in a background
+    thread while SQLite writes, for a load that rewrites the snapshot whole; yields the spool for
+    ``_store_holders``, or None without ``parts``."""
+    if parts is None:
         yield None
         return
-    parts = holders.Parts(links, lock=_HASHING)
     with snapshot_parts.Spooled([], 0, produce=parts.encoded, thread="fraudgraph-holders") as spool:
-        yield spool, parts
+        yield spool
 
 
 @contextmanager
-def _counted_aside(links: pd.DataFrame | None):
+def _counted_aside(links: pd.DataFrame | None, parts: holders.Parts | None = None):
     """``kind_counts(links)`` in a background thread (Arrow's hashing lets go of the GIL, so on two
     cores it runs beside SQLite's writes); yields the function that waits for the counts (None
     without ``links``). Leaving waits for the thread, whatever happened."""
+    if parts is not None:  # counted off the holders' ordered hashes (counted here if it cannot be)
+        yield lambda: parts.kind_counts() or kind_counts(parts.links)
+        return
     if links is None:
         yield lambda: None
         return
@@ -592,9 +599,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
             # load), in a background thread while SQLite writes; a small one moves them by its rows.
             all_links = None if small else _links_after(plans["links"], old["links"])
             with (
-                self._snapshot_update(acc, plans, txns, old, small) as snapshot,
-                _counted_aside(all_links) as counted,
-                _holders_aside(all_links if snapshot.whole else None) as holder_parts,
+                self._snapshot_update(acc, plans, txns, old, small, all_links) as snapshot,
+                _holders_aside(snapshot.holders) as holder_spool,
+                _counted_aside(None if snapshot.holders else all_links, snapshot.holders) as counted,
             ):
                 self._write_rows(acc, txns, plans, old["links"], summary, say, whole=snapshot.whole)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
@@ -604,8 +611,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
                     snapshot.store()
-                    if holder_parts is not None:
-                        self._store_holders(*holder_parts)
+                    if holder_spool is not None and snapshot.holders is not None:
+                        self._store_holders(holder_spool, snapshot.holders)
                 if not small:
                     say("counting identifiers")
                 # After the snapshot: who holds a touched identifier now is read from its links there.
@@ -948,14 +955,24 @@ class SqliteWorkspace(SqliteResults, Workspace):
         )
 
     @contextmanager
-    def _snapshot_update(self, acc, plans: dict[str, Any], txns, old: dict[str, pd.DataFrame | None], small: bool):
-        """What the load changes in the columnar snapshot; yields the function that stores it.
+    def _snapshot_update(
+        self,
+        acc,
+        plans: dict[str, Any],
+        txns,
+        old: dict[str, pd.DataFrame | None],
+        small: bool,
+        all_links: pd.DataFrame | None = None,
+    ):
+        """What the load changes in the columnar snapshot; yields a ``_SnapshotUpdate``.
 
         A load adds its written rows as delta parts, merged over the rest when read, so it writes what
         it changed, not the whole snapshot again. Once the deltas would hold more than a quarter of
         the snapshot (or _MAX_DELTA_ROWS, whichever is more) the load rewrites it whole, folding them
         in: reads stay fast, and the rewrites' cost is spread over many loads. A big load's parts are
-        encoded in a background thread while SQLite writes and indexes its rows (``parts.Spooled``)."""
+        encoded in a background thread while SQLite writes and indexes its rows (``parts.Spooled``);
+        rewritten whole, its links are ``all_links`` (every link after the load), whose holder parts
+        are made too (``holders.Parts``, encoded by ``_holders_aside``) and number their keys."""
         # A small load's rows go in whole (a few); a big one's only where its plan wrote.
         written = _load_rows(acc, plans, txns) if small else _written_rows(acc, plans, txns)
         rows = sum(len(df) for df in written.values())
@@ -963,28 +980,38 @@ class SqliteWorkspace(SqliteResults, Workspace):
         whole = not small and (
             has_snapshot is None or self._meta_int("snapshot_delta_rows") + rows > self._delta_room()
         )
-        jobs = self._snapshot_jobs(written, old, whole)
+        parts = holders.Parts(all_links, lock=_HASHING) if whole and rows and all_links is not None else None
+        jobs = self._snapshot_jobs(written, old, whole, parts)
         if small or not rows:
             yield _SnapshotUpdate(
                 whole, lambda: self._store_snapshot(snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS), whole, rows)
             )
             return
         with snapshot_parts.Spooled(jobs, _SNAPSHOT_ROWS) as spool:
-            yield _SnapshotUpdate(whole, lambda: self._store_snapshot(spool.parts(), whole, rows))
+            yield _SnapshotUpdate(whole, lambda: self._store_snapshot(spool.parts(), whole, rows), parts)
 
     def _snapshot_jobs(
-        self, written: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame | None], whole: bool
+        self,
+        written: dict[str, pd.DataFrame],
+        old: dict[str, pd.DataFrame | None],
+        whole: bool,
+        parts: holders.Parts | None = None,
     ) -> list[snapshot_parts.Job]:
         """The snapshot parts to encode. Rewritten whole: the stored rows (deltas folded in) with the
         load's merged over them, exactly as the plan merged them into the tables (a first load's rows
-        as they are: sorted by key, unique, since the contract merges repeated observations). Else
+        as they are: sorted by key, unique, since the contract merges repeated observations); the
+        links those of the holder ``parts`` when there are (merged once, numbered by them). Else
         the load's rows, as more parts of each snapshot after the others."""
         if whole:
-            return [
-                (name, 0, _numbered(name, partial(merged_over, written[name], old[name], key)))
-                for name, key in _SNAPSHOT_KEYS.items()
-            ]
-        jobs: list[snapshot_parts.Job] = []
+            jobs: list[snapshot_parts.Job] = []
+            for name, key in _SNAPSHOT_KEYS.items():
+                if name == "links" and parts is not None:
+                    every = partial(parts.links.__getitem__, LINK_COLUMNS)
+                    jobs.append((name, 0, partial(_with_key_codes, every, parts.key_codes)))
+                else:
+                    jobs.append((name, 0, _numbered(name, partial(merged_over, written[name], old[name], key))))
+            return jobs
+        jobs = []
         for name, df in written.items():
             if len(df):
                 last = self._db.execute("SELECT max(part) FROM snapshots WHERE name = ?", (name,)).fetchone()[0]
