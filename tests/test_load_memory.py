@@ -92,7 +92,7 @@ def test_big_load_sorts_on_disk_and_gives_back_memory_sorts(world_folder, tmp_pa
     ws.close()
     db = sqlite3.connect(tmp_path / "ws.db")
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"transactions_by_account", "transactions_by_counterparty"} <= names
+    assert {"transactions_by_account", "transactions_by_payee"} <= names
     assert db.execute("SELECT count(*) FROM snapshots WHERE name = 'holders'").fetchone()[0] > 0
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workspace_data import ACCOUNTS, LINKS, TXNS_WITH_UNLOADED_PAYEE, hand_made_dataset, make_dataset
+from workspace_data import ACCOUNTS, LINKS, TXNS, TXNS_WITH_UNLOADED_PAYEE, hand_made_dataset, make_dataset
 
 READS = ("accounts", "links", "transactions", "account_state", "audit", "notices", "reviews", "sweeps")
 TABLES = ("rings", "ring_members", "ring_identifiers", "account_scores", "hubs", "decisions")
@@ -49,6 +49,16 @@ def test_load_reads_back_ids_raw_spellings_and_types(workspace, reference):
     ref.load(ds)
     for read in ("accounts", "links", "transactions"):
         pd.testing.assert_frame_equal(getattr(workspace, read)(), getattr(ref, read)(), obj=read)
+
+
+def test_an_account_is_paid_only_by_payments_to_an_account(workspace):
+    """A merchant's id is not an account's, even when it is spelled like one: a payment to merchant
+    "A3" is not among the payments A3 received (on Neo4j it goes to a (:Merchant) node)."""
+    ds = make_dataset(ACCOUNTS, LINKS, [*TXNS, ("t9", "A4", "A3", "merchant", 9.0, "2024-05-03T10:00:00", "settled")])
+    workspace.load(ds)
+    assert workspace.transactions(["A3"])["txn_id"].tolist() == []
+    assert workspace.transactions(["A4"])["txn_id"].tolist() == ["t9"]  # its payer's, as any other
+    assert workspace.transactions(["A2"])["txn_id"].tolist() == ["t1", "t2"]
 
 
 def test_reload_is_idempotent(workspace):

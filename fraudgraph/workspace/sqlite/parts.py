@@ -33,9 +33,23 @@ Job = tuple[str, int, Callable[[], pd.DataFrame]]
 ROWS_PER_PART = {"links": 16_384}
 
 
-def encode(part: pd.DataFrame) -> bytes:
+# The columns of each snapshot whose values repeat enough for a dictionary: the others (ids, raw
+# spellings, keys, amounts, times) are written plain, not first hashed into a dictionary that
+# Parquet then gives up on. The 1M links: 4.9 -> 3.6 s to encode, 1.3 -> 1.0 s to decode, 361 ->
+# 306 MB. No statistics either (0.4 s): a part is read whole, its range is kept beside it.
+DICTIONARY = {
+    "links": ["account_id", "kind"],
+    "transactions": ["account_id", "counterparty", "counterparty_kind", "status"],
+    "accounts": ["status", "label", "properties", "overdue_days"],
+}
+
+
+def encode(part: pd.DataFrame, dictionary: list[str] | None = None) -> bytes:
+    """One part as Parquet (zstd); ``dictionary``: the columns dictionary-encoded (all when None)."""
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(part, preserve_index=False), sink, compression="zstd")
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    use = True if dictionary is None else [c for c in dictionary if c in table.column_names]
+    pq.write_table(table, sink, compression="zstd", use_dictionary=use, write_statistics=False)
     return sink.getvalue().to_pybytes()
 
 
@@ -93,15 +107,44 @@ def encoded(jobs: list[Job], rows_per_part: int) -> Iterator[Part]:
         df = rows()
         size = ROWS_PER_PART.get(name, rows_per_part)
         by_account = name in ROWS_PER_PART and "account_id" in df.columns
-        for i, start in enumerate(range(0, max(len(df), 1), size)):
-            part = df.iloc[start : start + size].reset_index(drop=True)
-            ends = (
-                (str(part["account_id"].iloc[0]), str(part["account_id"].iloc[-1]))
-                if by_account and len(part)
-                else (None, None)
-            )
-            yield name, first + i, len(part), encode(part), *ends
-        del df
+        starts = range(0, max(len(df), 1), size)
+        one = partial(_encoded_part, df, name, size, by_account)
+        for i, (n_rows, data, low, high) in enumerate(_in_order(one, starts)):
+            yield name, first + i, n_rows, data, low, high
+        del df, one
+
+
+def _encoded_part(
+    df: pd.DataFrame, name: str, size: int, by_account: bool, start: int
+) -> tuple[int, bytes, str | None, str | None]:
+    """The part of ``df`` from row ``start``: its rows, bytes, and (``by_account``) first and last account."""
+    part = df.iloc[start : start + size].reset_index(drop=True)
+    ends = (
+        (str(part["account_id"].iloc[0]), str(part["account_id"].iloc[-1]))
+        if by_account and len(part)
+        else (None, None)
+    )
+    return len(part), encode(part, DICTIONARY.get(name)), *ends
+
+
+def _in_order(work: Callable[[int], tuple], items: range) -> Iterator[tuple]:
+    """``map(work, items)``, two at a time when there are many (a snapshot's small parts: Arrow's
+    encoder lets go of the GIL), at most ``_AHEAD`` done ahead of the one yielded."""
+    if len(items) < _AHEAD:
+        yield from map(work, items)
+        return
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(_DECODERS, thread_name_prefix="fraudgraph-encode") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) >= _AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 class Spooled:

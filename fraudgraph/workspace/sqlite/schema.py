@@ -17,15 +17,25 @@ CREATE TABLE IF NOT EXISTS identifier_accounts (
 ) WITHOUT ROWID;
 """
 
+# Who was paid by account: only transactions to an account are looked up by counterparty (an
+# account's page, who paid whom in a ring), a ninth of them in a bank's data; a merchant's id is
+# not an account's. Schema 3 indexed every counterparty.
+PAYEE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS transactions_by_payee ON transactions (counterparty) "
+    "WHERE counterparty_kind = 'account'"
+)
+
 # Schema 4: the holders are the ``holders`` snapshot's parts, sorted by hash (sqlite/holders.py);
 # ``identifier_accounts`` holds those added since it was written, this table those gone, and
-# ``snapshot_starts`` finds the one part that can hold a hash. Schema 3 had every holder in
-# ``identifier_accounts`` (read the same way: no part, nothing gone).
-HOLDER_TABLES = """
+# ``snapshot_starts`` finds the one part that can hold a hash; and the payee index.
+# Schema 3 had every holder in ``identifier_accounts`` (read the same way: no part, nothing gone).
+SCHEMA_4 = f"""
 CREATE TABLE IF NOT EXISTS identifier_gone (
     h INTEGER NOT NULL, account_id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (h, account_id, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS snapshot_starts ON snapshots (name, first_id);
+DROP INDEX IF EXISTS transactions_by_counterparty;
+{PAYEE_INDEX};
 """
 
 # Which accounts each snapshot part holds, read without touching its data: the columns after a
@@ -59,7 +69,6 @@ CREATE TABLE IF NOT EXISTS accounts (
     status TEXT NOT NULL DEFAULT 'settled'
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id);
-CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty);
 CREATE TABLE IF NOT EXISTS loads (
     load_id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -130,7 +139,7 @@ CREATE TABLE IF NOT EXISTS snapshots (name TEXT NOT NULL, part INTEGER NOT NULL,
     first_id TEXT, last_id TEXT, PRIMARY KEY (name, part));
 """
     + SNAPSHOT_RANGES
-    + HOLDER_TABLES
+    + SCHEMA_4
     + """
 CREATE TABLE IF NOT EXISTS reviews (
     review_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -145,11 +154,7 @@ SECONDARY_INDEXES = [
         "transactions",
         "CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id)",
     ),
-    (
-        "transactions_by_counterparty",
-        "transactions",
-        "CREATE INDEX IF NOT EXISTS transactions_by_counterparty ON transactions (counterparty)",
-    ),
+    ("transactions_by_payee", "transactions", PAYEE_INDEX),
 ]
 
 

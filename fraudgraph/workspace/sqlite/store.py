@@ -67,9 +67,9 @@ from fraudgraph.workspace.sqlite.schema import (
     CHECK_ACCOUNT,
     CHECK_HUB,
     CHECK_RING,
-    HOLDER_TABLES,
     LINK_TABLES,
     SCHEMA,
+    SCHEMA_4,
     SCHEMA_VERSION,
     SECONDARY_INDEXES,
     SNAPSHOT_RANGES,
@@ -491,7 +491,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             self._db.execute("ALTER TABLE snapshots ADD COLUMN first_id TEXT")
             self._db.execute("ALTER TABLE snapshots ADD COLUMN last_id TEXT")
             self._db.execute(SNAPSHOT_RANGES)
-            for statement in HOLDER_TABLES.split(";"):
+            for statement in SCHEMA_4.split(";"):
                 self._db.execute(statement)
             links = self._read_snapshot("links")  # its delta parts folded in
             if links is None:  # loaded before there was a snapshot: the table's rows become it
@@ -521,7 +521,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         workspace of schema 3 is one with no parts and everything added: it needs only the new
         table and index (its next whole rewrite moves the holders into parts)."""
         with self._transaction():
-            for statement in HOLDER_TABLES.split(";"):
+            for statement in SCHEMA_4.split(";"):
                 self._db.execute(statement)
             self._set_meta("schema_version", SCHEMA_VERSION)
 
@@ -610,9 +610,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     self._build_indexes([sql for _, sql in deferred])
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
-                    snapshot.store()
-                    if holder_spool is not None and snapshot.holders is not None:
+                    if holder_spool is not None and snapshot.holders is not None:  # first: ready first
                         self._store_holders(holder_spool, snapshot.holders)
+                    snapshot.store()
                 if not small:
                     say("counting identifiers")
                 # After the snapshot: who holds a touched identifier now is read from its links there.
@@ -1004,7 +1004,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         the load's rows, as more parts of each snapshot after the others."""
         if whole:
             jobs: list[snapshot_parts.Job] = []
-            for name, key in _SNAPSHOT_KEYS.items():
+            # The links last: their key numbers come from the holder parts' thread meanwhile.
+            for name in ("accounts", "transactions", "links"):
+                key = _SNAPSHOT_KEYS[name]
                 if name == "links" and parts is not None:
                     every = partial(parts.links.__getitem__, LINK_COLUMNS)
                     jobs.append((name, 0, partial(_with_key_codes, every, parts.key_codes)))
@@ -1020,8 +1022,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _store_snapshot(self, encoded: Iterable[snapshot_parts.Part], whole: bool, written_rows: int) -> None:
         """Insert the encoded parts: after deleting the old ones when the snapshot is rewritten whole."""
-        if whole:
-            self._db.execute("DELETE FROM snapshots")
+        if whole:  # the holder parts are rewritten whole beside it (``_store_holders``)
+            self._db.execute("DELETE FROM snapshots WHERE name != ?", (holders.NAME,))
             # Positions in the snapshot hold until it is rewritten (``link_values`` checks this).
             self._set_meta("snapshot_generation", self._meta_int("snapshot_generation") + 1)
         total, numbered = 0, True
@@ -1066,15 +1068,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ("transactions", "timestamp", "account_id"),
         ("transactions", "timestamp", "counterparty"),
     )
+    # Which rows of each of them are an account's: as the account paid, only a payment to an account.
+    _LATEST_OF = (
+        "account_id IN (SELECT id FROM _ids)",
+        "account_id IN (SELECT id FROM _ids)",
+        "counterparty IN (SELECT id FROM _ids) AND counterparty_kind = 'account'",
+    )
 
     def latest_timestamp_of(self, account_ids: list[str]) -> tuple[pd.Timestamp | None, list[str]]:
         """The latest created_at, first_seen or transaction timestamp among these accounts' rows
         (their transactions as payer or as the account paid), and which of them hold it; by key."""
         self._fill_ids(account_ids)
-        where = "{key} IN (SELECT id FROM _ids)"
+        rows = list(zip(self._LATEST_ROWS, self._LATEST_OF, strict=True))
         found = [
-            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {where.format(key=key)}").fetchone()[0]
-            for table, column, key in self._LATEST_ROWS
+            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {where}").fetchone()[0]
+            for (table, column, _), where in rows
         ]
         values = [int(v) for v in found if v is not None]
         links = self.links(account_ids)
@@ -1086,8 +1094,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
             return None, []
         latest = max(values)
         holding: set[str] = set(links.loc[known & (seen == latest), "account_id"])
-        for table, column, key in self._LATEST_ROWS:
-            sql = f"SELECT DISTINCT {key} FROM {table} WHERE {where.format(key=key)} AND {column} = ?"
+        for (table, column, key), where in rows:
+            sql = f"SELECT DISTINCT {key} FROM {table} WHERE {where} AND {column} = ?"
             holding |= {r[0] for r in self._db.execute(sql, (latest,))}
         return pd.Timestamp(latest), sorted(holding)
 
@@ -1339,7 +1347,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             df = self._frame(base + " ORDER BY txn_id")
         else:
             a = self._with_ids(base, "account_id", account_ids, "")
-            b = self._with_ids(base, "counterparty", account_ids, "")
+            b = self._with_ids(f"{base} WHERE counterparty_kind = 'account'", "counterparty", account_ids, "")
             df = pd.concat([a, b]).drop_duplicates("txn_id").sort_values("txn_id")
         if df.empty:
             df = pd.DataFrame(columns=TRANSACTION_COLUMNS)
