@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import fraudgraph.detection.graph as graph_mod
 import fraudgraph.detection.keys as keys_mod
+import fraudgraph.detection.pipeline as pipeline_mod
 import fraudgraph.workspace.sqlite.store as store_mod
 from fraudgraph.decisions.verdicts import AccountData, snapshots
 from fraudgraph.detection.features import Ledger, account_table, ring_clocks, ring_features, shared_identifiers
@@ -61,7 +61,9 @@ def test_the_ledger_gives_the_features_the_transactions_give():
     pd.testing.assert_frame_equal(got, want)
 
 
-def test_handed_over_transactions_are_let_go_before_the_graph_and_find_the_same(monkeypatch):
+def test_handed_over_transactions_are_let_go_once_their_flow_is_taken_and_find_the_same(monkeypatch):
+    """The money flow is taken in a thread beside the graph: the transactions are held until it
+    has run, then let go, before the rings and everything after."""
     world = _world(2_000, 12)
     want = detect(world.accounts, world.links, world.transactions, seed=0)
     tx = world.transactions.copy()
@@ -69,15 +71,15 @@ def test_handed_over_transactions_are_let_go_before_the_graph_and_find_the_same(
     reader = handover(tx)
     del tx
     seen = []
-    build = graph_mod.build_identity_graph
+    rings = pipeline_mod.find_candidate_rings
 
     def watching(*args, **kwargs):
         seen.append(alive() is None)
-        return build(*args, **kwargs)
+        return rings(*args, **kwargs)
 
-    monkeypatch.setattr("fraudgraph.detection.pipeline.build_identity_graph", watching)
+    monkeypatch.setattr("fraudgraph.detection.pipeline.find_candidate_rings", watching)
     got = detect(world.accounts, world.links, reader, seed=0)
-    assert seen == [True]  # nothing held the transactions when the graph was built
+    assert seen == [True]  # nothing held the transactions when the rings were sought
     _same_detection(got, want)
 
 
