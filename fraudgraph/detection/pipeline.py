@@ -313,9 +313,15 @@ def detect(
     clock.stage("features")
     found = _features(graph, ledger, candidates, numbered, (accounts, when), config)
     clock.stage("scoring")
-    scores = score(found, seed, baseline)
-    clock.stage("reasons")
-    detection = _explained(found, scores, when)
+    # The shared identifiers' raw spellings (Arrow and numpy sorts, mostly without the GIL) are
+    # gathered in a thread while the rings are scored: they need the graph, not the scores.
+    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-spellings") as pool:
+        spelled = pool.submit(_spelled_identifiers, found)
+        scores = score(found, seed, baseline)
+        clock.stage("reasons")
+        ident = spelled.result()
+        del spelled
+    detection = _explained(found, scores, when, ident)
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     detection.components = components
     # The stages' structures go before the clock stops, so that it gives back the pages they used.
@@ -360,13 +366,13 @@ def _values_until(values: Callable[[np.ndarray], pd.Series] | None, links: pd.Da
     return lambda rows: values(given[rows])
 
 
-def _explained(found: Found, scores: Scores, when: pd.Timestamp) -> Detection:
+def _explained(found: Found, scores: Scores, when: pd.Timestamp, ident: pd.DataFrame | None = None) -> Detection:
     """``explain`` with the cyclic garbage collector off: it builds millions of small dicts, which
     it would rescan again and again (none of them forms a cycle)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return explain(found, scores, when)
+        return explain(found, scores, when, ident)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -518,12 +524,20 @@ def score(found: Found, seed: int, baseline: Baseline | None = None) -> Scores:
     )
 
 
-def explain(found: Found, scores: Scores, as_of: pd.Timestamp) -> Detection:
-    """The reasons stage and the output frames (``found``'s matrices are freed first)."""
+def _spelled_identifiers(found: Found) -> pd.DataFrame:
+    """The identifiers the rings share (``found.shared.frame``) with their raw spellings (``values``)."""
+    ident = found.shared.frame.copy()
+    ident["values"] = found.graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
+    return ident
+
+
+def explain(found: Found, scores: Scores, as_of: pd.Timestamp, ident: pd.DataFrame | None = None) -> Detection:
+    """The reasons stage and the output frames (``found``'s matrices are freed first); ``ident``:
+    ``_spelled_identifiers(found)`` when the caller has it."""
     _release_for_reasons(found)
     graph = found.graph
-    ident = found.shared.frame.copy()
-    ident["values"] = graph.raw_spellings(ident["identifier"].to_numpy()).to_numpy() if len(ident) else []
+    if ident is None:
+        ident = _spelled_identifiers(found)
     graph.links, graph.link_values = graph.links.iloc[:0], None  # read for the spellings only
     reasons = _ring_reason_lists(found, scores, ident)
     ring_ids = found.ring_of_cluster.reindex(found.ring_features.index).to_numpy()
