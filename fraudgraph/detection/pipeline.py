@@ -281,21 +281,10 @@ def detect(
     config = config or DetectionConfig()
     clock = StageClock(progress)
     given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
-    when, links, values, account_ids, ledger_of = _taken(accounts, (links, transactions, values), as_of, config, clock)
-    # The money flow (numpy and Arrow work, mostly without the GIL) is taken in a thread while the
-    # identity graph is built: on two cores, 1.5 s of the 1M sweep off its critical path.
-    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-flow") as pool:
-        taking = pool.submit(ledger_of)
-        del ledger_of
-        clock.stage("graph")
-        centres = None if baseline is None else baseline.hub_centres
-        counts = None if focus is None else focus.counts
-        graph = build_identity_graph(accounts, links, config, centres, counts, consume=given, ids=account_ids)
-        del links, account_ids  # the graph keeps what it reads of them (numbers, and some raw values)
-        graph.drop_unread(values)
-        clock.stage("money_flow")  # what is left of it once the graph is built
-        ledger = taking.result()
-        del taking
+    when, *taken = _taken(accounts, (links, transactions, values), as_of, config, clock)
+    del links, transactions, values
+    graph, ledger = _graph_beside_flow(accounts, taken, config, (baseline, focus, given), clock)
+    del taken
     flow = ledger.flow
     clock.stage("rings")
     inside = None if focus is None else isin(graph.account_ids, focus.accounts)
@@ -313,14 +302,7 @@ def detect(
     clock.stage("features")
     found = _features(graph, ledger, candidates, numbered, (accounts, when), config)
     clock.stage("scoring")
-    # The shared identifiers' raw spellings (Arrow and numpy sorts, mostly without the GIL) are
-    # gathered in a thread while the rings are scored: they need the graph, not the scores.
-    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-spellings") as pool:
-        spelled = pool.submit(_spelled_identifiers, found)
-        scores = score(found, seed, baseline)
-        clock.stage("reasons")
-        ident = spelled.result()
-        del spelled
+    scores, ident = _scored_and_spelled(found, seed, baseline, clock)
     detection = _explained(found, scores, when, ident)
     detection.baseline = baseline if baseline is not None else scores.fitted_baseline(found.graph)
     detection.components = components
@@ -329,6 +311,41 @@ def detect(
     clock.stage(None)
     detection.stage_seconds = clock.seconds
     return detection
+
+
+def _graph_beside_flow(
+    accounts: pd.DataFrame, taken: list, config: DetectionConfig, how: tuple, clock: StageClock
+) -> tuple[IdentityGraph, Ledger]:
+    """The "graph" stage: the identity graph of the links ``taken`` (``_taken``'s links, values'
+    reader, account index and ledger maker; emptied here, so that the graph holds the only
+    reference to the links), while the money flow (numpy and Arrow work, mostly without the GIL)
+    is taken in a thread: on two cores, 1.5 s of the 1M sweep off its critical path. ``how``:
+    the baseline, the focus, and whether the links were handed over."""
+    baseline, focus, given = how
+    links, values, account_ids, ledger_of = taken
+    taken.clear()
+    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-flow") as pool:
+        taking = pool.submit(ledger_of)
+        del ledger_of
+        clock.stage("graph")
+        centres = None if baseline is None else baseline.hub_centres
+        counts = None if focus is None else focus.counts
+        graph = build_identity_graph(accounts, links, config, centres, counts, consume=given, ids=account_ids)
+        del links, account_ids  # the graph keeps what it reads of them (numbers, and some raw values)
+        graph.drop_unread(values)
+        clock.stage("money_flow")  # what is left of it once the graph is built
+        return graph, taking.result()
+
+
+def _scored_and_spelled(found: Found, seed: int, baseline: Baseline | None, clock: StageClock) -> tuple:
+    """The "scoring" stage (``score``), while the shared identifiers' raw spellings (Arrow and
+    numpy sorts, mostly without the GIL) are gathered in a thread: they need the graph, not the
+    scores. Returns the scores and ``_spelled_identifiers(found)``; the clock is at "reasons"."""
+    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-spellings") as pool:
+        spelled = pool.submit(_spelled_identifiers, found)
+        scores = score(found, seed, baseline)
+        clock.stage("reasons")
+        return scores, spelled.result()
 
 
 def _taken(
