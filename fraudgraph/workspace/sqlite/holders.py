@@ -101,12 +101,14 @@ class Parts:
                 self._numbers = None if self.collisions else numbered(self.links, h, rows)
         finally:
             self._ready.set()  # whatever happened: nobody waits for ever
-        account = linkrows.text_array(self.links["account_id"])
-        value = linkrows.text_array(self.links["value"])
+        # The columns as they are (chunks and all): a copy of them would be gigabytes at 10M accounts.
+        account = linkrows.text_array(self.links["account_id"], combine=False)
+        value = linkrows.text_array(self.links["value"], combine=False)
         start = 0
         for i, end in enumerate(_part_ends(h, ROWS_PER_PART)):
             taken = pa.array(rows[start:end])
-            table = pa.table([pa.array(h[start:end]), account.take(taken), value.take(taken)], schema=_SCHEMA)
+            texts = [column.take(taken).cast(pa.string()) for column in (account, value)]
+            table = pa.table([pa.array(h[start:end]), *texts], schema=_SCHEMA)
             yield NAME, i, end - start, encode(table), hash_text(h[start]), hash_text(h[end - 1])
             start = end
 
@@ -122,38 +124,48 @@ class Parts:
         return None if self._numbers is None else self._numbers[1]
 
 
-def _key_numbers(first: np.ndarray, key_hash: np.ndarray, n: int) -> np.ndarray | None:
+def _key_numbers(first: np.ndarray, key_hash: np.ndarray, n: int) -> np.ndarray:
     """Each identifier's key number by first use, from its first link's position (``first``,
     distinct, in [0, n)) and its key's string hash (``key_hash``): identifiers put in first-use
     order by a scatter over the positions (no sort), then numbered in that order, an identifier
     whose key hash an earlier one has taking that one's number. Which hashes repeat is screened by
     counts of three windows of their bits, and only the few that share all three are sorted.
     About 1.3 s for the 7.4M identifiers of 1M accounts (a factorize of their hashes took 1.7 s
-    and the sort by first link 1.3 s more)."""
+    and the sort by first link 1.3 s more). Positions in 4 bytes while they fit: at 10M accounts
+    (74M identifiers) each array of 8-byte numbers is 0.6 GB."""
     m = len(first)
-    slot: np.ndarray = np.full(n, -1, dtype=np.int32 if m < 2**31 else np.int64)
-    slot[first] = np.arange(m, dtype=slot.dtype)
+    ix = np.int32 if n < 2**31 else np.int64
+    slot: np.ndarray = np.full(n, -1, dtype=ix)
+    slot[first] = np.arange(m, dtype=ix)
     order = slot[slot >= 0]  # identifiers in the order of their first link
     del slot
     ordered = key_hash[order]
-    maybe = np.arange(m)
+    maybe: np.ndarray | None = None  # None: every identifier
     for shift in (0, 21, 42):  # three windows of the hash's bits: a repeated hash stays in all three
-        if len(maybe) < 1 << 16:
+        count = m if maybe is None else len(maybe)
+        if count < 1 << 16:
             break
-        bits = min(24, max(16, int(2 * len(maybe) - 1).bit_length()))  # at most 16M buckets (128 MB)
-        buckets = ((ordered[maybe] >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.intp)
-        maybe = maybe[np.bincount(buckets, minlength=1 << bits)[buckets] > 1]
+        bits = min(24, max(16, int(2 * count - 1).bit_length()))  # at most 16M buckets (128 MB)
+        window = ordered if maybe is None else ordered[maybe]
+        buckets = ((window >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.uint32)
+        del window
+        crowded = np.bincount(buckets, minlength=1 << bits)[buckets] > 1
         del buckets
-    code = np.ones(m, dtype=np.int64)  # 1 where a key is first used
+        maybe = np.flatnonzero(crowded).astype(ix) if maybe is None else maybe[crowded]
+        del crowded
+    if maybe is None:
+        maybe = np.arange(m, dtype=ix)
+    code = np.ones(m, dtype=ix)  # 1 where a key is first used
     if len(maybe):
         _, at, inverse = np.unique(ordered[maybe], return_index=True, return_inverse=True)
         earliest = maybe[at][inverse.ravel()]  # per screened identifier, the first with its key hash
         code[maybe[earliest != maybe]] = 0
-        code = np.cumsum(code) - 1
+        code = np.cumsum(code, dtype=ix) - 1
         code[maybe] = code[earliest]
     else:
-        code = np.cumsum(code) - 1
-    out = np.empty(m, dtype=np.int64)
+        code = np.cumsum(code, dtype=ix) - 1
+    del ordered, maybe
+    out = np.empty(m, dtype=ix)
     out[order] = code
     return out
 
@@ -185,13 +197,21 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
     kinds, kind_hashes = linkrows.kind_codes(links["kind"])
     codes: np.ndarray = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
     if len(h):
-        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-        first = rows[starts].astype(np.int64)  # each identifier's first link (ties kept link order)
-        ident_code = _key_numbers(first, h[starts].view(np.uint64) ^ kind_hashes[kinds[first]], n)
-        if ident_code is None or not _same_keys(links["key"], first, ident_code):
+        ix = np.int32 if n < 2**31 else np.int64
+        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]).astype(ix)
+        first = rows[starts]  # each identifier's first link (ties kept link order)
+        key_hash = h[starts].view(np.uint64)
+        key_hash ^= kind_hashes[kinds[first]]  # unmixed, in place: the key's own string hash
+        ident_code = _key_numbers(first, key_hash, n)
+        del key_hash
+        if not _same_keys(links["key"], first, ident_code):
             return None
-        codes[rows] = np.repeat(ident_code, np.diff(np.r_[starts, len(h)])).astype(codes.dtype, copy=False)
+        sizes = np.diff(np.append(starts, ix(len(h))))
+        del starts
+        codes[rows] = np.repeat(ident_code.astype(codes.dtype, copy=False), sizes)
+        del sizes, ident_code
         per_kind_keys = np.bincount(kinds[first], minlength=len(kind_hashes))
+        del first
     else:
         per_kind_keys = np.zeros(len(kind_hashes), dtype=np.int64)
     names = links["kind"]

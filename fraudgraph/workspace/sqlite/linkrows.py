@@ -32,8 +32,10 @@ IDENTIFIER_ACCOUNTS = "identifier_accounts"
 _KIND_MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
-def text_array(values) -> pa.Array:
-    """A column (pandas or Arrow) as one Arrow string array; missing values null."""
+def text_array(values, *, combine: bool = True) -> pa.Array | pa.ChunkedArray:
+    """A column (pandas or Arrow) as one Arrow string array; missing values null. Without
+    ``combine`` an Arrow-backed column's chunks are kept as they are (no copy of its strings:
+    some gigabytes for a column of 85M links)."""
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
@@ -43,9 +45,9 @@ def text_array(values) -> pa.Array:
             arr = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
     else:
         arr = values
-    if isinstance(arr, pa.ChunkedArray):
+    if isinstance(arr, pa.ChunkedArray) and combine:
         arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type):
+    if not (pa.types.is_string(arr.type) or (not combine and pa.types.is_large_string(arr.type))):
         arr = arr.cast(pa.string())
     return arr
 
