@@ -258,10 +258,16 @@ def test_a_schema_3_workspace_answers_the_same_and_its_next_rewrite_makes_parts(
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("categorical", [True, False], ids=["categorical-kinds", "text-kinds"])
-def test_the_holder_order_numbers_keys_and_counts_kinds_as_hashing_them_again_would(seed, categorical):
+@pytest.mark.parametrize("sliced", [False, True], ids=["whole", "in-slices"])
+def test_the_holder_order_numbers_keys_and_counts_kinds_as_hashing_them_again_would(
+    seed, categorical, sliced, monkeypatch
+):
     """A whole load takes the snapshot's key numbers and the status counts off the holders' ordered
     hashes (``holders.numbered``) instead of hashing every key again: they must be exactly what
     ``key_codes`` and ``kind_counts`` make, with keys under several kinds, missing keys, accents."""
+    if sliced:  # as at 10M accounts: hashes and identifiers screened a slice at a time
+        monkeypatch.setattr(holders, "_SLICE", 97)
+        monkeypatch.setattr(holders, "_SCREEN_FROM", 0)
     rng = np.random.default_rng(seed)
     n = 3_000
     words = np.array(

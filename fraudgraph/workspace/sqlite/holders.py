@@ -124,50 +124,49 @@ class Parts:
         return None if self._numbers is None else self._numbers[1]
 
 
-def _key_numbers(first: np.ndarray, key_hash: np.ndarray, n: int) -> np.ndarray:
-    """Each identifier's key number by first use, from its first link's position (``first``,
-    distinct, in [0, n)) and its key's string hash (``key_hash``): identifiers put in first-use
-    order by a scatter over the positions (no sort), then numbered in that order, an identifier
-    whose key hash an earlier one has taking that one's number. Which hashes repeat is screened by
-    counts of three windows of their bits, and only the few that share all three are sorted.
-    About 1.3 s for the 7.4M identifiers of 1M accounts (a factorize of their hashes took 1.7 s
-    and the sort by first link 1.3 s more). Positions in 4 bytes while they fit: at 10M accounts
-    (74M identifiers) each array of 8-byte numbers is 0.6 GB."""
-    m = len(first)
-    ix = np.int32 if n < 2**31 else np.int64
-    slot: np.ndarray = np.full(n, -1, dtype=ix)
-    slot[first] = np.arange(m, dtype=ix)
-    order = slot[slot >= 0]  # identifiers in the order of their first link
-    del slot
-    ordered = key_hash[order]
+def _key_numbers(ordered: np.ndarray) -> np.ndarray:
+    """The key number of each identifier in first-use order, from its key's string hash
+    (``ordered``, in that order): numbered in that order, an identifier whose key hash an earlier
+    one has taking that one's number. Which hashes repeat is screened by counts of three windows
+    of their bits, a slice at a time, and only the few that share all three are sorted. The 7.4M
+    identifiers of 1M accounts in about 0.5 s (a factorize of their hashes took 1.7 s)."""
+    m = len(ordered)
+    ix = np.int32 if m < 2**31 else np.int64
     maybe: np.ndarray | None = None  # None: every identifier
     for shift in (0, 21, 42):  # three windows of the hash's bits: a repeated hash stays in all three
         count = m if maybe is None else len(maybe)
-        if count < 1 << 16:
+        if count < _SCREEN_FROM:  # few enough to sort as they are
             break
         bits = min(24, max(16, int(2 * count - 1).bit_length()))  # at most 16M buckets (128 MB)
-        window = ordered if maybe is None else ordered[maybe]
-        buckets = ((window >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.uint32)
-        del window
-        crowded = np.bincount(buckets, minlength=1 << bits)[buckets] > 1
-        del buckets
-        maybe = np.flatnonzero(crowded).astype(ix) if maybe is None else maybe[crowded]
-        del crowded
+        mask, by = np.uint64((1 << bits) - 1), np.uint64(shift)
+
+        def buckets(at: int, maybe: np.ndarray | None = maybe, mask=mask, by=by) -> np.ndarray:
+            window = ordered[at : at + _SLICE] if maybe is None else ordered[maybe[at : at + _SLICE]]
+            return ((window >> by) & mask).astype(np.uint32)
+
+        tally = np.zeros(1 << bits, dtype=np.int64)
+        for at in range(0, count, _SLICE):
+            tally += np.bincount(buckets(at), minlength=1 << bits)
+        crowded = [np.flatnonzero(tally[buckets(at)] > 1).astype(ix) + at for at in range(0, count, _SLICE)]
+        found = np.concatenate(crowded) if crowded else np.zeros(0, dtype=ix)
+        maybe = found if maybe is None else maybe[found]
+        del tally, crowded, found
     if maybe is None:
         maybe = np.arange(m, dtype=ix)
     code = np.ones(m, dtype=ix)  # 1 where a key is first used
     if len(maybe):
-        _, at, inverse = np.unique(ordered[maybe], return_index=True, return_inverse=True)
-        earliest = maybe[at][inverse.ravel()]  # per screened identifier, the first with its key hash
+        _, first_at, inverse = np.unique(ordered[maybe], return_index=True, return_inverse=True)
+        earliest = maybe[first_at][inverse.ravel()]  # per screened identifier, the first with its key hash
         code[maybe[earliest != maybe]] = 0
         code = np.cumsum(code, dtype=ix) - 1
         code[maybe] = code[earliest]
     else:
         code = np.cumsum(code, dtype=ix) - 1
-    del ordered, maybe
-    out = np.empty(m, dtype=ix)
-    out[order] = code
-    return out
+    return code
+
+
+_SLICE = 1 << 23  # identifiers screened at a time: the windows' temporaries stay tens of MB
+_SCREEN_FROM = 1 << 16
 
 
 def _same_keys(keys: pd.Series, first: np.ndarray, ident_code: np.ndarray) -> bool:
@@ -185,6 +184,15 @@ def _same_keys(keys: pd.Series, first: np.ndarray, ident_code: np.ndarray) -> bo
     return bool(pc.all(pc.equal(text.take(pa.array(mine)), text.take(pa.array(theirs)))).as_py())
 
 
+def _starts(h: np.ndarray, ix: type) -> np.ndarray:
+    """Where each run of equal hashes starts in ``h``, as ``ix`` numbers, a slice at a time."""
+    out: list[np.ndarray] = [np.zeros(1, dtype=ix)]
+    for at in range(1, len(h), _SLICE):
+        end = min(at + _SLICE, len(h))
+        out.append(np.flatnonzero(h[at:end] != h[at - 1 : end - 1]).astype(ix) + ix(at))
+    return np.concatenate(out)
+
+
 def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, list[int]]] | None:
     """From the holder rows of ``links`` ordered by hash (``h``, no hash shared by two identifiers;
     ``rows``: their links' positions, in link order within a hash): each link's key number by first
@@ -197,13 +205,23 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
     kinds, kind_hashes = linkrows.kind_codes(links["kind"])
     codes: np.ndarray = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
     if len(h):
+        # Positions in 4 bytes while they fit, slices at a time, arrays let go early: at 10M
+        # accounts (74M identifiers) each array of 8-byte numbers is 0.6 GB, beside the hashes.
         ix = np.int32 if n < 2**31 else np.int64
-        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]).astype(ix)
+        starts = _starts(h, ix)
         first = rows[starts]  # each identifier's first link (ties kept link order)
-        key_hash = h[starts].view(np.uint64)
-        key_hash ^= kind_hashes[kinds[first]]  # unmixed, in place: the key's own string hash
-        ident_code = _key_numbers(first, key_hash, n)
-        del key_hash
+        # The identifiers in the order of their first link: a scatter over the positions, no sort.
+        slot: np.ndarray = np.full(n, -1, dtype=ix)
+        slot[first] = np.arange(len(first), dtype=ix)
+        order = slot[slot >= 0]
+        del slot
+        ordered = h[starts[order]].view(np.uint64)
+        ordered ^= kind_hashes[kinds[first[order]]]  # unmixed, in place: each key's own string hash
+        in_order = _key_numbers(ordered)
+        del ordered
+        ident_code = np.empty(len(first), dtype=ix)
+        ident_code[order] = in_order
+        del order, in_order
         if not _same_keys(links["key"], first, ident_code):
             return None
         sizes = np.diff(np.append(starts, ix(len(h))))
