@@ -248,10 +248,40 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
     return codes, counts
 
 
-def rows(db: sqlite3.Connection, hashes: Sequence[int]) -> pd.DataFrame:
+class PartCache:
+    """Decoded holder parts of one snapshot generation (meta ``snapshot_generation``: a whole
+    rewrite makes a new one), the last ``size`` asked for: an investigation asks for the same
+    identifiers' holders more than once (who holds them, then how many and how spelled)."""
+
+    def __init__(self, size: int = 256) -> None:  # some 40 MB at most
+        self.size = size
+        self.generation: str | None = None
+        self.parts: dict[int, pa.Table] = {}
+
+    def check(self, db: sqlite3.Connection) -> None:
+        """Forget the parts of another generation than the one ``db`` reads now."""
+        row = db.execute("SELECT value FROM meta WHERE key = 'snapshot_generation'").fetchone()
+        generation = row[0] if row else None
+        if generation != self.generation:
+            self.generation, self.parts = generation, {}
+
+    def get(self, db: sqlite3.Connection, part: int) -> pa.Table:
+        found = self.parts.get(part)
+        if found is None:
+            (data,) = db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' AND part = ?", (part,)).fetchone()
+            found = decode(data)
+            if self.size > 0:
+                if len(self.parts) >= self.size:
+                    self.parts.pop(next(iter(self.parts)))
+                self.parts[part] = found
+        return found
+
+
+def rows(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None = None) -> pd.DataFrame:
     """Every holder row (h, account_id, value) of the identifiers hashed ``hashes``, unique and
     sorted by h, account, value: their parts' rows less those gone, with those added since. Run
-    in a read transaction (the caller's) so the three are of one state."""
+    in a read transaction (the caller's) so the three are of one state; ``cache``: decoded parts
+    kept between calls."""
     wanted = sorted({int(h) for h in hashes})
     if not wanted:
         return _frame([])
@@ -260,16 +290,23 @@ def rows(db: sqlite3.Connection, hashes: Sequence[int]) -> pd.DataFrame:
         row = db.execute(_SEEK, (hash_text(h),)).fetchone()
         if row is not None and hash_text(h) <= row[1]:
             found[row[0]] = None
+    cache = cache if cache is not None else PartCache(0)
+    cache.check(db)
     tables = []
+    asked = pa.array(wanted, pa.int64())
     for part in found:
-        (data,) = db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' AND part = ?", (part,)).fetchone()
-        table = decode(data)
-        table = table.filter(pc.is_in(table.column("h"), value_set=pa.array(wanted, pa.int64())))
+        table = cache.get(db, part)
+        table = table.filter(pc.is_in(table.column("h"), value_set=asked))
         if table.num_rows:
             tables.append(table)
-    base = [tuple(r) for t in tables for r in zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True)]
     gone = set(_asked(db, GONE, wanted))
     added = _asked(db, ADDED, wanted)
+    if not gone and not added:  # the parts alone (a whole rewrite since): columns, not row tuples
+        if not tables:
+            return _frame([])
+        both = pa.concat_tables(tables)  # in hash order, then account and spelling, as written
+        return pd.DataFrame({c: both.column(c).to_numpy() for c in COLUMNS})
+    base = [tuple(r) for t in tables for r in zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True)]
     return _frame(sorted({r for r in base if r not in gone} | set(added)))
 
 

@@ -424,6 +424,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
+            self._holder_parts = holders.PartCache()  # decoded holder parts, kept between reads
             self._db.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file's only: set before its first write
             self._in_wal_mode()
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -839,7 +840,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         came = changes.identities
         if came is not None and len(came):
             hashes = linkrows.identifier_hashes(came["kind"], came["key"]).tolist()
-            held = holders.rows(self._db, hashes).drop_duplicates("h")
+            held = holders.rows(self._db, hashes, self._holder_parts).drop_duplicates("h")
             stored = {h: (a, v) for h, a, v in zip(held["h"].tolist(), held["account_id"], held["value"], strict=True)}
             if stored:
                 links = self.links(sorted({a for a, _ in stored.values()}))
@@ -1265,7 +1266,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
     def _holders_read(self, pairs: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
         hashes = linkrows.pair_hashes(pairs)
         asked = pd.DataFrame({"h": hashes, "kind": [p[0] for p in pairs], "key": [p[1] for p in pairs]})
-        held = asked.merge(holders.rows(self._db, hashes.tolist()), on="h")[[*columns, "h"]]
+        held = asked.merge(holders.rows(self._db, hashes.tolist(), self._holder_parts), on="h")[[*columns, "h"]]
         shared = self._collisions()
         doubtful = held["h"].isin(shared).to_numpy(dtype=bool) if shared and len(held) else None
         if doubtful is not None and doubtful.any():  # checked against the holders' own links
@@ -1372,25 +1373,34 @@ class SqliteWorkspace(SqliteResults, Workspace):
         held = self._holders(pairs[["kind", "key"]].itertuples(index=False, name=None))
         if held.empty:
             return pd.DataFrame(columns=cols)
-        found: dict[tuple[str, str], tuple[set, set]] = {}
-        for kind, key, account_id, value in zip(
-            held["kind"], held["key"], held["account_id"], held["value"], strict=True
-        ):
-            accounts, values = found.setdefault((kind, key), (set(), set()))
-            accounts.add(account_id)
-            values.add(value)
-        rows = [(kind, key, len(a), sorted(v)) for (kind, key), (a, v) in sorted(found.items())]
-        return pd.DataFrame(rows, columns=cols)
+        # Grouped in pandas, not a Python loop over the holders: a hub-like identifier of a
+        # neighbourhood has tens of thousands (1M accounts: 89k holder rows, 0.25 s that way).
+        counted = held.groupby(["kind", "key"], sort=True)["account_id"].nunique()
+        spelled = held.drop_duplicates(["kind", "key", "value"]).sort_values(["kind", "key", "value"], kind="stable")
+        spellings = spelled.groupby(["kind", "key"], sort=True)["value"].agg(list)
+        return pd.DataFrame(
+            {
+                "kind": counted.index.get_level_values(0).astype(object),
+                "key": counted.index.get_level_values(1).astype(object),
+                "n_accounts": counted.to_numpy(np.int64),
+                "raw_values": spellings.reindex(counted.index).to_list(),
+            }
+        )
 
     def identifier_account_counts(self, pairs: pd.DataFrame) -> pd.DataFrame:
         """kind, key, n_accounts of the identifiers ``pairs`` (kind, key) some link holds: the
         accounts using each, counted on the identifier index (no raw values)."""
         held = self._holders(pairs[["kind", "key"]].itertuples(index=False, name=None))
-        found: dict[tuple[str, str], set] = {}
-        for kind, key, account_id in zip(held["kind"], held["key"], held["account_id"], strict=True):
-            found.setdefault((kind, key), set()).add(account_id)
-        counts = [(kind, key, len(accounts)) for (kind, key), accounts in sorted(found.items())]
-        return pd.DataFrame(counts, columns=["kind", "key", "n_accounts"])
+        if held.empty:
+            return pd.DataFrame(columns=["kind", "key", "n_accounts"])
+        counted = held.groupby(["kind", "key"], sort=True)["account_id"].nunique()
+        return pd.DataFrame(
+            {
+                "kind": counted.index.get_level_values(0).astype(object),
+                "key": counted.index.get_level_values(1).astype(object),
+                "n_accounts": counted.to_numpy(np.int64),
+            }
+        )
 
     def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
         links = self.links(sorted(account_ids))
@@ -1447,7 +1457,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 if h in shared:  # two identifiers share the hash: holders checked one by one
                     held = sorted(set(self._holders([(kind, key)])["account_id"]))
                 else:
-                    held = sorted(set(holders.rows(db, [h])["account_id"]))
+                    held = sorted(set(holders.rows(db, [h], self._holder_parts)["account_id"]))
                 n = len(held)
                 if n:
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(n), "hub_reason": None})
