@@ -1378,10 +1378,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         counted = held.groupby(["kind", "key"], sort=True)["account_id"].nunique()
         spelled = held.drop_duplicates(["kind", "key", "value"]).sort_values(["kind", "key", "value"], kind="stable")
         spellings = spelled.groupby(["kind", "key"], sort=True)["value"].agg(list)
+        # Python values in, as the other backends' frames are made (their dtypes inferred alike).
         return pd.DataFrame(
             {
-                "kind": counted.index.get_level_values(0).astype(object),
-                "key": counted.index.get_level_values(1).astype(object),
+                "kind": counted.index.get_level_values(0).tolist(),
+                "key": counted.index.get_level_values(1).tolist(),
                 "n_accounts": counted.to_numpy(np.int64),
                 "raw_values": spellings.reindex(counted.index).to_list(),
             }
@@ -1396,8 +1397,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         counted = held.groupby(["kind", "key"], sort=True)["account_id"].nunique()
         return pd.DataFrame(
             {
-                "kind": counted.index.get_level_values(0).astype(object),
-                "key": counted.index.get_level_values(1).astype(object),
+                "kind": counted.index.get_level_values(0).tolist(),
+                "key": counted.index.get_level_values(1).tolist(),
                 "n_accounts": counted.to_numpy(np.int64),
             }
         )
