@@ -176,7 +176,7 @@ def _same_keys(keys: pd.Series, first: np.ndarray, ident_code: np.ndarray) -> bo
     shared = np.bincount(ident_code)[ident_code] > 1
     if not shared.any():
         return True
-    text = linkrows.text_array(keys)
+    text = linkrows.text_array(keys, combine=False)  # in its chunks: no copy of the column
     mine = first[shared]
     key_first = np.full(int(ident_code.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(key_first, ident_code[shared], mine)
@@ -202,7 +202,7 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
     numbers the keys: the identifiers are ordered by their first link and their key hashes
     numbered in that order. Keys that share a key hash are compared (None if two differ)."""
     n = len(links)
-    kinds, kind_hashes = linkrows.kind_codes(links["kind"])
+    kinds, kind_hashes, name_of = linkrows.kind_codes(links["kind"])
     codes: np.ndarray = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
     if len(h):
         # Positions in 4 bytes while they fit, slices at a time, arrays let go early: at 10M
@@ -232,12 +232,6 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
         del first
     else:
         per_kind_keys = np.zeros(len(kind_hashes), dtype=np.int64)
-    names = links["kind"]
-    name_of = (
-        names.cat.categories.astype(object).tolist()
-        if isinstance(names.dtype, pd.CategoricalDtype)
-        else linkrows.text_array(names).dictionary_encode().dictionary.to_pylist()
-    )
     kinds_valid = kinds[kinds >= 0]
     per_kind_links = np.bincount(kinds_valid, minlength=len(kind_hashes))
     per_kind_none = np.bincount(kinds[(codes < 0) & (kinds >= 0)], minlength=len(kind_hashes))
@@ -306,7 +300,12 @@ def rows(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None 
             return _frame([])
         both = pa.concat_tables(tables)  # in hash order, then account and spelling, as written
         return pd.DataFrame({c: both.column(c).to_numpy() for c in COLUMNS})
-    base = [tuple(r) for t in tables for r in zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True)]
+    return _merged(tables, gone, added)
+
+
+def _merged(tables: list[pa.Table], gone: set[tuple], added: list[tuple]) -> pd.DataFrame:
+    """The rows of the parts' ``tables`` less those ``gone``, with those ``added``, unique and sorted."""
+    base = [r for t in tables for r in zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True)]
     return _frame(sorted({r for r in base if r not in gone} | set(added)))
 
 
@@ -338,13 +337,10 @@ def _frame(found: list[tuple]) -> pd.DataFrame:
 
 def all_rows(db: sqlite3.Connection) -> pd.DataFrame:
     """Every holder row, as ``rows`` gives them (for checks and tests: the whole index)."""
-    base = []
-    for (data,) in db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' ORDER BY part"):
-        t = decode(data)
-        base += list(zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True))
+    tables = [decode(data) for (data,) in db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' ORDER BY part")]
     gone = set(db.execute(f"SELECT h, account_id, value FROM {GONE}").fetchall())
     added = db.execute(f"SELECT h, account_id, value FROM {ADDED}").fetchall()
-    return _frame(sorted({r for r in base if r not in gone} | set(added)))
+    return _merged(tables, gone, added)
 
 
 def clear(db: sqlite3.Connection) -> None:

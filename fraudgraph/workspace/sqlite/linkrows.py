@@ -52,10 +52,10 @@ def text_array(values, *, combine: bool = True) -> pa.Array | pa.ChunkedArray:
     return arr
 
 
-def kind_codes(kinds) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's kind as a code (int, -1 for none) and each code's 64-bit kind number (uint64,
-    its name's string hash times a constant): a categorical column's own codes, else its names
-    dictionary-encoded."""
+def kind_codes(kinds) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Each row's kind as a code (int, -1 for none), each code's 64-bit kind number (uint64, its
+    name's string hash times a constant) and its name: a categorical column's own codes, else its
+    names dictionary-encoded."""
     if isinstance(kinds, pd.Series) and isinstance(kinds.dtype, pd.CategoricalDtype):
         names = pa.array(kinds.cat.categories.astype(object).tolist(), pa.string())
         codes = kinds.cat.codes.to_numpy()
@@ -64,7 +64,7 @@ def kind_codes(kinds) -> tuple[np.ndarray, np.ndarray]:
         names = encoded.dictionary
         codes = encoded.indices.to_numpy(zero_copy_only=False)
     with np.errstate(over="ignore"):
-        return codes, string_hashes(names) * _KIND_MIX
+        return codes, string_hashes(names) * _KIND_MIX, names.to_pylist()
 
 
 def identifier_hashes(kinds, keys) -> np.ndarray:
@@ -74,7 +74,7 @@ def identifier_hashes(kinds, keys) -> np.ndarray:
     keys = text_array(keys, combine=False)  # hashed chunk by chunk: no copy of the column
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
-    codes, kind_hashes = kind_codes(kinds)
+    codes, kind_hashes, _ = kind_codes(kinds)
     mixed = string_hashes(keys)
     for at in range(0, len(mixed), _MIX_ROWS):  # in place, a slice at a time: one array of 8 bytes a row
         mixed[at : at + _MIX_ROWS] ^= kind_hashes[codes[at : at + _MIX_ROWS]]

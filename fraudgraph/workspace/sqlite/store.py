@@ -1450,15 +1450,19 @@ class SqliteWorkspace(SqliteResults, Workspace):
         db.execute("BEGIN")
         try:
             shared = self._collisions() if wanted else set()
-            for (kind, key), h in zip(wanted, hashes, strict=True):
-                hub = db.execute(CHECK_HUB, (kind, key)).fetchone()
+            hubs = [db.execute(CHECK_HUB, pair).fetchone() for pair in wanted]
+            # The holders of every identifier that is no hub, in one read of the holder parts.
+            sure = [h for h, hub in zip(hashes, hubs, strict=True) if hub is None and h not in shared]
+            found = holders.rows(db, sure, self._holder_parts) if sure else None
+            by_hash = {} if found is None else found.groupby("h")["account_id"].agg(lambda a: sorted(set(a)))
+            for (kind, key), h, hub in zip(wanted, hashes, hubs, strict=True):
                 if hub is not None:
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(hub[0]), "hub_reason": hub[1]})
                     continue
                 if h in shared:  # two identifiers share the hash: holders checked one by one
                     held = sorted(set(self._holders([(kind, key)])["account_id"]))
                 else:
-                    held = sorted(set(holders.rows(db, [h], self._holder_parts)["account_id"]))
+                    held = by_hash.get(h, [])
                 n = len(held)
                 if n:
                     out.identifiers.append({"kind": kind, "key": key, "n_accounts": int(n), "hub_reason": None})
