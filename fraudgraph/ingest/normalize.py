@@ -210,6 +210,22 @@ def _replace(arr: pa.Array, pattern: str, replacement: str) -> pa.Array:
     return pc.replace_substring_regex(arr, pattern=pattern, replacement=replacement)
 
 
+# RE2 compiles a class of Unicode letters, digits or marks (\p{L}, \p{N}, \p{M}) into a large
+# automaton, 2 ms a pattern, and Arrow compiles a pattern again on every call: for one value
+# (``canonical_key``, a ``check`` event's identifiers) that was most of the work. On ASCII text
+# each such class is exactly the ASCII class it holds (\p{L} -> A-Za-z, \p{N} -> 0-9, \p{M} ->
+# none: ``test_normalize`` checks every ASCII character), so an array with no other character is
+# matched with that one instead (15 us).
+_LETTER_OR_DIGIT = (r"[\p{L}\p{N}]", "[A-Za-z0-9]")
+_NOT_LETTER_OR_DIGIT = (r"[^\p{L}\p{N}]+", "[^A-Za-z0-9]+")
+_NOT_WORD_CHARACTER = (r"[^\p{L}\p{N}\p{M}]+", "[^A-Za-z0-9]+")
+
+
+def _classed(arr: pa.Array, pattern: tuple[str, str]) -> str:
+    """``pattern``'s Unicode spelling, or its ASCII one when every value of ``arr`` is ASCII."""
+    return pattern[1] if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pattern[0]
+
+
 def _strip_unicode_space(arr: pa.Array) -> pa.Array:
     # RE2's \s is ASCII only; \p{Z} adds no-break, ideographic ... spaces, \p{Cc} tabs and the like.
     return _replace(arr, r"[\s\p{Z}\p{Cc}]+", "")
@@ -244,7 +260,7 @@ def _address_keys(raw: pa.Array) -> pa.Array:
     s = _replace(s, r"\b([a-z])\.", r"\1")  # P.O. -> po, N. -> n
     s = pc.replace_substring(s, "#", " unit ")
     # Every run of other characters becomes one space, so only spaces are left to trim.
-    s = pc.utf8_trim(_replace(s, r"[^\p{L}\p{N}\p{M}]+", " "), " ")
+    s = pc.utf8_trim(_replace(s, _classed(s, _NOT_WORD_CHARACTER), " "), " ")
     s = _replace(s, f"(^| )({_UNIT_WORDS})([0-9])", r"\1\2 \3")  # apt4 -> apt 4
     s = _map_tokens(s, _ADDRESS_TOKENS)
     return _replace(s, "(^| )unit( unit)+( |$)", r"\1unit\3")  # "Apt #4" -> unit unit 4 -> unit 4
@@ -322,7 +338,7 @@ def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
             pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
             pc.is_in(folded_key, value_set=generic),
         ),
-        pc.invert(pc.match_substring_regex(keys, r"[\p{L}\p{N}]")),  # no letter or digit at all
+        pc.invert(pc.match_substring_regex(keys, _classed(keys, _LETTER_OR_DIGIT))),  # no letter or digit at all
     )
     junk = pc.or_(junk, _spells_no_identity_word(folded_key))
     kind_keys = NO_IDENTITY_KEYS.get(kind)
@@ -346,7 +362,8 @@ def _spells_no_identity_word(folded_keys: pa.Array) -> pa.Array:
     positions = np.flatnonzero(short.to_numpy(zero_copy_only=False))
     found = np.zeros(len(folded_keys), dtype=bool)
     if len(positions):
-        letters_only = _replace(folded_keys.take(pa.array(positions)), r"[^\p{L}\p{N}]+", "")
+        short_keys = folded_keys.take(pa.array(positions))
+        letters_only = _replace(short_keys, _classed(short_keys, _NOT_LETTER_OR_DIGIT), "")
         hits = pc.is_in(letters_only, value_set=_NO_IDENTITY_LETTERS_ARRAY).fill_null(False)
         found[positions] = hits.to_numpy(zero_copy_only=False)
     return pa.array(found)
