@@ -167,7 +167,6 @@ def test_a_schema_2_workspace_is_rewritten_when_first_opened(tmp_path):
         CREATE INDEX links_by_identifier ON links (kind, key);
         DROP TABLE identifier_accounts;
         DROP TABLE identifier_gone;
-        DROP INDEX snapshot_starts;
         DELETE FROM snapshots WHERE name = 'holders';
         DROP INDEX snapshot_ranges;
         ALTER TABLE snapshots DROP COLUMN first_id;
@@ -227,6 +226,30 @@ def test_holders_are_parts_of_whole_hashes_and_loads_keep_them(tmp_path, monkeyp
     ws.close()
 
 
+def test_a_reader_sees_the_parts_another_connection_rewrote(tmp_path, monkeypatch):
+    """A connection keeps the holder parts' ranges and decoded parts between reads (an account's
+    page, a stream of checks): a whole rewrite by another process must not be answered from them."""
+    monkeypatch.setattr(holders, "ROWS_PER_PART", 1)  # a part per identifier
+    monkeypatch.setattr(SqliteWorkspace, "_delta_room", lambda self: -1)  # every load rewrites whole
+    writer = SqliteWorkspace(tmp_path / "ws.db")
+    writer.load(make_dataset(ACCOUNTS, LINKS, TXNS))
+    reader = SqliteWorkspace(tmp_path / "ws.db")
+    assert _answers(reader) == _expected(writer)
+    decoded = []
+    real = holders.decode
+    monkeypatch.setattr(holders, "decode", lambda data: decoded.append(1) or real(data))
+    reader._holder_parts = holders.PartCache()
+    assert reader.identifier_account_counts(
+        pd.DataFrame([("device", "dev-1")], columns=["kind", "key"])
+    ).values.tolist() == [["device", "dev-1", 2]]
+    assert len(decoded) == 1  # the one part that holds it, of several
+    for accounts, links in LATER:
+        writer.load(make_dataset(accounts, links, TXNS))
+        assert _answers(reader) == _expected(writer)
+    writer.close()
+    reader.close()
+
+
 def test_a_schema_3_workspace_answers_the_same_and_its_next_rewrite_makes_parts(tmp_path, monkeypatch):
     path = tmp_path / "ws.db"
     ws = SqliteWorkspace(path)
@@ -240,7 +263,6 @@ def test_a_schema_3_workspace_answers_the_same_and_its_next_rewrite_makes_parts(
         """
         DELETE FROM snapshots WHERE name = 'holders';
         DROP TABLE identifier_gone;
-        DROP INDEX snapshot_starts;
         UPDATE meta SET value = '3' WHERE key = 'schema_version';
         """
     )

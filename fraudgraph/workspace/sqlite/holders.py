@@ -5,10 +5,10 @@ identifier's 64-bit hash (``linkrows.identifier_hashes``), the account and the r
 At 1M accounts that is 8.5M rows: inserted into a SQLite table one by one they were the biggest
 part of a load's own work (8 s, bound one value at a time, and 435 MB of B-tree). A load that
 rewrites the snapshot whole now writes them as the ``holders`` snapshot instead: sorted by hash
-in parts of about ``ROWS_PER_PART`` rows, each Arrow IPC (LZ4) and knowing its first and last
-hash, a hash never split between two parts; they are encoded in a background thread while SQLite
-writes the other tables (about 3 s of one core, 330 MB), and one part is read and decoded in
-about 0.15 ms.
+in parts of about ``ROWS_PER_PART`` rows, each Arrow IPC (uncompressed) and knowing its first and
+last hash, a hash never split between two parts; they are encoded in a background thread while
+SQLite writes the other tables (about 390 MB at 1M accounts), and one part is read and decoded in
+about 0.08 ms.
 
 The loads in between (a ``check --apply`` event, a daily delta) change a few holders: the rows
 they add go into ``identifier_accounts`` and the parts' rows they remove into ``identifier_gone``,
@@ -38,15 +38,14 @@ GONE = "identifier_gone"
 COLUMNS = ["h", "account_id", "value"]
 
 # Rows per part (a part runs on to the end of the hash it reaches, so one identifier's holders are
-# in one part). 4k rows: a part decodes in about 0.15 ms; 16k rows took 0.4 ms, for the same bytes.
+# in one part). 4k rows: a part is read in about 0.06 ms and decoded in 0.02 ms.
 ROWS_PER_PART = 4096
 
 _SCHEMA = pa.schema([("h", pa.int64()), ("account_id", pa.string()), ("value", pa.string())])
-_CODEC = "lz4" if pa.Codec.is_available("lz4") else None
-_OPTIONS = pa.ipc.IpcWriteOptions(compression=_CODEC)
-
-# The part that can hold a hash: the last one starting at or before it (``snapshot_starts``).
-_SEEK = f"SELECT part, last_id FROM snapshots WHERE name = '{NAME}' AND first_id <= ? ORDER BY first_id DESC LIMIT 1"
+# Not compressed: LZ4 saved only 15% of the bytes (random hashes, short texts) and took ten times
+# as long to decode (0.2 ms a part; an account's page reads a hundred parts, a check a few).
+# Parts written compressed (before) are read all the same.
+_OPTIONS = pa.ipc.IpcWriteOptions(compression=None)
 
 
 def hash_text(h: int) -> str:
@@ -244,20 +243,43 @@ def numbered(links: pd.DataFrame, h: np.ndarray, rows: np.ndarray) -> tuple[np.n
 
 class PartCache:
     """Decoded holder parts of one snapshot generation (meta ``snapshot_generation``: a whole
-    rewrite makes a new one), the last ``size`` asked for: an investigation asks for the same
-    identifiers' holders more than once (who holds them, then how many and how spelled)."""
+    rewrite makes a new one), the last ``size`` asked for, and where every part starts and ends:
+    an investigation asks for the same identifiers' holders more than once (who holds them, then
+    how many and how spelled), and a stream of ``check`` events for many."""
 
     def __init__(self, size: int = 256) -> None:  # some 40 MB at most
         self.size = size
         self.generation: str | None = None
         self.parts: dict[int, pa.Table] = {}
+        self._ranges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def check(self, db: sqlite3.Connection) -> None:
         """Forget the parts of another generation than the one ``db`` reads now."""
         row = db.execute("SELECT value FROM meta WHERE key = 'snapshot_generation'").fetchone()
         generation = row[0] if row else None
         if generation != self.generation:
-            self.generation, self.parts = generation, {}
+            self.generation, self.parts, self._ranges = generation, {}, None
+
+    def holding(self, db: sqlite3.Connection, wanted: np.ndarray) -> list[int]:
+        """The parts whose hash range holds one of the sorted hashes ``wanted``, in hash order. The
+        ranges are read once per generation, off the covering index ``snapshot_ranges`` (2 ms for
+        the 2,000 parts of 1M accounts: a seek per hash read each part's row past its data)."""
+        if self._ranges is None:
+            found = db.execute(
+                f"SELECT part, first_id, last_id FROM snapshots WHERE name = '{NAME}' ORDER BY part"
+            ).fetchall()
+            self._ranges = (
+                np.array([r[0] for r in found], dtype=np.int64),
+                np.array([r[1] for r in found], dtype="<U16"),
+                np.array([r[2] for r in found], dtype="<U16"),
+            )
+        parts, firsts, lasts = self._ranges
+        if not len(parts) or not len(wanted):
+            return []
+        texts = np.array([hash_text(h) for h in wanted], dtype="<U16")
+        at = np.searchsorted(firsts, texts, side="right") - 1  # the last part starting at or before each
+        inside = (at >= 0) & (texts <= lasts[np.maximum(at, 0)])
+        return parts[np.unique(at[inside])].tolist()
 
     def get(self, db: sqlite3.Connection, part: int) -> pa.Table:
         found = self.parts.get(part)
@@ -276,31 +298,44 @@ def rows(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None 
     sorted by h, account, value: their parts' rows less those gone, with those added since. Run
     in a read transaction (the caller's) so the three are of one state; ``cache``: decoded parts
     kept between calls."""
-    wanted = sorted({int(h) for h in hashes})
-    if not wanted:
-        return _frame([])
-    found: dict[int, None] = {}
-    for h in wanted:
-        row = db.execute(_SEEK, (hash_text(h),)).fetchone()
-        if row is not None and hash_text(h) <= row[1]:
-            found[row[0]] = None
+    found = table(db, hashes, cache)
+    return pd.DataFrame({c: found.column(c).to_numpy() for c in COLUMNS}) if found.num_rows else _frame([])
+
+
+def table(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None = None) -> pa.Table:
+    """``rows`` as an Arrow table: counted and grouped in Arrow, a hub's tens of thousands of
+    holders are never made Python strings."""
+    wanted = np.unique(np.fromiter((int(h) for h in hashes), dtype=np.int64))
+    if not len(wanted):
+        return _SCHEMA.empty_table()
     cache = cache if cache is not None else PartCache(0)
     cache.check(db)
-    tables = []
-    asked = pa.array(wanted, pa.int64())
-    for part in found:
-        table = cache.get(db, part)
-        table = table.filter(pc.is_in(table.column("h"), value_set=asked))
-        if table.num_rows:
-            tables.append(table)
-    gone = set(_asked(db, GONE, wanted))
-    added = _asked(db, ADDED, wanted)
-    if not gone and not added:  # the parts alone (a whole rewrite since): columns, not row tuples
-        if not tables:
-            return _frame([])
-        both = pa.concat_tables(tables)  # in hash order, then account and spelling, as written
-        return pd.DataFrame({c: both.column(c).to_numpy() for c in COLUMNS})
-    return _merged(tables, gone, added)
+    tables = _part_rows([cache.get(db, part) for part in cache.holding(db, wanted)], wanted)
+    listed = wanted.tolist()
+    gone = set(_asked(db, GONE, listed))
+    added = _asked(db, ADDED, listed)
+    if not gone and not added:  # the parts alone (a whole rewrite since): in hash order, then account and spelling
+        return pa.concat_tables(tables).cast(_SCHEMA) if tables else _SCHEMA.empty_table()
+    merged = _merged(tables, gone, added)
+    return pa.Table.from_pandas(merged, schema=_SCHEMA, preserve_index=False)
+
+
+def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
+    """The rows of the parts ``tables`` (in hash order, each sorted by hash) under the sorted hashes
+    ``wanted``: each hash's run found by a binary search, not a set test of every row."""
+    out = []
+    for table in tables:
+        h = table.column("h").to_numpy()
+        lo = np.searchsorted(h, wanted, side="left")
+        hi = np.searchsorted(h, wanted, side="right")
+        hit = hi > lo
+        if not hit.any():
+            continue
+        lo, hi = lo[hit], hi[hit]
+        sizes = hi - lo
+        taken = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        out.append(table.take(pa.array(taken)))
+    return out
 
 
 def _merged(tables: list[pa.Table], gone: set[tuple], added: list[tuple]) -> pd.DataFrame:
@@ -354,4 +389,17 @@ def has_parts(db: sqlite3.Connection) -> bool:
     return db.execute(f"SELECT 1 FROM snapshots WHERE name = '{NAME}' LIMIT 1").fetchone() is not None
 
 
-__all__ = ["ADDED", "COLUMNS", "GONE", "NAME", "Parts", "all_rows", "clear", "decode", "encode", "hash_text", "rows"]
+__all__ = [
+    "ADDED",
+    "COLUMNS",
+    "GONE",
+    "NAME",
+    "Parts",
+    "all_rows",
+    "clear",
+    "decode",
+    "encode",
+    "hash_text",
+    "rows",
+    "table",
+]

@@ -26,14 +26,13 @@ PAYEE_INDEX = (
 )
 
 # Schema 4: the holders are the ``holders`` snapshot's parts, sorted by hash (sqlite/holders.py);
-# ``identifier_accounts`` holds those added since it was written, this table those gone, and
-# ``snapshot_starts`` finds the one part that can hold a hash; and the payee index.
+# ``identifier_accounts`` holds those added since it was written, this table those gone (the part
+# that can hold a hash is found by the parts' ranges, ``snapshot_ranges``); and the payee index.
 # Schema 3 had every holder in ``identifier_accounts`` (read the same way: no part, nothing gone).
 SCHEMA_4 = f"""
 CREATE TABLE IF NOT EXISTS identifier_gone (
     h INTEGER NOT NULL, account_id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (h, account_id, value)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS snapshot_starts ON snapshots (name, first_id);
 DROP INDEX IF EXISTS transactions_by_counterparty;
 {PAYEE_INDEX};
 """
