@@ -53,10 +53,13 @@ def encode(part: pd.DataFrame, dictionary: list[str] | None = None) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def read(data: bytes, columns: list[str] | None = None, *, threads: bool = False) -> pa.Table:
+def read(
+    data: bytes, columns: list[str] | None = None, *, threads: bool = False, dictionary: list[str] | None = None
+) -> pa.Table:
     """One part's ``columns`` (all when None). ``threads``: Arrow decodes its columns in its own
-    threads (for a big part; a small one decodes faster on one)."""
-    return pq.ParquetFile(pa.BufferReader(data)).read(columns=columns, use_threads=threads)
+    threads (for a big part; a small one decodes faster on one). ``dictionary``: columns read as
+    Arrow dictionaries, as Parquet holds them (no text spelled out row by row)."""
+    return pq.ParquetFile(pa.BufferReader(data), read_dictionary=dictionary).read(columns=columns, use_threads=threads)
 
 
 def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
@@ -69,7 +72,9 @@ def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
 
 
 def decoded(
-    blobs: Iterator[tuple[int, bytes]], columns: Callable[[int], list[str] | None]
+    blobs: Iterator[tuple[int, bytes]],
+    columns: Callable[[int], list[str] | None],
+    dictionary: list[str] | None = None,
 ) -> Iterator[tuple[int, pa.Table]]:
     """``(part, bytes)`` in order as ``(part, table)`` in the same order, ``columns(part)`` of each,
     decoded two at a time (Arrow's decoder releases the GIL): the 517 small parts of the 1M links
@@ -79,7 +84,7 @@ def decoded(
     with ThreadPoolExecutor(_DECODERS, thread_name_prefix="fraudgraph-decode") as pool:
         try:
             for part, data in blobs:
-                pending.append((part, pool.submit(read, data, columns(part))))
+                pending.append((part, pool.submit(read, data, columns(part), dictionary=dictionary)))
                 if len(pending) >= _AHEAD:
                     done, future = pending.popleft()
                     yield done, future.result()

@@ -878,18 +878,22 @@ class SqliteWorkspace(SqliteResults, Workspace):
         insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
 
     # -- the columnar snapshot -----------------------------------------------------------------
-    def _read_snapshot(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    def _read_snapshot(
+        self, name: str, columns: list[str] | None = None, categories: list[str] | None = None
+    ) -> pd.DataFrame | None:
         """Snapshot ``name`` with its delta parts merged in; only ``columns`` (all when None) of a
         snapshot without delta parts (a merge needs the key columns). The links' ``key_code``
         (``_with_key_codes``) is read only when asked for by name: it numbers the keys of the
-        stored links as a whole, and holds for nothing merged with them."""
+        stored links as a whole, and holds for nothing merged with them. ``categories``: columns
+        of a few repeating values made categorical straight from the parts' dictionaries (and
+        without delta parts; else left as text), their categories sorted as pandas sorts them."""
         with self._reading():  # the part numbers and the parts, as one load left them
             sql = "SELECT part FROM snapshots WHERE name = ? ORDER BY part"
             numbers = [r[0] for r in self._db.execute(sql, (name,))]
             if not numbers:
                 return None
             if numbers[-1] >= _DELTA_PART:
-                columns = None
+                columns = categories = None
             whole, deltas = [], []
             # A few parts at a time (their bytes dropped once decoded), into one chunk per column:
             # the 517 small parts of the 1M links as a few big arrays, as the sweep used to get them.
@@ -897,21 +901,29 @@ class SqliteWorkspace(SqliteResults, Workspace):
             blobs = self._db.execute(sql, (name,))
             tables: Iterator[tuple[int, pa.Table]]
             if len(numbers) <= 2:  # big parts (the accounts): Arrow's threads decode each one
-                tables = ((part, snapshot_parts.read(data, columns, threads=True)) for part, data in blobs)
+                tables = (
+                    (part, snapshot_parts.read(data, columns, threads=True, dictionary=categories))
+                    for part, data in blobs
+                )
             else:
-                tables = snapshot_parts.decoded(blobs, lambda part: columns if part < _DELTA_PART else None)
+                tables = snapshot_parts.decoded(blobs, lambda part: columns if part < _DELTA_PART else None, categories)
             for part, table in tables:
                 if part < _DELTA_PART:
                     whole.append(_without_key_codes(table, columns))
                 else:
                     deltas.append(_without_key_codes(table, None).to_pandas())
         table = pa.concat_tables(whole)
+        if categories:  # each part has its own dictionary: one for all (a handful of values)
+            table = table.unify_dictionaries()
         if len(whole) > 1:
             table = table.combine_chunks()
             del whole
             pa.default_memory_pool().release_unused()
         df = table.to_pandas()
         del table
+        for column in categories or ():
+            if column in df.columns:  # as ``astype("category")`` orders them
+                df[column] = df[column].cat.reorder_categories(sorted(df[column].cat.categories))
         if deltas:  # small loads' rows, oldest first: merged over the rest as their load merged them
             key = _SNAPSHOT_KEYS[name]
             new = pd.concat(deltas, ignore_index=True).drop_duplicates(key, keep="last")
@@ -1291,7 +1303,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             columns = None
             if lean:  # as the load stored them, with its numbering of their keys when it made one
                 columns = [c for c in LINK_COLUMNS if c != "value"] + (["key_code"] if self._key_codes_stored() else [])
-            snap = self._read_snapshot("links", columns)
+            snap = self._read_snapshot("links", columns, ["kind"])
             if lean:
                 self._lean_generation = self._meta_int("snapshot_generation")
         if snap is None:
