@@ -118,6 +118,23 @@ def test_ring_scores_are_bounded_and_deterministic_per_seed():
     assert ((a >= 0) & (a <= 1)).all()
 
 
+@pytest.mark.parametrize("walk_from", [0, 10_000], ids=["scikit-learn-walk", "kept-walk"])
+def test_anomaly_of_rings_asked_again_is_what_a_fresh_forest_walk_gives(monkeypatch, walk_from):
+    # The last rows walked are answered again without a walk (a sweep asks for its rings' three
+    # times): answers must be those of a fresh walk, for the same rows and for other ones.
+    from fraudgraph.detection import scoring
+
+    monkeypatch.setattr(scoring, "_KEPT_WALK_ROWS", walk_from)
+    X = rings(BUST_OUT, TAKEOVER, MULES)
+    other = X.assign(size=X["size"] + 1)  # the same shape, other rows
+    scorer = RingScorer(random_state=3).fit(X)
+    fresh = RingScorer(random_state=3).fit(X)
+    for asked in (X, other, other, X):
+        fresh._last_raw = None  # no rows remembered: walked every time
+        assert np.array_equal(scorer.anomaly(asked), fresh.anomaly(asked))
+    assert not np.array_equal(scorer.anomaly(X), scorer.anomaly(other))
+
+
 def test_fraud_patterns_reach_suspend_and_households_stay_below_review():
     X = rings(BUST_OUT, TAKEOVER, MULES)
     scores = RingScorer(random_state=0).fit(X).score_samples(X)
