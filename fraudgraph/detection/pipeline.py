@@ -9,9 +9,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import importlib
-import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -238,25 +235,6 @@ def handover(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     return [frame].pop
 
 
-# Above this many accounts a detection with a kept baseline will likely have more rings than the
-# kept forest is walked for (``scoring._KEPT_WALK_ROWS``): scikit-learn's forest scores them.
-_WARM_FROM_ACCOUNTS = 100_000
-
-
-def _warm_forest_import(n_accounts: int, baseline: Baseline | None) -> None:
-    """Import scikit-learn's forest in a background thread, while the graph is built, when this
-    detection will likely fit or walk it (a first sweep, or a big world): about 1 s of imports
-    (scikit-learn, SciPy's statistics) the scoring stage would otherwise wait for. The thread
-    runs while the main one is in numpy and Arrow; a later ``import`` of it waits for it."""
-    if n_accounts < 1_000 or (baseline is not None and n_accounts < _WARM_FROM_ACCOUNTS):
-        return  # a small world: imported when needed, if it is
-    if "sklearn.ensemble" in sys.modules:
-        return
-    threading.Thread(
-        target=importlib.import_module, args=("sklearn.ensemble",), name="fraudgraph-imports", daemon=True
-    ).start()
-
-
 def detect(
     accounts: pd.DataFrame,
     links: pd.DataFrame | Callable[[], pd.DataFrame],
@@ -302,7 +280,6 @@ def detect(
     """
     config = config or DetectionConfig()
     clock = StageClock(progress)
-    _warm_forest_import(len(accounts), baseline)
     given = callable(links)  # handed over (``handover``): this call's own, the graph consumes it
     when, *taken = _taken(accounts, (links, transactions, values), as_of, config, clock)
     del links, transactions, values
