@@ -112,13 +112,14 @@ class Parts:
             # The rows of many parts taken at once, then sliced: a take from a column of hundreds
             # of chunks costs milliseconds a call (2,000 parts at 1M accounts: 3.6 s of one core).
             last = min(i + _PARTS_TAKEN, len(ends))
-            taken = pa.array(rows[start : ends[last - 1]])
+            first = start
+            taken = pa.array(rows[first : ends[last - 1]])
             texts = [column.take(taken).cast(pa.string()) for column in (account, value)]
             for at in range(i, last):
                 end = ends[at]
-                lo, size = start - (ends[i - 1] if i else 0), end - start
-                table = pa.table([pa.array(h[start:end]), *(t.slice(lo, size) for t in texts)], schema=_SCHEMA)
-                yield NAME, at, size, encode(table), hash_text(h[start]), hash_text(h[end - 1])
+                sliced = [t.slice(start - first, end - start) for t in texts]
+                table = pa.table([pa.array(h[start:end]), *sliced], schema=_SCHEMA)
+                yield NAME, at, end - start, encode(table), hash_text(h[start]), hash_text(h[end - 1])
                 start = end
             i = last
 
@@ -309,8 +310,7 @@ def rows(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None 
     sorted by h, account, value: their parts' rows less those gone, with those added since. Run
     in a read transaction (the caller's) so the three are of one state; ``cache``: decoded parts
     kept between calls."""
-    found = table(db, hashes, cache)
-    return pd.DataFrame({c: found.column(c).to_numpy() for c in COLUMNS}) if found.num_rows else _frame([])
+    return _as_frame(table(db, hashes, cache))
 
 
 def table(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None = None) -> pa.Table:
@@ -327,8 +327,7 @@ def table(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None
     added = _asked(db, ADDED, listed)
     if not gone and not added:  # the parts alone (a whole rewrite since): in hash order, then account and spelling
         return pa.concat_tables(tables).cast(_SCHEMA) if tables else _SCHEMA.empty_table()
-    merged = _merged(tables, gone, added)
-    return pa.Table.from_pandas(merged, schema=_SCHEMA, preserve_index=False)
+    return _merged(tables, gone, added)
 
 
 def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
@@ -349,10 +348,12 @@ def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
     return out
 
 
-def _merged(tables: list[pa.Table], gone: set[tuple], added: list[tuple]) -> pd.DataFrame:
+def _merged(tables: list[pa.Table], gone: set[tuple], added: list[tuple]) -> pa.Table:
     """The rows of the parts' ``tables`` less those ``gone``, with those ``added``, unique and sorted."""
     base = [r for t in tables for r in zip(*(t.column(c).to_pylist() for c in COLUMNS), strict=True)]
-    return _frame(sorted({r for r in base if r not in gone} | set(added)))
+    kept = sorted({r for r in base if r not in gone} | set(added))
+    columns = list(zip(*kept, strict=True)) if kept else [(), (), ()]
+    return pa.table([pa.array(c, f.type) for c, f in zip(columns, _SCHEMA, strict=True)], schema=_SCHEMA)
 
 
 def _asked(db: sqlite3.Connection, table: str, wanted: list[int]) -> list[tuple]:
@@ -367,8 +368,9 @@ def _asked(db: sqlite3.Connection, table: str, wanted: list[int]) -> list[tuple]
     return out
 
 
-def _frame(found: list[tuple]) -> pd.DataFrame:
-    if not found:
+def _as_frame(found: pa.Table) -> pd.DataFrame:
+    """Holder rows as ``rows`` gives them: h int64, account and spelling Python strings."""
+    if not found.num_rows:
         return pd.DataFrame(
             {
                 "h": np.zeros(0, np.int64),
@@ -376,9 +378,7 @@ def _frame(found: list[tuple]) -> pd.DataFrame:
                 "value": pd.Series([], dtype=object),
             }
         )
-    df = pd.DataFrame(found, columns=COLUMNS)
-    df["h"] = df["h"].astype(np.int64)
-    return df
+    return pd.DataFrame({c: found.column(c).to_numpy() for c in COLUMNS})
 
 
 def all_rows(db: sqlite3.Connection) -> pd.DataFrame:
@@ -386,7 +386,7 @@ def all_rows(db: sqlite3.Connection) -> pd.DataFrame:
     tables = [decode(data) for (data,) in db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' ORDER BY part")]
     gone = set(db.execute(f"SELECT h, account_id, value FROM {GONE}").fetchall())
     added = db.execute(f"SELECT h, account_id, value FROM {ADDED}").fetchall()
-    return _merged(tables, gone, added)
+    return _as_frame(_merged(tables, gone, added))
 
 
 def clear(db: sqlite3.Connection) -> None:
