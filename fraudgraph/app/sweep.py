@@ -16,6 +16,7 @@ import pandas as pd
 
 from fraudgraph.decisions.verdicts import AccountData
 from fraudgraph.errors import FraudGraphError
+from fraudgraph.model import lifetime
 from fraudgraph.model.frames import AUDIT_COLUMNS, NOTICE_COLUMNS, STATE_COLUMNS
 from fraudgraph.workspace.base import RING_IDENTIFIER_COLUMNS, SweepRecord, Workspace
 
@@ -179,9 +180,11 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         outcome = _delta_outcome(ws, plan, key, context, seed=seed, config=config, baseline=baseline, dry_run=dry_run)
     else:
         frames = _read_inputs(ws, config, say, times)
+        lifetime.keep(frames)
         outcome = _full_outcome(
             ws, frames, key, (full, dry_run), as_of, context, seed=seed, config=config, baseline=baseline
         )
+    lifetime.keep(outcome)  # a one-shot command's process ends without freeing it
     detection, changes = outcome.detection, outcome.changes
     as_of_ts = pd.Timestamp(detection.as_of)
     diff = _sweep_diff(outcome.previous, detection, changes)

@@ -10,6 +10,7 @@ import click
 from fraudgraph.cli.main import cli
 from fraudgraph.cli.render import echo_wrapped, emit, format_option, progress_of
 from fraudgraph.errors import InputError
+from fraudgraph.model import lifetime
 from fraudgraph.model.values import jsonable
 
 
@@ -137,6 +138,7 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, s
 
     say = progress_of(obj)
     config = obj.config()
+    lifetime.one_shot()
     # A delta reads the workspace first (its stored accounts); a full load opens (or creates) it
     # only once the folder is valid, so a rejected folder leaves no empty workspace behind.
     known = _stored_accounts_named(obj.workspace(), Path(data_dir)) if delta else []
@@ -154,6 +156,7 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, s
             write_problems(e.problems, errors_file)
             click.echo(f"Wrote {len(e.problems):,} problem(s) to {errors_file}", err=True)
         raise
+    lifetime.keep(dataset)  # freed by the process's end, not row by row
     for w in dataset.warnings:
         click.echo(f"Warning: {w}", err=True)
     dataset.config = config.remembered()  # later sweeps use it without --config

@@ -18,6 +18,7 @@ from fraudgraph.cli.render import (
     progress_of,
 )
 from fraudgraph.errors import FraudGraphError, LockedError
+from fraudgraph.model import lifetime
 
 
 def _print_sweep(result, fmt: str) -> None:
@@ -155,6 +156,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, refit, fmt):
     from fraudgraph.app.sweep import run_sweep
 
     pol = policy_from(policy_file)
+    lifetime.one_shot()
     result = run_sweep(
         obj.workspace(),
         as_of=as_of,
@@ -168,6 +170,7 @@ def sweep(obj, as_of, policy_file, dry_run, seed, engine, full, refit, fmt):
         refit=refit,
     )
     _print_sweep(result, fmt)
+    lifetime.keep(result)
 
 
 def _parse_date(text: str | None):
