@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fraudgraph.detection import keys as keys_module
-from fraudgraph.detection.keys import factorize_keys
+from fraudgraph.detection.keys import factorize_keys, text_ranks
 
 VALUES = ["d1", "", "p:+4930", "d1", None, "ÿß", "", "p:+4930", "x" * 600, "d2", None, "d1"]
 
@@ -49,3 +49,33 @@ def test_object_keys_are_numbered_as_before():
     codes, uniques = factorize_keys(keys)
     want_codes, want_uniques = pd.factorize(keys)
     assert np.array_equal(codes, want_codes) and list(uniques) == list(want_uniques)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", "a", None, "b", "ä", "A", "Ω", "", "a b"], dtype="string[pyarrow]"),
+        pd.Series(["b", "a", None, "b", "ä", "A", np.nan, "zz"], dtype=object),
+        pd.Series(["R-000010", "R-000002", "R-000010"], dtype=object),
+        pd.Series(["phone", "device", "phone"], dtype="category").cat.reorder_categories(["phone", "device"]),
+        pd.Series([3, 1, 2, 1]),
+        pd.Series(["b", 1, "a"], dtype=object),
+        pd.Series([], dtype=object),
+    ],
+)
+def test_text_ranks_are_the_sorted_factorize_codes(values):
+    """What np.lexsort compares for an ascending sort: Arrow's byte order for text is the code-point
+    order Python sorts by (a non-ASCII letter after every ASCII one), a missing value ranks last;
+    a categorical ranks by its categories' order, other values as pandas ranks them."""
+    expected = pd.factorize(values, sort=True, use_na_sentinel=False)[0]
+    assert text_ranks(values).tolist() == expected.tolist()
+
+
+def test_text_ranks_order_keys_as_sorting_them_does():
+    rng = np.random.default_rng(7)
+    words = [f"{rng.choice(['acct', 'Acct', 'äcct', 'x'])}-{rng.integers(0, 50)}" for _ in range(3000)]
+    keys = pd.Series(words, dtype="string[pyarrow]")
+    ranks = text_ranks(keys)
+    by_rank = [words[i] for i in np.argsort(ranks, kind="stable")]
+    assert by_rank == sorted(words)
+    assert len(set(ranks.tolist())) == len(set(words))

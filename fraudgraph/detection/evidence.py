@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.detection.features import PERSONAL_KINDS, group_lists
+from fraudgraph.detection.keys import text_ranks
 
 REASON_THRESHOLD = 0.3  # evidence strength from which a code is reported
 
@@ -348,9 +349,16 @@ def _explain_shared(facts: RingFacts) -> Explained:
     identifiers = facts.identifiers
     if not len(identifiers):
         return
-    ident = identifiers.assign(order=identifiers["kind"].map(KIND_ORDER).fillna(9).to_numpy())
-    ident = ident.sort_values(["cluster", "order", "n_members", "key"], ascending=[True, True, False, True])
-    top = ident.groupby("cluster", sort=False).head(facts.max_identifiers)
+    # sort_values(["cluster", kind order, "n_members", "key"], ascending=[True, True, False, True])
+    # then the first few of each cluster, on numbers: the keys ranked by Arrow's sort, not pandas'.
+    order = identifiers["kind"].map(KIND_ORDER).fillna(9).to_numpy(dtype=np.float64)
+    cluster = identifiers["cluster"].to_numpy()
+    rows = np.lexsort((text_ranks(identifiers["key"]), -identifiers["n_members"].to_numpy(np.float64), order, cluster))
+    sorted_cluster = cluster[rows]
+    at = np.arange(len(rows))
+    starts = np.r_[True, sorted_cluster[1:] != sorted_cluster[:-1]]
+    place = at - np.maximum.accumulate(np.where(starts, at, 0))  # place within its cluster
+    top = identifiers.take(rows[place < facts.max_identifiers])
     rows = facts.row_of_cluster.reindex(top["cluster"]).to_numpy()
     kinds = top["kind"].tolist()
     # What depends on the kind alone, once per kind: its code, the words around the count and

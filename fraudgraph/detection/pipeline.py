@@ -38,6 +38,7 @@ from fraudgraph.detection.graph import (
     build_identity_graph,
     release_memory,
 )
+from fraudgraph.detection.keys import text_ranks
 from fraudgraph.detection.memo import CommunityMemo
 from fraudgraph.detection.rings import CandidateRings, MoneyFlow, assign_ring_ids, find_candidate_rings
 from fraudgraph.detection.scoring import (
@@ -606,13 +607,7 @@ def _by_score(score: np.ndarray, ring_ids: np.ndarray) -> np.ndarray:
     """The order of rings by score, highest first, then by ring id (NaN scores, missing ids last), as
     ``sort_values(["score", "ring_id"], ascending=[False, True])`` gives it: one numeric sort of
     the ids' ranks instead of pandas' sort of 129k strings (at 1M accounts)."""
-    return np.lexsort((_ranks(pd.Series(ring_ids, dtype=object)), -score))
-
-
-def _ranks(values: pd.Series) -> np.ndarray:
-    """Each value's place among the sorted distinct values, a missing one after them all: what an
-    ascending sort by ``values`` compares (``np.lexsort`` keys for a sort of text)."""
-    return pd.factorize(values, sort=True, use_na_sentinel=False)[0]
+    return np.lexsort((text_ranks(pd.Series(ring_ids, dtype=object)), -score))
 
 
 def _account_scores(found: Found, scores: Scores, ring_ids: np.ndarray, reasons: list[list[dict]]) -> pd.DataFrame:
@@ -685,7 +680,7 @@ def _ring_identifier_frame(found: Found, ident: pd.DataFrame) -> pd.DataFrame:
     # By ring, most members first, then kind and key: ``sort_values(["ring_id", "n_members",
     # "kind", "key"], ascending=[True, False, True, True])``'s order (missing text last), from
     # the ranks of the text columns (one numeric sort, not pandas' of 364k rows of strings).
-    ring, kind, key = (_ranks(frame[c]) for c in ("ring_id", "kind", "key"))
+    ring, kind, key = (text_ranks(frame[c]) for c in ("ring_id", "kind", "key"))
     order = np.lexsort((key, kind, -frame["n_members"].to_numpy(np.int64), ring))
     return frame.take(order).reset_index(drop=True)
 
