@@ -9,7 +9,7 @@ as compilers do (clang's ``-disable-free``): the operating system takes the memo
 Only the command line's own process does this (``main`` calls ``command_process`` and ends with
 ``exit_now``). A one-shot command that builds much (``sweep``, ``load``) asks for it with
 ``one_shot``; ``keep`` then holds its big objects until the end. Anywhere else (the workbench, a
-scheduled loop of sweeps, tests that run commands in their own process, a library caller) ``keep``
+scheduled loop of sweeps, `demo`, tests that run commands in-process, a library caller) ``keep``
 does nothing, the collector runs, and objects are freed as usual.
 """
 
