@@ -175,3 +175,54 @@ def test_identity_conflicts_tell_a_mosaic_from_one_person_and_from_a_household()
     )
     assert ring_row(graph, cands, rf, "r0")["recombined_identifiers"] == 0
     assert ring_row(graph, cands, rf, "h0")["recombined_identifiers"] == 0
+
+
+def _pairs_by_pandas(clusters, idents, first, recent):
+    pairs = pd.DataFrame({"cluster": clusters, "identifier": idents, "first_seen": first, "recent": recent})
+    frame = (
+        pairs.groupby(["cluster", "identifier"], sort=True)
+        .agg(
+            n_members=("first_seen", "size"),
+            first_seen_min=("first_seen", "min"),
+            first_seen_max=("first_seen", "max"),
+            n_recent=("recent", "sum"),
+        )
+        .reset_index()
+    )
+    frame = frame[frame["n_members"] >= 2].reset_index(drop=True)
+    keys = clusters.astype(np.int64) * 1000 + idents.astype(np.int64)
+    keep = np.isin(keys, frame["cluster"].to_numpy(np.int64) * 1000 + frame["identifier"].to_numpy(np.int64))
+    median = pd.Series(first[keep]).groupby([clusters[keep], idents[keep]]).transform("median").to_numpy()
+    return frame, keep, median
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_member_pairs_are_the_pandas_grouping(seed):
+    """Shared identifiers per ring on numbers: the same frame, kept links and medians as pandas'
+    grouping, with missing dates (skipped, a group of only missing dates has none), groups of one
+    link (dropped), even and odd sizes, and links in no particular order."""
+    from fraudgraph.detection.features import _member_pairs
+
+    rng = np.random.default_rng(seed)
+    n = 4000
+    clusters = rng.integers(0, 60, n).astype(np.int64)
+    idents = rng.integers(0, 40, n).astype(np.int32)
+    first = np.round(rng.normal(19000, 300, n), 1)
+    first[rng.random(n) < 0.2] = np.nan
+    first[(clusters == 7) & (idents < 20)] = np.nan  # whole groups without a date
+    recent = first >= 19100
+    frame, keep, median = _member_pairs(clusters, idents, first, recent, 1000)
+    want_frame, want_keep, want_median = _pairs_by_pandas(clusters, idents, first, recent)
+    pd.testing.assert_frame_equal(frame, want_frame)
+    assert np.array_equal(keep, want_keep)
+    np.testing.assert_array_equal(median, want_median)
+    assert (want_frame["n_members"] >= 2).all() and np.isnan(want_median).any()
+
+
+def test_member_pairs_of_no_links():
+    from fraudgraph.detection.features import _member_pairs
+
+    none = np.zeros(0)
+    frame, keep, median = _member_pairs(none.astype(np.int64), none.astype(np.int32), none, none.astype(bool), 10)
+    assert len(frame) == 0 and len(keep) == 0 and len(median) == 0
+    assert list(frame.columns) == ["cluster", "identifier", "n_members", "first_seen_min", "first_seen_max", "n_recent"]
