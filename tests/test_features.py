@@ -211,18 +211,21 @@ def test_member_pairs_are_the_pandas_grouping(seed):
     first[rng.random(n) < 0.2] = np.nan
     first[(clusters == 7) & (idents < 20)] = np.nan  # whole groups without a date
     recent = first >= 19100
-    frame, keep, median = _member_pairs(clusters, idents, first, recent, 1000)
+    frame, keep, median, rows = _member_pairs(clusters, idents, first, recent, 1000)
     want_frame, want_keep, want_median = _pairs_by_pandas(clusters, idents, first, recent)
     pd.testing.assert_frame_equal(frame, want_frame)
     assert np.array_equal(keep, want_keep)
     np.testing.assert_array_equal(median, want_median)
     assert (want_frame["n_members"] >= 2).all() and np.isnan(want_median).any()
+    # each kept link's row of the frame: its (ring, identifier) there
+    assert np.array_equal(frame["cluster"].to_numpy()[rows], clusters[keep])
+    assert np.array_equal(frame["identifier"].to_numpy()[rows], idents[keep])
 
 
 def test_member_pairs_of_no_links():
     from fraudgraph.detection.features import _member_pairs
 
     none = np.zeros(0)
-    frame, keep, median = _member_pairs(none.astype(np.int64), none.astype(np.int32), none, none.astype(bool), 10)
-    assert len(frame) == 0 and len(keep) == 0 and len(median) == 0
+    frame, keep, median, rows = _member_pairs(none.astype(np.int64), none.astype(np.int32), none, none.astype(bool), 10)
+    assert len(frame) == 0 and len(keep) == 0 and len(median) == 0 and len(rows) == 0
     assert list(frame.columns) == ["cluster", "identifier", "n_members", "first_seen_min", "first_seen_max", "n_recent"]
