@@ -295,8 +295,9 @@ def _member_pairs(
     "identifier"], sort=True).agg(n_members=size, first_seen_min=min, first_seen_max=max,
     n_recent=sum)`` gives, less its groups of one member; which links those groups hold (in the
     links' order); the median first use of each kept link's group (as ``transform("median")``:
-    missing dates skipped); and each kept link's row of the frame. On numbers, one sort of the pairs' keys: pandas' grouping by two
-    columns, an ``isin`` and a second grouping for the medians took three times as long at 1M."""
+    missing dates skipped); and each kept link's row of the frame. On numbers, one sort of the
+    pairs' keys: pandas' grouping by two columns, an ``isin`` and a second grouping for the
+    medians took three times as long at 1M."""
     key = clusters.astype(np.int64) * n_ident + idents.astype(np.int64)
     # By key, and by date inside a key (missing dates last): min, max and median read off the run.
     order = np.lexsort((first, key))
