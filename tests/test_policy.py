@@ -1061,3 +1061,102 @@ def test_a_dismissal_is_judged_alike_when_the_links_come_from_a_reader():
         assert read.set_index("account_id").loc["m0", "action"] == action
     # Only the dismissed account and its ring mates are read, never the whole world.
     assert asked and all(set(ids) <= {f"m{i}" for i in range(4)} for ids in asked)
+
+
+def _audit_row_one_by_one(p, i, policy, *, ts, sweep_id, actor) -> dict:
+    """The audit row of one change, as plan_changes wrote them one at a time before its columns
+    were made at once: the reference the column-wise audit must equal, branch for branch."""
+    from fraudgraph.decisions.policy import SEVERITY, _reasons_text
+
+    before, after = SEVERITY.get(p.prev_action[i], 0), SEVERITY.get(p.new_action[i], 0)
+    if after > before:
+        event = "escalate"
+    elif after < before:
+        event = "de_escalate"
+    elif p.limit_changed[i]:
+        event = "limit_change"
+    elif p.proposed[i] is not None:
+        event = "propose_reinstate"
+    else:
+        event = "update"
+    note = f"trigger {p.new_trigger[i]}"
+    if p.proposed[i] is not None:
+        note = (
+            f"sweep proposes {p.proposed[i]} instead of {p.prev_action[i]}; {p.prev_action[i]} stays until an "
+            "analyst decides (reinstate, or a verdict)"
+        )
+    if p.lifted[i]:
+        note = "suspension lifted by sweep; status active"
+    if p.lift_why[i] is not None:
+        note += f" ({p.lift_why[i]})"
+    if p.prev_limited[i] and not p.new_limited[i] and not np.isnan(p.new_limit[i]):
+        note += f"; limit restored to {p.new_limit[i]:,.2f}"
+    elif p.limit_changed[i]:
+        note += f"; limit {p.prev_limit[i]:,.2f} -> {p.new_limit[i]:,.2f}"
+    return {
+        "at": ts,
+        "sweep_id": sweep_id,
+        "actor": actor,
+        "account_id": p.ids[i],
+        "event": event,
+        "previous_action": p.prev_action[i],
+        "new_action": p.new_action[i],
+        "previous_status": p.prev_status[i],
+        "new_status": p.new_status[i],
+        "previous_limit": p.prev_limit[i],
+        "new_limit": p.new_limit[i],
+        "score": p.scores[i],
+        "reasons": _reasons_text(p.reasons[i]),
+        "policy_hash": policy.hash,
+        "note": note,
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_audit_columns_are_the_rows_written_one_by_one(seed):
+    """Every event (escalate, de_escalate, limit_change, propose_reinstate, update) and every note
+    (a proposal, a lifted suspension, why it was lifted, a restored or changed limit)."""
+    from fraudgraph.decisions.policy import AUDIT_COLUMNS, _audit_frame, _Columns, _frame_of_rows
+
+    rng = np.random.default_rng(seed)
+    n = 600
+    actions = np.array(["none", "monitor", "review", "restrict", "suspend", "unknown"], dtype=object)
+
+    def pick(values, p_none=0.0):
+        out = np.array([values[k] for k in rng.integers(0, len(values), n)], dtype=object)
+        out[rng.random(n) < p_none] = None
+        return out
+
+    limits = np.round(rng.uniform(0, 5000, n), 2)
+    limits[rng.random(n) < 0.1] = np.nan
+    p = _Columns(
+        ids=np.array([f"A{k:04d}" for k in range(n)], dtype=object),
+        prev_action=pick(actions),
+        new_action=pick(actions),
+        new_trigger=pick(np.array(["fraud_ring", "overdue", "utilization", "none"], dtype=object)),
+        proposed=pick(actions[:5], p_none=0.7),
+        limit_changed=rng.random(n) < 0.3,
+        lifted=rng.random(n) < 0.1,
+        lift_why=pick(np.array(["the overdue rule no longer applies: overdue now 0 days"], dtype=object), 0.8),
+        prev_limited=rng.random(n) < 0.4,
+        new_limited=rng.random(n) < 0.4,
+        prev_limit=limits,
+        new_limit=np.where(rng.random(n) < 0.5, limits / 2, np.nan),
+        prev_status=pick(np.array(["active", "suspended", "closed"], dtype=object), 0.1),
+        new_status=pick(np.array(["active", "suspended"], dtype=object)),
+        scores=rng.random(n),
+        reasons=pick(np.array([[], [{"code": "X", "text": "t", "evidence": {"n": 1}}], None], dtype=object)),
+    )
+    rows = np.flatnonzero(rng.random(n) < 0.8)
+    policy = Policy.default()
+    ts = pd.Timestamp("2026-11-30 12:00:00")
+    got = _audit_frame(p, rows, policy, ts=ts, sweep_id="S-000009", actor="sweep")
+    want = _frame_of_rows(
+        [_audit_row_one_by_one(p, i, policy, ts=ts, sweep_id="S-000009", actor="sweep") for i in rows.tolist()],
+        AUDIT_COLUMNS,
+    )
+    want["at"] = want["at"].astype("datetime64[ns]")
+    pd.testing.assert_frame_equal(got, want)
+    assert set(got["event"]) == {"escalate", "de_escalate", "limit_change", "propose_reinstate", "update"}
+    empty = _audit_frame(p, rows[:0], policy, ts=ts, sweep_id="S-000009", actor="sweep")
+    assert list(empty.columns) == AUDIT_COLUMNS and len(empty) == 0

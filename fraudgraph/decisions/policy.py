@@ -1341,17 +1341,19 @@ def plan_changes(
         (p.new_action != p.prev_action) | ~same_trigger | (p.new_evidence != p.prev_evidence) | p.limit_changed
     )
     rows = np.flatnonzero(changed)
-    audit_rows, notice_rows = [], []
-    for i in rows.tolist():
-        audit_rows.append(_audit_row(p, i, policy, ts=ts, sweep_id=sweep_id, actor=actor))
-        if audit_rows[-1]["event"] == "escalate" and p.new_action[i] in _LIMITING:
-            notice_rows.append(_notice_row(p, i, policy, ts=ts, sweep_id=sweep_id))
-        elif audit_rows[-1]["event"] == "de_escalate":
-            lifted = _lift_notice_row(audit_rows[-1], policy, ts=ts, sweep_id=sweep_id)
-            if lifted is not None:
-                notice_rows.append(lifted)
-    audit = _frame_of_rows(audit_rows, AUDIT_COLUMNS)
-    audit["at"] = audit["at"].astype("datetime64[ns]")
+    audit = _audit_frame(p, rows, policy, ts=ts, sweep_id=sweep_id, actor=actor)
+    notice_rows = []
+    events = audit["event"].to_numpy()
+    limiting = np.isin(p.new_action[rows], _LIMITING)
+    for j in np.flatnonzero(((events == "escalate") & limiting) | (events == "de_escalate")).tolist():
+        if events[j] == "escalate":
+            notice_rows.append(_notice_row(p, int(rows[j]), policy, ts=ts, sweep_id=sweep_id))
+            continue
+        audit_row = {c: audit[c].iat[j] for c in AUDIT_COLUMNS}
+        audit_row["at"] = ts
+        lifted = _lift_notice_row(audit_row, policy, ts=ts, sweep_id=sweep_id)
+        if lifted is not None:
+            notice_rows.append(lifted)
     notices = _frame_of_rows(notice_rows, NOTICE_COLUMNS)
     notices["created_at"] = notices["created_at"].astype("datetime64[ns]")
     return Changes(state=_state_frame(p, rows, ts, sweep_id), audit=audit, notices=notices)
@@ -1498,51 +1500,69 @@ def _hold_de_escalations(p: _Columns, skip: np.ndarray) -> None:
     p.base[held] = np.where(np.isnan(p.stored_original[held]), p.base[held], p.stored_original[held])
 
 
-def _audit_row(p: _Columns, i: int, policy: Policy, *, ts: pd.Timestamp, sweep_id: str, actor: str) -> dict:
-    """The audit row of one account's change: the event, before and after, and why."""
-    before, after = SEVERITY.get(p.prev_action[i], 0), SEVERITY.get(p.new_action[i], 0)
-    if after > before:
-        event = "escalate"
-    elif after < before:
-        event = "de_escalate"
-    elif p.limit_changed[i]:
-        event = "limit_change"
-    elif p.proposed[i] is not None:
-        event = "propose_reinstate"
-    else:
-        event = "update"
-    note = f"trigger {p.new_trigger[i]}"
-    if p.proposed[i] is not None:
-        note = (
-            f"sweep proposes {p.proposed[i]} instead of {p.prev_action[i]}; {p.prev_action[i]} stays until an "
-            "analyst decides (reinstate, or a verdict)"
-        )
-    if p.lifted[i]:
-        note = "suspension lifted by sweep; status active"
-    if p.lift_why[i] is not None:
-        note += f" ({p.lift_why[i]})"
-    if p.prev_limited[i] and not p.new_limited[i] and not np.isnan(p.new_limit[i]):
-        note += f"; limit restored to {p.new_limit[i]:,.2f}"
-    elif p.limit_changed[i]:
-        note += f"; limit {p.prev_limit[i]:,.2f} -> {p.new_limit[i]:,.2f}"
-    reasons = p.reasons[i]
-    return {
-        "at": ts,
-        "sweep_id": sweep_id,
-        "actor": actor,
-        "account_id": p.ids[i],
-        "event": event,
-        "previous_action": p.prev_action[i],
-        "new_action": p.new_action[i],
-        "previous_status": p.prev_status[i],
-        "new_status": p.new_status[i],
-        "previous_limit": p.prev_limit[i],
-        "new_limit": p.new_limit[i],
-        "score": p.scores[i],
-        "reasons": _reasons_text(reasons),
-        "policy_hash": policy.hash,
-        "note": note,
-    }
+def _audit_frame(
+    p: _Columns, rows: np.ndarray, policy: Policy, *, ts: pd.Timestamp, sweep_id: str, actor: str
+) -> pd.DataFrame:
+    """The audit rows (AUDIT_COLUMNS) of the changed accounts ``rows``: the event, before and
+    after, and why. Column by column (86k rows at 1M accounts): a note is written out per row
+    only where it says more than the trigger."""
+    if not len(rows):
+        empty = _frame_of_rows([], AUDIT_COLUMNS)
+        empty["at"] = empty["at"].astype("datetime64[ns]")
+        return empty
+    prev_action, new_action = p.prev_action[rows], p.new_action[rows]
+    before = np.array([SEVERITY.get(a, 0) for a in prev_action.tolist()], dtype=np.int64)
+    after = np.array([SEVERITY.get(a, 0) for a in new_action.tolist()], dtype=np.int64)
+    proposed = p.proposed[rows]
+    has_proposal = np.array([x is not None for x in proposed.tolist()], dtype=bool)
+    limit_changed = p.limit_changed[rows]
+    event = np.select(
+        [after > before, after < before, limit_changed, has_proposal],
+        ["escalate", "de_escalate", "limit_change", "propose_reinstate"],
+        "update",
+    ).astype(object)
+    note = [f"trigger {t}" for t in p.new_trigger[rows].tolist()]
+    lift_why, lifted = p.lift_why[rows], p.lifted[rows]
+    prev_limit, new_limit = p.prev_limit[rows], p.new_limit[rows]
+    restored = p.prev_limited[rows] & ~p.new_limited[rows] & ~np.isnan(new_limit)
+    lift_said = np.array([x is not None for x in lift_why.tolist()], dtype=bool)
+    for j in np.flatnonzero(has_proposal | lifted | lift_said | restored | limit_changed).tolist():
+        text = note[j]
+        if has_proposal[j]:
+            text = (
+                f"sweep proposes {proposed[j]} instead of {prev_action[j]}; {prev_action[j]} stays until an "
+                "analyst decides (reinstate, or a verdict)"
+            )
+        if lifted[j]:
+            text = "suspension lifted by sweep; status active"
+        if lift_said[j]:
+            text += f" ({lift_why[j]})"
+        if restored[j]:
+            text += f"; limit restored to {new_limit[j]:,.2f}"
+        elif limit_changed[j]:
+            text += f"; limit {prev_limit[j]:,.2f} -> {new_limit[j]:,.2f}"
+        note[j] = text
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "at": np.full(n, ts.to_datetime64(), dtype="datetime64[ns]"),
+            "sweep_id": _kept_text([sweep_id] * n),
+            "actor": _kept_text([actor] * n),
+            "account_id": _kept_text(p.ids[rows].tolist()),
+            "event": _kept_text(event.tolist()),
+            "previous_action": _kept_text(prev_action.tolist()),
+            "new_action": _kept_text(new_action.tolist()),
+            "previous_status": _kept_text(p.prev_status[rows].tolist()),
+            "new_status": _kept_text(p.new_status[rows].tolist()),
+            "previous_limit": prev_limit.astype(np.float64),
+            "new_limit": new_limit.astype(np.float64),
+            "score": p.scores[rows].astype(np.float64),
+            "reasons": _kept_text([_reasons_text(r) for r in p.reasons[rows].tolist()]),
+            "policy_hash": _kept_text([policy.hash] * n),
+            "note": _kept_text(note),
+        },
+        columns=AUDIT_COLUMNS,
+    )
 
 
 _REASONS_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
