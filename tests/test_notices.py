@@ -143,6 +143,35 @@ def test_custom_templates_are_used(tmp_path):
     assert (notice["subject"], notice["body"]) == ("Account X-1", "Now EUR 200.00.\n")
 
 
+def test_shared_details_are_worked_out_only_for_a_template_that_names_them(tmp_path, monkeypatch):
+    """Any template may name {shared_details} (a custom credit-risk notice here); one that does not
+    (the default overdue notice) is written without walking the reasons' evidence for it."""
+    from fraudgraph.decisions import notices
+
+    walks = []
+    real = notices._shared_details
+    monkeypatch.setattr(notices, "_shared_details", lambda reasons: walks.append(1) or real(reasons))
+    path = tmp_path / "p.toml"
+    path.write_text('[notices.credit_risk]\nsubject = "Account {account_id}"\nbody = "You share {shared_details}."\n')
+    reasons = ring_decision()["reasons"]
+    custom = build_notice(
+        {"account_id": "X-1"},
+        {"action": "restrict", "trigger": "utilization", "new_credit_limit": 200.0, "reasons": reasons},
+        load_policy(path),
+    )
+    assert custom["body"] == f"You share {real(reasons)}.\n" and "device" in custom["body"]
+    assert len(walks) == 1
+    overdue = build_notice(
+        {"account_id": "X-2", "balance": 300.0, "overdue_days": 40},
+        {"action": "restrict", "trigger": "overdue", "new_credit_limit": 0.0, "reasons": reasons},
+        Policy.default(),
+    )
+    assert "300.00" in overdue["body"]  # written all the same
+    assert len(walks) == 1  # the overdue notice did not ask
+    ring = build_notice({"account_id": "X-3"}, ring_decision(), Policy.default())
+    assert len(walks) == 2 and real(ring_decision()["reasons"]) in ring["body"]
+
+
 @pytest.mark.parametrize(
     "balance, months, first, regular",
     [

@@ -119,6 +119,22 @@ def _closed_up(body: str) -> str:
     return body.strip() + "\n"
 
 
+class _TemplateValues(dict):
+    """A notice's placeholder values; ``shared_details`` (a walk over every reason's evidence) is
+    worked out only when a template names it (the default policy's fraud-ring notice does; its
+    overdue and credit-risk notices, half of a sweep's, do not)."""
+
+    def __init__(self, reasons: Any) -> None:
+        super().__init__()
+        self._reasons = reasons
+
+    def __missing__(self, key: str) -> str:
+        if key != "shared_details":
+            raise KeyError(key)
+        self[key] = found = _shared_details(self._reasons)
+        return found
+
+
 def _plan_sentence(plan: dict[str, Any], currency: str) -> str:
     total = format_money(plan["total"], currency)
     if plan["months"] == 1:
@@ -178,13 +194,13 @@ def build_notice(account: Mapping[str, Any], decision: Mapping[str, Any], policy
     if category == "overdue" and balance is not None and balance > 0:
         plan = repayment_plan(balance, policy)
 
-    values = {
+    values = _TemplateValues(reasons)
+    values |= {
         "account_id": str(account.get("account_id", "")),
         "action_taken": action_taken,
         "new_credit_limit": format_money(new_limit, currency) if new_limit is not None else "unchanged",
         "balance": format_money(balance, currency) if balance is not None else "the amount due",
         "overdue_days": str(int(overdue)) if overdue is not None else "several",
-        "shared_details": _shared_details(reasons),
         "repayment_plan": _plan_sentence(plan, currency) if plan else "",
         "support_contact": cfg["support_contact"],
     }

@@ -1370,6 +1370,11 @@ def _frame_of_rows(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _strings(values: list[str]) -> pd.Series:
+    """A column of Python strings made here (``_kept_text``'s, without checking each value)."""
+    return pd.Series(values, dtype=object)
+
+
 def _kept_text(values: list) -> list | pd.Series:
     """A column of text (or None) as the Python strings it holds: pandas would copy them into an
     Arrow string column, which the workspace turns back into Python strings to write (86k audit
@@ -1546,10 +1551,10 @@ def _audit_frame(
     return pd.DataFrame(
         {
             "at": np.full(n, ts.to_datetime64(), dtype="datetime64[ns]"),
-            "sweep_id": _kept_text([sweep_id] * n),
-            "actor": _kept_text([actor] * n),
+            "sweep_id": _strings([sweep_id] * n),
+            "actor": _strings([actor] * n),
             "account_id": _kept_text(p.ids[rows].tolist()),
-            "event": _kept_text(event.tolist()),
+            "event": _strings(event.tolist()),
             "previous_action": _kept_text(prev_action.tolist()),
             "new_action": _kept_text(new_action.tolist()),
             "previous_status": _kept_text(p.prev_status[rows].tolist()),
@@ -1557,9 +1562,9 @@ def _audit_frame(
             "previous_limit": prev_limit.astype(np.float64),
             "new_limit": new_limit.astype(np.float64),
             "score": p.scores[rows].astype(np.float64),
-            "reasons": _kept_text([_reasons_text(r) for r in p.reasons[rows].tolist()]),
-            "policy_hash": _kept_text([policy.hash] * n),
-            "note": _kept_text(note),
+            "reasons": _strings([_reasons_text(r) for r in p.reasons[rows].tolist()]),
+            "policy_hash": _strings([policy.hash] * n),
+            "note": _strings(note),
         },
         columns=AUDIT_COLUMNS,
     )
