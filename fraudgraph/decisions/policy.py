@@ -1465,6 +1465,11 @@ PROPOSAL_PREFIX = "propose:"
 _CREDIT_TRIGGERS = ("overdue", "utilization")
 
 
+def _severity(actions: np.ndarray) -> np.ndarray:
+    """Each action's rank in SEVERITY (0 for one it does not know)."""
+    return np.array([SEVERITY.get(a, 0) for a in actions.tolist()], dtype=np.int64)
+
+
 def _hold_de_escalations(p: _Columns, skip: np.ndarray) -> None:
     """A sweep lifts a restriction or suspension only because the data changed: the credit rule
     that imposed it no longer applies (overdue repaid, balance paid down), or the account is no
@@ -1472,7 +1477,7 @@ def _hold_de_escalations(p: _Columns, skip: np.ndarray) -> None:
     instance because a ring mate was reviewed) is held: the action, status and limit stay, and the
     state's evidence records a proposed reinstatement (``propose:<action>:<hash>``) for the review
     queue; an analyst decides (``reinstate``, or a verdict)."""
-    lower = np.array([SEVERITY.get(a, 0) for a in p.new_action]) < np.array([SEVERITY.get(a, 0) for a in p.prev_action])
+    lower = _severity(p.new_action) < _severity(p.prev_action)
     lowered = ~skip & p.prev_limited & lower
     credit = np.isin(p.prev_trigger, _CREDIT_TRIGGERS)
     left_ring = (p.prev_trigger == "fraud_ring") & pd.isna(p.ring)
@@ -1516,8 +1521,7 @@ def _audit_frame(
         empty["at"] = empty["at"].astype("datetime64[ns]")
         return empty
     prev_action, new_action = p.prev_action[rows], p.new_action[rows]
-    before = np.array([SEVERITY.get(a, 0) for a in prev_action.tolist()], dtype=np.int64)
-    after = np.array([SEVERITY.get(a, 0) for a in new_action.tolist()], dtype=np.int64)
+    before, after = _severity(prev_action), _severity(new_action)
     proposed = p.proposed[rows]
     has_proposal = np.array([x is not None for x in proposed.tolist()], dtype=bool)
     limit_changed = p.limit_changed[rows]

@@ -270,8 +270,7 @@ def shared_identifiers(
     # Link synchrony: a member who picked up a shared identifier within days of the ring's median
     # first use of it (a farm sets its accounts up together; families drift in over years).
     in_sync = np.abs(member_fs - median_fs) <= config.sync_days
-    member_clusters = clusters[keep_pair]
-    conflicts = identity_conflicts(graph, frame, member_rows, member_idents, member_clusters, row_of_member)
+    conflicts = identity_conflicts(graph, frame, member_rows, row_of_member)
     for column in conflicts.columns:
         frame[column] = conflicts[column].to_numpy()
     return SharedIdentifiers(
@@ -331,20 +330,11 @@ def _member_pairs(
     return frame, keep_pair, median[kept_group], (np.cumsum(kept) - 1)[kept_group]
 
 
-def _frame_rows(frame: pd.DataFrame, clusters: np.ndarray, identifiers: np.ndarray, graph: IdentityGraph) -> np.ndarray:
-    """Row of ``frame`` (sorted by cluster, identifier) of each (cluster, identifier) pair in it."""
-    n_ident = max(len(graph.identifiers), 1)
-    frame_key = frame["cluster"].to_numpy(np.int64) * n_ident + frame["identifier"].to_numpy(np.int64)
-    return np.searchsorted(frame_key, clusters.astype(np.int64) * n_ident + identifiers.astype(np.int64))
-
-
 def identity_conflicts(
     graph: IdentityGraph,
     frame: pd.DataFrame,
     member_rows: np.ndarray,
-    member_identifiers: np.ndarray,
-    member_clusters: np.ndarray,
-    pair_row: np.ndarray | None = None,
+    pair_row: np.ndarray,
 ) -> pd.DataFrame:
     """Do the ring members holding a shared personal element agree on their other ones?
 
@@ -365,7 +355,8 @@ def identity_conflicts(
     neither is varied.
 
     Vectorized: one pass over the holders' incidence rows (no loop per ring or identifier).
-    ``pair_row``: each member link's row of ``frame``, when the caller knows it.
+    ``member_rows``: the account row of each member link to a shared identifier; ``pair_row``:
+    each such link's row of ``frame``.
     """
     n = len(frame)
     out: dict[str, np.ndarray] = {f"distinct_{k}": np.zeros(n, dtype=np.int32) for k in PERSONAL_KINDS}
@@ -381,8 +372,6 @@ def identity_conflicts(
     personal_row = (row_kind >= 0) & (row_kind < len(PERSONAL_KINDS))
     if not personal_row.any():
         return pd.DataFrame(out, index=frame.index)
-    if pair_row is None:
-        pair_row = _frame_rows(frame, member_clusters, member_identifiers, graph)
     holder = personal_row[pair_row]
     distinct, best, n_with = _holder_values(graph, code, n, pair_row[holder], member_rows[holder])
 

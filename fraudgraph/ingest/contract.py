@@ -987,7 +987,7 @@ def _validate_links(
     # The dates are parsed beside the checks of ids and kinds (Arrow's parsing and dictionary
     # encoding release the GIL): at 1M accounts both took a second of a core nothing else used.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fraudgraph-dates") as pool:
-        dated = pool.submit(_link_dates, table, log) if "first_seen" in table.frame else None
+        dated = pool.submit(_dates, table, "first_seen", False, log) if "first_seen" in table.frame else None
         state = _checked_links(table, account_ids, kinds, log)
         state["first_seen"] = (
             dated.result() if dated is not None else pd.Series(pd.NaT, index=table.frame.index, dtype="datetime64[ns]")
@@ -999,10 +999,6 @@ def _validate_links(
             "carries no identity and never links accounts"
         )
     return state
-
-
-def _link_dates(table: _Table, log: _ProblemLog) -> pd.Series:
-    return _dates(table, "first_seen", False, log)
 
 
 def _checked_links(table: _Table, account_ids: pd.Series | None, kinds: tuple[str, ...], log: _ProblemLog) -> dict:
