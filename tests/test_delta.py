@@ -408,3 +408,40 @@ def test_a_delta_sweep_takes_as_of_from_the_changed_rows_and_asks_everything_whe
     assert seen[1][1] == seen[2][1] == ts + pd.Timedelta(days=2)
     assert seen[3][1] == ts
     assert seen[4][1] < ts
+
+
+def test_a_delta_sweep_keeps_its_hands_off_an_account_an_analyst_changed_while_it_ran(tmp_path, monkeypatch):
+    """The delta sweep's write holds back, as a full sweep's does, the changes it planned for an
+    account an analyst changed after it read the states (its scoped write is a separate path)."""
+    from fraudgraph.app import analyst
+    from fraudgraph.decisions import policy as policy_mod
+
+    world = generate_world(400, 6)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(read_dataset(_write(tmp_path / "w", world.accounts, world.links, world.transactions)))
+    run_sweep(ws, seed=1)
+    members = ws.table("ring_members").sort_values(["ring_id", "account_id"])
+    ws.apply_manual(state=pd.DataFrame(), audit=pd.DataFrame(), label=(members["account_id"].iloc[0], "fraud"))
+    planned = policy_mod.plan_changes
+    during: dict[str, str] = {}
+
+    def analyst_acts_meanwhile(state, decisions, pol, **kw):
+        changes = planned(state, decisions, pol, **kw)
+        row = changes.state.iloc[0]
+        verdict = "dismiss" if row["action"] == "suspend" else "confirm_fraud"
+        during.update(account_id=str(row["account_id"]), verdict=verdict)
+        other = SqliteWorkspace(tmp_path / "ws.db")
+        analyst.review(other, during["account_id"], verdict, note="seen in branch", actor="ana")
+        other.close()
+        return changes
+
+    monkeypatch.setattr(policy_mod, "plan_changes", analyst_acts_meanwhile)
+    result = run_sweep(ws, seed=1)
+    assert result.summary["detection"]["mode"] == "delta"
+    account_id = during["account_id"]
+    assert result.summary["held_back"] == [account_id]
+    assert account_id not in set(result.audit["account_id"]) | set(result.notices["account_id"])
+    assert ws.audit(account_id)["actor"].tolist() == ["ana"]
+    state = ws.account_state([account_id]).iloc[0]
+    assert state["action"] == ("suspend" if during["verdict"] == "confirm_fraud" else "none")
+    assert bool(state["manual"]) == (during["verdict"] == "confirm_fraud")

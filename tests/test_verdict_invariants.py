@@ -320,6 +320,46 @@ def test_a_proposed_reinstatement_waits_for_the_analyst(tmp_path, worlds):
     check_all(c)
 
 
+def test_a_verdict_given_while_a_sweep_runs_is_not_undone_by_it(workspace_cli, worlds, monkeypatch):
+    """An analyst confirms fraud on an account after the sweep read the account states and before
+    it writes (the policy's 10-15 s at a million accounts): the sweep, which planned to put the
+    account on monitor from the state it read, leaves the analyst's suspension in force, says
+    so, and the next sweep decides the account seeing the verdict."""
+    from fraudgraph.decisions import policy as policy_mod
+
+    c = workspace_cli()
+    c.run("load", worlds["standard"])
+    planned = policy_mod.plan_changes
+    during: dict[str, str] = {}
+
+    def analyst_acts_meanwhile(state, decisions, pol, **kw):
+        if not during:  # the first sweep only
+            during["id"] = str(decisions.loc[decisions["action"] == "monitor", "account_id"].iloc[0])
+            c.run("review", during["id"], "--confirm-fraud", "--note", "ID seen in branch", "--analyst", "ana")
+        return planned(state, decisions, pol, **kw)
+
+    monkeypatch.setattr(policy_mod, "plan_changes", analyst_acts_meanwhile)
+    first = c.run("sweep", "--seed", "3")
+    account_id = during["id"]
+    assert f"held back: 1 account(s) changed by hand while this sweep ran ({account_id})" in " ".join(
+        first.stdout.split()
+    )
+    state = c.state().loc[account_id]
+    assert (state["action"], state["trigger"]) == ("suspend", "manual")  # in force: the analyst's
+    assert c.audit().query("account_id == @account_id")["actor"].tolist() == ["ana"]  # no sweep row over it
+    sweeps = c.js("sweeps")
+    assert sweeps[0]["held_back"] == [account_id]
+    assert account_id not in sweeps[0]["diff"]["accounts_escalated"]
+    check_all(c)
+    # The next sweep runs the policy again (not "nothing changed") and keeps the verdict.
+    second = c.js("sweep", "--seed", "3")
+    assert second["summary"]["detection"]["mode"] != "unchanged"
+    assert "held_back" not in second["summary"]
+    assert "(1 held back)" in c.run("sweeps").stdout
+    assert c.state().loc[account_id, "action"] == "suspend"
+    check_all(c)
+
+
 # -- random sequences (SQLite) ------------------------------------------------------------------------
 
 

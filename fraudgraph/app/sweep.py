@@ -174,7 +174,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     if not (full or dry_run) and (standing := _standing(ws, (key, _inputs_mark(pol, n_audit)), pol, started, say)):
         return standing
     sweep_id = _next_sweep_id(ws)
-    context = {"pol": pol, "sweep_id": sweep_id, "started": started, "say": say, "times": times}
+    context: dict[str, Any] = {"pol": pol, "sweep_id": sweep_id, "started": started, "say": say, "times": times}
     plan = None if full or as_of is not None else _delta_plan(ws, key, pol, config)
     if plan is not None:
         outcome = _delta_outcome(ws, plan, key, context, seed=seed, config=config, baseline=baseline, dry_run=dry_run)
@@ -208,6 +208,8 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         record.latest = outcome.latest
         if outcome.scope is not None:
             record.scope, record.account_scores = outcome.scope, outcome.score_basis
+        record.audit_mark = context.get("audit_mark")  # taken by _decide as it read the account states
+        record.on_hold_back = _on_hold_back(record, changes, (summary, diff), say)
         ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
         summary["seconds"]["write"] = round(times["write"], 3)
@@ -256,7 +258,7 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
         # What a dismissal is checked against: the account's own data, not the scores it moved.
         # Read again for the few accounts the check reads (``AccountData`` with readers).
         AccountData(ws.links, ws.transactions, detection.ring_members),
-        ws.account_state(),
+        None,
         context,
         # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
         as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
@@ -432,18 +434,22 @@ def _delta_policy(ws, found: tuple, reach, last: pd.Series, context: dict):
     others = set(members["ring_id"]) - set(detection.rings["ring_id"])
     rings = pd.concat([detection.rings, rows_of(ws, "rings", "ring_id", others)], ignore_index=True)
     data = AccountData(links, transactions, members)
-    decisions, changes = _decide(ws, (accounts, scores, rings), data, ws.account_state(ids), context)
+    decisions, changes = _decide(ws, (accounts, scores, rings), data, ids, context)
     context["times"]["policy"] = time.perf_counter() - t
     return decisions, changes, scores
 
 
-def _decide(ws, inputs: tuple, data: AccountData, state: pd.DataFrame, context: dict, *, as_of=None):
+def _decide(ws, inputs: tuple, data: AccountData, state_of: list[str] | None, context: dict, *, as_of=None):
     """The policy's decisions for ``inputs`` (accounts, their score rows, their rings) and the
-    changes they make to ``state``, as a sweep makes them."""
+    changes they make to the state of the accounts ``state_of`` (None: every account), as a sweep
+    makes them. The audit trail's mark is taken before the state is read (``context["audit_mark"]``):
+    whoever changes an account after it, the sweep did not see it (``SweepRecord.audit_mark``)."""
     from fraudgraph.decisions import policy as policy_mod
 
     accounts, scores, rings = inputs
     pol = context["pol"]
+    context["audit_mark"] = ws.audit_mark()
+    state = ws.account_state(state_of)
     decisions = policy_mod.evaluate(accounts, scores, rings, pol, reviews=ws.reviews(), as_of=as_of, data=data)
     changes = policy_mod.plan_changes(
         state, decisions, pol, sweep_id=context["sweep_id"], actor="sweep", at=context["started"], accounts=accounts
@@ -670,16 +676,46 @@ def _stored_detection(ws, ring_members: pd.DataFrame):
 
 def _sweep_diff(previous: pd.DataFrame, detection, changes) -> dict:
     """Rings new / grown / shrunk / changed / dissolved since the last sweep, and accounts moved."""
-    diff = diff_rings(previous, detection.ring_members)
-    audit = changes.audit
-    for key, event in (("accounts_escalated", "escalate"), ("accounts_de_escalated", "de_escalate")):
-        diff[key] = sorted(audit.loc[audit["event"] == event, "account_id"].tolist()) if len(audit) else []
-    return diff
+    return diff_rings(previous, detection.ring_members) | _moved(changes.audit)
+
+
+def _events(audit: pd.DataFrame) -> dict[str, int]:
+    """A sweep's audit rows counted per event (the summary's ``events``)."""
+    return {k: int(v) for k, v in audit["event"].value_counts().items()} if len(audit) else {}
+
+
+def _moved(audit: pd.DataFrame) -> dict[str, list[str]]:
+    """The accounts a sweep escalated and de-escalated (the diff's ``accounts_...`` lists)."""
+    return {
+        key: sorted(audit.loc[audit["event"] == event, "account_id"].tolist()) if len(audit) else []
+        for key, event in (("accounts_escalated", "escalate"), ("accounts_de_escalated", "de_escalate"))
+    }
+
+
+def _on_hold_back(record: SweepRecord, changes, said: tuple[dict, dict], say: Progress) -> Callable[[list[str]], None]:
+    """What the sweep says when its write holds back accounts changed by hand while it ran
+    (``workspace.base.hold_back``: their rows have left ``record``): its result, summary and diff
+    count only what it wrote and name them (``held_back``), and its inputs mark is one no later
+    sweep matches, so the next one runs the policy again and decides them, seeing the change."""
+    summary, diff = said
+
+    def held(accounts: list[str]) -> None:
+        changes.state, changes.audit, changes.notices = record.state, record.audit, record.notices
+        summary["events"], summary["notices"] = _events(changes.audit), int(len(changes.notices))
+        diff.update(_moved(changes.audit))
+        summary["held_back"] = accounts
+        summary["detection"]["inputs"] = f"{summary['detection']['inputs']}:held back"
+        say(
+            f"{len(accounts):,} account(s) changed by hand while this sweep ran kept as they are; "
+            "the next sweep decides them again"
+        )
+
+    return held
 
 
 def _summary(counts: tuple[int, int, int], detection, decisions, changes, diff: dict, engine_used: str) -> dict:
     """The sweep's summary as stored in its history and printed by the CLI."""
-    events = changes.audit["event"].value_counts().to_dict() if len(changes.audit) else {}
+    events = _events(changes.audit)
     actions = decisions["action"].value_counts().to_dict()
     summary: dict[str, Any] = {
         "accounts": int(counts[0]),
@@ -693,7 +729,7 @@ def _summary(counts: tuple[int, int, int], detection, decisions, changes, diff: 
         "rings_changed": len(diff["changed"]),
         "rings_dissolved": len(diff["dissolved"]),
         "actions": {a: int(actions.get(a, 0)) for a in ("none", "monitor", "review", "restrict", "suspend")},
-        "events": {k: int(v) for k, v in events.items()},
+        "events": events,
         "notices": int(len(changes.notices)),
         "engine": engine_used,
     }

@@ -75,6 +75,12 @@ def _print_sweep(result, fmt: str) -> None:
     ev = ", ".join(f"{k} {v:,}" for k, v in sorted(s["events"].items())) or "none"
     verb = "would change" if result.dry_run else "changed"
     echo_wrapped(f"  {verb}: {ev}; notices {s['notices']:,}")
+    if held := s.get("held_back"):
+        named = ", ".join(held[:5]) + (f" and {len(held) - 5:,} more" if len(held) > 5 else "")
+        echo_wrapped(
+            f"  held back: {len(held):,} account(s) changed by hand while this sweep ran ({named}) "
+            "kept as they are; the next sweep decides them"
+        )
     if "detection" in s:
         for line in _detection_lines(s["detection"]):
             echo_wrapped(line)
@@ -306,6 +312,8 @@ def sweeps(obj, limit, offset, fmt):
                 "rings_dissolved": len(d.get("dissolved", [])),
                 "escalated": len(d.get("accounts_escalated", [])),
                 "de_escalated": len(d.get("accounts_de_escalated", [])),
+                # Accounts changed by hand while the sweep ran, which it left as they were.
+                "held_back": list(s.get("held_back", [])) if fmt == "json" else len(s.get("held_back", [])),
                 "diff": d if fmt == "json" else None,
             }
         )
@@ -325,6 +333,7 @@ def sweeps(obj, limit, offset, fmt):
         "rings_dissolved",
         "escalated",
         "de_escalated",
+        "held_back",
     ]
     emit(rows, fmt, columns=cols + (["diff"] if fmt == "json" else []))
 
@@ -350,5 +359,6 @@ def _sweep_line(r: dict) -> dict:
         "as_of": _minute(r["as_of"]),
         "rings": f"{r['rings']:,}" if isinstance(r["rings"], int) else r["rings"],
         "rings changed": ", ".join(changed) or "none",
-        "escalated / de-escalated": f"{r['escalated']:,} / {r['de_escalated']:,}",
+        "escalated / de-escalated": f"{r['escalated']:,} / {r['de_escalated']:,}"
+        + (f" ({r['held_back']:,} held back)" if r["held_back"] else ""),
     }

@@ -256,6 +256,37 @@ class SweepRecord:
     # The data's latest timestamp (the sweep's default as_of) and accounts whose rows hold it
     # (some, not necessarily all): a delta sweep's as_of is read from them by key.
     latest: tuple[pd.Timestamp, list[str]] | None = None
+    # Where the audit trail stood when the policy read the account states (``Workspace.audit_mark``;
+    # None: the sweep changes no state). An account with a later audit row was changed by someone
+    # else (a review, a suspend or reinstate by hand, an applied check) while the sweep ran, from a
+    # state the sweep did not see: ``save_sweep`` holds back the sweep's changes to it (``hold_back``).
+    audit_mark: int | None = None
+    # Called by ``hold_back`` with the accounts held back, after their rows left the record: the
+    # sweep's summary says so (``fraudgraph.app.sweep``).
+    on_hold_back: Callable[[list[str]], None] | None = None
+
+
+def hold_back(record: SweepRecord, acted: Iterable[str]) -> list[str]:
+    """Take out of ``record`` the state changes, audit rows and notices of the accounts in
+    ``acted`` (changed by someone else since ``record.audit_mark``; a backend calls it inside the
+    write that holds the workspace against such changes, before it writes them). The sweep's
+    decision rows stay: what it concluded from the data it read; the account's state is the
+    analyst's, and the next sweep decides the account again, seeing it. Returns the accounts
+    held back (sorted), those whose rows the sweep would have changed."""
+    acted = set(acted)
+    if not acted:
+        return []
+    frames = (record.state, record.audit, record.notices)
+    touched = set().union(*(set(f["account_id"]) for f in frames if f is not None and len(f)))
+    held = sorted(acted & touched)
+    if not held:
+        return []
+    record.state, record.audit, record.notices = (
+        f if f is None or not len(f) else f[~f["account_id"].isin(held)].reset_index(drop=True) for f in frames
+    )
+    if record.on_hold_back is not None:
+        record.on_hold_back(held)
+    return held
 
 
 @dataclass
@@ -489,6 +520,15 @@ class Workspace(abc.ABC):
         """How many audit rows there are (every account's), without reading them. Backends
         override it with a count where the rows are."""
         return len(self.audit())
+
+    def audit_mark(self) -> int:
+        """Where the audit trail stands now (grows with every row appended): a sweep takes it
+        before it reads the account states (``SweepRecord.audit_mark``)."""
+        return self.audit_count()
+
+    def acted_after(self, mark: int) -> list[str]:
+        """Accounts with an audit row appended after ``mark`` (``audit_mark``)."""
+        return sorted({str(a) for a in self.audit()["account_id"].iloc[int(mark) :]})
 
     @abc.abstractmethod
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:

@@ -79,6 +79,7 @@ from fraudgraph.workspace.base import (
     SweepRecord,
     Workspace,
     from_json as _from_json,
+    hold_back,
     result_filters,
     sparse_tables,
     stored_value,
@@ -1207,6 +1208,7 @@ class Neo4jWorkspace(Workspace):
             self._drop_stale(quiet=True)
             raise
         with self._transaction() as run:
+            self._hold_back(run, record)
             self._upsert_state(run, record.state)
             self._append(run, "audit", record.audit, AUDIT_COLUMNS)
             self._append(run, "notices", record.notices, NOTICE_COLUMNS)
@@ -1218,6 +1220,18 @@ class Neo4jWorkspace(Workspace):
             stale += [[key, current[key]] for key in keys if current.get(key, _NO_GEN) != _NO_GEN]
             run("write/switch_results", keys=list(keys), gen=gen, stale=_to_json(stale))
         self._drop_stale(quiet=True)
+
+    def _hold_back(self, run, record: SweepRecord) -> None:
+        """The sweep's changes to accounts someone else changed since it read their state
+        (``base.hold_back``), taken out, in the transaction that writes the rest. It first takes
+        the audit sequence's write lock (``write/next_sequence``, reserving none), which every
+        review and manual change takes to append its audit entry: one that has not committed by
+        now waits for this transaction, so none lands between this look and the write."""
+        if record.audit_mark is None:
+            return
+        self._reserve(run, "seq.audit", 0)
+        rows = run("read/audit_accounts_after", mark=int(record.audit_mark))
+        hold_back(record, [r["account_id"] for r in rows])
 
     def _write_generation(self, gen: int, tables: dict[str, pd.DataFrame], swept: pd.DataFrame | None) -> list[str]:
         """The result rows of ``tables`` (and the sweep's accounts) under generation ``gen``, each
@@ -1432,6 +1446,13 @@ class Neo4jWorkspace(Workspace):
 
     def audit_count(self) -> int:
         return int(self.run_query("read/audit_count")[0]["n"])
+
+    def audit_mark(self) -> int:
+        rows = self.run_query("read/meta_value", key="seq.audit")
+        return int(rows[0]["value"] or 0) if rows else 0
+
+    def acted_after(self, mark: int) -> list[str]:
+        return [r["account_id"] for r in self.run_query("read/audit_accounts_after", mark=int(mark))]
 
     def notices(self, since_sweep: str | None = None) -> pd.DataFrame:
         if since_sweep is None:

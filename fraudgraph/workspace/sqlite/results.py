@@ -49,6 +49,7 @@ from fraudgraph.workspace.base import (
     ColumnFilter,
     SweepRecord,
     from_json as _from_json,
+    hold_back,
     result_filters,
     sparse_tables,
     stored_value,
@@ -157,6 +158,7 @@ class SqliteResults:
         tables, swept = sparse_tables(record)
         log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
         with self._transaction():
+            self._hold_back(record)
             for name in _RESULT_COLUMNS:
                 df = tables.get(name)
                 if df is None:
@@ -172,6 +174,14 @@ class SqliteResults:
                 self._write_swept(swept, record.data_version)
                 log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
             self._save_logs(record)
+
+    def _hold_back(self, record: SweepRecord) -> None:
+        """The sweep's changes to accounts someone else changed since it read their state
+        (``base.hold_back``), taken out. Called first in the sweep's write transaction, which holds
+        the write lock: no review or manual change can commit between this look and the write."""
+        if record.audit_mark is None:
+            return
+        hold_back(record, self.acted_after(record.audit_mark))
 
     def _save_logs(self, record: SweepRecord) -> None:
         """A sweep's state changes, audit rows, notices, history row and ring counter; the change
@@ -211,6 +221,7 @@ class SqliteResults:
         # every account's (below), not the decided ones sparse_tables would list.
         sparse, _ = sparse_tables(record)
         with self._transaction():
+            self._hold_back(record)
             self._db.execute(_COMPONENTS_SCHEMA)
             for name, column, keys in (
                 ("ring_members", "account_id", scope.accounts),
@@ -652,6 +663,13 @@ class SqliteResults:
 
     def audit_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+    def audit_mark(self) -> int:
+        return int(self._db.execute("SELECT coalesce(max(audit_id), 0) FROM audit").fetchone()[0])
+
+    def acted_after(self, mark: int) -> list[str]:
+        sql = "SELECT DISTINCT account_id FROM audit WHERE audit_id > ? ORDER BY account_id"
+        return [r[0] for r in self._db.execute(sql, (int(mark),))]
 
     def accounts_acted_since(self, at: str, sweep_id: str) -> list[str]:
         """Accounts with an audit row at or after ``at`` (ISO time) not written by sweep ``sweep_id``:
