@@ -151,6 +151,7 @@ class _Outcome:
     scope: Any = None  # a delta sweep's SweepScope: the part of the results it replaces
     latest: tuple[pd.Timestamp, list[str]] | None = None  # as_of and accounts holding it (``SweepRecord``)
     score_basis: pd.DataFrame | None = None  # the score rows a delta sweep's decisions were made from
+    staged: Any = None  # the write of the detection's tables started early (``Workspace.stage_sweep``)
 
 
 def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, full, refit) -> SweepResult:
@@ -185,6 +186,21 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
             ws, frames, key, (full, dry_run), as_of, context, seed=seed, config=config, baseline=baseline
         )
     lifetime.keep(outcome)  # a one-shot command's process ends without freeing it
+    try:
+        marks = (key, n_audit, engine_used, data_version, baseline is None)
+        return _finish(ws, outcome, marks, context, (as_of, seed, dry_run))
+    finally:
+        if outcome.staged is not None:  # written (save_sweep let it go) or not: never left running
+            outcome.staged.discard()
+
+
+def _finish(ws, outcome: _Outcome, marks: tuple, context: dict, asked: tuple) -> SweepResult:
+    """The sweep's summary, diff and history row, its write (unless a dry run) and result.
+    ``marks``: the detection key, the audit's length before the sweep, the engine, the data
+    version read and whether the sweep fitted its baseline; ``asked``: as_of, seed, dry_run."""
+    key, n_audit, engine_used, data_version, fitted = marks
+    as_of, seed, dry_run = asked
+    pol, sweep_id, started, say, times = (context[k] for k in ("pol", "sweep_id", "started", "say", "times"))
     detection, changes = outcome.detection, outcome.changes
     as_of_ts = pd.Timestamp(detection.as_of)
     diff = _sweep_diff(outcome.previous, detection, changes)
@@ -194,7 +210,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         "mode": outcome.mode,
         "key": key,
         "inputs": _inputs_mark(pol, n_audit + len(changes.audit)),
-        "baseline": {**detection.baseline.summary(), "fitted": baseline is None},
+        "baseline": {**detection.baseline.summary(), "fitted": fitted},
         **outcome.extra,
     }
     finished = datetime.now(UTC).replace(tzinfo=None)
@@ -209,6 +225,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
         if outcome.scope is not None:
             record.scope, record.account_scores = outcome.scope, outcome.score_basis
         record.audit_mark = context.get("audit_mark")  # taken by _decide as it read the account states
+        record.staged = outcome.staged
         record.on_hold_back = _on_hold_back(record, changes, (summary, diff), say)
         ws.save_sweep(record)
         times["write"] = time.perf_counter() - t
@@ -252,24 +269,36 @@ def _full_outcome(ws, frames, key, how, as_of, context, *, seed, config, baselin
     detection.account_features = pd.DataFrame()
     times.update({f"detect.{k}": v for k, v in detection.stage_seconds.items()})
     t = time.perf_counter()
-    decisions, changes = _decide(
-        ws,
-        (accounts, detection.account_scores, detection.rings),
-        # What a dismissal is checked against: the account's own data, not the scores it moved.
-        # Read again for the few accounts the check reads (``AccountData`` with readers).
-        AccountData(ws.links, ws.transactions, detection.ring_members),
-        None,
-        context,
-        # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
-        as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
+    # The detection's tables set off into the workspace while the policy runs (a big sweep's, on
+    # SQLite: ``stage_sweep``); a reused detection is not written again, a dry run writes nothing.
+    staged = (
+        None
+        if how[1] or mode == "reused"
+        else ws.stage_sweep(_detection_tables(detection), getattr(detection, "components", None))
     )
+    try:
+        decisions, changes = _decide(
+            ws,
+            (accounts, detection.account_scores, detection.rings),
+            # What a dismissal is checked against: the account's own data, not the scores it moved.
+            # Read again for the few accounts the check reads (``AccountData`` with readers).
+            AccountData(ws.links, ws.transactions, detection.ring_members),
+            None,
+            context,
+            # Reviews happen after the data's last timestamp: only a backtest (--as-of) leaves later ones out.
+            as_of=pd.Timestamp(detection.as_of) if as_of is not None else None,
+        )
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
     times["policy"] = time.perf_counter() - t
     when = pd.Timestamp(detection.as_of)
     latest = None if as_of is not None else (when, _latest_holders((accounts, *latest_rows), when))
     # The loaded accounts are not needed past here: the write does not hold them.
     del accounts
     outcome = _Outcome(detection, "full" if how[0] else mode, decisions, changes, previous, counts)
-    outcome.latest = latest
+    outcome.latest, outcome.staged = latest, staged
     return outcome
 
 
@@ -736,21 +765,26 @@ def _summary(counts: tuple[int, int, int], detection, decisions, changes, diff: 
     return summary
 
 
-def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, stored: bool = False) -> SweepRecord:
-    """Everything one sweep writes, in one record the workspace saves in one transaction.
-
-    ``stored``: the detection is the stored one (nothing changed), so its tables are not
-    written again; only the decisions, state, audit and notices are."""
+def _detection_tables(detection) -> dict[str, pd.DataFrame]:
+    """The result tables a detection writes (ring_identifiers empty when it has none)."""
     ring_identifiers = getattr(detection, "ring_identifiers", None)
     if ring_identifiers is None:
-        ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
-    tables = {
+        ring_identifiers = detection.ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
+    return {
         "rings": detection.rings,
         "ring_members": detection.ring_members,
         "ring_identifiers": ring_identifiers,
         "account_scores": detection.account_scores,
         "hubs": detection.hubs,
     }
+
+
+def _sweep_record(sweep: dict, detection, decisions: pd.DataFrame, changes, *, stored: bool = False) -> SweepRecord:
+    """Everything one sweep writes, in one record the workspace saves in one transaction.
+
+    ``stored``: the detection is the stored one (nothing changed), so its tables are not
+    written again; only the decisions, state, audit and notices are."""
+    tables = _detection_tables(detection)
     return SweepRecord(
         sweep=sweep,
         tables={"decisions": decisions} if stored else tables | {"decisions": decisions},

@@ -264,6 +264,9 @@ class SweepRecord:
     # Called by ``hold_back`` with the accounts held back, after their rows left the record: the
     # sweep's summary says so (``fraudgraph.app.sweep``).
     on_hold_back: Callable[[list[str]], None] | None = None
+    # A backend's head start on writing the detection's tables (``Workspace.stage_sweep``: what
+    # it returned for this record's very tables), or None.
+    staged: Any = None
 
 
 def hold_back(record: SweepRecord, acted: Iterable[str]) -> list[str]:
@@ -457,6 +460,13 @@ class Workspace(abc.ABC):
     @abc.abstractmethod
     def next_ring_number(self) -> int:
         """The counter for new stable ring ids (1 on a fresh workspace)."""
+
+    def stage_sweep(self, tables: dict[str, pd.DataFrame], components: pd.DataFrame | None) -> Any:
+        """Start writing a full sweep's detection tables ahead of ``save_sweep`` (which takes
+        what this returns as ``SweepRecord.staged``; the caller runs the policy meanwhile), or
+        None: nothing started, ``save_sweep`` writes everything. Called only by a sweep that will
+        save them unchanged; an object returned has ``discard()`` for a sweep that stops before."""
+        return None
 
     @abc.abstractmethod
     def save_sweep(self, record: SweepRecord) -> None:

@@ -50,12 +50,13 @@ from fraudgraph.workspace.base import (
     SweepRecord,
     from_json as _from_json,
     hold_back,
+    implied_rows,
     result_filters,
     sparse_tables,
     stored_value,
     to_json as _to_json,
 )
-from fraudgraph.workspace.sqlite import changes
+from fraudgraph.workspace.sqlite import changes, staging
 from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_head, insert_rows
 
 log = logging.getLogger("fraudgraph")
@@ -76,6 +77,9 @@ _FEATURE_NAMES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS feature_names (names_id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE)"
 )
 _COMPONENTS_INDEX = "CREATE INDEX IF NOT EXISTS components_by_component ON components (component)"
+_COMPONENT_COLUMNS = ["account_id", "component"]
+# The result tables a big full sweep writes ahead, in a child process (``stage_sweep``).
+_STAGED = ("rings", "ring_members", "ring_identifiers", "account_scores")
 _SWEPT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swept_accounts (part INTEGER PRIMARY KEY, first_id TEXT NOT NULL, "
     "n INTEGER NOT NULL, ids BLOB NOT NULL, credit_limits BLOB NOT NULL)"
@@ -157,23 +161,109 @@ class SqliteResults:
         t = time.perf_counter()
         tables, swept = sparse_tables(record)
         log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
-        with self._transaction():
-            self._hold_back(record)
-            for name in _RESULT_COLUMNS:
-                df = tables.get(name)
-                if df is None:
+        staged = self._staged_tables(record, tables)
+        try:
+            with self._transaction():
+                self._hold_back(record)
+                for name in _RESULT_COLUMNS:
+                    df = tables.get(name)
+                    if df is None:
+                        continue
+                    t = time.perf_counter()
+                    if name in staged:
+                        self._copy_staged(name)
+                    else:
+                        self._replace(name, df)
+                    log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
+                self._db.execute(_DECISIONS_IN_ORDER)
+                if "rings" in record.tables:  # the detection was computed, not the stored one reused
+                    self._replace_components(record.components, staged="components" in staged)
+                if swept is not None:
+                    t = time.perf_counter()
+                    self._write_swept(swept, record.data_version)
+                    log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
+                self._save_logs(record)
+        finally:
+            self._unstage(record, attached=bool(staged))
+
+    def stage_sweep(self, tables: dict[str, pd.DataFrame], components: pd.DataFrame | None) -> Any:
+        """Start writing a full sweep's detection tables (rings, ring_members, ring_identifiers,
+        account_scores without their default rows) and its components into a staging file, in a
+        child process (``staging``), while the caller runs the policy: ``save_sweep`` copies them
+        in when ``SweepRecord.staged`` holds what this returns. None for a small sweep, or when
+        the machine has no room for the child. The child binds the very values ``save_sweep``
+        would (``_compact``, ``_sql_columns``); the feature names it needs are registered now."""
+        scores = tables.get("account_scores")
+        if scores is None or len(scores) < staging.MIN_ROWS:
+            return None
+        names = set().union(*(_feature_name_lists(tables.get(name)) for name in _STAGED))
+        ids: dict[tuple[str, ...], int] = {}
+        if names:
+            with self._transaction():  # a sweep that fails after leaves an unused list of names
+                ids = {n: self._names_id(n) for n in sorted(names)}
+        plan = [(name, self._schema_of(name), df) for name in _STAGED if (df := tables.get(name)) is not None]
+        if components is not None:
+            plan.append(("components", [_COMPONENTS_SCHEMA, _COMPONENTS_INDEX], components))
+
+        def work(db) -> None:
+            for name, statements, df in plan:
+                db.execute(statements[0])  # the table, then its rows, then its indexes
+                cols = _COMPONENT_COLUMNS if name == "components" else _RESULT_COLUMNS[name]
+                if name == "account_scores":
+                    df = df[~implied_rows(df, None)[0]]
+                elif name == "components":
+                    df = df.sort_values("account_id")
+                if len(df):
+                    insert_columns(db, insert_head(name, cols), _sql_columns(_compact(df, ids.__getitem__), cols))
+                for sql in statements[1:]:
+                    db.execute(sql)
+
+        staged = staging.start(self.path.parent, work)
+        if staged is not None:
+            staged.sources = {name: df for name, _, df in plan}
+        return staged
+
+    def _schema_of(self, table: str) -> list[str]:
+        """A table's CREATE statement, then its indexes'."""
+        sql = "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'index', name"
+        return [r[0] for r in self._db.execute(sql, (table,))]
+
+    def _staged_tables(self, record: SweepRecord, tables: dict[str, pd.DataFrame]) -> set[str]:
+        """The tables ``record.staged`` wrote for this very record, its file attached as
+        ``staged`` (waiting for the child first); none when it wrote nothing usable."""
+        staged = record.staged
+        if not isinstance(staged, staging.StagedWrite):
+            return set()
+        t = time.perf_counter()
+        if not staged.ready():
+            log.debug("write: the staged tables are not there (%s): written here", staged.failure())
+            return set()
+        log.debug("write: waited %.1fs for the staged tables", time.perf_counter() - t)
+        self._db.execute("ATTACH DATABASE ? AS staged", (str(staged.path),))
+        usable = set()
+        for name, frame in staged.sources.items():
+            if frame is not (record.components if name == "components" else record.tables.get(name)):
+                continue  # not what this record writes
+            if name == "account_scores":
+                n = self._db.execute("SELECT count(*) FROM staged.account_scores").fetchone()[0]
+                if n != len(tables["account_scores"]):
                     continue
-                t = time.perf_counter()
-                self._replace(name, df)
-                log.debug("write: %s, %d rows (%.1fs)", name, len(df), time.perf_counter() - t)
-            self._db.execute(_DECISIONS_IN_ORDER)
-            if "rings" in record.tables:  # the detection was computed, not the stored one reused
-                self._replace_components(record.components)
-            if swept is not None:
-                t = time.perf_counter()
-                self._write_swept(swept, record.data_version)
-                log.debug("write: swept_accounts, %d accounts (%.1fs)", len(swept), time.perf_counter() - t)
-            self._save_logs(record)
+            usable.add(name)
+        if not usable:
+            self._db.execute("DETACH DATABASE staged")
+        return usable
+
+    def _copy_staged(self, name: str) -> None:
+        """A result table's rows replaced by the staged ones: into the emptied table, SQLite
+        copies them and their index entries as they are stored."""
+        self._db.execute(f"DELETE FROM main.{name}")
+        self._db.execute(f"INSERT INTO main.{name} SELECT * FROM staged.{name}")
+
+    def _unstage(self, record: SweepRecord, *, attached: bool) -> None:
+        if attached:
+            self._db.execute("DETACH DATABASE staged")
+        if isinstance(record.staged, staging.StagedWrite):
+            record.staged.discard()
 
     def _hold_back(self, record: SweepRecord) -> None:
         """The sweep's changes to accounts someone else changed since it read their state
@@ -247,7 +337,7 @@ class SqliteResults:
         most of their rows come out as they were; every row rewritten costs a page of each of
         the table's B-trees (the WAL of a 1M-account delta sweep fell from 119 MB)."""
         column, keys = scope
-        cols = ["account_id", "component"] if name == "components" else _RESULT_COLUMNS[name]
+        cols = _COMPONENT_COLUMNS if name == "components" else _RESULT_COLUMNS[name]
         at = cols.index(column)
         new = list(_sql_rows(self._compact_features(df), cols))
         self._fill_ids(set(keys) | {r[at] for r in new})
@@ -259,14 +349,19 @@ class SqliteResults:
         self._db.execute(f"DELETE FROM {name} WHERE {where}")
         self._insert_rows(name, cols, [r for r in new if r[at] in changed])
 
-    def _replace_components(self, components: pd.DataFrame | None) -> None:
-        """The components table of a full sweep: its map, its index built after the rows are in;
-        none when the sweep made no map (another engine clustered)."""
-        self._db.execute("DROP TABLE IF EXISTS components")
+    def _replace_components(self, components: pd.DataFrame | None, *, staged: bool = False) -> None:
+        """The components table of a full sweep: its map, its index built after the rows are in
+        (``staged``: both copied from the staging file); none when the sweep made no map (another
+        engine clustered)."""
+        self._db.execute("DROP TABLE IF EXISTS main.components")  # not the staging file's (attached)
         if components is None:
             return
         self._db.execute(_COMPONENTS_SCHEMA)
-        self._insert("components", components.sort_values("account_id"), ["account_id", "component"])
+        if staged:
+            self._db.execute(_COMPONENTS_INDEX)
+            self._copy_staged("components")
+            return
+        self._insert("components", components.sort_values("account_id"), _COMPONENT_COLUMNS)
         self._db.execute(_COMPONENTS_INDEX)
 
     def components_of(self, account_ids: list[str]) -> pd.DataFrame | None:
@@ -414,26 +509,7 @@ class SqliteResults:
     def _compact_features(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
         """``df`` with its ``features`` dicts (when it has them) as ``[names_id, value, ...]`` JSON
         text, each distinct list of names registered once in ``feature_names``."""
-        if df is None or "features" not in df.columns or df.empty:
-            return df
-        ids: dict[tuple[str, ...], int] = {}
-        texts = []
-        for features in df["features"].tolist():
-            if isinstance(features, NamedRow) and features.names:  # a detection's: names and values as they are
-                names_id = ids.get(features.names)
-                if names_id is None:
-                    names_id = ids[features.names] = self._names_id(features.names)
-                texts.append(_to_json([names_id, *features.cells]))
-                continue
-            if not isinstance(features, dict) or not features:
-                texts.append(features if isinstance(features, str) else _to_json(features))
-                continue
-            names = tuple(features)
-            names_id = ids.get(names)
-            if names_id is None:
-                names_id = ids[names] = self._names_id(names)
-            texts.append(_to_json([names_id, *features.values()]))
-        return df.assign(features=texts)
+        return _compact(df, self._names_id)
 
     def _names_id(self, names: tuple[str, ...]) -> int:
         """The ``feature_names`` row of this list of names, added when new."""
@@ -731,6 +807,42 @@ def _found_at(held: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndar
     if not len(held):
         return at, np.zeros(len(wanted), dtype=bool)
     return at, (at < len(held)) & (held[np.minimum(at, len(held) - 1)] == wanted)
+
+
+def _compact(df: pd.DataFrame | None, names_id: Callable[[tuple[str, ...]], int]) -> pd.DataFrame | None:
+    """``df`` with its ``features`` (when it has them) as ``[names_id, value, ...]`` JSON text,
+    ``names_id`` giving each distinct list of names its ``feature_names`` row."""
+    if df is None or "features" not in df.columns or df.empty:
+        return df
+    ids: dict[tuple[str, ...], int] = {}
+    texts = []
+    for features in df["features"].tolist():
+        if isinstance(features, NamedRow) and features.names:  # a detection's: names and values as they are
+            at = ids.get(features.names)
+            if at is None:
+                at = ids[features.names] = names_id(features.names)
+            texts.append(_to_json([at, *features.cells]))
+            continue
+        if not isinstance(features, dict) or not features:
+            texts.append(features if isinstance(features, str) else _to_json(features))
+            continue
+        names = tuple(features)
+        at = ids.get(names)
+        if at is None:
+            at = ids[names] = names_id(names)
+        texts.append(_to_json([at, *features.values()]))
+    return df.assign(features=texts)
+
+
+def _feature_name_lists(df: pd.DataFrame | None) -> set[tuple[str, ...]]:
+    """The distinct lists of feature names ``_compact`` registers for ``df``."""
+    if df is None or "features" not in df.columns:
+        return set()
+    return {
+        f.names if isinstance(f, NamedRow) else tuple(f)
+        for f in df["features"].tolist()
+        if (isinstance(f, NamedRow) and f.names) or (isinstance(f, dict) and f)
+    }
 
 
 def _sql_columns(df: pd.DataFrame, cols: list[str]) -> list[list]:

@@ -1,0 +1,166 @@
+"""A big sweep's detection tables written ahead by a child process (``workspace/sqlite/staging.py``):
+the workspace ends the same as when the sweep writes them itself, whatever happens to the child,
+and nothing is left behind (no staging file, no child process).
+
+The sweeps here are small; ``staging.MIN_ROWS`` is lowered so that they stage."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from fraudgraph.app.sweep import run_sweep
+from fraudgraph.decisions import policy as policy_mod
+from fraudgraph.ingest.contract import read_dataset
+from fraudgraph.synthetic.world import generate_world, write_world
+from fraudgraph.workspace.sqlite import results as results_mod, staging
+from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+_TABLES = (
+    "rings",
+    "ring_members",
+    "ring_identifiers",
+    "account_scores",
+    "hubs",
+    "decisions",
+    "account_state",
+    "audit",
+    "notices",
+    "components",
+    "swept_accounts",
+    "feature_names",
+)
+_TIMES = {"audit": {"at", "audit_id"}, "notices": {"created_at"}, "account_state": {"updated_at"}}
+
+
+def _digests(path: Path) -> dict[str, tuple[int, str]]:
+    """Every result table's rows (times left out), as a count and a digest, with its indexes."""
+    db = sqlite3.connect(path)
+    out = {}
+    for t in _TABLES:
+        cols = [r[1] for r in db.execute(f"PRAGMA table_info({t})") if r[1] not in _TIMES.get(t, set())]
+        h = hashlib.sha256()
+        rows = db.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY {', '.join(cols)}").fetchall()
+        for row in rows:
+            h.update(repr(row).encode())
+        indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = ? ORDER BY name", (t,)).fetchall()
+        out[t] = (len(rows), h.hexdigest()[:16], tuple(indexes))
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Path:
+    """A workspace with a 1,500-account world loaded, never swept."""
+    root = tmp_path_factory.mktemp("staged")
+    folder = root / "world"
+    write_world(generate_world(1_500, 11), folder)
+    path = root / "loaded.db"
+    ws = SqliteWorkspace(path)
+    ws.load(read_dataset(folder))
+    ws.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def written_here(loaded, tmp_path_factory) -> dict:
+    """The tables of a first sweep that writes everything itself."""
+    path = tmp_path_factory.mktemp("here") / "ws.db"
+    shutil.copy(loaded, path)
+    ws = SqliteWorkspace(path)
+    assert run_sweep(ws, seed=2).summary["detection"]["mode"] == "computed"
+    ws.close()
+    return _digests(path)
+
+
+def _sweep(loaded: Path, folder: Path, monkeypatch, made: list | None = None) -> tuple[Path, list]:
+    """A first sweep on a copy of ``loaded`` in ``folder``, staging; the staged writes it made
+    (into ``made`` as they are made)."""
+    monkeypatch.setattr(staging, "MIN_ROWS", 0)
+    made = [] if made is None else made
+    start = staging.start
+
+    def watched(where, work):
+        staged = start(where, work)
+        made.append(staged)
+        return staged
+
+    monkeypatch.setattr(staging, "start", watched)
+    path = folder / "ws.db"
+    shutil.copy(loaded, path)
+    ws = SqliteWorkspace(path)
+    try:
+        run_sweep(ws, seed=2)
+    finally:
+        ws.close()
+    return path, made
+
+
+def _nothing_left(folder: Path, made: list) -> None:
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".fraudgraph-stage-")]
+    for staged in made:
+        assert staged.exit_code is not None  # reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(staged.pid, os.WNOHANG)
+
+
+def test_a_staged_write_leaves_the_workspace_as_writing_it_here_does(loaded, written_here, tmp_path, monkeypatch):
+    path, made = _sweep(loaded, tmp_path, monkeypatch)
+    assert len(made) == 1 and made[0] is not None and made[0].exit_code == 0
+    assert set(made[0].sources) == {"rings", "ring_members", "ring_identifiers", "account_scores", "components"}
+    assert _digests(path) == written_here
+    _nothing_left(tmp_path, made)
+
+
+@pytest.mark.parametrize("how", ["error", "killed"])
+def test_a_child_that_fails_leaves_the_write_to_the_sweep(how, loaded, written_here, tmp_path, monkeypatch, caplog):
+    parent = os.getpid()
+    insert = results_mod.insert_columns
+
+    def failing_in_the_child(db, head, columns, tail=""):
+        if os.getpid() != parent:
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError("disk gone")
+        return insert(db, head, columns, tail)
+
+    monkeypatch.setattr(results_mod, "insert_columns", failing_in_the_child)
+    with caplog.at_level("DEBUG", logger="fraudgraph"):
+        path, made = _sweep(loaded, tmp_path, monkeypatch)
+    assert made[0] is not None and made[0].exit_code != 0
+    said = "OSError: disk gone" if how == "error" else "exit -9"
+    assert any(f"the staged tables are not there ({said}" in r.getMessage() for r in caplog.records)
+    assert _digests(path) == written_here
+    _nothing_left(tmp_path, made)
+
+
+def test_a_sweep_that_fails_after_staging_stops_the_child_and_writes_nothing(loaded, tmp_path, monkeypatch):
+    def policy_fails(*args, **kwargs):
+        raise RuntimeError("policy broke")
+
+    monkeypatch.setattr(policy_mod, "plan_changes", policy_fails)
+    made: list = []
+    with pytest.raises(RuntimeError, match="policy broke"):
+        _sweep(loaded, tmp_path, monkeypatch, made)
+    assert len(made) == 1 and made[0] is not None  # it had started
+    _nothing_left(tmp_path, made)
+    db = sqlite3.connect(tmp_path / "ws.db")
+    assert db.execute("SELECT count(*) FROM rings").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM sweeps").fetchone() == (0,)
+
+
+def test_no_child_for_a_small_sweep_or_without_room(loaded, tmp_path, monkeypatch):
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    frames = {"account_scores": [None] * 10}
+    assert ws.stage_sweep(frames, None) is None  # below MIN_ROWS: written by the sweep itself
+    monkeypatch.setattr(staging, "MIN_ROWS", 0)
+    monkeypatch.setattr(staging, "_room", lambda: False)
+    assert staging.start(tmp_path, lambda db: None) is None
+    ws.close()
