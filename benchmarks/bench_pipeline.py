@@ -52,19 +52,24 @@ def tree(pid):
     return out
 
 
-def pss(pid):
+def field(pid, name, file):
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        with open(f"/proc/{pid}/{file}") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(name))
     except (OSError, StopIteration):
         return 0
 
 
-# The command's memory with its child processes' (a sweep forks one to write ahead): the sum of
-# their proportional set sizes, pages they share counted once.
+# The command's memory: its resident set alone; with child processes (a sweep forks one to write
+# ahead) the sum of their proportional set sizes, the pages they share counted once (read only
+# then: reading them walks the page tables, which slows a process that maps memory meanwhile).
 killed = peak = 0
 while p.poll() is None:
-    used = sum(pss(pid) for pid in tree(p.pid))
+    pids = tree(p.pid)
+    if len(pids) == 1:
+        used = field(p.pid, "VmRSS:", "status")
+    else:
+        used = sum(field(pid, "Pss:", "smaps_rollup") for pid in pids)
     peak = max(peak, used)
     if limit_kb and used > limit_kb:
         p.kill()
@@ -88,8 +93,9 @@ class OverMemory(Exception):
 
 def _timed(cmd: list[str], *, max_rss_gb: int = 0) -> tuple[float, float, str]:
     """Run ``cmd`` under a fresh wrapper process; return (wall seconds, peak memory MB, stdout). The
-    peak is the largest of the command's (and any child's) peak resident memory and the sum of
-    their proportional set sizes, polled 5 times a second (a sweep's child shares its pages).
+    peak is the largest of the command's (and any child's) peak resident memory and, while it has
+    child processes, the sum of their proportional set sizes, polled 5 times a second (a sweep's
+    child shares its pages).
 
     With ``max_rss_gb``, the wrapper kills the command when that sum goes above it."""
     proc = subprocess.run(

@@ -769,7 +769,7 @@ def _detection_tables(detection) -> dict[str, pd.DataFrame]:
     """The result tables a detection writes (ring_identifiers empty when it has none)."""
     ring_identifiers = getattr(detection, "ring_identifiers", None)
     if ring_identifiers is None:
-        ring_identifiers = detection.ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
+        ring_identifiers = pd.DataFrame(columns=RING_IDENTIFIER_COLUMNS)
     return {
         "rings": detection.rings,
         "ring_members": detection.ring_members,
