@@ -11,6 +11,8 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,23 @@ def test_no_child_for_a_small_sweep_or_without_room(loaded, tmp_path, monkeypatc
     monkeypatch.setattr(staging, "_room", lambda: False)
     assert staging.start(tmp_path, lambda db: None) is None
     ws.close()
+
+
+def test_a_staging_file_left_by_a_killed_sweep_is_removed_by_the_next(tmp_path):
+    """A sweep killed between its fork and its write leaves its file; the next sweep that stages
+    in that folder removes it (it holds result rows). One whose sweep still runs stays."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id no process has now
+    orphan = tmp_path / f".fraudgraph-stage-{gone.pid}-abc123.db"
+    orphan_err = tmp_path / f".fraudgraph-stage-{gone.pid}-abc123.db.err"
+    running = tmp_path / f".fraudgraph-stage-{os.getppid()}-def456.db"
+    for p in (orphan, orphan_err, running):
+        p.write_text("rows")
+    staged = staging.start(tmp_path, lambda db: None)
+    if staged is None:  # no fork or no room here: the removal is the same function
+        staging._remove_orphans(tmp_path)
+    else:
+        assert staged.ready()
+        staged.discard()
+    assert not orphan.exists() and not orphan_err.exists()
+    assert running.exists()

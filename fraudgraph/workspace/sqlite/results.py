@@ -241,16 +241,18 @@ class SqliteResults:
         log.debug("write: waited %.1fs for the staged tables", time.perf_counter() - t)
         self._db.execute("ATTACH DATABASE ? AS staged", (str(staged.path),))
         usable = set()
-        for name, frame in staged.sources.items():
-            if frame is not (record.components if name == "components" else record.tables.get(name)):
-                continue  # not what this record writes
-            if name == "account_scores":
-                n = self._db.execute("SELECT count(*) FROM staged.account_scores").fetchone()[0]
-                if n != len(tables["account_scores"]):
-                    continue
-            usable.add(name)
-        if not usable:
-            self._db.execute("DETACH DATABASE staged")
+        try:
+            for name, frame in staged.sources.items():
+                if frame is not (record.components if name == "components" else record.tables.get(name)):
+                    continue  # not what this record writes
+                if name == "account_scores":
+                    n = self._db.execute("SELECT count(*) FROM staged.account_scores").fetchone()[0]
+                    if n != len(tables["account_scores"]):
+                        continue
+                usable.add(name)
+        finally:
+            if not usable:
+                self._db.execute("DETACH DATABASE staged")
         return usable
 
     def _copy_staged(self, name: str) -> None:

@@ -37,6 +37,7 @@ MIN_ROWS = 200_000
 # parent holds, and 512 MB more (``_room``): at 10M accounts, where a sweep holds some 16 GB of a
 # 23 GB machine, it writes everything itself, as before.
 _CHILD_SHARE = 1.0
+_PREFIX = ".fraudgraph-stage-"  # then the sweep's process id: <prefix><pid>-<random>.db (and .err)
 
 
 @dataclass
@@ -76,6 +77,34 @@ class StagedWrite:
             p.unlink(missing_ok=True)
 
 
+def _remove_orphans(folder: Path) -> None:
+    """Remove staging files whose sweep is gone (killed before it could remove them: they hold
+    result rows, personal data as the workspace is). A file names its sweep's process id; one
+    whose process still runs (another workspace's sweep in this folder) is left alone."""
+    try:
+        found = list(Path(folder).glob(f"{_PREFIX}*"))
+    except OSError:
+        return
+    for path in found:
+        owner = path.name[len(_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def _error_file(path: Path) -> Path:
     return path.with_name(path.name + ".err")
 
@@ -99,8 +128,9 @@ def start(folder: Path, work: Callable[[sqlite3.Connection], None]) -> StagedWri
     room for it. The file is private (0600), as the workspace is."""
     if not hasattr(os, "fork") or not _room():
         return None
+    _remove_orphans(folder)
     try:
-        fd, name = tempfile.mkstemp(prefix=".fraudgraph-stage-", suffix=".db", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".db", dir=folder)
     except OSError:  # a folder this process cannot add a file to: the sweep writes it all
         return None
     os.close(fd)
