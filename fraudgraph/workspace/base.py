@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import abc
 import json
+import operator
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -364,8 +365,10 @@ def implied_rows(account_scores: pd.DataFrame | None, decisions: pd.DataFrame | 
     s_reasons[has[at]] = s_reasons_all[pos[at][has[at]]]
     s_reasons[~has[at]] = "[]"  # an account without a score row has no reasons
     d_reasons = d["reasons"].to_numpy(dtype=object)[at]
-    same = np.fromiter((a is b for a, b in zip(d_reasons, s_reasons)), dtype=bool, count=len(at))
-    out[at] = same | (_empty_reasons(d_reasons) & _empty_reasons(s_reasons))
+    same = np.fromiter(map(operator.is_, d_reasons, s_reasons), dtype=bool, count=len(at))
+    other = np.flatnonzero(~same)  # mostly none: the policy passes the score row's list on
+    same[other] = _empty_reasons(d_reasons[other]) & _empty_reasons(s_reasons[other])
+    out[at] = same
     return scores_default, out
 
 
