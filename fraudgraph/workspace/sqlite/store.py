@@ -75,6 +75,7 @@ from fraudgraph.workspace.sqlite.schema import (
     SNAPSHOT_RANGES,
     upsert_clause,
 )
+from fraudgraph.workspace.sqlite.writeback import start_writeback
 
 log = logging.getLogger("fraudgraph")
 
@@ -606,14 +607,17 @@ class SqliteWorkspace(SqliteResults, Workspace):
             ):
                 self._write_rows(acc, txns, plans, old["links"], summary, say, whole=snapshot.whole)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
+                self._written_back(big)
                 if deferred:
                     say("indexing")
                     self._build_indexes([sql for _, sql in deferred])
+                    self._written_back(big)
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
                     if holder_spool is not None and snapshot.holders is not None:  # first: ready first
                         self._store_holders(holder_spool, snapshot.holders)
                     snapshot.store()
+                    self._written_back(big)
                 if not small:
                     say("counting identifiers")
                 # After the snapshot: who holds a touched identifier now is read from its links there.
@@ -630,6 +634,12 @@ class SqliteWorkspace(SqliteResults, Workspace):
                     self._db, "load", int(cursor.lastrowid or 0), _changed_accounts(acc, plans, txns), touched
                 )
         return summary
+
+    def _written_back(self, big: bool) -> None:
+        """A big load's pages written so far on their way to the disk (``writeback``), so that its
+        commit waits for the last of them only."""
+        if big:
+            start_writeback(self.path, f"{self.path}-wal", f"{self.path}-journal")
 
     def _build_indexes(self, statements: list[str]) -> None:
         """Build secondary indexes over tables already full. SQLite sorts the keys in runs as big as
