@@ -161,8 +161,9 @@ class SqliteResults:
         t = time.perf_counter()
         tables, swept = sparse_tables(record)
         log.debug("write: default rows left out (%.1fs)", time.perf_counter() - t)
-        staged = self._staged_tables(record, tables)
+        staged: set[str] = set()
         try:
+            staged = self._staged_tables(record, tables)
             with self._transaction():
                 self._hold_back(record)
                 for name in _RESULT_COLUMNS:
@@ -250,9 +251,11 @@ class SqliteResults:
                     if n != len(tables["account_scores"]):
                         continue
                 usable.add(name)
-        finally:
-            if not usable:
-                self._db.execute("DETACH DATABASE staged")
+        except BaseException:
+            self._db.execute("DETACH DATABASE staged")
+            raise
+        if not usable:
+            self._db.execute("DETACH DATABASE staged")
         return usable
 
     def _copy_staged(self, name: str) -> None:
@@ -811,6 +814,16 @@ def _found_at(held: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndar
     return at, (at < len(held)) & (held[np.minimum(at, len(held) - 1)] == wanted)
 
 
+def _named(features: Any) -> tuple[tuple[str, ...], list | tuple] | None:
+    """A ring's features as (names, values) when ``_compact`` stores them by their names' row:
+    a detection's row (``NamedRow``) or a non-empty dict; None for anything else."""
+    if isinstance(features, NamedRow) and features.names:
+        return features.names, features.cells
+    if isinstance(features, dict) and features:
+        return tuple(features), list(features.values())
+    return None
+
+
 def _compact(df: pd.DataFrame | None, names_id: Callable[[tuple[str, ...]], int]) -> pd.DataFrame | None:
     """``df`` with its ``features`` (when it has them) as ``[names_id, value, ...]`` JSON text,
     ``names_id`` giving each distinct list of names its ``feature_names`` row."""
@@ -819,20 +832,15 @@ def _compact(df: pd.DataFrame | None, names_id: Callable[[tuple[str, ...]], int]
     ids: dict[tuple[str, ...], int] = {}
     texts = []
     for features in df["features"].tolist():
-        if isinstance(features, NamedRow) and features.names:  # a detection's: names and values as they are
-            at = ids.get(features.names)
-            if at is None:
-                at = ids[features.names] = names_id(features.names)
-            texts.append(_to_json([at, *features.cells]))
-            continue
-        if not isinstance(features, dict) or not features:
+        named = _named(features)
+        if named is None:
             texts.append(features if isinstance(features, str) else _to_json(features))
             continue
-        names = tuple(features)
+        names, values = named
         at = ids.get(names)
         if at is None:
             at = ids[names] = names_id(names)
-        texts.append(_to_json([at, *features.values()]))
+        texts.append(_to_json([at, *values]))
     return df.assign(features=texts)
 
 
@@ -840,11 +848,7 @@ def _feature_name_lists(df: pd.DataFrame | None) -> set[tuple[str, ...]]:
     """The distinct lists of feature names ``_compact`` registers for ``df``."""
     if df is None or "features" not in df.columns:
         return set()
-    return {
-        f.names if isinstance(f, NamedRow) else tuple(f)
-        for f in df["features"].tolist()
-        if (isinstance(f, NamedRow) and f.names) or (isinstance(f, dict) and f)
-    }
+    return {named[0] for f in df["features"].tolist() if (named := _named(f)) is not None}
 
 
 def _sql_columns(df: pd.DataFrame, cols: list[str]) -> list[list]:
