@@ -104,3 +104,33 @@ def test_a_blob_it_cannot_read_is_an_empty_memo():
     assert CommunityMemo.from_bytes(None).entries == {}
     memo = CommunityMemo({b"k" * 32: np.array([0, 0, 1])})
     assert CommunityMemo.from_bytes(memo.to_bytes()).entries[b"k" * 32].tolist() == [0, 0, 1]
+
+
+def test_a_component_linked_pair_by_pair_above_the_resolution_is_one_ring_without_a_leiden_call(monkeypatch):
+    """Households and rings whose members all share one thing skip Leiden; the cut is the one
+    Leiden gives, the other components still get their call."""
+    import fraudgraph.detection.rings as rings
+
+    world = generate_world(3000, 4)
+    calls = []
+    real = rings._community_leiden
+
+    def counted(n_nodes, edges, weights, config):
+        calls.append((n_nodes, len(edges), float(weights.min())))
+        return real(n_nodes, edges, weights, config)
+
+    monkeypatch.setattr(rings, "_community_leiden", counted)
+    found = _candidates(world, EACH)
+    monkeypatch.setattr(rings, "_whole_cliques", lambda starts, *a: np.zeros(len(starts), dtype=bool))
+    every = len(calls)
+    np.testing.assert_array_equal(_candidates(world, EACH).cluster_of, found.cluster_of)
+    all_calls = calls[every:]
+    cliques = [c for c in all_calls if c[1] == c[0] * (c[0] - 1) // 2 and c[2] > EACH.resolution]
+    assert cliques and every == len(all_calls) - len(cliques)
+    # A clique linked below the resolution somewhere is not taken as one: it gets its call.
+    weak = DetectionConfig(community_per_component=True, resolution=10.0)
+    calls.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(rings, "_community_leiden", counted)
+    _candidates(world, weak)
+    assert len(calls) == len(all_calls)
