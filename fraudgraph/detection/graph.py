@@ -235,15 +235,20 @@ def _find_hubs(
     shared = n >= 2
     log_n = np.log(np.maximum(n, 1))
     fitted = dict(centres) if centres is not None else _hub_centres(log_n, shared, kind_code, kind_names)
-    for code, kind in enumerate(kind_names):
-        if str(kind) not in fitted:  # a kind the baseline never saw shared: only the cap applies
-            continue
-        median, mad = fitted[str(kind)]
-        in_kind = shared & (kind_code == code)
-        z = (log_n - median) / mad
-        anomalous = in_kind & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
-        reason[anomalous] = f"anomalously many accounts for a {kind} (robust z > {config.hub_robust_z:g})"
-        is_hub |= anomalous
+    # Each kind's centre spread over its identifiers, one pass over all of them (not one per
+    # kind); a kind the baseline never saw shared has none (NaN): only the cap applies to it.
+    median_of, mad_of = (
+        np.array([fitted[str(k)][part] if str(k) in fitted else np.nan for k in kind_names], dtype=np.float64)
+        for part in (0, 1)
+    )
+    z = (log_n - median_of[kind_code]) / mad_of[kind_code] if len(kind_names) else np.zeros(len(n))
+    anomalous = shared & (z > config.hub_robust_z) & (n >= config.hub_min_accounts) & ~over_cap
+    said = np.array(
+        [f"anomalously many accounts for a {k} (robust z > {config.hub_robust_z:g})" for k in kind_names], dtype=object
+    )
+    rows = np.flatnonzero(anomalous)
+    reason[rows] = said[kind_code[rows]]
+    is_hub |= anomalous
     return reason, is_hub, fitted
 
 
