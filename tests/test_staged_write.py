@@ -186,3 +186,45 @@ def test_a_staging_file_left_by_a_killed_sweep_is_removed_by_the_next(tmp_path):
         staged.discard()
     assert not orphan.exists() and not orphan_err.exists()
     assert running.exists()
+
+
+def test_a_first_sweep_imports_its_forest_beside_the_read_and_a_later_one_does_not(
+    loaded, written_here, tmp_path, monkeypatch
+):
+    """The baseline's forest is imported on a thread while the read runs, joined before the read
+    ends (nothing else imports beside it), and the sweep's tables are what they were; a sweep
+    with a kept baseline fits nothing and starts no import."""
+    import fraudgraph.app.sweep as sweep_mod
+    import fraudgraph.detection.scoring as scoring_mod
+
+    started = []
+    real = scoring_mod.warm_up_forest
+
+    def watched():
+        thread = real()
+        started.append(thread)
+        return thread
+
+    def detect_after_the_join(*args, **kwargs):
+        assert started and not started[-1].is_alive()
+        return real_detect(*args, **kwargs)
+
+    real_detect = sweep_mod._detect
+    monkeypatch.setattr(scoring_mod, "warm_up_forest", watched)
+    monkeypatch.setattr(sweep_mod, "_WARM_UP_ACCOUNTS", 0)
+    monkeypatch.setattr(sweep_mod, "_detect", detect_after_the_join)
+    path = tmp_path / "ws.db"
+    shutil.copy(loaded, path)
+    ws = SqliteWorkspace(path)
+    try:
+        run_sweep(ws, seed=2)
+    finally:
+        ws.close()
+    assert len(started) == 1 and started[0].name == "fraudgraph-warm-forest"
+    assert _digests(path) == written_here
+    ws = SqliteWorkspace(path)
+    try:
+        run_sweep(ws, seed=2, full=True)  # computed again, judged against the kept baseline
+    finally:
+        ws.close()
+    assert len(started) == 1

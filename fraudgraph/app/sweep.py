@@ -180,7 +180,7 @@ def _run_locked(ws, *, as_of, seed, policy, dry_run, engine, config, progress, f
     if plan is not None:
         outcome = _delta_outcome(ws, plan, key, context, seed=seed, config=config, baseline=baseline, dry_run=dry_run)
     else:
-        frames = _read_inputs(ws, config, say, times)
+        frames = _read_inputs(ws, config, say, times, fitting=baseline is None)
         lifetime.keep(frames)
         outcome = _full_outcome(
             ws, frames, key, (full, dry_run), as_of, context, seed=seed, config=config, baseline=baseline
@@ -592,11 +592,21 @@ def _standing(ws, marks: tuple[dict, str], pol, started: datetime, say: Progress
     )
 
 
-def _read_inputs(ws, config, say, times: dict[str, float]) -> list[pd.DataFrame]:
+# Accounts from which a sweep that fits its baseline imports the forest beside its read (a small
+# sweep's read is over before the import).
+_WARM_UP_ACCOUNTS = 200_000
+
+
+def _read_inputs(ws, config, say, times: dict[str, float], *, fitting: bool = False) -> list[pd.DataFrame]:
     """The loaded accounts, links and transactions (a list, which ``_full_outcome`` empties);
-    an empty workspace or an undeclared kind fails here."""
+    an empty workspace or an undeclared kind fails here. ``fitting``: the sweep will fit a
+    baseline (its forest's import starts beside the read)."""
+    from fraudgraph.detection.scoring import warm_up_forest
+
     t = time.perf_counter()
     accounts = ws.accounts()
+    # A big first sweep fits the baseline's forest: its import overlaps the rest of the read.
+    warm = warm_up_forest() if fitting and len(accounts) >= _WARM_UP_ACCOUNTS else None
     # A workspace may read the links leaner for a sweep (no Python string per identifier key), and
     # without their raw values when it can read those again by position (``_link_values``).
     read_links = getattr(ws, "detection_links", None)
@@ -605,6 +615,8 @@ def _read_inputs(ws, config, say, times: dict[str, float]) -> list[pd.DataFrame]
     else:
         links = read_links() if getattr(ws, "link_values", None) is None else read_links(values=False)
     transactions = ws.transactions()
+    if warm is not None:
+        warm.join()
     times["read"] = time.perf_counter() - t
     if accounts.empty:
         raise FraudGraphError("the workspace holds no accounts; load a data folder first (fraudgraph load DIR)")
