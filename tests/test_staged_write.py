@@ -95,14 +95,19 @@ def _sweep(loaded: Path, folder: Path, monkeypatch, made: list | None = None) ->
         return staged
 
     monkeypatch.setattr(staging, "start", watched)
-    path = folder / "ws.db"
-    shutil.copy(loaded, path)
+    return _swept(folder / "ws.db", loaded), made
+
+
+def _swept(path: Path, source: Path | None = None, **options) -> Path:
+    """A sweep (seed 2) of the workspace at ``path``, made a fresh copy of ``source`` first when given."""
+    if source is not None:
+        shutil.copy(source, path)
     ws = SqliteWorkspace(path)
     try:
-        run_sweep(ws, seed=2)
+        run_sweep(ws, seed=2, **options)
     finally:
         ws.close()
-    return path, made
+    return path
 
 
 def _nothing_left(folder: Path, made: list) -> None:
@@ -191,9 +196,9 @@ def test_a_staging_file_left_by_a_killed_sweep_is_removed_by_the_next(tmp_path):
 def test_a_first_sweep_imports_its_forest_beside_the_read_and_a_later_one_does_not(
     loaded, written_here, tmp_path, monkeypatch
 ):
-    """The baseline's forest is imported on a thread while the read runs, joined before the read
-    ends (nothing else imports beside it), and the sweep's tables are what they were; a sweep
-    with a kept baseline fits nothing and starts no import."""
+    """The baseline's forest is imported on a thread while the read runs, joined before detection
+    starts, and the sweep's tables are what they were; a sweep with a kept baseline fits nothing
+    and starts no import."""
     import fraudgraph.app.sweep as sweep_mod
     import fraudgraph.detection.scoring as scoring_mod
 
@@ -213,18 +218,8 @@ def test_a_first_sweep_imports_its_forest_beside_the_read_and_a_later_one_does_n
     monkeypatch.setattr(scoring_mod, "warm_up_forest", watched)
     monkeypatch.setattr(sweep_mod, "_WARM_UP_ACCOUNTS", 0)
     monkeypatch.setattr(sweep_mod, "_detect", detect_after_the_join)
-    path = tmp_path / "ws.db"
-    shutil.copy(loaded, path)
-    ws = SqliteWorkspace(path)
-    try:
-        run_sweep(ws, seed=2)
-    finally:
-        ws.close()
+    path = _swept(tmp_path / "ws.db", loaded)
     assert len(started) == 1 and started[0].name == "fraudgraph-warm-forest"
     assert _digests(path) == written_here
-    ws = SqliteWorkspace(path)
-    try:
-        run_sweep(ws, seed=2, full=True)  # computed again, judged against the kept baseline
-    finally:
-        ws.close()
+    _swept(path, full=True)  # computed again, judged against the kept baseline
     assert len(started) == 1
