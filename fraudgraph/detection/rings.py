@@ -186,13 +186,18 @@ def _remembered_leiden(
     seed: int,
     memo: CommunityMemo | None,
     rng: random.Random | None = None,
+    *,
+    whole: bool = False,
 ) -> np.ndarray:
     """``_leiden``, or its remembered answer for the very same input (``memo``). ``rng``: the
-    generator igraph already uses, reseeded here (as ``random.Random(seed)`` would start)."""
+    generator igraph already uses, reseeded here (as ``random.Random(seed)`` would start).
+    ``whole``: the nodes are one community without asking Leiden (``_whole_cliques``)."""
     key = None if memo is None else leiden_digest(n_nodes, edges, weights, config.resolution, seed)
     found = None if memo is None or key is None else memo.get(key)
     if found is None:
-        if rng is None:
+        if whole:
+            found = np.zeros(n_nodes, dtype=np.int64)
+        elif rng is None:
             found = _leiden(n_nodes, edges, weights, config, seed)
         else:
             import_igraph().set_random_number_generator(rng)
@@ -262,13 +267,12 @@ def _refine_each_component(
         for start, stop, e0, e1, clique in zip(
             starts.tolist(), stops.tolist(), entry_start.tolist(), entry_stop.tolist(), whole.tolist()
         ):
-            if clique:
-                labels[start:stop] = offset
-                offset += 1
-                continue
             keep = upper[e0:e1]
             edges, w = local[e0:e1][keep], weights[e0:e1][keep]
-            membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng)
+            if clique and memo is None:
+                membership = np.zeros(stop - start, dtype=np.int64)
+            else:  # remembered as any other cut, so a later sweep counts it as reused
+                membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng, whole=clique)
             labels[start:stop] = membership + offset
             offset += int(membership.max()) + 1
     finally:
