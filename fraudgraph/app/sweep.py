@@ -601,12 +601,14 @@ def _read_inputs(ws, config, say, times: dict[str, float], *, fitting: bool = Fa
     """The loaded accounts, links and transactions (a list, which ``_full_outcome`` empties);
     an empty workspace or an undeclared kind fails here. ``fitting``: the sweep will fit a
     baseline (its forest's import starts beside the read)."""
-    from fraudgraph.detection.scoring import warm_up_forest
-
     t = time.perf_counter()
     accounts = ws.accounts()
     # A big first sweep fits the baseline's forest: its import overlaps the rest of the read.
-    warm = warm_up_forest() if fitting and len(accounts) >= _WARM_UP_ACCOUNTS else None
+    warm = None
+    if fitting and len(accounts) >= _WARM_UP_ACCOUNTS:
+        from fraudgraph.detection.scoring import warm_up_forest
+
+        warm = warm_up_forest()
     # A workspace may read the links leaner for a sweep (no Python string per identifier key), and
     # without their raw values when it can read those again by position (``_link_values``).
     read_links = getattr(ws, "detection_links", None)

@@ -269,10 +269,9 @@ def _refine_each_component(
         ):
             keep = upper[e0:e1]
             edges, w = local[e0:e1][keep], weights[e0:e1][keep]
-            if clique and memo is None:
-                membership = np.zeros(stop - start, dtype=np.int64)
-            else:  # remembered as any other cut, so a later sweep counts it as reused
-                membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng, whole=clique)
+            # A clique needs no Leiden call, but is remembered as any other cut (a later sweep
+            # counts it as reused).
+            membership = _remembered_leiden(stop - start, edges, w, config, seed, memo, rng, whole=clique)
             labels[start:stop] = membership + offset
             offset += int(membership.max()) + 1
     finally:
