@@ -39,7 +39,12 @@ def frozen_clock(swept_db):
     fraction of a second, which other modules' tests read."""
     mp = pytest.MonkeyPatch()
     mp.setattr("fraudgraph.app.sweep.datetime", _FrozenDatetime)
-    for where in ("fraudgraph.app.analyst", "fraudgraph.app.investigate", "fraudgraph.app.check"):
+    for where in (
+        "fraudgraph.app.analyst",
+        "fraudgraph.app.investigate",
+        "fraudgraph.app.check",
+        "fraudgraph.outputs.report",
+    ):
         mp.setattr(f"{where}.utc_now", lambda: NOW)
     mp.setattr("fraudgraph.workspace.sqlite.store.utc_now_text", lambda: NOW.isoformat(timespec="seconds"))
     yield

@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from fraudgraph.model.values import json_default
+from fraudgraph.model.values import json_default, utc_now
 from fraudgraph.outputs.html import csp_hash
 from fraudgraph.outputs.paths import atomic_paths
 from fraudgraph.outputs.png import render_png, timeline_png
@@ -306,7 +306,7 @@ def _sections(ring: dict, members, identifiers, flows, decisions, audit, graph, 
         "audit": _table(audit, "audit", AUDIT_COLUMNS),
         "graph_png": _graph_png(graph),
         "timeline_png": timeline_png(members, uses),
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": utc_now().strftime("%Y-%m-%d %H:%M UTC"),
         "graph_notes": [str(n) for n in _notes(graph)],
     }
 
