@@ -8,6 +8,8 @@ every ring's anomaly moves.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,3 +131,18 @@ def test_a_baseline_round_trips_through_bytes_without_pickle():
     np.testing.assert_array_equal(again.ring_matrix, fitted.ring_matrix)
     with pytest.raises(ValueError, match="not a detection baseline"):
         Baseline.from_bytes(b"not an archive")
+
+
+def test_a_baseline_kept_deflated_by_an_earlier_version_still_reads():
+    """Baselines are stored now (no deflate: a first sweep's critical path); workspaces hold
+    deflated ones from before, which a delta sweep must still judge by."""
+    accounts, links, transactions = _frames(5, n=1500)
+    fitted = detect(accounts, links, transactions, seed=0).baseline.fitted("seed=0")
+    stored = fitted.to_bytes()
+    with np.load(io.BytesIO(stored)) as data:
+        arrays = dict(data)
+    deflated = io.BytesIO()
+    np.savez_compressed(deflated, **arrays)
+    assert len(deflated.getvalue()) < len(stored)  # the stored archive really is not deflated
+    again = Baseline.from_bytes(deflated.getvalue())
+    assert again.digest == fitted.digest and again.fitted_for == "seed=0"

@@ -9,6 +9,7 @@ import multiprocessing as mp
 import sqlite3
 import time
 
+import pandas as pd
 import pytest
 from workspace_data import ACCOUNTS, LINKS, make_dataset, sweep_record
 
@@ -115,3 +116,24 @@ def test_the_workspace_and_its_lock_file_are_private(tmp_path):
                     assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     finally:
         os.umask(old)
+
+
+def test_times_are_stored_as_iso_text_each_row_its_own(ws):
+    """A sweep's state, audit and notice rows carry times as ISO text (what readers parse); many
+    rows share one time, a few differ, a missing one is NULL."""
+    ws.load(make_dataset(ACCOUNTS, LINKS))
+    record = sweep_record()
+    one = record.notices.iloc[0]
+    times = pd.to_datetime(
+        ["2026-12-06 15:14:28.123456", "2026-12-06 15:14:28.123456", None, "2026-01-02"], format="ISO8601"
+    )
+    accounts = ["007", "A2", "A3", "A4"]
+    record.notices = pd.DataFrame([one] * 4).assign(created_at=times, account_id=accounts, notice_id=accounts)
+    ws.save_sweep(record)
+    stored = ws._db.execute("SELECT account_id, created_at FROM notices ORDER BY seq").fetchall()
+    assert stored == [
+        ("007", "2026-12-06T15:14:28.123456"),
+        ("A2", "2026-12-06T15:14:28.123456"),
+        ("A3", None),
+        ("A4", "2026-01-02T00:00:00"),
+    ]

@@ -59,12 +59,13 @@ class CommunityMemo:
         return CommunityMemo(self.used)
 
     def to_bytes(self) -> bytes:
-        """The entries as one .npz blob (no pickled objects)."""
+        """The entries as one .npz blob (no pickled objects), stored as the baseline is, not
+        deflated (``from_bytes`` reads either)."""
         keys = list(self.entries)
         sizes = np.array([len(self.entries[k]) for k in keys], dtype=np.int64)
         labels = np.concatenate([self.entries[k] for k in keys]) if keys else np.zeros(0, np.int64)
         buffer = io.BytesIO()
-        np.savez_compressed(
+        np.savez(
             buffer,
             keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
             sizes=sizes,

@@ -883,7 +883,10 @@ def _sql_values(col: pd.Series, *, json_text: bool = False) -> list:
     if pd.api.types.is_numeric_dtype(col):
         return col.astype(object).where(col.notna(), None).tolist()
     if pd.api.types.is_datetime64_any_dtype(col):
-        return [None if pd.isna(v) else v.isoformat() for v in col]
+        # Each distinct time spelled once: a sweep's state, audit and notice rows all carry its
+        # one time (217k rows at 1M accounts: 0.9 s of Timestamps made and spelled one by one).
+        codes, distinct = pd.factorize(col)  # NaT: code -1, the None at the end
+        return np.array([v.isoformat() for v in distinct] + [None], dtype=object)[codes].tolist()
     if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
         # Ids and codes: text as it is, missing as NULL (what stored_value gives, without a call per value).
         return sql_texts(col)
