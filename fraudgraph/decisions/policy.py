@@ -1619,7 +1619,7 @@ def _state_frame(p: _Columns, rows: np.ndarray, ts: pd.Timestamp, sweep_id: str)
             "original_credit_limit": p.base[rows],
             "manual": np.zeros(len(rows), dtype=bool),
             "evidence": p.new_evidence[rows],
-            "updated_at": pd.Series([ts] * len(rows), dtype="datetime64[ns]"),
+            "updated_at": np.full(len(rows), ts.to_datetime64(), dtype="datetime64[ns]"),
             "sweep_id": [sweep_id] * len(rows),
         },
         columns=STATE_COLUMNS,
