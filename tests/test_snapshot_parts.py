@@ -117,3 +117,17 @@ def test_a_part_that_cannot_be_decoded_fails_the_read():
     blobs = [(0, parts.encode(_frame(5, "A"))), (1, b"not parquet"), (2, parts.encode(_frame(5, "B")))]
     with pytest.raises(pa.ArrowInvalid):
         list(parts.decoded(iter(blobs), lambda part: None))
+
+
+def test_the_rows_of_some_accounts_come_from_many_parts_in_order_and_only_where_they_are():
+    """An account's page reads the few link parts that can hold its neighbours, two at a time: the
+    rows come back part by part in the order asked, and a part with none of them is left out."""
+    frame = _frame(40, "A")
+    blobs = [(at, parts.encode(frame.iloc[at : at + 5].reset_index(drop=True))) for at in range(0, 40, 5)]
+    wanted = ["A0001", "A0003", "A0012", "A0031", "A0039", "B0000"]
+    found = parts.rows_of_parts(blobs, "account_id", wanted)
+    assert [part for part, _ in found] == [0, 10, 30, 35]  # parts 5, 15, 20, 25 hold none of them
+    rows = [table.column("account_id").to_pylist() for _, table in found]
+    assert rows == [["A0001", "A0003"], ["A0012"], ["A0031"], ["A0039"]]
+    assert parts.rows_of_parts(blobs[:2], "account_id", ["A0006"])[0][0] == 5  # two parts: read in line
+    assert parts.rows_of_parts([], "account_id", wanted) == []

