@@ -166,8 +166,7 @@ def _key_numbers(ordered: np.ndarray) -> np.ndarray:
         maybe = np.arange(m, dtype=ix)
     code = np.ones(m, dtype=ix)  # 1 where a key is first used
     if len(maybe):
-        _, first_at, inverse = np.unique(ordered[maybe], return_index=True, return_inverse=True)
-        earliest = maybe[first_at][inverse.ravel()]  # per screened identifier, the first with its key hash
+        earliest = _earliest_alike(ordered, maybe)
         code[maybe[earliest != maybe]] = 0
         code = np.cumsum(code, dtype=ix) - 1
         code[maybe] = code[earliest]
@@ -176,6 +175,25 @@ def _key_numbers(ordered: np.ndarray) -> np.ndarray:
     return code
 
 
+def _earliest_alike(ordered: np.ndarray, maybe: np.ndarray) -> np.ndarray:
+    """For each of the identifiers ``maybe`` (ascending), the first of them with its key hash.
+    By groups of the hash's top bits (equal hashes share them), each sorted on its own: at 10M
+    accounts the screen keeps nearly all 74M identifiers, and one ``np.unique`` of them all (a copy,
+    its order, its sorted values and inverse, 8 bytes each) put the load's peak 1.8 GiB higher."""
+    groups = 1 << max(0, min(8, (len(maybe) // _GROUP).bit_length()))  # ~_GROUP identifiers a group, at most 256
+    top = (ordered[maybe] >> np.uint64(64 - groups.bit_length() + 1)).astype(np.uint8) if groups > 1 else None
+    earliest = np.empty(len(maybe), dtype=maybe.dtype)
+    for g in range(groups):
+        at = np.arange(len(maybe)) if top is None else np.flatnonzero(top == g)
+        if not len(at):
+            continue
+        ids = maybe[at]
+        _, first_at, inverse = np.unique(ordered[ids], return_index=True, return_inverse=True)
+        earliest[at] = ids[first_at][inverse.ravel()]
+    return earliest
+
+
+_GROUP = 1 << 22  # identifiers sorted at a time by _earliest_alike (4M: 32 MB a temporary)
 _SLICE = 1 << 23  # identifiers screened at a time: the windows' temporaries stay tens of MB
 _SCREEN_FROM = 1 << 16
 
