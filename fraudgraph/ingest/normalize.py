@@ -44,6 +44,7 @@ those words (``N/A.`` -> ``n a``), or when its key has no letter or digit.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,6 +52,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from fraudgraph.ingest import textbytes
+from fraudgraph.ingest.textbytes import byte_set, replace_where
 
 __all__ = [
     "NO_IDENTITY",
@@ -220,79 +224,122 @@ _LETTER_OR_DIGIT = (r"[\p{L}\p{N}]", "[A-Za-z0-9]")
 _NOT_LETTER_OR_DIGIT = (r"[^\p{L}\p{N}]+", "[^A-Za-z0-9]+")
 _NOT_WORD_CHARACTER = (r"[^\p{L}\p{N}\p{M}]+", "[^A-Za-z0-9]+")
 
+# Every character of RE2's [\s\p{Z}\p{Cc}]: ASCII controls and space, DEL and the C1 controls,
+# no-break, ogham, en/em ... and ideographic spaces, line and paragraph separators
+# (``test_normalize`` checks the list against the regex on every code point).
+_SPACE_CHARS = "".join(
+    chr(c)
+    for c in [*range(0x21), *range(0x7F, 0xA1), 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+)
+_SPACE_BYTES = byte_set(ranges=((0x00, 0x20), (0x7F, 0x7F)))  # the ASCII ones
+_COMPACT_BYTES = byte_set("-./", ranges=((0x00, 0x20), (0x7F, 0x7F)))
+_APOSTROPHE_BYTES = byte_set("'`")  # the ASCII ones of ['\u2019\u2018`\u00b4]
+_NOT_DIGIT_BYTES = ~byte_set("0123456789")  # every other byte: non-ASCII characters go whole
+
 
 def _classed(arr: pa.Array, pattern: tuple[str, str]) -> str:
     """``pattern``'s Unicode spelling, or its ASCII one when every value of ``arr`` is ASCII."""
     return pattern[1] if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pattern[0]
 
 
-def _strip_unicode_space(arr: pa.Array) -> pa.Array:
+def _lower(arr: pa.Array, ascii: bool) -> pa.Array:
+    return pc.ascii_lower(arr) if ascii else pc.utf8_lower(arr)
+
+
+def _strip_unicode_space(arr: pa.Array, ascii: bool) -> pa.Array:
     # RE2's \s is ASCII only; \p{Z} adds no-break, ideographic ... spaces, \p{Cc} tabs and the like.
-    return _replace(arr, r"[\s\p{Z}\p{Cc}]+", "")
+    return textbytes.delete(arr, _SPACE_BYTES) if ascii else _replace(arr, r"[\s\p{Z}\p{Cc}]+", "")
 
 
 def _trim(arr: pa.Array) -> pa.Array:
-    return _replace(arr, r"^[\s\p{Z}\p{Cc}]+|[\s\p{Z}\p{Cc}]+$", "")
+    return pc.utf8_trim(arr, characters=_SPACE_CHARS)
 
 
-def _email_keys(raw: pa.Array) -> pa.Array:
-    s = _strip_unicode_space(pc.utf8_lower(raw))
-    s = _replace(s, r"\.+$", "")  # "ann@x.com." is the fully qualified spelling of ann@x.com
-    s = _replace(s, r"@googlemail\.com$", "@gmail.com")
-    s = _replace(s, r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
-    is_gmail = pc.match_substring_regex(s, r"^[^@]*@gmail\.com$")
-    gmail_local = _replace(_replace(s, r"@gmail\.com$", ""), r"\.", "")
-    gmail_key = pc.binary_join_element_wise(gmail_local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type))
-    return pc.if_else(is_gmail, gmail_key, s)
+# Each rule is given values that are all ASCII (``ascii``) or none: on ASCII text its hot steps
+# are byte-level (``fraudgraph.ingest.textbytes``), a regex runs only on the values it can match
+# (``replace_where``), and ``test_normalize`` checks the two ways agree on ASCII text.
+def _email_keys(raw: pa.Array, ascii: bool) -> pa.Array:
+    s = _strip_unicode_space(_lower(raw, ascii), ascii)
+    s = replace_where(s, pc.ends_with(s, "."), r"\.+$", "")  # "ann@x.com." is the fully qualified spelling of ann@x.com
+    s = replace_where(s, pc.ends_with(s, "@googlemail.com"), r"@googlemail\.com$", "@gmail.com")
+    s = replace_where(s, pc.match_substring(s, "+"), r"^([^@+]+)\+[^@]*(@[^@]*)$", r"\1\2")
+    is_gmail = pc.and_(pc.ends_with(s, "@gmail.com"), pc.equal(pc.count_substring(s, "@"), 1)).fill_null(False)
+    rows = np.flatnonzero(is_gmail.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return s
+    local = pc.replace_substring(pc.utf8_slice_codeunits(s.take(pa.array(rows)), 0, -len("@gmail.com")), ".", "")
+    gmail_key = pc.binary_join_element_wise(local, pa.scalar("@gmail.com", s.type), pa.scalar("", s.type))
+    return pc.replace_with_mask(s, is_gmail, gmail_key)
 
 
-def _phone_keys(raw: pa.Array) -> pa.Array:
+def _phone_keys(raw: pa.Array, ascii: bool) -> pa.Array:
     extension = r"[\s\p{Z}]*(?:extension|ext|x)\.?[\s\p{Z}]*\d{1,6}[\s\p{Z}\p{Cc}]*$"  # "x12", "ext. 12"
-    s = _replace(pc.utf8_lower(raw), extension, "")
-    s = _replace(s, r"[^0-9]+", "")
-    return _replace(s, r"^1(\d{10})$", r"\1")
+    s = _lower(raw, ascii)
+    s = replace_where(s, pc.match_substring(s, "x"), extension, "")
+    s = textbytes.delete(s, _NOT_DIGIT_BYTES)  # every character but 0-9: [^0-9]+ -> ""
+    # ^1(\d{10})$ -> \1: the NANP country code off an 11-digit number
+    return replace_where(s, pc.and_(pc.equal(pc.binary_length(s), 11), pc.starts_with(s, "1")), "^1", "")
 
 
-def _address_keys(raw: pa.Array) -> pa.Array:
-    s = pc.utf8_lower(raw)
-    s = _replace(s, r"\b(\d{5})-\d{4}\b", r"\1")  # ZIP+4 -> ZIP
-    s = _replace(s, "['\u2019\u2018`\u00b4]", "")  # O'Neil == ONeil
-    s = _replace(s, r"\b([a-z])\.", r"\1")  # P.O. -> po, N. -> n
+def _address_keys(raw: pa.Array, ascii: bool) -> pa.Array:
+    s = _lower(raw, ascii)
+    s = replace_where(s, pc.match_substring(s, "-"), r"\b(\d{5})-\d{4}\b", r"\1")  # ZIP+4 -> ZIP
+    # O'Neil == ONeil; then P.O. -> po, N. -> n
+    s = textbytes.delete(s, _APOSTROPHE_BYTES) if ascii else _replace(s, "['\u2019\u2018`\u00b4]", "")
+    s = _replace(s, r"\b([a-z])\.", r"\1")
     s = pc.replace_substring(s, "#", " unit ")
     # Every run of other characters becomes one space, so only spaces are left to trim.
-    s = pc.utf8_trim(_replace(s, _classed(s, _NOT_WORD_CHARACTER), " "), " ")
-    s = _replace(s, f"(^| )({_UNIT_WORDS})([0-9])", r"\1\2 \3")  # apt4 -> apt 4
-    s = _map_tokens(s, _ADDRESS_TOKENS)
-    return _replace(s, "(^| )unit( unit)+( |$)", r"\1unit\3")  # "Apt #4" -> unit unit 4 -> unit 4
+    if ascii:
+        s = textbytes.squeeze_to_spaces(s)
+    else:
+        s = pc.utf8_trim(_replace(s, _NOT_WORD_CHARACTER[0], " "), " ")
+    s = _map_tokens(s, _address_token)
+    # "Apt #4" -> unit unit 4 -> unit 4
+    return replace_where(s, pc.match_substring(s, "unit unit"), "(^| )unit( unit)+( |$)", r"\1unit\3")
 
 
-def _map_tokens(s: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
-    """Replace whole space-separated tokens through ``mapping``; each distinct token is looked up once."""
+_UNIT_THEN_DIGIT = re.compile(f"({_UNIT_WORDS})[0-9]")
+
+
+def _address_token(token: str) -> str:
+    """One word of an address as its key spells it: ``_ADDRESS_TOKENS``'s, and a unit word run
+    into its number apart from it (``apt4`` -> ``unit 4``)."""
+    joined = _UNIT_THEN_DIGIT.match(token)
+    if joined:
+        return f"unit {token[joined.end(1) :]}"
+    return _ADDRESS_TOKENS.get(token, token)
+
+
+def _map_tokens(s: pa.Array, spell: Callable[[str], str]) -> pa.Array:
+    """Each whole space-separated token spelled by ``spell``; each distinct token is spelled once."""
     s = s.combine_chunks() if isinstance(s, pa.ChunkedArray) else s
     lists = pc.split_pattern(s, " ")
     tokens = pc.list_flatten(lists)
     encoded = tokens.dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
-    mapped = pa.array([mapping.get(t, t) for t in distinct], pa.string())
+    mapped = pa.array([spell(t) for t in distinct], pa.string())
     new_tokens = pc.take(mapped, encoded.indices)
     new_lists = pa.ListArray.from_arrays(lists.offsets, new_tokens, mask=lists.is_null())
     return pc.binary_join(new_lists, " ")
 
 
-def _compact_upper_keys(raw: pa.Array) -> pa.Array:
+def _compact_upper_keys(raw: pa.Array, ascii: bool) -> pa.Array:
     """Card, bank account and national id numbers: no spaces, dashes, dots or slashes (a bank account
     written ``routing/account`` is the same as ``routing account``); IBAN letters upper-case."""
+    if ascii:
+        return pc.ascii_upper(textbytes.delete(raw, _COMPACT_BYTES))
     return pc.utf8_upper(_replace(raw, r"[\s\p{Z}\p{Cc}\-\x{2010}-\x{2015}./]+", ""))
 
 
-def _device_keys(raw: pa.Array) -> pa.Array:
-    return _trim(pc.utf8_lower(raw))
+def _device_keys(raw: pa.Array, ascii: bool) -> pa.Array:
+    return _trim(_lower(raw, ascii))
 
 
-def _ip_keys(raw: pa.Array) -> pa.Array:
-    s = _trim(pc.utf8_lower(raw))
+def _ip_keys(raw: pa.Array, ascii: bool) -> pa.Array:
+    s = _trim(_lower(raw, ascii))
     is_v4 = pc.match_substring_regex(s, r"^\d{1,3}(?:\.\d{1,3}){3}$")
-    s = pc.if_else(is_v4, _replace(s, r"(^|\.)0+(\d)", r"\1\2"), s)
+    zero_led = pc.or_(pc.starts_with(s, "0"), pc.match_substring(s, ".0"))  # an octet's leading zero
+    s = replace_where(s, pc.and_(is_v4, zero_led), r"(^|\.)0+(\d)", r"\1\2")
     has_colon = pc.match_substring(s, ":").fill_null(False)
     positions = np.flatnonzero(has_colon.to_numpy(zero_copy_only=False))
     if len(positions) == 0:
@@ -312,11 +359,11 @@ def _compressed_ipv6(value: str | None) -> str | None:
         return value
 
 
-def _casefold_keys(raw: pa.Array) -> pa.Array:
+def _casefold_keys(raw: pa.Array, ascii: bool) -> pa.Array:
     return pa.array([None if v is None else v.strip().casefold().strip() for v in raw.to_pylist()], pa.string())
 
 
-_KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
+_KEY_RULES: Mapping[str, Callable[[pa.Array, bool], pa.Array]] = {
     "email": _email_keys,
     "phone": _phone_keys,
     "address": _address_keys,
@@ -328,14 +375,35 @@ _KEY_RULES: Mapping[str, Callable[[pa.Array], pa.Array]] = {
 }
 
 
-def _keys_of_kind(kind: str, raw: pa.Array) -> pa.Array:
-    """Canonical keys of the raw values of one kind; null where the value carries no identity."""
-    keys = _KEY_RULES.get(kind, _casefold_keys)(raw)
+def _keys_of_kind(kind: str, raw: pa.Array, *, bytewise: bool = True) -> pa.Array:
+    """Canonical keys of the raw values of one kind; null where the value carries no identity.
+    The ASCII values and the others go through the kind's rule apart (``bytewise``: the ASCII
+    ones its byte-level way; else both the regex way, which ``test_normalize`` compares)."""
+    raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    is_ascii = pc.string_is_ascii(raw).fill_null(True).to_numpy(zero_copy_only=False)
+    if is_ascii.all() or not is_ascii.any():
+        return _keys_of(kind, raw, bytewise and bool(is_ascii.all()))
+    ascii_rows, other_rows = np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)
+    keys = pa.concat_arrays(
+        [
+            _keys_of(kind, raw.take(pa.array(ascii_rows)), bytewise).cast(pa.string()),
+            _keys_of(kind, raw.take(pa.array(other_rows)), False).cast(pa.string()),
+        ]
+    )
+    slot = np.empty(len(raw), dtype=np.int64)
+    slot[ascii_rows] = np.arange(len(ascii_rows))
+    slot[other_rows] = np.arange(len(ascii_rows), len(raw))
+    return keys.take(pa.array(slot))
+
+
+def _keys_of(kind: str, raw: pa.Array, ascii: bool) -> pa.Array:
+    """``_keys_of_kind`` of values all ASCII (``ascii``) or not."""
+    keys = _KEY_RULES.get(kind, _casefold_keys)(raw, ascii)
     generic = _NO_IDENTITY_ARRAY
-    folded_key = pc.utf8_lower(keys)
+    folded_key = _lower(keys, ascii)
     junk = pc.or_(
         pc.or_(
-            pc.is_in(pc.utf8_trim_whitespace(pc.utf8_lower(raw)), value_set=generic),
+            pc.is_in(pc.utf8_trim_whitespace(_lower(raw, ascii)), value_set=generic),
             pc.is_in(folded_key, value_set=generic),
         ),
         pc.invert(pc.match_substring_regex(keys, _classed(keys, _LETTER_OR_DIGIT))),  # no letter or digit at all
