@@ -141,3 +141,25 @@ def test_a_component_linked_pair_by_pair_above_the_resolution_is_one_ring_withou
     monkeypatch.setattr(rings, "_community_leiden", counted)
     _candidates(world, weak)
     assert len(calls) == len(all_calls)
+
+
+def test_leiden_split_with_a_forked_child_gives_the_same_rings_and_memo(monkeypatch):
+    # A big sweep sends half the per-component Leiden calls to a forked child; forced here on a
+    # small world, the rings, the memo's bytes and its counts must be those of one process.
+    from fraudgraph.detection import forked, rings
+
+    world = generate_world(3000, 4)
+    alone, split = CommunityMemo(), CommunityMemo()
+    plain = _candidates(world, EACH, alone)
+    children = []
+    started = forked._started
+    monkeypatch.setattr(forked, "_started", lambda *a: children.append(1) or started(*a))
+    monkeypatch.setattr(rings, "_FORK_FROM_COST", 0.0)
+    forked_run = _candidates(world, EACH, split)
+    assert children == [1]
+    np.testing.assert_array_equal(forked_run.cluster_of, plain.cluster_of)
+    assert split.kept().to_bytes() == alone.kept().to_bytes()
+    assert (split.reused, split.computed) == (alone.reused, alone.computed) and alone.computed > 10
+    again = CommunityMemo.from_bytes(split.kept().to_bytes())
+    np.testing.assert_array_equal(_candidates(world, EACH, again).cluster_of, plain.cluster_of)
+    assert again.reused == alone.computed and again.computed == 0
