@@ -1160,3 +1160,31 @@ def test_audit_columns_are_the_rows_written_one_by_one(seed):
     assert set(got["event"]) == {"escalate", "de_escalate", "limit_change", "propose_reinstate", "update"}
     empty = _audit_frame(p, rows[:0], policy, ts=ts, sweep_id="S-000009", actor="sweep")
     assert list(empty.columns) == AUDIT_COLUMNS and len(empty) == 0
+
+
+def test_notices_written_half_in_a_forked_child_are_the_same_notices(monkeypatch):
+    # A big sweep writes its notices on both cores (``detection.forked``); forced here on a
+    # handful, the notices must be those of one process, row for row, lifted ones included.
+    import fraudgraph.decisions.policy as policy_mod
+    from fraudgraph.detection import forked
+
+    people = [{"id": f"a{i:02d}", "score": 0.65 + 0.01 * (i % 30), "limit": 1000 + i} for i in range(24)]
+    people += [{"id": f"o{i:02d}", "overdue": 40 + i, "balance": 100.0 + i} for i in range(6)]
+    accounts, scores, rings = world(people)
+    policy = Policy.default()
+    decisions = evaluate(accounts, scores, rings, policy)
+    first = plan_changes(empty_state(), decisions, policy, sweep_id="S1", at=SWEEP_AT, accounts=accounts)
+    calm = evaluate(accounts.assign(overdue_days=0), scores.assign(score=0.0), rings, policy)
+    lifted = plan_changes(apply(empty_state(), first), calm, policy, sweep_id="S2", at=SWEEP_AT, accounts=accounts)
+    assert len(first.notices) == 30 and len(lifted.notices) > 0
+    children = []
+    started = forked._started
+    monkeypatch.setattr(forked, "_started", lambda *a: children.append(1) or started(*a))
+    monkeypatch.setattr(policy_mod, "_FORK_FROM_NOTICES", 0)
+    again = plan_changes(empty_state(), decisions, policy, sweep_id="S1", at=SWEEP_AT, accounts=accounts)
+    lifted_again = plan_changes(
+        apply(empty_state(), first), calm, policy, sweep_id="S2", at=SWEEP_AT, accounts=accounts
+    )
+    assert children == [1, 1]
+    pd.testing.assert_frame_equal(again.notices, first.notices)
+    pd.testing.assert_frame_equal(lifted_again.notices, lifted.notices)
