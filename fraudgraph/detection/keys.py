@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph.ingest.textbytes import offsets_and_bytes, value_sums
 from fraudgraph.model.codes import first_use_rows
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
@@ -158,24 +159,15 @@ def _slice_hashes(chunk: pa.Array) -> np.ndarray:
     n = len(chunk)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    buffers = chunk.buffers()
-    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    found = np.frombuffer(buffers[1], dtype=offset_type, count=chunk.offset + n + 1)[chunk.offset :]
-    offsets = found.astype(np.int64)
-    start, end = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(buffers[2], dtype=np.uint8, count=end)[start:] if end > start else np.zeros(0, np.uint8)
+    offsets, data = offsets_and_bytes(chunk)
     lengths = np.diff(offsets)
     # Each byte weighs a power of the multiplier by its place in its string (arithmetic mod 2^64).
-    starts = (offsets[:-1] - start).astype(np.int64)
-    place = np.arange(end - start, dtype=np.int64) - np.repeat(starts, lengths)
+    place = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1], lengths)
     powers = _powers(int(lengths.max()))
     with np.errstate(over="ignore"):
         terms = (data.astype(np.uint64) + np.uint64(1)) * powers[place]
         del place, data
-        hashes = np.zeros(n, dtype=np.uint64)
-        nonempty = lengths > 0
-        if nonempty.any():  # an empty string has no bytes: the sums run from one nonempty start to the next
-            hashes[nonempty] = np.add.reduceat(terms, starts[nonempty].astype(np.intp))
+        hashes = value_sums(terms, offsets, np.uint64)
         hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
     return hashes
 

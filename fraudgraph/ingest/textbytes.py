@@ -18,8 +18,10 @@ import pyarrow.compute as pc
 __all__ = [
     "byte_set",
     "delete",
+    "offsets_and_bytes",
     "replace_where",
     "squeeze_to_spaces",
+    "value_sums",
 ]
 
 
@@ -40,14 +42,28 @@ _ALNUM = byte_set(ranges=((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"),
 _TO_SPACE = bytes(b if _ALNUM[b] else ord(" ") for b in range(256))
 
 
-def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The values' offsets (int64, from 0, one more than values) and their bytes, as numpy views."""
+def offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The values' offsets (int64, from 0, one more than values) and their bytes, read off an
+    Arrow (large_)string array's buffers: numpy views, no Python object per value."""
+    n = len(arr)
+    if n == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
     buffers = arr.buffers()
-    wide = pa.types.is_large_string(arr.type)
-    offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    data = data[offsets[0] : offsets[-1]] if len(offsets) else data[:0]
-    return offsets.astype(np.int64) - (offsets[0] if len(offsets) else 0), data
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    found = np.frombuffer(buffers[1], dtype=width, count=arr.offset + n + 1)[arr.offset :]
+    start, end = int(found[0]), int(found[-1])
+    data = np.frombuffer(buffers[2], dtype=np.uint8, count=end)[start:] if end > start else np.zeros(0, np.uint8)
+    return found.astype(np.int64) - start, data
+
+
+def value_sums(per_byte: np.ndarray, offsets: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """Per value (``offsets``, as ``offsets_and_bytes`` gives them), the sum of ``per_byte`` over
+    its bytes, as ``dtype``; 0 for an empty value."""
+    filled = np.diff(offsets) > 0  # reduceat takes the value at an empty segment's start: only filled ones
+    sums: np.ndarray = np.zeros(len(offsets) - 1, dtype=dtype)
+    if filled.any():
+        sums[filled] = np.add.reduceat(per_byte, offsets[:-1][filled].astype(np.intp), dtype=dtype)
+    return sums
 
 
 def _rebuilt(arr: pa.Array, offsets: np.ndarray, data: bytes) -> pa.Array:
@@ -72,7 +88,7 @@ def delete(arr: pa.Array, table: np.ndarray) -> pa.Array:
     if table[128:].any() and not table[128:].all():
         raise ValueError("delete: of the non-ASCII bytes, all or none (a character's bytes go together)")
     arr = _plain(arr)
-    offsets, data = _bytes_of(arr)
+    offsets, data = offsets_and_bytes(arr)
     raw = data.tobytes()
     gone = np.frombuffer(raw.translate(bytes(table.astype(np.uint8))), dtype=np.uint8)
     if not gone.view(bool).any():
@@ -82,11 +98,8 @@ def delete(arr: pa.Array, table: np.ndarray) -> pa.Array:
 
 def _less(offsets: np.ndarray, gone: np.ndarray) -> np.ndarray:
     """The ``offsets`` of the values once the bytes where ``gone`` (0/1 per byte) are dropped."""
-    filled = np.diff(offsets) > 0  # reduceat takes the value at an empty segment's start: only filled ones
-    per_value = np.zeros(len(offsets) - 1, dtype=np.int64)
-    per_value[filled] = np.add.reduceat(gone.view(np.uint8), offsets[:-1][filled], dtype=np.int64)
     less = offsets.copy()
-    less[1:] -= np.cumsum(per_value)
+    less[1:] -= np.cumsum(value_sums(gone.view(np.uint8), offsets))
     return less
 
 
@@ -96,7 +109,7 @@ def squeeze_to_spaces(arr: pa.Array) -> pa.Array:
     such byte a space (``bytes.translate``), then every space after a space of the same value
     dropped, then the ends trimmed."""
     arr = _plain(arr)
-    offsets, data = _bytes_of(arr)
+    offsets, data = offsets_and_bytes(arr)
     spaced = np.frombuffer(data.tobytes().translate(_TO_SPACE), dtype=np.uint8)  # no NUL byte is left
     space = spaced == ord(" ")
     again = np.zeros(len(spaced), dtype=bool)
