@@ -60,6 +60,18 @@ def _answers(ws: SqliteWorkspace, *, nobody: bool = True) -> dict:
         "counts": ws.identifier_counts(frame).values.tolist(),
         "account_counts": ws.identifier_account_counts(frame).values.tolist(),
         "check": {p: (c.identifiers, sorted(a["account_id"] for a in c.accounts)) for p, c in checks.items()},
+        **_by_account(ws.links, ws.identifiers_of, sorted(set(links["account_id"]))),
+    }
+
+
+def _by_account(links_of, identifiers_of, accounts: list[str]) -> dict:
+    """An account's links and identifiers as the investigation reads them (by the parts that can
+    hold it), for each account and for every other one together: rows and column types."""
+    asked = [[a] for a in accounts] + [accounts[::2]]
+    frames = [(links_of(ids), identifiers_of(ids)) for ids in asked]
+    return {
+        "links_of": [(f.values.tolist(), f.dtypes.astype(str).tolist()) for f, _ in frames],
+        "identifiers_of": [(u.values.tolist(), u.dtypes.astype(str).tolist()) for _, u in frames],
     }
 
 
@@ -77,11 +89,22 @@ def _expected(ws: SqliteWorkspace, *, nobody: bool = True) -> dict:
     }
     if nobody:
         check[("device", "nobody")] = ([], [])
+
+    def links_of(ids: list[str]) -> pd.DataFrame:
+        mine = links[links["account_id"].isin(ids)].sort_values(["account_id", "kind", "value"])
+        return mine.astype({c: object for c in ("account_id", "kind", "value", "key")}).reset_index(drop=True)
+
+    def identifiers_of(ids: list[str]) -> pd.DataFrame:
+        mine = keyed[keyed["account_id"].isin(ids)]
+        uses = mine.groupby(["account_id", "kind", "key"], sort=True)["first_seen"].min().reset_index()
+        return uses.astype({c: "str" for c in ("account_id", "kind", "key")})
+
     return {
         "accounts_of": holders.values.tolist(),
         "counts": counts,
         "account_counts": [c[:3] for c in counts],
         "check": check,
+        **_by_account(links_of, identifiers_of, sorted(set(links["account_id"]))),
     }
 
 
@@ -314,3 +337,46 @@ def test_the_holder_order_numbers_keys_and_counts_kinds_as_hashing_them_again_wo
     np.testing.assert_array_equal(codes, key_numbering.key_codes(links["key"]))
     assert codes.dtype == np.int32
     assert list(counts.items()) == list(store.kind_counts(links).items())
+
+
+def test_holder_counts_are_those_of_grouping_every_row():
+    """``holders.counted`` tells accounts and spellings per hash from where they change: the same
+    as grouping every row, on rows as ``holders.table`` gives them and on rows out of hash order."""
+    rng = np.random.default_rng(7)
+    n = 5_000
+    h = np.sort(rng.integers(-50, 50, n))
+    accounts = np.array([f"A{i}" for i in rng.integers(0, 40, n)], dtype=object)
+    values = np.array([f"v{i}" for i in rng.integers(0, 6, n)], dtype=object)
+    order = np.lexsort((values, accounts, h))  # by hash, then account and spelling, as ``table``
+    rows = pa.table({"h": h[order], "account_id": accounts[order], "value": values[order]})
+    grouped = rows.group_by("h").aggregate([("account_id", "count_distinct"), ("value", "distinct")]).to_pydict()
+    expected = sorted(
+        zip(grouped["h"], grouped["account_id_count_distinct"], [sorted(v) for v in grouped["value_distinct"]])
+    )
+    for table in (rows, rows.take(pa.array(rng.permutation(n)))):
+        hashes, n_accounts, spellings = holders.counted(table, True)
+        assert list(zip(hashes, n_accounts, spellings, strict=True)) == expected
+        assert holders.counted(table, False)[2] is None
+    assert holders.counted(rows.slice(0, 0), True) == ([], [], [])
+
+
+def test_an_account_s_identifier_is_first_seen_on_its_earliest_spelling(tmp_path, monkeypatch):
+    """Two spellings of one device on one account: the investigation's identifier is first seen
+    on the earlier of them (a missing date is not earlier), read from the parts alone and with a
+    small load's delta part merged over them."""
+    monkeypatch.setattr(store, "_SMALL_LOAD", 0)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    extra = [("A2", "device", "DEV-1", "dev-1", "2024-01-15"), ("A2", "device", "Dev 1", "dev-1", None)]
+    ws.load(make_dataset(ACCOUNTS, LINKS + extra, TXNS))
+    assert ws._delta_parts("links") == 0
+
+    def first_seen() -> list:
+        uses = ws.identifiers_of(["A2"])
+        return uses[uses["kind"] == "device"][["key", "first_seen"]].values.tolist()
+
+    assert first_seen() == [["dev-1", pd.Timestamp("2024-01-15")]]
+    monkeypatch.setattr(store, "_SMALL_LOAD", 100_000)
+    ws.load(make_dataset(ACCOUNTS, [("A2", "device", "dev_1", "dev-1", "2023-12-01")], TXNS))
+    assert ws._delta_parts("links") == 1
+    assert first_seen() == [["dev-1", pd.Timestamp("2023-12-01")]]
+    ws.close()

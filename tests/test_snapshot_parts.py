@@ -64,7 +64,7 @@ def test_links_parts_are_small_and_know_their_first_and_last_account():
 
 
 def test_a_failure_in_the_thread_surfaces_when_the_parts_are_read(monkeypatch):
-    def broken(part, dictionary=None):
+    def broken(part, dictionary=None, row_group=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(parts, "encode", broken)
@@ -76,11 +76,11 @@ def test_leaving_early_stops_the_encoding(monkeypatch):
     started, release, calls = threading.Event(), threading.Event(), []
     real = parts.encode
 
-    def slow(part, dictionary=None):
+    def slow(part, dictionary=None, row_group=None):
         calls.append(len(part))
         started.set()
         release.wait(5)
-        return real(part, dictionary)
+        return real(part, dictionary, row_group)
 
     monkeypatch.setattr(parts, "encode", slow)
     with pytest.raises(RuntimeError, match="the load failed"):
@@ -131,3 +131,33 @@ def test_the_rows_of_some_accounts_come_from_many_parts_in_order_and_only_where_
     assert rows == [["A0001", "A0003"], ["A0012"], ["A0031"], ["A0039"]]
     assert parts.rows_of_parts(blobs[:2], "account_id", ["A0006"])[0][0] == 5  # two parts: read in line
     assert parts.rows_of_parts([], "account_id", wanted) == []
+
+
+def test_an_account_s_links_are_read_from_the_row_groups_that_hold_it(monkeypatch):
+    """A links part is row groups that each know their account range: the rows of some accounts
+    come from those groups alone, and are the rows a read of the whole part would give; a part
+    written as one group (before there were groups) is read whole, with the same rows."""
+    frame = pd.DataFrame({"account_id": [f"A{i // 3:04d}" for i in range(300)], "value": [f"v{i}" for i in range(300)]})
+    grouped = parts.encode(frame, ["account_id"], row_group=32)
+    whole = parts.encode(frame, ["account_id"])
+    assert pq.ParquetFile(pa.BufferReader(grouped)).metadata.num_row_groups == 10
+    assert pq.ParquetFile(pa.BufferReader(whole)).metadata.num_row_groups == 1
+    wanted = ["A0010", "A0011", "A0050", "A0099", "B0000"]  # A0010 spans two groups (rows 30-32)
+    expected = [v for a, v in zip(frame["account_id"], frame["value"]) if a in wanted]
+    decoded: list[list[int]] = []
+    row_groups = pq.ParquetFile.read_row_groups
+    monkeypatch.setattr(
+        pq.ParquetFile, "read_row_groups", lambda self, g, **kw: decoded.append(list(g)) or row_groups(self, g, **kw)
+    )
+    for data in (grouped, whole):
+        table = parts.rows_of(data, "account_id", wanted)
+        assert table is not None and table.column("value").to_pylist() == expected
+    assert decoded == [[0, 1, 4, 9]]  # of the grouped part; the whole one was read whole
+    assert parts.rows_of(grouped, "account_id", ["0", "A0200"]) is None
+    assert len(decoded) == 1  # no group can hold them: none decoded
+    # The parts a load writes for the links are so grouped.
+    old = parts.ROW_GROUP_ROWS
+    monkeypatch.setattr(parts, "ROW_GROUP_ROWS", {"links": 100})
+    (_, _, _, data, _, _), *_ = parts.encoded([("links", 0, lambda: frame)], rows_per_part=1_000)
+    assert pq.ParquetFile(pa.BufferReader(data)).metadata.num_row_groups == 3
+    assert old["links"] > 1

@@ -80,11 +80,11 @@ def account_view(
     profile = acc.iloc[0].to_dict()
     profile["properties"] = json.loads(profile.get("properties") or "{}")
     links = ws.links([account_id])
-    pairs = links.dropna(subset=["key"])[["kind", "key"]].drop_duplicates()
-    counts = ws.identifier_counts(pairs)
-    hubs = ws.table("hubs")
-    hub_set = set(zip(hubs["kind"], hubs["key"]))
-    ident = links.merge(counts[["kind", "key", "n_accounts"]], on=["kind", "key"], how="left")
+    # The neighbourhood counts the accounts on every identifier of its accounts, this one's too.
+    hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=hub_threshold)
+    hub_set = ws.hub_keys()
+    counts = hood.identifiers[["kind", "key", "n_accounts"]]
+    ident = links.merge(counts, on=["kind", "key"], how="left")
     ident["n_accounts"] = ident["n_accounts"].fillna(1).astype(int)
     ident.loc[ident["key"].isna(), "n_accounts"] = 0
     ident["is_hub"] = [(k, v) in hub_set for k, v in zip(ident["kind"], ident["key"])]
@@ -106,7 +106,6 @@ def account_view(
     out["verdict"] = latest_verdict(ws, account_id)
     out["proposal"] = proposal_of(out["state"])
     out["state_token"] = state_token(ws, account_id)
-    hood = ws.neighbourhood([account_id], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=hub_threshold)
     near = hood.accounts[(hood.accounts["account_id"] != account_id) & hood.accounts["action"].isin(FLAGGED)]
     shared = hood.uses[hood.uses["account_id"] == account_id][["kind", "key"]]
     own = set(zip(shared["kind"], shared["key"]))

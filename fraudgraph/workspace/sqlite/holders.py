@@ -348,6 +348,36 @@ def table(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None
     return _merged(tables, gone, added)
 
 
+def counted(found: pa.Table, spellings: bool) -> tuple[list[int], list[int], list[list[str]] | None]:
+    """Per hash of ``found`` (``table``'s rows: in hash order, each hash's rows grouped by account,
+    as the parts and the merge keep them): the hashes, how many accounts hold each, and (when
+    ``spellings``) each one's distinct spellings, sorted. Told from where the hash or the account
+    changes, not grouped by a hash table: a hub's 35k holders in 1 ms instead of Arrow's group_by
+    (5-6 ms; an account's page counts a few hubs twice)."""
+    h = found.column("h").to_numpy()
+    if not len(h):
+        return [], [], [] if spellings else None
+    if (h[1:] < h[:-1]).any():  # not as ``table`` gives them: put in that order
+        found = found.sort_by([("h", "ascending"), ("account_id", "ascending")])
+        h = found.column("h").to_numpy()
+    new_hash = np.empty(len(h), dtype=bool)
+    new_hash[0] = True
+    np.not_equal(h[1:], h[:-1], out=new_hash[1:])
+    account = found.column("account_id")
+    new_account = new_hash.copy()
+    if len(h) > 1:
+        same = pc.equal(account.slice(1), account.slice(0, len(h) - 1))
+        new_account[1:] |= ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    starts = np.flatnonzero(new_hash)
+    n_accounts = np.add.reduceat(new_account.astype(np.int64), starts).tolist()
+    spelled = None
+    if spellings:
+        values = found.column("value")
+        ends = [*starts[1:].tolist(), len(h)]
+        spelled = [sorted(pc.unique(values.slice(a, b - a)).to_pylist()) for a, b in zip(starts.tolist(), ends)]
+    return h[starts].tolist(), n_accounts, spelled
+
+
 def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
     """The rows of the parts ``tables`` (in hash order, each sorted by hash) under the sorted hashes
     ``wanted``: each hash's run found by a binary search, not a set test of every row."""
