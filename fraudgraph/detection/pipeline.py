@@ -406,6 +406,14 @@ def _features(graph, ledger: Ledger, candidates, numbered: tuple[pd.DataFrame, i
     table = account_table(accounts, graph, ledger)
     day_ends = ring_clocks(graph, table, candidates.cluster_of, float(when.value) / 86_400e9)
     shared = shared_identifiers(graph, candidates.cluster_of, day_ends, config)
+    # The account features in a thread beside the ring features: both read what is above and
+    # write nothing of it, and their numpy and pandas kernels let go of the GIL (1M accounts:
+    # 1.0-1.2 s one after the other, 0.7-0.8 s so; the same frames).
+    with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-account-features") as pool:
+        per_account = pool.submit(account_features, graph, candidates, table, shared, flow, day_ends, config)
+        per_ring = ring_features(graph, candidates, table, shared, flow, ledger, day_ends, config)
+        ring_of_cluster = _ring_of_cluster(candidates, ring_members)
+        per_account_found = per_account.result()
     return Found(
         graph=graph,
         candidates=candidates,
@@ -413,10 +421,10 @@ def _features(graph, ledger: Ledger, candidates, numbered: tuple[pd.DataFrame, i
         config=config,
         ring_members=ring_members,
         next_number=next_number,
-        ring_of_cluster=_ring_of_cluster(candidates, ring_members),
+        ring_of_cluster=ring_of_cluster,
         shared=shared,
-        ring_features=ring_features(graph, candidates, table, shared, flow, ledger, day_ends, config),
-        account_features=account_features(graph, candidates, table, shared, flow, day_ends, config),
+        ring_features=per_ring,
+        account_features=per_account_found,
     )
 
 
