@@ -1222,17 +1222,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 snap["key"] = snap["key"].astype(object).where(snap["key"].notna(), None)
                 return snap[LINK_COLUMNS]
         if account_ids is None:
-            return _link_frame(pd.DataFrame(columns=LINK_COLUMNS))
-        found = self._link_rows_of(account_ids)
-        if isinstance(found, pa.Table):
-            return _link_frame_of_table(found)
-        return _link_frame(found)
-
-    def _link_rows_of(self, account_ids: Iterable[str]) -> pa.Table | pd.DataFrame:
-        """The links of ``account_ids``: as Arrow when the parts holding them are base parts only
-        (an investigation's frames are then made in Arrow: 3-4x faster than pandas on an account
-        page's hundred rows), else as ``_snapshot_rows_of`` merges the delta parts in."""
-        return self._snapshot_rows_of("links", account_ids, arrow=True)
+            return _link_frame(_LINK_SCHEMA.empty_table())
+        return _link_frame(self._snapshot_rows_of("links", account_ids))
 
     def _parts_holding(self, name: str, ids: np.ndarray) -> list[tuple[int, pa.Table]]:
         """(part, its rows of ``ids``) for every part of snapshot ``name`` whose account range holds
@@ -1256,12 +1247,12 @@ class SqliteWorkspace(SqliteResults, Workspace):
             )
         return found
 
-    def _snapshot_rows_of(
-        self, name: str, account_ids: Iterable[str], *, arrow: bool = False
-    ) -> pd.DataFrame | pa.Table:
+    def _snapshot_rows_of(self, name: str, account_ids: Iterable[str]) -> pa.Table:
         """The rows of snapshot ``name`` (its parts sorted by account, each knowing its first and last
         one) of ``account_ids``, with its delta parts merged in: only the parts whose account range
-        holds one of them are read. ``arrow``: an Arrow table when no delta part is among them."""
+        holds one of them are read. As Arrow: an investigation's frames are made from it (3-4x
+        faster than pandas on an account page's hundred rows); only a delta's merge goes through
+        pandas."""
         ids = np.array(sorted(set(account_ids)), dtype=object)
         found: list[tuple[int, pa.Table]] = []
         if len(ids):
@@ -1270,21 +1261,16 @@ class SqliteWorkspace(SqliteResults, Workspace):
         found.sort(key=lambda p: p[0])
         base = [t for part, t in found if part < _DELTA_PART]
         deltas = [t for part, t in found if part >= _DELTA_PART]
-        if not base and not deltas:
-            return pd.DataFrame(columns=LINK_COLUMNS)
-        if arrow and not deltas:
-            return pa.concat_tables(base, promote_options="permissive")
+        if not deltas:
+            return pa.concat_tables(base, promote_options="permissive") if base else _LINK_SCHEMA.empty_table()
         df = pa.concat_tables(base, promote_options="permissive").to_pandas() if base else None
-        if deltas:  # small loads' rows, oldest first: merged over the rest as their load merged them
-            new = pd.concat([t.to_pandas() for t in deltas], ignore_index=True)
-            new = new.drop_duplicates(_SNAPSHOT_KEYS[name], keep="last")
-            if df is not None:
-                columns = [c for c in df.columns if c in new.columns]
-                df = merged_over(new[columns], df[columns], _SNAPSHOT_KEYS[name])
-            else:
-                df = new
-        assert df is not None
-        return df.reset_index(drop=True)
+        # Small loads' rows, oldest first: merged over the rest as their load merged them.
+        new = pd.concat([t.to_pandas() for t in deltas], ignore_index=True)
+        new = new.drop_duplicates(_SNAPSHOT_KEYS[name], keep="last")
+        if df is not None:
+            columns = [c for c in df.columns if c in new.columns]
+            new = merged_over(new[columns], df[columns], _SNAPSHOT_KEYS[name])
+        return pa.Table.from_pandas(new, preserve_index=False)
 
     def _holders(self, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
         """account_id, kind, key, value of every link that holds one of the identifiers ``pairs``
@@ -1445,14 +1431,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ]
 
     def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
-        found = self._link_rows_of(sorted(account_ids))
-        if isinstance(found, pa.Table):
-            return _uses_of_table(found)
-        links = _link_frame(found)
-        keyed = links[links["key"].notna()]
-        uses = keyed.groupby(["account_id", "kind", "key"], sort=True, as_index=False)["first_seen"].min()
-        uses["first_seen"] = uses["first_seen"].astype("datetime64[ns]")
-        return uses[["account_id", "kind", "key", "first_seen"]].reset_index(drop=True)
+        return _uses_of_table(self._snapshot_rows_of("links", account_ids))
 
     def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         cols = ["account_id", "kind", "key"]
@@ -1548,32 +1527,26 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return pd.concat(frames).sort_values("audit_id")[AUDIT_COLUMNS].reset_index(drop=True)
 
 
-def _link_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Links as ``links()`` gives them: LINK_COLUMNS in key order, Python strings, a missing key
-    None, first_seen datetime64[ns]."""
-    df = df.sort_values(LINK_KEY, kind="stable") if len(df) > 1 else df
-    out = pd.DataFrame({c: df[c].astype(object) for c in ("account_id", "kind", "value")})
-    out["key"] = df["key"].astype(object).where(df["key"].notna(), None)
-    out["first_seen"] = pd.to_datetime(df["first_seen"]).astype("datetime64[ns]")
-    return out.reset_index(drop=True)
+# The links' columns as ``_snapshot_rows_of`` gives them when no part holds a row.
+_LINK_SCHEMA = pa.schema(
+    [(c, pa.string()) for c in ("account_id", "kind", "value", "key")] + [("first_seen", pa.timestamp("ns"))]
+)
 
 
-def _texts(column: pa.ChunkedArray) -> pd.Series:
-    """A text column as Python strings (None where missing), as ``_link_frame`` makes them."""
-    return pd.Series(column.to_pylist(), dtype=object)
-
-
-def _link_frame_of_table(table: pa.Table) -> pd.DataFrame:
-    """``_link_frame`` of the links as Arrow (``_snapshot_rows_of(..., arrow=True)``)."""
+def _link_frame(table: pa.Table) -> pd.DataFrame:
+    """Links (``_snapshot_rows_of``) as ``links()`` gives them: LINK_COLUMNS in key order, Python
+    strings, a missing key None, first_seen datetime64[ns]."""
     table = table.sort_by([(c, "ascending") for c in LINK_KEY])
-    out = pd.DataFrame({c: _texts(table.column(c)) for c in ("account_id", "kind", "value", "key")})
+    out = pd.DataFrame(
+        {c: pd.Series(table.column(c).to_pylist(), dtype=object) for c in ("account_id", "kind", "value", "key")}
+    )
     out["first_seen"] = table.column("first_seen").cast(pa.timestamp("ns")).to_numpy()
     return out[LINK_COLUMNS]
 
 
 def _uses_of_table(table: pa.Table) -> pd.DataFrame:
-    """``identifiers_of`` the links as Arrow: each account's identifiers (its links with a key),
-    first seen on the earliest of its links to one, sorted."""
+    """``identifiers_of`` the links (``_snapshot_rows_of``): each account's identifiers (its links
+    with a key), first seen on the earliest of its links to one, sorted."""
     keyed = table.filter(pc.is_valid(table.column("key")))
     uses = keyed.group_by(["account_id", "kind", "key"]).aggregate([("first_seen", "min")])
     uses = uses.sort_by([(c, "ascending") for c in ("account_id", "kind", "key")])
