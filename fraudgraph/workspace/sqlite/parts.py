@@ -33,16 +33,13 @@ Job = tuple[str, int, Callable[[], Any]]
 # where a part of a million rows took 120 ms. The sweep pays for it: the 517 parts of the 1M links
 # read in 3.2-3.3 s with its other snapshots, one part after the other, against 1.7-2.2 s as 9
 # parts; decoded two at a time (``decoded``), 3.1-3.2 s against 4.2-5.1 the same evening.
-ROWS_PER_PART = {"links": 16_384, "payments_out": 4096, "payments_in": 4096}
+ROWS_PER_PART = {"links": 16_384, "payments_out": 16_384, "payments_in": 16_384}
 # Within such a part, row groups of this many rows, each with its account range (Parquet's
 # statistics of ``account_id`` alone): an account's links are read from the row group(s) holding
 # it, 0.8-1.0 ms a part instead of 2.7-3.0 (an account's page reads a dozen parts). A whole part
 # decodes in 3.1 ms instead of 2.7 (the sweep's read of the 517 parts at 1M: about 0.1 s more,
 # on two threads); encoding costs the same. Parts written as one row group are read whole.
-ROW_GROUP_ROWS = {"links": 4096, "payments_out": 1024, "payments_in": 1024, "transactions": 16_384}
-# The payments (``store._PAYMENTS``) are read only by account, a few rows each, and often for a
-# ring's members at once, one part each: parts of 4,096 rows in groups of 1,024 read a 38-member
-# ring's payments in 52-55 ms where 16,384 in groups of 4,096 took 74-90 (and SQLite's indexes 5).
+ROW_GROUP_ROWS = {"links": 4096, "payments_out": 4096, "payments_in": 4096, "transactions": 16_384}
 # The column each such snapshot is sorted and ranged by (its parts' first and last value, its row
 # groups' statistics): the links and the payments an account made by the account, the payments
 # to an account by that account (``counterparty``), and the transactions by their id (the parts

@@ -223,13 +223,11 @@ def _payments_of(rows: Callable[[], pd.DataFrame], name: str) -> tuple[pa.Table,
     time (15 s for the 1M world's 179 parts)."""
     txns = rows()[TRANSACTION_COLUMNS]
     table = pa.Table.from_pandas(txns, preserve_index=False).combine_chunks()
-    # By the account alone: Arrow's sort is stable, and the transactions come in id order (a
-    # snapshot's order; reads sort an account's rows anyway). One text key instead of two.
-    account = _PAYMENTS[name][:1]
+    key = _PAYMENTS[name]
     if name == "payments_out":
-        return table, key_order(txns, account)
+        return table, key_order(txns, key)
     at = np.flatnonzero((txns["counterparty_kind"] == "account").to_numpy(dtype=bool, na_value=False))
-    return table, at[key_order(txns[account].iloc[at], account)]
+    return table, at[key_order(txns[key].iloc[at], key)]
 
 
 def _payment_changes(new: pd.DataFrame, old: pd.DataFrame | None, name: str) -> pd.DataFrame:
