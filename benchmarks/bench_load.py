@@ -66,12 +66,14 @@ class Steps:
 
 def _load_step(message: str) -> str | None:
     """The stage a SqliteWorkspace.load progress message ends (None: a message inside a stage)."""
-    # Schema 5's order: the accounts (the only data rows SQLite takes: the links and transactions
-    # are the snapshot's), then the snapshot (encoded meanwhile), the status counts.
+    # Schema 3's order: accounts, transactions, then who holds which identifier (the links' only
+    # SQLite rows), the transactions' indexes, the snapshot, the status counts.
     for prefix, step in (
         ("accounts:", "plan + accounts"),
-        ("updating the columnar snapshot", None),
-        ("counting identifiers", "snapshot (wait for its parts + insert)"),
+        ("transactions:", "transactions"),
+        ("indexing", None),
+        ("updating the columnar snapshot", "indexes"),
+        ("counting identifiers", "snapshot"),
     ):
         if message.startswith(prefix):
             return step
@@ -330,9 +332,9 @@ def report(results: dict) -> None:
         if not r:
             continue
         print(f"\n{name}: {r['wall_s']} s wall, peak {r['peak_rss_mb']:,} MB, file {r['db_mb']:,} MB")
-        print(f"  {'step':42} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        print(f"  {'step':32} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
         for step, (wall, cpu, peak) in r["steps"].items():
-            print(f"  {step:42} {wall:8.1f} {cpu:8.1f} {peak:8,}")
+            print(f"  {step:32} {wall:8.1f} {cpu:8.1f} {peak:8,}")
         if "readable_while_writer_open" in r:
             print(f"  another process can read while the writer is open: {r['readable_while_writer_open']}")
         if "status_query_s" in r:

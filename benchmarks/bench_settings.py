@@ -1,11 +1,16 @@
-"""Two settings the load and the sweep rely on, measured on this machine.
+"""Three settings the load and the sweep rely on, measured on this machine.
 
+    python benchmarks/bench_settings.py index --db ws.db          # a loaded workspace (e.g. 1M accounts)
     python benchmarks/bench_settings.py gc --db ws.db -- sweep --full --format json
     python benchmarks/bench_settings.py journal --folder DIR      # a data folder (e.g. 1M accounts)
 
-(A third, ``index``, measured SQLite's build of the transactions' index after a bulk load under
-several page-cache sizes and sorter thread counts; since workspace schema 5 the transactions, like
-the links since schema 3, have no table and no index in SQLite, and it is gone.)
+``index``: SQLite's build of a secondary index after a bulk load (the transactions' by account:
+since workspace schema 3 the links have no table and no index in SQLite) under several page-cache
+sizes and sorter thread counts, each in a transaction that is rolled back (the workspace is left as
+it was). SQLite
+sorts the keys in runs as big as the page cache: the load's own 256 MB cache makes few big runs
+sorted on one core; a small one sorted by worker threads and merged is what the load now uses
+(``SqliteWorkspace._build_indexes``).
 
 ``gc``: a ``fraudgraph`` command run on copies of the workspace, once with CPython's default
 collector thresholds (700, 10, 10) and once with the command line's (100,000, 50, 100), each in a
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -52,6 +58,25 @@ finally:
     seen.update(cpu=use.ru_utime + use.ru_stime, peak_kb=use.ru_maxrss)
     sys.stderr.write("@@gc " + json.dumps(seen) + "\\n")
 """
+
+
+def index_builds(db: str, settings: list[tuple[int, int]]) -> list[dict]:
+    con = sqlite3.connect(db, isolation_level=None)
+    out = []
+    for cache_kb, threads in settings:
+        con.execute(f"PRAGMA cache_size=-{cache_kb}")
+        con.execute(f"PRAGMA threads={threads}")
+        con.execute("PRAGMA temp_store=FILE")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("DROP INDEX IF EXISTS transactions_by_account")
+            t = time.perf_counter()
+            con.execute("CREATE INDEX transactions_by_account ON transactions (account_id)")
+            out.append({"cache_mb": cache_kb // 1024, "threads": threads, "seconds": round(time.perf_counter() - t, 2)})
+        finally:
+            con.execute("ROLLBACK")
+    con.close()
+    return out
 
 
 def _measured(script: str, args: list[str], tag: str, what: str) -> tuple[float, dict]:
@@ -133,8 +158,8 @@ def journal_runs(folder: str, repeat: int, work: str | None) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["gc", "journal"])
-    parser.add_argument("--db", help="a loaded workspace to copy (gc)")
+    parser.add_argument("what", choices=["index", "gc", "journal"])
+    parser.add_argument("--db", help="a loaded workspace (index); a loaded one to copy (gc)")
     parser.add_argument("--folder", help="a data folder to load (journal)")
     parser.add_argument("--repeat", type=int, default=1, help="journal: runs of each kind, alternating")
     parser.add_argument("--work", help="journal: where the workspaces go (default: the temporary folder)")
@@ -148,7 +173,10 @@ def main() -> None:
         return
     if not args.db:
         parser.error(f"{args.what} needs --db")
-    rows = gc_runs(args.db, command or ["sweep", "--full", "--format", "json"])
+    if args.what == "index":
+        rows = index_builds(args.db, [(256 * 1024, 0), (256 * 1024, 2), (8 * 1024, 0), (8 * 1024, 2), (8 * 1024, 4)])
+    else:
+        rows = gc_runs(args.db, command or ["sweep", "--full", "--format", "json"])
     for row in rows:
         print(json.dumps(row))
 

@@ -115,7 +115,7 @@ def test_a_full_disk_while_the_snapshot_spools_rolls_the_load_back(tmp_path, wor
     monkeypatch.setattr(store, "_SMALL_LOAD", 10)  # this load is a big one: its parts spool in the background
     encoded = []
 
-    def no_room(part, dictionary=None, row_group=None, column="account_id"):
+    def no_room(part, dictionary=None, row_group=None):
         encoded.append(len(part))
         raise OSError(errno.ENOSPC, "No space left on device")
 

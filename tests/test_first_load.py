@@ -19,10 +19,10 @@ from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.workspace.sqlite import store
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
-# The data tables (the links, the transactions and who holds each identifier are in the
-# snapshot's parts).
+# The data tables (the links and who holds each identifier are in the snapshot's parts).
 TABLES = {
     "accounts": "account_id",
+    "transactions": "txn_id",
     "snapshots": "name, part",
 }
 
@@ -98,7 +98,7 @@ def test_opening_the_workspace_during_its_first_load_says_why_not(tmp_path, worl
     refused = []
 
     def try_to_open(ws, msg):
-        if msg == "updating the columnar snapshot":
+        if msg == "indexing":
             with pytest.raises(LockedError, match="is taking its first load") as e:
                 SqliteWorkspace(tmp_path / "ws.db")
             refused.append(str(e.value))
@@ -122,7 +122,7 @@ def test_opening_the_workspace_during_its_first_load_says_why_not(tmp_path, worl
 
 def test_a_first_load_that_fails_leaves_an_empty_workspace_in_wal_mode(tmp_path, world_dir, big):
     def fail(ws, msg):
-        if msg == "updating the columnar snapshot":
+        if msg == "indexing":
             raise RuntimeError("the load fails here")
 
     with pytest.raises(RuntimeError, match="the load fails here"):

@@ -77,24 +77,22 @@ def test_problems_of_every_table_are_reported_at_once_and_links_are_not_normaliz
 def test_big_load_sorts_on_disk_and_gives_back_memory_sorts(world_folder, tmp_path, monkeypatch, small_load):
     monkeypatch.setattr(store, "_SMALL_LOAD", small_load)
     ws = SqliteWorkspace(tmp_path / "ws.db")
-    while_writing: list[int] = []
+    while_indexing: list[int] = []
 
     def say(message: str) -> None:
-        if message == "updating the columnar snapshot":
-            while_writing.append(ws._db.execute("PRAGMA temp_store").fetchone()[0])
+        if message == "indexing":
+            while_indexing.append(ws._db.execute("PRAGMA temp_store").fetchone()[0])
 
     dataset = read_dataset(world_folder)
     ws.load(dataset, progress=say)
-    assert while_writing == [1 if small_load == 0 else 2]  # FILE for a big load's sorts, else MEMORY
+    assert while_indexing == [1 if small_load == 0 else 2]  # FILE for a big load's sorts, else MEMORY
     ws._fill_ids(["x"])  # a temporary table, then a second big load: the setting still changes
     ws.load(dataset, progress=say)
     assert ws._db.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY again for later queries
     ws.close()
     db = sqlite3.connect(tmp_path / "ws.db")
-    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-    assert "transactions" not in names  # the snapshot's only (schema 5)
-    parts = dict(db.execute("SELECT name, count(*) FROM snapshots GROUP BY name").fetchall())
-    assert {"transactions", "payments_out", "payments_in"} <= set(parts)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"transactions_by_account", "transactions_by_payee"} <= names
     assert db.execute("SELECT count(*) FROM snapshots WHERE name = 'holders'").fetchone()[0] > 0
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()

@@ -64,7 +64,7 @@ def test_links_parts_are_small_and_know_their_first_and_last_account():
 
 
 def test_a_failure_in_the_thread_surfaces_when_the_parts_are_read(monkeypatch):
-    def broken(part, dictionary=None, row_group=None, column="account_id"):
+    def broken(part, dictionary=None, row_group=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(parts, "encode", broken)
@@ -76,11 +76,11 @@ def test_leaving_early_stops_the_encoding(monkeypatch):
     started, release, calls = threading.Event(), threading.Event(), []
     real = parts.encode
 
-    def slow(part, dictionary=None, row_group=None, column="account_id"):
+    def slow(part, dictionary=None, row_group=None):
         calls.append(len(part))
         started.set()
         release.wait(5)
-        return real(part, dictionary, row_group, column)
+        return real(part, dictionary, row_group)
 
     monkeypatch.setattr(parts, "encode", slow)
     with pytest.raises(RuntimeError, match="the load failed"):

@@ -287,7 +287,7 @@ def test_a_workspace_taking_its_first_load_is_unavailable_for_now_and_opens_once
         clients = []
 
         def ask(msg):
-            if msg == "updating the columnar snapshot":  # the server starts while the load is being written
+            if msg == "indexing":  # the server starts while the load is being written
                 clients.append(server.enter_context(TestClient(app)))
                 answers.append(clients[0].get("/api/queue"))
 

@@ -23,9 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # A snapshot's rows to encode: its name, the number of its first part, and a function giving the
-# rows (called where the encoding runs, so a merge of stored and new rows runs there too): a frame,
-# or a frame and the positions of its rows in the snapshot's order (``encoded``).
-Job = tuple[str, int, Callable[[], Any]]
+# rows (called where the encoding runs, so a merge of stored and new rows runs there too).
+Job = tuple[str, int, Callable[[], pd.DataFrame]]
 
 
 # Rows per part of a snapshot whose parts are also read by account (each part knows its first and
@@ -33,23 +32,13 @@ Job = tuple[str, int, Callable[[], Any]]
 # where a part of a million rows took 120 ms. The sweep pays for it: the 517 parts of the 1M links
 # read in 3.2-3.3 s with its other snapshots, one part after the other, against 1.7-2.2 s as 9
 # parts; decoded two at a time (``decoded``), 3.1-3.2 s against 4.2-5.1 the same evening.
-ROWS_PER_PART = {"links": 16_384, "payments_out": 16_384, "payments_in": 16_384}
+ROWS_PER_PART = {"links": 16_384}
 # Within such a part, row groups of this many rows, each with its account range (Parquet's
 # statistics of ``account_id`` alone): an account's links are read from the row group(s) holding
 # it, 0.8-1.0 ms a part instead of 2.7-3.0 (an account's page reads a dozen parts). A whole part
 # decodes in 3.1 ms instead of 2.7 (the sweep's read of the 517 parts at 1M: about 0.1 s more,
 # on two threads); encoding costs the same. Parts written as one row group are read whole.
-ROW_GROUP_ROWS = {"links": 4096, "payments_out": 4096, "payments_in": 4096, "transactions": 16_384}
-# The column each such snapshot is sorted and ranged by (its parts' first and last value, its row
-# groups' statistics): the links and the payments an account made by the account, the payments
-# to an account by that account (``counterparty``), and the transactions by their id (the parts
-# of a million rows the sweep reads; a small load looks its transactions up by id in them).
-RANGE_COLUMN = {
-    "links": "account_id",
-    "payments_out": "account_id",
-    "payments_in": "counterparty",
-    "transactions": "txn_id",
-}
+ROW_GROUP_ROWS = {"links": 4096}
 
 
 # The columns of each snapshot whose values repeat enough for a dictionary: the others (ids, raw
@@ -59,31 +48,23 @@ RANGE_COLUMN = {
 DICTIONARY = {
     "links": ["account_id", "kind"],
     "transactions": ["account_id", "counterparty", "counterparty_kind", "status"],
-    "payments_out": ["account_id", "counterparty", "counterparty_kind", "status"],
-    "payments_in": ["account_id", "counterparty", "counterparty_kind", "status"],
     "accounts": ["status", "label", "properties", "overdue_days"],
 }
 
 
-def encode(
-    part: pd.DataFrame | pa.Table,
-    dictionary: list[str] | None = None,
-    row_group: int | None = None,
-    column: str = "account_id",
-) -> bytes:
-    """One part (a frame, or a table as Arrow makes it of one) as Parquet (zstd); ``dictionary``:
-    the columns dictionary-encoded (all when None); ``row_group``: row groups of that many rows,
-    each knowing its range of ``column``."""
+def encode(part: pd.DataFrame, dictionary: list[str] | None = None, row_group: int | None = None) -> bytes:
+    """One part as Parquet (zstd); ``dictionary``: the columns dictionary-encoded (all when None);
+    ``row_group``: row groups of that many rows, each knowing its range of ``account_id``."""
     sink = pa.BufferOutputStream()
-    table = part if isinstance(part, pa.Table) else pa.Table.from_pandas(part, preserve_index=False)
+    table = pa.Table.from_pandas(part, preserve_index=False)
     use = True if dictionary is None else [c for c in dictionary if c in table.column_names]
-    ranged = row_group is not None and column in table.column_names
+    ranged = row_group is not None and "account_id" in table.column_names
     pq.write_table(
         table,
         sink,
         compression="zstd",
         use_dictionary=use,
-        write_statistics=[column] if ranged else False,
+        write_statistics=["account_id"] if ranged else False,
         row_group_size=row_group if ranged else None,
     )
     return sink.getvalue().to_pybytes()
@@ -108,8 +89,6 @@ def rows_of(data: bytes, column: str, wanted: list[str]) -> pa.Table | None:
     if groups == []:
         return None
     table = file.read(use_threads=False) if groups is None else file.read_row_groups(groups, use_threads=False)
-    if pa.types.is_null(table.column(column).type):  # written from a frame with no values there
-        return None
     table = table.filter(pc.is_in(table.column(column), value_set=pa.array(wanted, pa.string())))
     return table if table.num_rows else None
 
@@ -170,55 +149,35 @@ _AHEAD = 8
 
 
 # A part as the workspace stores it: snapshot name, part number, rows, Parquet bytes, and the
-# first and last value of its ``RANGE_COLUMN`` for a snapshot read by it (else None).
+# first and last account of a snapshot read by account (else None).
 Part = tuple[str, int, int, bytes, str | None, str | None]
 
 
 def encoded(jobs: list[Job], rows_per_part: int) -> Iterator[Part]:
     """Every part of every job, in order (``Part``); an empty frame is one empty part (the snapshot
-    then says "no rows", not "no snapshot"). A job's rows may come as ``(frame, order)``: the
-    frame's (or an Arrow table's, made of a frame) rows at positions ``order``, taken a part at a
-    time (no reordered copy of them all)."""
+    then says "no rows", not "no snapshot")."""
     for name, first, rows in jobs:
-        got = rows()
-        df, order = got if isinstance(got, tuple) else (got, None)
+        df = rows()
         size = ROWS_PER_PART.get(name, rows_per_part)
-        column = RANGE_COLUMN.get(name)
-        names = df.column_names if isinstance(df, pa.Table) else list(df.columns)
-        ranged = column if column is not None and column in names else None
-        starts = range(0, max(len(df) if order is None else len(order), 1), size)
-        one = partial(_encoded_part, df, order, name, size, ranged)
+        by_account = name in ROWS_PER_PART and "account_id" in df.columns
+        starts = range(0, max(len(df), 1), size)
+        one = partial(_encoded_part, df, name, size, by_account)
         for i, (n_rows, data, low, high) in enumerate(_in_order(one, starts)):
             yield name, first + i, n_rows, data, low, high
-        del df, order, got, one
+        del df, one
 
 
 def _encoded_part(
-    df: pd.DataFrame | pa.Table, order, name: str, size: int, ranged: str | None, start: int
+    df: pd.DataFrame, name: str, size: int, by_account: bool, start: int
 ) -> tuple[int, bytes, str | None, str | None]:
-    """The part of ``df`` (in ``order``, when given) from row ``start``: its rows, bytes, and (for a
-    snapshot ``ranged`` by a column) that column's first and last value."""
-    part: pd.DataFrame | pa.Table
-    if isinstance(df, pa.Table):  # one chunk per column: a take costs its rows, not the table's
-        part = df.slice(start, size) if order is None else df.take(pa.array(order[start : start + size]))
-        n, column = part.num_rows, part.column(ranged) if ranged else None
-    else:
-        rows = df.iloc[start : start + size] if order is None else df.take(order[start : start + size])
-        part = rows.reset_index(drop=True)
-        n, column = len(part), part[ranged] if ranged else None
-    ends = _ends(column) if column is not None and n else (None, None)
-    group = ROW_GROUP_ROWS.get(name) if ranged else None
-    return n, encode(part, DICTIONARY.get(name), group, ranged or "account_id"), *ends
-
-
-def _ends(column: pd.Series | pa.ChunkedArray) -> tuple[str | None, str | None]:
-    """The least and greatest value of a part's range column (a snapshot's parts are sorted by it,
-    so its first and last; a delta part's rows need not be), in code-point order as Parquet's
-    statistics and Python compare text; None for a column with nothing but missing values."""
-    values = column if isinstance(column, pa.ChunkedArray) else pa.array(column, from_pandas=True)
-    found = pc.min_max(values.cast(pa.string()))
-    low, high = found["min"].as_py(), found["max"].as_py()
-    return (None, None) if low is None else (str(low), str(high))
+    """The part of ``df`` from row ``start``: its rows, bytes, and (``by_account``) first and last account."""
+    part = df.iloc[start : start + size].reset_index(drop=True)
+    ends = (
+        (str(part["account_id"].iloc[0]), str(part["account_id"].iloc[-1]))
+        if by_account and len(part)
+        else (None, None)
+    )
+    return len(part), encode(part, DICTIONARY.get(name), ROW_GROUP_ROWS.get(name) if by_account else None), *ends
 
 
 def _in_order(work: Callable[[int], Any], items: range) -> Iterator[Any]:

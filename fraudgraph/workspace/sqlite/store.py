@@ -67,11 +67,11 @@ from fraudgraph.workspace.sqlite.schema import (
     CHECK_ACCOUNT,
     CHECK_HUB,
     CHECK_RING,
-    DROP_TRANSACTIONS,
     LINK_TABLES,
     SCHEMA,
     SCHEMA_4,
     SCHEMA_VERSION,
+    SECONDARY_INDEXES,
     SNAPSHOT_RANGES,
     upsert_clause,
 )
@@ -88,14 +88,6 @@ _PAGE_SIZE = 16384
 _CACHE_KB = -262144  # the page cache, in KiB (negative): 256 MB
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
 _SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions": ["txn_id"]}
-# The transactions again, as an account's page and a ring's reads them (schema 5; the SQLite table
-# and its two indexes took a third of a 1M load): the payments each account made, sorted by it,
-# and the payments made to an account (a ninth of them in a bank's data), sorted by that account;
-# parts of 16k rows, each knowing its range (``parts.RANGE_COLUMN``). Rewritten with the snapshot;
-# a load that adds delta parts adds theirs too (``_payment_changes``). Their keys: by what a
-# delta merges them.
-_PAYMENTS = {"payments_out": ["account_id", "txn_id"], "payments_in": ["counterparty", "txn_id"]}
-_ROW_KEYS = {**_SNAPSHOT_KEYS, **_PAYMENTS}
 # Snapshot parts from this number on hold small loads' rows, merged over the others when read;
 # a load of at most _SMALL_LOAD rows (a `check --apply` event, or a daily delta of some thousand
 # accounts with their links and transactions) reads only the stored rows it touches and adds one,
@@ -106,6 +98,7 @@ _UNCAPPED = 1 << 40  # accounts_of: a limit this high asks for every holder
 _SMALL_LOAD = 100_000
 _MAX_DELTA_ROWS = 50_000
 _ACCOUNT_CONFLICT = upsert_clause("accounts", "account_id", ACCOUNT_COLUMNS)
+_TRANSACTION_CONFLICT = upsert_clause("transactions", "txn_id", TRANSACTION_COLUMNS)
 
 
 def _load_plans(
@@ -199,56 +192,6 @@ def _without_key_codes(table: pa.Table, columns: list[str] | None) -> pa.Table:
 def _numbered(name: str, rows: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
     """The rows of snapshot ``name`` stored whole; the links with ``_with_key_codes``."""
     return partial(_with_key_codes, rows) if name == "links" else rows
-
-
-def _shared_rows(rows: Callable[[], pd.DataFrame], uses: int) -> Callable[[], pd.DataFrame]:
-    """``rows`` for ``uses`` calls one after the other: computed by the first, let go by the last
-    (the merged transactions, encoded as three snapshots in turn)."""
-    held: dict[str, Any] = {"left": uses}
-
-    def get() -> pd.DataFrame:
-        if "rows" not in held:
-            held["rows"] = rows()
-        held["left"] -= 1
-        return held["rows"] if held["left"] > 0 else held.pop("rows")
-
-    return get
-
-
-def _payments_of(rows: Callable[[], pd.DataFrame], name: str) -> tuple[pa.Table, np.ndarray]:
-    """Payments snapshot ``name`` of the transactions ``rows()``: them as one Arrow table and the
-    positions of its rows in the snapshot's order (``parts.encoded`` takes them a part at a time,
-    no sorted copy): every payment by its payer, or those to an account by that account; then
-    by id. One chunk per column: a take from pandas' chunked columns costs the whole column each
-    time (15 s for the 1M world's 179 parts)."""
-    txns = rows()[TRANSACTION_COLUMNS]
-    table = pa.Table.from_pandas(txns, preserve_index=False).combine_chunks()
-    key = _PAYMENTS[name]
-    if name == "payments_out":
-        return table, key_order(txns, key)
-    at = np.flatnonzero((txns["counterparty_kind"] == "account").to_numpy(dtype=bool, na_value=False))
-    return table, at[key_order(txns[key].iloc[at], key)]
-
-
-def _payment_changes(new: pd.DataFrame, old: pd.DataFrame | None, name: str) -> pd.DataFrame:
-    """The delta rows of payments snapshot ``name`` for the transactions ``new`` a load wrote over
-    the stored ``old`` ones: each of its payments (``gone`` False), and, for a stored one whose
-    payer (or account paid) changed, or that is no longer to an account, a row saying it is
-    ``gone`` from the old one's, which reads merge over the old row and then leave out."""
-    key = _PAYMENTS[name]
-
-    def side(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame[TRANSACTION_COLUMNS]
-        return frame if name == "payments_out" else frame[(frame["counterparty_kind"] == "account").to_numpy(bool)]
-
-    live = side(new).assign(gone=False)
-    if old is None or not len(old):
-        return live.take(key_order(live, key)).reset_index(drop=True)
-    before = side(old[isin(old["txn_id"], new["txn_id"])])
-    still = pd.MultiIndex.from_frame(live[key].astype(object))
-    moved = before[~pd.MultiIndex.from_frame(before[key].astype(object)).isin(still)].assign(gone=True)
-    out = pd.concat([live, moved], ignore_index=True)
-    return out.take(key_order(out, key)).reset_index(drop=True)
 
 
 # Held by a load's two threads that hash every link key (the snapshot's key numbers, the
@@ -518,15 +461,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.OperationalError:
             pass
-        version = None if row is None else int(row[0])
-        if version == 2:
+        if row is not None and int(row[0]) == 2:
             self._links_from_v2()
-            version = 4
-        if version == 3:
+            return
+        if row is not None and int(row[0]) == 3:
             self._holders_from_v3()
-            version = 4
-        if version == 4:
-            self._transactions_from_v4()
             return
         if row is not None and int(row[0]) != SCHEMA_VERSION:
             raise WorkspaceError(
@@ -576,7 +515,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 self._write_links(_index_changes(links, None), lambda message: None)
             self._db.execute("DROP INDEX IF EXISTS links_by_identifier")
             self._db.execute("DROP TABLE links")
-            self._set_meta("schema_version", 4)
+            self._set_meta("schema_version", SCHEMA_VERSION)
 
     def _holders_from_v3(self) -> None:
         """Schema 3 kept every holder in ``identifier_accounts``; schema 4 keeps them as the
@@ -585,33 +524,6 @@ class SqliteWorkspace(SqliteResults, Workspace):
         table and index (its next whole rewrite moves the holders into parts)."""
         with self._transaction():
             for statement in SCHEMA_4.split(";"):
-                self._db.execute(statement)
-            self._set_meta("schema_version", 4)
-
-    def _transactions_from_v4(self) -> None:
-        """Schema 4 kept the transactions in a table, indexed by payer and by payee, beside their
-        snapshot; schema 5 keeps them in the snapshot only: by id, as before, and by payer and by
-        the account paid (``_PAYMENTS``). Rewritten once, in one transaction, when a newer
-        fraudgraph first opens the workspace (the snapshot's delta parts of them folded in)."""
-        with self._transaction():
-            if self._meta_int("schema_version") != 4:  # another process did it while this one waited
-                return
-            log.warning("workspace %s: rewriting its transactions for schema %d (once)", self.path, SCHEMA_VERSION)
-            txns = self._read_snapshot("transactions")
-            has_table = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'transactions'").fetchone()
-            if txns is None and has_table:  # loaded before there was a snapshot: the table's rows become it
-                txns = self._frame(f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM transactions ORDER BY txn_id")
-                txns = txns if len(txns) else pd.DataFrame(columns=TRANSACTION_COLUMNS)
-                txns["timestamp"] = _from_ns(txns["timestamp"].tolist())
-            if txns is not None:
-                txns = txns[TRANSACTION_COLUMNS].astype({"amount": "float64", "timestamp": "datetime64[ns]"})
-                self._db.execute("DELETE FROM snapshots WHERE name IN (?, ?, ?)", ("transactions", *_PAYMENTS))
-                rows = _shared_rows(lambda: txns, 3)
-                jobs: list[snapshot_parts.Job] = [("transactions", 0, rows)]
-                jobs += [(name, 0, partial(_payments_of, rows, name)) for name in _PAYMENTS]
-                for name, part, _, data, first, last in snapshot_parts.encoded(jobs, _SNAPSHOT_ROWS):
-                    self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", (name, part, data, first, last))
-            for statement in DROP_TRANSACTIONS.split(";"):
                 self._db.execute(statement)
             self._set_meta("schema_version", SCHEMA_VERSION)
 
@@ -671,6 +583,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         txns = _sorted(dataset.transactions, ["txn_id"])
         big = len(acc) + len(links) + len(txns) > _SMALL_LOAD
         with self._sorts_on_disk(big), self._first_load_unlogged(big), self._transaction():
+            # Into empty tables, build the secondary indexes once after the rows are in: a sorted
+            # build instead of millions of random B-tree inserts (5x faster at 8M links).
+            deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._is_empty(table)]
+            for name, _ in deferred:
+                self._db.execute(f"DROP INDEX IF EXISTS {name}")
             # One plan decides what is new and what changed (model.merge, as on Neo4j), against the
             # columnar snapshot; only those rows are written, and the counts are the plan's.
             # A small load (one `check --apply` event) reads only the stored rows it touches, by
@@ -689,8 +606,12 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 _counted_aside(None if snapshot.holders else all_links, snapshot.holders) as counted,
             ):
                 self._write_rows(acc, txns, plans, old["links"], summary, say, whole=snapshot.whole)
-                pa.default_memory_pool().release_unused()  # what Arrow freed, back before the parts go in
+                pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
                 self._written_back(big)
+                if deferred:
+                    say("indexing")
+                    self._build_indexes([sql for _, sql in deferred])
+                    self._written_back(big)
                 if not summary.unchanged:
                     say("updating the columnar snapshot")
                     if holder_spool is not None and snapshot.holders is not None:  # first: ready first
@@ -720,6 +641,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if big:
             start_writeback(self.path, f"{self.path}-wal", f"{self.path}-journal")
 
+    def _build_indexes(self, statements: list[str]) -> None:
+        """Build secondary indexes over tables already full. SQLite sorts the keys in runs as big as
+        the page cache: the load's 256 MB cache makes few big runs, sorted on one core, cache-unfriendly.
+        A small cache (8 MB runs) sorted by worker threads and merged builds the links' index in
+        about half the time (8.5M links: 13.1 s -> 6.4 s, ``benchmarks/bench_settings.py index``), with
+        less memory. The cache is set back after."""
+        self._db.execute("PRAGMA cache_size=-8192")
+        self._db.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
+        try:
+            for sql in statements:
+                self._db.execute(sql)
+        finally:
+            self._db.execute("PRAGMA threads=0")
+            self._db.execute(f"PRAGMA cache_size={_CACHE_KB}")
+
     @contextmanager
     def _first_load_unlogged(self, big: bool):
         """A big first load into an empty workspace writes its pages once, straight into the file,
@@ -732,7 +668,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         journal rolls it back). Only when this is the workspace's one connection (else the switch
         is refused and the load runs in WAL mode, as every other load does). WAL mode comes back
         after, for the sweeps and readers that follow."""
-        data_tables = ("accounts", linkrows.IDENTIFIER_ACCOUNTS)
+        data_tables = ("accounts", linkrows.IDENTIFIER_ACCOUNTS, "transactions")
         if not big or not all(self._is_empty(t) for t in data_tables):
             yield
             return
@@ -767,9 +703,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     @contextmanager
     def _sorts_on_disk(self, big: bool):
-        """A big load's temporary B-trees and sorts in SQLite spill to temporary files instead of
-        memory (``temp_store=MEMORY`` would hold what a sort of millions of keys holds: about
-        0.3 GB per million accounts when the load built its indexes there). Set outside
+        """A big load's index builds and its count of distinct identifiers sort millions of keys:
+        SQLite's sorter spills those to temporary files instead of memory (``temp_store=MEMORY``
+        would hold them all: about 0.3 GB per million accounts at the load's peak). Set outside
         the load's transaction: SQLite refuses the change inside one once temporary tables exist."""
         if not big:
             yield
@@ -794,9 +730,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         """The rows the plans mark new or changed, into the data tables (``old_links``: the stored
         links the load read, at least those of every account it writes links of). Who holds which
         identifier is worked out in a thread meanwhile and written last, once SQLite has written
-        the accounts: the holders the load adds and removes, or nothing when the snapshot is
-        rewritten ``whole`` (its holder parts are made beside it: ``_holders_aside``). The links
-        and transactions themselves are the snapshot's only (``_snapshot_update``)."""
+        the accounts and transactions: the holders the load adds and removes, or nothing when the
+        snapshot is rewritten ``whole`` (its holder parts are made beside it: ``_holders_aside``)."""
         link_plan = plans["links"]
         with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-index") as pool:
             index = None if whole else pool.submit(_index_changes, link_plan.to_write[LINK_COLUMNS], old_links)
@@ -805,6 +740,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
             if len(txns):
                 summary.transactions_new, summary.transactions_updated = plans["transactions"].counts
+                self._upsert_transactions(_changed(txns, plans["transactions"]))
                 say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             summary.links_new, summary.links_updated = link_plan.counts
             if index is not None:
@@ -935,6 +871,22 @@ class SqliteWorkspace(SqliteResults, Workspace):
         row = self._db.execute("SELECT value FROM meta WHERE key = 'identifier_collisions'").fetchone()
         return set(json.loads(row[0])) if row else set()
 
+    def _upsert_transactions(self, transactions: pd.DataFrame) -> None:
+        for txns in _chunks(transactions):
+            self._upsert_transaction_rows(txns)
+
+    def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
+        columns = [
+            sql_texts(txns["txn_id"]),
+            sql_texts(txns["account_id"]),
+            sql_texts(txns["counterparty"]),
+            sql_texts(txns["counterparty_kind"]),
+            txns["amount"].astype("float64").tolist(),
+            _to_ns(txns["timestamp"]),
+            sql_texts(txns["status"]),
+        ]
+        insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
+
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(
         self, name: str, columns: list[str] | None = None, categories: list[str] | None = None
@@ -1009,7 +961,11 @@ class SqliteWorkspace(SqliteResults, Workspace):
         accounts = self._with_ids(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts", "account_id", ids, "")
         accounts = accounts if len(accounts) else pd.DataFrame(columns=ACCOUNT_COLUMNS)
         accounts["created_at"] = _from_ns(accounts["created_at"].tolist())
-        stored_txns = _transaction_frame(self._snapshot_rows_of("transactions", txns["txn_id"]))
+        base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
+        stored_txns = self._with_ids(base, "txn_id", sorted(txns["txn_id"]), "")
+        stored_txns = stored_txns if len(stored_txns) else pd.DataFrame(columns=TRANSACTION_COLUMNS)
+        stored_txns["amount"] = stored_txns["amount"].astype("float64")
+        stored_txns["timestamp"] = _from_ns(stored_txns["timestamp"].tolist())
         return {"accounts": _account_frame(accounts), "links": self.links(ids), "transactions": stored_txns}
 
     def _meta_int(self, key: str) -> int:
@@ -1071,25 +1027,17 @@ class SqliteWorkspace(SqliteResults, Workspace):
         the load's rows, as more parts of each snapshot after the others."""
         if whole:
             jobs: list[snapshot_parts.Job] = []
-            txns = _shared_rows(partial(merged_over, written["transactions"], old["transactions"], ["txn_id"]), 3)
             # The links last: their key numbers come from the holder parts' thread meanwhile.
-            for name in ("accounts", "transactions", *_PAYMENTS, "links"):
+            for name in ("accounts", "transactions", "links"):
+                key = _SNAPSHOT_KEYS[name]
                 if name == "links" and parts is not None:
                     every = partial(parts.links.__getitem__, LINK_COLUMNS)
                     jobs.append((name, 0, partial(_with_key_codes, every, parts.key_codes)))
-                elif name == "transactions":
-                    jobs.append((name, 0, txns))
-                elif name in _PAYMENTS:
-                    jobs.append((name, 0, partial(_payments_of, txns, name)))
                 else:
-                    key = _SNAPSHOT_KEYS[name]
                     jobs.append((name, 0, _numbered(name, partial(merged_over, written[name], old[name], key))))
             return jobs
-        changed = dict(written)
-        for name in _PAYMENTS:
-            changed[name] = _payment_changes(written["transactions"], old["transactions"], name)
         jobs = []
-        for name, df in changed.items():
+        for name, df in written.items():
             if len(df):
                 last = self._db.execute("SELECT max(part) FROM snapshots WHERE name = ?", (name,)).fetchone()[0]
                 jobs.append((name, max(_DELTA_PART, (last or 0) + 1), partial(merged_over, df, None, [])))
@@ -1104,7 +1052,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         total, numbered = 0, True
         for name, part, n_rows, data, first, last in encoded:
             self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", (name, part, data, first, last))
-            total += 0 if name in _PAYMENTS else n_rows  # the transactions again: counted once
+            total += n_rows
             if whole and name == "links":
                 numbered = numbered and "key_code" in pq.read_schema(pa.BufferReader(data)).names
         if whole:
@@ -1122,48 +1070,57 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def latest_timestamp(self) -> pd.Timestamp | None:
         """The latest created_at, first_seen or transaction timestamp (a sweep's default as_of)."""
-        found = self._db.execute("SELECT max(created_at) FROM accounts").fetchone()
-        values = [int(found[0])] if found[0] is not None else []
-        for name, column in (("links", "first_seen"), ("transactions", "timestamp")):
-            value = self._latest_in_snapshot(name, column)
-            values += [] if value is None else [value]
-        return pd.Timestamp(max(values)) if values else None
+        columns = dict.fromkeys((table, column) for table, column, _ in self._LATEST_ROWS)
+        values = [self._db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0] for table, column in columns]
+        found = [int(v) for v in values if v is not None]
+        seen = self._latest_first_seen()
+        found += [] if seen is None else [seen]
+        return pd.Timestamp(max(found)) if found else None
 
-    def _latest_in_snapshot(self, name: str, column: str) -> int | None:
-        """The latest time (ns) in a time ``column`` of snapshot ``name``, off that column alone."""
-        snap = self._read_snapshot(name, [column])
+    def _latest_first_seen(self) -> int | None:
+        """The latest first_seen of any link (ns), off the snapshot's first_seen column."""
+        snap = self._read_snapshot("links", ["first_seen"])
         if snap is None:
             return None
-        seen = pd.to_datetime(snap[column]).astype("datetime64[ns]").dropna()
+        seen = pd.to_datetime(snap["first_seen"]).astype("datetime64[ns]").dropna()
         return None if seen.empty else int(seen.max().value)
+
+    # The tables that hold times, besides the links: (table, time column, account column).
+    _LATEST_ROWS = (
+        ("accounts", "created_at", "account_id"),
+        ("transactions", "timestamp", "account_id"),
+        ("transactions", "timestamp", "counterparty"),
+    )
+    # Which rows of each of them are an account's: as the account paid, only a payment to an account.
+    _LATEST_OF = (
+        "account_id IN (SELECT id FROM _ids)",
+        "account_id IN (SELECT id FROM _ids)",
+        "counterparty IN (SELECT id FROM _ids) AND counterparty_kind = 'account'",
+    )
 
     def latest_timestamp_of(self, account_ids: list[str]) -> tuple[pd.Timestamp | None, list[str]]:
         """The latest created_at, first_seen or transaction timestamp among these accounts' rows
         (their transactions as payer or as the account paid), and which of them hold it; by key."""
         self._fill_ids(account_ids)
-        created = self._db.execute(
-            "SELECT account_id, created_at FROM accounts WHERE account_id IN (SELECT id FROM _ids) "
-            "AND created_at IS NOT NULL"
-        ).fetchall()
-        links, txns = self.links(account_ids), self.transactions(account_ids)
-        paid = (txns["counterparty_kind"] == "account").to_numpy(bool)
-        when = txns["timestamp"].to_numpy(dtype="datetime64[ns]")
-        # (accounts, times) of every row that holds a time: a payment counts for its payer, and
-        # for the account paid.
-        held = [
-            ([a for a, _ in created], np.array([t for _, t in created], dtype=np.int64).view("datetime64[ns]")),
-            (links["account_id"], links["first_seen"].to_numpy(dtype="datetime64[ns]")),
-            (txns["account_id"], when),
-            (txns["counterparty"][paid], when[paid]),
+        rows = list(zip(self._LATEST_ROWS, self._LATEST_OF, strict=True))
+        found = [
+            self._db.execute(f"SELECT max({column}) FROM {table} WHERE {where}").fetchone()[0]
+            for (table, column, _), where in rows
         ]
-        wanted = set(account_ids)
-        owner_of = np.concatenate([np.asarray(owner, dtype=object)[~np.isnat(t)] for owner, t in held])
-        ns_of = np.concatenate([t[~np.isnat(t)].view(np.int64) for _, t in held])
-        mine = np.array([o in wanted for o in owner_of], dtype=bool)
-        if not mine.any():
+        values = [int(v) for v in found if v is not None]
+        links = self.links(account_ids)
+        first_seen = links["first_seen"].to_numpy(dtype="datetime64[ns]")
+        seen, known = first_seen.view(np.int64), ~np.isnat(first_seen)
+        if known.any():
+            values.append(int(seen[known].max()))
+        if not values:
             return None, []
-        latest = int(ns_of[mine].max())
-        return pd.Timestamp(latest), sorted(set(owner_of[mine & (ns_of == latest)]))
+        latest = max(values)
+        holding: set[str] = set(links.loc[known & (seen == latest), "account_id"])
+        for (table, column, key), where in rows:
+            sql = f"SELECT DISTINCT {key} FROM {table} WHERE {where} AND {column} = ?"
+            holding |= {r[0] for r in self._db.execute(sql, (latest,))}
+        return pd.Timestamp(latest), sorted(holding)
 
     def latest_holders(self) -> tuple[pd.Timestamp, list[str]] | None:
         """Accounts whose rows held the latest timestamp at the last written sweep, and that
@@ -1269,8 +1226,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return _link_frame(self._snapshot_rows_of("links", account_ids))
 
     def _parts_holding(self, name: str, ids: np.ndarray) -> list[tuple[int, pa.Table]]:
-        """(part, its rows of ``ids``) for every part of snapshot ``name`` whose range (of its
-        ``parts.RANGE_COLUMN``) holds one of ``ids`` (sorted) and that has rows of them."""
+        """(part, its rows of ``ids``) for every part of snapshot ``name`` whose account range holds
+        one of ``ids`` (sorted) and that has rows of them."""
         ranges = self._db.execute(
             "SELECT part, first_id, last_id FROM snapshots WHERE name = ? ORDER BY part", (name,)
         ).fetchall()
@@ -1286,16 +1243,16 @@ class SqliteWorkspace(SqliteResults, Workspace):
             chunk = wanted[at : at + 500]
             sql = f"SELECT part, data FROM snapshots WHERE name = ? AND part IN ({', '.join('?' * len(chunk))})"
             found += snapshot_parts.rows_of_parts(
-                self._db.execute(sql, (name, *chunk)).fetchall(), snapshot_parts.RANGE_COLUMN[name], listed
+                self._db.execute(sql, (name, *chunk)).fetchall(), "account_id", listed
             )
         return found
 
     def _snapshot_rows_of(self, name: str, account_ids: Iterable[str]) -> pa.Table:
-        """The rows of snapshot ``name`` (its parts sorted by its ``parts.RANGE_COLUMN``, an account
-        or a transaction id, each part knowing its first and last one) of ``account_ids`` (ids of
-        that column), with its delta parts merged in: only the parts whose range holds one of them
-        are read. As Arrow: an investigation's frames are made from it (3-4x faster than pandas
-        on an account page's hundred rows); only a delta's merge goes through pandas."""
+        """The rows of snapshot ``name`` (its parts sorted by account, each knowing its first and last
+        one) of ``account_ids``, with its delta parts merged in: only the parts whose account range
+        holds one of them are read. As Arrow: an investigation's frames are made from it (3-4x
+        faster than pandas on an account page's hundred rows); only a delta's merge goes through
+        pandas."""
         ids = np.array(sorted(set(account_ids)), dtype=object)
         found: list[tuple[int, pa.Table]] = []
         if len(ids):
@@ -1305,19 +1262,14 @@ class SqliteWorkspace(SqliteResults, Workspace):
         base = [t for part, t in found if part < _DELTA_PART]
         deltas = [t for part, t in found if part >= _DELTA_PART]
         if not deltas:
-            return pa.concat_tables(base, promote_options="permissive") if base else _EMPTY[name].empty_table()
+            return pa.concat_tables(base, promote_options="permissive") if base else _LINK_SCHEMA.empty_table()
         df = pa.concat_tables(base, promote_options="permissive").to_pandas() if base else None
         # Small loads' rows, oldest first: merged over the rest as their load merged them.
         new = pd.concat([t.to_pandas() for t in deltas], ignore_index=True)
-        new = new.drop_duplicates(_ROW_KEYS[name], keep="last")
-        gone = "gone" in new.columns  # a payment's row saying it left this account (``_payment_changes``)
+        new = new.drop_duplicates(_SNAPSHOT_KEYS[name], keep="last")
         if df is not None:
             columns = [c for c in df.columns if c in new.columns]
-            if gone:
-                df, columns = df.assign(gone=False), [*columns, "gone"]
-            new = merged_over(new[columns], df[columns], _ROW_KEYS[name])
-        if gone:
-            new = new[~new["gone"].fillna(False).astype(bool).to_numpy()].drop(columns="gone")
+            new = merged_over(new[columns], df[columns], _SNAPSHOT_KEYS[name])
         return pa.Table.from_pandas(new, preserve_index=False)
 
     def _holders(self, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
@@ -1406,25 +1358,23 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return int(self._db.execute(sql, (name, _DELTA_PART)).fetchone()[0])
 
     def transactions(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        base = "SELECT txn_id, account_id, counterparty, counterparty_kind, amount, timestamp, status FROM transactions"
         if account_ids is None:
             snap = self._read_snapshot("transactions")
-            if snap is None:
-                return _transaction_frame(_TRANSACTION_SCHEMA.empty_table())
-            snap["timestamp"] = snap["timestamp"].astype("datetime64[ns]")
-            snap["amount"] = snap["amount"].astype("float64")
-            return snap[TRANSACTION_COLUMNS].reset_index(drop=True)
-        return _transaction_frame(self._payments(account_ids))
-
-    def _payments(self, account_ids: Iterable[str], paid: bool = True) -> pa.Table:
-        """The transactions ``account_ids`` made and (``paid``) those made to them, each once."""
-        with self._reading():  # both sides as one load left them
-            made = self._snapshot_rows_of("payments_out", account_ids)
-            if not paid:
-                return made
-            to = self._snapshot_rows_of("payments_in", account_ids)
-        both = pa.concat_tables([made, to], promote_options="permissive")
-        _, first = np.unique(both.column("txn_id").to_numpy(zero_copy_only=False).astype(object), return_index=True)
-        return both.take(pa.array(np.sort(first)))
+            if snap is not None:
+                snap["timestamp"] = snap["timestamp"].astype("datetime64[ns]")
+                snap["amount"] = snap["amount"].astype("float64")
+                return snap[TRANSACTION_COLUMNS].reset_index(drop=True)
+            df = self._frame(base + " ORDER BY txn_id")
+        else:
+            a = self._with_ids(base, "account_id", account_ids, "")
+            b = self._with_ids(f"{base} WHERE counterparty_kind = 'account'", "counterparty", account_ids, "")
+            df = pd.concat([a, b]).drop_duplicates("txn_id").sort_values("txn_id")
+        if df.empty:
+            df = pd.DataFrame(columns=TRANSACTION_COLUMNS)
+        df["amount"] = df["amount"].astype("float64")
+        df["timestamp"] = _from_ns(df["timestamp"].tolist())
+        return df[TRANSACTION_COLUMNS].reset_index(drop=True)
 
     # -- sweeps ------------------------------------------------------------------------------
     def sweep_lock(self, owner: str):
@@ -1496,29 +1446,20 @@ class SqliteWorkspace(SqliteResults, Workspace):
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
         if not account_ids:
             return pd.DataFrame(columns=cols)
-        made = self._payments(account_ids, paid=False)
-        wanted = pa.array(sorted(set(account_ids)), pa.string())
-        among = made.filter(
-            pc.and_(
-                pc.equal(made.column("counterparty_kind"), "account"), pc.is_in(made.column("counterparty"), wanted)
-            )
+        self._fill_ids(account_ids)
+        df = self._frame(
+            """SELECT account_id, counterparty, sum(amount) AS amount, count(*) AS count,
+                      min(timestamp) AS first_ts, max(timestamp) AS last_ts
+               FROM transactions
+               WHERE counterparty_kind = 'account'
+                 AND account_id IN (SELECT id FROM _ids) AND counterparty IN (SELECT id FROM _ids)
+               GROUP BY account_id, counterparty ORDER BY account_id, counterparty"""
         )
-        if not among.num_rows:
+        if df.empty:
             return pd.DataFrame(columns=cols)
-        sums = among.group_by(["account_id", "counterparty"], use_threads=False).aggregate(
-            [("amount", "sum"), ("amount", "count"), ("timestamp", "min"), ("timestamp", "max")]
-        )
-        sums = sums.sort_by([("account_id", "ascending"), ("counterparty", "ascending")])
-        return pd.DataFrame(
-            {
-                "account_id": sums.column("account_id").to_pylist(),
-                "counterparty": sums.column("counterparty").to_pylist(),
-                "amount": sums.column("amount_sum").to_numpy().astype("float64"),
-                "count": sums.column("amount_count").to_numpy().astype("int64"),
-                "first_ts": sums.column("timestamp_min").cast(pa.timestamp("ns")).to_numpy(),
-                "last_ts": sums.column("timestamp_max").cast(pa.timestamp("ns")).to_numpy(),
-            }
-        )[cols]
+        df["first_ts"] = _from_ns(df["first_ts"].tolist())
+        df["last_ts"] = _from_ns(df["last_ts"].tolist())
+        return df[cols]
 
     # -- real-time check -------------------------------------------------------------------
     def check_lookup(self, pairs: list[tuple[str, str]], account_ids: list[str], *, limit: int) -> CheckLookup:
@@ -1590,25 +1531,6 @@ class SqliteWorkspace(SqliteResults, Workspace):
 _LINK_SCHEMA = pa.schema(
     [(c, pa.string()) for c in ("account_id", "kind", "value", "key")] + [("first_seen", pa.timestamp("ns"))]
 )
-
-
-# The transactions' columns as the snapshot holds them, for a read that finds none.
-_TRANSACTION_SCHEMA = pa.schema(
-    [(c, pa.string()) for c in ("txn_id", "account_id", "counterparty", "counterparty_kind")]
-    + [("amount", pa.float64()), ("timestamp", pa.timestamp("ns")), ("status", pa.string())]
-)
-_EMPTY = {"links": _LINK_SCHEMA, **dict.fromkeys(("transactions", *_PAYMENTS), _TRANSACTION_SCHEMA)}
-
-
-def _transaction_frame(table: pa.Table) -> pd.DataFrame:
-    """Transactions (``_snapshot_rows_of``) as ``transactions(ids)`` gives them: TRANSACTION_COLUMNS
-    in id order, Python strings, amount float64, timestamp datetime64[ns]."""
-    table = table.sort_by([("txn_id", "ascending")])
-    texts = ("txn_id", "account_id", "counterparty", "counterparty_kind", "status")
-    out = pd.DataFrame({c: pd.Series(table.column(c).to_pylist(), dtype=object) for c in texts})
-    out["amount"] = table.column("amount").cast(pa.float64()).to_numpy()
-    out["timestamp"] = table.column("timestamp").cast(pa.timestamp("ns")).to_numpy()
-    return out[TRANSACTION_COLUMNS]
 
 
 def _link_frame(table: pa.Table) -> pd.DataFrame:
