@@ -360,15 +360,13 @@ def counted(found: pa.Table, spellings: bool) -> tuple[list[int], list[int], lis
     if (h[1:] < h[:-1]).any():  # not as ``table`` gives them: put in that order
         found = found.sort_by([("h", "ascending"), ("account_id", "ascending")])
         h = found.column("h").to_numpy()
-    new_hash = np.empty(len(h), dtype=bool)
-    new_hash[0] = True
-    np.not_equal(h[1:], h[:-1], out=new_hash[1:])
+    starts = _starts(h, np.int64)
     account = found.column("account_id")
-    new_account = new_hash.copy()
+    new_account = np.zeros(len(h), dtype=bool)  # where a hash's next holder begins
+    new_account[starts] = True
     if len(h) > 1:
         same = pc.equal(account.slice(1), account.slice(0, len(h) - 1))
         new_account[1:] |= ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
-    starts = np.flatnonzero(new_hash)
     n_accounts = np.add.reduceat(new_account.astype(np.int64), starts).tolist()
     spelled = None
     if spellings:
