@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/bench_load.py --folder /work/bench/1000000/world [--work /tmp/bench-load]
-        [--baseline-src /path/to/another/checkout] [--only floor,sqlite,baseline,duckdb,cli]
+        [--baseline-src /path/to/another/checkout] [--only floor,sqlite,baseline,duckdb,adbc,cli]
 
 Each variant runs in a fresh process, one after the other, and reports wall and CPU seconds per
 step and the peak memory of its process (the machine may be shared: CPU seconds are the steadier
@@ -16,6 +16,13 @@ figure):
   main branch before a change), so a before/after runs in the same conditions.
 - ``duckdb``: the validated frames into a DuckDB file instead (CREATE TABLE AS from Arrow, then the
   same secondary indexes): the bulk-load alternative. Needs ``duckdb`` installed (not a dependency).
+- ``adbc``: the two bulk tables the load still binds from Python (accounts, transactions), both
+  ways on the same validated frames: as the load binds them (``insert_columns``, many rows per
+  statement), and through Arrow ADBC's SQLite driver (Arrow columns bound in C) into a staging
+  file, then copied into the workspace by SQL. The driver carries its own copy of SQLite, which
+  must never open a file the process's ``sqlite3`` has open (SQLite's POSIX locks are per
+  process: two copies in one process can corrupt a database), hence the staging file. Checks
+  that both ways store the same rows. Needs ``adbc-driver-sqlite`` installed (not a dependency).
 - ``cli``: ``fraudgraph load`` and ``fraudgraph status`` as whole processes (start-up included).
 """
 
@@ -107,6 +114,137 @@ def child_sqlite(folder: str, db: str) -> dict:
     status_s = clock()[0]
     ws.close()
     return {"steps": steps.intervals(), "status_query_s": round(status_s, 4), "db_mb": _size_mb(db)}
+
+
+def _stored_accounts(acc):
+    """The accounts as the load stores them (``SqliteWorkspace._upsert_account_rows``), as Arrow
+    columns made without a Python object per value."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def ns(col):
+        values = pd.to_datetime(col).to_numpy(dtype="datetime64[ns]").astype("int64")
+        return pa.array(values, mask=pd.isna(col).to_numpy())
+
+    def floats(col):
+        values = col.astype("float64").to_numpy()
+        return pa.array(values, mask=np.isnan(values))
+
+    label = pa.array(acc["label"].astype(object).where(acc["label"].notna(), None), pa.string())
+    return pa.table(
+        {
+            "account_id": pa.array(acc["account_id"], pa.string()),
+            "created_at": ns(acc["created_at"]),
+            "credit_limit": floats(acc["credit_limit"]),
+            "balance": floats(acc["balance"]),
+            "overdue_days": pa.array(acc["overdue_days"].astype("int64").to_numpy()),
+            "status": pa.array(acc["status"], pa.string()),
+            "label": pc.if_else(pc.equal(label, ""), pa.scalar(None, pa.string()), label),
+            "properties": pa.array(acc["properties"], pa.string()),
+        }
+    )
+
+
+def _stored_transactions(txns):
+    """The transactions as the load stores them (``_upsert_transaction_rows``), as Arrow columns."""
+    import pandas as pd
+    import pyarrow as pa
+
+    stamps = pd.to_datetime(txns["timestamp"]).to_numpy(dtype="datetime64[ns]").astype("int64")
+    return pa.table(
+        {
+            **{
+                c: pa.array(txns[c], pa.string()) for c in ("txn_id", "account_id", "counterparty", "counterparty_kind")
+            },
+            "amount": pa.array(txns["amount"].astype("float64").to_numpy()),
+            "timestamp": pa.array(stamps, mask=pd.isna(txns["timestamp"]).to_numpy()),
+            "status": pa.array(txns["status"], pa.string()),
+        }
+    )
+
+
+def _bare_workspace(db: str):
+    """A new workspace's tables, without the secondary indexes a first load builds after its rows."""
+    from fraudgraph.workspace.sqlite.store import SqliteWorkspace
+
+    ws = SqliteWorkspace(db)
+    names = [r[0] for r in ws._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")]
+    for name in names:
+        ws._db.execute(f"DROP INDEX {name}")
+    return ws
+
+
+def child_adbc(folder: str, db: str) -> dict:
+    import sqlite3
+
+    import adbc_driver_sqlite.dbapi as adbc
+
+    from fraudgraph.ingest.contract import read_dataset
+    from fraudgraph.model.frames import ACCOUNT_COLUMNS, TRANSACTION_COLUMNS
+    from fraudgraph.workspace.sqlite.schema import upsert_clause
+
+    dataset = read_dataset(folder)
+    steps = Steps()
+    python_db = f"{db}.python.db"
+    ws = _bare_workspace(python_db)
+    with ws._transaction():
+        ws._upsert_account_rows(dataset.accounts)
+        steps.mark("accounts, bound from Python")
+        ws._upsert_transaction_rows(dataset.transactions)
+        steps.mark("transactions, bound from Python")
+    steps.mark("commit (the load's way)")
+    schema = {
+        t: ws._db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0]
+        for t in ("accounts", "transactions")
+    }
+    ws.close()
+
+    tables = {
+        "accounts": _stored_accounts(dataset.accounts),
+        "transactions": _stored_transactions(dataset.transactions),
+    }
+    steps.mark("both as Arrow columns")
+    stage = f"{db}.stage.db"
+    with adbc.connect(stage, autocommit=True) as con, con.cursor() as cur:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF"):
+            cur.execute(f"PRAGMA {pragma}")
+        for name, table in tables.items():
+            cur.execute(schema[name])
+            cur.execute("BEGIN")
+            cur.adbc_ingest(name, table, mode="append")
+            cur.execute("COMMIT")
+            steps.mark(f"{name}, ADBC into staging")
+    ws = _bare_workspace(db)
+    ws.close()
+    con = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("synchronous=NORMAL", "temp_store=MEMORY", "cache_size=-262144"):  # the workspace's
+        con.execute(f"PRAGMA {pragma}")
+    con.execute(f"ATTACH '{stage}' AS staged")
+    con.execute("BEGIN IMMEDIATE")
+    for name, key, cols in (
+        ("accounts", "account_id", ACCOUNT_COLUMNS),
+        ("transactions", "txn_id", TRANSACTION_COLUMNS),
+    ):
+        names = ", ".join(cols)
+        con.execute(
+            f"INSERT INTO {name} ({names}) SELECT {names} FROM staged.{name} WHERE true {upsert_clause(name, key, cols)}"
+        )
+        steps.mark(f"{name}, copied in by SQL")
+    con.execute("COMMIT")
+    steps.mark("commit (the ADBC way)")
+    con.execute("DETACH staged")
+    con.execute(f"ATTACH '{python_db}' AS python")
+    same = all(
+        con.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t})").fetchone()[0] == 0
+        for t in ("accounts", "transactions")
+        for a, b in (("main", "python"), ("python", "main"))
+    )
+    con.close()
+    for path in (python_db, stage):
+        os.remove(path)
+    return {"steps": steps.intervals(), "db_mb": _size_mb(db), "same_rows": same}
 
 
 def child_duckdb(folder: str, db: str) -> dict:
@@ -327,7 +465,7 @@ def report(results: dict) -> None:
     floor = results.get("floor")
     if floor:
         print(f"read floor: pandas {floor['pandas_s']} s, pyarrow {floor['pyarrow_s']} s (three CSVs as text)")
-    for name in ("baseline", "sqlite", "duckdb"):
+    for name in ("baseline", "sqlite", "duckdb", "adbc"):
         r = results.get(name)
         if not r:
             continue
@@ -337,6 +475,8 @@ def report(results: dict) -> None:
             print(f"  {step:32} {wall:8.1f} {cpu:8.1f} {peak:8,}")
         if "readable_while_writer_open" in r:
             print(f"  another process can read while the writer is open: {r['readable_while_writer_open']}")
+        if "same_rows" in r:
+            print(f"  both ways store the same rows: {r['same_rows']}")
         if "status_query_s" in r:
             print(f"  status query: {r['status_query_s']} s")
     for schema, r in results.get("schemas", {}).items():
@@ -355,7 +495,7 @@ def main() -> None:
     parser.add_argument("--folder", required=True)
     parser.add_argument("--work", default="/tmp/bench-load")
     parser.add_argument("--baseline-src", default=None, help="another checkout whose fraudgraph is the baseline")
-    parser.add_argument("--only", default="floor,baseline,sqlite,duckdb,cli")
+    parser.add_argument("--only", default="floor,baseline,sqlite,duckdb,adbc,cli")
     parser.add_argument("--schemas", action="store_true", help="also time LINK_SCHEMAS on the loaded links")
     parser.add_argument("--schema", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--source-db", default=None, help=argparse.SUPPRESS)
@@ -367,6 +507,7 @@ def main() -> None:
         out = {
             "sqlite": lambda: child_sqlite(args.folder, args.db),
             "duckdb": lambda: child_duckdb(args.folder, args.db),
+            "adbc": lambda: child_adbc(args.folder, args.db),
             "floor": lambda: child_floor(args.folder),
             "schema": lambda: child_schema(args.source_db, args.db, args.schema),
         }[args.child]()
@@ -378,8 +519,8 @@ def main() -> None:
     for name in args.only.split(","):
         if name == "baseline" and not args.baseline_src:
             continue
-        if name == "duckdb" and not _has_duckdb():
-            print("duckdb is not installed: skipped")
+        if name in ("duckdb", "adbc") and not _has(name):
+            print(f"{name} is not installed: skipped")
             continue
         if name == "floor":
             _, rss, out = run([sys.executable, str(HERE), "--child", "floor", "--folder", args.folder])
@@ -397,9 +538,11 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-def _has_duckdb() -> bool:
+def _has(variant: str) -> bool:
+    """Whether the optional package a variant needs is installed."""
+    module = {"duckdb": "duckdb", "adbc": "adbc_driver_sqlite"}[variant]
     try:
-        import duckdb  # noqa: F401
+        __import__(module)
     except ImportError:
         return False
     return True
