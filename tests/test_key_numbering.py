@@ -44,6 +44,30 @@ def test_colliding_hashes_do_not_merge_keys(monkeypatch):
     assert len(uniques) == 6
 
 
+def _hash_by_the_definition(text: str) -> int:
+    """The stored hash, spelled out: the sum of (byte + 1) * M^place, mixed with the length."""
+    m, mask = int(keys_module._MULTIPLIER), (1 << 64) - 1
+    data = text.encode()
+    h = sum((b + 1) * pow(m, i, 1 << 64) for i, b in enumerate(data)) & mask
+    return ((h ^ (h >> 29)) * m + len(data)) & mask
+
+
+def test_string_hashes_are_the_definition_however_the_strings_are_cut(monkeypatch):
+    """The workspace stores these hashes: the bytes' places worked out from the slice's powers and
+    undone per string must give the definition's number, for slices, chunks, offsets and a slice
+    halved for its bytes alike."""
+    import pyarrow as pa
+
+    words = [v or "" for v in VALUES] + ["ab" * k + "é漢😀" * (k % 3) for k in range(200)]
+    want = [_hash_by_the_definition(w) for w in words]
+    assert keys_module.string_hashes(pa.array(words, pa.large_string())).tolist() == want
+    assert keys_module.string_hashes(pa.array(words, pa.string()).slice(5, 150)).tolist() == want[5:155]
+    monkeypatch.setattr(keys_module, "_HASH_ROWS", 7)
+    monkeypatch.setattr(keys_module, "_TABLE_BYTES", 40)  # most slices halved, some to one string
+    chunked = pa.chunked_array([words[:90], words[90:]], pa.string())
+    assert keys_module.string_hashes(chunked).tolist() == want
+
+
 def test_object_keys_are_numbered_as_before():
     keys = pd.Series(VALUES, dtype=object)
     codes, uniques = factorize_keys(keys)

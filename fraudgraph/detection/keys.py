@@ -140,9 +140,19 @@ def string_hashes(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.concatenate([_string_hashes(c) for c in chunks])
 
 
-# Strings hashed at a time: the hash takes several 8-byte numbers per byte of the strings, so a
-# chunk of a million keys (a snapshot part) would take about half a gigabyte at once.
-_HASH_ROWS = 1 << 17
+# Strings hashed at a time; a slice of more bytes than ``_TABLE_BYTES`` is halved until it fits
+# (the powers ``_powers`` keeps: 16 bytes a place, 11 MB at 1M accounts). Slices of 32k keys hash
+# 8.5M keys in 0.55 s, 131k-key slices in 0.7-0.9 s (their numbers no longer in the cache).
+_HASH_ROWS = 1 << 15
+_TABLE_BYTES = 1 << 21
+# The multiplier's inverse (it is odd): M^-s undoes the weight of a string's start offset s.
+_INVERSE = np.uint64(pow(int(_MULTIPLIER), -1, 1 << 64))
+# (M^g, M^-g for g = 0, 1, ...; and the sums of M^i for i < L, L = 0, 1, ...), grown as needed.
+_tables: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+    np.ones(1, np.uint64),
+    np.ones(1, np.uint64),
+    np.zeros(1, np.uint64),
+)
 
 
 def _string_hashes(chunk: pa.Array) -> np.ndarray:
@@ -155,30 +165,59 @@ def _string_hashes(chunk: pa.Array) -> np.ndarray:
 
 
 def _slice_hashes(chunk: pa.Array) -> np.ndarray:
-    """``_string_hashes`` of one slice."""
+    """``_string_hashes`` of one slice: for each string of bytes b_0 .. b_(L-1), the sum of
+    (b_i + 1) * M^i, mixed with its length (arithmetic mod 2^64).
+
+    Computed as M^-s * (the sum of b_g * M^g over the string's bytes at their places g in the
+    slice, s its first) + (the sum of M^i for i < L): one multiplication per byte by a power read
+    in order, and a sum per string; no place within its string worked out for every byte (a
+    third of the time on 8.5M keys)."""
     n = len(chunk)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
     offsets, data = offsets_and_bytes(chunk)
+    if len(data) > _TABLE_BYTES and n > 1:
+        half = n // 2
+        return np.concatenate([_slice_hashes(chunk.slice(0, half)), _slice_hashes(chunk.slice(half))])
     lengths = np.diff(offsets)
-    # Each byte weighs a power of the multiplier by its place in its string (arithmetic mod 2^64).
-    place = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-    powers = _powers(int(lengths.max()))
+    forward, backward, sums = _powers(len(data), int(lengths.max()))
     with np.errstate(over="ignore"):
-        terms = (data.astype(np.uint64) + np.uint64(1)) * powers[place]
-        del place, data
+        terms = data * forward[: len(data)]  # uint64: every byte by its place's power
+        del data
         hashes = value_sums(terms, offsets, np.uint64)
+        hashes = hashes * backward[offsets[:-1]] + sums[lengths]
         hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
     return hashes
 
 
-def _powers(longest: int) -> np.ndarray:
-    """The multiplier's powers 0 .. ``longest`` - 1 (mod 2^64)."""
-    powers = np.ones(max(longest, 1), dtype=np.uint64)
+def _powers(places: int, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_tables``, long enough for ``places`` bytes (one more power than that, for a slice's end
+    offset) and strings of up to ``longest`` bytes. Grown (never shrunk) by whichever thread needs
+    more; each reader keeps the tuple it took."""
+    global _tables
+    forward, backward, sums = _tables
+    if len(forward) <= places or len(sums) <= longest:
+        size = max(places + 1, len(forward), 1 << 16)
+        with np.errstate(over="ignore"):
+            forward = np.full(size, _MULTIPLIER, dtype=np.uint64)
+            forward[0] = 1
+            forward = np.multiply.accumulate(forward)
+            backward = np.full(size, _INVERSE, dtype=np.uint64)
+            backward[0] = 1
+            backward = np.multiply.accumulate(backward)
+            count = max(longest + 1, len(sums), 64)
+            sums = np.zeros(count, dtype=np.uint64)
+            sums[1:] = np.cumsum(_own_powers(count - 1), dtype=np.uint64)
+        _tables = (forward, backward, sums)
+    return forward, backward, sums
+
+
+def _own_powers(count: int) -> np.ndarray:
+    """The multiplier's powers 0 .. ``count`` - 1 (mod 2^64)."""
+    powers = np.full(max(count, 1), _MULTIPLIER, dtype=np.uint64)
+    powers[0] = 1
     with np.errstate(over="ignore"):
-        for i in range(1, len(powers)):
-            powers[i] = powers[i - 1] * _MULTIPLIER
-    return powers
+        return np.multiply.accumulate(powers)[:count]
 
 
 def text_ranks(values: pd.Series) -> np.ndarray:
