@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -459,3 +460,40 @@ def test_naive_date_times_take_the_arrow_cast_and_a_zone_offset_does_not():
     ]
     assert _parse_iso_by_arrow(pd.Series(["2026-06-04T19:27:39Z"])) is None  # pandas reads the offset
     assert _parse_iso_by_arrow(pd.Series(["2026-06-04", ""])) is None  # pandas reports the blank
+
+
+def test_a_repeated_id_in_an_extract_ordered_by_id_is_found(tmp_path):
+    """Ids in ascending order are checked by comparing neighbours: a repeat there is a neighbour."""
+    tables = good_tables()
+    tables["accounts"]["account_id"][2] = "A2"  # 007, A2, A2: still in order
+    tables["links"]["account_id"][3:] = ["A2", "A2"]
+    tables["transactions"]["txn_id"] = ["T1", "T1"]
+    found = problems_of(write_folder(tmp_path / "data", tables))
+    assert "accounts.csv:4: column account_id: duplicate account_id 'A2' (first on line 3)" in found
+    assert any(p.startswith("transactions.csv:3: column txn_id: duplicate txn_id 'T1'") for p in found)
+    assert len(found) == 2
+
+
+def test_unknown_accounts_of_links_grouped_by_account_are_each_named(tmp_path, monkeypatch):
+    """The links' accounts are checked run by run (links come grouped by account): every row of a
+    run of an unknown account is named at its own line, runs cut by the reader's blocks included."""
+    real = pacsv.ReadOptions
+
+    def small_blocks(*args, **kwargs):  # the links in many chunks: runs cross from one to the next
+        links = "kind" in (kwargs.get("column_names") or [])
+        return real(*args, **({**kwargs, "block_size": 64} if links else kwargs))
+
+    monkeypatch.setattr(pacsv, "ReadOptions", small_blocks)
+    tables = good_tables()
+    owners = ["007"] * 4 + ["ghost"] * 5 + ["A2"] * 3 + ["ghost"] * 2 + ["A3", "phantom", "A3"]
+    n = len(owners)
+    tables["links"] = {
+        "account_id": owners,
+        "kind": ["device"] * n,
+        "value": [f"dev-{i}" for i in range(n)],
+        "first_seen": [""] * n,
+    }
+    found = problems_of(write_folder(tmp_path / "data", tables))
+    named = sorted(int(p.split(":")[1]) for p in found if "is not in the accounts table" in p)
+    assert named == [i + 2 for i, owner in enumerate(owners) if owner in ("ghost", "phantom")]
+    assert len(found) == len(named)

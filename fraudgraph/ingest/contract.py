@@ -57,7 +57,7 @@ from fraudgraph.model.frames import (
     TRANSACTION_STATUSES,
 )
 from fraudgraph.model.limits import ID_CONTROL, VALUE_CONTROL, InputLimits
-from fraudgraph.model.merge import LINK_KEY, key_order, sorted_by_key
+from fraudgraph.model.merge import LINK_KEY, in_key_order, key_order, sorted_by_key
 
 __all__ = ["Dataset", "read_dataset", "validate_records", "release_memory", "TABLE_COLUMNS", "REQUIRED_COLUMNS"]
 
@@ -941,7 +941,11 @@ def _validate_accounts(table: _Table | None, log: _ProblemLog) -> tuple[pd.DataF
 def _repeated(values: pd.Series) -> np.ndarray:
     """``values.duplicated(keep="first")``: each row whose value an earlier row has. Arrow's hash
     encoding numbers the values in the order they first appear, so a row is a repeat when its
-    number is not above every number before it (2.9M ids: 0.45 s instead of pandas' 0.9 s)."""
+    number is not above every number before it (2.9M ids: 0.45 s instead of pandas' 0.9 s). Ids
+    in ascending order (an extract ordered by its key) are told apart by comparing neighbours
+    alone: none repeats when each comes strictly before the next (2.9M ids: 0.04 s)."""
+    if len(values) > 1 and not values.hasnans and in_key_order(values.to_frame("id"), ["id"]):
+        return np.zeros(len(values), dtype=bool)
     codes, _ = encode_strings(values)
     if bool((codes < 0).any()):  # a missing value: pandas decides, as it did
         return values.duplicated(keep="first").to_numpy()
@@ -1007,7 +1011,6 @@ def _checked_links(table: _Table, account_ids: pd.Series | None, kinds: tuple[st
     account_text = _require_text(table, "account_id", log)
     kind_text = _text(table, "kind")
     value_text = _text(table, "value")
-    account_codes, account_dict = encode_strings(account_text)
     kind_codes, kind_dict = encode_strings(kind_text)
 
     # Rules checked once per distinct value, then spread to the rows through the codes.
@@ -1026,13 +1029,14 @@ def _checked_links(table: _Table, account_ids: pd.Series | None, kinds: tuple[st
             + (" (other kinds must be declared in the workspace configuration)" if v else "")
         ),
     )
-    if account_ids is not None and len(account_dict):
-        known = pc.is_in(account_dict, value_set=_arrow_text(account_ids))
-        blank = pc.equal(pc.utf8_trim_whitespace(account_dict), "")
+    if account_ids is not None and len(account_text):
+        runs, lengths = _runs(account_text)
+        known = pc.is_in(runs, value_set=_arrow_text(account_ids))
+        blank = pc.equal(pc.utf8_trim_whitespace(runs), "")
         unknown = np.asarray(pc.and_(pc.invert(known), pc.invert(blank)).to_numpy(zero_copy_only=False))
         log.row_problems(
             table,
-            unknown[account_codes],
+            np.repeat(unknown, lengths),
             "account_id",
             account_text,
             lambda v, _: f"account_id {v!r} is not in the accounts table",
@@ -1040,12 +1044,26 @@ def _checked_links(table: _Table, account_ids: pd.Series | None, kinds: tuple[st
     return {
         "frame": table.frame,
         "account_text": account_text,
-        "account_codes": account_codes,
         "kind_text": kind_text,
         "kind_codes": kind_codes,
         "kind_dict": kind_dict,
         "value_text": value_text,
     }
+
+
+def _runs(text: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The values of consecutive rows alike, once per run, and each run's length (rows). Links
+    come grouped by account (an extract by account): their 8.5M account ids at 1M accounts are
+    checked as 1M runs (0.1 s to find them, where numbering every row took 0.5 s); links in any
+    other order are checked as runs of a row or a few. Chunk by chunk (no copy of the column):
+    a run that crosses from one chunk to the next is two."""
+    arr = pa.array(text.array, pa.string())
+    values, lengths = [], []
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        encoded = pc.run_end_encode(chunk)
+        values.append(encoded.values)
+        lengths.append(np.diff(np.asarray(encoded.run_ends.to_numpy(zero_copy_only=False), dtype=np.int64), prepend=0))
+    return pa.chunked_array(values, pa.string()), np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
 
 
 _LINK_TEXT = {"account_id": "account_text", "kind": "kind_text", "value": "value_text"}  # the text of LINK_KEY
@@ -1077,7 +1095,8 @@ def _finish_links(table: _Table | None, state: dict, warnings: list[str], in_key
     if in_key_order:
         return _finish_links_in_key_order(table, state, warnings)
     value_codes, value_dict = encode_strings(state["value_text"])
-    account_codes, kind_codes = state["account_codes"], state["kind_codes"]
+    account_codes, _ = encode_strings(state["account_text"])
+    kind_codes = state["kind_codes"]
     n_kinds, n_values = max(len(state["kind_dict"]), 1), max(len(value_dict), 1)
     observation = (account_codes * n_kinds + kind_codes) * n_values + value_codes
     first_seen = state["first_seen"].to_numpy(dtype="datetime64[ns]")
