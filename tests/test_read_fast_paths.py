@@ -218,3 +218,13 @@ def test_a_bad_transaction_still_refuses_the_folder_after_the_links_were_keyed(t
     with pytest.raises(InputError) as caught:
         read_dataset(folder)
     assert [str(p) for p in caught.value.problems] == ["transactions.csv:2: column amount: 'twelve' is not a number"]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_blank_text_is_what_stripping_leaves_empty(dtype):
+    """``_blank`` judges Arrow text where it lies (empty, or only spaces): the same rows as
+    stripping every value and comparing with "", for every kind of space."""
+    words = ["", " ", "\t", "a", " a ", "\u00a0", "\u3000", "x y", "\n\r", "\u200b", "\x1c", "\x85", "\u2028", "é"]
+    text = pd.Series(words * 3, dtype=dtype)
+    assert _blank(text).tolist() == (text.str.strip() == "").tolist()
+    assert _blank(text).sum() >= 3 * 9
