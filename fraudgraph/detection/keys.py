@@ -147,12 +147,8 @@ _HASH_ROWS = 1 << 15
 _TABLE_BYTES = 1 << 21
 # The multiplier's inverse (it is odd): M^-s undoes the weight of a string's start offset s.
 _INVERSE = np.uint64(pow(int(_MULTIPLIER), -1, 1 << 64))
-# (M^g, M^-g for g = 0, 1, ...; and the sums of M^i for i < L, L = 0, 1, ...), grown as needed.
-_tables: tuple[np.ndarray, np.ndarray, np.ndarray] = (
-    np.ones(1, np.uint64),
-    np.ones(1, np.uint64),
-    np.zeros(1, np.uint64),
-)
+# (M^g, M^-g for g = 0, 1, ...), grown as needed.
+_tables: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
 
 
 def _string_hashes(chunk: pa.Array) -> np.ndarray:
@@ -180,44 +176,36 @@ def _slice_hashes(chunk: pa.Array) -> np.ndarray:
         half = n // 2
         return np.concatenate([_slice_hashes(chunk.slice(0, half)), _slice_hashes(chunk.slice(half))])
     lengths = np.diff(offsets)
-    forward, backward, sums = _powers(len(data), int(lengths.max()))
+    forward, backward = _powers(len(data))
     with np.errstate(over="ignore"):
         terms = data * forward[: len(data)]  # uint64: every byte by its place's power
         del data
         hashes = value_sums(terms, offsets, np.uint64)
+        # The sum of M^i for i < L, for every length L up to the longest string's.
+        sums = np.concatenate(([np.uint64(0)], np.cumsum(forward[: int(lengths.max())], dtype=np.uint64)))
         hashes = hashes * backward[offsets[:-1]] + sums[lengths]
         hashes = (hashes ^ (hashes >> np.uint64(29))) * _MULTIPLIER + lengths.astype(np.uint64)
     return hashes
 
 
-def _powers(places: int, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _powers(places: int) -> tuple[np.ndarray, np.ndarray]:
     """``_tables``, long enough for ``places`` bytes (one more power than that, for a slice's end
-    offset) and strings of up to ``longest`` bytes. Grown (never shrunk) by whichever thread needs
-    more; each reader keeps the tuple it took."""
+    offset). Grown (never shrunk) by whichever thread needs more; each reader keeps the tuple it
+    took."""
     global _tables
-    forward, backward, sums = _tables
-    if len(forward) <= places or len(sums) <= longest:
-        size = max(places + 1, len(forward), 1 << 16)
-        with np.errstate(over="ignore"):
-            forward = np.full(size, _MULTIPLIER, dtype=np.uint64)
-            forward[0] = 1
-            forward = np.multiply.accumulate(forward)
-            backward = np.full(size, _INVERSE, dtype=np.uint64)
-            backward[0] = 1
-            backward = np.multiply.accumulate(backward)
-            count = max(longest + 1, len(sums), 64)
-            sums = np.zeros(count, dtype=np.uint64)
-            sums[1:] = np.cumsum(_own_powers(count - 1), dtype=np.uint64)
-        _tables = (forward, backward, sums)
-    return forward, backward, sums
+    tables = _tables
+    if len(tables[0]) <= places:
+        size = max(places + 1, 1 << 16)
+        tables = _tables = (_power_series(_MULTIPLIER, size), _power_series(_INVERSE, size))
+    return tables
 
 
-def _own_powers(count: int) -> np.ndarray:
-    """The multiplier's powers 0 .. ``count`` - 1 (mod 2^64)."""
-    powers = np.full(max(count, 1), _MULTIPLIER, dtype=np.uint64)
+def _power_series(base: np.uint64, count: int) -> np.ndarray:
+    """``base``'s powers 0 .. ``count`` - 1 (mod 2^64)."""
+    powers = np.full(count, base, dtype=np.uint64)
     powers[0] = 1
     with np.errstate(over="ignore"):
-        return np.multiply.accumulate(powers)[:count]
+        return np.multiply.accumulate(powers)
 
 
 def text_ranks(values: pd.Series) -> np.ndarray:
