@@ -9,6 +9,13 @@ runs in a fresh process, so each peak is its own.
     python benchmarks/bench_pipeline.py                         # 1M accounts
     python benchmarks/bench_pipeline.py 1000000 2000000 5000000 10000000 --keep /work/bench/scale
     python benchmarks/bench_pipeline.py 100000 --markdown       # also print a table row per size
+    python benchmarks/bench_pipeline.py 1000000 --floor-after   # the floor read again after the sweep
+
+The ratio (``x_read_floor``) is against the floor measured before the load, as the issue defines it.
+This shared machine's speed drifts within minutes, and not evenly: the floor is one thread of C,
+load and sweep keep both cores busy. ``--floor-after`` reads the CSVs once more after the sweep and
+reports that floor and the ratio against it too (``x_read_floor_after``), to tell a slower pipeline
+from a slower hour.
 
 The sharded worlds: shard k is ``generate_world(<=1M, seed + k)`` with account and transaction
 ids prefixed by the shard number (``A03...``, ``T03...``); identifier values are left as the
@@ -179,11 +186,20 @@ def read_floor(world_dir: Path) -> dict:
     return out
 
 
-def measure(n_accounts: int, seed: int, folder: Path, shard: int = SHARD, max_rss_gb: int = 0) -> dict:
-    """One size, every step in its own process; a step over ``max_rss_gb`` ends the size there."""
+def measure(
+    n_accounts: int, seed: int, folder: Path, shard: int = SHARD, max_rss_gb: int = 0, floor_after: bool = False
+) -> dict:
+    """One size, every step in its own process; a step over ``max_rss_gb`` ends the size there.
+    ``floor_after``: the read floor measured again once the sweep is done."""
     row: dict = {"accounts": n_accounts}
     try:
         _steps(row, n_accounts, seed, folder, shard, max_rss_gb)
+        if floor_after:
+            here = str(Path(__file__).resolve())
+            cmd = [sys.executable, here, "--step", "read", "0", "--keep", str(folder)]
+            _, _, out = _timed(cmd, max_rss_gb=max_rss_gb)
+            row["read_floor_after_pandas_s"] = json.loads(out.strip().splitlines()[-1])["pandas_s"]
+            row["x_read_floor_after"] = round(row["load_plus_sweep_s"] / max(row["read_floor_after_pandas_s"], 0.1), 1)
     except OverMemory as e:
         row["stopped"] = str(e)
     return row
@@ -244,6 +260,7 @@ def main() -> int:
     parser.add_argument("--shard", type=int, default=SHARD, help="Accounts per generated shard.")
     parser.add_argument("--max-rss-gb", type=int, default=0, help="Stop a step whose memory goes above this.")
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown table.")
+    parser.add_argument("--floor-after", action="store_true", help="Read the CSVs again after the sweep.")
     parser.add_argument("--step", choices=["generate", "read"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step == "generate":
@@ -258,7 +275,7 @@ def main() -> int:
         folder = (args.keep / str(size)) if args.keep else tmp
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            rows.append(measure(size, args.seed, folder, args.shard, args.max_rss_gb))
+            rows.append(measure(size, args.seed, folder, args.shard, args.max_rss_gb, args.floor_after))
             print(json.dumps(rows[-1]), flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
