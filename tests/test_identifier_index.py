@@ -129,6 +129,28 @@ def _weak_hash(kinds, keys):
     return (lengths % 3).astype(np.int64)
 
 
+@pytest.mark.parametrize("in_python", [0, 5_000])
+def test_the_accounts_holding_identifiers_are_the_same_whichever_way_they_are_sorted(tmp_path, monkeypatch, in_python):
+    """``accounts_of`` sorts a few thousand holder rows in Python and a hub's many through pandas:
+    the same accounts in the same order (kind, key, account), the same columns, capped alike."""
+    monkeypatch.setattr(store, "_HOLDERS_IN_PYTHON", in_python)
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    ws.load(make_dataset(MORE, LINKS + [("A5", "device", "Dev 1", "dev-1", None)], TXNS))
+    assert _answers(ws) == _expected(ws)
+    links = ws.links()
+    pairs = sorted({(k, v) for k, v in zip(links["kind"], links["key"], strict=True) if v is not None})
+    every = ws.accounts_of([*pairs, ("device", "nobody")], limit=1 << 40)
+    assert list(every.columns) == ["account_id", "kind", "key"]
+    assert every.values.tolist() == sorted(every.values.tolist(), key=lambda r: (r[1], r[2], r[0]))
+    for limit in (0, 1, 4, len(every)):
+        capped = ws.accounts_of(pairs, limit=limit)
+        assert capped.values.tolist() == every.head(limit).values.tolist()
+    devices = ws.accounts_of([("device", "dev-1")], limit=10)
+    assert devices["account_id"].tolist() == ["007", "A2", "A5"]  # A5 holds it once, in two spellings
+    assert ws.accounts_of([("device", "nobody")], limit=10).empty
+    ws.close()
+
+
 @pytest.mark.parametrize("small_load", [100_000, 0], ids=["small-loads", "big-loads"])
 def test_identifiers_that_share_a_hash_never_mix(tmp_path, monkeypatch, small_load):
     monkeypatch.setattr(store, "_SMALL_LOAD", small_load)

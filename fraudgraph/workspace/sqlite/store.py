@@ -95,6 +95,7 @@ _SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions":
 # rewrites it whole (folding them in).
 _DELTA_PART = 1_000_000
 _UNCAPPED = 1 << 40  # accounts_of: a limit this high asks for every holder
+_HOLDERS_IN_PYTHON = 5_000  # accounts_of: holder rows sorted in Python; more go through pandas
 _SMALL_LOAD = 100_000
 _MAX_DELTA_ROWS = 50_000
 _ACCOUNT_CONFLICT = upsert_clause("accounts", "account_id", ACCOUNT_COLUMNS)
@@ -1444,10 +1445,31 @@ class SqliteWorkspace(SqliteResults, Workspace):
         cols = ["account_id", "kind", "key"]
         if not pairs:
             return pd.DataFrame(columns=cols)
-        held = self._holders(pairs)[cols].drop_duplicates()
+        asked = list(dict.fromkeys((str(k), str(v)) for k, v in pairs))
+        hashes = linkrows.pair_hashes(asked)
+        with self._reading():
+            shared = self._collisions()
+            held = (
+                None
+                if shared and shared & set(hashes.tolist())  # each holder checked against its links
+                else holders.table(self._db, hashes.tolist(), self._holder_parts)
+            )
+        if held is not None and 0 < held.num_rows <= _HOLDERS_IN_PYTHON:
+            # Straight from the holder rows, not a frame of them merged with the pairs asked (100
+            # identifiers of a neighbourhood at 1M accounts: 10.9 -> 5.9 ms). Ordered as below.
+            # A hub's tens of thousands go through the frame: 82 ms for 96k, 225 ms this way.
+            pair_of = dict(zip(hashes.tolist(), asked, strict=True))
+            found_rows = zip(held.column("h").to_pylist(), held.column("account_id").to_pylist(), strict=True)
+            rows = sorted({(*pair_of[h], account) for h, account in found_rows})
+            rows = rows[:limit] if limit < _UNCAPPED else rows
+            if rows:
+                kinds, keys, accounts = zip(*rows, strict=True)
+                text = {"account_id": accounts, "kind": kinds, "key": keys}
+                return pd.DataFrame({c: pd.Series(text[c], dtype="str") for c in cols})
+        found = self._holders(asked)[cols].drop_duplicates()
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
-        held = held.sort_values(["kind", "key", "account_id"], kind="stable")
-        return held.head(limit).reset_index(drop=True) if limit < _UNCAPPED else held.reset_index(drop=True)
+        found = found.sort_values(["kind", "key", "account_id"], kind="stable")
+        return found.head(limit).reset_index(drop=True) if limit < _UNCAPPED else found.reset_index(drop=True)
 
     def paid_between(self, account_ids: list[str]) -> pd.DataFrame:
         cols = ["account_id", "counterparty", "amount", "count", "first_ts", "last_ts"]
