@@ -186,6 +186,13 @@ def read_floor(world_dir: Path) -> dict:
     return out
 
 
+def _floor_step(folder: Path, max_rss_gb: int) -> dict:
+    """``read_floor`` of ``folder``'s world, in a process of its own."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--step", "read", "0", "--keep", str(folder)]
+    _, _, out = _timed(cmd, max_rss_gb=max_rss_gb)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def measure(
     n_accounts: int, seed: int, folder: Path, shard: int = SHARD, max_rss_gb: int = 0, floor_after: bool = False
 ) -> dict:
@@ -195,10 +202,7 @@ def measure(
     try:
         _steps(row, n_accounts, seed, folder, shard, max_rss_gb)
         if floor_after:
-            here = str(Path(__file__).resolve())
-            cmd = [sys.executable, here, "--step", "read", "0", "--keep", str(folder)]
-            _, _, out = _timed(cmd, max_rss_gb=max_rss_gb)
-            row["read_floor_after_pandas_s"] = json.loads(out.strip().splitlines()[-1])["pandas_s"]
+            row["read_floor_after_pandas_s"] = _floor_step(folder, max_rss_gb)["pandas_s"]
             row["x_read_floor_after"] = round(row["load_plus_sweep_s"] / max(row["read_floor_after_pandas_s"], 0.1), 1)
     except OverMemory as e:
         row["stopped"] = str(e)
@@ -218,8 +222,7 @@ def _steps(row: dict, n_accounts: int, seed: int, folder: Path, shard: int, max_
             with open(world_dir / f"{name}.csv", "rb") as f:
                 row[name] = sum(chunk.count(b"\n") for chunk in iter(lambda f=f: f.read(1 << 24), b"")) - 1
     row["csv_mb"] = round(sum((world_dir / f"{n}.csv").stat().st_size for n in _TABLES) / 1e6)
-    _, _, out = _timed([sys.executable, here, "--step", "read", "0", "--keep", str(folder)], max_rss_gb=max_rss_gb)
-    floor = json.loads(out.strip().splitlines()[-1])
+    floor = _floor_step(folder, max_rss_gb)
     row["read_floor_pandas_s"], row["read_pyarrow_s"] = floor["pandas_s"], floor["pyarrow_s"]
     for f in folder.glob("bench.db*"):
         f.unlink()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.errors import NotFoundError
+from fraudgraph.model.values import is_missing
 
 if TYPE_CHECKING:
     from fraudgraph.workspace.base import Workspace
@@ -220,14 +221,14 @@ def account_view(ws: Workspace, account_ids: list[str]) -> pd.DataFrame:
     for i, a in enumerate(ids):
         state = applied.get(a)
         if state is not None:
-            action[i] = state[0] if _present(state[0]) else action[i]
-            status[i] = state[1] if _present(state[1]) else status[i]
+            action[i] = action[i] if is_missing(state[0]) else state[0]
+            status[i] = status[i] if is_missing(state[1]) else state[1]
     text = acc["status"].dtype  # pandas' text type, as a merge and ``fillna`` leave it
     out = acc.copy()
     out["status"] = pd.Series(status, index=out.index, dtype=text)
-    out["score"] = pd.Series([s if _present(s) else 0.0 for s in score], index=out.index, dtype="float64")
-    out["ring_id"] = pd.Series([r if _present(r) else None for r in ring], index=out.index, dtype=object)
-    out["action"] = pd.Series([x if _present(x) else "none" for x in action], index=out.index, dtype=text)
+    out["score"] = pd.Series([0.0 if is_missing(s) else s for s in score], index=out.index, dtype="float64")
+    out["ring_id"] = pd.Series([None if is_missing(r) else r for r in ring], index=out.index, dtype=object)
+    out["action"] = pd.Series(["none" if is_missing(x) else x for x in action], index=out.index, dtype=text)
     return out
 
 
@@ -239,8 +240,3 @@ def _first_rows(frame: pd.DataFrame, columns: list[str]) -> dict[Any, tuple]:
     for account_id, *values in zip(frame["account_id"].tolist(), *(frame[c].tolist() for c in columns)):
         out.setdefault(account_id, tuple(values))
     return out
-
-
-def _present(v: Any) -> bool:
-    """Not missing (None, NaN, pandas' NA or NaT), as ``notna`` tells it for one value."""
-    return v is not None and v is not pd.NA and v is not pd.NaT and not (isinstance(v, float) and v != v)
