@@ -97,6 +97,18 @@ def _results(ws) -> dict[str, pd.DataFrame]:
     }
 
 
+def _moved_kept(ws) -> set[str]:
+    return {r[0] for r in ws._db.execute("SELECT account_id FROM state_moved")}
+
+
+def _moved_joined(ws) -> set[str]:
+    sql = (
+        "SELECT s.account_id FROM account_state s LEFT JOIN decisions d ON d.account_id = s.account_id "
+        "WHERE d.account_id IS NULL OR (s.action IS NOT NULL AND s.action IS NOT d.action)"
+    )
+    return {r[0] for r in ws._db.execute(sql)}
+
+
 def _assert_same(inc: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame]) -> None:
     pd.testing.assert_frame_equal(inc["members"], full["members"])
     assert inc["rings"]["ring_id"].tolist() == full["rings"]["ring_id"].tolist()
@@ -140,6 +152,8 @@ def test_incremental_sweeps_match_full_sweeps_over_random_deltas(tmp_path, seed,
             b = run_sweep(full, seed=seed, full=True, config=config)
             modes.append(a.summary["detection"]["mode"])
             _assert_same(_results(inc), _results(full))
+            for ws in (inc, full):  # the states another action holds than the decision, kept right
+                assert _moved_kept(ws) == _moved_joined(ws)
             assert a.as_of == b.as_of  # the data's latest timestamp, found by key after a delta
             # What the command line prints: the whole workspace's totals, however the sweep ran.
             assert {k: a.summary[k] for k in ("rings", "hubs", "actions")} == {
