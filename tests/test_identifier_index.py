@@ -363,10 +363,11 @@ def test_the_holder_order_numbers_keys_and_counts_kinds_as_hashing_them_again_wo
 
 def test_holder_counts_are_those_of_grouping_every_row():
     """``holders.counted`` tells accounts and spellings per hash from where they change: the same
-    as grouping every row, on rows as ``holders.table`` gives them and on rows out of hash order."""
+    as grouping every row, on rows as ``holders.table`` gives them (slices of parts, chunked) and on
+    rows out of hash order; for hashes of a holder or two and for hubs of hundreds."""
     rng = np.random.default_rng(7)
     n = 5_000
-    h = np.sort(rng.integers(-50, 50, n))
+    h = np.sort(np.concatenate([rng.integers(-50, 50, n - 1_500), np.repeat([-7, 60, 61], 500)]))
     accounts = np.array([f"A{i}" for i in rng.integers(0, 40, n)], dtype=object)
     values = np.array([f"v{i}" for i in rng.integers(0, 6, n)], dtype=object)
     order = np.lexsort((values, accounts, h))  # by hash, then account and spelling, as ``table``
@@ -375,7 +376,8 @@ def test_holder_counts_are_those_of_grouping_every_row():
     expected = sorted(
         zip(grouped["h"], grouped["account_id_count_distinct"], [sorted(v) for v in grouped["value_distinct"]])
     )
-    for table in (rows, rows.take(pa.array(rng.permutation(n)))):
+    chunked = pa.concat_tables([rows.slice(a, 313) for a in range(0, n, 313)])
+    for table in (rows, chunked, rows.take(pa.array(rng.permutation(n)))):
         hashes, n_accounts, spellings = holders.counted(table, True)
         assert list(zip(hashes, n_accounts, spellings, strict=True)) == expected
         assert holders.counted(table, False)[2] is None
@@ -402,3 +404,26 @@ def test_an_account_s_identifier_is_first_seen_on_its_earliest_spelling(tmp_path
     assert ws._delta_parts("links") == 1
     assert first_seen() == [["dev-1", pd.Timestamp("2023-12-01")]]
     ws.close()
+
+
+def test_a_part_s_rows_under_the_hashes_asked_are_its_runs_of_them():
+    """``holders._part_rows`` keeps each part's runs of the hashes asked as slices of it, joining
+    runs that follow one another: the same rows as a test of every row, for hashes next to each
+    other, apart, at a part's ends, missing, and for a part that is one hub."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for lo in range(0, 400, 100):
+        h = np.sort(rng.integers(lo, lo + 100, 700))
+        parts.append(pa.table({"h": h, "account_id": [f"A{i}" for i in range(len(h))], "value": ["v"] * len(h)}))
+    parts.append(pa.table({"h": np.full(300, 555), "account_id": ["B"] * 300, "value": ["w"] * 300}))
+    cases = [np.arange(0, 600), np.array([0, 1, 2, 99, 150, 151, 399, 555]), np.array([-5, 50, 53, 54, 1000])]
+    cases += [np.unique(rng.integers(-10, 600, k)) for k in (1, 7, 40, 200)]
+    for wanted in cases:
+        got = holders._part_rows(parts, wanted)
+        expected = [t.filter(pa.array(np.isin(t.column("h").to_numpy(), wanted))) for t in parts]
+        expected = [t for t in expected if t.num_rows]
+        together = pa.concat_tables(got) if got else None
+        if not expected:
+            assert together is None
+            continue
+        assert together.equals(pa.concat_tables(expected))

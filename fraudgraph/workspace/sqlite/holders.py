@@ -368,17 +368,40 @@ def counted(found: pa.Table, spellings: bool) -> tuple[list[int], list[int], lis
         same = pc.equal(account.slice(1), account.slice(0, len(h) - 1))
         new_account[1:] |= ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
     n_accounts = np.add.reduceat(new_account.astype(np.int64), starts).tolist()
-    spelled = None
-    if spellings:
-        values = found.column("value")
-        ends = [*starts[1:].tolist(), len(h)]
-        spelled = [sorted(pc.unique(values.slice(a, b - a)).to_pylist()) for a, b in zip(starts.tolist(), ends)]
+    spelled = _spellings(found.column("value"), starts, len(h)) if spellings else None
     return h[starts].tolist(), n_accounts, spelled
+
+
+_FEW_HOLDERS = 64  # a run of holder rows this short is spelled from Python values, a longer one in Arrow
+
+
+def _spellings(values: pa.ChunkedArray, starts: np.ndarray, n: int) -> list[list[str]]:
+    """The distinct spellings, sorted, of each run of ``values`` (runs start at ``starts``; ``n``
+    rows in all). Most identifiers have a holder or two: their values are taken in one go and made
+    Python strings (a hundred runs: 0.3 ms, where an Arrow call for each took 2.5 ms); a hub's tens
+    of thousands are told apart in Arrow."""
+    ends = np.append(starts[1:], n)
+    sizes = ends - starts
+    few = sizes <= _FEW_HOLDERS
+    out: list[list[str]] = [[] for _ in range(len(starts))]
+    if few.any():
+        at, size = starts[few], sizes[few]
+        taken = np.repeat(at - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        texts = values.take(pa.array(taken)).to_pylist()
+        offset = 0
+        for i, k in zip(np.flatnonzero(few).tolist(), size.tolist(), strict=True):
+            out[i] = sorted(set(texts[offset : offset + k]))
+            offset += k
+    for i in np.flatnonzero(~few).tolist():
+        out[i] = sorted(pc.unique(values.slice(int(starts[i]), int(sizes[i]))).to_pylist())
+    return out
 
 
 def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
     """The rows of the parts ``tables`` (in hash order, each sorted by hash) under the sorted hashes
-    ``wanted``: each hash's run found by a binary search, not a set test of every row."""
+    ``wanted``: each hash's run found by a binary search, not a set test of every row, and kept as
+    a slice of its part, not copied (a hub's part is all its own): the 66k holders of an account's
+    page, in 98 parts, in 1.3-2.0 ms instead of 5.2-8.0 by a take."""
     out = []
     for table in tables:
         h = table.column("h").to_numpy()
@@ -387,10 +410,13 @@ def _part_rows(tables: list[pa.Table], wanted: np.ndarray) -> list[pa.Table]:
         hit = hi > lo
         if not hit.any():
             continue
-        lo, hi = lo[hit], hi[hit]
-        sizes = hi - lo
-        taken = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-        out.append(table.take(pa.array(taken)))
+        starts, ends = lo[hit].tolist(), hi[hit].tolist()
+        a = starts[0]
+        for i in range(1, len(starts)):
+            if starts[i] != ends[i - 1]:  # a run that does not go on from the last one
+                out.append(table.slice(a, ends[i - 1] - a))
+                a = starts[i]
+        out.append(table.slice(a, ends[-1] - a))
     return out
 
 
