@@ -117,7 +117,7 @@ def child_sqlite(folder: str, db: str) -> dict:
 
 
 def _stored_accounts(acc):
-    """The accounts as the load stores them (``SqliteWorkspace._upsert_account_rows``), as Arrow
+    """The accounts as the load stores them (``store._account_columns``), as Arrow
     columns made without a Python object per value."""
     import numpy as np
     import pandas as pd
@@ -148,7 +148,7 @@ def _stored_accounts(acc):
 
 
 def _stored_transactions(txns):
-    """The transactions as the load stores them (``_upsert_transaction_rows``), as Arrow columns."""
+    """The transactions as the load stores them (``store._transaction_columns``), as Arrow columns."""
     import pandas as pd
     import pyarrow as pa
 
@@ -190,9 +190,9 @@ def child_adbc(folder: str, db: str) -> dict:
     python_db = f"{db}.python.db"
     ws = _bare_workspace(python_db)
     with ws._transaction():
-        ws._upsert_account_rows(dataset.accounts)
+        ws._upsert_accounts(dataset.accounts)
         steps.mark("accounts, bound from Python")
-        ws._upsert_transaction_rows(dataset.transactions)
+        ws._upsert_transactions(dataset.transactions)
         steps.mark("transactions, bound from Python")
     steps.mark("commit (the load's way)")
     schema = {

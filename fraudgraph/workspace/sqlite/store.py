@@ -59,7 +59,7 @@ from fraudgraph.workspace.base import (
     Workspace,
     to_json as _to_json,
 )
-from fraudgraph.workspace.sqlite import changes, holders, linkrows, parts as snapshot_parts
+from fraudgraph.workspace.sqlite import changes, holders, linkrows, parts as snapshot_parts, staging
 from fraudgraph.workspace.sqlite.bulk import insert_columns, insert_head, insert_rows
 from fraudgraph.workspace.sqlite.lock import file_lock
 from fraudgraph.workspace.sqlite.results import SqliteResults, sql_texts
@@ -242,6 +242,110 @@ def _nullable(col: pd.Series) -> list:
     test per value took 0.5 s per million)."""
     floats = col.astype("float64")
     return floats.astype(object).where(floats.notna(), None).tolist()
+
+
+def _account_columns(acc: pd.DataFrame) -> list[list]:
+    return [
+        sql_texts(acc["account_id"]),
+        _to_ns(acc["created_at"]),
+        _nullable(acc["credit_limit"]),
+        _nullable(acc["balance"]),
+        acc["overdue_days"].astype("int64").tolist(),
+        sql_texts(acc["status"]),
+        [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
+        sql_texts(acc["properties"]),
+    ]
+
+
+def _transaction_columns(txns: pd.DataFrame) -> list[list]:
+    return [
+        sql_texts(txns["txn_id"]),
+        sql_texts(txns["account_id"]),
+        sql_texts(txns["counterparty"]),
+        sql_texts(txns["counterparty_kind"]),
+        txns["amount"].astype("float64").tolist(),
+        _to_ns(txns["timestamp"]),
+        sql_texts(txns["status"]),
+    ]
+
+
+# The data tables a load binds from Python: their columns, and how a chunk of rows becomes them.
+_DATA_TABLES: dict[str, tuple[list[str], Callable[[pd.DataFrame], list[list]]]] = {
+    "accounts": (ACCOUNT_COLUMNS, _account_columns),
+    "transactions": (TRANSACTION_COLUMNS, _transaction_columns),
+}
+
+
+def _insert_data(db: sqlite3.Connection, name: str, rows: pd.DataFrame, tail: str) -> None:
+    """``rows`` into data table ``name`` (accounts or transactions), a chunk at a time (Python
+    values for a chunk, not for millions); ``tail``: the upsert clause, or nothing."""
+    columns, values_of = _DATA_TABLES[name]
+    for chunk in _chunks(rows):
+        insert_columns(db, insert_head(name, columns), values_of(chunk), tail)
+
+
+class _DataStage:
+    """A big load's accounts and transactions made SQLite values and B-trees on the machine's
+    other core. Most of their write is Python binding each value (4.6 s of the 2.9M transactions
+    at 1M accounts, SQLite's own insert 1.7 s), and in the load it shares the GIL with the threads
+    that encode the snapshot, so it took 13.5 s. A forked child (``staging``, as a big sweep's
+    write) writes them into a staging file while this process goes on; the load's transaction
+    then copies them in, in C (into an empty table, record by record as they are stored; into a
+    stored one, through the same upsert as the rows would take). Whatever goes wrong in the
+    child, or with no room to fork, the load writes them itself."""
+
+    def __init__(self, ws: SqliteWorkspace) -> None:
+        self._ws = ws
+        self._staged: staging.StagedWrite | None = None
+        self._names: list[str] = []
+        self._attached = False
+
+    def start(self, rows: dict[str, pd.DataFrame]) -> None:
+        """Stage ``rows`` (table -> the rows to write) when there are many of them."""
+        rows = {name: df for name, df in rows.items() if len(df)}
+        if sum(len(df) for df in rows.values()) < staging.MIN_ROWS:
+            return
+        sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
+        schema = {name: self._ws._db.execute(sql, (name,)).fetchone()[0] for name in rows}
+
+        def work(db: sqlite3.Connection) -> None:
+            for name, df in rows.items():
+                db.execute(schema[name])
+                _insert_data(db, name, df, "")
+
+        self._staged = staging.start(self._ws.path.parent, work)
+        self._names = list(rows) if self._staged is not None else []
+
+    def copy(self, name: str, upsert: str) -> bool:
+        """Table ``name``'s staged rows copied into the workspace (``upsert``: the clause its rows
+        take into a table that has rows); False when they were not staged, or the child failed."""
+        if name not in self._names or self._staged is None:
+            return False
+        db = self._ws._db
+        if not self._attached:
+            if not self._staged.ready():
+                log.debug("load: the staged rows are not there (%s): written here", self._staged.failure())
+                self._names = []
+                return False
+            db.execute("ATTACH DATABASE ? AS staged_data", (str(self._staged.path),))
+            self._attached = True
+        if self._ws._is_empty(name):
+            db.execute(f"INSERT INTO main.{name} SELECT * FROM staged_data.{name}")
+        else:
+            columns = ", ".join(_DATA_TABLES[name][0])
+            db.execute(
+                f"INSERT INTO main.{name} ({columns}) SELECT {columns} FROM staged_data.{name} WHERE true{upsert}"
+            )
+        return True
+
+    def close(self) -> None:
+        """Detach and remove the staging file (outside the load's transaction)."""
+        if self._attached:
+            self._ws._db.execute("DETACH DATABASE staged_data")
+            self._attached = False
+        if self._staged is not None:
+            self._staged.discard()
+            self._staged = None
 
 
 def kind_counts(links: pd.DataFrame) -> dict[str, list[int]]:
@@ -583,7 +687,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         links = _sorted(dataset.links, LINK_KEY)
         txns = _sorted(dataset.transactions, ["txn_id"])
         big = len(acc) + len(links) + len(txns) > _SMALL_LOAD
-        with self._sorts_on_disk(big), self._first_load_unlogged(big), self._transaction():
+        with self._sorts_on_disk(big), self._first_load_unlogged(big), self._data_stage() as stage, self._transaction():
             # Into empty tables, build the secondary indexes once after the rows are in: a sorted
             # build instead of millions of random B-tree inserts (5x faster at 8M links).
             deferred = [(name, sql) for name, table, sql in SECONDARY_INDEXES if self._is_empty(table)]
@@ -596,6 +700,10 @@ class SqliteWorkspace(SqliteResults, Workspace):
             small = self._small_load(len(acc) + len(links) + len(txns))
             old = self._stored_rows(acc, links, txns) if small else {n: self._read_snapshot(n) for n in _SNAPSHOT_KEYS}
             plans = _load_plans(acc, links, txns, old)
+            written = {"accounts": _changed(acc, plans["accounts"])}
+            if len(txns):
+                written["transactions"] = _changed(txns, plans["transactions"])
+            stage.start(written)  # before the load's threads start: a child is forked
             touched = _touched_identifiers(plans["links"]) if small else []
             present = self._identifiers_present(touched)
             # A big load takes the counts status shows off the links in hand (all of them, after the
@@ -606,7 +714,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 _holders_aside(snapshot.holders) as holder_spool,
                 _counted_aside(None if snapshot.holders else all_links, snapshot.holders) as counted,
             ):
-                self._write_rows(acc, txns, plans, old["links"], summary, say, whole=snapshot.whole)
+                self._write_rows(written, stage, plans, old["links"], summary, say, whole=snapshot.whole)
                 pa.default_memory_pool().release_unused()  # what Arrow freed, back before the index sorts
                 self._written_back(big)
                 if deferred:
@@ -703,6 +811,16 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 time.sleep(0.05)
 
     @contextmanager
+    def _data_stage(self) -> Iterator[_DataStage]:
+        """A ``_DataStage`` for one load, its staging file detached and removed after the load's
+        transaction (SQLite detaches a database only outside one)."""
+        stage = _DataStage(self)
+        try:
+            yield stage
+        finally:
+            stage.close()
+
+    @contextmanager
     def _sorts_on_disk(self, big: bool):
         """A big load's index builds and its count of distinct identifiers sort millions of keys:
         SQLite's sorter spills those to temporary files instead of memory (``temp_store=MEMORY``
@@ -719,8 +837,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _write_rows(
         self,
-        acc,
-        txns,
+        written: dict[str, pd.DataFrame],
+        stage: _DataStage,
         plans: dict[str, Any],
         old_links,
         summary: LoadSummary,
@@ -728,8 +846,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         *,
         whole: bool = False,
     ) -> None:
-        """The rows the plans mark new or changed, into the data tables (``old_links``: the stored
-        links the load read, at least those of every account it writes links of). Who holds which
+        """The rows the plans mark new or changed (``written``: the accounts and transactions of
+        them; copied in from ``stage`` when it staged them), into the data tables (``old_links``:
+        the stored links the load read, at least those of every account it writes links of). Who holds which
         identifier is worked out in a thread meanwhile and written last, once SQLite has written
         the accounts and transactions: the holders the load adds and removes, or nothing when the
         snapshot is rewritten ``whole`` (its holder parts are made beside it: ``_holders_aside``)."""
@@ -737,11 +856,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-index") as pool:
             index = None if whole else pool.submit(_index_changes, link_plan.to_write[LINK_COLUMNS], old_links)
             summary.accounts_new, summary.accounts_updated = plans["accounts"].counts
-            self._upsert_accounts(_changed(acc, plans["accounts"]))
+            if not stage.copy("accounts", _ACCOUNT_CONFLICT):
+                self._upsert_accounts(written["accounts"])
             say(f"accounts: {summary.accounts_new:,} new, {summary.accounts_updated:,} updated")
-            if len(txns):
+            if "transactions" in written:
                 summary.transactions_new, summary.transactions_updated = plans["transactions"].counts
-                self._upsert_transactions(_changed(txns, plans["transactions"]))
+                if not stage.copy("transactions", _TRANSACTION_CONFLICT):
+                    self._upsert_transactions(written["transactions"])
                 say(f"transactions: {summary.transactions_new:,} new, {summary.transactions_updated:,} updated")
             summary.links_new, summary.links_updated = link_plan.counts
             if index is not None:
@@ -796,21 +917,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         self._set_meta("status_counts", json.dumps(counts))
 
     def _upsert_accounts(self, accounts: pd.DataFrame) -> None:
-        for acc in _chunks(accounts):  # Python rows for a chunk at a time, not for millions
-            self._upsert_account_rows(acc)
-
-    def _upsert_account_rows(self, acc: pd.DataFrame) -> None:
-        columns = [
-            sql_texts(acc["account_id"]),
-            _to_ns(acc["created_at"]),
-            _nullable(acc["credit_limit"]),
-            _nullable(acc["balance"]),
-            acc["overdue_days"].astype("int64").tolist(),
-            sql_texts(acc["status"]),
-            [None if (v is None or v == "" or v is pd.NA) else v for v in acc["label"].tolist()],
-            sql_texts(acc["properties"]),
-        ]
-        insert_columns(self._db, insert_head("accounts", ACCOUNT_COLUMNS), columns, _ACCOUNT_CONFLICT)
+        _insert_data(self._db, "accounts", accounts, _ACCOUNT_CONFLICT)
 
     def _write_links(self, changes: _IndexChanges, say: Callable[[str], None]) -> None:
         """Who holds each identifier after the load (``_index_changes``): the rows that go, then
@@ -873,20 +980,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return set(json.loads(row[0])) if row else set()
 
     def _upsert_transactions(self, transactions: pd.DataFrame) -> None:
-        for txns in _chunks(transactions):
-            self._upsert_transaction_rows(txns)
-
-    def _upsert_transaction_rows(self, txns: pd.DataFrame) -> None:
-        columns = [
-            sql_texts(txns["txn_id"]),
-            sql_texts(txns["account_id"]),
-            sql_texts(txns["counterparty"]),
-            sql_texts(txns["counterparty_kind"]),
-            txns["amount"].astype("float64").tolist(),
-            _to_ns(txns["timestamp"]),
-            sql_texts(txns["status"]),
-        ]
-        insert_columns(self._db, insert_head("transactions", TRANSACTION_COLUMNS), columns, _TRANSACTION_CONFLICT)
+        _insert_data(self._db, "transactions", transactions, _TRANSACTION_CONFLICT)
 
     # -- the columnar snapshot -----------------------------------------------------------------
     def _read_snapshot(
