@@ -56,7 +56,10 @@ def encode(part: pd.DataFrame, dictionary: list[str] | None = None, row_group: i
     """One part as Parquet (zstd); ``dictionary``: the columns dictionary-encoded (all when None);
     ``row_group``: row groups of that many rows, each knowing its range of ``account_id``."""
     sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(part, preserve_index=False)
+    # On this thread: left to choose, pyarrow starts a pool of threads per call for a frame this
+    # long, and a part is converted in 0.25 ms where that costs 1.0-1.25 (parts are encoded two
+    # at a time already: ``_in_order``).
+    table = pa.Table.from_pandas(part, preserve_index=False, nthreads=1)
     use = True if dictionary is None else [c for c in dictionary if c in table.column_names]
     ranged = row_group is not None and "account_id" in table.column_names
     pq.write_table(
