@@ -846,12 +846,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         *,
         whole: bool = False,
     ) -> None:
-        """The rows the plans mark new or changed (``written``: the accounts and transactions of
-        them; copied in from ``stage`` when it staged them), into the data tables (``old_links``:
-        the stored links the load read, at least those of every account it writes links of). Who holds which
-        identifier is worked out in a thread meanwhile and written last, once SQLite has written
-        the accounts and transactions: the holders the load adds and removes, or nothing when the
-        snapshot is rewritten ``whole`` (its holder parts are made beside it: ``_holders_aside``)."""
+        """The rows the plans mark new or changed into the data tables: ``written``, the accounts
+        and transactions of them (copied in from ``stage`` when it staged them), and the links
+        (``old_links``: the stored links the load read, at least those of every account it writes
+        links of). Who holds which identifier is worked out in a thread meanwhile and written
+        last, once SQLite has written the accounts and transactions: the holders the load adds and
+        removes, or nothing when the snapshot is rewritten ``whole`` (its holder parts are made
+        beside it: ``_holders_aside``)."""
         link_plan = plans["links"]
         with ThreadPoolExecutor(1, thread_name_prefix="fraudgraph-index") as pool:
             index = None if whole else pool.submit(_index_changes, link_plan.to_write[LINK_COLUMNS], old_links)
