@@ -8,13 +8,12 @@ The loads here are small; ``staging.MIN_ROWS`` is lowered so that they stage."""
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from staging_checks import fail_in_children, failure_said, nothing_left, watch_staging
 
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.synthetic.world import generate_world, write_world
@@ -89,31 +88,8 @@ def loaded_here(extracts, tmp_path_factory) -> tuple[dict, list[dict]]:
     return _digests(path), summaries
 
 
-def _staging(monkeypatch) -> list:
-    """Stage every load from now on; the staged writes made, as they are made."""
-    monkeypatch.setattr(staging, "MIN_ROWS", 0)
-    made: list = []
-    start = staging.start
-
-    def watched(where, work):
-        staged = start(where, work)
-        made.append(staged)
-        return staged
-
-    monkeypatch.setattr(staging, "start", watched)
-    return made
-
-
-def _nothing_left(folder: Path, made: list) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.startswith(".fraudgraph-stage-")]
-    for staged in made:
-        assert staged.exit_code is not None  # reaped
-        with pytest.raises(ChildProcessError):
-            os.waitpid(staged.pid, os.WNOHANG)
-
-
 def test_staged_loads_leave_the_workspace_as_loading_here_does(extracts, loaded_here, tmp_path, monkeypatch):
-    made = _staging(monkeypatch)
+    made = watch_staging(monkeypatch)
     path, summaries = _load_twice(tmp_path, extracts)
     assert len(made) == 2 and all(s is not None and s.exit_code == 0 for s in made)
     digests, expected_summaries = loaded_here
@@ -121,30 +97,20 @@ def test_staged_loads_leave_the_workspace_as_loading_here_does(extracts, loaded_
     assert summaries[1]["accounts_updated"] == 10 and summaries[1]["transactions_updated"] == 1
     assert summaries[1]["transactions_new"] == 25
     assert _digests(path) == digests
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
 
 
 @pytest.mark.parametrize("how", ["error", "killed"])
 def test_a_child_that_fails_leaves_the_rows_to_the_load(how, extracts, loaded_here, tmp_path, monkeypatch, caplog):
-    parent = os.getpid()
-    insert = store_mod.insert_columns
-
-    def failing_in_the_child(db, head, columns, tail=""):
-        if os.getpid() != parent:
-            if how == "killed":
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise OSError("disk gone")
-        return insert(db, head, columns, tail)
-
-    monkeypatch.setattr(store_mod, "insert_columns", failing_in_the_child)
-    made = _staging(monkeypatch)
+    fail_in_children(monkeypatch, store_mod, how)
+    made = watch_staging(monkeypatch)
     with caplog.at_level("DEBUG", logger="fraudgraph"):
         path, summaries = _load_twice(tmp_path, extracts)
     assert made and all(s is not None and s.exit_code != 0 for s in made)
-    said = "OSError: disk gone" if how == "error" else "exit -9"
+    said = failure_said(how)
     assert any(f"the staged rows are not there ({said}" in r.getMessage() for r in caplog.records)
     assert (_digests(path), summaries) == loaded_here
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
 
 
 def test_a_load_that_fails_after_staging_stops_the_child_and_writes_nothing(extracts, tmp_path, monkeypatch):
@@ -152,14 +118,14 @@ def test_a_load_that_fails_after_staging_stops_the_child_and_writes_nothing(extr
         raise RuntimeError("index broke")
 
     monkeypatch.setattr(SqliteWorkspace, "_build_indexes", indexing_fails)
-    made = _staging(monkeypatch)
+    made = watch_staging(monkeypatch)
     ws = SqliteWorkspace(tmp_path / "ws.db")
     with pytest.raises(RuntimeError, match="index broke"):
         ws.load(read_dataset(extracts[0]))
     assert "staged_data" not in [r[1] for r in ws._db.execute("PRAGMA database_list")]  # detached
     ws.close()
     assert len(made) == 1 and made[0] is not None  # it had started
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
     db = sqlite3.connect(tmp_path / "ws.db")
     assert db.execute("SELECT count(*) FROM accounts").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM transactions").fetchone() == (0,)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from staging_checks import fail_in_children, failure_said, nothing_left, watch_staging
 
 from fraudgraph.app.sweep import run_sweep
 from fraudgraph.decisions import policy as policy_mod
@@ -85,16 +85,7 @@ def written_here(loaded, tmp_path_factory) -> dict:
 def _sweep(loaded: Path, folder: Path, monkeypatch, made: list | None = None) -> tuple[Path, list]:
     """A first sweep on a copy of ``loaded`` in ``folder``, staging; the staged writes it made
     (into ``made`` as they are made)."""
-    monkeypatch.setattr(staging, "MIN_ROWS", 0)
-    made = [] if made is None else made
-    start = staging.start
-
-    def watched(where, work):
-        staged = start(where, work)
-        made.append(staged)
-        return staged
-
-    monkeypatch.setattr(staging, "start", watched)
+    made = watch_staging(monkeypatch, made)
     return _swept(folder / "ws.db", loaded), made
 
 
@@ -110,42 +101,24 @@ def _swept(path: Path, source: Path | None = None, **options) -> Path:
     return path
 
 
-def _nothing_left(folder: Path, made: list) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.startswith(".fraudgraph-stage-")]
-    for staged in made:
-        assert staged.exit_code is not None  # reaped
-        with pytest.raises(ChildProcessError):
-            os.waitpid(staged.pid, os.WNOHANG)
-
-
 def test_a_staged_write_leaves_the_workspace_as_writing_it_here_does(loaded, written_here, tmp_path, monkeypatch):
     path, made = _sweep(loaded, tmp_path, monkeypatch)
     assert len(made) == 1 and made[0] is not None and made[0].exit_code == 0
     assert set(made[0].sources) == {"rings", "ring_members", "ring_identifiers", "account_scores", "components"}
     assert _digests(path) == written_here
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
 
 
 @pytest.mark.parametrize("how", ["error", "killed"])
 def test_a_child_that_fails_leaves_the_write_to_the_sweep(how, loaded, written_here, tmp_path, monkeypatch, caplog):
-    parent = os.getpid()
-    insert = results_mod.insert_columns
-
-    def failing_in_the_child(db, head, columns, tail=""):
-        if os.getpid() != parent:
-            if how == "killed":
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise OSError("disk gone")
-        return insert(db, head, columns, tail)
-
-    monkeypatch.setattr(results_mod, "insert_columns", failing_in_the_child)
+    fail_in_children(monkeypatch, results_mod, how)
     with caplog.at_level("DEBUG", logger="fraudgraph"):
         path, made = _sweep(loaded, tmp_path, monkeypatch)
     assert made[0] is not None and made[0].exit_code != 0
-    said = "OSError: disk gone" if how == "error" else "exit -9"
+    said = failure_said(how)
     assert any(f"the staged tables are not there ({said}" in r.getMessage() for r in caplog.records)
     assert _digests(path) == written_here
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
 
 
 def test_a_sweep_that_fails_after_staging_stops_the_child_and_writes_nothing(loaded, tmp_path, monkeypatch):
@@ -157,7 +130,7 @@ def test_a_sweep_that_fails_after_staging_stops_the_child_and_writes_nothing(loa
     with pytest.raises(RuntimeError, match="policy broke"):
         _sweep(loaded, tmp_path, monkeypatch, made)
     assert len(made) == 1 and made[0] is not None  # it had started
-    _nothing_left(tmp_path, made)
+    nothing_left(tmp_path, made)
     db = sqlite3.connect(tmp_path / "ws.db")
     assert db.execute("SELECT count(*) FROM rings").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM sweeps").fetchone() == (0,)
