@@ -328,7 +328,7 @@ def rows(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None 
     sorted by h, account, value: their parts' rows less those gone, with those added since. Run
     in a read transaction (the caller's) so the three are of one state; ``cache``: decoded parts
     kept between calls."""
-    return _as_frame(table(db, hashes, cache))
+    return as_frame(table(db, hashes, cache))
 
 
 def table(db: sqlite3.Connection, hashes: Sequence[int], cache: PartCache | None = None) -> pa.Table:
@@ -440,7 +440,7 @@ def _asked(db: sqlite3.Connection, table: str, wanted: list[int]) -> list[tuple]
     return out
 
 
-def _as_frame(found: pa.Table) -> pd.DataFrame:
+def as_frame(found: pa.Table) -> pd.DataFrame:
     """Holder rows as ``rows`` gives them: h int64, account and spelling Python strings."""
     if not found.num_rows:
         return pd.DataFrame(
@@ -458,7 +458,7 @@ def all_rows(db: sqlite3.Connection) -> pd.DataFrame:
     tables = [decode(data) for (data,) in db.execute(f"SELECT data FROM snapshots WHERE name = '{NAME}' ORDER BY part")]
     gone = set(db.execute(f"SELECT h, account_id, value FROM {GONE}").fetchall())
     added = db.execute(f"SELECT h, account_id, value FROM {ADDED}").fetchall()
-    return _as_frame(_merged(tables, gone, added))
+    return as_frame(_merged(tables, gone, added))
 
 
 def clear(db: sqlite3.Connection) -> None:
@@ -479,6 +479,7 @@ __all__ = [
     "NAME",
     "Parts",
     "all_rows",
+    "as_frame",
     "clear",
     "decode",
     "encode",

@@ -1386,8 +1386,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
 
     def _holders_read(self, pairs: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
         hashes = linkrows.pair_hashes(pairs)
-        asked = pd.DataFrame({"h": hashes, "kind": [p[0] for p in pairs], "key": [p[1] for p in pairs]})
-        held = asked.merge(holders.rows(self._db, hashes.tolist(), self._holder_parts), on="h")[[*columns, "h"]]
+        found = holders.table(self._db, hashes.tolist(), self._holder_parts)
+        held = _holder_frame(pairs, hashes, found)[[*columns, "h"]]
         shared = self._collisions()
         doubtful = held["h"].isin(shared).to_numpy(dtype=bool) if shared and len(held) else None
         if doubtful is not None and doubtful.any():  # checked against the holders' own links
@@ -1563,7 +1563,8 @@ class SqliteWorkspace(SqliteResults, Workspace):
                 kinds, keys, accounts = zip(*rows, strict=True)
                 text = {"account_id": accounts, "kind": kinds, "key": keys}
                 return pd.DataFrame({c: pd.Series(text[c], dtype="str") for c in cols})
-        found = self._holders(asked)[cols].drop_duplicates()
+        # The holder rows in hand, as ``_holders`` makes them; read again only to be checked.
+        found = (self._holders(asked) if held is None else _holder_frame(asked, hashes, held))[cols].drop_duplicates()
         # Ordered as the Neo4j query is, so a capped neighbourhood keeps the same accounts on both.
         found = found.sort_values(["kind", "key", "account_id"], kind="stable")
         return found.head(limit).reset_index(drop=True) if limit < _UNCAPPED else found.reset_index(drop=True)
@@ -1651,6 +1652,13 @@ class SqliteWorkspace(SqliteResults, Workspace):
         if not frames:
             return self.audit("")
         return pd.concat(frames).sort_values("audit_id")[AUDIT_COLUMNS].reset_index(drop=True)
+
+
+def _holder_frame(pairs: list[tuple[str, str]], hashes: np.ndarray, found: pa.Table) -> pd.DataFrame:
+    """The holder rows ``found`` (``holders.table``) of the identifiers ``pairs`` (hashed ``hashes``)
+    with the kind and key of each: h, kind, key, account_id, value."""
+    asked = pd.DataFrame({"h": hashes, "kind": [p[0] for p in pairs], "key": [p[1] for p in pairs]})
+    return asked.merge(holders.as_frame(found), on="h")
 
 
 # What ``identifiers_of`` reads of the links' parts.
