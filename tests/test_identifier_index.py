@@ -427,3 +427,18 @@ def test_a_part_s_rows_under_the_hashes_asked_are_its_runs_of_them():
             assert together is None
             continue
         assert together.equals(pa.concat_tables(expected))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 1_000, 50_000])
+def test_hash_order_keeps_the_links_order_within_a_hash(n, monkeypatch):
+    """The index rows' order (``linkrows._stable_order``, a vectorized sort and a second one that
+    puts each run of equal hashes back in row order) is numpy's stable order: over many ties,
+    negative and extreme hashes, and past the size where it falls back to the merge sort."""
+    rng = np.random.default_rng(n)
+    pool = np.array([np.iinfo(np.int64).min, -1, 0, 1, np.iinfo(np.int64).max], dtype=np.int64)
+    pool = np.concatenate([pool, rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, 50, dtype=np.int64)])
+    h = pool[rng.integers(0, len(pool), n)]  # about n / 55 rows per hash
+    expected = np.argsort(h, kind="stable")
+    np.testing.assert_array_equal(linkrows._stable_order(h), expected)
+    monkeypatch.setattr(linkrows, "_FAST_ORDER_ROWS", max(n - 1, 0))
+    np.testing.assert_array_equal(linkrows._stable_order(h), expected)

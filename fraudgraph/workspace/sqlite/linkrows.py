@@ -100,11 +100,44 @@ def index_rows(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     # Memory counts at 10M accounts (85M links: 0.7 GB an array of 8-byte numbers): every row is
     # hashed and ordered, and the rows without a key dropped after, from the order alone.
     h = identifier_hashes(links["kind"], links["key"])  # over every row: no copy of the frame
-    order = np.argsort(h, kind="stable")
+    order = _stable_order(h)
     order = order[keyed[order]]
     h = h[order]
     rows = order.astype(np.int32) if len(links) < 2**31 else order  # positions in 4 bytes
     return h, rows
+
+
+_FAST_ORDER_ROWS = 1 << 25
+
+
+def _stable_order(h: np.ndarray) -> np.ndarray:
+    """``np.argsort(h, kind="stable")``, in about half its time: numpy's stable sort of 64-bit
+    numbers is a merge sort (1.3-1.5 s for the 8.5M links at 1M accounts), its default sort a
+    vectorized one. That sort gives the order of the hashes; the rows of each run of equal hashes
+    are then put back in their own order by one sort of (run number, row) packed in a number
+    (0.7-0.8 s for both; the same order). It holds 9 bytes a row more than the merge sort at its
+    height, so past ``_FAST_ORDER_ROWS`` (some 4M accounts, where a load's memory is tight) the
+    merge sort it is."""
+    n = len(h)
+    if n > _FAST_ORDER_ROWS:
+        return np.argsort(h, kind="stable")
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    order = np.argsort(h)
+    ordered = h[order]
+    change = ordered[1:] != ordered[:-1]
+    del ordered
+    run = np.empty(n, dtype=np.int64)
+    run[0] = 0
+    np.cumsum(change, out=run[1:])
+    del change
+    # run < n and row < n: run * n + row < n * n, which fits in 63 bits at this many rows.
+    run *= n
+    run += order
+    del order
+    run.sort()
+    run %= n
+    return run
 
 
 def colliding(h: np.ndarray, rows: np.ndarray, kinds, keys) -> list[int]:
