@@ -22,6 +22,7 @@ from fraudgraph.decisions import policy as policy_mod
 from fraudgraph.ingest.contract import read_dataset
 from fraudgraph.synthetic.world import generate_world, write_world
 from fraudgraph.workspace.sqlite import results as results_mod, staging
+from fraudgraph.workspace.sqlite.schema import PAGE_SIZE
 from fraudgraph.workspace.sqlite.store import SqliteWorkspace
 
 _TABLES = (
@@ -196,3 +197,21 @@ def test_a_first_sweep_imports_its_forest_beside_the_read_and_a_later_one_does_n
     assert _digests(path) == written_here
     _swept(path, full=True)  # computed again, judged against the kept baseline
     assert len(started) == 1
+
+
+def test_a_staging_file_takes_the_workspaces_page_size(tmp_path, monkeypatch):
+    """The child sets its file's page size before its first table (SQLite ignores it after), so
+    that the rows it writes go into pages as big as the workspace's."""
+    monkeypatch.setattr(staging, "_room", lambda: True)
+    staged = staging.start(tmp_path, lambda db: db.execute("CREATE TABLE t (x)"))
+    if staged is None:
+        pytest.skip("this system cannot fork")
+    try:
+        assert staged.ready()
+        with sqlite3.connect(staged.path) as db:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    finally:
+        staged.discard()
+    ws = SqliteWorkspace(tmp_path / "ws.db")
+    assert ws._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    ws.close()

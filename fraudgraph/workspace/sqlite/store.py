@@ -68,6 +68,7 @@ from fraudgraph.workspace.sqlite.schema import (
     CHECK_HUB,
     CHECK_RING,
     LINK_TABLES,
+    PAGE_SIZE,
     SCHEMA,
     SCHEMA_4,
     SCHEMA_VERSION,
@@ -81,10 +82,6 @@ log = logging.getLogger("fraudgraph")
 
 _CHUNK = 200_000
 _BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another's lock before it gives up
-# 16 KB pages: a load or sweep writes a quarter of the pages (and the WAL frames) 4 KB ones take,
-# and rows of 2-3 KB (a ring's features and reasons) no longer take a page each: the 1M load 66 -> 61 s,
-# its sweep's commit 6.8 -> 4.7 s; `check` and the investigation answer as fast (measured).
-_PAGE_SIZE = 16384
 _CACHE_KB = -262144  # the page cache, in KiB (negative): 256 MB
 _SNAPSHOT_ROWS = 1_000_000  # rows per Parquet part (a SQLite blob holds at most 1 GB)
 _SNAPSHOT_KEYS = {"accounts": ["account_id"], "links": LINK_KEY, "transactions": ["txn_id"]}
@@ -531,7 +528,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
             self._holder_parts = holders.PartCache()  # decoded holder parts, kept between reads
-            self._db.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file's only: set before its first write
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's only: set before its first write
             self._in_wal_mode()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
