@@ -139,3 +139,112 @@ def test_a_small_load_binds_its_rows_itself(extracts, tmp_path, monkeypatch):
     ws.load(read_dataset(extracts[0]))  # 1,200 accounts and their transactions: below MIN_ROWS
     ws.close()
     assert made == []
+
+
+def _cli_load(path: Path, folder: Path, *more: str):
+    from click.testing import CliRunner
+
+    from fraudgraph.cli import cli
+
+    return CliRunner().invoke(cli, ["--db", str(path), "load", str(folder), "--format", "json", *more])
+
+
+def _early_spied(monkeypatch) -> dict:
+    """Which staging children ``stage_first_rows`` started, and whether a load took theirs."""
+    seen: dict = {"early": [], "taken": []}
+    first_rows = store_mod.stage_first_rows
+
+    def spied_first_rows(*args):
+        seen["early"].append(first_rows(*args))
+        return seen["early"][-1]
+
+    already = store_mod._DataStage._staged_already
+
+    def spied_already(self, early, rows, given):
+        seen["taken"].append(already(self, early, rows, given))
+        return seen["taken"][-1]
+
+    monkeypatch.setattr(store_mod, "stage_first_rows", spied_first_rows)
+    monkeypatch.setattr(store_mod._DataStage, "_staged_already", spied_already)
+    return seen
+
+
+def test_a_first_load_stages_its_accounts_and_transactions_while_the_links_are_read(
+    extracts, loaded_here, tmp_path, monkeypatch
+):
+    """The command line's first load forks its child once the accounts and transactions are
+    checked, before the links are normalized, and takes what it staged; the later load (the
+    workspace holds data) stages the usual way. Both leave the workspace as loading here does."""
+    from fraudgraph.ingest import contract
+
+    made = watch_staging(monkeypatch)
+    seen = _early_spied(monkeypatch)
+    children_when_links_done: list[int] = []
+    finish = contract._finish_links
+
+    def finish_links(*args, **kwargs):
+        done = finish(*args, **kwargs)
+        children_when_links_done.append(len(made))
+        return done
+
+    monkeypatch.setattr(contract, "_finish_links", finish_links)
+    path = tmp_path / "ws.db"
+    for extract in extracts:
+        result = _cli_load(path, extract)
+        assert result.exit_code == 0, result.output
+    assert children_when_links_done[0] == 1  # forked while the first load's links were normalized
+    assert len(seen["early"]) == 2 and seen["early"][0] is not None and seen["early"][1] is None
+    assert seen["taken"] == [True]
+    assert len(made) == 2 and all(s.exit_code == 0 for s in made)  # the early child, then the later load's
+    assert _digests(path) == loaded_here[0]
+    nothing_left(tmp_path, made)
+
+
+def test_a_first_load_that_fails_after_its_early_child_leaves_nothing(extracts, tmp_path, monkeypatch):
+    """A load refused after the child started (here the workspace's own load fails) stops the
+    child, removes its file and writes nothing."""
+
+    def load_fails(self, dataset, **kwargs):
+        raise RuntimeError("load broke")
+
+    made = watch_staging(monkeypatch)
+    monkeypatch.setattr(SqliteWorkspace, "load", load_fails)
+    result = _cli_load(tmp_path / "ws.db", extracts[0])
+    assert result.exit_code != 0
+    assert len(made) == 1 and made[0] is not None
+    nothing_left(tmp_path, made)
+
+
+def test_a_folder_with_a_problem_forks_no_early_child(extracts, tmp_path, monkeypatch):
+    """A bad row anywhere: nothing is staged, nothing is left, no workspace is made."""
+    folder = tmp_path / "bad"
+    write_world(generate_world(300, 3), folder)
+    links = pd.read_csv(folder / "links.csv", dtype=str, keep_default_na=False)
+    links.loc[5, "account_id"] = "NOBODY"
+    links.to_csv(folder / "links.csv", index=False)
+    made = watch_staging(monkeypatch)
+    result = _cli_load(tmp_path / "ws.db", folder)
+    assert result.exit_code != 0
+    assert made == []
+    assert not (tmp_path / "ws.db").exists()
+    nothing_left(tmp_path, made)
+
+
+def test_staged_rows_of_another_table_shape_are_bound_by_the_load(extracts, loaded_here, tmp_path, monkeypatch):
+    """Rows staged into a table whose columns are not the workspace's (another version's schema)
+    are not copied: the load binds them itself, and the workspace is as loading here leaves it."""
+    changed = store_mod.SCHEMA.replace(
+        "    label TEXT,\n    properties TEXT NOT NULL DEFAULT '{}',",
+        "    properties TEXT NOT NULL DEFAULT '{}',\n    label TEXT,",
+    )
+    assert changed != store_mod.SCHEMA
+    path = tmp_path / "ws.db"
+    SqliteWorkspace(path).close()  # the workspace, made with the real schema, empty
+    made = watch_staging(monkeypatch)
+    seen = _early_spied(monkeypatch)
+    monkeypatch.setattr(store_mod, "SCHEMA", changed)  # what the early child takes the tables from
+    for extract in extracts:
+        assert _cli_load(path, extract).exit_code == 0
+    assert seen["taken"] == [True]
+    assert _digests(path) == loaded_here[0]
+    nothing_left(tmp_path, made)
