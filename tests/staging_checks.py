@@ -18,8 +18,8 @@ def watch_staging(monkeypatch, made: list | None = None) -> list:
     made = [] if made is None else made
     start = staging.start
 
-    def watched(where, work, **how):
-        staged = start(where, work, **how)
+    def watched(where, work):
+        staged = start(where, work)
         made.append(staged)
         return staged
 

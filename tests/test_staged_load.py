@@ -248,21 +248,3 @@ def test_staged_rows_of_another_table_shape_are_bound_by_the_load(extracts, load
     assert seen["taken"] == [True]
     assert _digests(path) == loaded_here[0]
     nothing_left(tmp_path, made)
-
-
-def test_the_early_child_asks_for_room_for_twice_the_load(extracts, loaded_here, tmp_path, monkeypatch):
-    """The early child keeps what the load lets go of while it runs, so it is forked only with room
-    for three times the load's memory; without it the load stages its rows itself, later, as before."""
-    made = watch_staging(monkeypatch)
-    asked: list[float] = []
-
-    def room(share=1.0):
-        asked.append(share)
-        return share < 3
-
-    monkeypatch.setattr(staging, "_room", room)
-    path = tmp_path / "ws.db"
-    assert _cli_load(path, extracts[0]).exit_code == 0
-    assert asked == [3.0, 1.0]  # the early child refused, the load's own forked
-    assert len(made) == 2 and made[0] is None and made[1].exit_code == 0
-    nothing_left(tmp_path, [s for s in made if s is not None])

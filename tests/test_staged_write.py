@@ -142,7 +142,7 @@ def test_no_child_for_a_small_sweep_or_without_room(loaded, tmp_path, monkeypatc
     frames = {"account_scores": [None] * 10}
     assert ws.stage_sweep(frames, None) is None  # below MIN_ROWS: written by the sweep itself
     monkeypatch.setattr(staging, "MIN_ROWS", 0)
-    monkeypatch.setattr(staging, "_room", lambda share=1.0: False)
+    monkeypatch.setattr(staging, "_room", lambda: False)
     assert staging.start(tmp_path, lambda db: None) is None
     ws.close()
 
@@ -202,7 +202,7 @@ def test_a_first_sweep_imports_its_forest_beside_the_read_and_a_later_one_does_n
 def test_a_staging_file_takes_the_workspaces_page_size(tmp_path, monkeypatch):
     """The child sets its file's page size before its first table (SQLite ignores it after), so
     that the rows it writes go into pages as big as the workspace's."""
-    monkeypatch.setattr(staging, "_room", lambda share=1.0: True)
+    monkeypatch.setattr(staging, "_room", lambda: True)
     staged = staging.start(tmp_path, lambda db: db.execute("CREATE TABLE t (x)"))
     if staged is None:
         pytest.skip("this system cannot fork")

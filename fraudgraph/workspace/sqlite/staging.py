@@ -112,9 +112,9 @@ def _error_file(path: Path) -> Path:
     return path.with_name(path.name + ".err")
 
 
-def _room(share: float = _CHILD_SHARE) -> bool:
+def _room() -> bool:
     """Whether the machine has memory for the child beside this process (Linux: MemAvailable
-    against ``share`` of this process's resident memory; elsewhere not known, so no)."""
+    against this process's resident memory; elsewhere not known, so no)."""
     try:
         with open("/proc/meminfo") as f:
             available = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
@@ -122,17 +122,14 @@ def _room(share: float = _CHILD_SHARE) -> bool:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
     except (OSError, StopIteration, ValueError):
         return False
-    return available > share * rss + 512 * 1024
+    return available > _CHILD_SHARE * rss + 512 * 1024
 
 
-def start(
-    folder: Path, work: Callable[[sqlite3.Connection], None], *, share: float = _CHILD_SHARE
-) -> StagedWrite | None:
+def start(folder: Path, work: Callable[[sqlite3.Connection], None]) -> StagedWrite | None:
     """Fork a child that runs ``work`` on a new staging database in ``folder`` (one transaction,
     no journal: a half-written file is never used) and exits; None when there is no fork or no
-    room for it (``share``: the memory to have available, as a share of this process's, besides
-    512 MB). The file is private (0600), as the workspace is."""
-    if not hasattr(os, "fork") or not _room(share):
+    room for it. The file is private (0600), as the workspace is."""
+    if not hasattr(os, "fork") or not _room():
         return None
     _remove_orphans(folder)
     try:

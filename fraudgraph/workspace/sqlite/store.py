@@ -399,18 +399,10 @@ def stage_first_rows(
             db.execute(schema)
             _insert_data(db, name, _sorted(frame, key), "")  # in the order the load writes them
 
-    # The child lives while this process normalizes the links and encodes the snapshot: what this
-    # one lets go of meanwhile stays the child's (copy on write), and this one still grows by about
-    # half (1M accounts: 1.85 GB here, a peak of 2.6-2.8 GB). So it is forked only with room for
-    # three times this process's memory: up to some 3M accounts on a 24 GB machine; a bigger load
-    # stages later, as before. At 1M the load's peak with it: 2.9-3.2 GB.
-    staged = staging.start(path.parent, work, share=_EARLY_SHARE)
+    staged = staging.start(path.parent, work)
     if staged is not None:
         staged.sources = {name: frame for name, (frame, _, _) in rows.items()}
     return staged
-
-
-_EARLY_SHARE = 3.0
 
 
 def _holds_no_data(path: Path) -> bool:
