@@ -4,7 +4,6 @@ import csv
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -135,37 +134,54 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, s
       fraudgraph --neo4j bolt://db:7687 load ./first-extract \\
           --server-folder /var/lib/neo4j/import/fg --server-url file:///fg
     """
+    from fraudgraph.ingest.contract import read_dataset
+
     say = progress_of(obj)
     config = obj.config()
     lifetime.one_shot()
     # A delta reads the workspace first (its stored accounts); a full load opens (or creates) it
     # only once the folder is valid, so a rejected folder leaves no empty workspace behind.
     known = _stored_accounts_named(obj.workspace(), Path(data_dir)) if delta else []
-    by_batches = batched or batch_rows is not None or server_folder is not None or server_url is not None
-    # A first load into SQLite stages its accounts and transactions while the links are still read.
-    early = _EarlyRows(None if delta or by_batches or obj.get("neo4j") else obj["db"])
     try:
-        dataset = _read_folder(data_dir, errors_file, known, config, say, early)
-        lifetime.keep(dataset)  # freed by the process's end, not row by row
-        for w in dataset.warnings:
-            click.echo(f"Warning: {w}", err=True)
-        dataset.config = config.remembered()  # later sweeps use it without --config
-        ws = obj.workspace(create=True)
-        from fraudgraph.app.privacy import prepare_load
-        from fraudgraph.model.masking import MaskingError
+        dataset = read_dataset(
+            data_dir,
+            extra_kinds=config.extra_kinds,
+            limits=config.limits,
+            progress=say,
+            every_problem=errors_file is not None,
+            known_accounts=known,
+        )
+    except InputError as e:
+        if errors_file is not None:
+            write_problems(e.problems, errors_file)
+            click.echo(f"Wrote {len(e.problems):,} problem(s) to {errors_file}", err=True)
+        raise
+    lifetime.keep(dataset)  # freed by the process's end, not row by row
+    for w in dataset.warnings:
+        click.echo(f"Warning: {w}", err=True)
+    dataset.config = config.remembered()  # later sweeps use it without --config
+    ws = obj.workspace(create=True)
+    from fraudgraph.app.privacy import prepare_load
+    from fraudgraph.model.masking import MaskingError
 
-        try:
-            prepare_load(ws, dataset, pseudonymize=pseudonymize)
-        except MaskingError as e:
-            raise click.UsageError(str(e)) from None
-        if by_batches:
-            summary = _load_neo4j(ws, dataset, batch_rows, (server_folder, server_url), say)
-        elif early.staged is not None:
-            summary = ws.load(dataset, progress=say, early=early.staged)
+    try:
+        prepare_load(ws, dataset, pseudonymize=pseudonymize)
+    except MaskingError as e:
+        raise click.UsageError(str(e)) from None
+    if batched or batch_rows is not None or server_folder is not None or server_url is not None:
+        from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
+
+        if not isinstance(ws, Neo4jWorkspace):
+            raise click.UsageError("--batched, --batch-rows and --server-folder are for a Neo4j workspace (--neo4j)")
+        if server_url is not None and server_folder is None:
+            raise click.UsageError("--server-url names --server-folder: give both")
+        rows = batch_rows or 20_000
+        if server_folder is not None:
+            summary = ws.load_csv(dataset, server_folder, url=server_url, batch_rows=rows, progress=say)
         else:
-            summary = ws.load(dataset, progress=say)
-    finally:
-        early.discard()
+            summary = ws.load_batched(dataset, progress=say, batch_rows=rows)
+    else:
+        summary = ws.load(dataset, progress=say)
     data = {
         "source": str(data_dir),
         "accounts_new": summary.accounts_new,
@@ -178,62 +194,6 @@ def load(obj, data_dir, errors_file, delta, pseudonymize, batched, batch_rows, s
         "seconds": summary.seconds,
     }
     emit(data, fmt)
-
-
-class _EarlyRows:
-    """A first load's accounts and transactions staged into the SQLite workspace at ``db`` while
-    its links are still being read (``stage_first_rows``, called by ``read_dataset`` once those two
-    are final); ``staged`` stays None for another backend (``db`` None), a workspace that holds
-    data, or few rows. ``discard`` stops the child and removes its file, used or not."""
-
-    def __init__(self, db) -> None:
-        self.db = db
-        self.staged: Any = None
-
-    def __call__(self, accounts, transactions) -> None:
-        from fraudgraph.workspace.sqlite.store import stage_first_rows
-
-        self.staged = stage_first_rows(self.db, accounts, transactions)
-
-    def discard(self) -> None:
-        if self.staged is not None:
-            self.staged.discard()
-
-
-def _read_folder(data_dir, errors_file, known, config, say, early: _EarlyRows):
-    """``read_dataset`` of ``data_dir`` as ``load`` reads it (every problem into ``errors_file``)."""
-    from fraudgraph.ingest.contract import read_dataset
-
-    try:
-        return read_dataset(
-            data_dir,
-            extra_kinds=config.extra_kinds,
-            limits=config.limits,
-            progress=say,
-            every_problem=errors_file is not None,
-            known_accounts=known,
-            on_rows=None if early.db is None else early,
-        )
-    except InputError as e:
-        if errors_file is not None:
-            write_problems(e.problems, errors_file)
-            click.echo(f"Wrote {len(e.problems):,} problem(s) to {errors_file}", err=True)
-        raise
-
-
-def _load_neo4j(ws, dataset, batch_rows, server: tuple, say):
-    """A batched or server-side (``LOAD CSV``) load into a Neo4j workspace."""
-    from fraudgraph.workspace.neo4j.store import Neo4jWorkspace
-
-    server_folder, server_url = server
-    if not isinstance(ws, Neo4jWorkspace):
-        raise click.UsageError("--batched, --batch-rows and --server-folder are for a Neo4j workspace (--neo4j)")
-    if server_url is not None and server_folder is None:
-        raise click.UsageError("--server-url names --server-folder: give both")
-    rows = batch_rows or 20_000
-    if server_folder is not None:
-        return ws.load_csv(dataset, server_folder, url=server_url, batch_rows=rows, progress=say)
-    return ws.load_batched(dataset, progress=say, batch_rows=rows)
 
 
 @cli.command()

@@ -185,7 +185,6 @@ def read_dataset(
     as_of: object = None,
     every_problem: bool = False,
     known_accounts: Iterable[str] = (),
-    on_rows: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
 ) -> Dataset:
     """Read and validate the data folder at ``path``; raise ``InputError`` listing every problem.
 
@@ -210,7 +209,7 @@ def read_dataset(
     warnings: list[str] = []
     kinds = tuple(IDENTIFIER_KINDS) + tuple(k for k in (extra_kinds or {}) if k not in IDENTIFIER_KINDS)
 
-    dataset = _read_in_turn(files, kinds, limits or InputLimits(), as_of, log, warnings, say, known_accounts, on_rows)
+    dataset = _read_in_turn(files, kinds, limits or InputLimits(), as_of, log, warnings, say, known_accounts)
     say(
         f"read {len(dataset.accounts):,} accounts, {len(dataset.links):,} links, {len(dataset.transactions):,} transactions"
     )
@@ -292,15 +291,12 @@ def _read_in_turn(
     warnings: list[str],
     say: Callable[[str], None],
     known: Iterable[str],
-    on_rows: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
 ) -> Dataset:
     """``_validated`` for a data folder, a table at a time: each file is read, checked and its raw
     text let go of before the next is read (the links' sorting and keying, as a workspace stores
     them, goes on beside the transactions' reading: the raw text of those two at most is in memory
     at once). Every problem is still found before one is raised; the links are not normalized once
-    a problem is found (the load is refused anyway). ``on_rows(accounts, transactions)`` is called
-    once those two are final (checked, no problem found in any table), while the links are still
-    being normalized: the very frames the data set will hold."""
+    a problem is found (the load is refused anyway)."""
     labels: list[str] = []
 
     def read(name: str) -> _Table | None:
@@ -346,8 +342,6 @@ def _read_in_turn(
             transactions = _validate_transactions(table, account_ids, log)
             _check_limits({"transactions": table}, accounts, no_links, transactions, limits, as_of, log)
         del table
-        if on_rows is not None and finished is not None and not log.total:
-            on_rows(accounts, transactions)
         if finished is not None:
             links = finished.result()
             warnings[at:at] = link_warnings  # in the order a reading one table at a time gives

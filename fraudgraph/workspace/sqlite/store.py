@@ -297,17 +297,9 @@ class _DataStage:
         self._names: list[str] = []
         self._attached = False
 
-    def start(self, rows: dict[str, pd.DataFrame], early: tuple[staging.StagedWrite, dict] | None = None) -> None:
-        """Stage ``rows`` (table -> the rows to write) when there are many of them. ``early``: these
-        rows staged already (``stage_first_rows``) and the frames they were made of (table -> the
-        data set's frame), taken when they are those rows (else let go of)."""
+    def start(self, rows: dict[str, pd.DataFrame]) -> None:
+        """Stage ``rows`` (table -> the rows to write) when there are many of them."""
         rows = {name: df for name, df in rows.items() if len(df)}
-        if early is not None:
-            staged, given = early
-            if self._staged_already(staged, rows, given):
-                self._staged, self._names = staged, list(rows)
-                return
-            staged.discard()
         if sum(len(df) for df in rows.values()) < staging.MIN_ROWS:
             return
         sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
@@ -321,18 +313,9 @@ class _DataStage:
         self._staged = staging.start(self._ws.path.parent, work)
         self._names = list(rows) if self._staged is not None else []
 
-    def _staged_already(self, early: staging.StagedWrite, rows: dict[str, pd.DataFrame], given: dict) -> bool:
-        """Whether ``early`` staged ``rows``: a first load's, into empty tables, every row of the
-        data set's very frames (``given``) written."""
-        return set(rows) == set(early.sources) and all(
-            early.sources[name] is given.get(name) and len(df) == len(given[name]) and self._ws._is_empty(name)
-            for name, df in rows.items()
-        )
-
     def copy(self, name: str, upsert: str) -> bool:
         """Table ``name``'s staged rows copied into the workspace (``upsert``: the clause its rows
-        take into a table that has rows); False when they were not staged, the child failed, or
-        the staged table is not the workspace's (another schema)."""
+        take into a table that has rows); False when they were not staged, or the child failed."""
         if name not in self._names or self._staged is None:
             return False
         db = self._ws._db
@@ -343,13 +326,6 @@ class _DataStage:
                 return False
             db.execute("ATTACH DATABASE ? AS staged_data", (str(self._staged.path),))
             self._attached = True
-        sql = "SELECT sql FROM {}.sqlite_master WHERE type = 'table' AND name = ?"
-        if (
-            db.execute(sql.format("staged_data"), (name,)).fetchone()
-            != db.execute(sql.format("main"), (name,)).fetchone()
-        ):
-            log.debug("load: the staged %s are not in the workspace's table: written here", name)
-            return False
         if self._ws._is_empty(name):
             db.execute(f"INSERT INTO main.{name} SELECT * FROM staged_data.{name}")
         else:
@@ -367,57 +343,6 @@ class _DataStage:
         if self._staged is not None:
             self._staged.discard()
             self._staged = None
-
-
-def stage_first_rows(
-    path: str | os.PathLike, accounts: pd.DataFrame, transactions: pd.DataFrame
-) -> staging.StagedWrite | None:
-    """A head start on a first load into the workspace at ``path``: its accounts and transactions
-    (the data set's final frames, ``read_dataset(on_rows=...)``) sorted and bound into a staging
-    file by a forked child while the links are still being normalized, for ``load(early=...)``.
-    Started this early, the child's 7-8 s of binding at 1M accounts use the core the reading leaves
-    idle, instead of taking turns with the snapshot's encoding: the load 30.3-30.9 -> 25.4-27.7 s
-    in three pairs run in turn. None when the rows are few, or the workspace holds data (a later
-    load writes only what changed: its plan is needed first), or it cannot be told."""
-    path = Path(path)
-    if len(accounts) + len(transactions) < staging.MIN_ROWS or not path.parent.is_dir() or not _holds_no_data(path):
-        return None
-    scratch = sqlite3.connect(":memory:")  # the tables as a new workspace makes them
-    scratch.executescript(SCHEMA)
-    sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
-    rows = {
-        name: (frame, key, scratch.execute(sql, (name,)).fetchone()[0])
-        for name, frame, key in (("accounts", accounts, ["account_id"]), ("transactions", transactions, ["txn_id"]))
-        if len(frame)
-    }
-    scratch.close()
-
-    def work(db: sqlite3.Connection) -> None:
-        for name, (frame, key, schema) in rows.items():
-            db.execute(schema)
-            _insert_data(db, name, _sorted(frame, key), "")  # in the order the load writes them
-
-    staged = staging.start(path.parent, work)
-    if staged is not None:
-        staged.sources = {name: frame for name, (frame, _, _) in rows.items()}
-    return staged
-
-
-def _holds_no_data(path: Path) -> bool:
-    """Whether the workspace at ``path`` has no accounts and no transactions (or no file yet);
-    False when that cannot be told (not a workspace, locked for its first load)."""
-    if not path.exists():
-        return True
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return all(
-                db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None for t in ("accounts", "transactions")
-            )
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return False
 
 
 def kind_counts(links: pd.DataFrame) -> dict[str, list[int]]:
@@ -750,11 +675,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
         return pd.DataFrame.from_records(cur.fetchall(), columns=names)
 
     # -- loading -----------------------------------------------------------------------------
-    def load(
-        self, dataset, *, progress: Progress | None = None, early: staging.StagedWrite | None = None
-    ) -> LoadSummary:
-        """``Workspace.load``; ``early``: the data set's accounts and transactions staged while it
-        was read (``stage_first_rows``), taken when the load writes those very rows (else let go of)."""
+    def load(self, dataset, *, progress: Progress | None = None) -> LoadSummary:
         say = progress or (lambda msg: None)
         t0 = time.perf_counter()
         summary = LoadSummary.of(dataset)
@@ -779,8 +700,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             written = {"accounts": _changed(acc, plans["accounts"])}
             if len(txns):
                 written["transactions"] = _changed(txns, plans["transactions"])
-            given = {"accounts": dataset.accounts, "transactions": dataset.transactions}
-            stage.start(written, None if early is None else (early, given))  # before the load's threads: a fork
+            stage.start(written)  # before the load's threads start: a child is forked
             touched = _touched_identifiers(plans["links"]) if small else []
             present = self._identifiers_present(touched)
             # A big load takes the counts status shows off the links in hand (all of them, after the
