@@ -432,8 +432,8 @@ def _spells_no_identity_word(folded_keys: pa.Array) -> pa.Array:
         short_keys = folded_keys.take(pa.array(positions))
         digitless = pc.invert(pc.match_substring_regex(short_keys, "[1-9]")).fill_null(False)
         positions = positions[digitless.to_numpy(zero_copy_only=False)]
+        short_keys = short_keys.filter(digitless)
     if len(positions):
-        short_keys = folded_keys.take(pa.array(positions))
         letters_only = _replace(short_keys, _classed(short_keys, _NOT_LETTER_OR_DIGIT), "")
         hits = pc.is_in(letters_only, value_set=_NO_IDENTITY_LETTERS_ARRAY).fill_null(False)
         found[positions] = hits.to_numpy(zero_copy_only=False)
