@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import datetime
@@ -570,6 +571,30 @@ def test_dismissed_account_is_not_reflagged_until_evidence_changes():
 
     before_review = decide(ring_specs(score=0.55), rings, reviews=reviews, as_of=pd.Timestamp("2025-01-01"))
     assert before_review.loc["m1", "action"] == "review"
+
+
+def test_a_ring_members_evidence_names_the_rings_members_in_id_order():
+    """The evidence hash of a ring member covers the ring's member list (sorted ids, whatever the
+    accounts' order): analysts' dismissals are stored against it, so it must not move unless the
+    membership, ties or codes do. Pinned to the hash of the parts, as the stored hashes were made."""
+
+    def digest(parts):
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    other = [{"id": f"o{i}", "score": 0.55, "ring": "R-2", "reasons": [shared("card", "c9")]} for i in range(3)]
+    rings = [{"ring_id": "R-1", "size": 4}, {"ring_id": "R-2", "size": 3}]
+    specs = ring_specs() + other
+    d = decide(specs, rings)
+    ring_part = "ring:" + digest(["m1", "m2", "m3", "weak"])
+    assert d.loc["m1", "evidence"] == digest([ring_part, "device:dev-1", "code:SHARED_DEVICE"])
+    assert d.loc["o0", "evidence"] == digest(["ring:" + digest(["o0", "o1", "o2"]), "card:c9", "code:SHARED_CARD"])
+    # The accounts in another order: the same hashes.
+    shuffled = decide(specs[::-1], rings)
+    assert (shuffled["evidence"].sort_index() == d["evidence"].sort_index()).all()
+    # A fourth member joins R-2: new evidence for its members, none for R-1's.
+    grown = decide(specs + [{"id": "o3", "score": 0.55, "ring": "R-2", "reasons": [shared("card", "c9")]}], rings)
+    assert grown.loc["o0", "evidence"] != d.loc["o0", "evidence"]
+    assert grown.loc["m1", "evidence"] == d.loc["m1", "evidence"]
 
 
 def test_dismissed_action_can_be_monitor(tmp_path):
