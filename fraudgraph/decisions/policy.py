@@ -888,7 +888,7 @@ def _candidates(c: _Columns, policy: Policy) -> None:
 def _ring_digests(c: _Columns, fraud_rows: np.ndarray) -> dict[Any, str]:
     """A short hash of each needed ring's member list: part of its members' evidence. The members
     of the rings the ``fraud_rows`` are in, sorted once by (ring, account) and cut into runs, not
-    a pandas group per ring (at 1M accounts, 6.5k rings: 0.46-0.50 s -> 0.05 s)."""
+    a pandas group per ring (at 1M accounts, 6.5k rings: 0.46-0.53 s -> 0.14 s of CPU)."""
     if not len(c.ring_ids):
         return {}
     slot_of = np.full(c.n, -1, dtype=np.intp)
