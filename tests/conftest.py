@@ -23,6 +23,14 @@ def _workspace_from_arguments_only(monkeypatch, request):
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _the_width_of_a_pipe(monkeypatch):
+    """The CLI's tables take the terminal's width, and 100 columns when stdout is not a terminal:
+    the tests read them at those 100 columns, whatever terminal (or pytest-xdist's worker, which
+    sets COLUMNS to the controller's width) runs them. A test that wants another width says so."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory):
     """A 3,000-account synthetic world in the data contract's CSV form (plus truth.csv)."""

@@ -138,7 +138,13 @@ _VALUES = [
 ]
 
 
-@pytest.mark.parametrize("values", _VALUES, ids=repr)
+def _value_id(values) -> str:
+    """The case's name: a set's repr follows hash randomisation, and pytest-xdist's workers must
+    collect the same names in the same order."""
+    return "{" + ", ".join(map(repr, sorted(values))) + "}" if isinstance(values, set) else repr(values)
+
+
+@pytest.mark.parametrize("values", _VALUES, ids=_value_id)
 @pytest.mark.parametrize("column", _COLUMNS, ids=lambda c: f"{type(c).__name__}[{c.dtype}]")
 def test_isin_answers_as_pandas_does(column, values):
     got = isin(column, values)
