@@ -47,14 +47,18 @@ def found_in(values: set[str], stored: bytes) -> list[str]:
     buf = np.frombuffer(stored, dtype=np.uint8).astype(np.uint64)
     n = max(len(buf) - 5, 0)
     windows = np.zeros(n, dtype=np.uint64)
-    for k in range(6 if n else 0):
+    for k in range(6):
         windows |= buf[k : k + n] << np.uint64(8 * k)
-    windows = np.unique(windows)
+    # Sorted for a binary search, which repeats do no harm: numpy's unique (and isin) took 9-10 s
+    # for 5.7M random 48-bit numbers on this machine, a sort 0.1 s; the test 4.4 s -> 1.9 s.
+    windows.sort()
 
     def present(parts: list[bytes]) -> np.ndarray:
         codes = np.fromiter((int.from_bytes(p, "little") for p in parts), dtype=np.uint64, count=len(parts))
-        at = np.minimum(np.searchsorted(windows, codes), max(len(windows) - 1, 0))
-        return (windows[at] == codes) if len(windows) else np.zeros(len(parts), dtype=bool)
+        at = np.searchsorted(windows, codes)
+        hit = at < len(windows)
+        hit[hit] = windows[at[hit]] == codes[hit]
+        return hit
 
     names = list(encoded)
     first = present([encoded[v][:6] for v in names])
