@@ -2,36 +2,36 @@
 
     python benchmarks/bench_txn_store.py --db DIR/1000000/bench.db [--repeat 3]
 
-A big load writes every transaction twice: into the columnar snapshot the sweep reads, and into
-SQLite rows with two indexes (by payer, and by payee for payments to an account), which only
-the investigation (an account's payments, who paid whom in a neighbourhood) and a small load's
-lookup by ``txn_id`` read. The rows cost the load its staging child's binding of 2.9M x 7 values
-at 1M accounts, their copy and the two index builds. This measures, on a loaded workspace (read
-only; nothing is written to it):
+A big load writes every transaction twice: into the columnar snapshot the sweep reads whole, and
+into SQLite rows with two indexes (by payer, and by payee for payments to an account). The rows
+are what everything that asks for some accounts' transactions reads: an account page and an
+export (who paid whom among the accounts shown), a delta sweep (the transactions of the accounts
+it reaches), an analyst's verdict (the evidence snapshot it stores) and a small load's lookup by
+``txn_id``. At 1M accounts they cost the load its staging child's binding of 2.9M x 7 values,
+their copy and the two index builds. This measures, on a loaded workspace (read only; the files
+it writes are temporary, beside it):
 
-- ``write_rows``: what the load pays for the rows, done as the load does it, each step on one
-  core: the staging child's insert (``store._insert_data`` into an empty file of the workspace's
-  pages), the copy into a second file (the load's ``INSERT ... SELECT``) and the two index builds;
+- ``write_rows``: what the load pays for the rows, as the load does it: the staging child's insert
+  (``store._insert_data`` into an empty file, the child's settings), the copy into a file set up
+  as a first load's (rollback journal, full sync, its page cache), and the two index builds (the
+  load's small cache and sorter threads);
 - ``write_view``: what the alternative would pay instead: a *holder view* of the transactions,
   each under its payer and, when an account was paid, again under the payee, sorted by holder and
-  cut into snapshot parts of 16k rows as the links are (``parts.encode``, row groups of 4,096 with
-  their holder range), encoded one after the other;
-- ``read_rows`` / ``read_view``: an account page's reads of them, for the accounts of a real
-  account page (the neighbourhood ``account`` shows: the top ring's first member, two hops):
-  their transactions as payer or payee, and the payments among them (``paid_between``), from the
-  indexed rows, and from the view's parts whose holder range holds one of them (decoded two at a
-  time, as the links' are), in pandas.
+  cut into snapshot parts as the links are (``parts.ROWS_PER_PART``, row groups of
+  ``parts.ROW_GROUP_ROWS`` with their holder range, written as ``parts.encode`` writes them),
+  then stored as blobs with their ranges;
+- the reads, for the accounts of a real account page (the neighbourhood ``account`` shows: the
+  top ring's first member, two hops, the CLI's node cap and hub threshold): the payments among
+  them (``paid_between``: what the page reads) and their transactions as payer or payee
+  (``transactions(ids)``: what a delta sweep or a verdict reads), from the indexed rows, and from
+  the view's parts whose holder range holds one of them (found by their ranges, fetched, decoded
+  two at a time as the links' are), in pandas.
 
-Both answers are compared (same transactions, same payments among them) before any time is given.
+Both answers are compared first (every column of the transactions; the payments' pairs, counts,
+sums and first and last times), and the benchmark stops if they differ or are empty. Times are
+wall seconds with the process's CPU seconds beside them (SQLite's sorter and Arrow use threads).
 
-Measured at 1M accounts (2.9M transactions, 2026-12-07, three runs): the rows cost 6.9-7.4 s of
-one core (stage 4.4-5.0, copy 0.6-0.8, indexes 1.7-2.0; 245 MB), the view 4.8-5.6 s (view 3.4-4.1,
-most of it Arrow's take of 3.3M rows; encode 1.4-1.5; 71 MB): some 2 s of CPU less, on a load that
-keeps both cores busy. A load that wrote no rows at all (nor the view) took 5.0 s less than one
-that did (five pairs in turn: 21.6-23.7 s against 26.3-30.2 s), so with the view in their place
-about a second of it would be left. The account page's reads of them: 4.7-5.1 ms from the rows,
-22-25 ms from the view (13 accounts in some 13 parts, as their links are). Not worth it: the
-investigation's 0.2 s bar would pay 20 ms for a second of the load.
+Measured at 1M accounts (2.9M transactions, 2026-12-07) in the README and benchmarks/HISTORY.md.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,66 +51,85 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from fraudgraph.app.investigate import DEFAULT_HUB_THRESHOLD, DEFAULT_MAX_NODES
 from fraudgraph.workspace.sqlite import parts as snapshot_parts, store
-from fraudgraph.workspace.sqlite.schema import PAGE_SIZE, PAYEE_INDEX
+from fraudgraph.workspace.sqlite.schema import PAGE_SIZE, SECONDARY_INDEXES
 
-_PART = 16_384
-_GROUP = 4_096
-_TABLE = """CREATE TABLE transactions (
-    txn_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, counterparty TEXT NOT NULL,
-    counterparty_kind TEXT NOT NULL, amount REAL NOT NULL, timestamp INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'settled') WITHOUT ROWID"""
-_BY_PAYER = "CREATE INDEX transactions_by_account ON transactions (account_id)"
+# The view's parts and row groups, as the links' (module attributes, so a test can make them small).
+_PART = snapshot_parts.ROWS_PER_PART["links"]
+_GROUP = snapshot_parts.ROW_GROUP_ROWS["links"]
 _VIEW_DICTIONARY = ["account_id", "payer", "counterparty", "counterparty_kind", "status"]
+COLUMNS = ["txn_id", "account_id", "counterparty", "counterparty_kind", "amount", "timestamp", "status"]
+_CENT = 0.005
 
 
-def _db(path: Path) -> sqlite3.Connection:
+def _timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
+    """``work()``, its wall seconds and the process's CPU seconds (all threads) meanwhile."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = work()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _db(path: Path, *, staging: bool) -> sqlite3.Connection:
+    """A file with the workspace's pages: a staging child's (no sync, 64 MB cache) or a first
+    load's (rollback journal, full sync, 256 MB cache)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA cache_size=-65536")
+    if staging:
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-65536")
+    else:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA cache_size=-262144")
     return db
 
 
-def write_rows(txns: pd.DataFrame, folder: Path) -> dict[str, float]:
-    """The load's SQLite rows of ``txns``: staged, copied, indexed (seconds of each)."""
-    times = {}
-    stage = _db(folder / "stage.db")
-    stage.execute(_TABLE)
-    t = time.perf_counter()
-    stage.execute("BEGIN")
-    store._insert_data(stage, "transactions", txns, "")
-    stage.execute("COMMIT")
-    times["stage"] = time.perf_counter() - t
+def write_rows(ws: store.SqliteWorkspace, txns: pd.DataFrame, folder: Path) -> dict[str, Any]:
+    """The load's SQLite rows of ``txns`` in files under ``folder``: staged, copied, indexed
+    ((wall, CPU) seconds of each) and the size of the file that keeps them."""
+    table = ws._db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'transactions'").fetchone()[0]
+    indexes = [sql for _, on, sql in SECONDARY_INDEXES if on == "transactions"]
+    stage = _db(folder / "stage.db", staging=True)
+    stage.execute(table)
+
+    def staged() -> None:
+        stage.execute("BEGIN")
+        store._insert_data(stage, "transactions", txns, "")
+        stage.execute("COMMIT")
+
+    out: dict[str, Any] = {"stage": _timed(staged)[1:]}
     stage.close()
-    main = _db(folder / "main.db")
-    main.execute(_TABLE)
-    t = time.perf_counter()
-    main.execute("ATTACH DATABASE ? AS staged", (str(folder / "stage.db"),))
-    main.execute("BEGIN")
-    main.execute("INSERT INTO main.transactions SELECT * FROM staged.transactions")
-    main.execute("COMMIT")
-    main.execute("DETACH DATABASE staged")
-    times["copy"] = time.perf_counter() - t
-    t = time.perf_counter()
-    main.execute("PRAGMA cache_size=-8192")
-    main.execute("PRAGMA threads=2")
-    main.execute("BEGIN")
-    main.execute(_BY_PAYER)
-    main.execute(PAYEE_INDEX)
-    main.execute("COMMIT")
-    times["index"] = time.perf_counter() - t
+    main = _db(folder / "main.db", staging=False)
+    main.execute(table)
+
+    def copied() -> None:
+        main.execute("ATTACH DATABASE ? AS staged", (str(folder / "stage.db"),))
+        main.execute("BEGIN")
+        main.execute("INSERT INTO main.transactions SELECT * FROM staged.transactions")
+        main.execute("COMMIT")
+        main.execute("DETACH DATABASE staged")
+
+    def indexed() -> None:  # as ``SqliteWorkspace._build_indexes``
+        main.execute("PRAGMA cache_size=-8192")
+        main.execute("PRAGMA threads=2")
+        main.execute("BEGIN")
+        for sql in indexes:
+            main.execute(sql)
+        main.execute("COMMIT")
+
+    out["copy"] = _timed(copied)[1:]
+    out["index"] = _timed(indexed)[1:]
     main.close()
-    times["mb"] = sum(p.stat().st_size for p in (folder / "stage.db", folder / "main.db")) / 2 / 1e6
-    return times
+    out["mb"] = (folder / "main.db").stat().st_size / 1e6
+    return out
 
 
 def holder_view(txns: pd.DataFrame, accounts: pd.Series) -> pa.Table:
     """Each transaction under its payer, and again under the payee when an account was paid:
     ``account_id`` is the holder, ``payer`` the paying account; sorted by holder, then txn_id.
     ``accounts``: every account id, sorted (as the load holds them), which rank the holders: an
-    integer sort instead of one of 3.2M strings (1.7 s at 1M accounts). In Arrow, one take of
+    integer sort instead of one of 3.3M strings (1.7 s at 1M accounts). In Arrow, one take of
     every column (pandas' take of its Arrow-backed text costs 2.2 s a time)."""
     table = pa.Table.from_pandas(txns, preserve_index=False)
     paid = np.flatnonzero(pc.equal(table.column("counterparty_kind"), "account").to_numpy())
@@ -119,7 +140,9 @@ def holder_view(txns: pd.DataFrame, accounts: pd.Series) -> pa.Table:
         [*table.column("account_id").chunks, *table.column("counterparty").take(pa.array(paid)).chunks]
     )
     rank = pc.index_in(holder, value_set=pa.array(accounts.astype(str).to_numpy(), holder.type))
-    rank = rank.to_numpy(zero_copy_only=False)
+    if rank.null_count:
+        raise ValueError("a payer or an account paid is not among the accounts")
+    rank = rank.to_numpy()
     by_txn = np.argsort(source, kind="stable")
     order = by_txn[np.argsort(rank[by_txn], kind="stable")]
     view = table.take(pa.array(source[order]))
@@ -129,7 +152,8 @@ def holder_view(txns: pd.DataFrame, accounts: pd.Series) -> pa.Table:
 
 
 def _encode(part: pa.Table) -> bytes:
-    """One part as ``parts.encode`` writes a snapshot part read by account."""
+    """One part as ``parts.encode`` writes a snapshot part read by account (from Arrow: the view
+    is made there, and a round trip through pandas would cost the view, not the rows)."""
     sink = pa.BufferOutputStream()
     pq.write_table(
         part,
@@ -142,134 +166,171 @@ def _encode(part: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def write_view(txns: pd.DataFrame, accounts: pd.Series) -> tuple[dict[str, float], list[tuple[int, bytes, str, str]]]:
-    """The holder view of ``txns`` (``holder_view``) made and encoded as snapshot parts (seconds of each); the parts
-    as (part, bytes, first holder, last holder)."""
+def write_view(txns: pd.DataFrame, accounts: pd.Series, path: Path) -> tuple[dict[str, Any], sqlite3.Connection]:
+    """The holder view of ``txns`` (``holder_view``) made, encoded and stored in a new file at
+    ``path`` ((wall, CPU) seconds of each; its rows and size); the file, open."""
     if not txns["txn_id"].is_monotonic_increasing or not accounts.is_monotonic_increasing:
         raise ValueError(
             "expected the transactions in txn_id order and the accounts sorted, as the snapshot holds them"
         )
-    times = {}
-    t = time.perf_counter()
-    view = holder_view(txns, accounts)
-    times["view"] = time.perf_counter() - t
-    t = time.perf_counter()
-    parts = []
+    view, *out_view = _timed(lambda: holder_view(txns, accounts))
     holders = view.column("account_id")
-    for i, start in enumerate(range(0, view.num_rows, _PART)):
-        part = view.slice(start, _PART)
-        first, last = holders[start].as_py(), holders[min(start + _PART, view.num_rows) - 1].as_py()
-        parts.append((i, _encode(part), first, last))
-    times["encode"] = time.perf_counter() - t
-    times["mb"] = sum(len(p[1]) for p in parts) / 1e6
-    times["rows"] = view.num_rows
-    return times, parts
+
+    def encoded() -> list[tuple[int, bytes, str, str]]:
+        parts = []
+        for i, start in enumerate(range(0, view.num_rows, _PART)):
+            last = min(start + _PART, view.num_rows) - 1
+            parts.append((i, _encode(view.slice(start, _PART)), holders[start].as_py(), holders[last].as_py()))
+        return parts
+
+    parts, *out_encode = _timed(encoded)
+    db = _db(path, staging=False)
+    db.execute("CREATE TABLE view (part INTEGER PRIMARY KEY, data BLOB NOT NULL, first_id TEXT, last_id TEXT)")
+
+    def stored() -> None:
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO view VALUES (?, ?, ?, ?)", parts)
+        db.execute("CREATE INDEX view_ranges ON view (part, first_id, last_id)")
+        db.execute("COMMIT")
+
+    out = {"view": tuple(out_view), "encode": tuple(out_encode), "store": _timed(stored)[1:]}
+    out.update(rows=view.num_rows, parts=len(parts), mb=sum(len(p[1]) for p in parts) / 1e6)
+    return out, db
 
 
-def read_view(parts: list[tuple[int, bytes, str, str]], ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """An account page's transactions of ``ids`` (as payer or payee) and the payments among them,
-    from the view's parts whose holder range holds one of them."""
+def view_transactions(db: sqlite3.Connection, ids: list[str]) -> pd.DataFrame:
+    """``transactions(ids)`` from the view: the parts whose holder range holds one of ``ids``
+    (their ranges read first, as ``SqliteWorkspace._parts_holding`` reads the links'), their rows
+    of them, each transaction once, in txn_id order."""
     wanted = sorted(set(ids))
-    firsts = np.array([p[2] for p in parts], dtype=object)
-    lasts = np.array([p[3] for p in parts], dtype=object)
+    ranges = db.execute("SELECT part, first_id, last_id FROM view ORDER BY part").fetchall()
     ask = np.array(wanted, dtype=object)
+    firsts = np.array([r[1] for r in ranges], dtype=object)
+    lasts = np.array([r[2] for r in ranges], dtype=object)
     holds = np.searchsorted(ask, lasts, "right") > np.searchsorted(ask, firsts, "left")
-    blobs = [(p[0], p[1]) for p, h in zip(parts, holds, strict=True) if h]
+    chosen = [r[0] for r, h in zip(ranges, holds, strict=True) if h]
+    blobs = []
+    for at in range(0, len(chosen), 500):  # below SQLite's limit on bound parameters
+        chunk = chosen[at : at + 500]
+        sql = f"SELECT part, data FROM view WHERE part IN ({', '.join('?' * len(chunk))}) ORDER BY part"
+        blobs += db.execute(sql, chunk).fetchall()
     found = snapshot_parts.rows_of_parts(blobs, "account_id", wanted)
-    columns = ["txn_id", "payer", "counterparty", "counterparty_kind", "amount", "timestamp", "status"]
+    view_columns = ["payer" if c == "account_id" else c for c in COLUMNS]
     if found:
-        rows = pa.concat_tables([t for _, t in found]).to_pandas()[columns]
+        rows = pa.concat_tables([t for _, t in found]).to_pandas()[view_columns]
     else:  # none of them holds a transaction
-        rows = pd.DataFrame({c: pd.Series(dtype="float64" if c == "amount" else object) for c in columns})
+        rows = pd.DataFrame({c: pd.Series(dtype="float64" if c == "amount" else object) for c in view_columns})
     rows = rows.rename(columns={"payer": "account_id"})
-    rows = rows.drop_duplicates("txn_id").sort_values("txn_id").reset_index(drop=True)
-    among = set(wanted)
-    inside = (
-        (rows["counterparty_kind"] == "account") & rows["account_id"].isin(among) & rows["counterparty"].isin(among)
-    )
-    paid = (
+    return rows.drop_duplicates("txn_id").sort_values("txn_id").reset_index(drop=True)
+
+
+def view_paid_between(db: sqlite3.Connection, ids: list[str]) -> pd.DataFrame:
+    """``paid_between(ids)`` from the view: the payments among ``ids`` per (payer, payee)."""
+    rows = view_transactions(db, ids)
+    among = set(ids)
+    inside = rows["counterparty_kind"].eq("account") & rows["account_id"].isin(among) & rows["counterparty"].isin(among)
+    return (
         rows[inside]
         .groupby(["account_id", "counterparty"], sort=True)
-        .agg(amount=("amount", "sum"), count=("amount", "size"))
+        .agg(
+            amount=("amount", "sum"),
+            count=("amount", "size"),
+            first_ts=("timestamp", "min"),
+            last_ts=("timestamp", "max"),
+        )
         .reset_index()
     )
-    return rows, paid
+
+
+def _ns(values: pd.Series) -> list[int]:
+    return pd.to_datetime(values).astype("datetime64[ns]").astype("int64").tolist()
 
 
 def same_answer(
     sql_rows: pd.DataFrame, sql_paid: pd.DataFrame, view_rows: pd.DataFrame, view_paid: pd.DataFrame
 ) -> tuple[bool, bool]:
-    """Whether the view gave the rows' answer: the same transactions (ids, payer, payee, amount),
-    and the same payments among the accounts (pairs, counts, sums to the cent)."""
-    columns = ["txn_id", "account_id", "counterparty", "amount"]
-    same_rows = sql_rows[columns].astype(str).values.tolist() == view_rows[columns].astype(str).values.tolist()
+    """Whether the view gave the rows' answer: the same transactions, every column (amounts to the
+    cent, times to the nanosecond), and the same payments among the accounts (pairs, counts, sums
+    to the cent, first and last times)."""
+    text = ["txn_id", "account_id", "counterparty", "counterparty_kind", "status"]
+    same_rows = (
+        len(sql_rows) == len(view_rows)
+        and sql_rows[text].astype(str).values.tolist() == view_rows[text].astype(str).values.tolist()
+        and _ns(sql_rows["timestamp"]) == _ns(view_rows["timestamp"])
+        and bool(np.all(np.abs(sql_rows["amount"].to_numpy(float) - view_rows["amount"].to_numpy(float)) < _CENT))
+    )
+    pairs = ["account_id", "counterparty"]
+    same_paid = (
+        len(sql_paid) == len(view_paid)
+        and sql_paid[pairs].astype(str).values.tolist() == view_paid[pairs].astype(str).values.tolist()
+        and [int(n) for n in sql_paid["count"]] == [int(n) for n in view_paid["count"]]
+        and _ns(sql_paid["first_ts"]) == _ns(view_paid["first_ts"])
+        and _ns(sql_paid["last_ts"]) == _ns(view_paid["last_ts"])
+        and bool(np.all(np.abs(sql_paid["amount"].to_numpy(float) - view_paid["amount"].to_numpy(float)) < _CENT))
+    )
+    return same_rows, same_paid
 
-    def pairs(paid: pd.DataFrame) -> list[tuple]:
-        return [
-            (str(a), str(b), int(n), round(float(x), 2))
-            for a, b, n, x in paid[["account_id", "counterparty", "count", "amount"]].itertuples(index=False)
-        ]
 
-    return same_rows, pairs(sql_paid) == pairs(view_paid)
-
-
-def _account_page_ids(ws) -> list[str]:
-    """The accounts of the account page of the top ring's first member."""
+def _account_page_ids(ws: store.SqliteWorkspace) -> list[str]:
+    """The accounts of the account page of the top ring's first member, as ``account`` reads them."""
     con = ws._db
     ring = con.execute("SELECT ring_id FROM rings ORDER BY score DESC, exposure DESC, ring_id LIMIT 1").fetchone()
     account = con.execute(
         "SELECT account_id FROM ring_members WHERE ring_id = ? ORDER BY account_id LIMIT 1", ring
     ).fetchone()[0]
-    hood = ws.neighbourhood([account], hops=2, max_nodes=200, hub_threshold=50)
+    hood = ws.neighbourhood([account], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=DEFAULT_HUB_THRESHOLD)
     return hood.accounts["account_id"].astype(str).tolist()
 
 
-def _best(runs: list[float]) -> str:
+def _seconds(step: tuple[float, float]) -> str:
+    return f"{step[0]:.2f} s ({step[1]:.2f} CPU)"
+
+
+def _best(work: Callable[[], Any], repeat: int) -> str:
+    """The best and median wall time of ``repeat`` calls of ``work``, in ms."""
+    runs = [_timed(work)[1] for _ in range(repeat)]
     return f"{min(runs) * 1000:.1f} ms (median {statistics.median(runs) * 1000:.1f})"
 
 
+def _report(ws: store.SqliteWorkspace, view: sqlite3.Connection, ids: list[str], repeat: int) -> None:
+    """Check both answers for ``ids``, then print the reads' times."""
+    sql_rows, sql_paid = ws.transactions(ids), ws.paid_between(ids)
+    same_rows, same_paid = same_answer(sql_rows, sql_paid, view_transactions(view, ids), view_paid_between(view, ids))
+    if not (same_rows and same_paid):
+        raise SystemExit(f"the two answers differ: transactions {same_rows}, payments among them {same_paid}")
+    if not len(sql_rows):
+        raise SystemExit("the page's accounts have no transactions: nothing to compare or time")
+    print(f"the same answer both ways: {len(sql_rows)} transactions, {len(sql_paid)} payment pairs among them")
+    print(f"read paid_between, SQLite rows:     {_best(lambda: ws.paid_between(ids), repeat)}")
+    print(f"read paid_between, holder view:     {_best(lambda: view_paid_between(view, ids), repeat)}")
+    print(f"read transactions(ids), rows:       {_best(lambda: ws.transactions(ids), repeat)}")
+    print(f"read transactions(ids), view:       {_best(lambda: view_transactions(view, ids), repeat)}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--db", required=True, help="a loaded and swept workspace (read only)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    ws = store.SqliteWorkspace(args.db)
-    txns = ws.transactions()
-    ids = _account_page_ids(ws)
-    print(f"{len(txns):,} transactions; an account page of {len(ids)} accounts")
-
-    with tempfile.TemporaryDirectory(dir=Path(args.db).parent) as tmp:
-        rows_cost = write_rows(txns, Path(tmp))
-    view_cost, parts = write_view(txns, ws.accounts()["account_id"])
-    print(
-        "write, SQLite rows:   stage {stage:.2f} s + copy {copy:.2f} s + two indexes {index:.2f} s "
-        "({mb:.0f} MB)".format(**rows_cost)
-    )
-    print(
-        "write, holder view:   view {view:.2f} s + encode {encode:.2f} s ({rows:,} rows, {mb:.0f} MB)".format(
-            **view_cost
+    with store.SqliteWorkspace(args.db) as ws, tempfile.TemporaryDirectory(dir=Path(args.db).parent) as tmp:
+        txns = ws.transactions()
+        ids = _account_page_ids(ws)
+        print(f"{len(txns):,} transactions; an account page of {len(ids)} accounts")
+        rows = write_rows(ws, txns, Path(tmp))
+        print(
+            f"write, SQLite rows:  stage {_seconds(rows['stage'])} + copy {_seconds(rows['copy'])} "
+            f"+ two indexes {_seconds(rows['index'])}; {rows['mb']:.0f} MB"
         )
-    )
-
-    sql_rows = ws.transactions(ids)
-    sql_paid = ws.paid_between(ids)
-    view_rows, view_paid = read_view(parts, ids)
-    same_rows, same_paid = same_answer(sql_rows, sql_paid, view_rows, view_paid)
-    if not (same_rows and same_paid):
-        raise SystemExit(f"the two answers differ: transactions {same_rows}, payments among them {same_paid}")
-    print(f"the same answer both ways: {len(sql_rows)} transactions, {len(sql_paid)} payment pairs among them")
-
-    rows_t, view_t = [], []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        ws.transactions(ids)
-        ws.paid_between(ids)
-        rows_t.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        read_view(parts, ids)
-        view_t.append(time.perf_counter() - t)
-    print(f"read, SQLite rows:    {_best(rows_t)}")
-    print(f"read, holder view:    {_best(view_t)}")
+        built, view = write_view(txns, ws.accounts()["account_id"], Path(tmp) / "view.db")
+        try:
+            print(
+                f"write, holder view:  view {_seconds(built['view'])} + encode {_seconds(built['encode'])} "
+                f"+ store {_seconds(built['store'])}; {built['rows']:,} rows, {built['parts']} parts, "
+                f"{built['mb']:.0f} MB"
+            )
+            _report(ws, view, ids, args.repeat)
+        finally:
+            view.close()
 
 
 if __name__ == "__main__":
