@@ -18,7 +18,7 @@ it writes are temporary, beside it):
 - ``write_view``: what the alternative would pay instead: a *holder view* of the transactions,
   each under its payer and, when an account was paid, again under the payee, sorted by holder and
   cut into snapshot parts as the links are (``parts.ROWS_PER_PART``, row groups of
-  ``parts.ROW_GROUP_ROWS`` with their holder range, written as ``parts.encode`` writes them),
+  ``parts.ROW_GROUP_ROWS`` with their holder range, encoded by ``parts.encode``),
   then stored as blobs with their ranges;
 - the reads, for the accounts of a real account page (the neighbourhood ``account`` shows: the
   top ring's first member, two hops, the CLI's node cap and hub threshold): the payments among
@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -49,10 +50,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_investigate import _pick
 
 from fraudgraph.app.investigate import DEFAULT_HUB_THRESHOLD, DEFAULT_MAX_NODES
-from fraudgraph.workspace.sqlite import parts as snapshot_parts, store
+from fraudgraph.workspace.sqlite import parts as snapshot_parts, staging, store
 from fraudgraph.workspace.sqlite.schema import PAGE_SIZE, SECONDARY_INDEXES
 
 # The view's parts and row groups, as the links' (module attributes, so a test can make them small).
@@ -70,18 +73,19 @@ def _timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _db(path: Path, *, staging: bool) -> sqlite3.Connection:
-    """A file with the workspace's pages: a staging child's (no sync, 64 MB cache) or a first
-    load's (rollback journal, full sync, 256 MB cache)."""
+def _db(path: Path, *, staged: bool) -> sqlite3.Connection:
+    """A file with the workspace's pages: a staging child's (``staging.start``: its page cache, no
+    journal, no sync) or a first load's (the workspace's page cache, rollback journal, full sync)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-    if staging:
+    if staged:
+        db.execute(f"PRAGMA cache_size={staging._CACHE_KB}")
+        db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-65536")
     else:
+        db.execute(f"PRAGMA cache_size={store._CACHE_KB}")
         db.execute("PRAGMA journal_mode=DELETE")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA cache_size=-262144")
     return db
 
 
@@ -90,7 +94,7 @@ def write_rows(ws: store.SqliteWorkspace, txns: pd.DataFrame, folder: Path) -> d
     ((wall, CPU) seconds of each) and the size of the file that keeps them."""
     table = ws._db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'transactions'").fetchone()[0]
     indexes = [sql for _, on, sql in SECONDARY_INDEXES if on == "transactions"]
-    stage = _db(folder / "stage.db", staging=True)
+    stage = _db(folder / "stage.db", staged=True)
     stage.execute(table)
 
     def staged() -> None:
@@ -100,7 +104,7 @@ def write_rows(ws: store.SqliteWorkspace, txns: pd.DataFrame, folder: Path) -> d
 
     out: dict[str, Any] = {"stage": _timed(staged)[1:]}
     stage.close()
-    main = _db(folder / "main.db", staging=False)
+    main = _db(folder / "main.db", staged=False)
     main.execute(table)
 
     def copied() -> None:
@@ -110,12 +114,9 @@ def write_rows(ws: store.SqliteWorkspace, txns: pd.DataFrame, folder: Path) -> d
         main.execute("COMMIT")
         main.execute("DETACH DATABASE staged")
 
-    def indexed() -> None:  # as ``SqliteWorkspace._build_indexes``
-        main.execute("PRAGMA cache_size=-8192")
-        main.execute("PRAGMA threads=2")
+    def indexed() -> None:
         main.execute("BEGIN")
-        for sql in indexes:
-            main.execute(sql)
+        store.build_indexes(main, indexes)
         main.execute("COMMIT")
 
     out["copy"] = _timed(copied)[1:]
@@ -151,21 +152,6 @@ def holder_view(txns: pd.DataFrame, accounts: pd.Series) -> pa.Table:
     )
 
 
-def _encode(part: pa.Table) -> bytes:
-    """One part as ``parts.encode`` writes a snapshot part read by account (from Arrow: the view
-    is made there, and a round trip through pandas would cost the view, not the rows)."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(
-        part,
-        sink,
-        compression="zstd",
-        use_dictionary=_VIEW_DICTIONARY,
-        write_statistics=["account_id"],
-        row_group_size=_GROUP,
-    )
-    return sink.getvalue().to_pybytes()
-
-
 def write_view(txns: pd.DataFrame, accounts: pd.Series, path: Path) -> tuple[dict[str, Any], sqlite3.Connection]:
     """The holder view of ``txns`` (``holder_view``) made, encoded and stored in a new file at
     ``path`` ((wall, CPU) seconds of each; its rows and size); the file, open."""
@@ -180,11 +166,12 @@ def write_view(txns: pd.DataFrame, accounts: pd.Series, path: Path) -> tuple[dic
         parts = []
         for i, start in enumerate(range(0, view.num_rows, _PART)):
             last = min(start + _PART, view.num_rows) - 1
-            parts.append((i, _encode(view.slice(start, _PART)), holders[start].as_py(), holders[last].as_py()))
+            data = snapshot_parts.encode(view.slice(start, _PART), _VIEW_DICTIONARY, _GROUP)
+            parts.append((i, data, holders[start].as_py(), holders[last].as_py()))
         return parts
 
     parts, *out_encode = _timed(encoded)
-    db = _db(path, staging=False)
+    db = _db(path, staged=False)
     db.execute("CREATE TABLE view (part INTEGER PRIMARY KEY, data BLOB NOT NULL, first_id TEXT, last_id TEXT)")
 
     def stored() -> None:
@@ -204,11 +191,7 @@ def view_transactions(db: sqlite3.Connection, ids: list[str]) -> pd.DataFrame:
     of them, each transaction once, in txn_id order."""
     wanted = sorted(set(ids))
     ranges = db.execute("SELECT part, first_id, last_id FROM view ORDER BY part").fetchall()
-    ask = np.array(wanted, dtype=object)
-    firsts = np.array([r[1] for r in ranges], dtype=object)
-    lasts = np.array([r[2] for r in ranges], dtype=object)
-    holds = np.searchsorted(ask, lasts, "right") > np.searchsorted(ask, firsts, "left")
-    chosen = [r[0] for r, h in zip(ranges, holds, strict=True) if h]
+    chosen = snapshot_parts.holding(ranges, np.array(wanted, dtype=object))
     blobs = []
     for at in range(0, len(chosen), 500):  # below SQLite's limit on bound parameters
         chunk = chosen[at : at + 500]
@@ -271,13 +254,10 @@ def same_answer(
     return same_rows, same_paid
 
 
-def _account_page_ids(ws: store.SqliteWorkspace) -> list[str]:
-    """The accounts of the account page of the top ring's first member, as ``account`` reads them."""
-    con = ws._db
-    ring = con.execute("SELECT ring_id FROM rings ORDER BY score DESC, exposure DESC, ring_id LIMIT 1").fetchone()
-    account = con.execute(
-        "SELECT account_id FROM ring_members WHERE ring_id = ? ORDER BY account_id LIMIT 1", ring
-    ).fetchone()[0]
+def _account_page_ids(ws: store.SqliteWorkspace, db: str) -> list[str]:
+    """The accounts of the account page ``bench_investigate.py`` times (the top ring's first
+    member's, in the workspace at ``db``), as ``account`` reads them."""
+    account, _ = _pick(db)
     hood = ws.neighbourhood([account], hops=2, max_nodes=DEFAULT_MAX_NODES, hub_threshold=DEFAULT_HUB_THRESHOLD)
     return hood.accounts["account_id"].astype(str).tolist()
 
@@ -314,7 +294,7 @@ def main() -> None:
     args = parser.parse_args()
     with store.SqliteWorkspace(args.db) as ws, tempfile.TemporaryDirectory(dir=Path(args.db).parent) as tmp:
         txns = ws.transactions()
-        ids = _account_page_ids(ws)
+        ids = _account_page_ids(ws, args.db)
         print(f"{len(txns):,} transactions; an account page of {len(ids)} accounts")
         rows = write_rows(ws, txns, Path(tmp))
         print(

@@ -507,6 +507,22 @@ def _counted_aside(links: pd.DataFrame | None, parts: holders.Parts | None = Non
         pool.shutdown(wait=True)
 
 
+def build_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
+    """Build secondary indexes over tables already full. SQLite sorts the keys in runs as big as
+    the page cache: the load's 256 MB cache makes few big runs, sorted on one core, cache-unfriendly.
+    A small cache (8 MB runs) sorted by worker threads and merged builds the links' index in
+    about half the time (8.5M links: 13.1 s -> 6.4 s, ``benchmarks/bench_settings.py index``), with
+    less memory. The cache is set back after."""
+    db.execute("PRAGMA cache_size=-8192")
+    db.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
+    try:
+        for sql in statements:
+            db.execute(sql)
+    finally:
+        db.execute("PRAGMA threads=0")
+        db.execute(f"PRAGMA cache_size={_CACHE_KB}")
+
+
 class SqliteWorkspace(SqliteResults, Workspace):
     """A workspace in one SQLite file. Safe for many readers while one sweep writes."""
 
@@ -748,19 +764,7 @@ class SqliteWorkspace(SqliteResults, Workspace):
             start_writeback(self.path, f"{self.path}-wal", f"{self.path}-journal")
 
     def _build_indexes(self, statements: list[str]) -> None:
-        """Build secondary indexes over tables already full. SQLite sorts the keys in runs as big as
-        the page cache: the load's 256 MB cache makes few big runs, sorted on one core, cache-unfriendly.
-        A small cache (8 MB runs) sorted by worker threads and merged builds the links' index in
-        about half the time (8.5M links: 13.1 s -> 6.4 s, ``benchmarks/bench_settings.py index``), with
-        less memory. The cache is set back after."""
-        self._db.execute("PRAGMA cache_size=-8192")
-        self._db.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
-        try:
-            for sql in statements:
-                self._db.execute(sql)
-        finally:
-            self._db.execute("PRAGMA threads=0")
-            self._db.execute(f"PRAGMA cache_size={_CACHE_KB}")
+        build_indexes(self._db, statements)
 
     @contextmanager
     def _first_load_unlogged(self, big: bool):
@@ -1327,14 +1331,9 @@ class SqliteWorkspace(SqliteResults, Workspace):
         ranges = self._db.execute(
             "SELECT part, first_id, last_id FROM snapshots WHERE name = ? ORDER BY part", (name,)
         ).fetchall()
-        parts = np.array([r[0] for r in ranges], dtype=np.int64)
-        if len(parts) and parts[-1] >= _DELTA_PART:
+        if ranges and ranges[-1][0] >= _DELTA_PART:
             columns = None
-        bounded = np.array([r[1] is not None and r[2] is not None for r in ranges], dtype=bool)
-        firsts = np.array([r[1] or "" for r in ranges], dtype=object)
-        lasts = np.array([r[2] or "" for r in ranges], dtype=object)
-        holds = np.searchsorted(ids, lasts, "right") > np.searchsorted(ids, firsts, "left")
-        wanted = parts[~bounded | holds].tolist()
+        wanted = snapshot_parts.holding(ranges, ids)
         listed = ids.tolist()
         found = []
         for at in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
